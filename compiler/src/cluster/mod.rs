@@ -1,0 +1,1 @@
+//! Community detection on weighted graphs (filled in by the cluster work).

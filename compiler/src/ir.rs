@@ -1,0 +1,423 @@
+//! The meshnn intermediate representation: a static-shape dataflow graph.
+//!
+//! **Architecture Invariant:** nothing here knows about protobuf or ONNX files. The
+//! importer (`crate::onnx`) produces a [`Graph`]; passes, the planner and the emitter read
+//! and rewrite it. Every tensor has a fixed shape and a dtype; constants carry their data.
+//! Nodes keep the ONNX node name and operator so reports and generated comments can point
+//! back at the model. `Node::device` is the seam for partitioning: a pass may assign nodes
+//! to devices, and the emitter can emit any subset of nodes.
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::HashMap;
+
+/// Index of a tensor in [`Graph::tensors`].
+pub type TensorId = usize;
+/// Index of a node in [`Graph::nodes`].
+pub type NodeId = usize;
+
+/// Element type of a tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DType {
+    F32,
+    I64,
+    I32,
+    Bool,
+    /// 8-bit integer, reserved for quantised kernels (scale/zero point in [`Quant`]).
+    I8,
+    U8,
+}
+
+impl DType {
+    pub fn size_bytes(self) -> usize {
+        match self {
+            DType::F32 | DType::I32 => 4,
+            DType::I64 => 8,
+            DType::Bool | DType::I8 | DType::U8 => 1,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "float32",
+            DType::I64 => "int64",
+            DType::I32 => "int32",
+            DType::Bool => "bool",
+            DType::I8 => "int8",
+            DType::U8 => "uint8",
+        }
+    }
+}
+
+/// Per-tensor affine quantisation parameters (real = scale * (q - zero_point)).
+/// Not produced yet; carried so that int8 kernels can be added without changing the IR.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quant {
+    pub scale: f32,
+    pub zero_point: i32,
+}
+
+/// Constant tensor contents, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Data {
+    F32(Vec<f32>),
+    I64(Vec<i64>),
+}
+
+impl Data {
+    pub fn len(&self) -> usize {
+        match self {
+            Data::F32(v) => v.len(),
+            Data::I64(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Values as i64 (floats truncated toward zero).
+    pub fn to_i64(&self) -> Vec<i64> {
+        match self {
+            Data::F32(v) => v.iter().map(|x| *x as i64).collect(),
+            Data::I64(v) => v.clone(),
+        }
+    }
+    /// Values as f32.
+    pub fn to_f32(&self) -> Vec<f32> {
+        match self {
+            Data::F32(v) => v.clone(),
+            Data::I64(v) => v.iter().map(|x| *x as f32).collect(),
+        }
+    }
+}
+
+/// A value flowing along an edge of the graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    /// The ONNX value name.
+    pub name: String,
+    pub dtype: DType,
+    pub shape: Vec<usize>,
+    /// Known at compile time (initialiser or folded).
+    pub data: Option<Data>,
+    pub quant: Option<Quant>,
+}
+
+impl Tensor {
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+    pub fn size_bytes(&self) -> usize {
+        self.numel() * self.dtype.size_bytes()
+    }
+    pub fn is_const(&self) -> bool {
+        self.data.is_some()
+    }
+}
+
+/// An activation applied elementwise to a kernel's output (fused by `passes::fuse_activation`).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum Activation {
+    #[default]
+    None,
+    Relu,
+    LeakyRelu { alpha: f32 },
+    Clip { min: f32, max: f32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryKind {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UnaryKind {
+    Relu,
+    LeakyRelu { alpha: f32 },
+    Clip { min: f32, max: f32 },
+    Sigmoid,
+    Tanh,
+    HardSigmoid { alpha: f32, beta: f32 },
+    HardSwish,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    Max,
+    Avg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceKind {
+    Mean,
+    Max,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VariadicKind {
+    Sum,
+    Mean,
+}
+
+/// Operators with every attribute resolved (defaults applied, auto_pad turned into explicit
+/// pads, negative axes normalised, constant operand inputs folded into attributes).
+///
+/// Input conventions are listed per variant; optional inputs are simply absent from
+/// `Node::inputs`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// inputs: X [N, C, *spatial], W [M, C/group, *kernel], optional B [M].
+    /// 1-D and 2-D. `pads` = [begin_0, begin_1.., end_0, end_1..].
+    Conv {
+        kernel: Vec<usize>,
+        strides: Vec<usize>,
+        dilations: Vec<usize>,
+        pads: Vec<usize>,
+        group: usize,
+        act: Activation,
+    },
+    /// inputs: A, B, optional C (unidirectionally broadcastable to [M, N]).
+    Gemm {
+        alpha: f32,
+        beta: f32,
+        trans_a: bool,
+        trans_b: bool,
+        act: Activation,
+    },
+    /// inputs: A, B (numpy matmul semantics incl. 1-D and batch broadcasting).
+    MatMul,
+    /// inputs: A, B (numpy broadcasting).
+    Binary { kind: BinaryKind, act: Activation },
+    /// inputs: X.
+    Unary(UnaryKind),
+    /// inputs: X [N, C, *spatial]. `pads` as for Conv; output shape already includes ceil_mode.
+    Pool {
+        kind: PoolKind,
+        kernel: Vec<usize>,
+        strides: Vec<usize>,
+        dilations: Vec<usize>,
+        pads: Vec<usize>,
+        count_include_pad: bool,
+    },
+    /// inputs: X [N, C, *spatial]; output [N, C, 1, 1..].
+    GlobalPool { kind: PoolKind },
+    /// inputs: X, scale, B, mean, var (inference mode).
+    BatchNorm { epsilon: f32 },
+    /// Reshape, Flatten, Squeeze, Unsqueeze: same data, new shape (the output's shape).
+    /// inputs: X only (shape operands are folded away at import).
+    Reshape,
+    /// inputs: X.
+    Transpose { perm: Vec<usize> },
+    /// inputs: X0..Xn.
+    Concat { axis: usize },
+    /// inputs: X; one output per part, each `sizes[i]` long along `axis`.
+    Split { axis: usize, sizes: Vec<usize> },
+    /// inputs: X. One (start, step) per input axis, already clamped; the output shape gives
+    /// the count along each axis. Axes not sliced have start 0, step 1.
+    Slice { starts: Vec<i64>, steps: Vec<i64> },
+    /// inputs: X; `indices` normalised to be non-negative, shaped `indices_shape`.
+    Gather {
+        axis: usize,
+        indices: Vec<i64>,
+        indices_shape: Vec<usize>,
+    },
+    /// inputs: X. `coerce_2d`: opset < 13 semantics (flatten to [prod(:axis), prod(axis:)]).
+    Softmax { axis: usize, log: bool, coerce_2d: bool },
+    /// inputs: X. `axes` sorted, normalised; output shape reflects keepdims.
+    Reduce { kind: ReduceKind, axes: Vec<usize>, keepdims: bool },
+    /// inputs: X. `pads` = [begin_0.., end_0..] over all axes, non-negative (constant mode).
+    Pad { pads: Vec<usize>, value: f32 },
+    /// inputs: X; output shape is the broadcast target.
+    Expand,
+    /// Sum / Mean over inputs with numpy broadcasting.
+    Variadic { kind: VariadicKind },
+    /// Identity and inference-mode Dropout (removed by `passes::remove_identity`).
+    Identity,
+    /// A compile-time-only operator (Shape, Cast, ConstantOfShape, Range, Constant...) kept
+    /// until `passes::fold_constants` removes it; its outputs must all be constant.
+    ConstOnly,
+}
+
+impl Op {
+    /// Short, stable name used in reports and generated comments.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Op::Conv { .. } => "Conv",
+            Op::Gemm { .. } => "Gemm",
+            Op::MatMul => "MatMul",
+            Op::Binary { kind, .. } => match kind {
+                BinaryKind::Add => "Add",
+                BinaryKind::Sub => "Sub",
+                BinaryKind::Mul => "Mul",
+                BinaryKind::Div => "Div",
+            },
+            Op::Unary(u) => match u {
+                UnaryKind::Relu => "Relu",
+                UnaryKind::LeakyRelu { .. } => "LeakyRelu",
+                UnaryKind::Clip { .. } => "Clip",
+                UnaryKind::Sigmoid => "Sigmoid",
+                UnaryKind::Tanh => "Tanh",
+                UnaryKind::HardSigmoid { .. } => "HardSigmoid",
+                UnaryKind::HardSwish => "HardSwish",
+            },
+            Op::Pool { kind: PoolKind::Max, .. } => "MaxPool",
+            Op::Pool { kind: PoolKind::Avg, .. } => "AveragePool",
+            Op::GlobalPool { kind: PoolKind::Max } => "GlobalMaxPool",
+            Op::GlobalPool { kind: PoolKind::Avg } => "GlobalAveragePool",
+            Op::BatchNorm { .. } => "BatchNormalization",
+            Op::Reshape => "Reshape",
+            Op::Transpose { .. } => "Transpose",
+            Op::Concat { .. } => "Concat",
+            Op::Split { .. } => "Split",
+            Op::Slice { .. } => "Slice",
+            Op::Gather { .. } => "Gather",
+            Op::Softmax { log: false, .. } => "Softmax",
+            Op::Softmax { log: true, .. } => "LogSoftmax",
+            Op::Reduce { kind: ReduceKind::Mean, .. } => "ReduceMean",
+            Op::Reduce { kind: ReduceKind::Max, .. } => "ReduceMax",
+            Op::Pad { .. } => "Pad",
+            Op::Expand => "Expand",
+            Op::Variadic { kind: VariadicKind::Sum } => "Sum",
+            Op::Variadic { kind: VariadicKind::Mean } => "Mean",
+            Op::Identity => "Identity",
+            Op::ConstOnly => "Constant",
+        }
+    }
+}
+
+/// One operator instance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// ONNX node name (made unique and non-empty by the importer).
+    pub name: String,
+    /// The ONNX operator type as written in the model (e.g. "Flatten" for an `Op::Reshape`).
+    pub onnx_op: String,
+    pub op: Op,
+    pub inputs: Vec<TensorId>,
+    pub outputs: Vec<TensorId>,
+    /// Device index assigned by partitioning; `None` until then (single device).
+    pub device: Option<usize>,
+}
+
+/// A whole model: tensors, nodes in a valid topological order, graph inputs and outputs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Graph {
+    pub name: String,
+    pub tensors: Vec<Tensor>,
+    pub nodes: Vec<Node>,
+    /// Runtime graph inputs (initialisers excluded).
+    pub inputs: Vec<TensorId>,
+    pub outputs: Vec<TensorId>,
+    /// Notes for `inspect` (e.g. "batch dimension of 'x' bound to 1").
+    pub notes: Vec<String>,
+}
+
+impl Graph {
+    pub fn tensor(&self, id: TensorId) -> &Tensor {
+        &self.tensors[id]
+    }
+
+    pub fn add_tensor(&mut self, t: Tensor) -> TensorId {
+        self.tensors.push(t);
+        self.tensors.len() - 1
+    }
+
+    /// Tensor id by ONNX name.
+    pub fn find_tensor(&self, name: &str) -> Option<TensorId> {
+        self.tensors.iter().position(|t| t.name == name)
+    }
+
+    /// For every tensor, the node that produces it (None for inputs and constants).
+    pub fn producers(&self) -> Vec<Option<NodeId>> {
+        let mut p = vec![None; self.tensors.len()];
+        for (i, n) in self.nodes.iter().enumerate() {
+            for &o in &n.outputs {
+                p[o] = Some(i);
+            }
+        }
+        p
+    }
+
+    /// For every tensor, the nodes that read it, in node order.
+    pub fn consumers(&self) -> Vec<Vec<NodeId>> {
+        let mut c = vec![Vec::new(); self.tensors.len()];
+        for (i, n) in self.nodes.iter().enumerate() {
+            for &t in &n.inputs {
+                if !c[t].contains(&i) {
+                    c[t].push(i);
+                }
+            }
+        }
+        c
+    }
+
+    /// Replace every use of tensor `from` (node inputs and graph outputs) by `to`.
+    pub fn replace_uses(&mut self, from: TensorId, to: TensorId) {
+        for n in &mut self.nodes {
+            for t in &mut n.inputs {
+                if *t == from {
+                    *t = to;
+                }
+            }
+        }
+        for t in &mut self.outputs {
+            if *t == from {
+                *t = to;
+            }
+        }
+    }
+
+    /// Drop tensors that no node, input or output refers to, renumbering the rest.
+    pub fn compact_tensors(&mut self) {
+        let mut used = vec![false; self.tensors.len()];
+        for n in &self.nodes {
+            for &t in n.inputs.iter().chain(&n.outputs) {
+                used[t] = true;
+            }
+        }
+        for &t in self.inputs.iter().chain(&self.outputs) {
+            used[t] = true;
+        }
+        let mut map = vec![usize::MAX; self.tensors.len()];
+        let mut kept = Vec::new();
+        for (i, t) in std::mem::take(&mut self.tensors).into_iter().enumerate() {
+            if used[i] {
+                map[i] = kept.len();
+                kept.push(t);
+            }
+        }
+        self.tensors = kept;
+        for n in &mut self.nodes {
+            for t in n.inputs.iter_mut().chain(n.outputs.iter_mut()) {
+                *t = map[*t];
+            }
+        }
+        for t in self.inputs.iter_mut().chain(self.outputs.iter_mut()) {
+            *t = map[*t];
+        }
+    }
+
+    /// The dataflow graph as petgraph (node weights = `NodeId`, edge weights = `TensorId`).
+    pub fn dataflow(&self) -> (DiGraph<NodeId, TensorId>, Vec<NodeIndex>) {
+        let mut g = DiGraph::new();
+        let idx: Vec<NodeIndex> = (0..self.nodes.len()).map(|i| g.add_node(i)).collect();
+        let producers = self.producers();
+        for (i, n) in self.nodes.iter().enumerate() {
+            for &t in &n.inputs {
+                if let Some(p) = producers[t] {
+                    g.add_edge(idx[p], idx[i], t);
+                }
+            }
+        }
+        (g, idx)
+    }
+
+    /// Map from ONNX tensor name to id (for tools and tests).
+    pub fn tensor_names(&self) -> HashMap<&str, TensorId> {
+        self.tensors
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name.as_str(), i))
+            .collect()
+    }
+}

@@ -1,0 +1,251 @@
+/*
+ * meshnn runtime: portable C99 reference kernels (float32).
+ *
+ * Every kernel is documented here, once. Conventions (CMSIS-NN style):
+ *   - argument order: parameters, then input tensors, output last;
+ *   - all tensors are dense, row-major (NCHW for images, NCW for 1-D signals);
+ *   - no kernel allocates memory, uses a VLA or recurses;
+ *   - shapes are fixed at compile time: meshnn emits each parameter block as a
+ *     `static const` struct next to the call.
+ * Names follow mn_<op>[_<variant>]_<dtype>. This runtime knows nothing about ONNX.
+ */
+#ifndef MN_KERNELS_H
+#define MN_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Highest tensor rank the generic (strided) kernels handle. */
+#define MN_MAX_DIMS 8
+
+/* ---------------------------------------------------------------- activations */
+
+typedef enum {
+    MN_ACT_NONE = 0,
+    MN_ACT_RELU = 1,
+    MN_ACT_LEAKY_RELU = 2, /* x < 0 ? alpha * x : x */
+    MN_ACT_CLIP = 3        /* min(max(x, lo), hi) */
+} mn_act_kind_t;
+
+/* An activation fused into the kernel that produces a tensor. */
+typedef struct {
+    int32_t kind;  /* mn_act_kind_t */
+    float alpha;   /* LeakyRelu slope */
+    float lo, hi;  /* Clip bounds */
+} mn_act_t;
+
+/* Apply a fused activation to one value. */
+static inline float mn_act_apply(const mn_act_t *a, float x)
+{
+    switch (a->kind) {
+    case MN_ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case MN_ACT_LEAKY_RELU: return x < 0.0f ? a->alpha * x : x;
+    case MN_ACT_CLIP: return x < a->lo ? a->lo : (x > a->hi ? a->hi : x);
+    default: return x;
+    }
+}
+
+/* ---------------------------------------------------------------- convolution */
+
+/* 2-D convolution (1-D is h = 1, k_h = 1, stride_h = dil_h = 1, pad_top = 0).
+ * x: [n, c_in, in_h, in_w]; w: [c_out, c_in / group, k_h, k_w];
+ * b: [c_out] or NULL; y: [n, c_out, out_h, out_w].
+ * Positions outside the input (padding) contribute zero. The activation is applied
+ * to every output element. */
+typedef struct {
+    int32_t n, c_in, in_h, in_w;
+    int32_t c_out, out_h, out_w;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    int32_t group;
+    mn_act_t act;
+} mn_conv_params_t;
+
+void mn_conv2d_f32(const mn_conv_params_t *p, const float *x, const float *w,
+                   const float *b, float *y);
+
+/* ---------------------------------------------------------------- matrix products */
+
+/* General matrix multiply: y[m][n] = act(alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m][n]).
+ * A' = trans_a ? A^T : A where A is stored [k][m] (trans_a) or [m][k];
+ * B' likewise ([n][k] when trans_b, else [k][n]).
+ * c may be NULL; otherwise element (i, j) of C is c[i * c_stride_m + j * c_stride_n]
+ * (a stride of 0 broadcasts along that axis). y: [m][n]. */
+typedef struct {
+    int32_t m, n, k;
+    int32_t trans_a, trans_b;
+    float alpha, beta;
+    int32_t c_stride_m, c_stride_n;
+    mn_act_t act;
+} mn_gemm_params_t;
+
+void mn_gemm_f32(const mn_gemm_params_t *p, const float *a, const float *b,
+                 const float *c, float *y);
+
+/* Batched matrix product with broadcasting over batch axes:
+ * for every batch index (i_0..i_{rank-1}) over batch_dims, the [m][k] matrix at
+ * a + sum(i_d * a_strides[d]) times the [k][n] matrix at b + sum(i_d * b_strides[d])
+ * is written densely to y (batches in row-major order, each [m][n]).
+ * batch_rank may be 0 (one product). */
+typedef struct {
+    int32_t m, n, k;
+    int32_t batch_rank;
+    int32_t batch_dims[MN_MAX_DIMS];
+    int32_t a_strides[MN_MAX_DIMS];
+    int32_t b_strides[MN_MAX_DIMS];
+} mn_matmul_params_t;
+
+void mn_matmul_f32(const mn_matmul_params_t *p, const float *a, const float *b, float *y);
+
+/* ---------------------------------------------------------------- elementwise */
+
+typedef enum { MN_ADD = 0, MN_SUB = 1, MN_MUL = 2, MN_DIV = 3 } mn_binary_kind_t;
+
+/* Broadcasting binary operation y = act(a OP b) over an output of shape dims[0..rank).
+ * Element (i_0..) of a is a[sum(i_d * a_strides[d])] (stride 0 on broadcast axes), same
+ * for b; y is dense. y may alias a or b when that operand is dense with y's shape. */
+typedef struct {
+    int32_t kind; /* mn_binary_kind_t */
+    int32_t rank;
+    int32_t dims[MN_MAX_DIMS];
+    int32_t a_strides[MN_MAX_DIMS];
+    int32_t b_strides[MN_MAX_DIMS];
+    mn_act_t act;
+} mn_binary_params_t;
+
+void mn_binary_f32(const mn_binary_params_t *p, const float *a, const float *b, float *y);
+
+typedef enum {
+    MN_RELU = 0,
+    MN_LEAKY_RELU = 1,   /* alpha */
+    MN_CLIP = 2,         /* alpha = lo, beta = hi */
+    MN_SIGMOID = 3,
+    MN_TANH = 4,
+    MN_HARD_SIGMOID = 5, /* max(0, min(1, alpha * x + beta)) */
+    MN_HARD_SWISH = 6,   /* x * max(0, min(1, x / 6 + 0.5)) */
+    MN_SCALE = 7         /* alpha * x */
+} mn_unary_kind_t;
+
+/* Elementwise y[i] = f(x[i]) for i < size. y may alias x. */
+typedef struct {
+    int32_t kind; /* mn_unary_kind_t */
+    int32_t size;
+    float alpha, beta;
+} mn_unary_params_t;
+
+void mn_unary_f32(const mn_unary_params_t *p, const float *x, float *y);
+
+/* ---------------------------------------------------------------- pooling */
+
+typedef enum { MN_POOL_MAX = 0, MN_POOL_AVG = 1 } mn_pool_kind_t;
+
+/* 2-D max / average pooling (1-D: in_h = out_h = k_h = 1, stride_h = dil_h = 1, pads 0).
+ * x: [channels, in_h, in_w] where channels = N * C; y: [channels, out_h, out_w].
+ * The window of output (oh, ow) covers input rows oh*stride_h - pad_top + i*dil_h,
+ * i < k_h (columns likewise). Max ignores positions outside the input. Average divides
+ * by the number of window positions inside the input, or, with count_include_pad, by
+ * the number inside the padded extent [-pad_top, in_h + pad_bottom) x [-pad_left,
+ * in_w + pad_right) (positions beyond that extent, which ceil_mode can create, never
+ * count). */
+typedef struct {
+    int32_t kind; /* mn_pool_kind_t */
+    int32_t channels;
+    int32_t in_h, in_w, out_h, out_w;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_left, pad_bottom, pad_right;
+    int32_t count_include_pad;
+} mn_pool_params_t;
+
+void mn_pool2d_f32(const mn_pool_params_t *p, const float *x, float *y);
+
+/* Global max / average over each channel: x: [channels, size]; y: [channels]. */
+typedef struct {
+    int32_t kind; /* mn_pool_kind_t */
+    int32_t channels;
+    int32_t size;
+} mn_global_pool_params_t;
+
+void mn_global_pool_f32(const mn_global_pool_params_t *p, const float *x, float *y);
+
+/* ---------------------------------------------------------------- normalisation */
+
+/* Inference batch normalisation: y = scale * (x - mean) / sqrt(var + epsilon) + bias per
+ * channel. x, y: [n, channels, size]; scale, bias, mean, var: [channels]. */
+typedef struct {
+    int32_t n, channels, size;
+    float epsilon;
+} mn_batchnorm_params_t;
+
+void mn_batchnorm_f32(const mn_batchnorm_params_t *p, const float *x, const float *scale,
+                      const float *bias, const float *mean, const float *var, float *y);
+
+/* Softmax (or log-softmax) along the middle axis of x viewed as [outer, axis_len, inner];
+ * numerically stable (max subtracted). y: same shape. */
+typedef struct {
+    int32_t outer, axis_len, inner;
+    int32_t log;
+} mn_softmax_params_t;
+
+void mn_softmax_f32(const mn_softmax_params_t *p, const float *x, float *y);
+
+/* ---------------------------------------------------------------- reductions */
+
+typedef enum { MN_REDUCE_MEAN = 0, MN_REDUCE_MAX = 1 } mn_reduce_kind_t;
+
+/* Reduction: x has shape dims[0..rank); every element (i_0..) is combined into
+ * y[sum(i_d * y_strides[d])] where y_strides is 0 on reduced axes. y has y_size elements.
+ * Mean divides by count (the number of elements folded into each output). */
+typedef struct {
+    int32_t kind; /* mn_reduce_kind_t */
+    int32_t rank;
+    int32_t dims[MN_MAX_DIMS];
+    int32_t y_strides[MN_MAX_DIMS];
+    int32_t y_size;
+    int32_t count;
+} mn_reduce_params_t;
+
+void mn_reduce_f32(const mn_reduce_params_t *p, const float *x, float *y);
+
+/* ---------------------------------------------------------------- data movement */
+
+/* Strided N-D copy: for every index (i_0..) over dims[0..rank),
+ * y[y_offset + sum(i_d * y_strides[d])] = x[x_offset + sum(i_d * x_strides[d])].
+ * Strides may be 0 (broadcast) or negative (reversed slices). Used for Transpose, Slice,
+ * Concat, Split, Expand, Pad and Sum/Mean broadcasting. rank 0 copies one element. */
+typedef struct {
+    int32_t rank;
+    int32_t dims[MN_MAX_DIMS];
+    int32_t x_offset;
+    int32_t x_strides[MN_MAX_DIMS];
+    int32_t y_offset;
+    int32_t y_strides[MN_MAX_DIMS];
+} mn_copy_params_t;
+
+void mn_copy_f32(const mn_copy_params_t *p, const float *x, float *y);
+
+/* y[i] = value for i < size. */
+void mn_fill_f32(float *y, int32_t size, float value);
+
+/* Gather along one axis with constant indices: x viewed as [outer, axis_len, inner];
+ * y[o][j][i] = x[o][indices[j]][i] for j < n_indices. Indices are in [0, axis_len). */
+typedef struct {
+    int32_t outer, axis_len, inner;
+    int32_t n_indices;
+} mn_gather_params_t;
+
+void mn_gather_f32(const mn_gather_params_t *p, const float *x, const int32_t *indices,
+                   float *y);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MN_KERNELS_H */
