@@ -1,0 +1,731 @@
+/* Reference-kernel tests: every expected value is computed by hand in the comments.
+ * One helper, check(), compares a kernel's output with the expectation and prints the
+ * failing case, index, value and expectation. Exit status is non-zero on any failure. */
+#include "mn_kernels.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int g_passed, g_failed;
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define TOL 1e-5f
+
+/* Compare n floats with tolerance tol * (1 + |want|); one test per call. */
+static void check(const char *name, const float *got, const float *want, int n, float tol)
+{
+    int i, bad = 0;
+    for (i = 0; i < n; ++i) {
+        const float lim = tol * (1.0f + fabsf(want[i]));
+        if (!(fabsf(got[i] - want[i]) <= lim)) { /* also catches NaN */
+            if (bad < 4) {
+                printf("FAIL %s: [%d] = %.7g, expected %.7g\n", name, i, (double)got[i],
+                       (double)want[i]);
+            }
+            ++bad;
+        }
+    }
+    if (bad) {
+        ++g_failed;
+    } else {
+        ++g_passed;
+    }
+}
+
+static const mn_act_t NO_ACT = {MN_ACT_NONE, 0.0f, 0.0f, 0.0f};
+
+/* x = 1..9 as a 3x3 image, used by conv and pool tests:
+ *   1 2 3
+ *   4 5 6
+ *   7 8 9 */
+static const float X33[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+
+/* ------------------------------------------------------------------ conv2d */
+static void test_conv(void)
+{
+    /* 2x2 kernel [1 2; 3 4], stride 1, pad 1 on every side -> 4x4. With P the zero-padded
+     * 5x5 image, y[i][j] = P[i][j] + 2 P[i][j+1] + 3 P[i+1][j] + 4 P[i+1][j+1]:
+     *   row 0: 4*1=4, 3*1+4*2=11, 3*2+4*3=18, 3*3=9
+     *   row 1: 2*1+4*4=18, 1+4+12+20=37, 2+6+15+24=47, 3+18=21
+     *   row 2: 2*4+4*7=36, 4+10+21+32=67, 5+12+24+36=77, 6+27=33
+     *   row 3: 2*7=14, 7+16=23, 8+18=26, 9 */
+    static const float w[4] = {1, 2, 3, 4};
+    static const float want[16] = {4, 11, 18, 9, 18, 37, 47, 21,
+                                   36, 67, 77, 33, 14, 23, 26, 9};
+    mn_conv_params_t p = {1, 1, 3, 3, 1, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 1,
+                          {MN_ACT_NONE, 0, 0, 0}};
+    float y[16];
+    mn_conv2d_f32(&p, X33, w, NULL, y);
+    check("conv 3x3 k2 s1 pad1", y, want, 16, TOL);
+
+    {
+        /* Same, stride 2 -> 2x2 picks rows/cols 0 and 2: 4, 18, 36, 77;
+         * bias -20 and ReLU: 0, 0, 16, 57. */
+        static const float b[1] = {-20};
+        static const float want2[4] = {0, 0, 16, 57};
+        mn_conv_params_t q = p;
+        q.out_h = q.out_w = 2;
+        q.stride_h = q.stride_w = 2;
+        q.act.kind = MN_ACT_RELU;
+        mn_conv2d_f32(&q, X33, w, b, y);
+        check("conv s2 bias relu", y, want2, 4, TOL);
+    }
+    {
+        /* Dilation 2, pad 1 -> 3x3 (effective kernel 3). Taps at (0,0) (0,2) (2,0) (2,2):
+         * y[i][j] = P[i][j] + 2 P[i][j+2] + 3 P[i+2][j] + 4 P[i+2][j+2]:
+         *   row 0: 4*5=20, 3*4+4*6=36, 3*5=15
+         *   row 1: 2*2+4*8=36, 1+6+21+36=64, 2+3*8=26
+         *   row 2: 2*5=10, 4+2*6=16, 5 */
+        static const float want3[9] = {20, 36, 15, 36, 64, 26, 10, 16, 5};
+        mn_conv_params_t q = p;
+        q.out_h = q.out_w = 3;
+        q.dil_h = q.dil_w = 2;
+        mn_conv2d_f32(&q, X33, w, NULL, y);
+        check("conv dilation 2 pad 1", y, want3, 9, TOL);
+    }
+    {
+        /* Two input channels [1 2; 3 4] and [5 6; 7 8], 2x2 kernels, no pad -> 1x1.
+         * Depthwise (group 2): w0 = [1 0; 0 1] -> 1+4 = 5, +1 bias = 6;
+         *                      w1 = [1 1; 1 1] -> 26, -1 bias = 25.
+         * Dense (group 1, one output): 5 + 26 = 31, batch n = 2 with the second image
+         * equal to the first doubled -> 62. */
+        static const float x[16] = {1, 2, 3, 4, 5, 6, 7, 8, 2, 4, 6, 8, 10, 12, 14, 16};
+        static const float wd[8] = {1, 0, 0, 1, 1, 1, 1, 1};
+        static const float bd[2] = {1, -1};
+        static const float want_dw[2] = {6, 25};
+        static const float want_dense[2] = {31, 62};
+        mn_conv_params_t q = {1, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 2,
+                              {MN_ACT_NONE, 0, 0, 0}};
+        mn_conv2d_f32(&q, x, wd, bd, y);
+        check("conv depthwise group=C", y, want_dw, 2, TOL);
+        q.n = 2;
+        q.c_out = 1;
+        q.group = 1;
+        mn_conv2d_f32(&q, x, wd, NULL, y);
+        check("conv 2 in channels, batch 2", y, want_dense, 2, TOL);
+    }
+    {
+        /* 1-D conv (h = 1): x = [1 2 3 4], k = [1 -1], stride 1, pad_left 1 -> 4 outputs:
+         * -1, 1-2=-1, 2-3=-1, 3-4=-1; plus a 5th output beyond the right edge: 4. */
+        static const float x[4] = {1, 2, 3, 4};
+        static const float k[2] = {1, -1};
+        static const float want1[5] = {-1, -1, -1, -1, 4};
+        mn_conv_params_t q = {1, 1, 1, 4, 1, 1, 5, 1, 2, 1, 1, 1, 1, 0, 1, 1,
+                              {MN_ACT_NONE, 0, 0, 0}};
+        mn_conv2d_f32(&q, x, k, NULL, y);
+        check("conv 1-D pad both sides", y, want1, 5, TOL);
+    }
+}
+
+/* ------------------------------------------------------------------ gemm */
+static void test_gemm(void)
+{
+    /* A = [1 2 3; 4 5 6], B = [1 0; 0 1; 1 1]: A B = [4 5; 10 11]. */
+    static const float a[6] = {1, 2, 3, 4, 5, 6};
+    static const float b[6] = {1, 0, 0, 1, 1, 1};
+    static const float at[6] = {1, 4, 2, 5, 3, 6}; /* A^T stored [3][2] */
+    static const float bt[6] = {1, 0, 1, 0, 1, 1}; /* B^T stored [2][3] */
+    float y[4];
+    mn_gemm_params_t p = {2, 2, 3, 0, 0, 1.0f, 1.0f, 0, 1, {MN_ACT_NONE, 0, 0, 0}};
+    {
+        /* C row [10 20] broadcast over rows: [14 25; 20 31]. */
+        static const float c[2] = {10, 20};
+        static const float want[4] = {14, 25, 20, 31};
+        mn_gemm_f32(&p, a, b, c, y);
+        check("gemm C row broadcast", y, want, 4, TOL);
+    }
+    {
+        /* transA, transB, alpha 2, beta 0.5, scalar C = 4: 2 AB + 2 = [10 12; 22 24]. */
+        static const float c[1] = {4};
+        static const float want[4] = {10, 12, 22, 24};
+        mn_gemm_params_t q = p;
+        q.trans_a = q.trans_b = 1;
+        q.alpha = 2.0f;
+        q.beta = 0.5f;
+        q.c_stride_m = q.c_stride_n = 0;
+        mn_gemm_f32(&q, at, bt, c, y);
+        check("gemm transA transB alpha beta scalar C", y, want, 4, TOL);
+    }
+    {
+        /* Full C [5 0; 0 20], beta -1, ReLU: [4-5 5; 10 11-20] -> [0 5 10 0]. */
+        static const float c[4] = {5, 0, 0, 20};
+        static const float want[4] = {0, 5, 10, 0};
+        mn_gemm_params_t q = p;
+        q.beta = -1.0f;
+        q.c_stride_m = 2;
+        q.act.kind = MN_ACT_RELU;
+        mn_gemm_f32(&q, a, b, c, y);
+        check("gemm full C beta -1 relu", y, want, 4, TOL);
+    }
+    {
+        /* C column [1; 2] (stride_m 1, stride_n 0), only transA: [5 6; 12 13]. */
+        static const float c[2] = {1, 2};
+        static const float want[4] = {5, 6, 12, 13};
+        mn_gemm_params_t q = p;
+        q.trans_a = 1;
+        q.c_stride_m = 1;
+        q.c_stride_n = 0;
+        mn_gemm_f32(&q, at, b, c, y);
+        check("gemm transA C column broadcast", y, want, 4, TOL);
+    }
+    {
+        /* No C, alpha -1, LeakyRelu 0.1: 0.1 * -[4 5; 10 11]. */
+        static const float want[4] = {-0.4f, -0.5f, -1.0f, -1.1f};
+        mn_gemm_params_t q = p;
+        q.trans_b = 1;
+        q.alpha = -1.0f;
+        q.act.kind = MN_ACT_LEAKY_RELU;
+        q.act.alpha = 0.1f;
+        mn_gemm_f32(&q, a, bt, NULL, y);
+        check("gemm no C transB leaky", y, want, 4, TOL);
+    }
+}
+
+/* ------------------------------------------------------------------ matmul */
+static void test_matmul(void)
+{
+    float y[8];
+    {
+        /* a: two 2x2 matrices, b: one 2x2 matrix shared (batch stride 0).
+         * [1 2; 3 4] [5 6; 7 8] = [19 22; 43 50]; [0 1; 1 0] [5 6; 7 8] = [7 8; 5 6]. */
+        static const float a[8] = {1, 2, 3, 4, 0, 1, 1, 0};
+        static const float b[4] = {5, 6, 7, 8};
+        static const float want[8] = {19, 22, 43, 50, 7, 8, 5, 6};
+        mn_matmul_params_t p;
+        memset(&p, 0, sizeof p);
+        p.m = p.n = p.k = 2;
+        p.batch_rank = 1;
+        p.batch_dims[0] = 2;
+        p.a_strides[0] = 4;
+        p.b_strides[0] = 0;
+        mn_matmul_f32(&p, a, b, y);
+        check("matmul batch broadcast b", y, want, 8, TOL);
+    }
+    {
+        /* Batch [2,2] from a: [2,1,1,2] and b: [1,2,2,1] (outer-product broadcast).
+         * a0 = [1 2], a1 = [3 4]; b0 = [1; 1], b1 = [1; -1]:
+         * (0,0) 3, (0,1) -1, (1,0) 7, (1,1) -1. */
+        static const float a[4] = {1, 2, 3, 4};
+        static const float b[4] = {1, 1, 1, -1};
+        static const float want[4] = {3, -1, 7, -1};
+        mn_matmul_params_t p;
+        memset(&p, 0, sizeof p);
+        p.m = 1;
+        p.k = 2;
+        p.n = 1;
+        p.batch_rank = 2;
+        p.batch_dims[0] = p.batch_dims[1] = 2;
+        p.a_strides[0] = 2;
+        p.a_strides[1] = 0;
+        p.b_strides[0] = 0;
+        p.b_strides[1] = 2;
+        mn_matmul_f32(&p, a, b, y);
+        check("matmul 2-D batch broadcast", y, want, 4, TOL);
+    }
+    {
+        /* batch_rank 0: [1 2 3] . [4 5 6] = 32. */
+        static const float a[3] = {1, 2, 3};
+        static const float b[3] = {4, 5, 6};
+        static const float want[1] = {32};
+        mn_matmul_params_t p;
+        memset(&p, 0, sizeof p);
+        p.m = 1;
+        p.k = 3;
+        p.n = 1;
+        mn_matmul_f32(&p, a, b, y);
+        check("matmul rank 0", y, want, 1, TOL);
+    }
+}
+
+/* ------------------------------------------------------------------ binary */
+static void test_binary(void)
+{
+    float y[8];
+    mn_binary_params_t p;
+    {
+        /* [2,3] + [3]: [1 2 3; 4 5 6] + [10 20 30] = [11 22 33; 14 25 36]; then in place. */
+        float a[6] = {1, 2, 3, 4, 5, 6};
+        static const float b[3] = {10, 20, 30};
+        static const float want[6] = {11, 22, 33, 14, 25, 36};
+        memset(&p, 0, sizeof p);
+        p.kind = MN_ADD;
+        p.rank = 2;
+        p.dims[0] = 2;
+        p.dims[1] = 3;
+        p.a_strides[0] = 3;
+        p.a_strides[1] = 1;
+        p.b_strides[0] = 0;
+        p.b_strides[1] = 1;
+        p.act = NO_ACT;
+        mn_binary_f32(&p, a, b, y);
+        check("binary add [2,3]+[3]", y, want, 6, TOL);
+        mn_binary_f32(&p, a, b, a);
+        check("binary add in place (y == a)", a, want, 6, TOL);
+    }
+    {
+        /* Scalar 2 * [1..6] written over b (y == b): [2 4 6 8 10 12]. */
+        float b[6] = {1, 2, 3, 4, 5, 6};
+        static const float a[1] = {2};
+        static const float want[6] = {2, 4, 6, 8, 10, 12};
+        p.kind = MN_MUL;
+        p.a_strides[0] = p.a_strides[1] = 0;
+        p.b_strides[0] = 3;
+        p.b_strides[1] = 1;
+        mn_binary_f32(&p, a, b, b);
+        check("binary mul scalar, in place (y == b)", b, want, 6, TOL);
+    }
+    {
+        /* [2,1] / [1,3]: [6; 12] / [1 2 3] = [6 3 2; 12 6 4]. */
+        static const float a[2] = {6, 12};
+        static const float b[3] = {1, 2, 3};
+        static const float want[6] = {6, 3, 2, 12, 6, 4};
+        p.kind = MN_DIV;
+        p.a_strides[0] = 1;
+        p.a_strides[1] = 0;
+        p.b_strides[0] = 0;
+        p.b_strides[1] = 1;
+        mn_binary_f32(&p, a, b, y);
+        check("binary div [2,1]/[1,3]", y, want, 6, TOL);
+    }
+    {
+        /* Rank 3 [2,2,2]: (0..7) - [100 200] on axis 0 -> -100..-97, -196..-193. */
+        static const float a[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+        static const float b[2] = {100, 200};
+        static const float want[8] = {-100, -99, -98, -97, -196, -195, -194, -193};
+        memset(&p, 0, sizeof p);
+        p.kind = MN_SUB;
+        p.rank = 3;
+        p.dims[0] = p.dims[1] = p.dims[2] = 2;
+        p.a_strides[0] = 4;
+        p.a_strides[1] = 2;
+        p.a_strides[2] = 1;
+        p.b_strides[0] = 1;
+        p.act = NO_ACT;
+        mn_binary_f32(&p, a, b, y);
+        check("binary sub rank 3 axis-0 broadcast", y, want, 8, TOL);
+    }
+    {
+        /* Rank 0: 3 - 5 = -2; ReLU -> 0; LeakyRelu 0.5 -> -1. */
+        static const float a[1] = {3};
+        static const float b[1] = {5};
+        static const float want_relu[1] = {0};
+        static const float want_leaky[1] = {-1};
+        memset(&p, 0, sizeof p);
+        p.kind = MN_SUB;
+        p.act.kind = MN_ACT_RELU;
+        mn_binary_f32(&p, a, b, y);
+        check("binary rank 0 relu", y, want_relu, 1, TOL);
+        p.act.kind = MN_ACT_LEAKY_RELU;
+        p.act.alpha = 0.5f;
+        mn_binary_f32(&p, a, b, y);
+        check("binary rank 0 leaky", y, want_leaky, 1, TOL);
+    }
+}
+
+/* ------------------------------------------------------------------ unary */
+static void test_unary(void)
+{
+    static const float x[5] = {-8, -1, 0, 0.5f, 4};
+    /* Sigmoid: 1/(1+e^8), 1/(1+e), 1/2, 1/(1+e^-0.5), 1/(1+e^-4). */
+    static const float w_sig[5] = {0.000335350130f, 0.268941421f, 0.5f, 0.622459331f,
+                                   0.982013790f};
+    static const float w_tanh[5] = {-0.999999775f, -0.761594156f, 0.0f, 0.462117157f,
+                                    0.999329300f};
+    static const float w_relu[5] = {0, 0, 0, 0.5f, 4};
+    static const float w_leaky[5] = {-0.8f, -0.1f, 0, 0.5f, 4};     /* alpha 0.1 */
+    static const float w_clip[5] = {-1, -1, 0, 0.5f, 2};            /* [-1, 2] */
+    static const float w_hsig[5] = {0, 0.3f, 0.5f, 0.6f, 1};         /* 0.2x + 0.5 */
+    /* HardSwish: x/6 + 0.5 = -0.83 -> 0, 1/3, 0.5, 7/12, 1.17 -> 1. */
+    static const float w_hswish[5] = {0, -1.0f / 3.0f, 0, 0.5f * 7.0f / 12.0f, 4};
+    static const float w_scale[5] = {16, 2, 0, -1, -8};              /* alpha -2 */
+    float y[5];
+    mn_unary_params_t p = {MN_RELU, 5, 0.0f, 0.0f};
+
+    mn_unary_f32(&p, x, y);
+    check("unary relu", y, w_relu, 5, TOL);
+    p.kind = MN_LEAKY_RELU;
+    p.alpha = 0.1f;
+    mn_unary_f32(&p, x, y);
+    check("unary leaky relu", y, w_leaky, 5, TOL);
+    p.kind = MN_CLIP;
+    p.alpha = -1.0f;
+    p.beta = 2.0f;
+    mn_unary_f32(&p, x, y);
+    check("unary clip", y, w_clip, 5, TOL);
+    p.kind = MN_SIGMOID;
+    mn_unary_f32(&p, x, y);
+    check("unary sigmoid", y, w_sig, 5, TOL);
+    p.kind = MN_TANH;
+    mn_unary_f32(&p, x, y);
+    check("unary tanh", y, w_tanh, 5, TOL);
+    p.kind = MN_HARD_SIGMOID;
+    p.alpha = 0.2f;
+    p.beta = 0.5f;
+    mn_unary_f32(&p, x, y);
+    check("unary hard sigmoid", y, w_hsig, 5, TOL);
+    p.kind = MN_HARD_SWISH;
+    mn_unary_f32(&p, x, y);
+    check("unary hard swish", y, w_hswish, 5, TOL);
+    p.kind = MN_SCALE;
+    p.alpha = -2.0f;
+    mn_unary_f32(&p, x, y);
+    check("unary scale", y, w_scale, 5, TOL);
+    {
+        float z[5];
+        memcpy(z, x, sizeof z);
+        p.kind = MN_RELU;
+        mn_unary_f32(&p, z, z);
+        check("unary relu in place", z, w_relu, 5, TOL);
+    }
+}
+
+/* ------------------------------------------------------------------ pool2d */
+static void test_pool(void)
+{
+    float y[32];
+    mn_pool_params_t p;
+    {
+        /* Max 2x2, stride 1, pad 1 each side on two channels: X33 and -X33. Pads are
+         * ignored, so the negative channel gives -(min of the window's inputs). */
+        static const float want[32] = {1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 9, 7, 8, 9, 9,
+                                       -1, -1, -2, -3, -1, -1, -2, -3,
+                                       -4, -4, -5, -6, -7, -7, -8, -9};
+        float x[18];
+        int i;
+        for (i = 0; i < 9; ++i) {
+            x[i] = X33[i];
+            x[9 + i] = -X33[i];
+        }
+        p.kind = MN_POOL_MAX;
+        p.channels = 2;
+        p.in_h = p.in_w = 3;
+        p.out_h = p.out_w = 4;
+        p.k_h = p.k_w = 2;
+        p.stride_h = p.stride_w = 1;
+        p.dil_h = p.dil_w = 1;
+        p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+        p.count_include_pad = 0;
+        mn_pool2d_f32(&p, x, y);
+        check("maxpool k2 s1 pad1 two channels", y, want, 32, TOL);
+    }
+    {
+        /* Average, same windows. Window sums:
+         *   row 0: 1, 3, 5, 3       row 1: 5, 12, 16, 9
+         *   row 2: 11, 24, 28, 15   row 3: 7, 15, 17, 9
+         * Inside-input counts: corners 1, edges 2, centre 4. count_include_pad: all 4. */
+        static const float want_ex[16] = {1, 1.5f, 2.5f, 3, 2.5f, 3, 4, 4.5f,
+                                          5.5f, 6, 7, 7.5f, 7, 7.5f, 8.5f, 9};
+        static const float want_in[16] = {0.25f, 0.75f, 1.25f, 0.75f, 1.25f, 3, 4, 2.25f,
+                                          2.75f, 6, 7, 3.75f, 1.75f, 3.75f, 4.25f, 2.25f};
+        p.kind = MN_POOL_AVG;
+        p.channels = 1;
+        mn_pool2d_f32(&p, X33, y);
+        check("avgpool pad1 exclude pad", y, want_ex, 16, TOL);
+        p.count_include_pad = 1;
+        mn_pool2d_f32(&p, X33, y);
+        check("avgpool pad1 count_include_pad", y, want_in, 16, TOL);
+    }
+    {
+        /* 1-D, x = [1 2 3 4], k 3, stride 2, pads 1/1, ceil_mode -> 3 outputs.
+         * Windows: {-1,0,1}, {1,2,3}, {3,4,5}. Position 5 lies beyond pad_end.
+         *   sums 3, 9, 4; inside-input counts 2, 3, 1; padded-extent counts 3, 3, 2.
+         *   max: 2, 4, 4. */
+        static const float x[4] = {1, 2, 3, 4};
+        static const float want_ex[3] = {1.5f, 3, 4};
+        static const float want_in[3] = {1, 3, 2};
+        static const float want_max[3] = {2, 4, 4};
+        p.kind = MN_POOL_AVG;
+        p.channels = 1;
+        p.in_h = 1;
+        p.in_w = 4;
+        p.out_h = 1;
+        p.out_w = 3;
+        p.k_h = 1;
+        p.k_w = 3;
+        p.stride_h = 1;
+        p.stride_w = 2;
+        p.pad_top = p.pad_bottom = 0;
+        p.pad_left = p.pad_right = 1;
+        p.count_include_pad = 0;
+        mn_pool2d_f32(&p, x, y);
+        check("avgpool ceil_mode exclude pad", y, want_ex, 3, TOL);
+        p.count_include_pad = 1;
+        mn_pool2d_f32(&p, x, y);
+        check("avgpool ceil_mode window beyond pad_end", y, want_in, 3, TOL);
+        p.kind = MN_POOL_MAX;
+        mn_pool2d_f32(&p, x, y);
+        check("maxpool ceil_mode", y, want_max, 3, TOL);
+    }
+    {
+        /* 1-D max, x = [1 5 2 4 3], k 2, dilation 2, stride 1 -> max(x0,x2), max(x1,x3),
+         * max(x2,x4) = 2, 5, 3. */
+        static const float x[5] = {1, 5, 2, 4, 3};
+        static const float want[3] = {2, 5, 3};
+        p.in_w = 5;
+        p.k_w = 2;
+        p.stride_w = 1;
+        p.dil_w = 2;
+        p.pad_left = p.pad_right = 0;
+        mn_pool2d_f32(&p, x, y);
+        check("maxpool dilation 2", y, want, 3, TOL);
+    }
+}
+
+static void test_global_pool(void)
+{
+    /* Channels [1 5 3] and [-2 -8 -4]: max 5, -2; mean 3, -14/3. */
+    static const float x[6] = {1, 5, 3, -2, -8, -4};
+    static const float want_max[2] = {5, -2};
+    static const float want_avg[2] = {3, -14.0f / 3.0f};
+    float y[2];
+    mn_global_pool_params_t p = {MN_POOL_MAX, 2, 3};
+    mn_global_pool_f32(&p, x, y);
+    check("global max pool", y, want_max, 2, TOL);
+    p.kind = MN_POOL_AVG;
+    mn_global_pool_f32(&p, x, y);
+    check("global average pool", y, want_avg, 2, TOL);
+}
+
+/* ------------------------------------------------------------------ batchnorm */
+static void test_batchnorm(void)
+{
+    /* n 2, channels 2, size 2. ch0: scale 4, sqrt(3.99 + 0.01) = 2 -> 2 (x - 1) + 1;
+     * ch1: scale 0.5, sqrt(0.24 + 0.01) = 0.5 -> (x - 4) - 1.
+     * x = [1 2 | 3 4 | 5 6 | 7 8] -> [1 3 | -2 -1 | 9 11 | 2 3]. */
+    static const float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    static const float scale[2] = {4, 0.5f}, bias[2] = {1, -1};
+    static const float mean[2] = {1, 4}, var[2] = {3.99f, 0.24f};
+    static const float want[8] = {1, 3, -2, -1, 9, 11, 2, 3};
+    float y[8];
+    mn_batchnorm_params_t p = {2, 2, 2, 0.01f};
+    mn_batchnorm_f32(&p, x, scale, bias, mean, var, y);
+    check("batchnorm", y, want, 8, TOL);
+}
+
+/* ------------------------------------------------------------------ softmax */
+static void test_softmax(void)
+{
+    /* x: [outer 2, axis 3, inner 2], index o*6 + j*2 + i. Columns along the axis:
+     *   (o0,i0) [1 2 3]: e^-2, e^-1, 1 over 1 + e^-1 + e^-2 = 1.5032147
+     *                    -> 0.0900306, 0.2447285, 0.6652410; log: x - 3.4076060
+     *   (o0,i1) [0 0 0]: 1/3 each; log -ln 3 = -1.0986123
+     *   (o1,i0) [1000 1001 1002]: as [1 2 3] (needs the max subtracted)
+     *   (o1,i1) [0, ln 3, ln 4]: 1/8, 3/8, 1/2; log -2.0794415, -0.9808293, -0.6931472 */
+    static const float x[12] = {1, 0, 2, 0, 3, 0,
+                                1000, 0, 1001, 1.0986123f, 1002, 1.3862944f};
+    static const float want[12] = {0.0900306f, 1.0f / 3, 0.2447285f, 1.0f / 3,
+                                   0.6652410f, 1.0f / 3, 0.0900306f, 0.125f,
+                                   0.2447285f, 0.375f, 0.6652410f, 0.5f};
+    static const float want_log[12] = {-2.4076060f, -1.0986123f, -1.4076060f, -1.0986123f,
+                                       -0.4076060f, -1.0986123f, -2.4076060f, -2.0794415f,
+                                       -1.4076060f, -0.9808293f, -0.4076060f, -0.6931472f};
+    float y[12];
+    mn_softmax_params_t p = {2, 3, 2, 0};
+    mn_softmax_f32(&p, x, y);
+    check("softmax middle axis", y, want, 12, TOL);
+    p.log = 1;
+    mn_softmax_f32(&p, x, y);
+    /* Looser: 1002 - 1002.4076 loses ~6e-5 to float rounding near 1000. */
+    check("log-softmax middle axis", y, want_log, 12, 1e-4f);
+}
+
+/* ------------------------------------------------------------------ reduce */
+static void test_reduce(void)
+{
+    /* x: [2,3,2], index o*6 + j*2 + i:
+     *   o0: j0 [3 -1], j1 [7 -5], j2 [2 -2];  o1: j0 [-9 0], j1 [-3 -4], j2 [-6 -8] */
+    static const float x[12] = {3, -1, 7, -5, 2, -2, -9, 0, -3, -4, -6, -8};
+    float y[4];
+    mn_reduce_params_t p;
+    memset(&p, 0, sizeof p);
+    p.rank = 3;
+    p.dims[0] = 2;
+    p.dims[1] = 3;
+    p.dims[2] = 2;
+    {
+        /* Mean over axes 0 and 2 -> [3]: (3-1-9+0)/4 = -1.75, (7-5-3-4)/4 = -1.25,
+         * (2-2-6-8)/4 = -3.5. */
+        static const float want[3] = {-1.75f, -1.25f, -3.5f};
+        p.kind = MN_REDUCE_MEAN;
+        p.y_strides[0] = 0;
+        p.y_strides[1] = 1;
+        p.y_strides[2] = 0;
+        p.y_size = 3;
+        p.count = 4;
+        mn_reduce_f32(&p, x, y);
+        check("reduce mean axes {0,2}", y, want, 3, TOL);
+    }
+    {
+        /* Max over axis 1 -> [2,2]: max(3,7,2) = 7, max(-1,-5,-2) = -1,
+         * max(-9,-3,-6) = -3, max(0,-4,-8) = 0. */
+        static const float want[4] = {7, -1, -3, 0};
+        p.kind = MN_REDUCE_MAX;
+        p.y_strides[0] = 2;
+        p.y_strides[1] = 0;
+        p.y_strides[2] = 1;
+        p.y_size = 4;
+        p.count = 3;
+        mn_reduce_f32(&p, x, y);
+        check("reduce max axis 1", y, want, 4, TOL);
+    }
+    {
+        /* All axes: sum -26 -> mean -26/12; max 7. */
+        static const float want_mean[1] = {-26.0f / 12.0f};
+        static const float want_max[1] = {7};
+        p.kind = MN_REDUCE_MEAN;
+        p.y_strides[0] = p.y_strides[1] = p.y_strides[2] = 0;
+        p.y_size = 1;
+        p.count = 12;
+        mn_reduce_f32(&p, x, y);
+        check("reduce mean all axes", y, want_mean, 1, TOL);
+        p.kind = MN_REDUCE_MAX;
+        mn_reduce_f32(&p, x, y);
+        check("reduce max all axes", y, want_max, 1, TOL);
+    }
+}
+
+/* ------------------------------------------------------------------ copy / fill / gather */
+static void test_copy(void)
+{
+    static const float x6[6] = {1, 2, 3, 4, 5, 6}; /* [2,3] */
+    float y[8];
+    mn_copy_params_t p;
+    {
+        /* Transpose [2,3] -> [3,2]: output (i,j) reads x[j][i]: 1 4 2 5 3 6. */
+        static const float want[6] = {1, 4, 2, 5, 3, 6};
+        memset(&p, 0, sizeof p);
+        p.rank = 2;
+        p.dims[0] = 3;
+        p.dims[1] = 2;
+        p.x_strides[0] = 1;
+        p.x_strides[1] = 3;
+        p.y_strides[0] = 2;
+        p.y_strides[1] = 1;
+        mn_copy_f32(&p, x6, y);
+        check("copy transpose", y, want, 6, TOL);
+    }
+    {
+        /* Slice x = 0..9 with start 8, step -3: 8, 5, 2. */
+        static const float x10[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+        static const float want[3] = {8, 5, 2};
+        memset(&p, 0, sizeof p);
+        p.rank = 1;
+        p.dims[0] = 3;
+        p.x_offset = 8;
+        p.x_strides[0] = -3;
+        p.y_strides[0] = 1;
+        mn_copy_f32(&p, x10, y);
+        check("copy negative-step slice", y, want, 3, TOL);
+    }
+    {
+        /* Reverse both axes of [2,3]: start at x[5], strides -3, -1: 6 5 4 3 2 1. */
+        static const float want[6] = {6, 5, 4, 3, 2, 1};
+        memset(&p, 0, sizeof p);
+        p.rank = 2;
+        p.dims[0] = 2;
+        p.dims[1] = 3;
+        p.x_offset = 5;
+        p.x_strides[0] = -3;
+        p.x_strides[1] = -1;
+        p.y_strides[0] = 3;
+        p.y_strides[1] = 1;
+        mn_copy_f32(&p, x6, y);
+        check("copy reverse 2-D", y, want, 6, TOL);
+    }
+    {
+        /* Expand [3] -> [2,3] (stride 0 rows) and [2,1] -> [2,3] (stride 0 columns). */
+        static const float want_row[6] = {1, 2, 3, 1, 2, 3};
+        static const float col[2] = {7, 8};
+        static const float want_col[6] = {7, 7, 7, 8, 8, 8};
+        memset(&p, 0, sizeof p);
+        p.rank = 2;
+        p.dims[0] = 2;
+        p.dims[1] = 3;
+        p.x_strides[0] = 0;
+        p.x_strides[1] = 1;
+        p.y_strides[0] = 3;
+        p.y_strides[1] = 1;
+        mn_copy_f32(&p, x6, y);
+        check("copy broadcast rows", y, want_row, 6, TOL);
+        p.x_strides[0] = 1;
+        p.x_strides[1] = 0;
+        mn_copy_f32(&p, col, y);
+        check("copy broadcast columns", y, want_col, 6, TOL);
+    }
+    {
+        /* Concat: [2,2] = [1 2; 3 4] into columns 2..3 of a zeroed [2,4]. */
+        static const float want[8] = {0, 0, 1, 2, 0, 0, 3, 4};
+        mn_fill_f32(y, 8, 0.0f);
+        memset(&p, 0, sizeof p);
+        p.rank = 2;
+        p.dims[0] = 2;
+        p.dims[1] = 2;
+        p.x_strides[0] = 2;
+        p.x_strides[1] = 1;
+        p.y_offset = 2;
+        p.y_strides[0] = 4;
+        p.y_strides[1] = 1;
+        mn_copy_f32(&p, x6, y);
+        check("copy concat via y_offset", y, want, 8, TOL);
+    }
+    {
+        /* Rank 0: y[1] = x[3] = 4; the rest untouched (-1). */
+        static const float want[3] = {-1, 4, -1};
+        mn_fill_f32(y, 3, -1.0f);
+        memset(&p, 0, sizeof p);
+        p.x_offset = 3;
+        p.y_offset = 1;
+        mn_copy_f32(&p, x6, y);
+        check("copy rank 0", y, want, 3, TOL);
+    }
+}
+
+static void test_fill(void)
+{
+    /* Fill 5 of 6 elements with 2.5; the sixth keeps its sentinel 9. */
+    static const float want[6] = {2.5f, 2.5f, 2.5f, 2.5f, 2.5f, 9};
+    float y[6] = {0, 0, 0, 0, 0, 9};
+    mn_fill_f32(y, 5, 2.5f);
+    check("fill", y, want, 6, TOL);
+}
+
+static void test_gather(void)
+{
+    /* x = 0..11 as [outer 2, axis 3, inner 2]; indices [2, 0, -1] (-1 is 2):
+     * o0 rows 2,0,2 -> 4 5 0 1 4 5; o1 -> 10 11 6 7 10 11. */
+    static const float x[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    static const int32_t idx[3] = {2, 0, -1};
+    static const float want[12] = {4, 5, 0, 1, 4, 5, 10, 11, 6, 7, 10, 11};
+    float y[12];
+    mn_gather_params_t p = {2, 3, 2, 3};
+    mn_gather_f32(&p, x, idx, y);
+    check("gather axis 1 (negative index)", y, want, 12, TOL);
+    {
+        /* outer 1, inner 1 (Gather on a vector): x[11], x[0]. */
+        static const int32_t idx2[2] = {11, 0};
+        static const float want2[2] = {11, 0};
+        mn_gather_params_t q = {1, 12, 1, 2};
+        mn_gather_f32(&q, x, idx2, y);
+        check("gather 1-D", y, want2, 2, TOL);
+    }
+}
+
+int main(void)
+{
+    test_conv();
+    test_gemm();
+    test_matmul();
+    test_binary();
+    test_unary();
+    test_pool();
+    test_global_pool();
+    test_batchnorm();
+    test_softmax();
+    test_reduce();
+    test_copy();
+    test_fill();
+    test_gather();
+    printf("%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed ? 1 : 0;
+}
