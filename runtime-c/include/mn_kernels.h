@@ -5,6 +5,9 @@
  *   - argument order: parameters, then input tensors, output last;
  *   - all tensors are dense, row-major (NCHW for images, NCW for 1-D signals);
  *   - no kernel allocates memory, uses a VLA or recurses;
+ *   - an output must not overlap any input unless the kernel's comment says it may
+ *     (binary, unary, copy); the others declare their pointers `restrict`;
+ *   - indices, sizes and strides are int32_t element counts (not bytes);
  *   - shapes are fixed at compile time: meshnn emits each parameter block as a
  *     `static const` struct next to the call.
  * Names follow mn_<op>[_<variant>]_<dtype>. This runtime knows nothing about ONNX.
@@ -55,7 +58,9 @@ static inline float mn_act_apply(const mn_act_t *a, float x)
  * x: [n, c_in, in_h, in_w]; w: [c_out, c_in / group, k_h, k_w];
  * b: [c_out] or NULL; y: [n, c_out, out_h, out_w].
  * Positions outside the input (padding) contribute zero. The activation is applied
- * to every output element. */
+ * to every output element. As in ONNX, c_in and c_out are multiples of group, and
+ * output channel oc reads input channels [g * c_in/group, (g + 1) * c_in/group) with
+ * g = oc / (c_out/group); bottom/right padding is implied by out_h / out_w. */
 typedef struct {
     int32_t n, c_in, in_h, in_w;
     int32_t c_out, out_h, out_w;
@@ -76,7 +81,8 @@ void mn_conv2d_f32(const mn_conv_params_t *p, const float *x, const float *w,
  * A' = trans_a ? A^T : A where A is stored [k][m] (trans_a) or [m][k];
  * B' likewise ([n][k] when trans_b, else [k][n]).
  * c may be NULL; otherwise element (i, j) of C is c[i * c_stride_m + j * c_stride_n]
- * (a stride of 0 broadcasts along that axis). y: [m][n]. */
+ * (a stride of 0 broadcasts along that axis). y: [m][n]. As in ONNX, beta * C is added
+ * whenever c is non-NULL, even when beta is 0. */
 typedef struct {
     int32_t m, n, k;
     int32_t trans_a, trans_b;
@@ -92,7 +98,8 @@ void mn_gemm_f32(const mn_gemm_params_t *p, const float *a, const float *b,
  * for every batch index (i_0..i_{rank-1}) over batch_dims, the [m][k] matrix at
  * a + sum(i_d * a_strides[d]) times the [k][n] matrix at b + sum(i_d * b_strides[d])
  * is written densely to y (batches in row-major order, each [m][n]).
- * batch_rank may be 0 (one product). */
+ * batch_rank may be 0 (one product). Each matrix is dense; only the batch axes are
+ * strided (stride 0 broadcasts a batch axis). */
 typedef struct {
     int32_t m, n, k;
     int32_t batch_rank;
@@ -152,7 +159,8 @@ typedef enum { MN_POOL_MAX = 0, MN_POOL_AVG = 1 } mn_pool_kind_t;
  * by the number of window positions inside the input, or, with count_include_pad, by
  * the number inside the padded extent [-pad_top, in_h + pad_bottom) x [-pad_left,
  * in_w + pad_right) (positions beyond that extent, which ceil_mode can create, never
- * count). */
+ * count). A window with no position inside the input (impossible with legal ONNX
+ * pads) yields -INFINITY for max and 0 for average. */
 typedef struct {
     int32_t kind; /* mn_pool_kind_t */
     int32_t channels;
@@ -188,7 +196,8 @@ void mn_batchnorm_f32(const mn_batchnorm_params_t *p, const float *x, const floa
                       const float *bias, const float *mean, const float *var, float *y);
 
 /* Softmax (or log-softmax) along the middle axis of x viewed as [outer, axis_len, inner];
- * numerically stable (max subtracted). y: same shape. */
+ * numerically stable (max subtracted): log-softmax is x - max - log(sum exp(x - max)).
+ * y: same shape. */
 typedef struct {
     int32_t outer, axis_len, inner;
     int32_t log;
@@ -202,7 +211,9 @@ typedef enum { MN_REDUCE_MEAN = 0, MN_REDUCE_MAX = 1 } mn_reduce_kind_t;
 
 /* Reduction: x has shape dims[0..rank); every element (i_0..) is combined into
  * y[sum(i_d * y_strides[d])] where y_strides is 0 on reduced axes. y has y_size elements.
- * Mean divides by count (the number of elements folded into each output). */
+ * Mean divides by count (the number of elements folded into each output): it sums, then
+ * multiplies by 1.0f / count. The kernel initialises all y_size outputs itself (0 for
+ * mean, -INFINITY for max), so y need not be cleared by the caller. */
 typedef struct {
     int32_t kind; /* mn_reduce_kind_t */
     int32_t rank;
@@ -219,7 +230,9 @@ void mn_reduce_f32(const mn_reduce_params_t *p, const float *x, float *y);
 /* Strided N-D copy: for every index (i_0..) over dims[0..rank),
  * y[y_offset + sum(i_d * y_strides[d])] = x[x_offset + sum(i_d * x_strides[d])].
  * Strides may be 0 (broadcast) or negative (reversed slices). Used for Transpose, Slice,
- * Concat, Split, Expand, Pad and Sum/Mean broadcasting. rank 0 copies one element. */
+ * Concat, Split, Expand, Pad and Sum/Mean broadcasting. rank 0 copies one element.
+ * Elements are copied in odometer order (last axis fastest); x and y may share a buffer
+ * only if no element is overwritten before it is read (e.g. disjoint regions). */
 typedef struct {
     int32_t rank;
     int32_t dims[MN_MAX_DIMS];
@@ -235,7 +248,8 @@ void mn_copy_f32(const mn_copy_params_t *p, const float *x, float *y);
 void mn_fill_f32(float *y, int32_t size, float value);
 
 /* Gather along one axis with constant indices: x viewed as [outer, axis_len, inner];
- * y[o][j][i] = x[o][indices[j]][i] for j < n_indices. Indices are in [0, axis_len). */
+ * y[o][j][i] = x[o][indices[j]][i] for j < n_indices. Indices are in [0, axis_len);
+ * as in ONNX, a negative index in [-axis_len, 0) counts from the end. */
 typedef struct {
     int32_t outer, axis_len, inner;
     int32_t n_indices;
