@@ -5,3 +5,8 @@ pub mod cluster;
 pub mod eval;
 pub mod ir;
 pub mod onnx;
+pub mod codegen;
+pub mod cost;
+pub mod passes;
+pub mod plan;
+pub mod npy;

@@ -1,0 +1,31 @@
+//! Embeds the C runtime (runtime-c/include/*.h, runtime-c/src/*.c) into the binary, so
+//! an installed `meshnn` needs no source tree to emit a device's runtime files.
+use std::{env, fs, path::Path};
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime-c");
+    println!("cargo:rerun-if-changed={}", root.display());
+    let mut entries = Vec::new();
+    for sub in ["include", "src"] {
+        let dir = root.join(sub);
+        println!("cargo:rerun-if-changed={}", dir.display());
+        let Ok(rd) = fs::read_dir(&dir) else { continue };
+        let mut files: Vec<_> = rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("c") | Some("h")))
+            .collect();
+        files.sort();
+        for p in files {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            let abs = fs::canonicalize(&p).unwrap();
+            entries.push(format!("    ({name:?}, include_str!({:?})),\n", abs.display().to_string()));
+        }
+    }
+    let out = Path::new(&env::var("OUT_DIR").unwrap()).join("runtime_files.rs");
+    let body = format!(
+        "/// (file name, contents) of every runtime file, sorted.\npub const RUNTIME_FILES: &[(&str, &str)] = &[\n{}];\n",
+        entries.concat()
+    );
+    fs::write(out, body).unwrap();
+}

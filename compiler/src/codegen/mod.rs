@@ -1,0 +1,302 @@
+//! C emission: turns a canonical, scheduled, memory-planned graph into the source files
+//! of one device, by rendering the templates in `templates/` over plain data.
+//!
+//! **Architecture Invariant:** templates receive plain serialisable views (strings and
+//! numbers), never IR types. The emitter can emit any subset of a graph's nodes (the seam
+//! for per-device code).
+
+pub mod c_syntax;
+pub mod lower;
+pub mod templates;
+
+use crate::ir::{Data, Graph, NodeId, TensorId};
+use crate::plan::memory::Plan;
+use c_syntax::{float_lit, ident};
+use lower::{lower_node, Call, LowerError, Storage};
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Errors while generating code.
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    #[error(transparent)]
+    Lower(#[from] LowerError),
+    #[error("internal error rendering template {template}: {detail}")]
+    Template { template: String, detail: String },
+    #[error("internal error: runtime file {0} is not embedded in this meshnn build")]
+    MissingRuntime(String),
+}
+
+/// A generated file: path relative to the output directory, and its contents.
+#[derive(Clone, Debug, PartialEq)]
+pub struct File {
+    pub path: String,
+    pub contents: String,
+}
+
+#[derive(Serialize)]
+struct IoView {
+    name: String,
+    ident: String,
+    numel: usize,
+    bytes: usize,
+    shape: String,
+    ptr: String,
+}
+
+#[derive(Serialize)]
+struct StepView {
+    comment: String,
+    calls: Vec<Call>,
+}
+
+#[derive(Serialize)]
+struct WeightView {
+    symbol: String,
+    ctype: &'static str,
+    count: usize,
+    comment: String,
+    rows: Vec<String>,
+}
+
+/// Where tensors live for one device: arena offsets for runtime tensors, symbols for
+/// constants (created on first use, in schedule order, so output is deterministic).
+struct DeviceStorage<'a> {
+    g: &'a Graph,
+    plan: &'a Plan,
+    prefix: String,
+    symbols: HashMap<TensorId, String>,
+    taken: HashSet<String>,
+    weights: Vec<WeightView>,
+    weight_bytes: usize,
+}
+
+impl DeviceStorage<'_> {
+    fn unique(&mut self, base: String) -> String {
+        let mut s = base.clone();
+        let mut k = 1;
+        while self.taken.contains(&s) {
+            k += 1;
+            s = format!("{base}_{k}");
+        }
+        self.taken.insert(s.clone());
+        s
+    }
+    fn const_symbol(&mut self, t: TensorId) -> String {
+        if let Some(s) = self.symbols.get(&t) {
+            return s.clone();
+        }
+        let tensor = &self.g.tensors[t];
+        let sym = self.unique(format!("{}_w_{}", self.prefix, ident(&tensor.name)));
+        let values = tensor.data.as_ref().map(Data::to_f32).unwrap_or_default();
+        let count = values.len().max(1);
+        let rows = rows_of(values.iter().map(|&v| float_lit(v)).collect());
+        self.weight_bytes += values.len() * 4;
+        self.weights.push(WeightView {
+            symbol: sym.clone(),
+            ctype: "float",
+            count,
+            comment: format!("'{}' {:?}", c_comment(&tensor.name), tensor.shape),
+            rows,
+        });
+        self.symbols.insert(t, sym.clone());
+        sym
+    }
+}
+
+impl Storage for DeviceStorage<'_> {
+    fn ptr(&self, t: TensorId) -> String {
+        match (self.symbols.get(&t), self.plan.offsets.get(t).copied().flatten()) {
+            (Some(s), _) => s.clone(),
+            (None, Some(off)) => format!("arena + {}", off / 4),
+            // Constants are registered before lowering (see `emit_device`).
+            (None, None) => format!("/* unplaced tensor {t} */ NULL"),
+        }
+    }
+    fn int_table(&mut self, hint: &str, values: Vec<i32>) -> String {
+        let sym = self.unique(format!("{}_i_{}", self.prefix, ident(hint)));
+        self.weight_bytes += values.len() * 4;
+        self.weights.push(WeightView {
+            symbol: sym.clone(),
+            ctype: "int32_t",
+            count: values.len().max(1),
+            comment: format!("indices of {}", c_comment(hint)),
+            rows: rows_of(values.iter().map(|v| v.to_string()).collect()),
+        });
+        sym
+    }
+}
+
+fn rows_of(items: Vec<String>) -> Vec<String> {
+    if items.is_empty() {
+        return vec!["0".into()];
+    }
+    let n = items.len();
+    items
+        .chunks(8)
+        .enumerate()
+        .map(|(i, c)| {
+            let last = (i + 1) * 8 >= n;
+            format!("{}{}", c.join(", "), if last { "" } else { "," })
+        })
+        .collect()
+}
+
+/// Text safe inside a C block comment.
+fn c_comment(s: &str) -> String {
+    s.replace("*/", "* /").replace("/*", "/ *").replace(['\n', '\r'], " ")
+}
+
+fn shape_str(shape: &[usize]) -> String {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    format!("[{}]", dims.join("x"))
+}
+
+/// What to emit for one device.
+pub struct DeviceSpec<'a> {
+    /// C identifier of the device (prefix of every exported symbol).
+    pub device: &'a str,
+    /// Model file name, for comments.
+    pub model: &'a str,
+    /// Nodes to run, in order.
+    pub order: &'a [NodeId],
+    pub plan: &'a Plan,
+    /// Graph inputs this device reads and outputs it writes.
+    pub inputs: &'a [TensorId],
+    pub outputs: &'a [TensorId],
+}
+
+/// Generate the files of one device (`<device>/...`) and its host harness (`host/...`).
+pub fn emit_device(g: &Graph, spec: &DeviceSpec) -> Result<Vec<File>, EmitError> {
+    let prefix = format!("meshnn_{}", spec.device);
+    let mut st = DeviceStorage {
+        g,
+        plan: spec.plan,
+        prefix,
+        symbols: HashMap::new(),
+        taken: HashSet::new(),
+        weights: Vec::new(),
+        weight_bytes: 0,
+    };
+    // Constants get symbols in schedule order.
+    for &i in spec.order {
+        for &t in &g.nodes[i].inputs {
+            if g.tensors[t].is_const() {
+                st.const_symbol(t);
+            }
+        }
+    }
+    for &t in spec.outputs {
+        if g.tensors[t].is_const() {
+            st.const_symbol(t);
+        }
+    }
+    let mut kernels: BTreeSet<&'static str> = BTreeSet::new();
+    let mut steps = Vec::new();
+    for &i in spec.order {
+        let node = &g.nodes[i];
+        let calls = lower_node(g, node, &mut st)?;
+        for c in &calls {
+            kernels.insert(c.kernel);
+        }
+        steps.push(StepView { comment: step_comment(g, i), calls });
+    }
+    let io = |ts: &[TensorId], st: &DeviceStorage| -> Vec<IoView> {
+        let mut seen = HashSet::new();
+        ts.iter()
+            .map(|&t| {
+                let tensor = &g.tensors[t];
+                let mut id = ident(&tensor.name);
+                while !seen.insert(id.clone()) {
+                    id.push('_');
+                }
+                IoView {
+                    name: c_comment(&tensor.name),
+                    ident: id,
+                    numel: tensor.numel().max(1),
+                    bytes: tensor.numel() * 4,
+                    shape: shape_str(&tensor.shape),
+                    ptr: st.ptr(t),
+                }
+            })
+            .collect()
+    };
+    let inputs = io(spec.inputs, &st);
+    let outputs = io(spec.outputs, &st);
+
+    let mut files_used: Vec<String> = vec!["meshnn.h".into(), "mn_kernels.h".into()];
+    let mut sources: Vec<String> = vec!["model.c".into(), "weights.c".into()];
+    for k in &kernels {
+        let f = lower::kernel_file(k);
+        sources.push(f.clone());
+        files_used.push(f);
+    }
+    let dev = spec.device;
+    let ctx = minijinja::context! {
+        device => dev,
+        DEVICE => dev.to_ascii_uppercase(),
+        model => c_comment(spec.model),
+        arena_bytes => spec.plan.arena_bytes,
+        arena_floats => (spec.plan.arena_bytes / 4).max(1),
+        lower_bound_bytes => spec.plan.lower_bound_bytes,
+        inputs => minijinja::Value::from(minijinja::value::Serde(&inputs)),
+        outputs => minijinja::Value::from(minijinja::value::Serde(&outputs)),
+        steps => minijinja::Value::from(minijinja::value::Serde(&steps)),
+        weights => minijinja::Value::from(minijinja::value::Serde(&st.weights)),
+        weight_bytes => st.weight_bytes,
+        sources => sources,
+    };
+    let env = templates::environment();
+    let render = |name: &str| -> Result<String, EmitError> {
+        env.get_template(name)
+            .and_then(|t| t.render(&ctx))
+            .map_err(|e| EmitError::Template { template: name.into(), detail: e.to_string() })
+    };
+    let mut files = vec![
+        File { path: format!("{dev}/model.h"), contents: render("c/model.h.j2")? },
+        File { path: format!("{dev}/model.c"), contents: render("c/model.c.j2")? },
+        File { path: format!("{dev}/weights.h"), contents: render("c/weights.h.j2")? },
+        File { path: format!("{dev}/weights.c"), contents: render("c/weights.c.j2")? },
+        File { path: format!("{dev}/Makefile"), contents: render("c/Makefile.j2")? },
+        File { path: format!("{dev}/CMakeLists.txt"), contents: render("c/CMakeLists.txt.j2")? },
+        File { path: "host/main.c".into(), contents: render("host/main.c.j2")? },
+        File { path: "host/Makefile".into(), contents: render("host/Makefile.j2")? },
+    ];
+    for f in files_used {
+        let contents = templates::runtime_file(&f).ok_or_else(|| EmitError::MissingRuntime(f.clone()))?;
+        files.push(File { path: format!("{dev}/{f}"), contents: contents.to_string() });
+    }
+    Ok(files)
+}
+
+fn step_comment(g: &Graph, i: NodeId) -> String {
+    let node = &g.nodes[i];
+    let ins: Vec<String> = node
+        .inputs
+        .iter()
+        .filter(|&&t| !g.tensors[t].is_const())
+        .map(|&t| shape_str(&g.tensors[t].shape))
+        .collect();
+    let outs: Vec<String> = node.outputs.iter().map(|&t| shape_str(&g.tensors[t].shape)).collect();
+    let fused = match &node.op {
+        crate::ir::Op::Conv { act, .. } | crate::ir::Op::Gemm { act, .. } | crate::ir::Op::Binary { act, .. } => {
+            match act {
+                crate::ir::Activation::None => String::new(),
+                crate::ir::Activation::Relu => " + Relu".into(),
+                crate::ir::Activation::LeakyRelu { .. } => " + LeakyRelu".into(),
+                crate::ir::Activation::Clip { .. } => " + Clip".into(),
+            }
+        }
+        _ => String::new(),
+    };
+    let view = if node.op == crate::ir::Op::Reshape { " (a view: no code)" } else { "" };
+    c_comment(&format!(
+        "{}: {}{} {} -> {}{}",
+        node.name,
+        node.onnx_op,
+        fused,
+        ins.join(", "),
+        outs.join(", "),
+        view
+    ))
+}

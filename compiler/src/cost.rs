@@ -1,0 +1,42 @@
+//! Per-node cost model: multiply-accumulates and parameter bytes, used by `inspect`,
+//! the partitioner and latency estimates.
+
+use crate::ir::{Graph, Node, Op};
+
+/// Multiply-accumulate operations of one inference of `node` (elementwise ops count one
+/// per output element, data movement counts zero).
+pub fn macs(g: &Graph, node: &Node) -> u64 {
+    let out = |i: usize| g.tensors[node.outputs[i]].numel() as u64;
+    let shape = |t: usize| &g.tensors[t].shape;
+    match &node.op {
+        Op::Conv { kernel, group, .. } => {
+            let w = shape(node.inputs[1]);
+            let c_per_group = w.get(1).copied().unwrap_or(1) as u64;
+            let _ = group;
+            out(0) * c_per_group * kernel.iter().product::<usize>() as u64
+        }
+        Op::Gemm { trans_a, .. } => {
+            let a = shape(node.inputs[0]);
+            let k = if *trans_a { a.first() } else { a.last() };
+            out(0) * k.copied().unwrap_or(1) as u64
+        }
+        Op::MatMul => {
+            let a = shape(node.inputs[0]);
+            out(0) * a.last().copied().unwrap_or(1) as u64
+        }
+        Op::Pool { kernel, .. } => out(0) * kernel.iter().product::<usize>() as u64,
+        Op::GlobalPool { .. } | Op::Reduce { .. } => g.tensors[node.inputs[0]].numel() as u64,
+        Op::Binary { .. } | Op::Unary(_) | Op::BatchNorm { .. } | Op::Softmax { .. } => out(0),
+        Op::Variadic { .. } => out(0) * node.inputs.len() as u64,
+        _ => 0,
+    }
+}
+
+/// Bytes of constant operands (weights) a node reads.
+pub fn param_bytes(g: &Graph, node: &Node) -> u64 {
+    node.inputs
+        .iter()
+        .filter(|&&t| g.tensors[t].is_const())
+        .map(|&t| g.tensors[t].size_bytes() as u64)
+        .sum()
+}

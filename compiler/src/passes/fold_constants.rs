@@ -1,0 +1,43 @@
+//! Fold constants: evaluate nodes whose inputs are all known at compile time and drop
+//! nodes whose outputs are already known (shape arithmetic, constant subgraphs).
+
+use super::PassError;
+use crate::eval;
+use crate::ir::{Graph, Op};
+
+pub fn run(g: &mut Graph) -> Result<(), PassError> {
+    let nodes = std::mem::take(&mut g.nodes);
+    let mut keep = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let all_out_known = node.outputs.iter().all(|&t| g.tensors[t].data.is_some());
+        if all_out_known {
+            continue;
+        }
+        let all_in_known = node.inputs.iter().all(|&t| g.tensors[t].data.is_some());
+        if all_in_known && node.op != Op::ConstOnly {
+            let inputs: Vec<_> = node.inputs.iter().map(|&t| &g.tensors[t]).collect();
+            let outputs: Vec<_> = node.outputs.iter().map(|&t| g.tensors[t].clone()).collect();
+            if let Some(values) = eval::eval(&node.op, &inputs, &outputs) {
+                if values.len() == node.outputs.len() {
+                    for (&t, v) in node.outputs.iter().zip(values) {
+                        g.tensors[t].data = Some(v);
+                    }
+                    continue;
+                }
+            }
+        }
+        if node.op == Op::ConstOnly {
+            return Err(PassError {
+                pass: "fold_constants",
+                detail: format!(
+                    "node '{}' ({}) must be computable at compile time but its inputs are not constant",
+                    node.name, node.onnx_op
+                ),
+            });
+        }
+        keep.push(node);
+    }
+    g.nodes = keep;
+    g.compact_tensors();
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! Remove Identity and inference-mode Dropout nodes by rewiring their consumers.
+
+use super::PassError;
+use crate::ir::{Graph, Op};
+
+/// Consumers of an Identity read its input directly. An Identity whose output is a graph
+/// output keeps the output's name: it becomes a zero-cost `Reshape` (an alias of the same
+/// buffer), so no copy is emitted either way.
+pub fn run(g: &mut Graph) -> Result<(), PassError> {
+    let mut keep = Vec::with_capacity(g.nodes.len());
+    let nodes = std::mem::take(&mut g.nodes);
+    let mut rewires = Vec::new();
+    for mut node in nodes {
+        if node.op == Op::Identity {
+            let (Some(&src), Some(&dst)) = (node.inputs.first(), node.outputs.first()) else {
+                return Err(PassError {
+                    pass: "remove_identity",
+                    detail: format!("node '{}' has no input or output", node.name),
+                });
+            };
+            if g.outputs.contains(&dst) {
+                node.op = Op::Reshape;
+                keep.push(node);
+            } else {
+                rewires.push((dst, src));
+            }
+        } else {
+            keep.push(node);
+        }
+    }
+    g.nodes = keep;
+    for (from, to) in rewires {
+        // `to` may itself have been rewired by an earlier Identity in a chain.
+        g.replace_uses(from, to);
+    }
+    g.compact_tensors();
+    Ok(())
+}
