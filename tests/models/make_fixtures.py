@@ -241,7 +241,7 @@ def save_npz(path, arrays):
 
 def stats(model):
     """(parameters, MACs) from shape-inferred static shapes."""
-    m = shape_inference.infer_shapes(model)
+    m = shape_inference.infer_shapes(model, data_prop=True)  # data_prop: Reshape plumbing
     shapes = {}
     for vi in list(m.graph.value_info) + list(m.graph.input) + list(m.graph.output):
         shapes[vi.name] = [d.dim_value for d in vi.type.tensor_type.shape.dim]
@@ -254,12 +254,9 @@ def stats(model):
             w = shapes[n.input[1]]
             macs += int(np.prod(shapes[n.output[0]])) * int(np.prod(w[1:]))
         elif n.op_type in ("Gemm", "MatMul"):
-            a = shapes[n.input[0]]
-            k = a[-1]
-            if n.op_type == "Gemm":
-                ta = [x.i for x in n.attribute if x.name == "transA"]
-                if ta and ta[0]:
-                    k = a[0]
+            w = shapes[n.input[1]]  # K from the weight: [K, N], or [N, K] with transB
+            tb = [x.i for x in n.attribute if x.name == "transB"]
+            k = w[-1] if (tb and tb[0]) else w[-2]
             macs += int(np.prod(shapes[n.output[0]])) * k
     return params, macs
 
