@@ -10,3 +10,8 @@ pub mod cost;
 pub mod passes;
 pub mod plan;
 pub mod npy;
+pub mod driver;
+pub mod host;
+pub mod inspect;
+pub mod run;
+pub mod supported_ops;

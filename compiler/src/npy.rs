@@ -39,8 +39,12 @@ fn describe(dt: &npyz::DType) -> String {
 
 /// Parse an .npy stream into float32 values (float64 is refused, not silently narrowed).
 fn parse_f32<R: Read>(r: R, path: &str) -> Result<Array<f32>, NpyError> {
+    let npy = npyz::NpyFile::new(r).map_err(|e| NpyError::Format { path: path.into(), detail: e.to_string() })?;
+    parse_npy_file(npy, path)
+}
+
+fn parse_npy_file<R: Read>(npy: npyz::NpyFile<R>, path: &str) -> Result<Array<f32>, NpyError> {
     let fmt = |detail: String| NpyError::Format { path: path.into(), detail };
-    let npy = npyz::NpyFile::new(r).map_err(|e| fmt(e.to_string()))?;
     let found = describe(&npy.dtype());
     if found != "float32" {
         return Err(NpyError::DType { path: path.into(), found, expected: "float32" });
@@ -61,6 +65,26 @@ pub fn read_f32(path: &Path) -> Result<Array<f32>, NpyError> {
     let p = path.display().to_string();
     let f = File::open(path).map_err(|source| NpyError::Io { path: p.clone(), source })?;
     parse_f32(BufReader::new(f), &p)
+}
+
+/// Read every float32 array of an .npz archive, sorted by name.
+pub fn read_npz_f32(path: &Path) -> Result<Vec<(String, Array<f32>)>, NpyError> {
+    let p = path.display().to_string();
+    let io = |source| NpyError::Io { path: p.clone(), source };
+    let mut z = npyz::npz::NpzArchive::open(path).map_err(io)?;
+    let mut names: Vec<String> = z.array_names().map(String::from).collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let what = format!("{p}[{name}]");
+        let f = z
+            .by_name(&name)
+            .map_err(|source| NpyError::Io { path: what.clone(), source })?
+            .ok_or_else(|| NpyError::Format { path: what.clone(), detail: "array listed but missing".into() })?;
+        let a = parse_npy_file(f, &what)?;
+        out.push((name, a));
+    }
+    Ok(out)
 }
 
 /// Write a float32 .npy file (format version 1.0, C order).

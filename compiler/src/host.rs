@@ -1,0 +1,78 @@
+//! Build generated sources with the host C compiler and run the harness.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("cannot start the C compiler '{cc}': {source} (install gcc or clang, or set $CC)")]
+    NoCompiler { cc: String, source: std::io::Error },
+    #[error("the generated C failed to compile with '{cc}' (this is a meshnn bug; please report it):\n{stderr}")]
+    Compile { cc: String, stderr: String },
+    #[error("cannot run {exe}: {source}")]
+    Start { exe: String, source: std::io::Error },
+    #[error("the generated program failed ({status}): {stderr}")]
+    Run { status: String, stderr: String },
+}
+
+/// Flags the host build uses; the generated code must compile warning-free with them.
+pub const HOST_CFLAGS: &[&str] = &["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"];
+
+/// The C compiler: `$CC`, else `cc`.
+pub fn cc() -> String {
+    std::env::var("CC").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "cc".into())
+}
+
+/// Compile `dir/host/main.c` with the sources of `dir/<device>/` into `dir/host/model_run`.
+pub fn build(dir: &Path, device: &str, extra_flags: &[&str]) -> Result<PathBuf, HostError> {
+    let dev = dir.join(device);
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&dev)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "c"))
+                .collect()
+        })
+        .unwrap_or_default();
+    sources.sort();
+    let exe = dir.join("host").join("model_run");
+    let cc = cc();
+    // $CC may carry flags ("gcc -m32"): split on whitespace.
+    let mut parts = cc.split_whitespace();
+    let prog = parts.next().unwrap_or("cc");
+    let out = Command::new(prog)
+        .args(parts)
+        .args(HOST_CFLAGS)
+        .args(extra_flags)
+        .arg("-I")
+        .arg(&dev)
+        .arg(dir.join("host").join("main.c"))
+        .args(&sources)
+        .arg("-o")
+        .arg(&exe)
+        .arg("-lm")
+        .output()
+        .map_err(|source| HostError::NoCompiler { cc: cc.clone(), source })?;
+    if !out.status.success() {
+        return Err(HostError::Compile { cc, stderr: String::from_utf8_lossy(&out.stderr).into_owned() });
+    }
+    Ok(exe)
+}
+
+/// Run the harness on raw float32 input files, writing raw outputs. With `repeat`, the
+/// harness times that many extra inferences and the mean microseconds are returned.
+pub fn run(exe: &Path, inputs: &[PathBuf], outputs: &[PathBuf], repeat: Option<u64>) -> Result<Option<f64>, HostError> {
+    let mut cmd = Command::new(exe);
+    cmd.args(inputs).args(outputs);
+    if let Some(r) = repeat {
+        cmd.arg(r.to_string());
+    }
+    let out = cmd.output().map_err(|source| HostError::Start { exe: exe.display().to_string(), source })?;
+    if !out.status.success() {
+        return Err(HostError::Run {
+            status: out.status.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().parse::<f64>().ok())
+}

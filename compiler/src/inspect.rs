@@ -1,0 +1,121 @@
+//! `meshnn inspect`: what a model contains and what it costs.
+
+use crate::cost;
+use crate::driver::Prepared;
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct NodeReport {
+    pub name: String,
+    pub op: String,
+    pub output_shape: Vec<usize>,
+    pub macs: u64,
+    pub param_bytes: u64,
+}
+
+#[derive(Serialize)]
+pub struct TensorReport {
+    pub name: String,
+    pub shape: Vec<usize>,
+}
+
+#[derive(Serialize)]
+pub struct Report {
+    pub model: String,
+    pub inputs: Vec<TensorReport>,
+    pub outputs: Vec<TensorReport>,
+    pub nodes: Vec<NodeReport>,
+    pub total_macs: u64,
+    pub total_param_bytes: u64,
+    pub arena_bytes: usize,
+    pub arena_lower_bound_bytes: usize,
+    pub notes: Vec<String>,
+}
+
+/// Build the report for a prepared (canonicalised, planned) model. Nodes are listed in
+/// schedule order, with fused activations shown as `Conv+Relu`.
+pub fn report(p: &Prepared) -> Report {
+    let g = &p.graph;
+    let nodes: Vec<NodeReport> = p
+        .order
+        .iter()
+        .map(|&i| {
+            let n = &g.nodes[i];
+            let act = match &n.op {
+                crate::ir::Op::Conv { act, .. } | crate::ir::Op::Gemm { act, .. } | crate::ir::Op::Binary { act, .. } => {
+                    match act {
+                        crate::ir::Activation::None => "",
+                        crate::ir::Activation::Relu => "+Relu",
+                        crate::ir::Activation::LeakyRelu { .. } => "+LeakyRelu",
+                        crate::ir::Activation::Clip { .. } => "+Clip",
+                    }
+                }
+                _ => "",
+            };
+            NodeReport {
+                name: n.name.clone(),
+                op: format!("{}{}", n.onnx_op, act),
+                output_shape: n.outputs.first().map(|&t| g.tensors[t].shape.clone()).unwrap_or_default(),
+                macs: cost::macs(g, n),
+                param_bytes: cost::param_bytes(g, n),
+            }
+        })
+        .collect();
+    let io = |ts: &[usize]| ts.iter().map(|&t| TensorReport { name: g.tensors[t].name.clone(), shape: g.tensors[t].shape.clone() }).collect();
+    // Parameters counted once even when several nodes read the same constant.
+    let mut seen = std::collections::HashSet::new();
+    let total_param_bytes = g
+        .nodes
+        .iter()
+        .flat_map(|n| n.inputs.iter())
+        .filter(|&&t| g.tensors[t].is_const() && seen.insert(t))
+        .map(|&t| g.tensors[t].size_bytes() as u64)
+        .sum();
+    Report {
+        model: p.model_name.clone(),
+        inputs: io(&g.inputs),
+        outputs: io(&g.outputs),
+        total_macs: nodes.iter().map(|n| n.macs).sum(),
+        nodes,
+        total_param_bytes,
+        arena_bytes: p.plan.arena_bytes,
+        arena_lower_bound_bytes: p.plan.lower_bound_bytes,
+        notes: g.notes.clone(),
+    }
+}
+
+/// Human-readable table.
+pub fn render_text(r: &Report) -> String {
+    let mut s = format!("model {}\n", r.model);
+    for t in &r.inputs {
+        s += &format!("input  {} {:?}\n", t.name, t.shape);
+    }
+    for t in &r.outputs {
+        s += &format!("output {} {:?}\n", t.name, t.shape);
+    }
+    for n in &r.notes {
+        s += &format!("note: {n}\n");
+    }
+    let w = r.nodes.iter().map(|n| n.name.len()).max().unwrap_or(4).max(4);
+    let wo = r.nodes.iter().map(|n| n.op.len()).max().unwrap_or(2).max(2);
+    s += &format!("\n{:<w$}  {:<wo$}  {:<20}  {:>12}  {:>12}\n", "node", "op", "output shape", "MACs", "param bytes");
+    for n in &r.nodes {
+        s += &format!(
+            "{:<w$}  {:<wo$}  {:<20}  {:>12}  {:>12}\n",
+            n.name,
+            n.op,
+            format!("{:?}", n.output_shape),
+            n.macs,
+            n.param_bytes
+        );
+    }
+    s += &format!("\ntotal: {} nodes, {} MACs, {} parameter bytes\n", r.nodes.len(), r.total_macs, r.total_param_bytes);
+    s += &arena_line(r.arena_bytes, r.arena_lower_bound_bytes);
+    s
+}
+
+/// "arena: N bytes (lower bound M bytes, ratio R)"
+pub fn arena_line(arena: usize, lb: usize) -> String {
+    let ratio = if lb == 0 { 1.0 } else { arena as f64 / lb as f64 };
+    format!("arena: {arena} bytes (lower bound {lb} bytes, {ratio:.3}x)\n")
+}

@@ -1,0 +1,60 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use meshnn::driver::{self, Prepared};
+use meshnn::npy::{self, Array};
+use std::path::{Path, PathBuf};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+}
+
+/// Fixture models that have onnxruntime reference data beside them, sorted.
+pub fn fixture_models() -> Vec<PathBuf> {
+    let dir = repo_root().join("tests/models");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
+        .filter(|p| p.with_extension("outputs.npz").exists())
+        .collect();
+    v.sort();
+    assert!(v.len() >= 7, "expected the fixture models in {}", dir.display());
+    v
+}
+
+/// Prepare with the verifier after every pass, and check the memory plan.
+pub fn prepare_checked(model: &Path) -> Prepared {
+    let p = driver::prepare(model, true).unwrap_or_else(|e| panic!("{}: {e}", model.display()));
+    meshnn::plan::memory::check(&p.plan).unwrap_or_else(|e| panic!("{}: {e}", model.display()));
+    p
+}
+
+/// Load the reference inputs (graph-input order) and outputs of a fixture.
+pub fn reference(p: &Prepared, model: &Path) -> (Vec<Array<f32>>, Vec<(String, Array<f32>)>) {
+    let ins = npy::read_npz_f32(&model.with_extension("inputs.npz")).unwrap();
+    let outs = npy::read_npz_f32(&model.with_extension("outputs.npz")).unwrap();
+    let g = &p.graph;
+    let inputs = g
+        .inputs
+        .iter()
+        .map(|&t| {
+            let name = &g.tensors[t].name;
+            ins.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no reference input {name}")).1.clone()
+        })
+        .collect();
+    (inputs, outs)
+}
+
+/// |a - b| <= atol + rtol * |b| everywhere, shapes equal.
+pub fn assert_close(what: &str, got: &Array<f32>, want: &Array<f32>, atol: f32, rtol: f32) {
+    assert_eq!(got.shape, want.shape, "{what}: shape");
+    let mut worst = (0usize, 0.0f32);
+    for (i, (a, b)) in got.data.iter().zip(&want.data).enumerate() {
+        let d = (a - b).abs();
+        if !(d <= atol + rtol * b.abs()) && d > worst.1 || d.is_nan() {
+            worst = (i, d);
+        }
+    }
+    assert!(worst.1 == 0.0, "{what}: element {} differs: got {} want {} (|diff| {})", worst.0, got.data[worst.0], want.data[worst.0], worst.1);
+}

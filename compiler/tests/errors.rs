@@ -1,0 +1,156 @@
+//! Bad input: each case gives one specific error message and a non-zero exit, never a
+//! panic or a backtrace.
+
+mod common;
+use common::repo_root;
+use std::path::Path;
+use std::process::Command;
+
+/// Run meshnn with `args`; assert failure and that stderr contains every `needles` item.
+fn fails_with(args: &[&str], needles: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_meshnn")).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "{args:?} should fail; stderr: {stderr}");
+    assert_eq!(out.status.code(), Some(1), "{args:?}: exit code; stderr: {stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("internal meshnn error") && !stderr.contains("RUST_BACKTRACE"), "{args:?}: {stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "{args:?}: stderr should mention {n:?}; got: {stderr}");
+    }
+    assert!(stderr.lines().count() <= 4, "{args:?}: error should be short; got: {stderr}");
+    stderr
+}
+
+fn tmp_file(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.display().to_string()
+}
+
+fn fixture(path: &str) -> String {
+    repo_root().join(path).display().to_string()
+}
+
+#[test]
+fn empty_file() {
+    let d = tempfile::tempdir().unwrap();
+    let m = tmp_file(d.path(), "empty.onnx", b"");
+    fails_with(&["inspect", &m], &["empty.onnx", "empty"]);
+}
+
+#[test]
+fn truncated_model() {
+    let d = tempfile::tempdir().unwrap();
+    let full = std::fs::read(repo_root().join("tests/models/mlp.onnx")).unwrap();
+    let m = tmp_file(d.path(), "trunc.onnx", &full[..full.len() / 2]);
+    fails_with(&["inspect", &m], &["trunc.onnx"]);
+}
+
+#[test]
+fn random_bytes() {
+    let d = tempfile::tempdir().unwrap();
+    let mut x: u32 = 12345;
+    let bytes: Vec<u8> = (0..4096)
+        .map(|_| {
+            x = x.wrapping_mul(1664525).wrapping_add(1013904223);
+            (x >> 24) as u8
+        })
+        .collect();
+    let m = tmp_file(d.path(), "random.onnx", &bytes);
+    fails_with(&["compile", &m, "--out", &d.path().join("o").display().to_string()], &["random.onnx"]);
+}
+
+#[test]
+fn missing_file() {
+    fails_with(&["inspect", "/nonexistent/model.onnx"], &["/nonexistent/model.onnx"]);
+}
+
+#[test]
+fn unsupported_operators_are_all_listed() {
+    let m = fixture("tests/fixtures/errors/unsupported_op.onnx");
+    fails_with(&["inspect", &m], &["Resize", "up_1", "Erf", "erf_1", "opset 13", "SUPPORTED_OPS.md"]);
+}
+
+#[test]
+fn dynamic_non_batch_dimension() {
+    let m = fixture("tests/fixtures/errors/dynamic_dim.onnx");
+    fails_with(&["inspect", &m], &["'x'", "T"]);
+}
+
+#[test]
+fn batch_dimension_is_bound_and_noted() {
+    let m = fixture("tests/fixtures/errors/batch_only.onnx");
+    let out = Command::new(env!("CARGO_BIN_EXE_meshnn")).args(["inspect", &m]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("batch") && stdout.contains("bound to 1"), "{stdout}");
+}
+
+fn write_npy(dir: &Path, name: &str, shape: &[usize]) -> String {
+    let p = dir.join(name);
+    let n: usize = shape.iter().product();
+    meshnn::npy::write_f32(&p, shape, &vec![0.5; n]).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn unknown_input_name() {
+    let d = tempfile::tempdir().unwrap();
+    let x = write_npy(d.path(), "x.npy", &[1, 64]);
+    let out = d.path().join("out").display().to_string();
+    fails_with(
+        &["run", &fixture("tests/models/mlp.onnx"), "--input", &format!("nosuch={x}"), "--out-dir", &out],
+        &["nosuch", "input"],
+    );
+}
+
+#[test]
+fn npy_of_the_wrong_shape() {
+    let d = tempfile::tempdir().unwrap();
+    let x = write_npy(d.path(), "x.npy", &[1, 63]);
+    let out = d.path().join("out").display().to_string();
+    fails_with(
+        &["run", &fixture("tests/models/mlp.onnx"), "--input", &format!("input={x}"), "--out-dir", &out],
+        &["[1, 63]", "[1, 64]"],
+    );
+}
+
+#[test]
+fn npy_of_the_wrong_dtype() {
+    let d = tempfile::tempdir().unwrap();
+    // A float64 .npy written by hand: header + 64 doubles.
+    let mut header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 64), }".to_string();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend(std::iter::repeat_n(0u8, 64 * 8));
+    let x = tmp_file(d.path(), "x64.npy", &bytes);
+    let out = d.path().join("out").display().to_string();
+    fails_with(
+        &["run", &fixture("tests/models/mlp.onnx"), "--input", &format!("input={x}"), "--out-dir", &out],
+        &["float64", "float32"],
+    );
+}
+
+#[test]
+fn output_directory_that_cannot_be_written() {
+    let d = tempfile::tempdir().unwrap();
+    let x = write_npy(d.path(), "x.npy", &[1, 64]);
+    // A directory cannot be created below a regular file (even as root).
+    let blocker = tmp_file(d.path(), "file", b"x");
+    let out = format!("{blocker}/out");
+    fails_with(
+        &["run", &fixture("tests/models/mlp.onnx"), "--input", &format!("input={x}"), "--out-dir", &out],
+        &["output directory", &out],
+    );
+}
+
+#[test]
+fn missing_input() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out").display().to_string();
+    fails_with(&["run", &fixture("tests/models/two_input.onnx"), "--out-dir", &out], &["imu_wrist", "--input"]);
+}

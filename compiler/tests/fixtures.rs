@@ -1,0 +1,71 @@
+//! Every fixture model: compile, build and run on the host, compare with onnxruntime's
+//! outputs (committed beside the model), check the memory plan, and check that code
+//! generation is deterministic.
+
+mod common;
+use common::*;
+use meshnn::driver;
+
+#[test]
+fn fixtures_match_onnxruntime() {
+    for model in fixture_models() {
+        let p = prepare_checked(&model);
+        let (inputs, refs) = reference(&p, &model);
+        let dir = tempfile::tempdir().unwrap();
+        let outs = meshnn::run::run_host(&p, &inputs, dir.path()).unwrap_or_else(|e| panic!("{}: {e}", model.display()));
+        for (&t, got) in p.graph.outputs.iter().zip(&outs) {
+            let name = &p.graph.tensors[t].name;
+            let want = &refs.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no reference for {name}")).1;
+            assert_close(&format!("{}:{name}", model.display()), got, want, 1e-4, 1e-4);
+        }
+    }
+}
+
+#[test]
+fn arena_within_ten_percent_of_lower_bound() {
+    for model in fixture_models() {
+        let p = prepare_checked(&model);
+        let (a, lb) = (p.plan.arena_bytes as f64, p.plan.lower_bound_bytes as f64);
+        assert!(a <= 1.10 * lb, "{}: arena {a} > 1.10 x lower bound {lb}", model.display());
+    }
+}
+
+#[test]
+fn generated_code_is_deterministic() {
+    for model in fixture_models() {
+        let a = driver::emit_single(&prepare_checked(&model)).unwrap();
+        let b = driver::emit_single(&prepare_checked(&model)).unwrap();
+        assert_eq!(a, b, "{}", model.display());
+    }
+}
+
+#[test]
+fn light_models_plan_within_ten_percent() {
+    // The real architectures shipped in the onnx package (synthetic weights): every one
+    // that imports must plan within 1.10x of its lower bound.
+    let Some(dir) = onnx_light_dir() else {
+        eprintln!("skipping: python3 with the onnx package not found");
+        return;
+    };
+    let mut checked = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for model in entries.into_iter().filter(|p| p.extension().is_some_and(|x| x == "onnx")) {
+        let Ok(p) = driver::prepare(&model, true) else { continue };
+        meshnn::plan::memory::check(&p.plan).unwrap();
+        let (a, lb) = (p.plan.arena_bytes as f64, p.plan.lower_bound_bytes as f64);
+        eprintln!("{}: arena {a} lower bound {lb} ratio {:.3}", model.display(), a / lb);
+        assert!(a <= 1.10 * lb, "{}: arena {a} > 1.10 x lower bound {lb}", model.display());
+        checked += 1;
+    }
+    assert!(checked >= 1, "no light model imported");
+}
+
+fn onnx_light_dir() -> Option<std::path::PathBuf> {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import onnx, os; print(os.path.dirname(onnx.__file__))"])
+        .output()
+        .ok()?;
+    let dir = std::path::PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()).join("backend/test/data/light");
+    dir.exists().then_some(dir)
+}

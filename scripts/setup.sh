@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install what meshnn's tests and examples need (Python reference tools; the host C
+# compiler and Rust toolchain are expected to be present), then build meshnn.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cc >/dev/null 2>&1; then
+  echo "setup: installing a C compiler (gcc)"
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends gcc libc6-dev make
+fi
+python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+cargo build --release --quiet
+echo "setup: done (meshnn at target/release/meshnn)"
