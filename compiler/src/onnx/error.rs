@@ -1,0 +1,103 @@
+//! Import errors: every variant prints one actionable line (what, where, what to do).
+
+use std::path::PathBuf;
+
+/// One node the importer cannot translate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedNode {
+    pub op_type: String,
+    /// Domain of the node ("" for the default ONNX domain).
+    pub domain: String,
+    pub opset: i64,
+    pub node: String,
+}
+
+impl std::fmt::Display for UnsupportedNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let op = if self.domain.is_empty() || self.domain == "ai.onnx" {
+            self.op_type.clone()
+        } else {
+            format!("{}::{}", self.domain, self.op_type)
+        };
+        write!(
+            f,
+            "unsupported operator {op} (opset {}) at node '{}'; see SUPPORTED_OPS.md for what meshnn supports",
+            self.opset, self.node
+        )
+    }
+}
+
+fn lines(nodes: &[UnsupportedNode]) -> String {
+    nodes
+        .iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Why a model could not be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read model file '{}': {source}; check the path and its permissions", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the model is empty (0 bytes); pass a .onnx file written by onnx.save or torch.onnx.export"
+    )]
+    Empty,
+    #[error("not an ONNX model, or a truncated one: protobuf parsing failed ({0}); re-export the model or check the file was copied completely")]
+    Parse(String),
+    #[error("the ONNX model has no graph; re-export it with onnx.save(model) from a complete ModelProto")]
+    MissingGraph,
+    #[error("{0}")]
+    Opset(String),
+    /// All nodes whose operator meshnn cannot translate, one line each.
+    #[error("{}", lines(.0))]
+    Unsupported(Vec<UnsupportedNode>),
+    #[error("tensor '{tensor}' has element type {dtype}, which meshnn does not support here ({what}); convert the model to float32")]
+    DType {
+        tensor: String,
+        dtype: String,
+        what: String,
+    },
+    #[error("input '{input}' has a dynamic dimension '{dim}' at axis {axis}; meshnn needs static shapes (only the first, batch, axis may be symbolic): fix it, e.g. with onnx.tools.update_model_dims or onnxsim --overwrite-input-shape")]
+    DynamicDim {
+        input: String,
+        axis: usize,
+        dim: String,
+    },
+    #[error("external data of tensor '{tensor}': {detail}; keep the data file next to the model (use import_file, or pass base_dir)")]
+    ExternalData { tensor: String, detail: String },
+    #[error("tensor '{tensor}' is malformed: {detail}; re-export the model")]
+    BadTensor { tensor: String, detail: String },
+    #[error("attribute '{attr}' of node '{node}' ({op}) {detail}; fix the attribute in the model")]
+    Attribute {
+        node: String,
+        op: String,
+        attr: String,
+        detail: String,
+    },
+    #[error("input '{input}' of node '{node}' ({op}) must be known at compile time but is computed at run time; make it an initializer or a constant expression of static shapes")]
+    NotConstant {
+        node: String,
+        op: String,
+        input: String,
+    },
+    #[error("shape error at node '{node}' ({op}): {detail}; check the model with onnx.checker and onnx.shape_inference")]
+    Shape {
+        node: String,
+        op: String,
+        detail: String,
+    },
+    #[error("node '{node}' ({op}) uses a feature meshnn does not support: {detail}; see SUPPORTED_OPS.md")]
+    Feature {
+        node: String,
+        op: String,
+        detail: String,
+    },
+    #[error("invalid model: {0}; check it with onnx.checker.check_model")]
+    Invalid(String),
+}

@@ -1,0 +1,113 @@
+//! Conv — <https://onnx.ai/onnx/operators/onnx__Conv.html>
+//!
+//! Attributes: `auto_pad` (NOTSET; SAME_UPPER, SAME_LOWER, VALID are turned into explicit
+//! pads), `dilations` (1s), `group` (1), `kernel_shape` (from W when absent), `pads` (0s),
+//! `strides` (1s). Inputs X [N, C, *spatial], W [M, C/group, *kernel], optional B [M].
+//! 1-D and 2-D; opsets 7+ (1, 11 and 22 share semantics).
+
+use crate::ir::{Activation, Op};
+use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
+use crate::onnx::error::ImportError;
+use crate::onnx::shape::{window_output, Window};
+
+/// strides, dilations, pads, auto_pad.
+pub type WindowAttrs = (Vec<usize>, Vec<usize>, Vec<usize>, String);
+
+/// Resolves strides/dilations/pads/auto_pad for an `n`-axis window.
+pub fn window_attrs(ctx: &NodeCtx, n: usize) -> Result<WindowAttrs, ImportError> {
+    let strides = ctx.usizes_opt("strides")?.unwrap_or_else(|| vec![1; n]);
+    let dilations = ctx.usizes_opt("dilations")?.unwrap_or_else(|| vec![1; n]);
+    let pads = ctx.usizes_opt("pads")?.unwrap_or_else(|| vec![0; 2 * n]);
+    let auto_pad = ctx.string("auto_pad", "NOTSET")?;
+    if strides.len() != n {
+        return Err(ctx.attr_err(
+            "strides",
+            format!("has {} values, expected {n}", strides.len()),
+        ));
+    }
+    if dilations.len() != n {
+        return Err(ctx.attr_err(
+            "dilations",
+            format!("has {} values, expected {n}", dilations.len()),
+        ));
+    }
+    if pads.len() != 2 * n {
+        return Err(ctx.attr_err(
+            "pads",
+            format!("has {} values, expected {}", pads.len(), 2 * n),
+        ));
+    }
+    Ok((strides, dilations, pads, auto_pad))
+}
+
+pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
+    let x = ctx.float_input(0)?;
+    let w = ctx.float_input(1)?;
+    let rank = x.shape.len();
+    if !(3..=4).contains(&rank) || w.shape.len() != rank {
+        return Err(ctx.shape_err(format!(
+            "only 1-D and 2-D convolutions are supported; got X {:?} and W {:?}",
+            x.shape, w.shape
+        )));
+    }
+    let n = rank - 2;
+    let group = ctx.int("group", 1)?;
+    let group = usize::try_from(group)
+        .ok()
+        .filter(|&g| g > 0)
+        .ok_or_else(|| ctx.attr_err("group", format!("value {group} must be positive")))?;
+    let (m, cg) = (w.shape[0], w.shape[1]);
+    let c = x.shape[1];
+    if cg * group != c || m % group != 0 {
+        return Err(ctx.shape_err(format!(
+            "X has {c} channels, W {:?} with group {group} expects {}",
+            w.shape,
+            cg * group
+        )));
+    }
+    let kernel = match ctx.usizes_opt("kernel_shape")? {
+        Some(k) => k,
+        None => w.shape[2..].to_vec(),
+    };
+    if kernel.as_slice() != &w.shape[2..] {
+        return Err(ctx.shape_err(format!(
+            "kernel_shape {:?} does not match W {:?}",
+            kernel, w.shape
+        )));
+    }
+    if let Some(b) = ctx.opt_input(2) {
+        if b.numel() != m || b.shape.len() != 1 {
+            return Err(ctx.shape_err(format!("bias shape {:?}, expected [{m}]", b.shape)));
+        }
+    }
+    let (strides, dilations, pads, auto_pad) = window_attrs(ctx, n)?;
+    let (spatial, pads) = window_output(&Window {
+        input: &x.shape[2..],
+        kernel: &kernel,
+        strides: &strides,
+        dilations: &dilations,
+        pads: &pads,
+        auto_pad: &auto_pad,
+        ceil_mode: false,
+    })
+    .map_err(|d| ctx.shape_err(d))?;
+    let mut shape = vec![x.shape[0], m];
+    shape.extend(spatial);
+    let inputs = if ctx.opt_input(2).is_some() {
+        vec![0, 1, 2]
+    } else {
+        vec![0, 1]
+    };
+    Ok(Built::new(
+        Op::Conv {
+            kernel,
+            strides,
+            dilations,
+            pads,
+            group,
+            act: Activation::None,
+        },
+        inputs,
+        vec![OutSpec::new(x.dtype, shape)],
+    ))
+}

@@ -1,0 +1,191 @@
+//! The operator table: ONNX op type -> translation function. Add an operator by writing
+//! `ops/<op>.rs` (spec header, attribute extraction, shape inference) and one row here.
+
+use super::ctx::{Built, NodeCtx};
+use super::error::ImportError;
+
+mod batchnorm;
+mod binary;
+mod cast;
+mod clip;
+mod concat;
+mod constant;
+mod constant_of_shape;
+mod conv;
+mod expand;
+mod flatten;
+mod gather;
+mod gemm;
+mod global_pool;
+mod identity;
+mod matmul;
+mod pad;
+mod pool;
+mod range;
+mod reduce;
+mod reshape;
+mod shape_op;
+mod slice;
+mod softmax;
+mod split;
+mod squeeze;
+mod transpose;
+mod unary;
+mod variadic;
+
+pub type BuildFn = fn(&NodeCtx) -> Result<Built, ImportError>;
+
+/// One registered operator.
+pub struct OpDef {
+    pub name: &'static str,
+    /// Oldest opset accepted.
+    pub since: u32,
+    pub notes: &'static str,
+    pub build: BuildFn,
+}
+
+const fn def(name: &'static str, since: u32, notes: &'static str, build: BuildFn) -> OpDef {
+    OpDef {
+        name,
+        since,
+        notes,
+        build,
+    }
+}
+
+/// Every supported operator (float32 data unless noted).
+pub static OPS: &[OpDef] = &[
+    def("Add", 7, "numpy broadcasting", binary::build),
+    def(
+        "AveragePool",
+        7,
+        "1-D/2-D; pads, strides, dilations, ceil_mode, count_include_pad, auto_pad",
+        pool::build,
+    ),
+    def(
+        "BatchNormalization",
+        7,
+        "inference only; extra outputs must be unused",
+        batchnorm::build,
+    ),
+    def(
+        "Cast",
+        7,
+        "compile time on constants; float32->float32 at run time",
+        cast::build,
+    ),
+    def(
+        "Clip",
+        7,
+        "min/max attributes (<11) or constant inputs (>=11)",
+        clip::build,
+    ),
+    def("Concat", 7, "", concat::build),
+    def(
+        "Constant",
+        7,
+        "value, value_float(s), value_int(s)",
+        constant::build,
+    ),
+    def(
+        "ConstantOfShape",
+        9,
+        "compile time",
+        constant_of_shape::build,
+    ),
+    def(
+        "Conv",
+        7,
+        "1-D/2-D, group/depthwise, strides, dilations, pads, auto_pad",
+        conv::build,
+    ),
+    def("Div", 7, "numpy broadcasting", binary::build),
+    def(
+        "Dropout",
+        7,
+        "inference: identity; the mask output must be unused",
+        identity::build,
+    ),
+    def("Expand", 8, "", expand::build),
+    def("Flatten", 7, "negative axis", flatten::build),
+    def("Gather", 7, "constant indices only", gather::build),
+    def(
+        "Gemm",
+        7,
+        "alpha, beta, transA, transB, C broadcast",
+        gemm::build,
+    ),
+    def("GlobalAveragePool", 7, "", global_pool::build),
+    def("GlobalMaxPool", 7, "", global_pool::build),
+    def("HardSigmoid", 7, "", unary::build),
+    def("HardSwish", 14, "", unary::build),
+    def("Identity", 7, "", identity::build),
+    def("LeakyRelu", 7, "", unary::build),
+    def("LogSoftmax", 7, "", softmax::build),
+    def("MatMul", 7, "1-D, batched, broadcast", matmul::build),
+    def(
+        "MaxPool",
+        7,
+        "1-D/2-D; the Indices output must be unused",
+        pool::build,
+    ),
+    def("Mean", 7, "variadic, broadcasting", variadic::build),
+    def("Mul", 7, "numpy broadcasting", binary::build),
+    def(
+        "Pad",
+        7,
+        "constant mode, non-negative pads only",
+        pad::build,
+    ),
+    def("Range", 11, "compile time", range::build),
+    def("ReduceMax", 7, "", reduce::build),
+    def("ReduceMean", 7, "", reduce::build),
+    def("Relu", 7, "", unary::build),
+    def(
+        "Reshape",
+        7,
+        "constant shape input; 0 and -1, allowzero",
+        reshape::build,
+    ),
+    def(
+        "Shape",
+        7,
+        "compile time (start/end >= 15)",
+        shape_op::build,
+    ),
+    def("Sigmoid", 7, "", unary::build),
+    def(
+        "Slice",
+        7,
+        "constant starts/ends/axes/steps, negative steps",
+        slice::build,
+    ),
+    def("Softmax", 7, "opset < 13 coerces to 2-D", softmax::build),
+    def(
+        "Split",
+        7,
+        "split attribute/input, num_outputs (>=18)",
+        split::build,
+    ),
+    def(
+        "Squeeze",
+        7,
+        "axes attribute (<13) or constant input",
+        squeeze::build,
+    ),
+    def("Sub", 7, "numpy broadcasting", binary::build),
+    def("Sum", 7, "variadic, broadcasting", variadic::build),
+    def("Tanh", 7, "", unary::build),
+    def("Transpose", 7, "", transpose::build),
+    def(
+        "Unsqueeze",
+        7,
+        "axes attribute (<13) or constant input",
+        squeeze::build,
+    ),
+];
+
+/// The table row for an op type.
+pub fn find(op_type: &str) -> Option<&'static OpDef> {
+    OPS.iter().find(|d| d.name == op_type)
+}

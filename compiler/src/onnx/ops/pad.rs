@@ -1,0 +1,64 @@
+//! Pad — <https://onnx.ai/onnx/operators/onnx__Pad.html>
+//!
+//! Constant mode only (`mode` default "constant"). Opset < 11: attributes `pads` and
+//! `value` (0.0). Opset >= 11: constant inputs pads, optional constant_value (0), and from
+//! opset 18 optional axes. Negative pads (cropping) are rejected. Opsets 7+.
+
+use crate::ir::Op;
+use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
+use crate::onnx::error::ImportError;
+
+pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
+    let x = ctx.input(0)?;
+    let r = x.shape.len();
+    let mode = ctx.string("mode", "constant")?;
+    if mode != "constant" {
+        return Err(ctx.feature_err(format!("mode '{mode}' (only 'constant' is supported)")));
+    }
+    let (raw, value, axes) = if ctx.opset < 11 {
+        let pads = ctx
+            .ints_opt("pads")?
+            .ok_or_else(|| ctx.attr_err("pads", "is required but missing"))?;
+        (pads, ctx.float("value", 0.0)?, None)
+    } else {
+        let pads = ctx.const_data(1)?.to_i64();
+        let value = match ctx.opt_input(2) {
+            Some(_) => ctx.const_data(2)?.to_f32().first().copied().unwrap_or(0.0),
+            None => 0.0,
+        };
+        let axes = if ctx.opset >= 18 {
+            ctx.opt_const_ints(3)?
+        } else {
+            None
+        };
+        (pads, value, axes)
+    };
+    let axes: Vec<usize> = match axes {
+        None => (0..r).collect(),
+        Some(a) => a
+            .iter()
+            .map(|&a| ctx.axis("axes", a, r))
+            .collect::<Result<_, _>>()?,
+    };
+    let n = axes.len();
+    if raw.len() != 2 * n {
+        return Err(ctx.shape_err(format!(
+            "pads {raw:?} should have {} values for {n} axes",
+            2 * n
+        )));
+    }
+    if raw.iter().any(|&p| p < 0) {
+        return Err(ctx.feature_err(format!("negative pads {raw:?} (cropping)")));
+    }
+    let mut pads = vec![0usize; 2 * r];
+    for (k, &a) in axes.iter().enumerate() {
+        pads[a] = raw[k] as usize;
+        pads[r + a] = raw[n + k] as usize;
+    }
+    let shape = (0..r).map(|i| x.shape[i] + pads[i] + pads[r + i]).collect();
+    Ok(Built::new(
+        Op::Pad { pads, value },
+        vec![0],
+        vec![OutSpec::new(x.dtype, shape)],
+    ))
+}

@@ -1,0 +1,44 @@
+//! Range — <https://onnx.ai/onnx/operators/onnx__Range.html>
+//!
+//! Inputs start, limit, delta: constant scalars. Output length
+//! max(ceil((limit - start) / delta), 0). Becomes `Op::ConstOnly`. Opsets 11+.
+
+use crate::ir::Data;
+use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
+use crate::onnx::error::ImportError;
+
+pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
+    let dtype = ctx.input(0)?.dtype;
+    let scalar = |i: usize| -> Result<&Data, ImportError> {
+        let d = ctx.const_data(i)?;
+        if d.len() != 1 {
+            return Err(ctx.shape_err(format!("input #{i} must be a scalar")));
+        }
+        Ok(d)
+    };
+    let (s, l, d) = (scalar(0)?, scalar(1)?, scalar(2)?);
+    let data = match (s, l, d) {
+        (Data::I64(s), Data::I64(l), Data::I64(d)) => {
+            let (s, l, d) = (s[0], l[0], d[0]);
+            if d == 0 {
+                return Err(ctx.shape_err("delta is 0"));
+            }
+            let n = ((l - s) as f64 / d as f64).ceil().max(0.0) as i64;
+            Data::I64((0..n).map(|i| s + i * d).collect())
+        }
+        _ => {
+            let (s, l, d) = (s.to_f32()[0], l.to_f32()[0], d.to_f32()[0]);
+            if d == 0.0 {
+                return Err(ctx.shape_err("delta is 0"));
+            }
+            let n = ((l - s) / d).ceil().max(0.0) as usize;
+            Data::F32((0..n).map(|i| s + i as f32 * d).collect())
+        }
+    };
+    let n = data.len();
+    Ok(Built::constant(vec![OutSpec::constant(
+        dtype,
+        vec![n],
+        data,
+    )]))
+}

@@ -1,0 +1,231 @@
+//! TensorProto -> IR constants: typed fields, little-endian `raw_data`, external data files.
+
+use super::error::ImportError;
+use crate::ir::{DType, Data};
+use onnx_protobuf::tensor_proto::DataLocation;
+use onnx_protobuf::TensorProto;
+use std::path::Path;
+
+// ONNX TensorProto.DataType codes.
+pub const FLOAT: i32 = 1;
+pub const UINT8: i32 = 2;
+pub const INT8: i32 = 3;
+pub const INT32: i32 = 6;
+pub const INT64: i32 = 7;
+pub const BOOL: i32 = 9;
+pub const DOUBLE: i32 = 11;
+
+/// Human name of an ONNX element type code.
+pub fn onnx_dtype_name(code: i32) -> String {
+    let s = match code {
+        0 => "undefined",
+        1 => "float32",
+        2 => "uint8",
+        3 => "int8",
+        4 => "uint16",
+        5 => "int16",
+        6 => "int32",
+        7 => "int64",
+        8 => "string",
+        9 => "bool",
+        10 => "float16",
+        11 => "float64",
+        12 => "uint32",
+        13 => "uint64",
+        14 => "complex64",
+        15 => "complex128",
+        16 => "bfloat16",
+        _ => return format!("type code {code}"),
+    };
+    s.to_string()
+}
+
+/// The IR dtype a constant of this ONNX type becomes. BOOL/UINT8/INT8 constants keep their
+/// dtype but carry their values as `Data::I64`; INT32 widens to I64, DOUBLE narrows to F32.
+pub fn const_dtype(code: i32) -> Option<DType> {
+    match code {
+        FLOAT | DOUBLE => Some(DType::F32),
+        INT64 | INT32 => Some(DType::I64),
+        BOOL => Some(DType::Bool),
+        UINT8 => Some(DType::U8),
+        INT8 => Some(DType::I8),
+        _ => None,
+    }
+}
+
+fn bad(tensor: &str, detail: String) -> ImportError {
+    ImportError::BadTensor {
+        tensor: tensor.to_string(),
+        detail,
+    }
+}
+
+/// Converts dims to a static shape (errors on negative dims).
+pub fn dims_to_shape(name: &str, dims: &[i64]) -> Result<Vec<usize>, ImportError> {
+    dims.iter()
+        .map(|&d| usize::try_from(d).map_err(|_| bad(name, format!("negative dimension {d}"))))
+        .collect()
+}
+
+fn element_bytes(code: i32) -> usize {
+    match code {
+        FLOAT | INT32 => 4,
+        INT64 | DOUBLE => 8,
+        _ => 1,
+    }
+}
+
+/// Decodes little-endian bytes of `code` into IR data.
+fn decode_raw(name: &str, code: i32, raw: &[u8], numel: usize) -> Result<Data, ImportError> {
+    let size = element_bytes(code);
+    let expected = numel.saturating_mul(size);
+    if raw.len() != expected {
+        return Err(bad(
+            name,
+            format!(
+                "raw data holds {} bytes, expected {expected} ({numel} elements of {})",
+                raw.len(),
+                onnx_dtype_name(code)
+            ),
+        ));
+    }
+    let mut buf4 = [0u8; 4];
+    let mut buf8 = [0u8; 8];
+    Ok(match code {
+        FLOAT => Data::F32(
+            raw.chunks_exact(4)
+                .map(|c| {
+                    buf4.copy_from_slice(c);
+                    f32::from_le_bytes(buf4)
+                })
+                .collect(),
+        ),
+        DOUBLE => Data::F32(
+            raw.chunks_exact(8)
+                .map(|c| {
+                    buf8.copy_from_slice(c);
+                    f64::from_le_bytes(buf8) as f32
+                })
+                .collect(),
+        ),
+        INT64 => Data::I64(
+            raw.chunks_exact(8)
+                .map(|c| {
+                    buf8.copy_from_slice(c);
+                    i64::from_le_bytes(buf8)
+                })
+                .collect(),
+        ),
+        INT32 => Data::I64(
+            raw.chunks_exact(4)
+                .map(|c| {
+                    buf4.copy_from_slice(c);
+                    i32::from_le_bytes(buf4) as i64
+                })
+                .collect(),
+        ),
+        INT8 => Data::I64(raw.iter().map(|&b| b as i8 as i64).collect()),
+        _ => Data::I64(raw.iter().map(|&b| b as i64).collect()),
+    })
+}
+
+fn read_external(
+    t: &TensorProto,
+    base_dir: Option<&Path>,
+    numel: usize,
+) -> Result<Vec<u8>, ImportError> {
+    let name = t.name.as_str();
+    let ext = |detail: String| ImportError::ExternalData {
+        tensor: name.to_string(),
+        detail,
+    };
+    let mut location = None;
+    let mut offset = 0u64;
+    let mut length = None;
+    for kv in &t.external_data {
+        match kv.key.as_str() {
+            "location" => location = Some(kv.value.clone()),
+            "offset" => {
+                offset = kv
+                    .value
+                    .parse()
+                    .map_err(|_| ext(format!("offset '{}' is not a number", kv.value)))?
+            }
+            "length" => {
+                length = Some(
+                    kv.value
+                        .parse::<u64>()
+                        .map_err(|_| ext(format!("length '{}' is not a number", kv.value)))?,
+                )
+            }
+            _ => {}
+        }
+    }
+    let location = location.ok_or_else(|| ext("no 'location' key".to_string()))?;
+    let base = base_dir.ok_or_else(|| {
+        ext(format!(
+            "file '{location}' cannot be resolved because the model was given as bytes without a base directory"
+        ))
+    })?;
+    let path = base.join(&location);
+    let bytes =
+        std::fs::read(&path).map_err(|e| ext(format!("cannot read '{}': {e}", path.display())))?;
+    let expected = (numel * element_bytes(t.data_type)) as u64;
+    let length = length.unwrap_or(expected);
+    let end = offset.saturating_add(length);
+    if end > bytes.len() as u64 {
+        return Err(ext(format!(
+            "file '{}' has {} bytes but the tensor needs bytes {offset}..{end}",
+            path.display(),
+            bytes.len()
+        )));
+    }
+    Ok(bytes
+        .get(offset as usize..end as usize)
+        .map(|s| s.to_vec())
+        .unwrap_or_default())
+}
+
+/// Converts a TensorProto into (dtype, shape, data).
+pub fn convert(
+    t: &TensorProto,
+    base_dir: Option<&Path>,
+) -> Result<(DType, Vec<usize>, Data), ImportError> {
+    let name = t.name.as_str();
+    let dtype = const_dtype(t.data_type).ok_or_else(|| ImportError::DType {
+        tensor: name.to_string(),
+        dtype: onnx_dtype_name(t.data_type),
+        what: "constants may be float32, float64, int64, int32, int8, uint8 or bool".into(),
+    })?;
+    let shape = dims_to_shape(name, &t.dims)?;
+    let numel = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| bad(name, "element count overflows".into()))?;
+    let code = t.data_type;
+    let data = if t.data_location.value() == DataLocation::EXTERNAL as i32 {
+        let raw = read_external(t, base_dir, numel)?;
+        decode_raw(name, code, &raw, numel)?
+    } else if !t.raw_data.is_empty() {
+        decode_raw(name, code, &t.raw_data, numel)?
+    } else {
+        let data = match code {
+            FLOAT => Data::F32(t.float_data.clone()),
+            DOUBLE => Data::F32(t.double_data.iter().map(|&x| x as f32).collect()),
+            INT64 => Data::I64(t.int64_data.clone()),
+            _ => Data::I64(t.int32_data.iter().map(|&x| x as i64).collect()),
+        };
+        if data.len() != numel {
+            return Err(bad(
+                name,
+                format!(
+                    "holds {} values but its shape {:?} needs {numel}",
+                    data.len(),
+                    shape
+                ),
+            ));
+        }
+        data
+    };
+    Ok((dtype, shape, data))
+}
