@@ -12,11 +12,11 @@ pub const SINGLE_DEVICE: &str = "main";
 /// Any failure of the pipeline, each with a message a user can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{0}")]
-    Import(#[from] onnx::ImportError),
-    #[error("internal error in pass {0}")]
+    #[error("{path}: {error}")]
+    Import { path: String, error: onnx::ImportError },
+    #[error(transparent)]
     Pass(#[from] passes::PassError),
-    #[error("{0}")]
+    #[error(transparent)]
     Emit(#[from] codegen::EmitError),
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: std::io::Error },
@@ -34,7 +34,8 @@ pub struct Prepared {
 /// Import and canonicalise a model, then schedule and plan it as one device.
 /// `verify_each` runs the graph verifier after every pass (tests set it).
 pub fn prepare(path: &Path, verify_each: bool) -> Result<Prepared, Error> {
-    let mut graph = onnx::import_file(path)?;
+    let mut graph = onnx::import_file(path)
+        .map_err(|error| Error::Import { path: path.display().to_string(), error })?;
     passes::canonicalise(&mut graph, verify_each)?;
     let (order, plan) = schedule::order(&graph);
     let model_name = path

@@ -7,9 +7,15 @@ pub fn float_lit(x: f32) -> String {
     } else if x.is_infinite() {
         if x > 0.0 { "HUGE_VALF".into() } else { "-HUGE_VALF".into() }
     } else {
-        let s = format!("{x:e}");
-        // `1e0` -> `1e0f`; C accepts an exponent without a decimal point.
-        format!("{s}f")
+        // Shortest digits that read back exactly: plain decimal when short ("0.5f",
+        // "6.0f"), scientific otherwise ("1.2345678e-7f").
+        let plain = format!("{x}");
+        if plain.len() <= 12 {
+            let dot = if plain.contains('.') { "" } else { ".0" };
+            format!("{plain}{dot}f")
+        } else {
+            format!("{x:e}f")
+        }
     }
 }
 

@@ -82,10 +82,10 @@ fn dims_i64(shape: &[usize]) -> Vec<i64> {
 
 fn act_init(a: &Activation) -> String {
     let (kind, alpha, lo, hi) = match *a {
-        Activation::None => (0, 0.0, 0.0, 0.0),
-        Activation::Relu => (1, 0.0, 0.0, 0.0),
-        Activation::LeakyRelu { alpha } => (2, alpha, 0.0, 0.0),
-        Activation::Clip { min, max } => (3, 0.0, min, max),
+        Activation::None => ("MN_ACT_NONE", 0.0, 0.0, 0.0),
+        Activation::Relu => ("MN_ACT_RELU", 0.0, 0.0, 0.0),
+        Activation::LeakyRelu { alpha } => ("MN_ACT_LEAKY_RELU", alpha, 0.0, 0.0),
+        Activation::Clip { min, max } => ("MN_ACT_CLIP", 0.0, min, max),
     };
     format!(
         "{{ .kind = {kind}, .alpha = {}, .lo = {}, .hi = {} }}",
@@ -229,23 +229,23 @@ impl<'a, S: Storage> Lower<'a, S> {
             Op::Binary { kind, act } => {
                 let (a, b, y) = (self.input(0)?, self.input(1)?, self.output(0)?);
                 let code = match kind {
-                    BinaryKind::Add => 0,
-                    BinaryKind::Sub => 1,
-                    BinaryKind::Mul => 2,
-                    BinaryKind::Div => 3,
+                    BinaryKind::Add => "MN_ADD",
+                    BinaryKind::Sub => "MN_SUB",
+                    BinaryKind::Mul => "MN_MUL",
+                    BinaryKind::Div => "MN_DIV",
                 };
                 Ok(vec![self.binary(code, a, b, y, *act)?])
             }
             Op::Unary(u) => {
                 let (x, y) = (self.input(0)?, self.output(0)?);
                 let (kind, alpha, beta) = match *u {
-                    UnaryKind::Relu => (0, 0.0, 0.0),
-                    UnaryKind::LeakyRelu { alpha } => (1, alpha, 0.0),
-                    UnaryKind::Clip { min, max } => (2, min, max),
-                    UnaryKind::Sigmoid => (3, 0.0, 0.0),
-                    UnaryKind::Tanh => (4, 0.0, 0.0),
-                    UnaryKind::HardSigmoid { alpha, beta } => (5, alpha, beta),
-                    UnaryKind::HardSwish => (6, 0.0, 0.0),
+                    UnaryKind::Relu => ("MN_RELU", 0.0, 0.0),
+                    UnaryKind::LeakyRelu { alpha } => ("MN_LEAKY_RELU", alpha, 0.0),
+                    UnaryKind::Clip { min, max } => ("MN_CLIP", min, max),
+                    UnaryKind::Sigmoid => ("MN_SIGMOID", 0.0, 0.0),
+                    UnaryKind::Tanh => ("MN_TANH", 0.0, 0.0),
+                    UnaryKind::HardSigmoid { alpha, beta } => ("MN_HARD_SIGMOID", alpha, beta),
+                    UnaryKind::HardSwish => ("MN_HARD_SWISH", 0.0, 0.0),
                 };
                 Ok(vec![self.unary(kind, alpha, beta, x, y)])
             }
@@ -260,7 +260,7 @@ impl<'a, S: Storage> Lower<'a, S> {
                 let (pb, pe) = (&pads[..nd], &pads[nd..]);
                 let zero = |v: &[usize], d2: usize| -> usize { if nd == 1 { if d2 == 0 { 0 } else { v[0] } } else { v[d2] } };
                 let p = Params::new("mn_pool_params_t")
-                    .int("kind", if *kind == PoolKind::Max { 0 } else { 1 })
+                    .raw("kind", pool_kind(*kind))
                     .int("channels", (xs[0] * xs[1]) as i64)
                     .int("in_h", sp(&xs[2..], 0) as i64)
                     .int("in_w", sp(&xs[2..], 1) as i64)
@@ -283,7 +283,7 @@ impl<'a, S: Storage> Lower<'a, S> {
                 let (x, y) = (self.input(0)?, self.output(0)?);
                 let xs = self.shape(x);
                 let p = Params::new("mn_global_pool_params_t")
-                    .int("kind", if *kind == PoolKind::Max { 0 } else { 1 })
+                    .raw("kind", pool_kind(*kind))
                     .int("channels", (xs[0] * xs[1]) as i64)
                     .int("size", xs[2..].iter().product::<usize>() as i64);
                 Ok(vec![Call::new("mn_global_pool_f32", p, vec![self.p(x), self.p(y)])])
@@ -421,7 +421,7 @@ impl<'a, S: Storage> Lower<'a, S> {
                     (0..xs.len()).map(|d| if axes.contains(&d) { 0 } else { kst[d] }).collect();
                 let count: usize = axes.iter().map(|&a| xs[a]).product();
                 let p = Params::new("mn_reduce_params_t")
-                    .int("kind", if *kind == ReduceKind::Mean { 0 } else { 1 })
+                    .raw("kind", if *kind == ReduceKind::Mean { "MN_REDUCE_MEAN" } else { "MN_REDUCE_MAX" }.into())
                     .int("rank", xs.len() as i64)
                     .ints("dims", &pad8(dims_i64(xs)))
                     .ints("y_strides", &pad8(ys))
@@ -437,10 +437,10 @@ impl<'a, S: Storage> Lower<'a, S> {
                 let xs0 = broadcast_strides(self.shape(x0), ys.len());
                 let mut calls = vec![self.copy(x0, y, &ys, 0, &xs0, 0, &strides(&ys))];
                 for &x in &node.inputs[1..] {
-                    calls.push(self.binary(0, y, x, y, Activation::None)?);
+                    calls.push(self.binary("MN_ADD", y, x, y, Activation::None)?);
                 }
                 if *kind == VariadicKind::Mean && node.inputs.len() > 1 {
-                    calls.push(self.unary(7, 1.0 / node.inputs.len() as f32, 0.0, y, y));
+                    calls.push(self.unary("MN_SCALE", 1.0 / node.inputs.len() as f32, 0.0, y, y));
                 }
                 Ok(calls)
             }
@@ -450,12 +450,12 @@ impl<'a, S: Storage> Lower<'a, S> {
         }
     }
 
-    fn binary(&self, kind: i64, a: TensorId, b: TensorId, y: TensorId, act: Activation) -> Result<Call, LowerError> {
+    fn binary(&self, kind: &str, a: TensorId, b: TensorId, y: TensorId, act: Activation) -> Result<Call, LowerError> {
         let ys = self.shape(y);
         self.rank_ok(ys.len())?;
         let r = ys.len();
         let p = Params::new("mn_binary_params_t")
-            .int("kind", kind)
+            .raw("kind", kind.into())
             .int("rank", r as i64)
             .ints("dims", &pad8(dims_i64(ys)))
             .ints("a_strides", &pad8(broadcast_strides(self.shape(a), r)))
@@ -464,9 +464,9 @@ impl<'a, S: Storage> Lower<'a, S> {
         Ok(Call::new("mn_binary_f32", p, vec![self.p(a), self.p(b), self.p(y)]))
     }
 
-    fn unary(&self, kind: i64, alpha: f32, beta: f32, x: TensorId, y: TensorId) -> Call {
+    fn unary(&self, kind: &str, alpha: f32, beta: f32, x: TensorId, y: TensorId) -> Call {
         let p = Params::new("mn_unary_params_t")
-            .int("kind", kind)
+            .raw("kind", kind.into())
             .int("size", self.g.tensors[y].numel() as i64)
             .float("alpha", alpha)
             .float("beta", beta);
@@ -484,6 +484,10 @@ impl<'a, S: Storage> Lower<'a, S> {
             .ints("y_strides", &pad8(ys.to_vec()));
         Call::new("mn_copy_f32", p, vec![self.p(x), self.p(y)])
     }
+}
+
+fn pool_kind(k: PoolKind) -> String {
+    if k == PoolKind::Max { "MN_POOL_MAX".into() } else { "MN_POOL_AVG".into() }
 }
 
 /// Arrays in parameter structs are printed with at least one element (`{0}` for rank 0).

@@ -16,7 +16,7 @@ use crate::ir::Graph;
 
 /// A pass found the graph in a state it cannot handle (a bug or an unsupported corner).
 #[derive(Debug, thiserror::Error)]
-#[error("{pass}: {detail}")]
+#[error("in pass {pass}: {detail}")]
 pub struct PassError {
     pub pass: &'static str,
     pub detail: String,
