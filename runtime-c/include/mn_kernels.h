@@ -47,7 +47,9 @@ static inline float mn_act_apply(const mn_act_t *a, float x)
     switch (a->kind) {
     case MN_ACT_RELU: return x > 0.0f ? x : 0.0f;
     case MN_ACT_LEAKY_RELU: return x < 0.0f ? a->alpha * x : x;
-    case MN_ACT_CLIP: return x < a->lo ? a->lo : (x > a->hi ? a->hi : x);
+    case MN_ACT_CLIP: /* min(max(x, lo), hi): lo > hi gives hi, as in ONNX */
+        x = x < a->lo ? a->lo : x;
+        return x > a->hi ? a->hi : x;
     default: return x;
     }
 }

@@ -17,8 +17,9 @@ void mn_unary_f32(const mn_unary_params_t *p, const float *x, float *y)
         break;
     case MN_CLIP:
         for (i = 0; i < p->size; ++i) {
-            const float v = x[i];
-            y[i] = v < alpha ? alpha : (v > beta ? beta : v);
+            /* min(max(x, lo), hi): when lo > hi every value becomes hi (ONNX). */
+            const float v = x[i] < alpha ? alpha : x[i];
+            y[i] = v > beta ? beta : v;
         }
         break;
     case MN_SIGMOID:

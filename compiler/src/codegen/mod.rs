@@ -38,7 +38,10 @@ pub struct File {
 struct IoView {
     name: String,
     ident: String,
+    /// Array length in the I/O struct (at least 1: C has no empty arrays).
     numel: usize,
+    /// Elements actually carried (0 for an empty tensor).
+    count: usize,
     bytes: usize,
     shape: String,
     ptr: String,
@@ -214,6 +217,7 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec) -> Result<Vec<File>, EmitError>
                     name: c_comment(&tensor.name),
                     ident: id,
                     numel: tensor.numel().max(1),
+                    count: tensor.numel(),
                     bytes: tensor.numel() * 4,
                     shape: shape_str(&tensor.shape),
                     ptr: st.ptr(t),
