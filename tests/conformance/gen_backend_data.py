@@ -27,9 +27,7 @@ def main():
     node_dir = os.path.join(a.outdir, "node")
     marker = os.path.join(node_dir, MARKER)
     if os.path.exists(marker) and not a.force:
-        n = sum(1 for d in os.listdir(node_dir) if d.startswith("test_"))
-        print("%s already populated (%d cases, %s); skipping" % (
-            node_dir, n, open(marker).read().strip()))
+        print("%s already populated (%s); skipping" % (node_dir, open(marker).read().strip()))
         return 0
     if os.path.isdir(node_dir):
         shutil.rmtree(node_dir)   # partial or forced: start clean
