@@ -253,7 +253,9 @@ impl<'a> NodeCtx<'a> {
                 .iter()
                 .map(|&x| {
                     usize::try_from(x)
-                        .map_err(|_| self.attr_err(name, format!("has negative value {x}")))
+                        .ok()
+                        .filter(|&u| u <= super::shape::MAX_ELEMENTS)
+                        .ok_or_else(|| self.attr_err(name, format!("has invalid value {x}")))
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),

@@ -226,6 +226,12 @@ impl<'b> Importer<'b> {
                 });
             }
         }
+        if shape::checked_numel(&shape).is_none() {
+            return Err(ImportError::BadTensor {
+                tensor: name,
+                detail: format!("shape {shape:?} is too large"),
+            });
+        }
         Ok(Tensor {
             name,
             dtype: DType::F32,
@@ -366,6 +372,15 @@ impl<'b> Importer<'b> {
                 np.output.len(),
                 built.outputs.len()
             )));
+        }
+        for spec in &built.outputs {
+            if shape::checked_numel(&spec.shape).is_none() {
+                return Err(ImportError::Shape {
+                    node: name.to_string(),
+                    op: np.op_type.clone(),
+                    detail: format!("output shape {:?} is too large", spec.shape),
+                });
+            }
         }
         let mut inputs = Vec::new();
         for &pos in &built.inputs {
