@@ -1120,3 +1120,33 @@ fn error_attribute_type_and_shape_mismatch() {
     .err();
     assert!(e.contains("mode 'reflect'"), "{e}");
 }
+
+#[test]
+fn error_3d_conv_is_a_feature_error() {
+    let e = unary_model(
+        13,
+        &[1, 1, 4, 4, 4],
+        node("Conv", &["x", "w"], &["y"], vec![]),
+    )
+    .init(zeros("w", &[1, 1, 2, 2, 2]))
+    .err();
+    assert!(
+        e.contains("node 'n_y' (Conv) uses a feature") && e.contains("3-D convolution"),
+        "{e}"
+    );
+}
+
+#[test]
+fn error_foreign_domain_without_default_opset() {
+    let mut n = node("Adam", &["x"], &["y"], vec![]);
+    n.domain = "ai.onnx.preview.training".into();
+    let mut m = M::new(1).input("x", &[2]).node(n).output("y").proto();
+    m.opset_import[0].domain = "ai.onnx.preview.training".into();
+    let e = import_bytes(&m.write_to_bytes().expect("ser"), None)
+        .expect_err("foreign")
+        .to_string();
+    assert_eq!(
+        e,
+        "unsupported operator ai.onnx.preview.training::Adam (opset 1) at node 'n_y'; see SUPPORTED_OPS.md for what meshnn supports"
+    );
+}
