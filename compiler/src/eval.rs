@@ -282,7 +282,7 @@ pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>
                         *o = if *kind == ReduceKind::Max {
                             (*o).max(*val)
                         } else {
-                            *o + val
+                            o.checked_add(*val)?
                         };
                     }
                     if *kind == ReduceKind::Mean {

@@ -1150,3 +1150,29 @@ fn error_foreign_domain_without_default_opset() {
         "unsupported operator ai.onnx.preview.training::Adam (opset 1) at node 'n_y'; see SUPPORTED_OPS.md for what meshnn supports"
     );
 }
+
+#[test]
+fn slice_extreme_steps_do_not_overflow() {
+    let g = unary_model(
+        13,
+        &[5],
+        node("Slice", &["x", "s", "e", "a", "st"], &["y"], vec![]),
+    )
+    .init(ti("s", &[1], &[i64::MAX]))
+    .init(ti("e", &[1], &[i64::MIN]))
+    .init(ti("a", &[1], &[0]))
+    .init(ti("st", &[1], &[i64::MIN]))
+    .ok();
+    assert_eq!(shape(&g, "y"), vec![1]);
+    let g = unary_model(
+        13,
+        &[5],
+        node("Slice", &["x", "s", "e", "a", "st"], &["y"], vec![]),
+    )
+    .init(ti("s", &[1], &[1]))
+    .init(ti("e", &[1], &[i64::MAX]))
+    .init(ti("a", &[1], &[0]))
+    .init(ti("st", &[1], &[i64::MAX]))
+    .ok();
+    assert_eq!(shape(&g, "y"), vec![1]);
+}
