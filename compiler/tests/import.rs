@@ -1176,3 +1176,57 @@ fn slice_extreme_steps_do_not_overflow() {
     .ok();
     assert_eq!(shape(&g, "y"), vec![1]);
 }
+
+/// Byte-level mutations of a valid model must give `Ok` or an error, never a panic.
+#[test]
+fn mutated_models_never_panic() {
+    let bytes = M::new(13)
+        .input("x", &[1, 2, 6, 6])
+        .init(zeros("w", &[4, 2, 3, 3]))
+        .init(ti("s", &[2], &[0, -1]))
+        .init(ti("st", &[1], &[1]))
+        .init(ti("en", &[1], &[3]))
+        .init(ti("ax", &[1], &[1]))
+        .node(node(
+            "Conv",
+            &["x", "w"],
+            &["c"],
+            vec![ais("pads", &[1, 1, 1, 1])],
+        ))
+        .node(node(
+            "MaxPool",
+            &["c"],
+            &["p"],
+            vec![ais("kernel_shape", &[2, 2]), ai("ceil_mode", 1)],
+        ))
+        .node(node("Reshape", &["p", "s"], &["r"], vec![]))
+        .node(node("Slice", &["r", "st", "en", "ax"], &["sl"], vec![]))
+        .node(node("Softmax", &["sl"], &["y"], vec![]))
+        .output("y")
+        .bytes();
+    assert!(import_bytes(&bytes, None).is_ok());
+    let mut seed = 0x9E3779B97F4A7C15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut errors = 0;
+    for _ in 0..3000 {
+        let mut b = bytes.clone();
+        for _ in 0..1 + next() % 3 {
+            let i = (next() as usize) % b.len();
+            b[i] = next() as u8;
+        }
+        if next() % 8 == 0 {
+            let cut = (next() as usize) % b.len();
+            b.truncate(cut);
+        }
+        if let Err(e) = import_bytes(&b, None) {
+            errors += 1;
+            assert!(!e.to_string().is_empty());
+        }
+    }
+    assert!(errors > 0, "mutations should produce some errors");
+}

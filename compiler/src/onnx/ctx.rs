@@ -72,6 +72,8 @@ pub struct NodeCtx<'a> {
     pub inputs: Vec<Option<&'a Tensor>>,
     /// By ONNX output position: whether any node or graph output reads it.
     pub outputs_used: Vec<bool>,
+    /// Where external data of tensor attributes is resolved.
+    pub base_dir: Option<&'a std::path::Path>,
 }
 
 fn type_name(t: AttributeType) -> &'static str {

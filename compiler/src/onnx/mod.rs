@@ -392,6 +392,7 @@ impl<'b> Importer<'b> {
                     .iter()
                     .map(|o| !o.is_empty() && used.contains(o.as_str()))
                     .collect(),
+                base_dir: self.base_dir,
             };
             (def.build)(&ctx)?
         };

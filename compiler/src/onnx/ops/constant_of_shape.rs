@@ -21,7 +21,7 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     let (dtype, data) = match ctx.tensor_opt("value")? {
         None => (DType::F32, Data::F32(vec![0.0; numel])),
         Some(t) => {
-            let (dtype, _, data) = tensor::convert(t, None)?;
+            let (dtype, _, data) = tensor::convert(t, ctx.base_dir)?;
             match data {
                 Data::F32(v) => (
                     dtype,
