@@ -72,6 +72,8 @@ pub struct NodeCtx<'a> {
     pub inputs: Vec<Option<&'a Tensor>>,
     /// By ONNX output position: whether any node or graph output reads it.
     pub outputs_used: Vec<bool>,
+    /// Where external data of tensor attributes is resolved.
+    pub base_dir: Option<&'a std::path::Path>,
 }
 
 fn type_name(t: AttributeType) -> &'static str {
@@ -253,7 +255,9 @@ impl<'a> NodeCtx<'a> {
                 .iter()
                 .map(|&x| {
                     usize::try_from(x)
-                        .map_err(|_| self.attr_err(name, format!("has negative value {x}")))
+                        .ok()
+                        .filter(|&u| u <= super::shape::MAX_ELEMENTS)
+                        .ok_or_else(|| self.attr_err(name, format!("has invalid value {x}")))
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),

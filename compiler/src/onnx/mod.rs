@@ -78,8 +78,38 @@ pub fn import_bytes(bytes: &[u8], base_dir: Option<&Path>) -> Result<Graph, Impo
         }
         return Err(ImportError::MissingGraph);
     };
-    let opset = default_opset(&model)?;
+    let opset = match default_opset(&model) {
+        Ok(v) => v,
+        Err(e) => return Err(foreign_only(&model, graph).unwrap_or(e)),
+    };
     Importer::new(opset, base_dir).run(graph)
+}
+
+/// When a model has no usable default-domain opset but every node belongs to another domain,
+/// the useful error is the list of those (unsupported) nodes.
+fn foreign_only(model: &ModelProto, graph: &GraphProto) -> Option<ImportError> {
+    let foreign = |d: &str| !(d.is_empty() || d == "ai.onnx");
+    if graph.node.is_empty() || !graph.node.iter().all(|n| foreign(&n.domain)) {
+        return None;
+    }
+    let names = unique_names(&graph.node);
+    Some(ImportError::Unsupported(
+        graph
+            .node
+            .iter()
+            .zip(names)
+            .map(|(n, name)| UnsupportedNode {
+                op_type: n.op_type.clone(),
+                domain: n.domain.clone(),
+                opset: model
+                    .opset_import
+                    .iter()
+                    .find(|o| o.domain == n.domain)
+                    .map_or(0, |o| o.version),
+                node: name,
+            })
+            .collect(),
+    ))
 }
 
 fn default_opset(model: &ModelProto) -> Result<u32, ImportError> {
@@ -226,6 +256,12 @@ impl<'b> Importer<'b> {
                 });
             }
         }
+        if shape::checked_numel(&shape).is_none() {
+            return Err(ImportError::BadTensor {
+                tensor: name,
+                detail: format!("shape {shape:?} is too large"),
+            });
+        }
         Ok(Tensor {
             name,
             dtype: DType::F32,
@@ -356,6 +392,7 @@ impl<'b> Importer<'b> {
                     .iter()
                     .map(|o| !o.is_empty() && used.contains(o.as_str()))
                     .collect(),
+                base_dir: self.base_dir,
             };
             (def.build)(&ctx)?
         };
@@ -366,6 +403,15 @@ impl<'b> Importer<'b> {
                 np.output.len(),
                 built.outputs.len()
             )));
+        }
+        for spec in &built.outputs {
+            if shape::checked_numel(&spec.shape).is_none() {
+                return Err(ImportError::Shape {
+                    node: name.to_string(),
+                    op: np.op_type.clone(),
+                    detail: format!("output shape {:?} is too large", spec.shape),
+                });
+            }
         }
         let mut inputs = Vec::new();
         for &pos in &built.inputs {

@@ -1,5 +1,17 @@
 //! Shape helpers shared by the operator files.
 
+/// Largest element count the importer accepts for one tensor (guards allocations and
+/// arithmetic against absurd shapes in malformed models).
+pub const MAX_ELEMENTS: usize = 1 << 31;
+
+/// Element count of `shape`, or `None` when it overflows or exceeds [`MAX_ELEMENTS`].
+pub fn checked_numel(shape: &[usize]) -> Option<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS)
+}
+
 /// Numpy-style broadcast of several shapes; `None` when incompatible.
 pub fn broadcast(shapes: &[&[usize]]) -> Option<Vec<usize>> {
     let rank = shapes.iter().map(|s| s.len()).max().unwrap_or(0);

@@ -198,10 +198,8 @@ pub fn convert(
         what: "constants may be float32, float64, int64, int32, int8, uint8 or bool".into(),
     })?;
     let shape = dims_to_shape(name, &t.dims)?;
-    let numel = shape
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| bad(name, "element count overflows".into()))?;
+    let numel = super::shape::checked_numel(&shape)
+        .ok_or_else(|| bad(name, format!("shape {shape:?} is too large")))?;
     let code = t.data_type;
     let data = if t.data_location.value() == DataLocation::EXTERNAL as i32 {
         let raw = read_external(t, base_dir, numel)?;

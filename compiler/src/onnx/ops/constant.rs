@@ -15,7 +15,7 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         if t.name.is_empty() {
             t.name = ctx.proto.output.first().cloned().unwrap_or_default();
         }
-        let (dtype, shape, data) = tensor::convert(&t, None)?;
+        let (dtype, shape, data) = tensor::convert(&t, ctx.base_dir)?;
         OutSpec::constant(dtype, shape, data)
     } else if let Some(f) = ctx.float_opt("value_float")? {
         OutSpec::constant(DType::F32, vec![], Data::F32(vec![f]))

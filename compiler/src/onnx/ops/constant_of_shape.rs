@@ -16,11 +16,12 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             usize::try_from(d).map_err(|_| ctx.shape_err(format!("negative dimension in {dims:?}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let numel: usize = shape.iter().product();
+    let numel = crate::onnx::shape::checked_numel(&shape)
+        .ok_or_else(|| ctx.shape_err(format!("shape {dims:?} is too large")))?;
     let (dtype, data) = match ctx.tensor_opt("value")? {
         None => (DType::F32, Data::F32(vec![0.0; numel])),
         Some(t) => {
-            let (dtype, _, data) = tensor::convert(t, None)?;
+            let (dtype, _, data) = tensor::convert(t, ctx.base_dir)?;
             match data {
                 Data::F32(v) => (
                     dtype,

@@ -44,10 +44,16 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     let x = ctx.float_input(0)?;
     let w = ctx.float_input(1)?;
     let rank = x.shape.len();
-    if !(3..=4).contains(&rank) || w.shape.len() != rank {
+    if w.shape.len() != rank || rank < 3 {
         return Err(ctx.shape_err(format!(
-            "only 1-D and 2-D convolutions are supported; got X {:?} and W {:?}",
+            "X {:?} and W {:?} must both be [N, C, *spatial]",
             x.shape, w.shape
+        )));
+    }
+    if rank > 4 {
+        return Err(ctx.feature_err(format!(
+            "a {}-D convolution (only 1-D and 2-D are supported)",
+            rank - 2
         )));
     }
     let n = rank - 2;

@@ -14,7 +14,10 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     let target = dims
         .iter()
         .map(|&d| {
-            usize::try_from(d).map_err(|_| ctx.shape_err(format!("negative dimension in {dims:?}")))
+            usize::try_from(d)
+                .ok()
+                .filter(|&u| u <= crate::onnx::shape::MAX_ELEMENTS)
+                .ok_or_else(|| ctx.shape_err(format!("invalid dimension in {dims:?}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let shape = broadcast(&[&x.shape, &target])

@@ -50,6 +50,12 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     if raw.iter().any(|&p| p < 0) {
         return Err(ctx.feature_err(format!("negative pads {raw:?} (cropping)")));
     }
+    if raw
+        .iter()
+        .any(|&p| p as u64 > crate::onnx::shape::MAX_ELEMENTS as u64)
+    {
+        return Err(ctx.shape_err(format!("pads {raw:?} are too large")));
+    }
     let mut pads = vec![0usize; 2 * r];
     for (k, &a) in axes.iter().enumerate() {
         pads[a] = raw[k] as usize;

@@ -16,10 +16,13 @@ use crate::onnx::shape::{window_output, Window};
 pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     let x = ctx.float_input(0)?;
     let rank = x.shape.len();
-    if !(3..=4).contains(&rank) {
-        return Err(ctx.shape_err(format!(
-            "only 1-D and 2-D pooling is supported; got X {:?}",
-            x.shape
+    if rank < 3 {
+        return Err(ctx.shape_err(format!("X {:?} must be [N, C, *spatial]", x.shape)));
+    }
+    if rank > 4 {
+        return Err(ctx.feature_err(format!(
+            "{}-D pooling (only 1-D and 2-D are supported)",
+            rank - 2
         )));
     }
     let n = rank - 2;

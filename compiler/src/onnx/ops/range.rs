@@ -23,7 +23,11 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             if d == 0 {
                 return Err(ctx.shape_err("delta is 0"));
             }
-            let n = ((l - s) as f64 / d as f64).ceil().max(0.0) as i64;
+            let n = ((l as f64 - s as f64) / d as f64).ceil().max(0.0);
+            if n > crate::onnx::shape::MAX_ELEMENTS as f64 {
+                return Err(ctx.shape_err("the range is too long"));
+            }
+            let n = n as i64;
             Data::I64((0..n).map(|i| s + i * d).collect())
         }
         _ => {
@@ -31,7 +35,11 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             if d == 0.0 {
                 return Err(ctx.shape_err("delta is 0"));
             }
-            let n = ((l - s) / d).ceil().max(0.0) as usize;
+            let n = ((l - s) / d).ceil().max(0.0);
+            if n > crate::onnx::shape::MAX_ELEMENTS as f32 {
+                return Err(ctx.shape_err("the range is too long"));
+            }
+            let n = n as usize;
             Data::F32((0..n).map(|i| s + i as f32 * d).collect())
         }
     };

@@ -6,6 +6,7 @@
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
 use crate::onnx::error::ImportError;
+use crate::onnx::shape::checked_numel;
 
 pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     let x = ctx.input(0)?;
@@ -29,7 +30,8 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             _ => return Err(ctx.shape_err(format!("invalid target shape {target:?}"))),
         }
     }
-    let known: usize = shape.iter().product();
+    let known = checked_numel(&shape)
+        .ok_or_else(|| ctx.shape_err(format!("target shape {target:?} is too large")))?;
     if let Some(i) = infer {
         if known == 0 || x.numel() % known != 0 {
             return Err(ctx.shape_err(format!("cannot reshape {:?} into {target:?}", x.shape)));

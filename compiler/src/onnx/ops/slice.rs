@@ -59,14 +59,12 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
                 fix(end).clamp(-1, dim - 1),
             )
         };
-        let count = if step > 0 {
-            if e > s {
-                (e - s + step - 1) / step
-            } else {
-                0
-            }
-        } else if s > e {
-            (s - e + (-step) - 1) / (-step)
+        // i128: steps may be as large as i64::MAX / i64::MIN.
+        let (s128, e128, st128) = (s as i128, e as i128, step as i128);
+        let count = if step > 0 && e128 > s128 {
+            (e128 - s128 + st128 - 1) / st128
+        } else if step < 0 && s128 > e128 {
+            (s128 - e128 - st128 - 1) / -st128
         } else {
             0
         };
