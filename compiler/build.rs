@@ -13,13 +13,21 @@ fn main() {
         let mut files: Vec<_> = rd
             .filter_map(|e| e.ok())
             .map(|e| e.path())
-            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("c") | Some("h")))
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("c") | Some("h")
+                )
+            })
             .collect();
         files.sort();
         for p in files {
             let name = p.file_name().unwrap().to_string_lossy().to_string();
             let abs = fs::canonicalize(&p).unwrap();
-            entries.push(format!("    ({name:?}, include_str!({:?})),\n", abs.display().to_string()));
+            entries.push(format!(
+                "    ({name:?}, include_str!({:?})),\n",
+                abs.display().to_string()
+            ));
         }
     }
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("runtime_files.rs");

@@ -13,13 +13,19 @@ pub const SINGLE_DEVICE: &str = "main";
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: {error}")]
-    Import { path: String, error: onnx::ImportError },
+    Import {
+        path: String,
+        error: onnx::ImportError,
+    },
     #[error(transparent)]
     Pass(#[from] passes::PassError),
     #[error(transparent)]
     Emit(#[from] codegen::EmitError),
     #[error("cannot write {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// A model ready for code generation.
@@ -34,15 +40,22 @@ pub struct Prepared {
 /// Import and canonicalise a model, then schedule and plan it as one device.
 /// `verify_each` runs the graph verifier after every pass (tests set it).
 pub fn prepare(path: &Path, verify_each: bool) -> Result<Prepared, Error> {
-    let mut graph = onnx::import_file(path)
-        .map_err(|error| Error::Import { path: path.display().to_string(), error })?;
+    let mut graph = onnx::import_file(path).map_err(|error| Error::Import {
+        path: path.display().to_string(),
+        error,
+    })?;
     passes::canonicalise(&mut graph, verify_each)?;
     let (order, plan) = schedule::order(&graph);
     let model_name = path
         .file_name()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "model.onnx".into());
-    Ok(Prepared { graph, order, plan, model_name })
+    Ok(Prepared {
+        graph,
+        order,
+        plan,
+        model_name,
+    })
 }
 
 /// Generate the single-device sources (`main/`) and host harness (`host/`).
@@ -62,11 +75,17 @@ pub fn emit_single(p: &Prepared) -> Result<Vec<File>, Error> {
 pub fn write_files(dir: &Path, files: &[File]) -> Result<(), Error> {
     for f in files {
         let path = dir.join(&f.path);
-        let werr = |source| Error::Write { path: path.display().to_string(), source };
+        let werr = |source| Error::Write {
+            path: path.display().to_string(),
+            source,
+        };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(werr)?;
         }
-        std::fs::write(&path, &f.contents).map_err(|source| Error::Write { path: path.display().to_string(), source })?;
+        std::fs::write(&path, &f.contents).map_err(|source| Error::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
     }
     Ok(())
 }

@@ -16,11 +16,21 @@ pub enum HostError {
 }
 
 /// Flags the host build uses; the generated code must compile warning-free with them.
-pub const HOST_CFLAGS: &[&str] = &["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"];
+pub const HOST_CFLAGS: &[&str] = &[
+    "-std=c99",
+    "-O2",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-pedantic",
+];
 
 /// The C compiler: `$CC`, else `cc`.
 pub fn cc() -> String {
-    std::env::var("CC").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "cc".into())
+    std::env::var("CC")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "cc".into())
 }
 
 /// Compile `dir/host/main.c` with the sources of `dir/<device>/` into `dir/host/model_run`.
@@ -52,27 +62,44 @@ pub fn build(dir: &Path, device: &str, extra_flags: &[&str]) -> Result<PathBuf, 
         .arg(&exe)
         .arg("-lm")
         .output()
-        .map_err(|source| HostError::NoCompiler { cc: cc.clone(), source })?;
+        .map_err(|source| HostError::NoCompiler {
+            cc: cc.clone(),
+            source,
+        })?;
     if !out.status.success() {
-        return Err(HostError::Compile { cc, stderr: String::from_utf8_lossy(&out.stderr).into_owned() });
+        return Err(HostError::Compile {
+            cc,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        });
     }
     Ok(exe)
 }
 
 /// Run the harness on raw float32 input files, writing raw outputs. With `repeat`, the
 /// harness times that many extra inferences and the mean microseconds are returned.
-pub fn run(exe: &Path, inputs: &[PathBuf], outputs: &[PathBuf], repeat: Option<u64>) -> Result<Option<f64>, HostError> {
+pub fn run(
+    exe: &Path,
+    inputs: &[PathBuf],
+    outputs: &[PathBuf],
+    repeat: Option<u64>,
+) -> Result<Option<f64>, HostError> {
     let mut cmd = Command::new(exe);
     cmd.args(inputs).args(outputs);
     if let Some(r) = repeat {
         cmd.arg(r.to_string());
     }
-    let out = cmd.output().map_err(|source| HostError::Start { exe: exe.display().to_string(), source })?;
+    let out = cmd.output().map_err(|source| HostError::Start {
+        exe: exe.display().to_string(),
+        source,
+    })?;
     if !out.status.success() {
         return Err(HostError::Run {
             status: out.status.to_string(),
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         });
     }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().parse::<f64>().ok())
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse::<f64>()
+        .ok())
 }

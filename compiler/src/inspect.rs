@@ -42,26 +42,37 @@ pub fn report(p: &Prepared) -> Report {
         .map(|&i| {
             let n = &g.nodes[i];
             let act = match &n.op {
-                crate::ir::Op::Conv { act, .. } | crate::ir::Op::Gemm { act, .. } | crate::ir::Op::Binary { act, .. } => {
-                    match act {
-                        crate::ir::Activation::None => "",
-                        crate::ir::Activation::Relu => "+Relu",
-                        crate::ir::Activation::LeakyRelu { .. } => "+LeakyRelu",
-                        crate::ir::Activation::Clip { .. } => "+Clip",
-                    }
-                }
+                crate::ir::Op::Conv { act, .. }
+                | crate::ir::Op::Gemm { act, .. }
+                | crate::ir::Op::Binary { act, .. } => match act {
+                    crate::ir::Activation::None => "",
+                    crate::ir::Activation::Relu => "+Relu",
+                    crate::ir::Activation::LeakyRelu { .. } => "+LeakyRelu",
+                    crate::ir::Activation::Clip { .. } => "+Clip",
+                },
                 _ => "",
             };
             NodeReport {
                 name: n.name.clone(),
                 op: format!("{}{}", n.onnx_op, act),
-                output_shape: n.outputs.first().map(|&t| g.tensors[t].shape.clone()).unwrap_or_default(),
+                output_shape: n
+                    .outputs
+                    .first()
+                    .map(|&t| g.tensors[t].shape.clone())
+                    .unwrap_or_default(),
                 macs: cost::macs(g, n),
                 param_bytes: cost::param_bytes(g, n),
             }
         })
         .collect();
-    let io = |ts: &[usize]| ts.iter().map(|&t| TensorReport { name: g.tensors[t].name.clone(), shape: g.tensors[t].shape.clone() }).collect();
+    let io = |ts: &[usize]| {
+        ts.iter()
+            .map(|&t| TensorReport {
+                name: g.tensors[t].name.clone(),
+                shape: g.tensors[t].shape.clone(),
+            })
+            .collect()
+    };
     // Parameters counted once even when several nodes read the same constant.
     let mut seen = std::collections::HashSet::new();
     let total_param_bytes = g
@@ -96,9 +107,18 @@ pub fn render_text(r: &Report) -> String {
     for n in &r.notes {
         s += &format!("note: {n}\n");
     }
-    let w = r.nodes.iter().map(|n| n.name.len()).max().unwrap_or(4).max(4);
+    let w = r
+        .nodes
+        .iter()
+        .map(|n| n.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let wo = r.nodes.iter().map(|n| n.op.len()).max().unwrap_or(2).max(2);
-    s += &format!("\n{:<w$}  {:<wo$}  {:<20}  {:>12}  {:>12}\n", "node", "op", "output shape", "MACs", "param bytes");
+    s += &format!(
+        "\n{:<w$}  {:<wo$}  {:<20}  {:>12}  {:>12}\n",
+        "node", "op", "output shape", "MACs", "param bytes"
+    );
     for n in &r.nodes {
         s += &format!(
             "{:<w$}  {:<wo$}  {:<20}  {:>12}  {:>12}\n",
@@ -109,13 +129,22 @@ pub fn render_text(r: &Report) -> String {
             n.param_bytes
         );
     }
-    s += &format!("\ntotal: {} nodes, {} MACs, {} parameter bytes\n", r.nodes.len(), r.total_macs, r.total_param_bytes);
+    s += &format!(
+        "\ntotal: {} nodes, {} MACs, {} parameter bytes\n",
+        r.nodes.len(),
+        r.total_macs,
+        r.total_param_bytes
+    );
     s += &arena_line(r.arena_bytes, r.arena_lower_bound_bytes);
     s
 }
 
 /// "arena: N bytes (lower bound M bytes, ratio R)"
 pub fn arena_line(arena: usize, lb: usize) -> String {
-    let ratio = if lb == 0 { 1.0 } else { arena as f64 / lb as f64 };
+    let ratio = if lb == 0 {
+        1.0
+    } else {
+        arena as f64 / lb as f64
+    };
     format!("arena: {arena} bytes (lower bound {lb} bytes, {ratio:.3}x)\n")
 }

@@ -118,8 +118,13 @@ pub enum Activation {
     #[default]
     None,
     Relu,
-    LeakyRelu { alpha: f32 },
-    Clip { min: f32, max: f32 },
+    LeakyRelu {
+        alpha: f32,
+    },
+    Clip {
+        min: f32,
+        max: f32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,9 +227,17 @@ pub enum Op {
         indices_shape: Vec<usize>,
     },
     /// inputs: X. `coerce_2d`: opset < 13 semantics (flatten to [prod(:axis), prod(axis:)]).
-    Softmax { axis: usize, log: bool, coerce_2d: bool },
+    Softmax {
+        axis: usize,
+        log: bool,
+        coerce_2d: bool,
+    },
     /// inputs: X. `axes` sorted, normalised; output shape reflects keepdims.
-    Reduce { kind: ReduceKind, axes: Vec<usize>, keepdims: bool },
+    Reduce {
+        kind: ReduceKind,
+        axes: Vec<usize>,
+        keepdims: bool,
+    },
     /// inputs: X. `pads` = [begin_0.., end_0..] over all axes, non-negative (constant mode).
     Pad { pads: Vec<usize>, value: f32 },
     /// inputs: X; output shape is the broadcast target.
@@ -260,10 +273,20 @@ impl Op {
                 UnaryKind::HardSigmoid { .. } => "HardSigmoid",
                 UnaryKind::HardSwish => "HardSwish",
             },
-            Op::Pool { kind: PoolKind::Max, .. } => "MaxPool",
-            Op::Pool { kind: PoolKind::Avg, .. } => "AveragePool",
-            Op::GlobalPool { kind: PoolKind::Max } => "GlobalMaxPool",
-            Op::GlobalPool { kind: PoolKind::Avg } => "GlobalAveragePool",
+            Op::Pool {
+                kind: PoolKind::Max,
+                ..
+            } => "MaxPool",
+            Op::Pool {
+                kind: PoolKind::Avg,
+                ..
+            } => "AveragePool",
+            Op::GlobalPool {
+                kind: PoolKind::Max,
+            } => "GlobalMaxPool",
+            Op::GlobalPool {
+                kind: PoolKind::Avg,
+            } => "GlobalAveragePool",
             Op::BatchNorm { .. } => "BatchNormalization",
             Op::Reshape => "Reshape",
             Op::Transpose { .. } => "Transpose",
@@ -273,12 +296,22 @@ impl Op {
             Op::Gather { .. } => "Gather",
             Op::Softmax { log: false, .. } => "Softmax",
             Op::Softmax { log: true, .. } => "LogSoftmax",
-            Op::Reduce { kind: ReduceKind::Mean, .. } => "ReduceMean",
-            Op::Reduce { kind: ReduceKind::Max, .. } => "ReduceMax",
+            Op::Reduce {
+                kind: ReduceKind::Mean,
+                ..
+            } => "ReduceMean",
+            Op::Reduce {
+                kind: ReduceKind::Max,
+                ..
+            } => "ReduceMax",
             Op::Pad { .. } => "Pad",
             Op::Expand => "Expand",
-            Op::Variadic { kind: VariadicKind::Sum } => "Sum",
-            Op::Variadic { kind: VariadicKind::Mean } => "Mean",
+            Op::Variadic {
+                kind: VariadicKind::Sum,
+            } => "Sum",
+            Op::Variadic {
+                kind: VariadicKind::Mean,
+            } => "Mean",
             Op::Identity => "Identity",
             Op::ConstOnly => "Constant",
         }

@@ -2,16 +2,16 @@
 //! devices. See ARCHITECTURE.md for the map.
 
 pub mod cluster;
-pub mod eval;
-pub mod ir;
-pub mod onnx;
 pub mod codegen;
 pub mod cost;
-pub mod passes;
-pub mod plan;
-pub mod npy;
 pub mod driver;
+pub mod eval;
 pub mod host;
 pub mod inspect;
+pub mod ir;
+pub mod npy;
+pub mod onnx;
+pub mod passes;
+pub mod plan;
 pub mod run;
 pub mod supported_ops;

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "meshnn", version, about = "Compile one ONNX network into static-memory C for a mesh of wearable devices")]
+#[command(
+    name = "meshnn",
+    version,
+    about = "Compile one ONNX network into static-memory C for a mesh of wearable devices"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -61,7 +65,9 @@ enum Command {
 fn main() -> ExitCode {
     // A panic is a meshnn bug: say so in one line, without a backtrace.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("error: internal meshnn error ({info}); please report it with the model that caused it");
+        eprintln!(
+            "error: internal meshnn error ({info}); please report it with the model that caused it"
+        );
     }));
     let cli = Cli::parse();
     match dispatch(cli.command) {
@@ -92,9 +98,17 @@ fn dispatch(cmd: Command) -> Result<()> {
             let files = driver::emit_single(&p)?;
             driver::write_files(&out, &files)?;
             println!("wrote {} files to {}", files.len(), out.display());
-            print!("{}", inspect::arena_line(p.plan.arena_bytes, p.plan.lower_bound_bytes));
+            print!(
+                "{}",
+                inspect::arena_line(p.plan.arena_bytes, p.plan.lower_bound_bytes)
+            );
         }
-        Command::Run { model, inputs, out_dir, build_dir } => {
+        Command::Run {
+            model,
+            inputs,
+            out_dir,
+            build_dir,
+        } => {
             let given = run::parse_inputs(&inputs)?;
             let p = driver::prepare(&model, false)?;
             let arrays = run::load_inputs(&p, &given)?;
@@ -105,7 +119,10 @@ fn dispatch(cmd: Command) -> Result<()> {
             let dir = match &build_dir {
                 Some(d) => d.clone(),
                 None => {
-                    tmp = tempfile::Builder::new().prefix("meshnn-run-").tempdir().context("cannot create a temporary build directory")?;
+                    tmp = tempfile::Builder::new()
+                        .prefix("meshnn-run-")
+                        .tempdir()
+                        .context("cannot create a temporary build directory")?;
                     tmp.path().to_path_buf()
                 }
             };
@@ -119,7 +136,9 @@ fn dispatch(cmd: Command) -> Result<()> {
             if json {
                 let v: Vec<_> = ops
                     .iter()
-                    .map(|o| serde_json::json!({"name": o.name, "since": o.since, "notes": o.notes}))
+                    .map(
+                        |o| serde_json::json!({"name": o.name, "since": o.since, "notes": o.notes}),
+                    )
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else if markdown {

@@ -15,13 +15,23 @@ pub struct Array<T> {
 #[derive(Debug, thiserror::Error)]
 pub enum NpyError {
     #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path} is not a valid .npy file: {detail}")]
     Format { path: String, detail: String },
     #[error("{path} holds {found} data; meshnn expects {expected} (convert it with `a.astype(np.{expected})`)")]
-    DType { path: String, found: String, expected: &'static str },
+    DType {
+        path: String,
+        found: String,
+        expected: &'static str,
+    },
     #[error("cannot write {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 fn describe(dt: &npyz::DType) -> String {
@@ -39,23 +49,39 @@ fn describe(dt: &npyz::DType) -> String {
 
 /// Parse an .npy stream into float32 values (float64 is refused, not silently narrowed).
 fn parse_f32<R: Read>(r: R, path: &str) -> Result<Array<f32>, NpyError> {
-    let npy = npyz::NpyFile::new(r).map_err(|e| NpyError::Format { path: path.into(), detail: e.to_string() })?;
+    let npy = npyz::NpyFile::new(r).map_err(|e| NpyError::Format {
+        path: path.into(),
+        detail: e.to_string(),
+    })?;
     parse_npy_file(npy, path)
 }
 
 fn parse_npy_file<R: Read>(npy: npyz::NpyFile<R>, path: &str) -> Result<Array<f32>, NpyError> {
-    let fmt = |detail: String| NpyError::Format { path: path.into(), detail };
+    let fmt = |detail: String| NpyError::Format {
+        path: path.into(),
+        detail,
+    };
     let found = describe(&npy.dtype());
     if found != "float32" {
-        return Err(NpyError::DType { path: path.into(), found, expected: "float32" });
+        return Err(NpyError::DType {
+            path: path.into(),
+            found,
+            expected: "float32",
+        });
     }
     if npy.order() == npyz::Order::Fortran {
-        return Err(fmt("Fortran (column-major) order; save it with np.ascontiguousarray".into()));
+        return Err(fmt(
+            "Fortran (column-major) order; save it with np.ascontiguousarray".into(),
+        ));
     }
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let data: Vec<f32> = npy.into_vec().map_err(|e| fmt(e.to_string()))?;
     if data.len() != shape.iter().product::<usize>() {
-        return Err(fmt(format!("holds {} values but its shape {:?} needs more", data.len(), shape)));
+        return Err(fmt(format!(
+            "holds {} values but its shape {:?} needs more",
+            data.len(),
+            shape
+        )));
     }
     Ok(Array { shape, data })
 }
@@ -63,14 +89,20 @@ fn parse_npy_file<R: Read>(npy: npyz::NpyFile<R>, path: &str) -> Result<Array<f3
 /// Read a float32 .npy file.
 pub fn read_f32(path: &Path) -> Result<Array<f32>, NpyError> {
     let p = path.display().to_string();
-    let f = File::open(path).map_err(|source| NpyError::Io { path: p.clone(), source })?;
+    let f = File::open(path).map_err(|source| NpyError::Io {
+        path: p.clone(),
+        source,
+    })?;
     parse_f32(BufReader::new(f), &p)
 }
 
 /// Read every float32 array of an .npz archive, sorted by name.
 pub fn read_npz_f32(path: &Path) -> Result<Vec<(String, Array<f32>)>, NpyError> {
     let p = path.display().to_string();
-    let io = |source| NpyError::Io { path: p.clone(), source };
+    let io = |source| NpyError::Io {
+        path: p.clone(),
+        source,
+    };
     let mut z = npyz::npz::NpzArchive::open(path).map_err(io)?;
     let mut names: Vec<String> = z.array_names().map(String::from).collect();
     names.sort();
@@ -79,8 +111,14 @@ pub fn read_npz_f32(path: &Path) -> Result<Vec<(String, Array<f32>)>, NpyError> 
         let what = format!("{p}[{name}]");
         let f = z
             .by_name(&name)
-            .map_err(|source| NpyError::Io { path: what.clone(), source })?
-            .ok_or_else(|| NpyError::Format { path: what.clone(), detail: "array listed but missing".into() })?;
+            .map_err(|source| NpyError::Io {
+                path: what.clone(),
+                source,
+            })?
+            .ok_or_else(|| NpyError::Format {
+                path: what.clone(),
+                detail: "array listed but missing".into(),
+            })?;
         let a = parse_npy_file(f, &what)?;
         out.push((name, a));
     }
@@ -107,8 +145,12 @@ pub fn write_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), NpyEr
         bytes.extend_from_slice(&v.to_le_bytes());
     }
     let p = path.display().to_string();
-    let mut f = File::create(path).map_err(|source| NpyError::Write { path: p.clone(), source })?;
-    f.write_all(&bytes).map_err(|source| NpyError::Write { path: p, source })
+    let mut f = File::create(path).map_err(|source| NpyError::Write {
+        path: p.clone(),
+        source,
+    })?;
+    f.write_all(&bytes)
+        .map_err(|source| NpyError::Write { path: p, source })
 }
 
 #[cfg(test)]

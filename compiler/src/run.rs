@@ -13,10 +13,17 @@ pub enum RunError {
     UnknownInput { name: String, known: String },
     #[error("--input {0} is given twice")]
     DuplicateInput(String),
-    #[error("missing --input for graph input '{name}' (shape {shape:?}); pass --input {name}=FILE.npy")]
+    #[error(
+        "missing --input for graph input '{name}' (shape {shape:?}); pass --input {name}=FILE.npy"
+    )]
     MissingInput { name: String, shape: Vec<usize> },
     #[error("--input {name}: {path} has shape {found:?} but the model expects {expected:?}")]
-    Shape { name: String, path: String, found: Vec<usize>, expected: Vec<usize> },
+    Shape {
+        name: String,
+        path: String,
+        found: Vec<usize>,
+        expected: Vec<usize>,
+    },
     #[error(transparent)]
     Npy(#[from] npy::NpyError),
     #[error(transparent)]
@@ -24,9 +31,15 @@ pub enum RunError {
     #[error(transparent)]
     Host(#[from] host::HostError),
     #[error("cannot create output directory {path}: {source}")]
-    OutDir { path: String, source: std::io::Error },
+    OutDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot use build directory {path}: {source}")]
-    BuildDir { path: String, source: std::io::Error },
+    BuildDir {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Parse `NAME=FILE` arguments.
@@ -50,17 +63,27 @@ pub fn parse_inputs(args: &[String]) -> Result<Vec<(String, PathBuf)>, RunError>
 /// Check the given inputs against the graph inputs and load them, in graph-input order.
 pub fn load_inputs(p: &Prepared, given: &[(String, PathBuf)]) -> Result<Vec<Array<f32>>, RunError> {
     let g = &p.graph;
-    let names: Vec<&str> = g.inputs.iter().map(|&t| g.tensors[t].name.as_str()).collect();
+    let names: Vec<&str> = g
+        .inputs
+        .iter()
+        .map(|&t| g.tensors[t].name.as_str())
+        .collect();
     for (name, _) in given {
         if !names.contains(&name.as_str()) {
-            return Err(RunError::UnknownInput { name: name.clone(), known: names.join(", ") });
+            return Err(RunError::UnknownInput {
+                name: name.clone(),
+                known: names.join(", "),
+            });
         }
     }
     let mut arrays = Vec::new();
     for &t in &g.inputs {
         let tensor = &g.tensors[t];
         let Some((_, path)) = given.iter().find(|(n, _)| *n == tensor.name) else {
-            return Err(RunError::MissingInput { name: tensor.name.clone(), shape: tensor.shape.clone() });
+            return Err(RunError::MissingInput {
+                name: tensor.name.clone(),
+                shape: tensor.shape.clone(),
+            });
         };
         let a = npy::read_f32(path)?;
         if a.shape != tensor.shape {
@@ -78,39 +101,76 @@ pub fn load_inputs(p: &Prepared, given: &[(String, PathBuf)]) -> Result<Vec<Arra
 
 /// File name for a graph output (path separators replaced).
 pub fn output_file_name(name: &str) -> String {
-    let safe: String = name.chars().map(|c| if c == '/' || c == '\\' || c == '\0' { '_' } else { c }).collect();
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c == '\0' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
     format!("{safe}.npy")
 }
 
 /// Generate, build and run `p` on the host with `inputs` (graph-input order), in
 /// `build_dir`. Returns every graph output.
-pub fn run_host(p: &Prepared, inputs: &[Array<f32>], build_dir: &Path) -> Result<Vec<Array<f32>>, RunError> {
+pub fn run_host(
+    p: &Prepared,
+    inputs: &[Array<f32>],
+    build_dir: &Path,
+) -> Result<Vec<Array<f32>>, RunError> {
     let files = driver::emit_single(p)?;
     driver::write_files(build_dir, &files)?;
     let exe = host::build(build_dir, SINGLE_DEVICE, &[])?;
     let io = build_dir.join("io");
-    std::fs::create_dir_all(&io).map_err(|source| RunError::BuildDir { path: io.display().to_string(), source })?;
+    std::fs::create_dir_all(&io).map_err(|source| RunError::BuildDir {
+        path: io.display().to_string(),
+        source,
+    })?;
     let mut in_paths = Vec::new();
     for (i, a) in inputs.iter().enumerate() {
         let path = io.join(format!("in{i}.bin"));
         let bytes: Vec<u8> = a.data.iter().flat_map(|v| v.to_le_bytes()).collect();
-        std::fs::write(&path, bytes).map_err(|source| RunError::BuildDir { path: path.display().to_string(), source })?;
+        std::fs::write(&path, bytes).map_err(|source| RunError::BuildDir {
+            path: path.display().to_string(),
+            source,
+        })?;
         in_paths.push(path);
     }
-    let out_paths: Vec<PathBuf> = (0..p.graph.outputs.len()).map(|i| io.join(format!("out{i}.bin"))).collect();
+    let out_paths: Vec<PathBuf> = (0..p.graph.outputs.len())
+        .map(|i| io.join(format!("out{i}.bin")))
+        .collect();
     host::run(&exe, &in_paths, &out_paths, None)?;
     let mut outs = Vec::new();
     for (i, &t) in p.graph.outputs.iter().enumerate() {
-        let bytes = std::fs::read(&out_paths[i]).map_err(|source| RunError::BuildDir { path: out_paths[i].display().to_string(), source })?;
-        let data: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        outs.push(Array { shape: p.graph.tensors[t].shape.clone(), data });
+        let bytes = std::fs::read(&out_paths[i]).map_err(|source| RunError::BuildDir {
+            path: out_paths[i].display().to_string(),
+            source,
+        })?;
+        let data: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        outs.push(Array {
+            shape: p.graph.tensors[t].shape.clone(),
+            data,
+        });
     }
     Ok(outs)
 }
 
 /// Write each output as `out_dir/<output name>.npy`; returns the paths written.
-pub fn write_outputs(p: &Prepared, outs: &[Array<f32>], out_dir: &Path) -> Result<Vec<PathBuf>, RunError> {
-    std::fs::create_dir_all(out_dir).map_err(|source| RunError::OutDir { path: out_dir.display().to_string(), source })?;
+pub fn write_outputs(
+    p: &Prepared,
+    outs: &[Array<f32>],
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, RunError> {
+    std::fs::create_dir_all(out_dir).map_err(|source| RunError::OutDir {
+        path: out_dir.display().to_string(),
+        source,
+    })?;
     let mut written = Vec::new();
     for (a, &t) in outs.iter().zip(&p.graph.outputs) {
         let path = out_dir.join(output_file_name(&p.graph.tensors[t].name));

@@ -12,7 +12,12 @@ pub const TABLE_END: &str = "<!-- END operator table -->";
 pub fn markdown_table() -> String {
     let mut s = format!("{TABLE_BEGIN}\n| operator | opsets | notes |\n| --- | --- | --- |\n");
     for o in onnx::supported_ops() {
-        s += &format!("| {} | {}+ | {} |\n", o.name, o.since, o.notes.replace('|', "\\|"));
+        s += &format!(
+            "| {} | {}+ | {} |\n",
+            o.name,
+            o.since,
+            o.notes.replace('|', "\\|")
+        );
     }
     s += TABLE_END;
     s += "\n";

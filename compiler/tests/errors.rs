@@ -8,15 +8,36 @@ use std::process::Command;
 
 /// Run meshnn with `args`; assert failure and that stderr contains every `needles` item.
 fn fails_with(args: &[&str], needles: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_meshnn")).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_meshnn"))
+        .args(args)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!out.status.success(), "{args:?} should fail; stderr: {stderr}");
-    assert_eq!(out.status.code(), Some(1), "{args:?}: exit code; stderr: {stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("internal meshnn error") && !stderr.contains("RUST_BACKTRACE"), "{args:?}: {stderr}");
+    assert!(
+        !out.status.success(),
+        "{args:?} should fail; stderr: {stderr}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{args:?}: exit code; stderr: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked")
+            && !stderr.contains("internal meshnn error")
+            && !stderr.contains("RUST_BACKTRACE"),
+        "{args:?}: {stderr}"
+    );
     for n in needles {
-        assert!(stderr.contains(n), "{args:?}: stderr should mention {n:?}; got: {stderr}");
+        assert!(
+            stderr.contains(n),
+            "{args:?}: stderr should mention {n:?}; got: {stderr}"
+        );
     }
-    assert!(stderr.lines().count() <= 4, "{args:?}: error should be short; got: {stderr}");
+    assert!(
+        stderr.lines().count() <= 4,
+        "{args:?}: error should be short; got: {stderr}"
+    );
     stderr
 }
 
@@ -56,18 +77,39 @@ fn random_bytes() {
         })
         .collect();
     let m = tmp_file(d.path(), "random.onnx", &bytes);
-    fails_with(&["compile", &m, "--out", &d.path().join("o").display().to_string()], &["random.onnx"]);
+    fails_with(
+        &[
+            "compile",
+            &m,
+            "--out",
+            &d.path().join("o").display().to_string(),
+        ],
+        &["random.onnx"],
+    );
 }
 
 #[test]
 fn missing_file() {
-    fails_with(&["inspect", "/nonexistent/model.onnx"], &["/nonexistent/model.onnx"]);
+    fails_with(
+        &["inspect", "/nonexistent/model.onnx"],
+        &["/nonexistent/model.onnx"],
+    );
 }
 
 #[test]
 fn unsupported_operators_are_all_listed() {
     let m = fixture("tests/fixtures/errors/unsupported_op.onnx");
-    fails_with(&["inspect", &m], &["Resize", "up_1", "Erf", "erf_1", "opset 13", "SUPPORTED_OPS.md"]);
+    fails_with(
+        &["inspect", &m],
+        &[
+            "Resize",
+            "up_1",
+            "Erf",
+            "erf_1",
+            "opset 13",
+            "SUPPORTED_OPS.md",
+        ],
+    );
 }
 
 #[test]
@@ -79,10 +121,20 @@ fn dynamic_non_batch_dimension() {
 #[test]
 fn batch_dimension_is_bound_and_noted() {
     let m = fixture("tests/fixtures/errors/batch_only.onnx");
-    let out = Command::new(env!("CARGO_BIN_EXE_meshnn")).args(["inspect", &m]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_meshnn"))
+        .args(["inspect", &m])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("batch") && stdout.contains("bound to 1"), "{stdout}");
+    assert!(
+        stdout.contains("batch") && stdout.contains("bound to 1"),
+        "{stdout}"
+    );
 }
 
 fn write_npy(dir: &Path, name: &str, shape: &[usize]) -> String {
@@ -98,7 +150,14 @@ fn unknown_input_name() {
     let x = write_npy(d.path(), "x.npy", &[1, 64]);
     let out = d.path().join("out").display().to_string();
     fails_with(
-        &["run", &fixture("tests/models/mlp.onnx"), "--input", &format!("nosuch={x}"), "--out-dir", &out],
+        &[
+            "run",
+            &fixture("tests/models/mlp.onnx"),
+            "--input",
+            &format!("nosuch={x}"),
+            "--out-dir",
+            &out,
+        ],
         &["nosuch", "input"],
     );
 }
@@ -109,7 +168,14 @@ fn npy_of_the_wrong_shape() {
     let x = write_npy(d.path(), "x.npy", &[1, 63]);
     let out = d.path().join("out").display().to_string();
     fails_with(
-        &["run", &fixture("tests/models/mlp.onnx"), "--input", &format!("input={x}"), "--out-dir", &out],
+        &[
+            "run",
+            &fixture("tests/models/mlp.onnx"),
+            "--input",
+            &format!("input={x}"),
+            "--out-dir",
+            &out,
+        ],
         &["[1, 63]", "[1, 64]"],
     );
 }
@@ -119,7 +185,7 @@ fn npy_of_the_wrong_dtype() {
     let d = tempfile::tempdir().unwrap();
     // A float64 .npy written by hand: header + 64 doubles.
     let mut header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 64), }".to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
@@ -130,7 +196,14 @@ fn npy_of_the_wrong_dtype() {
     let x = tmp_file(d.path(), "x64.npy", &bytes);
     let out = d.path().join("out").display().to_string();
     fails_with(
-        &["run", &fixture("tests/models/mlp.onnx"), "--input", &format!("input={x}"), "--out-dir", &out],
+        &[
+            "run",
+            &fixture("tests/models/mlp.onnx"),
+            "--input",
+            &format!("input={x}"),
+            "--out-dir",
+            &out,
+        ],
         &["float64", "float32"],
     );
 }
@@ -143,7 +216,14 @@ fn output_directory_that_cannot_be_written() {
     let blocker = tmp_file(d.path(), "file", b"x");
     let out = format!("{blocker}/out");
     fails_with(
-        &["run", &fixture("tests/models/mlp.onnx"), "--input", &format!("input={x}"), "--out-dir", &out],
+        &[
+            "run",
+            &fixture("tests/models/mlp.onnx"),
+            "--input",
+            &format!("input={x}"),
+            "--out-dir",
+            &out,
+        ],
         &["output directory", &out],
     );
 }
@@ -152,5 +232,13 @@ fn output_directory_that_cannot_be_written() {
 fn missing_input() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("out").display().to_string();
-    fails_with(&["run", &fixture("tests/models/two_input.onnx"), "--out-dir", &out], &["imu_wrist", "--input"]);
+    fails_with(
+        &[
+            "run",
+            &fixture("tests/models/two_input.onnx"),
+            "--out-dir",
+            &out,
+        ],
+        &["imu_wrist", "--input"],
+    );
 }

@@ -12,11 +12,22 @@ fn fixtures_match_onnxruntime() {
         let p = prepare_checked(&model);
         let (inputs, refs) = reference(&p, &model);
         let dir = tempfile::tempdir().unwrap();
-        let outs = meshnn::run::run_host(&p, &inputs, dir.path()).unwrap_or_else(|e| panic!("{}: {e}", model.display()));
+        let outs = meshnn::run::run_host(&p, &inputs, dir.path())
+            .unwrap_or_else(|e| panic!("{}: {e}", model.display()));
         for (&t, got) in p.graph.outputs.iter().zip(&outs) {
             let name = &p.graph.tensors[t].name;
-            let want = &refs.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no reference for {name}")).1;
-            assert_close(&format!("{}:{name}", model.display()), got, want, 1e-4, 1e-4);
+            let want = &refs
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("no reference for {name}"))
+                .1;
+            assert_close(
+                &format!("{}:{name}", model.display()),
+                got,
+                want,
+                1e-4,
+                1e-4,
+            );
         }
     }
 }
@@ -26,7 +37,11 @@ fn arena_within_ten_percent_of_lower_bound() {
     for model in fixture_models() {
         let p = prepare_checked(&model);
         let (a, lb) = (p.plan.arena_bytes as f64, p.plan.lower_bound_bytes as f64);
-        assert!(a <= 1.10 * lb, "{}: arena {a} > 1.10 x lower bound {lb}", model.display());
+        assert!(
+            a <= 1.10 * lb,
+            "{}: arena {a} > 1.10 x lower bound {lb}",
+            model.display()
+        );
     }
 }
 
@@ -48,14 +63,30 @@ fn light_models_plan_within_ten_percent() {
         return;
     };
     let mut checked = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
-    for model in entries.into_iter().filter(|p| p.extension().is_some_and(|x| x == "onnx")) {
-        let Ok(p) = driver::prepare(&model, true) else { continue };
+    for model in entries
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
+    {
+        let Ok(p) = driver::prepare(&model, true) else {
+            continue;
+        };
         meshnn::plan::memory::check(&p.plan).unwrap();
         let (a, lb) = (p.plan.arena_bytes as f64, p.plan.lower_bound_bytes as f64);
-        eprintln!("{}: arena {a} lower bound {lb} ratio {:.3}", model.display(), a / lb);
-        assert!(a <= 1.10 * lb, "{}: arena {a} > 1.10 x lower bound {lb}", model.display());
+        eprintln!(
+            "{}: arena {a} lower bound {lb} ratio {:.3}",
+            model.display(),
+            a / lb
+        );
+        assert!(
+            a <= 1.10 * lb,
+            "{}: arena {a} > 1.10 x lower bound {lb}",
+            model.display()
+        );
         checked += 1;
     }
     assert!(checked >= 1, "no light model imported");
@@ -63,9 +94,36 @@ fn light_models_plan_within_ten_percent() {
 
 fn onnx_light_dir() -> Option<std::path::PathBuf> {
     let out = std::process::Command::new("python3")
-        .args(["-c", "import onnx, os; print(os.path.dirname(onnx.__file__))"])
+        .args([
+            "-c",
+            "import onnx, os; print(os.path.dirname(onnx.__file__))",
+        ])
         .output()
         .ok()?;
-    let dir = std::path::PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()).join("backend/test/data/light");
+    let dir = std::path::PathBuf::from(String::from_utf8(out.stdout).ok()?.trim())
+        .join("backend/test/data/light");
     dir.exists().then_some(dir)
+}
+
+#[test]
+fn emitted_makefile_builds_the_device_library() {
+    let p = prepare_checked(&repo_root().join("tests/models/dw_separable.onnx"));
+    let dir = tempfile::tempdir().unwrap();
+    driver::write_files(dir.path(), &driver::emit_single(&p).unwrap()).unwrap();
+    let st = std::process::Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(dir.path().join("main"))
+        .status()
+        .unwrap();
+    assert!(st.success(), "make failed in the generated main/ folder");
+    assert!(dir.path().join("main/libmain.a").exists());
+    let st = std::process::Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(dir.path().join("host"))
+        .status()
+        .unwrap();
+    assert!(st.success(), "make failed in the generated host/ folder");
+    assert!(dir.path().join("host/model_run").exists());
 }

@@ -11,7 +11,14 @@ fn snapshot(model: &str) {
     let files = driver::emit_single(&p).unwrap();
     for name in ["main/model.h", "main/model.c"] {
         let f = files.iter().find(|f| f.path == name).unwrap();
-        insta::assert_snapshot!(format!("{}__{}", model.trim_end_matches(".onnx"), name.replace('/', "_")), f.contents);
+        insta::assert_snapshot!(
+            format!(
+                "{}__{}",
+                model.trim_end_matches(".onnx"),
+                name.replace('/', "_")
+            ),
+            f.contents
+        );
     }
 }
 

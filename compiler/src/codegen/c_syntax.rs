@@ -5,7 +5,11 @@ pub fn float_lit(x: f32) -> String {
     if x.is_nan() {
         "NAN".to_string()
     } else if x.is_infinite() {
-        if x > 0.0 { "HUGE_VALF".into() } else { "-HUGE_VALF".into() }
+        if x > 0.0 {
+            "HUGE_VALF".into()
+        } else {
+            "-HUGE_VALF".into()
+        }
     } else {
         // Shortest digits that read back exactly: plain decimal when short ("0.5f",
         // "6.0f"), scientific otherwise ("1.2345678e-7f").
@@ -24,7 +28,13 @@ pub fn float_lit(x: f32) -> String {
 pub fn ident(name: &str) -> String {
     let mut s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     while s.contains("__") {
         s = s.replace("__", "_");
@@ -47,7 +57,10 @@ pub struct Params {
 
 impl Params {
     pub fn new(ty: &'static str) -> Self {
-        Params { ty, fields: Vec::new() }
+        Params {
+            ty,
+            fields: Vec::new(),
+        }
     }
     pub fn int(mut self, name: &str, v: impl Into<i64>) -> Self {
         self.fields.push(format!(".{name} = {}", v.into()));
@@ -59,7 +72,8 @@ impl Params {
     }
     pub fn ints(mut self, name: &str, v: &[i64]) -> Self {
         let items: Vec<String> = v.iter().map(|x| x.to_string()).collect();
-        self.fields.push(format!(".{name} = {{{}}}", items.join(", ")));
+        self.fields
+            .push(format!(".{name} = {{{}}}", items.join(", ")));
         self
     }
     pub fn raw(mut self, name: &str, v: String) -> Self {
@@ -80,7 +94,15 @@ mod tests {
     use super::*;
     #[test]
     fn floats_round_trip() {
-        for x in [0.0f32, 1.0, -2.5, 1e-7, 3.4028235e38, 0.1, 1.17549435e-38] {
+        for x in [
+            0.0f32,
+            1.0,
+            -2.5,
+            1e-7,
+            3.4028235e38,
+            0.1,
+            f32::MIN_POSITIVE,
+        ] {
             let s = float_lit(x);
             let back: f32 = s.trim_end_matches('f').parse().unwrap();
             assert_eq!(back.to_bits(), x.to_bits(), "{s}");

@@ -40,7 +40,12 @@ pub struct Call {
 
 impl Call {
     fn new(kernel: &'static str, p: Params, args: Vec<String>) -> Self {
-        Call { kernel, params_type: p.ty().to_string(), params_init: p.init(), args }
+        Call {
+            kernel,
+            params_type: p.ty().to_string(),
+            params_init: p.init(),
+            args,
+        }
     }
 }
 
@@ -70,7 +75,11 @@ fn broadcast_strides(shape: &[usize], rank: usize) -> Vec<i64> {
                 0
             } else {
                 let k = d - pad;
-                if shape[k] == 1 { 0 } else { own[k] }
+                if shape[k] == 1 {
+                    0
+                } else {
+                    own[k]
+                }
             }
         })
         .collect()
@@ -113,14 +122,24 @@ impl<'a, S: Storage> Lower<'a, S> {
         &self.g.tensors[t].shape
     }
     fn input(&self, i: usize) -> Result<TensorId, LowerError> {
-        self.node.inputs.get(i).copied().ok_or_else(|| self.err(format!("missing input {i}")))
+        self.node
+            .inputs
+            .get(i)
+            .copied()
+            .ok_or_else(|| self.err(format!("missing input {i}")))
     }
     fn output(&self, i: usize) -> Result<TensorId, LowerError> {
-        self.node.outputs.get(i).copied().ok_or_else(|| self.err(format!("missing output {i}")))
+        self.node
+            .outputs
+            .get(i)
+            .copied()
+            .ok_or_else(|| self.err(format!("missing output {i}")))
     }
     fn rank_ok(&self, r: usize) -> Result<(), LowerError> {
         if r > MAX_DIMS {
-            Err(self.err(format!("rank {r} exceeds the runtime's limit of {MAX_DIMS} dimensions")))
+            Err(self.err(format!(
+                "rank {r} exceeds the runtime's limit of {MAX_DIMS} dimensions"
+            )))
         } else {
             Ok(())
         }
@@ -132,18 +151,52 @@ impl<'a, S: Storage> Lower<'a, S> {
     fn lower(&mut self) -> Result<Vec<Call>, LowerError> {
         let node = self.node;
         match &node.op {
-            Op::Conv { kernel, strides, dilations, pads, group, act } => {
+            Op::Conv {
+                kernel,
+                strides,
+                dilations,
+                pads,
+                group,
+                act,
+            } => {
                 let (x, w, y) = (self.input(0)?, self.input(1)?, self.output(0)?);
                 let xs = self.shape(x);
                 let ys = self.shape(y);
                 let (in_h, in_w, out_h, out_w, k_h, k_w, s_h, s_w, d_h, d_w, p_t, p_l) =
                     match kernel.len() {
-                        1 => (1, xs[2], 1, ys[2], 1, kernel[0], 1, strides[0], 1, dilations[0], 0, pads[0]),
-                        2 => (
-                            xs[2], xs[3], ys[2], ys[3], kernel[0], kernel[1], strides[0], strides[1],
-                            dilations[0], dilations[1], pads[0], pads[1],
+                        1 => (
+                            1,
+                            xs[2],
+                            1,
+                            ys[2],
+                            1,
+                            kernel[0],
+                            1,
+                            strides[0],
+                            1,
+                            dilations[0],
+                            0,
+                            pads[0],
                         ),
-                        n => return Err(self.err(format!("{n}-D convolution (only 1-D and 2-D are supported)"))),
+                        2 => (
+                            xs[2],
+                            xs[3],
+                            ys[2],
+                            ys[3],
+                            kernel[0],
+                            kernel[1],
+                            strides[0],
+                            strides[1],
+                            dilations[0],
+                            dilations[1],
+                            pads[0],
+                            pads[1],
+                        ),
+                        n => {
+                            return Err(self.err(format!(
+                                "{n}-D convolution (only 1-D and 2-D are supported)"
+                            )))
+                        }
                     };
                 let b = match node.inputs.get(2) {
                     Some(&b) => self.p(b),
@@ -167,9 +220,19 @@ impl<'a, S: Storage> Lower<'a, S> {
                     .int("pad_left", p_l as i64)
                     .int("group", *group as i64)
                     .raw("act", act_init(act));
-                Ok(vec![Call::new("mn_conv2d_f32", p, vec![self.p(x), self.p(w), b, self.p(y)])])
+                Ok(vec![Call::new(
+                    "mn_conv2d_f32",
+                    p,
+                    vec![self.p(x), self.p(w), b, self.p(y)],
+                )])
             }
-            Op::Gemm { alpha, beta, trans_a, trans_b, act } => {
+            Op::Gemm {
+                alpha,
+                beta,
+                trans_a,
+                trans_b,
+                act,
+            } => {
                 let (a, b, y) = (self.input(0)?, self.input(1)?, self.output(0)?);
                 let ys = self.shape(y);
                 let (m, n) = (ys[0], ys[1]);
@@ -194,13 +257,25 @@ impl<'a, S: Storage> Lower<'a, S> {
                     .int("c_stride_m", csm)
                     .int("c_stride_n", csn)
                     .raw("act", act_init(act));
-                Ok(vec![Call::new("mn_gemm_f32", p, vec![self.p(a), self.p(b), c, self.p(y)])])
+                Ok(vec![Call::new(
+                    "mn_gemm_f32",
+                    p,
+                    vec![self.p(a), self.p(b), c, self.p(y)],
+                )])
             }
             Op::MatMul => {
                 let (a, b, y) = (self.input(0)?, self.input(1)?, self.output(0)?);
                 let (sa, sb) = (self.shape(a).to_vec(), self.shape(b).to_vec());
-                let a2 = if sa.len() == 1 { vec![1, sa[0]] } else { sa.clone() };
-                let b2 = if sb.len() == 1 { vec![sb[0], 1] } else { sb.clone() };
+                let a2 = if sa.len() == 1 {
+                    vec![1, sa[0]]
+                } else {
+                    sa.clone()
+                };
+                let b2 = if sb.len() == 1 {
+                    vec![sb[0], 1]
+                } else {
+                    sb.clone()
+                };
                 let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
                 let n = b2[b2.len() - 1];
                 let ab = &a2[..a2.len() - 2];
@@ -209,12 +284,23 @@ impl<'a, S: Storage> Lower<'a, S> {
                 self.rank_ok(rank)?;
                 let mut batch = vec![1usize; rank];
                 for d in 0..rank {
-                    let da = if d + ab.len() >= rank { ab[d + ab.len() - rank] } else { 1 };
-                    let db = if d + bb.len() >= rank { bb[d + bb.len() - rank] } else { 1 };
+                    let da = if d + ab.len() >= rank {
+                        ab[d + ab.len() - rank]
+                    } else {
+                        1
+                    };
+                    let db = if d + bb.len() >= rank {
+                        bb[d + bb.len() - rank]
+                    } else {
+                        1
+                    };
                     batch[d] = da.max(db);
                 }
                 let mat_strides = |bs: &[usize], mat: usize| -> Vec<i64> {
-                    broadcast_strides(bs, rank).iter().map(|s| s * mat as i64).collect()
+                    broadcast_strides(bs, rank)
+                        .iter()
+                        .map(|s| s * mat as i64)
+                        .collect()
                 };
                 let p = Params::new("mn_matmul_params_t")
                     .int("m", m as i64)
@@ -224,7 +310,11 @@ impl<'a, S: Storage> Lower<'a, S> {
                     .ints("batch_dims", &pad8(dims_i64(&batch)))
                     .ints("a_strides", &pad8(mat_strides(ab, m * k)))
                     .ints("b_strides", &pad8(mat_strides(bb, k * n)));
-                Ok(vec![Call::new("mn_matmul_f32", p, vec![self.p(a), self.p(b), self.p(y)])])
+                Ok(vec![Call::new(
+                    "mn_matmul_f32",
+                    p,
+                    vec![self.p(a), self.p(b), self.p(y)],
+                )])
             }
             Op::Binary { kind, act } => {
                 let (a, b, y) = (self.input(0)?, self.input(1)?, self.output(0)?);
@@ -249,16 +339,45 @@ impl<'a, S: Storage> Lower<'a, S> {
                 };
                 Ok(vec![self.unary(kind, alpha, beta, x, y)])
             }
-            Op::Pool { kind, kernel, strides, dilations, pads, count_include_pad } => {
+            Op::Pool {
+                kind,
+                kernel,
+                strides,
+                dilations,
+                pads,
+                count_include_pad,
+            } => {
                 let (x, y) = (self.input(0)?, self.output(0)?);
                 let (xs, ys) = (self.shape(x), self.shape(y));
                 let nd = kernel.len();
-                let sp = |v: &[usize], d2: usize| -> usize { if nd == 1 { if d2 == 0 { 1 } else { v[0] } } else { v[d2] } };
+                let sp = |v: &[usize], d2: usize| -> usize {
+                    if nd == 1 {
+                        if d2 == 0 {
+                            1
+                        } else {
+                            v[0]
+                        }
+                    } else {
+                        v[d2]
+                    }
+                };
                 if nd != 1 && nd != 2 {
-                    return Err(self.err(format!("{nd}-D pooling (only 1-D and 2-D are supported)")));
+                    return Err(
+                        self.err(format!("{nd}-D pooling (only 1-D and 2-D are supported)"))
+                    );
                 }
                 let (pb, pe) = (&pads[..nd], &pads[nd..]);
-                let zero = |v: &[usize], d2: usize| -> usize { if nd == 1 { if d2 == 0 { 0 } else { v[0] } } else { v[d2] } };
+                let zero = |v: &[usize], d2: usize| -> usize {
+                    if nd == 1 {
+                        if d2 == 0 {
+                            0
+                        } else {
+                            v[0]
+                        }
+                    } else {
+                        v[d2]
+                    }
+                };
                 let p = Params::new("mn_pool_params_t")
                     .raw("kind", pool_kind(*kind))
                     .int("channels", (xs[0] * xs[1]) as i64)
@@ -277,7 +396,11 @@ impl<'a, S: Storage> Lower<'a, S> {
                     .int("pad_bottom", zero(pe, 0) as i64)
                     .int("pad_right", zero(pe, 1) as i64)
                     .int("count_include_pad", *count_include_pad as i64);
-                Ok(vec![Call::new("mn_pool2d_f32", p, vec![self.p(x), self.p(y)])])
+                Ok(vec![Call::new(
+                    "mn_pool2d_f32",
+                    p,
+                    vec![self.p(x), self.p(y)],
+                )])
             }
             Op::GlobalPool { kind } => {
                 let (x, y) = (self.input(0)?, self.output(0)?);
@@ -286,7 +409,11 @@ impl<'a, S: Storage> Lower<'a, S> {
                     .raw("kind", pool_kind(*kind))
                     .int("channels", (xs[0] * xs[1]) as i64)
                     .int("size", xs[2..].iter().product::<usize>() as i64);
-                Ok(vec![Call::new("mn_global_pool_f32", p, vec![self.p(x), self.p(y)])])
+                Ok(vec![Call::new(
+                    "mn_global_pool_f32",
+                    p,
+                    vec![self.p(x), self.p(y)],
+                )])
             }
             Op::BatchNorm { epsilon } => {
                 let x = self.input(0)?;
@@ -373,7 +500,11 @@ impl<'a, S: Storage> Lower<'a, S> {
                     kernel: "mn_fill_f32",
                     params_type: String::new(),
                     params_init: String::new(),
-                    args: vec![self.p(y), ys.iter().product::<usize>().to_string(), float_lit(*value)],
+                    args: vec![
+                        self.p(y),
+                        ys.iter().product::<usize>().to_string(),
+                        float_lit(*value),
+                    ],
                 };
                 let mut calls = vec![fill];
                 if xs.iter().product::<usize>() > 0 {
@@ -392,9 +523,17 @@ impl<'a, S: Storage> Lower<'a, S> {
                     .int("axis_len", xs[*axis] as i64)
                     .int("inner", xs[axis + 1..].iter().product::<usize>() as i64)
                     .int("n_indices", n_idx as i64);
-                Ok(vec![Call::new("mn_gather_f32", p, vec![self.p(x), table, self.p(y)])])
+                Ok(vec![Call::new(
+                    "mn_gather_f32",
+                    p,
+                    vec![self.p(x), table, self.p(y)],
+                )])
             }
-            Op::Softmax { axis, log, coerce_2d } => {
+            Op::Softmax {
+                axis,
+                log,
+                coerce_2d,
+            } => {
                 let (x, y) = (self.input(0)?, self.output(0)?);
                 let xs = self.shape(x);
                 let outer: usize = xs[..*axis].iter().product();
@@ -408,26 +547,46 @@ impl<'a, S: Storage> Lower<'a, S> {
                     .int("axis_len", len as i64)
                     .int("inner", inner as i64)
                     .int("log", *log as i64);
-                Ok(vec![Call::new("mn_softmax_f32", p, vec![self.p(x), self.p(y)])])
+                Ok(vec![Call::new(
+                    "mn_softmax_f32",
+                    p,
+                    vec![self.p(x), self.p(y)],
+                )])
             }
             Op::Reduce { kind, axes, .. } => {
                 let (x, y) = (self.input(0)?, self.output(0)?);
                 let xs = self.shape(x);
                 self.rank_ok(xs.len())?;
-                let kept: Vec<usize> =
-                    xs.iter().enumerate().map(|(d, &n)| if axes.contains(&d) { 1 } else { n }).collect();
+                let kept: Vec<usize> = xs
+                    .iter()
+                    .enumerate()
+                    .map(|(d, &n)| if axes.contains(&d) { 1 } else { n })
+                    .collect();
                 let kst = strides(&kept);
-                let ys: Vec<i64> =
-                    (0..xs.len()).map(|d| if axes.contains(&d) { 0 } else { kst[d] }).collect();
+                let ys: Vec<i64> = (0..xs.len())
+                    .map(|d| if axes.contains(&d) { 0 } else { kst[d] })
+                    .collect();
                 let count: usize = axes.iter().map(|&a| xs[a]).product();
                 let p = Params::new("mn_reduce_params_t")
-                    .raw("kind", if *kind == ReduceKind::Mean { "MN_REDUCE_MEAN" } else { "MN_REDUCE_MAX" }.into())
+                    .raw(
+                        "kind",
+                        if *kind == ReduceKind::Mean {
+                            "MN_REDUCE_MEAN"
+                        } else {
+                            "MN_REDUCE_MAX"
+                        }
+                        .into(),
+                    )
                     .int("rank", xs.len() as i64)
                     .ints("dims", &pad8(dims_i64(xs)))
                     .ints("y_strides", &pad8(ys))
                     .int("y_size", kept.iter().product::<usize>() as i64)
                     .int("count", count as i64);
-                Ok(vec![Call::new("mn_reduce_f32", p, vec![self.p(x), self.p(y)])])
+                Ok(vec![Call::new(
+                    "mn_reduce_f32",
+                    p,
+                    vec![self.p(x), self.p(y)],
+                )])
             }
             Op::Variadic { kind } => {
                 let y = self.output(0)?;
@@ -450,7 +609,14 @@ impl<'a, S: Storage> Lower<'a, S> {
         }
     }
 
-    fn binary(&self, kind: &str, a: TensorId, b: TensorId, y: TensorId, act: Activation) -> Result<Call, LowerError> {
+    fn binary(
+        &self,
+        kind: &str,
+        a: TensorId,
+        b: TensorId,
+        y: TensorId,
+        act: Activation,
+    ) -> Result<Call, LowerError> {
         let ys = self.shape(y);
         self.rank_ok(ys.len())?;
         let r = ys.len();
@@ -461,7 +627,11 @@ impl<'a, S: Storage> Lower<'a, S> {
             .ints("a_strides", &pad8(broadcast_strides(self.shape(a), r)))
             .ints("b_strides", &pad8(broadcast_strides(self.shape(b), r)))
             .raw("act", act_init(&act));
-        Ok(Call::new("mn_binary_f32", p, vec![self.p(a), self.p(b), self.p(y)]))
+        Ok(Call::new(
+            "mn_binary_f32",
+            p,
+            vec![self.p(a), self.p(b), self.p(y)],
+        ))
     }
 
     fn unary(&self, kind: &str, alpha: f32, beta: f32, x: TensorId, y: TensorId) -> Call {
@@ -474,7 +644,16 @@ impl<'a, S: Storage> Lower<'a, S> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn copy(&self, x: TensorId, y: TensorId, dims: &[usize], x_off: i64, xs: &[i64], y_off: i64, ys: &[i64]) -> Call {
+    fn copy(
+        &self,
+        x: TensorId,
+        y: TensorId,
+        dims: &[usize],
+        x_off: i64,
+        xs: &[i64],
+        y_off: i64,
+        ys: &[i64],
+    ) -> Call {
         let p = Params::new("mn_copy_params_t")
             .int("rank", dims.len() as i64)
             .ints("dims", &pad8(dims_i64(dims)))
@@ -487,7 +666,11 @@ impl<'a, S: Storage> Lower<'a, S> {
 }
 
 fn pool_kind(k: PoolKind) -> String {
-    if k == PoolKind::Max { "MN_POOL_MAX".into() } else { "MN_POOL_AVG".into() }
+    if k == PoolKind::Max {
+        "MN_POOL_MAX".into()
+    } else {
+        "MN_POOL_AVG".into()
+    }
 }
 
 /// Arrays in parameter structs are printed with at least one element (`{0}` for rank 0).

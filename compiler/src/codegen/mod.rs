@@ -109,7 +109,10 @@ impl DeviceStorage<'_> {
 
 impl Storage for DeviceStorage<'_> {
     fn ptr(&self, t: TensorId) -> String {
-        match (self.symbols.get(&t), self.plan.offsets.get(t).copied().flatten()) {
+        match (
+            self.symbols.get(&t),
+            self.plan.offsets.get(t).copied().flatten(),
+        ) {
             (Some(s), _) => s.clone(),
             (None, Some(off)) => format!("arena + {}", off / 4),
             // Constants are registered before lowering (see `emit_device`).
@@ -147,7 +150,9 @@ fn rows_of(items: Vec<String>) -> Vec<String> {
 
 /// Text safe inside a C block comment.
 fn c_comment(s: &str) -> String {
-    s.replace("*/", "* /").replace("/*", "/ *").replace(['\n', '\r'], " ")
+    s.replace("*/", "* /")
+        .replace("/*", "/ *")
+        .replace(['\n', '\r'], " ")
 }
 
 fn shape_str(shape: &[usize]) -> String {
@@ -202,7 +207,10 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec) -> Result<Vec<File>, EmitError>
         for c in &calls {
             kernels.insert(c.kernel);
         }
-        steps.push(StepView { comment: step_comment(g, i), calls });
+        steps.push(StepView {
+            comment: step_comment(g, i),
+            calls,
+        });
     }
     let io = |ts: &[TensorId], st: &DeviceStorage| -> Vec<IoView> {
         let mut seen = HashSet::new();
@@ -254,21 +262,52 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec) -> Result<Vec<File>, EmitError>
     let render = |name: &str| -> Result<String, EmitError> {
         env.get_template(name)
             .and_then(|t| t.render(&ctx))
-            .map_err(|e| EmitError::Template { template: name.into(), detail: e.to_string() })
+            .map_err(|e| EmitError::Template {
+                template: name.into(),
+                detail: e.to_string(),
+            })
     };
     let mut files = vec![
-        File { path: format!("{dev}/model.h"), contents: render("c/model.h.j2")? },
-        File { path: format!("{dev}/model.c"), contents: render("c/model.c.j2")? },
-        File { path: format!("{dev}/weights.h"), contents: render("c/weights.h.j2")? },
-        File { path: format!("{dev}/weights.c"), contents: render("c/weights.c.j2")? },
-        File { path: format!("{dev}/Makefile"), contents: render("c/Makefile.j2")? },
-        File { path: format!("{dev}/CMakeLists.txt"), contents: render("c/CMakeLists.txt.j2")? },
-        File { path: "host/main.c".into(), contents: render("host/main.c.j2")? },
-        File { path: "host/Makefile".into(), contents: render("host/Makefile.j2")? },
+        File {
+            path: format!("{dev}/model.h"),
+            contents: render("c/model.h.j2")?,
+        },
+        File {
+            path: format!("{dev}/model.c"),
+            contents: render("c/model.c.j2")?,
+        },
+        File {
+            path: format!("{dev}/weights.h"),
+            contents: render("c/weights.h.j2")?,
+        },
+        File {
+            path: format!("{dev}/weights.c"),
+            contents: render("c/weights.c.j2")?,
+        },
+        File {
+            path: format!("{dev}/Makefile"),
+            contents: render("c/Makefile.j2")?,
+        },
+        File {
+            path: format!("{dev}/CMakeLists.txt"),
+            contents: render("c/CMakeLists.txt.j2")?,
+        },
+        File {
+            path: "host/main.c".into(),
+            contents: render("host/main.c.j2")?,
+        },
+        File {
+            path: "host/Makefile".into(),
+            contents: render("host/Makefile.j2")?,
+        },
     ];
     for f in files_used {
-        let contents = templates::runtime_file(&f).ok_or_else(|| EmitError::MissingRuntime(f.clone()))?;
-        files.push(File { path: format!("{dev}/{f}"), contents: contents.to_string() });
+        let contents =
+            templates::runtime_file(&f).ok_or_else(|| EmitError::MissingRuntime(f.clone()))?;
+        files.push(File {
+            path: format!("{dev}/{f}"),
+            contents: contents.to_string(),
+        });
     }
     Ok(files)
 }
@@ -281,19 +320,27 @@ fn step_comment(g: &Graph, i: NodeId) -> String {
         .filter(|&&t| !g.tensors[t].is_const())
         .map(|&t| shape_str(&g.tensors[t].shape))
         .collect();
-    let outs: Vec<String> = node.outputs.iter().map(|&t| shape_str(&g.tensors[t].shape)).collect();
+    let outs: Vec<String> = node
+        .outputs
+        .iter()
+        .map(|&t| shape_str(&g.tensors[t].shape))
+        .collect();
     let fused = match &node.op {
-        crate::ir::Op::Conv { act, .. } | crate::ir::Op::Gemm { act, .. } | crate::ir::Op::Binary { act, .. } => {
-            match act {
-                crate::ir::Activation::None => String::new(),
-                crate::ir::Activation::Relu => " + Relu".into(),
-                crate::ir::Activation::LeakyRelu { .. } => " + LeakyRelu".into(),
-                crate::ir::Activation::Clip { .. } => " + Clip".into(),
-            }
-        }
+        crate::ir::Op::Conv { act, .. }
+        | crate::ir::Op::Gemm { act, .. }
+        | crate::ir::Op::Binary { act, .. } => match act {
+            crate::ir::Activation::None => String::new(),
+            crate::ir::Activation::Relu => " + Relu".into(),
+            crate::ir::Activation::LeakyRelu { .. } => " + LeakyRelu".into(),
+            crate::ir::Activation::Clip { .. } => " + Clip".into(),
+        },
         _ => String::new(),
     };
-    let view = if node.op == crate::ir::Op::Reshape { " (a view: no code)" } else { "" };
+    let view = if node.op == crate::ir::Op::Reshape {
+        " (a view: no code)"
+    } else {
+        ""
+    };
     c_comment(&format!(
         "{}: {}{} {} -> {}{}",
         node.name,

@@ -4,14 +4,38 @@ use minijinja::Environment;
 
 /// (name, source) of every template.
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("c/model.h.j2", include_str!("../../../templates/c/model.h.j2")),
-    ("c/model.c.j2", include_str!("../../../templates/c/model.c.j2")),
-    ("c/weights.h.j2", include_str!("../../../templates/c/weights.h.j2")),
-    ("c/weights.c.j2", include_str!("../../../templates/c/weights.c.j2")),
-    ("c/Makefile.j2", include_str!("../../../templates/c/Makefile.j2")),
-    ("c/CMakeLists.txt.j2", include_str!("../../../templates/c/CMakeLists.txt.j2")),
-    ("host/main.c.j2", include_str!("../../../templates/host/main.c.j2")),
-    ("host/Makefile.j2", include_str!("../../../templates/host/Makefile.j2")),
+    (
+        "c/model.h.j2",
+        include_str!("../../../templates/c/model.h.j2"),
+    ),
+    (
+        "c/model.c.j2",
+        include_str!("../../../templates/c/model.c.j2"),
+    ),
+    (
+        "c/weights.h.j2",
+        include_str!("../../../templates/c/weights.h.j2"),
+    ),
+    (
+        "c/weights.c.j2",
+        include_str!("../../../templates/c/weights.c.j2"),
+    ),
+    (
+        "c/Makefile.j2",
+        include_str!("../../../templates/c/Makefile.j2"),
+    ),
+    (
+        "c/CMakeLists.txt.j2",
+        include_str!("../../../templates/c/CMakeLists.txt.j2"),
+    ),
+    (
+        "host/main.c.j2",
+        include_str!("../../../templates/host/main.c.j2"),
+    ),
+    (
+        "host/Makefile.j2",
+        include_str!("../../../templates/host/Makefile.j2"),
+    ),
 ];
 
 /// A minijinja environment holding every template (strict undefined: a missing variable
@@ -19,7 +43,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build() {
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+    {
         env.set_syntax(syntax);
     }
     for (name, src) in TEMPLATES {
@@ -36,5 +63,8 @@ include!(concat!(env!("OUT_DIR"), "/runtime_files.rs"));
 
 /// Contents of a runtime file by name.
 pub fn runtime_file(name: &str) -> Option<&'static str> {
-    RUNTIME_FILES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+    RUNTIME_FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, s)| *s)
 }

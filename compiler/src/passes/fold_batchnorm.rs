@@ -23,7 +23,9 @@ fn bn_affine(g: &Graph, inputs: &[usize], epsilon: f32) -> Option<(Vec<f32>, Vec
     if bias.len() != c || mean.len() != c || var.len() != c {
         return None;
     }
-    let s: Vec<f32> = (0..c).map(|i| scale[i] / (var[i] + epsilon).sqrt()).collect();
+    let s: Vec<f32> = (0..c)
+        .map(|i| scale[i] / (var[i] + epsilon).sqrt())
+        .collect();
     let shift: Vec<f32> = (0..c).map(|i| bias[i] - mean[i] * s[i]).collect();
     Some((s, shift))
 }
@@ -62,7 +64,13 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
         };
         let folded = match g.nodes[p].op.clone() {
             Op::Conv { .. } => fold_into_conv(g, p, &s, &shift),
-            Op::Gemm { alpha, beta, trans_a, trans_b, act } if act == Default::default() => {
+            Op::Gemm {
+                alpha,
+                beta,
+                trans_a,
+                trans_b,
+                act,
+            } if act == Default::default() => {
                 fold_into_gemm(g, p, &s, &shift, (alpha, beta, trans_a, trans_b))
             }
             _ => false,
@@ -87,7 +95,9 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
 fn fold_into_conv(g: &mut Graph, p: usize, s: &[f32], shift: &[f32]) -> bool {
     let node = &g.nodes[p];
     let w_id = node.inputs[1];
-    let Some(w) = const_f32(g, w_id) else { return false };
+    let Some(w) = const_f32(g, w_id) else {
+        return false;
+    };
     let m = g.tensors[w_id].shape[0];
     if m != s.len() || m == 0 {
         return false;
@@ -127,11 +137,15 @@ fn fold_into_gemm(
     }
     let (m, n) = (out_shape[0], out_shape[1]);
     let b_id = node.inputs[1];
-    let Some(bw) = const_f32(g, b_id) else { return false };
+    let Some(bw) = const_f32(g, b_id) else {
+        return false;
+    };
     // C broadcast to [M, N], then reduced to [N] only if identical across rows.
     let c_full: Vec<f32> = match node.inputs.get(2) {
         Some(&c) => {
-            let Some(cv) = const_f32(g, c) else { return false };
+            let Some(cv) = const_f32(g, c) else {
+                return false;
+            };
             let cs = &g.tensors[c].shape;
             let (rows, cols) = match cs.len() {
                 0 => (1, 1),
@@ -179,6 +193,12 @@ fn fold_into_gemm(
     node.inputs.truncate(1);
     node.inputs.push(b_new);
     node.inputs.push(c_id);
-    node.op = Op::Gemm { alpha, beta: 1.0, trans_a, trans_b, act: Default::default() };
+    node.op = Op::Gemm {
+        alpha,
+        beta: 1.0,
+        trans_a,
+        trans_b,
+        act: Default::default(),
+    };
     true
 }

@@ -8,7 +8,10 @@ fn as_activation(op: &Op) -> Option<Activation> {
     match op {
         Op::Unary(UnaryKind::Relu) => Some(Activation::Relu),
         Op::Unary(UnaryKind::LeakyRelu { alpha }) => Some(Activation::LeakyRelu { alpha: *alpha }),
-        Op::Unary(UnaryKind::Clip { min, max }) => Some(Activation::Clip { min: *min, max: *max }),
+        Op::Unary(UnaryKind::Clip { min, max }) => Some(Activation::Clip {
+            min: *min,
+            max: *max,
+        }),
         _ => None,
     }
 }

@@ -36,7 +36,10 @@ pub const PIPELINE: &[Pass] = &[
 /// Run every pass in order; with `verify_each`, verify the graph after each one.
 pub fn canonicalise(g: &mut Graph, verify_each: bool) -> Result<(), PassError> {
     if verify_each {
-        verify::verify(g).map_err(|detail| PassError { pass: "import", detail })?;
+        verify::verify(g).map_err(|detail| PassError {
+            pass: "import",
+            detail,
+        })?;
     }
     for (name, pass) in PIPELINE {
         pass(g)?;

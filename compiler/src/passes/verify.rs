@@ -32,7 +32,10 @@ pub fn verify(g: &Graph) -> Result<(), String> {
     for node in &g.nodes {
         for &t in &node.inputs {
             if t >= n {
-                return Err(format!("node '{}' reads tensor id {t} out of range", node.name));
+                return Err(format!(
+                    "node '{}' reads tensor id {t} out of range",
+                    node.name
+                ));
             }
             if !available[t] {
                 return Err(format!(
@@ -43,7 +46,10 @@ pub fn verify(g: &Graph) -> Result<(), String> {
         }
         for &t in &node.outputs {
             if t >= n {
-                return Err(format!("node '{}' writes tensor id {t} out of range", node.name));
+                return Err(format!(
+                    "node '{}' writes tensor id {t} out of range",
+                    node.name
+                ));
             }
             if produced[t] || g.inputs.contains(&t) {
                 return Err(format!("tensor '{}' is produced twice", g.tensors[t].name));

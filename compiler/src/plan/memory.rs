@@ -99,14 +99,20 @@ pub fn plan(g: &Graph, order: &[NodeId]) -> Plan {
         .map(|r| {
             let mut tensors = members[r].clone();
             tensors.sort_unstable();
-            Buffer { tensors, size: size[r], first: first[r], last: last[r], offset: 0 }
+            Buffer {
+                tensors,
+                size: size[r],
+                first: first[r],
+                last: last[r],
+                offset: 0,
+            }
         })
         .collect();
     // 3. lower bound
     let mut live = vec![0usize; end + 1];
     for b in &buffers {
-        for s in b.first..=b.last {
-            live[s] += b.size;
+        for l in &mut live[b.first..=b.last] {
+            *l += b.size;
         }
     }
     let lower_bound_bytes = live.iter().copied().max().unwrap_or(0);
@@ -140,14 +146,22 @@ pub fn plan(g: &Graph, order: &[NodeId]) -> Plan {
             offsets[t] = Some(b.offset);
         }
     }
-    Plan { buffers, offsets, arena_bytes, lower_bound_bytes }
+    Plan {
+        buffers,
+        offsets,
+        arena_bytes,
+        lower_bound_bytes,
+    }
 }
 
 /// Verify that buffers live at the same step never share arena bytes and fit the arena.
 pub fn check(plan: &Plan) -> Result<(), String> {
     for (i, a) in plan.buffers.iter().enumerate() {
         if a.offset + a.size > plan.arena_bytes || a.offset % ALIGN != 0 {
-            return Err(format!("buffer {i} [{}, +{}) outside the arena or misaligned", a.offset, a.size));
+            return Err(format!(
+                "buffer {i} [{}, +{}) outside the arena or misaligned",
+                a.offset, a.size
+            ));
         }
         for (j, b) in plan.buffers.iter().enumerate().skip(i + 1) {
             let time = a.first <= b.last && b.first <= a.last;
@@ -165,7 +179,11 @@ pub fn check(plan: &Plan) -> Result<(), String> {
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "arena {} bytes (lower bound {} bytes)", self.arena_bytes, self.lower_bound_bytes)?;
+        writeln!(
+            f,
+            "arena {} bytes (lower bound {} bytes)",
+            self.arena_bytes, self.lower_bound_bytes
+        )?;
         let mut b: Vec<&Buffer> = self.buffers.iter().collect();
         b.sort_by_key(|b| (b.offset, b.first));
         for buf in b {

@@ -60,7 +60,11 @@ fn greedy_order(g: &Graph) -> Vec<NodeId> {
                 continue;
             }
             let node = &g.nodes[i];
-            let alloc: i64 = node.outputs.iter().map(|&t| g.tensors[t].size_bytes() as i64).sum();
+            let alloc: i64 = node
+                .outputs
+                .iter()
+                .map(|&t| g.tensors[t].size_bytes() as i64)
+                .sum();
             let freed: i64 = node
                 .inputs
                 .iter()

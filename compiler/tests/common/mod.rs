@@ -6,7 +6,10 @@ use meshnn::npy::{self, Array};
 use std::path::{Path, PathBuf};
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Fixture models that have onnxruntime reference data beside them, sorted.
@@ -19,7 +22,11 @@ pub fn fixture_models() -> Vec<PathBuf> {
         .filter(|p| p.with_extension("outputs.npz").exists())
         .collect();
     v.sort();
-    assert!(v.len() >= 7, "expected the fixture models in {}", dir.display());
+    assert!(
+        v.len() >= 7,
+        "expected the fixture models in {}",
+        dir.display()
+    );
     v
 }
 
@@ -31,7 +38,10 @@ pub fn prepare_checked(model: &Path) -> Prepared {
 }
 
 /// Load the reference inputs (graph-input order) and outputs of a fixture.
-pub fn reference(p: &Prepared, model: &Path) -> (Vec<Array<f32>>, Vec<(String, Array<f32>)>) {
+/// Named arrays (reference outputs).
+pub type Named = Vec<(String, Array<f32>)>;
+
+pub fn reference(p: &Prepared, model: &Path) -> (Vec<Array<f32>>, Named) {
     let ins = npy::read_npz_f32(&model.with_extension("inputs.npz")).unwrap();
     let outs = npy::read_npz_f32(&model.with_extension("outputs.npz")).unwrap();
     let g = &p.graph;
@@ -40,21 +50,28 @@ pub fn reference(p: &Prepared, model: &Path) -> (Vec<Array<f32>>, Vec<(String, A
         .iter()
         .map(|&t| {
             let name = &g.tensors[t].name;
-            ins.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no reference input {name}")).1.clone()
+            ins.iter()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("no reference input {name}"))
+                .1
+                .clone()
         })
         .collect();
     (inputs, outs)
 }
 
-/// |a - b| <= atol + rtol * |b| everywhere, shapes equal.
+/// |a - b| <= atol + rtol * |b| everywhere (NaN never passes), shapes equal.
 pub fn assert_close(what: &str, got: &Array<f32>, want: &Array<f32>, atol: f32, rtol: f32) {
     assert_eq!(got.shape, want.shape, "{what}: shape");
-    let mut worst = (0usize, 0.0f32);
-    for (i, (a, b)) in got.data.iter().zip(&want.data).enumerate() {
-        let d = (a - b).abs();
-        if !(d <= atol + rtol * b.abs()) && d > worst.1 || d.is_nan() {
-            worst = (i, d);
-        }
+    let bad = got
+        .data
+        .iter()
+        .zip(&want.data)
+        .position(|(a, b)| (a - b).abs().is_nan() || (a - b).abs() > atol + rtol * b.abs());
+    if let Some(i) = bad {
+        panic!(
+            "{what}: element {i} differs: got {} want {}",
+            got.data[i], want.data[i]
+        );
     }
-    assert!(worst.1 == 0.0, "{what}: element {} differs: got {} want {} (|diff| {})", worst.0, got.data[worst.0], want.data[worst.0], worst.1);
 }
