@@ -1014,11 +1014,209 @@ fn error_missing_graph_and_old_opset() {
         .expect_err("no graph")
         .to_string();
     assert!(e.contains("has no graph"), "{e}");
-    let e = unary_model(6, &[2], node("Relu", &["x"], &["y"], vec![])).err();
+    // Opset 6 models import per operator; an operator newer than the model's opset names
+    // the oldest opset meshnn accepts it at.
+    unary_model(6, &[2], node("Relu", &["x"], &["y"], vec![])).ok();
+    let e = unary_model(6, &[2], node("HardSwish", &["x"], &["y"], vec![])).err();
+    assert_eq!(
+        e,
+        "unsupported operator HardSwish (opset 6) at node 'n_y': meshnn supports HardSwish from opset 14 on; convert the model with onnx.version_converter.convert_version(model, 14)"
+    );
+    let e = M::new(6)
+        .input("x", &[2, 3])
+        .node(node("Expand", &["x", "s"], &["y"], vec![]))
+        .init(ti("s", &[2], &[2, 3]))
+        .output("y")
+        .err();
     assert!(
-        e.contains("opset 6") && e.contains("convert_version"),
+        e.contains("Expand (opset 6) at node 'n_y'")
+            && e.contains("from opset 8")
+            && e.contains("convert_version(model, 13)"),
         "{e}"
     );
+}
+
+/// The IR shape of input `k` of the node producing `output`.
+fn input_shape(g: &Graph, output: &str, k: usize) -> Vec<usize> {
+    let id = g.find_tensor(output).expect("tensor");
+    let n = g
+        .nodes
+        .iter()
+        .find(|n| n.outputs.contains(&id))
+        .expect("producer");
+    g.tensor(n.inputs[k]).shape.clone()
+}
+
+#[test]
+fn legacy_binary_broadcast_axis() {
+    // Constant B [3] aligned at axis 1 of A [2, 3, 4]: viewed as [3, 1].
+    let g = M::new(6)
+        .input("a", &[2, 3, 4])
+        .init(tf("b", &[3], &[1.0, 2.0, 3.0]))
+        .node(node(
+            "Add",
+            &["a", "b"],
+            &["y"],
+            vec![ai("broadcast", 1), ai("axis", 1)],
+        ))
+        .output("y")
+        .ok();
+    assert_eq!(shape(&g, "y"), vec![2, 3, 4]);
+    assert_eq!(input_shape(&g, "y", 1), vec![3, 1]);
+    // A run-time B gets an inserted Reshape to [3, 1].
+    let g = M::new(6)
+        .input("a", &[2, 3, 4])
+        .input("b", &[3])
+        .node(node(
+            "Mul",
+            &["a", "b"],
+            &["y"],
+            vec![ai("broadcast", 1), ai("axis", 1)],
+        ))
+        .output("y")
+        .ok();
+    assert_eq!(shape(&g, "y"), vec![2, 3, 4]);
+    assert_eq!(input_shape(&g, "y", 1), vec![3, 1]);
+    let view = g.nodes[0].outputs[0];
+    assert!(matches!(g.nodes[0].op, Op::Reshape));
+    assert_eq!(g.tensor(view).shape, vec![3, 1]);
+    // Without axis: suffix alignment (numpy), no view needed.
+    let g = M::new(6)
+        .input("a", &[2, 3, 4])
+        .init(zeros("b", &[4]))
+        .node(node("Sub", &["a", "b"], &["y"], vec![ai("broadcast", 1)]))
+        .output("y")
+        .ok();
+    assert_eq!(input_shape(&g, "y", 1), vec![4]);
+    // broadcast = 0 needs equal shapes; a B that does not fit at axis is an error.
+    let e = M::new(6)
+        .input("a", &[2, 3])
+        .init(zeros("b", &[3]))
+        .node(node("Div", &["a", "b"], &["y"], vec![]))
+        .output("y")
+        .err();
+    assert!(e.contains("broadcast = 0"), "{e}");
+    let e = M::new(6)
+        .input("a", &[2, 3, 4])
+        .init(zeros("b", &[4]))
+        .node(node(
+            "Add",
+            &["a", "b"],
+            &["y"],
+            vec![ai("broadcast", 1), ai("axis", 1)],
+        ))
+        .output("y")
+        .err();
+    assert!(e.contains("does not broadcast onto A"), "{e}");
+    // Both constant: folds through the view.
+    let g = M::new(6)
+        .init(tf("a", &[2, 2], &[1.0, 2.0, 3.0, 4.0]))
+        .init(tf("b", &[2], &[10.0, 20.0]))
+        .node(node(
+            "Add",
+            &["a", "b"],
+            &["y"],
+            vec![ai("broadcast", 1), ai("axis", 0)],
+        ))
+        .output("y")
+        .ok();
+    assert_eq!(data(&g, "y"), Some(Data::F32(vec![11.0, 12.0, 23.0, 24.0])));
+}
+
+#[test]
+fn legacy_gemm_batchnorm_and_attribute_forms() {
+    let gemm = |attrs: Vec<AttributeProto>, c: &[i64]| {
+        M::new(6)
+            .input("a", &[2, 3])
+            .init(zeros("b", &[3, 4]))
+            .init(zeros("c", c))
+            .node(node("Gemm", &["a", "b", "c"], &["y"], attrs))
+            .output("y")
+    };
+    let g = gemm(vec![ai("broadcast", 1)], &[4]).ok();
+    assert_eq!(shape(&g, "y"), vec![2, 4]);
+    gemm(vec![], &[2, 4]).ok();
+    let e = gemm(vec![], &[4]).err();
+    assert!(e.contains("broadcast = 0"), "{e}");
+
+    let bn = |attrs: Vec<AttributeProto>| {
+        M::new(6)
+            .input("x", &[1, 2, 3, 3])
+            .init(zeros("s", &[2]))
+            .init(zeros("b", &[2]))
+            .init(zeros("m", &[2]))
+            .init(zeros("v", &[2]))
+            .node(node(
+                "BatchNormalization",
+                &["x", "s", "b", "m", "v"],
+                &["y"],
+                attrs,
+            ))
+            .output("y")
+    };
+    let g = bn(vec![ai("is_test", 1), af("epsilon", 1e-3)]).ok();
+    assert_eq!(shape(&g, "y"), vec![1, 2, 3, 3]);
+    assert!(matches!(op_of(&g, "y"), Op::BatchNorm { epsilon } if epsilon == 1e-3));
+    let e = bn(vec![ai("is_test", 1), ai("spatial", 0)]).err();
+    assert!(e.contains("spatial = 0"), "{e}");
+
+    // Reshape < 5 (attribute), Concat < 4 (axis 1), Pad 2 / Pad 1, Split 1 (input).
+    let g = unary_model(
+        4,
+        &[2, 6],
+        node("Reshape", &["x"], &["y"], vec![ais("shape", &[0, 3, -1])]),
+    )
+    .ok();
+    assert_eq!(shape(&g, "y"), vec![2, 3, 2]);
+    let g = M::new(3)
+        .input("x", &[2, 3])
+        .node(node("Concat", &["x", "x"], &["y"], vec![]))
+        .output("y")
+        .ok();
+    assert_eq!(shape(&g, "y"), vec![2, 6]);
+    let g = unary_model(
+        2,
+        &[1, 2],
+        node(
+            "Pad",
+            &["x"],
+            &["y"],
+            vec![ais("pads", &[0, 1, 0, 2]), af("value", 1.5)],
+        ),
+    )
+    .ok();
+    assert_eq!(shape(&g, "y"), vec![1, 5]);
+    let g = unary_model(
+        1,
+        &[1, 2],
+        node("Pad", &["x"], &["y"], vec![ais("paddings", &[1, 0, 0, 0])]),
+    )
+    .ok();
+    assert_eq!(shape(&g, "y"), vec![2, 2]);
+    let g = M::new(1)
+        .input("x", &[5, 2])
+        .init(ti("s", &[2], &[2, 3]))
+        .node(node("Split", &["x", "s"], &["y", "z"], vec![]))
+        .output("y")
+        .output("z")
+        .ok();
+    assert_eq!(shape(&g, "z"), vec![3, 2]);
+    // Cast 1 names the type with a string.
+    let g = unary_model(
+        1,
+        &[2],
+        node("Cast", &["x"], &["y"], vec![astr("to", "FLOAT")]),
+    )
+    .ok();
+    assert!(matches!(op_of(&g, "y"), Op::Identity));
+    // consumed_inputs (opset < 6) is ignored.
+    let g = unary_model(
+        5,
+        &[2],
+        node("Relu", &["x"], &["y"], vec![ais("consumed_inputs", &[0])]),
+    )
+    .ok();
+    assert_eq!(shape(&g, "y"), vec![2]);
 }
 
 #[test]

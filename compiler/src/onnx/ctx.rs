@@ -43,6 +43,10 @@ pub struct Built {
     /// One spec per ONNX output that the node produces (trailing unused outputs may be left
     /// out; the operator file checks they are unused).
     pub outputs: Vec<OutSpec>,
+    /// Inputs the op reads through a reshaped view: (ONNX input position, view shape, same
+    /// element count). The driver re-labels a constant input's data or inserts an
+    /// `Op::Reshape` node for a runtime one (legacy `broadcast`/`axis` forms).
+    pub views: Vec<(usize, Vec<usize>)>,
 }
 
 impl Built {
@@ -51,7 +55,13 @@ impl Built {
             op,
             inputs,
             outputs,
+            views: Vec::new(),
         }
+    }
+    /// Reads ONNX input `pos` through a view of shape `shape` (same element count).
+    pub fn with_view(mut self, pos: usize, shape: Vec<usize>) -> Self {
+        self.views.push((pos, shape));
+        self
     }
     /// A compile-time-only node whose outputs carry data.
     pub fn constant(outputs: Vec<OutSpec>) -> Self {
@@ -59,6 +69,7 @@ impl Built {
             op: Op::ConstOnly,
             inputs: vec![],
             outputs,
+            views: Vec::new(),
         }
     }
 }
@@ -178,6 +189,10 @@ impl<'a> NodeCtx<'a> {
     }
 
     // ---------- attributes ----------
+    /// Whether the node carries attribute `name`.
+    pub fn has_attr(&self, name: &str) -> bool {
+        self.attr(name).is_some()
+    }
     pub fn attr(&self, name: &str) -> Option<&'a AttributeProto> {
         self.proto.attribute.iter().find(|a| a.name == name)
     }

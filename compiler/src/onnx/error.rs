@@ -10,6 +10,9 @@ pub struct UnsupportedNode {
     pub domain: String,
     pub opset: i64,
     pub node: String,
+    /// The oldest opset meshnn accepts this operator at, when it knows the operator but the
+    /// model's opset is older.
+    pub since: Option<u32>,
 }
 
 impl std::fmt::Display for UnsupportedNode {
@@ -19,11 +22,20 @@ impl std::fmt::Display for UnsupportedNode {
         } else {
             format!("{}::{}", self.domain, self.op_type)
         };
-        write!(
-            f,
-            "unsupported operator {op} (opset {}) at node '{}'; see SUPPORTED_OPS.md for what meshnn supports",
-            self.opset, self.node
-        )
+        match self.since {
+            Some(since) if self.opset < since as i64 => write!(
+                f,
+                "unsupported operator {op} (opset {}) at node '{}': meshnn supports {op} from opset {since} on; convert the model with onnx.version_converter.convert_version(model, {})",
+                self.opset,
+                self.node,
+                since.max(13)
+            ),
+            _ => write!(
+                f,
+                "unsupported operator {op} (opset {}) at node '{}'; see SUPPORTED_OPS.md for what meshnn supports",
+                self.opset, self.node
+            ),
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// Oldest default-domain opset accepted.
-pub const MIN_OPSET: i64 = 7;
+pub const MIN_OPSET: i64 = 1;
 /// Newest default-domain opset accepted.
 pub const MAX_OPSET: i64 = 30;
 
@@ -107,6 +107,7 @@ fn foreign_only(model: &ModelProto, graph: &GraphProto) -> Option<ImportError> {
                     .find(|o| o.domain == n.domain)
                     .map_or(0, |o| o.version),
                 node: name,
+                since: None,
             })
             .collect(),
     ))
@@ -120,7 +121,7 @@ fn default_opset(model: &ModelProto) -> Result<u32, ImportError> {
         .map(|o| o.version)
         .ok_or_else(|| {
             ImportError::Opset(
-                "the model declares no default-domain (ai.onnx) opset in opset_import; re-export it with an opset between 7 and 30".into(),
+                "the model declares no default-domain (ai.onnx) opset in opset_import; re-export it with an opset between 1 and 30".into(),
             )
         })?;
     if v < MIN_OPSET {
@@ -330,13 +331,14 @@ impl<'b> Importer<'b> {
         let mut bad = Vec::new();
         for (n, name) in nodes.iter().zip(names) {
             let default_domain = n.domain.is_empty() || n.domain == "ai.onnx";
-            let ok = default_domain && ops::find(&n.op_type).is_some_and(|d| self.opset >= d.since);
-            if !ok {
+            let def = ops::find(&n.op_type).filter(|_| default_domain);
+            if def.is_none_or(|d| self.opset < d.since) {
                 bad.push(UnsupportedNode {
                     op_type: n.op_type.clone(),
                     domain: n.domain.clone(),
                     opset: self.opset as i64,
                     node: name.clone(),
+                    since: def.map(|d| d.since),
                 });
             }
         }
@@ -359,9 +361,10 @@ impl<'b> Importer<'b> {
                 domain: np.domain.clone(),
                 opset: self.opset as i64,
                 node: name.to_string(),
+                since: None,
             }])
         })?;
-        let input_ids: Vec<Option<TensorId>> = np
+        let mut input_ids: Vec<Option<TensorId>> = np
             .input
             .iter()
             .map(|s| {
@@ -412,6 +415,44 @@ impl<'b> Importer<'b> {
                     detail: format!("output shape {:?} is too large", spec.shape),
                 });
             }
+        }
+        for (pos, view) in &built.views {
+            let Some(Some(id)) = input_ids.get(*pos).copied() else {
+                continue;
+            };
+            let src = self.g.tensor(id).clone();
+            if src.shape == *view {
+                continue;
+            }
+            if shape::checked_numel(view) != Some(src.numel()) {
+                return Err(ImportError::Shape {
+                    node: name.to_string(),
+                    op: np.op_type.clone(),
+                    detail: format!(
+                        "cannot view input '{}' {:?} as {view:?}",
+                        src.name, src.shape
+                    ),
+                });
+            }
+            let vname = format!("{}_view_{name}", src.name);
+            let vid = self.g.add_tensor(Tensor {
+                name: vname,
+                dtype: src.dtype,
+                shape: view.clone(),
+                data: src.data.clone(),
+                quant: None,
+            });
+            if !src.is_const() {
+                self.g.nodes.push(Node {
+                    name: format!("{name}_view{pos}"),
+                    onnx_op: "Reshape".into(),
+                    op: Op::Reshape,
+                    inputs: vec![id],
+                    outputs: vec![vid],
+                    device: None,
+                });
+            }
+            input_ids[*pos] = Some(vid);
         }
         let mut inputs = Vec::new();
         for &pos in &built.inputs {

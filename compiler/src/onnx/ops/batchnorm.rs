@@ -2,7 +2,8 @@
 //!
 //! Inference mode only. Attributes: `epsilon` (1e-5), `momentum` (ignored), `spatial`
 //! (opset < 9, must be 1), `training_mode` (>= 14, must be 0). Inputs X [N, C, ...], scale,
-//! B, mean, var (each [C]). Outputs beyond Y must be unused. Opsets 7+.
+//! B, mean, var (each [C]). Outputs beyond Y must be unused. Opsets 1–6: `is_test` and
+//! `consumed_inputs` (< 6) ignored (the extra outputs being unused is what matters).
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

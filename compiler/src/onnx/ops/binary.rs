@@ -1,8 +1,11 @@
 //! Add, Sub, Mul, Div — <https://onnx.ai/onnx/operators/onnx__Add.html> (and Sub/Mul/Div).
 //!
-//! Attributes: none from opset 7 (the pre-7 `broadcast`/`axis` form is not accepted).
-//! Inputs A, B with numpy broadcasting. Opsets 7–14 accepted; float32 at run time, float32
-//! or int64 when both inputs are constant.
+//! Attributes: none from opset 7: inputs A, B with numpy broadcasting. Opsets 1–6 (legacy
+//! form): `broadcast` (0: shapes must be equal; 1: B is broadcast onto A) and `axis` (with
+//! broadcast, where B's shape aligns in A; absent: suffix alignment, as numpy);
+//! `consumed_inputs` (< 6) ignored. The legacy alignment is expressed by viewing B with
+//! trailing 1s appended (`Built::with_view`). Float32 at run time, float32 or int64 when
+//! both inputs are constant.
 
 use crate::ir::{Activation, BinaryKind, Op};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
@@ -28,6 +31,9 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     if !(a.is_const() && b.is_const()) {
         ctx.float_input(0)?;
     }
+    if ctx.opset < 7 {
+        return legacy(ctx, kind);
+    }
     let shape = broadcast(&[&a.shape, &b.shape]).ok_or_else(|| {
         ctx.shape_err(format!(
             "shapes {:?} and {:?} do not broadcast",
@@ -42,4 +48,53 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         vec![0, 1],
         vec![OutSpec::new(a.dtype, shape)],
     ))
+}
+
+/// Opsets 1–6: `broadcast` / `axis`; the output has A's shape.
+fn legacy(ctx: &NodeCtx, kind: BinaryKind) -> Result<Built, ImportError> {
+    let a = ctx.input(0)?;
+    let b = ctx.input(1)?;
+    let op = Op::Binary {
+        kind,
+        act: Activation::None,
+    };
+    let out = vec![OutSpec::new(a.dtype, a.shape.clone())];
+    if ctx.int("broadcast", 0)? == 0 {
+        if a.shape != b.shape {
+            return Err(ctx.shape_err(format!(
+                "shapes {:?} and {:?} differ and broadcast = 0 (opset {})",
+                a.shape, b.shape, ctx.opset
+            )));
+        }
+        return Ok(Built::new(op, vec![0, 1], out));
+    }
+    let (ra, rb) = (a.shape.len(), b.shape.len());
+    if rb > ra {
+        return Err(ctx.shape_err(format!(
+            "B {:?} has a higher rank than A {:?} (broadcast = 1)",
+            b.shape, a.shape
+        )));
+    }
+    let axis = match ctx.int_opt("axis")? {
+        Some(ax) => ctx.axis("axis", ax, ra.max(1))?,
+        None => ra - rb,
+    };
+    if axis + rb > ra {
+        return Err(ctx.attr_err(
+            "axis",
+            format!(
+                "value {axis} does not fit B {:?} into A {:?}",
+                b.shape, a.shape
+            ),
+        ));
+    }
+    let mut view = b.shape.clone();
+    view.resize(ra - axis, 1);
+    if broadcast(&[&a.shape, &view]).as_ref() != Some(&a.shape) {
+        return Err(ctx.shape_err(format!(
+            "B {:?} does not broadcast onto A {:?} at axis {axis}",
+            b.shape, a.shape
+        )));
+    }
+    Ok(Built::new(op, vec![0, 1], out).with_view(1, view))
 }

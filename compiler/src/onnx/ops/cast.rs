@@ -2,7 +2,8 @@
 //!
 //! Attribute `to` (required), `saturate` (>= 19, ignored). A constant input is converted at
 //! compile time (`Op::ConstOnly`); a run-time float32 -> float32 cast becomes
-//! `Op::Identity`; other run-time casts are rejected. Opsets 7+.
+//! `Op::Identity`; other run-time casts are rejected. Opsets 1–5: `to` is a string naming
+//! the type ("FLOAT", "INT64", ...).
 
 use crate::ir::{DType, Data, Op};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
@@ -11,9 +12,16 @@ use crate::onnx::tensor;
 
 pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     let x = ctx.input(0)?;
-    let to = ctx
-        .int_opt("to")?
-        .ok_or_else(|| ctx.attr_err("to", "is required but missing"))?;
+    let to = match ctx.attr("to") {
+        Some(a) if ctx.opset < 6 && !a.s.is_empty() => {
+            let name = ctx.string("to", "")?;
+            legacy_type(&name)
+                .ok_or_else(|| ctx.attr_err("to", format!("names unknown type '{name}'")))?
+        }
+        _ => ctx
+            .int_opt("to")?
+            .ok_or_else(|| ctx.attr_err("to", "is required but missing"))?,
+    };
     let to = i32::try_from(to).unwrap_or(0);
     let dtype = tensor::const_dtype(to).ok_or_else(|| ImportError::DType {
         tensor: ctx.proto.output.first().cloned().unwrap_or_default(),
@@ -50,4 +58,31 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         x.shape.clone(),
         out,
     )]))
+}
+
+/// Opset 1 Cast names its target type with a TensorProto.DataType name.
+fn legacy_type(name: &str) -> Option<i64> {
+    const NAMES: [&str; 16] = [
+        "UNDEFINED",
+        "FLOAT",
+        "UINT8",
+        "INT8",
+        "UINT16",
+        "INT16",
+        "INT32",
+        "INT64",
+        "STRING",
+        "BOOL",
+        "FLOAT16",
+        "DOUBLE",
+        "UINT32",
+        "UINT64",
+        "COMPLEX64",
+        "COMPLEX128",
+    ];
+    NAMES
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(name))
+        .filter(|&i| i > 0)
+        .map(|i| i as i64)
 }

@@ -1,7 +1,7 @@
 //! Concat — <https://onnx.ai/onnx/operators/onnx__Concat.html>
 //!
-//! Attribute `axis` (required; negative from opset 11). Variadic inputs of equal rank that
-//! agree on every other axis. Opsets 7+.
+//! Attribute `axis` (required from opset 4, default 1 before; negative from opset 11).
+//! Variadic inputs of equal rank that agree on every other axis.
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
@@ -10,9 +10,11 @@ use crate::onnx::error::ImportError;
 pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     let first = ctx.input(0)?;
     let rank = first.shape.len();
-    let axis = ctx
-        .int_opt("axis")?
-        .ok_or_else(|| ctx.attr_err("axis", "is required but missing"))?;
+    let axis = match ctx.int_opt("axis")? {
+        Some(a) => a,
+        None if ctx.opset < 4 => 1,
+        None => return Err(ctx.attr_err("axis", "is required but missing")),
+    };
     let axis = ctx.axis("axis", axis, rank)?;
     let mut shape = first.shape.clone();
     shape[axis] = 0;

@@ -2,7 +2,7 @@
 //!
 //! Exactly one of `value` (tensor), `value_float`, `value_floats`, `value_int`,
 //! `value_ints` (opset >= 12); `sparse_value` and strings are not supported. Becomes
-//! `Op::ConstOnly`. Opsets 7+.
+//! `Op::ConstOnly`. Opsets 1+.
 
 use crate::ir::{DType, Data};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

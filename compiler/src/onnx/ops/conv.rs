@@ -3,7 +3,7 @@
 //! Attributes: `auto_pad` (NOTSET; SAME_UPPER, SAME_LOWER, VALID are turned into explicit
 //! pads), `dilations` (1s), `group` (1), `kernel_shape` (from W when absent), `pads` (0s),
 //! `strides` (1s). Inputs X [N, C, *spatial], W [M, C/group, *kernel], optional B [M].
-//! 1-D and 2-D; opsets 7+ (1, 11 and 22 share semantics).
+//! 1-D and 2-D; opsets 1+ (1, 11 and 22 share semantics).
 
 use crate::ir::{Activation, Op};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

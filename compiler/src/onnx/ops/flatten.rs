@@ -1,7 +1,7 @@
 //! Flatten — <https://onnx.ai/onnx/operators/onnx__Flatten.html>
 //!
 //! Attribute `axis` (1; negative from opset 11, range [-r, r]). Output
-//! [prod(dims[:axis]), prod(dims[axis:])]. Becomes `Op::Reshape`. Opsets 7+.
+//! [prod(dims[:axis]), prod(dims[axis:])]. Becomes `Op::Reshape`. Opsets 1+.
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

@@ -2,7 +2,7 @@
 //!
 //! Attribute `axis` (0). Indices must be constant; negative indices are normalised; a
 //! scalar index removes the axis. Output shape data[:axis] + indices.shape + data[axis+1:].
-//! Opsets 7+.
+//! Opsets 1+.
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

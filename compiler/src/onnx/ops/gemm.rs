@@ -2,7 +2,8 @@
 //!
 //! Y = alpha * A' * B' + beta * C. Attributes: `alpha` (1.0), `beta` (1.0), `transA` (0),
 //! `transB` (0). Inputs A [M, K] (or [K, M]), B [K, N] (or [N, K]), optional C
-//! unidirectionally broadcastable to [M, N] (optional from opset 11). Opsets 7+.
+//! unidirectionally broadcastable to [M, N] (optional from opset 11). Opsets 1–6: attribute
+//! `broadcast` (0): without it C must be exactly [M, N].
 
 use crate::ir::{Activation, Op};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
@@ -35,6 +36,12 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         ctx.float_input(2)?;
         if c.shape.len() > 2 || broadcast(&[&c.shape, &[m, n]]) != Some(vec![m, n]) {
             return Err(ctx.shape_err(format!("C {:?} does not broadcast to [{m}, {n}]", c.shape)));
+        }
+        if ctx.opset < 7 && ctx.int("broadcast", 0)? == 0 && c.shape != [m, n] {
+            return Err(ctx.shape_err(format!(
+                "C {:?} is not [{m}, {n}] and broadcast = 0 (opset {})",
+                c.shape, ctx.opset
+            )));
         }
         inputs.push(2);
     }

@@ -1,5 +1,5 @@
 //! GlobalAveragePool <https://onnx.ai/onnx/operators/onnx__GlobalAveragePool.html> and
-//! GlobalMaxPool. No attributes. X [N, C, *spatial] -> [N, C, 1, ...]. Opsets 7+.
+//! GlobalMaxPool. No attributes. X [N, C, *spatial] -> [N, C, 1, ...]. Opsets 1+.
 
 use crate::ir::{Op, PoolKind};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

@@ -3,7 +3,7 @@
 //!
 //! Dropout attributes: `ratio` (< 12, ignored), `seed` (ignored); inputs `ratio`,
 //! `training_mode` (>= 12; a constant true training_mode is rejected). The `mask` output
-//! must be unused. Opsets 7+.
+//! must be unused. Opsets 1–6: `is_test`, `consumed_inputs` ignored.
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

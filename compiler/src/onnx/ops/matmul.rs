@@ -1,7 +1,7 @@
 //! MatMul — <https://onnx.ai/onnx/operators/onnx__MatMul.html>
 //!
 //! No attributes. numpy.matmul semantics: 1-D operands are promoted (and the added axis
-//! removed from the result), batch axes broadcast. Opsets 7+.
+//! removed from the result), batch axes broadcast. Opsets 1+.
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

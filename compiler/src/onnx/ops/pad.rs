@@ -1,8 +1,8 @@
 //! Pad — <https://onnx.ai/onnx/operators/onnx__Pad.html>
 //!
-//! Constant mode only (`mode` default "constant"). Opset < 11: attributes `pads` and
-//! `value` (0.0). Opset >= 11: constant inputs pads, optional constant_value (0), and from
-//! opset 18 optional axes. Negative pads (cropping) are rejected. Opsets 7+.
+//! Constant mode only (`mode` default "constant"). Opset < 11: attributes `pads`
+//! (`paddings` in opset 1) and `value` (0.0). Opset >= 11: constant inputs pads, optional constant_value (0), and from
+//! opset 18 optional axes. Negative pads (cropping) are rejected.
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
@@ -16,9 +16,10 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         return Err(ctx.feature_err(format!("mode '{mode}' (only 'constant' is supported)")));
     }
     let (raw, value, axes) = if ctx.opset < 11 {
+        let name = if ctx.opset < 2 { "paddings" } else { "pads" };
         let pads = ctx
-            .ints_opt("pads")?
-            .ok_or_else(|| ctx.attr_err("pads", "is required but missing"))?;
+            .ints_opt(name)?
+            .ok_or_else(|| ctx.attr_err(name, "is required but missing"))?;
         (pads, ctx.float("value", 0.0)?, None)
     } else {
         let pads = ctx.const_data(1)?.to_i64();

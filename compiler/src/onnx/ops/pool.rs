@@ -4,7 +4,7 @@
 //! Attributes: `kernel_shape` (required), `strides` (1s), `pads` (0s), `auto_pad` (NOTSET),
 //! `dilations` (1s; MaxPool >= 10, AveragePool >= 19), `ceil_mode` (0; >= 10),
 //! `count_include_pad` (AveragePool, 0), `storage_order` (MaxPool, must be 0). MaxPool's
-//! Indices output must be unused. 1-D and 2-D; opsets 7+. With ceil_mode the last window
+//! Indices output must be unused. 1-D and 2-D; opsets 1+ (`count_include_pad` from 7, absent = 0). With ceil_mode the last window
 //! must start inside the input or the left padding (ONNX reference rule).
 
 use super::conv::window_attrs;

@@ -3,7 +3,7 @@
 //!
 //! Attributes: `keepdims` (1); `axes` attribute before opset 18 for both operators, a
 //! constant optional input from 18; `noop_with_empty_axes` (0, opset >= 18): with no axes,
-//! reduce over all axes, or pass through when it is 1. Opsets 7+.
+//! reduce over all axes, or pass through when it is 1. Opsets 1+.
 
 use crate::ir::{Op, ReduceKind};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

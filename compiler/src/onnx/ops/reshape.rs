@@ -1,7 +1,8 @@
 //! Reshape — <https://onnx.ai/onnx/operators/onnx__Reshape.html>
 //!
-//! Input `shape` (opset >= 5) must be constant: 0 copies the input dimension (unless
-//! `allowzero` = 1, opset >= 14), -1 is inferred. Becomes `Op::Reshape`. Opsets 7+.
+//! Input `shape` (opset >= 5; the `shape` attribute before) must be constant: 0 copies the
+//! input dimension (unless `allowzero` = 1, opset >= 14), -1 is inferred. `consumed_inputs`
+//! (< 5) ignored. Becomes `Op::Reshape`.
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
@@ -10,7 +11,12 @@ use crate::onnx::shape::checked_numel;
 
 pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     let x = ctx.input(0)?;
-    let target = ctx.const_data(1)?.to_i64();
+    let target = if ctx.opset < 5 {
+        ctx.ints_opt("shape")?
+            .ok_or_else(|| ctx.attr_err("shape", "is required but missing"))?
+    } else {
+        ctx.const_data(1)?.to_i64()
+    };
     let allowzero = ctx.opset >= 14 && ctx.int("allowzero", 0)? != 0;
     let mut shape = Vec::with_capacity(target.len());
     let mut infer = None;

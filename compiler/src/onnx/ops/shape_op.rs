@@ -1,7 +1,7 @@
 //! Shape — <https://onnx.ai/onnx/operators/onnx__Shape.html>
 //!
 //! Attributes `start` (0) and `end` (rank), opset >= 15, negative and clamped. Always
-//! constant (shapes are static): becomes `Op::ConstOnly` with int64 data. Opsets 7+.
+//! constant (shapes are static): becomes `Op::ConstOnly` with int64 data. Opsets 1+.
 
 use crate::ir::{DType, Data};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

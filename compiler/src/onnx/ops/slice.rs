@@ -2,7 +2,7 @@
 //!
 //! Opset < 10: attributes `starts`, `ends`, `axes`. Opset >= 10: constant inputs starts,
 //! ends, optional axes, optional steps (default 1; negative steps allowed, 0 rejected).
-//! Starts/ends are clamped as in the spec (negative values count from the end). Opsets 7+.
+//! Starts/ends are clamped as in the spec (negative values count from the end). Opsets 1+.
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

@@ -2,7 +2,7 @@
 //!
 //! Attribute `axis`: opset < 13 default 1 with coerce-to-2-D semantics (the input is seen as
 //! [prod(:axis), prod(axis:)], `coerce_2d: true`); opset >= 13 default -1, along one axis.
-//! Opsets 7+.
+//! Opsets 1+.
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

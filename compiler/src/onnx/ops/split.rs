@@ -2,7 +2,8 @@
 //!
 //! Attributes: `axis` (0), `split` (before opset 13), `num_outputs` (opset >= 18). From
 //! opset 13 `split` is an optional constant input. Without sizes the axis is divided into
-//! equal parts, one per output; with `num_outputs` the last chunk may be smaller. Opsets 7+.
+//! equal parts, one per output; with `num_outputs` the last chunk may be smaller. Opset 1:
+//! `split` attribute or optional constant second input.
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
@@ -12,7 +13,9 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     let x = ctx.input(0)?;
     let axis = ctx.axis("axis", ctx.int("axis", 0)?, x.shape.len())?;
     let dim = x.shape[axis];
-    let split = if ctx.opset < 13 {
+    let split = if ctx.opset < 2 && ctx.opt_input(1).is_some() {
+        ctx.opt_const_ints(1)?
+    } else if ctx.opset < 13 {
         ctx.ints_opt("split")?
     } else {
         ctx.opt_const_ints(1)?

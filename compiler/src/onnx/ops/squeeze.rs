@@ -3,7 +3,7 @@
 //!
 //! `axes`: attribute before opset 13, constant input from 13. Squeeze without axes removes
 //! every 1; Unsqueeze axes refer to the output rank. Negative axes from opset 11. Both
-//! become `Op::Reshape`. Opsets 7+.
+//! become `Op::Reshape`. Opsets 1+.
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

@@ -1,6 +1,6 @@
 //! Transpose — <https://onnx.ai/onnx/operators/onnx__Transpose.html>
 //!
-//! Attribute `perm` (default: reverse the axes). Opsets 7+.
+//! Attribute `perm` (default: reverse the axes). Opsets 1+.
 
 use crate::ir::Op;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

@@ -1,7 +1,7 @@
 //! Elementwise activations:
 //! Relu <https://onnx.ai/onnx/operators/onnx__Relu.html>,
 //! LeakyRelu (alpha = 0.01), Sigmoid, Tanh, HardSigmoid (alpha = 0.2, beta = 0.5),
-//! HardSwish (opset 14+). Opsets 7+ accepted; float32.
+//! HardSwish (opset 14+). Opset 1–5 `consumed_inputs` is ignored; float32.
 
 use crate::ir::{Op, UnaryKind};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};

@@ -2,7 +2,7 @@
 //! <https://onnx.ai/onnx/operators/onnx__Mean.html>.
 //!
 //! No attributes; one or more inputs with numpy broadcasting (from opset 8; opset 7 models
-//! with equal shapes work the same). One input becomes `Op::Identity`. Opsets 7+.
+//! with equal shapes work the same). One input becomes `Op::Identity`. Opsets 1–5 `consumed_inputs` ignored.
 
 use crate::ir::{Op, VariadicKind};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
