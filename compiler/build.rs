@@ -36,4 +36,27 @@ fn main() {
         entries.concat()
     );
     fs::write(out, body).unwrap();
+
+    // targets/*.toml: the MCU targets known to `meshnn targets` and deployments.
+    let tdir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../targets");
+    println!("cargo:rerun-if-changed={}", tdir.display());
+    let mut targets: Vec<_> = fs::read_dir(&tdir)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    targets.retain(|p: &std::path::PathBuf| p.extension().is_some_and(|e| e == "toml"));
+    targets.sort();
+    let entries: Vec<String> = targets
+        .iter()
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().to_string();
+            let abs = fs::canonicalize(p).unwrap();
+            format!("    ({name:?}, include_str!({:?})),\n", abs.display().to_string())
+        })
+        .collect();
+    let out = Path::new(&env::var("OUT_DIR").unwrap()).join("target_files.rs");
+    let body = format!(
+        "/// (name, TOML) of every target in targets/, sorted by name.\npub const TARGET_FILES: &[(&str, &str)] = &[\n{}];\n",
+        entries.concat()
+    );
+    fs::write(out, body).unwrap();
 }

@@ -15,3 +15,5 @@ pub mod passes;
 pub mod plan;
 pub mod run;
 pub mod supported_ops;
+pub mod target;
+pub mod deploy;
