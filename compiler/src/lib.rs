@@ -17,3 +17,4 @@ pub mod run;
 pub mod supported_ops;
 pub mod target;
 pub mod deploy;
+pub mod partition;

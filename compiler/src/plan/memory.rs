@@ -46,8 +46,10 @@ fn find(parent: &mut [usize], mut x: usize) -> usize {
     x
 }
 
-/// Plan the arena for running `g`'s nodes in `order`.
-pub fn plan(g: &Graph, order: &[NodeId]) -> Plan {
+/// Plan the arena for running `g`'s nodes `order` (all of them, or one device's) when
+/// `inputs` are present from the start (graph inputs a device senses, tensors it
+/// receives) and `outputs` must survive to the end (graph outputs it delivers).
+pub fn plan(g: &Graph, order: &[NodeId], inputs: &[TensorId], outputs: &[TensorId]) -> Plan {
     let nt = g.tensors.len();
     let runtime = |t: TensorId| !g.tensors[t].is_const();
     // 1. alias groups
@@ -78,8 +80,10 @@ pub fn plan(g: &Graph, order: &[NodeId]) -> Plan {
             members[r].push(t);
         }
     };
-    for &t in &g.inputs {
-        touch(t, 0, &mut parent);
+    for &t in inputs {
+        if runtime(t) {
+            touch(t, 0, &mut parent);
+        }
     }
     for (step, &i) in order.iter().enumerate() {
         let node = &g.nodes[i];
@@ -89,7 +93,7 @@ pub fn plan(g: &Graph, order: &[NodeId]) -> Plan {
             }
         }
     }
-    for &t in &g.outputs {
+    for &t in outputs {
         if runtime(t) {
             touch(t, end, &mut parent);
         }

@@ -6,18 +6,21 @@
 //! smaller lower bound, then the earlier candidate), so the result is deterministic.
 
 use super::memory;
-use crate::ir::{Graph, NodeId};
+use crate::ir::{Graph, NodeId, TensorId};
 
 /// Return `g`'s nodes reordered for low memory; also the plan for that order.
 pub fn order(g: &Graph) -> (Vec<NodeId>, memory::Plan) {
-    let candidates = [
-        (0..g.nodes.len()).collect::<Vec<_>>(),
-        greedy_order(g),
-        depth_first_order(g),
-    ];
+    let all: Vec<NodeId> = (0..g.nodes.len()).collect();
+    order_subset(g, &all, &g.inputs, &g.outputs)
+}
+
+/// Order the nodes `subset` (given in a valid topological order) for low memory, with
+/// `inputs` present from the start and `outputs` kept to the end (see `memory::plan`).
+pub fn order_subset(g: &Graph, subset: &[NodeId], inputs: &[TensorId], outputs: &[TensorId]) -> (Vec<NodeId>, memory::Plan) {
+    let candidates = [subset.to_vec(), greedy_order(g, subset), depth_first_order(g, subset, outputs)];
     let mut best: Option<(Vec<NodeId>, memory::Plan)> = None;
     for c in candidates {
-        let plan = memory::plan(g, &c);
+        let plan = memory::plan(g, &c, inputs, outputs);
         let better = match &best {
             None => true,
             Some((_, b)) => {
@@ -28,15 +31,21 @@ pub fn order(g: &Graph) -> (Vec<NodeId>, memory::Plan) {
             best = Some((c, plan));
         }
     }
-    best.unwrap_or_else(|| (Vec::new(), memory::plan(g, &[])))
+    best.unwrap_or_else(|| (Vec::new(), memory::plan(g, &[], inputs, outputs)))
 }
 
-fn deps(g: &Graph) -> Vec<Vec<NodeId>> {
+/// For every node, the nodes of `subset` it depends on (producers elsewhere are ignored:
+/// their tensors arrive as inputs).
+fn deps(g: &Graph, subset: &[NodeId]) -> Vec<Vec<NodeId>> {
     let producers = g.producers();
+    let mut inside = vec![false; g.nodes.len()];
+    for &i in subset {
+        inside[i] = true;
+    }
     g.nodes
         .iter()
         .map(|n| {
-            let mut d: Vec<NodeId> = n.inputs.iter().filter_map(|&t| producers[t]).collect();
+            let mut d: Vec<NodeId> = n.inputs.iter().filter_map(|&t| producers[t]).filter(|&p| inside[p]).collect();
             d.sort_unstable();
             d.dedup();
             d
@@ -46,16 +55,19 @@ fn deps(g: &Graph) -> Vec<Vec<NodeId>> {
 
 /// Greedy list scheduling: among ready nodes pick the one that allocates the fewest
 /// bytes net of what it frees.
-fn greedy_order(g: &Graph) -> Vec<NodeId> {
-    let deps = deps(g);
+fn greedy_order(g: &Graph, subset: &[NodeId]) -> Vec<NodeId> {
+    let deps = deps(g, subset);
     let consumers = g.consumers();
     let n = g.nodes.len();
-    let mut done = vec![false; n];
+    let mut done = vec![true; n];
+    for &i in subset {
+        done[i] = false;
+    }
     let mut remaining_uses: Vec<usize> = consumers.iter().map(|c| c.len()).collect();
-    let mut order = Vec::with_capacity(n);
-    for _ in 0..n {
+    let mut order = Vec::with_capacity(subset.len());
+    for _ in 0..subset.len() {
         let mut pick: Option<(i64, NodeId)> = None;
-        for i in 0..n {
+        for &i in subset {
             if done[i] || !deps[i].iter().all(|&d| done[d]) {
                 continue;
             }
@@ -89,14 +101,17 @@ fn greedy_order(g: &Graph) -> Vec<NodeId> {
 
 /// Depth-first from the graph outputs: each node is emitted right after everything it
 /// needs, visiting inputs in order, so one branch completes before the next starts.
-fn depth_first_order(g: &Graph) -> Vec<NodeId> {
-    let deps = deps(g);
+fn depth_first_order(g: &Graph, subset: &[NodeId], outputs: &[TensorId]) -> Vec<NodeId> {
+    let deps = deps(g, subset);
     let producers = g.producers();
     let n = g.nodes.len();
-    let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
-    let mut order = Vec::with_capacity(n);
-    let mut roots: Vec<NodeId> = g.outputs.iter().filter_map(|&t| producers[t]).collect();
-    roots.extend(0..n); // nodes not reaching an output (kept by a caller) still get placed
+    let mut state = vec![2u8; n]; // 0 new, 1 on stack, 2 done (or not in the subset)
+    for &i in subset {
+        state[i] = 0;
+    }
+    let mut order = Vec::with_capacity(subset.len());
+    let mut roots: Vec<NodeId> = outputs.iter().filter_map(|&t| producers[t]).collect();
+    roots.extend(subset.iter().rev()); // the rest (e.g. nodes whose outputs are sent), latest first
     for root in roots {
         // Iterative post-order DFS (no recursion: graphs can be deep).
         let mut stack = vec![(root, 0usize)];

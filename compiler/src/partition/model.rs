@@ -1,0 +1,283 @@
+//! The cost model the partitioner optimises: for an assignment node -> device, the bytes
+//! that cross the link per inference and every device's MACs, flash and RAM.
+//!
+//! - bytes (payload): each runtime tensor travels once from its producer's device (a graph input:
+//!   from a device that senses it) to every other device that reads it;
+//! - flash: the distinct constants a device's nodes read, plus an estimate of code size;
+//! - RAM: peak live activation bytes of the device's nodes in model order (views share
+//!   their input's buffer; received and sensed tensors live from the start), plus link
+//!   buffers. The final report uses the real memory plan of each device.
+
+use crate::cost;
+use crate::deploy::Deployment;
+use crate::ir::{Graph, NodeId, Op, TensorId};
+
+/// Estimated code bytes of the runtime and the schedule: a fixed part plus a part per node.
+pub const CODE_BYTES_FIXED: u64 = 12 * 1024;
+pub const CODE_BYTES_PER_NODE: u64 = 160;
+/// Frame header bytes (version, ids, sequence, fragment fields, length, CRC).
+pub const FRAME_HEADER_BYTES: u64 = 20;
+
+/// Precomputed facts about the graph, shared by every evaluation.
+pub struct Problem<'a> {
+    pub g: &'a Graph,
+    pub dep: &'a Deployment,
+    pub order: Vec<NodeId>,
+    pub macs: Vec<u64>,
+    pub producer: Vec<Option<NodeId>>,
+    pub consumers: Vec<Vec<NodeId>>,
+    /// For each tensor: the devices that sense it (graph inputs only).
+    pub sensed_by: Vec<Vec<usize>>,
+    /// Buffer root of each tensor (views share their input's buffer).
+    pub root: Vec<TensorId>,
+    pub is_output: Vec<bool>,
+}
+
+/// Resources of one device under an assignment.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Load {
+    pub macs: u64,
+    pub flash: u64,
+    pub ram: u64,
+    pub nodes: usize,
+}
+
+/// An evaluated assignment.
+#[derive(Clone, Debug)]
+pub struct Eval {
+    pub bytes: u64,
+    pub loads: Vec<Load>,
+    /// Sum of RAM and flash overruns (0 when every device fits), normalised by budget.
+    pub budget_violation: f64,
+    /// Sum of compute-balance overruns (0 when balanced within the tolerance).
+    pub balance_violation: f64,
+}
+
+impl Eval {
+    pub fn feasible(&self) -> bool {
+        self.budget_violation <= 0.0
+    }
+    /// Lexicographic: fits the budgets, then balance, then bytes, then the largest load.
+    pub fn better_than(&self, other: &Eval) -> bool {
+        let max_macs = |e: &Eval| e.loads.iter().map(|l| l.macs).max().unwrap_or(0);
+        let a = (self.budget_violation, self.balance_violation);
+        let b = (other.budget_violation, other.balance_violation);
+        if a != b {
+            return a < b;
+        }
+        (self.bytes, max_macs(self)) < (other.bytes, max_macs(other))
+    }
+}
+
+impl<'a> Problem<'a> {
+    pub fn new(g: &'a Graph, dep: &'a Deployment) -> Self {
+        let order: Vec<NodeId> = (0..g.nodes.len()).collect();
+        let macs = g.nodes.iter().map(|n| cost::macs(g, n)).collect();
+        let producer = g.producers();
+        let consumers = g.consumers();
+        let mut sensed_by = vec![Vec::new(); g.tensors.len()];
+        for &t in &g.inputs {
+            for (d, dev) in dep.devices.iter().enumerate() {
+                if dev.inputs.iter().any(|i| *i == g.tensors[t].name) {
+                    sensed_by[t].push(d);
+                }
+            }
+        }
+        let mut root: Vec<TensorId> = (0..g.tensors.len()).collect();
+        for n in &g.nodes {
+            if n.op == Op::Reshape {
+                if let (Some(&x), Some(&y)) = (n.inputs.first(), n.outputs.first()) {
+                    if !g.tensors[x].is_const() {
+                        root[y] = root[x];
+                    }
+                }
+            }
+        }
+        let mut is_output = vec![false; g.tensors.len()];
+        for &t in &g.outputs {
+            is_output[t] = true;
+        }
+        Problem { g, dep, order, macs, producer, consumers, sensed_by, root, is_output }
+    }
+
+    pub fn devices(&self) -> usize {
+        self.dep.devices.len()
+    }
+
+    /// Devices that hold tensor `t` without receiving it (producer or sensors).
+    fn sources(&self, t: TensorId, assign: &[usize]) -> Vec<usize> {
+        match self.producer[t] {
+            Some(p) => vec![assign[p]],
+            None => self.sensed_by[t].clone(),
+        }
+    }
+
+    /// Devices that read tensor `t` (the hub also "reads" graph outputs).
+    pub fn readers(&self, t: TensorId, assign: &[usize]) -> Vec<usize> {
+        let mut r: Vec<usize> = self.consumers[t].iter().map(|&c| assign[c]).collect();
+        if self.is_output[t] {
+            r.push(self.dep.hub);
+        }
+        r.sort_unstable();
+        r.dedup();
+        r
+    }
+
+    /// The cut tensors: (tensor, source device, destination devices).
+    pub fn cut(&self, assign: &[usize]) -> Vec<(TensorId, usize, Vec<usize>)> {
+        let mut cut = Vec::new();
+        for t in 0..self.g.tensors.len() {
+            if self.g.tensors[t].is_const() {
+                continue;
+            }
+            let src = self.sources(t, assign);
+            let Some(&first) = src.first() else { continue };
+            let dst: Vec<usize> = self.readers(t, assign).into_iter().filter(|d| !src.contains(d)).collect();
+            if !dst.is_empty() {
+                cut.push((t, first, dst));
+            }
+        }
+        cut
+    }
+
+    /// Payload plus per-frame header bytes of sending `payload` bytes at the link MTU.
+    pub fn wire_bytes(&self, payload: u64) -> u64 {
+        let mtu = self.dep.link.mtu_bytes as u64;
+        let frames = payload.div_ceil(mtu).max(1);
+        payload + frames * FRAME_HEADER_BYTES
+    }
+
+    /// RAM estimate of device `d`: peak live runtime bytes of its nodes in model order.
+    pub fn ram(&self, assign: &[usize], d: usize) -> u64 {
+        let g = self.g;
+        let n_steps = self.order.len();
+        let nt = g.tensors.len();
+        let mut first = vec![usize::MAX; nt];
+        let mut last = vec![0usize; nt];
+        let mut touch = |t: TensorId, s: usize| {
+            let r = self.root[t];
+            first[r] = first[r].min(s);
+            last[r] = last[r].max(s);
+        };
+        let mut link_bytes = 0u64;
+        for (s, &i) in self.order.iter().enumerate() {
+            if assign[i] != d {
+                continue;
+            }
+            let node = &g.nodes[i];
+            for &t in &node.inputs {
+                if g.tensors[t].is_const() {
+                    continue;
+                }
+                let local = match self.producer[t] {
+                    Some(p) => assign[p] == d,
+                    None => false,
+                };
+                touch(t, if local { s } else { 0 });
+                touch(t, s);
+            }
+            for &t in &node.outputs {
+                touch(t, s);
+                if self.is_output[t] && d == self.dep.hub {
+                    touch(t, n_steps);
+                }
+            }
+        }
+        // Graph outputs produced elsewhere but delivered to the hub.
+        if d == self.dep.hub {
+            for &t in &self.g.outputs {
+                if !g.tensors[t].is_const() {
+                    let remote = self.producer[t].is_none_or(|p| assign[p] != d);
+                    if remote {
+                        touch(t, 0);
+                        touch(t, n_steps);
+                    }
+                }
+            }
+        }
+        let mut delta = vec![0i64; n_steps + 2];
+        for r in 0..nt {
+            if first[r] == usize::MAX {
+                continue;
+            }
+            let size = g.tensors[r].size_bytes() as i64;
+            delta[first[r]] += size;
+            delta[last[r] + 1] -= size;
+        }
+        let mut live = 0i64;
+        let mut peak = 0i64;
+        for x in delta {
+            live += x;
+            peak = peak.max(live);
+        }
+        // One frame buffer each way.
+        if self.devices() > 1 {
+            link_bytes = 2 * (self.dep.link.mtu_bytes as u64 + FRAME_HEADER_BYTES);
+        }
+        peak as u64 + link_bytes
+    }
+
+    /// Flash estimate of device `d`: distinct constants read plus code.
+    pub fn flash(&self, assign: &[usize], d: usize) -> u64 {
+        let g = self.g;
+        let mut seen = vec![false; g.tensors.len()];
+        let mut bytes = CODE_BYTES_FIXED;
+        for (i, n) in g.nodes.iter().enumerate() {
+            if assign[i] != d {
+                continue;
+            }
+            bytes += CODE_BYTES_PER_NODE;
+            for &t in &n.inputs {
+                if g.tensors[t].is_const() && !seen[t] {
+                    seen[t] = true;
+                    bytes += g.tensors[t].size_bytes() as u64;
+                }
+            }
+        }
+        bytes
+    }
+
+    /// Most MACs one device may take under the balance tolerance.
+    pub fn macs_cap(&self) -> Option<u64> {
+        let total: u64 = self.macs.iter().sum();
+        self.dep
+            .balance_tolerance
+            .map(|tol| (((1.0 + tol) * total as f64 / self.devices() as f64).ceil() as u64).max(1))
+    }
+
+    /// Evaluate an assignment.
+    pub fn eval(&self, assign: &[usize]) -> Eval {
+        let nd = self.devices();
+        let mut loads = vec![Load::default(); nd];
+        for (i, &d) in assign.iter().enumerate() {
+            loads[d].macs += self.macs[i];
+            loads[d].nodes += 1;
+        }
+        for (d, load) in loads.iter_mut().enumerate() {
+            load.flash = self.flash(assign, d);
+            load.ram = self.ram(assign, d);
+        }
+        let bytes = self.cut(assign).iter().map(|(t, _, dst)| self.g.tensors[*t].size_bytes() as u64 * dst.len() as u64).sum();
+        let total_macs: u64 = self.macs.iter().sum();
+        let mut budget_violation = 0.0;
+        let mut balance_violation = 0.0;
+        for (d, load) in loads.iter().enumerate() {
+            let t = &self.dep.devices[d].target;
+            budget_violation += over(load.ram, t.ram_bytes);
+            budget_violation += over(load.flash, t.flash_bytes);
+            if let Some(cap) = self.macs_cap() {
+                balance_violation += over(load.macs, cap);
+            }
+        }
+        let _ = total_macs;
+        Eval { bytes, loads, budget_violation, balance_violation }
+    }
+}
+
+fn over(used: u64, cap: u64) -> f64 {
+    if used > cap {
+        (used - cap) as f64 / cap.max(1) as f64
+    } else {
+        0.0
+    }
+}

@@ -1,0 +1,81 @@
+//! Fiduccia–Mattheyses-style refinement: repeatedly move the boundary node whose move to
+//! another device gives the best placement (fits budgets, then balance, then fewest cut
+//! bytes), locking each moved node for the rest of the pass, even through uphill moves,
+//! and keep the best placement seen. Pinned nodes never move.
+
+use super::model::{Eval, Problem};
+
+const MAX_PASSES: usize = 6;
+const MAX_MOVES_PER_PASS: usize = 48;
+
+/// Nodes with a neighbour on another device, or reading a graph input their device does
+/// not sense.
+fn boundary(p: &Problem, assign: &[usize]) -> Vec<usize> {
+    let g = p.g;
+    let mut out = Vec::new();
+    for (i, node) in g.nodes.iter().enumerate() {
+        let d = assign[i];
+        let mut b = false;
+        for &t in &node.inputs {
+            match p.producer[t] {
+                Some(pr) => b |= assign[pr] != d,
+                None => b |= !g.tensors[t].is_const() && !p.sensed_by[t].contains(&d),
+            }
+        }
+        for &t in &node.outputs {
+            b |= p.consumers[t].iter().any(|&c| assign[c] != d);
+            b |= p.is_output[t] && d != p.dep.hub;
+        }
+        if b {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// Refine `assign`; returns the best placement found and its evaluation.
+pub fn refine(p: &Problem, assign: Vec<usize>, pinned: &[bool]) -> (Vec<usize>, Eval) {
+    let nd = p.devices();
+    let mut best = assign;
+    let mut best_eval = p.eval(&best);
+    if nd < 2 {
+        return (best, best_eval);
+    }
+    for _ in 0..MAX_PASSES {
+        let mut cur = best.clone();
+        let mut locked = pinned.to_vec();
+        let mut improved = false;
+        for _ in 0..MAX_MOVES_PER_PASS {
+            let mut choice: Option<(usize, usize, Eval)> = None;
+            for i in boundary(p, &cur) {
+                if locked[i] {
+                    continue;
+                }
+                let from = cur[i];
+                for d in 0..nd {
+                    if d == from {
+                        continue;
+                    }
+                    cur[i] = d;
+                    let e = p.eval(&cur);
+                    cur[i] = from;
+                    if choice.as_ref().is_none_or(|(_, _, c)| e.better_than(c)) {
+                        choice = Some((i, d, e));
+                    }
+                }
+            }
+            let Some((i, d, e)) = choice else { break };
+            cur[i] = d;
+            locked[i] = true;
+            if e.better_than(&best_eval) {
+                best = cur.clone();
+                best_eval = e;
+                improved = true;
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    (best, best_eval)
+}
