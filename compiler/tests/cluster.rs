@@ -95,6 +95,8 @@ fn petgraph_input_matches_dense_input() {
         let r = cluster_graph(&g, &opts(None, method, false)).unwrap();
         let d = cluster(&two_cliques(), 10, &opts(None, method, false)).unwrap();
         assert_eq!(r, d);
+        let q = meshnn::cluster::modularity::modularity_graph(&g, &r.labels).unwrap();
+        assert!((q - 19.0 / 42.0).abs() < 1e-12);
     }
 }
 
