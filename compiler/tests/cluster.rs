@@ -95,6 +95,8 @@ fn petgraph_input_matches_dense_input() {
         let r = cluster_graph(&g, &opts(None, method, false)).unwrap();
         let d = cluster(&two_cliques(), 10, &opts(None, method, false)).unwrap();
         assert_eq!(r, d);
+        let q = meshnn::cluster::modularity::modularity_graph(&g, &r.labels).unwrap();
+        assert!((q - 19.0 / 42.0).abs() < 1e-12);
     }
 }
 
@@ -563,4 +565,28 @@ fn cli_rejects_bad_files_clearly() {
         "{}",
         err(&asym)
     );
+}
+
+#[test]
+fn louvain_communities_are_connected() {
+    for (a, n) in [(karate(), 34), (planted(), 64), (two_cliques(), 10)] {
+        let r = cluster(&a, n, &opts(None, Method::Louvain, false)).unwrap();
+        for members in r.communities() {
+            let mut reached = vec![members[0]];
+            let mut seen = vec![false; n];
+            seen[members[0]] = true;
+            while let Some(i) = reached.pop() {
+                for &j in &members {
+                    if !seen[j] && a[i * n + j] > 0.0 {
+                        seen[j] = true;
+                        reached.push(j);
+                    }
+                }
+            }
+            assert!(
+                members.iter().all(|&j| seen[j]),
+                "disconnected: {members:?}"
+            );
+        }
+    }
 }

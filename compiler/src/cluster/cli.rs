@@ -99,7 +99,7 @@ pub fn read_adjacency(path: &Path) -> anyhow::Result<(Vec<f64>, usize)> {
             dtype_name(other)
         ),
     };
-    if data.len() != n * n {
+    if Some(data.len()) != n.checked_mul(n) {
         bail!(
             "{}: expected {} values, read {}",
             path.display(),

@@ -10,8 +10,8 @@
 //! that are well connected to it merge, greedily and deterministically (Leiden's θ → 0),
 //! into well-connected subcommunities they link to, never lowering Q; (3) aggregation by
 //! the refined partition, starting the next level from the unrefined one. It stops when
-//! local moving leaves every aggregate node alone. Finally any community that is still
-//! disconnected is split into its connected components (which always raises Q).
+//! local moving leaves every aggregate node alone. Finally one more local-moving pass runs
+//! over the original nodes, and any community that is still disconnected is split into its connected components (which always raises Q).
 
 use super::eigen;
 use super::WeightedGraph;
@@ -88,7 +88,10 @@ pub fn louvain(g: &WeightedGraph) -> Vec<usize> {
         level = next;
         part = next_part;
     }
-    let labels: Vec<usize> = node_of.iter().map(|&v| part[v]).collect();
+    // A last local-moving pass over the original nodes: aggregate levels never move a
+    // single node again, and this can only raise Q.
+    let mut labels: Vec<usize> = node_of.iter().map(|&v| part[v]).collect();
+    local_moving(&Level::of(g), &mut labels, two_m);
     split_disconnected(g, &labels)
 }
 

@@ -219,7 +219,7 @@ impl WeightedGraph {
             }
         }
         for list in &mut lists {
-            list.sort_by(|a, b| a.0.cmp(&b.0));
+            list.sort_by_key(|e| e.0);
             list.dedup_by(|later, kept| {
                 if later.0 == kept.0 {
                     kept.1 += later.1;
@@ -297,7 +297,7 @@ impl WeightedGraph {
             .map(|&i| {
                 let mut list: Vec<(usize, f64)> =
                     self.adj[i].iter().map(|&(j, w)| (pos[j], w)).collect();
-                list.sort_by(|a, b| a.0.cmp(&b.0));
+                list.sort_by_key(|e| e.0);
                 list
             })
             .collect();
@@ -311,7 +311,7 @@ pub fn validate_dense(adj: &[f64], n: usize) -> Result<(), ClusterError> {
     if n == 0 {
         return Err(ClusterError::Empty);
     }
-    let expected = n.checked_mul(n).unwrap_or(usize::MAX);
+    let expected = n.saturating_mul(n);
     if adj.len() != expected {
         return Err(ClusterError::NotSquare {
             len: adj.len(),

@@ -23,6 +23,15 @@ pub fn modularity_dense(adj: &[f64], n: usize, labels: &[usize]) -> Result<f64, 
     modularity(&g, labels)
 }
 
+/// Modularity of a partition of a petgraph undirected graph (labels indexed by
+/// `NodeIndex::index()`).
+pub fn modularity_graph<N>(
+    g: &petgraph::graph::UnGraph<N, f64>,
+    labels: &[usize],
+) -> Result<f64, ClusterError> {
+    modularity(&WeightedGraph::from_petgraph(g)?, labels)
+}
+
 /// [`modularity`] for callers that already know `labels.len() == g.len()`.
 pub(crate) fn modularity_unchecked(g: &WeightedGraph, labels: &[usize]) -> f64 {
     let two_m = g.two_m();
