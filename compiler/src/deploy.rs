@@ -44,8 +44,23 @@ pub struct Device {
     /// Graph inputs this device senses.
     pub inputs: Vec<String>,
     pub hub: bool,
+    /// Budgets available to meshnn when smaller than the target's (the rest of the
+    /// firmware needs memory too).
+    pub ram_bytes: Option<u64>,
+    pub flash_bytes: Option<u64>,
     line: usize,
     input_lines: Vec<usize>,
+}
+
+impl Device {
+    /// RAM meshnn may use on this device.
+    pub fn ram_budget(&self) -> u64 {
+        self.ram_bytes.unwrap_or(self.target.ram_bytes)
+    }
+    /// Flash meshnn may use on this device.
+    pub fn flash_budget(&self) -> u64 {
+        self.flash_bytes.unwrap_or(self.target.flash_bytes)
+    }
 }
 
 /// Partitioning strategy.
@@ -126,6 +141,10 @@ struct RawDevice {
     inputs: Vec<Spanned<String>>,
     #[serde(default)]
     outputs: Option<Spanned<bool>>,
+    #[serde(default)]
+    ram_bytes: Option<Spanned<u64>>,
+    #[serde(default)]
+    flash_bytes: Option<Spanned<u64>>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -220,11 +239,20 @@ impl Deployment {
                 inputs.push(i.get_ref().clone());
                 input_lines.push(line_of(text, i.span().start));
             }
+            for (key, v, cap) in [("device.ram_bytes", &d.ram_bytes, target.ram_bytes), ("device.flash_bytes", &d.flash_bytes, target.flash_bytes)] {
+                if let Some(v) = v {
+                    if *v.get_ref() > cap {
+                        return Err(err(v.span().start, key, format!("{} exceeds the {} target's {cap} bytes; give the budget meshnn may use, at most the target's", v.get_ref(), target.name)));
+                    }
+                }
+            }
             devices.push(Device {
                 name: name.clone(),
                 target,
                 inputs,
                 hub: d.outputs.as_ref().is_some_and(|o| *o.get_ref()),
+                ram_bytes: d.ram_bytes.as_ref().map(|v| *v.get_ref()),
+                flash_bytes: d.flash_bytes.as_ref().map(|v| *v.get_ref()),
                 line,
                 input_lines,
             });
@@ -290,7 +318,16 @@ impl Deployment {
         Deployment {
             file: "(single device)".into(),
             link: Link { profile: None, bitrate_bps: b, mtu_bytes: m, latency_us: lat, deadline_us: d },
-            devices: vec![Device { name: "main".into(), target, inputs, hub: true, line: 0, input_lines: vec![] }],
+            devices: vec![Device {
+                name: "main".into(),
+                target,
+                inputs,
+                hub: true,
+                ram_bytes: None,
+                flash_bytes: None,
+                line: 0,
+                input_lines: vec![],
+            }],
             hub: 0,
             strategy: Strategy::Single,
             balance_tolerance: None,

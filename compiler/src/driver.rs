@@ -1,7 +1,10 @@
-//! The compile pipeline in one place: import → canonicalise → schedule + plan → emit.
+//! The compile pipeline in one place: import → canonicalise → partition → schedule +
+//! plan per device → emit.
 
-use crate::codegen::{self, DeviceSpec, File};
-use crate::ir::{Graph, NodeId};
+use crate::codegen::{self, host::HarnessDevice, DeviceSpec, File, LinkTensor};
+use crate::deploy::{DeployError, Deployment, Strategy};
+use crate::ir::{Graph, NodeId, TensorId};
+use crate::partition::{self, Partition, PartitionError};
 use crate::plan::{memory::Plan, schedule};
 use crate::{onnx, passes};
 use std::path::Path;
@@ -13,22 +16,22 @@ pub const SINGLE_DEVICE: &str = "main";
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: {error}")]
-    Import {
-        path: String,
-        error: onnx::ImportError,
-    },
+    Import { path: String, error: onnx::ImportError },
     #[error(transparent)]
     Pass(#[from] passes::PassError),
     #[error(transparent)]
+    Deploy(#[from] DeployError),
+    #[error(transparent)]
+    Partition(#[from] PartitionError),
+    #[error(transparent)]
     Emit(#[from] codegen::EmitError),
     #[error("cannot write {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    Write { path: String, source: std::io::Error },
+    #[error("the partition cuts {0} tensors; the link addresses at most 65535")]
+    TooManyCuts(usize),
 }
 
-/// A model ready for code generation.
+/// A canonicalised model, scheduled and planned as one device (for `inspect`).
 pub struct Prepared {
     pub graph: Graph,
     pub order: Vec<NodeId>,
@@ -40,52 +43,186 @@ pub struct Prepared {
 /// Import and canonicalise a model, then schedule and plan it as one device.
 /// `verify_each` runs the graph verifier after every pass (tests set it).
 pub fn prepare(path: &Path, verify_each: bool) -> Result<Prepared, Error> {
-    let mut graph = onnx::import_file(path).map_err(|error| Error::Import {
-        path: path.display().to_string(),
-        error,
-    })?;
+    let mut graph = onnx::import_file(path).map_err(|error| Error::Import { path: path.display().to_string(), error })?;
     passes::canonicalise(&mut graph, verify_each)?;
     let (order, plan) = schedule::order(&graph);
     let model_name = path
         .file_name()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "model.onnx".into());
-    Ok(Prepared {
-        graph,
-        order,
-        plan,
-        model_name,
-    })
+    Ok(Prepared { graph, order, plan, model_name })
 }
 
-/// Generate the single-device sources (`main/`) and host harness (`host/`).
-pub fn emit_single(p: &Prepared) -> Result<Vec<File>, Error> {
-    let spec = DeviceSpec {
-        device: SINGLE_DEVICE,
-        model: &p.model_name,
-        order: &p.order,
-        plan: &p.plan,
-        inputs: &p.graph.inputs,
-        outputs: &p.graph.outputs,
-    };
-    Ok(codegen::emit_device(&p.graph, &spec)?)
+/// One device of a deployed model: its nodes in schedule order, memory plan and links.
+pub struct DevicePlan {
+    pub name: String,
+    pub order: Vec<NodeId>,
+    pub plan: Plan,
+    /// Graph inputs it senses and uses (or forwards), in graph-input order.
+    pub inputs: Vec<TensorId>,
+    /// Graph outputs it produces (the hub's are all of them).
+    pub outputs: Vec<TensorId>,
+    pub rx: Vec<LinkTensor>,
+    pub tx: Vec<LinkTensor>,
+    /// RAM: arena plus link frame buffers.
+    pub ram_bytes: u64,
+}
+
+/// A model partitioned over a deployment, every device planned.
+pub struct Deployed {
+    pub graph: Graph,
+    pub dep: Deployment,
+    pub partition: Partition,
+    pub devices: Vec<DevicePlan>,
+    pub model_name: String,
+}
+
+/// Partition a prepared model over `dep` (with `strategy`, else the deployment's) and
+/// plan every device. Fails when a device's planned RAM exceeds its target's.
+pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Result<Deployed, Error> {
+    dep.check_model(&p.graph)?;
+    let g = p.graph;
+    let part = partition::partition(&g, &dep, strategy.unwrap_or(dep.strategy))?;
+    if part.cut.len() > u16::MAX as usize {
+        return Err(Error::TooManyCuts(part.cut.len()));
+    }
+    let multi = dep.devices.len() > 1;
+    let link_ram = if multi { 2 * dep.link.mtu_bytes as u64 } else { 0 };
+    let mut devices = Vec::new();
+    for (d, device) in dep.devices.iter().enumerate() {
+        let nodes: Vec<NodeId> = (0..g.nodes.len()).filter(|&i| part.assign[i] == d).collect();
+        let rx: Vec<LinkTensor> = part
+            .cut
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.to.contains(&d))
+            .map(|(k, c)| LinkTensor { tensor: c.tensor, id: k as u16, peers: vec![c.from] })
+            .collect();
+        let tx: Vec<LinkTensor> = part
+            .cut
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.from == d)
+            .map(|(k, c)| LinkTensor { tensor: c.tensor, id: k as u16, peers: c.to.clone() })
+            .collect();
+        let used = |t: TensorId| nodes.iter().any(|&i| g.nodes[i].inputs.contains(&t)) || tx.iter().any(|l| l.tensor == t) || (d == dep.hub && g.outputs.contains(&t));
+        let inputs: Vec<TensorId> = g
+            .inputs
+            .iter()
+            .copied()
+            .filter(|&t| device.inputs.iter().any(|n| *n == g.tensors[t].name) && used(t))
+            .collect();
+        let outputs: Vec<TensorId> = if d == dep.hub { g.outputs.clone() } else { Vec::new() };
+        let mut present = inputs.clone();
+        present.extend(rx.iter().map(|l| l.tensor));
+        let (order, _) = schedule::order_subset(&g, &nodes, &present, &outputs);
+        // Work that needs nothing from other devices runs first, so a device computes
+        // while its peers' tensors are on the way (stable: dependencies keep their order).
+        let order = order_by_remote_needs(&g, order, &rx);
+        let plan = crate::plan::memory::plan(&g, &order, &present, &outputs);
+        let ram_bytes = plan.arena_bytes as u64 + link_ram;
+        if ram_bytes > device.ram_budget() {
+            return Err(PartitionError::Infeasible {
+                device: device.name.clone(),
+                target: device.target.name.clone(),
+                resource: "RAM",
+                need: ram_bytes,
+                have: device.ram_budget(),
+                short: ram_bytes - device.ram_budget(),
+            }
+            .into());
+        }
+        devices.push(DevicePlan { name: device.name.clone(), order, plan, inputs, outputs, rx, tx, ram_bytes });
+    }
+    Ok(Deployed { graph: g, dep, partition: part, devices, model_name: p.model_name })
+}
+
+/// Stable-sort `order` by how many received tensors each node transitively needs.
+fn order_by_remote_needs(g: &Graph, order: Vec<NodeId>, rx: &[LinkTensor]) -> Vec<NodeId> {
+    if rx.is_empty() {
+        return order;
+    }
+    let producers = g.producers();
+    let mut needs: Vec<Vec<bool>> = vec![vec![false; rx.len()]; g.nodes.len()];
+    for &i in &order {
+        let mut set = vec![false; rx.len()];
+        for &t in &g.nodes[i].inputs {
+            if let Some(k) = rx.iter().position(|l| l.tensor == t) {
+                set[k] = true;
+            }
+            if let Some(p) = producers[t] {
+                for (k, v) in needs[p].iter().enumerate() {
+                    set[k] |= *v;
+                }
+            }
+        }
+        needs[i] = set;
+    }
+    let mut keyed: Vec<(usize, usize, NodeId)> = order
+        .iter()
+        .enumerate()
+        .map(|(pos, &i)| (needs[i].iter().filter(|&&b| b).count(), pos, i))
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, _, i)| i).collect()
+}
+
+/// A prepared model as the one-device deployment `main` on the host.
+pub fn deploy_single(p: Prepared) -> Result<Deployed, Error> {
+    let names = p.graph.inputs.iter().map(|&t| p.graph.tensors[t].name.clone()).collect();
+    deploy(p, Deployment::single_host(names), Some(Strategy::Single))
+}
+
+/// Generate every device folder and the host harness.
+pub fn emit(d: &Deployed) -> Result<Vec<File>, Error> {
+    let g = &d.graph;
+    let names: Vec<String> = d.devices.iter().map(|x| x.name.clone()).collect();
+    let mut files = Vec::new();
+    let mut sources = Vec::new();
+    for (id, dev) in d.devices.iter().enumerate() {
+        let spec = DeviceSpec {
+            device: &dev.name,
+            device_id: id,
+            device_names: &names,
+            model: &d.model_name,
+            order: &dev.order,
+            plan: &dev.plan,
+            inputs: &dev.inputs,
+            outputs: &dev.outputs,
+            rx: &dev.rx,
+            tx: &dev.tx,
+        };
+        let dev_files = codegen::emit_device(g, &spec, &d.dep.link, &d.dep.file)?;
+        let prefix = format!("{}/", dev.name);
+        let srcs: Vec<String> = dev_files
+            .iter()
+            .filter_map(|f| f.path.strip_prefix(&prefix))
+            .filter(|p| p.ends_with(".c"))
+            .map(String::from)
+            .collect();
+        sources.push((dev.name.clone(), srcs));
+        files.extend(dev_files);
+    }
+    let harness: Vec<HarnessDevice> = d
+        .devices
+        .iter()
+        .map(|dev| HarnessDevice { name: &dev.name, inputs: &dev.inputs, stages: dev.rx.len() + 1 })
+        .collect();
+    let payload = (d.dep.link.mtu_bytes as u64).saturating_sub(codegen::LINK_HEADER_BYTES as u64).max(1);
+    let frames: u64 = d.partition.cut.iter().map(|c| c.bytes.div_ceil(payload).max(1) * c.to.len() as u64).sum();
+    files.extend(codegen::host::emit_harness(g, &d.model_name, &harness, d.dep.hub, &d.devices[d.dep.hub].outputs, &sources, frames as usize + 4)?);
+    Ok(files)
 }
 
 /// Write generated files under `dir`, creating folders as needed.
 pub fn write_files(dir: &Path, files: &[File]) -> Result<(), Error> {
     for f in files {
         let path = dir.join(&f.path);
-        let werr = |source| Error::Write {
-            path: path.display().to_string(),
-            source,
-        };
+        let werr = |source| Error::Write { path: path.display().to_string(), source };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(werr)?;
         }
-        std::fs::write(&path, &f.contents).map_err(|source| Error::Write {
-            path: path.display().to_string(),
-            source,
-        })?;
+        std::fs::write(&path, &f.contents).map_err(|source| Error::Write { path: path.display().to_string(), source })?;
     }
     Ok(())
 }

@@ -33,18 +33,32 @@ pub fn cc() -> String {
         .unwrap_or_else(|| "cc".into())
 }
 
-/// Compile `dir/host/main.c` with the sources of `dir/<device>/` into `dir/host/model_run`.
-pub fn build(dir: &Path, device: &str, extra_flags: &[&str]) -> Result<PathBuf, HostError> {
-    let dev = dir.join(device);
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(&dev)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "c"))
-                .collect()
-        })
-        .unwrap_or_default();
-    sources.sort();
+/// Compile the harness in `dir/host/` with the sources of every device folder of `dir`
+/// (`devices`) into `dir/host/model_run`. Runtime files (`mn_*.c`), identical in every
+/// device folder, are compiled once.
+pub fn build(dir: &Path, devices: &[String], extra_flags: &[&str]) -> Result<PathBuf, HostError> {
+    let c_files = |d: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(d)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "c"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let mut sources = c_files(&dir.join("host"));
+    let mut runtime_seen = std::collections::HashSet::new();
+    for dev in devices {
+        for f in c_files(&dir.join(dev)) {
+            let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            if !name.starts_with("mn_") || runtime_seen.insert(name) {
+                sources.push(f);
+            }
+        }
+    }
     let exe = dir.join("host").join("model_run");
     let cc = cc();
     // $CC may carry flags ("gcc -m32"): split on whitespace.
@@ -54,23 +68,14 @@ pub fn build(dir: &Path, device: &str, extra_flags: &[&str]) -> Result<PathBuf, 
         .args(parts)
         .args(HOST_CFLAGS)
         .args(extra_flags)
-        .arg("-I")
-        .arg(&dev)
-        .arg(dir.join("host").join("main.c"))
         .args(&sources)
         .arg("-o")
         .arg(&exe)
         .arg("-lm")
         .output()
-        .map_err(|source| HostError::NoCompiler {
-            cc: cc.clone(),
-            source,
-        })?;
+        .map_err(|source| HostError::NoCompiler { cc: cc.clone(), source })?;
     if !out.status.success() {
-        return Err(HostError::Compile {
-            cc,
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        });
+        return Err(HostError::Compile { cc, stderr: String::from_utf8_lossy(&out.stderr).into_owned() });
     }
     Ok(exe)
 }

@@ -28,9 +28,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Generate C sources: DIR/main/ (the device) and DIR/host/ (a host harness).
+    /// Generate C sources: DIR/<device>/ for every device and DIR/host/ (a harness that
+    /// links them). Without --deploy the model is one device, `main`.
     Compile {
         model: PathBuf,
+        /// Deployment file (devices, targets, link); see README.md.
+        #[arg(long)]
+        deploy: Option<PathBuf>,
+        /// Override the deployment's partitioning strategy.
+        #[arg(long)]
+        strategy: Option<String>,
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
@@ -38,9 +45,16 @@ enum Command {
         #[arg(long, default_value = "c")]
         lang: String,
     },
-    /// Compile for this computer, run one inference, write every output as DIR/<name>.npy.
+    /// Compile for this computer, run one inference (every device of the deployment over
+    /// a loss-free link), write every output as DIR/<name>.npy.
     Run {
         model: PathBuf,
+        /// Deployment file; without it the model runs as one device.
+        #[arg(long)]
+        deploy: Option<PathBuf>,
+        /// Override the deployment's partitioning strategy.
+        #[arg(long)]
+        strategy: Option<String>,
         /// A graph input: NAME=FILE.npy (float32, the input's shape). Repeat per input.
         #[arg(long = "input", value_name = "NAME=FILE")]
         inputs: Vec<String>,
@@ -51,6 +65,35 @@ enum Command {
         #[arg(long)]
         build_dir: Option<PathBuf>,
     },
+    /// Place a model's operators on the devices of a deployment and report the cost.
+    Partition {
+        model: PathBuf,
+        #[arg(long)]
+        deploy: PathBuf,
+        /// modularity (default), layer, single or manual.
+        #[arg(long)]
+        strategy: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Community detection on a symmetric non-negative adjacency matrix (.npy).
+    Cluster {
+        /// Square float32/float64 .npy matrix.
+        adjacency: PathBuf,
+        /// Number of communities (default: the method's natural number).
+        #[arg(short = 'k', long = "k")]
+        k: Option<usize>,
+        /// eigen (Newman leading eigenvector) or louvain (with Leiden refinement).
+        #[arg(long, default_value = "eigen")]
+        method: String,
+        /// Equal-size communities (split at the weighted median, KL refinement).
+        #[arg(long)]
+        balanced: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The MCU targets known to meshnn.
+    Targets,
     /// The supported ONNX operators.
     Ops {
         /// Print JSON.
@@ -79,6 +122,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prepare a model and deploy it: on the devices of `deploy`, or as one host device.
+fn deployed(model: &std::path::Path, deploy: Option<&std::path::Path>, strategy: Option<&str>) -> Result<driver::Deployed> {
+    let strategy = match strategy {
+        Some(s) => Some(meshnn::deploy::Strategy::parse(s).ok_or_else(|| anyhow::anyhow!("--strategy {s}: use modularity, layer, single or manual"))?),
+        None => None,
+    };
+    let p = driver::prepare(model, false)?;
+    Ok(match deploy {
+        Some(file) => driver::deploy(p, meshnn::deploy::Deployment::load(file)?, strategy)?,
+        None => driver::deploy_single(p)?,
+    })
+}
+
 fn dispatch(cmd: Command) -> Result<()> {
     match cmd {
         Command::Inspect { model, json } => {
@@ -90,28 +146,39 @@ fn dispatch(cmd: Command) -> Result<()> {
                 print!("{}", inspect::render_text(&r));
             }
         }
-        Command::Compile { model, out, lang } => {
+        Command::Compile { model, deploy, strategy, out, lang } => {
             if lang != "c" {
                 anyhow::bail!("--lang {lang}: only `c` is supported for now");
             }
-            let p = driver::prepare(&model, false)?;
-            let files = driver::emit_single(&p)?;
+            let d = deployed(&model, deploy.as_deref(), strategy.as_deref())?;
+            let files = driver::emit(&d)?;
             driver::write_files(&out, &files)?;
             println!("wrote {} files to {}", files.len(), out.display());
-            print!(
-                "{}",
-                inspect::arena_line(p.plan.arena_bytes, p.plan.lower_bound_bytes)
-            );
+            for dev in &d.devices {
+                print!("{}: {}", dev.name, inspect::arena_line(dev.plan.arena_bytes, dev.plan.lower_bound_bytes));
+            }
+        }
+        Command::Partition { model, deploy, strategy, json } => {
+            let d = deployed(&model, Some(&deploy), strategy.as_deref())?;
+            let ram: Vec<u64> = d.devices.iter().map(|x| x.ram_bytes).collect();
+            let r = meshnn::partition::report::report(&d.graph, &d.dep, &d.partition, &ram, &d.model_name);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", meshnn::partition::report::render_text(&r));
+            }
         }
         Command::Run {
             model,
+            deploy,
+            strategy,
             inputs,
             out_dir,
             build_dir,
         } => {
             let given = run::parse_inputs(&inputs)?;
-            let p = driver::prepare(&model, false)?;
-            let arrays = run::load_inputs(&p, &given)?;
+            let p = deployed(&model, deploy.as_deref(), strategy.as_deref())?;
+            let arrays = run::load_inputs(&p.graph, &given)?;
             // Fail early, before building, when the output directory is unusable.
             std::fs::create_dir_all(&out_dir)
                 .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
@@ -131,6 +198,12 @@ fn dispatch(cmd: Command) -> Result<()> {
                 println!("wrote {}", path.display());
             }
         }
+        Command::Cluster { adjacency, k, method, balanced, json } => {
+            let method: meshnn::cluster::Method = method.parse()?;
+            let opts = meshnn::cluster::ClusterOptions { k, method, balanced };
+            println!("{}", meshnn::cluster::run_cli(&adjacency, &opts, json)?.trim_end());
+        }
+        Command::Targets => print!("{}", meshnn::target::table()),
         Command::Ops { json, markdown } => {
             let ops = onnx::supported_ops();
             if json {

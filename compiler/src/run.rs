@@ -1,6 +1,7 @@
 //! `meshnn run`: compile for the host, feed inputs, collect outputs.
 
-use crate::driver::{self, Prepared, SINGLE_DEVICE};
+use crate::driver::{self, Deployed};
+use crate::ir::Graph;
 use crate::host;
 use crate::npy::{self, Array};
 use std::path::{Path, PathBuf};
@@ -61,8 +62,7 @@ pub fn parse_inputs(args: &[String]) -> Result<Vec<(String, PathBuf)>, RunError>
 }
 
 /// Check the given inputs against the graph inputs and load them, in graph-input order.
-pub fn load_inputs(p: &Prepared, given: &[(String, PathBuf)]) -> Result<Vec<Array<f32>>, RunError> {
-    let g = &p.graph;
+pub fn load_inputs(g: &Graph, given: &[(String, PathBuf)]) -> Result<Vec<Array<f32>>, RunError> {
     let names: Vec<&str> = g
         .inputs
         .iter()
@@ -114,16 +114,18 @@ pub fn output_file_name(name: &str) -> String {
     format!("{safe}.npy")
 }
 
-/// Generate, build and run `p` on the host with `inputs` (graph-input order), in
-/// `build_dir`. Returns every graph output.
+/// Generate, build and run a deployed model on the host (all devices linked by the
+/// loss-free in-memory link) with `inputs` (graph-input order), in `build_dir`.
+/// Returns every graph output.
 pub fn run_host(
-    p: &Prepared,
+    p: &Deployed,
     inputs: &[Array<f32>],
     build_dir: &Path,
 ) -> Result<Vec<Array<f32>>, RunError> {
-    let files = driver::emit_single(p)?;
+    let files = driver::emit(p)?;
     driver::write_files(build_dir, &files)?;
-    let exe = host::build(build_dir, SINGLE_DEVICE, &[])?;
+    let names: Vec<String> = p.devices.iter().map(|d| d.name.clone()).collect();
+    let exe = host::build(build_dir, &names, &[])?;
     let io = build_dir.join("io");
     std::fs::create_dir_all(&io).map_err(|source| RunError::BuildDir {
         path: io.display().to_string(),
@@ -163,7 +165,7 @@ pub fn run_host(
 
 /// Write each output as `out_dir/<output name>.npy`; returns the paths written.
 pub fn write_outputs(
-    p: &Prepared,
+    p: &Deployed,
     outs: &[Array<f32>],
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, RunError> {

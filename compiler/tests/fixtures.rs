@@ -12,6 +12,7 @@ fn fixtures_match_onnxruntime() {
         let p = prepare_checked(&model);
         let (inputs, refs) = reference(&p, &model);
         let dir = tempfile::tempdir().unwrap();
+        let p = driver::deploy_single(p).unwrap();
         let outs = meshnn::run::run_host(&p, &inputs, dir.path())
             .unwrap_or_else(|e| panic!("{}: {e}", model.display()));
         for (&t, got) in p.graph.outputs.iter().zip(&outs) {
@@ -48,8 +49,8 @@ fn arena_within_ten_percent_of_lower_bound() {
 #[test]
 fn generated_code_is_deterministic() {
     for model in fixture_models() {
-        let a = driver::emit_single(&prepare_checked(&model)).unwrap();
-        let b = driver::emit_single(&prepare_checked(&model)).unwrap();
+        let a = driver::emit(&driver::deploy_single(prepare_checked(&model)).unwrap()).unwrap();
+        let b = driver::emit(&driver::deploy_single(prepare_checked(&model)).unwrap()).unwrap();
         assert_eq!(a, b, "{}", model.display());
     }
 }
@@ -109,7 +110,7 @@ fn onnx_light_dir() -> Option<std::path::PathBuf> {
 fn emitted_makefile_builds_the_device_library() {
     let p = prepare_checked(&repo_root().join("tests/models/dw_separable.onnx"));
     let dir = tempfile::tempdir().unwrap();
-    driver::write_files(dir.path(), &driver::emit_single(&p).unwrap()).unwrap();
+    driver::write_files(dir.path(), &driver::emit(&driver::deploy_single(p).unwrap()).unwrap()).unwrap();
     let st = std::process::Command::new("make")
         .arg("-s")
         .arg("-C")

@@ -8,7 +8,7 @@ use meshnn::driver;
 
 fn snapshot(model: &str) {
     let p = prepare_checked(&repo_root().join("tests/models").join(model));
-    let files = driver::emit_single(&p).unwrap();
+    let files = driver::emit(&driver::deploy_single(p).unwrap()).unwrap();
     for name in ["main/model.h", "main/model.c"] {
         let f = files.iter().find(|f| f.path == name).unwrap();
         insta::assert_snapshot!(

@@ -6,6 +6,7 @@
 //! for per-device code).
 
 pub mod c_syntax;
+pub mod host;
 pub mod lower;
 pub mod templates;
 
@@ -45,12 +46,6 @@ struct IoView {
     bytes: usize,
     shape: String,
     ptr: String,
-}
-
-#[derive(Serialize)]
-struct StepView {
-    comment: String,
-    calls: Vec<Call>,
 }
 
 #[derive(Serialize)]
@@ -160,22 +155,69 @@ fn shape_str(shape: &[usize]) -> String {
     format!("[{}]", dims.join("x"))
 }
 
+/// A cut tensor as one device sees it: its deployment-wide link id and the peer
+/// device(s) (the source for a received tensor, destinations for a sent one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkTensor {
+    pub tensor: TensorId,
+    pub id: u16,
+    pub peers: Vec<usize>,
+}
+
 /// What to emit for one device.
 pub struct DeviceSpec<'a> {
     /// C identifier of the device (prefix of every exported symbol).
     pub device: &'a str,
+    /// Its address on the link.
+    pub device_id: usize,
+    /// Names of all devices of the deployment, by id (for comments).
+    pub device_names: &'a [String],
     /// Model file name, for comments.
     pub model: &'a str,
     /// Nodes to run, in order.
     pub order: &'a [NodeId],
     pub plan: &'a Plan,
-    /// Graph inputs this device reads and outputs it writes.
+    /// Graph inputs this device senses and outputs it produces.
     pub inputs: &'a [TensorId],
     pub outputs: &'a [TensorId],
+    /// Tensors received and sent.
+    pub rx: &'a [LinkTensor],
+    pub tx: &'a [LinkTensor],
 }
 
-/// Generate the files of one device (`<device>/...`) and its host harness (`host/...`).
-pub fn emit_device(g: &Graph, spec: &DeviceSpec) -> Result<Vec<File>, EmitError> {
+#[derive(Serialize)]
+struct StageView {
+    waits: Vec<usize>,
+    waits_names: Vec<String>,
+    sends_first: Vec<usize>,
+    sends_first_names: Vec<String>,
+    steps: Vec<DeviceStep>,
+}
+
+#[derive(Serialize)]
+struct DeviceStep {
+    comment: String,
+    calls: Vec<Call>,
+    sends: Vec<usize>,
+    sends_names: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct LinkView {
+    id: u16,
+    name: String,
+    bytes: usize,
+    frags: usize,
+    offset: usize,
+    peer: usize,
+    peer_name: String,
+    peers: Vec<usize>,
+    peer_names: Vec<String>,
+}
+
+/// Generate the files of one device (`<device>/...`); the link settings size fragments.
+pub fn emit_device(g: &Graph, spec: &DeviceSpec, link: &crate::deploy::Link, deployment: &str) -> Result<Vec<File>, EmitError> {
+    let (mtu_bytes, deadline_us) = (link.mtu_bytes as usize, link.deadline_us);
     let prefix = format!("meshnn_{}", spec.device);
     let mut st = DeviceStorage {
         g,
@@ -199,18 +241,56 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec) -> Result<Vec<File>, EmitError>
             st.const_symbol(t);
         }
     }
+    let tname = |t: TensorId| c_comment(&g.tensors[t].name);
+    // Stages: a new stage starts before the first node that reads a received tensor.
+    let rx_index = |t: TensorId| spec.rx.iter().position(|r| r.tensor == t);
+    let tx_index = |t: TensorId| spec.tx.iter().position(|r| r.tensor == t);
     let mut kernels: BTreeSet<&'static str> = BTreeSet::new();
-    let mut steps = Vec::new();
+    let mut stages: Vec<StageView> = Vec::new();
+    let mut current = StageView { waits: vec![], waits_names: vec![], sends_first: vec![], sends_first_names: vec![], steps: vec![] };
+    // Sensed inputs that other devices need are sent first.
+    for &t in spec.inputs {
+        if let Some(k) = tx_index(t) {
+            current.sends_first.push(k);
+            current.sends_first_names.push(tname(t));
+        }
+    }
+    let mut waited = vec![false; spec.rx.len()];
     for &i in spec.order {
         let node = &g.nodes[i];
+        let mut needs: Vec<usize> = node.inputs.iter().filter_map(|&t| rx_index(t)).filter(|&k| !waited[k]).collect();
+        needs.sort_unstable();
+        needs.dedup();
+        if !needs.is_empty() {
+            if !current.steps.is_empty() || !current.waits.is_empty() || !current.sends_first.is_empty() {
+                stages.push(std::mem::replace(
+                    &mut current,
+                    StageView { waits: vec![], waits_names: vec![], sends_first: vec![], sends_first_names: vec![], steps: vec![] },
+                ));
+            }
+            for &k in &needs {
+                waited[k] = true;
+                current.waits.push(k);
+                current.waits_names.push(tname(spec.rx[k].tensor));
+            }
+        }
         let calls = lower_node(g, node, &mut st)?;
         for c in &calls {
             kernels.insert(c.kernel);
         }
-        steps.push(StepView {
-            comment: step_comment(g, i),
-            calls,
-        });
+        let sends: Vec<usize> = node.outputs.iter().filter_map(|&t| tx_index(t)).collect();
+        let sends_names = sends.iter().map(|&k| tname(spec.tx[k].tensor)).collect();
+        current.steps.push(DeviceStep { comment: step_comment(g, i), calls, sends, sends_names });
+    }
+    // Received tensors nobody waited for (e.g. delivered graph outputs) are waited for last.
+    for (k, w) in waited.iter().enumerate() {
+        if !w {
+            current.waits.push(k);
+            current.waits_names.push(tname(spec.rx[k].tensor));
+        }
+    }
+    if !current.steps.is_empty() || !current.waits.is_empty() || !current.sends_first.is_empty() || stages.is_empty() {
+        stages.push(current);
     }
     let io = |ts: &[TensorId], st: &DeviceStorage| -> Vec<IoView> {
         let mut seen = HashSet::new();
@@ -235,9 +315,32 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec) -> Result<Vec<File>, EmitError>
     };
     let inputs = io(spec.inputs, &st);
     let outputs = io(spec.outputs, &st);
+    let payload = mtu_bytes.saturating_sub(LINK_HEADER_BYTES).max(1);
+    let link_view = |l: &LinkTensor| -> LinkView {
+        let bytes = g.tensors[l.tensor].size_bytes();
+        LinkView {
+            id: l.id,
+            name: tname(l.tensor),
+            bytes,
+            frags: bytes.div_ceil(payload).max(1),
+            offset: spec.plan.offsets.get(l.tensor).copied().flatten().unwrap_or(0) / 4,
+            peer: l.peers.first().copied().unwrap_or(0),
+            peer_name: l.peers.first().and_then(|&p| spec.device_names.get(p)).cloned().unwrap_or_default(),
+            peers: l.peers.clone(),
+            peer_names: l.peers.iter().filter_map(|&p| spec.device_names.get(p).cloned()).collect(),
+        }
+    };
+    let rx: Vec<LinkView> = spec.rx.iter().map(link_view).collect();
+    let tx: Vec<LinkView> = spec.tx.iter().map(link_view).collect();
+    let has_link = !rx.is_empty() || !tx.is_empty();
 
     let mut files_used: Vec<String> = vec!["meshnn.h".into(), "mn_kernels.h".into()];
     let mut sources: Vec<String> = vec!["model.c".into(), "weights.c".into()];
+    if has_link {
+        sources.push("link_glue.c".into());
+        files_used.push("meshnn_link.h".into());
+        kernels.insert("mn_link");
+    }
     for k in &kernels {
         let f = lower::kernel_file(k);
         sources.push(f.clone());
@@ -247,69 +350,50 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec) -> Result<Vec<File>, EmitError>
     let ctx = minijinja::context! {
         device => dev,
         DEVICE => dev.to_ascii_uppercase(),
+        device_id => spec.device_id,
         model => c_comment(spec.model),
         arena_bytes => spec.plan.arena_bytes,
         arena_floats => (spec.plan.arena_bytes / 4).max(1),
         lower_bound_bytes => spec.plan.lower_bound_bytes,
         inputs => minijinja::Value::from(minijinja::value::Serde(&inputs)),
         outputs => minijinja::Value::from(minijinja::value::Serde(&outputs)),
-        steps => minijinja::Value::from(minijinja::value::Serde(&steps)),
+        stages => minijinja::Value::from(minijinja::value::Serde(&stages)),
         weights => minijinja::Value::from(minijinja::value::Serde(&st.weights)),
         weight_bytes => st.weight_bytes,
         sources => sources,
+        has_link => has_link,
+        has_rx => !rx.is_empty(),
+        rx => minijinja::Value::from(minijinja::value::Serde(&rx)),
+        tx => minijinja::Value::from(minijinja::value::Serde(&tx)),
     };
     let env = templates::environment();
-    let render = |name: &str| -> Result<String, EmitError> {
-        env.get_template(name)
-            .and_then(|t| t.render(&ctx))
-            .map_err(|e| EmitError::Template {
-                template: name.into(),
-                detail: e.to_string(),
-            })
-    };
     let mut files = vec![
-        File {
-            path: format!("{dev}/model.h"),
-            contents: render("c/model.h.j2")?,
-        },
-        File {
-            path: format!("{dev}/model.c"),
-            contents: render("c/model.c.j2")?,
-        },
-        File {
-            path: format!("{dev}/weights.h"),
-            contents: render("c/weights.h.j2")?,
-        },
-        File {
-            path: format!("{dev}/weights.c"),
-            contents: render("c/weights.c.j2")?,
-        },
-        File {
-            path: format!("{dev}/Makefile"),
-            contents: render("c/Makefile.j2")?,
-        },
-        File {
-            path: format!("{dev}/CMakeLists.txt"),
-            contents: render("c/CMakeLists.txt.j2")?,
-        },
-        File {
-            path: "host/main.c".into(),
-            contents: render("host/main.c.j2")?,
-        },
-        File {
-            path: "host/Makefile".into(),
-            contents: render("host/Makefile.j2")?,
-        },
+        File { path: format!("{dev}/model.h"), contents: render(&env, "c/model.h.j2", &ctx)? },
+        File { path: format!("{dev}/model.c"), contents: render(&env, "c/model.c.j2", &ctx)? },
+        File { path: format!("{dev}/weights.h"), contents: render(&env, "c/weights.h.j2", &ctx)? },
+        File { path: format!("{dev}/weights.c"), contents: render(&env, "c/weights.c.j2", &ctx)? },
+        File { path: format!("{dev}/Makefile"), contents: render(&env, "c/Makefile.j2", &ctx)? },
+        File { path: format!("{dev}/CMakeLists.txt"), contents: render(&env, "c/CMakeLists.txt.j2", &ctx)? },
     ];
+    if has_link {
+        files.push(File { path: format!("{dev}/link_glue.c"), contents: render(&env, "c/link_glue.c.j2", &ctx)? });
+        let cfg = minijinja::context! { deployment => c_comment(deployment), mtu_bytes => mtu_bytes, deadline_us => deadline_us };
+        files.push(File { path: format!("{dev}/meshnn_config.h"), contents: render(&env, "c/meshnn_config.h.j2", &cfg)? });
+    }
     for f in files_used {
-        let contents =
-            templates::runtime_file(&f).ok_or_else(|| EmitError::MissingRuntime(f.clone()))?;
-        files.push(File {
-            path: format!("{dev}/{f}"),
-            contents: contents.to_string(),
-        });
+        let contents = templates::runtime_file(&f).ok_or_else(|| EmitError::MissingRuntime(f.clone()))?;
+        files.push(File { path: format!("{dev}/{f}"), contents: contents.to_string() });
     }
     Ok(files)
+}
+
+/// Bytes of a link frame header (meshnn_link.h).
+pub const LINK_HEADER_BYTES: usize = 20;
+
+fn render(env: &minijinja::Environment, name: &str, ctx: &minijinja::Value) -> Result<String, EmitError> {
+    env.get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| EmitError::Template { template: name.into(), detail: e.to_string() })
 }
 
 fn step_comment(g: &Graph, i: NodeId) -> String {

@@ -29,6 +29,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/c/CMakeLists.txt.j2"),
     ),
     (
+        "c/link_glue.c.j2",
+        include_str!("../../../templates/c/link_glue.c.j2"),
+    ),
+    (
+        "c/meshnn_config.h.j2",
+        include_str!("../../../templates/c/meshnn_config.h.j2"),
+    ),
+    (
+        "host/link_host.c.j2",
+        include_str!("../../../templates/host/link_host.c.j2"),
+    ),
+    (
         "host/main.c.j2",
         include_str!("../../../templates/host/main.c.j2"),
     ),

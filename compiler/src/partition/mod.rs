@@ -161,7 +161,7 @@ fn shortfall(p: &Problem, e: &Eval) -> PartitionError {
     let mut worst: Option<(u64, PartitionError)> = None;
     for (d, load) in e.loads.iter().enumerate() {
         let dev = &p.dep.devices[d];
-        for (resource, need, have) in [("RAM", load.ram, dev.target.ram_bytes), ("flash", load.flash, dev.target.flash_bytes)] {
+        for (resource, need, have) in [("RAM", load.ram, dev.ram_budget()), ("flash", load.flash, dev.flash_budget())] {
             if need > have && worst.as_ref().is_none_or(|(s, _)| need - have > *s) {
                 worst = Some((
                     need - have,

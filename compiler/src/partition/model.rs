@@ -51,6 +51,9 @@ pub struct Eval {
     pub budget_violation: f64,
     /// Sum of compute-balance overruns (0 when balanced within the tolerance).
     pub balance_violation: f64,
+    /// Views (Reshape/Flatten/...) placed on another device than their input's producer:
+    /// a tie-breaker, since a view is free where its input already is.
+    pub split_views: usize,
 }
 
 impl Eval {
@@ -65,7 +68,7 @@ impl Eval {
         if a != b {
             return a < b;
         }
-        (self.bytes, max_macs(self)) < (other.bytes, max_macs(other))
+        (self.bytes, self.split_views, max_macs(self)) < (other.bytes, other.split_views, max_macs(other))
     }
 }
 
@@ -262,15 +265,24 @@ impl<'a> Problem<'a> {
         let mut budget_violation = 0.0;
         let mut balance_violation = 0.0;
         for (d, load) in loads.iter().enumerate() {
-            let t = &self.dep.devices[d].target;
-            budget_violation += over(load.ram, t.ram_bytes);
-            budget_violation += over(load.flash, t.flash_bytes);
+            let dev = &self.dep.devices[d];
+            budget_violation += over(load.ram, dev.ram_budget());
+            budget_violation += over(load.flash, dev.flash_budget());
             if let Some(cap) = self.macs_cap() {
                 balance_violation += over(load.macs, cap);
             }
         }
         let _ = total_macs;
-        Eval { bytes, loads, budget_violation, balance_violation }
+        let split_views = self
+            .g
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| {
+                n.op == Op::Reshape && n.inputs.first().and_then(|&t| self.producer[t]).is_some_and(|p| assign[p] != assign[*i])
+            })
+            .count();
+        Eval { bytes, loads, budget_violation, balance_violation, split_views }
     }
 }
 

@@ -54,9 +54,9 @@ pub fn report(g: &Graph, dep: &Deployment, part: &Partition, ram: &[u64], model:
             nodes: (0..g.nodes.len()).filter(|&i| part.assign[i] == d).map(|i| g.nodes[i].name.clone()).collect(),
             macs: part.loads[d].macs,
             flash_bytes: part.loads[d].flash,
-            flash_budget_bytes: dev.target.flash_bytes,
+            flash_budget_bytes: dev.flash_budget(),
             ram_bytes: ram.get(d).copied().unwrap_or(part.loads[d].ram),
-            ram_budget_bytes: dev.target.ram_bytes,
+            ram_budget_bytes: dev.ram_budget(),
             compute_us: (dev.target.compute_us(part.loads[d].macs) * 10.0).round() / 10.0,
         })
         .collect();

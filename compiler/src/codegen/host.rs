@@ -1,0 +1,130 @@
+//! The host harness (`DIR/host/`): every device of a deployment linked into one program
+//! over a loss-free in-memory link, reading graph inputs and writing graph outputs as raw
+//! float32 files.
+
+use super::c_syntax::ident;
+use super::{render, templates, EmitError, File};
+use crate::ir::{Graph, TensorId};
+use serde::Serialize;
+
+/// One device as the harness sees it.
+pub struct HarnessDevice<'a> {
+    pub name: &'a str,
+    /// Graph inputs it senses (in its inputs struct, in this order).
+    pub inputs: &'a [TensorId],
+    /// Number of stages of its schedule (bounds the polling rounds).
+    pub stages: usize,
+}
+
+#[derive(Serialize)]
+struct Sense {
+    field: String,
+    ident: String,
+    bytes: usize,
+}
+
+#[derive(Serialize)]
+struct DeviceView {
+    name: String,
+    senses: Vec<Sense>,
+}
+
+#[derive(Serialize)]
+struct Io {
+    ident: String,
+    field: String,
+    numel: usize,
+    count: usize,
+}
+
+/// Unique C identifiers for a list of tensors, as the device structs name them.
+fn idents(g: &Graph, ts: &[TensorId]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    ts.iter()
+        .map(|&t| {
+            let mut id = ident(&g.tensors[t].name);
+            while !seen.insert(id.clone()) {
+                id.push('_');
+            }
+            id
+        })
+        .collect()
+}
+
+/// Generate `host/main.c`, `host/Makefile` and, with several devices, `host/link_host.c`.
+/// `device_sources` lists, per device folder, the C files to compile (runtime files are
+/// shared: each is compiled once). `queue_frames` sizes the in-memory link.
+pub fn emit_harness(
+    g: &Graph,
+    model: &str,
+    devices: &[HarnessDevice],
+    hub: usize,
+    hub_outputs: &[TensorId],
+    device_sources: &[(String, Vec<String>)],
+    queue_frames: usize,
+) -> Result<Vec<File>, EmitError> {
+    let g_ids = idents(g, &g.inputs);
+    let graph_inputs: Vec<Io> = g
+        .inputs
+        .iter()
+        .zip(&g_ids)
+        .map(|(&t, id)| Io { ident: id.clone(), field: id.clone(), numel: g.tensors[t].numel().max(1), count: g.tensors[t].numel() })
+        .collect();
+    let out_ids = idents(g, hub_outputs);
+    let graph_outputs: Vec<Io> = hub_outputs
+        .iter()
+        .zip(&out_ids)
+        .map(|(&t, id)| Io { ident: id.clone(), field: id.clone(), numel: g.tensors[t].numel().max(1), count: g.tensors[t].numel() })
+        .collect();
+    let views: Vec<DeviceView> = devices
+        .iter()
+        .map(|d| {
+            let fields = idents(g, d.inputs);
+            DeviceView {
+                name: d.name.to_string(),
+                senses: d
+                    .inputs
+                    .iter()
+                    .zip(fields)
+                    .map(|(&t, field)| {
+                        let gi = g.inputs.iter().position(|&x| x == t).unwrap_or(0);
+                        Sense { field, ident: g_ids[gi].clone(), bytes: g.tensors[t].size_bytes() }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let mut host_sources = vec!["main.c".to_string()];
+    if devices.len() > 1 {
+        host_sources.push("link_host.c".into());
+    }
+    let mut seen_runtime = std::collections::HashSet::new();
+    for (dev, files) in device_sources {
+        for f in files {
+            let is_runtime = templates::runtime_file(f).is_some();
+            if !is_runtime || seen_runtime.insert(f.clone()) {
+                host_sources.push(format!("../{dev}/{f}"));
+            }
+        }
+    }
+    let max_rounds: usize = devices.iter().map(|d| d.stages + 1).sum::<usize>() + 2;
+    let ctx = minijinja::context! {
+        model => model,
+        devices => minijinja::Value::from(minijinja::value::Serde(&views)),
+        hub => devices.get(hub).map(|d| d.name).unwrap_or("main"),
+        graph_inputs => minijinja::Value::from(minijinja::value::Serde(&graph_inputs)),
+        graph_outputs => minijinja::Value::from(minijinja::value::Serde(&graph_outputs)),
+        max_rounds => max_rounds,
+        queue_frames => queue_frames.max(4),
+        host_sources => host_sources,
+    };
+    let env = templates::environment();
+    let mut files = vec![
+        File { path: "host/main.c".into(), contents: render(&env, "host/main.c.j2", &ctx)? },
+        File { path: "host/Makefile".into(), contents: render(&env, "host/Makefile.j2", &ctx)? },
+    ];
+    if devices.len() > 1 {
+        files.push(File { path: "host/link_host.c".into(), contents: render(&env, "host/link_host.c.j2", &ctx)? });
+    }
+    Ok(files)
+}

@@ -1,0 +1,89 @@
+/*
+ * meshnn link layer: how devices exchange cut tensors.
+ *
+ * A tensor is sent as one or more frames; each frame carries at most
+ * MESHNN_FRAME_PAYLOAD bytes (the deployment's MTU minus the 20-byte header):
+ *
+ *   version u8 | src u8 | dst u8 | reserved u8 | tensor u16 | frag_index u16 |
+ *   frag_count u16 | len u16 | seq u32 | crc32 u32 | payload[len]
+ *
+ * `seq` numbers inferences; `crc32` (IEEE 802.3) covers the header (with crc = 0) and
+ * the payload. Receivers accept fragments in any order and copy each straight into the
+ * destination tensor.
+ *
+ * Porting to a new radio (BLE, UART, human-body communication) means implementing the
+ * three HAL functions below; nothing else in generated code touches the hardware:
+ *
+ *   int meshnn_link_send(const meshnn_frame_t *frame);
+ *       Queue one frame for transmission to frame->dst. Return 0 when queued, non-zero
+ *       when it could not be (the frame is then lost, as on a lossy radio). Must not
+ *       block for long; may copy the frame and return.
+ *   int meshnn_link_poll(uint8_t self, meshnn_frame_t *frame);
+ *       If a frame addressed to device `self` has arrived, copy it to *frame and return
+ *       1; otherwise return 0 at once. Never blocks.
+ *   uint32_t meshnn_now_us(void);
+ *       A free-running microsecond clock (wrap-around is fine).
+ */
+#ifndef MESHNN_LINK_H
+#define MESHNN_LINK_H
+
+#include <stdint.h>
+
+#include "meshnn_config.h" /* generated: MESHNN_MTU_BYTES, MESHNN_DEADLINE_US */
+
+#define MESHNN_FRAME_VERSION 1
+#define MESHNN_FRAME_HEADER_BYTES 20
+#define MESHNN_FRAME_PAYLOAD (MESHNN_MTU_BYTES - MESHNN_FRAME_HEADER_BYTES)
+
+typedef struct {
+    uint8_t version;
+    uint8_t src;
+    uint8_t dst;
+    uint8_t reserved;
+    uint16_t tensor;
+    uint16_t frag_index;
+    uint16_t frag_count;
+    uint16_t len;
+    uint32_t seq;
+    uint32_t crc;
+    uint8_t payload[MESHNN_FRAME_PAYLOAD];
+} meshnn_frame_t;
+
+/* The platform HAL (see above). */
+int meshnn_link_send(const meshnn_frame_t *frame);
+int meshnn_link_poll(uint8_t self, meshnn_frame_t *frame);
+uint32_t meshnn_now_us(void);
+
+/* Reception state of one tensor a device receives. `data` points into the device's
+ * arena; `got` is a bitmap with one bit per fragment (frag_count bits). */
+typedef struct {
+    uint16_t tensor;
+    uint8_t src;
+    uint32_t bytes;
+    uint16_t frag_count;
+    uint16_t n_got;
+    uint8_t *data;
+    uint8_t *got;
+} mn_rx_t;
+
+/* Frames a tensor of `bytes` bytes needs. */
+#define MN_LINK_FRAGS(bytes) ((uint16_t)(((bytes) + MESHNN_FRAME_PAYLOAD - 1) / MESHNN_FRAME_PAYLOAD))
+
+/* CRC-32 (IEEE) of a frame's header (crc field taken as 0) and payload. */
+uint32_t mn_link_crc(const meshnn_frame_t *f);
+
+/* Fragment `bytes` bytes of `data` into frames and hand them to meshnn_link_send().
+ * Returns the number of frames the HAL refused (0 when all were queued). */
+int mn_link_send_tensor(uint8_t src, uint8_t dst, uint16_t tensor, uint32_t seq,
+                        const void *data, uint32_t bytes);
+
+/* Forget what was received (start of inference). */
+void mn_link_rx_reset(mn_rx_t *rx, int n);
+
+/* Offer a received frame to the tensors `rx[0..n)` of device `self` expecting inference
+ * `seq`. Copies the payload into the matching tensor and returns 1, or returns 0 and
+ * changes nothing when the frame is not for this device / inference / tensor, is
+ * malformed (bad CRC, version, fragment index, length) or a duplicate. */
+int mn_link_rx_accept(mn_rx_t *rx, int n, uint8_t self, uint32_t seq, const meshnn_frame_t *f);
+
+#endif /* MESHNN_LINK_H */
