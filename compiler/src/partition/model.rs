@@ -186,6 +186,12 @@ impl<'a> Problem<'a> {
                 }
             }
         }
+        // Sensed inputs this device sends to others (it is the first sensor: `cut`).
+        for &t in &g.inputs {
+            if self.sensed_by[t].first() == Some(&d) && self.readers(t, assign).iter().any(|r| !self.sensed_by[t].contains(r)) {
+                touch(t, 0);
+            }
+        }
         // Graph outputs produced elsewhere but delivered to the hub.
         if d == self.dep.hub {
             for &t in &self.g.outputs {
