@@ -50,7 +50,10 @@ fn main() {
         .map(|p| {
             let name = p.file_stem().unwrap().to_string_lossy().to_string();
             let abs = fs::canonicalize(p).unwrap();
-            format!("    ({name:?}, include_str!({:?})),\n", abs.display().to_string())
+            format!(
+                "    ({name:?}, include_str!({:?})),\n",
+                abs.display().to_string()
+            )
         })
         .collect();
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("target_files.rs");

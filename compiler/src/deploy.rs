@@ -148,7 +148,11 @@ struct RawDevice {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
 }
 
 impl Deployment {
@@ -175,19 +179,45 @@ impl Deployment {
         let raw: RawFile = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
             let msg = e.message().trim().to_string();
-            err(offset, "toml", format!("{msg} (see the deploy.toml format in README.md)"))
+            err(
+                offset,
+                "toml",
+                format!("{msg} (see the deploy.toml format in README.md)"),
+            )
         })?;
 
         // link: profile first, explicit keys override it
-        let mut link = Link { profile: None, bitrate_bps: 250_000, mtu_bytes: 64, latency_us: 2_000, deadline_us: 20_000 };
+        let mut link = Link {
+            profile: None,
+            bitrate_bps: 250_000,
+            mtu_bytes: 64,
+            latency_us: 2_000,
+            deadline_us: 20_000,
+        };
         if let Some(l) = &raw.link {
             let l = l.get_ref();
             if let Some(p) = &l.profile {
-                let Some(&(_, b, m, lat, d)) = LINK_PROFILES.iter().find(|(n, ..)| n == p.get_ref()) else {
+                let Some(&(_, b, m, lat, d)) =
+                    LINK_PROFILES.iter().find(|(n, ..)| n == p.get_ref())
+                else {
                     let known: Vec<&str> = LINK_PROFILES.iter().map(|p| p.0).collect();
-                    return Err(err(p.span().start, "link.profile", format!("unknown link profile '{}'; use one of: {}", p.get_ref(), known.join(", "))));
+                    return Err(err(
+                        p.span().start,
+                        "link.profile",
+                        format!(
+                            "unknown link profile '{}'; use one of: {}",
+                            p.get_ref(),
+                            known.join(", ")
+                        ),
+                    ));
                 };
-                link = Link { profile: Some(p.get_ref().clone()), bitrate_bps: b, mtu_bytes: m, latency_us: lat, deadline_us: d };
+                link = Link {
+                    profile: Some(p.get_ref().clone()),
+                    bitrate_bps: b,
+                    mtu_bytes: m,
+                    latency_us: lat,
+                    deadline_us: d,
+                };
             }
             if let Some(v) = l.bitrate_bps {
                 link.bitrate_bps = v;
@@ -207,7 +237,14 @@ impl Deployment {
             return Err(err(link_off, "link.bitrate_bps", "must be positive".into()));
         }
         if link.mtu_bytes < 32 || link.mtu_bytes > 65_535 {
-            return Err(err(link_off, "link.mtu_bytes", format!("{} is outside 32..=65535 (frames carry a 20-byte header)", link.mtu_bytes)));
+            return Err(err(
+                link_off,
+                "link.mtu_bytes",
+                format!(
+                    "{} is outside 32..=65535 (frames carry a 20-byte header)",
+                    link.mtu_bytes
+                ),
+            ));
         }
 
         // devices
@@ -220,12 +257,18 @@ impl Deployment {
             let d = d.get_ref();
             let name = d.name.get_ref();
             let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !valid || name == "host" {
                 return Err(err(d.name.span().start, "device.name", format!("'{name}' is not usable as a device name: use lower-case letters, digits and '_', starting with a letter (it prefixes the device's C symbols; 'host' is reserved)")));
             }
             if devices.iter().any(|x| &x.name == name) {
-                return Err(err(d.name.span().start, "device.name", format!("duplicate device name '{name}'; every device needs its own name")));
+                return Err(err(
+                    d.name.span().start,
+                    "device.name",
+                    format!("duplicate device name '{name}'; every device needs its own name"),
+                ));
             }
             let Some(target) = target::find(d.target.get_ref()) else {
                 return Err(err(d.target.span().start, "device.target", format!("unknown target '{}' for device '{name}'; known targets: {} (see `meshnn targets`)", d.target.get_ref(), target::names().join(", "))));
@@ -234,12 +277,19 @@ impl Deployment {
             let mut input_lines = Vec::new();
             for i in &d.inputs {
                 if inputs.contains(i.get_ref()) {
-                    return Err(err(i.span().start, "device.inputs", format!("input '{}' listed twice for device '{name}'", i.get_ref())));
+                    return Err(err(
+                        i.span().start,
+                        "device.inputs",
+                        format!("input '{}' listed twice for device '{name}'", i.get_ref()),
+                    ));
                 }
                 inputs.push(i.get_ref().clone());
                 input_lines.push(line_of(text, i.span().start));
             }
-            for (key, v, cap) in [("device.ram_bytes", &d.ram_bytes, target.ram_bytes), ("device.flash_bytes", &d.flash_bytes, target.flash_bytes)] {
+            for (key, v, cap) in [
+                ("device.ram_bytes", &d.ram_bytes, target.ram_bytes),
+                ("device.flash_bytes", &d.flash_bytes, target.flash_bytes),
+            ] {
                 if let Some(v) = v {
                     if *v.get_ref() > cap {
                         return Err(err(v.span().start, key, format!("{} exceeds the {} target's {cap} bytes; give the budget meshnn may use, at most the target's", v.get_ref(), target.name)));
@@ -275,7 +325,16 @@ impl Deployment {
         if let Some(p) = &raw.partition {
             let p = p.get_ref();
             if let Some(s) = &p.strategy {
-                strategy = Strategy::parse(s.get_ref()).ok_or_else(|| err(s.span().start, "partition.strategy", format!("unknown strategy '{}'; use modularity, layer, single or manual", s.get_ref())))?;
+                strategy = Strategy::parse(s.get_ref()).ok_or_else(|| {
+                    err(
+                        s.span().start,
+                        "partition.strategy",
+                        format!(
+                            "unknown strategy '{}'; use modularity, layer, single or manual",
+                            s.get_ref()
+                        ),
+                    )
+                })?;
             }
             if let Some(b) = &p.balance_tolerance {
                 balance_tolerance = match b.get_ref() {
@@ -288,16 +347,32 @@ impl Deployment {
             if let Some(m) = &p.manual {
                 for (node, dev) in m.get_ref() {
                     let Some(dev) = dev.as_str() else {
-                        return Err(err(m.span().start, "partition.manual", format!("node '{node}' must map to a device name (a string)")));
+                        return Err(err(
+                            m.span().start,
+                            "partition.manual",
+                            format!("node '{node}' must map to a device name (a string)"),
+                        ));
                     };
                     if !devices.iter().any(|d| d.name == dev) {
-                        return Err(err(m.span().start, "partition.manual", format!("node '{node}' is mapped to unknown device '{dev}'")));
+                        return Err(err(
+                            m.span().start,
+                            "partition.manual",
+                            format!("node '{node}' is mapped to unknown device '{dev}'"),
+                        ));
                     }
                     manual.push((node.clone(), dev.to_string()));
                 }
             }
         }
-        Ok(Deployment { file: file.into(), link, devices, hub, strategy, balance_tolerance, manual })
+        Ok(Deployment {
+            file: file.into(),
+            link,
+            devices,
+            hub,
+            strategy,
+            balance_tolerance,
+            manual,
+        })
     }
 
     /// A one-device deployment on the host (what runs without --deploy).
@@ -311,13 +386,24 @@ impl Deployment {
             flash_bytes: u64::MAX / 4,
             fpu: "double".into(),
             macs_per_cycle: 4.0,
-            toolchain: crate::target::Toolchain { cc: "cc".into(), debian_package: None, cflags: vec![], ldflags: vec![] },
+            toolchain: crate::target::Toolchain {
+                cc: "cc".into(),
+                debian_package: None,
+                cflags: vec![],
+                ldflags: vec![],
+            },
             qemu: None,
         });
         let (_, b, m, lat, d) = LINK_PROFILES[0];
         Deployment {
             file: "(single device)".into(),
-            link: Link { profile: None, bitrate_bps: b, mtu_bytes: m, latency_us: lat, deadline_us: d },
+            link: Link {
+                profile: None,
+                bitrate_bps: b,
+                mtu_bytes: m,
+                latency_us: lat,
+                deadline_us: d,
+            },
             devices: vec![Device {
                 name: "main".into(),
                 target,
@@ -337,7 +423,11 @@ impl Deployment {
 
     /// Model-dependent checks: every sensed input exists, every graph input is sensed.
     pub fn check_model(&self, g: &Graph) -> Result<(), DeployError> {
-        let names: Vec<&str> = g.inputs.iter().map(|&t| g.tensors[t].name.as_str()).collect();
+        let names: Vec<&str> = g
+            .inputs
+            .iter()
+            .map(|&t| g.tensors[t].name.as_str())
+            .collect();
         for d in &self.devices {
             for (i, inp) in d.inputs.iter().enumerate() {
                 if !names.contains(&inp.as_str()) {
@@ -404,11 +494,21 @@ outputs = true
         assert_eq!((e.line, e.key.as_str()), (13, "device.target"));
         assert!(e.to_string().contains("unknown target 'stm32xyz'"), "{e}");
         let e = parse(&OK.replace("outputs = true", "")).unwrap_err();
-        assert!(e.to_string().contains("no device has outputs = true"), "{e}");
-        let e = parse(&OK.replace("inputs = [\"x\"]\n\n", "inputs = [\"x\"]\noutputs = true\n\n")).unwrap_err();
+        assert!(
+            e.to_string().contains("no device has outputs = true"),
+            "{e}"
+        );
+        let e = parse(&OK.replace(
+            "inputs = [\"x\"]\n\n",
+            "inputs = [\"x\"]\noutputs = true\n\n",
+        ))
+        .unwrap_err();
         assert!(e.to_string().contains("two hubs"), "{e}");
         let e = parse(&OK.replace("\"chest\"", "\"wrist\"")).unwrap_err();
-        assert!(e.to_string().contains("duplicate device name 'wrist'"), "{e}");
+        assert!(
+            e.to_string().contains("duplicate device name 'wrist'"),
+            "{e}"
+        );
         assert_eq!(e.line, 12);
         let e = parse(&OK.replace("profile = \"ble\"", "profile = \"wifi\"")).unwrap_err();
         assert!(e.to_string().contains("unknown link profile 'wifi'"), "{e}");

@@ -16,7 +16,10 @@ pub const SINGLE_DEVICE: &str = "main";
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: {error}")]
-    Import { path: String, error: onnx::ImportError },
+    Import {
+        path: String,
+        error: onnx::ImportError,
+    },
     #[error(transparent)]
     Pass(#[from] passes::PassError),
     #[error(transparent)]
@@ -26,7 +29,10 @@ pub enum Error {
     #[error(transparent)]
     Emit(#[from] codegen::EmitError),
     #[error("cannot write {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the partition cuts {0} tensors; the link addresses at most 65535")]
     TooManyCuts(usize),
 }
@@ -43,14 +49,22 @@ pub struct Prepared {
 /// Import and canonicalise a model, then schedule and plan it as one device.
 /// `verify_each` runs the graph verifier after every pass (tests set it).
 pub fn prepare(path: &Path, verify_each: bool) -> Result<Prepared, Error> {
-    let mut graph = onnx::import_file(path).map_err(|error| Error::Import { path: path.display().to_string(), error })?;
+    let mut graph = onnx::import_file(path).map_err(|error| Error::Import {
+        path: path.display().to_string(),
+        error,
+    })?;
     passes::canonicalise(&mut graph, verify_each)?;
     let (order, plan) = schedule::order(&graph);
     let model_name = path
         .file_name()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "model.onnx".into());
-    Ok(Prepared { graph, order, plan, model_name })
+    Ok(Prepared {
+        graph,
+        order,
+        plan,
+        model_name,
+    })
 }
 
 /// One device of a deployed model: its nodes in schedule order, memory plan and links.
@@ -87,32 +101,54 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
         return Err(Error::TooManyCuts(part.cut.len()));
     }
     let multi = dep.devices.len() > 1;
-    let link_ram = if multi { 2 * dep.link.mtu_bytes as u64 } else { 0 };
+    let link_ram = if multi {
+        2 * dep.link.mtu_bytes as u64
+    } else {
+        0
+    };
     let mut devices = Vec::new();
     for (d, device) in dep.devices.iter().enumerate() {
-        let nodes: Vec<NodeId> = (0..g.nodes.len()).filter(|&i| part.assign[i] == d).collect();
+        let nodes: Vec<NodeId> = (0..g.nodes.len())
+            .filter(|&i| part.assign[i] == d)
+            .collect();
         let rx: Vec<LinkTensor> = part
             .cut
             .iter()
             .enumerate()
             .filter(|(_, c)| c.to.contains(&d))
-            .map(|(k, c)| LinkTensor { tensor: c.tensor, id: k as u16, peers: vec![c.from] })
+            .map(|(k, c)| LinkTensor {
+                tensor: c.tensor,
+                id: k as u16,
+                peers: vec![c.from],
+            })
             .collect();
         let tx: Vec<LinkTensor> = part
             .cut
             .iter()
             .enumerate()
             .filter(|(_, c)| c.from == d)
-            .map(|(k, c)| LinkTensor { tensor: c.tensor, id: k as u16, peers: c.to.clone() })
+            .map(|(k, c)| LinkTensor {
+                tensor: c.tensor,
+                id: k as u16,
+                peers: c.to.clone(),
+            })
             .collect();
-        let used = |t: TensorId| nodes.iter().any(|&i| g.nodes[i].inputs.contains(&t)) || tx.iter().any(|l| l.tensor == t) || (d == dep.hub && g.outputs.contains(&t));
+        let used = |t: TensorId| {
+            nodes.iter().any(|&i| g.nodes[i].inputs.contains(&t))
+                || tx.iter().any(|l| l.tensor == t)
+                || (d == dep.hub && g.outputs.contains(&t))
+        };
         let inputs: Vec<TensorId> = g
             .inputs
             .iter()
             .copied()
             .filter(|&t| device.inputs.iter().any(|n| *n == g.tensors[t].name) && used(t))
             .collect();
-        let outputs: Vec<TensorId> = if d == dep.hub { g.outputs.clone() } else { Vec::new() };
+        let outputs: Vec<TensorId> = if d == dep.hub {
+            g.outputs.clone()
+        } else {
+            Vec::new()
+        };
         let mut present = inputs.clone();
         present.extend(rx.iter().map(|l| l.tensor));
         let (order, _) = schedule::order_subset(&g, &nodes, &present, &outputs);
@@ -132,9 +168,24 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
             }
             .into());
         }
-        devices.push(DevicePlan { name: device.name.clone(), order, plan, inputs, outputs, rx, tx, ram_bytes });
+        devices.push(DevicePlan {
+            name: device.name.clone(),
+            order,
+            plan,
+            inputs,
+            outputs,
+            rx,
+            tx,
+            ram_bytes,
+        });
     }
-    Ok(Deployed { graph: g, dep, partition: part, devices, model_name: p.model_name })
+    Ok(Deployed {
+        graph: g,
+        dep,
+        partition: part,
+        devices,
+        model_name: p.model_name,
+    })
 }
 
 /// Stable-sort `order` by how many received tensors each node transitively needs.
@@ -169,7 +220,12 @@ fn order_by_remote_needs(g: &Graph, order: Vec<NodeId>, rx: &[LinkTensor]) -> Ve
 
 /// A prepared model as the one-device deployment `main` on the host.
 pub fn deploy_single(p: Prepared) -> Result<Deployed, Error> {
-    let names = p.graph.inputs.iter().map(|&t| p.graph.tensors[t].name.clone()).collect();
+    let names = p
+        .graph
+        .inputs
+        .iter()
+        .map(|&t| p.graph.tensors[t].name.clone())
+        .collect();
     deploy(p, Deployment::single_host(names), Some(Strategy::Single))
 }
 
@@ -206,11 +262,30 @@ pub fn emit(d: &Deployed) -> Result<Vec<File>, Error> {
     let harness: Vec<HarnessDevice> = d
         .devices
         .iter()
-        .map(|dev| HarnessDevice { name: &dev.name, inputs: &dev.inputs, stages: dev.rx.len() + 1 })
+        .map(|dev| HarnessDevice {
+            name: &dev.name,
+            inputs: &dev.inputs,
+            stages: dev.rx.len() + 1,
+        })
         .collect();
-    let payload = (d.dep.link.mtu_bytes as u64).saturating_sub(codegen::LINK_HEADER_BYTES as u64).max(1);
-    let frames: u64 = d.partition.cut.iter().map(|c| c.bytes.div_ceil(payload).max(1) * c.to.len() as u64).sum();
-    files.extend(codegen::host::emit_harness(g, &d.model_name, &harness, d.dep.hub, &d.devices[d.dep.hub].outputs, &sources, frames as usize + 4)?);
+    let payload = (d.dep.link.mtu_bytes as u64)
+        .saturating_sub(codegen::LINK_HEADER_BYTES as u64)
+        .max(1);
+    let frames: u64 = d
+        .partition
+        .cut
+        .iter()
+        .map(|c| c.bytes.div_ceil(payload).max(1) * c.to.len() as u64)
+        .sum();
+    files.extend(codegen::host::emit_harness(
+        g,
+        &d.model_name,
+        &harness,
+        d.dep.hub,
+        &d.devices[d.dep.hub].outputs,
+        &sources,
+        frames as usize + 4,
+    )?);
     Ok(files)
 }
 
@@ -218,11 +293,17 @@ pub fn emit(d: &Deployed) -> Result<Vec<File>, Error> {
 pub fn write_files(dir: &Path, files: &[File]) -> Result<(), Error> {
     for f in files {
         let path = dir.join(&f.path);
-        let werr = |source| Error::Write { path: path.display().to_string(), source };
+        let werr = |source| Error::Write {
+            path: path.display().to_string(),
+            source,
+        };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(werr)?;
         }
-        std::fs::write(&path, &f.contents).map_err(|source| Error::Write { path: path.display().to_string(), source })?;
+        std::fs::write(&path, &f.contents).map_err(|source| Error::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
     }
     Ok(())
 }

@@ -53,7 +53,10 @@ pub fn build(dir: &Path, devices: &[String], extra_flags: &[&str]) -> Result<Pat
     let mut runtime_seen = std::collections::HashSet::new();
     for dev in devices {
         for f in c_files(&dir.join(dev)) {
-            let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             if !name.starts_with("mn_") || runtime_seen.insert(name) {
                 sources.push(f);
             }
@@ -73,9 +76,15 @@ pub fn build(dir: &Path, devices: &[String], extra_flags: &[&str]) -> Result<Pat
         .arg(&exe)
         .arg("-lm")
         .output()
-        .map_err(|source| HostError::NoCompiler { cc: cc.clone(), source })?;
+        .map_err(|source| HostError::NoCompiler {
+            cc: cc.clone(),
+            source,
+        })?;
     if !out.status.success() {
-        return Err(HostError::Compile { cc, stderr: String::from_utf8_lossy(&out.stderr).into_owned() });
+        return Err(HostError::Compile {
+            cc,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        });
     }
     Ok(exe)
 }

@@ -123,9 +123,15 @@ fn main() -> ExitCode {
 }
 
 /// Prepare a model and deploy it: on the devices of `deploy`, or as one host device.
-fn deployed(model: &std::path::Path, deploy: Option<&std::path::Path>, strategy: Option<&str>) -> Result<driver::Deployed> {
+fn deployed(
+    model: &std::path::Path,
+    deploy: Option<&std::path::Path>,
+    strategy: Option<&str>,
+) -> Result<driver::Deployed> {
     let strategy = match strategy {
-        Some(s) => Some(meshnn::deploy::Strategy::parse(s).ok_or_else(|| anyhow::anyhow!("--strategy {s}: use modularity, layer, single or manual"))?),
+        Some(s) => Some(meshnn::deploy::Strategy::parse(s).ok_or_else(|| {
+            anyhow::anyhow!("--strategy {s}: use modularity, layer, single or manual")
+        })?),
         None => None,
     };
     let p = driver::prepare(model, false)?;
@@ -146,7 +152,13 @@ fn dispatch(cmd: Command) -> Result<()> {
                 print!("{}", inspect::render_text(&r));
             }
         }
-        Command::Compile { model, deploy, strategy, out, lang } => {
+        Command::Compile {
+            model,
+            deploy,
+            strategy,
+            out,
+            lang,
+        } => {
             if lang != "c" {
                 anyhow::bail!("--lang {lang}: only `c` is supported for now");
             }
@@ -155,13 +167,28 @@ fn dispatch(cmd: Command) -> Result<()> {
             driver::write_files(&out, &files)?;
             println!("wrote {} files to {}", files.len(), out.display());
             for dev in &d.devices {
-                print!("{}: {}", dev.name, inspect::arena_line(dev.plan.arena_bytes, dev.plan.lower_bound_bytes));
+                print!(
+                    "{}: {}",
+                    dev.name,
+                    inspect::arena_line(dev.plan.arena_bytes, dev.plan.lower_bound_bytes)
+                );
             }
         }
-        Command::Partition { model, deploy, strategy, json } => {
+        Command::Partition {
+            model,
+            deploy,
+            strategy,
+            json,
+        } => {
             let d = deployed(&model, Some(&deploy), strategy.as_deref())?;
             let ram: Vec<u64> = d.devices.iter().map(|x| x.ram_bytes).collect();
-            let r = meshnn::partition::report::report(&d.graph, &d.dep, &d.partition, &ram, &d.model_name);
+            let r = meshnn::partition::report::report(
+                &d.graph,
+                &d.dep,
+                &d.partition,
+                &ram,
+                &d.model_name,
+            );
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -198,10 +225,23 @@ fn dispatch(cmd: Command) -> Result<()> {
                 println!("wrote {}", path.display());
             }
         }
-        Command::Cluster { adjacency, k, method, balanced, json } => {
+        Command::Cluster {
+            adjacency,
+            k,
+            method,
+            balanced,
+            json,
+        } => {
             let method: meshnn::cluster::Method = method.parse()?;
-            let opts = meshnn::cluster::ClusterOptions { k, method, balanced };
-            println!("{}", meshnn::cluster::run_cli(&adjacency, &opts, json)?.trim_end());
+            let opts = meshnn::cluster::ClusterOptions {
+                k,
+                method,
+                balanced,
+            };
+            println!(
+                "{}",
+                meshnn::cluster::run_cli(&adjacency, &opts, json)?.trim_end()
+            );
         }
         Command::Targets => print!("{}", meshnn::target::table()),
         Command::Ops { json, markdown } => {

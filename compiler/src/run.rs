@@ -1,8 +1,8 @@
 //! `meshnn run`: compile for the host, feed inputs, collect outputs.
 
 use crate::driver::{self, Deployed};
-use crate::ir::Graph;
 use crate::host;
+use crate::ir::Graph;
 use crate::npy::{self, Array};
 use std::path::{Path, PathBuf};
 

@@ -54,7 +54,10 @@ impl Target {
 /// Every built-in target, sorted by name. A malformed built-in file is a build defect;
 /// the test `all_targets_parse` catches it.
 pub fn all() -> Vec<Target> {
-    TARGET_FILES.iter().filter_map(|(_, src)| toml::from_str(src).ok()).collect()
+    TARGET_FILES
+        .iter()
+        .filter_map(|(_, src)| toml::from_str(src).ok())
+        .collect()
 }
 
 /// A built-in target by name.
@@ -71,7 +74,15 @@ pub fn names() -> Vec<String> {
 pub fn table() -> String {
     let mut s = format!(
         "{:<10} {:<14} {:>9} {:>10} {:>10} {:<7} {:>9} {:<24} {}\n",
-        "target", "core", "clock MHz", "RAM KiB", "flash KiB", "FPU", "MAC/cyc", "compiler", "QEMU machine"
+        "target",
+        "core",
+        "clock MHz",
+        "RAM KiB",
+        "flash KiB",
+        "FPU",
+        "MAC/cyc",
+        "compiler",
+        "QEMU machine"
     );
     for t in all() {
         s += &format!(
@@ -96,11 +107,26 @@ mod tests {
     #[test]
     fn all_targets_parse() {
         for (name, src) in TARGET_FILES {
-            let t: Target = toml::from_str(src).unwrap_or_else(|e| panic!("targets/{name}.toml: {e}"));
-            assert_eq!(&t.name, name, "targets/{name}.toml: name must match the file name");
-            assert!(t.ram_bytes > 0 && t.flash_bytes > 0 && t.clock_hz > 0 && t.macs_per_cycle > 0.0);
+            let t: Target =
+                toml::from_str(src).unwrap_or_else(|e| panic!("targets/{name}.toml: {e}"));
+            assert_eq!(
+                &t.name, name,
+                "targets/{name}.toml: name must match the file name"
+            );
+            assert!(
+                t.ram_bytes > 0 && t.flash_bytes > 0 && t.clock_hz > 0 && t.macs_per_cycle > 0.0
+            );
         }
-        for required in ["host", "nrf52840", "nrf52832", "stm32l476", "apollo3", "nrf5340", "rp2040", "esp32c3"] {
+        for required in [
+            "host",
+            "nrf52840",
+            "nrf52832",
+            "stm32l476",
+            "apollo3",
+            "nrf5340",
+            "rp2040",
+            "esp32c3",
+        ] {
             assert!(find(required).is_some(), "missing target {required}");
         }
     }

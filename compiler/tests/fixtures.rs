@@ -110,7 +110,11 @@ fn onnx_light_dir() -> Option<std::path::PathBuf> {
 fn emitted_makefile_builds_the_device_library() {
     let p = prepare_checked(&repo_root().join("tests/models/dw_separable.onnx"));
     let dir = tempfile::tempdir().unwrap();
-    driver::write_files(dir.path(), &driver::emit(&driver::deploy_single(p).unwrap()).unwrap()).unwrap();
+    driver::write_files(
+        dir.path(),
+        &driver::emit(&driver::deploy_single(p).unwrap()).unwrap(),
+    )
+    .unwrap();
     let st = std::process::Command::new("make")
         .arg("-s")
         .arg("-C")

@@ -31,21 +31,38 @@ fn nonn_branches_land_whole_on_their_own_devices() {
     let mut branch_device = [usize::MAX; 4];
     for (i, node) in g.nodes.iter().enumerate() {
         let dev = d.partition.assign[i];
-        match node.name.strip_prefix('s').and_then(|r| r.chars().next()).and_then(|c| c.to_digit(10)) {
+        match node
+            .name
+            .strip_prefix('s')
+            .and_then(|r| r.chars().next())
+            .and_then(|c| c.to_digit(10))
+        {
             Some(k) => {
                 let k = k as usize;
                 if branch_device[k] == usize::MAX {
                     branch_device[k] = dev;
                 }
-                assert_eq!(branch_device[k], dev, "branch {k} is split: node {} on device {dev}", node.name);
+                assert_eq!(
+                    branch_device[k], dev,
+                    "branch {k} is split: node {} on device {dev}",
+                    node.name
+                );
             }
-            None => assert_eq!(dev, d.dep.hub, "classifier node {} is not on the hub", node.name),
+            None => assert_eq!(
+                dev, d.dep.hub,
+                "classifier node {} is not on the hub",
+                node.name
+            ),
         }
     }
     let mut devs = branch_device.to_vec();
     devs.sort_unstable();
     devs.dedup();
-    assert_eq!(devs.len(), 4, "each branch on its own device: {branch_device:?}");
+    assert_eq!(
+        devs.len(),
+        4,
+        "each branch on its own device: {branch_device:?}"
+    );
     // Exactly the three remote feature vectors (16 floats each) cross the link.
     assert_eq!(d.partition.cut.len(), 3);
     for c in &d.partition.cut {
@@ -67,8 +84,14 @@ fn nonn_branches_land_whole_on_their_own_devices() {
 
 #[test]
 fn two_sensor_branches_stay_on_their_sensors() {
-    let d = driver::deploy(prepare_checked(&model("two_input.onnx")), fixture_deploy("two_sensors.toml"), None).unwrap();
-    let dev_of = |name: &str| d.partition.assign[d.graph.nodes.iter().position(|n| n.name == name).unwrap()];
+    let d = driver::deploy(
+        prepare_checked(&model("two_input.onnx")),
+        fixture_deploy("two_sensors.toml"),
+        None,
+    )
+    .unwrap();
+    let dev_of =
+        |name: &str| d.partition.assign[d.graph.nodes.iter().position(|n| n.name == name).unwrap()];
     assert_eq!(dev_of("wrist_conv"), 0);
     assert_eq!(dev_of("wrist_gap"), 0);
     assert_eq!(dev_of("chest_conv"), 1);
@@ -86,7 +109,11 @@ fn chain_cut_is_the_smallest_feasible_tensor() {
     let g = &p.graph;
     let prod = g.producers();
     for (i, n) in g.nodes.iter().enumerate().skip(1) {
-        assert!(n.inputs.iter().filter_map(|&t| prod[t]).all(|q| q == i - 1), "not a chain at {}", n.name);
+        assert!(
+            n.inputs.iter().filter_map(|&t| prod[t]).all(|q| q == i - 1),
+            "not a chain at {}",
+            n.name
+        );
     }
     let input = g.tensors[g.inputs[0]].name.clone();
     let dep_with = |budget: u64| {
@@ -99,7 +126,9 @@ fn chain_cut_is_the_smallest_feasible_tensor() {
     let cut_at = |k: usize| -> Vec<usize> { (0..n).map(|i| if i < k { 0 } else { 1 }).collect() };
     let unlimited = dep_with(1 << 30);
     let probe = Problem::new(g, &unlimited);
-    let sensor_need: Vec<u64> = (0..n).map(|k| probe.eval(&cut_at(k)).loads[0].ram).collect();
+    let sensor_need: Vec<u64> = (0..n)
+        .map(|k| probe.eval(&cut_at(k)).loads[0].ram)
+        .collect();
     let mut budgets = sensor_need.clone();
     budgets.sort_unstable();
     budgets.dedup();
@@ -114,13 +143,26 @@ fn chain_cut_is_the_smallest_feasible_tensor() {
             .min()
             .expect("a feasible cut exists at this budget");
         let part = partition::partition(g, &dep, Strategy::Modularity).unwrap();
-        assert!(problem.eval(&part.assign).feasible(), "budget {budget}: infeasible placement");
-        assert_eq!(part.bytes_per_inference, best, "budget {budget}: partition cut {} bytes, brute force {best}", part.bytes_per_inference);
+        assert!(
+            problem.eval(&part.assign).feasible(),
+            "budget {budget}: infeasible placement"
+        );
+        assert_eq!(
+            part.bytes_per_inference, best,
+            "budget {budget}: partition cut {} bytes, brute force {best}",
+            part.bytes_per_inference
+        );
         assert_eq!(part.cut.len(), 1, "budget {budget}: a chain is cut once");
         cuts_seen.insert(g.tensors[part.cut[0].tensor].name.clone());
-        eprintln!("sensor RAM {budget}: cut {} ({best} bytes)", g.tensors[part.cut[0].tensor].name);
+        eprintln!(
+            "sensor RAM {budget}: cut {} ({best} bytes)",
+            g.tensors[part.cut[0].tensor].name
+        );
     }
-    assert!(cuts_seen.len() >= 2, "the RAM budget should move the cut: {cuts_seen:?}");
+    assert!(
+        cuts_seen.len() >= 2,
+        "the RAM budget should move the cut: {cuts_seen:?}"
+    );
 }
 
 #[test]
@@ -129,7 +171,13 @@ fn infeasible_deployment_names_device_resource_and_shortfall() {
     let name = p.graph.tensors[p.graph.inputs[0]].name.clone();
     let dep = deployment(&format!("[[device]]\nname = \"ring\"\ntarget = \"nrf52832\"\ninputs = [\"{name}\"]\noutputs = true\n"));
     let e = driver::deploy(p, dep, None).err().unwrap().to_string();
-    assert!(e.contains("'ring'") && e.contains("nrf52832") && e.contains("RAM") && e.contains("short by"), "{e}");
+    assert!(
+        e.contains("'ring'")
+            && e.contains("nrf52832")
+            && e.contains("RAM")
+            && e.contains("short by"),
+        "{e}"
+    );
 }
 
 /// Every fixture on 2, 3 and 4 host devices gives exactly the single-device outputs,
@@ -139,11 +187,27 @@ fn deployments_match_single_device_and_onnxruntime() {
     for m in fixture_models() {
         let p = prepare_checked(&m);
         let (inputs, refs) = reference(&p, &m);
-        let g_inputs: Vec<String> = p.graph.inputs.iter().map(|&t| p.graph.tensors[t].name.clone()).collect();
+        let g_inputs: Vec<String> = p
+            .graph
+            .inputs
+            .iter()
+            .map(|&t| p.graph.tensors[t].name.clone())
+            .collect();
         let dir = tempfile::tempdir().unwrap();
-        let single = meshnn::run::run_host(&driver::deploy_single(p).unwrap(), &inputs, &dir.path().join("single")).unwrap();
+        let single = meshnn::run::run_host(
+            &driver::deploy_single(p).unwrap(),
+            &inputs,
+            &dir.path().join("single"),
+        )
+        .unwrap();
         for (i, out) in single.iter().enumerate() {
-            assert_close(&format!("{} output {i}", m.display()), out, &refs[i].1, 1e-4, 1e-4);
+            assert_close(
+                &format!("{} output {i}", m.display()),
+                out,
+                &refs[i].1,
+                1e-4,
+                1e-4,
+            );
         }
         for nd in [2usize, 3, 4] {
             // Only the first device senses the inputs (the hub is the last), so tensors
@@ -153,15 +217,29 @@ fn deployments_match_single_device_and_onnxruntime() {
             for d in 0..nd {
                 text += &format!(
                     "[[device]]\nname = \"d{d}\"\ntarget = \"host\"\ninputs = [{}]\n{}",
-                    if d == 0 { senses.join(", ") } else { String::new() },
+                    if d == 0 {
+                        senses.join(", ")
+                    } else {
+                        String::new()
+                    },
                     if d == nd - 1 { "outputs = true\n" } else { "" }
                 );
             }
             let dep = deployment(&text);
             let d = driver::deploy(prepare_checked(&m), dep, None).unwrap();
-            let outs = meshnn::run::run_host(&d, &inputs, &dir.path().join(format!("d{nd}"))).unwrap_or_else(|e| panic!("{} on {nd} devices: {e}", m.display()));
-            assert_eq!(outs, single, "{} on {nd} devices differs from the single-device build", m.display());
-            eprintln!("{} on {nd} devices: {} bytes per inference", m.display(), d.partition.bytes_per_inference);
+            let outs = meshnn::run::run_host(&d, &inputs, &dir.path().join(format!("d{nd}")))
+                .unwrap_or_else(|e| panic!("{} on {nd} devices: {e}", m.display()));
+            assert_eq!(
+                outs,
+                single,
+                "{} on {nd} devices differs from the single-device build",
+                m.display()
+            );
+            eprintln!(
+                "{} on {nd} devices: {} bytes per inference",
+                m.display(),
+                d.partition.bytes_per_inference
+            );
         }
     }
 }
@@ -171,7 +249,10 @@ fn light_models_partition_onto_four_devices() {
     let dir = std::path::PathBuf::from(
         String::from_utf8(
             std::process::Command::new("python3")
-                .args(["-c", "import onnx, os; print(os.path.dirname(onnx.__file__))"])
+                .args([
+                    "-c",
+                    "import onnx, os; print(os.path.dirname(onnx.__file__))",
+                ])
                 .output()
                 .unwrap()
                 .stdout,
@@ -182,26 +263,43 @@ fn light_models_partition_onto_four_devices() {
     .join("backend/test/data/light");
     for name in ["light_resnet50.onnx", "light_densenet121.onnx"] {
         let path = dir.join(name);
-        let Ok(p) = driver::prepare(&path, false) else { panic!("{name} does not import") };
+        let Ok(p) = driver::prepare(&path, false) else {
+            panic!("{name} does not import")
+        };
         let input = p.graph.tensors[p.graph.inputs[0]].name.clone();
         let mut text = String::new();
         for d in 0..4 {
-            text += &format!("[[device]]\nname = \"d{d}\"\ntarget = \"host\"\ninputs = [\"{input}\"]\n{}", if d == 3 { "outputs = true\n" } else { "" });
+            text += &format!(
+                "[[device]]\nname = \"d{d}\"\ntarget = \"host\"\ninputs = [\"{input}\"]\n{}",
+                if d == 3 { "outputs = true\n" } else { "" }
+            );
         }
         let d = driver::deploy(p, deployment(&text), None).unwrap();
         let used: std::collections::BTreeSet<usize> = d.partition.assign.iter().copied().collect();
         assert!(used.len() >= 2, "{name}: everything on one device");
-        eprintln!("{name}: {} bytes per inference over {} devices", d.partition.bytes_per_inference, used.len());
+        eprintln!(
+            "{name}: {} bytes per inference over {} devices",
+            d.partition.bytes_per_inference,
+            used.len()
+        );
     }
 }
 
 #[test]
 fn snapshot_partition_report_and_link_code() {
-    let d = driver::deploy(prepare_checked(&model("nonn_k4.onnx")), fixture_deploy("nonn_k4.toml"), None).unwrap();
+    let d = driver::deploy(
+        prepare_checked(&model("nonn_k4.onnx")),
+        fixture_deploy("nonn_k4.toml"),
+        None,
+    )
+    .unwrap();
     let ram: Vec<u64> = d.devices.iter().map(|x| x.ram_bytes).collect();
     let mut r = partition::report::report(&d.graph, &d.dep, &d.partition, &ram, &d.model_name);
     r.deployment = "tests/fixtures/deploy/nonn_k4.toml".into();
-    insta::assert_snapshot!("nonn_k4_partition_report", partition::report::render_text(&r));
+    insta::assert_snapshot!(
+        "nonn_k4_partition_report",
+        partition::report::render_text(&r)
+    );
     let files = driver::emit(&d).unwrap();
     for path in ["wrist/link_glue.c", "chest/link_glue.c"] {
         let f = files.iter().find(|f| f.path == path).unwrap();
@@ -214,22 +312,63 @@ fn snapshot_partition_report_and_link_code() {
 #[test]
 fn bad_deploy_files() {
     let dir = tempfile::tempdir().unwrap();
-    let good = std::fs::read_to_string(repo_root().join("tests/fixtures/deploy/two_sensors.toml")).unwrap();
+    let good = std::fs::read_to_string(repo_root().join("tests/fixtures/deploy/two_sensors.toml"))
+        .unwrap();
     let cases: &[(&str, String, &[&str])] = &[
-        ("unknown_target", good.replace("nrf52832", "nrf99999"), &["unknown target 'nrf99999'", "deploy.toml:7:", "meshnn targets"]),
-        ("unknown_input", good.replace("[\"imu_wrist\"]", "[\"imu_wirst\"]"), &["'imu_wirst'", "not a graph input", "deploy.toml:8:"]),
-        ("no_hub", good.replace("outputs = true", ""), &["no device has outputs = true"]),
-        ("two_hubs", good.replace("inputs = [\"imu_wrist\"]", "inputs = [\"imu_wrist\"]\noutputs = true"), &["two hubs"]),
-        ("not_sensed", good.replace("inputs = [\"imu_chest\"]", "inputs = []"), &["'imu_chest' is sensed by no device"]),
-        ("duplicate", good.replace("\"chest\"", "\"wrist\""), &["duplicate device name 'wrist'"]),
-        ("broken_toml", good.replace("[[device]]", "[[device]"), &["deploy.toml:"]),
+        (
+            "unknown_target",
+            good.replace("nrf52832", "nrf99999"),
+            &[
+                "unknown target 'nrf99999'",
+                "deploy.toml:7:",
+                "meshnn targets",
+            ],
+        ),
+        (
+            "unknown_input",
+            good.replace("[\"imu_wrist\"]", "[\"imu_wirst\"]"),
+            &["'imu_wirst'", "not a graph input", "deploy.toml:8:"],
+        ),
+        (
+            "no_hub",
+            good.replace("outputs = true", ""),
+            &["no device has outputs = true"],
+        ),
+        (
+            "two_hubs",
+            good.replace(
+                "inputs = [\"imu_wrist\"]",
+                "inputs = [\"imu_wrist\"]\noutputs = true",
+            ),
+            &["two hubs"],
+        ),
+        (
+            "not_sensed",
+            good.replace("inputs = [\"imu_chest\"]", "inputs = []"),
+            &["'imu_chest' is sensed by no device"],
+        ),
+        (
+            "duplicate",
+            good.replace("\"chest\"", "\"wrist\""),
+            &["duplicate device name 'wrist'"],
+        ),
+        (
+            "broken_toml",
+            good.replace("[[device]]", "[[device]"),
+            &["deploy.toml:"],
+        ),
     ];
     for (name, text, needles) in cases {
         let path = dir.path().join(name).join("deploy.toml");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshnn"))
-            .args(["partition", &model("two_input.onnx").display().to_string(), "--deploy", &path.display().to_string()])
+            .args([
+                "partition",
+                &model("two_input.onnx").display().to_string(),
+                "--deploy",
+                &path.display().to_string(),
+            ])
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -68,13 +68,23 @@ pub fn emit_harness(
         .inputs
         .iter()
         .zip(&g_ids)
-        .map(|(&t, id)| Io { ident: id.clone(), field: id.clone(), numel: g.tensors[t].numel().max(1), count: g.tensors[t].numel() })
+        .map(|(&t, id)| Io {
+            ident: id.clone(),
+            field: id.clone(),
+            numel: g.tensors[t].numel().max(1),
+            count: g.tensors[t].numel(),
+        })
         .collect();
     let out_ids = idents(g, hub_outputs);
     let graph_outputs: Vec<Io> = hub_outputs
         .iter()
         .zip(&out_ids)
-        .map(|(&t, id)| Io { ident: id.clone(), field: id.clone(), numel: g.tensors[t].numel().max(1), count: g.tensors[t].numel() })
+        .map(|(&t, id)| Io {
+            ident: id.clone(),
+            field: id.clone(),
+            numel: g.tensors[t].numel().max(1),
+            count: g.tensors[t].numel(),
+        })
         .collect();
     let views: Vec<DeviceView> = devices
         .iter()
@@ -88,7 +98,11 @@ pub fn emit_harness(
                     .zip(fields)
                     .map(|(&t, field)| {
                         let gi = g.inputs.iter().position(|&x| x == t).unwrap_or(0);
-                        Sense { field, ident: g_ids[gi].clone(), bytes: g.tensors[t].size_bytes() }
+                        Sense {
+                            field,
+                            ident: g_ids[gi].clone(),
+                            bytes: g.tensors[t].size_bytes(),
+                        }
                     })
                     .collect(),
             }
@@ -120,11 +134,20 @@ pub fn emit_harness(
     };
     let env = templates::environment();
     let mut files = vec![
-        File { path: "host/main.c".into(), contents: render(&env, "host/main.c.j2", &ctx)? },
-        File { path: "host/Makefile".into(), contents: render(&env, "host/Makefile.j2", &ctx)? },
+        File {
+            path: "host/main.c".into(),
+            contents: render(&env, "host/main.c.j2", &ctx)?,
+        },
+        File {
+            path: "host/Makefile".into(),
+            contents: render(&env, "host/Makefile.j2", &ctx)?,
+        },
     ];
     if devices.len() > 1 {
-        files.push(File { path: "host/link_host.c".into(), contents: render(&env, "host/link_host.c.j2", &ctx)? });
+        files.push(File {
+            path: "host/link_host.c".into(),
+            contents: render(&env, "host/link_host.c.j2", &ctx)?,
+        });
     }
     Ok(files)
 }

@@ -216,7 +216,12 @@ struct LinkView {
 }
 
 /// Generate the files of one device (`<device>/...`); the link settings size fragments.
-pub fn emit_device(g: &Graph, spec: &DeviceSpec, link: &crate::deploy::Link, deployment: &str) -> Result<Vec<File>, EmitError> {
+pub fn emit_device(
+    g: &Graph,
+    spec: &DeviceSpec,
+    link: &crate::deploy::Link,
+    deployment: &str,
+) -> Result<Vec<File>, EmitError> {
     let (mtu_bytes, deadline_us) = (link.mtu_bytes as usize, link.deadline_us);
     let prefix = format!("meshnn_{}", spec.device);
     let mut st = DeviceStorage {
@@ -247,7 +252,13 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec, link: &crate::deploy::Link, dep
     let tx_index = |t: TensorId| spec.tx.iter().position(|r| r.tensor == t);
     let mut kernels: BTreeSet<&'static str> = BTreeSet::new();
     let mut stages: Vec<StageView> = Vec::new();
-    let mut current = StageView { waits: vec![], waits_names: vec![], sends_first: vec![], sends_first_names: vec![], steps: vec![] };
+    let mut current = StageView {
+        waits: vec![],
+        waits_names: vec![],
+        sends_first: vec![],
+        sends_first_names: vec![],
+        steps: vec![],
+    };
     // Sensed inputs that other devices need are sent first.
     for &t in spec.inputs {
         if let Some(k) = tx_index(t) {
@@ -258,14 +269,28 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec, link: &crate::deploy::Link, dep
     let mut waited = vec![false; spec.rx.len()];
     for &i in spec.order {
         let node = &g.nodes[i];
-        let mut needs: Vec<usize> = node.inputs.iter().filter_map(|&t| rx_index(t)).filter(|&k| !waited[k]).collect();
+        let mut needs: Vec<usize> = node
+            .inputs
+            .iter()
+            .filter_map(|&t| rx_index(t))
+            .filter(|&k| !waited[k])
+            .collect();
         needs.sort_unstable();
         needs.dedup();
         if !needs.is_empty() {
-            if !current.steps.is_empty() || !current.waits.is_empty() || !current.sends_first.is_empty() {
+            if !current.steps.is_empty()
+                || !current.waits.is_empty()
+                || !current.sends_first.is_empty()
+            {
                 stages.push(std::mem::replace(
                     &mut current,
-                    StageView { waits: vec![], waits_names: vec![], sends_first: vec![], sends_first_names: vec![], steps: vec![] },
+                    StageView {
+                        waits: vec![],
+                        waits_names: vec![],
+                        sends_first: vec![],
+                        sends_first_names: vec![],
+                        steps: vec![],
+                    },
                 ));
             }
             for &k in &needs {
@@ -280,7 +305,12 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec, link: &crate::deploy::Link, dep
         }
         let sends: Vec<usize> = node.outputs.iter().filter_map(|&t| tx_index(t)).collect();
         let sends_names = sends.iter().map(|&k| tname(spec.tx[k].tensor)).collect();
-        current.steps.push(DeviceStep { comment: step_comment(g, i), calls, sends, sends_names });
+        current.steps.push(DeviceStep {
+            comment: step_comment(g, i),
+            calls,
+            sends,
+            sends_names,
+        });
     }
     // Received tensors nobody waited for (e.g. delivered graph outputs) are waited for last.
     for (k, w) in waited.iter().enumerate() {
@@ -289,7 +319,11 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec, link: &crate::deploy::Link, dep
             current.waits_names.push(tname(spec.rx[k].tensor));
         }
     }
-    if !current.steps.is_empty() || !current.waits.is_empty() || !current.sends_first.is_empty() || stages.is_empty() {
+    if !current.steps.is_empty()
+        || !current.waits.is_empty()
+        || !current.sends_first.is_empty()
+        || stages.is_empty()
+    {
         stages.push(current);
     }
     let io = |ts: &[TensorId], st: &DeviceStorage| -> Vec<IoView> {
@@ -323,11 +357,27 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec, link: &crate::deploy::Link, dep
             name: tname(l.tensor),
             bytes,
             frags: bytes.div_ceil(payload).max(1),
-            offset: spec.plan.offsets.get(l.tensor).copied().flatten().unwrap_or(0) / 4,
+            offset: spec
+                .plan
+                .offsets
+                .get(l.tensor)
+                .copied()
+                .flatten()
+                .unwrap_or(0)
+                / 4,
             peer: l.peers.first().copied().unwrap_or(0),
-            peer_name: l.peers.first().and_then(|&p| spec.device_names.get(p)).cloned().unwrap_or_default(),
+            peer_name: l
+                .peers
+                .first()
+                .and_then(|&p| spec.device_names.get(p))
+                .cloned()
+                .unwrap_or_default(),
             peers: l.peers.clone(),
-            peer_names: l.peers.iter().filter_map(|&p| spec.device_names.get(p).cloned()).collect(),
+            peer_names: l
+                .peers
+                .iter()
+                .filter_map(|&p| spec.device_names.get(p).cloned())
+                .collect(),
         }
     };
     let rx: Vec<LinkView> = spec.rx.iter().map(link_view).collect();
@@ -368,21 +418,49 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec, link: &crate::deploy::Link, dep
     };
     let env = templates::environment();
     let mut files = vec![
-        File { path: format!("{dev}/model.h"), contents: render(&env, "c/model.h.j2", &ctx)? },
-        File { path: format!("{dev}/model.c"), contents: render(&env, "c/model.c.j2", &ctx)? },
-        File { path: format!("{dev}/weights.h"), contents: render(&env, "c/weights.h.j2", &ctx)? },
-        File { path: format!("{dev}/weights.c"), contents: render(&env, "c/weights.c.j2", &ctx)? },
-        File { path: format!("{dev}/Makefile"), contents: render(&env, "c/Makefile.j2", &ctx)? },
-        File { path: format!("{dev}/CMakeLists.txt"), contents: render(&env, "c/CMakeLists.txt.j2", &ctx)? },
+        File {
+            path: format!("{dev}/model.h"),
+            contents: render(&env, "c/model.h.j2", &ctx)?,
+        },
+        File {
+            path: format!("{dev}/model.c"),
+            contents: render(&env, "c/model.c.j2", &ctx)?,
+        },
+        File {
+            path: format!("{dev}/weights.h"),
+            contents: render(&env, "c/weights.h.j2", &ctx)?,
+        },
+        File {
+            path: format!("{dev}/weights.c"),
+            contents: render(&env, "c/weights.c.j2", &ctx)?,
+        },
+        File {
+            path: format!("{dev}/Makefile"),
+            contents: render(&env, "c/Makefile.j2", &ctx)?,
+        },
+        File {
+            path: format!("{dev}/CMakeLists.txt"),
+            contents: render(&env, "c/CMakeLists.txt.j2", &ctx)?,
+        },
     ];
     if has_link {
-        files.push(File { path: format!("{dev}/link_glue.c"), contents: render(&env, "c/link_glue.c.j2", &ctx)? });
+        files.push(File {
+            path: format!("{dev}/link_glue.c"),
+            contents: render(&env, "c/link_glue.c.j2", &ctx)?,
+        });
         let cfg = minijinja::context! { deployment => c_comment(deployment), mtu_bytes => mtu_bytes, deadline_us => deadline_us };
-        files.push(File { path: format!("{dev}/meshnn_config.h"), contents: render(&env, "c/meshnn_config.h.j2", &cfg)? });
+        files.push(File {
+            path: format!("{dev}/meshnn_config.h"),
+            contents: render(&env, "c/meshnn_config.h.j2", &cfg)?,
+        });
     }
     for f in files_used {
-        let contents = templates::runtime_file(&f).ok_or_else(|| EmitError::MissingRuntime(f.clone()))?;
-        files.push(File { path: format!("{dev}/{f}"), contents: contents.to_string() });
+        let contents =
+            templates::runtime_file(&f).ok_or_else(|| EmitError::MissingRuntime(f.clone()))?;
+        files.push(File {
+            path: format!("{dev}/{f}"),
+            contents: contents.to_string(),
+        });
     }
     Ok(files)
 }
@@ -390,10 +468,17 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec, link: &crate::deploy::Link, dep
 /// Bytes of a link frame header (meshnn_link.h).
 pub const LINK_HEADER_BYTES: usize = 20;
 
-fn render(env: &minijinja::Environment, name: &str, ctx: &minijinja::Value) -> Result<String, EmitError> {
+fn render(
+    env: &minijinja::Environment,
+    name: &str,
+    ctx: &minijinja::Value,
+) -> Result<String, EmitError> {
     env.get_template(name)
         .and_then(|t| t.render(ctx))
-        .map_err(|e| EmitError::Template { template: name.into(), detail: e.to_string() })
+        .map_err(|e| EmitError::Template {
+            template: name.into(),
+            detail: e.to_string(),
+        })
 }
 
 fn step_comment(g: &Graph, i: NodeId) -> String {

@@ -53,7 +53,14 @@ pub struct Partition {
 #[derive(Debug, thiserror::Error)]
 pub enum PartitionError {
     #[error("no feasible placement: device '{device}' ({target}) needs {need} bytes of {resource} but has {have}: short by {short} bytes; use a device with more {resource}, add a device to the deployment, or shrink the model")]
-    Infeasible { device: String, target: String, resource: &'static str, need: u64, have: u64, short: u64 },
+    Infeasible {
+        device: String,
+        target: String,
+        resource: &'static str,
+        need: u64,
+        have: u64,
+        short: u64,
+    },
     #[error("{file}: partition.manual does not place node(s) {nodes}; map every node to a device (see `meshnn inspect` for node names)")]
     ManualIncomplete { file: String, nodes: String },
     #[error("{file}: partition.manual names node '{node}', which the model does not have (after canonicalisation; see `meshnn inspect`)")]
@@ -61,7 +68,11 @@ pub enum PartitionError {
 }
 
 /// Partition `g` for `dep` with `strategy`.
-pub fn partition(g: &Graph, dep: &Deployment, strategy: Strategy) -> Result<Partition, PartitionError> {
+pub fn partition(
+    g: &Graph,
+    dep: &Deployment,
+    strategy: Strategy,
+) -> Result<Partition, PartitionError> {
     let p = Problem::new(g, dep);
     let n = g.nodes.len();
     let hub = dep.hub;
@@ -91,17 +102,35 @@ pub fn partition(g: &Graph, dep: &Deployment, strategy: Strategy) -> Result<Part
             let mut a = vec![usize::MAX; n];
             for (node, dev) in &dep.manual {
                 let Some(i) = g.nodes.iter().position(|x| &x.name == node) else {
-                    return Err(PartitionError::ManualUnknown { file: dep.file.clone(), node: node.clone() });
+                    return Err(PartitionError::ManualUnknown {
+                        file: dep.file.clone(),
+                        node: node.clone(),
+                    });
                 };
-                a[i] = dep.devices.iter().position(|d| &d.name == dev).unwrap_or(hub);
+                a[i] = dep
+                    .devices
+                    .iter()
+                    .position(|d| &d.name == dev)
+                    .unwrap_or(hub);
             }
-            let missing: Vec<&str> = (0..n).filter(|&i| a[i] == usize::MAX).map(|i| g.nodes[i].name.as_str()).collect();
+            let missing: Vec<&str> = (0..n)
+                .filter(|&i| a[i] == usize::MAX)
+                .map(|i| g.nodes[i].name.as_str())
+                .collect();
             if !missing.is_empty() {
-                let mut list = missing.iter().take(8).map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+                let mut list = missing
+                    .iter()
+                    .take(8)
+                    .map(|s| format!("'{s}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 if missing.len() > 8 {
                     list += &format!(" and {} more", missing.len() - 8);
                 }
-                return Err(PartitionError::ManualIncomplete { file: dep.file.clone(), nodes: list });
+                return Err(PartitionError::ManualIncomplete {
+                    file: dep.file.clone(),
+                    nodes: list,
+                });
             }
             let e = p.eval(&a);
             (a, e)
@@ -143,7 +172,12 @@ pub fn partition(g: &Graph, dep: &Deployment, strategy: Strategy) -> Result<Part
     let cut: Vec<CutTensor> = p
         .cut(&assign)
         .into_iter()
-        .map(|(t, from, to)| CutTensor { tensor: t, from, to, bytes: g.tensors[t].size_bytes() as u64 })
+        .map(|(t, from, to)| CutTensor {
+            tensor: t,
+            from,
+            to,
+            bytes: g.tensors[t].size_bytes() as u64,
+        })
         .collect();
     Ok(Partition {
         strategy,
@@ -161,7 +195,10 @@ fn shortfall(p: &Problem, e: &Eval) -> PartitionError {
     let mut worst: Option<(u64, PartitionError)> = None;
     for (d, load) in e.loads.iter().enumerate() {
         let dev = &p.dep.devices[d];
-        for (resource, need, have) in [("RAM", load.ram, dev.ram_budget()), ("flash", load.flash, dev.flash_budget())] {
+        for (resource, need, have) in [
+            ("RAM", load.ram, dev.ram_budget()),
+            ("flash", load.flash, dev.flash_budget()),
+        ] {
             if need > have && worst.as_ref().is_none_or(|(s, _)| need - have > *s) {
                 worst = Some((
                     need - have,
@@ -195,7 +232,11 @@ fn placement_modularity(p: &Problem, assign: &[usize]) -> f64 {
         let Some(src) = p.producer[t] else { continue };
         for &c in cons {
             if c != src {
-                edges.push((src.min(c), src.max(c), (g.tensors[t].size_bytes() as f64).max(1.0)));
+                edges.push((
+                    src.min(c),
+                    src.max(c),
+                    (g.tensors[t].size_bytes() as f64).max(1.0),
+                ));
             }
         }
     }

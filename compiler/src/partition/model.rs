@@ -68,7 +68,8 @@ impl Eval {
         if a != b {
             return a < b;
         }
-        (self.bytes, self.split_views, max_macs(self)) < (other.bytes, other.split_views, max_macs(other))
+        (self.bytes, self.split_views, max_macs(self))
+            < (other.bytes, other.split_views, max_macs(other))
     }
 }
 
@@ -100,7 +101,17 @@ impl<'a> Problem<'a> {
         for &t in &g.outputs {
             is_output[t] = true;
         }
-        Problem { g, dep, order, macs, producer, consumers, sensed_by, root, is_output }
+        Problem {
+            g,
+            dep,
+            order,
+            macs,
+            producer,
+            consumers,
+            sensed_by,
+            root,
+            is_output,
+        }
     }
 
     pub fn devices(&self) -> usize {
@@ -135,7 +146,11 @@ impl<'a> Problem<'a> {
             }
             let src = self.sources(t, assign);
             let Some(&first) = src.first() else { continue };
-            let dst: Vec<usize> = self.readers(t, assign).into_iter().filter(|d| !src.contains(d)).collect();
+            let dst: Vec<usize> = self
+                .readers(t, assign)
+                .into_iter()
+                .filter(|d| !src.contains(d))
+                .collect();
             if !dst.is_empty() {
                 cut.push((t, first, dst));
             }
@@ -188,7 +203,12 @@ impl<'a> Problem<'a> {
         }
         // Sensed inputs this device sends to others (it is the first sensor: `cut`).
         for &t in &g.inputs {
-            if self.sensed_by[t].first() == Some(&d) && self.readers(t, assign).iter().any(|r| !self.sensed_by[t].contains(r)) {
+            if self.sensed_by[t].first() == Some(&d)
+                && self
+                    .readers(t, assign)
+                    .iter()
+                    .any(|r| !self.sensed_by[t].contains(r))
+            {
                 touch(t, 0);
             }
         }
@@ -266,7 +286,11 @@ impl<'a> Problem<'a> {
             load.flash = self.flash(assign, d);
             load.ram = self.ram(assign, d);
         }
-        let bytes = self.cut(assign).iter().map(|(t, _, dst)| self.g.tensors[*t].size_bytes() as u64 * dst.len() as u64).sum();
+        let bytes = self
+            .cut(assign)
+            .iter()
+            .map(|(t, _, dst)| self.g.tensors[*t].size_bytes() as u64 * dst.len() as u64)
+            .sum();
         let total_macs: u64 = self.macs.iter().sum();
         let mut budget_violation = 0.0;
         let mut balance_violation = 0.0;
@@ -285,10 +309,20 @@ impl<'a> Problem<'a> {
             .iter()
             .enumerate()
             .filter(|(i, n)| {
-                n.op == Op::Reshape && n.inputs.first().and_then(|&t| self.producer[t]).is_some_and(|p| assign[p] != assign[*i])
+                n.op == Op::Reshape
+                    && n.inputs
+                        .first()
+                        .and_then(|&t| self.producer[t])
+                        .is_some_and(|p| assign[p] != assign[*i])
             })
             .count();
-        Eval { bytes, loads, budget_violation, balance_violation, split_views }
+        Eval {
+            bytes,
+            loads,
+            budget_violation,
+            balance_violation,
+            split_views,
+        }
     }
 }
 

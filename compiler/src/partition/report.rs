@@ -51,7 +51,10 @@ pub fn report(g: &Graph, dep: &Deployment, part: &Partition, ram: &[u64], model:
             name: dev.name.clone(),
             target: dev.target.name.clone(),
             hub: d == dep.hub,
-            nodes: (0..g.nodes.len()).filter(|&i| part.assign[i] == d).map(|i| g.nodes[i].name.clone()).collect(),
+            nodes: (0..g.nodes.len())
+                .filter(|&i| part.assign[i] == d)
+                .map(|i| g.nodes[i].name.clone())
+                .collect(),
             macs: part.loads[d].macs,
             flash_bytes: part.loads[d].flash,
             flash_budget_bytes: dev.flash_budget(),
@@ -91,7 +94,10 @@ fn pct(used: u64, budget: u64) -> String {
 
 /// Human-readable form.
 pub fn render_text(r: &Report) -> String {
-    let mut s = format!("model {} on {} (strategy {:?})\n\n", r.model, r.deployment, r.strategy);
+    let mut s = format!(
+        "model {} on {} (strategy {:?})\n\n",
+        r.model, r.deployment, r.strategy
+    );
     s += &format!(
         "{:<12} {:<10} {:>5} {:>12} {:>11} {:>6} {:>11} {:>6} {:>12}\n",
         "device", "target", "ops", "MACs", "flash B", "", "RAM B", "", "compute us"
@@ -112,15 +118,32 @@ pub fn render_text(r: &Report) -> String {
         );
     }
     for d in &r.devices {
-        s += &format!("\n{}: {}", d.name, if d.nodes.is_empty() { "(no operators)".into() } else { d.nodes.join(", ") });
+        s += &format!(
+            "\n{}: {}",
+            d.name,
+            if d.nodes.is_empty() {
+                "(no operators)".into()
+            } else {
+                d.nodes.join(", ")
+            }
+        );
     }
     s += "\n\ncut tensors:\n";
     if r.cut.is_empty() {
         s += "  (none)\n";
     }
     for c in &r.cut {
-        s += &format!("  {:<24} {:>8} bytes  {} -> {}\n", c.tensor, c.bytes, c.from, c.to.join(", "));
+        s += &format!(
+            "  {:<24} {:>8} bytes  {} -> {}\n",
+            c.tensor,
+            c.bytes,
+            c.from,
+            c.to.join(", ")
+        );
     }
-    s += &format!("\nbytes per inference: {}\nmodularity Q: {:.4}\n", r.bytes_per_inference, r.modularity);
+    s += &format!(
+        "\nbytes per inference: {}\nmodularity Q: {:.4}\n",
+        r.bytes_per_inference, r.modularity
+    );
     s
 }

@@ -27,7 +27,11 @@ pub fn modularity(p: &Problem) -> (Vec<usize>, f64) {
     let q;
     match WeightedGraph::from_edges(n, &edges) {
         Ok(wg) if n > 0 => {
-            let opts = ClusterOptions { k: None, method: Method::Louvain, balanced: false };
+            let opts = ClusterOptions {
+                k: None,
+                method: Method::Louvain,
+                balanced: false,
+            };
             match cluster::cluster_weighted(&wg, &opts) {
                 Ok(c) => {
                     q = c.modularity;
@@ -72,7 +76,12 @@ pub fn modularity(p: &Problem) -> (Vec<usize>, f64) {
     // Communities reading a sensed input: onto a sensing device, least loaded first;
     // largest communities choose first.
     let mut by_size: Vec<usize> = (0..k).collect();
-    by_size.sort_by_key(|&c| (std::cmp::Reverse(members[c].iter().map(|&i| p.macs[i]).sum::<u64>()), c));
+    by_size.sort_by_key(|&c| {
+        (
+            std::cmp::Reverse(members[c].iter().map(|&i| p.macs[i]).sum::<u64>()),
+            c,
+        )
+    });
     for &c in &by_size {
         if placed[c] {
             continue;
@@ -98,15 +107,22 @@ pub fn modularity(p: &Problem) -> (Vec<usize>, f64) {
             continue;
         }
         let mut best = (u64::MAX, u64::MAX, 0usize);
-        for d in 0..nd {
+        for (d, &load) in macs.iter().enumerate() {
             let mut trial = assign.clone();
             for &i in &members[c] {
                 trial[i] = d;
             }
             // Unplaced nodes are provisionally on the hub for counting.
-            let filled: Vec<usize> = trial.iter().map(|&x| if x == usize::MAX { p.dep.hub } else { x }).collect();
-            let bytes: u64 = p.cut(&filled).iter().map(|(t, _, dst)| g.tensors[*t].size_bytes() as u64 * dst.len() as u64).sum();
-            let key = (bytes, macs[d], d);
+            let filled: Vec<usize> = trial
+                .iter()
+                .map(|&x| if x == usize::MAX { p.dep.hub } else { x })
+                .collect();
+            let bytes: u64 = p
+                .cut(&filled)
+                .iter()
+                .map(|(t, _, dst)| g.tensors[*t].size_bytes() as u64 * dst.len() as u64)
+                .sum();
+            let key = (bytes, load, d);
             if (key.0, key.1) < (best.0, best.1) {
                 best = key;
             }
@@ -154,7 +170,11 @@ pub fn contiguous_balanced(p: &Problem, order: &[NodeId]) -> Vec<usize> {
     let mut assign = vec![p.dep.hub; p.g.nodes.len()];
     let mut acc = 0u64;
     for &i in order {
-        let share = if total == 0 { 0 } else { (acc as u128 * devs.len() as u128 / total as u128) as usize };
+        let share = if total == 0 {
+            0
+        } else {
+            (acc as u128 * devs.len() as u128 / total as u128) as usize
+        };
         assign[i] = devs[share.min(devs.len() - 1)];
         acc += p.macs[i];
     }

@@ -16,8 +16,17 @@ pub fn order(g: &Graph) -> (Vec<NodeId>, memory::Plan) {
 
 /// Order the nodes `subset` (given in a valid topological order) for low memory, with
 /// `inputs` present from the start and `outputs` kept to the end (see `memory::plan`).
-pub fn order_subset(g: &Graph, subset: &[NodeId], inputs: &[TensorId], outputs: &[TensorId]) -> (Vec<NodeId>, memory::Plan) {
-    let candidates = [subset.to_vec(), greedy_order(g, subset), depth_first_order(g, subset, outputs)];
+pub fn order_subset(
+    g: &Graph,
+    subset: &[NodeId],
+    inputs: &[TensorId],
+    outputs: &[TensorId],
+) -> (Vec<NodeId>, memory::Plan) {
+    let candidates = [
+        subset.to_vec(),
+        greedy_order(g, subset),
+        depth_first_order(g, subset, outputs),
+    ];
     let mut best: Option<(Vec<NodeId>, memory::Plan)> = None;
     for c in candidates {
         let plan = memory::plan(g, &c, inputs, outputs);
@@ -45,7 +54,12 @@ fn deps(g: &Graph, subset: &[NodeId]) -> Vec<Vec<NodeId>> {
     g.nodes
         .iter()
         .map(|n| {
-            let mut d: Vec<NodeId> = n.inputs.iter().filter_map(|&t| producers[t]).filter(|&p| inside[p]).collect();
+            let mut d: Vec<NodeId> = n
+                .inputs
+                .iter()
+                .filter_map(|&t| producers[t])
+                .filter(|&p| inside[p])
+                .collect();
             d.sort_unstable();
             d.dedup();
             d
