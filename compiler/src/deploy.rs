@@ -63,6 +63,29 @@ impl Device {
     }
 }
 
+/// What a receive stub puts in place of elements that did not arrive by the deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fallback {
+    /// Zeros: what a model trained with failout expects.
+    Zero,
+    /// The last value received for the element.
+    Hold,
+    /// The per-element mean over calibration data (`--calib`).
+    Mean,
+}
+
+impl Fallback {
+    pub fn parse(s: &str) -> Option<Fallback> {
+        match s {
+            "zero" => Some(Fallback::Zero),
+            "hold" => Some(Fallback::Hold),
+            "mean" => Some(Fallback::Mean),
+            _ => None,
+        }
+    }
+}
+
 /// Partitioning strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -98,6 +121,16 @@ pub struct Deployment {
     pub balance_tolerance: Option<f64>,
     /// Manual placement: ONNX node name -> device name.
     pub manual: Vec<(String, String)>,
+    /// Fallback of received tensors, and per-tensor overrides (tensor name -> policy).
+    pub fallback: Fallback,
+    pub fallback_overrides: Vec<(String, Fallback)>,
+}
+
+impl Deployment {
+    /// The fallback policy of the received tensor named `tensor`.
+    pub fn fallback_for(&self, tensor: &str) -> Fallback {
+        self.fallback_overrides.iter().find(|(t, _)| t == tensor).map(|(_, f)| *f).unwrap_or(self.fallback)
+    }
 }
 
 // ---- raw file format --------------------------------------------------------------
@@ -111,6 +144,8 @@ struct RawFile {
     partition: Option<Spanned<RawPartition>>,
     #[serde(default)]
     device: Vec<Spanned<RawDevice>>,
+    #[serde(default)]
+    fallback: Option<Spanned<toml::Table>>,
 }
 
 #[derive(Deserialize)]
@@ -364,6 +399,25 @@ impl Deployment {
                 }
             }
         }
+        // fallback policies: `default = "zero"` plus tensor name -> policy
+        let mut fallback = Fallback::Zero;
+        let mut fallback_overrides = Vec::new();
+        if let Some(t) = &raw.fallback {
+            for (key, v) in t.get_ref() {
+                let Some(policy) = v.as_str().and_then(Fallback::parse) else {
+                    return Err(err(
+                        t.span().start,
+                        &format!("fallback.{key}"),
+                        "must be \"zero\", \"hold\" or \"mean\"".into(),
+                    ));
+                };
+                if key == "default" {
+                    fallback = policy;
+                } else {
+                    fallback_overrides.push((key.clone(), policy));
+                }
+            }
+        }
         Ok(Deployment {
             file: file.into(),
             link,
@@ -372,6 +426,8 @@ impl Deployment {
             strategy,
             balance_tolerance,
             manual,
+            fallback,
+            fallback_overrides,
         })
     }
 
@@ -418,6 +474,8 @@ impl Deployment {
             strategy: Strategy::Single,
             balance_tolerance: None,
             manual: vec![],
+            fallback: Fallback::Zero,
+            fallback_overrides: vec![],
         }
     }
 

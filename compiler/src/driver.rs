@@ -120,6 +120,8 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
                 tensor: c.tensor,
                 id: k as u16,
                 peers: vec![c.from],
+                fallback: dep.fallback_for(&g.tensors[c.tensor].name),
+                mean: None,
             })
             .collect();
         let tx: Vec<LinkTensor> = part
@@ -131,6 +133,8 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
                 tensor: c.tensor,
                 id: k as u16,
                 peers: c.to.clone(),
+                fallback: dep.fallback_for(&g.tensors[c.tensor].name),
+                mean: None,
             })
             .collect();
         let used = |t: TensorId| {

@@ -33,7 +33,8 @@
 
 #define MESHNN_FRAME_VERSION 1
 #define MESHNN_FRAME_HEADER_BYTES 20
-#define MESHNN_FRAME_PAYLOAD (MESHNN_MTU_BYTES - MESHNN_FRAME_HEADER_BYTES)
+/* Payload bytes per frame: what the MTU leaves after the header, whole floats only. */
+#define MESHNN_FRAME_PAYLOAD ((MESHNN_MTU_BYTES - MESHNN_FRAME_HEADER_BYTES) / 4 * 4)
 
 typedef struct {
     uint8_t version;
@@ -54,8 +55,17 @@ int meshnn_link_send(const meshnn_frame_t *frame);
 int meshnn_link_poll(uint8_t self, meshnn_frame_t *frame);
 uint32_t meshnn_now_us(void);
 
+/* What replaces the elements of a received tensor that did not arrive by the deadline. */
+typedef enum {
+    MN_FALLBACK_ZERO = 0, /* zeros (models trained with failout expect this) */
+    MN_FALLBACK_HOLD = 1, /* the last value received for that element */
+    MN_FALLBACK_MEAN = 2  /* the per-element mean over calibration data */
+} mn_fallback_t;
+
 /* Reception state of one tensor a device receives. `data` points into the device's
- * arena; `got` is a bitmap with one bit per fragment (frag_count bits). */
+ * arena; `got` is a bitmap with one bit per fragment (frag_count bits); `hold` (HOLD:
+ * bytes/4 floats, the last good values) and `mean` (MEAN: bytes/4 floats, in flash) are
+ * NULL when unused. */
 typedef struct {
     uint16_t tensor;
     uint8_t src;
@@ -64,6 +74,9 @@ typedef struct {
     uint16_t n_got;
     uint8_t *data;
     uint8_t *got;
+    int32_t fallback; /* mn_fallback_t */
+    float *hold;
+    const float *mean;
 } mn_rx_t;
 
 /* Frames a tensor of `bytes` bytes needs. */
@@ -77,6 +90,15 @@ uint32_t mn_link_crc(const meshnn_frame_t *f);
 int mn_link_send_tensor(uint8_t src, uint8_t dst, uint16_t tensor, uint32_t seq,
                         const void *data, uint32_t bytes);
 
+/* Serialise a frame to `buf` (little endian, header then payload); returns the byte
+ * count (MESHNN_FRAME_HEADER_BYTES + len), or 0 when `cap` is too small. */
+uint32_t mn_link_encode(const meshnn_frame_t *f, uint8_t *buf, uint32_t cap);
+
+/* Parse `n` received bytes into *f. Returns 0 on success, or non-zero (and leaves no
+ * partial frame behind) when the bytes are truncated, oversized, of another version,
+ * or fail the CRC. */
+int mn_link_decode(const uint8_t *buf, uint32_t n, meshnn_frame_t *f);
+
 /* Forget what was received (start of inference). */
 void mn_link_rx_reset(mn_rx_t *rx, int n);
 
@@ -85,5 +107,12 @@ void mn_link_rx_reset(mn_rx_t *rx, int n);
  * changes nothing when the frame is not for this device / inference / tensor, is
  * malformed (bad CRC, version, fragment index, length) or a duplicate. */
 int mn_link_rx_accept(mn_rx_t *rx, int n, uint8_t self, uint32_t seq, const meshnn_frame_t *f);
+
+/* At the deadline: give every element whose fragment did not arrive its fallback value,
+ * and remember the received ones for HOLD. Returns the tensor's meshnn_rx_state_t. */
+int mn_link_rx_finish(mn_rx_t *r);
+
+/* meshnn_rx_state_t of a tensor from what has arrived so far. */
+int mn_link_rx_state(const mn_rx_t *r);
 
 #endif /* MESHNN_LINK_H */

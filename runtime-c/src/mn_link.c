@@ -3,11 +3,9 @@
 
 #include "meshnn_link.h"
 
-uint32_t mn_link_crc(const meshnn_frame_t *f)
+/* The 20 header bytes of `f` in wire order, with `crc` in the crc field. */
+static void put_header(const meshnn_frame_t *f, uint32_t crc, uint8_t *hdr)
 {
-    uint8_t hdr[MESHNN_FRAME_HEADER_BYTES];
-    uint32_t crc = 0xFFFFFFFFu;
-    uint32_t i, n;
     int b;
     hdr[0] = f->version; hdr[1] = f->src; hdr[2] = f->dst; hdr[3] = f->reserved;
     hdr[4] = (uint8_t)(f->tensor & 0xFF); hdr[5] = (uint8_t)(f->tensor >> 8);
@@ -15,7 +13,16 @@ uint32_t mn_link_crc(const meshnn_frame_t *f)
     hdr[8] = (uint8_t)(f->frag_count & 0xFF); hdr[9] = (uint8_t)(f->frag_count >> 8);
     hdr[10] = (uint8_t)(f->len & 0xFF); hdr[11] = (uint8_t)(f->len >> 8);
     for (b = 0; b < 4; ++b) hdr[12 + b] = (uint8_t)(f->seq >> (8 * b));
-    for (b = 0; b < 4; ++b) hdr[16 + b] = 0; /* the crc field itself */
+    for (b = 0; b < 4; ++b) hdr[16 + b] = (uint8_t)(crc >> (8 * b));
+}
+
+uint32_t mn_link_crc(const meshnn_frame_t *f)
+{
+    uint8_t hdr[MESHNN_FRAME_HEADER_BYTES];
+    uint32_t crc = 0xFFFFFFFFu;
+    uint32_t i, n;
+    int b;
+    put_header(f, 0, hdr); /* the crc field counts as zero */
     n = f->len <= MESHNN_FRAME_PAYLOAD ? f->len : MESHNN_FRAME_PAYLOAD;
     for (i = 0; i < MESHNN_FRAME_HEADER_BYTES + n; ++i) {
         crc ^= i < MESHNN_FRAME_HEADER_BYTES ? hdr[i] : f->payload[i - MESHNN_FRAME_HEADER_BYTES];
@@ -80,4 +87,65 @@ int mn_link_rx_accept(mn_rx_t *rx, int n, uint8_t self, uint32_t seq, const mesh
     r->got[f->frag_index / 8] = (uint8_t)(r->got[f->frag_index / 8] | (1u << (f->frag_index % 8)));
     r->n_got++;
     return 1;
+}
+
+uint32_t mn_link_encode(const meshnn_frame_t *f, uint8_t *buf, uint32_t cap)
+{
+    uint32_t n = (uint32_t)MESHNN_FRAME_HEADER_BYTES + f->len;
+    if (f->len > MESHNN_FRAME_PAYLOAD || cap < n) return 0;
+    put_header(f, f->crc, buf);
+    memcpy(buf + MESHNN_FRAME_HEADER_BYTES, f->payload, f->len);
+    return n;
+}
+
+int mn_link_decode(const uint8_t *buf, uint32_t n, meshnn_frame_t *f)
+{
+    static meshnn_frame_t t; /* parsed here first: *f is untouched on error */
+    uint32_t len;
+    if (n < MESHNN_FRAME_HEADER_BYTES) return 1;                    /* truncated header */
+    len = (uint32_t)buf[10] | ((uint32_t)buf[11] << 8);
+    if (len > MESHNN_FRAME_PAYLOAD) return 2;                       /* oversized */
+    if (n != MESHNN_FRAME_HEADER_BYTES + len) return 3;             /* truncated / trailing */
+    t.version = buf[0];
+    if (t.version != MESHNN_FRAME_VERSION) return 4;
+    t.src = buf[1];
+    t.dst = buf[2];
+    t.reserved = buf[3];
+    t.tensor = (uint16_t)(buf[4] | (buf[5] << 8));
+    t.frag_index = (uint16_t)(buf[6] | (buf[7] << 8));
+    t.frag_count = (uint16_t)(buf[8] | (buf[9] << 8));
+    t.len = (uint16_t)len;
+    t.seq = (uint32_t)buf[12] | ((uint32_t)buf[13] << 8) | ((uint32_t)buf[14] << 16) | ((uint32_t)buf[15] << 24);
+    t.crc = (uint32_t)buf[16] | ((uint32_t)buf[17] << 8) | ((uint32_t)buf[18] << 16) | ((uint32_t)buf[19] << 24);
+    memcpy(t.payload, buf + MESHNN_FRAME_HEADER_BYTES, len);
+    if (t.crc != mn_link_crc(&t)) return 5;
+    memcpy(f, &t, sizeof t);
+    return 0;
+}
+
+int mn_link_rx_state(const mn_rx_t *r)
+{
+    if (r->n_got == r->frag_count) return 0; /* MESHNN_RX_COMPLETE */
+    return r->n_got ? 1 : 2;                 /* PARTIAL : FALLBACK */
+}
+
+int mn_link_rx_finish(mn_rx_t *r)
+{
+    uint16_t i;
+    for (i = 0; i < r->frag_count; ++i) {
+        uint32_t off = (uint32_t)i * MESHNN_FRAME_PAYLOAD;
+        uint32_t len = r->bytes - off < MESHNN_FRAME_PAYLOAD ? r->bytes - off : MESHNN_FRAME_PAYLOAD;
+        uint32_t e0 = off / 4, n = len / 4, k;
+        float *dst = (float *)(void *)(r->data + off);
+        if (r->got[i / 8] & (1u << (i % 8))) {
+            if (r->hold) memcpy(r->hold + e0, dst, len); /* remember for HOLD */
+            continue;
+        }
+        for (k = 0; k < n; ++k) {
+            if (r->fallback == MN_FALLBACK_HOLD && r->hold) dst[k] = r->hold[e0 + k];
+            else if (r->fallback == MN_FALLBACK_MEAN && r->mean) dst[k] = r->mean[e0 + k];
+            else dst[k] = 0.0f;
+        }
+    }
+    return mn_link_rx_state(r);
 }

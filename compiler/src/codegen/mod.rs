@@ -162,6 +162,9 @@ pub struct LinkTensor {
     pub tensor: TensorId,
     pub id: u16,
     pub peers: Vec<usize>,
+    /// Receive side: the fallback, and calibration means for `Fallback::Mean`.
+    pub fallback: crate::deploy::Fallback,
+    pub mean: Option<Vec<f32>>,
 }
 
 /// What to emit for one device.
@@ -213,6 +216,8 @@ struct LinkView {
     peer_name: String,
     peers: Vec<usize>,
     peer_names: Vec<String>,
+    fallback: &'static str,
+    mean_rows: Vec<String>,
 }
 
 /// Generate the files of one device (`<device>/...`); the link settings size fragments.
@@ -349,7 +354,7 @@ pub fn emit_device(
     };
     let inputs = io(spec.inputs, &st);
     let outputs = io(spec.outputs, &st);
-    let payload = mtu_bytes.saturating_sub(LINK_HEADER_BYTES).max(1);
+    let payload = frame_payload(mtu_bytes);
     let link_view = |l: &LinkTensor| -> LinkView {
         let bytes = g.tensors[l.tensor].size_bytes();
         LinkView {
@@ -378,6 +383,16 @@ pub fn emit_device(
                 .iter()
                 .filter_map(|&p| spec.device_names.get(p).cloned())
                 .collect(),
+            fallback: match (l.fallback, &l.mean) {
+                (crate::deploy::Fallback::Hold, _) => "MN_FALLBACK_HOLD",
+                (crate::deploy::Fallback::Mean, Some(_)) => "MN_FALLBACK_MEAN",
+                _ => "MN_FALLBACK_ZERO",
+            },
+            mean_rows: l
+                .mean
+                .as_ref()
+                .map(|m| rows_of(m.iter().map(|&v| float_lit(v)).collect()))
+                .unwrap_or_default(),
         }
     };
     let rx: Vec<LinkView> = spec.rx.iter().map(link_view).collect();
@@ -467,6 +482,11 @@ pub fn emit_device(
 
 /// Bytes of a link frame header (meshnn_link.h).
 pub const LINK_HEADER_BYTES: usize = 20;
+
+/// Payload bytes per frame at `mtu_bytes` (whole floats; MESHNN_FRAME_PAYLOAD).
+pub fn frame_payload(mtu_bytes: usize) -> usize {
+    (mtu_bytes.saturating_sub(LINK_HEADER_BYTES) / 4 * 4).max(4)
+}
 
 fn render(
     env: &minijinja::Environment,
