@@ -260,6 +260,19 @@ typedef struct {
 void mn_gather_f32(const mn_gather_params_t *p, const float *x, const int32_t *indices,
                    float *y);
 
+/* ---------------------------------------------------------------- redundancy */
+
+/* Mean of n same-shaped copies of a tensor over the copies that arrived:
+ * y[i] = sum_{k: arrived[k]} xs[k][i] / (number arrived). When none arrived, the mean
+ * of all copies (their fallback values) is used. xs[k], y: [size]. */
+typedef struct {
+    int32_t n;
+    int32_t size;
+} mn_mean_arrived_params_t;
+
+void mn_mean_arrived_f32(const mn_mean_arrived_params_t *p, const float *const *xs,
+                         const int32_t *arrived, float *y);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,11 @@ pub trait Storage {
     fn ptr(&self, t: TensorId) -> String;
     /// Register a constant int32 array (e.g. Gather indices) and return its symbol.
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> String;
+    /// For a tensor received from another device: a C expression that is true when it
+    /// arrived whole this inference. None for local tensors.
+    fn arrived(&self, _t: TensorId) -> Option<String> {
+        None
+    }
 }
 
 /// One kernel invocation.
@@ -36,6 +41,8 @@ pub struct Call {
     pub params_init: String,
     /// Arguments after the parameter pointer.
     pub args: Vec<String>,
+    /// Statements that prepare arguments, run just before the call.
+    pub pre: Vec<String>,
 }
 
 impl Call {
@@ -45,6 +52,7 @@ impl Call {
             params_type: p.ty().to_string(),
             params_init: p.init(),
             args,
+            pre: Vec::new(),
         }
     }
 }
@@ -500,6 +508,7 @@ impl<'a, S: Storage> Lower<'a, S> {
                     kernel: "mn_fill_f32",
                     params_type: String::new(),
                     params_init: String::new(),
+                    pre: Vec::new(),
                     args: vec![
                         self.p(y),
                         ys.iter().product::<usize>().to_string(),
@@ -592,6 +601,23 @@ impl<'a, S: Storage> Lower<'a, S> {
                 let y = self.output(0)?;
                 let ys = self.shape(y).to_vec();
                 self.rank_ok(ys.len())?;
+                // Redundant copies from other devices: average the ones that arrived.
+                let same_shape = node.inputs.iter().all(|&x| self.shape(x) == ys.as_slice());
+                let remote = node.inputs.iter().any(|&x| self.st.arrived(x).is_some());
+                if *kind == VariadicKind::Mean && same_shape && remote {
+                    let n = node.inputs.len();
+                    let mut pre = vec![format!("const float *xs[{n}];"), format!("int32_t arrived[{n}];")];
+                    for (k, &x) in node.inputs.iter().enumerate() {
+                        pre.push(format!("xs[{k}] = {};", self.p(x)));
+                        pre.push(format!("arrived[{k}] = {};", self.st.arrived(x).unwrap_or_else(|| "1".into())));
+                    }
+                    let p = Params::new("mn_mean_arrived_params_t")
+                        .int("n", n as i64)
+                        .int("size", ys.iter().product::<usize>() as i64);
+                    let mut call = Call::new("mn_mean_arrived_f32", p, vec!["xs".into(), "arrived".into(), self.p(y)]);
+                    call.pre = pre;
+                    return Ok(vec![call]);
+                }
                 let x0 = self.input(0)?;
                 let xs0 = broadcast_strides(self.shape(x0), ys.len());
                 let mut calls = vec![self.copy(x0, y, &ys, 0, &xs0, 0, &strides(&ys))];

@@ -6,6 +6,7 @@
 //! for per-device code).
 
 pub mod c_syntax;
+pub mod stages;
 pub mod host;
 pub mod lower;
 pub mod templates;
@@ -61,6 +62,9 @@ struct WeightView {
 /// constants (created on first use, in schedule order, so output is deterministic).
 struct DeviceStorage<'a> {
     g: &'a Graph,
+    /// Device name and the tensors it receives (in link_glue.c order).
+    device: &'a str,
+    rx: Vec<TensorId>,
     plan: &'a Plan,
     prefix: String,
     symbols: HashMap<TensorId, String>,
@@ -113,6 +117,10 @@ impl Storage for DeviceStorage<'_> {
             // Constants are registered before lowering (see `emit_device`).
             (None, None) => format!("/* unplaced tensor {t} */ NULL"),
         }
+    }
+    fn arrived(&self, t: TensorId) -> Option<String> {
+        let k = self.rx.iter().position(|&r| r == t)?;
+        Some(format!("meshnn_{}_link_state({k}) == MESHNN_RX_COMPLETE", self.device))
     }
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> String {
         let sym = self.unique(format!("{}_i_{}", self.prefix, ident(hint)));
@@ -231,6 +239,8 @@ pub fn emit_device(
     let prefix = format!("meshnn_{}", spec.device);
     let mut st = DeviceStorage {
         g,
+        device: spec.device,
+        rx: spec.rx.iter().map(|l| l.tensor).collect(),
         plan: spec.plan,
         prefix,
         symbols: HashMap::new(),
@@ -253,7 +263,6 @@ pub fn emit_device(
     }
     let tname = |t: TensorId| c_comment(&g.tensors[t].name);
     // Stages: a new stage starts before the first node that reads a received tensor.
-    let rx_index = |t: TensorId| spec.rx.iter().position(|r| r.tensor == t);
     let tx_index = |t: TensorId| spec.tx.iter().position(|r| r.tensor == t);
     let mut kernels: BTreeSet<&'static str> = BTreeSet::new();
     let mut stages: Vec<StageView> = Vec::new();
@@ -271,66 +280,30 @@ pub fn emit_device(
             current.sends_first_names.push(tname(t));
         }
     }
-    let mut waited = vec![false; spec.rx.len()];
-    for &i in spec.order {
-        let node = &g.nodes[i];
-        let mut needs: Vec<usize> = node
-            .inputs
-            .iter()
-            .filter_map(|&t| rx_index(t))
-            .filter(|&k| !waited[k])
-            .collect();
-        needs.sort_unstable();
-        needs.dedup();
-        if !needs.is_empty() {
-            if !current.steps.is_empty()
-                || !current.waits.is_empty()
-                || !current.sends_first.is_empty()
-            {
-                stages.push(std::mem::replace(
-                    &mut current,
-                    StageView {
-                        waits: vec![],
-                        waits_names: vec![],
-                        sends_first: vec![],
-                        sends_first_names: vec![],
-                        steps: vec![],
-                    },
-                ));
-            }
-            for &k in &needs {
-                waited[k] = true;
-                current.waits.push(k);
-                current.waits_names.push(tname(spec.rx[k].tensor));
-            }
+    let rx_tensors: Vec<TensorId> = spec.rx.iter().map(|l| l.tensor).collect();
+    for (si, stage) in stages::split(g, spec.order, &rx_tensors).into_iter().enumerate() {
+        if si > 0 {
+            stages.push(std::mem::replace(
+                &mut current,
+                StageView { waits: vec![], waits_names: vec![], sends_first: vec![], sends_first_names: vec![], steps: vec![] },
+            ));
         }
-        let calls = lower_node(g, node, &mut st)?;
-        for c in &calls {
-            kernels.insert(c.kernel);
-        }
-        let sends: Vec<usize> = node.outputs.iter().filter_map(|&t| tx_index(t)).collect();
-        let sends_names = sends.iter().map(|&k| tname(spec.tx[k].tensor)).collect();
-        current.steps.push(DeviceStep {
-            comment: step_comment(g, i),
-            calls,
-            sends,
-            sends_names,
-        });
-    }
-    // Received tensors nobody waited for (e.g. delivered graph outputs) are waited for last.
-    for (k, w) in waited.iter().enumerate() {
-        if !w {
+        for k in stage.waits {
             current.waits.push(k);
             current.waits_names.push(tname(spec.rx[k].tensor));
         }
+        for i in stage.nodes {
+            let node = &g.nodes[i];
+            let calls = lower_node(g, node, &mut st)?;
+            for c in &calls {
+                kernels.insert(c.kernel);
+            }
+            let sends: Vec<usize> = node.outputs.iter().filter_map(|&t| tx_index(t)).collect();
+            let sends_names = sends.iter().map(|&k| tname(spec.tx[k].tensor)).collect();
+            current.steps.push(DeviceStep { comment: step_comment(g, i), calls, sends, sends_names });
+        }
     }
-    if !current.steps.is_empty()
-        || !current.waits.is_empty()
-        || !current.sends_first.is_empty()
-        || stages.is_empty()
-    {
-        stages.push(current);
-    }
+    stages.push(current);
     let io = |ts: &[TensorId], st: &DeviceStorage| -> Vec<IoView> {
         let mut seen = HashSet::new();
         ts.iter()

@@ -7,6 +7,7 @@
 
 pub mod fold_batchnorm;
 pub mod fold_constants;
+pub mod fuse_mean;
 pub mod fuse_activation;
 pub mod remove_dead;
 pub mod remove_identity;
@@ -29,6 +30,7 @@ pub const PIPELINE: &[Pass] = &[
     ("fold_constants", fold_constants::run),
     ("remove_identity", remove_identity::run),
     ("fold_batchnorm", fold_batchnorm::run),
+    ("fuse_mean", fuse_mean::run),
     ("fuse_activation", fuse_activation::run),
     ("remove_dead", remove_dead::run),
 ];
