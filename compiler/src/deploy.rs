@@ -129,7 +129,11 @@ pub struct Deployment {
 impl Deployment {
     /// The fallback policy of the received tensor named `tensor`.
     pub fn fallback_for(&self, tensor: &str) -> Fallback {
-        self.fallback_overrides.iter().find(|(t, _)| t == tensor).map(|(_, f)| *f).unwrap_or(self.fallback)
+        self.fallback_overrides
+            .iter()
+            .find(|(t, _)| t == tensor)
+            .map(|(_, f)| *f)
+            .unwrap_or(self.fallback)
     }
 }
 

@@ -37,6 +37,18 @@ pub fn cc() -> String {
 /// (`devices`) into `dir/host/model_run`. Runtime files (`mn_*.c`), identical in every
 /// device folder, are compiled once.
 pub fn build(dir: &Path, devices: &[String], extra_flags: &[&str]) -> Result<PathBuf, HostError> {
+    build_harness(dir, "host", "model_run", devices, extra_flags)
+}
+
+/// Compile the harness folder `dir/<harness>/` with every device's sources into
+/// `dir/<harness>/<exe>`.
+pub fn build_harness(
+    dir: &Path,
+    harness: &str,
+    exe: &str,
+    devices: &[String],
+    extra_flags: &[&str],
+) -> Result<PathBuf, HostError> {
     let c_files = |d: &Path| -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(d)
             .map(|rd| {
@@ -49,7 +61,7 @@ pub fn build(dir: &Path, devices: &[String], extra_flags: &[&str]) -> Result<Pat
         v.sort();
         v
     };
-    let mut sources = c_files(&dir.join("host"));
+    let mut sources = c_files(&dir.join(harness));
     let mut runtime_seen = std::collections::HashSet::new();
     for dev in devices {
         for f in c_files(&dir.join(dev)) {
@@ -62,7 +74,7 @@ pub fn build(dir: &Path, devices: &[String], extra_flags: &[&str]) -> Result<Pat
             }
         }
     }
-    let exe = dir.join("host").join("model_run");
+    let exe = dir.join(harness).join(exe);
     let cc = cc();
     // $CC may carry flags ("gcc -m32"): split on whitespace.
     let mut parts = cc.split_whitespace();

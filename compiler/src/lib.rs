@@ -1,6 +1,7 @@
 //! meshnn: compile one distilled ONNX network into firmware for a mesh of wearable
 //! devices. See ARCHITECTURE.md for the map.
 
+pub mod calibrate;
 pub mod cluster;
 pub mod codegen;
 pub mod cost;
@@ -16,5 +17,6 @@ pub mod partition;
 pub mod passes;
 pub mod plan;
 pub mod run;
+pub mod simulate;
 pub mod supported_ops;
 pub mod target;

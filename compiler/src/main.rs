@@ -76,6 +76,38 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a deployment over the simulated lossy link for every sample of a data set and
+    /// report accuracy, agreement, bytes, frames, latency and degraded inferences per loss.
+    Simulate {
+        model: PathBuf,
+        #[arg(long)]
+        deploy: PathBuf,
+        /// test.npz: `x` (or one array per graph input) [N, ...] float32, optional labels `y`.
+        #[arg(long)]
+        data: PathBuf,
+        /// Loss probabilities, comma separated.
+        #[arg(long, default_value = "0,0.05,0.1,0.2,0.3", value_delimiter = ',')]
+        loss: Vec<f64>,
+        /// bernoulli (independent frames), gilbert (bursts) or dropout (whole devices).
+        #[arg(long, default_value = "bernoulli")]
+        loss_model: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Calibration data (.npz like --data) for the `mean` fallback.
+        #[arg(long)]
+        calib: Option<PathBuf>,
+        /// Override the deployment's partitioning strategy.
+        #[arg(long)]
+        strategy: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Write an SVG plot of accuracy and agreement against loss.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// Keep the generated simulator here (default: a temporary directory).
+        #[arg(long)]
+        build_dir: Option<PathBuf>,
+    },
     /// Community detection on a symmetric non-negative adjacency matrix (.npy).
     Cluster {
         /// Square float32/float64 .npy matrix.
@@ -242,6 +274,56 @@ fn dispatch(cmd: Command) -> Result<()> {
                 "{}",
                 meshnn::cluster::run_cli(&adjacency, &opts, json)?.trim_end()
             );
+        }
+        Command::Simulate {
+            model,
+            deploy,
+            data,
+            loss,
+            loss_model,
+            seed,
+            calib,
+            strategy,
+            json,
+            plot,
+            build_dir,
+        } => {
+            use meshnn::simulate;
+            use std::io::IsTerminal;
+            let lm = simulate::LossModel::parse(&loss_model).ok_or_else(|| {
+                anyhow::anyhow!("--loss-model {loss_model}: use bernoulli, gilbert or dropout")
+            })?;
+            let mut d = deployed(&model, Some(&deploy), strategy.as_deref())?;
+            if let Some(c) = &calib {
+                meshnn::calibrate::apply_means(&mut d, c)?;
+            }
+            let dataset = simulate::load_dataset(&data, &d)?;
+            let tmp;
+            let dir = match &build_dir {
+                Some(b) => b.clone(),
+                None => {
+                    tmp = tempfile::Builder::new()
+                        .prefix("meshnn-sim-")
+                        .tempdir()
+                        .context("cannot create a temporary build directory")?;
+                    tmp.path().to_path_buf()
+                }
+            };
+            let exe = simulate::build(&d, &dir)?;
+            let progress = std::io::stderr().is_terminal() && dataset.n * (loss.len() + 1) > 2000;
+            let report = simulate::run(&d, &exe, &dataset, lm, seed, &loss, &dir, progress)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", simulate::render_table(&report));
+            }
+            if let Some(p) = plot {
+                simulate::plot_svg(&report, &p)
+                    .map_err(|e| anyhow::anyhow!("cannot write the plot {}: {e}", p.display()))?;
+                if !json {
+                    println!("plot written to {}", p.display());
+                }
+            }
         }
         Command::Targets => print!("{}", meshnn::target::table()),
         Command::Ops { json, markdown } => {

@@ -125,6 +125,68 @@ pub fn read_npz_f32(path: &Path) -> Result<Vec<(String, Array<f32>)>, NpyError> 
     Ok(out)
 }
 
+/// Read the float32 arrays of an .npz archive, skipping arrays of other types (labels).
+pub fn read_npz_f32_lenient(path: &Path) -> Result<Vec<(String, Array<f32>)>, NpyError> {
+    let p = path.display().to_string();
+    let mut z = npyz::npz::NpzArchive::open(path).map_err(|source| NpyError::Io {
+        path: p.clone(),
+        source,
+    })?;
+    let mut names: Vec<String> = z.array_names().map(String::from).collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let what = format!("{p}[{name}]");
+        let Some(f) = z.by_name(&name).map_err(|source| NpyError::Io {
+            path: what.clone(),
+            source,
+        })?
+        else {
+            continue;
+        };
+        if describe(&f.dtype()) == "float32" {
+            out.push((name, parse_npy_file(f, &what)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Integer labels `name` of an .npz archive (int64 or int32), if present.
+pub fn read_npz_labels(path: &Path, name: &str) -> Result<Option<Vec<i64>>, NpyError> {
+    let p = path.display().to_string();
+    let what = format!("{p}[{name}]");
+    let mut z = npyz::npz::NpzArchive::open(path).map_err(|source| NpyError::Io {
+        path: p.clone(),
+        source,
+    })?;
+    let Some(f) = z.by_name(name).map_err(|source| NpyError::Io {
+        path: what.clone(),
+        source,
+    })?
+    else {
+        return Ok(None);
+    };
+    let fmt = |detail: String| NpyError::Format {
+        path: what.clone(),
+        detail,
+    };
+    match describe(&f.dtype()).as_str() {
+        "int64" => Ok(Some(f.into_vec::<i64>().map_err(|e| fmt(e.to_string()))?)),
+        "int32" => Ok(Some(
+            f.into_vec::<i32>()
+                .map_err(|e| fmt(e.to_string()))?
+                .into_iter()
+                .map(i64::from)
+                .collect(),
+        )),
+        other => Err(NpyError::DType {
+            path: what.clone(),
+            found: other.to_string(),
+            expected: "int64",
+        }),
+    }
+}
+
 /// Write a float32 .npy file (format version 1.0, C order).
 pub fn write_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), NpyError> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();

@@ -151,3 +151,119 @@ pub fn emit_harness(
     }
     Ok(files)
 }
+
+/// One device as the link simulator sees it.
+pub struct SimDevice<'a> {
+    pub name: &'a str,
+    pub inputs: &'a [TensorId],
+    /// MACs of each stage of its schedule.
+    pub stage_macs: Vec<u64>,
+    /// Microseconds per MAC on its target.
+    pub us_per_mac: f64,
+}
+
+#[derive(Serialize)]
+struct SimSense {
+    field: String,
+    ident: String,
+    bytes: usize,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct SimDeviceView {
+    name: String,
+    senses: Vec<SimSense>,
+    stage_macs: Vec<String>,
+}
+
+/// Link settings of the simulator.
+pub struct SimLink {
+    pub bitrate_bps: u64,
+    pub latency_us: u64,
+    pub deadline_us: u64,
+    /// Mean burst length (frames) of the Gilbert–Elliott model.
+    pub burst_frames: u32,
+    /// Frames in flight at most (sizes the event queue).
+    pub max_flight: usize,
+}
+
+/// Generate `sim/sim.c` and `sim/Makefile`: every device over the simulated lossy link.
+/// `link_dir` is a device folder holding `meshnn_link.h`.
+pub fn emit_sim(
+    g: &Graph,
+    model: &str,
+    devices: &[SimDevice],
+    hub: usize,
+    hub_outputs: &[TensorId],
+    link: &SimLink,
+    link_dir: &str,
+) -> Result<Vec<File>, EmitError> {
+    let g_ids = idents(g, &g.inputs);
+    let graph_inputs: Vec<Io> = g
+        .inputs
+        .iter()
+        .zip(&g_ids)
+        .map(|(&t, id)| Io {
+            ident: id.clone(),
+            field: id.clone(),
+            numel: g.tensors[t].numel().max(1),
+            count: g.tensors[t].numel(),
+        })
+        .collect();
+    let out_ids = idents(g, hub_outputs);
+    let graph_outputs: Vec<Io> = hub_outputs
+        .iter()
+        .zip(&out_ids)
+        .map(|(&t, id)| Io {
+            ident: id.clone(),
+            field: id.clone(),
+            numel: g.tensors[t].numel().max(1),
+            count: g.tensors[t].numel(),
+        })
+        .collect();
+    let views: Vec<SimDeviceView> = devices
+        .iter()
+        .map(|d| {
+            let fields = idents(g, d.inputs);
+            SimDeviceView {
+                name: d.name.to_string(),
+                senses: d
+                    .inputs
+                    .iter()
+                    .zip(fields)
+                    .map(|(&t, field)| {
+                        let gi = g.inputs.iter().position(|&x| x == t).unwrap_or(0);
+                        SimSense {
+                            field,
+                            ident: g_ids[gi].clone(),
+                            bytes: g.tensors[t].size_bytes(),
+                            count: g.tensors[t].numel(),
+                        }
+                    })
+                    .collect(),
+                stage_macs: d.stage_macs.iter().map(|m| format!("{m}.0")).collect(),
+            }
+        })
+        .collect();
+    let ctx = minijinja::context! {
+        model => model,
+        devices => minijinja::Value::from(minijinja::value::Serde(&views)),
+        hub => devices.get(hub).map(|d| d.name).unwrap_or("main"),
+        hub_index => hub,
+        graph_inputs => minijinja::Value::from(minijinja::value::Serde(&graph_inputs)),
+        graph_outputs => minijinja::Value::from(minijinja::value::Serde(&graph_outputs)),
+        us_per_mac => devices.iter().map(|d| format!("{:e}", d.us_per_mac)).collect::<Vec<_>>(),
+        bitrate_bps => link.bitrate_bps,
+        latency_us => link.latency_us,
+        deadline_us => link.deadline_us,
+        burst_frames => link.burst_frames,
+        max_flight => link.max_flight.max(16),
+        link_dir => link_dir,
+    };
+    let env = templates::environment();
+    Ok(vec![File {
+        path: "sim/sim.c".into(),
+        contents: render(&env, "sim/sim.c.j2", &ctx)?,
+    }])
+}

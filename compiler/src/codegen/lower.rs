@@ -606,15 +606,25 @@ impl<'a, S: Storage> Lower<'a, S> {
                 let remote = node.inputs.iter().any(|&x| self.st.arrived(x).is_some());
                 if *kind == VariadicKind::Mean && same_shape && remote {
                     let n = node.inputs.len();
-                    let mut pre = vec![format!("const float *xs[{n}];"), format!("int32_t arrived[{n}];")];
+                    let mut pre = vec![
+                        format!("const float *xs[{n}];"),
+                        format!("int32_t arrived[{n}];"),
+                    ];
                     for (k, &x) in node.inputs.iter().enumerate() {
                         pre.push(format!("xs[{k}] = {};", self.p(x)));
-                        pre.push(format!("arrived[{k}] = {};", self.st.arrived(x).unwrap_or_else(|| "1".into())));
+                        pre.push(format!(
+                            "arrived[{k}] = {};",
+                            self.st.arrived(x).unwrap_or_else(|| "1".into())
+                        ));
                     }
                     let p = Params::new("mn_mean_arrived_params_t")
                         .int("n", n as i64)
                         .int("size", ys.iter().product::<usize>() as i64);
-                    let mut call = Call::new("mn_mean_arrived_f32", p, vec!["xs".into(), "arrived".into(), self.p(y)]);
+                    let mut call = Call::new(
+                        "mn_mean_arrived_f32",
+                        p,
+                        vec!["xs".into(), "arrived".into(), self.p(y)],
+                    );
                     call.pre = pre;
                     return Ok(vec![call]);
                 }

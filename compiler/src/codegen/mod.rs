@@ -6,9 +6,9 @@
 //! for per-device code).
 
 pub mod c_syntax;
-pub mod stages;
 pub mod host;
 pub mod lower;
+pub mod stages;
 pub mod templates;
 
 use crate::ir::{Data, Graph, NodeId, TensorId};
@@ -120,7 +120,10 @@ impl Storage for DeviceStorage<'_> {
     }
     fn arrived(&self, t: TensorId) -> Option<String> {
         let k = self.rx.iter().position(|&r| r == t)?;
-        Some(format!("meshnn_{}_link_state({k}) == MESHNN_RX_COMPLETE", self.device))
+        Some(format!(
+            "meshnn_{}_link_state({k}) == MESHNN_RX_COMPLETE",
+            self.device
+        ))
     }
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> String {
         let sym = self.unique(format!("{}_i_{}", self.prefix, ident(hint)));
@@ -281,11 +284,20 @@ pub fn emit_device(
         }
     }
     let rx_tensors: Vec<TensorId> = spec.rx.iter().map(|l| l.tensor).collect();
-    for (si, stage) in stages::split(g, spec.order, &rx_tensors).into_iter().enumerate() {
+    for (si, stage) in stages::split(g, spec.order, &rx_tensors)
+        .into_iter()
+        .enumerate()
+    {
         if si > 0 {
             stages.push(std::mem::replace(
                 &mut current,
-                StageView { waits: vec![], waits_names: vec![], sends_first: vec![], sends_first_names: vec![], steps: vec![] },
+                StageView {
+                    waits: vec![],
+                    waits_names: vec![],
+                    sends_first: vec![],
+                    sends_first_names: vec![],
+                    steps: vec![],
+                },
             ));
         }
         for k in stage.waits {
@@ -300,7 +312,12 @@ pub fn emit_device(
             }
             let sends: Vec<usize> = node.outputs.iter().filter_map(|&t| tx_index(t)).collect();
             let sends_names = sends.iter().map(|&k| tname(spec.tx[k].tensor)).collect();
-            current.steps.push(DeviceStep { comment: step_comment(g, i), calls, sends, sends_names });
+            current.steps.push(DeviceStep {
+                comment: step_comment(g, i),
+                calls,
+                sends,
+                sends_names,
+            });
         }
     }
     stages.push(current);

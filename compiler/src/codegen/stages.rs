@@ -17,7 +17,10 @@ pub struct Stage {
 /// at least one stage.
 pub fn split(g: &Graph, order: &[NodeId], rx: &[TensorId]) -> Vec<Stage> {
     let mut stages = Vec::new();
-    let mut current = Stage { waits: vec![], nodes: vec![] };
+    let mut current = Stage {
+        waits: vec![],
+        nodes: vec![],
+    };
     let mut waited = vec![false; rx.len()];
     for &i in order {
         let mut needs: Vec<usize> = g.nodes[i]
@@ -30,7 +33,13 @@ pub fn split(g: &Graph, order: &[NodeId], rx: &[TensorId]) -> Vec<Stage> {
         needs.dedup();
         if !needs.is_empty() {
             if !current.nodes.is_empty() || !current.waits.is_empty() {
-                stages.push(std::mem::replace(&mut current, Stage { waits: vec![], nodes: vec![] }));
+                stages.push(std::mem::replace(
+                    &mut current,
+                    Stage {
+                        waits: vec![],
+                        nodes: vec![],
+                    },
+                ));
             }
             for k in needs {
                 waited[k] = true;

@@ -8,7 +8,10 @@ use crate::ir::{BinaryKind, Graph, Op, VariadicKind};
 pub fn run(g: &mut Graph) -> Result<(), PassError> {
     let mut i = 0;
     while i < g.nodes.len() {
-        let Op::Variadic { kind: VariadicKind::Sum } = g.nodes[i].op else {
+        let Op::Variadic {
+            kind: VariadicKind::Sum,
+        } = g.nodes[i].op
+        else {
             i += 1;
             continue;
         };
@@ -21,8 +24,15 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
         };
         let c = *c;
         let scale_ok = match &g.nodes[c].op {
-            Op::Binary { kind, act } if *act == Default::default() && g.nodes[c].inputs.first() == Some(&t) => {
-                let k = g.nodes[c].inputs.get(1).and_then(|&s| g.tensors[s].data.as_ref()).filter(|d| d.len() == 1).map(|d| d.to_f32()[0]);
+            Op::Binary { kind, act }
+                if *act == Default::default() && g.nodes[c].inputs.first() == Some(&t) =>
+            {
+                let k = g.nodes[c]
+                    .inputs
+                    .get(1)
+                    .and_then(|&s| g.tensors[s].data.as_ref())
+                    .filter(|d| d.len() == 1)
+                    .map(|d| d.to_f32()[0]);
                 let out_same = g.tensors[g.nodes[c].outputs[0]].shape == g.tensors[t].shape;
                 out_same
                     && match (kind, k) {
@@ -38,7 +48,9 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
             continue;
         }
         let y = g.nodes[c].outputs[0];
-        g.nodes[i].op = Op::Variadic { kind: VariadicKind::Mean };
+        g.nodes[i].op = Op::Variadic {
+            kind: VariadicKind::Mean,
+        };
         g.nodes[i].outputs[0] = y;
         g.nodes.remove(c);
         i += 1;

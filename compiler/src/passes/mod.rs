@@ -7,8 +7,8 @@
 
 pub mod fold_batchnorm;
 pub mod fold_constants;
-pub mod fuse_mean;
 pub mod fuse_activation;
+pub mod fuse_mean;
 pub mod remove_dead;
 pub mod remove_identity;
 pub mod verify;
