@@ -1,0 +1,169 @@
+/*
+ * Link layer tests: every frame pathology against mn_link_rx_accept / mn_link_decode and
+ * the fallbacks of mn_link_rx_finish, with exact expected tensors and states. Built and
+ * run with -fsanitize=address,undefined (make test). MTU 64 (tests/meshnn_config.h):
+ * 44 payload bytes = 11 floats per frame.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "meshnn.h"
+#include "meshnn_link.h"
+
+static int passed, failed;
+#define CHECK(cond, what)                                                  \
+    do {                                                                   \
+        if (cond) { passed++; } else { failed++; printf("FAIL %s (line %d)\n", what, __LINE__); } \
+    } while (0)
+
+/* ---- a HAL that records what is sent ---- */
+static meshnn_frame_t sent[64];
+static int n_sent;
+int meshnn_link_send(const meshnn_frame_t *frame)
+{
+    if (n_sent == 64) return 1;
+    sent[n_sent++] = *frame;
+    return 0;
+}
+int meshnn_link_poll(uint8_t self, meshnn_frame_t *frame)
+{
+    (void)self;
+    (void)frame;
+    return 0;
+}
+uint32_t meshnn_now_us(void) { return 0; }
+
+/* A 25-float tensor (100 bytes: 3 fragments of 11, 11, 3 floats) sent from device 1 to
+ * device 2 as tensor 7, inference 5. */
+#define N 25
+static float src[N], dst[N], hold[N], mean[N];
+static uint8_t got[1];
+static mn_rx_t rx;
+
+static void setup(int fallback)
+{
+    int i;
+    for (i = 0; i < N; ++i) {
+        src[i] = (float)(i + 1);
+        dst[i] = -99.0f;
+        mean[i] = 0.5f * (float)i;
+    }
+    rx.tensor = 7;
+    rx.src = 1;
+    rx.bytes = N * 4;
+    rx.frag_count = MN_LINK_FRAGS(N * 4);
+    rx.n_got = 0;
+    rx.data = (uint8_t *)dst;
+    rx.got = got;
+    rx.fallback = fallback;
+    rx.hold = hold;
+    rx.mean = mean;
+    mn_link_rx_reset(&rx, 1);
+    n_sent = 0;
+    mn_link_send_tensor(1, 2, 7, 5, src, N * 4);
+}
+
+static int accept(const meshnn_frame_t *f) { return mn_link_rx_accept(&rx, 1, 2, 5, f); }
+
+static int equal_range(int lo, int hi, const float *want)
+{
+    int i;
+    for (i = lo; i < hi; ++i) if (dst[i] != want[i]) return 0;
+    return 1;
+}
+
+int main(void)
+{
+    meshnn_frame_t f;
+    uint8_t wire[MESHNN_MTU_BYTES + 8];
+    uint32_t n;
+    int i;
+    static const float zeros[N];
+
+    /* Fragmentation: 3 frames, sizes 44, 44, 12. */
+    setup(MN_FALLBACK_ZERO);
+    CHECK(n_sent == 3 && sent[0].len == 44 && sent[2].len == 12 && sent[1].frag_count == 3, "fragmentation");
+
+    /* All frames in order: complete and exact. */
+    for (i = 0; i < 3; ++i) CHECK(accept(&sent[i]) == 1, "accept in order");
+    CHECK(mn_link_rx_state(&rx) == MESHNN_RX_COMPLETE && equal_range(0, N, src), "complete tensor");
+
+    /* Reordered (2, 0, 1): complete and exact. */
+    setup(MN_FALLBACK_ZERO);
+    CHECK(accept(&sent[2]) && accept(&sent[0]) && accept(&sent[1]), "reordered accepted");
+    CHECK(mn_link_rx_finish(&rx) == MESHNN_RX_COMPLETE && equal_range(0, N, src), "reordered exact");
+
+    /* Duplicate: ignored, count unchanged. */
+    setup(MN_FALLBACK_ZERO);
+    CHECK(accept(&sent[0]) == 1 && accept(&sent[0]) == 0 && rx.n_got == 1, "duplicate ignored");
+
+    /* Corrupt CRC (payload bit flipped): dropped, tensor untouched. */
+    setup(MN_FALLBACK_ZERO);
+    f = sent[1];
+    f.payload[3] ^= 0x10;
+    CHECK(accept(&f) == 0 && rx.n_got == 0 && dst[11] == -99.0f, "corrupt CRC dropped");
+
+    /* Wrong version, another destination, stale and future sequence, unknown tensor,
+     * other source: dropped. (CRC recomputed so only the field is wrong.) */
+    setup(MN_FALLBACK_ZERO);
+    f = sent[0]; f.version = 2; f.crc = mn_link_crc(&f);
+    CHECK(accept(&f) == 0, "wrong version dropped");
+    f = sent[0]; f.dst = 3; f.crc = mn_link_crc(&f);
+    CHECK(accept(&f) == 0, "frame for another device dropped");
+    f = sent[0]; f.seq = 4; f.crc = mn_link_crc(&f);
+    CHECK(accept(&f) == 0, "stale sequence number dropped");
+    f = sent[0]; f.seq = 6; f.crc = mn_link_crc(&f);
+    CHECK(accept(&f) == 0, "future sequence number dropped");
+    f = sent[0]; f.tensor = 8; f.crc = mn_link_crc(&f);
+    CHECK(accept(&f) == 0, "unknown tensor dropped");
+    f = sent[0]; f.src = 0; f.crc = mn_link_crc(&f);
+    CHECK(accept(&f) == 0, "unexpected source dropped");
+    /* Fragment index out of range, wrong fragment count, wrong length. */
+    f = sent[0]; f.frag_index = 3; f.crc = mn_link_crc(&f);
+    CHECK(accept(&f) == 0, "fragment index out of range dropped");
+    f = sent[0]; f.frag_count = 4; f.crc = mn_link_crc(&f);
+    CHECK(accept(&f) == 0, "fragment count mismatch dropped");
+    f = sent[2]; f.len = 16; f.crc = mn_link_crc(&f);
+    CHECK(accept(&f) == 0, "length beyond the tensor dropped");
+    f = sent[0]; f.len = MESHNN_FRAME_PAYLOAD + 4; f.crc = 0;
+    CHECK(accept(&f) == 0, "oversized length dropped");
+    CHECK(rx.n_got == 0 && equal_range(0, N, dst) && dst[0] == -99.0f, "tensor untouched by bad frames");
+
+    /* Wire format: encode/decode round trip; truncated, oversized, trailing and corrupt
+     * byte strings rejected. */
+    n = mn_link_encode(&sent[2], wire, sizeof wire);
+    CHECK(n == MESHNN_FRAME_HEADER_BYTES + 12, "encode size");
+    CHECK(mn_link_decode(wire, n, &f) == 0 && memcmp(f.payload, sent[2].payload, 12) == 0 && f.seq == 5, "decode round trip");
+    CHECK(mn_link_decode(wire, n - 1, &f) != 0, "truncated frame rejected");
+    CHECK(mn_link_decode(wire, 10, &f) != 0, "truncated header rejected");
+    CHECK(mn_link_decode(wire, n + 1, &f) != 0, "trailing bytes rejected");
+    wire[10] = 0xFF;
+    CHECK(mn_link_decode(wire, n, &f) != 0, "oversized length field rejected");
+    n = mn_link_encode(&sent[2], wire, sizeof wire);
+    wire[25] ^= 1;
+    CHECK(mn_link_decode(wire, n, &f) != 0, "corrupt byte rejected by CRC");
+
+    /* Everything lost, ZERO: all zeros, state FALLBACK. */
+    setup(MN_FALLBACK_ZERO);
+    CHECK(mn_link_rx_finish(&rx) == MESHNN_RX_FALLBACK && equal_range(0, N, zeros), "all lost -> zeros");
+
+    /* Partial (middle fragment lost), MEAN: fragment 1 (floats 11..21) gets the means. */
+    setup(MN_FALLBACK_MEAN);
+    accept(&sent[0]);
+    accept(&sent[2]);
+    CHECK(mn_link_rx_finish(&rx) == MESHNN_RX_PARTIAL, "partial state");
+    CHECK(equal_range(0, 11, src) && equal_range(11, 22, mean) && equal_range(22, N, src), "partial -> calibration means");
+
+    /* HOLD: a complete inference is remembered; next inference everything lost -> the
+     * previous values. */
+    memset(hold, 0, sizeof hold);
+    setup(MN_FALLBACK_HOLD);
+    for (i = 0; i < 3; ++i) accept(&sent[i]);
+    CHECK(mn_link_rx_finish(&rx) == MESHNN_RX_COMPLETE, "hold: first inference complete");
+    for (i = 0; i < N; ++i) dst[i] = -1.0f;
+    mn_link_rx_reset(&rx, 1);
+    CHECK(mn_link_rx_finish(&rx) == MESHNN_RX_FALLBACK && equal_range(0, N, src), "hold: lost -> previous values");
+
+    printf("link: %d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
