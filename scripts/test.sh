@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Every test: C runtime unit tests (sanitizers), then the Rust unit + integration tests
-# (fixtures vs onnxruntime, snapshots, bad input, ONNX backend conformance).
+# (fixtures vs onnxruntime, snapshots, bad input, ONNX backend conformance, partitioning,
+# the lossy-link simulator), with a bounded fuzzing run of the link layer in between.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 make -s -C runtime-c check-warnings
 make -s -C runtime-c test
+# 60 s of coverage-guided fuzzing of the frame parser + reassembler; a finding fails.
+if ! make -s -C runtime-c fuzz-smoke > runtime-c/fuzz-smoke.log 2>&1; then
+  tail -40 runtime-c/fuzz-smoke.log; echo "link fuzzing found a problem (runtime-c/fuzz-smoke.log)"; exit 1
+fi
+grep -E "^Done" runtime-c/fuzz-smoke.log
 cargo test --release --workspace
