@@ -263,6 +263,7 @@ fn write_inputs(data: &Dataset, io: &Path) -> Result<Vec<std::path::PathBuf>, Si
 }
 
 /// Run the simulator once at one loss level; one record per sample.
+#[allow(clippy::too_many_arguments)]
 fn run_level(
     d: &Deployed,
     exe: &Path,

@@ -14,16 +14,24 @@ fn model(name: &str) -> std::path::PathBuf {
 /// N seeded samples for a one-input model of input shape [1, rest...].
 fn dataset(shape: &[usize], n: usize, seed: u64) -> Dataset {
     let per: usize = shape.iter().product();
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let data = (0..n * per)
         .map(|_| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((x >> 33) as f32 / (1u64 << 31) as f32) * 2.0 - 1.0
         })
         .collect();
     let mut s = shape.to_vec();
     s[0] = n;
-    Dataset { inputs: vec![Array { shape: s, data }], labels: None, n }
+    Dataset {
+        inputs: vec![Array { shape: s, data }],
+        labels: None,
+        n,
+    }
 }
 
 fn nonn() -> driver::Deployed {
@@ -37,13 +45,20 @@ fn loss_zero_reproduces_run_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let exe = simulate::build(&d, dir.path()).unwrap();
     let data = dataset(&[1, 1, 28, 28], 4, 3);
-    let sim = simulate::outputs_at(&d, &exe, &data, LossModel::Bernoulli, 1, 0.0, dir.path()).unwrap();
-    for s in 0..data.n {
+    let sim =
+        simulate::outputs_at(&d, &exe, &data, LossModel::Bernoulli, 1, 0.0, dir.path()).unwrap();
+    for (s, sim_out) in sim.iter().enumerate() {
         let per = data.inputs[0].data.len() / data.n;
-        let input = Array { shape: vec![1, 1, 28, 28], data: data.inputs[0].data[s * per..(s + 1) * per].to_vec() };
+        let input = Array {
+            shape: vec![1, 1, 28, 28],
+            data: data.inputs[0].data[s * per..(s + 1) * per].to_vec(),
+        };
         let run = meshnn::run::run_host(&d, &[input], &dir.path().join(format!("run{s}"))).unwrap();
-        let got: Vec<f32> = sim[s].iter().map(|&v| v as f32).collect();
-        assert_eq!(got, run[0].data, "sample {s}: simulator at loss 0 differs from meshnn run");
+        let got: Vec<f32> = sim_out.iter().map(|&v| v as f32).collect();
+        assert_eq!(
+            got, run[0].data,
+            "sample {s}: simulator at loss 0 differs from meshnn run"
+        );
     }
 }
 
@@ -54,14 +69,28 @@ fn seeds_are_reproducible_and_distinct() {
     let exe = simulate::build(&d, dir.path()).unwrap();
     let data = dataset(&[1, 1, 28, 28], 40, 5);
     let run = |seed| {
-        let r = simulate::run(&d, &exe, &data, LossModel::Bernoulli, seed, &[0.3], dir.path(), false).unwrap();
+        let r = simulate::run(
+            &d,
+            &exe,
+            &data,
+            LossModel::Bernoulli,
+            seed,
+            &[0.3],
+            dir.path(),
+            false,
+        )
+        .unwrap();
         serde_json::to_string(&r).unwrap()
     };
     let a = run(7);
     assert_eq!(a, run(7), "same seed, different JSON");
     let b = run(8);
     let strip = |s: &str| s.replace("\"seed\":7", "").replace("\"seed\":8", "");
-    assert_ne!(strip(&a), strip(&b), "another seed gave the same loss pattern");
+    assert_ne!(
+        strip(&a),
+        strip(&b),
+        "another seed gave the same loss pattern"
+    );
     // Loss statistics are sane: 3 cut tensors, each lost with p = 0.3 -> ~66 % degraded.
     let r: serde_json::Value = serde_json::from_str(&a).unwrap();
     let deg = r["levels"][0]["degraded_fraction"].as_f64().unwrap();
@@ -105,9 +134,17 @@ outputs = true
 /// relu(x W_k + b_k) by hand from the model's weights.
 fn branch(d: &driver::Deployed, k: &str, x: &[f32]) -> Vec<f32> {
     let g = &d.graph;
-    let c = |name: &str| g.tensors[g.find_tensor(name).unwrap()].data.as_ref().unwrap().to_f32();
+    let c = |name: &str| {
+        g.tensors[g.find_tensor(name).unwrap()]
+            .data
+            .as_ref()
+            .unwrap()
+            .to_f32()
+    };
     let (w, b) = (c(&format!("W_{k}")), c(&format!("B_{k}")));
-    (0..4).map(|j| ((0..8).map(|i| x[i] * w[i * 4 + j]).sum::<f32>() + b[j]).max(0.0)).collect()
+    (0..4)
+        .map(|j| ((0..8).map(|i| x[i] * w[i * 4 + j]).sum::<f32>() + b[j]).max(0.0))
+        .collect()
 }
 
 #[test]
@@ -118,16 +155,24 @@ fn mean_over_copies_divides_by_the_number_that_arrived() {
     let exe = simulate::build(&d, dir.path()).unwrap();
     let data = dataset(&[1, 8], 6, 11);
     // Loss-free: the mean of all three copies.
-    let full = simulate::outputs_at(&d, &exe, &data, LossModel::Dropout, 1, 0.0, dir.path()).unwrap();
+    let full =
+        simulate::outputs_at(&d, &exe, &data, LossModel::Dropout, 1, 0.0, dir.path()).unwrap();
     // Every device silent: only the hub's own copy arrived, so y = a (not a / 3).
-    let lost = simulate::outputs_at(&d, &exe, &data, LossModel::Dropout, 1, 1.0, dir.path()).unwrap();
+    let lost =
+        simulate::outputs_at(&d, &exe, &data, LossModel::Dropout, 1, 1.0, dir.path()).unwrap();
     for s in 0..data.n {
         let x = &data.inputs[0].data[s * 8..(s + 1) * 8];
         let (a, b, c) = (branch(&d, "a", x), branch(&d, "b", x), branch(&d, "c", x));
         for j in 0..4 {
             let mean3 = (a[j] + b[j] + c[j]) / 3.0;
-            assert!((full[s][j] as f32 - mean3).abs() <= 1e-5 * (1.0 + mean3.abs()), "sample {s}: loss-free mean");
-            assert!((lost[s][j] as f32 - a[j]).abs() <= 1e-6 * (1.0 + a[j].abs()), "sample {s}: y should be the hub's copy alone");
+            assert!(
+                (full[s][j] as f32 - mean3).abs() <= 1e-5 * (1.0 + mean3.abs()),
+                "sample {s}: loss-free mean"
+            );
+            assert!(
+                (lost[s][j] as f32 - a[j]).abs() <= 1e-6 * (1.0 + a[j].abs()),
+                "sample {s}: y should be the hub's copy alone"
+            );
             // z = relu(b) with b replaced by the zero fallback.
             assert_eq!(lost[s][4 + j], 0.0, "sample {s}: zero fallback");
         }
@@ -152,10 +197,23 @@ fn mean_fallback_uses_the_calibration_means() {
     }
     let exe = simulate::build(&d, &dir.path().join("b")).unwrap();
     let data = dataset(&[1, 8], 3, 31);
-    let lost = simulate::outputs_at(&d, &exe, &data, LossModel::Dropout, 1, 1.0, &dir.path().join("b")).unwrap();
+    let lost = simulate::outputs_at(
+        &d,
+        &exe,
+        &data,
+        LossModel::Dropout,
+        1,
+        1.0,
+        &dir.path().join("b"),
+    )
+    .unwrap();
     for s in 0..data.n {
         for j in 0..4 {
-            assert!((lost[s][4 + j] as f32 - mean_b[j]).abs() <= 1e-5, "sample {s}: z should be relu(mean of b) = {}", mean_b[j]);
+            assert!(
+                (lost[s][4 + j] as f32 - mean_b[j]).abs() <= 1e-5,
+                "sample {s}: z should be relu(mean of b) = {}",
+                mean_b[j]
+            );
         }
     }
 }
@@ -166,7 +224,10 @@ fn write_npz(path: &std::path::Path, name: &str, a: &Array<f32>) {
     let npy = dir.path().join(format!("{name}.npy"));
     meshnn::npy::write_f32(&npy, &a.shape, &a.data).unwrap();
     let st = std::process::Command::new("python3")
-        .args(["-c", "import sys, numpy as np; np.savez(sys.argv[1], **{sys.argv[2]: np.load(sys.argv[3])})"])
+        .args([
+            "-c",
+            "import sys, numpy as np; np.savez(sys.argv[1], **{sys.argv[2]: np.load(sys.argv[3])})",
+        ])
         .arg(path)
         .arg(name)
         .arg(&npy)
@@ -182,19 +243,43 @@ fn simulate_cli_reports_every_level() {
     let path = dir.path().join("test.npz");
     write_npz(&path, "x", &data.inputs[0]);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshnn"))
-        .args(["simulate", &model("nonn_k4.onnx").display().to_string(), "--deploy"])
+        .args([
+            "simulate",
+            &model("nonn_k4.onnx").display().to_string(),
+            "--deploy",
+        ])
         .arg(repo_root().join("tests/fixtures/deploy/nonn_k4.toml"))
         .arg("--data")
         .arg(&path)
-        .args(["--loss", "0,0.2", "--loss-model", "gilbert", "--json", "--plot"])
+        .args([
+            "--loss",
+            "0,0.2",
+            "--loss-model",
+            "gilbert",
+            "--json",
+            "--plot",
+        ])
         .arg(dir.path().join("p.svg"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let levels = r["levels"].as_array().unwrap();
     assert_eq!(levels.len(), 2);
-    for key in ["loss", "accuracy", "agreement", "bytes_per_inference", "frames_per_inference", "latency_p50_us", "latency_p99_us", "degraded_fraction"] {
+    for key in [
+        "loss",
+        "accuracy",
+        "agreement",
+        "bytes_per_inference",
+        "frames_per_inference",
+        "latency_p50_us",
+        "latency_p99_us",
+        "degraded_fraction",
+    ] {
         assert!(levels[0].get(key).is_some(), "missing {key}");
     }
     assert_eq!(levels[0]["agreement"], 1.0);
