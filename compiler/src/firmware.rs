@@ -244,7 +244,12 @@ fn binutil(cc: &str, tool: &str) -> String {
     }
 }
 
-fn require(tool: &str, what: &'static str, t: &Target, package: Option<&str>) -> Result<(), FirmwareError> {
+fn require(
+    tool: &str,
+    what: &'static str,
+    t: &Target,
+    package: Option<&str>,
+) -> Result<(), FirmwareError> {
     if in_path(tool) {
         return Ok(());
     }
@@ -395,7 +400,10 @@ fn build_device(d: &Deployed, id: usize, dir: &Path) -> Result<DeviceBuild, Firm
     let lib = fw.join(format!("libmeshnn_{}.a", dev.name));
     let _ = std::fs::remove_file(&lib);
     run_tool(
-        Command::new(binutil(cc, "ar")).arg("rcs").arg(&lib).args(&objects),
+        Command::new(binutil(cc, "ar"))
+            .arg("rcs")
+            .arg(&lib)
+            .args(&objects),
         &dev.name,
         t,
     )?;
@@ -499,7 +507,15 @@ fn build_device(d: &Deployed, id: usize, dir: &Path) -> Result<DeviceBuild, Firm
 pub fn render_table(builds: &[DeviceBuild]) -> String {
     let mut s = format!(
         "{:<10} {:<10} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {}\n",
-        "device", "target", "flash B", "budget", "use", "RAM B", "budget", "use", "test firmware (flash / RAM, with libc + semihosting)"
+        "device",
+        "target",
+        "flash B",
+        "budget",
+        "use",
+        "RAM B",
+        "budget",
+        "use",
+        "test firmware (flash / RAM, with libc + semihosting)"
     );
     for b in builds {
         let pct = |a: u64, c: u64| format!("{:.1}%", 100.0 * a as f64 / c.max(1) as f64);
