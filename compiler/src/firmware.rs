@@ -341,12 +341,9 @@ fn abs(p: &Path) -> PathBuf {
 /// `dir/firmware/<device>/`: `libmeshnn_<device>.a`, and for QEMU boards `main.c` and
 /// `<device>.elf`. Returns the sizes; budgets are checked by [`check_budgets`].
 pub fn build_devices(d: &Deployed, dir: &Path) -> Result<Vec<DeviceBuild>, FirmwareError> {
-    let mut builds = Vec::new();
-    for (id, dev) in d.devices.iter().enumerate() {
-        builds.push(build_device(d, id, dir)?);
-        let _ = dev;
-    }
-    Ok(builds)
+    (0..d.devices.len())
+        .map(|id| build_device(d, id, dir))
+        .collect()
 }
 
 /// Emit the sources of `d` into `dir` and cross-compile every device.
