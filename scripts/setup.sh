@@ -14,6 +14,12 @@ if [ -n "$need" ]; then
   echo "setup: installing$need"
   apt-get update -qq && apt-get install -y -qq --no-install-recommends $need
 fi
+# Cross compilers, C libraries and QEMU for `meshnn build` / `meshnn run --on qemu`.
+if ! command -v arm-none-eabi-gcc >/dev/null 2>&1 || ! command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 \
+  || ! command -v qemu-system-arm >/dev/null 2>&1 || ! command -v qemu-system-riscv32 >/dev/null 2>&1; then
+  echo "setup: installing the MCU cross toolchains and QEMU"
+  apt-get update -qq && apt-get install -y --no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
+fi
 python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 cargo build --release --quiet
 echo "setup: done (meshnn at target/release/meshnn)"

@@ -8,6 +8,7 @@ pub mod cost;
 pub mod deploy;
 pub mod driver;
 pub mod eval;
+pub mod firmware;
 pub mod host;
 pub mod inspect;
 pub mod ir;

@@ -64,6 +64,25 @@ enum Command {
         /// Keep the generated sources and binary in this directory (default: a temporary one).
         #[arg(long)]
         build_dir: Option<PathBuf>,
+        /// Where to run: `host` (this computer) or `qemu` (every device cross-compiled
+        /// and run under QEMU, checked against the host build).
+        #[arg(long, default_value = "host")]
+        on: String,
+    },
+    /// Generate the C and cross-compile every device with its target's toolchain: a
+    /// static library per device, a test firmware ELF for targets with a QEMU board;
+    /// print flash and RAM per device against its budget (non-zero exit when over).
+    Build {
+        model: PathBuf,
+        /// Deployment file; without it the model is one device on the host target.
+        #[arg(long)]
+        deploy: PathBuf,
+        /// Override the deployment's partitioning strategy.
+        #[arg(long)]
+        strategy: Option<String>,
+        /// Output directory: DIR/<device>/ sources, DIR/firmware/<device>/ builds.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Place a model's operators on the devices of a deployment and report the cost.
     Partition {
@@ -206,6 +225,17 @@ fn dispatch(cmd: Command) -> Result<()> {
                 );
             }
         }
+        Command::Build {
+            model,
+            deploy,
+            strategy,
+            out,
+        } => {
+            let d = deployed(&model, Some(&deploy), strategy.as_deref())?;
+            let builds = meshnn::firmware::build(&d, &out)?;
+            print!("{}", meshnn::firmware::render_table(&builds));
+            meshnn::firmware::check_budgets(&builds)?;
+        }
         Command::Partition {
             model,
             deploy,
@@ -234,7 +264,11 @@ fn dispatch(cmd: Command) -> Result<()> {
             inputs,
             out_dir,
             build_dir,
+            on,
         } => {
+            if on != "host" && on != "qemu" {
+                anyhow::bail!("--on {on}: use host or qemu");
+            }
             let given = run::parse_inputs(&inputs)?;
             let p = deployed(&model, deploy.as_deref(), strategy.as_deref())?;
             let arrays = run::load_inputs(&p.graph, &given)?;
@@ -252,7 +286,18 @@ fn dispatch(cmd: Command) -> Result<()> {
                     tmp.path().to_path_buf()
                 }
             };
-            let outs = run::run_host(&p, &arrays, &dir)?;
+            let outs = if on == "qemu" {
+                let r = meshnn::firmware::run_qemu(&p, &arrays, &dir)?;
+                for d in &r.devices {
+                    println!(
+                        "{}: QEMU {}: {} frames in, {} out; worst relative difference from the host build {:.2e}",
+                        d.device, d.machine, d.frames_in, d.frames_out, d.worst_rel
+                    );
+                }
+                r.outputs
+            } else {
+                run::run_host(&p, &arrays, &dir)?
+            };
             for path in run::write_outputs(&p, &outs, &out_dir)? {
                 println!("wrote {}", path.display());
             }

@@ -1,0 +1,336 @@
+//! `meshnn build` and `meshnn run --on qemu`: every fixture model cross-compiled for
+//! every target it fits (once per core family: targets with identical compiler flags
+//! share one build, budgets are checked per target), multi-device deployments run under
+//! QEMU against the host build and onnxruntime, and the budget / missing-tool errors.
+//!
+//! Needs arm-none-eabi-gcc + newlib, riscv64-unknown-elf-gcc + picolibc, qemu-system-arm
+//! and qemu-system-riscv32 (`scripts/setup.sh` installs them); without them the tests
+//! that need them print why and pass.
+
+mod common;
+use common::*;
+use meshnn::deploy::Deployment;
+use meshnn::driver;
+use meshnn::firmware::{self, FirmwareError};
+use std::collections::BTreeSet;
+use std::process::Command;
+
+fn have_tools() -> bool {
+    let need = [
+        "arm-none-eabi-gcc",
+        "riscv64-unknown-elf-gcc",
+        "qemu-system-arm",
+        "qemu-system-riscv32",
+    ];
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let missing: Vec<&str> = need
+        .iter()
+        .copied()
+        .filter(|p| !std::env::split_paths(&path).any(|d| d.join(p).is_file()))
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    eprintln!(
+        "SKIPPED: cross toolchain / QEMU not installed ({}); run scripts/setup.sh",
+        missing.join(", ")
+    );
+    false
+}
+
+fn model(name: &str) -> std::path::PathBuf {
+    repo_root().join("tests/models").join(name)
+}
+
+/// One device on `target` sensing every graph input and producing the outputs.
+fn single(target: &str, inputs: &[String]) -> Deployment {
+    let list: Vec<String> = inputs.iter().map(|n| format!("{n:?}")).collect();
+    let text = format!(
+        "[[device]]\nname = \"solo\"\ntarget = \"{target}\"\ninputs = [{}]\noutputs = true\n",
+        list.join(", ")
+    );
+    Deployment::parse(&text, "deploy.toml").unwrap()
+}
+
+/// Build every fixture for the targets of one core family (same compiler and flags):
+/// one cross build per model, the budget checked for every target of the family.
+fn build_family(family: &[&str]) {
+    if !have_tools() {
+        return;
+    }
+    let targets: Vec<_> = family
+        .iter()
+        .map(|t| meshnn::target::find(t).unwrap())
+        .collect();
+    let flags: BTreeSet<_> = targets
+        .iter()
+        .map(|t| (t.toolchain.cc.clone(), t.toolchain.cflags.clone()))
+        .collect();
+    assert_eq!(flags.len(), 1, "{family:?} must share compiler flags");
+    let tmp = tempfile::tempdir().unwrap();
+    for m in fixture_models() {
+        let stem = m.file_stem().unwrap().to_string_lossy().to_string();
+        let mut built: Option<firmware::DeviceBuild> = None;
+        for t in &targets {
+            let p = driver::prepare(&m, false).unwrap();
+            let names: Vec<String> = p
+                .graph
+                .inputs
+                .iter()
+                .map(|&x| p.graph.tensors[x].name.clone())
+                .collect();
+            let d = match driver::deploy(p, single(&t.name, &names), None) {
+                Ok(d) => d,
+                Err(e) => {
+                    // The partitioner's budget check: the model cannot fit this target.
+                    let msg = e.to_string();
+                    assert!(
+                        msg.contains("'solo'") && msg.contains("short by"),
+                        "{stem} on {}: {msg}",
+                        t.name
+                    );
+                    eprintln!("{stem} on {}: does not fit ({msg})", t.name);
+                    continue;
+                }
+            };
+            let b = match &built {
+                Some(b) => firmware::DeviceBuild {
+                    target: t.name.clone(),
+                    flash_budget: d.dep.devices[0].flash_budget(),
+                    ram_budget: d.dep.devices[0].ram_budget(),
+                    ..b.clone()
+                },
+                None => {
+                    let dir = tmp.path().join(&stem);
+                    let b = firmware::build(&d, &dir)
+                        .unwrap_or_else(|e| panic!("{stem} on {}: {e}", t.name))
+                        .remove(0);
+                    assert!(b.lib.is_file());
+                    assert!(b.elf.as_ref().is_some_and(|e| e.is_file()));
+                    assert!(b.lib_sizes.rodata > 0 && b.lib_sizes.text > 0);
+                    built = Some(b.clone());
+                    b
+                }
+            };
+            match b.check() {
+                Ok(()) => eprintln!(
+                    "{stem} on {}: flash {} B, RAM {} B",
+                    t.name,
+                    b.flash(),
+                    b.ram()
+                ),
+                Err(e) => {
+                    let msg = e.to_string();
+                    assert!(
+                        msg.contains("'solo'") && msg.contains("over by"),
+                        "{stem} on {}: {msg}",
+                        t.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn fixtures_build_for_cortex_m4f_targets() {
+    build_family(&["nrf52840", "nrf52832", "stm32l476", "apollo3"]);
+}
+
+#[test]
+fn fixtures_build_for_cortex_m33() {
+    build_family(&["nrf5340"]);
+}
+
+#[test]
+fn fixtures_build_for_cortex_m0plus_soft_float() {
+    build_family(&["rp2040"]);
+}
+
+#[test]
+fn fixtures_build_for_rv32_soft_float() {
+    build_family(&["esp32c3"]);
+}
+
+fn run_on_qemu(model_name: &str, deploy: &str) {
+    if !have_tools() {
+        return;
+    }
+    let m = model(model_name);
+    let p = prepare_checked(&m);
+    let (inputs, want) = reference(&p, &m);
+    let dep = Deployment::parse(deploy, "deploy.toml").unwrap();
+    let d = driver::deploy(p, dep, None).unwrap();
+    assert!(d.devices.len() > 1);
+    let tmp = tempfile::tempdir().unwrap();
+    let r = firmware::run_qemu(&d, &inputs, tmp.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.devices.len(), d.devices.len());
+    assert!(
+        r.devices.iter().map(|x| x.frames_out).sum::<usize>() > 0,
+        "no frames crossed the link"
+    );
+    for x in &r.devices {
+        assert!(x.worst_rel <= firmware::TOLERANCE, "{x:?}");
+        eprintln!(
+            "{}: {} in, {} out, worst {:e}",
+            x.device, x.frames_in, x.frames_out, x.worst_rel
+        );
+    }
+    assert_eq!(r.outputs.len(), d.graph.outputs.len());
+    for (k, &t) in d.graph.outputs.iter().enumerate() {
+        let name = &d.graph.tensors[t].name;
+        let reference = &want.iter().find(|(n, _)| n == name).unwrap().1;
+        assert_close(name, &r.outputs[k], reference, 1e-4, 1e-3);
+        assert_close(name, &r.outputs[k], &r.host_outputs[k], 1e-6, 1e-5);
+    }
+}
+
+#[test]
+fn nonn_k4_on_m4f_m33_rv32_and_m0plus_runs_under_qemu_like_the_host() {
+    run_on_qemu(
+        "nonn_k4.onnx",
+        r#"
+[link]
+profile = "ble"
+[[device]]
+name = "wrist"
+target = "nrf52840"
+inputs = ["input"]
+[[device]]
+name = "ear"
+target = "nrf5340"
+inputs = ["input"]
+[[device]]
+name = "ankle"
+target = "esp32c3"
+inputs = ["input"]
+[[device]]
+name = "chest"
+target = "rp2040"
+inputs = ["input"]
+outputs = true
+"#,
+    );
+}
+
+#[test]
+fn two_input_with_an_rv32_hub_runs_under_qemu_like_the_host() {
+    run_on_qemu(
+        "two_input.onnx",
+        r#"
+[link]
+profile = "hbc"
+[partition]
+strategy = "layer"
+[[device]]
+name = "wrist"
+target = "nrf52840"
+inputs = ["imu_wrist"]
+[[device]]
+name = "chest"
+target = "esp32c3"
+inputs = ["imu_chest"]
+outputs = true
+"#,
+    );
+}
+
+#[test]
+fn cnn32_on_nrf52832_fails_with_the_budget_error() {
+    let exe = env!("CARGO_BIN_EXE_meshnn");
+    let tmp = tempfile::tempdir().unwrap();
+    let dep = tmp.path().join("deploy.toml");
+    std::fs::write(
+        &dep,
+        "[[device]]\nname = \"band\"\ntarget = \"nrf52832\"\ninputs = [\"input\"]\noutputs = true\n",
+    )
+    .unwrap();
+    let out = Command::new(exe)
+        .arg("build")
+        .arg(model("cnn32.onnx"))
+        .arg("--deploy")
+        .arg(&dep)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("'band'")
+            && (err.contains("flash") || err.contains("RAM"))
+            && err.contains("short by"),
+        "{err}"
+    );
+    let bytes: String = err
+        .split("short by ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    assert!(bytes.parse::<u64>().unwrap() > 0, "{err}");
+}
+
+#[test]
+fn a_build_over_budget_names_device_region_and_overflow() {
+    if !have_tools() {
+        return;
+    }
+    let m = model("mlp.onnx");
+    let p = driver::prepare(&m, false).unwrap();
+    let d = driver::deploy(p, single("nrf52840", &["input".into()]), None).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut b = firmware::build(&d, tmp.path()).unwrap().remove(0);
+    assert!(b.check().is_ok());
+    let table = firmware::render_table(std::slice::from_ref(&b));
+    assert!(
+        table.contains("solo") && table.contains("nrf52840"),
+        "{table}"
+    );
+    b.flash_budget = b.flash() - 10;
+    let e = b.check().unwrap_err();
+    assert!(matches!(e, FirmwareError::Budget { over: 10, .. }));
+    let msg = e.to_string();
+    assert!(
+        msg.contains("'solo'") && msg.contains("flash") && msg.contains("over by 10 bytes"),
+        "{msg}"
+    );
+    b.flash_budget = u64::MAX;
+    b.ram_budget = b.ram() - 1;
+    let msg = b.check().unwrap_err().to_string();
+    assert!(
+        msg.contains("RAM") && msg.contains("over by 1 bytes"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_missing_cross_compiler_names_the_debian_package() {
+    let exe = env!("CARGO_BIN_EXE_meshnn");
+    let tmp = tempfile::tempdir().unwrap();
+    let dep = tmp.path().join("deploy.toml");
+    std::fs::write(
+        &dep,
+        "[[device]]\nname = \"ring\"\ntarget = \"esp32c3\"\ninputs = [\"input\"]\noutputs = true\n",
+    )
+    .unwrap();
+    let out = Command::new(exe)
+        .env("PATH", tmp.path())
+        .arg("build")
+        .arg(model("mlp.onnx"))
+        .arg("--deploy")
+        .arg(&dep)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("riscv64-unknown-elf-gcc")
+            && err.contains("apt-get install")
+            && err.contains("picolibc-riscv64-unknown-elf"),
+        "{err}"
+    );
+}
