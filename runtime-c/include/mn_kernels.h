@@ -77,6 +77,22 @@ typedef struct {
 void mn_conv2d_f32(const mn_conv_params_t *p, const float *x, const float *w,
                    const float *b, float *y);
 
+/* Fast convolution, same contract and result as mn_conv2d_f32 (up to float rounding:
+ * sums are accumulated in a different order), for kernels of at most
+ * MN_CONV_FAST_MAX_TAPS = k_h * k_w taps; returns 0, or -1 (and writes nothing) when
+ * k_h * k_w is larger. Computes the convolution as a register-blocked matrix product over
+ * a zero-padded, stride-phase-split copy of each input image in `scratch`, which must
+ * hold mn_conv2d_fast_f32_scratch_size(p) floats (0 when the convolution has no padding
+ * and stride 1: the input is then read in place and scratch may be NULL). scratch must
+ * not overlap x, w, b or y. Depthwise (group == c_in == c_out) and 1x1 convolutions
+ * (a plain matrix product) take the same path. */
+#define MN_CONV_FAST_MAX_TAPS 64
+
+int32_t mn_conv2d_fast_f32_scratch_size(const mn_conv_params_t *p);
+
+int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *x, const float *w,
+                           const float *b, float *scratch, float *y);
+
 /* ---------------------------------------------------------------- matrix products */
 
 /* General matrix multiply: y[m][n] = act(alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m][n]).
