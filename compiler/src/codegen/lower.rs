@@ -24,6 +24,8 @@ pub trait Storage {
     fn ptr(&self, t: TensorId) -> String;
     /// Register a constant int32 array (e.g. Gather indices) and return its symbol.
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> String;
+    /// The planned scratch buffer of `node` (see `fast::scratch_bytes`).
+    fn scratch(&self, node: &Node) -> String;
 }
 
 /// One kernel invocation.
@@ -151,75 +153,45 @@ impl<'a, S: Storage> Lower<'a, S> {
     fn lower(&mut self) -> Result<Vec<Call>, LowerError> {
         let node = self.node;
         match &node.op {
-            Op::Conv {
-                kernel,
-                strides,
-                dilations,
-                pads,
-                group,
-                act,
-            } => {
+            Op::Conv { act, .. } => {
                 let (x, w, y) = (self.input(0)?, self.input(1)?, self.output(0)?);
-                let xs = self.shape(x);
-                let ys = self.shape(y);
-                let (in_h, in_w, out_h, out_w, k_h, k_w, s_h, s_w, d_h, d_w, p_t, p_l) =
-                    match kernel.len() {
-                        1 => (
-                            1,
-                            xs[2],
-                            1,
-                            ys[2],
-                            1,
-                            kernel[0],
-                            1,
-                            strides[0],
-                            1,
-                            dilations[0],
-                            0,
-                            pads[0],
-                        ),
-                        2 => (
-                            xs[2],
-                            xs[3],
-                            ys[2],
-                            ys[3],
-                            kernel[0],
-                            kernel[1],
-                            strides[0],
-                            strides[1],
-                            dilations[0],
-                            dilations[1],
-                            pads[0],
-                            pads[1],
-                        ),
-                        n => {
-                            return Err(self.err(format!(
-                                "{n}-D convolution (only 1-D and 2-D are supported)"
-                            )))
-                        }
-                    };
+                let c = super::fast::conv_geom(self.g, node).ok_or_else(|| {
+                    self.err("only 1-D and 2-D convolutions are supported".to_string())
+                })?;
                 let b = match node.inputs.get(2) {
                     Some(&b) => self.p(b),
                     None => "NULL".into(),
                 };
                 let p = Params::new("mn_conv_params_t")
-                    .int("n", xs[0] as i64)
-                    .int("c_in", xs[1] as i64)
-                    .int("in_h", in_h as i64)
-                    .int("in_w", in_w as i64)
-                    .int("c_out", ys[1] as i64)
-                    .int("out_h", out_h as i64)
-                    .int("out_w", out_w as i64)
-                    .int("k_h", k_h as i64)
-                    .int("k_w", k_w as i64)
-                    .int("stride_h", s_h as i64)
-                    .int("stride_w", s_w as i64)
-                    .int("dil_h", d_h as i64)
-                    .int("dil_w", d_w as i64)
-                    .int("pad_top", p_t as i64)
-                    .int("pad_left", p_l as i64)
-                    .int("group", *group as i64)
+                    .int("n", c.n as i64)
+                    .int("c_in", c.c_in as i64)
+                    .int("in_h", c.in_h as i64)
+                    .int("in_w", c.in_w as i64)
+                    .int("c_out", c.c_out as i64)
+                    .int("out_h", c.out_h as i64)
+                    .int("out_w", c.out_w as i64)
+                    .int("k_h", c.k_h as i64)
+                    .int("k_w", c.k_w as i64)
+                    .int("stride_h", c.stride_h as i64)
+                    .int("stride_w", c.stride_w as i64)
+                    .int("dil_h", c.dil_h as i64)
+                    .int("dil_w", c.dil_w as i64)
+                    .int("pad_top", c.pad_top as i64)
+                    .int("pad_left", c.pad_left as i64)
+                    .int("group", c.group as i64)
                     .raw("act", act_init(act));
+                if super::fast::use_fast_conv(&c) {
+                    let scratch = if super::fast::conv_fast_scratch_floats(&c) > 0 {
+                        self.st.scratch(node)
+                    } else {
+                        "NULL".into()
+                    };
+                    return Ok(vec![Call::new(
+                        "mn_conv2d_fast_f32",
+                        p,
+                        vec![self.p(x), self.p(w), b, scratch, self.p(y)],
+                    )]);
+                }
                 Ok(vec![Call::new(
                     "mn_conv2d_f32",
                     p,

@@ -6,6 +6,7 @@
 //! for per-device code).
 
 pub mod c_syntax;
+pub mod fast;
 pub mod lower;
 pub mod templates;
 
@@ -117,6 +118,13 @@ impl Storage for DeviceStorage<'_> {
             (None, Some(off)) => format!("arena + {}", off / 4),
             // Constants are registered before lowering (see `emit_device`).
             (None, None) => format!("/* unplaced tensor {t} */ NULL"),
+        }
+    }
+    fn scratch(&self, node: &crate::ir::Node) -> String {
+        let id = self.g.nodes.iter().position(|n| std::ptr::eq(n, node));
+        match id.and_then(|i| self.plan.scratch_offset(i)) {
+            Some(off) => format!("arena + {}", off / 4),
+            None => "/* unplanned scratch */ NULL".into(),
         }
     }
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> String {
