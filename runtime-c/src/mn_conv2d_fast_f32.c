@@ -9,11 +9,13 @@
  * and the convolution becomes, per group,
  *     Y[oc][j] = b[oc] + sum_{ic, tap} W[oc][ic][tap] * xq[ic][off(tap) + j],
  * a matrix product whose inner loop runs over MR output channels x NR consecutive j
- * with the accumulators in registers. With no padding and stride 1 the input is read
+ * with the accumulators in registers. The weights are packed (see
+ * mn_conv2d_fast_f32_pack) so that the MR weights of one (tap, input channel) are
+ * adjacent; channel tiles are padded with zero weights, so every tile is full height. With no padding and stride 1 the input is read
  * in place and no scratch is used. */
 #include "mn_kernels.h"
 
-#define MN_CF_MR 4  /* output channels per tile */
+#define MN_CF_MR MN_CONV_FAST_MR /* output channels per tile (8: mn_cf_tile spells them out) */
 #define MN_CF_NR 16 /* output positions per tile (the vector direction) */
 
 typedef struct {
@@ -86,33 +88,74 @@ static void mn_cf_pack(const mn_conv_params_t *p, const mn_cf_geom_t *g,
     }
 }
 
-/* Full tile: MN_CF_MR channels x MN_CF_NR positions; w rows are k floats apart. */
-static void mn_cf_tile_full(const float *restrict xj, int32_t cin_g, int32_t pitch,
-                            const int32_t *restrict taps, int32_t n_taps,
-                            const float *restrict w, int32_t k, const float *bias,
-                            float acc[MN_CF_MR][MN_CF_NR])
+int32_t mn_conv2d_fast_f32_packed_size(const mn_conv_params_t *p)
+{
+    const int32_t cout_g = p->c_out / p->group;
+    const int32_t tiles = (cout_g + MN_CF_MR - 1) / MN_CF_MR;
+    return p->group * tiles * MN_CF_MR * (p->c_in / p->group) * p->k_h * p->k_w;
+}
+
+void mn_conv2d_fast_f32_pack(const mn_conv_params_t *p, const float *restrict w,
+                             float *restrict packed)
+{
+    const int32_t cin_g = p->c_in / p->group;
+    const int32_t cout_g = p->c_out / p->group;
+    const int32_t n_taps = p->k_h * p->k_w;
+    int32_t gi, oc0, t, ic, r;
+    for (gi = 0; gi < p->group; ++gi) {
+        for (oc0 = 0; oc0 < cout_g; oc0 += MN_CF_MR) {
+            for (t = 0; t < n_taps; ++t) {
+                for (ic = 0; ic < cin_g; ++ic) {
+                    for (r = 0; r < MN_CF_MR; ++r) {
+                        const int32_t oc = oc0 + r;
+                        *packed++ = oc < cout_g
+                                        ? w[((gi * cout_g + oc) * cin_g + ic) * n_taps + t]
+                                        : 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* One tile: MN_CF_MR (= 8) channels x MN_CF_NR positions starting at xj. The rows are
+ * spelled out (a0..a7) so that compilers keep the accumulators in vector registers. */
+static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
+                       const int32_t *restrict taps, int32_t n_taps,
+                       const float *restrict w, const float *restrict bias,
+                       float acc[MN_CF_MR][MN_CF_NR])
 {
     float a0[MN_CF_NR], a1[MN_CF_NR], a2[MN_CF_NR], a3[MN_CF_NR];
-    const float *w0 = w, *w1 = w + k, *w2 = w + 2 * k, *w3 = w + 3 * k;
+    float a4[MN_CF_NR], a5[MN_CF_NR], a6[MN_CF_NR], a7[MN_CF_NR];
     int32_t v, ic, t;
     for (v = 0; v < MN_CF_NR; ++v) {
         a0[v] = bias[0];
         a1[v] = bias[1];
         a2[v] = bias[2];
         a3[v] = bias[3];
+        a4[v] = bias[4];
+        a5[v] = bias[5];
+        a6[v] = bias[6];
+        a7[v] = bias[7];
     }
-    for (ic = 0; ic < cin_g; ++ic) {
-        const float *xc = xj + ic * pitch;
-        for (t = 0; t < n_taps; ++t) {
-            const float *xk = xc + taps[t];
-            const float b0 = *w0++, b1 = *w1++, b2 = *w2++, b3 = *w3++;
+    for (t = 0; t < n_taps; ++t) {
+        const float *xk = xj + taps[t];
+        for (ic = 0; ic < cin_g; ++ic) {
+            const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+            const float w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
             for (v = 0; v < MN_CF_NR; ++v) {
                 const float xv = xk[v];
-                a0[v] += b0 * xv;
-                a1[v] += b1 * xv;
-                a2[v] += b2 * xv;
-                a3[v] += b3 * xv;
+                a0[v] += w0 * xv;
+                a1[v] += w1 * xv;
+                a2[v] += w2 * xv;
+                a3[v] += w3 * xv;
+                a4[v] += w4 * xv;
+                a5[v] += w5 * xv;
+                a6[v] += w6 * xv;
+                a7[v] += w7 * xv;
             }
+            xk += pitch;
+            w += MN_CF_MR;
         }
     }
     for (v = 0; v < MN_CF_NR; ++v) {
@@ -120,56 +163,60 @@ static void mn_cf_tile_full(const float *restrict xj, int32_t cin_g, int32_t pit
         acc[1][v] = a1[v];
         acc[2][v] = a2[v];
         acc[3][v] = a3[v];
+        acc[4][v] = a4[v];
+        acc[5][v] = a5[v];
+        acc[6][v] = a6[v];
+        acc[7][v] = a7[v];
     }
 }
 
-/* One channel x MN_CF_NR positions (depthwise and channel tails). */
-static void mn_cf_tile_one(const float *restrict xj, int32_t cin_g, int32_t pitch,
-                           const int32_t *restrict taps, int32_t n_taps,
-                           const float *restrict w, float bias, float *restrict acc)
-{
-    float a0[MN_CF_NR];
-    int32_t v, ic, t;
-    for (v = 0; v < MN_CF_NR; ++v) {
-        a0[v] = bias;
-    }
-    for (ic = 0; ic < cin_g; ++ic) {
-        const float *xc = xj + ic * pitch;
-        for (t = 0; t < n_taps; ++t) {
-            const float *xk = xc + taps[t];
-            const float b0 = *w++;
-            for (v = 0; v < MN_CF_NR; ++v) {
-                a0[v] += b0 * xk[v];
-            }
-        }
-    }
-    for (v = 0; v < MN_CF_NR; ++v) {
-        acc[v] = a0[v];
-    }
-}
-
-/* Any tile of mr <= MN_CF_MR channels x nr <= MN_CF_NR positions, reading only nr. */
-static void mn_cf_tile_any(const float *restrict xj, int32_t cin_g, int32_t pitch,
-                           const int32_t *restrict taps, int32_t n_taps,
-                           const float *restrict w, int32_t k, const float *bias,
-                           int32_t mr, int32_t nr, float acc[MN_CF_MR][MN_CF_NR])
+/* A tile of nr < MN_CF_NR positions that reads only those positions. */
+static void mn_cf_tile_tail(const float *restrict xj, int32_t cin_g, int32_t pitch,
+                            const int32_t *restrict taps, int32_t n_taps,
+                            const float *restrict w, const float *restrict bias,
+                            int32_t nr, float acc[MN_CF_MR][MN_CF_NR])
 {
     int32_t r, v, ic, t;
-    for (r = 0; r < mr; ++r) {
-        const float *wr = w + r * k;
+    for (r = 0; r < MN_CF_MR; ++r) {
         for (v = 0; v < nr; ++v) {
             acc[r][v] = bias[r];
         }
+    }
+    for (t = 0; t < n_taps; ++t) {
+        const float *xk = xj + taps[t];
         for (ic = 0; ic < cin_g; ++ic) {
-            const float *xc = xj + ic * pitch;
-            for (t = 0; t < n_taps; ++t) {
-                const float *xk = xc + taps[t];
-                const float b0 = *wr++;
+            for (r = 0; r < MN_CF_MR; ++r) {
                 for (v = 0; v < nr; ++v) {
-                    acc[r][v] += b0 * xk[v];
+                    acc[r][v] += w[r] * xk[v];
                 }
             }
+            xk += pitch;
+            w += MN_CF_MR;
         }
+    }
+}
+
+/* dst[i] = act(src[i]) for i < n, the activation chosen once per run. */
+static void mn_cf_store(const mn_act_t *act, const float *restrict src, float *restrict dst,
+                        int32_t n)
+{
+    int32_t i;
+    switch (act->kind) {
+    case MN_ACT_RELU:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
+        }
+        break;
+    case MN_ACT_NONE:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i];
+        }
+        break;
+    default:
+        for (i = 0; i < n; ++i) {
+            dst[i] = mn_act_apply(act, src[i]);
+        }
+        break;
     }
 }
 
@@ -186,7 +233,7 @@ int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
     float acc[MN_CF_MR][MN_CF_NR];
     float bias[MN_CF_MR];
     mn_cf_geom_t g;
-    int32_t n, gi, oc0, j0, kh, kw, r, v;
+    int32_t n, gi, oc0, j0, kh, kw, r;
 
     if (n_taps > MN_CONV_FAST_MAX_TAPS) {
         return -1;
@@ -205,6 +252,7 @@ int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
     for (n = 0; n < p->n; ++n) {
         const float *xn = x + n * p->c_in * p->in_h * p->in_w;
         const float *xq = xn;
+        const float *wt = w;
         float *yn = y + n * p->c_out * out_plane;
         if (!g.direct) {
             mn_cf_pack(p, &g, xn, scratch);
@@ -215,41 +263,41 @@ int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
             for (oc0 = gi * cout_g; oc0 < (gi + 1) * cout_g; oc0 += MN_CF_MR) {
                 const int32_t mr =
                     (gi + 1) * cout_g - oc0 < MN_CF_MR ? (gi + 1) * cout_g - oc0 : MN_CF_MR;
-                const float *woc = w + oc0 * k;
-                for (r = 0; r < mr; ++r) {
-                    bias[r] = b ? b[oc0 + r] : 0.0f;
+                for (r = 0; r < MN_CF_MR; ++r) {
+                    bias[r] = b && r < mr ? b[oc0 + r] : 0.0f;
                 }
                 for (j0 = 0; j0 < g.n_pos; j0 += MN_CF_NR) {
                     const int32_t nr = g.n_pos - j0 < MN_CF_NR ? g.n_pos - j0 : MN_CF_NR;
+                    int32_t oh = j0 / g.wq, ow = j0 - oh * g.wq, v = 0;
                     /* Full-width reads are safe in scratch (it has MN_CF_NR of slack). */
-                    const int32_t wide = nr == MN_CF_NR || !g.direct;
-                    int32_t oh = j0 / g.wq, ow = j0 - oh * g.wq;
-                    if (mr == MN_CF_MR && wide) {
-                        mn_cf_tile_full(xg + j0, cin_g, g.pitch, taps, n_taps, woc, k, bias,
-                                        acc);
-                    } else if (wide) {
-                        for (r = 0; r < mr; ++r) {
-                            mn_cf_tile_one(xg + j0, cin_g, g.pitch, taps, n_taps,
-                                           woc + r * k, bias[r], acc[r]);
-                        }
+                    if (nr == MN_CF_NR || !g.direct) {
+                        mn_cf_tile(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias, acc);
                     } else {
-                        mn_cf_tile_any(xg + j0, cin_g, g.pitch, taps, n_taps, woc, k, bias,
-                                       mr, nr, acc);
+                        mn_cf_tile_tail(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias, nr,
+                                        acc);
                     }
-                    /* Store the positions that are real outputs (ow < out_w). */
-                    for (v = 0; v < nr; ++v) {
-                        if (ow < p->out_w) {
+                    /* Store runs of real outputs (ow < out_w) row by row. */
+                    while (v < nr) {
+                        int32_t run = p->out_w - ow;
+                        if (run > nr - v) {
+                            run = nr - v;
+                        }
+                        if (run > 0) {
                             float *yo = yn + oc0 * out_plane + oh * p->out_w + ow;
                             for (r = 0; r < mr; ++r) {
-                                yo[r * out_plane] = mn_act_apply(&p->act, acc[r][v]);
+                                mn_cf_store(&p->act, acc[r] + v, yo + r * out_plane, run);
                             }
+                            v += run;
+                            ow += run;
                         }
-                        if (++ow == g.wq) {
+                        if (ow >= p->out_w) { /* skip the wide row's dropped columns */
+                            v += g.wq - ow;
                             ow = 0;
                             ++oh;
                         }
                     }
                 }
+                wt += MN_CF_MR * k;
             }
         }
     }

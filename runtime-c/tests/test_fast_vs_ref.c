@@ -15,6 +15,7 @@
 #define TOL 1e-5f
 
 static uint32_t g_seed = 12345u;
+static int g_dw_cases;
 
 static uint32_t lcg(void)
 {
@@ -35,6 +36,7 @@ static float rndf(void)
 
 static float g_x[MAX_X], g_w[MAX_W], g_b[1024], g_y_ref[MAX_Y], g_y_fast[MAX_Y];
 static float g_scratch[MAX_S + 1];
+static float g_packed[4 * MAX_W];
 
 static int conv_case(int id)
 {
@@ -80,7 +82,8 @@ static int conv_case(int id)
     n_w = p.c_out * (p.c_in / group) * p.k_h * p.k_w;
     n_y = p.n * p.c_out * p.out_h * p.out_w;
     if (n_x > MAX_X || n_w > MAX_W || n_y > MAX_Y || p.c_out > 1024 ||
-        mn_conv2d_fast_f32_scratch_size(&p) > MAX_S) {
+        mn_conv2d_fast_f32_scratch_size(&p) > MAX_S ||
+        mn_conv2d_fast_f32_packed_size(&p) > 4 * MAX_W) {
         return -1; /* too big for the static buffers: skipped */
     }
     for (i = 0; i < n_x; ++i) {
@@ -99,7 +102,8 @@ static int conv_case(int id)
     {
         const float *bias = id % 2 ? g_b : NULL;
         mn_conv2d_f32(&p, g_x, g_w, bias, g_y_ref);
-        if (mn_conv2d_fast_f32(&p, g_x, g_w, bias, g_scratch, g_y_fast) != 0) {
+        mn_conv2d_fast_f32_pack(&p, g_w, g_packed);
+        if (mn_conv2d_fast_f32(&p, g_x, g_packed, bias, g_scratch, g_y_fast) != 0) {
             bad = 1;
         }
     }
@@ -116,6 +120,25 @@ static int conv_case(int id)
             }
             bad = 1;
         }
+    }
+    if (!bad && p.group == p.c_in && p.group == p.c_out) { /* depthwise kernel too */
+        int32_t ns = mn_conv2d_dw_f32_scratch_size(&p);
+        g_scratch[ns] = 12345.0f;
+        for (i = 0; i < n_y; ++i) {
+            g_y_fast[i] = NAN;
+        }
+        if (mn_conv2d_dw_f32(&p, g_x, g_w, id % 2 ? g_b : NULL, g_scratch, g_y_fast) != 0 ||
+            g_scratch[ns] != 12345.0f) {
+            bad = 1;
+            printf("conv case %d: depthwise kernel failed or overran scratch\n", id);
+        }
+        for (i = 0; i < n_y; ++i) {
+            const float lim = TOL * (1.0f + fabsf(g_y_ref[i]));
+            if (!(fabsf(g_y_fast[i] - g_y_ref[i]) <= lim)) {
+                bad = 1;
+            }
+        }
+        ++g_dw_cases;
     }
     if (bad) {
         printf("FAIL conv case %d: n %d c_in %d c_out %d group %d in %dx%d out %dx%d k %dx%d "
@@ -138,6 +161,7 @@ int main(void)
             failed += r;
         }
     }
-    printf("fast vs reference: %d conv cases, %d failed\n", run, failed);
+    printf("fast vs reference: %d conv cases (%d depthwise), %d failed\n", run, g_dw_cases,
+           failed);
     return failed != 0 || run < CASES / 2;
 }

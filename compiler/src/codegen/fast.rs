@@ -11,6 +11,8 @@ use crate::ir::{Graph, Node, Op};
 pub const CONV_FAST_MAX_TAPS: usize = 64;
 /// `MN_CF_NR` in mn_conv2d_fast_f32.c (slack floats at the end of its scratch).
 const CONV_FAST_NR: usize = 16;
+/// `MN_DW_NR` in mn_conv2d_dw_f32.c.
+const CONV_DW_NR: usize = 32;
 
 /// The fields of `mn_conv_params_t` (activation aside) for a Conv node, 1-D as 2-D.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -90,12 +92,70 @@ pub fn conv_geom(g: &Graph, node: &Node) -> Option<ConvGeom> {
     }
 }
 
-/// Whether `mn_conv2d_fast_f32` runs this convolution (else `mn_conv2d_f32`).
+/// `MN_CONV_FAST_MR` in mn_kernels.h: output channels per tile of the packed weights.
+pub const CONV_FAST_MR: usize = 8;
+
+/// Whether `mn_conv2d_fast_f32` can run this convolution.
 pub fn use_fast_conv(c: &ConvGeom) -> bool {
     c.k_h * c.k_w <= CONV_FAST_MAX_TAPS && c.out_h * c.out_w > 0 && c.c_out > 0
 }
 
-/// `mn_conv2d_fast_f32_scratch_size` in floats (keep the two in step).
+/// Depthwise: one input and one output channel per group.
+pub fn is_depthwise(c: &ConvGeom) -> bool {
+    c.group == c.c_in && c.group == c.c_out
+}
+
+/// The runtime kernel that runs a Conv node with constant weights when it is not the
+/// reference `mn_conv2d_f32`: `mn_conv2d_dw_f32` for depthwise convolutions,
+/// `mn_conv2d_fast_f32` (a blocked matrix product; 1x1 convolutions included) otherwise.
+pub fn conv_kernel(g: &Graph, node: &Node) -> Option<&'static str> {
+    let c = conv_geom(g, node)?;
+    let w = *node.inputs.get(1)?;
+    if !g.tensors[w].is_const() || !use_fast_conv(&c) {
+        return None;
+    }
+    Some(if is_depthwise(&c) {
+        "mn_conv2d_dw_f32"
+    } else {
+        "mn_conv2d_fast_f32"
+    })
+}
+
+/// The weights of a Conv node packed for `mn_conv2d_fast_f32` (as
+/// `mn_conv2d_fast_f32_pack` does): [group][tile][tap][c_in/group][MR], zero-padded.
+/// `None` when the node does not run on that kernel.
+pub fn packed_conv_weights(g: &Graph, node: &Node) -> Option<Vec<f32>> {
+    if conv_kernel(g, node)? != "mn_conv2d_fast_f32" {
+        return None;
+    }
+    let c = conv_geom(g, node)?;
+    let w = g.tensors[*node.inputs.get(1)?].data.as_ref()?.to_f32();
+    let (cin_g, cout_g, taps) = (c.c_in / c.group, c.c_out / c.group, c.k_h * c.k_w);
+    let tiles = cout_g.div_ceil(CONV_FAST_MR);
+    let mut out = Vec::with_capacity(c.group * tiles * CONV_FAST_MR * cin_g * taps);
+    for gi in 0..c.group {
+        for tile in 0..tiles {
+            for t in 0..taps {
+                for ic in 0..cin_g {
+                    for r in 0..CONV_FAST_MR {
+                        let oc = tile * CONV_FAST_MR + r;
+                        out.push(if oc < cout_g {
+                            w.get(((gi * cout_g + oc) * cin_g + ic) * taps + t)
+                                .copied()
+                                .unwrap_or(0.0)
+                        } else {
+                            0.0
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `mn_conv2d_fast_f32_scratch_size` and `mn_conv2d_dw_f32_scratch_size` in floats
+/// (keep the three in step).
 pub fn conv_fast_scratch_floats(c: &ConvGeom) -> usize {
     let hp = (c.out_h - 1) * c.stride_h + (c.k_h - 1) * c.dil_h + 1;
     let wp = (c.out_w - 1) * c.stride_w + (c.k_w - 1) * c.dil_w + 1;
@@ -113,10 +173,20 @@ pub fn conv_fast_scratch_floats(c: &ConvGeom) -> usize {
     c.c_in * c.stride_h * c.stride_w * hq * wq + CONV_FAST_NR
 }
 
+/// `mn_conv2d_dw_f32_scratch_size` in floats: one padded channel.
+pub fn conv_dw_scratch_floats(c: &ConvGeom) -> usize {
+    let one = ConvGeom { c_in: 1, ..*c };
+    match conv_fast_scratch_floats(&one) {
+        0 => 0,
+        f => f - CONV_FAST_NR + CONV_DW_NR,
+    }
+}
+
 /// Scratch bytes the kernel chosen for `node` needs while it runs (0 for most nodes).
 pub fn scratch_bytes(g: &Graph, node: &Node) -> usize {
-    match conv_geom(g, node) {
-        Some(c) if use_fast_conv(&c) => conv_fast_scratch_floats(&c) * 4,
+    match (conv_kernel(g, node), conv_geom(g, node)) {
+        (Some("mn_conv2d_dw_f32"), Some(c)) => conv_dw_scratch_floats(&c) * 4,
+        (Some(_), Some(c)) => conv_fast_scratch_floats(&c) * 4,
         _ => 0,
     }
 }

@@ -24,6 +24,8 @@ pub trait Storage {
     fn ptr(&self, t: TensorId) -> String;
     /// Register a constant int32 array (e.g. Gather indices) and return its symbol.
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> String;
+    /// Register a constant float array (e.g. packed weights) and return its symbol.
+    fn float_table(&mut self, hint: &str, values: Vec<f32>) -> String;
     /// The planned scratch buffer of `node` (see `fast::scratch_bytes`).
     fn scratch(&self, node: &Node) -> String;
 }
@@ -180,16 +182,22 @@ impl<'a, S: Storage> Lower<'a, S> {
                     .int("pad_left", c.pad_left as i64)
                     .int("group", c.group as i64)
                     .raw("act", act_init(act));
-                if super::fast::use_fast_conv(&c) {
-                    let scratch = if super::fast::conv_fast_scratch_floats(&c) > 0 {
+                if let Some(kernel) = super::fast::conv_kernel(self.g, node) {
+                    let scratch = if super::fast::scratch_bytes(self.g, node) > 0 {
                         self.st.scratch(node)
                     } else {
                         "NULL".into()
                     };
+                    let w = match super::fast::packed_conv_weights(self.g, node) {
+                        Some(packed) => self
+                            .st
+                            .float_table(&format!("{}_packed", self.g.tensors[w].name), packed),
+                        None => self.p(w),
+                    };
                     return Ok(vec![Call::new(
-                        "mn_conv2d_fast_f32",
+                        kernel,
                         p,
-                        vec![self.p(x), self.p(w), b, scratch, self.p(y)],
+                        vec![self.p(x), w, b, scratch, self.p(y)],
                     )]);
                 }
                 Ok(vec![Call::new(

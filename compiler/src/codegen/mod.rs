@@ -127,6 +127,18 @@ impl Storage for DeviceStorage<'_> {
             None => "/* unplanned scratch */ NULL".into(),
         }
     }
+    fn float_table(&mut self, hint: &str, values: Vec<f32>) -> String {
+        let sym = self.unique(format!("{}_w_{}", self.prefix, ident(hint)));
+        self.weight_bytes += values.len() * 4;
+        self.weights.push(WeightView {
+            symbol: sym.clone(),
+            ctype: "float",
+            count: values.len().max(1),
+            comment: c_comment(hint),
+            rows: rows_of(values.iter().map(|&v| float_lit(v)).collect()),
+        });
+        sym
+    }
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> String {
         let sym = self.unique(format!("{}_i_{}", self.prefix, ident(hint)));
         self.weight_bytes += values.len() * 4;
