@@ -213,6 +213,12 @@ typedef struct {
 
 void mn_pool2d_f32(const mn_pool_params_t *p, const float *x, float *y);
 
+/* Fast pooling for windows without padding or dilation that lie inside the input
+ * ((out_h - 1) * stride_h + k_h <= in_h, likewise for width): same contract and result
+ * as mn_pool2d_f32 (average sums in the same order). Returns 0, or -1 (and writes
+ * nothing) for any other parameters. */
+int32_t mn_pool2d_fast_f32(const mn_pool_params_t *p, const float *x, float *y);
+
 /* Global max / average over each channel: x: [channels, size]; y: [channels]. */
 typedef struct {
     int32_t kind; /* mn_pool_kind_t */

@@ -55,6 +55,38 @@ int32_t mn_conv2d_fast_f32_scratch_size(const mn_conv_params_t *p)
     return g.direct ? 0 : p->c_in * g.pitch + MN_CF_NR;
 }
 
+/* dst[j] = src[j * s + c0] for j < n where that column is inside [0, in_w), else 0. */
+static void mn_cf_pack_row(const float *restrict src, int32_t in_w, int32_t s, int32_t c0,
+                           float *restrict dst, int32_t n)
+{
+    /* Columns j with 0 <= j * s + c0 < in_w are the run [lo, hi). */
+    int32_t lo = c0 < 0 ? (-c0 + s - 1) / s : 0;
+    int32_t hi = in_w - c0 <= 0 ? 0 : (in_w - c0 + s - 1) / s;
+    int32_t j;
+    if (hi > n) {
+        hi = n;
+    }
+    if (lo > hi) {
+        lo = hi;
+    }
+    for (j = 0; j < lo; ++j) {
+        dst[j] = 0.0f;
+    }
+    if (s == 1) {
+        const float *from = src + c0;
+        for (j = lo; j < hi; ++j) {
+            dst[j] = from[j];
+        }
+    } else {
+        for (j = lo; j < hi; ++j) {
+            dst[j] = src[j * s + c0];
+        }
+    }
+    for (j = hi; j < n; ++j) {
+        dst[j] = 0.0f;
+    }
+}
+
 /* Copy image x ([c_in][in_h][in_w]) into the phase-split padded layout. */
 static void mn_cf_pack(const mn_conv_params_t *p, const mn_cf_geom_t *g,
                        const float *restrict x, float *restrict xq)
@@ -73,11 +105,8 @@ static void mn_cf_pack(const mn_conv_params_t *p, const mn_cf_geom_t *g,
                             dst[j] = 0.0f;
                         }
                     } else {
-                        const float *src = xc + r * p->in_w;
-                        for (j = 0; j < g->wq; ++j) {
-                            const int32_t col = j * g->s_w + pw - p->pad_left;
-                            dst[j] = (col >= 0 && col < p->in_w) ? src[col] : 0.0f;
-                        }
+                        mn_cf_pack_row(xc + r * p->in_w, p->in_w, g->s_w, pw - p->pad_left,
+                                       dst, g->wq);
                     }
                 }
             }

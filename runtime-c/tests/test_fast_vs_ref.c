@@ -151,6 +151,46 @@ static int conv_case(int id)
     return bad;
 }
 
+static int pool_case(int id)
+{
+    mn_pool_params_t p;
+    int32_t i, n_x, n_y, bad = 0;
+    p.kind = id % 2 ? MN_POOL_MAX : MN_POOL_AVG;
+    p.channels = rnd(1, 9);
+    p.k_h = id % 5 == 0 ? 1 : rnd(1, 4);
+    p.k_w = rnd(1, 4);
+    p.stride_h = rnd(1, 3);
+    p.stride_w = rnd(1, 3);
+    p.dil_h = p.dil_w = 1;
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 0;
+    p.count_include_pad = rnd(0, 1);
+    p.in_h = p.k_h + rnd(0, 17);
+    p.in_w = p.k_w + rnd(0, 29);
+    p.out_h = (p.in_h - p.k_h) / p.stride_h + 1;
+    p.out_w = (p.in_w - p.k_w) / p.stride_w + 1;
+    n_x = p.channels * p.in_h * p.in_w;
+    n_y = p.channels * p.out_h * p.out_w;
+    for (i = 0; i < n_x; ++i) {
+        g_x[i] = rndf();
+    }
+    mn_pool2d_f32(&p, g_x, g_y_ref);
+    if (mn_pool2d_fast_f32(&p, g_x, g_y_fast) != 0) {
+        bad = 1;
+    }
+    for (i = 0; i < n_y; ++i) {
+        const float lim = TOL * (1.0f + fabsf(g_y_ref[i]));
+        if (!(fabsf(g_y_fast[i] - g_y_ref[i]) <= lim)) {
+            bad = 1;
+        }
+    }
+    if (bad) {
+        printf("FAIL pool case %d: kind %d c %d in %dx%d out %dx%d k %dx%d s %dx%d\n", id,
+               (int)p.kind, (int)p.channels, (int)p.in_h, (int)p.in_w, (int)p.out_h,
+               (int)p.out_w, (int)p.k_h, (int)p.k_w, (int)p.stride_h, (int)p.stride_w);
+    }
+    return bad;
+}
+
 int main(void)
 {
     int id, failed = 0, run = 0;
@@ -161,7 +201,10 @@ int main(void)
             failed += r;
         }
     }
-    printf("fast vs reference: %d conv cases (%d depthwise), %d failed\n", run, g_dw_cases,
-           failed);
+    for (id = 0; id < 200; ++id) {
+        failed += pool_case(id);
+    }
+    printf("fast vs reference: %d conv cases (%d depthwise), 200 pool cases, %d failed\n",
+           run, g_dw_cases, failed);
     return failed != 0 || run < CASES / 2;
 }

@@ -190,3 +190,18 @@ pub fn scratch_bytes(g: &Graph, node: &Node) -> usize {
         _ => 0,
     }
 }
+
+/// Whether `mn_pool2d_fast_f32` runs a pooling node: no padding, no dilation, every
+/// window inside the input (`inp`, `out`, `k`, `s` as [h, w]).
+pub fn pool_fast_ok(
+    pads: &[usize],
+    dilations: &[usize],
+    inp: &[usize; 2],
+    out: &[usize; 2],
+    k: &[usize; 2],
+    s: &[usize; 2],
+) -> bool {
+    pads.iter().all(|&p| p == 0)
+        && dilations.iter().all(|&d| d == 1)
+        && (0..2).all(|d| out[d] >= 1 && k[d] >= 1 && (out[d] - 1) * s[d] + k[d] <= inp[d])
+}

@@ -376,8 +376,20 @@ impl<'a, S: Storage> Lower<'a, S> {
                     .int("pad_bottom", zero(pe, 0) as i64)
                     .int("pad_right", zero(pe, 1) as i64)
                     .int("count_include_pad", *count_include_pad as i64);
+                let fast = super::fast::pool_fast_ok(
+                    pads,
+                    dilations,
+                    &[sp(&xs[2..], 0), sp(&xs[2..], 1)],
+                    &[sp(&ys[2..], 0), sp(&ys[2..], 1)],
+                    &[sp(kernel, 0), sp(kernel, 1)],
+                    &[sp(strides, 0), sp(strides, 1)],
+                );
                 Ok(vec![Call::new(
-                    "mn_pool2d_f32",
+                    if fast {
+                        "mn_pool2d_fast_f32"
+                    } else {
+                        "mn_pool2d_f32"
+                    },
                     p,
                     vec![self.p(x), self.p(y)],
                 )])
