@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use meshnn::{driver, inspect, onnx, run};
+use meshnn::{bench, driver, inspect, onnx, run};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,6 +50,17 @@ enum Command {
         /// Keep the generated sources and binary in this directory (default: a temporary one).
         #[arg(long)]
         build_dir: Option<PathBuf>,
+    },
+    /// Time the generated C (optimised host build) against onnxruntime (one thread),
+    /// count instructions per MAC under callgrind, report the arena.
+    Bench {
+        model: PathBuf,
+        /// Timed inferences (after a warm-up).
+        #[arg(long, default_value_t = 500)]
+        runs: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// The supported ONNX operators.
     Ops {
@@ -129,6 +140,14 @@ fn dispatch(cmd: Command) -> Result<()> {
             let outs = run::run_host(&p, &arrays, &dir)?;
             for path in run::write_outputs(&p, &outs, &out_dir)? {
                 println!("wrote {}", path.display());
+            }
+        }
+        Command::Bench { model, runs, json } => {
+            let r = bench::bench(&model, runs)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", bench::render_text(&r));
             }
         }
         Command::Ops { json, markdown } => {
