@@ -16,7 +16,15 @@
 #include "mn_kernels.h"
 
 #define MN_CF_MR MN_CONV_FAST_MR /* output channels per tile (8: mn_cf_tile spells them out) */
-#define MN_CF_NR 16 /* output positions per tile (the vector direction) */
+/* Output positions per tile (the vector direction): MR x NR accumulators must fit the
+ * vector registers, 32 with AVX-512, 16 with AVX2 or fewer elsewhere. The scratch slack
+ * (MN_CF_SLACK) covers either width. */
+#if defined(__AVX512F__)
+#define MN_CF_NR 16
+#else
+#define MN_CF_NR 8
+#endif
+#define MN_CF_SLACK 16
 
 typedef struct {
     int32_t s_h, s_w;  /* strides */
@@ -51,8 +59,8 @@ int32_t mn_conv2d_fast_f32_scratch_size(const mn_conv_params_t *p)
 {
     mn_cf_geom_t g;
     mn_cf_geometry(p, &g);
-    /* MN_CF_NR floats of slack: the last tile may read (and drop) past the end. */
-    return g.direct ? 0 : p->c_in * g.pitch + MN_CF_NR;
+    /* MN_CF_SLACK floats of slack: the last tile may read (and drop) past the end. */
+    return g.direct ? 0 : p->c_in * g.pitch + MN_CF_SLACK;
 }
 
 /* dst[j] = src[j * s + c0] for j < n where that column is inside [0, in_w), else 0. */
@@ -112,7 +120,7 @@ static void mn_cf_pack(const mn_conv_params_t *p, const mn_cf_geom_t *g,
             }
         }
     }
-    for (j = 0; j < MN_CF_NR; ++j) {
+    for (j = 0; j < MN_CF_SLACK; ++j) {
         xq[p->c_in * g->pitch + j] = 0.0f;
     }
 }
@@ -298,7 +306,7 @@ int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                 for (j0 = 0; j0 < g.n_pos; j0 += MN_CF_NR) {
                     const int32_t nr = g.n_pos - j0 < MN_CF_NR ? g.n_pos - j0 : MN_CF_NR;
                     int32_t oh = j0 / g.wq, ow = j0 - oh * g.wq, v = 0;
-                    /* Full-width reads are safe in scratch (it has MN_CF_NR of slack). */
+                    /* Full-width reads are safe in scratch (it has MN_CF_SLACK of slack). */
                     if (nr == MN_CF_NR || !g.direct) {
                         mn_cf_tile(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias, acc);
                     } else {

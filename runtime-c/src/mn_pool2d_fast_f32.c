@@ -22,7 +22,19 @@ int32_t mn_pool2d_fast_f32(const mn_pool_params_t *p, const float *restrict x,
         float *yc = y + c * out_plane;
         for (oh = 0; oh < p->out_h; ++oh) {
             float *yr = yc + oh * p->out_w;
-            if (p->kind == MN_POOL_MAX) {
+            if (p->kind == MN_POOL_MAX && p->k_h == 2 && p->k_w == 2 && sw == 2) {
+                /* The common 2x2 / stride 2 window in one pass. */
+                const float *x0 = xc + oh * p->stride_h * p->in_w;
+                const float *x1 = x0 + p->in_w;
+                for (ow = 0; ow < p->out_w; ++ow) {
+                    const float a = x0[2 * ow], b = x0[2 * ow + 1];
+                    const float c2 = x1[2 * ow], d = x1[2 * ow + 1];
+                    const float m0 = a > -INFINITY ? a : -INFINITY;
+                    const float m1 = b > m0 ? b : m0;
+                    const float m2 = c2 > m1 ? c2 : m1;
+                    yr[ow] = d > m2 ? d : m2;
+                }
+            } else if (p->kind == MN_POOL_MAX) {
                 for (ow = 0; ow < p->out_w; ++ow) {
                     yr[ow] = -INFINITY;
                 }

@@ -9,7 +9,7 @@ use crate::ir::{Graph, Node, Op};
 
 /// `MN_CONV_FAST_MAX_TAPS` in mn_kernels.h.
 pub const CONV_FAST_MAX_TAPS: usize = 64;
-/// `MN_CF_NR` in mn_conv2d_fast_f32.c (slack floats at the end of its scratch).
+/// `MN_CF_SLACK` in mn_conv2d_fast_f32.c (slack floats at the end of its scratch).
 const CONV_FAST_NR: usize = 16;
 /// `MN_DW_NR` in mn_conv2d_dw_f32.c.
 const CONV_DW_NR: usize = 32;
