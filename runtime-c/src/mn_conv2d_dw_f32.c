@@ -47,20 +47,27 @@ int32_t mn_conv2d_dw_f32_scratch_size(const mn_conv_params_t *p)
     return g.direct ? 0 : g.pitch + MN_DW_NR;
 }
 
-/* dst[j] = src[j * s + c0] for j < n where that column is inside [0, in_w), else 0. */
-static void mn_dw_pack_row(const float *restrict src, int32_t in_w, int32_t s, int32_t c0,
-                           float *restrict dst, int32_t n)
+/* Run [*lo, *hi) of the columns j < n with 0 <= j * s + c0 < in_w. */
+static void mn_dw_col_run(int32_t in_w, int32_t s, int32_t c0, int32_t n, int32_t *lo,
+                          int32_t *hi)
 {
-    /* Columns j with 0 <= j * s + c0 < in_w are the run [lo, hi). */
-    int32_t lo = c0 < 0 ? (-c0 + s - 1) / s : 0;
-    int32_t hi = in_w - c0 <= 0 ? 0 : (in_w - c0 + s - 1) / s;
+    int32_t a = c0 < 0 ? (-c0 + s - 1) / s : 0;
+    int32_t b = in_w - c0 <= 0 ? 0 : (in_w - c0 + s - 1) / s;
+    if (b > n) {
+        b = n;
+    }
+    if (a > b) {
+        a = b;
+    }
+    *lo = a;
+    *hi = b;
+}
+
+/* dst[j] = src[j * s + c0] for lo <= j < hi, zero for the other j < n. */
+static void mn_dw_pack_row(const float *restrict src, int32_t s, int32_t c0, int32_t lo,
+                           int32_t hi, float *restrict dst, int32_t n)
+{
     int32_t j;
-    if (hi > n) {
-        hi = n;
-    }
-    if (lo > hi) {
-        lo = hi;
-    }
     for (j = 0; j < lo; ++j) {
         dst[j] = 0.0f;
     }
@@ -68,6 +75,10 @@ static void mn_dw_pack_row(const float *restrict src, int32_t in_w, int32_t s, i
         const float *from = src + c0;
         for (j = lo; j < hi; ++j) {
             dst[j] = from[j];
+        }
+    } else if (s == 2) {
+        for (j = lo; j < hi; ++j) {
+            dst[j] = src[2 * j + c0];
         }
     } else {
         for (j = lo; j < hi; ++j) {
@@ -86,6 +97,8 @@ static void mn_dw_pack(const mn_conv_params_t *p, const mn_dw_geom_t *g,
     int32_t ph, pw, i, j;
     for (ph = 0; ph < g->s_h; ++ph) {
         for (pw = 0; pw < g->s_w; ++pw) {
+            int32_t lo, hi;
+            mn_dw_col_run(p->in_w, g->s_w, pw - p->pad_left, g->wq, &lo, &hi);
             for (i = 0; i < g->hq; ++i) {
                 const int32_t r = i * g->s_h + ph - p->pad_top;
                 float *dst = xq + (ph * g->s_w + pw) * g->hq * g->wq + i * g->wq;
@@ -94,7 +107,7 @@ static void mn_dw_pack(const mn_conv_params_t *p, const mn_dw_geom_t *g,
                         dst[j] = 0.0f;
                     }
                 } else {
-                    mn_dw_pack_row(xc + r * p->in_w, p->in_w, g->s_w, pw - p->pad_left,
+                    mn_dw_pack_row(xc + r * p->in_w, g->s_w, pw - p->pad_left, lo, hi,
                                    dst, g->wq);
                 }
             }

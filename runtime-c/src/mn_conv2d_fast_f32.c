@@ -63,20 +63,27 @@ int32_t mn_conv2d_fast_f32_scratch_size(const mn_conv_params_t *p)
     return g.direct ? 0 : p->c_in * g.pitch + MN_CF_SLACK;
 }
 
-/* dst[j] = src[j * s + c0] for j < n where that column is inside [0, in_w), else 0. */
-static void mn_cf_pack_row(const float *restrict src, int32_t in_w, int32_t s, int32_t c0,
-                           float *restrict dst, int32_t n)
+/* Run [*lo, *hi) of the columns j < n with 0 <= j * s + c0 < in_w. */
+static void mn_cf_col_run(int32_t in_w, int32_t s, int32_t c0, int32_t n, int32_t *lo,
+                          int32_t *hi)
 {
-    /* Columns j with 0 <= j * s + c0 < in_w are the run [lo, hi). */
-    int32_t lo = c0 < 0 ? (-c0 + s - 1) / s : 0;
-    int32_t hi = in_w - c0 <= 0 ? 0 : (in_w - c0 + s - 1) / s;
+    int32_t a = c0 < 0 ? (-c0 + s - 1) / s : 0;
+    int32_t b = in_w - c0 <= 0 ? 0 : (in_w - c0 + s - 1) / s;
+    if (b > n) {
+        b = n;
+    }
+    if (a > b) {
+        a = b;
+    }
+    *lo = a;
+    *hi = b;
+}
+
+/* dst[j] = src[j * s + c0] for lo <= j < hi, zero for the other j < n. */
+static void mn_cf_pack_row(const float *restrict src, int32_t s, int32_t c0, int32_t lo,
+                           int32_t hi, float *restrict dst, int32_t n)
+{
     int32_t j;
-    if (hi > n) {
-        hi = n;
-    }
-    if (lo > hi) {
-        lo = hi;
-    }
     for (j = 0; j < lo; ++j) {
         dst[j] = 0.0f;
     }
@@ -84,6 +91,10 @@ static void mn_cf_pack_row(const float *restrict src, int32_t in_w, int32_t s, i
         const float *from = src + c0;
         for (j = lo; j < hi; ++j) {
             dst[j] = from[j];
+        }
+    } else if (s == 2) {
+        for (j = lo; j < hi; ++j) {
+            dst[j] = src[2 * j + c0];
         }
     } else {
         for (j = lo; j < hi; ++j) {
@@ -104,6 +115,8 @@ static void mn_cf_pack(const mn_conv_params_t *p, const mn_cf_geom_t *g,
         const float *xc = x + c * p->in_h * p->in_w;
         for (ph = 0; ph < g->s_h; ++ph) {
             for (pw = 0; pw < g->s_w; ++pw) {
+                int32_t lo, hi;
+                mn_cf_col_run(p->in_w, g->s_w, pw - p->pad_left, g->wq, &lo, &hi);
                 for (i = 0; i < g->hq; ++i) {
                     const int32_t r = i * g->s_h + ph - p->pad_top;
                     float *dst = xq + ((c * g->s_h + ph) * g->s_w + pw) * g->hq * g->wq +
@@ -113,7 +126,7 @@ static void mn_cf_pack(const mn_conv_params_t *p, const mn_cf_geom_t *g,
                             dst[j] = 0.0f;
                         }
                     } else {
-                        mn_cf_pack_row(xc + r * p->in_w, p->in_w, g->s_w, pw - p->pad_left,
+                        mn_cf_pack_row(xc + r * p->in_w, g->s_w, pw - p->pad_left, lo, hi,
                                        dst, g->wq);
                     }
                 }
@@ -155,12 +168,37 @@ void mn_conv2d_fast_f32_pack(const mn_conv_params_t *p, const float *restrict w,
     }
 }
 
+/* dst[i] = act(src[i]) for i < n, the activation chosen once per run. */
+static void mn_cf_store(const mn_act_t *act, const float *restrict src, float *restrict dst,
+                        int32_t n)
+{
+    int32_t i;
+    switch (act->kind) {
+    case MN_ACT_RELU:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
+        }
+        break;
+    case MN_ACT_NONE:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i];
+        }
+        break;
+    default:
+        for (i = 0; i < n; ++i) {
+            dst[i] = mn_act_apply(act, src[i]);
+        }
+        break;
+    }
+}
+
 /* One tile: MN_CF_MR (= 8) channels x MN_CF_NR positions starting at xj. The rows are
  * spelled out (a0..a7) so that compilers keep the accumulators in vector registers. */
 static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
                        const int32_t *restrict taps, int32_t n_taps,
                        const float *restrict w, const float *restrict bias,
-                       float acc[MN_CF_MR][MN_CF_NR])
+                       float acc[MN_CF_MR][MN_CF_NR], const mn_act_t *act, float *y,
+                       int32_t out_plane)
 {
     float a0[MN_CF_NR], a1[MN_CF_NR], a2[MN_CF_NR], a3[MN_CF_NR];
     float a4[MN_CF_NR], a5[MN_CF_NR], a6[MN_CF_NR], a7[MN_CF_NR];
@@ -194,6 +232,17 @@ static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
             xk += pitch;
             w += MN_CF_MR;
         }
+    }
+    if (y) { /* the tile is MN_CF_NR consecutive outputs of one row: store them */
+        mn_cf_store(act, a0, y, MN_CF_NR);
+        mn_cf_store(act, a1, y + out_plane, MN_CF_NR);
+        mn_cf_store(act, a2, y + 2 * out_plane, MN_CF_NR);
+        mn_cf_store(act, a3, y + 3 * out_plane, MN_CF_NR);
+        mn_cf_store(act, a4, y + 4 * out_plane, MN_CF_NR);
+        mn_cf_store(act, a5, y + 5 * out_plane, MN_CF_NR);
+        mn_cf_store(act, a6, y + 6 * out_plane, MN_CF_NR);
+        mn_cf_store(act, a7, y + 7 * out_plane, MN_CF_NR);
+        return;
     }
     for (v = 0; v < MN_CF_NR; ++v) {
         acc[0][v] = a0[v];
@@ -230,30 +279,6 @@ static void mn_cf_tile_tail(const float *restrict xj, int32_t cin_g, int32_t pit
             xk += pitch;
             w += MN_CF_MR;
         }
-    }
-}
-
-/* dst[i] = act(src[i]) for i < n, the activation chosen once per run. */
-static void mn_cf_store(const mn_act_t *act, const float *restrict src, float *restrict dst,
-                        int32_t n)
-{
-    int32_t i;
-    switch (act->kind) {
-    case MN_ACT_RELU:
-        for (i = 0; i < n; ++i) {
-            dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
-        }
-        break;
-    case MN_ACT_NONE:
-        for (i = 0; i < n; ++i) {
-            dst[i] = src[i];
-        }
-        break;
-    default:
-        for (i = 0; i < n; ++i) {
-            dst[i] = mn_act_apply(act, src[i]);
-        }
-        break;
     }
 }
 
@@ -303,12 +328,29 @@ int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                 for (r = 0; r < MN_CF_MR; ++r) {
                     bias[r] = b && r < mr ? b[oc0 + r] : 0.0f;
                 }
+                if (p->out_w >= MN_CF_NR && mr == MN_CF_MR) {
+                    /* Row tiles, stored directly; the last tile of a row overlaps the one
+                     * before it (recomputing a few outputs) so that every tile is full. */
+                    int32_t oh, ow0;
+                    for (oh = 0; oh < p->out_h; ++oh) {
+                        for (ow0 = 0; ow0 < p->out_w; ow0 += MN_CF_NR) {
+                            const int32_t ow = ow0 + MN_CF_NR <= p->out_w ? ow0
+                                                                          : p->out_w - MN_CF_NR;
+                            mn_cf_tile(xg + oh * g.wq + ow, cin_g, g.pitch, taps, n_taps, wt,
+                                       bias, acc, &p->act,
+                                       yn + oc0 * out_plane + oh * p->out_w + ow, out_plane);
+                        }
+                    }
+                    wt += MN_CF_MR * k;
+                    continue;
+                }
                 for (j0 = 0; j0 < g.n_pos; j0 += MN_CF_NR) {
                     const int32_t nr = g.n_pos - j0 < MN_CF_NR ? g.n_pos - j0 : MN_CF_NR;
                     int32_t oh = j0 / g.wq, ow = j0 - oh * g.wq, v = 0;
                     /* Full-width reads are safe in scratch (it has MN_CF_SLACK of slack). */
                     if (nr == MN_CF_NR || !g.direct) {
-                        mn_cf_tile(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias, acc);
+                        mn_cf_tile(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias, acc, &p->act,
+                                   NULL, 0);
                     } else {
                         mn_cf_tile_tail(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias, nr,
                                         acc);
