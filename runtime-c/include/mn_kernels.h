@@ -81,7 +81,7 @@ void mn_conv2d_f32(const mn_conv_params_t *p, const float *x, const float *w,
  * sums are accumulated in a different order), for kernels of at most
  * MN_CONV_FAST_MAX_TAPS = k_h * k_w taps; returns 0, or -1 (and writes nothing) when
  * k_h * k_w is larger. Computes the convolution as a register-blocked matrix product
- * (MN_CONV_FAST_MR output channels x 8 or 16 positions per tile) over a zero-padded,
+ * (MN_CONV_FAST_MR output channels x 16 positions per tile) over a zero-padded,
  * stride-phase-split copy of each input image in `scratch`, which must hold
  * mn_conv2d_fast_f32_scratch_size(p) floats (0 when the convolution has no padding and
  * stride 1: the input is then read in place and scratch may be NULL). scratch must not

@@ -16,15 +16,8 @@
 #include "mn_kernels.h"
 
 #define MN_CF_MR MN_CONV_FAST_MR /* output channels per tile (8: mn_cf_tile spells them out) */
-/* Output positions per tile (the vector direction): MR x NR accumulators must fit the
- * vector registers, 32 with AVX-512, 16 with AVX2 or fewer elsewhere. The scratch slack
- * (MN_CF_SLACK) covers either width. */
-#if defined(__AVX512F__)
-#define MN_CF_NR 16
-#else
-#define MN_CF_NR 8
-#endif
-#define MN_CF_SLACK 16
+#define MN_CF_NR 16    /* output positions per tile (the vector direction) */
+#define MN_CF_SLACK 16 /* floats of scratch slack: >= MN_CF_NR */
 
 typedef struct {
     int32_t s_h, s_w;  /* strides */
