@@ -208,8 +208,10 @@ pub fn emit_device(g: &Graph, spec: &DeviceSpec) -> Result<Vec<File>, EmitError>
     };
     // Constants get symbols in schedule order.
     for &i in spec.order {
-        for &t in &g.nodes[i].inputs {
-            if g.tensors[t].is_const() {
+        // Weights that a kernel takes repacked (see `fast`) are emitted only packed.
+        let packed = fast::packed_conv_weights(g, &g.nodes[i]).is_some();
+        for (k, &t) in g.nodes[i].inputs.iter().enumerate() {
+            if g.tensors[t].is_const() && !(packed && k == 1) {
                 st.const_symbol(t);
             }
         }
