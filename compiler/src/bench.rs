@@ -1,9 +1,10 @@
 //! `meshnn bench`: time the generated C against onnxruntime on this computer.
 //!
 //! One call compiles the model, builds the host harness with optimising flags
-//! ([`BENCH_CFLAGS`]), times `runs` inferences (median and minimum), times onnxruntime
-//! with one thread on the same inputs through Python (`bench_ort.py`, with the Python
-//! call overhead measured on an Identity model and subtracted), counts instructions per
+//! ([`BENCH_CFLAGS`]), times `runs` inferences (median and minimum) and onnxruntime with
+//! one thread on the same inputs through Python (`bench_ort.py`, with the Python call
+//! overhead measured on an Identity model and subtracted), in alternating rounds so both
+//! see the same machine load, counts instructions per
 //! multiply-accumulate under callgrind when valgrind is installed, and reports the arena
 //! against its lower bound. A missing onnxruntime or valgrind is a note, not an error.
 
@@ -30,6 +31,69 @@ fn callgrind_cflags() -> Vec<&'static str> {
 }
 
 const ORT_SCRIPT: &str = include_str!("bench_ort.py");
+
+/// Alternating timing rounds (meshnn, then onnxruntime) per benchmark.
+const ROUNDS: u64 = 5;
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// One onnxruntime timing round: (median, min, overhead median, overhead min, version),
+/// or why it could not run.
+fn ort_round(
+    script: &Path,
+    model: &Path,
+    runs: u64,
+    warmup: u64,
+    feeds: &[String],
+) -> Result<(f64, f64, f64, f64, String), String> {
+    let o = Command::new("python3")
+        .arg(script)
+        .arg(model)
+        .arg(runs.to_string())
+        .arg(warmup.to_string())
+        .args(feeds)
+        .output()
+        .map_err(|e| format!("cannot run python3 ({e}); install Python 3 with onnxruntime"))?;
+    let text = String::from_utf8_lossy(&o.stdout);
+    let v: serde_json::Value = serde_json::from_str(text.trim()).map_err(|_| {
+        format!(
+            "bench_ort.py failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        )
+    })?;
+    if let Some(e) = v.get("error") {
+        return Err(e.as_str().unwrap_or("unknown error").to_string());
+    }
+    let f = |k: &str| v.get(k).and_then(|x| x.as_f64());
+    match (
+        f("median_us"),
+        f("min_us"),
+        f("overhead_median_us"),
+        f("overhead_min_us"),
+    ) {
+        (Some(a), Some(b), Some(c), Some(d)) => Ok((
+            a,
+            b,
+            c,
+            d,
+            v.get("onnxruntime")
+                .and_then(|x| x.as_str())
+                .unwrap_or("?")
+                .to_string(),
+        )),
+        _ => Err("bench_ort.py printed an unexpected report".into()),
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
@@ -88,7 +152,7 @@ fn inputs(p: &driver::Prepared) -> Vec<(String, Vec<usize>, Vec<f32>)> {
         .collect()
 }
 
-/// Benchmark `model` with `runs` timed inferences.
+/// Benchmark `model` with `runs` timed inferences (each of meshnn and onnxruntime).
 pub fn bench(model: &Path, runs: u64) -> Result<BenchReport, BenchError> {
     let runs = runs.max(1);
     let p = driver::prepare(model, false)?;
@@ -121,65 +185,53 @@ pub fn bench(model: &Path, runs: u64) -> Result<BenchReport, BenchError> {
         .collect();
     let mut notes = Vec::new();
 
-    // 1. meshnn, optimised host build.
+    // 1 + 2. meshnn (optimised host build) and onnxruntime (through Python), in
+    // alternating rounds so that both see the same machine load; the median of the
+    // per-round medians and the minimum of the minima are reported.
     let exe = host::build(dir, SINGLE_DEVICE, BENCH_CFLAGS)?;
     let timed = dir.join("host").join("model_run_timed");
     std::fs::rename(&exe, &timed).map_err(|e| io_err("cannot move the harness", e))?;
-    let t = host::run_timed(&timed, &bins, &outs, Some(runs))?
-        .ok_or_else(|| BenchError::Io("the harness printed no timing".into()))?;
-    let (meshnn_us, meshnn_min_us) = (t[1], t[2]);
-
-    // 2. onnxruntime through Python.
-    let mut ort = (None, None, None, None);
     let script = dir.join("bench_ort.py");
     std::fs::write(&script, ORT_SCRIPT).map_err(|e| io_err("cannot write bench_ort.py", e))?;
-    let warmup = (runs / 10).clamp(1, 100);
-    match Command::new("python3")
-        .arg(&script)
-        .arg(model)
-        .arg(runs.to_string())
-        .arg(warmup.to_string())
-        .args(&feeds)
-        .output()
-    {
-        Err(e) => notes.push(format!(
-            "onnxruntime not timed: cannot run python3 ({e}); install Python 3 with onnxruntime"
-        )),
-        Ok(o) => {
-            let text = String::from_utf8_lossy(&o.stdout);
-            match serde_json::from_str::<serde_json::Value>(text.trim()) {
-                Ok(v) if v.get("error").is_some() => notes.push(format!(
-                    "onnxruntime not timed: {}",
-                    v["error"].as_str().unwrap_or("unknown error")
-                )),
-                Ok(v) => {
-                    let f = |k: &str| v.get(k).and_then(|x| x.as_f64());
-                    if let (Some(med), Some(mn), Some(oh), Some(ohm)) = (
-                        f("median_us"),
-                        f("min_us"),
-                        f("overhead_median_us"),
-                        f("overhead_min_us"),
-                    ) {
-                        ort = (
-                            Some(med - oh),
-                            Some(mn - ohm),
-                            Some(oh),
-                            v.get("onnxruntime")
-                                .and_then(|x| x.as_str())
-                                .map(String::from),
-                        );
-                    }
-                }
-                Err(_) => notes.push(format!(
-                    "onnxruntime not timed: bench_ort.py failed: {}",
-                    String::from_utf8_lossy(&o.stderr)
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                )),
+    let per_round = runs.div_ceil(ROUNDS).max(1);
+    let warmup = (per_round / 10).clamp(1, 100);
+    let (mut ours, mut ours_min) = (Vec::new(), f64::INFINITY);
+    let (mut theirs, mut theirs_min, mut overhead) = (Vec::new(), f64::INFINITY, Vec::new());
+    let mut ort_version = None;
+    let mut ort_ok = true;
+    for _ in 0..ROUNDS {
+        let t = host::run_timed(&timed, &bins, &outs, Some(per_round))?
+            .ok_or_else(|| BenchError::Io("the harness printed no timing".into()))?;
+        ours.push(t[1]);
+        ours_min = ours_min.min(t[2]);
+        if !ort_ok {
+            continue;
+        }
+        match ort_round(&script, model, per_round, warmup, &feeds) {
+            Ok((med, mn, oh, ohm, ver)) => {
+                theirs.push(med - oh);
+                theirs_min = theirs_min.min(mn - ohm);
+                overhead.push(oh);
+                ort_version = Some(ver);
+            }
+            Err(note) => {
+                notes.push(format!("onnxruntime not timed: {note}"));
+                ort_ok = false;
             }
         }
     }
+    let meshnn_us = median(&mut ours);
+    let meshnn_min_us = ours_min;
+    let ort = if ort_ok && !theirs.is_empty() {
+        (
+            Some(median(&mut theirs)),
+            Some(theirs_min),
+            Some(median(&mut overhead)),
+            ort_version,
+        )
+    } else {
+        (None, None, None, None)
+    };
 
     // 3. instructions per MAC under callgrind: (Ir with 11 timed runs - Ir with 1) / 10.
     let mut ipm = None;
