@@ -102,13 +102,24 @@ pub fn build_harness(
 }
 
 /// Run the harness on raw float32 input files, writing raw outputs. With `repeat`, the
-/// harness times that many extra inferences and the mean microseconds are returned.
+/// harness times that many extra inferences and the mean microseconds are returned
+/// (see [`run_timed`] for the median and minimum too).
 pub fn run(
     exe: &Path,
     inputs: &[PathBuf],
     outputs: &[PathBuf],
     repeat: Option<u64>,
 ) -> Result<Option<f64>, HostError> {
+    Ok(run_timed(exe, inputs, outputs, repeat)?.map(|t| t[0]))
+}
+
+/// As [`run`], returning the harness's `[mean, median, min]` microseconds per inference.
+pub fn run_timed(
+    exe: &Path,
+    inputs: &[PathBuf],
+    outputs: &[PathBuf],
+    repeat: Option<u64>,
+) -> Result<Option<[f64; 3]>, HostError> {
     let mut cmd = Command::new(exe);
     cmd.args(inputs).args(outputs);
     if let Some(r) = repeat {
@@ -124,8 +135,9 @@ pub fn run(
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         });
     }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse::<f64>()
-        .ok())
+    let v: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    Ok((v.len() == 3).then(|| [v[0], v[1], v[2]]))
 }

@@ -1,6 +1,7 @@
 //! meshnn: compile one distilled ONNX network into firmware for a mesh of wearable
 //! devices. See ARCHITECTURE.md for the map.
 
+pub mod bench;
 pub mod calibrate;
 pub mod cluster;
 pub mod codegen;

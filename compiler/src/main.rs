@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use meshnn::{driver, inspect, onnx, run};
+use meshnn::{bench, driver, inspect, onnx, run};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -145,6 +145,17 @@ enum Command {
     },
     /// The MCU targets known to meshnn.
     Targets,
+    /// Time the generated C (optimised host build) against onnxruntime (one thread),
+    /// count instructions per MAC under callgrind, report the arena.
+    Bench {
+        model: PathBuf,
+        /// Timed inferences (after a warm-up).
+        #[arg(long, default_value_t = 500)]
+        runs: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The supported ONNX operators.
     Ops {
         /// Print JSON.
@@ -371,6 +382,14 @@ fn dispatch(cmd: Command) -> Result<()> {
             }
         }
         Command::Targets => print!("{}", meshnn::target::table()),
+        Command::Bench { model, runs, json } => {
+            let r = bench::bench(&model, runs)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", bench::render_text(&r));
+            }
+        }
         Command::Ops { json, markdown } => {
             let ops = onnx::supported_ops();
             if json {

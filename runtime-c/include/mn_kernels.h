@@ -77,6 +77,43 @@ typedef struct {
 void mn_conv2d_f32(const mn_conv_params_t *p, const float *x, const float *w,
                    const float *b, float *y);
 
+/* Fast convolution, same contract and result as mn_conv2d_f32 (up to float rounding:
+ * sums are accumulated in a different order), for kernels of at most
+ * MN_CONV_FAST_MAX_TAPS = k_h * k_w taps; returns 0, or -1 (and writes nothing) when
+ * k_h * k_w is larger. Computes the convolution as a register-blocked matrix product
+ * (MN_CONV_FAST_MR output channels x 16 positions per tile) over a zero-padded,
+ * stride-phase-split copy of each input image in `scratch`, which must hold
+ * mn_conv2d_fast_f32_scratch_size(p) floats (0 when the convolution has no padding and
+ * stride 1: the input is then read in place and scratch may be NULL). scratch must not
+ * overlap x, w, b or y. 1x1 convolutions are plain matrix products on this path.
+ * w is *packed*: mn_conv2d_fast_f32_packed_size(p) floats laid out
+ * [group][ceil(cout_g / MR)][k_h * k_w][c_in / group][MR] (cout_g = c_out / group,
+ * MR = MN_CONV_FAST_MR; channels past cout_g are zero), as mn_conv2d_fast_f32_pack
+ * writes it from the [c_out][c_in / group][k_h][k_w] weights (meshnn packs at compile
+ * time). */
+#define MN_CONV_FAST_MAX_TAPS 64
+#define MN_CONV_FAST_MR 8
+
+int32_t mn_conv2d_fast_f32_scratch_size(const mn_conv_params_t *p);
+
+int32_t mn_conv2d_fast_f32_packed_size(const mn_conv_params_t *p);
+
+void mn_conv2d_fast_f32_pack(const mn_conv_params_t *p, const float *w, float *packed);
+
+int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *x, const float *w,
+                           const float *b, float *scratch, float *y);
+
+/* Depthwise convolution (group == c_in == c_out), same contract and result as
+ * mn_conv2d_f32 up to float rounding, weights as given ([c][1][k_h][k_w]); returns 0, or
+ * -1 (and writes nothing) when the convolution is not depthwise or has more than
+ * MN_CONV_FAST_MAX_TAPS taps. scratch holds mn_conv2d_dw_f32_scratch_size(p) floats (one
+ * padded channel; 0 and NULL allowed without padding at stride 1) and must not overlap
+ * the other arguments. */
+int32_t mn_conv2d_dw_f32_scratch_size(const mn_conv_params_t *p);
+
+int32_t mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *x, const float *w,
+                         const float *b, float *scratch, float *y);
+
 /* ---------------------------------------------------------------- matrix products */
 
 /* General matrix multiply: y[m][n] = act(alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m][n]).
@@ -175,6 +212,12 @@ typedef struct {
 } mn_pool_params_t;
 
 void mn_pool2d_f32(const mn_pool_params_t *p, const float *x, float *y);
+
+/* Fast pooling for windows without padding or dilation that lie inside the input
+ * ((out_h - 1) * stride_h + k_h <= in_h, likewise for width): same contract and result
+ * as mn_pool2d_f32 (average sums in the same order). Returns 0, or -1 (and writes
+ * nothing) for any other parameters. */
+int32_t mn_pool2d_fast_f32(const mn_pool_params_t *p, const float *x, float *y);
 
 /* Global max / average over each channel: x: [channels, size]; y: [channels]. */
 typedef struct {

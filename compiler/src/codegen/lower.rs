@@ -29,6 +29,10 @@ pub trait Storage {
     fn arrived(&self, _t: TensorId) -> Option<String> {
         None
     }
+    /// Register a constant float array (e.g. packed weights) and return its symbol.
+    fn float_table(&mut self, hint: &str, values: Vec<f32>) -> String;
+    /// The planned scratch buffer of `node` (see `fast::scratch_bytes`).
+    fn scratch(&self, node: &Node) -> String;
 }
 
 /// One kernel invocation.
@@ -159,75 +163,51 @@ impl<'a, S: Storage> Lower<'a, S> {
     fn lower(&mut self) -> Result<Vec<Call>, LowerError> {
         let node = self.node;
         match &node.op {
-            Op::Conv {
-                kernel,
-                strides,
-                dilations,
-                pads,
-                group,
-                act,
-            } => {
+            Op::Conv { act, .. } => {
                 let (x, w, y) = (self.input(0)?, self.input(1)?, self.output(0)?);
-                let xs = self.shape(x);
-                let ys = self.shape(y);
-                let (in_h, in_w, out_h, out_w, k_h, k_w, s_h, s_w, d_h, d_w, p_t, p_l) =
-                    match kernel.len() {
-                        1 => (
-                            1,
-                            xs[2],
-                            1,
-                            ys[2],
-                            1,
-                            kernel[0],
-                            1,
-                            strides[0],
-                            1,
-                            dilations[0],
-                            0,
-                            pads[0],
-                        ),
-                        2 => (
-                            xs[2],
-                            xs[3],
-                            ys[2],
-                            ys[3],
-                            kernel[0],
-                            kernel[1],
-                            strides[0],
-                            strides[1],
-                            dilations[0],
-                            dilations[1],
-                            pads[0],
-                            pads[1],
-                        ),
-                        n => {
-                            return Err(self.err(format!(
-                                "{n}-D convolution (only 1-D and 2-D are supported)"
-                            )))
-                        }
-                    };
+                let c = super::fast::conv_geom(self.g, node).ok_or_else(|| {
+                    self.err("only 1-D and 2-D convolutions are supported".to_string())
+                })?;
                 let b = match node.inputs.get(2) {
                     Some(&b) => self.p(b),
                     None => "NULL".into(),
                 };
                 let p = Params::new("mn_conv_params_t")
-                    .int("n", xs[0] as i64)
-                    .int("c_in", xs[1] as i64)
-                    .int("in_h", in_h as i64)
-                    .int("in_w", in_w as i64)
-                    .int("c_out", ys[1] as i64)
-                    .int("out_h", out_h as i64)
-                    .int("out_w", out_w as i64)
-                    .int("k_h", k_h as i64)
-                    .int("k_w", k_w as i64)
-                    .int("stride_h", s_h as i64)
-                    .int("stride_w", s_w as i64)
-                    .int("dil_h", d_h as i64)
-                    .int("dil_w", d_w as i64)
-                    .int("pad_top", p_t as i64)
-                    .int("pad_left", p_l as i64)
-                    .int("group", *group as i64)
+                    .int("n", c.n as i64)
+                    .int("c_in", c.c_in as i64)
+                    .int("in_h", c.in_h as i64)
+                    .int("in_w", c.in_w as i64)
+                    .int("c_out", c.c_out as i64)
+                    .int("out_h", c.out_h as i64)
+                    .int("out_w", c.out_w as i64)
+                    .int("k_h", c.k_h as i64)
+                    .int("k_w", c.k_w as i64)
+                    .int("stride_h", c.stride_h as i64)
+                    .int("stride_w", c.stride_w as i64)
+                    .int("dil_h", c.dil_h as i64)
+                    .int("dil_w", c.dil_w as i64)
+                    .int("pad_top", c.pad_top as i64)
+                    .int("pad_left", c.pad_left as i64)
+                    .int("group", c.group as i64)
                     .raw("act", act_init(act));
+                if let Some(kernel) = super::fast::conv_kernel(self.g, node) {
+                    let scratch = if super::fast::scratch_bytes(self.g, node) > 0 {
+                        self.st.scratch(node)
+                    } else {
+                        "NULL".into()
+                    };
+                    let w = match super::fast::packed_conv_weights(self.g, node) {
+                        Some(packed) => self
+                            .st
+                            .float_table(&format!("{}_packed", self.g.tensors[w].name), packed),
+                        None => self.p(w),
+                    };
+                    return Ok(vec![Call::new(
+                        kernel,
+                        p,
+                        vec![self.p(x), w, b, scratch, self.p(y)],
+                    )]);
+                }
                 Ok(vec![Call::new(
                     "mn_conv2d_f32",
                     p,
@@ -404,8 +384,20 @@ impl<'a, S: Storage> Lower<'a, S> {
                     .int("pad_bottom", zero(pe, 0) as i64)
                     .int("pad_right", zero(pe, 1) as i64)
                     .int("count_include_pad", *count_include_pad as i64);
+                let fast = super::fast::pool_fast_ok(
+                    pads,
+                    dilations,
+                    &[sp(&xs[2..], 0), sp(&xs[2..], 1)],
+                    &[sp(&ys[2..], 0), sp(&ys[2..], 1)],
+                    &[sp(kernel, 0), sp(kernel, 1)],
+                    &[sp(strides, 0), sp(strides, 1)],
+                );
                 Ok(vec![Call::new(
-                    "mn_pool2d_f32",
+                    if fast {
+                        "mn_pool2d_fast_f32"
+                    } else {
+                        "mn_pool2d_f32"
+                    },
                     p,
                     vec![self.p(x), self.p(y)],
                 )])

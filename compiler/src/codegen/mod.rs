@@ -6,6 +6,7 @@
 //! for per-device code).
 
 pub mod c_syntax;
+pub mod fast;
 pub mod host;
 pub mod lower;
 pub mod stages;
@@ -124,6 +125,25 @@ impl Storage for DeviceStorage<'_> {
             "meshnn_{}_link_state({k}) == MESHNN_RX_COMPLETE",
             self.device
         ))
+    }
+    fn scratch(&self, node: &crate::ir::Node) -> String {
+        let id = self.g.nodes.iter().position(|n| std::ptr::eq(n, node));
+        match id.and_then(|i| self.plan.scratch_offset(i)) {
+            Some(off) => format!("arena + {}", off / 4),
+            None => "/* unplanned scratch */ NULL".into(),
+        }
+    }
+    fn float_table(&mut self, hint: &str, values: Vec<f32>) -> String {
+        let sym = self.unique(format!("{}_w_{}", self.prefix, ident(hint)));
+        self.weight_bytes += values.len() * 4;
+        self.weights.push(WeightView {
+            symbol: sym.clone(),
+            ctype: "float",
+            count: values.len().max(1),
+            comment: c_comment(hint),
+            rows: rows_of(values.iter().map(|&v| float_lit(v)).collect()),
+        });
+        sym
     }
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> String {
         let sym = self.unique(format!("{}_i_{}", self.prefix, ident(hint)));
@@ -253,8 +273,10 @@ pub fn emit_device(
     };
     // Constants get symbols in schedule order.
     for &i in spec.order {
-        for &t in &g.nodes[i].inputs {
-            if g.tensors[t].is_const() {
+        // Weights that a kernel takes repacked (see `fast`) are emitted only packed.
+        let packed = fast::packed_conv_weights(g, &g.nodes[i]).is_some();
+        for (k, &t) in g.nodes[i].inputs.iter().enumerate() {
+            if g.tensors[t].is_const() && !(packed && k == 1) {
                 st.const_symbol(t);
             }
         }

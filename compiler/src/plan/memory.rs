@@ -4,12 +4,13 @@
 //! 1. Tensors that share storage (a Reshape/Flatten/Squeeze output is a view of its
 //!    input) are merged into one *buffer*; a buffer lives from the step that first writes
 //!    it to the step that last reads it (graph inputs from step 0, graph outputs to the
-//!    end, where they are copied out).
+//!    end, where they are copied out). A kernel that needs scratch memory (see
+//!    `codegen::fast::scratch_bytes`) gets one more buffer, live only during its step.
 //! 2. Buffers are placed largest first; each goes at the lowest offset where it overlaps
 //!    no already-placed buffer that is live at the same time.
 //!
-//! The *lower bound* is the peak, over steps, of the bytes of buffers live at that step:
-//! no placement of the same order can use less. [`check`] verifies that no two buffers
+//! The *lower bound* is the peak, over steps, of the bytes of buffers live at that step
+//! (scratch included): no placement of the same order can use less. [`check`] verifies that no two buffers
 //! live at the same time overlap in the arena (tests run it on every plan).
 
 use crate::ir::{Graph, NodeId, Op, TensorId};
@@ -27,6 +28,8 @@ pub struct Buffer {
     pub first: usize,
     pub last: usize,
     pub offset: usize,
+    /// `Some(node)` for the scratch buffer of that node's kernel (then `tensors` is empty).
+    pub scratch_of: Option<NodeId>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -109,9 +112,23 @@ pub fn plan(g: &Graph, order: &[NodeId], inputs: &[TensorId], outputs: &[TensorI
                 first: first[r],
                 last: last[r],
                 offset: 0,
+                scratch_of: None,
             }
         })
         .collect();
+    for (step, &i) in order.iter().enumerate() {
+        let size = crate::codegen::fast::scratch_bytes(g, &g.nodes[i]);
+        if size > 0 {
+            buffers.push(Buffer {
+                tensors: Vec::new(),
+                size,
+                first: step,
+                last: step,
+                offset: 0,
+                scratch_of: Some(i),
+            });
+        }
+    }
     // 3. lower bound
     let mut live = vec![0usize; end + 1];
     for b in &buffers {
@@ -120,29 +137,40 @@ pub fn plan(g: &Graph, order: &[NodeId], inputs: &[TensorId], outputs: &[TensorI
         }
     }
     let lower_bound_bytes = live.iter().copied().max().unwrap_or(0);
-    // 4. greedy placement, largest first
-    let mut idx: Vec<usize> = (0..buffers.len()).collect();
-    idx.sort_by_key(|&i| (std::cmp::Reverse(buffers[i].size), buffers[i].first, i));
-    let mut placed: Vec<usize> = Vec::new();
-    let mut arena_bytes = 0;
-    for i in idx {
-        let (f, l, sz) = (buffers[i].first, buffers[i].last, buffers[i].size);
-        let mut busy: Vec<(usize, usize)> = placed
-            .iter()
-            .filter(|&&j| buffers[j].first <= l && f <= buffers[j].last)
-            .map(|&j| (buffers[j].offset, buffers[j].offset + buffers[j].size))
-            .collect();
-        busy.sort_unstable();
-        let mut offset = 0;
-        for (lo, hi) in busy {
-            if offset + sz <= lo {
-                break;
-            }
-            offset = offset.max(hi.div_ceil(ALIGN) * ALIGN);
+    // 4. greedy placement under a few buffer orders (largest first, as TFLite Micro;
+    //    longest-lived first; earliest first); the smallest arena wins (ties: the first).
+    let n = buffers.len();
+    let by_size = |b: &Buffer| std::cmp::Reverse(b.size);
+    let mut orders: Vec<Vec<usize>> = Vec::new();
+    let mut o: Vec<usize> = (0..n).collect();
+    o.sort_by_key(|&i| (by_size(&buffers[i]), buffers[i].first, i));
+    orders.push(o.clone());
+    o.sort_by_key(|&i| {
+        let b = &buffers[i];
+        (std::cmp::Reverse(b.last - b.first), by_size(b), b.first, i)
+    });
+    orders.push(o.clone());
+    o.sort_by_key(|&i| {
+        let b = &buffers[i];
+        (
+            std::cmp::Reverse(b.size * (b.last - b.first + 1)),
+            b.first,
+            i,
+        )
+    });
+    orders.push(o.clone());
+    o.sort_by_key(|&i| (buffers[i].first, by_size(&buffers[i]), i));
+    orders.push(o);
+    let mut best: Option<(usize, Vec<usize>)> = None;
+    for idx in &orders {
+        let (arena, offs) = place(&buffers, idx);
+        if best.as_ref().is_none_or(|(a, _)| arena < *a) {
+            best = Some((arena, offs));
         }
-        buffers[i].offset = offset;
-        arena_bytes = arena_bytes.max(offset + sz);
-        placed.push(i);
+    }
+    let (arena_bytes, offs) = best.unwrap_or_default();
+    for (b, off) in buffers.iter_mut().zip(offs) {
+        b.offset = off;
     }
     let mut offsets = vec![None; nt];
     for b in &buffers {
@@ -156,6 +184,44 @@ pub fn plan(g: &Graph, order: &[NodeId], inputs: &[TensorId], outputs: &[TensorI
         arena_bytes,
         lower_bound_bytes,
     }
+}
+
+impl Plan {
+    /// Arena byte offset of `node`'s scratch buffer, if it has one.
+    pub fn scratch_offset(&self, node: NodeId) -> Option<usize> {
+        self.buffers
+            .iter()
+            .find(|b| b.scratch_of == Some(node))
+            .map(|b| b.offset)
+    }
+}
+
+/// Place buffers in the given order, each at the lowest offset free during its lifetime.
+/// Returns the arena size and each buffer's offset.
+fn place(buffers: &[Buffer], idx: &[usize]) -> (usize, Vec<usize>) {
+    let mut offsets = vec![0usize; buffers.len()];
+    let mut placed: Vec<usize> = Vec::new();
+    let mut arena_bytes = 0;
+    for &i in idx {
+        let (f, l, sz) = (buffers[i].first, buffers[i].last, buffers[i].size);
+        let mut busy: Vec<(usize, usize)> = placed
+            .iter()
+            .filter(|&&j| buffers[j].first <= l && f <= buffers[j].last)
+            .map(|&j| (offsets[j], offsets[j] + buffers[j].size))
+            .collect();
+        busy.sort_unstable();
+        let mut offset = 0;
+        for (lo, hi) in busy {
+            if offset + sz <= lo {
+                break;
+            }
+            offset = offset.max(hi.div_ceil(ALIGN) * ALIGN);
+        }
+        offsets[i] = offset;
+        arena_bytes = arena_bytes.max(offset + sz);
+        placed.push(i);
+    }
+    (arena_bytes, offsets)
 }
 
 /// Verify that buffers live at the same step never share arena bytes and fit the arena.
@@ -193,12 +259,15 @@ impl fmt::Display for Plan {
         for buf in b {
             writeln!(
                 f,
-                "  [{:>8} .. {:>8}) steps {:>3}..={:<3} tensors {:?}",
+                "  [{:>8} .. {:>8}) steps {:>3}..={:<3} {}",
                 buf.offset,
                 buf.offset + buf.size,
                 buf.first,
                 buf.last,
-                buf.tensors
+                match buf.scratch_of {
+                    Some(n) => format!("scratch of node {n}"),
+                    None => format!("tensors {:?}", buf.tensors),
+                }
             )?;
         }
         Ok(())

@@ -1,0 +1,362 @@
+//! `meshnn bench`: time the generated C against onnxruntime on this computer.
+//!
+//! One call compiles the model, builds the host harness with optimising flags
+//! ([`BENCH_CFLAGS`]), times `runs` inferences (median and minimum) and onnxruntime with
+//! one thread on the same inputs through Python (`bench_ort.py`, with the Python call
+//! overhead measured on an Identity model and subtracted), in alternating rounds so both
+//! see the same machine load, counts instructions per
+//! multiply-accumulate under callgrind when valgrind is installed, and reports the arena
+//! against its lower bound. A missing onnxruntime or valgrind is a note, not an error.
+
+use crate::driver::{self, SINGLE_DEVICE};
+use crate::host;
+use crate::npy;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Flags added to [`host::HOST_CFLAGS`] for timing (a later `-O3` overrides `-O2`).
+/// `-ffp-contract=fast` lets the compiler fuse multiply-adds, which ISO C mode
+/// (`-std=c99`) otherwise forbids in GCC; the randomised fast-vs-reference test bounds
+/// the rounding difference.
+pub const BENCH_CFLAGS: &[&str] = &["-O3", "-march=native", "-ffp-contract=fast"];
+
+/// valgrind cannot decode AVX-512, so the callgrind build leaves it out on x86-64.
+fn callgrind_cflags() -> Vec<&'static str> {
+    let mut f = BENCH_CFLAGS.to_vec();
+    if cfg!(target_arch = "x86_64") {
+        f.push("-mno-avx512f");
+    }
+    f
+}
+
+const ORT_SCRIPT: &str = include_str!("bench_ort.py");
+
+/// Alternating timing rounds (meshnn, then onnxruntime) per benchmark.
+const ROUNDS: u64 = 5;
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// One onnxruntime timing round: (median, min, overhead median, overhead min, version),
+/// or why it could not run.
+fn ort_round(
+    script: &Path,
+    model: &Path,
+    runs: u64,
+    warmup: u64,
+    feeds: &[String],
+) -> Result<(f64, f64, f64, f64, String), String> {
+    let o = Command::new("python3")
+        .arg(script)
+        .arg(model)
+        .arg(runs.to_string())
+        .arg(warmup.to_string())
+        .args(feeds)
+        .output()
+        .map_err(|e| format!("cannot run python3 ({e}); install Python 3 with onnxruntime"))?;
+    let text = String::from_utf8_lossy(&o.stdout);
+    let v: serde_json::Value = serde_json::from_str(text.trim()).map_err(|_| {
+        format!(
+            "bench_ort.py failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        )
+    })?;
+    if let Some(e) = v.get("error") {
+        return Err(e.as_str().unwrap_or("unknown error").to_string());
+    }
+    let f = |k: &str| v.get(k).and_then(|x| x.as_f64());
+    match (
+        f("median_us"),
+        f("min_us"),
+        f("overhead_median_us"),
+        f("overhead_min_us"),
+    ) {
+        (Some(a), Some(b), Some(c), Some(d)) => Ok((
+            a,
+            b,
+            c,
+            d,
+            v.get("onnxruntime")
+                .and_then(|x| x.as_str())
+                .unwrap_or("?")
+                .to_string(),
+        )),
+        _ => Err("bench_ort.py printed an unexpected report".into()),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error(transparent)]
+    Pipeline(#[from] driver::Error),
+    #[error(transparent)]
+    Host(#[from] host::HostError),
+    #[error(transparent)]
+    Npy(#[from] npy::NpyError),
+    #[error("bench: {0}")]
+    Io(String),
+}
+
+/// Everything `meshnn bench` measures. Times are microseconds per inference.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    pub model: String,
+    pub runs: u64,
+    pub cc: String,
+    pub cflags: String,
+    pub meshnn_us: f64,
+    pub meshnn_min_us: f64,
+    pub onnxruntime_us: Option<f64>,
+    pub onnxruntime_min_us: Option<f64>,
+    pub python_overhead_us: Option<f64>,
+    pub onnxruntime_version: Option<String>,
+    pub speedup_vs_onnxruntime: Option<f64>,
+    pub instructions_per_mac: Option<f64>,
+    pub callgrind_cflags: Option<String>,
+    pub macs: u64,
+    pub arena_bytes: usize,
+    pub arena_lower_bound_bytes: usize,
+    pub notes: Vec<String>,
+}
+
+fn io_err(what: &str, e: impl std::fmt::Display) -> BenchError {
+    BenchError::Io(format!("{what}: {e}"))
+}
+
+/// Deterministic inputs in [-1, 1) (an LCG, so runs compare like with like).
+fn inputs(p: &driver::Deployed) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+    let mut seed: u32 = 0x2545_f491;
+    p.graph
+        .inputs
+        .iter()
+        .map(|&t| {
+            let tensor = &p.graph.tensors[t];
+            let data = (0..tensor.numel())
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+                })
+                .collect();
+            (tensor.name.clone(), tensor.shape.clone(), data)
+        })
+        .collect()
+}
+
+/// Benchmark `model` with `runs` timed inferences (each of meshnn and onnxruntime).
+pub fn bench(model: &Path, runs: u64) -> Result<BenchReport, BenchError> {
+    let runs = runs.max(1);
+    let p = driver::prepare(model, false)?;
+    let macs: u64 = p
+        .order
+        .iter()
+        .map(|&i| crate::cost::macs(&p.graph, &p.graph.nodes[i]))
+        .sum();
+    let tmp = tempfile::Builder::new()
+        .prefix("meshnn-bench-")
+        .tempdir()
+        .map_err(|e| io_err("cannot create a temporary directory", e))?;
+    let dir = tmp.path();
+    let (arena_bytes, arena_lower_bound_bytes) = (p.plan.arena_bytes, p.plan.lower_bound_bytes);
+    let p = driver::deploy_single(p)?;
+    driver::write_files(dir, &driver::emit(&p)?)?;
+    let devices = [SINGLE_DEVICE.to_string()];
+    let io = dir.join("io");
+    std::fs::create_dir_all(&io).map_err(|e| io_err("cannot create io directory", e))?;
+    let mut bins = Vec::new();
+    let mut feeds = Vec::new();
+    for (i, (name, shape, data)) in inputs(&p).into_iter().enumerate() {
+        let bin = io.join(format!("in{i}.bin"));
+        let bytes: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(&bin, bytes).map_err(|e| io_err("cannot write input", e))?;
+        let npy_path = io.join(format!("in{i}.npy"));
+        npy::write_f32(&npy_path, &shape, &data)?;
+        bins.push(bin);
+        feeds.push(format!("{name}={}", npy_path.display()));
+    }
+    let outs: Vec<PathBuf> = (0..p.graph.outputs.len())
+        .map(|i| io.join(format!("out{i}.bin")))
+        .collect();
+    let mut notes = Vec::new();
+
+    // 1 + 2. meshnn (optimised host build) and onnxruntime (through Python), in
+    // alternating rounds so that both see the same machine load; the median of the
+    // per-round medians and the minimum of the minima are reported.
+    let exe = host::build(dir, &devices, BENCH_CFLAGS)?;
+    let timed = dir.join("host").join("model_run_timed");
+    std::fs::rename(&exe, &timed).map_err(|e| io_err("cannot move the harness", e))?;
+    let script = dir.join("bench_ort.py");
+    std::fs::write(&script, ORT_SCRIPT).map_err(|e| io_err("cannot write bench_ort.py", e))?;
+    let per_round = runs.div_ceil(ROUNDS).max(1);
+    let warmup = (per_round / 10).clamp(1, 100);
+    let (mut ours, mut ours_min) = (Vec::new(), f64::INFINITY);
+    let (mut theirs, mut theirs_min, mut overhead) = (Vec::new(), f64::INFINITY, Vec::new());
+    let mut ort_version = None;
+    let mut ort_ok = true;
+    for _ in 0..ROUNDS {
+        let t = host::run_timed(&timed, &bins, &outs, Some(per_round))?
+            .ok_or_else(|| BenchError::Io("the harness printed no timing".into()))?;
+        ours.push(t[1]);
+        ours_min = ours_min.min(t[2]);
+        if !ort_ok {
+            continue;
+        }
+        match ort_round(&script, model, per_round, warmup, &feeds) {
+            Ok((med, mn, oh, ohm, ver)) => {
+                theirs.push(med - oh);
+                theirs_min = theirs_min.min(mn - ohm);
+                overhead.push(oh);
+                ort_version = Some(ver);
+            }
+            Err(note) => {
+                notes.push(format!("onnxruntime not timed: {note}"));
+                ort_ok = false;
+            }
+        }
+    }
+    let meshnn_us = median(&mut ours);
+    let meshnn_min_us = ours_min;
+    let ort = if ort_ok && !theirs.is_empty() {
+        (
+            Some(median(&mut theirs)),
+            Some(theirs_min),
+            Some(median(&mut overhead)),
+            ort_version,
+        )
+    } else {
+        (None, None, None, None)
+    };
+
+    // 3. instructions per MAC under callgrind: (Ir with 11 timed runs - Ir with 1) / 10.
+    let mut ipm = None;
+    let mut cg_flags = None;
+    if Command::new("valgrind").arg("--version").output().is_ok() {
+        let flags = callgrind_cflags();
+        let exe = host::build(dir, &devices, &flags)?;
+        let ir = |repeat: u64| -> Option<f64> {
+            let out = dir.join(format!("callgrind.{repeat}.out"));
+            let st = Command::new("valgrind")
+                .arg("--tool=callgrind")
+                .arg(format!("--callgrind-out-file={}", out.display()))
+                .arg(&exe)
+                .args(&bins)
+                .args(&outs)
+                .arg(repeat.to_string())
+                .output()
+                .ok()?;
+            if !st.status.success() {
+                return None;
+            }
+            callgrind_total(&std::fs::read_to_string(out).ok()?)
+        };
+        match (ir(1), ir(11)) {
+            (Some(a), Some(b)) if macs > 0 => {
+                ipm = Some((b - a) / 10.0 / macs as f64);
+                cg_flags = Some(flags.join(" "));
+            }
+            _ => notes.push("callgrind run failed: instructions per MAC not measured".into()),
+        }
+    } else {
+        notes.push(
+            "valgrind not found: instructions per MAC not measured (install valgrind)".into(),
+        );
+    }
+
+    let speedup = ort.0.map(|o| o / meshnn_us);
+    Ok(BenchReport {
+        model: model.display().to_string(),
+        runs,
+        cc: host::cc(),
+        cflags: host::HOST_CFLAGS
+            .iter()
+            .chain(BENCH_CFLAGS)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" "),
+        meshnn_us,
+        meshnn_min_us,
+        onnxruntime_us: ort.0,
+        onnxruntime_min_us: ort.1,
+        python_overhead_us: ort.2,
+        onnxruntime_version: ort.3,
+        speedup_vs_onnxruntime: speedup,
+        instructions_per_mac: ipm,
+        callgrind_cflags: cg_flags,
+        macs,
+        arena_bytes,
+        arena_lower_bound_bytes,
+        notes,
+    })
+}
+
+/// Total instructions (`summary:` or `totals:` line) of a callgrind output file.
+fn callgrind_total(text: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("summary:")
+                .or_else(|| l.strip_prefix("totals:"))
+        })
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The report as text.
+pub fn render_text(r: &BenchReport) -> String {
+    let opt = |v: Option<f64>, unit: &str| match v {
+        Some(x) => format!("{x:.1}{unit}"),
+        None => "n/a".into(),
+    };
+    let mut s = String::new();
+    s += &format!("model      {}\n", r.model);
+    s += &format!("build      {} {}\n", r.cc, r.cflags);
+    s += &format!(
+        "meshnn     {:.1} us median, {:.1} us min over {} runs\n",
+        r.meshnn_us, r.meshnn_min_us, r.runs
+    );
+    s += &format!(
+        "onnxruntime {} median, {} min (1 thread{}; Python overhead {} subtracted)\n",
+        opt(r.onnxruntime_us, " us"),
+        opt(r.onnxruntime_min_us, " us"),
+        r.onnxruntime_version
+            .as_ref()
+            .map(|v| format!(", {v}"))
+            .unwrap_or_default(),
+        opt(r.python_overhead_us, " us"),
+    );
+    s += &format!(
+        "speedup    {}\n",
+        r.speedup_vs_onnxruntime
+            .map(|x| format!("{x:.2}x vs onnxruntime (medians)"))
+            .unwrap_or_else(|| "n/a".into())
+    );
+    s += &format!(
+        "instr/MAC  {}{}\n",
+        r.instructions_per_mac
+            .map(|x| format!("{x:.3}"))
+            .unwrap_or_else(|| "n/a".into()),
+        r.callgrind_cflags
+            .as_ref()
+            .map(|f| format!(" (callgrind, built with {f})"))
+            .unwrap_or_default()
+    );
+    s += &format!("MACs       {}\n", r.macs);
+    s += &format!(
+        "arena      {} bytes (lower bound {} bytes, {:.3}x)\n",
+        r.arena_bytes,
+        r.arena_lower_bound_bytes,
+        r.arena_bytes as f64 / (r.arena_lower_bound_bytes.max(1)) as f64
+    );
+    for n in &r.notes {
+        s += &format!("note: {n}\n");
+    }
+    s
+}

@@ -1,0 +1,207 @@
+//! Kernel selection: which runtime variant runs a node, and the scratch memory it needs.
+//!
+//! The reference kernels (`mn_<op>_f32`) are the oracle; a fast variant
+//! (`mn_<op>_fast_f32`) is chosen here, at code-generation time, when it supports the
+//! node. The memory planner asks [`scratch_bytes`] for each step, so a variant's
+//! scratch is a planned arena buffer counted in the lower bound.
+
+use crate::ir::{Graph, Node, Op};
+
+/// `MN_CONV_FAST_MAX_TAPS` in mn_kernels.h.
+pub const CONV_FAST_MAX_TAPS: usize = 64;
+/// `MN_CF_SLACK` in mn_conv2d_fast_f32.c (slack floats at the end of its scratch).
+const CONV_FAST_NR: usize = 16;
+/// `MN_DW_NR` in mn_conv2d_dw_f32.c.
+const CONV_DW_NR: usize = 32;
+
+/// The fields of `mn_conv_params_t` (activation aside) for a Conv node, 1-D as 2-D.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvGeom {
+    pub n: usize,
+    pub c_in: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub c_out: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+    pub k_h: usize,
+    pub k_w: usize,
+    pub stride_h: usize,
+    pub stride_w: usize,
+    pub dil_h: usize,
+    pub dil_w: usize,
+    pub pad_top: usize,
+    pub pad_left: usize,
+    pub group: usize,
+}
+
+/// Geometry of a 1-D or 2-D Conv node; `None` for other nodes and other ranks.
+pub fn conv_geom(g: &Graph, node: &Node) -> Option<ConvGeom> {
+    let Op::Conv {
+        kernel,
+        strides,
+        dilations,
+        pads,
+        group,
+        ..
+    } = &node.op
+    else {
+        return None;
+    };
+    let xs = &g.tensors[*node.inputs.first()?].shape;
+    let ys = &g.tensors[*node.outputs.first()?].shape;
+    let (n, c_in, c_out, group) = (*xs.first()?, *xs.get(1)?, *ys.get(1)?, *group);
+    match kernel.len() {
+        1 => Some(ConvGeom {
+            n,
+            c_in,
+            in_h: 1,
+            in_w: *xs.get(2)?,
+            c_out,
+            out_h: 1,
+            out_w: *ys.get(2)?,
+            k_h: 1,
+            k_w: kernel[0],
+            stride_h: 1,
+            stride_w: strides[0],
+            dil_h: 1,
+            dil_w: dilations[0],
+            pad_top: 0,
+            pad_left: pads[0],
+            group,
+        }),
+        2 => Some(ConvGeom {
+            n,
+            c_in,
+            in_h: *xs.get(2)?,
+            in_w: *xs.get(3)?,
+            c_out,
+            out_h: *ys.get(2)?,
+            out_w: *ys.get(3)?,
+            k_h: kernel[0],
+            k_w: kernel[1],
+            stride_h: strides[0],
+            stride_w: strides[1],
+            dil_h: dilations[0],
+            dil_w: dilations[1],
+            pad_top: pads[0],
+            pad_left: pads[1],
+            group,
+        }),
+        _ => None,
+    }
+}
+
+/// `MN_CONV_FAST_MR` in mn_kernels.h: output channels per tile of the packed weights.
+pub const CONV_FAST_MR: usize = 8;
+
+/// Whether `mn_conv2d_fast_f32` can run this convolution.
+pub fn use_fast_conv(c: &ConvGeom) -> bool {
+    c.k_h * c.k_w <= CONV_FAST_MAX_TAPS && c.out_h * c.out_w > 0 && c.c_out > 0
+}
+
+/// Depthwise: one input and one output channel per group.
+pub fn is_depthwise(c: &ConvGeom) -> bool {
+    c.group == c.c_in && c.group == c.c_out
+}
+
+/// The runtime kernel that runs a Conv node with constant weights when it is not the
+/// reference `mn_conv2d_f32`: `mn_conv2d_dw_f32` for depthwise convolutions,
+/// `mn_conv2d_fast_f32` (a blocked matrix product; 1x1 convolutions included) otherwise.
+pub fn conv_kernel(g: &Graph, node: &Node) -> Option<&'static str> {
+    let c = conv_geom(g, node)?;
+    let w = *node.inputs.get(1)?;
+    if !g.tensors[w].is_const() || !use_fast_conv(&c) {
+        return None;
+    }
+    Some(if is_depthwise(&c) {
+        "mn_conv2d_dw_f32"
+    } else {
+        "mn_conv2d_fast_f32"
+    })
+}
+
+/// The weights of a Conv node packed for `mn_conv2d_fast_f32` (as
+/// `mn_conv2d_fast_f32_pack` does): [group][tile][tap][c_in/group][MR], zero-padded.
+/// `None` when the node does not run on that kernel.
+pub fn packed_conv_weights(g: &Graph, node: &Node) -> Option<Vec<f32>> {
+    if conv_kernel(g, node)? != "mn_conv2d_fast_f32" {
+        return None;
+    }
+    let c = conv_geom(g, node)?;
+    let w = g.tensors[*node.inputs.get(1)?].data.as_ref()?.to_f32();
+    let (cin_g, cout_g, taps) = (c.c_in / c.group, c.c_out / c.group, c.k_h * c.k_w);
+    let tiles = cout_g.div_ceil(CONV_FAST_MR);
+    let mut out = Vec::with_capacity(c.group * tiles * CONV_FAST_MR * cin_g * taps);
+    for gi in 0..c.group {
+        for tile in 0..tiles {
+            for t in 0..taps {
+                for ic in 0..cin_g {
+                    for r in 0..CONV_FAST_MR {
+                        let oc = tile * CONV_FAST_MR + r;
+                        out.push(if oc < cout_g {
+                            w.get(((gi * cout_g + oc) * cin_g + ic) * taps + t)
+                                .copied()
+                                .unwrap_or(0.0)
+                        } else {
+                            0.0
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `mn_conv2d_fast_f32_scratch_size` and `mn_conv2d_dw_f32_scratch_size` in floats
+/// (keep the three in step).
+pub fn conv_fast_scratch_floats(c: &ConvGeom) -> usize {
+    let hp = (c.out_h - 1) * c.stride_h + (c.k_h - 1) * c.dil_h + 1;
+    let wp = (c.out_w - 1) * c.stride_w + (c.k_w - 1) * c.dil_w + 1;
+    let direct = c.stride_h == 1
+        && c.stride_w == 1
+        && c.pad_top == 0
+        && c.pad_left == 0
+        && wp == c.in_w
+        && hp <= c.in_h;
+    if direct {
+        return 0;
+    }
+    let hq = hp.div_ceil(c.stride_h);
+    let wq = wp.div_ceil(c.stride_w);
+    c.c_in * c.stride_h * c.stride_w * hq * wq + CONV_FAST_NR
+}
+
+/// `mn_conv2d_dw_f32_scratch_size` in floats: one padded channel.
+pub fn conv_dw_scratch_floats(c: &ConvGeom) -> usize {
+    let one = ConvGeom { c_in: 1, ..*c };
+    match conv_fast_scratch_floats(&one) {
+        0 => 0,
+        f => f - CONV_FAST_NR + CONV_DW_NR,
+    }
+}
+
+/// Scratch bytes the kernel chosen for `node` needs while it runs (0 for most nodes).
+pub fn scratch_bytes(g: &Graph, node: &Node) -> usize {
+    match (conv_kernel(g, node), conv_geom(g, node)) {
+        (Some("mn_conv2d_dw_f32"), Some(c)) => conv_dw_scratch_floats(&c) * 4,
+        (Some(_), Some(c)) => conv_fast_scratch_floats(&c) * 4,
+        _ => 0,
+    }
+}
+
+/// Whether `mn_pool2d_fast_f32` runs a pooling node: no padding, no dilation, every
+/// window inside the input (`inp`, `out`, `k`, `s` as [h, w]).
+pub fn pool_fast_ok(
+    pads: &[usize],
+    dilations: &[usize],
+    inp: &[usize; 2],
+    out: &[usize; 2],
+    k: &[usize; 2],
+    s: &[usize; 2],
+) -> bool {
+    pads.iter().all(|&p| p == 0)
+        && dilations.iter().all(|&d| d == 1)
+        && (0..2).all(|d| out[d] >= 1 && k[d] >= 1 && (out[d] - 1) * s[d] + k[d] <= inp[d])
+}

@@ -1,0 +1,377 @@
+/* mn_conv2d_fast_f32: convolution as a register-blocked matrix product over a padded,
+ * stride-phase-split copy of the input (portable C99 written for auto-vectorisation).
+ * See mn_kernels.h for the contract and mn_conv2d_f32.c for the reference it matches.
+ *
+ * Method. The input is copied once per image into scratch as xq[c][phase][hq][wq]: the
+ * zero-padded input split into stride_h * stride_w phases, so that every kernel tap
+ * (kh, kw) reads a *contiguous* run of one phase plane. Output position (oh, ow) maps
+ * to j = oh * wq + ow ("wide rows": the columns ow >= out_w are computed and dropped),
+ * and the convolution becomes, per group,
+ *     Y[oc][j] = b[oc] + sum_{ic, tap} W[oc][ic][tap] * xq[ic][off(tap) + j],
+ * a matrix product whose inner loop runs over MR output channels x NR consecutive j
+ * with the accumulators in registers. The weights are packed (see
+ * mn_conv2d_fast_f32_pack) so that the MR weights of one (tap, input channel) are
+ * adjacent; channel tiles are padded with zero weights, so every tile is full height. With no padding and stride 1 the input is read
+ * in place and no scratch is used. */
+#include "mn_kernels.h"
+
+#define MN_CF_MR MN_CONV_FAST_MR /* output channels per tile (8: mn_cf_tile spells them out) */
+#define MN_CF_NR 16    /* output positions per tile (the vector direction) */
+#define MN_CF_SLACK 16 /* floats of scratch slack: >= MN_CF_NR */
+
+typedef struct {
+    int32_t s_h, s_w;  /* strides */
+    int32_t hq, wq;    /* rows, columns of one phase plane */
+    int32_t pitch;     /* floats per input channel in the planes read */
+    int32_t direct;    /* 1: read x in place (no padding, stride 1) */
+    int32_t n_pos;     /* positions j computed: (out_h - 1) * wq + out_w */
+} mn_cf_geom_t;
+
+static void mn_cf_geometry(const mn_conv_params_t *p, mn_cf_geom_t *g)
+{
+    /* Padded extent actually read (bottom/right padding implied by out_h / out_w). */
+    const int32_t hp = (p->out_h - 1) * p->stride_h + (p->k_h - 1) * p->dil_h + 1;
+    const int32_t wp = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+    g->s_h = p->stride_h;
+    g->s_w = p->stride_w;
+    g->direct = p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+                p->pad_left == 0 && wp == p->in_w && hp <= p->in_h;
+    if (g->direct) {
+        g->hq = p->in_h;
+        g->wq = p->in_w;
+        g->pitch = p->in_h * p->in_w;
+    } else {
+        g->hq = (hp + p->stride_h - 1) / p->stride_h;
+        g->wq = (wp + p->stride_w - 1) / p->stride_w;
+        g->pitch = p->stride_h * p->stride_w * g->hq * g->wq;
+    }
+    g->n_pos = (p->out_h - 1) * g->wq + p->out_w;
+}
+
+int32_t mn_conv2d_fast_f32_scratch_size(const mn_conv_params_t *p)
+{
+    mn_cf_geom_t g;
+    mn_cf_geometry(p, &g);
+    /* MN_CF_SLACK floats of slack: the last tile may read (and drop) past the end. */
+    return g.direct ? 0 : p->c_in * g.pitch + MN_CF_SLACK;
+}
+
+/* Run [*lo, *hi) of the columns j < n with 0 <= j * s + c0 < in_w. */
+static void mn_cf_col_run(int32_t in_w, int32_t s, int32_t c0, int32_t n, int32_t *lo,
+                          int32_t *hi)
+{
+    int32_t a = c0 < 0 ? (-c0 + s - 1) / s : 0;
+    int32_t b = in_w - c0 <= 0 ? 0 : (in_w - c0 + s - 1) / s;
+    if (b > n) {
+        b = n;
+    }
+    if (a > b) {
+        a = b;
+    }
+    *lo = a;
+    *hi = b;
+}
+
+/* dst[j] = src[j * s + c0] for lo <= j < hi, zero for the other j < n. */
+static void mn_cf_pack_row(const float *restrict src, int32_t s, int32_t c0, int32_t lo,
+                           int32_t hi, float *restrict dst, int32_t n)
+{
+    int32_t j;
+    for (j = 0; j < lo; ++j) {
+        dst[j] = 0.0f;
+    }
+    if (s == 1) {
+        const float *from = src + c0;
+        for (j = lo; j < hi; ++j) {
+            dst[j] = from[j];
+        }
+    } else if (s == 2) {
+        for (j = lo; j < hi; ++j) {
+            dst[j] = src[2 * j + c0];
+        }
+    } else {
+        for (j = lo; j < hi; ++j) {
+            dst[j] = src[j * s + c0];
+        }
+    }
+    for (j = hi; j < n; ++j) {
+        dst[j] = 0.0f;
+    }
+}
+
+/* Copy image x ([c_in][in_h][in_w]) into the phase-split padded layout. */
+static void mn_cf_pack(const mn_conv_params_t *p, const mn_cf_geom_t *g,
+                       const float *restrict x, float *restrict xq)
+{
+    int32_t c, ph, pw, i, j;
+    for (c = 0; c < p->c_in; ++c) {
+        const float *xc = x + c * p->in_h * p->in_w;
+        for (ph = 0; ph < g->s_h; ++ph) {
+            for (pw = 0; pw < g->s_w; ++pw) {
+                int32_t lo, hi;
+                mn_cf_col_run(p->in_w, g->s_w, pw - p->pad_left, g->wq, &lo, &hi);
+                for (i = 0; i < g->hq; ++i) {
+                    const int32_t r = i * g->s_h + ph - p->pad_top;
+                    float *dst = xq + ((c * g->s_h + ph) * g->s_w + pw) * g->hq * g->wq +
+                                 i * g->wq;
+                    if (r < 0 || r >= p->in_h) {
+                        for (j = 0; j < g->wq; ++j) {
+                            dst[j] = 0.0f;
+                        }
+                    } else {
+                        mn_cf_pack_row(xc + r * p->in_w, g->s_w, pw - p->pad_left, lo, hi,
+                                       dst, g->wq);
+                    }
+                }
+            }
+        }
+    }
+    for (j = 0; j < MN_CF_SLACK; ++j) {
+        xq[p->c_in * g->pitch + j] = 0.0f;
+    }
+}
+
+int32_t mn_conv2d_fast_f32_packed_size(const mn_conv_params_t *p)
+{
+    const int32_t cout_g = p->c_out / p->group;
+    const int32_t tiles = (cout_g + MN_CF_MR - 1) / MN_CF_MR;
+    return p->group * tiles * MN_CF_MR * (p->c_in / p->group) * p->k_h * p->k_w;
+}
+
+void mn_conv2d_fast_f32_pack(const mn_conv_params_t *p, const float *restrict w,
+                             float *restrict packed)
+{
+    const int32_t cin_g = p->c_in / p->group;
+    const int32_t cout_g = p->c_out / p->group;
+    const int32_t n_taps = p->k_h * p->k_w;
+    int32_t gi, oc0, t, ic, r;
+    for (gi = 0; gi < p->group; ++gi) {
+        for (oc0 = 0; oc0 < cout_g; oc0 += MN_CF_MR) {
+            for (t = 0; t < n_taps; ++t) {
+                for (ic = 0; ic < cin_g; ++ic) {
+                    for (r = 0; r < MN_CF_MR; ++r) {
+                        const int32_t oc = oc0 + r;
+                        *packed++ = oc < cout_g
+                                        ? w[((gi * cout_g + oc) * cin_g + ic) * n_taps + t]
+                                        : 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* dst[i] = act(src[i]) for i < n, the activation chosen once per run. */
+static void mn_cf_store(const mn_act_t *act, const float *restrict src, float *restrict dst,
+                        int32_t n)
+{
+    int32_t i;
+    switch (act->kind) {
+    case MN_ACT_RELU:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
+        }
+        break;
+    case MN_ACT_NONE:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i];
+        }
+        break;
+    default:
+        for (i = 0; i < n; ++i) {
+            dst[i] = mn_act_apply(act, src[i]);
+        }
+        break;
+    }
+}
+
+/* One tile: MN_CF_MR (= 8) channels x MN_CF_NR positions starting at xj. The rows are
+ * spelled out (a0..a7) so that compilers keep the accumulators in vector registers. */
+static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
+                       const int32_t *restrict taps, int32_t n_taps,
+                       const float *restrict w, const float *restrict bias,
+                       float acc[MN_CF_MR][MN_CF_NR], const mn_act_t *act, float *y,
+                       int32_t out_plane)
+{
+    float a0[MN_CF_NR], a1[MN_CF_NR], a2[MN_CF_NR], a3[MN_CF_NR];
+    float a4[MN_CF_NR], a5[MN_CF_NR], a6[MN_CF_NR], a7[MN_CF_NR];
+    int32_t v, ic, t;
+    for (v = 0; v < MN_CF_NR; ++v) {
+        a0[v] = bias[0];
+        a1[v] = bias[1];
+        a2[v] = bias[2];
+        a3[v] = bias[3];
+        a4[v] = bias[4];
+        a5[v] = bias[5];
+        a6[v] = bias[6];
+        a7[v] = bias[7];
+    }
+    for (t = 0; t < n_taps; ++t) {
+        const float *xk = xj + taps[t];
+        for (ic = 0; ic < cin_g; ++ic) {
+            const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+            const float w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
+            for (v = 0; v < MN_CF_NR; ++v) {
+                const float xv = xk[v];
+                a0[v] += w0 * xv;
+                a1[v] += w1 * xv;
+                a2[v] += w2 * xv;
+                a3[v] += w3 * xv;
+                a4[v] += w4 * xv;
+                a5[v] += w5 * xv;
+                a6[v] += w6 * xv;
+                a7[v] += w7 * xv;
+            }
+            xk += pitch;
+            w += MN_CF_MR;
+        }
+    }
+    if (y) { /* the tile is MN_CF_NR consecutive outputs of one row: store them */
+        mn_cf_store(act, a0, y, MN_CF_NR);
+        mn_cf_store(act, a1, y + out_plane, MN_CF_NR);
+        mn_cf_store(act, a2, y + 2 * out_plane, MN_CF_NR);
+        mn_cf_store(act, a3, y + 3 * out_plane, MN_CF_NR);
+        mn_cf_store(act, a4, y + 4 * out_plane, MN_CF_NR);
+        mn_cf_store(act, a5, y + 5 * out_plane, MN_CF_NR);
+        mn_cf_store(act, a6, y + 6 * out_plane, MN_CF_NR);
+        mn_cf_store(act, a7, y + 7 * out_plane, MN_CF_NR);
+        return;
+    }
+    for (v = 0; v < MN_CF_NR; ++v) {
+        acc[0][v] = a0[v];
+        acc[1][v] = a1[v];
+        acc[2][v] = a2[v];
+        acc[3][v] = a3[v];
+        acc[4][v] = a4[v];
+        acc[5][v] = a5[v];
+        acc[6][v] = a6[v];
+        acc[7][v] = a7[v];
+    }
+}
+
+/* A tile of nr < MN_CF_NR positions that reads only those positions. */
+static void mn_cf_tile_tail(const float *restrict xj, int32_t cin_g, int32_t pitch,
+                            const int32_t *restrict taps, int32_t n_taps,
+                            const float *restrict w, const float *restrict bias,
+                            int32_t nr, float acc[MN_CF_MR][MN_CF_NR])
+{
+    int32_t r, v, ic, t;
+    for (r = 0; r < MN_CF_MR; ++r) {
+        for (v = 0; v < nr; ++v) {
+            acc[r][v] = bias[r];
+        }
+    }
+    for (t = 0; t < n_taps; ++t) {
+        const float *xk = xj + taps[t];
+        for (ic = 0; ic < cin_g; ++ic) {
+            for (r = 0; r < MN_CF_MR; ++r) {
+                for (v = 0; v < nr; ++v) {
+                    acc[r][v] += w[r] * xk[v];
+                }
+            }
+            xk += pitch;
+            w += MN_CF_MR;
+        }
+    }
+}
+
+int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
+                           const float *restrict w, const float *restrict b,
+                           float *restrict scratch, float *restrict y)
+{
+    const int32_t cin_g = p->c_in / p->group;
+    const int32_t cout_g = p->c_out / p->group;
+    const int32_t n_taps = p->k_h * p->k_w;
+    const int32_t k = cin_g * n_taps;
+    const int32_t out_plane = p->out_h * p->out_w;
+    int32_t taps[MN_CONV_FAST_MAX_TAPS];
+    float acc[MN_CF_MR][MN_CF_NR];
+    float bias[MN_CF_MR];
+    mn_cf_geom_t g;
+    int32_t n, gi, oc0, j0, kh, kw, r;
+
+    if (n_taps > MN_CONV_FAST_MAX_TAPS) {
+        return -1;
+    }
+    mn_cf_geometry(p, &g);
+    /* Offset of each tap in the phase-split layout. */
+    for (kh = 0; kh < p->k_h; ++kh) {
+        const int32_t rh = kh * p->dil_h;
+        for (kw = 0; kw < p->k_w; ++kw) {
+            const int32_t rw = kw * p->dil_w;
+            const int32_t phase = (rh % g.s_h) * g.s_w + rw % g.s_w;
+            taps[kh * p->k_w + kw] =
+                phase * g.hq * g.wq + (rh / g.s_h) * g.wq + rw / g.s_w;
+        }
+    }
+    for (n = 0; n < p->n; ++n) {
+        const float *xn = x + n * p->c_in * p->in_h * p->in_w;
+        const float *xq = xn;
+        const float *wt = w;
+        float *yn = y + n * p->c_out * out_plane;
+        if (!g.direct) {
+            mn_cf_pack(p, &g, xn, scratch);
+            xq = scratch;
+        }
+        for (gi = 0; gi < p->group; ++gi) {
+            const float *xg = xq + gi * cin_g * g.pitch;
+            for (oc0 = gi * cout_g; oc0 < (gi + 1) * cout_g; oc0 += MN_CF_MR) {
+                const int32_t mr =
+                    (gi + 1) * cout_g - oc0 < MN_CF_MR ? (gi + 1) * cout_g - oc0 : MN_CF_MR;
+                for (r = 0; r < MN_CF_MR; ++r) {
+                    bias[r] = b && r < mr ? b[oc0 + r] : 0.0f;
+                }
+                if (p->out_w >= MN_CF_NR && mr == MN_CF_MR) {
+                    /* Row tiles, stored directly; the last tile of a row overlaps the one
+                     * before it (recomputing a few outputs) so that every tile is full. */
+                    int32_t oh, ow0;
+                    for (oh = 0; oh < p->out_h; ++oh) {
+                        for (ow0 = 0; ow0 < p->out_w; ow0 += MN_CF_NR) {
+                            const int32_t ow = ow0 + MN_CF_NR <= p->out_w ? ow0
+                                                                          : p->out_w - MN_CF_NR;
+                            mn_cf_tile(xg + oh * g.wq + ow, cin_g, g.pitch, taps, n_taps, wt,
+                                       bias, acc, &p->act,
+                                       yn + oc0 * out_plane + oh * p->out_w + ow, out_plane);
+                        }
+                    }
+                    wt += MN_CF_MR * k;
+                    continue;
+                }
+                for (j0 = 0; j0 < g.n_pos; j0 += MN_CF_NR) {
+                    const int32_t nr = g.n_pos - j0 < MN_CF_NR ? g.n_pos - j0 : MN_CF_NR;
+                    int32_t oh = j0 / g.wq, ow = j0 - oh * g.wq, v = 0;
+                    /* Full-width reads are safe in scratch (it has MN_CF_SLACK of slack). */
+                    if (nr == MN_CF_NR || !g.direct) {
+                        mn_cf_tile(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias, acc, &p->act,
+                                   NULL, 0);
+                    } else {
+                        mn_cf_tile_tail(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias, nr,
+                                        acc);
+                    }
+                    /* Store runs of real outputs (ow < out_w) row by row. */
+                    while (v < nr) {
+                        int32_t run = p->out_w - ow;
+                        if (run > nr - v) {
+                            run = nr - v;
+                        }
+                        if (run > 0) {
+                            float *yo = yn + oc0 * out_plane + oh * p->out_w + ow;
+                            for (r = 0; r < mr; ++r) {
+                                mn_cf_store(&p->act, acc[r] + v, yo + r * out_plane, run);
+                            }
+                            v += run;
+                            ow += run;
+                        }
+                        if (ow >= p->out_w) { /* skip the wide row's dropped columns */
+                            v += g.wq - ow;
+                            ow = 0;
+                            ++oh;
+                        }
+                    }
+                }
+                wt += MN_CF_MR * k;
+            }
+        }
+    }
+    return 0;
+}

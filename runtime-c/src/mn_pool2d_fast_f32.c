@@ -1,0 +1,72 @@
+/* mn_pool2d_fast_f32: max / average pooling without padding or dilation, one output row
+ * at a time with the window taps outside the innermost (vectorisable) loop. See
+ * mn_kernels.h; mn_pool2d_f32.c is the reference it matches. */
+#include "mn_kernels.h"
+#include <math.h>
+
+int32_t mn_pool2d_fast_f32(const mn_pool_params_t *p, const float *restrict x,
+                           float *restrict y)
+{
+    const int32_t in_plane = p->in_h * p->in_w;
+    const int32_t out_plane = p->out_h * p->out_w;
+    const int32_t sw = p->stride_w;
+    int32_t c, oh, ow, kh, kw;
+
+    if (p->pad_top || p->pad_left || p->pad_bottom || p->pad_right || p->dil_h != 1 ||
+        p->dil_w != 1 || (p->out_h - 1) * p->stride_h + p->k_h > p->in_h ||
+        (p->out_w - 1) * p->stride_w + p->k_w > p->in_w || p->k_h < 1 || p->k_w < 1) {
+        return -1;
+    }
+    for (c = 0; c < p->channels; ++c) {
+        const float *xc = x + c * in_plane;
+        float *yc = y + c * out_plane;
+        for (oh = 0; oh < p->out_h; ++oh) {
+            float *yr = yc + oh * p->out_w;
+            if (p->kind == MN_POOL_MAX && p->k_h == 2 && p->k_w == 2 && sw == 2) {
+                /* The common 2x2 / stride 2 window in one pass. */
+                const float *x0 = xc + oh * p->stride_h * p->in_w;
+                const float *x1 = x0 + p->in_w;
+                for (ow = 0; ow < p->out_w; ++ow) {
+                    const float a = x0[2 * ow], b = x0[2 * ow + 1];
+                    const float c2 = x1[2 * ow], d = x1[2 * ow + 1];
+                    const float m0 = a > -INFINITY ? a : -INFINITY;
+                    const float m1 = b > m0 ? b : m0;
+                    const float m2 = c2 > m1 ? c2 : m1;
+                    yr[ow] = d > m2 ? d : m2;
+                }
+            } else if (p->kind == MN_POOL_MAX) {
+                for (ow = 0; ow < p->out_w; ++ow) {
+                    yr[ow] = -INFINITY;
+                }
+                for (kh = 0; kh < p->k_h; ++kh) {
+                    const float *xr = xc + (oh * p->stride_h + kh) * p->in_w;
+                    for (kw = 0; kw < p->k_w; ++kw) {
+                        const float *xk = xr + kw;
+                        for (ow = 0; ow < p->out_w; ++ow) {
+                            const float v = xk[ow * sw];
+                            yr[ow] = v > yr[ow] ? v : yr[ow];
+                        }
+                    }
+                }
+            } else {
+                const float count = (float)(p->k_h * p->k_w);
+                for (ow = 0; ow < p->out_w; ++ow) {
+                    yr[ow] = 0.0f;
+                }
+                for (kh = 0; kh < p->k_h; ++kh) {
+                    const float *xr = xc + (oh * p->stride_h + kh) * p->in_w;
+                    for (kw = 0; kw < p->k_w; ++kw) {
+                        const float *xk = xr + kw;
+                        for (ow = 0; ow < p->out_w; ++ow) {
+                            yr[ow] += xk[ow * sw];
+                        }
+                    }
+                }
+                for (ow = 0; ow < p->out_w; ++ow) {
+                    yr[ow] = yr[ow] / count;
+                }
+            }
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,210 @@
+/* Fast kernels against their reference oracles on randomised shapes (seeded LCG, so
+ * every run tests the same cases): strides, asymmetric pads, dilations, groups,
+ * depthwise, 1x1, 1-D, odd sizes, batches and fused activations. Outputs must agree
+ * within 1e-5 * (1 + |reference|). Exit status is non-zero on any failure. */
+#include "mn_kernels.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#define CASES 600
+#define MAX_X 20000
+#define MAX_W 20000
+#define MAX_Y 40000
+#define MAX_S 40000
+#define TOL 1e-5f
+
+static uint32_t g_seed = 12345u;
+static int g_dw_cases;
+
+static uint32_t lcg(void)
+{
+    g_seed = g_seed * 1664525u + 1013904223u;
+    return g_seed >> 8;
+}
+
+/* Uniform integer in [lo, hi]. */
+static int32_t rnd(int32_t lo, int32_t hi)
+{
+    return lo + (int32_t)(lcg() % (uint32_t)(hi - lo + 1));
+}
+
+static float rndf(void)
+{
+    return (float)(lcg() % 20001u) / 10000.0f - 1.0f;
+}
+
+static float g_x[MAX_X], g_w[MAX_W], g_b[1024], g_y_ref[MAX_Y], g_y_fast[MAX_Y];
+static float g_scratch[MAX_S + 1];
+static float g_packed[4 * MAX_W];
+
+static int conv_case(int id)
+{
+    mn_conv_params_t p;
+    int32_t pad_b, pad_r, i, n_y, n_w, n_x, group, kind, bad = 0;
+    const int one_d = id % 5 == 0, depthwise = id % 4 == 1, pointwise = id % 7 == 3;
+    const int no_pad = id % 6 == 2;
+    p.n = rnd(1, 2);
+    group = depthwise ? rnd(1, 12) : (id % 3 == 0 ? rnd(1, 3) : 1);
+    p.c_in = depthwise ? group : group * rnd(1, 6);
+    p.c_out = depthwise ? group : group * rnd(1, 9);
+    p.group = group;
+    p.k_h = one_d || pointwise ? 1 : rnd(1, 5);
+    p.k_w = pointwise ? 1 : rnd(1, 5);
+    p.stride_h = one_d ? 1 : rnd(1, 3);
+    p.stride_w = rnd(1, 3);
+    p.dil_h = one_d ? 1 : rnd(1, 2);
+    p.dil_w = rnd(1, 2);
+    if (pointwise) {
+        p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1;
+    }
+    p.pad_top = one_d || pointwise || no_pad ? 0 : rnd(0, 2);
+    p.pad_left = pointwise || no_pad ? 0 : rnd(0, 2);
+    pad_b = one_d || pointwise || no_pad ? 0 : rnd(0, 2);
+    pad_r = pointwise || no_pad ? 0 : rnd(0, 2);
+    p.in_h = one_d ? 1 : rnd(1, 19);
+    p.in_w = rnd(1, one_d ? 70 : 23);
+    /* Inputs must cover one dilated kernel. */
+    if (p.in_h + p.pad_top + pad_b < (p.k_h - 1) * p.dil_h + 1) {
+        p.in_h = (p.k_h - 1) * p.dil_h + 1;
+    }
+    if (p.in_w + p.pad_left + pad_r < (p.k_w - 1) * p.dil_w + 1) {
+        p.in_w = (p.k_w - 1) * p.dil_w + 1;
+    }
+    p.out_h = (p.in_h + p.pad_top + pad_b - ((p.k_h - 1) * p.dil_h + 1)) / p.stride_h + 1;
+    p.out_w = (p.in_w + p.pad_left + pad_r - ((p.k_w - 1) * p.dil_w + 1)) / p.stride_w + 1;
+    kind = rnd(0, 3);
+    p.act.kind = kind;
+    p.act.alpha = 0.1f;
+    p.act.lo = -0.5f;
+    p.act.hi = 0.75f;
+    n_x = p.n * p.c_in * p.in_h * p.in_w;
+    n_w = p.c_out * (p.c_in / group) * p.k_h * p.k_w;
+    n_y = p.n * p.c_out * p.out_h * p.out_w;
+    if (n_x > MAX_X || n_w > MAX_W || n_y > MAX_Y || p.c_out > 1024 ||
+        mn_conv2d_fast_f32_scratch_size(&p) > MAX_S ||
+        mn_conv2d_fast_f32_packed_size(&p) > 4 * MAX_W) {
+        return -1; /* too big for the static buffers: skipped */
+    }
+    for (i = 0; i < n_x; ++i) {
+        g_x[i] = rndf();
+    }
+    for (i = 0; i < n_w; ++i) {
+        g_w[i] = rndf();
+    }
+    for (i = 0; i < p.c_out; ++i) {
+        g_b[i] = rndf();
+    }
+    for (i = 0; i < n_y; ++i) {
+        g_y_fast[i] = NAN; /* every output must be written */
+    }
+    g_scratch[mn_conv2d_fast_f32_scratch_size(&p)] = 12345.0f; /* overrun guard */
+    {
+        const float *bias = id % 2 ? g_b : NULL;
+        mn_conv2d_f32(&p, g_x, g_w, bias, g_y_ref);
+        mn_conv2d_fast_f32_pack(&p, g_w, g_packed);
+        if (mn_conv2d_fast_f32(&p, g_x, g_packed, bias, g_scratch, g_y_fast) != 0) {
+            bad = 1;
+        }
+    }
+    if (g_scratch[mn_conv2d_fast_f32_scratch_size(&p)] != 12345.0f) {
+        bad = 1;
+        printf("conv case %d: scratch overrun\n", id);
+    }
+    for (i = 0; i < n_y; ++i) {
+        const float lim = TOL * (1.0f + fabsf(g_y_ref[i]));
+        if (!(fabsf(g_y_fast[i] - g_y_ref[i]) <= lim)) {
+            if (bad < 3) {
+                printf("conv case %d [%d]: fast %.7g ref %.7g\n", id, (int)i,
+                       (double)g_y_fast[i], (double)g_y_ref[i]);
+            }
+            bad = 1;
+        }
+    }
+    if (!bad && p.group == p.c_in && p.group == p.c_out) { /* depthwise kernel too */
+        int32_t ns = mn_conv2d_dw_f32_scratch_size(&p);
+        g_scratch[ns] = 12345.0f;
+        for (i = 0; i < n_y; ++i) {
+            g_y_fast[i] = NAN;
+        }
+        if (mn_conv2d_dw_f32(&p, g_x, g_w, id % 2 ? g_b : NULL, g_scratch, g_y_fast) != 0 ||
+            g_scratch[ns] != 12345.0f) {
+            bad = 1;
+            printf("conv case %d: depthwise kernel failed or overran scratch\n", id);
+        }
+        for (i = 0; i < n_y; ++i) {
+            const float lim = TOL * (1.0f + fabsf(g_y_ref[i]));
+            if (!(fabsf(g_y_fast[i] - g_y_ref[i]) <= lim)) {
+                bad = 1;
+            }
+        }
+        ++g_dw_cases;
+    }
+    if (bad) {
+        printf("FAIL conv case %d: n %d c_in %d c_out %d group %d in %dx%d out %dx%d k %dx%d "
+               "s %dx%d d %dx%d pad %d,%d act %d\n",
+               id, (int)p.n, (int)p.c_in, (int)p.c_out, (int)p.group, (int)p.in_h,
+               (int)p.in_w, (int)p.out_h, (int)p.out_w, (int)p.k_h, (int)p.k_w,
+               (int)p.stride_h, (int)p.stride_w, (int)p.dil_h, (int)p.dil_w,
+               (int)p.pad_top, (int)p.pad_left, (int)kind);
+    }
+    return bad;
+}
+
+static int pool_case(int id)
+{
+    mn_pool_params_t p;
+    int32_t i, n_x, n_y, bad = 0;
+    p.kind = id % 2 ? MN_POOL_MAX : MN_POOL_AVG;
+    p.channels = rnd(1, 9);
+    p.k_h = id % 5 == 0 ? 1 : rnd(1, 4);
+    p.k_w = rnd(1, 4);
+    p.stride_h = rnd(1, 3);
+    p.stride_w = rnd(1, 3);
+    p.dil_h = p.dil_w = 1;
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 0;
+    p.count_include_pad = rnd(0, 1);
+    p.in_h = p.k_h + rnd(0, 17);
+    p.in_w = p.k_w + rnd(0, 29);
+    p.out_h = (p.in_h - p.k_h) / p.stride_h + 1;
+    p.out_w = (p.in_w - p.k_w) / p.stride_w + 1;
+    n_x = p.channels * p.in_h * p.in_w;
+    n_y = p.channels * p.out_h * p.out_w;
+    for (i = 0; i < n_x; ++i) {
+        g_x[i] = rndf();
+    }
+    mn_pool2d_f32(&p, g_x, g_y_ref);
+    if (mn_pool2d_fast_f32(&p, g_x, g_y_fast) != 0) {
+        bad = 1;
+    }
+    for (i = 0; i < n_y; ++i) {
+        const float lim = TOL * (1.0f + fabsf(g_y_ref[i]));
+        if (!(fabsf(g_y_fast[i] - g_y_ref[i]) <= lim)) {
+            bad = 1;
+        }
+    }
+    if (bad) {
+        printf("FAIL pool case %d: kind %d c %d in %dx%d out %dx%d k %dx%d s %dx%d\n", id,
+               (int)p.kind, (int)p.channels, (int)p.in_h, (int)p.in_w, (int)p.out_h,
+               (int)p.out_w, (int)p.k_h, (int)p.k_w, (int)p.stride_h, (int)p.stride_w);
+    }
+    return bad;
+}
+
+int main(void)
+{
+    int id, failed = 0, run = 0;
+    for (id = 0; id < CASES; ++id) {
+        const int r = conv_case(id);
+        if (r >= 0) {
+            ++run;
+            failed += r;
+        }
+    }
+    for (id = 0; id < 200; ++id) {
+        failed += pool_case(id);
+    }
+    printf("fast vs reference: %d conv cases (%d depthwise), 200 pool cases, %d failed\n",
+           run, g_dw_cases, failed);
+    return failed != 0 || run < CASES / 2;
+}
