@@ -453,6 +453,7 @@ impl Deployment {
                 ldflags: vec![],
             },
             qemu: None,
+            fast_kernels: true,
         });
         let (_, b, m, lat, d) = LINK_PROFILES[0];
         Deployment {

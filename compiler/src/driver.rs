@@ -95,8 +95,17 @@ pub struct Deployed {
 /// plan every device. Fails when a device's planned RAM exceeds its target's.
 pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Result<Deployed, Error> {
     dep.check_model(&p.graph)?;
-    let g = p.graph;
+    let mut g = p.graph;
     let part = partition::partition(&g, &dep, strategy.unwrap_or(dep.strategy))?;
+    // Each node runs with the kernels its device's target allows.
+    for (i, node) in g.nodes.iter_mut().enumerate() {
+        node.device = Some(part.assign[i]);
+        node.kernels = if dep.devices[part.assign[i]].target.fast_kernels {
+            crate::ir::KernelSet::Fast
+        } else {
+            crate::ir::KernelSet::Reference
+        };
+    }
     if part.cut.len() > u16::MAX as usize {
         return Err(Error::TooManyCuts(part.cut.len()));
     }

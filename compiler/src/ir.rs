@@ -318,6 +318,16 @@ impl Op {
     }
 }
 
+/// Which runtime kernels may run a node: the fast variants (more scratch RAM, for hosts)
+/// or only the reference kernels (leanest memory, for MCUs). Set per device by the
+/// driver from the device's target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KernelSet {
+    #[default]
+    Fast,
+    Reference,
+}
+
 /// One operator instance.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
@@ -330,6 +340,8 @@ pub struct Node {
     pub outputs: Vec<TensorId>,
     /// Device index assigned by partitioning; `None` until then (single device).
     pub device: Option<usize>,
+    /// Kernels allowed on the node's device.
+    pub kernels: KernelSet,
 }
 
 /// A whole model: tensors, nodes in a valid topological order, graph inputs and outputs.

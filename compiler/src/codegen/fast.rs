@@ -109,6 +109,9 @@ pub fn is_depthwise(c: &ConvGeom) -> bool {
 /// reference `mn_conv2d_f32`: `mn_conv2d_dw_f32` for depthwise convolutions,
 /// `mn_conv2d_fast_f32` (a blocked matrix product; 1x1 convolutions included) otherwise.
 pub fn conv_kernel(g: &Graph, node: &Node) -> Option<&'static str> {
+    if node.kernels == crate::ir::KernelSet::Reference {
+        return None;
+    }
     let c = conv_geom(g, node)?;
     let w = *node.inputs.get(1)?;
     if !g.tensors[w].is_const() || !use_fast_conv(&c) {

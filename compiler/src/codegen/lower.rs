@@ -384,14 +384,15 @@ impl<'a, S: Storage> Lower<'a, S> {
                     .int("pad_bottom", zero(pe, 0) as i64)
                     .int("pad_right", zero(pe, 1) as i64)
                     .int("count_include_pad", *count_include_pad as i64);
-                let fast = super::fast::pool_fast_ok(
-                    pads,
-                    dilations,
-                    &[sp(&xs[2..], 0), sp(&xs[2..], 1)],
-                    &[sp(&ys[2..], 0), sp(&ys[2..], 1)],
-                    &[sp(kernel, 0), sp(kernel, 1)],
-                    &[sp(strides, 0), sp(strides, 1)],
-                );
+                let fast = node.kernels == crate::ir::KernelSet::Fast
+                    && super::fast::pool_fast_ok(
+                        pads,
+                        dilations,
+                        &[sp(&xs[2..], 0), sp(&xs[2..], 1)],
+                        &[sp(&ys[2..], 0), sp(&ys[2..], 1)],
+                        &[sp(kernel, 0), sp(kernel, 1)],
+                        &[sp(strides, 0), sp(strides, 1)],
+                    );
                 Ok(vec![Call::new(
                     if fast {
                         "mn_pool2d_fast_f32"

@@ -450,6 +450,7 @@ impl<'b> Importer<'b> {
                     inputs: vec![id],
                     outputs: vec![vid],
                     device: None,
+                    kernels: Default::default(),
                 });
             }
             input_ids[*pos] = Some(vid);
@@ -506,6 +507,7 @@ impl<'b> Importer<'b> {
             inputs,
             outputs,
             device: None,
+            kernels: Default::default(),
         });
         Ok(())
     }
