@@ -32,7 +32,7 @@ class PreActBlock(nn.Module):
 
 
 class Teacher(nn.Module):
-    """stem conv → WRN blocks (stride 1, 2, 2) → BN-ReLU (the *last conv layer*'s
+    """stem conv (widths[0]) → one WRN block per further width, each stride 2 → BN-ReLU (the *last conv layer*'s
     activations, ``features``) → global average pool → linear."""
 
     def __init__(self, dim, in_ch, n_classes, widths=(16, 32, 64)):
@@ -40,8 +40,8 @@ class Teacher(nn.Module):
         C, B = _conv(dim), _bn(dim)
         self.stem = C(in_ch, widths[0], 3, 1, 1, bias=False)
         blocks, cin = [], widths[0]
-        for i, w in enumerate(widths):
-            blocks.append(PreActBlock(dim, cin, w, 1 if i == 0 else 2))
+        for w in widths[1:]:
+            blocks.append(PreActBlock(dim, cin, w, 2))
             cin = w
         self.blocks = nn.Sequential(*blocks)
         self.bn = B(cin)
