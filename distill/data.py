@@ -49,11 +49,43 @@ def load_mnist(seed: int = 0, n_test: int = 1000) -> Dataset:
                     "n_train": len(ytr), "n_test": len(yte), "scaling": "x/255"})
 
 
-def load_basicmotions() -> Dataset:
-    from aeon.datasets import load_basic_motions
+def _aeon_data_dir() -> str:
+    """aeon's bundled data folder, found without importing aeon (its import pulls numba,
+    which refuses NumPy > 2.3)."""
+    import importlib.util
+    import os
 
-    xtr, ytr = load_basic_motions(split="train")
-    xte, yte = load_basic_motions(split="test")
+    spec = importlib.util.find_spec("aeon")
+    if spec is None or spec.origin is None:
+        raise ImportError("aeon is not installed (python3 -m pip install aeon)")
+    return os.path.join(os.path.dirname(spec.origin), "datasets", "data")
+
+
+def read_ts(path: str):
+    """Minimal reader for an equal-length multivariate UEA ``.ts`` file (the format aeon's
+    ``load_basic_motions`` reads): after ``@data`` one case per line, dimensions separated by
+    ``:``, values by ``,``, the class label last.  Returns (x [N, D, T] float64, labels)."""
+    xs, ys, in_data = [], [], False
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not in_data:
+                in_data = line.lower() == "@data"
+                continue
+            *dims, label = line.split(":")
+            xs.append([[float(v) for v in d.split(",")] for d in dims])
+            ys.append(label.strip().lower())
+    return np.asarray(xs, dtype=np.float64), np.asarray(ys)
+
+
+def load_basicmotions() -> Dataset:
+    import os
+
+    d = os.path.join(_aeon_data_dir(), "BasicMotions")
+    xtr, ytr = read_ts(os.path.join(d, "BasicMotions_TRAIN.ts"))
+    xte, yte = read_ts(os.path.join(d, "BasicMotions_TEST.ts"))
     classes = sorted(set(ytr.tolist()))
     idx = {c: i for i, c in enumerate(classes)}
     ytr = np.array([idx[c] for c in ytr], dtype=np.int64)
@@ -65,7 +97,7 @@ def load_basicmotions() -> Dataset:
     xtr = ((xtr - mean) / std).astype(np.float32)
     xte = ((xte - mean) / std).astype(np.float32)
     return Dataset("basicmotions", xtr, ytr, xte, yte, classes,
-                   {"source": "aeon BasicMotions (official UEA split)",
+                   {"source": "aeon's bundled BasicMotions .ts files (official UEA split)",
                     "n_train": len(ytr), "n_test": len(yte),
                     "scaling": "per-channel standardisation with train mean/std",
                     "channel_mean": mean.ravel().tolist(),

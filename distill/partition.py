@@ -181,6 +181,7 @@ def cluster(adj: np.ndarray, k: int, method: str, balanced: bool = False,
     if binary:
         out = meshnn_cluster(binary, adj, k, method, balanced)
         out["source"] = "meshnn"
+        out["binary"] = binary
         out["command"] = (f"meshnn cluster ADJ.npy -k {k} --method {method}"
                           + (" --balanced" if balanced else "") + " --json")
         log.info("community step by %s (%s)", binary, out["command"])

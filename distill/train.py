@@ -281,6 +281,7 @@ def run(cfg_path, meshnn=None, failout=None, ks=None, variants=None, out=None,
         P.check_assignment(parts["resilient"][0], adj.shape[0], disjoint=False, equal=True, r=r)
         for pn, (assign, cl) in parts.items():
             rec = {"K": K, "method": pn, "source": cl["source"], "command": cl["command"],
+                   "binary": cl.get("binary"),
                    "modularity": cl["modularity"], "groups": assign["groups"],
                    "students": assign["students"], "r": assign["r"]}
             results["partitions"][f"{pn}_k{K}"] = rec
