@@ -1,0 +1,69 @@
+"""CLI: ``python -m distill run CONFIG`` | ``report`` | ``all`` (see README.md)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    ap = argparse.ArgumentParser(prog="python -m distill")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    def common(p):
+        p.add_argument("--meshnn", help="meshnn binary for the community step "
+                       "(default $MESHNN, then target/{release,debug}/meshnn; "
+                       "a networkx/numpy fallback is used, and logged, when none has `cluster`)")
+        p.add_argument("--failout", type=float, help="failout rate q for the *_failout variants "
+                       "(overrides the config)")
+        p.add_argument("--threads", type=int, default=2)
+        p.add_argument("--out", help="write everything under this folder instead of "
+                       "distill/ and tests/models/ (for debugging)")
+
+    r = sub.add_parser("run", help="run one experiment config end to end")
+    r.add_argument("config")
+    common(r)
+    r.add_argument("--ks", type=int, nargs="*", help="only these K")
+    r.add_argument("--variants", nargs="*", help="only these variant names")
+    r.add_argument("--subset", type=int, help="debug: first N training samples only")
+    r.add_argument("--epochs", type=int, help="debug: override teacher and student epochs")
+    r.add_argument("--no-export", action="store_true")
+
+    rep = sub.add_parser("report", help="write distill/RESULTS.md from distill/results/*.json")
+    rep.add_argument("--results", default=str(HERE / "results"))
+    rep.add_argument("--output", default=str(HERE / "RESULTS.md"))
+
+    a = sub.add_parser("all", help="run every config in distill/configs, then report")
+    common(a)
+
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
+                        datefmt="%H:%M:%S")
+    command = "python -m distill " + " ".join(shlex.quote(x) for x in argv)
+    if args.cmd == "report":
+        from .report import write_report
+        write_report(args.results, args.output)
+        return 0
+    from .train import run
+    if args.cmd == "run":
+        run(args.config, meshnn=args.meshnn, failout=args.failout, ks=args.ks,
+            variants=args.variants, out=args.out, subset=args.subset, epochs=args.epochs,
+            threads=args.threads, export=not args.no_export, command=command)
+        return 0
+    if args.cmd == "all":
+        for cfg in sorted((HERE / "configs").glob("*.json")):
+            run(str(cfg.relative_to(HERE.parent)), meshnn=args.meshnn, failout=args.failout,
+                out=args.out, threads=args.threads, command=command)
+        from .report import write_report
+        out = Path(args.out) if args.out else HERE
+        write_report(str(out / "results"), str(out / "RESULTS.md"))
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
