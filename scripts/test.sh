@@ -12,4 +12,6 @@ if ! make -s -C runtime-c fuzz-smoke > runtime-c/fuzz-smoke.log 2>&1; then
   tail -40 runtime-c/fuzz-smoke.log; echo "link fuzzing found a problem (runtime-c/fuzz-smoke.log)"; exit 1
 fi
 grep -E "^Done" runtime-c/fuzz-smoke.log
+# distill/: the fast tests (no training; torch-dependent ones skip when torch is absent).
+python3 -m pytest -q distill/tests
 cargo test --release --workspace

@@ -10,7 +10,8 @@
 //! - `single`: everything on the hub;
 //! - `manual`: the node -> device map of the deployment file.
 //!
-//! Pinned: nodes producing graph outputs run on the hub. A graph input is available on
+//! Pinned: nodes producing graph outputs, and every `Mean` over several copies (the
+//! redundancy of a resilient model), run on the hub. A graph input is available on
 //! every device that senses it; other devices receive it over the link.
 
 pub mod model;
@@ -80,6 +81,14 @@ pub fn partition(
     for &t in &g.outputs {
         if let Some(pr) = p.producer[t] {
             pinned[pr] = true;
+        }
+    }
+    // A Mean over copies of a feature is where redundancy pays off: it must run on the
+    // hub, which averages the copies that arrive. Placed on a student's device it would
+    // make the average depend on that one device.
+    for (i, node) in g.nodes.iter().enumerate() {
+        if matches!(node.op, crate::ir::Op::Variadic { kind: crate::ir::VariadicKind::Mean }) && node.inputs.len() > 1 {
+            pinned[i] = true;
         }
     }
     let (assign, eval) = match strategy {
