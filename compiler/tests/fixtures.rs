@@ -39,7 +39,9 @@ fn arena_within_five_percent_of_lower_bound() {
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()) {
             let p = e.path();
-            let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            let hidden = p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
             if p.is_dir() && !hidden {
                 walk(&p, out);
             } else if p.extension().is_some_and(|x| x == "onnx") {
@@ -52,7 +54,9 @@ fn arena_within_five_percent_of_lower_bound() {
     models.sort();
     let mut checked = 0;
     for model in models {
-        let Ok(p) = driver::prepare(&model, true) else { continue };
+        let Ok(p) = driver::prepare(&model, true) else {
+            continue;
+        };
         meshnn::plan::memory::check(&p.plan).unwrap();
         checked += 1;
         let (a, lb) = (p.plan.arena_bytes as f64, p.plan.lower_bound_bytes as f64);

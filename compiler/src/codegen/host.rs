@@ -16,11 +16,14 @@ pub struct HarnessDevice<'a> {
     pub stages: usize,
 }
 
+/// A graph input a device senses: its field in the device's inputs struct and the
+/// harness buffer it is copied from.
 #[derive(Serialize)]
 struct Sense {
     field: String,
     ident: String,
     bytes: usize,
+    count: usize,
 }
 
 #[derive(Serialize)]
@@ -51,6 +54,37 @@ fn idents(g: &Graph, ts: &[TensorId]) -> Vec<String> {
         .collect()
 }
 
+/// The harness's view of tensors `ts` (graph inputs or outputs).
+fn io_views(g: &Graph, ts: &[TensorId]) -> Vec<Io> {
+    ts.iter()
+        .zip(idents(g, ts))
+        .map(|(&t, id)| Io {
+            field: id.clone(),
+            ident: id,
+            numel: g.tensors[t].numel().max(1),
+            count: g.tensors[t].numel(),
+        })
+        .collect()
+}
+
+/// The graph inputs one device senses, as copies from the harness buffers.
+fn senses(g: &Graph, inputs: &[TensorId]) -> Vec<Sense> {
+    let g_ids = idents(g, &g.inputs);
+    inputs
+        .iter()
+        .zip(idents(g, inputs))
+        .map(|(&t, field)| {
+            let gi = g.inputs.iter().position(|&x| x == t).unwrap_or(0);
+            Sense {
+                field,
+                ident: g_ids[gi].clone(),
+                bytes: g.tensors[t].size_bytes(),
+                count: g.tensors[t].numel(),
+            }
+        })
+        .collect()
+}
+
 /// Generate `host/main.c`, `host/Makefile` and, with several devices, `host/link_host.c`.
 /// `device_sources` lists, per device folder, the C files to compile (runtime files are
 /// shared: each is compiled once). `queue_frames` sizes the in-memory link.
@@ -63,49 +97,13 @@ pub fn emit_harness(
     device_sources: &[(String, Vec<String>)],
     queue_frames: usize,
 ) -> Result<Vec<File>, EmitError> {
-    let g_ids = idents(g, &g.inputs);
-    let graph_inputs: Vec<Io> = g
-        .inputs
-        .iter()
-        .zip(&g_ids)
-        .map(|(&t, id)| Io {
-            ident: id.clone(),
-            field: id.clone(),
-            numel: g.tensors[t].numel().max(1),
-            count: g.tensors[t].numel(),
-        })
-        .collect();
-    let out_ids = idents(g, hub_outputs);
-    let graph_outputs: Vec<Io> = hub_outputs
-        .iter()
-        .zip(&out_ids)
-        .map(|(&t, id)| Io {
-            ident: id.clone(),
-            field: id.clone(),
-            numel: g.tensors[t].numel().max(1),
-            count: g.tensors[t].numel(),
-        })
-        .collect();
+    let graph_inputs = io_views(g, &g.inputs);
+    let graph_outputs = io_views(g, hub_outputs);
     let views: Vec<DeviceView> = devices
         .iter()
-        .map(|d| {
-            let fields = idents(g, d.inputs);
-            DeviceView {
-                name: d.name.to_string(),
-                senses: d
-                    .inputs
-                    .iter()
-                    .zip(fields)
-                    .map(|(&t, field)| {
-                        let gi = g.inputs.iter().position(|&x| x == t).unwrap_or(0);
-                        Sense {
-                            field,
-                            ident: g_ids[gi].clone(),
-                            bytes: g.tensors[t].size_bytes(),
-                        }
-                    })
-                    .collect(),
-            }
+        .map(|d| DeviceView {
+            name: d.name.to_string(),
+            senses: senses(g, d.inputs),
         })
         .collect();
     let mut host_sources = vec!["main.c".to_string()];
@@ -163,17 +161,9 @@ pub struct SimDevice<'a> {
 }
 
 #[derive(Serialize)]
-struct SimSense {
-    field: String,
-    ident: String,
-    bytes: usize,
-    count: usize,
-}
-
-#[derive(Serialize)]
 struct SimDeviceView {
     name: String,
-    senses: Vec<SimSense>,
+    senses: Vec<Sense>,
     stage_macs: Vec<String>,
 }
 
@@ -199,51 +189,14 @@ pub fn emit_sim(
     link: &SimLink,
     link_dir: &str,
 ) -> Result<Vec<File>, EmitError> {
-    let g_ids = idents(g, &g.inputs);
-    let graph_inputs: Vec<Io> = g
-        .inputs
-        .iter()
-        .zip(&g_ids)
-        .map(|(&t, id)| Io {
-            ident: id.clone(),
-            field: id.clone(),
-            numel: g.tensors[t].numel().max(1),
-            count: g.tensors[t].numel(),
-        })
-        .collect();
-    let out_ids = idents(g, hub_outputs);
-    let graph_outputs: Vec<Io> = hub_outputs
-        .iter()
-        .zip(&out_ids)
-        .map(|(&t, id)| Io {
-            ident: id.clone(),
-            field: id.clone(),
-            numel: g.tensors[t].numel().max(1),
-            count: g.tensors[t].numel(),
-        })
-        .collect();
+    let graph_inputs = io_views(g, &g.inputs);
+    let graph_outputs = io_views(g, hub_outputs);
     let views: Vec<SimDeviceView> = devices
         .iter()
-        .map(|d| {
-            let fields = idents(g, d.inputs);
-            SimDeviceView {
-                name: d.name.to_string(),
-                senses: d
-                    .inputs
-                    .iter()
-                    .zip(fields)
-                    .map(|(&t, field)| {
-                        let gi = g.inputs.iter().position(|&x| x == t).unwrap_or(0);
-                        SimSense {
-                            field,
-                            ident: g_ids[gi].clone(),
-                            bytes: g.tensors[t].size_bytes(),
-                            count: g.tensors[t].numel(),
-                        }
-                    })
-                    .collect(),
-                stage_macs: d.stage_macs.iter().map(|m| format!("{m}.0")).collect(),
-            }
+        .map(|d| SimDeviceView {
+            name: d.name.to_string(),
+            senses: senses(g, d.inputs),
+            stage_macs: d.stage_macs.iter().map(|m| format!("{m}.0")).collect(),
         })
         .collect();
     let ctx = minijinja::context! {

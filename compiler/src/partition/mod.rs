@@ -87,7 +87,13 @@ pub fn partition(
     // hub, which averages the copies that arrive. Placed on a student's device it would
     // make the average depend on that one device.
     for (i, node) in g.nodes.iter().enumerate() {
-        if matches!(node.op, crate::ir::Op::Variadic { kind: crate::ir::VariadicKind::Mean }) && node.inputs.len() > 1 {
+        if matches!(
+            node.op,
+            crate::ir::Op::Variadic {
+                kind: crate::ir::VariadicKind::Mean
+            }
+        ) && node.inputs.len() > 1
+        {
             pinned[i] = true;
         }
     }
