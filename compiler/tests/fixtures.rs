@@ -64,9 +64,17 @@ fn arena_within_bounds_of_lower_bound() {
         meshnn::plan::memory::check(&p.plan).unwrap();
         checked += 1;
         let (a, lb) = (p.plan.arena_bytes as f64, p.plan.lower_bound_bytes as f64);
-        let name = model.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = model
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let distilled = name.starts_with("mnist_") || name.starts_with("basicmotions_");
-        let bound = if distilled || !model.starts_with(repo_root().join("tests/models")) { 1.10 } else { 1.05 };
+        let bound = if distilled || !model.starts_with(repo_root().join("tests/models")) {
+            1.10
+        } else {
+            1.05
+        };
         assert!(
             a <= bound * lb,
             "{}: arena {a} > {bound} x lower bound {lb}",
