@@ -103,6 +103,25 @@ void mn_conv2d_fast_f32_pack(const mn_conv_params_t *p, const float *w, float *p
 int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *x, const float *w,
                            const float *b, float *scratch, float *y);
 
+/* Shared by the fast convolutions (mn_conv_pad_f32.c): the padded extent they read,
+ * split into stride phases. With `direct`, the input is read in place (no padding,
+ * stride 1); otherwise one input channel becomes s_h * s_w phase planes of hq x wq floats
+ * (`pitch` floats in all), zero where the window falls on padding. */
+typedef struct {
+    int32_t s_h, s_w;  /* strides */
+    int32_t hq, wq;    /* rows, columns of one phase plane */
+    int32_t pitch;     /* floats per input channel in the planes read */
+    int32_t direct;    /* 1: read x in place (no padding, stride 1) */
+    int32_t n_pos;     /* positions j computed: (out_h - 1) * wq + out_w */
+} mn_conv_pad_geom_t;
+
+void mn_conv_pad_geometry(const mn_conv_params_t *p, mn_conv_pad_geom_t *g);
+
+/* Copy one input channel xc ([in_h][in_w]) into the phase-split padded layout xq
+ * (g->pitch floats). */
+void mn_conv_pad_channel_f32(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
+                             const float *xc, float *xq);
+
 /* Depthwise convolution (group == c_in == c_out), same contract and result as
  * mn_conv2d_f32 up to float rounding, weights as given ([c][1][k_h][k_w]); returns 0, or
  * -1 (and writes nothing) when the convolution is not depthwise or has more than

@@ -19,112 +19,21 @@
 #define MN_CF_NR 16    /* output positions per tile (the vector direction) */
 #define MN_CF_SLACK 16 /* floats of scratch slack: >= MN_CF_NR */
 
-typedef struct {
-    int32_t s_h, s_w;  /* strides */
-    int32_t hq, wq;    /* rows, columns of one phase plane */
-    int32_t pitch;     /* floats per input channel in the planes read */
-    int32_t direct;    /* 1: read x in place (no padding, stride 1) */
-    int32_t n_pos;     /* positions j computed: (out_h - 1) * wq + out_w */
-} mn_cf_geom_t;
-
-static void mn_cf_geometry(const mn_conv_params_t *p, mn_cf_geom_t *g)
-{
-    /* Padded extent actually read (bottom/right padding implied by out_h / out_w). */
-    const int32_t hp = (p->out_h - 1) * p->stride_h + (p->k_h - 1) * p->dil_h + 1;
-    const int32_t wp = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
-    g->s_h = p->stride_h;
-    g->s_w = p->stride_w;
-    g->direct = p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
-                p->pad_left == 0 && wp == p->in_w && hp <= p->in_h;
-    if (g->direct) {
-        g->hq = p->in_h;
-        g->wq = p->in_w;
-        g->pitch = p->in_h * p->in_w;
-    } else {
-        g->hq = (hp + p->stride_h - 1) / p->stride_h;
-        g->wq = (wp + p->stride_w - 1) / p->stride_w;
-        g->pitch = p->stride_h * p->stride_w * g->hq * g->wq;
-    }
-    g->n_pos = (p->out_h - 1) * g->wq + p->out_w;
-}
-
 int32_t mn_conv2d_fast_f32_scratch_size(const mn_conv_params_t *p)
 {
-    mn_cf_geom_t g;
-    mn_cf_geometry(p, &g);
+    mn_conv_pad_geom_t g;
+    mn_conv_pad_geometry(p, &g);
     /* MN_CF_SLACK floats of slack: the last tile may read (and drop) past the end. */
     return g.direct ? 0 : p->c_in * g.pitch + MN_CF_SLACK;
 }
 
-/* Run [*lo, *hi) of the columns j < n with 0 <= j * s + c0 < in_w. */
-static void mn_cf_col_run(int32_t in_w, int32_t s, int32_t c0, int32_t n, int32_t *lo,
-                          int32_t *hi)
-{
-    int32_t a = c0 < 0 ? (-c0 + s - 1) / s : 0;
-    int32_t b = in_w - c0 <= 0 ? 0 : (in_w - c0 + s - 1) / s;
-    if (b > n) {
-        b = n;
-    }
-    if (a > b) {
-        a = b;
-    }
-    *lo = a;
-    *hi = b;
-}
-
-/* dst[j] = src[j * s + c0] for lo <= j < hi, zero for the other j < n. */
-static void mn_cf_pack_row(const float *restrict src, int32_t s, int32_t c0, int32_t lo,
-                           int32_t hi, float *restrict dst, int32_t n)
-{
-    int32_t j;
-    for (j = 0; j < lo; ++j) {
-        dst[j] = 0.0f;
-    }
-    if (s == 1) {
-        const float *from = src + c0;
-        for (j = lo; j < hi; ++j) {
-            dst[j] = from[j];
-        }
-    } else if (s == 2) {
-        for (j = lo; j < hi; ++j) {
-            dst[j] = src[2 * j + c0];
-        }
-    } else {
-        for (j = lo; j < hi; ++j) {
-            dst[j] = src[j * s + c0];
-        }
-    }
-    for (j = hi; j < n; ++j) {
-        dst[j] = 0.0f;
-    }
-}
-
 /* Copy image x ([c_in][in_h][in_w]) into the phase-split padded layout. */
-static void mn_cf_pack(const mn_conv_params_t *p, const mn_cf_geom_t *g,
+static void mn_cf_pack(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
                        const float *restrict x, float *restrict xq)
 {
-    int32_t c, ph, pw, i, j;
+    int32_t c, j;
     for (c = 0; c < p->c_in; ++c) {
-        const float *xc = x + c * p->in_h * p->in_w;
-        for (ph = 0; ph < g->s_h; ++ph) {
-            for (pw = 0; pw < g->s_w; ++pw) {
-                int32_t lo, hi;
-                mn_cf_col_run(p->in_w, g->s_w, pw - p->pad_left, g->wq, &lo, &hi);
-                for (i = 0; i < g->hq; ++i) {
-                    const int32_t r = i * g->s_h + ph - p->pad_top;
-                    float *dst = xq + ((c * g->s_h + ph) * g->s_w + pw) * g->hq * g->wq +
-                                 i * g->wq;
-                    if (r < 0 || r >= p->in_h) {
-                        for (j = 0; j < g->wq; ++j) {
-                            dst[j] = 0.0f;
-                        }
-                    } else {
-                        mn_cf_pack_row(xc + r * p->in_w, g->s_w, pw - p->pad_left, lo, hi,
-                                       dst, g->wq);
-                    }
-                }
-            }
-        }
+        mn_conv_pad_channel_f32(p, g, x + c * p->in_h * p->in_w, xq + c * g->pitch);
     }
     for (j = 0; j < MN_CF_SLACK; ++j) {
         xq[p->c_in * g->pitch + j] = 0.0f;
@@ -287,13 +196,13 @@ int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
     int32_t taps[MN_CONV_FAST_MAX_TAPS];
     float acc[MN_CF_MR][MN_CF_NR];
     float bias[MN_CF_MR];
-    mn_cf_geom_t g;
+    mn_conv_pad_geom_t g;
     int32_t n, gi, oc0, j0, kh, kw, r;
 
     if (n_taps > MN_CONV_FAST_MAX_TAPS) {
         return -1;
     }
-    mn_cf_geometry(p, &g);
+    mn_conv_pad_geometry(p, &g);
     /* Offset of each tap in the phase-split layout. */
     for (kh = 0; kh < p->k_h; ++kh) {
         const int32_t rh = kh * p->dil_h;

@@ -66,6 +66,14 @@ pub fn kernel_file(kernel: &str) -> String {
     format!("{kernel}.c")
 }
 
+/// Runtime files a kernel's file needs besides its own (internal helpers it calls).
+pub fn kernel_deps(kernel: &str) -> &'static [&'static str] {
+    match kernel {
+        "mn_conv2d_fast_f32" | "mn_conv2d_dw_f32" => &["mn_conv_pad_f32"],
+        _ => &[],
+    }
+}
+
 fn strides(shape: &[usize]) -> Vec<i64> {
     let mut s = vec![0i64; shape.len()];
     let mut acc = 1i64;

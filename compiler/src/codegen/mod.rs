@@ -418,6 +418,12 @@ pub fn emit_device(
         files_used.push("meshnn_link.h".into());
         kernels.insert("mn_link");
     }
+    let deps: Vec<&'static str> = kernels
+        .iter()
+        .flat_map(|k| lower::kernel_deps(k))
+        .copied()
+        .collect();
+    kernels.extend(deps);
     for k in &kernels {
         let f = lower::kernel_file(k);
         sources.push(f.clone());
