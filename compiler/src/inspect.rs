@@ -148,3 +148,33 @@ pub fn arena_line(arena: usize, lb: usize) -> String {
     };
     format!("arena: {arena} bytes (lower bound {lb} bytes, {ratio:.3}x)\n")
 }
+
+/// The arena map of a prepared model: one line per buffer, by offset, with the steps
+/// (positions in the schedule) during which it is live and what it holds.
+pub fn render_memory(p: &Prepared) -> String {
+    let g = &p.graph;
+    let plan = &p.plan;
+    let mut s = format!(
+        "\narena map ({} bytes, lower bound {} bytes; steps index the node table above)\n",
+        plan.arena_bytes, plan.lower_bound_bytes
+    );
+    s += &format!("{:>8}  {:>8}  {:>9}  holds\n", "offset", "bytes", "steps");
+    let mut bufs: Vec<_> = plan.buffers.iter().collect();
+    bufs.sort_by_key(|b| (b.offset, b.first));
+    for b in bufs {
+        let holds = match b.scratch_of {
+            Some(n) => format!("scratch of {}", g.nodes[n].name),
+            None => b
+                .tensors
+                .iter()
+                .map(|&t| g.tensors[t].name.as_str())
+                .collect::<Vec<_>>()
+                .join(" = "),
+        };
+        s += &format!(
+            "{:>8}  {:>8}  {:>4}..{:<3}  {}\n",
+            b.offset, b.size, b.first, b.last, holds
+        );
+    }
+    s
+}

@@ -27,6 +27,9 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also print the arena map: every buffer's offset, size, live steps and tensors.
+        #[arg(long, conflicts_with = "json")]
+        memory: bool,
     },
     /// Generate C sources: DIR/<device>/ for every device and DIR/host/ (a harness that
     /// links them). Without --deploy the model is one device, `main`.
@@ -205,13 +208,20 @@ fn deployed(
 
 fn dispatch(cmd: Command) -> Result<()> {
     match cmd {
-        Command::Inspect { model, json } => {
+        Command::Inspect {
+            model,
+            json,
+            memory,
+        } => {
             let p = driver::prepare(&model, false)?;
             let r = inspect::report(&p);
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
                 print!("{}", inspect::render_text(&r));
+            }
+            if memory {
+                print!("{}", inspect::render_memory(&p));
             }
         }
         Command::Compile {

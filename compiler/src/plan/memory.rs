@@ -6,8 +6,8 @@
 //!    it to the step that last reads it (graph inputs from step 0, graph outputs to the
 //!    end, where they are copied out). A kernel that needs scratch memory (see
 //!    `codegen::fast::scratch_bytes`) gets one more buffer, live only during its step.
-//! 2. Buffers are placed largest first; each goes at the lowest offset where it overlaps
-//!    no already-placed buffer that is live at the same time.
+//! 2. Buffers get offsets so that buffers live at the same step never overlap: greedy
+//!    placement plus a short local search, in [`super::pack`].
 //!
 //! The *lower bound* is the peak, over steps, of the bytes of buffers live at that step
 //! (scratch included): no placement of the same order can use less. [`check`] verifies that no two buffers
@@ -137,38 +137,8 @@ pub fn plan(g: &Graph, order: &[NodeId], inputs: &[TensorId], outputs: &[TensorI
         }
     }
     let lower_bound_bytes = live.iter().copied().max().unwrap_or(0);
-    // 4. greedy placement under a few buffer orders (largest first, as TFLite Micro;
-    //    longest-lived first; earliest first); the smallest arena wins (ties: the first).
-    let n = buffers.len();
-    let by_size = |b: &Buffer| std::cmp::Reverse(b.size);
-    let mut orders: Vec<Vec<usize>> = Vec::new();
-    let mut o: Vec<usize> = (0..n).collect();
-    o.sort_by_key(|&i| (by_size(&buffers[i]), buffers[i].first, i));
-    orders.push(o.clone());
-    o.sort_by_key(|&i| {
-        let b = &buffers[i];
-        (std::cmp::Reverse(b.last - b.first), by_size(b), b.first, i)
-    });
-    orders.push(o.clone());
-    o.sort_by_key(|&i| {
-        let b = &buffers[i];
-        (
-            std::cmp::Reverse(b.size * (b.last - b.first + 1)),
-            b.first,
-            i,
-        )
-    });
-    orders.push(o.clone());
-    o.sort_by_key(|&i| (buffers[i].first, by_size(&buffers[i]), i));
-    orders.push(o);
-    let mut best: Option<(usize, Vec<usize>)> = None;
-    for idx in &orders {
-        let (arena, offs) = place(&buffers, idx);
-        if best.as_ref().is_none_or(|(a, _)| arena < *a) {
-            best = Some((arena, offs));
-        }
-    }
-    let (arena_bytes, offs) = best.unwrap_or_default();
+    // 4. placement (see `pack`)
+    let (arena_bytes, offs) = super::pack::pack(&buffers, lower_bound_bytes);
     for (b, off) in buffers.iter_mut().zip(offs) {
         b.offset = off;
     }
@@ -194,34 +164,6 @@ impl Plan {
             .find(|b| b.scratch_of == Some(node))
             .map(|b| b.offset)
     }
-}
-
-/// Place buffers in the given order, each at the lowest offset free during its lifetime.
-/// Returns the arena size and each buffer's offset.
-fn place(buffers: &[Buffer], idx: &[usize]) -> (usize, Vec<usize>) {
-    let mut offsets = vec![0usize; buffers.len()];
-    let mut placed: Vec<usize> = Vec::new();
-    let mut arena_bytes = 0;
-    for &i in idx {
-        let (f, l, sz) = (buffers[i].first, buffers[i].last, buffers[i].size);
-        let mut busy: Vec<(usize, usize)> = placed
-            .iter()
-            .filter(|&&j| buffers[j].first <= l && f <= buffers[j].last)
-            .map(|&j| (offsets[j], offsets[j] + buffers[j].size))
-            .collect();
-        busy.sort_unstable();
-        let mut offset = 0;
-        for (lo, hi) in busy {
-            if offset + sz <= lo {
-                break;
-            }
-            offset = offset.max(hi.div_ceil(ALIGN) * ALIGN);
-        }
-        offsets[i] = offset;
-        arena_bytes = arena_bytes.max(offset + sz);
-        placed.push(i);
-    }
-    (arena_bytes, offsets)
 }
 
 /// Verify that buffers live at the same step never share arena bytes and fit the arena.

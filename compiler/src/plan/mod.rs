@@ -1,7 +1,9 @@
 //! Scheduling and static memory planning for one device's subgraph.
 //!
 //! [`schedule::order`] picks a topological order that keeps peak live bytes low;
-//! [`memory::plan`] assigns every runtime tensor an offset in one arena.
+//! [`memory::plan`] assigns every runtime tensor an offset in one arena, placing the
+//! buffers with [`pack::pack`].
 
 pub mod memory;
+pub mod pack;
 pub mod schedule;
