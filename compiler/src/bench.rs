@@ -8,7 +8,7 @@
 //! multiply-accumulate under callgrind when valgrind is installed, and reports the arena
 //! against its lower bound. A missing onnxruntime or valgrind is a note, not an error.
 
-use crate::driver::{self, SINGLE_DEVICE};
+use crate::driver;
 use crate::host;
 use crate::npy;
 use serde::Serialize;
@@ -124,9 +124,20 @@ pub struct BenchReport {
     pub instructions_per_mac: Option<f64>,
     pub callgrind_cflags: Option<String>,
     pub macs: u64,
+    /// Sum over the devices.
+    pub arena_bytes: usize,
+    /// Sum over the devices.
+    pub arena_lower_bound_bytes: usize,
+    pub devices: Vec<DeviceArena>,
+    pub notes: Vec<String>,
+}
+
+/// One device's arena against the lower bound of its schedule (scratch included).
+#[derive(Clone, Debug, Serialize)]
+pub struct DeviceArena {
+    pub device: String,
     pub arena_bytes: usize,
     pub arena_lower_bound_bytes: usize,
-    pub notes: Vec<String>,
 }
 
 fn io_err(what: &str, e: impl std::fmt::Display) -> BenchError {
@@ -152,13 +163,17 @@ fn inputs(p: &driver::Deployed) -> Vec<(String, Vec<usize>, Vec<f32>)> {
         .collect()
 }
 
-/// Benchmark `model` with `runs` timed inferences (each of meshnn and onnxruntime).
-pub fn bench(model: &Path, runs: u64) -> Result<BenchReport, BenchError> {
+/// Benchmark the compiled deployment `p` of `model` (from `driver::deploy` or
+/// `driver::deploy_single`) with `runs` timed inferences (each of meshnn and
+/// onnxruntime). With several devices, one inference is every device's work run on this
+/// computer, linked by the loss-free in-memory link of the host harness: compute and
+/// frame handling, no air time (`meshnn simulate` models the link).
+pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport, BenchError> {
     let runs = runs.max(1);
-    let p = driver::prepare(model, false)?;
     let macs: u64 = p
-        .order
+        .devices
         .iter()
+        .flat_map(|d| d.order.iter())
         .map(|&i| crate::cost::macs(&p.graph, &p.graph.nodes[i]))
         .sum();
     let tmp = tempfile::Builder::new()
@@ -166,10 +181,22 @@ pub fn bench(model: &Path, runs: u64) -> Result<BenchReport, BenchError> {
         .tempdir()
         .map_err(|e| io_err("cannot create a temporary directory", e))?;
     let dir = tmp.path();
-    let (arena_bytes, arena_lower_bound_bytes) = (p.plan.arena_bytes, p.plan.lower_bound_bytes);
-    let p = driver::deploy_single(p)?;
+    let devices_arena: Vec<DeviceArena> = p
+        .devices
+        .iter()
+        .map(|d| DeviceArena {
+            device: d.name.clone(),
+            arena_bytes: d.plan.arena_bytes,
+            arena_lower_bound_bytes: d.plan.lower_bound_bytes,
+        })
+        .collect();
+    let arena_bytes = devices_arena.iter().map(|d| d.arena_bytes).sum();
+    let arena_lower_bound_bytes = devices_arena
+        .iter()
+        .map(|d| d.arena_lower_bound_bytes)
+        .sum();
     driver::write_files(dir, &driver::emit(&p)?)?;
-    let devices = [SINGLE_DEVICE.to_string()];
+    let devices: Vec<String> = p.devices.iter().map(|d| d.name.clone()).collect();
     let io = dir.join("io");
     std::fs::create_dir_all(&io).map_err(|e| io_err("cannot create io directory", e))?;
     let mut bins = Vec::new();
@@ -294,6 +321,7 @@ pub fn bench(model: &Path, runs: u64) -> Result<BenchReport, BenchError> {
         macs,
         arena_bytes,
         arena_lower_bound_bytes,
+        devices: devices_arena,
         notes,
     })
 }
@@ -349,12 +377,29 @@ pub fn render_text(r: &BenchReport) -> String {
             .unwrap_or_default()
     );
     s += &format!("MACs       {}\n", r.macs);
+    let ratio = |a: usize, lb: usize| a as f64 / lb.max(1) as f64;
     s += &format!(
-        "arena      {} bytes (lower bound {} bytes, {:.3}x)\n",
+        "arena      {} bytes (lower bound {} bytes, {:.3}x){}\n",
         r.arena_bytes,
         r.arena_lower_bound_bytes,
-        r.arena_bytes as f64 / (r.arena_lower_bound_bytes.max(1)) as f64
+        ratio(r.arena_bytes, r.arena_lower_bound_bytes),
+        if r.devices.len() > 1 {
+            " over all devices"
+        } else {
+            ""
+        }
     );
+    if r.devices.len() > 1 {
+        for d in &r.devices {
+            s += &format!(
+                "  {:<9} {} bytes (lower bound {} bytes, {:.3}x)\n",
+                d.device,
+                d.arena_bytes,
+                d.arena_lower_bound_bytes,
+                ratio(d.arena_bytes, d.arena_lower_bound_bytes)
+            );
+        }
+    }
     for n in &r.notes {
         s += &format!("note: {n}\n");
     }

@@ -48,6 +48,8 @@ pub struct Device {
     /// firmware needs memory too).
     pub ram_bytes: Option<u64>,
     pub flash_bytes: Option<u64>,
+    /// Which kernel variants its code calls.
+    pub kernels: Kernels,
     line: usize,
     input_lines: Vec<usize>,
 }
@@ -60,6 +62,31 @@ impl Device {
     /// Flash meshnn may use on this device.
     pub fn flash_budget(&self) -> u64 {
         self.flash_bytes.unwrap_or(self.target.flash_bytes)
+    }
+}
+
+/// Kernel variants a device's code calls (`kernels` in a `[[device]]` table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kernels {
+    /// The fast variants, unless their scratch memory makes the device's RAM exceed its
+    /// budget; then the reference kernels (the default).
+    Auto,
+    /// The fast variants (blocked, vectorisable; a convolution may need a scratch buffer
+    /// in the arena).
+    Fast,
+    /// The reference kernels: simplest code, the arena holds activations only.
+    Reference,
+}
+
+impl Kernels {
+    pub fn parse(s: &str) -> Option<Kernels> {
+        match s {
+            "auto" => Some(Kernels::Auto),
+            "fast" => Some(Kernels::Fast),
+            "reference" => Some(Kernels::Reference),
+            _ => None,
+        }
     }
 }
 
@@ -184,6 +211,8 @@ struct RawDevice {
     ram_bytes: Option<Spanned<u64>>,
     #[serde(default)]
     flash_bytes: Option<Spanned<u64>>,
+    #[serde(default)]
+    kernels: Option<Spanned<String>>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -335,9 +364,23 @@ impl Deployment {
                     }
                 }
             }
+            let kernels = match &d.kernels {
+                None => Kernels::Auto,
+                Some(k) => Kernels::parse(k.get_ref()).ok_or_else(|| {
+                    err(
+                        k.span().start,
+                        "device.kernels",
+                        format!(
+                            "unknown kernels '{}' for device '{name}'; use auto (fast unless their scratch memory exceeds the RAM budget), fast or reference",
+                            k.get_ref()
+                        ),
+                    )
+                })?,
+            };
             devices.push(Device {
                 name: name.clone(),
                 target,
+                kernels,
                 inputs,
                 hub: d.outputs.as_ref().is_some_and(|o| *o.get_ref()),
                 ram_bytes: d.ram_bytes.as_ref().map(|v| *v.get_ref()),
@@ -453,7 +496,6 @@ impl Deployment {
                 ldflags: vec![],
             },
             qemu: None,
-            fast_kernels: true,
         });
         let (_, b, m, lat, d) = LINK_PROFILES[0];
         Deployment {
@@ -472,6 +514,7 @@ impl Deployment {
                 hub: true,
                 ram_bytes: None,
                 flash_bytes: None,
+                kernels: Kernels::Auto,
                 line: 0,
                 input_lines: vec![],
             }],

@@ -2,8 +2,8 @@
 //! plan per device → emit.
 
 use crate::codegen::{self, host::HarnessDevice, DeviceSpec, File, LinkTensor};
-use crate::deploy::{DeployError, Deployment, Strategy};
-use crate::ir::{Graph, NodeId, TensorId};
+use crate::deploy::{DeployError, Deployment, Kernels, Strategy};
+use crate::ir::{Graph, KernelSet, NodeId, TensorId};
 use crate::partition::{self, Partition, PartitionError};
 use crate::plan::{memory::Plan, schedule};
 use crate::{onnx, passes};
@@ -32,6 +32,14 @@ pub enum Error {
     Write {
         path: String,
         source: std::io::Error,
+    },
+    #[error("device '{device}' ({target}) has kernels = \"fast\" and needs {need} bytes of RAM with their scratch buffers, but its budget is {have}; the reference kernels need {reference} bytes: set kernels = \"auto\" (or \"reference\") for this device, or raise its ram_bytes")]
+    FastKernelsDoNotFit {
+        device: String,
+        target: String,
+        need: u64,
+        have: u64,
+        reference: u64,
     },
     #[error("the partition cuts {0} tensors; the link addresses at most 65535")]
     TooManyCuts(usize),
@@ -80,6 +88,8 @@ pub struct DevicePlan {
     pub tx: Vec<LinkTensor>,
     /// RAM: arena plus link frame buffers.
     pub ram_bytes: u64,
+    /// The kernel variants its code calls (see `deploy::Kernels`).
+    pub kernels: KernelSet,
 }
 
 /// A model partitioned over a deployment, every device planned.
@@ -97,13 +107,13 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
     dep.check_model(&p.graph)?;
     let mut g = p.graph;
     let part = partition::partition(&g, &dep, strategy.unwrap_or(dep.strategy))?;
-    // Each node runs with the kernels its device's target allows.
+    // Each node runs with the kernels its device asks for (`auto` starts with the fast
+    // ones and falls back below when their scratch memory does not fit).
     for (i, node) in g.nodes.iter_mut().enumerate() {
         node.device = Some(part.assign[i]);
-        node.kernels = if dep.devices[part.assign[i]].target.fast_kernels {
-            crate::ir::KernelSet::Fast
-        } else {
-            crate::ir::KernelSet::Reference
+        node.kernels = match dep.devices[part.assign[i]].kernels {
+            Kernels::Reference => KernelSet::Reference,
+            Kernels::Fast | Kernels::Auto => KernelSet::Fast,
         };
     }
     if part.cut.len() > u16::MAX as usize {
@@ -164,12 +174,37 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
         };
         let mut present = inputs.clone();
         present.extend(rx.iter().map(|l| l.tensor));
-        let (order, _) = schedule::order_subset(&g, &nodes, &present, &outputs);
-        // Work that needs nothing from other devices runs first, so a device computes
-        // while its peers' tensors are on the way (stable: dependencies keep their order).
-        let order = order_by_remote_needs(&g, order, &rx);
-        let plan = crate::plan::memory::plan(&g, &order, &present, &outputs);
-        let ram_bytes = plan.arena_bytes as u64 + link_ram;
+        let (mut order, mut plan) = schedule_device(&g, &nodes, &present, &outputs, &rx);
+        let mut ram_bytes = plan.arena_bytes as u64 + link_ram;
+        let mut kernels = KernelSet::Fast;
+        if device.kernels == Kernels::Reference {
+            kernels = KernelSet::Reference;
+        } else if ram_bytes > device.ram_budget() && device.kernels == Kernels::Auto {
+            // The fast kernels' scratch does not fit: the reference kernels need none.
+            for &i in &nodes {
+                g.nodes[i].kernels = KernelSet::Reference;
+            }
+            kernels = KernelSet::Reference;
+            (order, plan) = schedule_device(&g, &nodes, &present, &outputs, &rx);
+            ram_bytes = plan.arena_bytes as u64 + link_ram;
+        }
+        if ram_bytes > device.ram_budget() && device.kernels == Kernels::Fast {
+            let mut reference = g.clone();
+            for &i in &nodes {
+                reference.nodes[i].kernels = KernelSet::Reference;
+            }
+            let (_, p) = schedule_device(&reference, &nodes, &present, &outputs, &rx);
+            let need_ref = p.arena_bytes as u64 + link_ram;
+            if need_ref <= device.ram_budget() {
+                return Err(Error::FastKernelsDoNotFit {
+                    device: device.name.clone(),
+                    target: device.target.name.clone(),
+                    need: ram_bytes,
+                    have: device.ram_budget(),
+                    reference: need_ref,
+                });
+            }
+        }
         if ram_bytes > device.ram_budget() {
             return Err(PartitionError::Infeasible {
                 device: device.name.clone(),
@@ -190,6 +225,7 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
             rx,
             tx,
             ram_bytes,
+            kernels,
         });
     }
     Ok(Deployed {
@@ -199,6 +235,22 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
         devices,
         model_name: p.model_name,
     })
+}
+
+/// Order one device's `nodes` for low memory, then let work that needs nothing from
+/// other devices run first, so a device computes while its peers' tensors are on the way
+/// (stable: dependencies keep their order); plan the arena for that order.
+fn schedule_device(
+    g: &Graph,
+    nodes: &[NodeId],
+    present: &[TensorId],
+    outputs: &[TensorId],
+    rx: &[LinkTensor],
+) -> (Vec<NodeId>, Plan) {
+    let (order, _) = schedule::order_subset(g, nodes, present, outputs);
+    let order = order_by_remote_needs(g, order, rx);
+    let plan = crate::plan::memory::plan(g, &order, present, outputs);
+    (order, plan)
 }
 
 /// Stable-sort `order` by how many received tensors each node transitively needs.

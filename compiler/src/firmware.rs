@@ -172,6 +172,8 @@ pub fn stack_estimate(su_files: &[PathBuf]) -> u64 {
 pub struct DeviceBuild {
     pub device: String,
     pub target: String,
+    /// "fast" or "reference": the kernel variants its code calls.
+    pub kernels: &'static str,
     /// `libmeshnn_<device>.a`: the generated code and the runtime it uses.
     pub lib: PathBuf,
     /// The test firmware (QEMU boards only).
@@ -488,6 +490,7 @@ fn build_device(d: &Deployed, id: usize, dir: &Path) -> Result<DeviceBuild, Firm
     }
     Ok(DeviceBuild {
         device: dev.name.clone(),
+        kernels: dev.kernels.label(),
         target: t.name.clone(),
         lib,
         elf,
@@ -503,9 +506,10 @@ fn build_device(d: &Deployed, id: usize, dir: &Path) -> Result<DeviceBuild, Firm
 /// The size table `meshnn build` prints.
 pub fn render_table(builds: &[DeviceBuild]) -> String {
     let mut s = format!(
-        "{:<10} {:<10} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {}\n",
+        "{:<10} {:<10} {:<9} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {}\n",
         "device",
         "target",
+        "kernels",
         "flash B",
         "budget",
         "use",
@@ -521,9 +525,10 @@ pub fn render_table(builds: &[DeviceBuild]) -> String {
             _ => "no QEMU board: library only".into(),
         };
         s += &format!(
-            "{:<10} {:<10} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {}\n",
+            "{:<10} {:<10} {:<9} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {}\n",
             b.device,
             b.target,
+            b.kernels,
             b.flash(),
             b.flash_budget,
             pct(b.flash(), b.flash_budget),

@@ -318,14 +318,24 @@ impl Op {
     }
 }
 
-/// Which runtime kernels may run a node: the fast variants (more scratch RAM, for hosts)
-/// or only the reference kernels (leanest memory, for MCUs). Set per device by the
-/// driver from the device's target.
+/// Which runtime kernels may run a node: the fast variants (a convolution may need a
+/// scratch buffer) or only the reference kernels (leanest memory). Set per device by the
+/// driver from the device's `kernels` setting (see `deploy::Kernels`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum KernelSet {
     #[default]
     Fast,
     Reference,
+}
+
+impl KernelSet {
+    /// "fast" or "reference", as in deploy.toml.
+    pub fn label(self) -> &'static str {
+        match self {
+            KernelSet::Fast => "fast",
+            KernelSet::Reference => "reference",
+        }
+    }
 }
 
 /// One operator instance.

@@ -152,6 +152,13 @@ enum Command {
     /// count instructions per MAC under callgrind, report the arena.
     Bench {
         model: PathBuf,
+        /// Deployment file: time every device of it, linked loss-free on this computer
+        /// (compute and frame handling, no air time), and report each device's arena.
+        #[arg(long)]
+        deploy: Option<PathBuf>,
+        /// Override the deployment's partitioning strategy.
+        #[arg(long, requires = "deploy")]
+        strategy: Option<String>,
         /// Timed inferences (after a warm-up).
         #[arg(long, default_value_t = 500)]
         runs: u64,
@@ -240,8 +247,9 @@ fn dispatch(cmd: Command) -> Result<()> {
             println!("wrote {} files to {}", files.len(), out.display());
             for dev in &d.devices {
                 print!(
-                    "{}: {}",
+                    "{}: {} kernels, {}",
                     dev.name,
+                    dev.kernels.label(),
                     inspect::arena_line(dev.plan.arena_bytes, dev.plan.lower_bound_bytes)
                 );
             }
@@ -392,8 +400,15 @@ fn dispatch(cmd: Command) -> Result<()> {
             }
         }
         Command::Targets => print!("{}", meshnn::target::table()),
-        Command::Bench { model, runs, json } => {
-            let r = bench::bench(&model, runs)?;
+        Command::Bench {
+            model,
+            deploy,
+            strategy,
+            runs,
+            json,
+        } => {
+            let p = deployed(&model, deploy.as_deref(), strategy.as_deref())?;
+            let r = bench::bench(&model, p, runs)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

@@ -42,10 +42,6 @@ pub struct Target {
     pub toolchain: Toolchain,
     #[serde(default)]
     pub qemu: Option<Qemu>,
-    /// Use the fast kernel variants (they need scratch RAM); MCU targets default to the
-    /// reference kernels, whose memory is the planned arena alone.
-    #[serde(default)]
-    pub fast_kernels: bool,
 }
 
 impl Target {

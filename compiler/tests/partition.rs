@@ -180,6 +180,86 @@ fn infeasible_deployment_names_device_resource_and_shortfall() {
     );
 }
 
+/// `kernels` per device: `auto` takes the fast kernels while their scratch fits the RAM
+/// budget and the reference kernels when it does not; `fast` then fails naming both
+/// figures; `reference` never uses scratch; all choices give the same outputs.
+#[test]
+fn kernels_setting_trades_scratch_ram_for_speed() {
+    let m = model("nonn_k4.onnx");
+    let text =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/deploy/nonn_k4.toml")).unwrap();
+    let with = |extra: &str| -> Result<driver::Deployed, driver::Error> {
+        let t = text.replace(
+            "inputs = [\"input\"]\n",
+            &format!("inputs = [\"input\"]\n{extra}"),
+        );
+        driver::deploy(prepare_checked(&m), deployment(&t), None)
+    };
+    let scratch = |d: &driver::Deployed| -> usize {
+        d.devices
+            .iter()
+            .flat_map(|x| x.plan.buffers.iter())
+            .filter(|b| b.scratch_of.is_some())
+            .map(|b| b.size)
+            .sum()
+    };
+    let fast = with("").unwrap();
+    assert!(fast.devices.iter().all(|x| x.kernels.label() == "fast"));
+    assert!(
+        scratch(&fast) > 0,
+        "the fast convolutions of nonn_k4 use scratch"
+    );
+    let refk = with("kernels = \"reference\"\n").unwrap();
+    assert!(refk
+        .devices
+        .iter()
+        .all(|x| x.kernels.label() == "reference"));
+    assert_eq!(scratch(&refk), 0);
+    // A budget between the two: auto falls back, fast is refused.
+    let (need_fast, need_ref) = (fast.devices[0].ram_bytes, refk.devices[0].ram_bytes);
+    assert!(need_ref < need_fast, "{need_ref} {need_fast}");
+    let budget = format!("ram_bytes = {}\n", (need_ref + need_fast) / 2);
+    let auto = with(&budget).unwrap();
+    assert!(auto
+        .devices
+        .iter()
+        .all(|x| x.kernels.label() == "reference"));
+    assert!(auto
+        .devices
+        .iter()
+        .all(|x| x.ram_bytes <= (need_ref + need_fast) / 2));
+    let e = with(&format!("{budget}kernels = \"fast\"\n"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("kernels = \"fast\"")
+            && e.contains(&need_fast.to_string())
+            && e.contains(&need_ref.to_string())
+            && e.contains("kernels = \"auto\""),
+        "{e}"
+    );
+    let bad = text.replacen(
+        "inputs = [\"input\"]\n",
+        "inputs = [\"input\"]\nkernels = \"turbo\"\n",
+        1,
+    );
+    let e = Deployment::parse(&bad, "deploy.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("deploy.toml:10:") && e.contains("device.kernels") && e.contains("'turbo'"),
+        "{e}"
+    );
+    // Same numbers whichever kernels run (the host build of each deployment).
+    let (inputs, refs) = reference(&prepare_checked(&m), &m);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, d) in [("fast", &fast), ("reference", &refk), ("auto", &auto)] {
+        let outs = meshnn::run::run_host(d, &inputs, &dir.path().join(name)).unwrap();
+        assert_close(name, &outs[0], &refs[0].1, 1e-4, 1e-4);
+    }
+}
+
 /// Every fixture on 2, 3 and 4 host devices gives exactly the single-device outputs,
 /// which match onnxruntime.
 #[test]
