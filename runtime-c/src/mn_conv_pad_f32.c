@@ -23,67 +23,63 @@ void mn_conv_pad_geometry(const mn_conv_params_t *p, mn_conv_pad_geom_t *g)
     g->n_pos = (p->out_h - 1) * g->wq + p->out_w;
 }
 
-/* Run [*lo, *hi) of the columns j < n with 0 <= j * s + c0 < in_w. */
-static void mn_pad_col_run(int32_t in_w, int32_t s, int32_t c0, int32_t n, int32_t *lo,
-                           int32_t *hi)
-{
-    int32_t a = c0 < 0 ? (-c0 + s - 1) / s : 0;
-    int32_t b = in_w - c0 <= 0 ? 0 : (in_w - c0 + s - 1) / s;
-    if (b > n) {
-        b = n;
-    }
-    if (a > b) {
-        a = b;
-    }
-    *lo = a;
-    *hi = b;
-}
-
-/* dst[j] = src[j * s + c0] for lo <= j < hi, zero for the other j < n. */
-static void mn_pad_pack_row(const float *restrict src, int32_t s, int32_t c0, int32_t lo,
-                            int32_t hi, float *restrict dst, int32_t n)
-{
-    int32_t j;
-    for (j = 0; j < lo; ++j) {
-        dst[j] = 0.0f;
-    }
-    if (s == 1) {
-        const float *from = src + c0;
-        for (j = lo; j < hi; ++j) {
-            dst[j] = from[j];
-        }
-    } else if (s == 2) {
-        for (j = lo; j < hi; ++j) {
-            dst[j] = src[2 * j + c0];
-        }
-    } else {
-        for (j = lo; j < hi; ++j) {
-            dst[j] = src[j * s + c0];
-        }
-    }
-    for (j = hi; j < n; ++j) {
-        dst[j] = 0.0f;
-    }
-}
-
+/* The padded, phase-split layout holds position (ph, pw, i, j) = padded coordinate
+ * (i * s_h + ph, j * s_w + pw), i.e. input element (i * s_h + ph - pad_top,
+ * j * s_w + pw - pad_left) or zero. The channel is zeroed in one pass, then every input
+ * element that is read is stored once, walking the input row by row (each input row
+ * feeds one row of each of the s_w column phases): no per-row zero runs or calls. */
 void mn_conv_pad_channel_f32(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
                              const float *restrict xc, float *restrict xq)
 {
-    int32_t ph, pw, i, j;
-    for (ph = 0; ph < g->s_h; ++ph) {
-        for (pw = 0; pw < g->s_w; ++pw) {
-            int32_t lo, hi;
-            mn_pad_col_run(p->in_w, g->s_w, pw - p->pad_left, g->wq, &lo, &hi);
-            for (i = 0; i < g->hq; ++i) {
-                const int32_t r = i * g->s_h + ph - p->pad_top;
-                float *dst = xq + (ph * g->s_w + pw) * g->hq * g->wq + i * g->wq;
-                if (r < 0 || r >= p->in_h) {
-                    for (j = 0; j < g->wq; ++j) {
-                        dst[j] = 0.0f;
-                    }
-                } else {
-                    mn_pad_pack_row(xc + r * p->in_w, g->s_w, pw - p->pad_left, lo, hi,
-                                    dst, g->wq);
+    const int32_t plane = g->hq * g->wq;
+    /* Input row r is padded row r + pad_top: row i of row phase ph (kept incrementally:
+     * no division per row). */
+    int32_t r, c, i = p->pad_top / g->s_h, ph = p->pad_top % g->s_h;
+    for (c = 0; c < g->pitch; ++c) {
+        xq[c] = 0.0f;
+    }
+    for (r = 0; r < p->in_h && i < g->hq; ++r) { /* rows with i >= hq are never read */
+        const float *restrict src = xc + r * p->in_w;
+        float *restrict row = xq + ph * g->s_w * plane + i * g->wq; /* column phase 0 */
+        if (++ph == g->s_h) {
+            ph = 0;
+            ++i;
+        }
+        if (g->s_w == 1) {
+            const int32_t n = p->in_w < g->wq - p->pad_left ? p->in_w : g->wq - p->pad_left;
+            float *restrict dst = row + p->pad_left;
+            for (c = 0; c < n; ++c) {
+                dst[c] = src[c];
+            }
+        } else if (g->s_w == 2) {
+            /* Deinterleave: input column c goes to padded column c + pad_left, i.e. phase
+             * (c + pad_left) & 1 at index (c + pad_left) >> 1. */
+            const int32_t e = p->pad_left, o = p->pad_left + 1;
+            float *restrict d_even = row + (e & 1) * plane + (e >> 1); /* c = 0, 2, 4 .. */
+            float *restrict d_odd = row + (o & 1) * plane + (o >> 1);  /* c = 1, 3, 5 .. */
+            int32_t n_even = (p->in_w + 1) / 2, n_odd = p->in_w / 2, m, n;
+            if (n_even > g->wq - (e >> 1)) {
+                n_even = g->wq - (e >> 1);
+            }
+            if (n_odd > g->wq - (o >> 1)) {
+                n_odd = g->wq - (o >> 1);
+            }
+            n = n_even < n_odd ? n_even : n_odd;
+            for (m = 0; m < n; ++m) {
+                d_even[m] = src[2 * m];
+                d_odd[m] = src[2 * m + 1];
+            }
+            for (m = n; m < n_even; ++m) {
+                d_even[m] = src[2 * m];
+            }
+            for (m = n; m < n_odd; ++m) {
+                d_odd[m] = src[2 * m + 1];
+            }
+        } else {
+            for (c = 0; c < p->in_w; ++c) {
+                const int32_t qc = c + p->pad_left;
+                if (qc / g->s_w < g->wq) {
+                    row[(qc % g->s_w) * plane + qc / g->s_w] = src[c];
                 }
             }
         }
