@@ -152,6 +152,14 @@ typedef struct {
 void mn_gemm_f32(const mn_gemm_params_t *p, const float *a, const float *b,
                  const float *c, float *y);
 
+/* Fast Gemm for a constant B (a fully connected layer): y[m][n] = act(A' Bp + bias),
+ * the result of mn_gemm_f32 up to float rounding when bp[kk * n + j] = alpha * B'[kk][j]
+ * (B' packed [k][n] row-major, alpha applied) and bias[j] = beta * C[i][j] for a C that
+ * does not vary along m (bias NULL: no C). Reads m, n, k, trans_a and act of p (alpha,
+ * beta, trans_b and the C strides are already applied by the packing). */
+void mn_gemm_fast_f32(const mn_gemm_params_t *p, const float *a, const float *bp,
+                      const float *bias, float *y);
+
 /* Batched matrix product with broadcasting over batch axes:
  * for every batch index (i_0..i_{rank-1}) over batch_dims, the [m][k] matrix at
  * a + sum(i_d * a_strides[d]) times the [k][n] matrix at b + sum(i_d * b_strides[d])

@@ -191,6 +191,63 @@ static int pool_case(int id)
     return bad;
 }
 
+/* Gemm with a constant B: random m, n, k, transposes, alpha, beta and C that is absent,
+ * a scalar, a [n] row or [1][n]; B packed here as the compiler packs it. */
+static int gemm_case(int id)
+{
+    mn_gemm_params_t p;
+    int32_t i, j, kk, n_a, c_kind = id % 4, bad = 0;
+    const float *c = NULL;
+    p.m = id % 3 == 0 ? rnd(1, 5) : 1;
+    p.n = rnd(1, 70);
+    p.k = rnd(1, 90);
+    p.trans_a = rnd(0, 1);
+    p.trans_b = rnd(0, 1);
+    p.alpha = id % 5 == 0 ? 0.5f + rndf() : 1.0f;
+    p.beta = id % 7 == 0 ? 0.25f + rndf() : 1.0f;
+    p.c_stride_m = 0;
+    p.c_stride_n = c_kind == 1 ? 0 : 1;
+    p.act.kind = id % 2 ? MN_ACT_RELU : MN_ACT_NONE;
+    p.act.alpha = p.act.lo = p.act.hi = 0.0f;
+    n_a = p.m * p.k;
+    for (i = 0; i < n_a; ++i) {
+        g_x[i] = rndf();
+    }
+    for (i = 0; i < p.k * p.n; ++i) {
+        g_w[i] = rndf();
+    }
+    for (j = 0; j < p.n; ++j) {
+        g_b[j] = rndf();
+    }
+    if (c_kind != 0) {
+        c = g_b;
+    }
+    /* Pack: B'[kk][j] scaled by alpha, and the bias beta * C. */
+    for (kk = 0; kk < p.k; ++kk) {
+        for (j = 0; j < p.n; ++j) {
+            const float bkj = p.trans_b ? g_w[j * p.k + kk] : g_w[kk * p.n + j];
+            g_packed[kk * p.n + j] = p.alpha * bkj;
+        }
+    }
+    for (j = 0; j < p.n; ++j) {
+        g_scratch[j] = c ? p.beta * c[j * p.c_stride_n] : 0.0f;
+    }
+    mn_gemm_f32(&p, g_x, g_w, c, g_y_ref);
+    mn_gemm_fast_f32(&p, g_x, g_packed, c ? g_scratch : NULL, g_y_fast);
+    for (i = 0; i < p.m * p.n; ++i) {
+        const float lim = TOL * (1.0f + fabsf(g_y_ref[i]));
+        if (!(fabsf(g_y_fast[i] - g_y_ref[i]) <= lim)) {
+            bad = 1;
+        }
+    }
+    if (bad) {
+        printf("FAIL gemm case %d: m %d n %d k %d trans %d%d alpha %g beta %g c %d\n", id,
+               (int)p.m, (int)p.n, (int)p.k, (int)p.trans_a, (int)p.trans_b, (double)p.alpha,
+               (double)p.beta, (int)c_kind);
+    }
+    return bad;
+}
+
 int main(void)
 {
     int id, failed = 0, run = 0;
@@ -204,7 +261,11 @@ int main(void)
     for (id = 0; id < 200; ++id) {
         failed += pool_case(id);
     }
-    printf("fast vs reference: %d conv cases (%d depthwise), 200 pool cases, %d failed\n",
+    for (id = 0; id < 200; ++id) {
+        failed += gemm_case(id);
+    }
+    printf("fast vs reference: %d conv cases (%d depthwise), 200 pool cases, 200 gemm cases, "
+           "%d failed\n",
            run, g_dw_cases, failed);
     return failed != 0 || run < CASES / 2;
 }

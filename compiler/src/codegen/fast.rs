@@ -208,3 +208,81 @@ pub fn pool_fast_ok(
         && dilations.iter().all(|&d| d == 1)
         && (0..2).all(|d| out[d] >= 1 && k[d] >= 1 && (out[d] - 1) * s[d] + k[d] <= inp[d])
 }
+
+/// The operands of `mn_gemm_fast_f32` for a Gemm node: B' scaled by alpha, packed
+/// [k][n] row-major, and beta·C as one bias row of n values (`None` without C).
+pub struct PackedGemm {
+    pub b: Vec<f32>,
+    pub bias: Option<Vec<f32>>,
+}
+
+/// Whether `mn_gemm_fast_f32` runs this Gemm node: fast kernels allowed, B constant, and
+/// C absent or a constant that does not vary along m (a bias row, a scalar).
+pub fn use_fast_gemm(g: &Graph, node: &Node) -> bool {
+    if node.kernels == crate::ir::KernelSet::Reference || !matches!(node.op, Op::Gemm { .. }) {
+        return false;
+    }
+    let (Some(&b), Some(&y)) = (node.inputs.get(1), node.outputs.first()) else {
+        return false;
+    };
+    let m = g.tensors[y].shape.first().copied().unwrap_or(0);
+    let c_ok = match node.inputs.get(2) {
+        None => true,
+        Some(&c) => {
+            let cs = &g.tensors[c].shape;
+            g.tensors[c].is_const() && (cs.len() < 2 || cs[0] == 1 || m == 1)
+        }
+    };
+    g.tensors[b].is_const() && g.tensors[b].data.is_some() && c_ok
+}
+
+/// [`PackedGemm`] for a node that runs on `mn_gemm_fast_f32` (see [`use_fast_gemm`]).
+pub fn packed_gemm(g: &Graph, node: &Node) -> Option<PackedGemm> {
+    if !use_fast_gemm(g, node) {
+        return None;
+    }
+    let Op::Gemm {
+        alpha,
+        beta,
+        trans_b,
+        ..
+    } = node.op
+    else {
+        return None;
+    };
+    let ys = &g.tensors[*node.outputs.first()?].shape;
+    let n = *ys.get(1)?;
+    let bt = &g.tensors[*node.inputs.get(1)?];
+    let k = if trans_b {
+        *bt.shape.get(1)?
+    } else {
+        *bt.shape.first()?
+    };
+    let w = bt.data.as_ref()?.to_f32();
+    let mut b = Vec::with_capacity(k * n);
+    for kk in 0..k {
+        for j in 0..n {
+            let v = if trans_b {
+                w.get(j * k + kk)
+            } else {
+                w.get(kk * n + j)
+            };
+            b.push(alpha * v.copied().unwrap_or(0.0));
+        }
+    }
+    let bias = match node.inputs.get(2) {
+        None => None,
+        Some(&c) => {
+            let ct = &g.tensors[c];
+            let cv = ct.data.as_ref()?.to_f32();
+            // C broadcasts to [m][n]; it does not vary along m, so row 0 is every row.
+            let cn = ct.shape.last().copied().unwrap_or(1);
+            Some(
+                (0..n)
+                    .map(|j| beta * cv.get(if cn == 1 { 0 } else { j }).copied().unwrap_or(0.0))
+                    .collect(),
+            )
+        }
+    };
+    Some(PackedGemm { b, bias })
+}

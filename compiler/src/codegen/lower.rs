@@ -234,6 +234,32 @@ impl<'a, S: Storage> Lower<'a, S> {
                 let (m, n) = (ys[0], ys[1]);
                 let a_s = self.shape(a);
                 let k = if *trans_a { a_s[0] } else { a_s[1] };
+                if let Some(packed) = super::fast::packed_gemm(self.g, node) {
+                    // alpha, beta, trans_b and C's broadcast are in the packed operands.
+                    let p = Params::new("mn_gemm_params_t")
+                        .int("m", m as i64)
+                        .int("n", n as i64)
+                        .int("k", k as i64)
+                        .int("trans_a", *trans_a as i64)
+                        .int("trans_b", 0)
+                        .float("alpha", 1.0)
+                        .float("beta", 1.0)
+                        .int("c_stride_m", 0)
+                        .int("c_stride_n", 1)
+                        .raw("act", act_init(act));
+                    let bp = self
+                        .st
+                        .float_table(&format!("{}_packed", self.g.tensors[b].name), packed.b);
+                    let bias = match packed.bias {
+                        Some(v) => self.st.float_table(&format!("{}_bias", node.name), v),
+                        None => "NULL".into(),
+                    };
+                    return Ok(vec![Call::new(
+                        "mn_gemm_fast_f32",
+                        p,
+                        vec![self.p(a), bp, bias, self.p(y)],
+                    )]);
+                }
                 let (c, csm, csn) = match node.inputs.get(2) {
                     Some(&c) => {
                         let cs = self.shape(c);

@@ -273,10 +273,16 @@ pub fn emit_device(
     };
     // Constants get symbols in schedule order.
     for &i in spec.order {
-        // Weights that a kernel takes repacked (see `fast`) are emitted only packed.
-        let packed = fast::packed_conv_weights(g, &g.nodes[i]).is_some();
-        for (k, &t) in g.nodes[i].inputs.iter().enumerate() {
-            if g.tensors[t].is_const() && !(packed && k == 1) {
+        // Weights that a kernel takes repacked (see `fast`) are emitted only packed: a fast
+        // convolution's weights, a fast Gemm's B and C.
+        let node = &g.nodes[i];
+        let packed = |k: usize| match k {
+            1 => fast::packed_conv_weights(g, node).is_some() || fast::use_fast_gemm(g, node),
+            2 => fast::use_fast_gemm(g, node),
+            _ => false,
+        };
+        for (k, &t) in node.inputs.iter().enumerate() {
+            if g.tensors[t].is_const() && !packed(k) {
                 st.const_symbol(t);
             }
         }
