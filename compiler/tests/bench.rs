@@ -80,6 +80,8 @@ fn bench_of_a_deployment_reports_every_device() {
     if ort {
         let speedup = num("speedup_vs_onnxruntime");
         assert!((speedup - num("onnxruntime_us") / num("meshnn_us")).abs() < 1e-9);
+        let at_min = num("speedup_min_vs_onnxruntime");
+        assert!((at_min - num("onnxruntime_min_us") / num("meshnn_min_us")).abs() < 1e-9);
     } else {
         eprintln!("onnxruntime not installed: speedup not checked");
     }
