@@ -402,11 +402,9 @@ pub fn render_text(r: &BenchReport) -> String {
     if r.devices.len() > 1 {
         for d in &r.devices {
             s += &format!(
-                "  {:<9} {} bytes (lower bound {} bytes, {:.3}x)\n",
+                "  {:<9} {}",
                 d.device,
-                d.arena_bytes,
-                d.arena_lower_bound_bytes,
-                ratio(d.arena_bytes, d.arena_lower_bound_bytes)
+                crate::inspect::arena_line(d.arena_bytes, d.arena_lower_bound_bytes)
             );
         }
     }
