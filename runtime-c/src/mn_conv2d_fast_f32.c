@@ -16,18 +16,32 @@
 #include "mn_kernels.h"
 
 #define MN_CF_MR MN_CONV_FAST_MR /* output channels per tile (8: mn_cf_tile spells them out) */
-/* Output positions per tile: 16 (the vector direction) where the compiler has SIMD
- * registers; 2 on scalar FPUs and soft float (Cortex-M, RV32), where the 8 x 2
- * accumulators, 8 weights and 2 inputs of mn_cf_tile's scalar form fit the register
- * file (a third fewer instructions than 16 for nonn_k4 on a Cortex-M4F). At most
- * MN_CF_SLACK. */
-#ifndef MN_CF_NR /* tests build both forms: -DMN_CF_NR=2 */
-#if defined(__SSE2__) || defined(__AVX__) || defined(__ARM_NEON) || defined(__aarch64__) || \
-    defined(__riscv_vector) || defined(__ALTIVEC__) || defined(__wasm_simd128__)
+/* Output positions per tile (the vector direction): the 8 x MN_CF_NR accumulators must
+ * fit the vector registers, with room for inputs and weights. 16 with AVX-512; 8 with
+ * AVX/AVX2 (16 would need all 16 ymm registers and spills; 8 runs nonn_k4 about 10 %
+ * faster in an interleaved A/B) and NEON (by the same register count; not measured);
+ * 2 on scalar FPUs and soft float (Cortex-M, RV32), where the 8 x 2 accumulators, 8
+ * weights and 2 inputs of mn_cf_tile's scalar form fit the register file (a third fewer
+ * instructions than 16 for nonn_k4 on a Cortex-M4F). At most MN_CF_SLACK. */
+#ifndef MN_CF_NR /* tests build every form: -DMN_CF_NR=2, -DMN_CF_NR=8 */
+#if defined(__AVX512F__)
+#define MN_CF_NR 16 /* 8 accumulator rows = 8 of the 32 zmm registers */
+#elif defined(__AVX__) || defined(__ARM_NEON) || defined(__aarch64__)
+#define MN_CF_NR 8 /* 8 rows of 8 lanes: 8 ymm of 16 (AVX2), 16 q of 32 (NEON) */
+#elif defined(__SSE2__) || defined(__riscv_vector) || defined(__ALTIVEC__) || \
+    defined(__wasm_simd128__)
 #define MN_CF_NR 16
 #else
 #define MN_CF_NR 2
 #endif
+#endif
+/* With MN_CF_NR = 8 GCC would unroll the position loop completely and then vectorise
+ * across the 8 channel rows instead (weights in a vector, each input broadcast), which
+ * needs a transpose per tile; keeping the loop makes it vectorise across positions. */
+#if MN_CF_NR == 8 && defined(__GNUC__)
+#define MN_CF_KEEP_LOOP _Pragma("GCC unroll 1")
+#else
+#define MN_CF_KEEP_LOOP
 #endif
 #define MN_CF_SLACK 16 /* floats of scratch slack: >= MN_CF_NR */
 
@@ -179,6 +193,7 @@ static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
         for (ic = 0; ic < cin_g; ++ic) {
             const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
             const float w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
+            MN_CF_KEEP_LOOP
             for (v = 0; v < MN_CF_NR; ++v) {
                 const float xv = xk[v];
                 a0[v] += w0 * xv;
