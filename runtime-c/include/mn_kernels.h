@@ -41,6 +41,16 @@ typedef struct {
     float lo, hi;  /* Clip bounds */
 } mn_act_t;
 
+/* For the fast kernels' definitions (not part of the API): GCC's -O3 unroll-and-jam
+ * interleaves two iterations of an outer loop around the inner loop that the vectoriser
+ * should keep whole, which left the depthwise kernel's tap loop scalar and made the
+ * convolution tile spill with AVX2. The fast kernels opt out of it on GCC. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MN_NO_UNROLL_AND_JAM __attribute__((optimize("no-loop-unroll-and-jam")))
+#else
+#define MN_NO_UNROLL_AND_JAM
+#endif
+
 /* Apply a fused activation to one value. */
 static inline float mn_act_apply(const mn_act_t *a, float x)
 {
@@ -51,6 +61,39 @@ static inline float mn_act_apply(const mn_act_t *a, float x)
         x = x < a->lo ? a->lo : x;
         return x > a->hi ? a->hi : x;
     default: return x;
+    }
+}
+
+/* dst[i] = act(src[i]) for i < n (src == dst allowed), with the activation chosen once
+ * per call so that each case is a loop compilers vectorise: the store of the fast
+ * kernels. */
+static inline void mn_act_store(const mn_act_t *a, const float *src, float *dst, int32_t n)
+{
+    int32_t i;
+    switch (a->kind) {
+    case MN_ACT_RELU:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
+        }
+        break;
+    case MN_ACT_LEAKY_RELU:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i] < 0.0f ? a->alpha * src[i] : src[i];
+        }
+        break;
+    case MN_ACT_CLIP: {
+        const float lo = a->lo, hi = a->hi;
+        for (i = 0; i < n; ++i) {
+            const float x = src[i] < lo ? lo : src[i];
+            dst[i] = x > hi ? hi : x;
+        }
+        break;
+    }
+    default:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i];
+        }
+        break;
     }
 }
 

@@ -29,30 +29,8 @@ static void mn_dw_pack(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
     }
 }
 
-/* dst[i] = act(src[i]) for i < n, the activation chosen once per run. */
-static void mn_dw_store(const mn_act_t *act, const float *restrict src, float *restrict dst,
-                        int32_t n)
-{
-    int32_t i;
-    switch (act->kind) {
-    case MN_ACT_RELU:
-        for (i = 0; i < n; ++i) {
-            dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
-        }
-        break;
-    case MN_ACT_NONE:
-        for (i = 0; i < n; ++i) {
-            dst[i] = src[i];
-        }
-        break;
-    default:
-        for (i = 0; i < n; ++i) {
-            dst[i] = mn_act_apply(act, src[i]);
-        }
-        break;
-    }
-}
-
+/* (MN_NO_UNROLL_AND_JAM: GCC would jam two taps into a scalar loop over positions.) */
+MN_NO_UNROLL_AND_JAM
 int32_t mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
                          const float *restrict w, const float *restrict b,
                          float *restrict scratch, float *restrict y)
@@ -125,7 +103,7 @@ int32_t mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
                         run = nr - v;
                     }
                     if (run > 0) {
-                        mn_dw_store(&p->act, acc + v, yc + oh * p->out_w + ow, run);
+                        mn_act_store(&p->act, acc + v, yc + oh * p->out_w + ow, run);
                         v += run;
                         ow += run;
                     }

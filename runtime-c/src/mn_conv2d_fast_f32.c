@@ -46,8 +46,8 @@
 /* Also with MN_CF_NR = 8, GCC's unroll-and-jam (-O3) interleaves two input channels of
  * the tile loop, and their 16 broadcast weights no longer fit the registers next to the 8
  * accumulators: keep one channel per iteration (cnn32 ran about 25 % faster with AVX2). */
-#if MN_CF_NR == 8 && defined(__GNUC__) && !defined(__clang__)
-#define MN_CF_NO_JAM __attribute__((optimize("no-loop-unroll-and-jam")))
+#if MN_CF_NR == 8
+#define MN_CF_NO_JAM MN_NO_UNROLL_AND_JAM
 #else
 #define MN_CF_NO_JAM
 #endif
@@ -104,30 +104,6 @@ void mn_conv2d_fast_f32_pack(const mn_conv_params_t *p, const float *restrict w,
     }
 }
 
-/* dst[i] = act(src[i]) for i < n, the activation chosen once per run. */
-static void mn_cf_store(const mn_act_t *act, const float *restrict src, float *restrict dst,
-                        int32_t n)
-{
-    int32_t i;
-    switch (act->kind) {
-    case MN_ACT_RELU:
-        for (i = 0; i < n; ++i) {
-            dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
-        }
-        break;
-    case MN_ACT_NONE:
-        for (i = 0; i < n; ++i) {
-            dst[i] = src[i];
-        }
-        break;
-    default:
-        for (i = 0; i < n; ++i) {
-            dst[i] = mn_act_apply(act, src[i]);
-        }
-        break;
-    }
-}
-
 #if MN_CF_NR == 2
 /* One tile on a scalar FPU: 8 channels x 2 positions, the 16 accumulators, 8 weights
  * and 2 inputs spelled out as scalars so that they all live in the 32 FPU registers. */
@@ -169,7 +145,7 @@ static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
     acc[6][0] = c60, acc[6][1] = c61, acc[7][0] = c70, acc[7][1] = c71;
     if (y) {
         for (r = 0; r < MN_CF_MR; ++r) {
-            mn_cf_store(act, acc[r], y + r * out_plane, MN_CF_NR);
+            mn_act_store(act, acc[r], y + r * out_plane, MN_CF_NR);
         }
     }
 }
@@ -218,14 +194,14 @@ static void MN_CF_NO_JAM mn_cf_tile(const float *restrict xj, int32_t cin_g, int
         }
     }
     if (y) { /* the tile is MN_CF_NR consecutive outputs of one row: store them */
-        mn_cf_store(act, a0, y, MN_CF_NR);
-        mn_cf_store(act, a1, y + out_plane, MN_CF_NR);
-        mn_cf_store(act, a2, y + 2 * out_plane, MN_CF_NR);
-        mn_cf_store(act, a3, y + 3 * out_plane, MN_CF_NR);
-        mn_cf_store(act, a4, y + 4 * out_plane, MN_CF_NR);
-        mn_cf_store(act, a5, y + 5 * out_plane, MN_CF_NR);
-        mn_cf_store(act, a6, y + 6 * out_plane, MN_CF_NR);
-        mn_cf_store(act, a7, y + 7 * out_plane, MN_CF_NR);
+        mn_act_store(act, a0, y, MN_CF_NR);
+        mn_act_store(act, a1, y + out_plane, MN_CF_NR);
+        mn_act_store(act, a2, y + 2 * out_plane, MN_CF_NR);
+        mn_act_store(act, a3, y + 3 * out_plane, MN_CF_NR);
+        mn_act_store(act, a4, y + 4 * out_plane, MN_CF_NR);
+        mn_act_store(act, a5, y + 5 * out_plane, MN_CF_NR);
+        mn_act_store(act, a6, y + 6 * out_plane, MN_CF_NR);
+        mn_act_store(act, a7, y + 7 * out_plane, MN_CF_NR);
         return;
     }
     for (v = 0; v < MN_CF_NR; ++v) {
@@ -349,7 +325,7 @@ int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                         if (run > 0) {
                             float *yo = yn + oc0 * out_plane + oh * p->out_w + ow;
                             for (r = 0; r < mr; ++r) {
-                                mn_cf_store(&p->act, acc[r] + v, yo + r * out_plane, run);
+                                mn_act_store(&p->act, acc[r] + v, yo + r * out_plane, run);
                             }
                             v += run;
                             ow += run;
