@@ -103,7 +103,7 @@ int32_t mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
                         run = nr - v;
                     }
                     if (run > 0) {
-                        mn_act_store(&p->act, acc + v, yc + oh * p->out_w + ow, run);
+                        mn_act_store_f32(&p->act, acc + v, yc + oh * p->out_w + ow, run);
                         v += run;
                         ow += run;
                     }

@@ -145,7 +145,7 @@ static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
     acc[6][0] = c60, acc[6][1] = c61, acc[7][0] = c70, acc[7][1] = c71;
     if (y) {
         for (r = 0; r < MN_CF_MR; ++r) {
-            mn_act_store(act, acc[r], y + r * out_plane, MN_CF_NR);
+            mn_act_store_f32(act, acc[r], y + r * out_plane, MN_CF_NR);
         }
     }
 }
@@ -194,14 +194,14 @@ static void MN_CF_NO_JAM mn_cf_tile(const float *restrict xj, int32_t cin_g, int
         }
     }
     if (y) { /* the tile is MN_CF_NR consecutive outputs of one row: store them */
-        mn_act_store(act, a0, y, MN_CF_NR);
-        mn_act_store(act, a1, y + out_plane, MN_CF_NR);
-        mn_act_store(act, a2, y + 2 * out_plane, MN_CF_NR);
-        mn_act_store(act, a3, y + 3 * out_plane, MN_CF_NR);
-        mn_act_store(act, a4, y + 4 * out_plane, MN_CF_NR);
-        mn_act_store(act, a5, y + 5 * out_plane, MN_CF_NR);
-        mn_act_store(act, a6, y + 6 * out_plane, MN_CF_NR);
-        mn_act_store(act, a7, y + 7 * out_plane, MN_CF_NR);
+        mn_act_store_f32(act, a0, y, MN_CF_NR);
+        mn_act_store_f32(act, a1, y + out_plane, MN_CF_NR);
+        mn_act_store_f32(act, a2, y + 2 * out_plane, MN_CF_NR);
+        mn_act_store_f32(act, a3, y + 3 * out_plane, MN_CF_NR);
+        mn_act_store_f32(act, a4, y + 4 * out_plane, MN_CF_NR);
+        mn_act_store_f32(act, a5, y + 5 * out_plane, MN_CF_NR);
+        mn_act_store_f32(act, a6, y + 6 * out_plane, MN_CF_NR);
+        mn_act_store_f32(act, a7, y + 7 * out_plane, MN_CF_NR);
         return;
     }
     for (v = 0; v < MN_CF_NR; ++v) {
@@ -325,7 +325,7 @@ int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                         if (run > 0) {
                             float *yo = yn + oc0 * out_plane + oh * p->out_w + ow;
                             for (r = 0; r < mr; ++r) {
-                                mn_act_store(&p->act, acc[r] + v, yo + r * out_plane, run);
+                                mn_act_store_f32(&p->act, acc[r] + v, yo + r * out_plane, run);
                             }
                             v += run;
                             ow += run;

@@ -30,7 +30,9 @@ void mn_gemm_fast_f32(const mn_gemm_params_t *p, const float *restrict a,
             }
         }
         if (p->act.kind != MN_ACT_NONE) {
-            mn_act_store(&p->act, yi, yi, n);
+            for (j = 0; j < n; ++j) {
+                yi[j] = mn_act_apply(&p->act, yi[j]);
+            }
         }
     }
 }

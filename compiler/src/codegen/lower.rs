@@ -69,7 +69,7 @@ pub fn kernel_file(kernel: &str) -> String {
 /// Runtime files a kernel's file needs besides its own (internal helpers it calls).
 pub fn kernel_deps(kernel: &str) -> &'static [&'static str] {
     match kernel {
-        "mn_conv2d_fast_f32" | "mn_conv2d_dw_f32" => &["mn_conv_pad_f32"],
+        "mn_conv2d_fast_f32" | "mn_conv2d_dw_f32" => &["mn_conv_pad_f32", "mn_act_store_f32"],
         _ => &[],
     }
 }

@@ -1,0 +1,33 @@
+/* mn_act_store_f32: store accumulators through a fused activation. See mn_kernels.h. */
+#include "mn_kernels.h"
+
+void mn_act_store_f32(const mn_act_t *a, const float *restrict src, float *restrict dst,
+                      int32_t n)
+{
+    int32_t i;
+    switch (a->kind) {
+    case MN_ACT_RELU:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
+        }
+        break;
+    case MN_ACT_LEAKY_RELU:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i] < 0.0f ? a->alpha * src[i] : src[i];
+        }
+        break;
+    case MN_ACT_CLIP: {
+        const float lo = a->lo, hi = a->hi;
+        for (i = 0; i < n; ++i) {
+            const float x = src[i] < lo ? lo : src[i];
+            dst[i] = x > hi ? hi : x;
+        }
+        break;
+    }
+    default:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i];
+        }
+        break;
+    }
+}
