@@ -158,3 +158,61 @@ fn emitted_makefile_builds_the_device_library() {
     assert!(st.success(), "make failed in the generated host/ folder");
     assert!(dir.path().join("host/model_run").exists());
 }
+
+/// `meshnn inspect --memory` prints one line per arena buffer; read back from the text,
+/// the buffers fit the printed arena and no two that are live at the same step overlap.
+#[test]
+fn inspect_memory_map_is_a_valid_placement() {
+    let model = repo_root().join("tests/models/basicmotions_resilient_k8.onnx");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshnn"))
+        .args(["inspect", "--memory", &model.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let head = text
+        .lines()
+        .find(|l| l.starts_with("arena map ("))
+        .unwrap_or_else(|| panic!("no arena map in:\n{text}"));
+    let arena: usize = head["arena map (".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // "  offset  bytes  first..last  holds"
+    let mut bufs = Vec::new();
+    for l in text
+        .lines()
+        .skip_while(|l| !l.starts_with("arena map ("))
+        .skip(2)
+    {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let (Some(off), Some(size), Some(steps)) = (f.first(), f.get(1), f.get(2)) else {
+            continue;
+        };
+        let (first, last) = steps.split_once("..").unwrap();
+        bufs.push((
+            off.parse::<usize>().unwrap(),
+            size.parse::<usize>().unwrap(),
+            first.parse::<usize>().unwrap(),
+            last.parse::<usize>().unwrap(),
+        ));
+    }
+    let p = prepare_checked(&model);
+    assert_eq!(arena, p.plan.arena_bytes);
+    assert_eq!(bufs.len(), p.plan.buffers.len());
+    assert!(text.contains("scratch of "), "scratch buffers are listed");
+    for (i, a) in bufs.iter().enumerate() {
+        assert!(a.0 + a.1 <= arena, "buffer {a:?} beyond the arena {arena}");
+        for b in &bufs[i + 1..] {
+            let time = a.2 <= b.3 && b.2 <= a.3;
+            let space = a.0 < b.0 + b.1 && b.0 < a.0 + a.1;
+            assert!(!(time && space), "{a:?} and {b:?} overlap");
+        }
+    }
+}
