@@ -121,16 +121,7 @@ fn dynamic_non_batch_dimension() {
 #[test]
 fn batch_dimension_is_bound_and_noted() {
     let m = fixture("tests/fixtures/errors/batch_only.onnx");
-    let out = Command::new(env!("CARGO_BIN_EXE_meshnn"))
-        .args(["inspect", &m])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = common::meshnn_stdout(&["inspect", &m]);
     assert!(
         stdout.contains("batch") && stdout.contains("bound to 1"),
         "{stdout}"

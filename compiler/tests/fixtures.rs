@@ -164,16 +164,7 @@ fn emitted_makefile_builds_the_device_library() {
 #[test]
 fn inspect_memory_map_is_a_valid_placement() {
     let model = repo_root().join("tests/models/basicmotions_resilient_k8.onnx");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshnn"))
-        .args(["inspect", "--memory", &model.display().to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = meshnn_stdout(&["inspect", "--memory", &model.display().to_string()]);
     let head = text
         .lines()
         .find(|l| l.starts_with("arena map ("))
