@@ -101,6 +101,19 @@ pub struct Deployed {
     pub model_name: String,
 }
 
+impl Deployed {
+    /// Link frames one loss-free inference sends: every cut tensor fragmented to the
+    /// link's frame payload, once per receiving device.
+    pub fn frames_per_inference(&self) -> u64 {
+        let payload = codegen::frame_payload(self.dep.link.mtu_bytes as usize) as u64;
+        self.partition
+            .cut
+            .iter()
+            .map(|c| c.bytes.div_ceil(payload).max(1) * c.to.len() as u64)
+            .sum()
+    }
+}
+
 /// Partition a prepared model over `dep` (with `strategy`, else the deployment's) and
 /// plan every device. Fails when a device's planned RAM exceeds its target's.
 pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Result<Deployed, Error> {
@@ -333,15 +346,7 @@ pub fn emit(d: &Deployed) -> Result<Vec<File>, Error> {
             stages: dev.rx.len() + 1,
         })
         .collect();
-    let payload = (d.dep.link.mtu_bytes as u64)
-        .saturating_sub(codegen::LINK_HEADER_BYTES as u64)
-        .max(1);
-    let frames: u64 = d
-        .partition
-        .cut
-        .iter()
-        .map(|c| c.bytes.div_ceil(payload).max(1) * c.to.len() as u64)
-        .sum();
+    let frames = d.frames_per_inference();
     files.extend(codegen::host::emit_harness(
         g,
         &d.model_name,

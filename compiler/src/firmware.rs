@@ -322,19 +322,6 @@ fn run_tool(
     Ok(out)
 }
 
-fn c_files(d: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(d)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "c"))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 fn abs(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
@@ -375,7 +362,7 @@ fn build_device(d: &Deployed, id: usize, dir: &Path) -> Result<DeviceBuild, Firm
     let fw = abs(&fw);
     let obj = abs(&obj);
     let cc = &t.toolchain.cc;
-    let sources = c_files(&src_dir);
+    let sources = crate::host::c_files(&src_dir);
     run_tool(
         Command::new(cc)
             .current_dir(&obj)

@@ -49,18 +49,6 @@ pub fn build_harness(
     devices: &[String],
     extra_flags: &[&str],
 ) -> Result<PathBuf, HostError> {
-    let c_files = |d: &Path| -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(d)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "c"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
-    };
     let mut sources = c_files(&dir.join(harness));
     let mut runtime_seen = std::collections::HashSet::new();
     for dev in devices {
@@ -140,4 +128,18 @@ pub fn run_timed(
         .filter_map(|t| t.parse().ok())
         .collect();
     Ok((v.len() == 3).then(|| [v[0], v[1], v[2]]))
+}
+
+/// The `.c` files directly in `d`, sorted (none when it cannot be read).
+pub fn c_files(d: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(d)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "c"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
 }

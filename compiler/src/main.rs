@@ -77,7 +77,7 @@ enum Command {
     /// print flash and RAM per device against its budget (non-zero exit when over).
     Build {
         model: PathBuf,
-        /// Deployment file; without it the model is one device on the host target.
+        /// Deployment file (devices, targets, link); see README.md.
         #[arg(long)]
         deploy: PathBuf,
         /// Override the deployment's partitioning strategy.

@@ -202,13 +202,7 @@ pub fn build(d: &Deployed, build_dir: &Path) -> Result<std::path::PathBuf, SimEr
             }
         })
         .collect();
-    let payload = crate::codegen::frame_payload(d.dep.link.mtu_bytes as usize) as u64;
-    let frames: u64 = d
-        .partition
-        .cut
-        .iter()
-        .map(|c| c.bytes.div_ceil(payload).max(1) * c.to.len() as u64)
-        .sum();
+    let frames = d.frames_per_inference();
     let link_dir = d
         .devices
         .iter()

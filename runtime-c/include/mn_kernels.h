@@ -138,6 +138,11 @@ void mn_conv_pad_geometry(const mn_conv_params_t *p, mn_conv_pad_geom_t *g);
 void mn_conv_pad_channel_f32(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
                              const float *xc, float *xq);
 
+/* Offset in that layout of each kernel tap (kh * k_w + kw) relative to output position
+ * 0: taps holds k_h * k_w values. */
+void mn_conv_pad_taps(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
+                      int32_t *taps);
+
 /* Depthwise convolution (group == c_in == c_out), same contract and result as
  * mn_conv2d_f32 up to float rounding, weights as given ([c][1][k_h][k_w]); returns 0, or
  * -1 (and writes nothing) when the convolution is not depthwise or has more than

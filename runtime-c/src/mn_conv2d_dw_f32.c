@@ -40,21 +40,13 @@ int32_t mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
     int32_t taps[MN_CONV_FAST_MAX_TAPS];
     float acc[MN_DW_NR];
     mn_conv_pad_geom_t g;
-    int32_t n, c, j0, kh, kw, t, v;
+    int32_t n, c, j0, t, v;
 
     if (n_taps > MN_CONV_FAST_MAX_TAPS || p->group != p->c_in || p->group != p->c_out) {
         return -1;
     }
     mn_conv_pad_geometry(p, &g);
-    for (kh = 0; kh < p->k_h; ++kh) {
-        const int32_t rh = kh * p->dil_h;
-        for (kw = 0; kw < p->k_w; ++kw) {
-            const int32_t rw = kw * p->dil_w;
-            const int32_t phase = (rh % g.s_h) * g.s_w + rw % g.s_w;
-            taps[kh * p->k_w + kw] =
-                phase * g.hq * g.wq + (rh / g.s_h) * g.wq + rw / g.s_w;
-        }
-    }
+    mn_conv_pad_taps(p, &g, taps);
     for (n = 0; n < p->n; ++n) {
         for (c = 0; c < p->c_in; ++c) {
             const float *xc = x + (n * p->c_in + c) * p->in_h * p->in_w;

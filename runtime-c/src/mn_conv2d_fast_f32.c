@@ -256,22 +256,13 @@ int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
     float acc[MN_CF_MR][MN_CF_NR];
     float bias[MN_CF_MR];
     mn_conv_pad_geom_t g;
-    int32_t n, gi, oc0, j0, kh, kw, r;
+    int32_t n, gi, oc0, j0, r;
 
     if (n_taps > MN_CONV_FAST_MAX_TAPS) {
         return -1;
     }
     mn_conv_pad_geometry(p, &g);
-    /* Offset of each tap in the phase-split layout. */
-    for (kh = 0; kh < p->k_h; ++kh) {
-        const int32_t rh = kh * p->dil_h;
-        for (kw = 0; kw < p->k_w; ++kw) {
-            const int32_t rw = kw * p->dil_w;
-            const int32_t phase = (rh % g.s_h) * g.s_w + rw % g.s_w;
-            taps[kh * p->k_w + kw] =
-                phase * g.hq * g.wq + (rh / g.s_h) * g.wq + rw / g.s_w;
-        }
-    }
+    mn_conv_pad_taps(p, &g, taps);
     for (n = 0; n < p->n; ++n) {
         const float *xn = x + n * p->c_in * p->in_h * p->in_w;
         const float *xq = xn;

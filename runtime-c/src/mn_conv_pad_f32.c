@@ -23,6 +23,21 @@ void mn_conv_pad_geometry(const mn_conv_params_t *p, mn_conv_pad_geom_t *g)
     g->n_pos = (p->out_h - 1) * g->wq + p->out_w;
 }
 
+void mn_conv_pad_taps(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
+                      int32_t *taps)
+{
+    int32_t kh, kw;
+    for (kh = 0; kh < p->k_h; ++kh) {
+        const int32_t rh = kh * p->dil_h;
+        for (kw = 0; kw < p->k_w; ++kw) {
+            const int32_t rw = kw * p->dil_w;
+            const int32_t phase = (rh % g->s_h) * g->s_w + rw % g->s_w;
+            taps[kh * p->k_w + kw] =
+                phase * g->hq * g->wq + (rh / g->s_h) * g->wq + rw / g->s_w;
+        }
+    }
+}
+
 /* The padded, phase-split layout holds position (ph, pw, i, j) = padded coordinate
  * (i * s_h + ph, j * s_w + pw), i.e. input element (i * s_h + ph - pad_top,
  * j * s_w + pw - pad_left) or zero. The channel is zeroed in one pass, then every input

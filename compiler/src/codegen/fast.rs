@@ -124,11 +124,16 @@ pub fn conv_kernel(g: &Graph, node: &Node) -> Option<&'static str> {
     })
 }
 
+/// Whether the node runs on `mn_conv2d_fast_f32`, which takes its weights packed.
+pub fn uses_packed_conv_weights(g: &Graph, node: &Node) -> bool {
+    conv_kernel(g, node) == Some("mn_conv2d_fast_f32")
+}
+
 /// The weights of a Conv node packed for `mn_conv2d_fast_f32` (as
 /// `mn_conv2d_fast_f32_pack` does): [group][tile][tap][c_in/group][MR], zero-padded.
 /// `None` when the node does not run on that kernel.
 pub fn packed_conv_weights(g: &Graph, node: &Node) -> Option<Vec<f32>> {
-    if conv_kernel(g, node)? != "mn_conv2d_fast_f32" {
+    if !uses_packed_conv_weights(g, node) {
         return None;
     }
     let c = conv_geom(g, node)?;

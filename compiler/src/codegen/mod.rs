@@ -277,7 +277,7 @@ pub fn emit_device(
         // convolution's weights, a fast Gemm's B and C.
         let node = &g.nodes[i];
         let packed = |k: usize| match k {
-            1 => fast::packed_conv_weights(g, node).is_some() || fast::use_fast_gemm(g, node),
+            1 => fast::uses_packed_conv_weights(g, node) || fast::use_fast_gemm(g, node),
             2 => fast::use_fast_gemm(g, node),
             _ => false,
         };
