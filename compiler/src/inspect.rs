@@ -1,7 +1,7 @@
 //! `meshnn inspect`: what a model contains and what it costs.
 
-use crate::cost;
 use crate::driver::Prepared;
+use crate::ir::cost;
 use serde::Serialize;
 
 #[derive(Serialize)]

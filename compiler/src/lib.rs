@@ -1,16 +1,15 @@
 //! meshnn: compile one distilled ONNX network into firmware for a mesh of wearable
 //! devices. See ARCHITECTURE.md for the map.
+//!
+//! The compiler core (`onnx`, `ir`, `passes`, `plan`, `partition`, `cluster`, `deploy`,
+//! `codegen`, `driver` and the reports) never spawns a process and writes nothing but its
+//! output folder; `tools` holds the commands that build, run and measure the generated
+//! code with a C compiler, QEMU, valgrind or Python.
 
-pub mod bench;
-pub mod calibrate;
 pub mod cluster;
 pub mod codegen;
-pub mod cost;
 pub mod deploy;
 pub mod driver;
-pub mod eval;
-pub mod firmware;
-pub mod host;
 pub mod inspect;
 pub mod ir;
 pub mod npy;
@@ -18,7 +17,5 @@ pub mod onnx;
 pub mod partition;
 pub mod passes;
 pub mod plan;
-pub mod run;
-pub mod simulate;
 pub mod supported_ops;
-pub mod target;
+pub mod tools;

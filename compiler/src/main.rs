@@ -3,7 +3,8 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use meshnn::{bench, driver, inspect, onnx, run};
+use meshnn::tools::{bench, run};
+use meshnn::{driver, inspect, onnx};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -261,9 +262,9 @@ fn dispatch(cmd: Command) -> Result<()> {
             out,
         } => {
             let d = deployed(&model, Some(&deploy), strategy.as_deref())?;
-            let builds = meshnn::firmware::build(&d, &out)?;
-            print!("{}", meshnn::firmware::render_table(&builds));
-            meshnn::firmware::check_budgets(&builds)?;
+            let builds = meshnn::tools::firmware::build(&d, &out)?;
+            print!("{}", meshnn::tools::firmware::render_table(&builds));
+            meshnn::tools::firmware::check_budgets(&builds)?;
         }
         Command::Partition {
             model,
@@ -316,7 +317,7 @@ fn dispatch(cmd: Command) -> Result<()> {
                 }
             };
             let outs = if on == "qemu" {
-                let r = meshnn::firmware::run_qemu(&p, &arrays, &dir)?;
+                let r = meshnn::tools::firmware::run_qemu(&p, &arrays, &dir)?;
                 for d in &r.devices {
                     println!(
                         "{}: QEMU {}: {} frames in, {} out; worst relative difference from the host build {:.2e}",
@@ -362,14 +363,14 @@ fn dispatch(cmd: Command) -> Result<()> {
             plot,
             build_dir,
         } => {
-            use meshnn::simulate;
+            use meshnn::tools::simulate;
             use std::io::IsTerminal;
             let lm = simulate::LossModel::parse(&loss_model).ok_or_else(|| {
                 anyhow::anyhow!("--loss-model {loss_model}: use bernoulli, gilbert or dropout")
             })?;
             let mut d = deployed(&model, Some(&deploy), strategy.as_deref())?;
             if let Some(c) = &calib {
-                meshnn::calibrate::apply_means(&mut d, c)?;
+                meshnn::tools::calibrate::apply_means(&mut d, c)?;
             }
             let dataset = simulate::load_dataset(&data, &d)?;
             let tmp;
@@ -399,7 +400,7 @@ fn dispatch(cmd: Command) -> Result<()> {
                 }
             }
         }
-        Command::Targets => print!("{}", meshnn::target::table()),
+        Command::Targets => print!("{}", meshnn::deploy::target::table()),
         Command::Bench {
             model,
             deploy,

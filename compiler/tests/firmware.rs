@@ -11,7 +11,7 @@ mod common;
 use common::*;
 use meshnn::deploy::Deployment;
 use meshnn::driver;
-use meshnn::firmware::{self, FirmwareError};
+use meshnn::tools::firmware::{self, FirmwareError};
 use std::collections::BTreeSet;
 use std::process::Command;
 
@@ -60,7 +60,7 @@ fn build_family(family: &[&str]) {
     }
     let targets: Vec<_> = family
         .iter()
-        .map(|t| meshnn::target::find(t).unwrap())
+        .map(|t| meshnn::deploy::target::find(t).unwrap())
         .collect();
     let flags: BTreeSet<_> = targets
         .iter()

@@ -13,7 +13,7 @@ fn fixtures_match_onnxruntime() {
         let (inputs, refs) = reference(&p, &model);
         let dir = tempfile::tempdir().unwrap();
         let p = driver::deploy_single(p).unwrap();
-        let outs = meshnn::run::run_host(&p, &inputs, dir.path())
+        let outs = meshnn::tools::run::run_host(&p, &inputs, dir.path())
             .unwrap_or_else(|e| panic!("{}: {e}", model.display()));
         for (&t, got) in p.graph.outputs.iter().zip(&outs) {
             let name = &p.graph.tensors[t].name;

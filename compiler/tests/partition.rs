@@ -255,7 +255,7 @@ fn kernels_setting_trades_scratch_ram_for_speed() {
     let (inputs, refs) = reference(&prepare_checked(&m), &m);
     let dir = tempfile::tempdir().unwrap();
     for (name, d) in [("fast", &fast), ("reference", &refk), ("auto", &auto)] {
-        let outs = meshnn::run::run_host(d, &inputs, &dir.path().join(name)).unwrap();
+        let outs = meshnn::tools::run::run_host(d, &inputs, &dir.path().join(name)).unwrap();
         assert_close(name, &outs[0], &refs[0].1, 1e-4, 1e-4);
     }
 }
@@ -274,7 +274,7 @@ fn deployments_match_single_device_and_onnxruntime() {
             .map(|&t| p.graph.tensors[t].name.clone())
             .collect();
         let dir = tempfile::tempdir().unwrap();
-        let single = meshnn::run::run_host(
+        let single = meshnn::tools::run::run_host(
             &driver::deploy_single(p).unwrap(),
             &inputs,
             &dir.path().join("single"),
@@ -307,8 +307,9 @@ fn deployments_match_single_device_and_onnxruntime() {
             }
             let dep = deployment(&text);
             let d = driver::deploy(prepare_checked(&m), dep, None).unwrap();
-            let outs = meshnn::run::run_host(&d, &inputs, &dir.path().join(format!("d{nd}")))
-                .unwrap_or_else(|e| panic!("{} on {nd} devices: {e}", m.display()));
+            let outs =
+                meshnn::tools::run::run_host(&d, &inputs, &dir.path().join(format!("d{nd}")))
+                    .unwrap_or_else(|e| panic!("{} on {nd} devices: {e}", m.display()));
             assert_eq!(
                 outs,
                 single,

@@ -5,7 +5,7 @@ use common::*;
 use meshnn::deploy::Deployment;
 use meshnn::driver;
 use meshnn::npy::Array;
-use meshnn::simulate::{self, Dataset, LossModel};
+use meshnn::tools::simulate::{self, Dataset, LossModel};
 
 fn model(name: &str) -> std::path::PathBuf {
     repo_root().join("tests/models").join(name)
@@ -53,7 +53,8 @@ fn loss_zero_reproduces_run_exactly() {
             shape: vec![1, 1, 28, 28],
             data: data.inputs[0].data[s * per..(s + 1) * per].to_vec(),
         };
-        let run = meshnn::run::run_host(&d, &[input], &dir.path().join(format!("run{s}"))).unwrap();
+        let run = meshnn::tools::run::run_host(&d, &[input], &dir.path().join(format!("run{s}")))
+            .unwrap();
         let got: Vec<f32> = sim_out.iter().map(|&v| v as f32).collect();
         assert_eq!(
             got, run[0].data,
@@ -186,7 +187,7 @@ fn mean_fallback_uses_the_calibration_means() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("calib.npz");
     write_npz(&path, "x", &calib.inputs[0]);
-    meshnn::calibrate::apply_means(&mut d, &path).unwrap();
+    meshnn::tools::calibrate::apply_means(&mut d, &path).unwrap();
     // The per-element mean of b over the calibration samples, by hand.
     let mut mean_b = [0.0f32; 4];
     for s in 0..calib.n {

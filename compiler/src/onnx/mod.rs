@@ -3,7 +3,7 @@
 //! **API Boundary:** nothing outside this module sees protobuf types. The driver here
 //! parses the model, converts initialisers and inputs, orders and names the nodes, and asks
 //! the operator table (`ops`) to translate each node; after every node it folds constants
-//! with [`crate::eval::eval`] so that shape plumbing (Shape -> Gather -> Concat -> Reshape)
+//! with [`crate::ir::eval::eval`] so that shape plumbing (Shape -> Gather -> Concat -> Reshape)
 //! resolves at import time.
 
 mod ctx;
@@ -481,7 +481,7 @@ impl<'b> Importer<'b> {
         if op != Op::ConstOnly && all_inputs_const && !outputs.is_empty() {
             let ins: Vec<&Tensor> = inputs.iter().map(|&i| self.g.tensor(i)).collect();
             let outs: Vec<Tensor> = outputs.iter().map(|&i| self.g.tensor(i).clone()).collect();
-            if let Some(datas) = crate::eval::eval(&op, &ins, &outs) {
+            if let Some(datas) = crate::ir::eval::eval(&op, &ins, &outs) {
                 for (&id, d) in outputs.iter().zip(datas) {
                     if let Some(t) = self.g.tensors.get_mut(id) {
                         t.data = Some(d);

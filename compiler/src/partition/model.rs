@@ -8,8 +8,8 @@
 //!   their input's buffer; received and sensed tensors live from the start), plus link
 //!   buffers. The final report uses the real memory plan of each device.
 
-use crate::cost;
 use crate::deploy::Deployment;
+use crate::ir::cost;
 use crate::ir::{Graph, NodeId, Op, TensorId};
 
 /// Estimated code bytes of the runtime and the schedule: a fixed part plus a part per node.

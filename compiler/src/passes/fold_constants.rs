@@ -2,7 +2,7 @@
 //! nodes whose outputs are already known (shape arithmetic, constant subgraphs).
 
 use super::PassError;
-use crate::eval;
+use crate::ir::eval;
 use crate::ir::{Graph, Op};
 
 pub fn run(g: &mut Graph) -> Result<(), PassError> {

@@ -9,8 +9,8 @@
 use crate::codegen::host::{emit_sim, SimDevice, SimLink};
 use crate::codegen::stages;
 use crate::driver::{self, Deployed};
-use crate::host;
 use crate::npy::{self, Array};
+use crate::tools::host_build;
 use serde::Serialize;
 use std::path::Path;
 
@@ -57,7 +57,7 @@ pub enum SimError {
     #[error(transparent)]
     Pipeline(#[from] driver::Error),
     #[error(transparent)]
-    Host(#[from] host::HostError),
+    Host(#[from] host_build::HostError),
     #[error("cannot use {path}: {source}")]
     Io {
         path: String,
@@ -189,7 +189,7 @@ pub fn build(d: &Deployed, build_dir: &Path) -> Result<std::path::PathBuf, SimEr
                 .map(|s| {
                     s.nodes
                         .iter()
-                        .map(|&i| crate::cost::macs(g, &g.nodes[i]))
+                        .map(|&i| crate::ir::cost::macs(g, &g.nodes[i]))
                         .sum()
                 })
                 .collect();
@@ -230,7 +230,7 @@ pub fn build(d: &Deployed, build_dir: &Path) -> Result<std::path::PathBuf, SimEr
     );
     driver::write_files(build_dir, &files)?;
     let names: Vec<String> = d.devices.iter().map(|x| x.name.clone()).collect();
-    Ok(host::build_harness(
+    Ok(host_build::build_harness(
         build_dir,
         "sim",
         "sim_run",
@@ -282,7 +282,7 @@ fn run_level(
         .output()
         .map_err(|e| ioerr(exe, e))?;
     if !st.status.success() {
-        return Err(host::HostError::Run {
+        return Err(host_build::HostError::Run {
             status: st.status.to_string(),
             stderr: String::from_utf8_lossy(&st.stderr).trim().to_string(),
         }

@@ -4,7 +4,7 @@
 
 use crate::driver::{self, Deployed};
 use crate::npy::Array;
-use crate::simulate::{self, SimError};
+use crate::tools::simulate::{self, SimError};
 use std::path::Path;
 
 /// Compute the means from `calib` (.npz like `simulate --data`) and attach them to the
@@ -41,7 +41,8 @@ pub fn apply_means(d: &mut Deployed, calib: &Path) -> Result<(), SimError> {
         })?;
     let files = driver::emit(&probe)?;
     driver::write_files(dir.path(), &files)?;
-    let exe = crate::host::build(dir.path(), &[driver::SINGLE_DEVICE.to_string()], &[])?;
+    let exe =
+        crate::tools::host_build::build(dir.path(), &[driver::SINGLE_DEVICE.to_string()], &[])?;
     let mut sums: Vec<Vec<f64>> = wanted
         .iter()
         .map(|&t| vec![0.0; d.graph.tensors[t].numel()])
@@ -71,7 +72,7 @@ pub fn apply_means(d: &mut Deployed, calib: &Path) -> Result<(), SimError> {
         let outs: Vec<std::path::PathBuf> = (0..wanted.len())
             .map(|k| dir.path().join(format!("o{k}.bin")))
             .collect();
-        crate::host::run(&exe, &ins, &outs, None)?;
+        crate::tools::host_build::run(&exe, &ins, &outs, None)?;
         for (k, o) in outs.iter().enumerate() {
             let bytes = std::fs::read(o).map_err(|source| SimError::Io {
                 path: o.display().to_string(),

@@ -1,9 +1,9 @@
 //! `meshnn run`: compile for the host, feed inputs, collect outputs.
 
 use crate::driver::{self, Deployed};
-use crate::host;
 use crate::ir::Graph;
 use crate::npy::{self, Array};
+use crate::tools::host_build;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +30,7 @@ pub enum RunError {
     #[error(transparent)]
     Pipeline(#[from] driver::Error),
     #[error(transparent)]
-    Host(#[from] host::HostError),
+    Host(#[from] host_build::HostError),
     #[error("cannot create output directory {path}: {source}")]
     OutDir {
         path: String,
@@ -125,7 +125,7 @@ pub fn run_host(
     let files = driver::emit(p)?;
     driver::write_files(build_dir, &files)?;
     let names: Vec<String> = p.devices.iter().map(|d| d.name.clone()).collect();
-    let exe = host::build(build_dir, &names, &[])?;
+    let exe = host_build::build(build_dir, &names, &[])?;
     let io = build_dir.join("io");
     std::fs::create_dir_all(&io).map_err(|source| RunError::BuildDir {
         path: io.display().to_string(),
@@ -144,7 +144,7 @@ pub fn run_host(
     let out_paths: Vec<PathBuf> = (0..p.graph.outputs.len())
         .map(|i| io.join(format!("out{i}.bin")))
         .collect();
-    host::run(&exe, &in_paths, &out_paths, None)?;
+    host_build::run(&exe, &in_paths, &out_paths, None)?;
     let mut outs = Vec::new();
     for (i, &t) in p.graph.outputs.iter().enumerate() {
         let bytes = std::fs::read(&out_paths[i]).map_err(|source| RunError::BuildDir {

@@ -4,21 +4,21 @@
 //! (`targets/boards/`, `templates/firmware/main.c.j2`) and run it under QEMU, fed with
 //! the frames the host build sent it, comparing outputs and sent tensors with the host.
 
+use crate::deploy::target::Target;
 use crate::driver::{self, Deployed};
-use crate::host;
 use crate::npy::Array;
-use crate::run::RunError;
-use crate::target::Target;
+use crate::tools::host_build;
+use crate::tools::run::RunError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const STARTUP_CORTEX_M: &str = include_str!("../../targets/boards/cortex-m/startup.c");
-const LD_AN385: &str = include_str!("../../targets/boards/mps2-an385/board.ld");
-const LD_AN386: &str = include_str!("../../targets/boards/mps2-an386/board.ld");
-const LD_AN505: &str = include_str!("../../targets/boards/mps2-an505/board.ld");
-const MAIN_TEMPLATE: &str = include_str!("../../templates/firmware/main.c.j2");
-const RECORD_C: &str = include_str!("../../templates/host/record.c");
+const STARTUP_CORTEX_M: &str = include_str!("../../../targets/boards/cortex-m/startup.c");
+const LD_AN385: &str = include_str!("../../../targets/boards/mps2-an385/board.ld");
+const LD_AN386: &str = include_str!("../../../targets/boards/mps2-an386/board.ld");
+const LD_AN505: &str = include_str!("../../../targets/boards/mps2-an505/board.ld");
+const MAIN_TEMPLATE: &str = include_str!("../../../templates/firmware/main.c.j2");
+const RECORD_C: &str = include_str!("../../../templates/host/record.c");
 
 /// Warning flags added to every target's own flags: generated code and runtime must
 /// compile warning-free with the cross compiler.
@@ -79,7 +79,7 @@ pub enum FirmwareError {
     #[error(transparent)]
     Pipeline(#[from] driver::Error),
     #[error(transparent)]
-    Host(#[from] host::HostError),
+    Host(#[from] host_build::HostError),
 }
 
 fn io_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> FirmwareError {
@@ -362,7 +362,7 @@ fn build_device(d: &Deployed, id: usize, dir: &Path) -> Result<DeviceBuild, Firm
     let fw = abs(&fw);
     let obj = abs(&obj);
     let cc = &t.toolchain.cc;
-    let sources = crate::host::c_files(&src_dir);
+    let sources = crate::tools::host_build::c_files(&src_dir);
     run_tool(
         Command::new(cc)
             .current_dir(&obj)
@@ -666,7 +666,7 @@ pub fn record_host(
         std::fs::write(&rec_c, RECORD_C).map_err(io_err("write", &rec_c))?;
     }
     let names: Vec<String> = d.devices.iter().map(|x| x.name.clone()).collect();
-    let exe = host::build(dir, &names, &[])?;
+    let exe = host_build::build(dir, &names, &[])?;
     let io = dir.join("io");
     let rec = abs(&dir.join("record"));
     for p in [&io, &rec] {
@@ -689,7 +689,7 @@ pub fn record_host(
     cmd.args(&outs);
     let out = cmd.output().map_err(io_err("run", &exe))?;
     if !out.status.success() {
-        return Err(host::HostError::Run {
+        return Err(host_build::HostError::Run {
             status: out.status.to_string(),
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         }

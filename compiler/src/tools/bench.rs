@@ -9,13 +9,13 @@
 //! against its lower bound. A missing onnxruntime or valgrind is a note, not an error.
 
 use crate::driver;
-use crate::host;
 use crate::npy;
+use crate::tools::host_build;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Flags added to [`host::HOST_CFLAGS`] for timing (a later `-O3` overrides `-O2`).
+/// Flags added to [`host_build::HOST_CFLAGS`] for timing (a later `-O3` overrides `-O2`).
 /// `-ffp-contract=fast` lets the compiler fuse multiply-adds, which ISO C mode
 /// (`-std=c99`) otherwise forbids in GCC; the randomised fast-vs-reference test bounds
 /// the rounding difference.
@@ -102,7 +102,7 @@ pub enum BenchError {
     #[error(transparent)]
     Pipeline(#[from] driver::Error),
     #[error(transparent)]
-    Host(#[from] host::HostError),
+    Host(#[from] host_build::HostError),
     #[error(transparent)]
     Npy(#[from] npy::NpyError),
     #[error("bench: {0}")]
@@ -179,7 +179,7 @@ pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport
         .devices
         .iter()
         .flat_map(|d| d.order.iter())
-        .map(|&i| crate::cost::macs(&p.graph, &p.graph.nodes[i]))
+        .map(|&i| crate::ir::cost::macs(&p.graph, &p.graph.nodes[i]))
         .sum();
     let tmp = tempfile::Builder::new()
         .prefix("meshnn-bench-")
@@ -223,7 +223,7 @@ pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport
     // 1 + 2. meshnn (optimised host build) and onnxruntime (through Python), in
     // alternating rounds so that both see the same machine load; the median of the
     // per-round medians and the minimum of the minima are reported.
-    let exe = host::build(dir, &devices, BENCH_CFLAGS)?;
+    let exe = host_build::build(dir, &devices, BENCH_CFLAGS)?;
     let timed = dir.join("host").join("model_run_timed");
     std::fs::rename(&exe, &timed).map_err(|e| io_err("cannot move the harness", e))?;
     let script = dir.join("bench_ort.py");
@@ -235,7 +235,7 @@ pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport
     let mut ort_version = None;
     let mut ort_ok = true;
     for _ in 0..ROUNDS {
-        let t = host::run_timed(&timed, &bins, &outs, Some(per_round))?
+        let t = host_build::run_timed(&timed, &bins, &outs, Some(per_round))?
             .ok_or_else(|| BenchError::Io("the harness printed no timing".into()))?;
         ours.push(t[1]);
         ours_min = ours_min.min(t[2]);
@@ -273,7 +273,7 @@ pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport
     let mut cg_flags = None;
     if Command::new("valgrind").arg("--version").output().is_ok() {
         let flags = callgrind_cflags();
-        let exe = host::build(dir, &devices, &flags)?;
+        let exe = host_build::build(dir, &devices, &flags)?;
         let ir = |repeat: u64| -> Option<f64> {
             let out = dir.join(format!("callgrind.{repeat}.out"));
             let st = Command::new("valgrind")
@@ -308,8 +308,8 @@ pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport
     Ok(BenchReport {
         model: model.display().to_string(),
         runs,
-        cc: host::cc(),
-        cflags: host::HOST_CFLAGS
+        cc: host_build::cc(),
+        cflags: host_build::HOST_CFLAGS
             .iter()
             .chain(BENCH_CFLAGS)
             .copied()

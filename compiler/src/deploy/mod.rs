@@ -2,10 +2,12 @@
 //! and partitioning settings. Every validation error names the file, line and key and
 //! says how to fix it.
 
+pub mod target;
+
 use crate::ir::Graph;
-use crate::target::{self, Target};
 use serde::Deserialize;
 use std::path::Path;
+use target::Target;
 use toml::Spanned;
 
 /// A problem in a deployment file.
@@ -489,7 +491,7 @@ impl Deployment {
             flash_bytes: u64::MAX / 4,
             fpu: "double".into(),
             macs_per_cycle: 4.0,
-            toolchain: crate::target::Toolchain {
+            toolchain: crate::deploy::target::Toolchain {
                 cc: "cc".into(),
                 debian_package: None,
                 cflags: vec![],

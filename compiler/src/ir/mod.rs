@@ -7,6 +7,9 @@
 //! back at the model. `Node::device` is the seam for partitioning: a pass may assign nodes
 //! to devices, and the emitter can emit any subset of nodes.
 
+pub mod cost;
+pub mod eval;
+
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
 

@@ -1,0 +1,10 @@
+//! The commands that leave the compiler core: they build the generated C with a host
+//! compiler or a cross toolchain, run it (natively, under QEMU or valgrind), or call
+//! Python. Nothing outside this module spawns a process.
+
+pub mod bench;
+pub mod calibrate;
+pub mod firmware;
+pub mod host_build;
+pub mod run;
+pub mod simulate;
