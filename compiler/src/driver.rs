@@ -123,7 +123,6 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
     // Each node runs with the kernels its device asks for (`auto` starts with the fast
     // ones and falls back below when their scratch memory does not fit).
     for (i, node) in g.nodes.iter_mut().enumerate() {
-        node.device = Some(part.assign[i]);
         node.kernels = match dep.devices[part.assign[i]].kernels {
             Kernels::Reference => KernelSet::Reference,
             Kernels::Fast | Kernels::Auto => KernelSet::Fast,

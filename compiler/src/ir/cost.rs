@@ -9,10 +9,9 @@ pub fn macs(g: &Graph, node: &Node) -> u64 {
     let out = |i: usize| g.tensors[node.outputs[i]].numel() as u64;
     let shape = |t: usize| &g.tensors[t].shape;
     match &node.op {
-        Op::Conv { kernel, group, .. } => {
+        Op::Conv { kernel, .. } => {
             let w = shape(node.inputs[1]);
             let c_per_group = w.get(1).copied().unwrap_or(1) as u64;
-            let _ = group;
             out(0) * c_per_group * kernel.iter().product::<usize>() as u64
         }
         Op::Gemm { trans_a, .. } => {
@@ -28,7 +27,17 @@ pub fn macs(g: &Graph, node: &Node) -> u64 {
         Op::GlobalPool { .. } | Op::Reduce { .. } => g.tensors[node.inputs[0]].numel() as u64,
         Op::Binary { .. } | Op::Unary(_) | Op::BatchNorm { .. } | Op::Softmax { .. } => out(0),
         Op::Variadic { .. } => out(0) * node.inputs.len() as u64,
-        _ => 0,
+        // Data movement and compile-time-only nodes compute nothing.
+        Op::Reshape
+        | Op::Transpose { .. }
+        | Op::Concat { .. }
+        | Op::Split { .. }
+        | Op::Slice { .. }
+        | Op::Gather { .. }
+        | Op::Pad { .. }
+        | Op::Expand
+        | Op::Identity
+        | Op::ConstOnly => 0,
     }
 }
 

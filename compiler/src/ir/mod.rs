@@ -4,8 +4,8 @@
 //! importer (`crate::onnx`) produces a [`Graph`]; passes, the planner and the emitter read
 //! and rewrite it. Every tensor has a fixed shape and a dtype; constants carry their data.
 //! Nodes keep the ONNX node name and operator so reports and generated comments can point
-//! back at the model. `Node::device` is the seam for partitioning: a pass may assign nodes
-//! to devices, and the emitter can emit any subset of nodes.
+//! back at the model. Partitioning keeps its node-to-device assignment outside the graph
+//! (`partition::Partition`); the emitter can emit any subset of nodes.
 
 pub mod cost;
 pub mod eval;
@@ -87,6 +87,20 @@ impl Data {
         match self {
             Data::F32(v) => v.clone(),
             Data::I64(v) => v.iter().map(|x| *x as f32).collect(),
+        }
+    }
+    /// The float32 values, `None` for int64 data.
+    pub fn as_f32(&self) -> Option<&[f32]> {
+        match self {
+            Data::F32(v) => Some(v),
+            Data::I64(_) => None,
+        }
+    }
+    /// The int64 values, `None` for float32 data.
+    pub fn as_i64(&self) -> Option<&[i64]> {
+        match self {
+            Data::I64(v) => Some(v),
+            Data::F32(_) => None,
         }
     }
 }
@@ -351,8 +365,6 @@ pub struct Node {
     pub op: Op,
     pub inputs: Vec<TensorId>,
     pub outputs: Vec<TensorId>,
-    /// Device index assigned by partitioning; `None` until then (single device).
-    pub device: Option<usize>,
     /// Kernels allowed on the node's device.
     pub kernels: KernelSet,
 }

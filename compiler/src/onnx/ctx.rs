@@ -207,59 +207,47 @@ impl<'a> NodeCtx<'a> {
             Err(code) => Err(self.attr_err(&a.name, format!("has unknown type code {code}"))),
         }
     }
-    pub fn int_opt(&self, name: &str) -> Result<Option<i64>, ImportError> {
+    /// Attribute `name` read with `get` when present, after checking its type is `want`.
+    fn typed<T>(
+        &self,
+        name: &str,
+        want: AttributeType,
+        get: impl FnOnce(&'a AttributeProto) -> T,
+    ) -> Result<Option<T>, ImportError> {
         match self.attr(name) {
             None => Ok(None),
-            Some(a) => self.check(a, AttributeType::INT).map(|_| Some(a.i)),
+            Some(a) => self.check(a, want).map(|_| Some(get(a))),
         }
+    }
+    pub fn int_opt(&self, name: &str) -> Result<Option<i64>, ImportError> {
+        self.typed(name, AttributeType::INT, |a| a.i)
     }
     pub fn int(&self, name: &str, default: i64) -> Result<i64, ImportError> {
         Ok(self.int_opt(name)?.unwrap_or(default))
     }
     pub fn float_opt(&self, name: &str) -> Result<Option<f32>, ImportError> {
-        match self.attr(name) {
-            None => Ok(None),
-            Some(a) => self.check(a, AttributeType::FLOAT).map(|_| Some(a.f)),
-        }
+        self.typed(name, AttributeType::FLOAT, |a| a.f)
     }
     pub fn float(&self, name: &str, default: f32) -> Result<f32, ImportError> {
         Ok(self.float_opt(name)?.unwrap_or(default))
     }
     pub fn ints_opt(&self, name: &str) -> Result<Option<Vec<i64>>, ImportError> {
-        match self.attr(name) {
-            None => Ok(None),
-            Some(a) => self
-                .check(a, AttributeType::INTS)
-                .map(|_| Some(a.ints.clone())),
-        }
+        self.typed(name, AttributeType::INTS, |a| a.ints.clone())
     }
     pub fn floats_opt(&self, name: &str) -> Result<Option<Vec<f32>>, ImportError> {
-        match self.attr(name) {
-            None => Ok(None),
-            Some(a) => self
-                .check(a, AttributeType::FLOATS)
-                .map(|_| Some(a.floats.clone())),
-        }
+        self.typed(name, AttributeType::FLOATS, |a| a.floats.clone())
     }
     pub fn string(&self, name: &str, default: &str) -> Result<String, ImportError> {
-        match self.attr(name) {
-            None => Ok(default.to_string()),
-            Some(a) => {
-                self.check(a, AttributeType::STRING)?;
-                Ok(String::from_utf8_lossy(&a.s).into_owned())
-            }
-        }
+        let s = self.typed(name, AttributeType::STRING, |a| {
+            String::from_utf8_lossy(&a.s).into_owned()
+        })?;
+        Ok(s.unwrap_or_else(|| default.to_string()))
     }
     pub fn tensor_opt(&self, name: &str) -> Result<Option<&'a TensorProto>, ImportError> {
-        match self.attr(name) {
+        match self.typed(name, AttributeType::TENSOR, |a| a.t.as_ref())? {
             None => Ok(None),
-            Some(a) => {
-                self.check(a, AttributeType::TENSOR)?;
-                match a.t.as_ref() {
-                    Some(t) => Ok(Some(t)),
-                    None => Err(self.attr_err(name, "has no tensor payload")),
-                }
-            }
+            Some(Some(t)) => Ok(Some(t)),
+            Some(None) => Err(self.attr_err(name, "has no tensor payload")),
         }
     }
     /// A non-negative ints attribute as usizes.

@@ -89,44 +89,25 @@ fn decode_raw(name: &str, code: i32, raw: &[u8], numel: usize) -> Result<Data, I
             ),
         ));
     }
-    let mut buf4 = [0u8; 4];
-    let mut buf8 = [0u8; 8];
     Ok(match code {
-        FLOAT => Data::F32(
-            raw.chunks_exact(4)
-                .map(|c| {
-                    buf4.copy_from_slice(c);
-                    f32::from_le_bytes(buf4)
-                })
-                .collect(),
-        ),
-        DOUBLE => Data::F32(
-            raw.chunks_exact(8)
-                .map(|c| {
-                    buf8.copy_from_slice(c);
-                    f64::from_le_bytes(buf8) as f32
-                })
-                .collect(),
-        ),
-        INT64 => Data::I64(
-            raw.chunks_exact(8)
-                .map(|c| {
-                    buf8.copy_from_slice(c);
-                    i64::from_le_bytes(buf8)
-                })
-                .collect(),
-        ),
-        INT32 => Data::I64(
-            raw.chunks_exact(4)
-                .map(|c| {
-                    buf4.copy_from_slice(c);
-                    i32::from_le_bytes(buf4) as i64
-                })
-                .collect(),
-        ),
+        FLOAT => Data::F32(le_values(raw, f32::from_le_bytes)),
+        DOUBLE => Data::F32(le_values(raw, |b| f64::from_le_bytes(b) as f32)),
+        INT64 => Data::I64(le_values(raw, i64::from_le_bytes)),
+        INT32 => Data::I64(le_values(raw, |b| i32::from_le_bytes(b) as i64)),
         INT8 => Data::I64(raw.iter().map(|&b| b as i8 as i64).collect()),
         _ => Data::I64(raw.iter().map(|&b| b as i64).collect()),
     })
+}
+
+/// Every `N`-byte little-endian element of `raw`, decoded by `from_le`.
+fn le_values<const N: usize, T>(raw: &[u8], from_le: impl Fn([u8; N]) -> T) -> Vec<T> {
+    raw.chunks_exact(N)
+        .map(|c| {
+            let mut buf = [0u8; N];
+            buf.copy_from_slice(c);
+            from_le(buf)
+        })
+        .collect()
 }
 
 fn read_external(

@@ -1,0 +1,422 @@
+//! Reading `deploy.toml`: the raw file format (serde, with spans) and one function per
+//! section ([link], [[device]], [partition], [fallback]) that validates it. Every error
+//! names the file, the line and the key, and says how to fix it.
+
+use super::{
+    target, DeployError, Deployment, Device, Fallback, Kernels, Link, Strategy, LINK_PROFILES,
+};
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    link: Option<Spanned<RawLink>>,
+    partition: Option<Spanned<RawPartition>>,
+    #[serde(default)]
+    device: Vec<Spanned<RawDevice>>,
+    fallback: Option<Spanned<toml::Table>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLink {
+    profile: Option<Spanned<String>>,
+    bitrate_bps: Option<u64>,
+    mtu_bytes: Option<u32>,
+    latency_us: Option<u64>,
+    deadline_us: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPartition {
+    strategy: Option<Spanned<String>>,
+    balance_tolerance: Option<Spanned<toml::Value>>,
+    manual: Option<Spanned<toml::Table>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDevice {
+    name: Spanned<String>,
+    target: Spanned<String>,
+    #[serde(default)]
+    inputs: Vec<Spanned<String>>,
+    outputs: Option<Spanned<bool>>,
+    ram_bytes: Option<Spanned<u64>>,
+    flash_bytes: Option<Spanned<u64>>,
+    kernels: Option<Spanned<String>>,
+}
+
+/// The [partition] section, validated.
+struct PartitionSettings {
+    strategy: Strategy,
+    balance_tolerance: Option<f64>,
+    manual: Vec<(String, String)>,
+}
+
+/// The text being parsed and its file name, for error messages.
+struct Source<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Source<'_> {
+    /// 1-based line of byte `offset`.
+    fn line(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn err(&self, offset: usize, key: &str, message: String) -> DeployError {
+        DeployError {
+            file: self.file.into(),
+            line: self.line(offset),
+            key: key.into(),
+            message,
+        }
+    }
+}
+
+impl Deployment {
+    /// Parse and validate deployment text; `file` is used in messages.
+    pub fn parse(text: &str, file: &str) -> Result<Deployment, DeployError> {
+        let src = Source { text, file };
+        let raw = parse_toml(&src)?;
+        let link = parse_link(&src, raw.link.as_ref())?;
+        let devices = parse_devices(&src, &raw.device)?;
+        let hub = find_hub(&src, &raw.device, &devices)?;
+        let partition = parse_partition(&src, raw.partition.as_ref(), &devices)?;
+        let (fallback, fallback_overrides) = parse_fallback(&src, raw.fallback.as_ref())?;
+        Ok(Deployment {
+            file: file.into(),
+            link,
+            devices,
+            hub,
+            strategy: partition.strategy,
+            balance_tolerance: partition.balance_tolerance,
+            manual: partition.manual,
+            fallback,
+            fallback_overrides,
+        })
+    }
+}
+
+fn parse_toml(src: &Source) -> Result<RawFile, DeployError> {
+    toml::from_str(src.text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        let msg = e.message().trim().to_string();
+        src.err(
+            offset,
+            "toml",
+            format!("{msg} (see the deploy.toml format in README.md)"),
+        )
+    })
+}
+
+/// [link]: the profile first, explicit keys override it.
+fn parse_link(src: &Source, raw: Option<&Spanned<RawLink>>) -> Result<Link, DeployError> {
+    let mut link = Link {
+        profile: None,
+        bitrate_bps: 250_000,
+        mtu_bytes: 64,
+        latency_us: 2_000,
+        deadline_us: 20_000,
+    };
+    if let Some(l) = raw {
+        let l = l.get_ref();
+        if let Some(p) = &l.profile {
+            link = link_profile(src, p)?;
+        }
+        if let Some(v) = l.bitrate_bps {
+            link.bitrate_bps = v;
+        }
+        if let Some(v) = l.mtu_bytes {
+            link.mtu_bytes = v;
+        }
+        if let Some(v) = l.latency_us {
+            link.latency_us = v;
+        }
+        if let Some(v) = l.deadline_us {
+            link.deadline_us = v;
+        }
+    }
+    let link_off = raw.map(|l| l.span().start).unwrap_or(0);
+    if link.bitrate_bps == 0 {
+        return Err(src.err(link_off, "link.bitrate_bps", "must be positive".into()));
+    }
+    if link.mtu_bytes < 32 || link.mtu_bytes > 65_535 {
+        return Err(src.err(
+            link_off,
+            "link.mtu_bytes",
+            format!(
+                "{} is outside 32..=65535 (frames carry a 20-byte header)",
+                link.mtu_bytes
+            ),
+        ));
+    }
+    Ok(link)
+}
+
+/// The built-in link profile named by `profile`.
+fn link_profile(src: &Source, profile: &Spanned<String>) -> Result<Link, DeployError> {
+    let name = profile.get_ref();
+    Link::from_profile(name).ok_or_else(|| {
+        let known: Vec<&str> = LINK_PROFILES.iter().map(|p| p.0).collect();
+        src.err(
+            profile.span().start,
+            "link.profile",
+            format!(
+                "unknown link profile '{name}'; use one of: {}",
+                known.join(", ")
+            ),
+        )
+    })
+}
+
+/// The [[device]] tables, in file order.
+fn parse_devices(src: &Source, raw: &[Spanned<RawDevice>]) -> Result<Vec<Device>, DeployError> {
+    if raw.is_empty() {
+        return Err(src.err(0, "device", "no [[device]] tables; add at least one device with name, target and outputs = true for the hub".into()));
+    }
+    let mut devices: Vec<Device> = Vec::new();
+    for d in raw {
+        let device = parse_device(src, d, &devices)?;
+        devices.push(device);
+    }
+    Ok(devices)
+}
+
+/// One [[device]] table; `earlier` are the devices before it (names must differ).
+fn parse_device(
+    src: &Source,
+    raw: &Spanned<RawDevice>,
+    earlier: &[Device],
+) -> Result<Device, DeployError> {
+    let line = src.line(raw.span().start);
+    let d = raw.get_ref();
+    let name = d.name.get_ref();
+    check_device_name(src, &d.name, earlier)?;
+    let Some(target) = target::find(d.target.get_ref()) else {
+        return Err(src.err(
+            d.target.span().start,
+            "device.target",
+            format!(
+                "unknown target '{}' for device '{name}'; known targets: {} (see `meshnn targets`)",
+                d.target.get_ref(),
+                target::names().join(", ")
+            ),
+        ));
+    };
+    let (inputs, input_lines) = parse_device_inputs(src, &d.inputs, name)?;
+    for (key, v, cap) in [
+        ("device.ram_bytes", &d.ram_bytes, target.ram_bytes),
+        ("device.flash_bytes", &d.flash_bytes, target.flash_bytes),
+    ] {
+        if let Some(v) = v {
+            if *v.get_ref() > cap {
+                return Err(src.err(v.span().start, key, format!("{} exceeds the {} target's {cap} bytes; give the budget meshnn may use, at most the target's", v.get_ref(), target.name)));
+            }
+        }
+    }
+    let kernels = match &d.kernels {
+        None => Kernels::Auto,
+        Some(k) => parse_kernels(src, k, name)?,
+    };
+    Ok(Device {
+        name: name.clone(),
+        target,
+        kernels,
+        inputs,
+        hub: d.outputs.as_ref().is_some_and(|o| *o.get_ref()),
+        ram_bytes: d.ram_bytes.as_ref().map(|v| *v.get_ref()),
+        flash_bytes: d.flash_bytes.as_ref().map(|v| *v.get_ref()),
+        line,
+        input_lines,
+    })
+}
+
+/// A device name prefixes C symbols: a lower-case identifier, not "host", not repeated.
+fn check_device_name(
+    src: &Source,
+    name: &Spanned<String>,
+    earlier: &[Device],
+) -> Result<(), DeployError> {
+    let at = name.span().start;
+    let name = name.get_ref();
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid || name == "host" {
+        return Err(src.err(at, "device.name", format!("'{name}' is not usable as a device name: use lower-case letters, digits and '_', starting with a letter (it prefixes the device's C symbols; 'host' is reserved)")));
+    }
+    if earlier.iter().any(|x| &x.name == name) {
+        return Err(src.err(
+            at,
+            "device.name",
+            format!("duplicate device name '{name}'; every device needs its own name"),
+        ));
+    }
+    Ok(())
+}
+
+/// A device's `inputs` (each at most once) and the line of each.
+fn parse_device_inputs(
+    src: &Source,
+    raw: &[Spanned<String>],
+    device: &str,
+) -> Result<(Vec<String>, Vec<usize>), DeployError> {
+    let mut inputs = Vec::new();
+    let mut input_lines = Vec::new();
+    for i in raw {
+        if inputs.contains(i.get_ref()) {
+            return Err(src.err(
+                i.span().start,
+                "device.inputs",
+                format!("input '{}' listed twice for device '{device}'", i.get_ref()),
+            ));
+        }
+        inputs.push(i.get_ref().clone());
+        input_lines.push(src.line(i.span().start));
+    }
+    Ok((inputs, input_lines))
+}
+
+fn parse_kernels(src: &Source, k: &Spanned<String>, device: &str) -> Result<Kernels, DeployError> {
+    Kernels::parse(k.get_ref()).ok_or_else(|| {
+        src.err(
+            k.span().start,
+            "device.kernels",
+            format!(
+                "unknown kernels '{}' for device '{device}'; use auto (fast unless their scratch memory exceeds the RAM budget), fast or reference",
+                k.get_ref()
+            ),
+        )
+    })
+}
+
+/// The one device with `outputs = true`.
+fn find_hub(
+    src: &Source,
+    raw: &[Spanned<RawDevice>],
+    devices: &[Device],
+) -> Result<usize, DeployError> {
+    let hubs: Vec<usize> = (0..devices.len()).filter(|&i| devices[i].hub).collect();
+    match hubs.as_slice() {
+        [h] => Ok(*h),
+        [] => Err(src.err(raw[0].span().start, "device.outputs", "no device has outputs = true; mark the device that produces the model outputs (the hub)".into())),
+        [_, second, ..] => Err(src.err(raw[*second].span().start, "device.outputs", format!("two hubs: '{}' and '{}' both have outputs = true; exactly one device produces the model outputs", devices[hubs[0]].name, devices[*second].name))),
+    }
+}
+
+/// [partition]: strategy, balance_tolerance and the manual placement table.
+fn parse_partition(
+    src: &Source,
+    raw: Option<&Spanned<RawPartition>>,
+    devices: &[Device],
+) -> Result<PartitionSettings, DeployError> {
+    let mut settings = PartitionSettings {
+        strategy: Strategy::Modularity,
+        balance_tolerance: Some(0.5),
+        manual: Vec::new(),
+    };
+    let Some(p) = raw else {
+        return Ok(settings);
+    };
+    let p = p.get_ref();
+    if let Some(s) = &p.strategy {
+        settings.strategy = parse_strategy(src, s)?;
+    }
+    if let Some(b) = &p.balance_tolerance {
+        settings.balance_tolerance = parse_balance_tolerance(src, b)?;
+    }
+    if let Some(m) = &p.manual {
+        settings.manual = parse_manual(src, m, devices)?;
+    }
+    Ok(settings)
+}
+
+fn parse_strategy(src: &Source, s: &Spanned<String>) -> Result<Strategy, DeployError> {
+    Strategy::parse(s.get_ref()).ok_or_else(|| {
+        src.err(
+            s.span().start,
+            "partition.strategy",
+            format!(
+                "unknown strategy '{}'; use modularity, layer, single or manual",
+                s.get_ref()
+            ),
+        )
+    })
+}
+
+/// A non-negative number, or "none" (no compute balance constraint).
+fn parse_balance_tolerance(
+    src: &Source,
+    b: &Spanned<toml::Value>,
+) -> Result<Option<f64>, DeployError> {
+    match b.get_ref() {
+        toml::Value::Float(f) if *f >= 0.0 => Ok(Some(*f)),
+        toml::Value::Integer(i) if *i >= 0 => Ok(Some(*i as f64)),
+        toml::Value::String(s) if s == "none" => Ok(None),
+        _ => Err(src.err(b.span().start, "partition.balance_tolerance", "must be a non-negative number (e.g. 0.5: no device above 1.5x the mean MACs) or \"none\"".into())),
+    }
+}
+
+/// [partition.manual]: ONNX node name -> device name.
+fn parse_manual(
+    src: &Source,
+    m: &Spanned<toml::Table>,
+    devices: &[Device],
+) -> Result<Vec<(String, String)>, DeployError> {
+    let mut manual = Vec::new();
+    for (node, dev) in m.get_ref() {
+        let Some(dev) = dev.as_str() else {
+            return Err(src.err(
+                m.span().start,
+                "partition.manual",
+                format!("node '{node}' must map to a device name (a string)"),
+            ));
+        };
+        if !devices.iter().any(|d| d.name == dev) {
+            return Err(src.err(
+                m.span().start,
+                "partition.manual",
+                format!("node '{node}' is mapped to unknown device '{dev}'"),
+            ));
+        }
+        manual.push((node.clone(), dev.to_string()));
+    }
+    Ok(manual)
+}
+
+/// [fallback]: `default = "zero"` plus tensor name -> policy.
+fn parse_fallback(
+    src: &Source,
+    raw: Option<&Spanned<toml::Table>>,
+) -> Result<(Fallback, Vec<(String, Fallback)>), DeployError> {
+    let mut fallback = Fallback::Zero;
+    let mut overrides = Vec::new();
+    let Some(t) = raw else {
+        return Ok((fallback, overrides));
+    };
+    for (key, v) in t.get_ref() {
+        let Some(policy) = v.as_str().and_then(Fallback::parse) else {
+            return Err(src.err(
+                t.span().start,
+                &format!("fallback.{key}"),
+                "must be \"zero\", \"hold\" or \"mean\"".into(),
+            ));
+        };
+        if key == "default" {
+            fallback = policy;
+        } else {
+            overrides.push((key.clone(), policy));
+        }
+    }
+    Ok((fallback, overrides))
+}

@@ -1,0 +1,236 @@
+//! Arithmetic operators: elementwise (Binary, Variadic, Unary), Softmax and Reduce. The
+//! float formulas are the ones the C kernels compute at run time; integer arithmetic is
+//! checked (overflow or division by zero: not evaluated).
+
+use super::index::{bcast_map, index_map, pick, strides};
+use super::Operands;
+use crate::ir::{BinaryKind, Data, ReduceKind, UnaryKind, VariadicKind};
+
+/// An element type the arithmetic evaluators compute in.
+trait Elem: Copy {
+    const ZERO: Self;
+    /// Identity of `larger` (the start of a Max reduction).
+    const LOWEST: Self;
+    fn binary(k: BinaryKind, x: Self, y: Self) -> Option<Self>;
+    fn larger(self, y: Self) -> Self;
+    fn div_count(self, n: usize) -> Self;
+}
+
+impl Elem for f32 {
+    const ZERO: f32 = 0.0;
+    const LOWEST: f32 = f32::NEG_INFINITY;
+    fn binary(k: BinaryKind, x: f32, y: f32) -> Option<f32> {
+        Some(match k {
+            BinaryKind::Add => x + y,
+            BinaryKind::Sub => x - y,
+            BinaryKind::Mul => x * y,
+            BinaryKind::Div => x / y,
+        })
+    }
+    fn larger(self, y: f32) -> f32 {
+        self.max(y)
+    }
+    fn div_count(self, n: usize) -> f32 {
+        self / n as f32
+    }
+}
+
+impl Elem for i64 {
+    const ZERO: i64 = 0;
+    const LOWEST: i64 = i64::MIN;
+    fn binary(k: BinaryKind, x: i64, y: i64) -> Option<i64> {
+        match k {
+            BinaryKind::Add => x.checked_add(y),
+            BinaryKind::Sub => x.checked_sub(y),
+            BinaryKind::Mul => x.checked_mul(y),
+            // Integer division truncates toward zero (as onnxruntime does).
+            BinaryKind::Div => x.checked_div(y),
+        }
+    }
+    fn larger(self, y: i64) -> i64 {
+        self.max(y)
+    }
+    fn div_count(self, n: usize) -> i64 {
+        self / n as i64
+    }
+}
+
+/// Add, Sub, Mul, Div with numpy broadcasting.
+pub(super) fn binary(a: &Operands, kind: BinaryKind) -> Option<Vec<Data>> {
+    let (x, y) = (a.inputs.first()?, a.inputs.get(1)?);
+    let mx = bcast_map(&x.shape, &a.out.shape)?;
+    let my = bcast_map(&y.shape, &a.out.shape)?;
+    a.one(zip_with(a.datas.first()?, a.datas.get(1)?, &mx, &my, kind))
+}
+
+/// Sum and Mean over any number of inputs with numpy broadcasting.
+pub(super) fn variadic(a: &Operands, kind: VariadicKind) -> Option<Vec<Data>> {
+    let mut acc = None;
+    for (t, d) in a.inputs.iter().zip(&a.datas) {
+        let m = bcast_map(&t.shape, &a.out.shape)?;
+        let spread = pick(d, &m, 0.0)?;
+        acc = Some(match acc {
+            None => spread,
+            Some(sum) => {
+                let id: Vec<Option<usize>> = (0..a.out.numel()).map(Some).collect();
+                zip_with(&sum, &spread, &id, &id, BinaryKind::Add)?
+            }
+        });
+    }
+    let acc = acc?;
+    match kind {
+        VariadicKind::Sum => Some(vec![acc]),
+        VariadicKind::Mean => {
+            let n = a.inputs.len();
+            Some(vec![match acc {
+                Data::F32(v) => Data::F32(v.iter().map(|x| x.div_count(n)).collect()),
+                Data::I64(v) => Data::I64(v.iter().map(|x| x.div_count(n)).collect()),
+            }])
+        }
+    }
+}
+
+/// Float32 only.
+pub(super) fn unary(a: &Operands, u: UnaryKind) -> Option<Vec<Data>> {
+    match a.x()? {
+        Data::F32(v) => a.one(Some(Data::F32(
+            v.iter().map(|&x| unary_value(u, x)).collect(),
+        ))),
+        Data::I64(_) => None,
+    }
+}
+
+fn unary_value(u: UnaryKind, x: f32) -> f32 {
+    match u {
+        UnaryKind::Relu => x.max(0.0),
+        UnaryKind::LeakyRelu { alpha } => {
+            if x >= 0.0 {
+                x
+            } else {
+                alpha * x
+            }
+        }
+        UnaryKind::Clip { min, max } => x.max(min).min(max),
+        UnaryKind::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        UnaryKind::Tanh => x.tanh(),
+        UnaryKind::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
+        UnaryKind::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
+    }
+}
+
+/// Softmax and LogSoftmax (float32), max-subtracted; `coerce_2d`: opset < 13 semantics.
+pub(super) fn softmax(a: &Operands, axis: usize, log: bool, coerce_2d: bool) -> Option<Vec<Data>> {
+    let Data::F32(v) = a.x()? else { return None };
+    let t = a.t()?;
+    let outer: usize = t.shape.get(..axis)?.iter().product();
+    let (n, inner) = if coerce_2d {
+        (t.shape.get(axis..)?.iter().product::<usize>(), 1)
+    } else {
+        (
+            *t.shape.get(axis)?,
+            t.shape.get(axis + 1..)?.iter().product::<usize>(),
+        )
+    };
+    let mut r = v.clone();
+    for o in 0..outer {
+        for i in 0..inner {
+            let at = |k: usize| (o * n + k) * inner + i;
+            let m = (0..n).map(|k| v[at(k)]).fold(f32::NEG_INFINITY, f32::max);
+            let s: f32 = (0..n).map(|k| (v[at(k)] - m).exp()).sum();
+            for k in 0..n {
+                r[at(k)] = if log {
+                    v[at(k)] - m - s.ln()
+                } else {
+                    (v[at(k)] - m).exp() / s
+                };
+            }
+        }
+    }
+    a.one(Some(Data::F32(r)))
+}
+
+/// ReduceMean and ReduceMax over `axes` (the output's shape already reflects keepdims).
+pub(super) fn reduce(a: &Operands, kind: ReduceKind, axes: &[usize]) -> Option<Vec<Data>> {
+    let t = a.t()?;
+    let kept: Vec<usize> = t
+        .shape
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
+        .collect();
+    let n_out: usize = kept.iter().product();
+    if n_out != a.out.numel() {
+        return None;
+    }
+    let count: usize = axes
+        .iter()
+        .map(|&k| t.shape.get(k).copied())
+        .product::<Option<usize>>()?;
+    let kst = strides(&kept);
+    let dst = index_map(&t.shape, |i| {
+        Some(
+            i.iter()
+                .zip(&kept)
+                .zip(&kst)
+                .map(|((&i, &k), &s)| if k == 1 { 0 } else { i * s })
+                .sum(),
+        )
+    });
+    Some(vec![match a.x()? {
+        Data::F32(v) => Data::F32(reduce_elems(v, &dst, n_out, kind, count)?),
+        Data::I64(v) => Data::I64(reduce_elems(v, &dst, n_out, kind, count)?),
+    }])
+}
+
+/// Accumulates `v[i]` into output `dst[i]`; a Mean divides by `count` at the end.
+fn reduce_elems<T: Elem>(
+    v: &[T],
+    dst: &[Option<usize>],
+    n_out: usize,
+    kind: ReduceKind,
+    count: usize,
+) -> Option<Vec<T>> {
+    let max = kind == ReduceKind::Max;
+    let mut r = vec![if max { T::LOWEST } else { T::ZERO }; n_out];
+    for (val, d) in v.iter().zip(dst) {
+        let o = r.get_mut((*d)?)?;
+        *o = if max {
+            o.larger(*val)
+        } else {
+            T::binary(BinaryKind::Add, *o, *val)?
+        };
+    }
+    if kind == ReduceKind::Mean {
+        r.iter_mut().for_each(|x| *x = x.div_count(count.max(1)));
+    }
+    Some(r)
+}
+
+/// `k` applied to `a[ma[i]]` and `b[mb[i]]` for every output element; `None` on mixed
+/// element types, an index out of range or integer overflow.
+fn zip_with(
+    a: &Data,
+    b: &Data,
+    ma: &[Option<usize>],
+    mb: &[Option<usize>],
+    k: BinaryKind,
+) -> Option<Data> {
+    Some(match (a, b) {
+        (Data::F32(a), Data::F32(b)) => Data::F32(zip_elems(a, b, ma, mb, k)?),
+        (Data::I64(a), Data::I64(b)) => Data::I64(zip_elems(a, b, ma, mb, k)?),
+        _ => return None,
+    })
+}
+
+fn zip_elems<T: Elem>(
+    a: &[T],
+    b: &[T],
+    ma: &[Option<usize>],
+    mb: &[Option<usize>],
+    k: BinaryKind,
+) -> Option<Vec<T>> {
+    ma.iter()
+        .zip(mb)
+        .map(|(i, j)| T::binary(k, *a.get((*i)?)?, *b.get((*j)?)?))
+        .collect()
+}

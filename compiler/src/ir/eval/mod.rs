@@ -1,0 +1,90 @@
+//! Compile-time evaluation of IR operators on constant inputs.
+//!
+//! Single entry point [`eval`]: one match arm per operator, each calling the evaluator of
+//! its family. `movement` covers the data-movement operators (Reshape, Transpose, Concat,
+//! Split, Slice, Gather, Pad, Expand, Identity) for float32 and int64 data; `arith` the
+//! arithmetic ones (Binary, Variadic, Reduce for both; Unary and Softmax for float32).
+//! Conv, Gemm, MatMul, pools and BatchNorm return `None` (left to run time).
+//! Never panics: malformed inputs give `None`.
+
+mod arith;
+mod index;
+mod movement;
+#[cfg(test)]
+mod tests;
+
+use crate::ir::{Data, Op, Tensor};
+
+/// Data per output when every input is constant and `op` can be evaluated; else `None`.
+pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>> {
+    let a = Operands::new(inputs, outputs)?;
+    match op {
+        Op::Identity | Op::Reshape => movement::copy(&a),
+        Op::Transpose { perm } => movement::transpose(&a, perm),
+        Op::Slice { starts, steps } => movement::slice(&a, starts, steps),
+        Op::Gather {
+            axis,
+            indices,
+            indices_shape,
+        } => movement::gather(&a, *axis, indices, indices_shape),
+        Op::Expand => movement::expand(&a),
+        Op::Pad { pads, value } => movement::pad(&a, pads, *value),
+        Op::Concat { axis } => movement::concat(&a, *axis),
+        Op::Split { axis, sizes } => movement::split(&a, *axis, sizes),
+        Op::Binary { kind, .. } => arith::binary(&a, *kind),
+        Op::Variadic { kind } => arith::variadic(&a, *kind),
+        Op::Unary(u) => arith::unary(&a, *u),
+        Op::Softmax {
+            axis,
+            log,
+            coerce_2d,
+        } => arith::softmax(&a, *axis, *log, *coerce_2d),
+        Op::Reduce { kind, axes, .. } => arith::reduce(&a, *kind, axes),
+        Op::Conv { .. }
+        | Op::Gemm { .. }
+        | Op::MatMul
+        | Op::Pool { .. }
+        | Op::GlobalPool { .. }
+        | Op::BatchNorm { .. }
+        | Op::ConstOnly => None,
+    }
+}
+
+/// What an evaluator reads: the input tensors, their data (each consistent with its
+/// tensor's shape) and the first output (its shape is the result's).
+struct Operands<'a> {
+    inputs: &'a [&'a Tensor],
+    datas: Vec<&'a Data>,
+    out: &'a Tensor,
+}
+
+impl<'a> Operands<'a> {
+    /// `None` when an input is not constant, its data does not fill its shape, or there is
+    /// no output.
+    fn new(inputs: &'a [&'a Tensor], outputs: &'a [Tensor]) -> Option<Operands<'a>> {
+        let datas: Vec<&Data> = inputs
+            .iter()
+            .map(|t| t.data.as_ref())
+            .collect::<Option<_>>()?;
+        if inputs.iter().zip(&datas).any(|(t, d)| d.len() != t.numel()) {
+            return None;
+        }
+        Some(Operands {
+            inputs,
+            datas,
+            out: outputs.first()?,
+        })
+    }
+    /// The first input tensor.
+    fn t(&self) -> Option<&'a Tensor> {
+        self.inputs.first().copied()
+    }
+    /// The first input's data.
+    fn x(&self) -> Option<&'a Data> {
+        self.datas.first().copied()
+    }
+    /// A single-output result.
+    fn one(&self, d: Option<Data>) -> Option<Vec<Data>> {
+        d.map(|d| vec![d])
+    }
+}

@@ -1,0 +1,246 @@
+//! Importing one ONNX node: resolve its inputs, let the operator table build the IR op,
+//! re-label or reshape inputs read through a view, add the outputs, and fold the node away
+//! when all its inputs are constant.
+
+use super::ctx::{Built, NodeCtx, OutSpec};
+use super::error::{ImportError, UnsupportedNode};
+use super::importer::Importer;
+use super::ops::{self, OpDef};
+use super::shape;
+use crate::ir::{Node, Op, Tensor, TensorId};
+use onnx_protobuf::NodeProto;
+use std::collections::HashSet;
+
+impl Importer<'_> {
+    /// Translates `np` (named `name`) into IR nodes; `used` holds every value name some node
+    /// or graph output reads.
+    pub(super) fn import_node(
+        &mut self,
+        np: &NodeProto,
+        name: &str,
+        used: &HashSet<&str>,
+    ) -> Result<(), ImportError> {
+        let def = self.op_def(np, name)?;
+        let mut input_ids = self.resolve_inputs(np, name)?;
+        let built = self.build(def, np, name, &input_ids, used)?;
+        check_outputs(np, name, &built)?;
+        for (pos, view) in &built.views {
+            self.insert_view(np, name, &mut input_ids, *pos, view)?;
+        }
+        let inputs: Vec<TensorId> = built
+            .inputs
+            .iter()
+            .filter_map(|&pos| input_ids.get(pos).copied().flatten())
+            .collect();
+        let outputs = self.add_outputs(np, built.outputs);
+        let (op, inputs) = self.fold_if_constant(built.op, inputs, &outputs);
+        if op == Op::ConstOnly {
+            self.check_computed(np, name, &outputs)?;
+        }
+        self.g.nodes.push(Node {
+            name: name.to_string(),
+            onnx_op: np.op_type.clone(),
+            op,
+            inputs,
+            outputs,
+            kernels: Default::default(),
+        });
+        Ok(())
+    }
+
+    /// The operator table's row for `np`.
+    fn op_def(&self, np: &NodeProto, name: &str) -> Result<&'static OpDef, ImportError> {
+        ops::find(&np.op_type).ok_or_else(|| {
+            ImportError::Unsupported(vec![UnsupportedNode {
+                op_type: np.op_type.clone(),
+                domain: np.domain.clone(),
+                opset: self.opset as i64,
+                node: name.to_string(),
+                since: None,
+            }])
+        })
+    }
+
+    /// The tensor of every ONNX input (`None` for an omitted optional input).
+    fn resolve_inputs(
+        &self,
+        np: &NodeProto,
+        name: &str,
+    ) -> Result<Vec<Option<TensorId>>, ImportError> {
+        np.input
+            .iter()
+            .map(|s| {
+                if s.is_empty() {
+                    Ok(None)
+                } else {
+                    self.names.get(s).copied().map(Some).ok_or_else(|| {
+                        ImportError::Invalid(format!(
+                            "input '{s}' of node '{name}' ({}) is not defined before the node",
+                            np.op_type
+                        ))
+                    })
+                }
+            })
+            .collect()
+    }
+
+    /// Runs the operator's translation function on the node.
+    fn build(
+        &self,
+        def: &OpDef,
+        np: &NodeProto,
+        name: &str,
+        input_ids: &[Option<TensorId>],
+        used: &HashSet<&str>,
+    ) -> Result<Built, ImportError> {
+        let ctx = NodeCtx {
+            name,
+            op_type: &np.op_type,
+            opset: self.opset,
+            proto: np,
+            inputs: input_ids
+                .iter()
+                .map(|id| id.and_then(|i| self.g.tensors.get(i)))
+                .collect(),
+            outputs_used: np
+                .output
+                .iter()
+                .map(|o| !o.is_empty() && used.contains(o.as_str()))
+                .collect(),
+            base_dir: self.base_dir,
+        };
+        (def.build)(&ctx)
+    }
+
+    /// Input `pos` read as `view`: a constant is re-labelled, a runtime tensor gets an
+    /// `Op::Reshape` node; `input_ids[pos]` then names the view.
+    fn insert_view(
+        &mut self,
+        np: &NodeProto,
+        name: &str,
+        input_ids: &mut [Option<TensorId>],
+        pos: usize,
+        view: &[usize],
+    ) -> Result<(), ImportError> {
+        let Some(Some(id)) = input_ids.get(pos).copied() else {
+            return Ok(());
+        };
+        let src = self.g.tensor(id).clone();
+        if src.shape == view {
+            return Ok(());
+        }
+        if shape::checked_numel(view) != Some(src.numel()) {
+            return Err(ImportError::Shape {
+                node: name.to_string(),
+                op: np.op_type.clone(),
+                detail: format!(
+                    "cannot view input '{}' {:?} as {view:?}",
+                    src.name, src.shape
+                ),
+            });
+        }
+        let vid = self.g.add_tensor(Tensor {
+            name: format!("{}_view_{name}", src.name),
+            dtype: src.dtype,
+            shape: view.to_vec(),
+            data: src.data.clone(),
+            quant: None,
+        });
+        if !src.is_const() {
+            self.g.nodes.push(Node {
+                name: format!("{name}_view{pos}"),
+                onnx_op: "Reshape".into(),
+                op: Op::Reshape,
+                inputs: vec![id],
+                outputs: vec![vid],
+                kernels: Default::default(),
+            });
+        }
+        input_ids[pos] = Some(vid);
+        Ok(())
+    }
+
+    /// A tensor per named ONNX output (omitted outputs are skipped), registered by name.
+    fn add_outputs(&mut self, np: &NodeProto, specs: Vec<OutSpec>) -> Vec<TensorId> {
+        let mut outputs = Vec::new();
+        for (spec, oname) in specs.into_iter().zip(&np.output) {
+            if oname.is_empty() {
+                continue;
+            }
+            let id = self.g.add_tensor(Tensor {
+                name: oname.clone(),
+                dtype: spec.dtype,
+                shape: spec.shape,
+                data: spec.data,
+                quant: None,
+            });
+            self.names.insert(oname.clone(), id);
+            outputs.push(id);
+        }
+        outputs
+    }
+
+    /// When every input is constant and the evaluator can compute `op`, stores the output
+    /// data and returns `Op::ConstOnly` without inputs; else `op` and `inputs` unchanged.
+    fn fold_if_constant(
+        &mut self,
+        op: Op,
+        inputs: Vec<TensorId>,
+        outputs: &[TensorId],
+    ) -> (Op, Vec<TensorId>) {
+        let all_inputs_const = inputs.iter().all(|&i| self.g.tensor(i).is_const());
+        if op == Op::ConstOnly || !all_inputs_const || outputs.is_empty() {
+            return (op, inputs);
+        }
+        let ins: Vec<&Tensor> = inputs.iter().map(|&i| self.g.tensor(i)).collect();
+        let outs: Vec<Tensor> = outputs.iter().map(|&i| self.g.tensor(i).clone()).collect();
+        let Some(datas) = crate::ir::eval::eval(&op, &ins, &outs) else {
+            return (op, inputs);
+        };
+        for (&id, d) in outputs.iter().zip(datas) {
+            if let Some(t) = self.g.tensors.get_mut(id) {
+                t.data = Some(d);
+            }
+        }
+        (Op::ConstOnly, Vec::new())
+    }
+
+    /// A compile-time node must have computed all its outputs.
+    fn check_computed(
+        &self,
+        np: &NodeProto,
+        name: &str,
+        outputs: &[TensorId],
+    ) -> Result<(), ImportError> {
+        match outputs.iter().find(|&&id| !self.g.tensor(id).is_const()) {
+            Some(&id) => Err(ImportError::Invalid(format!(
+                "output '{}' of compile-time node '{name}' ({}) could not be computed",
+                self.g.tensor(id).name,
+                np.op_type
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The node declares enough outputs, and none is too large.
+fn check_outputs(np: &NodeProto, name: &str, built: &Built) -> Result<(), ImportError> {
+    if built.outputs.len() > np.output.len() {
+        return Err(ImportError::Invalid(format!(
+            "node '{name}' ({}) declares {} output(s) but needs {}",
+            np.op_type,
+            np.output.len(),
+            built.outputs.len()
+        )));
+    }
+    for spec in &built.outputs {
+        if shape::checked_numel(&spec.shape).is_none() {
+            return Err(ImportError::Shape {
+                node: name.to_string(),
+                op: np.op_type.clone(),
+                detail: format!("output shape {:?} is too large", spec.shape),
+            });
+        }
+    }
+    Ok(())
+}
