@@ -164,16 +164,11 @@ fn parse_link(src: &Source, raw: Option<&Spanned<RawLink>>) -> Result<Link, Depl
 
 /// The built-in link profile named by `profile`.
 fn link_profile(src: &Source, profile: &Spanned<String>) -> Result<Link, DeployError> {
-    let name = profile.get_ref();
-    Link::from_profile(name).ok_or_else(|| {
+    keyword(src, profile, "link.profile", Link::from_profile, |name| {
         let known: Vec<&str> = LINK_PROFILES.iter().map(|p| p.0).collect();
-        src.err(
-            profile.span().start,
-            "link.profile",
-            format!(
-                "unknown link profile '{name}'; use one of: {}",
-                known.join(", ")
-            ),
+        format!(
+            "unknown link profile '{name}'; use one of: {}",
+            known.join(", ")
         )
     })
 }
@@ -288,16 +283,21 @@ fn parse_device_inputs(
 }
 
 fn parse_kernels(src: &Source, k: &Spanned<String>, device: &str) -> Result<Kernels, DeployError> {
-    Kernels::parse(k.get_ref()).ok_or_else(|| {
-        src.err(
-            k.span().start,
-            "device.kernels",
-            format!(
-                "unknown kernels '{}' for device '{device}'; use auto (fast unless their scratch memory exceeds the RAM budget), fast or reference",
-                k.get_ref()
-            ),
-        )
+    keyword(src, k, "device.kernels", Kernels::parse, |k| {
+        format!("unknown kernels '{k}' for device '{device}'; use auto (fast unless their scratch memory exceeds the RAM budget), fast or reference")
     })
+}
+
+/// The keyword `s` as read by `parse`; an unknown one is an error at `s` for `key`, saying
+/// `unknown(s)`.
+fn keyword<T>(
+    src: &Source,
+    s: &Spanned<String>,
+    key: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+    unknown: impl FnOnce(&str) -> String,
+) -> Result<T, DeployError> {
+    parse(s.get_ref()).ok_or_else(|| src.err(s.span().start, key, unknown(s.get_ref())))
 }
 
 /// The one device with `outputs = true`.
@@ -342,15 +342,8 @@ fn parse_partition(
 }
 
 fn parse_strategy(src: &Source, s: &Spanned<String>) -> Result<Strategy, DeployError> {
-    Strategy::parse(s.get_ref()).ok_or_else(|| {
-        src.err(
-            s.span().start,
-            "partition.strategy",
-            format!(
-                "unknown strategy '{}'; use modularity, layer, single or manual",
-                s.get_ref()
-            ),
-        )
+    keyword(src, s, "partition.strategy", Strategy::parse, |s| {
+        format!("unknown strategy '{s}'; use modularity, layer, single or manual")
     })
 }
 
