@@ -41,20 +41,10 @@ pub fn report(p: &Prepared) -> Report {
         .iter()
         .map(|&i| {
             let n = &g.nodes[i];
-            let act = match &n.op {
-                crate::ir::Op::Conv { act, .. }
-                | crate::ir::Op::Gemm { act, .. }
-                | crate::ir::Op::Binary { act, .. } => match act {
-                    crate::ir::Activation::None => "",
-                    crate::ir::Activation::Relu => "+Relu",
-                    crate::ir::Activation::LeakyRelu { .. } => "+LeakyRelu",
-                    crate::ir::Activation::Clip { .. } => "+Clip",
-                },
-                _ => "",
-            };
+            let act = n.op.fused_activation().name();
             NodeReport {
                 name: n.name.clone(),
-                op: format!("{}{}", n.onnx_op, act),
+                op: act.map_or(n.onnx_op.clone(), |a| format!("{}+{a}", n.onnx_op)),
                 output_shape: n
                     .outputs
                     .first()
