@@ -47,7 +47,15 @@ pub struct Target {
 impl Target {
     /// Estimated compute time of `macs` multiply-accumulates, in microseconds.
     pub fn compute_us(&self, macs: u64) -> f64 {
-        macs as f64 / (self.macs_per_cycle * self.clock_hz as f64) * 1e6
+        macs as f64 / self.macs_per_second() * 1e6
+    }
+    /// Microseconds per multiply-accumulate: the rate `compute_us` assumes, for code that
+    /// scales by it later (the simulator's per-node compute time).
+    pub fn us_per_mac(&self) -> f64 {
+        1e6 / self.macs_per_second()
+    }
+    fn macs_per_second(&self) -> f64 {
+        self.macs_per_cycle * self.clock_hz as f64
     }
 }
 

@@ -6,6 +6,11 @@
 //! Nodes keep the ONNX node name and operator so reports and generated comments can point
 //! back at the model. Partitioning keeps its node-to-device assignment outside the graph
 //! (`partition::Partition`); the emitter can emit any subset of nodes.
+//!
+//! Here: tensors, nodes and the graph. `op` holds the operators, `eval` evaluates them on
+//! constant inputs (import-time and pass-time folding), `cost` counts their MACs and
+//! parameter bytes. Both `eval` and `cost` match every operator exhaustively, so a new
+//! `Op` variant does not compile until each says what it does with it.
 
 pub mod cost;
 pub mod eval;
