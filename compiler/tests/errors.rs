@@ -135,22 +135,27 @@ fn write_npy(dir: &Path, name: &str, shape: &[usize]) -> String {
     p.display().to_string()
 }
 
-#[test]
-fn unknown_input_name() {
-    let d = tempfile::tempdir().unwrap();
-    let x = write_npy(d.path(), "x.npy", &[1, 64]);
-    let out = d.path().join("out").display().to_string();
+/// `meshnn run tests/models/mlp.onnx --input INPUT --out-dir OUT` fails, naming `want`.
+fn run_mlp_fails_with(input: &str, out: &str, want: &[&str]) {
     fails_with(
         &[
             "run",
             &fixture("tests/models/mlp.onnx"),
             "--input",
-            &format!("nosuch={x}"),
+            input,
             "--out-dir",
-            &out,
+            out,
         ],
-        &["nosuch", "input"],
+        want,
     );
+}
+
+#[test]
+fn unknown_input_name() {
+    let d = tempfile::tempdir().unwrap();
+    let x = write_npy(d.path(), "x.npy", &[1, 64]);
+    let out = d.path().join("out").display().to_string();
+    run_mlp_fails_with(&format!("nosuch={x}"), &out, &["nosuch", "input"]);
 }
 
 #[test]
@@ -158,17 +163,7 @@ fn npy_of_the_wrong_shape() {
     let d = tempfile::tempdir().unwrap();
     let x = write_npy(d.path(), "x.npy", &[1, 63]);
     let out = d.path().join("out").display().to_string();
-    fails_with(
-        &[
-            "run",
-            &fixture("tests/models/mlp.onnx"),
-            "--input",
-            &format!("input={x}"),
-            "--out-dir",
-            &out,
-        ],
-        &["[1, 63]", "[1, 64]"],
-    );
+    run_mlp_fails_with(&format!("input={x}"), &out, &["[1, 63]", "[1, 64]"]);
 }
 
 #[test]
@@ -186,17 +181,7 @@ fn npy_of_the_wrong_dtype() {
     bytes.extend(std::iter::repeat_n(0u8, 64 * 8));
     let x = tmp_file(d.path(), "x64.npy", &bytes);
     let out = d.path().join("out").display().to_string();
-    fails_with(
-        &[
-            "run",
-            &fixture("tests/models/mlp.onnx"),
-            "--input",
-            &format!("input={x}"),
-            "--out-dir",
-            &out,
-        ],
-        &["float64", "float32"],
-    );
+    run_mlp_fails_with(&format!("input={x}"), &out, &["float64", "float32"]);
 }
 
 #[test]
@@ -206,17 +191,7 @@ fn output_directory_that_cannot_be_written() {
     // A directory cannot be created below a regular file (even as root).
     let blocker = tmp_file(d.path(), "file", b"x");
     let out = format!("{blocker}/out");
-    fails_with(
-        &[
-            "run",
-            &fixture("tests/models/mlp.onnx"),
-            "--input",
-            &format!("input={x}"),
-            "--out-dir",
-            &out,
-        ],
-        &["output directory", &out],
-    );
+    run_mlp_fails_with(&format!("input={x}"), &out, &["output directory", &out]);
 }
 
 #[test]
