@@ -150,20 +150,22 @@ fn run_mlp_fails_with(input: &str, out: &str, want: &[&str]) {
     );
 }
 
+/// `meshnn run` of mlp.onnx with `NAME=x.npy` (0.5 everywhere, shaped `shape`) fails, naming `want`.
+fn run_mlp_with_npy_fails_with(name: &str, shape: &[usize], want: &[&str]) {
+    let d = tempfile::tempdir().unwrap();
+    let x = write_npy(d.path(), "x.npy", shape);
+    let out = d.path().join("out").display().to_string();
+    run_mlp_fails_with(&format!("{name}={x}"), &out, want);
+}
+
 #[test]
 fn unknown_input_name() {
-    let d = tempfile::tempdir().unwrap();
-    let x = write_npy(d.path(), "x.npy", &[1, 64]);
-    let out = d.path().join("out").display().to_string();
-    run_mlp_fails_with(&format!("nosuch={x}"), &out, &["nosuch", "input"]);
+    run_mlp_with_npy_fails_with("nosuch", &[1, 64], &["nosuch", "input"]);
 }
 
 #[test]
 fn npy_of_the_wrong_shape() {
-    let d = tempfile::tempdir().unwrap();
-    let x = write_npy(d.path(), "x.npy", &[1, 63]);
-    let out = d.path().join("out").display().to_string();
-    run_mlp_fails_with(&format!("input={x}"), &out, &["[1, 63]", "[1, 64]"]);
+    run_mlp_with_npy_fails_with("input", &[1, 63], &["[1, 63]", "[1, 64]"]);
 }
 
 #[test]

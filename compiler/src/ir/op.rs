@@ -155,28 +155,12 @@ pub enum Op {
 }
 
 impl Op {
-    /// The activation fused into the node's kernel (only Conv, Gemm and Binary carry one).
+    /// The activation fused into the node's kernel (only Conv, Gemm and Binary carry one;
+    /// `passes::fuse_activation` sets it).
     pub fn fused_activation(&self) -> Activation {
         match self {
             Op::Conv { act, .. } | Op::Gemm { act, .. } | Op::Binary { act, .. } => *act,
-            Op::MatMul
-            | Op::Unary(_)
-            | Op::Pool { .. }
-            | Op::GlobalPool { .. }
-            | Op::BatchNorm { .. }
-            | Op::Reshape
-            | Op::Transpose { .. }
-            | Op::Concat { .. }
-            | Op::Split { .. }
-            | Op::Slice { .. }
-            | Op::Gather { .. }
-            | Op::Softmax { .. }
-            | Op::Reduce { .. }
-            | Op::Pad { .. }
-            | Op::Expand
-            | Op::Variadic { .. }
-            | Op::Identity
-            | Op::ConstOnly => Activation::None,
+            _ => Activation::None,
         }
     }
 
