@@ -10,7 +10,7 @@
 //! partner on the other), and keeps the prefix of swaps with the largest total gain;
 //! passes repeat while that gain is positive, so Q never decreases.
 
-use super::WeightedGraph;
+use crate::WeightedGraph;
 
 /// Passes of [`kl_pair`] at most.
 const MAX_PASSES: usize = 50;
@@ -347,7 +347,7 @@ pub fn chain_refine(g: &WeightedGraph, labels: &mut [usize]) -> f64 {
 }
 
 /// Moves nodes greedily (the move that loses least modularity first) until the parts
-/// `0..k` of `labels` have the sizes of [`super::eigen::target_sizes`], the larger
+/// `0..k` of `labels` have the sizes of [`target_sizes`], the larger
 /// targets going to the parts that are larger now.
 pub fn rebalance(g: &WeightedGraph, labels: &mut [usize], k: usize) {
     let n = g.len();
@@ -363,7 +363,7 @@ pub fn rebalance(g: &WeightedGraph, labels: &mut [usize], k: usize) {
     }
     let mut by_size: Vec<usize> = (0..k).collect();
     by_size.sort_by(|&x, &y| size[y].cmp(&size[x]).then(x.cmp(&y)));
-    let sizes = super::eigen::target_sizes(n, k);
+    let sizes = target_sizes(n, k);
     let mut target = vec![0usize; k];
     for (rank, &c) in by_size.iter().enumerate() {
         target[c] = sizes[rank];
@@ -410,4 +410,10 @@ pub fn rebalance(g: &WeightedGraph, labels: &mut [usize], k: usize) {
         total[to] += g.degree(i);
         labels[i] = to;
     }
+}
+
+/// Part sizes as equal as possible: `n mod k` parts of `⌈n/k⌉`, the rest of `⌊n/k⌋`.
+pub fn target_sizes(n: usize, k: usize) -> Vec<usize> {
+    let (q, r) = (n / k, n % k);
+    (0..k).map(|i| if i < r { q + 1 } else { q }).collect()
 }

@@ -4,7 +4,8 @@
 //! `Q = Σ_c [ in_c / 2m − (K_c / 2m)² ]` where `in_c = Σ_{i,j∈c} A_ij` (ordered pairs,
 //! diagonal once) and `K_c = Σ_{i∈c} k_i`. A graph without weight has `Q = 0`.
 
-use super::{ClusterError, WeightedGraph};
+use crate::canonical::renumber;
+use crate::{ClusterError, WeightedGraph};
 
 /// Modularity of `labels` (any label values; one per node) on `g`.
 pub fn modularity(g: &WeightedGraph, labels: &[usize]) -> Result<f64, ClusterError> {
@@ -39,7 +40,7 @@ pub(crate) fn modularity_unchecked(g: &WeightedGraph, labels: &[usize]) -> f64 {
         return 0.0;
     }
     let mut compact = labels.to_vec();
-    let c = super::renumber(&mut compact);
+    let c = renumber(&mut compact);
     let mut inside = vec![0.0; c];
     let mut total = vec![0.0; c];
     for i in 0..g.len() {
