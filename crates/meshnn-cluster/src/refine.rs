@@ -10,9 +10,10 @@
 //! partner on the other), and keeps the prefix of swaps with the largest total gain;
 //! passes repeat while that gain is positive, so Q never decreases.
 
+use crate::modularity::PartWeights;
 use crate::WeightedGraph;
 
-/// Passes of [`kl_pair`] at most.
+/// Passes of [`kl_pair`], [`move_pair`] and [`chain_refine`] at most.
 const MAX_PASSES: usize = 50;
 /// Rounds over all pairs of parts in [`kernighan_lin`] at most.
 const MAX_ROUNDS: usize = 20;
@@ -22,113 +23,47 @@ const GAIN_EPS: f64 = 1e-12;
 /// Kernighan–Lin refinement between parts `a` and `b` of `labels`: swaps pairs of nodes
 /// while that raises modularity; part sizes are unchanged. Returns the gain in Q.
 pub fn kl_pair(g: &WeightedGraph, labels: &mut [usize], a: usize, b: usize) -> f64 {
-    let two_m = g.two_m();
-    if two_m <= 0.0 || a == b {
+    if g.two_m() <= 0.0 || a == b {
         return 0.0;
     }
-    let m = 0.5 * two_m;
-    let members: Vec<usize> = (0..g.len())
-        .filter(|&i| labels[i] == a || labels[i] == b)
-        .collect();
-    let n_a = members.iter().filter(|&&i| labels[i] == a).count();
-    let steps = n_a.min(members.len() - n_a);
+    let mut parts = TwoParts::new(g, labels, a, b);
+    let n_a = parts.members.iter().filter(|&&i| labels[i] == a).count();
+    let steps = n_a.min(parts.members.len() - n_a);
     if steps == 0 {
         return 0.0;
     }
-    let mut total_gain = 0.0;
-    let mut link = vec![0.0; g.len()]; // k_{i,other} − k_{i,own}
-    let mut locked = vec![false; g.len()];
     let mut row = vec![0.0; g.len()];
-    for _pass in 0..MAX_PASSES {
-        let (mut k_a, mut k_b) = (0.0, 0.0);
-        for &i in &members {
-            let own = labels[i];
-            let other = if own == a { b } else { a };
-            let mut l = 0.0;
-            for &(j, w) in g.neighbors(i) {
-                if labels[j] == other {
-                    l += w;
-                } else if labels[j] == own {
-                    l -= w;
-                }
-            }
-            link[i] = l;
-            locked[i] = false;
-            if own == a {
-                k_a += g.degree(i);
-            } else {
-                k_b += g.degree(i);
-            }
-        }
-        let gain = |i: usize, labels: &[usize], link: &[f64], k_a: f64, k_b: f64| {
-            let (k_own, k_other) = if labels[i] == a {
-                (k_a, k_b)
-            } else {
-                (k_b, k_a)
-            };
-            let ki = g.degree(i);
-            (link[i] - ki * (k_other - k_own + ki) / two_m) / m
-        };
-        let mut swaps: Vec<(usize, usize)> = Vec::new();
-        let (mut cum, mut best, mut best_len) = (0.0, 0.0, 0);
-        for _ in 0..steps {
-            // Best single move on either side.
-            let mut first: Option<(usize, f64)> = None;
-            for &i in &members {
-                if !locked[i] {
-                    let gi = gain(i, labels, &link, k_a, k_b);
-                    if first.is_none_or(|(_, bg)| gi > bg) {
-                        first = Some((i, gi));
-                    }
-                }
-            }
-            let Some((u, gu)) = first else { break };
-            for &(j, w) in g.neighbors(u) {
-                row[j] = w;
-            }
-            let ku = g.degree(u);
-            let mut second: Option<(usize, f64)> = None;
-            for &v in &members {
-                if !locked[v] && labels[v] != labels[u] {
-                    let b_uv = row[v] - ku * g.degree(v) / two_m;
-                    let gv = gain(v, labels, &link, k_a, k_b) - 2.0 * b_uv / m;
-                    if second.is_none_or(|(_, bg)| gv > bg) {
-                        second = Some((v, gv));
-                    }
-                }
-            }
-            for &(j, _) in g.neighbors(u) {
-                row[j] = 0.0;
-            }
-            let Some((v, gv)) = second else { break };
-            for node in [u, v] {
-                move_node(g, labels, &mut link, node, a, b);
-                let kn = g.degree(node);
-                if labels[node] == a {
-                    k_a += kn;
-                    k_b -= kn;
-                } else {
-                    k_b += kn;
-                    k_a -= kn;
-                }
-                locked[node] = true;
-            }
-            swaps.push((u, v));
-            cum += gu + gv;
-            if cum > best + GAIN_EPS {
-                best = cum;
-                best_len = swaps.len();
-            }
-        }
-        for &(u, v) in swaps[best_len..].iter().rev() {
-            labels.swap(u, v);
-        }
-        if best_len == 0 {
+    repeat_passes(|| kl_swap_pass(&mut parts, labels, steps, &mut row))
+}
+
+/// One KL pass: up to `steps` swaps, each the best single move then its best partner on
+/// the other side; keeps the best prefix of swaps.
+fn kl_swap_pass(
+    parts: &mut TwoParts,
+    labels: &mut [usize],
+    steps: usize,
+    row: &mut [f64],
+) -> BestPrefix {
+    parts.start_pass(labels);
+    let mut swaps: Vec<(usize, usize)> = Vec::new();
+    let mut prefix = BestPrefix::default();
+    for _ in 0..steps {
+        let Some((u, gu)) = parts.best_move(labels, |_| true) else {
             break;
-        }
-        total_gain += best;
+        };
+        let Some((v, gv)) = parts.best_partner(labels, u, row) else {
+            break;
+        };
+        parts.move_and_lock(labels, u);
+        parts.move_and_lock(labels, v);
+        swaps.push((u, v));
+        prefix.add(gu + gv);
+        prefix.candidate(swaps.len());
     }
-    total_gain
+    for &(u, v) in swaps[prefix.len..].iter().rev() {
+        labels.swap(u, v);
+    }
+    prefix
 }
 
 /// Newman's fine-tuning of a bisection (PNAS 2006, "vertex moving", a Kernighan–Lin
@@ -136,101 +71,211 @@ pub fn kl_pair(g: &WeightedGraph, labels: &mut [usize], a: usize, b: usize) -> f
 /// once, best gain first and never emptying a part, and keeps the best prefix; passes
 /// repeat while Q rises. Returns the gain in Q.
 pub fn move_pair(g: &WeightedGraph, labels: &mut [usize], a: usize, b: usize) -> f64 {
-    let two_m = g.two_m();
-    if two_m <= 0.0 || a == b {
+    if g.two_m() <= 0.0 || a == b {
         return 0.0;
     }
-    let m = 0.5 * two_m;
-    let members: Vec<usize> = (0..g.len())
-        .filter(|&i| labels[i] == a || labels[i] == b)
-        .collect();
-    let mut link = vec![0.0; g.len()];
-    let mut locked = vec![false; g.len()];
+    let mut parts = TwoParts::new(g, labels, a, b);
+    repeat_passes(|| vertex_moving_pass(&mut parts, labels))
+}
+
+/// One pass of Newman's vertex moving: every member moves once, best gain first, unless
+/// that would empty its part; keeps the best prefix of moves.
+fn vertex_moving_pass(parts: &mut TwoParts, labels: &mut [usize]) -> BestPrefix {
+    parts.start_pass(labels);
+    let (a, b) = (parts.a, parts.b);
+    let mut moves: Vec<usize> = Vec::new();
+    let mut prefix = BestPrefix::default();
+    for _ in 0..parts.members.len() {
+        let (n_a, n_b) = (parts.n_a, parts.n_b);
+        let keeps_parts = |from_a: bool| !((from_a && n_a == 1) || (!from_a && n_b == 1));
+        let Some((i, gi)) = parts.best_move(labels, keeps_parts) else {
+            break;
+        };
+        parts.move_and_lock(labels, i);
+        moves.push(i);
+        prefix.add(gi);
+        prefix.candidate(moves.len());
+    }
+    for &i in moves[prefix.len..].iter().rev() {
+        labels[i] = if labels[i] == a { b } else { a };
+    }
+    prefix
+}
+
+/// Runs `pass` until a pass gains nothing (at most [`MAX_PASSES`] times); returns the
+/// total gain in Q.
+fn repeat_passes(mut pass: impl FnMut() -> BestPrefix) -> f64 {
     let mut total_gain = 0.0;
     for _pass in 0..MAX_PASSES {
-        let (mut k_a, mut k_b) = (0.0, 0.0);
-        let (mut n_a, mut n_b) = (0usize, 0usize);
-        for &i in &members {
-            let own = labels[i];
-            let mut l = 0.0;
-            for &(j, w) in g.neighbors(i) {
-                if labels[j] == a || labels[j] == b {
-                    l += if labels[j] == own { -w } else { w };
-                }
-            }
-            link[i] = l;
-            locked[i] = false;
-            if own == a {
-                k_a += g.degree(i);
-                n_a += 1;
-            } else {
-                k_b += g.degree(i);
-                n_b += 1;
-            }
-        }
-        let mut moves: Vec<usize> = Vec::new();
-        let (mut cum, mut best, mut best_len) = (0.0, 0.0, 0);
-        for _ in 0..members.len() {
-            let mut pick: Option<(usize, f64)> = None;
-            for &i in &members {
-                let from_a = labels[i] == a;
-                if locked[i] || (from_a && n_a == 1) || (!from_a && n_b == 1) {
-                    continue;
-                }
-                let (k_own, k_other) = if from_a { (k_a, k_b) } else { (k_b, k_a) };
-                let ki = g.degree(i);
-                let gi = (link[i] - ki * (k_other - k_own + ki) / two_m) / m;
-                if pick.is_none_or(|(_, bg)| gi > bg) {
-                    pick = Some((i, gi));
-                }
-            }
-            let Some((i, gi)) = pick else { break };
-            let ki = g.degree(i);
-            if labels[i] == a {
-                (k_a, k_b, n_a, n_b) = (k_a - ki, k_b + ki, n_a - 1, n_b + 1);
-            } else {
-                (k_a, k_b, n_a, n_b) = (k_a + ki, k_b - ki, n_a + 1, n_b - 1);
-            }
-            move_node(g, labels, &mut link, i, a, b);
-            locked[i] = true;
-            moves.push(i);
-            cum += gi;
-            if cum > best + GAIN_EPS {
-                best = cum;
-                best_len = moves.len();
-            }
-        }
-        for &i in moves[best_len..].iter().rev() {
-            labels[i] = if labels[i] == a { b } else { a };
-        }
-        if best_len == 0 {
+        let prefix = pass();
+        if prefix.len == 0 {
             break;
         }
-        total_gain += best;
+        total_gain += prefix.best;
     }
     total_gain
 }
 
-/// Moves `node` to the other one of parts `a`, `b` and updates its neighbours' `link`.
-fn move_node(
-    g: &WeightedGraph,
-    labels: &mut [usize],
-    link: &mut [f64],
-    node: usize,
-    a: usize,
-    b: usize,
-) {
-    let from = labels[node];
-    let to = if from == a { b } else { a };
-    for &(j, w) in g.neighbors(node) {
-        if labels[j] == from {
-            link[j] += 2.0 * w;
-        } else if labels[j] == to {
-            link[j] -= 2.0 * w;
+/// The best prefix of a pass's moves: running total gain, the best total at a candidate
+/// end, and how many moves that prefix holds.
+#[derive(Default)]
+struct BestPrefix {
+    cum: f64,
+    best: f64,
+    len: usize,
+}
+
+impl BestPrefix {
+    fn add(&mut self, gain: f64) {
+        self.cum += gain;
+    }
+
+    /// The first `len` moves may end the pass: kept when their total gain is the best.
+    fn candidate(&mut self, len: usize) {
+        if self.cum > self.best + GAIN_EPS {
+            self.best = self.cum;
+            self.len = len;
         }
     }
-    link[node] = -link[node];
-    labels[node] = to;
+}
+
+/// Two parts `a`, `b` of a labelling during a pass: for each member its `link`
+/// (`k_{i,other} − k_{i,own}`) and whether it has moved, and each part's degree total
+/// and size.
+struct TwoParts<'a> {
+    g: &'a WeightedGraph,
+    a: usize,
+    b: usize,
+    /// Nodes of parts `a` and `b`, increasing.
+    members: Vec<usize>,
+    link: Vec<f64>,
+    locked: Vec<bool>,
+    k_a: f64,
+    k_b: f64,
+    n_a: usize,
+    n_b: usize,
+}
+
+impl<'a> TwoParts<'a> {
+    fn new(g: &'a WeightedGraph, labels: &[usize], a: usize, b: usize) -> Self {
+        let members = (0..g.len())
+            .filter(|&i| labels[i] == a || labels[i] == b)
+            .collect();
+        TwoParts {
+            g,
+            a,
+            b,
+            members,
+            link: vec![0.0; g.len()],
+            locked: vec![false; g.len()],
+            k_a: 0.0,
+            k_b: 0.0,
+            n_a: 0,
+            n_b: 0,
+        }
+    }
+
+    /// Recomputes links, totals and sizes from `labels` and unlocks every member.
+    fn start_pass(&mut self, labels: &[usize]) {
+        let (a, b) = (self.a, self.b);
+        (self.k_a, self.k_b, self.n_a, self.n_b) = (0.0, 0.0, 0, 0);
+        for &i in &self.members {
+            let own = labels[i];
+            let mut l = 0.0;
+            for &(j, w) in self.g.neighbors(i) {
+                if labels[j] == a || labels[j] == b {
+                    l += if labels[j] == own { -w } else { w };
+                }
+            }
+            self.link[i] = l;
+            self.locked[i] = false;
+            if own == a {
+                self.k_a += self.g.degree(i);
+                self.n_a += 1;
+            } else {
+                self.k_b += self.g.degree(i);
+                self.n_b += 1;
+            }
+        }
+    }
+
+    /// Modularity gain of moving member `i` to the other part.
+    fn gain(&self, labels: &[usize], i: usize) -> f64 {
+        let two_m = self.g.two_m();
+        let (k_own, k_other) = if labels[i] == self.a {
+            (self.k_a, self.k_b)
+        } else {
+            (self.k_b, self.k_a)
+        };
+        let ki = self.g.degree(i);
+        (self.link[i] - ki * (k_other - k_own + ki) / two_m) / (0.5 * two_m)
+    }
+
+    /// The unlocked member whose move gains most (first on ties), among those whose
+    /// side passes `allowed(from_a)`.
+    fn best_move(&self, labels: &[usize], allowed: impl Fn(bool) -> bool) -> Option<(usize, f64)> {
+        let mut pick: Option<(usize, f64)> = None;
+        for &i in &self.members {
+            if self.locked[i] || !allowed(labels[i] == self.a) {
+                continue;
+            }
+            let gi = self.gain(labels, i);
+            if pick.is_none_or(|(_, bg)| gi > bg) {
+                pick = Some((i, gi));
+            }
+        }
+        pick
+    }
+
+    /// The unlocked member of the other part than `u` whose swap with `u` gains most,
+    /// with the gain it adds (`g_v − 2 B_uv / m`). `row` is zero on entry and on return.
+    fn best_partner(&self, labels: &[usize], u: usize, row: &mut [f64]) -> Option<(usize, f64)> {
+        let (g, two_m) = (self.g, self.g.two_m());
+        let m = 0.5 * two_m;
+        for &(j, w) in g.neighbors(u) {
+            row[j] = w;
+        }
+        let ku = g.degree(u);
+        let mut second: Option<(usize, f64)> = None;
+        for &v in &self.members {
+            if !self.locked[v] && labels[v] != labels[u] {
+                let b_uv = row[v] - ku * g.degree(v) / two_m;
+                let gv = self.gain(labels, v) - 2.0 * b_uv / m;
+                if second.is_none_or(|(_, bg)| gv > bg) {
+                    second = Some((v, gv));
+                }
+            }
+        }
+        for &(j, _) in g.neighbors(u) {
+            row[j] = 0.0;
+        }
+        second
+    }
+
+    /// Moves `node` to the other part, updates its neighbours' links, the totals and the
+    /// sizes, and locks it.
+    fn move_and_lock(&mut self, labels: &mut [usize], node: usize) {
+        let from = labels[node];
+        let to = if from == self.a { self.b } else { self.a };
+        for &(j, w) in self.g.neighbors(node) {
+            if labels[j] == from {
+                self.link[j] += 2.0 * w;
+            } else if labels[j] == to {
+                self.link[j] -= 2.0 * w;
+            }
+        }
+        self.link[node] = -self.link[node];
+        labels[node] = to;
+        let kn = self.g.degree(node);
+        if to == self.a {
+            (self.k_a, self.k_b, self.n_a, self.n_b) =
+                (self.k_a + kn, self.k_b - kn, self.n_a + 1, self.n_b - 1);
+        } else {
+            (self.k_a, self.k_b, self.n_a, self.n_b) =
+                (self.k_a - kn, self.k_b + kn, self.n_a - 1, self.n_b + 1);
+        }
+        self.locked[node] = true;
+    }
 }
 
 /// Kernighan–Lin refinement over every pair of parts, then [`chain_refine`], repeated
@@ -263,104 +308,112 @@ pub fn kernighan_lin(g: &WeightedGraph, labels: &mut [usize]) -> f64 {
 /// a closed chain with the largest total gain. This undoes cyclic misplacements among
 /// three or more parts that pair swaps cannot. Returns the gain in Q (never negative).
 pub fn chain_refine(g: &WeightedGraph, labels: &mut [usize]) -> f64 {
-    let n = g.len();
-    let two_m = g.two_m();
     let mut parts = labels.to_vec();
     parts.sort_unstable();
     parts.dedup();
     let k = parts.len();
-    if k < 2 || two_m <= 0.0 {
+    if k < 2 || g.two_m() <= 0.0 {
         return 0.0;
     }
-    let m = 0.5 * two_m;
     let mut part: Vec<usize> = labels
         .iter()
         .map(|l| parts.binary_search(l).unwrap_or(0))
         .collect();
-    let mut total_gain = 0.0;
-    for _pass in 0..MAX_PASSES {
-        let mut to_part = vec![0.0; n * k];
-        let mut total = vec![0.0; k];
-        for i in 0..n {
-            total[part[i]] += g.degree(i);
-            for &(j, w) in g.neighbors(i) {
-                to_part[i * k + part[j]] += w;
-            }
-        }
-        let mut locked = vec![false; n];
-        let mut moves: Vec<(usize, usize)> = Vec::new(); // (node, from)
-        let (mut cum, mut best, mut best_len) = (0.0, 0.0, 0);
-        let mut chain: Option<(usize, usize)> = None; // (deficit part, surplus part)
-        for _ in 0..n {
-            let mut pick: Option<(usize, usize, f64)> = None;
-            for i in 0..n {
-                let from = part[i];
-                if locked[i] || chain.is_some_and(|(_, s)| from != s) {
-                    continue;
-                }
-                let ki = g.degree(i);
-                for to in (0..k).filter(|&t| t != from) {
-                    let dq = ((to_part[i * k + to] - to_part[i * k + from])
-                        - ki * (total[to] - total[from] + ki) / two_m)
-                        / m;
-                    if pick.is_none_or(|(_, _, bq)| dq > bq) {
-                        pick = Some((i, to, dq));
-                    }
-                }
-            }
-            let Some((i, to, dq)) = pick else { break };
-            let from = part[i];
-            for &(j, w) in g.neighbors(i) {
-                to_part[j * k + from] -= w;
-                to_part[j * k + to] += w;
-            }
-            total[from] -= g.degree(i);
-            total[to] += g.degree(i);
-            part[i] = to;
-            locked[i] = true;
-            moves.push((i, from));
-            cum += dq;
-            chain = match chain {
-                None => Some((from, to)),
-                Some((d, _)) if to == d => {
-                    if cum > best + GAIN_EPS {
-                        best = cum;
-                        best_len = moves.len();
-                    }
-                    None
-                }
-                Some((d, _)) => Some((d, to)),
-            };
-        }
-        for &(i, from) in moves[best_len..].iter().rev() {
-            part[i] = from;
-        }
-        if best_len == 0 {
-            break;
-        }
-        total_gain += best;
-    }
+    let total_gain = repeat_passes(|| chain_pass(g, &mut part, k));
     for (l, &p) in labels.iter_mut().zip(&part) {
         *l = parts[p];
     }
     total_gain
 }
 
+/// One pass of [`chain_refine`] over parts `0..k`; keeps the best prefix that ends at a
+/// closed chain.
+fn chain_pass(g: &WeightedGraph, part: &mut [usize], k: usize) -> BestPrefix {
+    let n = g.len();
+    let mut weights = PartWeights::new(g, part, k);
+    let mut locked = vec![false; n];
+    let mut moves: Vec<(usize, usize)> = Vec::new(); // (node, from)
+    let mut prefix = BestPrefix::default();
+    let mut chain: Option<(usize, usize)> = None; // (deficit part, surplus part)
+    for _ in 0..n {
+        let surplus = chain.map(|(_, s)| s);
+        let Some((i, to, dq)) = best_chain_move(g, &weights, part, &locked, surplus) else {
+            break;
+        };
+        let from = part[i];
+        weights.move_node(g, i, from, to);
+        part[i] = to;
+        locked[i] = true;
+        moves.push((i, from));
+        prefix.add(dq);
+        chain = match chain {
+            None => Some((from, to)),
+            Some((d, _)) if to == d => {
+                prefix.candidate(moves.len());
+                None
+            }
+            Some((d, _)) => Some((d, to)),
+        };
+    }
+    for &(i, from) in moves[prefix.len..].iter().rev() {
+        part[i] = from;
+    }
+    prefix
+}
+
+/// The unlocked move with the largest gain in Q (first on ties); with an open chain,
+/// only moves out of its `surplus` part.
+fn best_chain_move(
+    g: &WeightedGraph,
+    weights: &PartWeights,
+    part: &[usize],
+    locked: &[bool],
+    surplus: Option<usize>,
+) -> Option<(usize, usize, f64)> {
+    let m = 0.5 * g.two_m();
+    let mut pick: Option<(usize, usize, f64)> = None;
+    for i in 0..g.len() {
+        let from = part[i];
+        if locked[i] || surplus.is_some_and(|s| from != s) {
+            continue;
+        }
+        for to in (0..weights.k).filter(|&t| t != from) {
+            let dq = weights.move_delta(g, i, from, to) / m;
+            if pick.is_none_or(|(_, _, bq)| dq > bq) {
+                pick = Some((i, to, dq));
+            }
+        }
+    }
+    pick
+}
+
 /// Moves nodes greedily (the move that loses least modularity first) until the parts
-/// `0..k` of `labels` have the sizes of [`target_sizes`], the larger
-/// targets going to the parts that are larger now.
+/// `0..k` of `labels` have the sizes of [`target_sizes`], the larger targets going to the
+/// parts that are larger now.
 pub fn rebalance(g: &WeightedGraph, labels: &mut [usize], k: usize) {
     let n = g.len();
     if k == 0 || n == 0 {
         return;
     }
-    let two_m = g.two_m();
     let mut size = vec![0usize; k];
-    let mut total = vec![0.0; k];
-    for i in 0..n {
-        size[labels[i]] += 1;
-        total[labels[i]] += g.degree(i);
+    for &l in labels.iter() {
+        size[l] += 1;
     }
+    let target = size_targets(&size, n);
+    let mut weights = PartWeights::new(g, labels, k);
+    while let Some((i, to)) = best_rebalancing_move(g, &weights, labels, &size, &target) {
+        let from = labels[i];
+        weights.move_node(g, i, from, to);
+        size[from] -= 1;
+        size[to] += 1;
+        labels[i] = to;
+    }
+}
+
+/// The target size of each part: [`target_sizes`] handed out largest first to the parts
+/// in decreasing order of `size` (ties by part).
+fn size_targets(size: &[usize], n: usize) -> Vec<usize> {
+    let k = size.len();
     let mut by_size: Vec<usize> = (0..k).collect();
     by_size.sort_by(|&x, &y| size[y].cmp(&size[x]).then(x.cmp(&y)));
     let sizes = target_sizes(n, k);
@@ -368,48 +421,39 @@ pub fn rebalance(g: &WeightedGraph, labels: &mut [usize], k: usize) {
     for (rank, &c) in by_size.iter().enumerate() {
         target[c] = sizes[rank];
     }
-    // to_part[i * k + c] = Σ_{j∈c, j≠i} A_ij
-    let mut to_part = vec![0.0; n * k];
-    for i in 0..n {
-        for &(j, w) in g.neighbors(i) {
-            to_part[i * k + labels[j]] += w;
+    target
+}
+
+/// The move from a part over its target to a part under its target that loses least
+/// modularity (first on ties), if any part is over its target.
+fn best_rebalancing_move(
+    g: &WeightedGraph,
+    weights: &PartWeights,
+    labels: &[usize],
+    size: &[usize],
+    target: &[usize],
+) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize, f64)> = None;
+    for i in 0..g.len() {
+        let from = labels[i];
+        if size[from] <= target[from] {
+            continue;
         }
-    }
-    loop {
-        let mut best: Option<(usize, usize, f64)> = None;
-        for i in 0..n {
-            let from = labels[i];
-            if size[from] <= target[from] {
+        for to in 0..weights.k {
+            if size[to] >= target[to] {
                 continue;
             }
-            let ki = g.degree(i);
-            for to in 0..k {
-                if size[to] >= target[to] {
-                    continue;
-                }
-                let dq = if two_m > 0.0 {
-                    (to_part[i * k + to] - to_part[i * k + from])
-                        - ki * (total[to] - total[from] + ki) / two_m
-                } else {
-                    0.0
-                };
-                if best.is_none_or(|(_, _, bq)| dq > bq) {
-                    best = Some((i, to, dq));
-                }
+            let dq = if g.two_m() > 0.0 {
+                weights.move_delta(g, i, from, to)
+            } else {
+                0.0
+            };
+            if best.is_none_or(|(_, _, bq)| dq > bq) {
+                best = Some((i, to, dq));
             }
         }
-        let Some((i, to, _)) = best else { break };
-        let from = labels[i];
-        for &(j, w) in g.neighbors(i) {
-            to_part[j * k + from] -= w;
-            to_part[j * k + to] += w;
-        }
-        size[from] -= 1;
-        size[to] += 1;
-        total[from] -= g.degree(i);
-        total[to] += g.degree(i);
-        labels[i] = to;
     }
+    best.map(|(i, to, _)| (i, to))
 }
 
 /// Part sizes as equal as possible: `n mod k` parts of `⌈n/k⌉`, the rest of `⌊n/k⌋`.
