@@ -218,3 +218,6 @@ fn check_k(k: Option<usize>, n: usize) -> Result<(), ClusterError> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -434,8 +434,7 @@ fn best_rebalancing_move(
     target: &[usize],
 ) -> Option<(usize, usize)> {
     let mut best: Option<(usize, usize, f64)> = None;
-    for i in 0..g.len() {
-        let from = labels[i];
+    for (i, &from) in labels.iter().enumerate() {
         if size[from] <= target[from] {
             continue;
         }
