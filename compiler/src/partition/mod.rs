@@ -13,6 +13,12 @@
 //! Pinned: nodes producing graph outputs, and every `Mean` over several copies (the
 //! redundancy of a resilient model), run on the hub. A graph input is available on
 //! every device that senses it; other devices receive it over the link.
+//!
+//! Layout: [`model`] is the cost model every strategy is judged by ([`model::Problem`],
+//! [`model::Eval`]), [`seed`] the initial placements, [`refine`] the FM moves, [`report`]
+//! the `meshnn partition` output. A new strategy is a `deploy::Strategy` variant, one
+//! arm in [`partition`] calling a `place_*` function here (new seeds go in [`seed`]), and
+//! its name where `deploy::Strategy` is parsed.
 
 pub mod model;
 pub mod refine;
