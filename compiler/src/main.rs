@@ -138,9 +138,9 @@ enum Command {
         /// Number of communities (default: the method's natural number).
         #[arg(short = 'k', long = "k")]
         k: Option<usize>,
-        /// eigen (Newman leading eigenvector) or louvain (with Leiden refinement).
-        #[arg(long, default_value = "eigen")]
-        method: String,
+        /// Community method.
+        #[arg(long, value_enum, default_value_t, ignore_case = true)]
+        method: meshnn::cluster::Method,
         /// Equal-size communities (split at the weighted median, KL refinement).
         #[arg(long)]
         balanced: bool,
@@ -339,7 +339,6 @@ fn dispatch(cmd: Command) -> Result<()> {
             balanced,
             json,
         } => {
-            let method: meshnn::cluster::Method = method.parse()?;
             let opts = meshnn::cluster::ClusterOptions {
                 k,
                 method,

@@ -456,8 +456,11 @@ fn invalid_input_is_rejected_with_location() {
         );
         assert_eq!(err, Err(ClusterError::InvalidK { k, n: 2 }));
     }
-    assert!("louvain".parse::<Method>() == Ok(Method::Louvain));
-    assert!("spectral".parse::<Method>().is_err());
+    // `--method` parses through clap's ValueEnum, case-insensitively.
+    let parse = |s: &str| <Method as clap::ValueEnum>::from_str(s, true);
+    assert_eq!(parse("Louvain"), Ok(Method::Louvain));
+    assert_eq!(parse("eigen"), Ok(Method::Eigen));
+    assert!(parse("spectral").is_err());
     let g = WeightedGraph::from_dense(&[0.0, 1.0, 1.0, 0.0], 2).unwrap();
     assert!(matches!(
         modularity(&g, &[0]),
@@ -533,7 +536,13 @@ fn cli_reads_npy_and_prints_text_and_json() {
 fn cli_rejects_bad_files_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let o = ClusterOptions::default();
-    let err = |p: &std::path::Path| format!("{:#}", run_cli(p, &o, false).unwrap_err());
+    // As `meshnn cluster` prints it: the message and its causes, joined by ": ".
+    let err = |p: &std::path::Path| {
+        format!(
+            "{:#}",
+            anyhow::Error::from(run_cli(p, &o, false).unwrap_err())
+        )
+    };
 
     let missing = dir.path().join("missing.npy");
     assert!(err(&missing).contains("cannot open"), "{}", err(&missing));

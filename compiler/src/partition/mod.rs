@@ -13,15 +13,21 @@
 //! Pinned: nodes producing graph outputs, and every `Mean` over several copies (the
 //! redundancy of a resilient model), run on the hub. A graph input is available on
 //! every device that senses it; other devices receive it over the link.
+//!
+//! Layout: [`model`] is the cost model every strategy is judged by ([`model::Problem`],
+//! [`model::Eval`]), [`seed`] the initial placements, [`refine`] the FM moves, [`report`]
+//! the `meshnn partition` output. A new strategy is a `deploy::Strategy` variant, one
+//! arm in [`partition`] calling a `place_*` function here (new seeds go in [`seed`]), and
+//! its name where `deploy::Strategy` is parsed.
 
 pub mod model;
 pub mod refine;
 pub mod report;
 pub mod seed;
 
-use crate::cluster::{self, WeightedGraph};
+use crate::cluster;
 use crate::deploy::{Deployment, Strategy};
-use crate::ir::{Graph, TensorId};
+use crate::ir::{Graph, Op, TensorId, VariadicKind};
 use model::{Eval, Load, Problem};
 
 /// A tensor that crosses the link.
@@ -75,134 +81,171 @@ pub fn partition(
     strategy: Strategy,
 ) -> Result<Partition, PartitionError> {
     let p = Problem::new(g, dep);
-    let n = g.nodes.len();
-    let hub = dep.hub;
-    let mut pinned = vec![false; n];
+    let pinned = pinned_nodes(&p);
+    let (assign, eval) = match strategy {
+        Strategy::Single => evaluated(&p, vec![dep.hub; g.nodes.len()]),
+        Strategy::Layer => place_layers(&p, &pinned),
+        Strategy::Manual => evaluated(&p, manual_assignment(&p)?),
+        Strategy::Modularity => place_by_modularity(&p, &pinned),
+    };
+    if !eval.feasible() {
+        return Err(shortfall(&p, &eval));
+    }
+    Ok(Partition {
+        strategy,
+        modularity: placement_modularity(&p, &assign),
+        cut: cut_tensors(&p, &assign),
+        assign,
+        bytes_per_inference: eval.bytes,
+        loads: eval.loads,
+        macs_cap: p.macs_cap(),
+    })
+}
+
+/// Nodes that must run on the hub: producers of graph outputs, and every `Mean` over
+/// several copies. A Mean over copies of a feature is where redundancy pays off: it must
+/// run on the hub, which averages the copies that arrive. Placed on a student's device it
+/// would make the average depend on that one device.
+fn pinned_nodes(p: &Problem) -> Vec<bool> {
+    let g = p.g;
+    let mut pinned = vec![false; g.nodes.len()];
     for &t in &g.outputs {
         if let Some(pr) = p.producer[t] {
             pinned[pr] = true;
         }
     }
-    // A Mean over copies of a feature is where redundancy pays off: it must run on the
-    // hub, which averages the copies that arrive. Placed on a student's device it would
-    // make the average depend on that one device.
     for (i, node) in g.nodes.iter().enumerate() {
-        if matches!(
+        let mean = matches!(
             node.op,
-            crate::ir::Op::Variadic {
-                kind: crate::ir::VariadicKind::Mean
+            Op::Variadic {
+                kind: VariadicKind::Mean
             }
-        ) && node.inputs.len() > 1
-        {
+        );
+        if mean && node.inputs.len() > 1 {
             pinned[i] = true;
         }
     }
-    let (assign, eval) = match strategy {
-        Strategy::Single => {
-            let a = vec![hub; n];
-            let e = p.eval(&a);
-            (a, e)
-        }
-        Strategy::Layer => {
-            let mut a = seed::contiguous_balanced(&p, &seed::layer_order(&p));
-            for i in 0..n {
-                if pinned[i] {
-                    a[i] = hub;
-                }
-            }
-            let e = p.eval(&a);
-            (a, e)
-        }
-        Strategy::Manual => {
-            let mut a = vec![usize::MAX; n];
-            for (node, dev) in &dep.manual {
-                let Some(i) = g.nodes.iter().position(|x| &x.name == node) else {
-                    return Err(PartitionError::ManualUnknown {
-                        file: dep.file.clone(),
-                        node: node.clone(),
-                    });
-                };
-                a[i] = dep
-                    .devices
-                    .iter()
-                    .position(|d| &d.name == dev)
-                    .unwrap_or(hub);
-            }
-            let missing: Vec<&str> = (0..n)
-                .filter(|&i| a[i] == usize::MAX)
-                .map(|i| g.nodes[i].name.as_str())
-                .collect();
-            if !missing.is_empty() {
-                let mut list = missing
-                    .iter()
-                    .take(8)
-                    .map(|s| format!("'{s}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                if missing.len() > 8 {
-                    list += &format!(" and {} more", missing.len() - 8);
-                }
-                return Err(PartitionError::ManualIncomplete {
-                    file: dep.file.clone(),
-                    nodes: list,
-                });
-            }
-            let e = p.eval(&a);
-            (a, e)
-        }
-        Strategy::Modularity => {
-            let mut seeds = vec![seed::modularity(&p).0, vec![hub; n]];
-            let model_order: Vec<usize> = (0..n).collect();
-            seeds.push(seed::contiguous_balanced(&p, &model_order));
-            seeds.push(seed::contiguous_balanced(&p, &seed::layer_order(&p)));
-            // With two devices, every pipeline cut is a candidate (exhaustive for chains).
-            let mut best_cut: Option<(Vec<usize>, Eval)> = None;
-            for a in seed::all_two_way_cuts(&p, &model_order) {
-                let e = p.eval(&a);
-                if best_cut.as_ref().is_none_or(|(_, b)| e.better_than(b)) {
-                    best_cut = Some((a, e));
-                }
-            }
-            if let Some((a, _)) = best_cut {
-                seeds.push(a);
-            }
-            let mut best: Option<(Vec<usize>, Eval)> = None;
-            for mut s in seeds {
-                for i in 0..n {
-                    if pinned[i] {
-                        s[i] = hub;
-                    }
-                }
-                let (a, e) = refine::refine(&p, s, &pinned);
-                if best.as_ref().is_none_or(|(_, b)| e.better_than(b)) {
-                    best = Some((a, e));
-                }
-            }
-            best.unwrap_or_else(|| (vec![hub; n], p.eval(&vec![hub; n])))
-        }
-    };
-    if !eval.feasible() {
-        return Err(shortfall(&p, &eval));
+    pinned
+}
+
+/// An assignment with its evaluation.
+fn evaluated(p: &Problem, assign: Vec<usize>) -> (Vec<usize>, Eval) {
+    let eval = p.eval(&assign);
+    (assign, eval)
+}
+
+/// Moves the pinned nodes of `assign` onto the hub.
+fn pin_to_hub(p: &Problem, assign: &mut [usize], pinned: &[bool]) {
+    for (a, _) in assign.iter_mut().zip(pinned).filter(|(_, &pin)| pin) {
+        *a = p.dep.hub;
     }
-    let cut: Vec<CutTensor> = p
-        .cut(&assign)
+}
+
+/// The `layer` strategy: contiguous MAC-balanced cuts of the layer order, pinned nodes
+/// on the hub.
+fn place_layers(p: &Problem, pinned: &[bool]) -> (Vec<usize>, Eval) {
+    let mut a = seed::contiguous_balanced(p, &seed::layer_order(p));
+    pin_to_hub(p, &mut a, pinned);
+    evaluated(p, a)
+}
+
+/// The `manual` strategy: the deployment's node -> device map, which must place every
+/// node (a device name the deployment lacks means the hub).
+fn manual_assignment(p: &Problem) -> Result<Vec<usize>, PartitionError> {
+    let (g, dep) = (p.g, p.dep);
+    let mut a = vec![usize::MAX; g.nodes.len()];
+    for (node, dev) in &dep.manual {
+        let Some(i) = g.nodes.iter().position(|x| &x.name == node) else {
+            return Err(PartitionError::ManualUnknown {
+                file: dep.file.clone(),
+                node: node.clone(),
+            });
+        };
+        a[i] = dep
+            .devices
+            .iter()
+            .position(|d| &d.name == dev)
+            .unwrap_or(dep.hub);
+    }
+    let missing: Vec<&str> = (0..a.len())
+        .filter(|&i| a[i] == usize::MAX)
+        .map(|i| g.nodes[i].name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(PartitionError::ManualIncomplete {
+            file: dep.file.clone(),
+            nodes: quoted_list(&missing, 8),
+        });
+    }
+    Ok(a)
+}
+
+/// `'a', 'b', …` with at most `most` names, then "and N more".
+fn quoted_list(names: &[&str], most: usize) -> String {
+    let mut list = names
+        .iter()
+        .take(most)
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > most {
+        list += &format!(" and {} more", names.len() - most);
+    }
+    list
+}
+
+/// The `modularity` strategy: every seed (modularity communities, everything on the hub,
+/// MAC-balanced cuts of the model and layer orders, the best two-way pipeline cut) with
+/// pinned nodes on the hub, refined; the best refined placement wins.
+fn place_by_modularity(p: &Problem, pinned: &[bool]) -> (Vec<usize>, Eval) {
+    let hub = p.dep.hub;
+    let n = p.g.nodes.len();
+    let refined = seeds(p).into_iter().map(|mut s| {
+        pin_to_hub(p, &mut s, pinned);
+        refine::refine(p, s, pinned)
+    });
+    best_of(refined).unwrap_or_else(|| evaluated(p, vec![hub; n]))
+}
+
+/// The initial placements of the `modularity` strategy, in the order they are tried.
+fn seeds(p: &Problem) -> Vec<Vec<usize>> {
+    let n = p.g.nodes.len();
+    let mut seeds = vec![seed::modularity(p).0, vec![p.dep.hub; n]];
+    let model_order: Vec<usize> = (0..n).collect();
+    seeds.push(seed::contiguous_balanced(p, &model_order));
+    seeds.push(seed::contiguous_balanced(p, &seed::layer_order(p)));
+    // With two devices, every pipeline cut is a candidate (exhaustive for chains).
+    let cuts = seed::all_two_way_cuts(p, &model_order)
+        .into_iter()
+        .map(|a| evaluated(p, a));
+    if let Some((a, _)) = best_of(cuts) {
+        seeds.push(a);
+    }
+    seeds
+}
+
+/// The best evaluated placement (the first of equally good ones).
+fn best_of(candidates: impl Iterator<Item = (Vec<usize>, Eval)>) -> Option<(Vec<usize>, Eval)> {
+    let mut best: Option<(Vec<usize>, Eval)> = None;
+    for (a, e) in candidates {
+        if best.as_ref().is_none_or(|(_, b)| e.better_than(b)) {
+            best = Some((a, e));
+        }
+    }
+    best
+}
+
+/// The tensors `assign` sends over the link.
+fn cut_tensors(p: &Problem, assign: &[usize]) -> Vec<CutTensor> {
+    p.cut(assign)
         .into_iter()
         .map(|(t, from, to)| CutTensor {
             tensor: t,
             from,
             to,
-            bytes: g.tensors[t].size_bytes() as u64,
+            bytes: p.g.tensors[t].size_bytes() as u64,
         })
-        .collect();
-    Ok(Partition {
-        strategy,
-        modularity: placement_modularity(&p, &assign),
-        assign,
-        cut,
-        bytes_per_inference: eval.bytes,
-        loads: eval.loads,
-        macs_cap: p.macs_cap(),
-    })
+        .collect()
 }
 
 /// The worst overrun of an infeasible placement, as an error.
@@ -241,21 +284,7 @@ fn shortfall(p: &Problem, e: &Eval) -> PartitionError {
 
 /// Newman Q of the device assignment on the operator graph (edge weight = tensor bytes).
 fn placement_modularity(p: &Problem, assign: &[usize]) -> f64 {
-    let g = p.g;
-    let mut edges = Vec::new();
-    for (t, cons) in p.consumers.iter().enumerate() {
-        let Some(src) = p.producer[t] else { continue };
-        for &c in cons {
-            if c != src {
-                edges.push((
-                    src.min(c),
-                    src.max(c),
-                    (g.tensors[t].size_bytes() as f64).max(1.0),
-                ));
-            }
-        }
-    }
-    match WeightedGraph::from_edges(g.nodes.len(), &edges) {
+    match p.operator_graph() {
         Ok(wg) => cluster::modularity(&wg, assign).unwrap_or(0.0),
         Err(_) => 0.0,
     }

@@ -8,6 +8,7 @@
 //!   their input's buffer; received and sensed tensors live from the start), plus link
 //!   buffers. The final report uses the real memory plan of each device.
 
+use crate::cluster::{ClusterError, WeightedGraph};
 use crate::deploy::Deployment;
 use crate::ir::cost;
 use crate::ir::{Graph, NodeId, Op, TensorId};
@@ -112,6 +113,24 @@ impl<'a> Problem<'a> {
             root,
             is_output,
         }
+    }
+
+    /// The operator graph: an edge between a tensor's producer and each of its consumers,
+    /// weighted by the tensor's bytes (at least 1); parallel edges add up.
+    pub fn operator_graph(&self) -> Result<WeightedGraph, ClusterError> {
+        let mut edges: Vec<(usize, usize, f64)> = Vec::new();
+        for (t, cons) in self.consumers.iter().enumerate() {
+            let Some(src) = self.producer[t] else {
+                continue;
+            };
+            let w = self.g.tensors[t].size_bytes() as f64;
+            for &c in cons {
+                if c != src {
+                    edges.push((src.min(c), src.max(c), w.max(1.0)));
+                }
+            }
+        }
+        WeightedGraph::from_edges(self.g.nodes.len(), &edges)
     }
 
     pub fn devices(&self) -> usize {

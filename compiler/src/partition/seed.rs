@@ -2,7 +2,7 @@
 //! contiguous pipeline cuts (the `layer` strategy), and everything on the hub.
 
 use super::model::Problem;
-use crate::cluster::{self, ClusterOptions, Method, WeightedGraph};
+use crate::cluster::{self, ClusterOptions, Method};
 use crate::ir::NodeId;
 
 /// Modularity seed: Louvain communities of the operator graph (edge weight = bytes of the
@@ -11,84 +11,116 @@ use crate::ir::NodeId;
 /// on the least-loaded device that senses it), the rest on the device where they add the
 /// fewest cut bytes, preferring the least-loaded. Returns the assignment and Q.
 pub fn modularity(p: &Problem) -> (Vec<usize>, f64) {
-    let g = p.g;
-    let n = g.nodes.len();
-    let mut edges: Vec<(usize, usize, f64)> = Vec::new();
-    for (t, cons) in p.consumers.iter().enumerate() {
-        let Some(src) = p.producer[t] else { continue };
-        let w = g.tensors[t].size_bytes() as f64;
-        for &c in cons {
-            if c != src {
-                edges.push((src.min(c), src.max(c), w.max(1.0)));
-            }
-        }
-    }
-    let labels: Vec<usize>;
-    let q;
-    match WeightedGraph::from_edges(n, &edges) {
-        Ok(wg) if n > 0 => {
-            let opts = ClusterOptions {
-                k: None,
-                method: Method::Louvain,
-                balanced: false,
-            };
-            match cluster::cluster_weighted(&wg, &opts) {
-                Ok(c) => {
-                    q = c.modularity;
-                    labels = c.labels;
-                }
-                Err(_) => {
-                    q = 0.0;
-                    labels = (0..n).collect();
-                }
-            }
-        }
-        _ => {
-            q = 0.0;
-            labels = (0..n).collect();
-        }
-    }
-    let k = labels.iter().copied().max().map_or(0, |m| m + 1);
-    let mut members: Vec<Vec<NodeId>> = vec![Vec::new(); k];
-    for (i, &l) in labels.iter().enumerate() {
-        members[l].push(i);
-    }
-    let nd = p.devices();
-    let mut assign = vec![usize::MAX; n];
-    let mut macs = vec![0u64; nd];
-    let place = |c: usize, d: usize, assign: &mut Vec<usize>, macs: &mut Vec<u64>| {
-        for &i in &members[c] {
-            assign[i] = d;
-            macs[d] += p.macs[i];
-        }
+    let (labels, q) = louvain_communities(p);
+    let mut placer = CommunityPlacer::new(p, &labels);
+    placer.place_output_communities();
+    let by_size = placer.communities_by_macs();
+    placer.place_sensing_communities(&by_size);
+    placer.place_rest_by_cut_bytes(&by_size);
+    (placer.finish(), q)
+}
+
+/// Louvain communities of the operator graph and their Q; every node alone (Q = 0)
+/// when the graph cannot be clustered.
+fn louvain_communities(p: &Problem) -> (Vec<usize>, f64) {
+    let n = p.g.nodes.len();
+    let opts = ClusterOptions {
+        k: None,
+        method: Method::Louvain,
+        balanced: false,
     };
-    // Pinned communities: outputs -> hub.
-    let mut placed = vec![false; k];
-    for &t in &g.outputs {
-        if let Some(pr) = p.producer[t] {
-            let c = labels[pr];
-            if !placed[c] {
-                place(c, p.dep.hub, &mut assign, &mut macs);
-                placed[c] = true;
+    match p.operator_graph() {
+        Ok(wg) if n > 0 => match cluster::cluster_weighted(&wg, &opts) {
+            Ok(c) => (c.labels, c.modularity),
+            Err(_) => ((0..n).collect(), 0.0),
+        },
+        _ => ((0..n).collect(), 0.0),
+    }
+}
+
+/// Places whole communities onto devices, tracking each device's MACs.
+struct CommunityPlacer<'a> {
+    p: &'a Problem<'a>,
+    labels: &'a [usize],
+    /// Nodes of each community, increasing.
+    members: Vec<Vec<NodeId>>,
+    /// Device of each node; `usize::MAX` while unplaced.
+    assign: Vec<usize>,
+    /// MACs placed on each device so far.
+    macs: Vec<u64>,
+    placed: Vec<bool>,
+}
+
+impl<'a> CommunityPlacer<'a> {
+    fn new(p: &'a Problem<'a>, labels: &'a [usize]) -> Self {
+        let k = labels.iter().copied().max().map_or(0, |m| m + 1);
+        let mut members: Vec<Vec<NodeId>> = vec![Vec::new(); k];
+        for (i, &l) in labels.iter().enumerate() {
+            members[l].push(i);
+        }
+        CommunityPlacer {
+            p,
+            labels,
+            members,
+            assign: vec![usize::MAX; labels.len()],
+            macs: vec![0u64; p.devices()],
+            placed: vec![false; k],
+        }
+    }
+
+    fn place(&mut self, c: usize, d: usize) {
+        for &i in &self.members[c] {
+            self.assign[i] = d;
+            self.macs[d] += self.p.macs[i];
+        }
+        self.placed[c] = true;
+    }
+
+    /// Communities producing a graph output go to the hub.
+    fn place_output_communities(&mut self) {
+        let p = self.p;
+        for &t in &p.g.outputs {
+            if let Some(pr) = p.producer[t] {
+                let c = self.labels[pr];
+                if !self.placed[c] {
+                    self.place(c, p.dep.hub);
+                }
             }
         }
     }
-    // Communities reading a sensed input: onto a sensing device, least loaded first;
-    // largest communities choose first.
-    let mut by_size: Vec<usize> = (0..k).collect();
-    by_size.sort_by_key(|&c| {
-        (
-            std::cmp::Reverse(members[c].iter().map(|&i| p.macs[i]).sum::<u64>()),
-            c,
-        )
-    });
-    for &c in &by_size {
-        if placed[c] {
-            continue;
+
+    /// Communities by decreasing MACs (ties by number): the order they choose devices in.
+    fn communities_by_macs(&self) -> Vec<usize> {
+        let mut by_size: Vec<usize> = (0..self.members.len()).collect();
+        by_size.sort_by_key(|&c| {
+            (
+                std::cmp::Reverse(self.members[c].iter().map(|&i| self.p.macs[i]).sum::<u64>()),
+                c,
+            )
+        });
+        by_size
+    }
+
+    /// Communities reading a sensed input go onto a sensing device, least loaded first;
+    /// largest communities choose first.
+    fn place_sensing_communities(&mut self, by_size: &[usize]) {
+        for &c in by_size {
+            if self.placed[c] {
+                continue;
+            }
+            let sensors = self.sensing_devices(c);
+            if let Some(&d) = sensors.iter().min_by_key(|&&d| (self.macs[d], d)) {
+                self.place(c, d);
+            }
         }
+    }
+
+    /// Devices that sense an input of community `c`, in order of first appearance.
+    fn sensing_devices(&self, c: usize) -> Vec<usize> {
+        let p = self.p;
         let mut sensors: Vec<usize> = Vec::new();
-        for &i in &members[c] {
-            for &t in &g.nodes[i].inputs {
+        for &i in &self.members[c] {
+            for &t in &p.g.nodes[i].inputs {
                 for &d in &p.sensed_by[t] {
                     if !sensors.contains(&d) {
                         sensors.push(d);
@@ -96,45 +128,53 @@ pub fn modularity(p: &Problem) -> (Vec<usize>, f64) {
                 }
             }
         }
-        if let Some(&d) = sensors.iter().min_by_key(|&&d| (macs[d], d)) {
-            place(c, d, &mut assign, &mut macs);
-            placed[c] = true;
-        }
+        sensors
     }
-    // The rest: where they add the fewest cut bytes (ties: least loaded).
-    for &c in &by_size {
-        if placed[c] {
-            continue;
-        }
-        let mut best = (u64::MAX, u64::MAX, 0usize);
-        for (d, &load) in macs.iter().enumerate() {
-            let mut trial = assign.clone();
-            for &i in &members[c] {
-                trial[i] = d;
+
+    /// The remaining communities go where they add the fewest cut bytes (ties: least
+    /// loaded, then lowest device).
+    fn place_rest_by_cut_bytes(&mut self, by_size: &[usize]) {
+        for &c in by_size {
+            if self.placed[c] {
+                continue;
             }
-            // Unplaced nodes are provisionally on the hub for counting.
-            let filled: Vec<usize> = trial
-                .iter()
-                .map(|&x| if x == usize::MAX { p.dep.hub } else { x })
-                .collect();
-            let bytes: u64 = p
-                .cut(&filled)
-                .iter()
-                .map(|(t, _, dst)| g.tensors[*t].size_bytes() as u64 * dst.len() as u64)
-                .sum();
-            let key = (bytes, load, d);
-            if (key.0, key.1) < (best.0, best.1) {
-                best = key;
+            let mut best = (u64::MAX, u64::MAX, 0usize);
+            for (d, &load) in self.macs.iter().enumerate() {
+                let bytes = self.cut_bytes_with(c, d);
+                if (bytes, load) < (best.0, best.1) {
+                    best = (bytes, load, d);
+                }
             }
-        }
-        place(c, best.2, &mut assign, &mut macs);
-    }
-    for a in assign.iter_mut() {
-        if *a == usize::MAX {
-            *a = p.dep.hub;
+            self.place(c, best.2);
         }
     }
-    (assign, q)
+
+    /// Payload bytes on the link with community `c` on device `d` (unplaced nodes
+    /// provisionally on the hub).
+    fn cut_bytes_with(&self, c: usize, d: usize) -> u64 {
+        let p = self.p;
+        let mut trial = self.assign.clone();
+        for &i in &self.members[c] {
+            trial[i] = d;
+        }
+        let filled: Vec<usize> = trial
+            .iter()
+            .map(|&x| if x == usize::MAX { p.dep.hub } else { x })
+            .collect();
+        p.cut(&filled)
+            .iter()
+            .map(|(t, _, dst)| p.g.tensors[*t].size_bytes() as u64 * dst.len() as u64)
+            .sum()
+    }
+
+    /// The assignment, with anything still unplaced on the hub.
+    fn finish(self) -> Vec<usize> {
+        let hub = self.p.dep.hub;
+        self.assign
+            .into_iter()
+            .map(|a| if a == usize::MAX { hub } else { a })
+            .collect()
+    }
 }
 
 /// Nodes ordered by depth (longest path from a graph input), ties by model order: the

@@ -13,8 +13,9 @@
 //! local moving leaves every aggregate node alone. Finally one more local-moving pass runs
 //! over the original nodes, and any community that is still disconnected is split into its connected components (which always raises Q).
 
-use super::eigen;
-use super::WeightedGraph;
+use crate::canonical::renumber;
+use crate::eigen;
+use crate::WeightedGraph;
 
 /// Aggregation levels at most.
 const MAX_LEVELS: usize = 64;
@@ -68,12 +69,12 @@ pub fn louvain(g: &WeightedGraph) -> Vec<usize> {
     let mut part: Vec<usize> = (0..n).collect();
     for _ in 0..MAX_LEVELS {
         local_moving(&level, &mut part, two_m);
-        let communities = super::renumber(&mut part);
+        let communities = renumber(&mut part);
         if communities == level.len() {
             break;
         }
         let mut refined = refine_partition(&level, &part, two_m);
-        let subcommunities = super::renumber(&mut refined);
+        let subcommunities = renumber(&mut refined);
         if subcommunities == level.len() {
             break;
         }
@@ -296,7 +297,7 @@ pub fn split_disconnected(g: &WeightedGraph, labels: &[usize]) -> Vec<usize> {
 /// Merges communities greedily, the pair with the largest
 /// `ΔQ = (A_ab − K_a K_b / 2m) / m` first (ties: smallest pair), until `k` remain.
 pub fn merge_to_k(g: &WeightedGraph, labels: &mut [usize], k: usize) {
-    let c = super::renumber(labels);
+    let c = renumber(labels);
     if c <= k {
         return;
     }
@@ -370,12 +371,12 @@ pub fn merge_to_k(g: &WeightedGraph, labels: &mut [usize], k: usize) {
         }
         *l = r;
     }
-    super::renumber(labels);
+    renumber(labels);
 }
 
 /// Bisects the largest community (leading eigenvector, forced) until `k` exist.
 pub fn split_to_k(g: &WeightedGraph, labels: &mut [usize], k: usize) {
-    let c = super::renumber(labels);
+    let c = renumber(labels);
     let mut groups: Vec<Vec<usize>> = vec![Vec::new(); c];
     for (i, &l) in labels.iter().enumerate() {
         groups[l].push(i);

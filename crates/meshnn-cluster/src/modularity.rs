@@ -4,7 +4,8 @@
 //! `Q = Σ_c [ in_c / 2m − (K_c / 2m)² ]` where `in_c = Σ_{i,j∈c} A_ij` (ordered pairs,
 //! diagonal once) and `K_c = Σ_{i∈c} k_i`. A graph without weight has `Q = 0`.
 
-use super::{ClusterError, WeightedGraph};
+use crate::canonical::renumber;
+use crate::{ClusterError, WeightedGraph};
 
 /// Modularity of `labels` (any label values; one per node) on `g`.
 pub fn modularity(g: &WeightedGraph, labels: &[usize]) -> Result<f64, ClusterError> {
@@ -39,7 +40,7 @@ pub(crate) fn modularity_unchecked(g: &WeightedGraph, labels: &[usize]) -> f64 {
         return 0.0;
     }
     let mut compact = labels.to_vec();
-    let c = super::renumber(&mut compact);
+    let c = renumber(&mut compact);
     let mut inside = vec![0.0; c];
     let mut total = vec![0.0; c];
     for i in 0..g.len() {
@@ -88,4 +89,49 @@ pub(crate) fn split_gain(g: &WeightedGraph, group: &[usize], side: &[u8]) -> f64
         }
     }
     (kl * kr / two_m - cut) / (0.5 * two_m)
+}
+
+/// Weights between every node and every part `0..k` of a labelling, and each part's
+/// degree total.
+pub(crate) struct PartWeights {
+    pub(crate) k: usize,
+    /// `to_part[i * k + c] = Σ_{j∈c, j≠i} A_ij`.
+    to_part: Vec<f64>,
+    /// `total[c] = Σ_{i∈c} k_i`.
+    total: Vec<f64>,
+}
+
+impl PartWeights {
+    pub(crate) fn new(g: &WeightedGraph, part: &[usize], k: usize) -> Self {
+        let n = g.len();
+        let mut to_part = vec![0.0; n * k];
+        let mut total = vec![0.0; k];
+        for i in 0..n {
+            total[part[i]] += g.degree(i);
+            for &(j, w) in g.neighbors(i) {
+                to_part[i * k + part[j]] += w;
+            }
+        }
+        PartWeights { k, to_part, total }
+    }
+
+    /// `m` times the modularity change of moving node `i` from part `from` to `to`
+    /// (requires `2m > 0`).
+    pub(crate) fn move_delta(&self, g: &WeightedGraph, i: usize, from: usize, to: usize) -> f64 {
+        let k = self.k;
+        let ki = g.degree(i);
+        (self.to_part[i * k + to] - self.to_part[i * k + from])
+            - ki * (self.total[to] - self.total[from] + ki) / g.two_m()
+    }
+
+    /// Records node `i` moving from part `from` to `to`.
+    pub(crate) fn move_node(&mut self, g: &WeightedGraph, i: usize, from: usize, to: usize) {
+        let k = self.k;
+        for &(j, w) in g.neighbors(i) {
+            self.to_part[j * k + from] -= w;
+            self.to_part[j * k + to] += w;
+        }
+        self.total[from] -= g.degree(i);
+        self.total[to] += g.degree(i);
+    }
 }
