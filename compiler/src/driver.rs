@@ -1,7 +1,7 @@
 //! The compile pipeline in one place: import → canonicalise → partition → schedule +
 //! plan per device → emit.
 
-use crate::codegen::{self, host::HarnessDevice, DeviceSpec, File, LinkTensor};
+use crate::codegen::{self, harness::HarnessDevice, DeviceSpec, File, LinkTensor};
 use crate::deploy::{DeployError, Deployment, Kernels, Strategy};
 use crate::ir::{Graph, KernelSet, NodeId, TensorId};
 use crate::partition::{self, Partition, PartitionError};
@@ -347,7 +347,7 @@ pub fn emit(d: &Deployed) -> Result<Vec<File>, Error> {
         })
         .collect();
     let frames = d.frames_per_inference();
-    files.extend(codegen::host::emit_harness(
+    files.extend(codegen::harness::emit_harness(
         g,
         &d.model_name,
         &harness,

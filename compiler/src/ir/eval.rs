@@ -6,6 +6,7 @@
 //! Conv, Gemm, MatMul, pools and BatchNorm return `None` (left to run time).
 //! Never panics: malformed inputs give `None`.
 
+use crate::ir::layout::strides;
 use crate::ir::{BinaryKind, Data, Op, PoolKind, ReduceKind, Tensor, UnaryKind, VariadicKind};
 
 /// Data per output when every input is constant and `op` can be evaluated; else `None`.
@@ -320,10 +321,6 @@ fn unary(u: UnaryKind, x: f32) -> f32 {
         UnaryKind::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
         UnaryKind::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
     }
-}
-
-fn strides(shape: &[usize]) -> Vec<usize> {
-    crate::onnx::shape::strides(shape)
 }
 
 fn dot(a: &[usize], b: &[usize]) -> usize {
