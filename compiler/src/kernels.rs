@@ -39,45 +39,77 @@ pub struct ConvGeom {
     pub group: usize,
 }
 
-/// Geometry of a 1-D or 2-D Conv node; `None` for other nodes and other ranks.
-pub fn conv_geom(g: &Graph, node: &Node) -> Option<ConvGeom> {
-    let Op::Conv {
-        kernel,
-        strides,
-        dilations,
-        pads,
-        group,
-        ..
-    } = &node.op
-    else {
-        return None;
+/// The window of a 1-D or 2-D Conv or Pool node as `[h, w]` pairs (1-D as 2-D: height 1,
+/// no padding on top), with its input and output shapes.
+struct Window2d<'a> {
+    xs: &'a [usize],
+    ys: &'a [usize],
+    input: [usize; 2],
+    output: [usize; 2],
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    dilations: [usize; 2],
+    pads_begin: [usize; 2],
+    pads_end: [usize; 2],
+}
+
+fn window_2d<'a>(g: &'a Graph, node: &Node) -> Option<Window2d<'a>> {
+    let (kernel, strides, dilations, pads) = match &node.op {
+        Op::Conv {
+            kernel,
+            strides,
+            dilations,
+            pads,
+            ..
+        }
+        | Op::Pool {
+            kernel,
+            strides,
+            dilations,
+            pads,
+            ..
+        } => (kernel, strides, dilations, pads),
+        _ => return None,
     };
     let xs = &g.tensors[*node.inputs.first()?].shape;
     let ys = &g.tensors[*node.outputs.first()?].shape;
     let nd = kernel.len();
-    let [in_h, in_w] = as_2d(xs.get(2..)?, 1)?;
-    let [out_h, out_w] = as_2d(ys.get(2..)?, 1)?;
-    let [k_h, k_w] = as_2d(kernel, 1)?;
-    let [stride_h, stride_w] = as_2d(strides, 1)?;
-    let [dil_h, dil_w] = as_2d(dilations, 1)?;
-    let [pad_top, pad_left] = as_2d(pads.get(..nd)?, 0)?;
+    Some(Window2d {
+        xs,
+        ys,
+        input: as_2d(xs.get(2..)?, 1)?,
+        output: as_2d(ys.get(2..)?, 1)?,
+        kernel: as_2d(kernel, 1)?,
+        strides: as_2d(strides, 1)?,
+        dilations: as_2d(dilations, 1)?,
+        pads_begin: as_2d(pads.get(..nd)?, 0)?,
+        pads_end: as_2d(pads.get(nd..)?, 0)?,
+    })
+}
+
+/// Geometry of a 1-D or 2-D Conv node; `None` for other nodes and other ranks.
+pub fn conv_geom(g: &Graph, node: &Node) -> Option<ConvGeom> {
+    let Op::Conv { group, .. } = node.op else {
+        return None;
+    };
+    let w = window_2d(g, node)?;
     Some(ConvGeom {
-        n: *xs.first()?,
-        c_in: *xs.get(1)?,
-        in_h,
-        in_w,
-        c_out: *ys.get(1)?,
-        out_h,
-        out_w,
-        k_h,
-        k_w,
-        stride_h,
-        stride_w,
-        dil_h,
-        dil_w,
-        pad_top,
-        pad_left,
-        group: *group,
+        n: *w.xs.first()?,
+        c_in: *w.xs.get(1)?,
+        in_h: w.input[0],
+        in_w: w.input[1],
+        c_out: *w.ys.get(1)?,
+        out_h: w.output[0],
+        out_w: w.output[1],
+        k_h: w.kernel[0],
+        k_w: w.kernel[1],
+        stride_h: w.strides[0],
+        stride_w: w.strides[1],
+        dil_h: w.dilations[0],
+        dil_w: w.dilations[1],
+        pad_top: w.pads_begin[0],
+        pad_left: w.pads_begin[1],
+        group,
     })
 }
 
@@ -223,29 +255,24 @@ pub struct PoolGeom {
 pub fn pool_geom(g: &Graph, node: &Node) -> Option<PoolGeom> {
     let Op::Pool {
         kind,
-        kernel,
-        strides,
-        dilations,
-        pads,
         count_include_pad,
-    } = &node.op
+        ..
+    } = node.op
     else {
         return None;
     };
-    let xs = &g.tensors[*node.inputs.first()?].shape;
-    let ys = &g.tensors[*node.outputs.first()?].shape;
-    let nd = kernel.len();
+    let w = window_2d(g, node)?;
     Some(PoolGeom {
-        kind: *kind,
-        channels: xs.first()? * xs.get(1)?,
-        input: as_2d(xs.get(2..)?, 1)?,
-        output: as_2d(ys.get(2..)?, 1)?,
-        kernel: as_2d(kernel, 1)?,
-        strides: as_2d(strides, 1)?,
-        dilations: as_2d(dilations, 1)?,
-        pads_begin: as_2d(pads.get(..nd)?, 0)?,
-        pads_end: as_2d(pads.get(nd..)?, 0)?,
-        count_include_pad: *count_include_pad,
+        kind,
+        channels: w.xs.first()? * w.xs.get(1)?,
+        input: w.input,
+        output: w.output,
+        kernel: w.kernel,
+        strides: w.strides,
+        dilations: w.dilations,
+        pads_begin: w.pads_begin,
+        pads_end: w.pads_end,
+        count_include_pad,
     })
 }
 

@@ -19,7 +19,7 @@ pub struct HarnessDevice<'a> {
 /// A graph input a device senses: its field in the device's inputs struct and the
 /// harness buffer it is copied from.
 #[derive(Serialize)]
-pub(super) struct Sense {
+struct Sense {
     field: String,
     ident: String,
     bytes: usize,
@@ -27,7 +27,7 @@ pub(super) struct Sense {
 }
 
 #[derive(Serialize)]
-struct DeviceView {
+pub(super) struct DeviceView {
     name: String,
     senses: Vec<Sense>,
 }
@@ -58,8 +58,16 @@ fn io_views(g: &Graph, ts: &[TensorId]) -> Vec<Io> {
         .collect()
 }
 
+/// A device by name with the graph inputs it senses.
+pub(super) fn device_view(g: &Graph, name: &str, inputs: &[TensorId]) -> DeviceView {
+    DeviceView {
+        name: name.to_string(),
+        senses: senses(g, inputs),
+    }
+}
+
 /// The graph inputs one device senses, as copies from the harness buffers.
-pub(super) fn senses(g: &Graph, inputs: &[TensorId]) -> Vec<Sense> {
+fn senses(g: &Graph, inputs: &[TensorId]) -> Vec<Sense> {
     let g_ids = idents(g, &g.inputs);
     inputs
         .iter()
@@ -76,13 +84,22 @@ pub(super) fn senses(g: &Graph, inputs: &[TensorId]) -> Vec<Sense> {
         .collect()
 }
 
-/// The graph inputs and the hub's outputs, as the harness and the simulator read and
-/// write them (template views).
-pub(super) fn graph_io(g: &Graph, hub_outputs: &[TensorId]) -> [minijinja::Value; 2] {
-    [
-        view(&io_views(g, &g.inputs)),
-        view(&io_views(g, hub_outputs)),
-    ]
+/// What the harness and the simulator templates share: the model, the devices (`views`),
+/// the hub's name and the graph inputs and hub outputs.
+pub(super) fn program_context(
+    g: &Graph,
+    model: &str,
+    views: minijinja::Value,
+    hub: Option<&str>,
+    hub_outputs: &[TensorId],
+) -> minijinja::Value {
+    minijinja::context! {
+        model => model,
+        devices => views,
+        hub => hub.unwrap_or("main"),
+        graph_inputs => view(&io_views(g, &g.inputs)),
+        graph_outputs => view(&io_views(g, hub_outputs)),
+    }
 }
 
 /// Generate `host/main.c`, `host/Makefile` and, with several devices, `host/link_host.c`.
@@ -97,13 +114,9 @@ pub fn emit_harness(
     device_sources: &[(String, Vec<String>)],
     queue_frames: usize,
 ) -> Result<Vec<File>, EmitError> {
-    let [graph_inputs, graph_outputs] = graph_io(g, hub_outputs);
     let views: Vec<DeviceView> = devices
         .iter()
-        .map(|d| DeviceView {
-            name: d.name.to_string(),
-            senses: senses(g, d.inputs),
-        })
+        .map(|d| device_view(g, d.name, d.inputs))
         .collect();
     let mut host_sources = vec!["main.c".to_string()];
     if devices.len() > 1 {
@@ -119,15 +132,12 @@ pub fn emit_harness(
         }
     }
     let max_rounds: usize = devices.iter().map(|d| d.stages + 1).sum::<usize>() + 2;
+    let hub_name = devices.get(hub).map(|d| d.name);
     let ctx = minijinja::context! {
-        model => model,
-        devices => view(&views),
-        hub => devices.get(hub).map(|d| d.name).unwrap_or("main"),
-        graph_inputs => graph_inputs,
-        graph_outputs => graph_outputs,
         max_rounds => max_rounds,
         queue_frames => queue_frames.max(4),
         host_sources => host_sources,
+        ..program_context(g, model, view(&views), hub_name, hub_outputs),
     };
     let env = templates::environment();
     let mut files = vec![

@@ -2,7 +2,7 @@
 //! lossy link (Gilbert–Elliott bursts, bitrate, latency, deadline), timed by each
 //! target's compute speed.
 
-use super::harness::{graph_io, senses, Sense};
+use super::harness::{device_view, program_context, DeviceView};
 use super::{render, templates, view, EmitError, File};
 use crate::ir::{Graph, TensorId};
 use serde::Serialize;
@@ -19,8 +19,8 @@ pub struct SimDevice<'a> {
 
 #[derive(Serialize)]
 struct SimDeviceView {
-    name: String,
-    senses: Vec<Sense>,
+    #[serde(flatten)]
+    device: DeviceView,
     stage_macs: Vec<String>,
 }
 
@@ -46,22 +46,16 @@ pub fn emit_sim(
     link: &SimLink,
     link_dir: &str,
 ) -> Result<Vec<File>, EmitError> {
-    let [graph_inputs, graph_outputs] = graph_io(g, hub_outputs);
     let views: Vec<SimDeviceView> = devices
         .iter()
         .map(|d| SimDeviceView {
-            name: d.name.to_string(),
-            senses: senses(g, d.inputs),
+            device: device_view(g, d.name, d.inputs),
             stage_macs: d.stage_macs.iter().map(|m| format!("{m}.0")).collect(),
         })
         .collect();
+    let hub_name = devices.get(hub).map(|d| d.name);
     let ctx = minijinja::context! {
-        model => model,
-        devices => view(&views),
-        hub => devices.get(hub).map(|d| d.name).unwrap_or("main"),
         hub_index => hub,
-        graph_inputs => graph_inputs,
-        graph_outputs => graph_outputs,
         us_per_mac => devices.iter().map(|d| format!("{:e}", d.us_per_mac)).collect::<Vec<_>>(),
         bitrate_bps => link.bitrate_bps,
         latency_us => link.latency_us,
@@ -69,6 +63,7 @@ pub fn emit_sim(
         burst_frames => link.burst_frames,
         max_flight => link.max_flight.max(16),
         link_dir => link_dir,
+        ..program_context(g, model, view(&views), hub_name, hub_outputs),
     };
     let env = templates::environment();
     Ok(vec![File {

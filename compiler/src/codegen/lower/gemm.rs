@@ -3,51 +3,25 @@
 
 use super::{i64s, Arg, Buf, Call, Cx, LowerError, Params};
 use crate::ir::layout::broadcast_strides;
-use crate::ir::{Activation, Op};
+use crate::ir::{Activation, Op, TensorId};
 use crate::kernels::{self, PackedGemm};
 
-/// The Gemm attributes lowering needs, read once from the node.
-struct GemmAttrs {
-    alpha: f32,
-    beta: f32,
-    trans_a: bool,
-    trans_b: bool,
-    act: Activation,
-}
-
-fn gemm_attrs(cx: &Cx) -> Result<GemmAttrs, LowerError> {
-    match &cx.node.op {
-        Op::Gemm {
-            alpha,
-            beta,
-            trans_a,
-            trans_b,
-            act,
-        } => Ok(GemmAttrs {
-            alpha: *alpha,
-            beta: *beta,
-            trans_a: *trans_a,
-            trans_b: *trans_b,
-            act: *act,
-        }),
-        _ => Err(cx.err("internal: not a Gemm node")),
-    }
-}
-
 pub(super) fn gemm(cx: &mut Cx) -> Result<Vec<Call>, LowerError> {
-    let at = gemm_attrs(cx)?;
+    let Op::Gemm { trans_a, act, .. } = cx.node.op else {
+        return Err(cx.err("internal: not a Gemm node"));
+    };
     let (a, b, y) = (cx.input(0)?, cx.input(1)?, cx.output(0)?);
     let ys = cx.shape(y);
     let (m, n) = (ys[0], ys[1]);
     let a_s = cx.shape(a);
-    let k = if at.trans_a { a_s[0] } else { a_s[1] };
+    let k = if trans_a { a_s[0] } else { a_s[1] };
     let p = Params::new("mn_gemm_params_t")
         .int("m", m)
         .int("n", n)
         .int("k", k)
-        .int("trans_a", at.trans_a);
+        .int("trans_a", trans_a);
     if let Some(packed) = kernels::packed_gemm(cx.g, cx.node) {
-        return Ok(vec![fast_gemm(cx, p, &at, packed, a, b, y)]);
+        return Ok(vec![fast_gemm(cx, p, &act, packed, [a, b, y])]);
     }
     let (c, csm, csn) = match cx.node.inputs.get(2) {
         Some(&c) => {
@@ -56,13 +30,22 @@ pub(super) fn gemm(cx: &mut Cx) -> Result<Vec<Call>, LowerError> {
         }
         None => (Arg::Buf(Buf::Null), 0, 0),
     };
+    let Op::Gemm {
+        alpha,
+        beta,
+        trans_b,
+        ..
+    } = cx.node.op
+    else {
+        return Err(cx.err("internal: not a Gemm node"));
+    };
     let p = p
-        .int("trans_b", at.trans_b)
-        .float("alpha", at.alpha)
-        .float("beta", at.beta)
+        .int("trans_b", trans_b)
+        .float("alpha", alpha)
+        .float("beta", beta)
         .int("c_stride_m", csm)
         .int("c_stride_n", csn)
-        .act(&at.act);
+        .act(&act);
     Ok(vec![Call::new(
         "mn_gemm_f32",
         p,
@@ -74,11 +57,9 @@ pub(super) fn gemm(cx: &mut Cx) -> Result<Vec<Call>, LowerError> {
 fn fast_gemm(
     cx: &mut Cx,
     p: Params,
-    at: &GemmAttrs,
+    act: &Activation,
     packed: PackedGemm,
-    a: usize,
-    b: usize,
-    y: usize,
+    [a, b, y]: [TensorId; 3],
 ) -> Call {
     let p = p
         .int("trans_b", 0)
@@ -86,7 +67,7 @@ fn fast_gemm(
         .float("beta", 1.0)
         .int("c_stride_m", 0)
         .int("c_stride_n", 1)
-        .act(&at.act);
+        .act(act);
     let hint = format!("{}_packed", cx.g.tensors[b].name);
     let bp = cx.st.float_table(&hint, packed.b);
     let bias = match packed.bias {

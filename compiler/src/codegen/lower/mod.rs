@@ -176,20 +176,17 @@ impl<'a> Cx<'a> {
         &self.g.tensors[t].shape
     }
     fn input(&self, i: usize) -> Result<TensorId, LowerError> {
-        self.node
-            .inputs
-            .get(i)
-            .copied()
-            .ok_or_else(|| self.err(format!("missing input {i}")))
+        self.nth(&self.node.inputs, "input", i)
     }
     fn output(&self, i: usize) -> Result<TensorId, LowerError> {
-        self.node
-            .outputs
-            .get(i)
-            .copied()
-            .ok_or_else(|| self.err(format!("missing output {i}")))
+        self.nth(&self.node.outputs, "output", i)
     }
-    /// Input `i` and output 0, the operands of most one-in one-out kernels.
+    fn nth(&self, ts: &[TensorId], what: &str, i: usize) -> Result<TensorId, LowerError> {
+        ts.get(i)
+            .copied()
+            .ok_or_else(|| self.err(format!("missing {what} {i}")))
+    }
+    /// Input 0 and output 0, the operands of most one-in one-out kernels.
     fn x_y(&self) -> Result<(TensorId, TensorId), LowerError> {
         Ok((self.input(0)?, self.output(0)?))
     }

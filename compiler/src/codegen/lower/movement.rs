@@ -35,37 +35,45 @@ pub(super) fn transpose(cx: &Cx, perm: &[usize]) -> Result<Vec<Call>, LowerError
 }
 
 pub(super) fn concat(cx: &Cx, axis: usize) -> Result<Vec<Call>, LowerError> {
-    let y = cx.output(0)?;
-    let ys = cx.shape(y);
-    cx.rank_ok(ys.len())?;
-    let yst = i64s(&strides(ys));
-    let mut calls = Vec::new();
-    let mut at = 0i64;
-    for &x in &cx.node.inputs {
-        let xs = cx.shape(x);
-        if numel(xs) > 0 {
-            let to = (at * yst[axis], yst.clone());
-            calls.push(copy(cx, [x, y], xs, dense(xs, 0), to));
-        }
-        at += xs[axis] as i64;
-    }
-    Ok(calls)
+    let parts = &cx.node.inputs;
+    let lens: Vec<usize> = parts.iter().map(|&x| cx.shape(x)[axis]).collect();
+    along_axis(cx, cx.output(0)?, parts, &lens, axis, true)
 }
 
 pub(super) fn split(cx: &Cx, axis: usize, sizes: &[usize]) -> Result<Vec<Call>, LowerError> {
-    let x = cx.input(0)?;
-    let xs = cx.shape(x);
-    cx.rank_ok(xs.len())?;
-    let xst = i64s(&strides(xs));
+    let parts = &cx.node.outputs;
+    let lens: Vec<usize> = (0..parts.len())
+        .map(|i| sizes.get(i).copied().unwrap_or(0))
+        .collect();
+    along_axis(cx, cx.input(0)?, parts, &lens, axis, false)
+}
+
+/// Concat (`into_whole`) or Split: one copy between `whole` and each non-empty part,
+/// part `i` at offset `lens[..i]` along `axis` of `whole`.
+fn along_axis(
+    cx: &Cx,
+    whole: TensorId,
+    parts: &[TensorId],
+    lens: &[usize],
+    axis: usize,
+    into_whole: bool,
+) -> Result<Vec<Call>, LowerError> {
+    let ws = cx.shape(whole);
+    cx.rank_ok(ws.len())?;
+    let wst = i64s(&strides(ws));
     let mut calls = Vec::new();
     let mut at = 0i64;
-    for (i, &y) in cx.node.outputs.iter().enumerate() {
-        let ys = cx.shape(y);
-        if numel(ys) > 0 {
-            let from = (at * xst[axis], xst.clone());
-            calls.push(copy(cx, [x, y], ys, from, dense(ys, 0)));
+    for (&part, &len) in parts.iter().zip(lens) {
+        let ps = cx.shape(part);
+        if numel(ps) > 0 {
+            let w = (at * wst[axis], wst.clone());
+            calls.push(if into_whole {
+                copy(cx, [part, whole], ps, dense(ps, 0), w)
+            } else {
+                copy(cx, [whole, part], ps, w, dense(ps, 0))
+            });
         }
-        at += sizes.get(i).copied().unwrap_or(0) as i64;
+        at += len as i64;
     }
     Ok(calls)
 }
