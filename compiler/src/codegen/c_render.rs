@@ -30,6 +30,9 @@ struct WeightView {
     count: usize,
     comment: String,
     rows: Vec<String>,
+    /// Bytes of the values (none for an empty table).
+    #[serde(skip)]
+    bytes: usize,
 }
 
 #[derive(Serialize)]
@@ -101,7 +104,7 @@ pub fn render_device(
     let has_link = !code.rx.is_empty() || !code.tx.is_empty();
     let (sources, runtime) = source_files(code, has_link);
     let weights: Vec<WeightView> = code.tables.iter().map(weight_view).collect();
-    let weight_bytes: usize = code.tables.iter().map(|t| t.values.len() * 4).sum();
+    let weight_bytes: usize = weights.iter().map(|w| w.bytes).sum();
     let (inputs, outputs) = (io_views(g, &code.inputs), io_views(g, &code.outputs));
     let stages: Vec<StageView> = code.stages.iter().map(|s| stage_view(g, spec, s)).collect();
     let links = |ls: &[LinkCode]| -> Vec<LinkView> {
@@ -215,19 +218,20 @@ fn runtime_files(dev: &str, names: Vec<String>) -> Result<Vec<File>, EmitError> 
 }
 
 fn weight_view(t: &ConstTable) -> WeightView {
-    let (ctype, rows) = match &t.values {
-        TableValues::F32(v) => ("float", float_rows(v)),
-        TableValues::I32(v) => (
-            "int32_t",
-            rows_of(v.iter().map(|x| x.to_string()).collect()),
-        ),
+    let (ctype, n, rows) = match &t.values {
+        TableValues::F32(v) => ("float", v.len(), float_rows(v)),
+        TableValues::I32(v) => {
+            let items = v.iter().map(|x| x.to_string()).collect();
+            ("int32_t", v.len(), rows_of(items))
+        }
     };
     WeightView {
         symbol: t.symbol.clone(),
         ctype,
-        count: t.values.len().max(1),
+        count: n.max(1),
         comment: c_comment(&t.comment),
         rows,
+        bytes: n * 4,
     }
 }
 

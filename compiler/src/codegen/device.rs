@@ -77,18 +77,6 @@ pub enum TableValues {
     I32(Vec<i32>),
 }
 
-impl TableValues {
-    pub fn len(&self) -> usize {
-        match self {
-            TableValues::F32(v) => v.len(),
-            TableValues::I32(v) => v.len(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 /// Where tensors live for one device: arena offsets for runtime tensors, symbols for
 /// constants (created on first use, in schedule order, so output is deterministic).
 struct DeviceStorage<'a> {
