@@ -1,7 +1,7 @@
 //! The compile pipeline in one place: import → canonicalise → partition → schedule +
 //! plan per device → emit.
 
-use crate::codegen::{self, host::HarnessDevice, DeviceSpec, File, LinkTensor};
+use crate::codegen::{self, harness::HarnessDevice, DeviceSpec, File, LinkTensor};
 use crate::deploy::{DeployError, Deployment, Kernels, Strategy};
 use crate::ir::{Graph, KernelSet, NodeId, TensorId};
 use crate::partition::{self, Partition, PartitionError};
@@ -131,115 +131,14 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
     if part.cut.len() > u16::MAX as usize {
         return Err(Error::TooManyCuts(part.cut.len()));
     }
-    let multi = dep.devices.len() > 1;
-    let link_ram = if multi {
+    let link_ram = if dep.devices.len() > 1 {
         2 * dep.link.mtu_bytes as u64
     } else {
         0
     };
-    let mut devices = Vec::new();
-    for (d, device) in dep.devices.iter().enumerate() {
-        let nodes: Vec<NodeId> = (0..g.nodes.len())
-            .filter(|&i| part.assign[i] == d)
-            .collect();
-        let rx: Vec<LinkTensor> = part
-            .cut
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.to.contains(&d))
-            .map(|(k, c)| LinkTensor {
-                tensor: c.tensor,
-                id: k as u16,
-                peers: vec![c.from],
-                fallback: dep.fallback_for(&g.tensors[c.tensor].name),
-                mean: None,
-            })
-            .collect();
-        let tx: Vec<LinkTensor> = part
-            .cut
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.from == d)
-            .map(|(k, c)| LinkTensor {
-                tensor: c.tensor,
-                id: k as u16,
-                peers: c.to.clone(),
-                fallback: dep.fallback_for(&g.tensors[c.tensor].name),
-                mean: None,
-            })
-            .collect();
-        let used = |t: TensorId| {
-            nodes.iter().any(|&i| g.nodes[i].inputs.contains(&t))
-                || tx.iter().any(|l| l.tensor == t)
-                || (d == dep.hub && g.outputs.contains(&t))
-        };
-        let inputs: Vec<TensorId> = g
-            .inputs
-            .iter()
-            .copied()
-            .filter(|&t| device.inputs.iter().any(|n| *n == g.tensors[t].name) && used(t))
-            .collect();
-        let outputs: Vec<TensorId> = if d == dep.hub {
-            g.outputs.clone()
-        } else {
-            Vec::new()
-        };
-        let mut present = inputs.clone();
-        present.extend(rx.iter().map(|l| l.tensor));
-        let (mut order, mut plan) = schedule_device(&g, &nodes, &present, &outputs, &rx);
-        let mut ram_bytes = plan.arena_bytes as u64 + link_ram;
-        let mut kernels = KernelSet::Fast;
-        if device.kernels == Kernels::Reference {
-            kernels = KernelSet::Reference;
-        } else if ram_bytes > device.ram_budget() && device.kernels == Kernels::Auto {
-            // The fast kernels' scratch does not fit: the reference kernels need none.
-            for &i in &nodes {
-                g.nodes[i].kernels = KernelSet::Reference;
-            }
-            kernels = KernelSet::Reference;
-            (order, plan) = schedule_device(&g, &nodes, &present, &outputs, &rx);
-            ram_bytes = plan.arena_bytes as u64 + link_ram;
-        }
-        if ram_bytes > device.ram_budget() && device.kernels == Kernels::Fast {
-            let mut reference = g.clone();
-            for &i in &nodes {
-                reference.nodes[i].kernels = KernelSet::Reference;
-            }
-            let (_, p) = schedule_device(&reference, &nodes, &present, &outputs, &rx);
-            let need_ref = p.arena_bytes as u64 + link_ram;
-            if need_ref <= device.ram_budget() {
-                return Err(Error::FastKernelsDoNotFit {
-                    device: device.name.clone(),
-                    target: device.target.name.clone(),
-                    need: ram_bytes,
-                    have: device.ram_budget(),
-                    reference: need_ref,
-                });
-            }
-        }
-        if ram_bytes > device.ram_budget() {
-            return Err(PartitionError::Infeasible {
-                device: device.name.clone(),
-                target: device.target.name.clone(),
-                resource: "RAM",
-                need: ram_bytes,
-                have: device.ram_budget(),
-                short: ram_bytes - device.ram_budget(),
-            }
-            .into());
-        }
-        devices.push(DevicePlan {
-            name: device.name.clone(),
-            order,
-            plan,
-            inputs,
-            outputs,
-            rx,
-            tx,
-            ram_bytes,
-            kernels,
-        });
-    }
+    let devices = (0..dep.devices.len())
+        .map(|d| plan_device(&mut g, &dep, &part, d, link_ram))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Deployed {
         graph: g,
         dep,
@@ -247,6 +146,165 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
         devices,
         model_name: p.model_name,
     })
+}
+
+/// Schedule and plan device `d`: its nodes, links, sensed inputs and delivered outputs,
+/// with the kernels that fit its RAM (`link_ram`: the link's frame buffers).
+fn plan_device(
+    g: &mut Graph,
+    dep: &Deployment,
+    part: &Partition,
+    d: usize,
+    link_ram: u64,
+) -> Result<DevicePlan, Error> {
+    let nodes: Vec<NodeId> = (0..g.nodes.len())
+        .filter(|&i| part.assign[i] == d)
+        .collect();
+    let rx = device_links(g, dep, part, |c| c.to.contains(&d), |c| vec![c.from]);
+    let tx = device_links(g, dep, part, |c| c.from == d, |c| c.to.clone());
+    let (inputs, outputs) = device_io(g, dep, d, &nodes, &tx);
+    let mut present = inputs.clone();
+    present.extend(rx.iter().map(|l| l.tensor));
+    let sched = Scheduling {
+        nodes: &nodes,
+        present: &present,
+        outputs: &outputs,
+        rx: &rx,
+        link_ram,
+    };
+    let (order, plan, ram_bytes, kernels) = fit_kernels(g, &dep.devices[d], &sched)?;
+    Ok(DevicePlan {
+        name: dep.devices[d].name.clone(),
+        order,
+        plan,
+        inputs,
+        outputs,
+        rx,
+        tx,
+        ram_bytes,
+        kernels,
+    })
+}
+
+/// The cut tensors `keep` selects, as link tensors whose peers are `peers`.
+fn device_links(
+    g: &Graph,
+    dep: &Deployment,
+    part: &Partition,
+    keep: impl Fn(&partition::CutTensor) -> bool,
+    peers: impl Fn(&partition::CutTensor) -> Vec<usize>,
+) -> Vec<LinkTensor> {
+    part.cut
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| keep(c))
+        .map(|(k, c)| LinkTensor {
+            tensor: c.tensor,
+            id: k as u16,
+            peers: peers(c),
+            fallback: dep.fallback_for(&g.tensors[c.tensor].name),
+            mean: None,
+        })
+        .collect()
+}
+
+/// The graph inputs device `d` senses and uses (or forwards), and the graph outputs it
+/// delivers (all of them on the hub).
+fn device_io(
+    g: &Graph,
+    dep: &Deployment,
+    d: usize,
+    nodes: &[NodeId],
+    tx: &[LinkTensor],
+) -> (Vec<TensorId>, Vec<TensorId>) {
+    let used = |t: TensorId| {
+        nodes.iter().any(|&i| g.nodes[i].inputs.contains(&t))
+            || tx.iter().any(|l| l.tensor == t)
+            || (d == dep.hub && g.outputs.contains(&t))
+    };
+    let senses = &dep.devices[d].inputs;
+    let inputs = g
+        .inputs
+        .iter()
+        .copied()
+        .filter(|&t| senses.iter().any(|n| *n == g.tensors[t].name) && used(t))
+        .collect();
+    let outputs = if d == dep.hub {
+        g.outputs.clone()
+    } else {
+        Vec::new()
+    };
+    (inputs, outputs)
+}
+
+/// What scheduling one device needs (see [`schedule_device`]).
+struct Scheduling<'a> {
+    nodes: &'a [NodeId],
+    present: &'a [TensorId],
+    outputs: &'a [TensorId],
+    rx: &'a [LinkTensor],
+    link_ram: u64,
+}
+
+impl Scheduling<'_> {
+    /// Order and plan on `g`, and the RAM that needs.
+    fn run(&self, g: &Graph) -> (Vec<NodeId>, Plan, u64) {
+        let (order, plan) = schedule_device(g, self.nodes, self.present, self.outputs, self.rx);
+        let ram = plan.arena_bytes as u64 + self.link_ram;
+        (order, plan, ram)
+    }
+}
+
+/// Schedule a device with the kernels it asks for; `auto` falls back to the reference
+/// kernels (no scratch) when the fast ones do not fit its RAM. Fails, naming the fix,
+/// when nothing fits.
+fn fit_kernels(
+    g: &mut Graph,
+    device: &crate::deploy::Device,
+    s: &Scheduling,
+) -> Result<(Vec<NodeId>, Plan, u64, KernelSet), Error> {
+    let (mut order, mut plan, mut ram_bytes) = s.run(g);
+    let mut kernels = KernelSet::Fast;
+    if device.kernels == Kernels::Reference {
+        kernels = KernelSet::Reference;
+    } else if ram_bytes > device.ram_budget() && device.kernels == Kernels::Auto {
+        // The fast kernels' scratch does not fit: the reference kernels need none.
+        use_reference_kernels(g, s.nodes);
+        kernels = KernelSet::Reference;
+        (order, plan, ram_bytes) = s.run(g);
+    }
+    if ram_bytes > device.ram_budget() && device.kernels == Kernels::Fast {
+        let mut reference = g.clone();
+        use_reference_kernels(&mut reference, s.nodes);
+        let (_, _, need_ref) = s.run(&reference);
+        if need_ref <= device.ram_budget() {
+            return Err(Error::FastKernelsDoNotFit {
+                device: device.name.clone(),
+                target: device.target.name.clone(),
+                need: ram_bytes,
+                have: device.ram_budget(),
+                reference: need_ref,
+            });
+        }
+    }
+    if ram_bytes > device.ram_budget() {
+        return Err(PartitionError::Infeasible {
+            device: device.name.clone(),
+            target: device.target.name.clone(),
+            resource: "RAM",
+            need: ram_bytes,
+            have: device.ram_budget(),
+            short: ram_bytes - device.ram_budget(),
+        }
+        .into());
+    }
+    Ok((order, plan, ram_bytes, kernels))
+}
+
+fn use_reference_kernels(g: &mut Graph, nodes: &[NodeId]) {
+    for &i in nodes {
+        g.nodes[i].kernels = KernelSet::Reference;
+    }
 }
 
 /// Order one device's `nodes` for low memory, then let work that needs nothing from
@@ -346,7 +404,7 @@ pub fn emit(d: &Deployed) -> Result<Vec<File>, Error> {
         })
         .collect();
     let frames = d.frames_per_inference();
-    files.extend(codegen::host::emit_harness(
+    files.extend(codegen::harness::emit_harness(
         g,
         &d.model_name,
         &harness,

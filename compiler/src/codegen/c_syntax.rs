@@ -1,4 +1,7 @@
-//! Small helpers that print C99 syntax: float literals, identifiers, parameter blocks.
+//! Small helpers that print C99 syntax: float literals, comments, array rows, parameter
+//! block initialisers and kernel operands.
+
+use super::lower::{Arg, Buf, Field, Value};
 
 /// A C float literal that reads back as exactly `x` (shortest round-trip digits).
 pub fn float_lit(x: f32) -> String {
@@ -23,70 +26,100 @@ pub fn float_lit(x: f32) -> String {
     }
 }
 
-/// Turn an ONNX name into a C identifier fragment (lower case, `[a-z0-9_]`, not starting
-/// with a digit, never empty).
-pub fn ident(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
+/// Text safe inside a C block comment.
+pub fn c_comment(s: &str) -> String {
+    s.replace("*/", "* /")
+        .replace("/*", "/ *")
+        .replace(['\n', '\r'], " ")
+}
+
+/// `[1x3x32]`.
+pub fn shape_str(shape: &[usize]) -> String {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    format!("[{}]", dims.join("x"))
+}
+
+/// Array initialiser items as rows of eight (`{0}`-safe: at least one item).
+pub fn rows_of(items: Vec<String>) -> Vec<String> {
+    if items.is_empty() {
+        return vec!["0".into()];
+    }
+    let n = items.len();
+    items
+        .chunks(8)
+        .enumerate()
+        .map(|(i, c)| {
+            let last = (i + 1) * 8 >= n;
+            format!("{}{}", c.join(", "), if last { "" } else { "," })
         })
+        .collect()
+}
+
+/// Float values as initialiser rows.
+pub fn float_rows(values: &[f32]) -> Vec<String> {
+    rows_of(values.iter().map(|&v| float_lit(v)).collect())
+}
+
+/// A designated initialiser: `{ .a = 1, .b = {2, 3} }`.
+pub fn initialiser(fields: &[Field]) -> String {
+    let fields: Vec<String> = fields
+        .iter()
+        .map(|f| format!(".{} = {}", f.name, value(&f.value)))
         .collect();
-    while s.contains("__") {
-        s = s.replace("__", "_");
-    }
-    let s = s.trim_matches('_').to_string();
-    if s.is_empty() {
-        "t".into()
-    } else if s.as_bytes()[0].is_ascii_digit() {
-        format!("t{s}")
-    } else {
-        s
+    format!("{{ {} }}", fields.join(", "))
+}
+
+fn value(v: &Value) -> String {
+    match v {
+        Value::Int(i) => i.to_string(),
+        Value::Float(x) => float_lit(*x),
+        // C has no empty arrays: rank-0 arrays print as `{0}`.
+        Value::Ints(v) if v.is_empty() => "{0}".into(),
+        Value::Ints(v) => {
+            let items: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::Const(name) => name.to_string(),
+        Value::Struct(fields) => initialiser(fields),
     }
 }
 
-/// A C designated initialiser for a kernel parameter struct, built field by field.
-pub struct Params {
-    ty: &'static str,
-    fields: Vec<String>,
+/// A pointer expression for a buffer (`arena` is the device's arena macro).
+pub fn pointer(b: &Buf) -> String {
+    match b {
+        Buf::Arena(off) => format!("arena + {off}"),
+        Buf::Const(symbol) => symbol.clone(),
+        Buf::Null => "NULL".into(),
+        Buf::Unplaced(t) => format!("/* unplaced tensor {t} */ NULL"),
+        Buf::Unplanned => "/* unplanned scratch */ NULL".into(),
+    }
 }
 
-impl Params {
-    pub fn new(ty: &'static str) -> Self {
-        Params {
-            ty,
-            fields: Vec::new(),
+/// The C operands of `args` and the statements that prepare them (for the redundant
+/// copies of `mn_mean_arrived_f32`: arrays `xs` and `arrived`). `arrived(k)` is the C
+/// condition that received tensor `k` arrived whole.
+pub fn operands(args: &[Arg], arrived: impl Fn(usize) -> String) -> (Vec<String>, Vec<String>) {
+    let mut pre = Vec::new();
+    let mut out = Vec::new();
+    for a in args {
+        match a {
+            Arg::Buf(b) => out.push(pointer(b)),
+            Arg::Int(i) => out.push(i.to_string()),
+            Arg::Float(x) => out.push(float_lit(*x)),
+            Arg::Arrived(copies) => {
+                let n = copies.len();
+                pre.push(format!("const float *xs[{n}];"));
+                pre.push(format!("int32_t arrived[{n}];"));
+                for (k, (b, rx)) in copies.iter().enumerate() {
+                    pre.push(format!("xs[{k}] = {};", pointer(b)));
+                    let cond = rx.map(&arrived).unwrap_or_else(|| "1".into());
+                    pre.push(format!("arrived[{k}] = {cond};"));
+                }
+                out.extend(["xs".to_string(), "arrived".to_string()]);
+            }
         }
     }
-    pub fn int(mut self, name: &str, v: impl Into<i64>) -> Self {
-        self.fields.push(format!(".{name} = {}", v.into()));
-        self
-    }
-    pub fn float(mut self, name: &str, v: f32) -> Self {
-        self.fields.push(format!(".{name} = {}", float_lit(v)));
-        self
-    }
-    pub fn ints(mut self, name: &str, v: &[i64]) -> Self {
-        let items: Vec<String> = v.iter().map(|x| x.to_string()).collect();
-        self.fields
-            .push(format!(".{name} = {{{}}}", items.join(", ")));
-        self
-    }
-    pub fn raw(mut self, name: &str, v: String) -> Self {
-        self.fields.push(format!(".{name} = {v}"));
-        self
-    }
-    pub fn ty(&self) -> &'static str {
-        self.ty
-    }
-    /// `{ .a = 1, .b = 2 }`
-    pub fn init(&self) -> String {
-        format!("{{ {} }}", self.fields.join(", "))
-    }
+    (out, pre)
 }
 
 #[cfg(test)]
@@ -108,11 +141,5 @@ mod tests {
             assert_eq!(back.to_bits(), x.to_bits(), "{s}");
         }
         assert_eq!(float_lit(f32::INFINITY), "HUGE_VALF");
-    }
-    #[test]
-    fn identifiers() {
-        assert_eq!(ident("conv1/W:0"), "conv1_w_0");
-        assert_eq!(ident("0"), "t0");
-        assert_eq!(ident("::"), "t");
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod cost;
 pub mod eval;
+pub mod layout;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;

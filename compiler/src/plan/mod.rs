@@ -2,8 +2,9 @@
 //!
 //! [`schedule::order`] picks a topological order that keeps peak live bytes low;
 //! [`memory::plan`] assigns every runtime tensor an offset in one arena, placing the
-//! buffers with [`pack::pack`].
+//! buffers with [`pack::pack`]; [`buffer`] holds the resulting [`buffer::Plan`].
 
+pub mod buffer;
 pub mod memory;
 pub mod pack;
 pub mod schedule;

@@ -19,7 +19,7 @@
 //! outputs (a convolution's padded input copy): it stacks the scratch buffers at the
 //! bottom and leaves gaps the outputs cannot use; the search finds the interleaving.
 
-use super::memory::{Buffer, ALIGN};
+use super::buffer::{Buffer, ALIGN};
 
 /// Offsets (in `buffers` order) and the arena size they need.
 pub fn pack(buffers: &[Buffer], lower_bound: usize) -> (usize, Vec<usize>) {
@@ -211,7 +211,7 @@ impl XorShift {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::memory::{check, Plan};
+    use crate::plan::buffer::{check, Plan};
 
     fn buf(size: usize, first: usize, last: usize) -> Buffer {
         Buffer {

@@ -6,7 +6,7 @@
 //! device code the firmware runs; this module prepares its inputs, runs it and reduces
 //! its per-sample records.
 
-use crate::codegen::host::{emit_sim, SimDevice, SimLink};
+use crate::codegen::sim::{emit_sim, SimDevice, SimLink};
 use crate::codegen::stages;
 use crate::driver::{self, Deployed};
 use crate::npy::{self, Array};

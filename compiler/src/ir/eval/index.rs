@@ -3,12 +3,7 @@
 
 use crate::ir::Data;
 
-/// Row-major strides. The one place the evaluator reads them; it points at the shared
-/// layout helper (`onnx::shape::strides` until that moves to `ir/layout.rs`, after which
-/// the evaluator depends on nothing outside `ir`).
-pub(super) fn strides(shape: &[usize]) -> Vec<usize> {
-    crate::onnx::shape::strides(shape)
-}
+pub(super) use crate::ir::layout::strides;
 
 pub(super) fn dot(a: &[usize], b: &[usize]) -> usize {
     a.iter().zip(b).map(|(x, y)| x * y).sum()

@@ -5,10 +5,10 @@
 //! `strides` (1s). Inputs X [N, C, *spatial], W [M, C/group, *kernel], optional B [M].
 //! 1-D and 2-D; opsets 1+ (1, 11 and 22 share semantics).
 
+use crate::ir::layout::{window_output, Window};
 use crate::ir::{Activation, Op};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
 use crate::onnx::error::ImportError;
-use crate::onnx::shape::{window_output, Window};
 
 /// strides, dilations, pads, auto_pad.
 pub type WindowAttrs = (Vec<usize>, Vec<usize>, Vec<usize>, String);
@@ -38,6 +38,27 @@ pub fn window_attrs(ctx: &NodeCtx, n: usize) -> Result<WindowAttrs, ImportError>
         ));
     }
     Ok((strides, dilations, pads, auto_pad))
+}
+
+/// Output spatial sizes and explicit pads of a Conv or pooling window over X
+/// [N, C, *spatial] (see [`window_output`]).
+pub fn window_of(
+    ctx: &NodeCtx,
+    x_shape: &[usize],
+    kernel: &[usize],
+    (strides, dilations, pads, auto_pad): &WindowAttrs,
+    ceil_mode: bool,
+) -> Result<(Vec<usize>, Vec<usize>), ImportError> {
+    window_output(&Window {
+        input: &x_shape[2..],
+        kernel,
+        strides,
+        dilations,
+        pads,
+        auto_pad,
+        ceil_mode,
+    })
+    .map_err(|d| ctx.shape_err(d))
 }
 
 pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
@@ -86,17 +107,9 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             return Err(ctx.shape_err(format!("bias shape {:?}, expected [{m}]", b.shape)));
         }
     }
-    let (strides, dilations, pads, auto_pad) = window_attrs(ctx, n)?;
-    let (spatial, pads) = window_output(&Window {
-        input: &x.shape[2..],
-        kernel: &kernel,
-        strides: &strides,
-        dilations: &dilations,
-        pads: &pads,
-        auto_pad: &auto_pad,
-        ceil_mode: false,
-    })
-    .map_err(|d| ctx.shape_err(d))?;
+    let attrs = window_attrs(ctx, n)?;
+    let (spatial, pads) = window_of(ctx, &x.shape, &kernel, &attrs, false)?;
+    let (strides, dilations, _, _) = attrs;
     let mut shape = vec![x.shape[0], m];
     shape.extend(spatial);
     let inputs = if ctx.opt_input(2).is_some() {

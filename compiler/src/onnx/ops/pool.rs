@@ -7,11 +7,10 @@
 //! Indices output must be unused. 1-D and 2-D; opsets 1+ (`count_include_pad` from 7, absent = 0). With ceil_mode the last window
 //! must start inside the input or the left padding (ONNX reference rule).
 
-use super::conv::window_attrs;
+use super::conv::{window_attrs, window_of};
 use crate::ir::{Op, PoolKind};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
 use crate::onnx::error::ImportError;
-use crate::onnx::shape::{window_output, Window};
 
 pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     let x = ctx.float_input(0)?;
@@ -46,19 +45,11 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             format!("has {} values, expected {n}", kernel.len()),
         ));
     }
-    let (strides, dilations, pads, auto_pad) = window_attrs(ctx, n)?;
+    let attrs = window_attrs(ctx, n)?;
     let ceil_mode = ctx.int("ceil_mode", 0)? != 0;
     let count_include_pad = ctx.int("count_include_pad", 0)? != 0;
-    let (spatial, pads) = window_output(&Window {
-        input: &x.shape[2..],
-        kernel: &kernel,
-        strides: &strides,
-        dilations: &dilations,
-        pads: &pads,
-        auto_pad: &auto_pad,
-        ceil_mode,
-    })
-    .map_err(|d| ctx.shape_err(d))?;
+    let (spatial, pads) = window_of(ctx, &x.shape, &kernel, &attrs, ceil_mode)?;
+    let (strides, dilations, _, _) = attrs;
     let mut shape = x.shape[..2].to_vec();
     shape.extend(spatial);
     Ok(Built::new(

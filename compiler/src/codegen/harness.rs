@@ -1,9 +1,9 @@
 //! The host harness (`DIR/host/`): every device of a deployment linked into one program
 //! over a loss-free in-memory link, reading graph inputs and writing graph outputs as raw
-//! float32 files.
+//! float32 files. The graph I/O views here are shared with the simulator ([`super::sim`]).
 
-use super::c_syntax::ident;
-use super::{render, templates, EmitError, File};
+use super::names::field_idents;
+use super::{render, templates, view, EmitError, File};
 use crate::ir::{Graph, TensorId};
 use serde::Serialize;
 
@@ -27,7 +27,7 @@ struct Sense {
 }
 
 #[derive(Serialize)]
-struct DeviceView {
+pub(super) struct DeviceView {
     name: String,
     senses: Vec<Sense>,
 }
@@ -42,16 +42,7 @@ struct Io {
 
 /// Unique C identifiers for a list of tensors, as the device structs name them.
 fn idents(g: &Graph, ts: &[TensorId]) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    ts.iter()
-        .map(|&t| {
-            let mut id = ident(&g.tensors[t].name);
-            while !seen.insert(id.clone()) {
-                id.push('_');
-            }
-            id
-        })
-        .collect()
+    field_idents(ts.iter().map(|&t| g.tensors[t].name.as_str()))
 }
 
 /// The harness's view of tensors `ts` (graph inputs or outputs).
@@ -65,6 +56,14 @@ fn io_views(g: &Graph, ts: &[TensorId]) -> Vec<Io> {
             count: g.tensors[t].numel(),
         })
         .collect()
+}
+
+/// A device by name with the graph inputs it senses.
+pub(super) fn device_view(g: &Graph, name: &str, inputs: &[TensorId]) -> DeviceView {
+    DeviceView {
+        name: name.to_string(),
+        senses: senses(g, inputs),
+    }
 }
 
 /// The graph inputs one device senses, as copies from the harness buffers.
@@ -85,6 +84,24 @@ fn senses(g: &Graph, inputs: &[TensorId]) -> Vec<Sense> {
         .collect()
 }
 
+/// What the harness and the simulator templates share: the model, the devices (`views`),
+/// the hub's name and the graph inputs and hub outputs.
+pub(super) fn program_context(
+    g: &Graph,
+    model: &str,
+    views: minijinja::Value,
+    hub: Option<&str>,
+    hub_outputs: &[TensorId],
+) -> minijinja::Value {
+    minijinja::context! {
+        model => model,
+        devices => views,
+        hub => hub.unwrap_or("main"),
+        graph_inputs => view(&io_views(g, &g.inputs)),
+        graph_outputs => view(&io_views(g, hub_outputs)),
+    }
+}
+
 /// Generate `host/main.c`, `host/Makefile` and, with several devices, `host/link_host.c`.
 /// `device_sources` lists, per device folder, the C files to compile (runtime files are
 /// shared: each is compiled once). `queue_frames` sizes the in-memory link.
@@ -97,14 +114,9 @@ pub fn emit_harness(
     device_sources: &[(String, Vec<String>)],
     queue_frames: usize,
 ) -> Result<Vec<File>, EmitError> {
-    let graph_inputs = io_views(g, &g.inputs);
-    let graph_outputs = io_views(g, hub_outputs);
     let views: Vec<DeviceView> = devices
         .iter()
-        .map(|d| DeviceView {
-            name: d.name.to_string(),
-            senses: senses(g, d.inputs),
-        })
+        .map(|d| device_view(g, d.name, d.inputs))
         .collect();
     let mut host_sources = vec!["main.c".to_string()];
     if devices.len() > 1 {
@@ -120,15 +132,12 @@ pub fn emit_harness(
         }
     }
     let max_rounds: usize = devices.iter().map(|d| d.stages + 1).sum::<usize>() + 2;
+    let hub_name = devices.get(hub).map(|d| d.name);
     let ctx = minijinja::context! {
-        model => model,
-        devices => minijinja::Value::from(minijinja::value::Serde(&views)),
-        hub => devices.get(hub).map(|d| d.name).unwrap_or("main"),
-        graph_inputs => minijinja::Value::from(minijinja::value::Serde(&graph_inputs)),
-        graph_outputs => minijinja::Value::from(minijinja::value::Serde(&graph_outputs)),
         max_rounds => max_rounds,
         queue_frames => queue_frames.max(4),
         host_sources => host_sources,
+        ..program_context(g, model, view(&views), hub_name, hub_outputs),
     };
     let env = templates::environment();
     let mut files = vec![
@@ -148,75 +157,4 @@ pub fn emit_harness(
         });
     }
     Ok(files)
-}
-
-/// One device as the link simulator sees it.
-pub struct SimDevice<'a> {
-    pub name: &'a str,
-    pub inputs: &'a [TensorId],
-    /// MACs of each stage of its schedule.
-    pub stage_macs: Vec<u64>,
-    /// Microseconds per MAC on its target.
-    pub us_per_mac: f64,
-}
-
-#[derive(Serialize)]
-struct SimDeviceView {
-    name: String,
-    senses: Vec<Sense>,
-    stage_macs: Vec<String>,
-}
-
-/// Link settings of the simulator.
-pub struct SimLink {
-    pub bitrate_bps: u64,
-    pub latency_us: u64,
-    pub deadline_us: u64,
-    /// Mean burst length (frames) of the Gilbert–Elliott model.
-    pub burst_frames: u32,
-    /// Frames in flight at most (sizes the event queue).
-    pub max_flight: usize,
-}
-
-/// Generate `sim/sim.c` and `sim/Makefile`: every device over the simulated lossy link.
-/// `link_dir` is a device folder holding `meshnn_link.h`.
-pub fn emit_sim(
-    g: &Graph,
-    model: &str,
-    devices: &[SimDevice],
-    hub: usize,
-    hub_outputs: &[TensorId],
-    link: &SimLink,
-    link_dir: &str,
-) -> Result<Vec<File>, EmitError> {
-    let graph_inputs = io_views(g, &g.inputs);
-    let graph_outputs = io_views(g, hub_outputs);
-    let views: Vec<SimDeviceView> = devices
-        .iter()
-        .map(|d| SimDeviceView {
-            name: d.name.to_string(),
-            senses: senses(g, d.inputs),
-            stage_macs: d.stage_macs.iter().map(|m| format!("{m}.0")).collect(),
-        })
-        .collect();
-    let ctx = minijinja::context! {
-        model => model,
-        devices => minijinja::Value::from(minijinja::value::Serde(&views)),
-        hub => devices.get(hub).map(|d| d.name).unwrap_or("main"),
-        hub_index => hub,
-        graph_inputs => minijinja::Value::from(minijinja::value::Serde(&graph_inputs)),
-        graph_outputs => minijinja::Value::from(minijinja::value::Serde(&graph_outputs)),
-        us_per_mac => devices.iter().map(|d| format!("{:e}", d.us_per_mac)).collect::<Vec<_>>(),
-        bitrate_bps => link.bitrate_bps,
-        latency_us => link.latency_us,
-        deadline_us => link.deadline_us,
-        burst_frames => link.burst_frames,
-        max_flight => link.max_flight.max(16),
-        link_dir => link_dir,
-    };
-    let env = templates::environment();
-    Ok(vec![File {
-        path: "sim/sim.c".into(),
-        contents: render(&env, "sim/sim.c.j2", &ctx)?,
-    }])
 }

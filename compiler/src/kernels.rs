@@ -1,11 +1,15 @@
-//! Kernel selection: which runtime variant runs a node, and the scratch memory it needs.
+//! Kernel choice and scratch sizing, in one place: which runtime variant runs a node, the
+//! operands it takes repacked, and the scratch memory it needs.
 //!
 //! The reference kernels (`mn_<op>_f32`) are the oracle; a fast variant
-//! (`mn_<op>_fast_f32`) is chosen here, at code-generation time, when it supports the
-//! node. The memory planner asks [`scratch_bytes`] for each step, so a variant's
-//! scratch is a planned arena buffer counted in the lower bound.
+//! (`mn_<op>_fast_f32`) is chosen here, at compile time, when it supports the node. The
+//! memory planner (`plan::memory`) asks [`scratch_bytes`] for each step, so a variant's
+//! scratch is a planned arena buffer counted in the lower bound; lowering
+//! (`codegen::lower`) asks the `*_kernel` functions which variant to call. Add a kernel
+//! variant here (choice, scratch, packing) and its call in `codegen/lower/`.
 
-use crate::ir::{Graph, Node, Op};
+use crate::ir::layout::as_2d;
+use crate::ir::{Graph, KernelSet, Node, Op, PoolKind, TensorId, VariadicKind};
 
 /// `MN_CONV_FAST_MAX_TAPS` in mn_kernels.h.
 pub const CONV_FAST_MAX_TAPS: usize = 64;
@@ -35,61 +39,78 @@ pub struct ConvGeom {
     pub group: usize,
 }
 
-/// Geometry of a 1-D or 2-D Conv node; `None` for other nodes and other ranks.
-pub fn conv_geom(g: &Graph, node: &Node) -> Option<ConvGeom> {
-    let Op::Conv {
-        kernel,
-        strides,
-        dilations,
-        pads,
-        group,
-        ..
-    } = &node.op
-    else {
-        return None;
+/// The window of a 1-D or 2-D Conv or Pool node as `[h, w]` pairs (1-D as 2-D: height 1,
+/// no padding on top), with its input and output shapes.
+struct Window2d<'a> {
+    xs: &'a [usize],
+    ys: &'a [usize],
+    input: [usize; 2],
+    output: [usize; 2],
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    dilations: [usize; 2],
+    pads_begin: [usize; 2],
+    pads_end: [usize; 2],
+}
+
+fn window_2d<'a>(g: &'a Graph, node: &Node) -> Option<Window2d<'a>> {
+    let (kernel, strides, dilations, pads) = match &node.op {
+        Op::Conv {
+            kernel,
+            strides,
+            dilations,
+            pads,
+            ..
+        }
+        | Op::Pool {
+            kernel,
+            strides,
+            dilations,
+            pads,
+            ..
+        } => (kernel, strides, dilations, pads),
+        _ => return None,
     };
     let xs = &g.tensors[*node.inputs.first()?].shape;
     let ys = &g.tensors[*node.outputs.first()?].shape;
-    let (n, c_in, c_out, group) = (*xs.first()?, *xs.get(1)?, *ys.get(1)?, *group);
-    match kernel.len() {
-        1 => Some(ConvGeom {
-            n,
-            c_in,
-            in_h: 1,
-            in_w: *xs.get(2)?,
-            c_out,
-            out_h: 1,
-            out_w: *ys.get(2)?,
-            k_h: 1,
-            k_w: kernel[0],
-            stride_h: 1,
-            stride_w: strides[0],
-            dil_h: 1,
-            dil_w: dilations[0],
-            pad_top: 0,
-            pad_left: pads[0],
-            group,
-        }),
-        2 => Some(ConvGeom {
-            n,
-            c_in,
-            in_h: *xs.get(2)?,
-            in_w: *xs.get(3)?,
-            c_out,
-            out_h: *ys.get(2)?,
-            out_w: *ys.get(3)?,
-            k_h: kernel[0],
-            k_w: kernel[1],
-            stride_h: strides[0],
-            stride_w: strides[1],
-            dil_h: dilations[0],
-            dil_w: dilations[1],
-            pad_top: pads[0],
-            pad_left: pads[1],
-            group,
-        }),
-        _ => None,
-    }
+    let nd = kernel.len();
+    Some(Window2d {
+        xs,
+        ys,
+        input: as_2d(xs.get(2..)?, 1)?,
+        output: as_2d(ys.get(2..)?, 1)?,
+        kernel: as_2d(kernel, 1)?,
+        strides: as_2d(strides, 1)?,
+        dilations: as_2d(dilations, 1)?,
+        pads_begin: as_2d(pads.get(..nd)?, 0)?,
+        pads_end: as_2d(pads.get(nd..)?, 0)?,
+    })
+}
+
+/// Geometry of a 1-D or 2-D Conv node; `None` for other nodes and other ranks.
+pub fn conv_geom(g: &Graph, node: &Node) -> Option<ConvGeom> {
+    let Op::Conv { group, .. } = node.op else {
+        return None;
+    };
+    let w = window_2d(g, node)?;
+    Some(ConvGeom {
+        n: *w.xs.first()?,
+        c_in: *w.xs.get(1)?,
+        in_h: w.input[0],
+        in_w: w.input[1],
+        c_out: *w.ys.get(1)?,
+        out_h: w.output[0],
+        out_w: w.output[1],
+        k_h: w.kernel[0],
+        k_w: w.kernel[1],
+        stride_h: w.strides[0],
+        stride_w: w.strides[1],
+        dil_h: w.dilations[0],
+        dil_w: w.dilations[1],
+        pad_top: w.pads_begin[0],
+        pad_left: w.pads_begin[1],
+        group,
+    })
 }
 
 /// `MN_CONV_FAST_MR` in mn_kernels.h: output channels per tile of the packed weights.
@@ -109,7 +130,7 @@ pub fn is_depthwise(c: &ConvGeom) -> bool {
 /// reference `mn_conv2d_f32`: `mn_conv2d_dw_f32` for depthwise convolutions,
 /// `mn_conv2d_fast_f32` (a blocked matrix product; 1x1 convolutions included) otherwise.
 pub fn conv_kernel(g: &Graph, node: &Node) -> Option<&'static str> {
-    if node.kernels == crate::ir::KernelSet::Reference {
+    if node.kernels == KernelSet::Reference {
         return None;
     }
     let c = conv_geom(g, node)?;
@@ -214,6 +235,93 @@ pub fn pool_fast_ok(
         && (0..2).all(|d| out[d] >= 1 && k[d] >= 1 && (out[d] - 1) * s[d] + k[d] <= inp[d])
 }
 
+/// The fields of `mn_pool_params_t` for a Pool node, 1-D as 2-D (`[h, w]` pairs).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PoolGeom {
+    pub kind: PoolKind,
+    /// N * C: the kernel pools every channel of every batch alike.
+    pub channels: usize,
+    pub input: [usize; 2],
+    pub output: [usize; 2],
+    pub kernel: [usize; 2],
+    pub strides: [usize; 2],
+    pub dilations: [usize; 2],
+    pub pads_begin: [usize; 2],
+    pub pads_end: [usize; 2],
+    pub count_include_pad: bool,
+}
+
+/// Geometry of a 1-D or 2-D Pool node; `None` for other nodes and other ranks.
+pub fn pool_geom(g: &Graph, node: &Node) -> Option<PoolGeom> {
+    let Op::Pool {
+        kind,
+        count_include_pad,
+        ..
+    } = node.op
+    else {
+        return None;
+    };
+    let w = window_2d(g, node)?;
+    Some(PoolGeom {
+        kind,
+        channels: w.xs.first()? * w.xs.get(1)?,
+        input: w.input,
+        output: w.output,
+        kernel: w.kernel,
+        strides: w.strides,
+        dilations: w.dilations,
+        pads_begin: w.pads_begin,
+        pads_end: w.pads_end,
+        count_include_pad,
+    })
+}
+
+/// The runtime kernel of a Pool node with geometry `p`: `mn_pool2d_fast_f32` when fast
+/// kernels are allowed and [`pool_fast_ok`], else the reference `mn_pool2d_f32`.
+pub fn pool_kernel(node: &Node, p: &PoolGeom) -> &'static str {
+    let pads = [p.pads_begin, p.pads_end].concat();
+    let fast = node.kernels == KernelSet::Fast
+        && pool_fast_ok(
+            &pads,
+            &p.dilations,
+            &p.input,
+            &p.output,
+            &p.kernel,
+            &p.strides,
+        );
+    if fast {
+        "mn_pool2d_fast_f32"
+    } else {
+        "mn_pool2d_f32"
+    }
+}
+
+/// Whether a Mean node averages redundant copies of one tensor computed on other devices
+/// (`mn_mean_arrived_f32`: only the copies that arrived count): every input has the
+/// output's shape and at least one is received (`received`).
+pub fn use_mean_arrived(g: &Graph, node: &Node, received: impl Fn(TensorId) -> bool) -> bool {
+    let Some(&y) = node.outputs.first() else {
+        return false;
+    };
+    let ys = &g.tensors[y].shape;
+    node.op
+        == (Op::Variadic {
+            kind: VariadicKind::Mean,
+        })
+        && node.inputs.iter().all(|&x| &g.tensors[x].shape == ys)
+        && node.inputs.iter().any(|&x| received(x))
+}
+
+/// Whether input `k` of `node` is taken repacked by its kernel (then only the packed copy
+/// is emitted): a fast convolution's weights, a fast Gemm's B and C.
+pub fn takes_packed_input(g: &Graph, node: &Node, k: usize) -> bool {
+    match k {
+        1 => uses_packed_conv_weights(g, node) || use_fast_gemm(g, node),
+        2 => use_fast_gemm(g, node),
+        _ => false,
+    }
+}
+
 /// The operands of `mn_gemm_fast_f32` for a Gemm node: B' scaled by alpha, packed
 /// [k][n] row-major, and beta·C as one bias row of n values (`None` without C).
 pub struct PackedGemm {
@@ -224,7 +332,7 @@ pub struct PackedGemm {
 /// Whether `mn_gemm_fast_f32` runs this Gemm node: fast kernels allowed, B constant, and
 /// C absent or a constant that does not vary along m (a bias row, a scalar).
 pub fn use_fast_gemm(g: &Graph, node: &Node) -> bool {
-    if node.kernels == crate::ir::KernelSet::Reference || !matches!(node.op, Op::Gemm { .. }) {
+    if node.kernels == KernelSet::Reference || !matches!(node.op, Op::Gemm { .. }) {
         return false;
     }
     let (Some(&b), Some(&y)) = (node.inputs.get(1), node.outputs.first()) else {

@@ -1,0 +1,347 @@
+//! The C renderer: formats a lowered [`DeviceCode`] as the device's C files through the
+//! templates in `templates/c/`, and adds the runtime files its kernels need. Only
+//! formatting happens here; every decision was made by lowering.
+
+use super::c_syntax::{c_comment, float_rows, initialiser, operands, rows_of, shape_str};
+use super::device::{ConstTable, DeviceCode, IoTensor, LinkCode, StageCode, TableValues};
+use super::lower::Call;
+use super::{render, templates, view, DeviceSpec, EmitError, File};
+use crate::deploy::Fallback;
+use crate::ir::{Activation, Graph, NodeId, Op, TensorId};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct IoView {
+    name: String,
+    ident: String,
+    /// Array length in the I/O struct (at least 1: C has no empty arrays).
+    numel: usize,
+    /// Elements actually carried (0 for an empty tensor).
+    count: usize,
+    bytes: usize,
+    shape: String,
+    ptr: String,
+}
+
+#[derive(Serialize)]
+struct WeightView {
+    symbol: String,
+    ctype: &'static str,
+    count: usize,
+    comment: String,
+    rows: Vec<String>,
+    /// Bytes of the values (none for an empty table).
+    #[serde(skip)]
+    bytes: usize,
+}
+
+#[derive(Serialize)]
+struct StageView {
+    waits: Vec<usize>,
+    waits_names: Vec<String>,
+    sends_first: Vec<usize>,
+    sends_first_names: Vec<String>,
+    steps: Vec<StepView>,
+}
+
+#[derive(Serialize)]
+struct StepView {
+    comment: String,
+    calls: Vec<CallView>,
+    sends: Vec<usize>,
+    sends_names: Vec<String>,
+}
+
+/// One kernel call as C text.
+#[derive(Serialize)]
+struct CallView {
+    kernel: &'static str,
+    /// Parameter struct type and initialiser (empty for kernels without one).
+    params_type: &'static str,
+    params_init: String,
+    /// Arguments after the parameter pointer.
+    args: Vec<String>,
+    /// Statements that prepare arguments, run just before the call.
+    pre: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct LinkView {
+    id: u16,
+    name: String,
+    bytes: usize,
+    frags: usize,
+    offset: usize,
+    peer: usize,
+    peer_name: String,
+    peers: Vec<usize>,
+    peer_names: Vec<String>,
+    fallback: &'static str,
+    mean_rows: Vec<String>,
+}
+
+/// Runtime source file that defines `kernel`.
+pub fn kernel_file(kernel: &str) -> String {
+    format!("{kernel}.c")
+}
+
+/// Runtime files a kernel's file needs besides its own (internal helpers it calls).
+pub fn kernel_deps(kernel: &str) -> &'static [&'static str] {
+    match kernel {
+        "mn_conv2d_fast_f32" | "mn_conv2d_dw_f32" => &["mn_conv_pad_f32", "mn_act_store_f32"],
+        _ => &[],
+    }
+}
+
+/// The C files of one device (`<device>/...`).
+pub fn render_device(
+    g: &Graph,
+    spec: &DeviceSpec,
+    code: &DeviceCode,
+    link: &crate::deploy::Link,
+    deployment: &str,
+) -> Result<Vec<File>, EmitError> {
+    let has_link = !code.rx.is_empty() || !code.tx.is_empty();
+    let (sources, runtime) = source_files(code, has_link);
+    let weights: Vec<WeightView> = code.tables.iter().map(weight_view).collect();
+    let weight_bytes: usize = weights.iter().map(|w| w.bytes).sum();
+    let (inputs, outputs) = (io_views(g, &code.inputs), io_views(g, &code.outputs));
+    let stages: Vec<StageView> = code.stages.iter().map(|s| stage_view(g, spec, s)).collect();
+    let links = |ls: &[LinkCode]| -> Vec<LinkView> {
+        ls.iter()
+            .map(|l| link_view(g, spec.device_names, l))
+            .collect()
+    };
+    let (rx, tx) = (links(&code.rx), links(&code.tx));
+    let dev = spec.device;
+    let ctx = minijinja::context! {
+        device => dev,
+        DEVICE => dev.to_ascii_uppercase(),
+        device_id => spec.device_id,
+        model => c_comment(spec.model),
+        arena_bytes => spec.plan.arena_bytes,
+        arena_floats => (spec.plan.arena_bytes / 4).max(1),
+        lower_bound_bytes => spec.plan.lower_bound_bytes,
+        inputs => view(&inputs),
+        outputs => view(&outputs),
+        stages => view(&stages),
+        weights => view(&weights),
+        weight_bytes => weight_bytes,
+        sources => sources,
+        has_link => has_link,
+        has_rx => !rx.is_empty(),
+        rx => view(&rx),
+        tx => view(&tx),
+    };
+    let mut files = render_templates(dev, &ctx, has_link)?;
+    if has_link {
+        let cfg = minijinja::context! {
+            deployment => c_comment(deployment),
+            mtu_bytes => link.mtu_bytes as usize,
+            deadline_us => link.deadline_us,
+        };
+        files.push(File {
+            path: format!("{dev}/meshnn_config.h"),
+            contents: render(&templates::environment(), "c/meshnn_config.h.j2", &cfg)?,
+        });
+    }
+    files.extend(runtime_files(dev, runtime)?);
+    Ok(files)
+}
+
+/// The C sources to compile (generated, then runtime) and the runtime files to copy.
+fn source_files(code: &DeviceCode, has_link: bool) -> (Vec<String>, Vec<String>) {
+    let mut runtime: Vec<String> = vec!["meshnn.h".into(), "mn_kernels.h".into()];
+    let mut sources: Vec<String> = vec!["model.c".into(), "weights.c".into()];
+    let mut kernels = code.kernels.clone();
+    if has_link {
+        sources.push("link_glue.c".into());
+        runtime.push("meshnn_link.h".into());
+        kernels.insert("mn_link");
+    }
+    let deps: Vec<&'static str> = kernels
+        .iter()
+        .flat_map(|k| kernel_deps(k))
+        .copied()
+        .collect();
+    kernels.extend(deps);
+    for k in &kernels {
+        let f = kernel_file(k);
+        sources.push(f.clone());
+        runtime.push(f);
+    }
+    (sources, runtime)
+}
+
+/// model.h, model.c, weights.h, weights.c, Makefile, CMakeLists.txt (and link_glue.c).
+fn render_templates(
+    dev: &str,
+    ctx: &minijinja::Value,
+    has_link: bool,
+) -> Result<Vec<File>, EmitError> {
+    let env = templates::environment();
+    let mut names = vec![
+        ("model.h", "c/model.h.j2"),
+        ("model.c", "c/model.c.j2"),
+        ("weights.h", "c/weights.h.j2"),
+        ("weights.c", "c/weights.c.j2"),
+        ("Makefile", "c/Makefile.j2"),
+        ("CMakeLists.txt", "c/CMakeLists.txt.j2"),
+    ];
+    if has_link {
+        names.push(("link_glue.c", "c/link_glue.c.j2"));
+    }
+    names
+        .into_iter()
+        .map(|(file, template)| {
+            Ok(File {
+                path: format!("{dev}/{file}"),
+                contents: render(&env, template, ctx)?,
+            })
+        })
+        .collect()
+}
+
+/// The runtime files (headers and kernel sources), copied into the device folder.
+fn runtime_files(dev: &str, names: Vec<String>) -> Result<Vec<File>, EmitError> {
+    names
+        .into_iter()
+        .map(|f| {
+            let contents =
+                templates::runtime_file(&f).ok_or_else(|| EmitError::MissingRuntime(f.clone()))?;
+            Ok(File {
+                path: format!("{dev}/{f}"),
+                contents: contents.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn weight_view(t: &ConstTable) -> WeightView {
+    let (ctype, n, rows) = match &t.values {
+        TableValues::F32(v) => ("float", v.len(), float_rows(v)),
+        TableValues::I32(v) => {
+            let items = v.iter().map(|x| x.to_string()).collect();
+            ("int32_t", v.len(), rows_of(items))
+        }
+    };
+    WeightView {
+        symbol: t.symbol.clone(),
+        ctype,
+        count: n.max(1),
+        comment: c_comment(&t.comment),
+        rows,
+        bytes: n * 4,
+    }
+}
+
+fn io_views(g: &Graph, ts: &[IoTensor]) -> Vec<IoView> {
+    ts.iter()
+        .map(|io| {
+            let tensor = &g.tensors[io.tensor];
+            IoView {
+                name: c_comment(&tensor.name),
+                ident: io.ident.clone(),
+                numel: tensor.numel().max(1),
+                count: tensor.numel(),
+                bytes: tensor.numel() * 4,
+                shape: shape_str(&tensor.shape),
+                ptr: super::c_syntax::pointer(&io.buf),
+            }
+        })
+        .collect()
+}
+
+fn stage_view(g: &Graph, spec: &DeviceSpec, s: &StageCode) -> StageView {
+    let tname = |t: TensorId| c_comment(&g.tensors[t].name);
+    let rx_names = |ks: &[usize]| ks.iter().map(|&k| tname(spec.rx[k].tensor)).collect();
+    let tx_names =
+        |ks: &[usize]| -> Vec<String> { ks.iter().map(|&k| tname(spec.tx[k].tensor)).collect() };
+    let arrived = |k: usize| {
+        format!(
+            "meshnn_{}_link_state({k}) == MESHNN_RX_COMPLETE",
+            spec.device
+        )
+    };
+    let steps = s
+        .steps
+        .iter()
+        .map(|step| StepView {
+            comment: step_comment(g, step.node),
+            calls: step.calls.iter().map(|c| call_view(c, &arrived)).collect(),
+            sends: step.sends.clone(),
+            sends_names: tx_names(&step.sends),
+        })
+        .collect();
+    StageView {
+        waits: s.waits.clone(),
+        waits_names: rx_names(&s.waits),
+        sends_first: s.sends_first.clone(),
+        sends_first_names: tx_names(&s.sends_first),
+        steps,
+    }
+}
+
+fn call_view(c: &Call, arrived: &impl Fn(usize) -> String) -> CallView {
+    let (args, pre) = operands(&c.args, arrived);
+    CallView {
+        kernel: c.kernel,
+        params_type: c.params.as_ref().map_or("", |p| p.ty),
+        params_init: c
+            .params
+            .as_ref()
+            .map_or(String::new(), |p| initialiser(&p.fields)),
+        args,
+        pre,
+    }
+}
+
+fn link_view(g: &Graph, device_names: &[String], l: &LinkCode) -> LinkView {
+    let name_of = |p: &usize| device_names.get(*p).cloned();
+    LinkView {
+        id: l.id,
+        name: c_comment(&g.tensors[l.tensor].name),
+        bytes: l.bytes,
+        frags: l.frags,
+        offset: l.offset,
+        peer: l.peers.first().copied().unwrap_or(0),
+        peer_name: l.peers.first().and_then(name_of).unwrap_or_default(),
+        peers: l.peers.clone(),
+        peer_names: l.peers.iter().filter_map(name_of).collect(),
+        fallback: match l.fallback {
+            Fallback::Hold => "MN_FALLBACK_HOLD",
+            Fallback::Mean => "MN_FALLBACK_MEAN",
+            Fallback::Zero => "MN_FALLBACK_ZERO",
+        },
+        mean_rows: l.mean.as_deref().map(float_rows).unwrap_or_default(),
+    }
+}
+
+/// `name: Op + Act [in] -> [out]`, the comment above a step.
+fn step_comment(g: &Graph, i: NodeId) -> String {
+    let node = &g.nodes[i];
+    let shapes = |ts: &mut dyn Iterator<Item = &TensorId>| -> String {
+        let v: Vec<String> = ts.map(|&t| shape_str(&g.tensors[t].shape)).collect();
+        v.join(", ")
+    };
+    let ins = shapes(&mut node.inputs.iter().filter(|&&t| !g.tensors[t].is_const()));
+    let outs = shapes(&mut node.outputs.iter());
+    let fused = match &node.op {
+        Op::Conv { act, .. } | Op::Gemm { act, .. } | Op::Binary { act, .. } => match act {
+            Activation::None => "",
+            Activation::Relu => " + Relu",
+            Activation::LeakyRelu { .. } => " + LeakyRelu",
+            Activation::Clip { .. } => " + Clip",
+        },
+        _ => "",
+    };
+    let view = if node.op == Op::Reshape {
+        " (a view: no code)"
+    } else {
+        ""
+    };
+    c_comment(&format!(
+        "{}: {}{} {} -> {}{}",
+        node.name, node.onnx_op, fused, ins, outs, view
+    ))
+}

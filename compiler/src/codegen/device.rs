@@ -1,0 +1,279 @@
+//! One device's code as plain data, before any target language: constant tables, stages
+//! of lowered steps, I/O tensors and link tensors. A renderer (`c_render` for C) formats
+//! a [`DeviceCode`]; nothing here prints syntax.
+
+use super::lower::{lower_node, Buf, Call, LowerError, Storage};
+use super::names::{field_idents, ident, Symbols};
+use super::{frame_payload, stages, DeviceSpec, LinkTensor};
+use crate::deploy::Fallback;
+use crate::ir::{Data, Graph, NodeId, TensorId};
+use crate::kernels;
+use crate::plan::memory::Plan;
+use std::collections::{BTreeSet, HashMap};
+
+/// Everything a renderer needs to write one device's code.
+pub struct DeviceCode {
+    /// At least one; stage 0 also sends the sensed inputs other devices need.
+    pub stages: Vec<StageCode>,
+    pub inputs: Vec<IoTensor>,
+    pub outputs: Vec<IoTensor>,
+    pub rx: Vec<LinkCode>,
+    pub tx: Vec<LinkCode>,
+    /// Constant tables in the order they were first used.
+    pub tables: Vec<ConstTable>,
+    /// Every kernel a step calls, sorted.
+    pub kernels: BTreeSet<&'static str>,
+}
+
+/// A run of steps that waits first for received tensors (see [`stages::split`]).
+pub struct StageCode {
+    /// Indices into the device's received tensors.
+    pub waits: Vec<usize>,
+    /// Indices into the device's sent tensors, sent before the steps (sensed inputs).
+    pub sends_first: Vec<usize>,
+    pub steps: Vec<Step>,
+}
+
+/// One node: its kernel calls, then the sent tensors it completes.
+pub struct Step {
+    pub node: NodeId,
+    pub calls: Vec<Call>,
+    pub sends: Vec<usize>,
+}
+
+/// A graph input or output of the device: its field in the I/O struct and its buffer.
+pub struct IoTensor {
+    pub tensor: TensorId,
+    pub ident: String,
+    pub buf: Buf,
+}
+
+/// A received or sent tensor as the link glue handles it.
+pub struct LinkCode {
+    pub id: u16,
+    pub tensor: TensorId,
+    pub bytes: usize,
+    /// Frames it takes at the link's payload.
+    pub frags: usize,
+    /// Arena offset in floats.
+    pub offset: usize,
+    /// The source (received) or destinations (sent) by device id.
+    pub peers: Vec<usize>,
+    /// The fallback in effect (`Mean` only with calibration means).
+    pub fallback: Fallback,
+    pub mean: Option<Vec<f32>>,
+}
+
+/// A constant array in the device's weights.
+pub struct ConstTable {
+    pub symbol: String,
+    pub values: TableValues,
+    /// What it holds, for a comment (tensor name and shape, or what was derived).
+    pub comment: String,
+}
+
+pub enum TableValues {
+    F32(Vec<f32>),
+    I32(Vec<i32>),
+}
+
+/// Where tensors live for one device: arena offsets for runtime tensors, symbols for
+/// constants (created on first use, in schedule order, so output is deterministic).
+struct DeviceStorage<'a> {
+    g: &'a Graph,
+    rx: Vec<TensorId>,
+    plan: &'a Plan,
+    prefix: String,
+    symbols: HashMap<TensorId, String>,
+    names: Symbols,
+    tables: Vec<ConstTable>,
+}
+
+impl DeviceStorage<'_> {
+    fn table(&mut self, base: String, values: TableValues, comment: String) -> String {
+        let symbol = self.names.unique(base);
+        self.tables.push(ConstTable {
+            symbol: symbol.clone(),
+            values,
+            comment,
+        });
+        symbol
+    }
+    fn const_symbol(&mut self, t: TensorId) {
+        if self.symbols.contains_key(&t) {
+            return;
+        }
+        let tensor = &self.g.tensors[t];
+        let base = format!("{}_w_{}", self.prefix, ident(&tensor.name));
+        let values = tensor.data.as_ref().map(Data::to_f32).unwrap_or_default();
+        let comment = format!("'{}' {:?}", tensor.name, tensor.shape);
+        let sym = self.table(base, TableValues::F32(values), comment);
+        self.symbols.insert(t, sym);
+    }
+}
+
+impl Storage for DeviceStorage<'_> {
+    fn buf(&self, t: TensorId) -> Buf {
+        match (
+            self.symbols.get(&t),
+            self.plan.offsets.get(t).copied().flatten(),
+        ) {
+            (Some(s), _) => Buf::Const(s.clone()),
+            (None, Some(off)) => Buf::Arena(off / 4),
+            // Constants are registered before lowering (see `register_constants`).
+            (None, None) => Buf::Unplaced(t),
+        }
+    }
+    fn received(&self, t: TensorId) -> Option<usize> {
+        self.rx.iter().position(|&r| r == t)
+    }
+    fn scratch(&self, i: NodeId) -> Buf {
+        match self.plan.scratch_offset(i) {
+            Some(off) => Buf::Arena(off / 4),
+            None => Buf::Unplanned,
+        }
+    }
+    fn float_table(&mut self, hint: &str, values: Vec<f32>) -> Buf {
+        let base = format!("{}_w_{}", self.prefix, ident(hint));
+        Buf::Const(self.table(base, TableValues::F32(values), hint.to_string()))
+    }
+    fn int_table(&mut self, hint: &str, values: Vec<i32>) -> Buf {
+        let base = format!("{}_i_{}", self.prefix, ident(hint));
+        let comment = format!("indices of {hint}");
+        Buf::Const(self.table(base, TableValues::I32(values), comment))
+    }
+}
+
+/// Lower the nodes of one device and lay out its I/O and link tensors.
+pub fn lower_device(
+    g: &Graph,
+    spec: &DeviceSpec,
+    link: &crate::deploy::Link,
+) -> Result<DeviceCode, LowerError> {
+    let mut st = DeviceStorage {
+        g,
+        rx: spec.rx.iter().map(|l| l.tensor).collect(),
+        plan: spec.plan,
+        prefix: format!("meshnn_{}", spec.device),
+        symbols: HashMap::new(),
+        names: Symbols::default(),
+        tables: Vec::new(),
+    };
+    register_constants(g, spec, &mut st);
+    let stages = lower_stages(g, spec, &mut st)?;
+    let kernels = stages
+        .iter()
+        .flat_map(|s| &s.steps)
+        .flat_map(|s| &s.calls)
+        .map(|c| c.kernel)
+        .collect();
+    let payload = frame_payload(link.mtu_bytes as usize);
+    Ok(DeviceCode {
+        stages,
+        inputs: io_tensors(g, spec.inputs, &st),
+        outputs: io_tensors(g, spec.outputs, &st),
+        rx: spec
+            .rx
+            .iter()
+            .map(|l| link_code(g, spec, l, payload))
+            .collect(),
+        tx: spec
+            .tx
+            .iter()
+            .map(|l| link_code(g, spec, l, payload))
+            .collect(),
+        tables: st.tables,
+        kernels,
+    })
+}
+
+/// Constants get symbols in schedule order; weights a kernel takes repacked (see
+/// `kernels::takes_packed_input`) are emitted only packed, when the node is lowered.
+fn register_constants(g: &Graph, spec: &DeviceSpec, st: &mut DeviceStorage) {
+    for &i in spec.order {
+        let node = &g.nodes[i];
+        for (k, &t) in node.inputs.iter().enumerate() {
+            if g.tensors[t].is_const() && !kernels::takes_packed_input(g, node, k) {
+                st.const_symbol(t);
+            }
+        }
+    }
+    for &t in spec.outputs {
+        if g.tensors[t].is_const() {
+            st.const_symbol(t);
+        }
+    }
+}
+
+/// Stages of lowered steps: a new stage starts before the first node that reads a
+/// received tensor; sensed inputs that other devices need are sent first.
+fn lower_stages(
+    g: &Graph,
+    spec: &DeviceSpec,
+    st: &mut DeviceStorage,
+) -> Result<Vec<StageCode>, LowerError> {
+    let tx_index = |t: TensorId| spec.tx.iter().position(|r| r.tensor == t);
+    let rx_tensors: Vec<TensorId> = spec.rx.iter().map(|l| l.tensor).collect();
+    let mut stages = Vec::new();
+    for stage in stages::split(g, spec.order, &rx_tensors) {
+        let mut steps = Vec::new();
+        for i in stage.nodes {
+            steps.push(Step {
+                node: i,
+                calls: lower_node(g, i, st)?,
+                sends: g.nodes[i]
+                    .outputs
+                    .iter()
+                    .filter_map(|&t| tx_index(t))
+                    .collect(),
+            });
+        }
+        stages.push(StageCode {
+            waits: stage.waits,
+            sends_first: Vec::new(),
+            steps,
+        });
+    }
+    if let Some(first) = stages.first_mut() {
+        first.sends_first = spec.inputs.iter().filter_map(|&t| tx_index(t)).collect();
+    }
+    Ok(stages)
+}
+
+fn io_tensors(g: &Graph, ts: &[TensorId], st: &DeviceStorage) -> Vec<IoTensor> {
+    let names = ts.iter().map(|&t| g.tensors[t].name.as_str());
+    ts.iter()
+        .zip(field_idents(names))
+        .map(|(&t, ident)| IoTensor {
+            tensor: t,
+            ident,
+            buf: st.buf(t),
+        })
+        .collect()
+}
+
+fn link_code(g: &Graph, spec: &DeviceSpec, l: &LinkTensor, payload: usize) -> LinkCode {
+    let bytes = g.tensors[l.tensor].size_bytes();
+    let fallback = match (l.fallback, &l.mean) {
+        (Fallback::Hold, _) => Fallback::Hold,
+        (Fallback::Mean, Some(_)) => Fallback::Mean,
+        _ => Fallback::Zero,
+    };
+    LinkCode {
+        id: l.id,
+        tensor: l.tensor,
+        bytes,
+        frags: bytes.div_ceil(payload).max(1),
+        offset: spec
+            .plan
+            .offsets
+            .get(l.tensor)
+            .copied()
+            .flatten()
+            .unwrap_or(0)
+            / 4,
+        peers: l.peers.clone(),
+        fallback,
+        mean: l.mean.clone(),
+    }
+}

@@ -1,0 +1,60 @@
+//! Conv: the reference `mn_conv2d_f32`, or the variant [`kernels::conv_kernel`] picks
+//! (fast, depthwise) with its packed weights and planned scratch.
+
+use super::{Arg, Buf, Call, Cx, LowerError, Params};
+use crate::ir::Activation;
+use crate::kernels::{self, ConvGeom};
+
+pub(super) fn conv(cx: &mut Cx, act: &Activation) -> Result<Vec<Call>, LowerError> {
+    let (x, w, y) = (cx.input(0)?, cx.input(1)?, cx.output(0)?);
+    let c = kernels::conv_geom(cx.g, cx.node)
+        .ok_or_else(|| cx.err("only 1-D and 2-D convolutions are supported"))?;
+    let p = conv_params(&c, act);
+    let b = cx.opt_arg(2);
+    let Some(kernel) = kernels::conv_kernel(cx.g, cx.node) else {
+        return Ok(vec![Call::new(
+            "mn_conv2d_f32",
+            p,
+            vec![cx.arg(x), cx.arg(w), b, cx.arg(y)],
+        )]);
+    };
+    let scratch = if kernels::scratch_bytes(cx.g, cx.node) > 0 {
+        cx.st.scratch(cx.id)
+    } else {
+        Buf::Null
+    };
+    let w = match kernels::packed_conv_weights(cx.g, cx.node) {
+        Some(packed) => {
+            let hint = format!("{}_packed", cx.g.tensors[w].name);
+            Arg::Buf(cx.st.float_table(&hint, packed))
+        }
+        None => cx.arg(w),
+    };
+    Ok(vec![Call::new(
+        kernel,
+        p,
+        vec![cx.arg(x), w, b, Arg::Buf(scratch), cx.arg(y)],
+    )])
+}
+
+/// `mn_conv_params_t`.
+fn conv_params(c: &ConvGeom, act: &Activation) -> Params {
+    Params::new("mn_conv_params_t")
+        .int("n", c.n)
+        .int("c_in", c.c_in)
+        .int("in_h", c.in_h)
+        .int("in_w", c.in_w)
+        .int("c_out", c.c_out)
+        .int("out_h", c.out_h)
+        .int("out_w", c.out_w)
+        .int("k_h", c.k_h)
+        .int("k_w", c.k_w)
+        .int("stride_h", c.stride_h)
+        .int("stride_w", c.stride_w)
+        .int("dil_h", c.dil_h)
+        .int("dil_w", c.dil_w)
+        .int("pad_top", c.pad_top)
+        .int("pad_left", c.pad_left)
+        .int("group", c.group)
+        .act(act)
+}

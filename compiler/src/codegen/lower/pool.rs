@@ -1,0 +1,77 @@
+//! Pooling (`mn_pool2d_f32` or the variant [`kernels::pool_kernel`] picks), global
+//! pooling and inference BatchNorm: per-channel kernels over [N, C, *spatial].
+
+use super::{numel, Call, Cx, LowerError, Params};
+use crate::ir::PoolKind;
+use crate::kernels::{self, PoolGeom};
+
+fn pool_kind(k: PoolKind) -> &'static str {
+    match k {
+        PoolKind::Max => "MN_POOL_MAX",
+        PoolKind::Avg => "MN_POOL_AVG",
+    }
+}
+
+pub(super) fn pool(cx: &Cx) -> Result<Vec<Call>, LowerError> {
+    let (x, y) = cx.x_y()?;
+    let p = kernels::pool_geom(cx.g, cx.node).ok_or_else(|| {
+        let nd = cx.shape(x).len().saturating_sub(2);
+        cx.err(format!("{nd}-D pooling (only 1-D and 2-D are supported)"))
+    })?;
+    Ok(vec![Call::new(
+        kernels::pool_kernel(cx.node, &p),
+        pool_params(&p),
+        vec![cx.arg(x), cx.arg(y)],
+    )])
+}
+
+/// `mn_pool_params_t`.
+fn pool_params(p: &PoolGeom) -> Params {
+    Params::new("mn_pool_params_t")
+        .konst("kind", pool_kind(p.kind))
+        .int("channels", p.channels)
+        .int("in_h", p.input[0])
+        .int("in_w", p.input[1])
+        .int("out_h", p.output[0])
+        .int("out_w", p.output[1])
+        .int("k_h", p.kernel[0])
+        .int("k_w", p.kernel[1])
+        .int("stride_h", p.strides[0])
+        .int("stride_w", p.strides[1])
+        .int("dil_h", p.dilations[0])
+        .int("dil_w", p.dilations[1])
+        .int("pad_top", p.pads_begin[0])
+        .int("pad_left", p.pads_begin[1])
+        .int("pad_bottom", p.pads_end[0])
+        .int("pad_right", p.pads_end[1])
+        .int("count_include_pad", p.count_include_pad)
+}
+
+pub(super) fn global_pool(cx: &Cx, kind: PoolKind) -> Result<Vec<Call>, LowerError> {
+    let (x, y) = cx.x_y()?;
+    let xs = cx.shape(x);
+    let p = Params::new("mn_global_pool_params_t")
+        .konst("kind", pool_kind(kind))
+        .int("channels", xs[0] * xs[1])
+        .int("size", numel(&xs[2..]));
+    Ok(vec![Call::new(
+        "mn_global_pool_f32",
+        p,
+        vec![cx.arg(x), cx.arg(y)],
+    )])
+}
+
+pub(super) fn batchnorm(cx: &Cx, epsilon: f32) -> Result<Vec<Call>, LowerError> {
+    let xs = cx.shape(cx.input(0)?);
+    let p = Params::new("mn_batchnorm_params_t")
+        .int("n", xs[0])
+        .int("channels", xs.get(1).copied().unwrap_or(1))
+        .int("size", xs.iter().skip(2).product::<usize>())
+        .float("epsilon", epsilon);
+    let mut args = Vec::new();
+    for i in 0..5 {
+        args.push(cx.arg(cx.input(i)?));
+    }
+    args.push(cx.arg(cx.output(0)?));
+    Ok(vec![Call::new("mn_batchnorm_f32", p, args)])
+}
