@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod driver;
 pub mod inspect;
 pub mod ir;
+pub mod link;
 pub mod npy;
 pub mod onnx;
 pub mod partition;

@@ -372,7 +372,7 @@ pub fn emit_device(
     };
     let inputs = io(spec.inputs, &st);
     let outputs = io(spec.outputs, &st);
-    let payload = frame_payload(mtu_bytes);
+    let payload = crate::link::frame_payload(mtu_bytes);
     let link_view = |l: &LinkTensor| -> LinkView {
         let bytes = g.tensors[l.tensor].size_bytes();
         LinkView {
@@ -502,14 +502,6 @@ pub fn emit_device(
         });
     }
     Ok(files)
-}
-
-/// Bytes of a link frame header (meshnn_link.h).
-pub const LINK_HEADER_BYTES: usize = 20;
-
-/// Payload bytes per frame at `mtu_bytes` (whole floats; MESHNN_FRAME_PAYLOAD).
-pub fn frame_payload(mtu_bytes: usize) -> usize {
-    (mtu_bytes.saturating_sub(LINK_HEADER_BYTES) / 4 * 4).max(4)
 }
 
 fn render(

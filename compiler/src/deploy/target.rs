@@ -49,6 +49,11 @@ impl Target {
     pub fn compute_us(&self, macs: u64) -> f64 {
         macs as f64 / (self.macs_per_cycle * self.clock_hz as f64) * 1e6
     }
+
+    /// Estimated microseconds per multiply-accumulate (the simulator's compute model).
+    pub fn us_per_mac(&self) -> f64 {
+        1e6 / (self.macs_per_cycle * self.clock_hz as f64)
+    }
 }
 
 /// Every built-in target, sorted by name. A malformed built-in file is a build defect;

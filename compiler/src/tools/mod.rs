@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod calibrate;
+pub mod dataset;
 pub mod firmware;
 pub mod host_build;
 pub mod run;
