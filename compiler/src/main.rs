@@ -127,7 +127,7 @@ struct InspectArgs {
 #[derive(Args)]
 struct CompileArgs {
     #[command(flatten)]
-    on: ModelArgs,
+    model: ModelArgs,
     /// Output directory.
     #[arg(long)]
     out: PathBuf,
@@ -139,7 +139,7 @@ struct CompileArgs {
 #[derive(Args)]
 struct RunArgs {
     #[command(flatten)]
-    on: ModelArgs,
+    model: ModelArgs,
     /// A graph input: NAME=FILE.npy (float32, the input's shape). Repeat per input.
     #[arg(long = "input", value_name = "NAME=FILE")]
     inputs: Vec<String>,
@@ -150,14 +150,14 @@ struct RunArgs {
     #[arg(long)]
     build_dir: Option<PathBuf>,
     /// Where to run.
-    #[arg(long = "on", value_enum, default_value_t = RunOn::Host)]
-    run_on: RunOn,
+    #[arg(long, value_enum, default_value_t = RunOn::Host)]
+    on: RunOn,
 }
 
 #[derive(Args)]
 struct BuildArgs {
     #[command(flatten)]
-    on: DeploymentArgs,
+    model: DeploymentArgs,
     /// Output directory: DIR/<device>/ sources, DIR/firmware/<device>/ builds.
     #[arg(long)]
     out: PathBuf,
@@ -166,7 +166,7 @@ struct BuildArgs {
 #[derive(Args)]
 struct PartitionArgs {
     #[command(flatten)]
-    on: DeploymentArgs,
+    model: DeploymentArgs,
     #[arg(long)]
     json: bool,
 }
@@ -174,7 +174,7 @@ struct PartitionArgs {
 #[derive(Args)]
 struct SimulateArgs {
     #[command(flatten)]
-    on: DeploymentArgs,
+    model: DeploymentArgs,
     /// test.npz: `x` (or one array per graph input) [N, ...] float32, optional labels `y`.
     #[arg(long)]
     data: PathBuf,
@@ -331,7 +331,7 @@ fn cmd_inspect(a: InspectArgs) -> Result<()> {
 
 fn cmd_compile(a: CompileArgs) -> Result<()> {
     let Lang::C = a.lang;
-    let d = a.on.deployed()?;
+    let d = a.model.deployed()?;
     let files = driver::emit(&d)?;
     driver::write_files(&a.out, &files)?;
     println!("wrote {} files to {}", files.len(), a.out.display());
@@ -347,7 +347,7 @@ fn cmd_compile(a: CompileArgs) -> Result<()> {
 }
 
 fn cmd_build(a: BuildArgs) -> Result<()> {
-    let d = a.on.deployed()?;
+    let d = a.model.deployed()?;
     let builds = firmware::build(&d, &a.out)?;
     print!("{}", firmware::render_table(&builds));
     firmware::check_budgets(&builds)?;
@@ -355,7 +355,7 @@ fn cmd_build(a: BuildArgs) -> Result<()> {
 }
 
 fn cmd_partition(a: PartitionArgs) -> Result<()> {
-    let d = a.on.deployed()?;
+    let d = a.model.deployed()?;
     let ram: Vec<u64> = d.devices.iter().map(|x| x.ram_bytes).collect();
     let r = meshnn::partition::report::report(&d.graph, &d.dep, &d.partition, &ram, &d.model_name);
     if a.json {
@@ -368,14 +368,14 @@ fn cmd_partition(a: PartitionArgs) -> Result<()> {
 
 fn cmd_run(a: RunArgs) -> Result<()> {
     let given = run::parse_inputs(&a.inputs)?;
-    let p = a.on.deployed()?;
+    let p = a.model.deployed()?;
     let arrays = run::load_inputs(&p.graph, &given)?;
     // Fail early, before building, when the output directory is unusable.
     std::fs::create_dir_all(&a.out_dir)
         .with_context(|| format!("cannot create output directory {}", a.out_dir.display()))?;
     let mut tmp = None;
     let dir = build_dir(a.build_dir, "meshnn-run-", &mut tmp)?;
-    let outs = match a.run_on {
+    let outs = match a.on {
         RunOn::Host => run::run_host(&p, &arrays, &dir)?,
         RunOn::Qemu => {
             let r = firmware::run_qemu(&p, &arrays, &dir)?;
@@ -416,7 +416,7 @@ fn cmd_cluster(
 
 fn cmd_simulate(a: SimulateArgs) -> Result<()> {
     use std::io::IsTerminal;
-    let mut d = a.on.deployed()?;
+    let mut d = a.model.deployed()?;
     if let Some(c) = &a.calib {
         calibrate::apply_means(&mut d, c)?;
     }

@@ -100,8 +100,6 @@ fn ort_round(
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     #[error(transparent)]
-    Pipeline(#[from] driver::Error),
-    #[error(transparent)]
     Host(#[from] host_build::HostError),
     #[error(transparent)]
     Npy(#[from] npy::NpyError),
@@ -118,6 +116,20 @@ pub struct BenchReport {
     pub cflags: String,
     pub meshnn_us: f64,
     pub meshnn_min_us: f64,
+    #[serde(flatten)]
+    pub onnxruntime: OrtReport,
+    pub instructions_per_mac: Option<f64>,
+    pub callgrind_cflags: Option<String>,
+    pub macs: u64,
+    #[serde(flatten)]
+    pub arenas: Arenas,
+    pub notes: Vec<String>,
+}
+
+/// onnxruntime's timing (Python overhead subtracted) and how meshnn compares; all
+/// `None` when onnxruntime could not be timed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct OrtReport {
     pub onnxruntime_us: Option<f64>,
     pub onnxruntime_min_us: Option<f64>,
     pub python_overhead_us: Option<f64>,
@@ -126,15 +138,16 @@ pub struct BenchReport {
     pub speedup_vs_onnxruntime: Option<f64>,
     /// onnxruntime's minimum over meshnn's minimum (steadier on a busy machine).
     pub speedup_min_vs_onnxruntime: Option<f64>,
-    pub instructions_per_mac: Option<f64>,
-    pub callgrind_cflags: Option<String>,
-    pub macs: u64,
+}
+
+/// Every device's arena and their sums.
+#[derive(Clone, Debug, Serialize)]
+pub struct Arenas {
     /// Sum over the devices.
     pub arena_bytes: usize,
     /// Sum over the devices.
     pub arena_lower_bound_bytes: usize,
     pub devices: Vec<DeviceArena>,
-    pub notes: Vec<String>,
 }
 
 /// One device's arena against the lower bound of its schedule (scratch included).
@@ -177,16 +190,22 @@ fn total_macs(p: &driver::Deployed) -> u64 {
         .sum()
 }
 
-/// Every device's arena against its lower bound.
-fn arenas(p: &driver::Deployed) -> Vec<DeviceArena> {
-    p.devices
+/// Every device's arena against its lower bound, and the sums.
+fn arenas(p: &driver::Deployed) -> Arenas {
+    let devices: Vec<DeviceArena> = p
+        .devices
         .iter()
         .map(|d| DeviceArena {
             device: d.name.clone(),
             arena_bytes: d.plan.arena_bytes,
             arena_lower_bound_bytes: d.plan.lower_bound_bytes,
         })
-        .collect()
+        .collect();
+    Arenas {
+        arena_bytes: devices.iter().map(|d| d.arena_bytes).sum(),
+        arena_lower_bound_bytes: devices.iter().map(|d| d.arena_lower_bound_bytes).sum(),
+        devices,
+    }
 }
 
 /// The benchmark's inputs: raw float32 files for the harness in `io`, and the same
@@ -218,6 +237,23 @@ struct Timing {
     median_us: f64,
     min_us: f64,
     ort: Option<OrtTiming>,
+}
+
+impl Timing {
+    /// onnxruntime's side of the report.
+    fn ort_report(&self) -> OrtReport {
+        let Some(o) = &self.ort else {
+            return OrtReport::default();
+        };
+        OrtReport {
+            onnxruntime_us: Some(o.median_us),
+            onnxruntime_min_us: Some(o.min_us),
+            python_overhead_us: Some(o.overhead_us),
+            onnxruntime_version: Some(o.version.clone()),
+            speedup_vs_onnxruntime: Some(o.median_us / self.median_us),
+            speedup_min_vs_onnxruntime: Some(o.min_us / self.min_us),
+        }
+    }
 }
 
 /// meshnn (the optimised harness `build`) and onnxruntime (through Python), timed in
@@ -328,13 +364,12 @@ pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport
         .prefix("meshnn-bench-")
         .tempdir()
         .map_err(|e| io_err("cannot create a temporary directory", e))?;
-    let devices = arenas(&p);
+    let arenas = arenas(&p);
     let build = HostBuild::emit(&p, tmp.path(), BENCH_CFLAGS)?;
     let (io, feeds) = write_inputs(&p, &tmp.path().join("io"))?;
     let mut notes = Vec::new();
     let timing = time_rounds(&build, &io, model, &feeds, runs, &mut notes)?;
     let callgrind = instructions_per_mac(&build, &io, macs, &mut notes)?;
-    let ort = timing.ort.as_ref();
     Ok(BenchReport {
         model: model.display().to_string(),
         runs,
@@ -347,18 +382,11 @@ pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport
             .join(" "),
         meshnn_us: timing.median_us,
         meshnn_min_us: timing.min_us,
-        onnxruntime_us: ort.map(|o| o.median_us),
-        onnxruntime_min_us: ort.map(|o| o.min_us),
-        python_overhead_us: ort.map(|o| o.overhead_us),
-        onnxruntime_version: ort.map(|o| o.version.clone()),
-        speedup_vs_onnxruntime: ort.map(|o| o.median_us / timing.median_us),
-        speedup_min_vs_onnxruntime: ort.map(|o| o.min_us / timing.min_us),
+        onnxruntime: timing.ort_report(),
         instructions_per_mac: callgrind.as_ref().map(|c| c.0),
         callgrind_cflags: callgrind.map(|c| c.1),
         macs,
-        arena_bytes: devices.iter().map(|d| d.arena_bytes).sum(),
-        arena_lower_bound_bytes: devices.iter().map(|d| d.arena_lower_bound_bytes).sum(),
-        devices,
+        arenas,
         notes,
     })
 }
@@ -389,17 +417,21 @@ pub fn render_text(r: &BenchReport) -> String {
     );
     s += &format!(
         "onnxruntime {} median, {} min (1 thread{}; Python overhead {} subtracted)\n",
-        opt(r.onnxruntime_us, " us"),
-        opt(r.onnxruntime_min_us, " us"),
-        r.onnxruntime_version
+        opt(r.onnxruntime.onnxruntime_us, " us"),
+        opt(r.onnxruntime.onnxruntime_min_us, " us"),
+        r.onnxruntime
+            .onnxruntime_version
             .as_ref()
             .map(|v| format!(", {v}"))
             .unwrap_or_default(),
-        opt(r.python_overhead_us, " us"),
+        opt(r.onnxruntime.python_overhead_us, " us"),
     );
     s += &format!(
         "speedup    {}\n",
-        match (r.speedup_vs_onnxruntime, r.speedup_min_vs_onnxruntime) {
+        match (
+            r.onnxruntime.speedup_vs_onnxruntime,
+            r.onnxruntime.speedup_min_vs_onnxruntime
+        ) {
             (Some(med), Some(min)) => {
                 format!("{med:.2}x vs onnxruntime (medians), {min:.2}x (minima)")
             }
@@ -420,17 +452,17 @@ pub fn render_text(r: &BenchReport) -> String {
     let ratio = |a: usize, lb: usize| a as f64 / lb.max(1) as f64;
     s += &format!(
         "arena      {} bytes (lower bound {} bytes, {:.3}x){}\n",
-        r.arena_bytes,
-        r.arena_lower_bound_bytes,
-        ratio(r.arena_bytes, r.arena_lower_bound_bytes),
-        if r.devices.len() > 1 {
+        r.arenas.arena_bytes,
+        r.arenas.arena_lower_bound_bytes,
+        ratio(r.arenas.arena_bytes, r.arenas.arena_lower_bound_bytes),
+        if r.arenas.devices.len() > 1 {
             " over all devices"
         } else {
             ""
         }
     );
-    if r.devices.len() > 1 {
-        for d in &r.devices {
+    if r.arenas.devices.len() > 1 {
+        for d in &r.arenas.devices {
             s += &format!(
                 "  {:<9} {}",
                 d.device,

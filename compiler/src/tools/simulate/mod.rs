@@ -13,7 +13,7 @@ pub mod report;
 use crate::codegen::host::{emit_sim, SimDevice, SimLink};
 use crate::codegen::stages;
 use crate::driver::{self, Deployed};
-use crate::tools::host_build::{HostBuild, HostError, IoFiles};
+use crate::tools::host_build::{HostBuild, HostError};
 use records::{Record, Simulator};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -147,12 +147,6 @@ pub fn build(d: &Deployed, build_dir: &Path) -> Result<PathBuf, SimError> {
     Ok(b.exe().to_path_buf())
 }
 
-/// The data set's inputs written as raw float32 files into `io`.
-fn write_inputs(data: &Dataset, io: &Path) -> Result<Vec<PathBuf>, SimError> {
-    let inputs: Vec<&[f32]> = data.inputs.iter().map(|a| a.data.as_slice()).collect();
-    Ok(IoFiles::write(io, &inputs, 0)?.inputs)
-}
-
 /// Run the simulator at `levels` (loss 0 runs first, as the reference for agreement).
 /// Each level has its own random stream derived from `seed` and the level's position.
 #[allow(clippy::too_many_arguments)]
@@ -170,13 +164,7 @@ pub fn run(
         return Err(SimError::Loss(l.to_string()));
     }
     let io = build_dir.join("sim_io");
-    let sim = Simulator {
-        d,
-        exe,
-        n: data.n,
-        inputs: write_inputs(data, &io)?,
-        model,
-    };
+    let sim = Simulator::new(d, exe, data, model, &io)?;
     let mut all = vec![0.0];
     all.extend_from_slice(levels);
     let mut per_level: Vec<Vec<Record>> = Vec::new();
@@ -224,13 +212,7 @@ pub fn outputs_at(
     build_dir: &Path,
 ) -> Result<Vec<Vec<f64>>, SimError> {
     let io = build_dir.join("sim_io_outputs");
-    let sim = Simulator {
-        d,
-        exe,
-        n: data.n,
-        inputs: write_inputs(data, &io)?,
-        model,
-    };
+    let sim = Simulator::new(d, exe, data, model, &io)?;
     Ok(sim
         .run_level(seed, loss, &io.join("out.bin"))?
         .into_iter()

@@ -1,9 +1,9 @@
 //! One simulator run at one loss level, read back as one [`Record`] per sample, and
 //! the reduction of a level's records into a [`Level`].
 
-use super::{Level, LossModel, SimError};
+use super::{Dataset, Level, LossModel, SimError};
 use crate::driver::Deployed;
-use crate::tools::host_build::{io_err, spawn};
+use crate::tools::host_build::{io_err, spawn, IoFiles};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -27,7 +27,25 @@ pub struct Simulator<'a> {
     pub model: LossModel,
 }
 
-impl Simulator<'_> {
+impl<'a> Simulator<'a> {
+    /// The simulator `exe` of `d` with `data`'s inputs written into `io`.
+    pub fn new(
+        d: &'a Deployed,
+        exe: &'a Path,
+        data: &Dataset,
+        model: LossModel,
+        io: &Path,
+    ) -> Result<Simulator<'a>, SimError> {
+        let inputs: Vec<&[f32]> = data.inputs.iter().map(|a| a.data.as_slice()).collect();
+        Ok(Simulator {
+            d,
+            exe,
+            n: data.n,
+            inputs: IoFiles::write(io, &inputs, 0)?.inputs,
+            model,
+        })
+    }
+
     /// Run the simulator once at one loss level, writing its records to `out_path`;
     /// one record per sample.
     pub fn run_level(
