@@ -1,5 +1,5 @@
 //! Checking a QEMU run against the host build: the hub's outputs and every tensor a
-//! device sent, within [`TOLERANCE`](super::TOLERANCE).
+//! device sent, within `TOLERANCE`.
 
 use super::{FirmwareError, TOLERANCE};
 use crate::driver::Deployed;
