@@ -105,12 +105,7 @@ impl Deployed {
     /// Link frames one loss-free inference sends: every cut tensor fragmented to the
     /// link's frame payload, once per receiving device.
     pub fn frames_per_inference(&self) -> u64 {
-        let payload = codegen::frame_payload(self.dep.link.mtu_bytes as usize) as u64;
-        self.partition
-            .cut
-            .iter()
-            .map(|c| c.bytes.div_ceil(payload).max(1) * c.to.len() as u64)
-            .sum()
+        crate::link::frames_per_inference(&self.partition.cut, self.dep.link.mtu_bytes as usize)
     }
 }
 

@@ -13,6 +13,7 @@ pub mod driver;
 pub mod inspect;
 pub mod ir;
 pub mod kernels;
+pub mod link;
 pub mod npy;
 pub mod onnx;
 pub mod partition;

@@ -1,11 +1,16 @@
-//! The `meshnn` command line. Each subcommand is a thin layer over the library; errors
-//! are printed as one or two actionable lines and give a non-zero exit code.
+//! The `meshnn` command line. Each subcommand is a thin layer over the library, one
+//! function per command (`cmd_<name>`); errors are printed as one or two actionable
+//! lines and give a non-zero exit code. Values with a fixed set of choices (`--on`,
+//! `--lang`, `--strategy`, `--loss-model`) are enums, so clap lists them in `--help` and
+//! rejects anything else with the list.
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
-use meshnn::tools::{bench, run};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use meshnn::deploy::Strategy;
+use meshnn::tools::simulate::LossModel;
+use meshnn::tools::{bench, calibrate, firmware, run, simulate};
 use meshnn::{driver, inspect, onnx};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -19,118 +24,69 @@ struct Cli {
     command: Command,
 }
 
+/// A model, optionally on the devices of a deployment.
+#[derive(Args)]
+struct ModelArgs {
+    /// The ONNX model.
+    model: PathBuf,
+    /// Deployment file (devices, targets, link; see README.md); without it the model is
+    /// one device, `main`.
+    #[arg(long)]
+    deploy: Option<PathBuf>,
+    /// Override the deployment's partitioning strategy.
+    #[arg(long)]
+    strategy: Option<Strategy>,
+}
+
+/// A model on the devices of a deployment.
+#[derive(Args)]
+struct DeploymentArgs {
+    /// The ONNX model.
+    model: PathBuf,
+    /// Deployment file (devices, targets, link); see README.md.
+    #[arg(long)]
+    deploy: PathBuf,
+    /// Override the deployment's partitioning strategy (default: the deployment's, else
+    /// modularity).
+    #[arg(long)]
+    strategy: Option<Strategy>,
+}
+
+/// Output language of `compile`.
+#[derive(Clone, Copy, ValueEnum)]
+enum Lang {
+    /// C99 with the meshnn runtime.
+    C,
+}
+
+/// Where `run` runs the model.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RunOn {
+    /// This computer.
+    Host,
+    /// Every device cross-compiled and run under QEMU, checked against the host build.
+    Qemu,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Operators, shapes, parameters, MACs and activation memory of a model.
-    Inspect {
-        /// The ONNX model.
-        model: PathBuf,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-        /// Also print the arena map: every buffer's offset, size, live steps and tensors.
-        #[arg(long, conflicts_with = "json")]
-        memory: bool,
-    },
+    Inspect(InspectArgs),
     /// Generate C sources: DIR/<device>/ for every device and DIR/host/ (a harness that
     /// links them). Without --deploy the model is one device, `main`.
-    Compile {
-        model: PathBuf,
-        /// Deployment file (devices, targets, link); see README.md.
-        #[arg(long)]
-        deploy: Option<PathBuf>,
-        /// Override the deployment's partitioning strategy.
-        #[arg(long)]
-        strategy: Option<String>,
-        /// Output directory.
-        #[arg(long)]
-        out: PathBuf,
-        /// Output language (only `c` for now).
-        #[arg(long, default_value = "c")]
-        lang: String,
-    },
+    Compile(CompileArgs),
     /// Compile for this computer, run one inference (every device of the deployment over
     /// a loss-free link), write every output as DIR/<name>.npy.
-    Run {
-        model: PathBuf,
-        /// Deployment file; without it the model runs as one device.
-        #[arg(long)]
-        deploy: Option<PathBuf>,
-        /// Override the deployment's partitioning strategy.
-        #[arg(long)]
-        strategy: Option<String>,
-        /// A graph input: NAME=FILE.npy (float32, the input's shape). Repeat per input.
-        #[arg(long = "input", value_name = "NAME=FILE")]
-        inputs: Vec<String>,
-        /// Where to write the outputs.
-        #[arg(long)]
-        out_dir: PathBuf,
-        /// Keep the generated sources and binary in this directory (default: a temporary one).
-        #[arg(long)]
-        build_dir: Option<PathBuf>,
-        /// Where to run: `host` (this computer) or `qemu` (every device cross-compiled
-        /// and run under QEMU, checked against the host build).
-        #[arg(long, default_value = "host")]
-        on: String,
-    },
+    Run(RunArgs),
     /// Generate the C and cross-compile every device with its target's toolchain: a
     /// static library per device, a test firmware ELF for targets with a QEMU board;
     /// print flash and RAM per device against its budget (non-zero exit when over).
-    Build {
-        model: PathBuf,
-        /// Deployment file (devices, targets, link); see README.md.
-        #[arg(long)]
-        deploy: PathBuf,
-        /// Override the deployment's partitioning strategy.
-        #[arg(long)]
-        strategy: Option<String>,
-        /// Output directory: DIR/<device>/ sources, DIR/firmware/<device>/ builds.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Build(BuildArgs),
     /// Place a model's operators on the devices of a deployment and report the cost.
-    Partition {
-        model: PathBuf,
-        #[arg(long)]
-        deploy: PathBuf,
-        /// modularity (default), layer, single or manual.
-        #[arg(long)]
-        strategy: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Partition(PartitionArgs),
     /// Run a deployment over the simulated lossy link for every sample of a data set and
     /// report accuracy, agreement, bytes, frames, latency and degraded inferences per loss.
-    Simulate {
-        model: PathBuf,
-        #[arg(long)]
-        deploy: PathBuf,
-        /// test.npz: `x` (or one array per graph input) [N, ...] float32, optional labels `y`.
-        #[arg(long)]
-        data: PathBuf,
-        /// Loss probabilities, comma separated.
-        #[arg(long, default_value = "0,0.05,0.1,0.2,0.3", value_delimiter = ',')]
-        loss: Vec<f64>,
-        /// bernoulli (independent frames), gilbert (bursts) or dropout (whole devices).
-        #[arg(long, default_value = "bernoulli")]
-        loss_model: String,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Calibration data (.npz like --data) for the `mean` fallback.
-        #[arg(long)]
-        calib: Option<PathBuf>,
-        /// Override the deployment's partitioning strategy.
-        #[arg(long)]
-        strategy: Option<String>,
-        #[arg(long)]
-        json: bool,
-        /// Write an SVG plot of accuracy and agreement against loss.
-        #[arg(long)]
-        plot: Option<PathBuf>,
-        /// Keep the generated simulator here (default: a temporary directory).
-        #[arg(long)]
-        build_dir: Option<PathBuf>,
-    },
+    Simulate(SimulateArgs),
     /// Community detection on a symmetric non-negative adjacency matrix (.npy).
     Cluster {
         /// Square float32/float64 .npy matrix.
@@ -151,31 +107,124 @@ enum Command {
     Targets,
     /// Time the generated C (optimised host build) against onnxruntime (one thread),
     /// count instructions per MAC under callgrind, report the arena.
-    Bench {
-        model: PathBuf,
-        /// Deployment file: time every device of it, linked loss-free on this computer
-        /// (compute and frame handling, no air time), and report each device's arena.
-        #[arg(long)]
-        deploy: Option<PathBuf>,
-        /// Override the deployment's partitioning strategy.
-        #[arg(long, requires = "deploy")]
-        strategy: Option<String>,
-        /// Timed inferences (after a warm-up).
-        #[arg(long, default_value_t = 500)]
-        runs: u64,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Bench(BenchArgs),
     /// The supported ONNX operators.
-    Ops {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Print the operator table of SUPPORTED_OPS.md.
-        #[arg(long, conflicts_with = "json")]
-        markdown: bool,
-    },
+    Ops(OpsArgs),
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// The ONNX model.
+    model: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Also print the arena map: every buffer's offset, size, live steps and tensors.
+    #[arg(long, conflicts_with = "json")]
+    memory: bool,
+}
+
+#[derive(Args)]
+struct CompileArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// Output language.
+    #[arg(long, value_enum, default_value_t = Lang::C)]
+    lang: Lang,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// A graph input: NAME=FILE.npy (float32, the input's shape). Repeat per input.
+    #[arg(long = "input", value_name = "NAME=FILE")]
+    inputs: Vec<String>,
+    /// Where to write the outputs.
+    #[arg(long)]
+    out_dir: PathBuf,
+    /// Keep the generated sources and binary in this directory (default: a temporary one).
+    #[arg(long)]
+    build_dir: Option<PathBuf>,
+    /// Where to run.
+    #[arg(long, value_enum, default_value_t = RunOn::Host)]
+    on: RunOn,
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    #[command(flatten)]
+    model: DeploymentArgs,
+    /// Output directory: DIR/<device>/ sources, DIR/firmware/<device>/ builds.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct PartitionArgs {
+    #[command(flatten)]
+    model: DeploymentArgs,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct SimulateArgs {
+    #[command(flatten)]
+    model: DeploymentArgs,
+    /// test.npz: `x` (or one array per graph input) [N, ...] float32, optional labels `y`.
+    #[arg(long)]
+    data: PathBuf,
+    /// Loss probabilities, comma separated.
+    #[arg(long, default_value = "0,0.05,0.1,0.2,0.3", value_delimiter = ',')]
+    loss: Vec<f64>,
+    /// How frames get lost.
+    #[arg(long, value_enum, default_value_t = LossModel::Bernoulli)]
+    loss_model: LossModel,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Calibration data (.npz like --data) for the `mean` fallback.
+    #[arg(long)]
+    calib: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+    /// Write an SVG plot of accuracy and agreement against loss.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Keep the generated simulator here (default: a temporary directory).
+    #[arg(long)]
+    build_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    model: PathBuf,
+    /// Deployment file: time every device of it, linked loss-free on this computer
+    /// (compute and frame handling, no air time), and report each device's arena.
+    #[arg(long)]
+    deploy: Option<PathBuf>,
+    /// Override the deployment's partitioning strategy.
+    #[arg(long, requires = "deploy")]
+    strategy: Option<Strategy>,
+    /// Timed inferences (after a warm-up).
+    #[arg(long, default_value_t = 500)]
+    runs: u64,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct OpsArgs {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Print the operator table of SUPPORTED_OPS.md.
+    #[arg(long, conflicts_with = "json")]
+    markdown: bool,
 }
 
 fn main() -> ExitCode {
@@ -195,18 +244,36 @@ fn main() -> ExitCode {
     }
 }
 
+fn dispatch(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Inspect(a) => cmd_inspect(a),
+        Command::Compile(a) => cmd_compile(a),
+        Command::Run(a) => cmd_run(a),
+        Command::Build(a) => cmd_build(a),
+        Command::Partition(a) => cmd_partition(a),
+        Command::Simulate(a) => cmd_simulate(a),
+        Command::Cluster {
+            adjacency,
+            k,
+            method,
+            balanced,
+            json,
+        } => cmd_cluster(adjacency, k, method, balanced, json),
+        Command::Targets => {
+            print!("{}", meshnn::deploy::target::table());
+            Ok(())
+        }
+        Command::Bench(a) => cmd_bench(a),
+        Command::Ops(a) => cmd_ops(a),
+    }
+}
+
 /// Prepare a model and deploy it: on the devices of `deploy`, or as one host device.
 fn deployed(
-    model: &std::path::Path,
-    deploy: Option<&std::path::Path>,
-    strategy: Option<&str>,
+    model: &Path,
+    deploy: Option<&Path>,
+    strategy: Option<Strategy>,
 ) -> Result<driver::Deployed> {
-    let strategy = match strategy {
-        Some(s) => Some(meshnn::deploy::Strategy::parse(s).ok_or_else(|| {
-            anyhow::anyhow!("--strategy {s}: use modularity, layer, single or manual")
-        })?),
-        None => None,
-    };
     let p = driver::prepare(model, false)?;
     Ok(match deploy {
         Some(file) => driver::deploy(p, meshnn::deploy::Deployment::load(file)?, strategy)?,
@@ -214,224 +281,198 @@ fn deployed(
     })
 }
 
-fn dispatch(cmd: Command) -> Result<()> {
-    match cmd {
-        Command::Inspect {
-            model,
-            json,
-            memory,
-        } => {
-            let p = driver::prepare(&model, false)?;
-            let r = inspect::report(&p);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print!("{}", inspect::render_text(&r));
-            }
-            if memory {
-                print!("{}", inspect::render_memory(&p));
-            }
-        }
-        Command::Compile {
-            model,
-            deploy,
-            strategy,
-            out,
-            lang,
-        } => {
-            if lang != "c" {
-                anyhow::bail!("--lang {lang}: only `c` is supported for now");
-            }
-            let d = deployed(&model, deploy.as_deref(), strategy.as_deref())?;
-            let files = driver::emit(&d)?;
-            driver::write_files(&out, &files)?;
-            println!("wrote {} files to {}", files.len(), out.display());
-            for dev in &d.devices {
-                print!(
-                    "{}: {} kernels, {}",
-                    dev.name,
-                    dev.kernels.label(),
-                    inspect::arena_line(dev.plan.arena_bytes, dev.plan.lower_bound_bytes)
+impl ModelArgs {
+    fn deployed(&self) -> Result<driver::Deployed> {
+        deployed(&self.model, self.deploy.as_deref(), self.strategy)
+    }
+}
+
+impl DeploymentArgs {
+    fn deployed(&self) -> Result<driver::Deployed> {
+        deployed(&self.model, Some(&self.deploy), self.strategy)
+    }
+}
+
+/// `dir` when given, else a new temporary directory named `prefix…` (kept alive by
+/// `tmp`).
+fn build_dir(
+    dir: Option<PathBuf>,
+    prefix: &str,
+    tmp: &mut Option<tempfile::TempDir>,
+) -> Result<PathBuf> {
+    if let Some(d) = dir {
+        return Ok(d);
+    }
+    let t = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .context("cannot create a temporary build directory")?;
+    Ok(tmp.insert(t).path().to_path_buf())
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn cmd_inspect(a: InspectArgs) -> Result<()> {
+    let p = driver::prepare(&a.model, false)?;
+    let r = inspect::report(&p);
+    if a.json {
+        print_json(&r)?;
+    } else {
+        print!("{}", inspect::render_text(&r));
+    }
+    if a.memory {
+        print!("{}", inspect::render_memory(&p));
+    }
+    Ok(())
+}
+
+fn cmd_compile(a: CompileArgs) -> Result<()> {
+    let Lang::C = a.lang;
+    let d = a.model.deployed()?;
+    let files = driver::emit(&d)?;
+    driver::write_files(&a.out, &files)?;
+    println!("wrote {} files to {}", files.len(), a.out.display());
+    for dev in &d.devices {
+        print!(
+            "{}: {} kernels, {}",
+            dev.name,
+            dev.kernels.label(),
+            inspect::arena_line(dev.plan.arena_bytes, dev.plan.lower_bound_bytes)
+        );
+    }
+    Ok(())
+}
+
+fn cmd_build(a: BuildArgs) -> Result<()> {
+    let d = a.model.deployed()?;
+    let builds = firmware::build(&d, &a.out)?;
+    print!("{}", firmware::render_table(&builds));
+    firmware::check_budgets(&builds)?;
+    Ok(())
+}
+
+fn cmd_partition(a: PartitionArgs) -> Result<()> {
+    let d = a.model.deployed()?;
+    let ram: Vec<u64> = d.devices.iter().map(|x| x.ram_bytes).collect();
+    let r = meshnn::partition::report::report(&d.graph, &d.dep, &d.partition, &ram, &d.model_name);
+    if a.json {
+        print_json(&r)?;
+    } else {
+        print!("{}", meshnn::partition::report::render_text(&r));
+    }
+    Ok(())
+}
+
+fn cmd_run(a: RunArgs) -> Result<()> {
+    let given = run::parse_inputs(&a.inputs)?;
+    let p = a.model.deployed()?;
+    let arrays = run::load_inputs(&p.graph, &given)?;
+    // Fail early, before building, when the output directory is unusable.
+    std::fs::create_dir_all(&a.out_dir)
+        .with_context(|| format!("cannot create output directory {}", a.out_dir.display()))?;
+    let mut tmp = None;
+    let dir = build_dir(a.build_dir, "meshnn-run-", &mut tmp)?;
+    let outs = match a.on {
+        RunOn::Host => run::run_host(&p, &arrays, &dir)?,
+        RunOn::Qemu => {
+            let r = firmware::run_qemu(&p, &arrays, &dir)?;
+            for d in &r.devices {
+                println!(
+                    "{}: QEMU {}: {} frames in, {} out; worst relative difference from the host build {:.2e}",
+                    d.device, d.machine, d.frames_in, d.frames_out, d.worst_rel
                 );
             }
+            r.outputs
         }
-        Command::Build {
-            model,
-            deploy,
-            strategy,
-            out,
-        } => {
-            let d = deployed(&model, Some(&deploy), strategy.as_deref())?;
-            let builds = meshnn::tools::firmware::build(&d, &out)?;
-            print!("{}", meshnn::tools::firmware::render_table(&builds));
-            meshnn::tools::firmware::check_budgets(&builds)?;
+    };
+    for path in run::write_outputs(&p, &outs, &a.out_dir)? {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn cmd_cluster(
+    adjacency: PathBuf,
+    k: Option<usize>,
+    method: meshnn::cluster::Method,
+    balanced: bool,
+    json: bool,
+) -> Result<()> {
+    let opts = meshnn::cluster::ClusterOptions {
+        k,
+        method,
+        balanced,
+    };
+    println!(
+        "{}",
+        meshnn::cluster::run_cli(&adjacency, &opts, json)?.trim_end()
+    );
+    Ok(())
+}
+
+fn cmd_simulate(a: SimulateArgs) -> Result<()> {
+    use std::io::IsTerminal;
+    let mut d = a.model.deployed()?;
+    if let Some(c) = &a.calib {
+        calibrate::apply_means(&mut d, c)?;
+    }
+    let dataset = simulate::load_dataset(&a.data, &d)?;
+    let mut tmp = None;
+    let dir = build_dir(a.build_dir, "meshnn-sim-", &mut tmp)?;
+    let exe = simulate::build(&d, &dir)?;
+    let progress = std::io::stderr().is_terminal() && dataset.n * (a.loss.len() + 1) > 2000;
+    let report = simulate::run(
+        &d,
+        &exe,
+        &dataset,
+        a.loss_model,
+        a.seed,
+        &a.loss,
+        &dir,
+        progress,
+    )?;
+    if a.json {
+        print_json(&report)?;
+    } else {
+        print!("{}", simulate::render_table(&report));
+    }
+    if let Some(p) = a.plot {
+        simulate::plot_svg(&report, &p)
+            .map_err(|e| anyhow::anyhow!("cannot write the plot {}: {e}", p.display()))?;
+        if !a.json {
+            println!("plot written to {}", p.display());
         }
-        Command::Partition {
-            model,
-            deploy,
-            strategy,
-            json,
-        } => {
-            let d = deployed(&model, Some(&deploy), strategy.as_deref())?;
-            let ram: Vec<u64> = d.devices.iter().map(|x| x.ram_bytes).collect();
-            let r = meshnn::partition::report::report(
-                &d.graph,
-                &d.dep,
-                &d.partition,
-                &ram,
-                &d.model_name,
-            );
-            if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print!("{}", meshnn::partition::report::render_text(&r));
-            }
-        }
-        Command::Run {
-            model,
-            deploy,
-            strategy,
-            inputs,
-            out_dir,
-            build_dir,
-            on,
-        } => {
-            if on != "host" && on != "qemu" {
-                anyhow::bail!("--on {on}: use host or qemu");
-            }
-            let given = run::parse_inputs(&inputs)?;
-            let p = deployed(&model, deploy.as_deref(), strategy.as_deref())?;
-            let arrays = run::load_inputs(&p.graph, &given)?;
-            // Fail early, before building, when the output directory is unusable.
-            std::fs::create_dir_all(&out_dir)
-                .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
-            let tmp;
-            let dir = match &build_dir {
-                Some(d) => d.clone(),
-                None => {
-                    tmp = tempfile::Builder::new()
-                        .prefix("meshnn-run-")
-                        .tempdir()
-                        .context("cannot create a temporary build directory")?;
-                    tmp.path().to_path_buf()
-                }
-            };
-            let outs = if on == "qemu" {
-                let r = meshnn::tools::firmware::run_qemu(&p, &arrays, &dir)?;
-                for d in &r.devices {
-                    println!(
-                        "{}: QEMU {}: {} frames in, {} out; worst relative difference from the host build {:.2e}",
-                        d.device, d.machine, d.frames_in, d.frames_out, d.worst_rel
-                    );
-                }
-                r.outputs
-            } else {
-                run::run_host(&p, &arrays, &dir)?
-            };
-            for path in run::write_outputs(&p, &outs, &out_dir)? {
-                println!("wrote {}", path.display());
-            }
-        }
-        Command::Cluster {
-            adjacency,
-            k,
-            method,
-            balanced,
-            json,
-        } => {
-            let opts = meshnn::cluster::ClusterOptions {
-                k,
-                method,
-                balanced,
-            };
-            println!(
-                "{}",
-                meshnn::cluster::run_cli(&adjacency, &opts, json)?.trim_end()
-            );
-        }
-        Command::Simulate {
-            model,
-            deploy,
-            data,
-            loss,
-            loss_model,
-            seed,
-            calib,
-            strategy,
-            json,
-            plot,
-            build_dir,
-        } => {
-            use meshnn::tools::simulate;
-            use std::io::IsTerminal;
-            let lm = simulate::LossModel::parse(&loss_model).ok_or_else(|| {
-                anyhow::anyhow!("--loss-model {loss_model}: use bernoulli, gilbert or dropout")
-            })?;
-            let mut d = deployed(&model, Some(&deploy), strategy.as_deref())?;
-            if let Some(c) = &calib {
-                meshnn::tools::calibrate::apply_means(&mut d, c)?;
-            }
-            let dataset = simulate::load_dataset(&data, &d)?;
-            let tmp;
-            let dir = match &build_dir {
-                Some(b) => b.clone(),
-                None => {
-                    tmp = tempfile::Builder::new()
-                        .prefix("meshnn-sim-")
-                        .tempdir()
-                        .context("cannot create a temporary build directory")?;
-                    tmp.path().to_path_buf()
-                }
-            };
-            let exe = simulate::build(&d, &dir)?;
-            let progress = std::io::stderr().is_terminal() && dataset.n * (loss.len() + 1) > 2000;
-            let report = simulate::run(&d, &exe, &dataset, lm, seed, &loss, &dir, progress)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", simulate::render_table(&report));
-            }
-            if let Some(p) = plot {
-                simulate::plot_svg(&report, &p)
-                    .map_err(|e| anyhow::anyhow!("cannot write the plot {}: {e}", p.display()))?;
-                if !json {
-                    println!("plot written to {}", p.display());
-                }
-            }
-        }
-        Command::Targets => print!("{}", meshnn::deploy::target::table()),
-        Command::Bench {
-            model,
-            deploy,
-            strategy,
-            runs,
-            json,
-        } => {
-            let p = deployed(&model, deploy.as_deref(), strategy.as_deref())?;
-            let r = bench::bench(&model, p, runs)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print!("{}", bench::render_text(&r));
-            }
-        }
-        Command::Ops { json, markdown } => {
-            let ops = onnx::supported_ops();
-            if json {
-                let v: Vec<_> = ops
-                    .iter()
-                    .map(
-                        |o| serde_json::json!({"name": o.name, "since": o.since, "notes": o.notes}),
-                    )
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&v)?);
-            } else if markdown {
-                print!("{}", meshnn::supported_ops::markdown_table());
-            } else {
-                for o in ops {
-                    println!("{:<22} opset {:>2}+  {}", o.name, o.since, o.notes);
-                }
-            }
+    }
+    Ok(())
+}
+
+fn cmd_bench(a: BenchArgs) -> Result<()> {
+    let p = deployed(&a.model, a.deploy.as_deref(), a.strategy)?;
+    let r = bench::bench(&a.model, p, a.runs)?;
+    if a.json {
+        print_json(&r)?;
+    } else {
+        print!("{}", bench::render_text(&r));
+    }
+    Ok(())
+}
+
+fn cmd_ops(a: OpsArgs) -> Result<()> {
+    let ops = onnx::supported_ops();
+    if a.json {
+        let v: Vec<_> = ops
+            .iter()
+            .map(|o| serde_json::json!({"name": o.name, "since": o.since, "notes": o.notes}))
+            .collect();
+        print_json(&v)?;
+    } else if a.markdown {
+        print!("{}", meshnn::supported_ops::markdown_table());
+    } else {
+        for o in ops {
+            println!("{:<22} opset {:>2}+  {}", o.name, o.since, o.notes);
         }
     }
     Ok(())

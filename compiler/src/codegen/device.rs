@@ -4,10 +4,11 @@
 
 use super::lower::{lower_node, Buf, Call, LowerError, Storage};
 use super::names::{field_idents, ident, Symbols};
-use super::{frame_payload, stages, DeviceSpec, LinkTensor};
+use super::{stages, DeviceSpec, LinkTensor};
 use crate::deploy::Fallback;
 use crate::ir::{Data, Graph, NodeId, TensorId};
 use crate::kernels;
+use crate::link::frame_payload;
 use crate::plan::memory::Plan;
 use std::collections::{BTreeSet, HashMap};
 

@@ -85,14 +85,6 @@ pub fn emit_device(
     c_render::render_device(g, spec, &code, link, deployment)
 }
 
-/// Bytes of a link frame header (meshnn_link.h).
-pub const LINK_HEADER_BYTES: usize = 20;
-
-/// Payload bytes per frame at `mtu_bytes` (whole floats; MESHNN_FRAME_PAYLOAD).
-pub fn frame_payload(mtu_bytes: usize) -> usize {
-    (mtu_bytes.saturating_sub(LINK_HEADER_BYTES) / 4 * 4).max(4)
-}
-
 /// A serialisable view as a template value.
 fn view<T: serde::Serialize>(v: &T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(v))

@@ -52,6 +52,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "host/Makefile.j2",
         include_str!("../../../templates/host/Makefile.j2"),
     ),
+    (
+        "firmware/main.c.j2",
+        include_str!("../../../templates/firmware/main.c.j2"),
+    ),
 ];
 
 /// A minijinja environment holding every template (strict undefined: a missing variable

@@ -135,8 +135,8 @@ impl Fallback {
     }
 }
 
-/// Partitioning strategy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+/// Partitioning strategy (also the `--strategy` values of the command line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     Modularity,
@@ -146,14 +146,9 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// The strategy named `s` (lowercase, as on the command line).
     pub fn parse(s: &str) -> Option<Strategy> {
-        match s {
-            "modularity" => Some(Strategy::Modularity),
-            "layer" => Some(Strategy::Layer),
-            "single" => Some(Strategy::Single),
-            "manual" => Some(Strategy::Manual),
-            _ => None,
-        }
+        clap::ValueEnum::from_str(s, false).ok()
     }
 }
 

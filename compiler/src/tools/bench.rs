@@ -10,9 +10,9 @@
 
 use crate::driver;
 use crate::npy;
-use crate::tools::host_build;
+use crate::tools::host_build::{self, HostBuild, IoFiles};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// Flags added to [`host_build::HOST_CFLAGS`] for timing (a later `-O3` overrides `-O2`).
@@ -100,8 +100,6 @@ fn ort_round(
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     #[error(transparent)]
-    Pipeline(#[from] driver::Error),
-    #[error(transparent)]
     Host(#[from] host_build::HostError),
     #[error(transparent)]
     Npy(#[from] npy::NpyError),
@@ -118,6 +116,20 @@ pub struct BenchReport {
     pub cflags: String,
     pub meshnn_us: f64,
     pub meshnn_min_us: f64,
+    #[serde(flatten)]
+    pub onnxruntime: OrtReport,
+    pub instructions_per_mac: Option<f64>,
+    pub callgrind_cflags: Option<String>,
+    pub macs: u64,
+    #[serde(flatten)]
+    pub arenas: Arenas,
+    pub notes: Vec<String>,
+}
+
+/// onnxruntime's timing (Python overhead subtracted) and how meshnn compares; all
+/// `None` when onnxruntime could not be timed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct OrtReport {
     pub onnxruntime_us: Option<f64>,
     pub onnxruntime_min_us: Option<f64>,
     pub python_overhead_us: Option<f64>,
@@ -126,15 +138,16 @@ pub struct BenchReport {
     pub speedup_vs_onnxruntime: Option<f64>,
     /// onnxruntime's minimum over meshnn's minimum (steadier on a busy machine).
     pub speedup_min_vs_onnxruntime: Option<f64>,
-    pub instructions_per_mac: Option<f64>,
-    pub callgrind_cflags: Option<String>,
-    pub macs: u64,
+}
+
+/// Every device's arena and their sums.
+#[derive(Clone, Debug, Serialize)]
+pub struct Arenas {
     /// Sum over the devices.
     pub arena_bytes: usize,
     /// Sum over the devices.
     pub arena_lower_bound_bytes: usize,
     pub devices: Vec<DeviceArena>,
-    pub notes: Vec<String>,
 }
 
 /// One device's arena against the lower bound of its schedule (scratch included).
@@ -168,25 +181,18 @@ fn inputs(p: &driver::Deployed) -> Vec<(String, Vec<usize>, Vec<f32>)> {
         .collect()
 }
 
-/// Benchmark the compiled deployment `p` of `model` (from `driver::deploy` or
-/// `driver::deploy_single`) with `runs` timed inferences (each of meshnn and
-/// onnxruntime). With several devices, one inference is every device's work run on this
-/// computer, linked by the loss-free in-memory link of the host harness: compute and
-/// frame handling, no air time (`meshnn simulate` models the link).
-pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport, BenchError> {
-    let runs = runs.max(1);
-    let macs: u64 = p
-        .devices
+/// Multiply-accumulates of one inference over every device.
+fn total_macs(p: &driver::Deployed) -> u64 {
+    p.devices
         .iter()
         .flat_map(|d| d.order.iter())
         .map(|&i| crate::ir::cost::macs(&p.graph, &p.graph.nodes[i]))
-        .sum();
-    let tmp = tempfile::Builder::new()
-        .prefix("meshnn-bench-")
-        .tempdir()
-        .map_err(|e| io_err("cannot create a temporary directory", e))?;
-    let dir = tmp.path();
-    let devices_arena: Vec<DeviceArena> = p
+        .sum()
+}
+
+/// Every device's arena against its lower bound, and the sums.
+fn arenas(p: &driver::Deployed) -> Arenas {
+    let devices: Vec<DeviceArena> = p
         .devices
         .iter()
         .map(|d| DeviceArena {
@@ -195,38 +201,74 @@ pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport
             arena_lower_bound_bytes: d.plan.lower_bound_bytes,
         })
         .collect();
-    let arena_bytes = devices_arena.iter().map(|d| d.arena_bytes).sum();
-    let arena_lower_bound_bytes = devices_arena
-        .iter()
-        .map(|d| d.arena_lower_bound_bytes)
-        .sum();
-    driver::write_files(dir, &driver::emit(&p)?)?;
-    let devices: Vec<String> = p.devices.iter().map(|d| d.name.clone()).collect();
-    let io = dir.join("io");
-    std::fs::create_dir_all(&io).map_err(|e| io_err("cannot create io directory", e))?;
-    let mut bins = Vec::new();
+    Arenas {
+        arena_bytes: devices.iter().map(|d| d.arena_bytes).sum(),
+        arena_lower_bound_bytes: devices.iter().map(|d| d.arena_lower_bound_bytes).sum(),
+        devices,
+    }
+}
+
+/// The benchmark's inputs: raw float32 files for the harness in `io`, and the same
+/// values as `.npy` feeds (`NAME=FILE`) for onnxruntime.
+fn write_inputs(p: &driver::Deployed, io: &Path) -> Result<(IoFiles, Vec<String>), BenchError> {
+    let inputs = inputs(p);
+    let data: Vec<&[f32]> = inputs.iter().map(|(_, _, d)| d.as_slice()).collect();
+    let files = IoFiles::write(io, &data, p.graph.outputs.len())?;
     let mut feeds = Vec::new();
-    for (i, (name, shape, data)) in inputs(&p).into_iter().enumerate() {
-        let bin = io.join(format!("in{i}.bin"));
-        let bytes: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
-        std::fs::write(&bin, bytes).map_err(|e| io_err("cannot write input", e))?;
+    for (i, (name, shape, data)) in inputs.iter().enumerate() {
         let npy_path = io.join(format!("in{i}.npy"));
-        npy::write_f32(&npy_path, &shape, &data)?;
-        bins.push(bin);
+        npy::write_f32(&npy_path, shape, data)?;
         feeds.push(format!("{name}={}", npy_path.display()));
     }
-    let outs: Vec<PathBuf> = (0..p.graph.outputs.len())
-        .map(|i| io.join(format!("out{i}.bin")))
-        .collect();
-    let mut notes = Vec::new();
+    Ok((files, feeds))
+}
 
-    // 1 + 2. meshnn (optimised host build) and onnxruntime (through Python), in
-    // alternating rounds so that both see the same machine load; the median of the
-    // per-round medians and the minimum of the minima are reported.
-    let exe = host_build::build(dir, &devices, BENCH_CFLAGS)?;
-    let timed = dir.join("host").join("model_run_timed");
-    std::fs::rename(&exe, &timed).map_err(|e| io_err("cannot move the harness", e))?;
-    let script = dir.join("bench_ort.py");
+/// onnxruntime's side of the timing: median and minimum (Python overhead subtracted),
+/// the overhead's median, the version.
+struct OrtTiming {
+    median_us: f64,
+    min_us: f64,
+    overhead_us: f64,
+    version: String,
+}
+
+/// meshnn's and onnxruntime's timings.
+struct Timing {
+    median_us: f64,
+    min_us: f64,
+    ort: Option<OrtTiming>,
+}
+
+impl Timing {
+    /// onnxruntime's side of the report.
+    fn ort_report(&self) -> OrtReport {
+        let Some(o) = &self.ort else {
+            return OrtReport::default();
+        };
+        OrtReport {
+            onnxruntime_us: Some(o.median_us),
+            onnxruntime_min_us: Some(o.min_us),
+            python_overhead_us: Some(o.overhead_us),
+            onnxruntime_version: Some(o.version.clone()),
+            speedup_vs_onnxruntime: Some(o.median_us / self.median_us),
+            speedup_min_vs_onnxruntime: Some(o.min_us / self.min_us),
+        }
+    }
+}
+
+/// meshnn (the optimised harness `build`) and onnxruntime (through Python), timed in
+/// [`ROUNDS`] alternating rounds so that both see the same machine load; the median of
+/// the per-round medians and the minimum of the minima are reported. A failing
+/// onnxruntime adds a note and is not timed again.
+fn time_rounds(
+    build: &HostBuild,
+    io: &IoFiles,
+    model: &Path,
+    feeds: &[String],
+    runs: u64,
+    notes: &mut Vec<String>,
+) -> Result<Timing, BenchError> {
+    let script = io.inputs[0].with_file_name("bench_ort.py");
     std::fs::write(&script, ORT_SCRIPT).map_err(|e| io_err("cannot write bench_ort.py", e))?;
     let per_round = runs.div_ceil(ROUNDS).max(1);
     let warmup = (per_round / 10).clamp(1, 100);
@@ -235,14 +277,15 @@ pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport
     let mut ort_version = None;
     let mut ort_ok = true;
     for _ in 0..ROUNDS {
-        let t = host_build::run_timed(&timed, &bins, &outs, Some(per_round))?
+        let t = build
+            .run_timed(io, per_round)?
             .ok_or_else(|| BenchError::Io("the harness printed no timing".into()))?;
         ours.push(t[1]);
         ours_min = ours_min.min(t[2]);
         if !ort_ok {
             continue;
         }
-        match ort_round(&script, model, per_round, warmup, &feeds) {
+        match ort_round(&script, model, per_round, warmup, feeds) {
             Ok((med, mn, oh, ohm, ver)) => {
                 theirs.push(med - oh);
                 theirs_min = theirs_min.min(mn - ohm);
@@ -255,56 +298,78 @@ pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport
             }
         }
     }
-    let meshnn_us = median(&mut ours);
-    let meshnn_min_us = ours_min;
-    let ort = if ort_ok && !theirs.is_empty() {
-        (
-            Some(median(&mut theirs)),
-            Some(theirs_min),
-            Some(median(&mut overhead)),
-            ort_version,
-        )
-    } else {
-        (None, None, None, None)
-    };
+    let ort = (ort_ok && !theirs.is_empty()).then(|| OrtTiming {
+        median_us: median(&mut theirs),
+        min_us: theirs_min,
+        overhead_us: median(&mut overhead),
+        version: ort_version.unwrap_or_default(),
+    });
+    Ok(Timing {
+        median_us: median(&mut ours),
+        min_us: ours_min,
+        ort,
+    })
+}
 
-    // 3. instructions per MAC under callgrind: (Ir with 11 timed runs - Ir with 1) / 10.
-    let mut ipm = None;
-    let mut cg_flags = None;
-    if Command::new("valgrind").arg("--version").output().is_ok() {
-        let flags = callgrind_cflags();
-        let exe = host_build::build(dir, &devices, &flags)?;
-        let ir = |repeat: u64| -> Option<f64> {
-            let out = dir.join(format!("callgrind.{repeat}.out"));
-            let st = Command::new("valgrind")
-                .arg("--tool=callgrind")
-                .arg(format!("--callgrind-out-file={}", out.display()))
-                .arg(&exe)
-                .args(&bins)
-                .args(&outs)
-                .arg(repeat.to_string())
-                .output()
-                .ok()?;
-            if !st.status.success() {
-                return None;
-            }
-            callgrind_total(&std::fs::read_to_string(out).ok()?)
-        };
-        match (ir(1), ir(11)) {
-            (Some(a), Some(b)) if macs > 0 => {
-                ipm = Some((b - a) / 10.0 / macs as f64);
-                cg_flags = Some(flags.join(" "));
-            }
-            _ => notes.push("callgrind run failed: instructions per MAC not measured".into()),
-        }
-    } else {
+/// Instructions per MAC under callgrind, `(Ir with 11 timed runs - Ir with 1) / 10`,
+/// with the flags of that build; `None` with a note when valgrind is missing or fails.
+fn instructions_per_mac(
+    build: &HostBuild,
+    io: &IoFiles,
+    macs: u64,
+    notes: &mut Vec<String>,
+) -> Result<Option<(f64, String)>, BenchError> {
+    if Command::new("valgrind").arg("--version").output().is_err() {
         notes.push(
             "valgrind not found: instructions per MAC not measured (install valgrind)".into(),
         );
+        return Ok(None);
     }
+    let flags = callgrind_cflags();
+    let exe = build.compile("model_run", &flags)?;
+    let ir = |repeat: u64| -> Option<f64> {
+        let out = exe.with_file_name(format!("callgrind.{repeat}.out"));
+        let st = Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", out.display()))
+            .arg(&exe)
+            .args(&io.inputs)
+            .args(&io.outputs)
+            .arg(repeat.to_string())
+            .output()
+            .ok()?;
+        if !st.status.success() {
+            return None;
+        }
+        callgrind_total(&std::fs::read_to_string(out).ok()?)
+    };
+    match (ir(1), ir(11)) {
+        (Some(a), Some(b)) if macs > 0 => Ok(Some(((b - a) / 10.0 / macs as f64, flags.join(" ")))),
+        _ => {
+            notes.push("callgrind run failed: instructions per MAC not measured".into());
+            Ok(None)
+        }
+    }
+}
 
-    let speedup = ort.0.map(|o| o / meshnn_us);
-    let speedup_min = ort.1.map(|o| o / meshnn_min_us);
+/// Benchmark the compiled deployment `p` of `model` (from `driver::deploy` or
+/// `driver::deploy_single`) with `runs` timed inferences (each of meshnn and
+/// onnxruntime). With several devices, one inference is every device's work run on this
+/// computer, linked by the loss-free in-memory link of the host harness: compute and
+/// frame handling, no air time (`meshnn simulate` models the link).
+pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport, BenchError> {
+    let runs = runs.max(1);
+    let macs = total_macs(&p);
+    let tmp = tempfile::Builder::new()
+        .prefix("meshnn-bench-")
+        .tempdir()
+        .map_err(|e| io_err("cannot create a temporary directory", e))?;
+    let arenas = arenas(&p);
+    let build = HostBuild::emit(&p, tmp.path(), BENCH_CFLAGS)?;
+    let (io, feeds) = write_inputs(&p, &tmp.path().join("io"))?;
+    let mut notes = Vec::new();
+    let timing = time_rounds(&build, &io, model, &feeds, runs, &mut notes)?;
+    let callgrind = instructions_per_mac(&build, &io, macs, &mut notes)?;
     Ok(BenchReport {
         model: model.display().to_string(),
         runs,
@@ -315,20 +380,13 @@ pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport
             .copied()
             .collect::<Vec<_>>()
             .join(" "),
-        meshnn_us,
-        meshnn_min_us,
-        onnxruntime_us: ort.0,
-        onnxruntime_min_us: ort.1,
-        python_overhead_us: ort.2,
-        onnxruntime_version: ort.3,
-        speedup_vs_onnxruntime: speedup,
-        speedup_min_vs_onnxruntime: speedup_min,
-        instructions_per_mac: ipm,
-        callgrind_cflags: cg_flags,
+        meshnn_us: timing.median_us,
+        meshnn_min_us: timing.min_us,
+        onnxruntime: timing.ort_report(),
+        instructions_per_mac: callgrind.as_ref().map(|c| c.0),
+        callgrind_cflags: callgrind.map(|c| c.1),
         macs,
-        arena_bytes,
-        arena_lower_bound_bytes,
-        devices: devices_arena,
+        arenas,
         notes,
     })
 }
@@ -359,17 +417,21 @@ pub fn render_text(r: &BenchReport) -> String {
     );
     s += &format!(
         "onnxruntime {} median, {} min (1 thread{}; Python overhead {} subtracted)\n",
-        opt(r.onnxruntime_us, " us"),
-        opt(r.onnxruntime_min_us, " us"),
-        r.onnxruntime_version
+        opt(r.onnxruntime.onnxruntime_us, " us"),
+        opt(r.onnxruntime.onnxruntime_min_us, " us"),
+        r.onnxruntime
+            .onnxruntime_version
             .as_ref()
             .map(|v| format!(", {v}"))
             .unwrap_or_default(),
-        opt(r.python_overhead_us, " us"),
+        opt(r.onnxruntime.python_overhead_us, " us"),
     );
     s += &format!(
         "speedup    {}\n",
-        match (r.speedup_vs_onnxruntime, r.speedup_min_vs_onnxruntime) {
+        match (
+            r.onnxruntime.speedup_vs_onnxruntime,
+            r.onnxruntime.speedup_min_vs_onnxruntime
+        ) {
             (Some(med), Some(min)) => {
                 format!("{med:.2}x vs onnxruntime (medians), {min:.2}x (minima)")
             }
@@ -390,17 +452,17 @@ pub fn render_text(r: &BenchReport) -> String {
     let ratio = |a: usize, lb: usize| a as f64 / lb.max(1) as f64;
     s += &format!(
         "arena      {} bytes (lower bound {} bytes, {:.3}x){}\n",
-        r.arena_bytes,
-        r.arena_lower_bound_bytes,
-        ratio(r.arena_bytes, r.arena_lower_bound_bytes),
-        if r.devices.len() > 1 {
+        r.arenas.arena_bytes,
+        r.arenas.arena_lower_bound_bytes,
+        ratio(r.arenas.arena_bytes, r.arenas.arena_lower_bound_bytes),
+        if r.arenas.devices.len() > 1 {
             " over all devices"
         } else {
             ""
         }
     );
-    if r.devices.len() > 1 {
-        for d in &r.devices {
+    if r.arenas.devices.len() > 1 {
+        for d in &r.arenas.devices {
             s += &format!(
                 "  {:<9} {}",
                 d.device,

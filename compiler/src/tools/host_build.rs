@@ -1,7 +1,12 @@
-//! Build generated sources with the host C compiler and run the harness.
+//! The host harness driver, shared by every command that runs generated C on this
+//! computer (`run`, `run --on qemu`'s recording, `bench`, `simulate`, the calibration):
+//! emit → write → build with the host C compiler → run on raw float32 files → read the
+//! outputs. [`HostBuild`] owns those steps; [`IoFiles`] the raw files of one run.
 
+use crate::codegen::File;
+use crate::driver::{self, Deployed};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
@@ -13,6 +18,20 @@ pub enum HostError {
     Start { exe: String, source: std::io::Error },
     #[error("the generated program failed ({status}): {stderr}")]
     Run { status: String, stderr: String },
+    #[error("cannot {what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Pipeline(#[from] driver::Error),
+}
+
+/// The error for a failed file-system step `what` ("write", "read", ...) on `path`.
+pub fn io_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> HostError {
+    let path = path.display().to_string();
+    move |source| HostError::Io { what, path, source }
 }
 
 /// Flags the host build uses; the generated code must compile warning-free with them.
@@ -33,88 +52,180 @@ pub fn cc() -> String {
         .unwrap_or_else(|| "cc".into())
 }
 
-/// Compile the harness in `dir/host/` with the sources of every device folder of `dir`
-/// (`devices`) into `dir/host/model_run`. Runtime files (`mn_*.c`), identical in every
-/// device folder, are compiled once.
-pub fn build(dir: &Path, devices: &[String], extra_flags: &[&str]) -> Result<PathBuf, HostError> {
-    build_harness(dir, "host", "model_run", devices, extra_flags)
+/// Generated sources written under `dir`, and the harness compiled from them:
+/// `dir/<folder>/` (the harness: `host` or `sim`) with every device folder of `devices`.
+pub struct HostBuild {
+    dir: PathBuf,
+    folder: &'static str,
+    devices: Vec<String>,
+    exe: PathBuf,
 }
 
-/// Compile the harness folder `dir/<harness>/` with every device's sources into
-/// `dir/<harness>/<exe>`.
-pub fn build_harness(
-    dir: &Path,
-    harness: &str,
-    exe: &str,
-    devices: &[String],
-    extra_flags: &[&str],
-) -> Result<PathBuf, HostError> {
-    let mut sources = c_files(&dir.join(harness));
-    let mut runtime_seen = std::collections::HashSet::new();
-    for dev in devices {
-        for f in c_files(&dir.join(dev)) {
-            let name = f
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            if !name.starts_with("mn_") || runtime_seen.insert(name) {
-                sources.push(f);
+impl HostBuild {
+    /// Emit `d` with its host harness into `dir` and build `dir/host/model_run` with
+    /// `flags` added to [`HOST_CFLAGS`].
+    pub fn emit(d: &Deployed, dir: &Path, flags: &[&str]) -> Result<HostBuild, HostError> {
+        let files = driver::emit(d)?;
+        HostBuild::from_files(d, &files, dir, "host", "model_run", flags)
+    }
+
+    /// Write `files` (sources of `d`) into `dir` and build the harness `dir/<folder>/`
+    /// into `dir/<folder>/<exe>`.
+    pub fn from_files(
+        d: &Deployed,
+        files: &[File],
+        dir: &Path,
+        folder: &'static str,
+        exe: &str,
+        flags: &[&str],
+    ) -> Result<HostBuild, HostError> {
+        driver::write_files(dir, files)?;
+        let mut b = HostBuild {
+            dir: dir.to_path_buf(),
+            folder,
+            devices: d.devices.iter().map(|x| x.name.clone()).collect(),
+            exe: PathBuf::new(),
+        };
+        b.exe = b.compile(exe, flags)?;
+        Ok(b)
+    }
+
+    /// The harness program.
+    pub fn exe(&self) -> &Path {
+        &self.exe
+    }
+
+    /// Compile the same sources again into `dir/<folder>/<exe>` with other `flags`
+    /// (`bench` builds one binary for timing, one for callgrind).
+    pub fn compile(&self, exe: &str, flags: &[&str]) -> Result<PathBuf, HostError> {
+        let exe = self.dir.join(self.folder).join(exe);
+        let cc = cc();
+        // $CC may carry flags ("gcc -m32"): split on whitespace.
+        let mut parts = cc.split_whitespace();
+        let prog = parts.next().unwrap_or("cc");
+        let out = Command::new(prog)
+            .args(parts)
+            .args(HOST_CFLAGS)
+            .args(flags)
+            .args(self.sources())
+            .arg("-o")
+            .arg(&exe)
+            .arg("-lm")
+            .output()
+            .map_err(|source| HostError::NoCompiler {
+                cc: cc.clone(),
+                source,
+            })?;
+        if !out.status.success() {
+            return Err(HostError::Compile {
+                cc,
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            });
+        }
+        Ok(exe)
+    }
+
+    /// The harness's `.c` files, then every device's; runtime files (`mn_*.c`), identical
+    /// in every device folder, once.
+    fn sources(&self) -> Vec<PathBuf> {
+        let mut sources = c_files(&self.dir.join(self.folder));
+        let mut runtime_seen = std::collections::HashSet::new();
+        for dev in &self.devices {
+            for f in c_files(&self.dir.join(dev)) {
+                let name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                if !name.starts_with("mn_") || runtime_seen.insert(name) {
+                    sources.push(f);
+                }
             }
         }
+        sources
     }
-    let exe = dir.join(harness).join(exe);
-    let cc = cc();
-    // $CC may carry flags ("gcc -m32"): split on whitespace.
-    let mut parts = cc.split_whitespace();
-    let prog = parts.next().unwrap_or("cc");
-    let out = Command::new(prog)
-        .args(parts)
-        .args(HOST_CFLAGS)
-        .args(extra_flags)
-        .args(&sources)
-        .arg("-o")
-        .arg(&exe)
-        .arg("-lm")
-        .output()
-        .map_err(|source| HostError::NoCompiler {
-            cc: cc.clone(),
-            source,
-        })?;
-    if !out.status.success() {
-        return Err(HostError::Compile {
-            cc,
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        });
+
+    /// The harness's command line for one run on `io`: input files, then output files.
+    pub fn command(&self, io: &IoFiles) -> Command {
+        let mut cmd = Command::new(&self.exe);
+        cmd.args(&io.inputs).args(&io.outputs);
+        cmd
     }
-    Ok(exe)
+
+    /// One inference on `io`'s files.
+    pub fn run(&self, io: &IoFiles) -> Result<(), HostError> {
+        spawn(&mut self.command(io)).map(drop)
+    }
+
+    /// `repeat` timed inferences on `io` (after one untimed): the harness's
+    /// `[mean, median, min]` microseconds per inference, `None` when it printed none.
+    pub fn run_timed(&self, io: &IoFiles, repeat: u64) -> Result<Option<[f64; 3]>, HostError> {
+        let out = spawn(self.command(io).arg(repeat.to_string()))?;
+        let v: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .filter_map(|t| t.parse().ok())
+            .collect();
+        Ok((v.len() == 3).then(|| [v[0], v[1], v[2]]))
+    }
+
+    /// Write `inputs` into `dir/io/`, run one inference, read the `n_outputs` outputs.
+    pub fn infer(&self, inputs: &[&[f32]], n_outputs: usize) -> Result<Vec<Vec<f32>>, HostError> {
+        let io = IoFiles::write(&self.dir.join("io"), inputs, n_outputs)?;
+        self.run(&io)?;
+        io.read_outputs()
+    }
 }
 
-/// Run the harness on raw float32 input files, writing raw outputs. With `repeat`, the
-/// harness times that many extra inferences and the mean microseconds are returned
-/// (see [`run_timed`] for the median and minimum too).
-pub fn run(
-    exe: &Path,
-    inputs: &[PathBuf],
-    outputs: &[PathBuf],
-    repeat: Option<u64>,
-) -> Result<Option<f64>, HostError> {
-    Ok(run_timed(exe, inputs, outputs, repeat)?.map(|t| t[0]))
+/// The raw little-endian float32 files of one harness run: `in<k>.bin` (written) and
+/// `out<k>.bin` (the harness writes them) in one folder.
+pub struct IoFiles {
+    pub inputs: Vec<PathBuf>,
+    pub outputs: Vec<PathBuf>,
 }
 
-/// As [`run`], returning the harness's `[mean, median, min]` microseconds per inference.
-pub fn run_timed(
-    exe: &Path,
-    inputs: &[PathBuf],
-    outputs: &[PathBuf],
-    repeat: Option<u64>,
-) -> Result<Option<[f64; 3]>, HostError> {
-    let mut cmd = Command::new(exe);
-    cmd.args(inputs).args(outputs);
-    if let Some(r) = repeat {
-        cmd.arg(r.to_string());
+impl IoFiles {
+    /// Create `io` and write `inputs` into it; name `n_outputs` output files.
+    pub fn write(io: &Path, inputs: &[&[f32]], n_outputs: usize) -> Result<IoFiles, HostError> {
+        std::fs::create_dir_all(io).map_err(io_err("create", io))?;
+        let mut paths = Vec::new();
+        for (k, data) in inputs.iter().enumerate() {
+            let path = io.join(format!("in{k}.bin"));
+            write_f32s(&path, data)?;
+            paths.push(path);
+        }
+        Ok(IoFiles {
+            inputs: paths,
+            outputs: (0..n_outputs)
+                .map(|k| io.join(format!("out{k}.bin")))
+                .collect(),
+        })
     }
+
+    /// The outputs the harness wrote.
+    pub fn read_outputs(&self) -> Result<Vec<Vec<f32>>, HostError> {
+        self.outputs.iter().map(|p| read_f32s(p)).collect()
+    }
+}
+
+/// Write `data` as raw little-endian float32.
+pub fn write_f32s(path: &Path, data: &[f32]) -> Result<(), HostError> {
+    let bytes: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(path, bytes).map_err(io_err("write", path))
+}
+
+/// Read a raw little-endian float32 file.
+pub fn read_f32s(path: &Path) -> Result<Vec<f32>, HostError> {
+    let bytes = std::fs::read(path).map_err(io_err("read", path))?;
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+/// Run a generated program to completion; a failed start or a non-zero exit is an error
+/// carrying its stderr.
+pub fn spawn(cmd: &mut Command) -> Result<Output, HostError> {
     let out = cmd.output().map_err(|source| HostError::Start {
-        exe: exe.display().to_string(),
+        exe: cmd.get_program().to_string_lossy().into_owned(),
         source,
     })?;
     if !out.status.success() {
@@ -123,11 +234,15 @@ pub fn run_timed(
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         });
     }
-    let v: Vec<f64> = String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .filter_map(|t| t.parse().ok())
-        .collect();
-    Ok((v.len() == 3).then(|| [v[0], v[1], v[2]]))
+    Ok(out)
+}
+
+/// Remove `dir` if present and create it empty.
+pub fn fresh_dir(dir: &Path) -> Result<(), HostError> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(io_err("clean", dir))?;
+    }
+    std::fs::create_dir_all(dir).map_err(io_err("create", dir))
 }
 
 /// The `.c` files directly in `d`, sorted (none when it cannot be read).

@@ -1,9 +1,9 @@
 //! `meshnn run`: compile for the host, feed inputs, collect outputs.
 
-use crate::driver::{self, Deployed};
+use crate::driver::Deployed;
 use crate::ir::Graph;
 use crate::npy::{self, Array};
-use crate::tools::host_build;
+use crate::tools::host_build::{HostBuild, HostError};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -28,16 +28,9 @@ pub enum RunError {
     #[error(transparent)]
     Npy(#[from] npy::NpyError),
     #[error(transparent)]
-    Pipeline(#[from] driver::Error),
-    #[error(transparent)]
-    Host(#[from] host_build::HostError),
+    Host(#[from] HostError),
     #[error("cannot create output directory {path}: {source}")]
     OutDir {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("cannot use build directory {path}: {source}")]
-    BuildDir {
         path: String,
         source: std::io::Error,
     },
@@ -122,45 +115,17 @@ pub fn run_host(
     inputs: &[Array<f32>],
     build_dir: &Path,
 ) -> Result<Vec<Array<f32>>, RunError> {
-    let files = driver::emit(p)?;
-    driver::write_files(build_dir, &files)?;
-    let names: Vec<String> = p.devices.iter().map(|d| d.name.clone()).collect();
-    let exe = host_build::build(build_dir, &names, &[])?;
-    let io = build_dir.join("io");
-    std::fs::create_dir_all(&io).map_err(|source| RunError::BuildDir {
-        path: io.display().to_string(),
-        source,
-    })?;
-    let mut in_paths = Vec::new();
-    for (i, a) in inputs.iter().enumerate() {
-        let path = io.join(format!("in{i}.bin"));
-        let bytes: Vec<u8> = a.data.iter().flat_map(|v| v.to_le_bytes()).collect();
-        std::fs::write(&path, bytes).map_err(|source| RunError::BuildDir {
-            path: path.display().to_string(),
-            source,
-        })?;
-        in_paths.push(path);
-    }
-    let out_paths: Vec<PathBuf> = (0..p.graph.outputs.len())
-        .map(|i| io.join(format!("out{i}.bin")))
-        .collect();
-    host_build::run(&exe, &in_paths, &out_paths, None)?;
-    let mut outs = Vec::new();
-    for (i, &t) in p.graph.outputs.iter().enumerate() {
-        let bytes = std::fs::read(&out_paths[i]).map_err(|source| RunError::BuildDir {
-            path: out_paths[i].display().to_string(),
-            source,
-        })?;
-        let data: Vec<f32> = bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        outs.push(Array {
+    let build = HostBuild::emit(p, build_dir, &[])?;
+    let data: Vec<&[f32]> = inputs.iter().map(|a| a.data.as_slice()).collect();
+    let outs = build.infer(&data, p.graph.outputs.len())?;
+    Ok(outs
+        .into_iter()
+        .zip(&p.graph.outputs)
+        .map(|(data, &t)| Array {
             shape: p.graph.tensors[t].shape.clone(),
             data,
-        });
-    }
-    Ok(outs)
+        })
+        .collect())
 }
 
 /// Write each output as `out_dir/<output name>.npy`; returns the paths written.

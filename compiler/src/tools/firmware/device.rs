@@ -1,0 +1,257 @@
+//! One device's cross build: its sources compiled into `libmeshnn_<device>.a` (sized
+//! against the budget), then, on a QEMU board, a test firmware `<device>.elf` linking
+//! that library with `main.c` (rendered from `templates/firmware/main.c.j2`).
+
+use super::board::{board, Board};
+use super::sizes::{parse_size_a, stack_estimate, Sizes};
+use super::toolchain::{binutil, check_tools, libc_cflags, run_tool};
+use super::{abs, FirmwareError, WARN_FLAGS};
+use crate::deploy::target::Target;
+use crate::driver::Deployed;
+use crate::tools::host_build::{c_files, fresh_dir, io_err};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Polls the test firmware makes before giving up on a frame that never comes.
+const MAX_POLLS: u64 = 1_000_000;
+
+/// What `meshnn build` made for one device.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DeviceBuild {
+    pub device: String,
+    pub target: String,
+    /// "fast" or "reference": the kernel variants its code calls.
+    pub kernels: &'static str,
+    /// `libmeshnn_<device>.a`: the generated code and the runtime it uses.
+    pub lib: PathBuf,
+    /// The test firmware (QEMU boards only).
+    pub elf: Option<PathBuf>,
+    pub qemu_machine: Option<String>,
+    /// The library's sections: what the model adds to a firmware.
+    pub lib_sizes: Sizes,
+    /// The whole test firmware (startup, harness, newlib/picolibc with semihosting).
+    pub elf_sizes: Option<Sizes>,
+    pub stack_bytes: u64,
+    pub flash_budget: u64,
+    pub ram_budget: u64,
+}
+
+impl DeviceBuild {
+    /// Flash the model needs on the device.
+    pub fn flash(&self) -> u64 {
+        self.lib_sizes.flash()
+    }
+    /// RAM the model needs: `.data` + `.bss` (arena, link buffers) + stack estimate.
+    pub fn ram(&self) -> u64 {
+        self.lib_sizes.static_ram() + self.stack_bytes
+    }
+    /// The budget error for the first region over budget, if any.
+    pub fn check(&self) -> Result<(), FirmwareError> {
+        for (region, need, have) in [
+            ("flash", self.flash(), self.flash_budget),
+            ("RAM", self.ram(), self.ram_budget),
+        ] {
+            if need > have {
+                return Err(FirmwareError::Budget {
+                    device: self.device.clone(),
+                    target: self.target.clone(),
+                    region,
+                    need,
+                    have,
+                    over: need - have,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where one device is built: its sources, its firmware folder, its toolchain.
+struct Job<'a> {
+    device: &'a str,
+    t: &'a Target,
+    src_dir: PathBuf,
+    fw: PathBuf,
+}
+
+impl Job<'_> {
+    fn run(&self, cmd: &mut Command) -> Result<std::process::Output, FirmwareError> {
+        run_tool(cmd, self.device, self.t)
+    }
+
+    /// Sections of an archive or ELF, from `size -A`.
+    fn sizes(&self, file: &Path) -> Result<Sizes, FirmwareError> {
+        let size = binutil(&self.t.toolchain.cc, "size");
+        let out = self.run(Command::new(size).arg("-A").arg(file))?;
+        Ok(parse_size_a(&String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// Compile the device's sources in `fw/obj/` (made empty; with stack usage) and archive them into
+    /// `fw/libmeshnn_<device>.a`; returns the library and its `.su` files.
+    fn compile_library(&self) -> Result<(PathBuf, Vec<PathBuf>), FirmwareError> {
+        let obj = self.fw.join("obj");
+        let t = self.t;
+        self.run(
+            Command::new(&t.toolchain.cc)
+                .current_dir(&obj)
+                .args(&t.toolchain.cflags)
+                .args(libc_cflags(t))
+                .args(WARN_FLAGS)
+                .arg("-fstack-usage")
+                .arg("-c")
+                .args(c_files(&self.src_dir)),
+        )?;
+        let mut objects: Vec<PathBuf> = std::fs::read_dir(&obj)
+            .map_err(io_err("read", &obj))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "o"))
+            .collect();
+        objects.sort();
+        let su = objects.iter().map(|o| o.with_extension("su")).collect();
+        let lib = self.fw.join(format!("libmeshnn_{}.a", self.device));
+        let _ = std::fs::remove_file(&lib);
+        self.run(
+            Command::new(binutil(&t.toolchain.cc, "ar"))
+                .arg("rcs")
+                .arg(&lib)
+                .args(&objects),
+        )?;
+        Ok((lib, su))
+    }
+
+    /// Link the test firmware `fw/<device>.elf` from `main.c`, the board files and `lib`.
+    fn link_firmware(
+        &self,
+        b: &Board,
+        main_c: String,
+        lib: &Path,
+    ) -> Result<PathBuf, FirmwareError> {
+        let main_path = self.fw.join("main.c");
+        std::fs::write(&main_path, main_c).map_err(io_err("write", &main_path))?;
+        let elf = self.fw.join(format!("{}.elf", self.device));
+        let t = self.t;
+        let mut cmd = Command::new(&t.toolchain.cc);
+        cmd.current_dir(&self.fw)
+            .args(&t.toolchain.cflags)
+            .args(WARN_FLAGS)
+            .arg("-I")
+            .arg(&self.src_dir);
+        b.add_link_args(&mut cmd, &self.fw)?;
+        cmd.arg(&main_path)
+            .arg(lib)
+            .args(&t.toolchain.ldflags)
+            .arg("-lm")
+            .arg("-o")
+            .arg(&elf);
+        self.run(&mut cmd)?;
+        Ok(elf)
+    }
+}
+
+/// The test firmware's `main.c` for device `id` of `d`.
+fn render_main_c(d: &Deployed, id: usize) -> Result<String, FirmwareError> {
+    let dev = &d.devices[id];
+    let numel = |ts: &[usize]| -> usize {
+        ts.iter()
+            .map(|&x| d.graph.tensors[x].shape.iter().product::<usize>())
+            .sum()
+    };
+    let ctx = minijinja::context! {
+        device => &dev.name,
+        model => &d.model_name,
+        has_link => !dev.rx.is_empty() || !dev.tx.is_empty(),
+        n_in => numel(&dev.inputs),
+        n_out => numel(&dev.outputs),
+        max_polls => MAX_POLLS,
+    };
+    let env = crate::codegen::templates::environment();
+    env.get_template("firmware/main.c.j2")
+        .and_then(|tpl| tpl.render(ctx))
+        .map_err(|e| FirmwareError::Compile {
+            device: dev.name.clone(),
+            target: d.dep.devices[id].target.name.clone(),
+            cc: "minijinja".into(),
+            stderr: e.to_string(),
+        })
+}
+
+/// Build device `id` of `d` (sources emitted under `dir`) into `dir/firmware/<device>/`.
+pub fn build_device(d: &Deployed, id: usize, dir: &Path) -> Result<DeviceBuild, FirmwareError> {
+    let dev = &d.devices[id];
+    let device = &d.dep.devices[id];
+    let t = &device.target;
+    check_tools(t, false)?;
+    let fw = dir.join("firmware").join(&dev.name);
+    // Made before `fw` is resolved: the tools run inside these folders.
+    fresh_dir(&fw.join("obj"))?;
+    let job = Job {
+        device: &dev.name,
+        t,
+        src_dir: abs(&dir.join(&dev.name)),
+        fw: abs(&fw),
+    };
+    let (lib, su) = job.compile_library()?;
+    let lib_sizes = job.sizes(&lib)?;
+    let stack_bytes = stack_estimate(&su);
+    let machine = t.qemu.as_ref().map(|q| q.machine.clone());
+    let (elf, elf_sizes) = match machine.as_deref().and_then(board) {
+        Some(b) => {
+            let elf = job.link_firmware(&b, render_main_c(d, id)?, &lib)?;
+            let sizes = job.sizes(&elf)?;
+            (Some(elf), Some(sizes))
+        }
+        None => (None, None),
+    };
+    Ok(DeviceBuild {
+        device: dev.name.clone(),
+        kernels: dev.kernels.label(),
+        target: t.name.clone(),
+        lib,
+        elf,
+        qemu_machine: machine,
+        lib_sizes,
+        elf_sizes,
+        stack_bytes,
+        flash_budget: device.flash_budget(),
+        ram_budget: device.ram_budget(),
+    })
+}
+
+/// The size table `meshnn build` prints.
+pub fn render_table(builds: &[DeviceBuild]) -> String {
+    let mut s = format!(
+        "{:<10} {:<10} {:<9} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {}\n",
+        "device",
+        "target",
+        "kernels",
+        "flash B",
+        "budget",
+        "use",
+        "RAM B",
+        "budget",
+        "use",
+        "test firmware (flash / RAM, with libc + semihosting)"
+    );
+    for b in builds {
+        let pct = |a: u64, c: u64| format!("{:.1}%", 100.0 * a as f64 / c.max(1) as f64);
+        let elf = match (&b.elf_sizes, &b.qemu_machine) {
+            (Some(e), Some(m)) => format!("{} / {} B on QEMU {m}", e.flash(), e.static_ram()),
+            _ => "no QEMU board: library only".into(),
+        };
+        s += &format!(
+            "{:<10} {:<10} {:<9} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {}\n",
+            b.device,
+            b.target,
+            b.kernels,
+            b.flash(),
+            b.flash_budget,
+            pct(b.flash(), b.flash_budget),
+            b.ram(),
+            b.ram_budget,
+            pct(b.ram(), b.ram_budget),
+            elf
+        );
+    }
+    s += "flash = text + rodata + data of libmeshnn_<device>.a; RAM = data + bss + stack estimate (-fstack-usage)\n";
+    s
+}
