@@ -435,6 +435,7 @@ pub fn emit_device(
         sources.push(f.clone());
         files_used.push(f);
     }
+    files_used.extend(templates::internal_headers(&files_used));
     let dev = spec.device;
     let ctx = minijinja::context! {
         device => dev,
