@@ -7,7 +7,11 @@ fn main() {
     println!("cargo:rerun-if-changed={}", root.display());
     let mut entries = Vec::new();
     // (folder, name prefix): internal headers keep their folder, as device folders do.
-    for (sub, prefix) in [("include", ""), ("include/internal", "internal/"), ("src", "")] {
+    for (sub, prefix) in [
+        ("include", ""),
+        ("include/internal", "internal/"),
+        ("src", ""),
+    ] {
         let dir = root.join(sub);
         println!("cargo:rerun-if-changed={}", dir.display());
         let Ok(rd) = fs::read_dir(&dir) else { continue };
