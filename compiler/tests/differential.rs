@@ -401,3 +401,172 @@ fn fast_kernel_sizes_and_packing_match_c() {
         bad.join("\n")
     );
 }
+
+/// Run tests/common/differential_cases.py (needs python3 with onnx and numpy, as the
+/// conformance test does).
+fn cases_script(args: &[&str], dir: &Path) {
+    let out = Command::new("python3")
+        .arg(repo_root().join("compiler/tests/common/differential_cases.py"))
+        .args(&args[..1])
+        .arg(dir)
+        .args(&args[1..])
+        .output()
+        .expect("python3 is needed for the differential test (see tests/requirements.txt)");
+    assert!(
+        out.status.success(),
+        "differential_cases.py {}: {}",
+        args[0],
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Outputs of a prepared graph whose outputs are all folded to constants, by name;
+/// `None` when some output is not constant.
+fn folded_outputs(g: &Graph) -> Option<Vec<(String, Vec<f32>)>> {
+    g.outputs
+        .iter()
+        .map(|&t| {
+            let t = &g.tensors[t];
+            Some((t.name.clone(), t.data.as_ref()?.to_f32()))
+        })
+        .collect()
+}
+
+/// A node-test case both variants of which meshnn prepares: its folded outputs.
+struct FoldedCase {
+    name: String,
+    outputs: Vec<(String, Vec<f32>)>,
+}
+
+/// The generated cases meshnn folds (folded.onnx) and compiles (runtime.onnx); the ONNX
+/// ops they run; the skipped cases with the reason.
+fn folded_cases(dir: &Path) -> (Vec<FoldedCase>, Vec<String>, Vec<String>) {
+    let names = std::fs::read_to_string(dir.join("cases.txt")).unwrap();
+    let (mut kept, mut ops, mut skipped) = (vec![], vec![], vec![]);
+    for name in names.lines().filter(|l| !l.is_empty()) {
+        let f = driver::prepare(&dir.join(name).join("folded.onnx"), false);
+        let r = driver::prepare(&dir.join(name).join("runtime.onnx"), false);
+        match (f, r) {
+            (Ok(f), Ok(r)) => match folded_outputs(&f.graph) {
+                Some(outputs) => {
+                    ops.extend(r.graph.nodes.iter().map(|n| n.onnx_op.clone()));
+                    let name = name.to_string();
+                    kept.push(FoldedCase { name, outputs });
+                }
+                None => skipped.push(format!("{name}: not folded")),
+            },
+            (Err(e), _) | (_, Err(e)) => skipped.push(format!("{name}: {e}")),
+        }
+    }
+    (kept, ops, skipped)
+}
+
+/// Run `cases` merged into one model through meshnn's C (one host build); returns every
+/// graph output by name ("c<i>/<output>", i the case's position in `cases`).
+fn run_in_c(dir: &Path, chunk: usize, cases: &[FoldedCase]) -> Vec<(String, Vec<f32>)> {
+    let model = format!("combined{chunk}");
+    let args: Vec<&str> = ["combine", &model]
+        .into_iter()
+        .chain(cases.iter().map(|c| c.name.as_str()))
+        .collect();
+    cases_script(&args, dir);
+    let p = common::prepare_checked(&dir.join(format!("{model}.onnx")));
+    let given = meshnn::npy::read_npz_f32(&dir.join(format!("{model}_inputs.npz"))).unwrap();
+    let inputs: Vec<_> = p
+        .graph
+        .inputs
+        .iter()
+        .map(|&t| {
+            let name = &p.graph.tensors[t].name;
+            given.iter().find(|(n, _)| n == name).unwrap().1.clone()
+        })
+        .collect();
+    let p = driver::deploy_single(p).unwrap();
+    let outs = meshnn::tools::run::run_host(&p, &inputs, &dir.join(&model)).unwrap();
+    p.graph
+        .outputs
+        .iter()
+        .zip(outs)
+        .map(|(&t, a)| (p.graph.tensors[t].name.clone(), a.data))
+        .collect()
+}
+
+/// The ops the folded-vs-C test must cover (ONNX names): every op `ir::eval` folds whose
+/// value a C kernel computes with float arithmetic.
+const FLOAT_OPS: &[&str] = &[
+    "Relu",
+    "LeakyRelu",
+    "Clip",
+    "Sigmoid",
+    "Tanh",
+    "HardSigmoid",
+    "HardSwish",
+    "Softmax",
+    "LogSoftmax",
+    "ReduceMean",
+    "ReduceMax",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Sum",
+    "Mean",
+];
+
+/// Largest difference allowed between a folded value `f` and the C kernel's `c`: 1e-6
+/// relative (8 float ulps), and 1e-6 of the output's largest magnitude (`scale`) for
+/// values near 0 that come out of a cancellation (log-softmax). Both sides are IEEE
+/// single precision with the same libm, so they agree bit for bit where they compute
+/// the same expression in the same order; where they legitimately differ (a mean as
+/// sum / n vs sum * (1 / n), a softmax sum accumulated in another order) the results
+/// differ by a few ulps. A formula changed on one side (a missing max subtraction, a
+/// wrong HardSigmoid slope, a mean over the wrong count) moves the result by far more.
+fn close(f: f32, c: f32, scale: f32) -> bool {
+    f == c || (f - c).abs() <= 1e-6 * f.abs().max(scale)
+}
+
+/// Cases per merged model: the generated harness names every input and output file in
+/// one usage string, which C99 compilers need only support up to 4095 characters.
+const CASES_PER_BUILD: usize = 40;
+
+#[test]
+fn folded_ops_match_c_kernels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    cases_script(&["gen"], dir);
+    let (kept, ops, skipped) = folded_cases(dir);
+    println!("{} node-test cases; skipped {}:", kept.len(), skipped.len());
+    skipped.iter().for_each(|s| println!("  {s}"));
+    let missing: Vec<_> = FLOAT_OPS
+        .iter()
+        .filter(|o| !ops.iter().any(|x| x == *o))
+        .collect();
+    assert!(missing.is_empty(), "no node-test case runs {missing:?}");
+
+    let (mut bad, mut compared, mut inexact) = (Vec::new(), 0, 0);
+    for (chunk, cases) in kept.chunks(CASES_PER_BUILD).enumerate() {
+        let c_outputs = run_in_c(dir, chunk, cases);
+        for (i, case) in cases.iter().enumerate() {
+            for (out, want) in &case.outputs {
+                let name = format!("c{i}/{out}");
+                let got = &c_outputs.iter().find(|(n, _)| *n == name).unwrap().1;
+                assert_eq!(want.len(), got.len(), "{}: {out}: element count", case.name);
+                let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+                if let Some(k) = (0..want.len()).find(|&k| !close(want[k], got[k], scale)) {
+                    bad.push(format!(
+                        "{} {out}[{k}]: folded {:e}, C {:e}",
+                        case.name, want[k], got[k]
+                    ));
+                }
+                compared += 1;
+                inexact += (0..want.len()).filter(|&k| want[k] != got[k]).count();
+            }
+        }
+    }
+    println!("{compared} outputs compared, {inexact} values not bit-identical");
+    assert!(
+        bad.is_empty(),
+        "ir::eval (compile time) and the C kernels (run time) disagree:\n{}",
+        bad.join("\n")
+    );
+}
