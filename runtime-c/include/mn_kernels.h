@@ -11,6 +11,8 @@
  *   - shapes are fixed at compile time: meshnn emits each parameter block as a
  *     `static const` struct next to the call.
  * Names follow mn_<op>[_<variant>]_<dtype>. This runtime knows nothing about ONNX.
+ * Helpers shared by the kernel sources (not part of this API) are declared in
+ * internal/mn_kernels_internal.h.
  */
 #ifndef MN_KERNELS_H
 #define MN_KERNELS_H
