@@ -1,5 +1,5 @@
-//! Embeds the C runtime (runtime-c/include/*.h, include/internal/*.h, src/*.c) into the binary, so
-//! an installed `meshnn` needs no source tree to emit a device's runtime files.
+//! Embeds the C runtime (runtime-c/include/*.h, include/internal/*.h, src/*.c) into the
+//! binary, so an installed `meshnn` needs no source tree to emit a device's runtime files.
 use std::{env, fs, path::Path};
 
 fn main() {
