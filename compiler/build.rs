@@ -1,12 +1,17 @@
-//! Embeds the C runtime (runtime-c/include/*.h, runtime-c/src/*.c) into the binary, so
-//! an installed `meshnn` needs no source tree to emit a device's runtime files.
+//! Embeds the C runtime (runtime-c/include/*.h, include/internal/*.h, src/*.c) into the
+//! binary, so an installed `meshnn` needs no source tree to emit a device's runtime files.
 use std::{env, fs, path::Path};
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime-c");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut entries = Vec::new();
-    for sub in ["include", "src"] {
+    // (folder, name prefix): internal headers keep their folder, as device folders do.
+    for (sub, prefix) in [
+        ("include", ""),
+        ("include/internal", "internal/"),
+        ("src", ""),
+    ] {
         let dir = root.join(sub);
         println!("cargo:rerun-if-changed={}", dir.display());
         let Ok(rd) = fs::read_dir(&dir) else { continue };
@@ -22,7 +27,7 @@ fn main() {
             .collect();
         files.sort();
         for p in files {
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            let name = format!("{prefix}{}", p.file_name().unwrap().to_string_lossy());
             let abs = fs::canonicalize(&p).unwrap();
             entries.push(format!(
                 "    ({name:?}, include_str!({:?})),\n",

@@ -11,6 +11,8 @@
  *   - shapes are fixed at compile time: meshnn emits each parameter block as a
  *     `static const` struct next to the call.
  * Names follow mn_<op>[_<variant>]_<dtype>. This runtime knows nothing about ONNX.
+ * Helpers shared by the kernel sources (not part of this API) are declared in
+ * internal/mn_kernels_internal.h.
  */
 #ifndef MN_KERNELS_H
 #define MN_KERNELS_H
@@ -41,16 +43,6 @@ typedef struct {
     float lo, hi;  /* Clip bounds */
 } mn_act_t;
 
-/* For the fast kernels' definitions (not part of the API): GCC's -O3 unroll-and-jam
- * interleaves two iterations of an outer loop around the inner loop that the vectoriser
- * should keep whole, which left the depthwise kernel's tap loop scalar and made the
- * convolution tile spill with AVX2. The fast kernels opt out of it on GCC. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define MN_NO_UNROLL_AND_JAM __attribute__((optimize("no-loop-unroll-and-jam")))
-#else
-#define MN_NO_UNROLL_AND_JAM
-#endif
-
 /* Apply a fused activation to one value. */
 static inline float mn_act_apply(const mn_act_t *a, float x)
 {
@@ -63,12 +55,6 @@ static inline float mn_act_apply(const mn_act_t *a, float x)
     default: return x;
     }
 }
-
-/* dst[i] = act(src[i]) for i < n, with the activation chosen once per call so that each
- * case is a loop compilers vectorise: the store of the fast kernels' accumulators. src
- * and dst must not overlap. (A function of its own, not inline: inlined eight times into
- * the convolution tile it slowed the tile's inner loop by a third.) */
-void mn_act_store_f32(const mn_act_t *a, const float *src, float *dst, int32_t n);
 
 /* ---------------------------------------------------------------- convolution */
 
@@ -94,19 +80,19 @@ void mn_conv2d_f32(const mn_conv_params_t *p, const float *x, const float *w,
                    const float *b, float *y);
 
 /* Fast convolution, same contract and result as mn_conv2d_f32 (up to float rounding:
- * sums are accumulated in a different order), for kernels of at most
- * MN_CONV_FAST_MAX_TAPS = k_h * k_w taps; returns 0, or -1 (and writes nothing) when
- * k_h * k_w is larger. Computes the convolution as a register-blocked matrix product
- * (MN_CONV_FAST_MR output channels x 16 positions per tile) over a zero-padded,
- * stride-phase-split copy of each input image in `scratch`, which must hold
- * mn_conv2d_fast_f32_scratch_size(p) floats (0 when the convolution has no padding and
- * stride 1: the input is then read in place and scratch may be NULL). scratch must not
- * overlap x, w, b or y. 1x1 convolutions are plain matrix products on this path.
- * w is *packed*: mn_conv2d_fast_f32_packed_size(p) floats laid out
+ * sums are accumulated in a different order). Computes the convolution as a
+ * register-blocked matrix product (MN_CONV_FAST_MR output channels x 16 positions per
+ * tile) over a zero-padded, stride-phase-split copy of each input image in `scratch`,
+ * which must hold mn_conv2d_fast_f32_scratch_size(p) floats (0 when the convolution has
+ * no padding and stride 1: the input is then read in place and scratch may be NULL).
+ * scratch must not overlap x, w, b or y. 1x1 convolutions are plain matrix products on
+ * this path. w is *packed*: mn_conv2d_fast_f32_packed_size(p) floats laid out
  * [group][ceil(cout_g / MR)][k_h * k_w][c_in / group][MR] (cout_g = c_out / group,
  * MR = MN_CONV_FAST_MR; channels past cout_g are zero), as mn_conv2d_fast_f32_pack
  * writes it from the [c_out][c_in / group][k_h][k_w] weights (meshnn packs at compile
- * time). */
+ * time: packed_conv_weights in meshnn::kernels).
+ * Precondition (not checked): k_h * k_w <= MN_CONV_FAST_MAX_TAPS, out_h, out_w, c_out
+ * >= 1. meshnn only calls it where `use_fast_conv` (meshnn::kernels) holds. */
 #define MN_CONV_FAST_MAX_TAPS 64
 #define MN_CONV_FAST_MR 8
 
@@ -116,43 +102,20 @@ int32_t mn_conv2d_fast_f32_packed_size(const mn_conv_params_t *p);
 
 void mn_conv2d_fast_f32_pack(const mn_conv_params_t *p, const float *w, float *packed);
 
-int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *x, const float *w,
-                           const float *b, float *scratch, float *y);
-
-/* Shared by the fast convolutions (mn_conv_pad_f32.c): the padded extent they read,
- * split into stride phases. With `direct`, the input is read in place (no padding,
- * stride 1); otherwise one input channel becomes s_h * s_w phase planes of hq x wq floats
- * (`pitch` floats in all), zero where the window falls on padding. */
-typedef struct {
-    int32_t s_h, s_w;  /* strides */
-    int32_t hq, wq;    /* rows, columns of one phase plane */
-    int32_t pitch;     /* floats per input channel in the planes read */
-    int32_t direct;    /* 1: read x in place (no padding, stride 1) */
-    int32_t n_pos;     /* positions j computed: (out_h - 1) * wq + out_w */
-} mn_conv_pad_geom_t;
-
-void mn_conv_pad_geometry(const mn_conv_params_t *p, mn_conv_pad_geom_t *g);
-
-/* Copy one input channel xc ([in_h][in_w]) into the phase-split padded layout xq
- * (g->pitch floats). */
-void mn_conv_pad_channel_f32(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
-                             const float *xc, float *xq);
-
-/* Offset in that layout of each kernel tap (kh * k_w + kw) relative to output position
- * 0: taps holds k_h * k_w values. */
-void mn_conv_pad_taps(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
-                      int32_t *taps);
+void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *x, const float *w,
+                        const float *b, float *scratch, float *y);
 
 /* Depthwise convolution (group == c_in == c_out), same contract and result as
- * mn_conv2d_f32 up to float rounding, weights as given ([c][1][k_h][k_w]); returns 0, or
- * -1 (and writes nothing) when the convolution is not depthwise or has more than
- * MN_CONV_FAST_MAX_TAPS taps. scratch holds mn_conv2d_dw_f32_scratch_size(p) floats (one
- * padded channel; 0 and NULL allowed without padding at stride 1) and must not overlap
- * the other arguments. */
+ * mn_conv2d_f32 up to float rounding, weights as given ([c][1][k_h][k_w]). scratch holds
+ * mn_conv2d_dw_f32_scratch_size(p) floats (one padded channel; 0 and NULL allowed without
+ * padding at stride 1) and must not overlap the other arguments.
+ * Precondition (not checked): group == c_in == c_out and k_h * k_w <=
+ * MN_CONV_FAST_MAX_TAPS. meshnn only calls it where `use_fast_conv` and `is_depthwise`
+ * (meshnn::kernels) hold. */
 int32_t mn_conv2d_dw_f32_scratch_size(const mn_conv_params_t *p);
 
-int32_t mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *x, const float *w,
-                         const float *b, float *scratch, float *y);
+void mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *x, const float *w,
+                      const float *b, float *scratch, float *y);
 
 /* ---------------------------------------------------------------- matrix products */
 
@@ -261,11 +224,12 @@ typedef struct {
 
 void mn_pool2d_f32(const mn_pool_params_t *p, const float *x, float *y);
 
-/* Fast pooling for windows without padding or dilation that lie inside the input
- * ((out_h - 1) * stride_h + k_h <= in_h, likewise for width): same contract and result
- * as mn_pool2d_f32 (average sums in the same order). Returns 0, or -1 (and writes
- * nothing) for any other parameters. */
-int32_t mn_pool2d_fast_f32(const mn_pool_params_t *p, const float *x, float *y);
+/* Fast pooling, same contract and result as mn_pool2d_f32 (average sums in the same
+ * order) for windows without padding or dilation that lie inside the input.
+ * Precondition (not checked): pads 0, dil_h = dil_w = 1, k_h, k_w, out_h, out_w >= 1,
+ * (out_h - 1) * stride_h + k_h <= in_h and likewise for width. meshnn only calls it
+ * where `pool_fast_ok` (meshnn::kernels) holds. */
+void mn_pool2d_fast_f32(const mn_pool_params_t *p, const float *x, float *y);
 
 /* Global max / average over each channel: x: [channels, size]; y: [channels]. */
 typedef struct {

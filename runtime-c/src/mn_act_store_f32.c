@@ -1,5 +1,6 @@
-/* mn_act_store_f32: store accumulators through a fused activation. See mn_kernels.h. */
-#include "mn_kernels.h"
+/* mn_act_store_f32: store accumulators through a fused activation. See
+ * internal/mn_kernels_internal.h. */
+#include "internal/mn_kernels_internal.h"
 
 void mn_act_store_f32(const mn_act_t *a, const float *restrict src, float *restrict dst,
                       int32_t n)

@@ -1,6 +1,6 @@
 /* mn_binary_f32: broadcasting y = act(a OP b) over an N-D output (reference).
  * See mn_kernels.h. No restrict: y may alias a dense operand. */
-#include "mn_kernels.h"
+#include "internal/mn_kernels_internal.h"
 
 /* One innermost row of len elements; reads a[i], b[i] before writing y[i]. */
 static void mn_binary_row(const mn_binary_params_t *p, int32_t len, const float *a,
@@ -31,29 +31,13 @@ void mn_binary_f32(const mn_binary_params_t *p, const float *a, const float *b, 
     const int32_t as = p->rank > 0 ? p->a_strides[p->rank - 1] : 0;
     const int32_t bs = p->rank > 0 ? p->b_strides[p->rank - 1] : 0;
     int32_t a_off = 0, b_off = 0, y_off = 0;
-    int32_t d;
 
-    for (d = 0; d < p->rank; ++d) {
-        if (p->dims[d] <= 0) {
-            return;
-        }
-        idx[d] = 0;
+    if (!mn_odometer_start(p->rank, p->dims, idx)) {
+        return;
     }
-    for (;;) {
+    do {
         mn_binary_row(p, len, a + a_off, as, b + b_off, bs, y + y_off);
         y_off += len;
-        for (d = outer_rank - 1; d >= 0; --d) {
-            a_off += p->a_strides[d];
-            b_off += p->b_strides[d];
-            if (++idx[d] < p->dims[d]) {
-                break;
-            }
-            a_off -= p->a_strides[d] * p->dims[d];
-            b_off -= p->b_strides[d] * p->dims[d];
-            idx[d] = 0;
-        }
-        if (d < 0) {
-            return;
-        }
-    }
+    } while (mn_odometer_next(outer_rank, p->dims, idx, p->a_strides, &a_off, p->b_strides,
+                              &b_off));
 }

@@ -7,7 +7,7 @@
  * a contiguous run, and MN_DW_NR consecutive "wide row" positions are accumulated in
  * registers over the taps. Only one channel is copied at a time, so the scratch is one
  * padded plane. With no padding and stride 1 the input is read in place. */
-#include "mn_kernels.h"
+#include "internal/mn_kernels_internal.h"
 
 #define MN_DW_NR 32 /* output positions per tile (the vector direction) */
 int32_t mn_conv2d_dw_f32_scratch_size(const mn_conv_params_t *p)
@@ -31,9 +31,9 @@ static void mn_dw_pack(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
 
 /* (MN_NO_UNROLL_AND_JAM: GCC would jam two taps into a scalar loop over positions.) */
 MN_NO_UNROLL_AND_JAM
-int32_t mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
-                         const float *restrict w, const float *restrict b,
-                         float *restrict scratch, float *restrict y)
+void mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
+                      const float *restrict w, const float *restrict b,
+                      float *restrict scratch, float *restrict y)
 {
     const int32_t n_taps = p->k_h * p->k_w;
     const int32_t out_plane = p->out_h * p->out_w;
@@ -42,9 +42,6 @@ int32_t mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
     mn_conv_pad_geom_t g;
     int32_t n, c, j0, t, v;
 
-    if (n_taps > MN_CONV_FAST_MAX_TAPS || p->group != p->c_in || p->group != p->c_out) {
-        return -1;
-    }
     mn_conv_pad_geometry(p, &g);
     mn_conv_pad_taps(p, &g, taps);
     for (n = 0; n < p->n; ++n) {
@@ -59,7 +56,6 @@ int32_t mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
             }
             for (j0 = 0; j0 < g.n_pos; j0 += MN_DW_NR) {
                 const int32_t nr = g.n_pos - j0 < MN_DW_NR ? g.n_pos - j0 : MN_DW_NR;
-                int32_t oh = j0 / g.wq, ow = j0 - oh * g.wq;
                 if (nr == MN_DW_NR || !g.direct) {
                     /* Full-width reads are safe in scratch (it has MN_DW_NR of slack). */
                     float a[MN_DW_NR];
@@ -87,26 +83,8 @@ int32_t mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
                         }
                     }
                 }
-                /* Store runs of real outputs (ow < out_w) row by row. */
-                v = 0;
-                while (v < nr) {
-                    int32_t run = p->out_w - ow;
-                    if (run > nr - v) {
-                        run = nr - v;
-                    }
-                    if (run > 0) {
-                        mn_act_store_f32(&p->act, acc + v, yc + oh * p->out_w + ow, run);
-                        v += run;
-                        ow += run;
-                    }
-                    if (ow >= p->out_w) { /* skip the wide row's dropped columns */
-                        v += g.wq - ow;
-                        ow = 0;
-                        ++oh;
-                    }
-                }
+                mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc, j0, nr, yc);
             }
         }
     }
-    return 0;
 }

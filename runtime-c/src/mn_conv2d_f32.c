@@ -1,23 +1,5 @@
 /* mn_conv2d_f32: grouped, dilated, padded 2-D convolution (reference). See mn_kernels.h. */
-#include "mn_kernels.h"
-
-/* Range [*start, *end) of kernel taps i < k with lo <= base + i * dil < hi. */
-static void mn_tap_range(int32_t base, int32_t dil, int32_t k, int32_t lo, int32_t hi,
-                         int32_t *start, int32_t *end)
-{
-    int32_t s = 0, e = k;
-    if (base < lo) {
-        s = (lo - base + dil - 1) / dil;
-    }
-    if (base + (k - 1) * dil >= hi) {
-        e = (hi - base <= 0) ? 0 : (hi - base + dil - 1) / dil;
-    }
-    if (s > e) {
-        s = e;
-    }
-    *start = s;
-    *end = e;
-}
+#include "internal/mn_kernels_internal.h"
 
 void mn_conv2d_f32(const mn_conv_params_t *p, const float *restrict x,
                    const float *restrict w, const float *restrict b, float *restrict y)

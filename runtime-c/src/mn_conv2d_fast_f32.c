@@ -13,7 +13,7 @@
  * mn_conv2d_fast_f32_pack) so that the MR weights of one (tap, input channel) are
  * adjacent; channel tiles are padded with zero weights, so every tile is full height. With no padding and stride 1 the input is read
  * in place and no scratch is used. */
-#include "mn_kernels.h"
+#include "internal/mn_kernels_internal.h"
 
 #define MN_CF_MR MN_CONV_FAST_MR /* output channels per tile (8: mn_cf_tile spells them out) */
 /* Output positions per tile (the vector direction): the 8 x MN_CF_NR accumulators must
@@ -243,9 +243,9 @@ static void mn_cf_tile_tail(const float *restrict xj, int32_t cin_g, int32_t pit
     }
 }
 
-int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
-                           const float *restrict w, const float *restrict b,
-                           float *restrict scratch, float *restrict y)
+void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
+                        const float *restrict w, const float *restrict b,
+                        float *restrict scratch, float *restrict y)
 {
     const int32_t cin_g = p->c_in / p->group;
     const int32_t cout_g = p->c_out / p->group;
@@ -258,9 +258,6 @@ int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
     mn_conv_pad_geom_t g;
     int32_t n, gi, oc0, j0, r;
 
-    if (n_taps > MN_CONV_FAST_MAX_TAPS) {
-        return -1;
-    }
     mn_conv_pad_geometry(p, &g);
     mn_conv_pad_taps(p, &g, taps);
     for (n = 0; n < p->n; ++n) {
@@ -298,7 +295,6 @@ int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                 }
                 for (j0 = 0; j0 < g.n_pos; j0 += MN_CF_NR) {
                     const int32_t nr = g.n_pos - j0 < MN_CF_NR ? g.n_pos - j0 : MN_CF_NR;
-                    int32_t oh = j0 / g.wq, ow = j0 - oh * g.wq, v = 0;
                     /* Full-width reads are safe in scratch (it has MN_CF_SLACK of slack). */
                     if (nr == MN_CF_NR || !g.direct) {
                         mn_cf_tile(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias, acc, &p->act,
@@ -307,30 +303,13 @@ int32_t mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                         mn_cf_tile_tail(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias, nr,
                                         acc);
                     }
-                    /* Store runs of real outputs (ow < out_w) row by row. */
-                    while (v < nr) {
-                        int32_t run = p->out_w - ow;
-                        if (run > nr - v) {
-                            run = nr - v;
-                        }
-                        if (run > 0) {
-                            float *yo = yn + oc0 * out_plane + oh * p->out_w + ow;
-                            for (r = 0; r < mr; ++r) {
-                                mn_act_store_f32(&p->act, acc[r] + v, yo + r * out_plane, run);
-                            }
-                            v += run;
-                            ow += run;
-                        }
-                        if (ow >= p->out_w) { /* skip the wide row's dropped columns */
-                            v += g.wq - ow;
-                            ow = 0;
-                            ++oh;
-                        }
+                    for (r = 0; r < mr; ++r) {
+                        mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc[r], j0, nr,
+                                               yn + (oc0 + r) * out_plane);
                     }
                 }
                 wt += MN_CF_MR * k;
             }
         }
     }
-    return 0;
 }

@@ -1,6 +1,7 @@
 /* mn_conv_pad_f32: the zero-padded, stride-phase-split input layout shared by the fast
- * convolutions (mn_conv2d_fast_f32, mn_conv2d_dw_f32). See mn_kernels.h. */
-#include "mn_kernels.h"
+ * convolutions (mn_conv2d_fast_f32, mn_conv2d_dw_f32), and their store of wide-row accumulators.
+ * See internal/mn_kernels_internal.h. */
+#include "internal/mn_kernels_internal.h"
 
 void mn_conv_pad_geometry(const mn_conv_params_t *p, mn_conv_pad_geom_t *g)
 {
@@ -97,6 +98,28 @@ void mn_conv_pad_channel_f32(const mn_conv_params_t *p, const mn_conv_pad_geom_t
                     row[(qc % g->s_w) * plane + qc / g->s_w] = src[c];
                 }
             }
+        }
+    }
+}
+
+void mn_conv_store_wide_f32(const mn_act_t *act, const mn_conv_pad_geom_t *g, int32_t out_w,
+                            const float *acc, int32_t j0, int32_t nr, float *y)
+{
+    int32_t oh = j0 / g->wq, ow = j0 - oh * g->wq, v = 0;
+    while (v < nr) { /* runs of real outputs (ow < out_w), row by row */
+        int32_t run = out_w - ow;
+        if (run > nr - v) {
+            run = nr - v;
+        }
+        if (run > 0) {
+            mn_act_store_f32(act, acc + v, y + oh * out_w + ow, run);
+            v += run;
+            ow += run;
+        }
+        if (ow >= out_w) { /* skip the wide row's dropped columns */
+            v += g->wq - ow;
+            ow = 0;
+            ++oh;
         }
     }
 }

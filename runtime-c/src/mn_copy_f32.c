@@ -1,6 +1,6 @@
 /* mn_copy_f32: strided N-D copy (transpose, slice, concat, expand, pad) (reference).
  * See mn_kernels.h. No restrict: callers may copy within one buffer. */
-#include "mn_kernels.h"
+#include "internal/mn_kernels_internal.h"
 
 void mn_copy_f32(const mn_copy_params_t *p, const float *x, float *y)
 {
@@ -10,31 +10,16 @@ void mn_copy_f32(const mn_copy_params_t *p, const float *x, float *y)
     const int32_t xs = p->rank > 0 ? p->x_strides[p->rank - 1] : 0;
     const int32_t ys = p->rank > 0 ? p->y_strides[p->rank - 1] : 0;
     int32_t x_off = p->x_offset, y_off = p->y_offset;
-    int32_t d, i;
+    int32_t i;
 
-    for (d = 0; d < p->rank; ++d) {
-        if (p->dims[d] <= 0) {
-            return;
-        }
-        idx[d] = 0;
+    if (!mn_odometer_start(p->rank, p->dims, idx)) {
+        return;
     }
-    for (;;) {
+    do {
         /* Integer indices: with negative strides a row runs backwards from x_off. */
         for (i = 0; i < len; ++i) {
             y[y_off + i * ys] = x[x_off + i * xs];
         }
-        for (d = outer_rank - 1; d >= 0; --d) {
-            x_off += p->x_strides[d];
-            y_off += p->y_strides[d];
-            if (++idx[d] < p->dims[d]) {
-                break;
-            }
-            x_off -= p->x_strides[d] * p->dims[d];
-            y_off -= p->y_strides[d] * p->dims[d];
-            idx[d] = 0;
-        }
-        if (d < 0) {
-            return;
-        }
-    }
+    } while (mn_odometer_next(outer_rank, p->dims, idx, p->x_strides, &x_off, p->y_strides,
+                              &y_off));
 }

@@ -1,22 +1,19 @@
 /* mn_matmul_f32: batched [m][k] x [k][n] products with batch broadcasting (reference).
  * See mn_kernels.h. */
-#include "mn_kernels.h"
+#include "internal/mn_kernels_internal.h"
 
 void mn_matmul_f32(const mn_matmul_params_t *p, const float *restrict a,
                    const float *restrict b, float *restrict y)
 {
     int32_t idx[MN_MAX_DIMS];
     int32_t a_off = 0, b_off = 0;
-    int32_t d, i, j, kk;
+    int32_t i, j, kk;
     const int32_t mn = p->m * p->n;
 
-    for (d = 0; d < p->batch_rank; ++d) {
-        if (p->batch_dims[d] <= 0) {
-            return;
-        }
-        idx[d] = 0;
+    if (!mn_odometer_start(p->batch_rank, p->batch_dims, idx)) {
+        return;
     }
-    for (;;) {
+    do {
         const float *am = a + a_off;
         const float *bm = b + b_off;
         for (i = 0; i < p->m; ++i) {
@@ -33,19 +30,6 @@ void mn_matmul_f32(const mn_matmul_params_t *p, const float *restrict a,
             }
         }
         y += mn;
-        /* Odometer step over the batch axes (last axis fastest). */
-        for (d = p->batch_rank - 1; d >= 0; --d) {
-            a_off += p->a_strides[d];
-            b_off += p->b_strides[d];
-            if (++idx[d] < p->batch_dims[d]) {
-                break;
-            }
-            a_off -= p->a_strides[d] * p->batch_dims[d];
-            b_off -= p->b_strides[d] * p->batch_dims[d];
-            idx[d] = 0;
-        }
-        if (d < 0) {
-            return;
-        }
-    }
+    } while (mn_odometer_next(p->batch_rank, p->batch_dims, idx, p->a_strides, &a_off,
+                              p->b_strides, &b_off)); /* batch axes, last fastest */
 }

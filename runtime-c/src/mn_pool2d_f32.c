@@ -1,25 +1,7 @@
 /* mn_pool2d_f32: 2-D max / average pooling with pads, dilation, count_include_pad
  * (reference). See mn_kernels.h. */
-#include "mn_kernels.h"
+#include "internal/mn_kernels_internal.h"
 #include <math.h>
-
-/* Range [*start, *end) of window taps i < k with lo <= base + i * dil < hi. */
-static void mn_tap_range(int32_t base, int32_t dil, int32_t k, int32_t lo, int32_t hi,
-                         int32_t *start, int32_t *end)
-{
-    int32_t s = 0, e = k;
-    if (base < lo) {
-        s = (lo - base + dil - 1) / dil;
-    }
-    if (base + (k - 1) * dil >= hi) {
-        e = (hi - base <= 0) ? 0 : (hi - base + dil - 1) / dil;
-    }
-    if (s > e) {
-        s = e;
-    }
-    *start = s;
-    *end = e;
-}
 
 void mn_pool2d_f32(const mn_pool_params_t *p, const float *restrict x, float *restrict y)
 {

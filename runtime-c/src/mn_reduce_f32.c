@@ -1,5 +1,5 @@
 /* mn_reduce_f32: mean / max reduction over any set of axes (reference). See mn_kernels.h. */
-#include "mn_kernels.h"
+#include "internal/mn_kernels_internal.h"
 #include <math.h>
 
 void mn_reduce_f32(const mn_reduce_params_t *p, const float *restrict x, float *restrict y)
@@ -10,18 +10,15 @@ void mn_reduce_f32(const mn_reduce_params_t *p, const float *restrict x, float *
     const int32_t ys = p->rank > 0 ? p->y_strides[p->rank - 1] : 0;
     const int is_max = p->kind == MN_REDUCE_MAX;
     int32_t x_off = 0, y_off = 0;
-    int32_t d, i;
+    int32_t i;
 
     for (i = 0; i < p->y_size; ++i) {
         y[i] = is_max ? -INFINITY : 0.0f;
     }
-    for (d = 0; d < p->rank; ++d) {
-        if (p->dims[d] <= 0) {
-            return;
-        }
-        idx[d] = 0;
+    if (!mn_odometer_start(p->rank, p->dims, idx)) {
+        return;
     }
-    for (;;) {
+    do {
         const float *xr = x + x_off;
         if (is_max) {
             for (i = 0; i < len; ++i) {
@@ -36,18 +33,7 @@ void mn_reduce_f32(const mn_reduce_params_t *p, const float *restrict x, float *
             }
         }
         x_off += len;
-        for (d = outer_rank - 1; d >= 0; --d) {
-            y_off += p->y_strides[d];
-            if (++idx[d] < p->dims[d]) {
-                break;
-            }
-            y_off -= p->y_strides[d] * p->dims[d];
-            idx[d] = 0;
-        }
-        if (d < 0) {
-            break;
-        }
-    }
+    } while (mn_odometer_next(outer_rank, p->dims, idx, p->y_strides, &y_off, NULL, NULL));
     if (!is_max && p->count > 0) {
         const float inv = 1.0f / (float)p->count;
         for (i = 0; i < p->y_size; ++i) {

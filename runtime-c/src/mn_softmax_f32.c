@@ -23,9 +23,12 @@ void mn_softmax_f32(const mn_softmax_params_t *p, const float *restrict x, float
                 sum += expf(x[base + j * inner] - m);
             }
             if (p->log) {
-                const float lse = m + logf(sum);
+                /* (x - max) - log(sum), not x - (max + log(sum)): for large x, max +
+                 * log(sum) would round away most of log(sum) (ir/eval.rs folds the same
+                 * expression; tests/differential.rs checks that they agree). */
+                const float log_sum = logf(sum);
                 for (j = 0; j < len; ++j) {
-                    y[base + j * inner] = x[base + j * inner] - lse;
+                    y[base + j * inner] = (x[base + j * inner] - m) - log_sum;
                 }
             } else {
                 const float inv = 1.0f / sum;

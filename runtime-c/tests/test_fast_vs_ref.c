@@ -103,9 +103,7 @@ static int conv_case(int id)
         const float *bias = id % 2 ? g_b : NULL;
         mn_conv2d_f32(&p, g_x, g_w, bias, g_y_ref);
         mn_conv2d_fast_f32_pack(&p, g_w, g_packed);
-        if (mn_conv2d_fast_f32(&p, g_x, g_packed, bias, g_scratch, g_y_fast) != 0) {
-            bad = 1;
-        }
+        mn_conv2d_fast_f32(&p, g_x, g_packed, bias, g_scratch, g_y_fast);
     }
     if (g_scratch[mn_conv2d_fast_f32_scratch_size(&p)] != 12345.0f) {
         bad = 1;
@@ -127,10 +125,10 @@ static int conv_case(int id)
         for (i = 0; i < n_y; ++i) {
             g_y_fast[i] = NAN;
         }
-        if (mn_conv2d_dw_f32(&p, g_x, g_w, id % 2 ? g_b : NULL, g_scratch, g_y_fast) != 0 ||
-            g_scratch[ns] != 12345.0f) {
+        mn_conv2d_dw_f32(&p, g_x, g_w, id % 2 ? g_b : NULL, g_scratch, g_y_fast);
+        if (g_scratch[ns] != 12345.0f) {
             bad = 1;
-            printf("conv case %d: depthwise kernel failed or overran scratch\n", id);
+            printf("conv case %d: depthwise kernel overran scratch\n", id);
         }
         for (i = 0; i < n_y; ++i) {
             const float lim = TOL * (1.0f + fabsf(g_y_ref[i]));
@@ -174,9 +172,10 @@ static int pool_case(int id)
         g_x[i] = rndf();
     }
     mn_pool2d_f32(&p, g_x, g_y_ref);
-    if (mn_pool2d_fast_f32(&p, g_x, g_y_fast) != 0) {
-        bad = 1;
+    for (i = 0; i < n_y; ++i) {
+        g_y_fast[i] = NAN; /* every output must be written */
     }
+    mn_pool2d_fast_f32(&p, g_x, g_y_fast);
     for (i = 0; i < n_y; ++i) {
         const float lim = TOL * (1.0f + fabsf(g_y_ref[i]));
         if (!(fabsf(g_y_fast[i] - g_y_ref[i]) <= lim)) {

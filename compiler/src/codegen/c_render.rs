@@ -170,6 +170,7 @@ fn source_files(code: &DeviceCode, has_link: bool) -> (Vec<String>, Vec<String>)
         sources.push(f.clone());
         runtime.push(f);
     }
+    runtime.extend(templates::internal_headers(&runtime));
     (sources, runtime)
 }
 

@@ -88,3 +88,19 @@ pub fn runtime_file(name: &str) -> Option<&'static str> {
         .find(|(n, _)| *n == name)
         .map(|(_, s)| *s)
 }
+
+/// The internal runtime headers (`internal/*.h`) that the runtime files `used` include,
+/// sorted: a device folder needs them beside the kernel sources.
+pub fn internal_headers(used: &[String]) -> Vec<String> {
+    let mut headers: Vec<String> = used
+        .iter()
+        .filter_map(|f| runtime_file(f))
+        .flat_map(str::lines)
+        .filter_map(|l| l.trim().strip_prefix("#include \"internal/"))
+        .filter_map(|rest| rest.split('"').next())
+        .map(|h| format!("internal/{h}"))
+        .collect();
+    headers.sort();
+    headers.dedup();
+    headers
+}
