@@ -105,7 +105,8 @@ impl Deployed {
     /// Link frames one loss-free inference sends: every cut tensor fragmented to the
     /// link's frame payload, once per receiving device.
     pub fn frames_per_inference(&self) -> u64 {
-        crate::link::frames_per_inference(&self.partition.cut, self.dep.link.mtu_bytes as usize)
+        let cut = self.partition.cut.iter().map(|c| (c.bytes, c.to.len()));
+        crate::link::frames_per_inference(cut, self.dep.link.mtu_bytes as usize)
     }
 }
 

@@ -6,7 +6,6 @@
 //! `version u8 | src u8 | dst u8 | reserved u8 | tensor u16 | frag_index u16 |
 //! frag_count u16 | len u16 | seq u32 | crc u32`.
 
-use crate::partition::CutTensor;
 use std::collections::BTreeMap;
 
 /// Bytes of a link frame header (`MESHNN_FRAME_HEADER_BYTES`).
@@ -22,11 +21,11 @@ pub fn fragments(bytes: u64, mtu_bytes: usize) -> u64 {
     bytes.div_ceil(frame_payload(mtu_bytes) as u64).max(1)
 }
 
-/// Link frames one loss-free inference sends: every cut tensor fragmented to the
-/// frame payload, once per receiving device.
-pub fn frames_per_inference(cut: &[CutTensor], mtu_bytes: usize) -> u64 {
-    cut.iter()
-        .map(|c| fragments(c.bytes, mtu_bytes) * c.to.len() as u64)
+/// Link frames one loss-free inference sends: every cut tensor, given as its bytes and
+/// its number of receiving devices, fragmented to the frame payload once per receiver.
+pub fn frames_per_inference(cut: impl IntoIterator<Item = (u64, usize)>, mtu_bytes: usize) -> u64 {
+    cut.into_iter()
+        .map(|(bytes, receivers)| fragments(bytes, mtu_bytes) * receivers as u64)
         .sum()
 }
 
@@ -129,17 +128,8 @@ mod tests {
         assert_eq!(fragments(100, 64), 3);
         assert_eq!(fragments(44, 64), 1);
         assert_eq!(fragments(0, 64), 1);
-        let cut = |bytes, to: Vec<usize>| CutTensor {
-            tensor: 0,
-            from: 0,
-            to,
-            bytes,
-        };
         // 3 frames to two devices + 1 frame to one device.
-        assert_eq!(
-            frames_per_inference(&[cut(100, vec![1, 2]), cut(40, vec![3])], 64),
-            7
-        );
+        assert_eq!(frames_per_inference([(100, 2), (40, 1)], 64), 7);
     }
 
     #[test]

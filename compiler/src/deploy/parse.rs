@@ -154,8 +154,9 @@ fn parse_link(src: &Source, raw: Option<&Spanned<RawLink>>) -> Result<Link, Depl
             link_off,
             "link.mtu_bytes",
             format!(
-                "{} is outside 32..=65535 (frames carry a 20-byte header)",
-                link.mtu_bytes
+                "{} is outside 32..=65535 (frames carry a {}-byte header)",
+                link.mtu_bytes,
+                crate::link::LINK_HEADER_BYTES
             ),
         ));
     }

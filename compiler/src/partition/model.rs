@@ -12,12 +12,11 @@ use crate::cluster::{ClusterError, WeightedGraph};
 use crate::deploy::Deployment;
 use crate::ir::cost;
 use crate::ir::{Graph, NodeId, Op, TensorId};
+use crate::link;
 
 /// Estimated code bytes of the runtime and the schedule: a fixed part plus a part per node.
 pub const CODE_BYTES_FIXED: u64 = 12 * 1024;
 pub const CODE_BYTES_PER_NODE: u64 = 160;
-/// Frame header bytes (version, ids, sequence, fragment fields, length, CRC).
-pub const FRAME_HEADER_BYTES: u64 = 20;
 
 /// Precomputed facts about the graph, shared by every evaluation.
 pub struct Problem<'a> {
@@ -177,11 +176,11 @@ impl<'a> Problem<'a> {
         cut
     }
 
-    /// Payload plus per-frame header bytes of sending `payload` bytes at the link MTU.
+    /// Payload plus per-frame header bytes of sending `payload` bytes at the link MTU,
+    /// fragmented as the link layer does (`crate::link`).
     pub fn wire_bytes(&self, payload: u64) -> u64 {
-        let mtu = self.dep.link.mtu_bytes as u64;
-        let frames = payload.div_ceil(mtu).max(1);
-        payload + frames * FRAME_HEADER_BYTES
+        let frames = link::fragments(payload, self.dep.link.mtu_bytes as usize);
+        payload + frames * link::LINK_HEADER_BYTES as u64
     }
 
     /// RAM estimate of device `d`: peak live runtime bytes of its nodes in model order.
@@ -260,7 +259,7 @@ impl<'a> Problem<'a> {
         }
         // One frame buffer each way.
         if self.devices() > 1 {
-            link_bytes = 2 * (self.dep.link.mtu_bytes as u64 + FRAME_HEADER_BYTES);
+            link_bytes = 2 * (self.dep.link.mtu_bytes as u64 + link::LINK_HEADER_BYTES as u64);
         }
         peak as u64 + link_bytes
     }
