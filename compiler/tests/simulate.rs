@@ -208,10 +208,11 @@ fn mean_fallback_uses_the_calibration_means() {
         &dir.path().join("b"),
     )
     .unwrap();
-    for s in 0..data.n {
+    assert_eq!(lost.len(), data.n);
+    for (s, row) in lost.iter().enumerate() {
         for j in 0..4 {
             assert!(
-                (lost[s][4 + j] as f32 - mean_b[j]).abs() <= 1e-5,
+                (row[4 + j] as f32 - mean_b[j]).abs() <= 1e-5,
                 "sample {s}: z should be relu(mean of b) = {}",
                 mean_b[j]
             );
