@@ -84,7 +84,7 @@ pub struct NodeCtx<'a> {
     /// By ONNX output position: whether any node or graph output reads it.
     pub outputs_used: Vec<bool>,
     /// Where external data of tensor attributes is resolved.
-    pub base_dir: Option<&'a std::path::Path>,
+    pub base_dir: Option<&'a super::files::DataDir>,
 }
 
 fn type_name(t: AttributeType) -> &'static str {

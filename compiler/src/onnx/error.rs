@@ -56,6 +56,10 @@ pub enum ImportError {
         #[source]
         source: std::io::Error,
     },
+    #[error("model path '{}' is {kind}, not a regular file; pass the .onnx file itself", path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error("model file '{}' has {bytes} bytes, more than meshnn reads (2 GiB, protobuf's limit for one model); keep the weights in an external data file next to the model (onnx.save_model(model, path, save_as_external_data=True))", path.display())]
+    TooLarge { path: PathBuf, bytes: u64 },
     #[error(
         "the model is empty (0 bytes); pass a .onnx file written by onnx.save or torch.onnx.export"
     )]
@@ -81,8 +85,15 @@ pub enum ImportError {
         axis: usize,
         dim: String,
     },
-    #[error("external data of tensor '{tensor}': {detail}; keep the data file next to the model (use import_file, or pass base_dir)")]
+    #[error("external data of tensor '{tensor}': {detail}; keep the data file saved with the model next to it (use import_file, or pass base_dir)")]
     ExternalData { tensor: String, detail: String },
+    #[error("external data of tensor '{tensor}': location {location:?} {detail}; meshnn reads external data only from regular files inside the model's folder '{}': move the data file there and save the model with a relative location (onnx.save_model(model, path, save_as_external_data=True, location=\"weights.bin\"))", folder.display())]
+    ExternalLocation {
+        tensor: String,
+        location: String,
+        detail: String,
+        folder: PathBuf,
+    },
     #[error("tensor '{tensor}' is malformed: {detail}; re-export the model")]
     BadTensor { tensor: String, detail: String },
     #[error("attribute '{attr}' of node '{node}' ({op}) {detail}; fix the attribute in the model")]

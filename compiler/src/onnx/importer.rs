@@ -3,26 +3,26 @@
 //! outputs.
 
 use super::error::{ImportError, UnsupportedNode};
+use super::files::DataDir;
 use super::{ops, shape, tensor, unique_names};
 use crate::ir::{DType, Graph, Tensor, TensorId};
 use onnx_protobuf::tensor_shape_proto::dimension::Value as DimValue;
 use onnx_protobuf::type_proto::Value as TypeValue;
 use onnx_protobuf::{GraphProto, NodeProto};
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 /// Builds the IR graph of one ONNX graph: initialisers and inputs first, then the nodes in
 /// a valid order (each translated by `Importer::import_node`), then the outputs.
 pub(super) struct Importer<'b> {
     pub(super) opset: u32,
-    pub(super) base_dir: Option<&'b Path>,
+    pub(super) base_dir: Option<&'b DataDir>,
     pub(super) g: Graph,
     /// ONNX value name -> the tensor that holds it now.
     pub(super) names: HashMap<String, TensorId>,
 }
 
 impl<'b> Importer<'b> {
-    pub(super) fn new(opset: u32, base_dir: Option<&'b Path>) -> Self {
+    pub(super) fn new(opset: u32, base_dir: Option<&'b DataDir>) -> Self {
         Importer {
             opset,
             base_dir,

@@ -8,6 +8,7 @@
 
 mod ctx;
 mod error;
+mod files;
 mod import_node;
 mod importer;
 pub mod ops;
@@ -15,6 +16,7 @@ pub mod shape;
 mod tensor;
 
 pub use error::{ImportError, UnsupportedNode};
+pub use files::MAX_MODEL_BYTES;
 
 use crate::ir::Graph;
 use importer::Importer;
@@ -51,12 +53,10 @@ pub fn supported_ops() -> Vec<OpInfo> {
     v
 }
 
-/// Imports a model file; external data files are resolved relative to its directory.
+/// Imports a model file (a regular file of at most [`MAX_MODEL_BYTES`]); external data
+/// files are resolved relative to its directory and must lie inside it.
 pub fn import_file(path: &Path) -> Result<Graph, ImportError> {
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = files::read_model(path)?;
     let base = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -64,8 +64,8 @@ pub fn import_file(path: &Path) -> Result<Graph, ImportError> {
     import_bytes(&bytes, Some(&base))
 }
 
-/// Imports a serialised ModelProto. `base_dir` resolves external data (None: no external
-/// data allowed).
+/// Imports a serialised ModelProto. `base_dir` resolves external data, which must be regular
+/// files inside it (None: no external data allowed).
 pub fn import_bytes(bytes: &[u8], base_dir: Option<&Path>) -> Result<Graph, ImportError> {
     if bytes.is_empty() {
         return Err(ImportError::Empty);
@@ -82,7 +82,8 @@ pub fn import_bytes(bytes: &[u8], base_dir: Option<&Path>) -> Result<Graph, Impo
         Ok(v) => v,
         Err(e) => return Err(foreign_only(&model, graph).unwrap_or(e)),
     };
-    Importer::new(opset, base_dir).run(graph)
+    let data_dir = base_dir.map(files::DataDir::new);
+    Importer::new(opset, data_dir.as_ref()).run(graph)
 }
 
 /// When a model has no usable default-domain opset but every node belongs to another domain,

@@ -1,10 +1,10 @@
 //! TensorProto -> IR constants: typed fields, little-endian `raw_data`, external data files.
 
 use super::error::ImportError;
+use super::files::DataDir;
 use crate::ir::{DType, Data};
 use onnx_protobuf::tensor_proto::DataLocation;
 use onnx_protobuf::TensorProto;
-use std::path::Path;
 
 // ONNX TensorProto.DataType codes.
 pub const FLOAT: i32 = 1;
@@ -110,9 +110,11 @@ fn le_values<const N: usize, T>(raw: &[u8], from_le: impl Fn([u8; N]) -> T) -> V
         .collect()
 }
 
+/// The bytes of an external-data tensor: `length` (default: the tensor's size, which it
+/// must equal) bytes at `offset` of the file `location`, confined by `dir`.
 fn read_external(
     t: &TensorProto,
-    base_dir: Option<&Path>,
+    dir: Option<&DataDir>,
     numel: usize,
 ) -> Result<Vec<u8>, ImportError> {
     let name = t.name.as_str();
@@ -120,57 +122,48 @@ fn read_external(
         tensor: name.to_string(),
         detail,
     };
+    let number = |key: &str, v: &str| {
+        v.parse::<u64>()
+            .map_err(|_| ext(format!("{key} {v:?} is not a non-negative integer")))
+    };
     let mut location = None;
     let mut offset = 0u64;
     let mut length = None;
     for kv in &t.external_data {
         match kv.key.as_str() {
-            "location" => location = Some(kv.value.clone()),
-            "offset" => {
-                offset = kv
-                    .value
-                    .parse()
-                    .map_err(|_| ext(format!("offset '{}' is not a number", kv.value)))?
-            }
-            "length" => {
-                length = Some(
-                    kv.value
-                        .parse::<u64>()
-                        .map_err(|_| ext(format!("length '{}' is not a number", kv.value)))?,
-                )
-            }
+            "location" => location = Some(kv.value.as_str()),
+            "offset" => offset = number("offset", &kv.value)?,
+            "length" => length = Some(number("length", &kv.value)?),
             _ => {}
         }
     }
     let location = location.ok_or_else(|| ext("no 'location' key".to_string()))?;
-    let base = base_dir.ok_or_else(|| {
+    let dir = dir.ok_or_else(|| {
         ext(format!(
-            "file '{location}' cannot be resolved because the model was given as bytes without a base directory"
+            "file {location:?} cannot be resolved because the model was given as bytes without a base directory"
         ))
     })?;
-    let path = base.join(&location);
-    let bytes =
-        std::fs::read(&path).map_err(|e| ext(format!("cannot read '{}': {e}", path.display())))?;
-    let expected = (numel * element_bytes(t.data_type)) as u64;
+    let expected = numel
+        .checked_mul(element_bytes(t.data_type))
+        .and_then(|n| u64::try_from(n).ok())
+        .ok_or_else(|| bad(name, format!("{numel} elements are too many bytes")))?;
     let length = length.unwrap_or(expected);
-    let end = offset.saturating_add(length);
-    if end > bytes.len() as u64 {
-        return Err(ext(format!(
-            "file '{}' has {} bytes but the tensor needs bytes {offset}..{end}",
-            path.display(),
-            bytes.len()
-        )));
+    if length != expected {
+        return Err(bad(
+            name,
+            format!(
+                "external data length {length} differs from the {expected} bytes of {numel} elements of {}",
+                onnx_dtype_name(t.data_type)
+            ),
+        ));
     }
-    Ok(bytes
-        .get(offset as usize..end as usize)
-        .map(|s| s.to_vec())
-        .unwrap_or_default())
+    dir.read(name, location, offset, length)
 }
 
 /// Converts a TensorProto into (dtype, shape, data).
 pub fn convert(
     t: &TensorProto,
-    base_dir: Option<&Path>,
+    base_dir: Option<&DataDir>,
 ) -> Result<(DType, Vec<usize>, Data), ImportError> {
     let name = t.name.as_str();
     let dtype = const_dtype(t.data_type).ok_or_else(|| ImportError::DType {
