@@ -237,7 +237,9 @@ fn a_shared_data_file_is_read_once() {
         .collect();
     let path = model(&m, &ws);
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(import_file(&path).map_err(|e| e.to_string())));
+    std::thread::spawn(move || {
+        let _ = tx.send(import_file(&path).map_err(|e| e.to_string()));
+    });
     let g = rx.recv_timeout(LIMIT).expect("import hung").unwrap();
     for i in [0, 1, 150, count - 1] {
         let t = g.find_tensor(&format!("w{i}")).unwrap();
