@@ -140,8 +140,10 @@ impl DataDir {
             )));
         }
         let mut buf = Vec::new();
-        buf.try_reserve_exact(length as usize)
-            .map_err(|_| ext(format!("cannot allocate {length} bytes for it")))?;
+        usize::try_from(length)
+            .ok()
+            .and_then(|n| buf.try_reserve_exact(n).ok())
+            .ok_or_else(|| ext(format!("cannot allocate {length} bytes for it")))?;
         let read = |file: &mut File, buf: &mut Vec<u8>| {
             file.seek(SeekFrom::Start(offset))?;
             file.take(length).read_to_end(buf)
