@@ -18,7 +18,7 @@ pub enum Error {
     #[error("{path}: {error}")]
     Import {
         path: String,
-        error: onnx::ImportError,
+        error: Box<onnx::ImportError>,
     },
     #[error(transparent)]
     Pass(#[from] passes::PassError),
@@ -59,7 +59,7 @@ pub struct Prepared {
 pub fn prepare(path: &Path, verify_each: bool) -> Result<Prepared, Error> {
     let mut graph = onnx::import_file(path).map_err(|error| Error::Import {
         path: path.display().to_string(),
-        error,
+        error: Box::new(error),
     })?;
     passes::canonicalise(&mut graph, verify_each)?;
     let (order, plan) = schedule::order(&graph);
