@@ -305,3 +305,45 @@ fn simulating_a_partition_without_link_is_rejected() {
         &["sends no tensor over the link", "use another strategy"],
     );
 }
+
+#[test]
+fn random_models_and_deployments_compile_and_run() {
+    // Generative: random valid models (names with keywords, case, punctuation, 300
+    // characters; widths; activations) on random valid deployments (devices, MTU,
+    // deadline, strategy), built by tests/common/random_codegen_cases.py with fixed seeds.
+    let dir = tempfile::tempdir().unwrap();
+    let script = repo_root().join("compiler/tests/common/random_codegen_cases.py");
+    let ok = Command::new("python3")
+        .args([path(&script), path(dir.path()), "17", "12"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipping: python3 with numpy and onnx is needed to build the cases");
+        return;
+    }
+    let text = std::fs::read_to_string(dir.path().join("cases.json")).unwrap();
+    let cases: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for case in cases.as_array().unwrap() {
+        let d = Path::new(case["dir"].as_str().unwrap());
+        let (model, deploy, out) = (d.join("model.onnx"), d.join("deploy.toml"), d.join("out"));
+        let mut args: Vec<String> = vec!["run".into(), path(&model).into()];
+        args.extend(["--deploy".into(), path(&deploy).into()]);
+        for pair in case["inputs"].as_array().unwrap() {
+            let (n, p) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+            args.extend(["--input".into(), format!("{n}={p}")]);
+        }
+        args.extend(["--out-dir".into(), path(&out).into()]);
+        succeeds(&strs(&args));
+        for pair in case["outputs"].as_array().unwrap() {
+            let (n, p) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+            let want = npy::read_f32(Path::new(p)).unwrap().data;
+            for (a, b) in read_out(&out, n).iter().zip(&want) {
+                assert!(
+                    (a - b).abs() <= 1e-5 + 1e-5 * b.abs(),
+                    "{}: {n}: {a} vs {b}",
+                    d.display()
+                );
+            }
+        }
+    }
+}
