@@ -92,6 +92,13 @@ pub struct DevicePlan {
     pub kernels: KernelSet,
 }
 
+impl DevicePlan {
+    /// Whether it sends or receives tensors (its folder then has the link code).
+    pub fn linked(&self) -> bool {
+        !self.rx.is_empty() || !self.tx.is_empty()
+    }
+}
+
 /// A model partitioned over a deployment, every device planned.
 pub struct Deployed {
     pub graph: Graph,
@@ -397,6 +404,7 @@ pub fn emit(d: &Deployed) -> Result<Vec<File>, Error> {
             name: &dev.name,
             inputs: &dev.inputs,
             stages: dev.rx.len() + 1,
+            linked: dev.linked(),
         })
         .collect();
     let frames = d.frames_per_inference();

@@ -14,6 +14,8 @@ pub struct HarnessDevice<'a> {
     pub inputs: &'a [TensorId],
     /// Number of stages of its schedule (bounds the polling rounds).
     pub stages: usize,
+    /// Whether its folder has the link (`meshnn_link.h`): it sends or receives tensors.
+    pub linked: bool,
 }
 
 /// A graph input a device senses: its field in the device's inputs struct and the
@@ -84,8 +86,27 @@ fn senses(g: &Graph, inputs: &[TensorId]) -> Vec<Sense> {
         .collect()
 }
 
+/// Most characters of one usage string literal: C99 compilers need only accept 4095
+/// (`-pedantic` warns beyond), and the literal also holds the fixed words around it.
+const USAGE_CHUNK: usize = 4000;
+
+/// The file arguments of a usage line (` a.bin b.bin` for `files`), in pieces short enough
+/// for one C string literal each (one piece, hence the same code as ever, unless long).
+fn usage_pieces(files: impl Iterator<Item = String>) -> Vec<String> {
+    let text: String = files.map(|f| format!(" {f}")).collect();
+    let chars: Vec<char> = text.chars().collect();
+    if chars.is_empty() {
+        return vec![String::new()];
+    }
+    chars
+        .chunks(USAGE_CHUNK)
+        .map(|c| c.iter().collect())
+        .collect()
+}
+
 /// What the harness and the simulator templates share: the model, the devices (`views`),
-/// the hub's name and the graph inputs and hub outputs.
+/// the hub's name and the graph inputs and hub outputs, and their usage lines' file
+/// arguments (`usage_inputs`: the inputs; `usage_io`: the inputs, then the outputs).
 pub(super) fn program_context(
     g: &Graph,
     model: &str,
@@ -93,16 +114,24 @@ pub(super) fn program_context(
     hub: Option<&str>,
     hub_outputs: &[TensorId],
 ) -> minijinja::Value {
+    let inputs = io_views(g, &g.inputs);
+    let outputs = io_views(g, hub_outputs);
+    let in_files = || inputs.iter().map(|t| format!("{}.bin", t.ident));
+    let out_files = outputs.iter().map(|t| format!("{}.out.bin", t.ident));
     minijinja::context! {
+        usage_inputs => usage_pieces(in_files()),
+        usage_io => usage_pieces(in_files().chain(out_files)),
         model => model,
         devices => views,
         hub => hub.unwrap_or("main"),
-        graph_inputs => view(&io_views(g, &g.inputs)),
-        graph_outputs => view(&io_views(g, hub_outputs)),
+        graph_inputs => view(&inputs),
+        graph_outputs => view(&outputs),
     }
 }
 
-/// Generate `host/main.c`, `host/Makefile` and, with several devices, `host/link_host.c`.
+/// Generate `host/main.c`, `host/Makefile` and, when some device uses the link,
+/// `host/link_host.c` (with the link header of the first such device; devices that send
+/// and receive nothing, e.g. all but the hub under `--strategy single`, run alone).
 /// `device_sources` lists, per device folder, the C files to compile (runtime files are
 /// shared: each is compiled once). `queue_frames` sizes the in-memory link.
 pub fn emit_harness(
@@ -118,8 +147,9 @@ pub fn emit_harness(
         .iter()
         .map(|d| device_view(g, d.name, d.inputs))
         .collect();
+    let link_dir = devices.iter().find(|d| d.linked).map(|d| d.name);
     let mut host_sources = vec!["main.c".to_string()];
-    if devices.len() > 1 {
+    if link_dir.is_some() {
         host_sources.push("link_host.c".into());
     }
     let mut seen_runtime = std::collections::HashSet::new();
@@ -135,6 +165,7 @@ pub fn emit_harness(
     let hub_name = devices.get(hub).map(|d| d.name);
     let ctx = minijinja::context! {
         max_rounds => max_rounds,
+        link_dir => link_dir,
         queue_frames => queue_frames.max(4),
         host_sources => host_sources,
         ..program_context(g, model, view(&views), hub_name, hub_outputs),
@@ -150,7 +181,7 @@ pub fn emit_harness(
             contents: render(&env, "host/Makefile.j2", &ctx)?,
         },
     ];
-    if devices.len() > 1 {
+    if link_dir.is_some() {
         files.push(File {
             path: "host/link_host.c".into(),
             contents: render(&env, "host/link_host.c.j2", &ctx)?,

@@ -8,6 +8,25 @@ use super::{
 use serde::Deserialize;
 use toml::Spanned;
 
+/// Most devices of a deployment: a link frame names its source and destination in a byte.
+pub const MAX_DEVICES: usize = 255;
+
+/// Largest `deadline_us`: below half the wrap-around of the devices' 32-bit microsecond
+/// clock, so the time since an inference began is always read right.
+pub const MAX_DEADLINE_US: u64 = (1 << 31) - 1;
+
+/// Folders meshnn writes next to the device folders (harness, simulator, run files,
+/// recordings, firmware builds): no device may be named like them.
+pub const RESERVED_DEVICE_NAMES: &[&str] = &[
+    "host",
+    "sim",
+    "io",
+    "record",
+    "firmware",
+    "sim_io",
+    "sim_io_outputs",
+];
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
@@ -25,7 +44,7 @@ struct RawLink {
     bitrate_bps: Option<u64>,
     mtu_bytes: Option<u32>,
     latency_us: Option<u64>,
-    deadline_us: Option<u64>,
+    deadline_us: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -141,11 +160,17 @@ fn parse_link(src: &Source, raw: Option<&Spanned<RawLink>>) -> Result<Link, Depl
         if let Some(v) = l.latency_us {
             link.latency_us = v;
         }
-        if let Some(v) = l.deadline_us {
-            link.deadline_us = v;
+        if let Some(v) = &l.deadline_us {
+            link.deadline_us = *v.get_ref();
         }
     }
     let link_off = raw.map(|l| l.span().start).unwrap_or(0);
+    if !(1..=MAX_DEADLINE_US).contains(&link.deadline_us) {
+        let at = raw
+            .and_then(|l| l.get_ref().deadline_us.as_ref())
+            .map_or(link_off, |v| v.span().start);
+        return Err(src.err(at, "link.deadline_us", format!("{} is outside 1..={MAX_DEADLINE_US} (microseconds; devices count them on a 32-bit clock, so a deadline must stay below half its wrap-around)", link.deadline_us)));
+    }
     if link.bitrate_bps == 0 {
         return Err(src.err(link_off, "link.bitrate_bps", "must be positive".into()));
     }
@@ -178,6 +203,9 @@ fn link_profile(src: &Source, profile: &Spanned<String>) -> Result<Link, DeployE
 fn parse_devices(src: &Source, raw: &[Spanned<RawDevice>]) -> Result<Vec<Device>, DeployError> {
     if raw.is_empty() {
         return Err(src.err(0, "device", "no [[device]] tables; add at least one device with name, target and outputs = true for the hub".into()));
+    }
+    if raw.len() > MAX_DEVICES {
+        return Err(src.err(raw[MAX_DEVICES].span().start, "device", format!("{} [[device]] tables; a deployment has at most {MAX_DEVICES} devices (link frames address a device in one byte)", raw.len())));
     }
     let mut devices: Vec<Device> = Vec::new();
     for d in raw {
@@ -236,7 +264,8 @@ fn parse_device(
     })
 }
 
-/// A device name prefixes C symbols: a lower-case identifier, not "host", not repeated.
+/// A device name prefixes C symbols and names its folder: a lower-case identifier, not
+/// one of meshnn's own folders ([`RESERVED_DEVICE_NAMES`]), not repeated.
 fn check_device_name(
     src: &Source,
     name: &Spanned<String>,
@@ -248,8 +277,8 @@ fn check_device_name(
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !valid || name == "host" {
-        return Err(src.err(at, "device.name", format!("'{name}' is not usable as a device name: use lower-case letters, digits and '_', starting with a letter (it prefixes the device's C symbols; 'host' is reserved)")));
+    if !valid || RESERVED_DEVICE_NAMES.contains(&name.as_str()) {
+        return Err(src.err(at, "device.name", format!("'{name}' is not usable as a device name: use lower-case letters, digits and '_', starting with a letter (it prefixes the device's C symbols and names its folder; meshnn's own folders are reserved: {})", RESERVED_DEVICE_NAMES.join(", "))));
     }
     if earlier.iter().any(|x| &x.name == name) {
         return Err(src.err(

@@ -53,6 +53,8 @@ pub enum SimError {
     Data(#[from] DataError),
     #[error("simulate needs a deployment with at least two devices ({0} has one); the link is what it simulates")]
     SingleDevice(String),
+    #[error("{0}: the partition sends no tensor over the link (every device runs alone, e.g. under --strategy single): there is no link to simulate; use another strategy")]
+    NoLink(String),
     #[error("--loss {0}: each loss level must be a probability between 0 and 1")]
     Loss(String),
     #[error(transparent)]
@@ -126,12 +128,14 @@ pub fn build(d: &Deployed, build_dir: &Path) -> Result<PathBuf, SimError> {
         return Err(SimError::SingleDevice(d.dep.file.clone()));
     }
     let mut files = driver::emit(d).map_err(HostError::from)?;
-    let link_dir = d
+    let Some(link_dir) = d
         .devices
         .iter()
-        .find(|x| !x.rx.is_empty() || !x.tx.is_empty())
+        .find(|x| x.linked())
         .map(|x| x.name.clone())
-        .unwrap_or_default();
+    else {
+        return Err(SimError::NoLink(d.dep.file.clone()));
+    };
     let sim = emit_sim(
         &d.graph,
         &d.model_name,

@@ -1,0 +1,349 @@
+//! Inputs that once reached the C compiler and failed there ("meshnn bug"): the generated
+//! C compiles (`-std=c99 -Wall -Wextra -Werror -pedantic`) and runs, or meshnn rejects
+//! the input first with one clear line and exit code 1 (issue 17, section 3).
+
+mod common;
+use common::repo_root;
+use meshnn::npy;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Run the meshnn binary; (exit code, stderr).
+fn meshnn(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_meshnn"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn succeeds(args: &[&str]) {
+    let (code, stderr) = meshnn(args);
+    assert_eq!(code, Some(0), "meshnn {}: {stderr}", args.join(" "));
+}
+
+/// Exit code 1, one short error, no panic, every `needles` item in it.
+fn fails_with(args: &[&str], needles: &[&str]) {
+    let (code, stderr) = meshnn(args);
+    assert_eq!(code, Some(1), "meshnn {}: {stderr}", args.join(" "));
+    assert!(!stderr.contains("meshnn bug") && !stderr.contains("panicked"));
+    assert!(stderr.lines().count() <= 2, "{stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "want {n:?} in: {stderr}");
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Build an ONNX model with Python's `onnx` package: `body` gets `helper`, `TP` and `np`
+/// and sets `graph`. None (test skipped) without python3 and onnx.
+fn onnx_model(dir: &Path, body: &str) -> Option<PathBuf> {
+    let model = dir.join("model.onnx");
+    let script = format!(
+        "import sys, numpy as np\nfrom onnx import helper, TensorProto as TP, save\n{body}\n\
+         save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1])\n"
+    );
+    let ok = Command::new("python3")
+        .args(["-c", &script, path(&model)])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipping: python3 with the onnx package is needed to build the model");
+        return None;
+    }
+    Some(model)
+}
+
+fn write_npy(dir: &Path, name: &str, shape: &[usize], data: Vec<f32>) -> String {
+    let p = dir.join(format!("{name}.npy"));
+    npy::write_f32(&p, shape, &data).unwrap();
+    p.display().to_string()
+}
+
+fn read_out(dir: &Path, name: &str) -> Vec<f32> {
+    npy::read_f32(&dir.join(format!("{name}.npy")))
+        .unwrap()
+        .data
+}
+
+#[test]
+fn inputs_and_outputs_named_after_c_keywords() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "vi = lambda n: helper.make_tensor_value_info(n, TP.FLOAT, [1, 4])\n\
+        nodes = [helper.make_node('Add', ['int', 'for'], ['return']),\n\
+                 helper.make_node('Relu', ['INT'], ['errno'])]\n\
+        graph = helper.make_graph(nodes, 'kw', [vi('int'), vi('INT'), vi('for')], [vi('return'), vi('errno')])";
+    let Some(model) = onnx_model(dir.path(), body) else {
+        return;
+    };
+    let d = dir.path();
+    let a = write_npy(d, "a", &[1, 4], vec![1.0, 2.0, 3.0, 4.0]);
+    let b = write_npy(d, "b", &[1, 4], vec![-1.0, 5.0, -2.0, 0.5]);
+    let c = write_npy(d, "c", &[1, 4], vec![10.0, 20.0, 30.0, 40.0]);
+    let out = d.join("out");
+    succeeds(&[
+        "run",
+        path(&model),
+        "--input",
+        &format!("int={a}"),
+        "--input",
+        &format!("INT={b}"),
+        "--input",
+        &format!("for={c}"),
+        "--out-dir",
+        path(&out),
+    ]);
+    assert_eq!(read_out(&out, "return"), vec![11.0, 22.0, 33.0, 44.0]);
+    assert_eq!(read_out(&out, "errno"), vec![0.0, 5.0, 0.0, 0.5]);
+}
+
+#[test]
+fn a_usage_line_longer_than_a_c99_string_literal() {
+    // 100 inputs with 60-character names: the harness's usage line is ~6 500 characters,
+    // beyond the 4 095 a C99 string literal may hold under -pedantic.
+    let dir = tempfile::tempdir().unwrap();
+    let body = "names = ['input_with_a_rather_long_descriptive_name_number_%03d' % i for i in range(100)]\n\
+        vi = lambda n: helper.make_tensor_value_info(n, TP.FLOAT, [1, 2])\n\
+        graph = helper.make_graph([helper.make_node('Sum', names, ['total'])], 'long', [vi(n) for n in names], [vi('total')])";
+    let Some(model) = onnx_model(dir.path(), body) else {
+        return;
+    };
+    let d = dir.path();
+    let mut args: Vec<String> = vec!["run".into(), path(&model).into()];
+    for i in 0..100 {
+        let name = format!("input_with_a_rather_long_descriptive_name_number_{i:03}");
+        let f = write_npy(d, &format!("x{i}"), &[1, 2], vec![i as f32, 1.0]);
+        args.extend(["--input".into(), format!("{name}={f}")]);
+    }
+    let out = d.join("out");
+    args.extend(["--out-dir".into(), path(&out).into()]);
+    succeeds(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(read_out(&out, "total"), vec![4950.0, 100.0]);
+}
+
+fn mlp() -> String {
+    repo_root()
+        .join("tests/models/mlp.onnx")
+        .display()
+        .to_string()
+}
+
+/// A deployment of two devices sensing mlp's input, with `link` as its [link] body and
+/// `first` as the first device's name.
+fn two_devices(link: &str, first: &str) -> String {
+    format!(
+        "[link]\n{link}\n\n[[device]]\nname = \"{first}\"\ntarget = \"nrf52840\"\ninputs = [\"input\"]\n\n\
+         [[device]]\nname = \"hub\"\ntarget = \"stm32l476\"\ninputs = [\"input\"]\noutputs = true\n"
+    )
+}
+
+fn partition_with(dir: &Path, deploy: &str) -> Vec<String> {
+    let p = dir.join("deploy.toml");
+    std::fs::write(&p, deploy).unwrap();
+    vec![
+        "partition".into(),
+        mlp(),
+        "--deploy".into(),
+        path(&p).into(),
+    ]
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn deadline_out_of_range_is_rejected_at_parse_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["0", "4294967295", "4294967296", "2147483648"] {
+        let args = partition_with(
+            dir.path(),
+            &two_devices(&format!("deadline_us = {bad}"), "a"),
+        );
+        fails_with(
+            &strs(&args),
+            &["deploy.toml:2:", "link.deadline_us", "1..=2147483647"],
+        );
+    }
+    for good in ["1", "2147483647"] {
+        let args = partition_with(
+            dir.path(),
+            &two_devices(&format!("deadline_us = {good}"), "a"),
+        );
+        succeeds(&strs(&args));
+    }
+}
+
+#[test]
+fn more_than_255_devices_are_rejected_at_parse_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = two_devices("profile = \"ble\"", "a");
+    for i in 0..255 {
+        text.push_str(&format!(
+            "\n[[device]]\nname = \"d{i}\"\ntarget = \"nrf52840\"\n"
+        ));
+    }
+    let args = partition_with(dir.path(), &text);
+    fails_with(
+        &strs(&args),
+        &["257 [[device]] tables", "at most 255 devices"],
+    );
+}
+
+#[test]
+fn device_names_of_meshnn_folders_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["sim", "io", "host", "firmware", "record"] {
+        let args = partition_with(dir.path(), &two_devices("profile = \"ble\"", name));
+        fails_with(
+            &strs(&args),
+            &[
+                "deploy.toml:5:",
+                "device.name",
+                &format!("'{name}'"),
+                "host, sim, io, record, firmware",
+            ],
+        );
+    }
+}
+
+#[test]
+fn devices_without_nodes_still_build() {
+    // `--strategy single` on the four-device example puts every node on the hub: the other
+    // devices send and receive nothing, and the harness must not include a link header
+    // their folders do not have. The answer is the one of the partitioned deployment.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = repo_root();
+    let model = root.join("tests/models/nonn_k4.onnx");
+    let deploy = root.join("examples/nonn_wearables/deploy.toml");
+    let x = write_npy(
+        d,
+        "x",
+        &[1, 1, 28, 28],
+        (0..784).map(|i| (i % 7) as f32 / 7.0).collect(),
+    );
+    let mut outs = Vec::new();
+    for strategy in ["single", "modularity"] {
+        let out = d.join(strategy);
+        succeeds(&[
+            "run",
+            path(&model),
+            "--deploy",
+            path(&deploy),
+            "--strategy",
+            strategy,
+            "--input",
+            &format!("input={x}"),
+            "--out-dir",
+            path(&out),
+        ]);
+        let name = std::fs::read_dir(&out)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        outs.push(npy::read_f32(&name).unwrap().data);
+    }
+    for (a, b) in outs[0].iter().zip(&outs[1]) {
+        assert!((a - b).abs() <= 1e-4 + 1e-4 * b.abs(), "{a} vs {b}");
+    }
+}
+
+#[test]
+fn a_first_device_without_nodes_still_builds() {
+    // The first device gets no node while the two others talk over the link: the harness
+    // takes the link header from a device that has one.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let deploy = d.join("deploy.toml");
+    let mut text = String::new();
+    for (name, hub) in [("idle", false), ("front", false), ("hub", true)] {
+        text.push_str(&format!(
+            "[[device]]\nname = \"{name}\"\ntarget = \"stm32l476\"\ninputs = [\"input\"]\noutputs = {hub}\n\n"
+        ));
+    }
+    text.push_str("[partition]\nstrategy = \"manual\"\n[partition.manual]\nfc1 = \"front\"\nfc2 = \"hub\"\nfc3 = \"hub\"\nlog_softmax = \"hub\"\n");
+    std::fs::write(&deploy, text).unwrap();
+    let x = write_npy(d, "x", &[1, 64], vec![0.5; 64]);
+    let out = d.join("out");
+    succeeds(&[
+        "run",
+        &mlp(),
+        "--deploy",
+        path(&deploy),
+        "--input",
+        &format!("input={x}"),
+        "--out-dir",
+        path(&out),
+    ]);
+}
+
+#[test]
+fn simulating_a_partition_without_link_is_rejected() {
+    let root = repo_root();
+    let model = root.join("tests/models/nonn_k4.onnx");
+    let deploy = root.join("examples/nonn_wearables/deploy.toml");
+    let data = root.join("tests/models/mnist_test.npz");
+    fails_with(
+        &[
+            "simulate",
+            path(&model),
+            "--deploy",
+            path(&deploy),
+            "--strategy",
+            "single",
+            "--data",
+            path(&data),
+        ],
+        &["sends no tensor over the link", "use another strategy"],
+    );
+}
+
+#[test]
+fn random_models_and_deployments_compile_and_run() {
+    // Generative: random valid models (names with keywords, case, punctuation, 300
+    // characters; widths; activations) on random valid deployments (devices, MTU,
+    // deadline, strategy), built by tests/common/random_codegen_cases.py with fixed seeds.
+    let dir = tempfile::tempdir().unwrap();
+    let script = repo_root().join("compiler/tests/common/random_codegen_cases.py");
+    let ok = Command::new("python3")
+        .args([path(&script), path(dir.path()), "17", "12"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipping: python3 with numpy and onnx is needed to build the cases");
+        return;
+    }
+    let text = std::fs::read_to_string(dir.path().join("cases.json")).unwrap();
+    let cases: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for case in cases.as_array().unwrap() {
+        let d = Path::new(case["dir"].as_str().unwrap());
+        let (model, deploy, out) = (d.join("model.onnx"), d.join("deploy.toml"), d.join("out"));
+        let mut args: Vec<String> = vec!["run".into(), path(&model).into()];
+        args.extend(["--deploy".into(), path(&deploy).into()]);
+        for pair in case["inputs"].as_array().unwrap() {
+            let (n, p) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+            args.extend(["--input".into(), format!("{n}={p}")]);
+        }
+        args.extend(["--out-dir".into(), path(&out).into()]);
+        succeeds(&strs(&args));
+        for pair in case["outputs"].as_array().unwrap() {
+            let (n, p) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+            let want = npy::read_f32(Path::new(p)).unwrap().data;
+            for (a, b) in read_out(&out, n).iter().zip(&want) {
+                assert!(
+                    (a - b).abs() <= 1e-5 + 1e-5 * b.abs(),
+                    "{}: {n}: {a} vs {b}",
+                    d.display()
+                );
+            }
+        }
+    }
+}
