@@ -250,21 +250,22 @@ impl Npz {
         let Some((f, what)) = self.entry(name)? else {
             return Ok(None);
         };
+        let dtype = describe(&f.dtype());
+        if !["int64", "int32", "int16", "int8", "uint16", "uint8"].contains(&dtype.as_str()) {
+            return Err(NpyError::DType {
+                path: what,
+                found: dtype,
+                expected: "int64",
+            });
+        }
         let (shape, n) = declared(&f, &what, &mut budget)?;
-        let data = match describe(&f.dtype()).as_str() {
-            "int64" => read_values::<i64, _>(f, n, &what)?,
+        let data = match dtype.as_str() {
             "int32" => widen(read_values::<i32, _>(f, n, &what)?),
             "int16" => widen(read_values::<i16, _>(f, n, &what)?),
             "int8" => widen(read_values::<i8, _>(f, n, &what)?),
             "uint16" => widen(read_values::<u16, _>(f, n, &what)?),
             "uint8" => widen(read_values::<u8, _>(f, n, &what)?),
-            other => {
-                return Err(NpyError::DType {
-                    path: what,
-                    found: other.to_string(),
-                    expected: "int64",
-                })
-            }
+            _ => read_values::<i64, _>(f, n, &what)?,
         };
         self.budget = budget;
         Ok(Some(Array { shape, data }))

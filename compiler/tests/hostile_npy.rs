@@ -73,6 +73,26 @@ fn simulate_fails(data: &Path, needles: &[&str]) {
     );
 }
 
+/// `simulate_fails` on `file` (.npz) holding one array `x` with a hand-made header.
+fn simulate_x_fails(file: &str, descr: &str, shape: &[u64], data: &[u8], needles: &[&str]) {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join(file);
+    write_npz(&p, &[("x", npy_bytes(descr, &shape_text(shape), data))]);
+    simulate_fails(&p, needles);
+}
+
+/// `meshnn run mlp.onnx --input input=X` fails fast, naming `needles`.
+fn run_mlp_fails(x: &Path, needles: &[&str]) {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out").display().to_string();
+    let input = format!("input={}", x.display());
+    let model = fixture("tests/models/mlp.onnx");
+    fails_fast(
+        &["run", &model, "--input", &input, "--out-dir", &out],
+        needles,
+    );
+}
+
 /// A data set for nonn_k4 (`x` of shape [n, 1, 28, 28]) with extra members.
 fn mnist_npz(dir: &Path, n: u64, extra: Vec<(&str, Vec<u8>)>) -> std::path::PathBuf {
     let x = npy_bytes(
@@ -89,12 +109,15 @@ fn mnist_npz(dir: &Path, n: u64, extra: Vec<(&str, Vec<u8>)>) -> std::path::Path
 
 #[test]
 fn npz_shape_whose_element_count_wraps_is_rejected() {
-    let d = tempfile::tempdir().unwrap();
     // 2^60 * 784 * 4 wraps to 0: today the simulator gets N = 2^60 and a 1-byte buffer.
-    let x = npy_bytes("<f4", &shape_text(&[1 << 60, 1, 28, 28]), &[]);
-    let p = d.path().join("wrap.npz");
-    write_npz(&p, &[("x", x)]);
-    simulate_fails(&p, &["wrap.npz[x]", "more elements than 64 bits"]);
+    let shape = [1 << 60, 1, 28, 28];
+    simulate_x_fails(
+        "wrap.npz",
+        "<f4",
+        &shape,
+        &[],
+        &["wrap.npz[x]", "more elements than 64 bits"],
+    );
 }
 
 #[test]
@@ -102,42 +125,27 @@ fn npy_shape_whose_element_count_wraps_is_rejected() {
     let d = tempfile::tempdir().unwrap();
     let x = d.path().join("x.npy");
     std::fs::write(&x, npy_bytes("<f4", &shape_text(&[1 << 62, 4, 4]), &[])).unwrap();
-    let out = d.path().join("out").display().to_string();
-    let input = format!("input={}", x.display());
-    let model = fixture("tests/models/mlp.onnx");
-    let args = ["run", &model, "--input", &input, "--out-dir", &out];
-    fails_fast(&args, &["x.npy", "more elements than 64 bits"]);
+    run_mlp_fails(&x, &["x.npy", "more elements than 64 bits"]);
 }
 
 #[test]
 fn npz_declaring_more_than_the_limit_fails_before_reading() {
-    let d = tempfile::tempdir().unwrap();
     // 300 000 MNIST samples (940 MB) declared by a few hundred bytes.
-    let x = npy_bytes("<f4", &shape_text(&[300_000, 1, 28, 28]), &[0; 64]);
-    let p = d.path().join("bomb.npz");
-    write_npz(&p, &[("x", x)]);
-    simulate_fails(&p, &["bomb.npz[x]", "940800000 bytes", "at most 256 MiB"]);
+    let shape = [300_000, 1, 28, 28];
+    let want = ["bomb.npz[x]", "940800000 bytes", "at most 256 MiB"];
+    simulate_x_fails("bomb.npz", "<f4", &shape, &[0; 64], &want);
 }
 
 #[test]
 fn truncated_array_is_reported() {
-    let d = tempfile::tempdir().unwrap();
-    let x = npy_bytes("<f4", &shape_text(&[2, 1, 28, 28]), &[0; 100]);
-    let p = d.path().join("short.npz");
-    write_npz(&p, &[("x", x)]);
-    simulate_fails(
-        &p,
-        &["short.npz[x]", "truncated", "1568 values", "after 25"],
-    );
+    let want = ["short.npz[x]", "truncated", "1568 values", "after 25"];
+    simulate_x_fails("short.npz", "<f4", &[2, 1, 28, 28], &[0; 100], &want);
 }
 
 #[test]
 fn float64_data_names_the_dtype_and_the_conversion() {
-    let d = tempfile::tempdir().unwrap();
-    let x = npy_bytes("<f8", &shape_text(&[2, 1, 28, 28]), &[0; 2 * 784 * 8]);
-    let p = d.path().join("f64.npz");
-    write_npz(&p, &[("x", x)]);
-    simulate_fails(&p, &["f64.npz[x]", "float64", "astype(np.float32)"]);
+    let want = ["f64.npz[x]", "float64", "astype(np.float32)"];
+    simulate_x_fails("f64.npz", "<f8", &[2, 1, 28, 28], &[0; 2 * 784 * 8], &want);
 }
 
 #[test]
@@ -178,11 +186,7 @@ fn fifo_input_is_refused_without_blocking() {
         .status()
         .unwrap()
         .success());
-    let out = d.path().join("out").display().to_string();
-    let input = format!("input={}", fifo.display());
-    let model = fixture("tests/models/mlp.onnx");
-    let args = ["run", &model, "--input", &input, "--out-dir", &out];
-    fails_fast(&args, &["x.npy", "not a regular file"]);
+    run_mlp_fails(&fifo, &["x.npy", "not a regular file"]);
     let npz = d.path().join("x.npz");
     assert!(Command::new("mkfifo").arg(&npz).status().unwrap().success());
     simulate_fails(&npz, &["x.npz", "not a regular file"]);
