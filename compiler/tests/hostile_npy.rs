@@ -263,3 +263,32 @@ fn more_samples_than_the_limit_are_refused() {
         &["many.npz", "100001 samples", "at most 100000", "x[:100000]"],
     );
 }
+
+#[test]
+fn simulator_checks_its_sample_count_before_sizing_buffers() {
+    let d = tempfile::tempdir().unwrap();
+    let data = mnist_npz(d.path(), 2, vec![]);
+    let build = d.path().join("build");
+    common::meshnn_stdout(&[
+        "simulate",
+        &fixture("tests/models/nonn_k4.onnx"),
+        "--deploy",
+        &fixture("examples/nonn_wearables/deploy.toml"),
+        "--data",
+        &data.display().to_string(),
+        "--build-dir",
+        &build.display().to_string(),
+    ]);
+    let input = d.path().join("in.bin");
+    std::fs::write(&input, [0u8; 100]).unwrap();
+    // N = 2^60: N * 784 floats wraps to 0 in size_t; the simulator must refuse it.
+    let out = Command::new(build.join("sim/sim_run"))
+        .args(["1152921504606846976", "0", "1", "0"])
+        .arg(d.path().join("out.bin"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("do not fit in memory"), "{stderr}");
+}
