@@ -55,20 +55,36 @@ fn fixture(rel: &str) -> String {
     repo_root().join(rel).display().to_string()
 }
 
-/// `meshnn simulate nonn_k4.onnx` on the example deployment with data set `data`.
+/// `simulate MODEL --deploy DEPLOY --data DATA --build-dir BUILD`.
+fn simulate_args(model: &str, deploy: &str, data: &Path, build: &Path) -> Vec<String> {
+    let (data, build) = (data.display().to_string(), build.display().to_string());
+    [
+        "simulate",
+        model,
+        "--deploy",
+        deploy,
+        "--data",
+        &data,
+        "--build-dir",
+        &build,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// `simulate nonn_k4.onnx` on the example deployment with data set `data`, in `build`.
+fn nonn_args(data: &Path, build: &Path) -> Vec<String> {
+    let model = fixture("tests/models/nonn_k4.onnx");
+    let deploy = fixture("examples/nonn_wearables/deploy.toml");
+    simulate_args(&model, &deploy, data, build)
+}
+
+/// `meshnn simulate nonn_k4.onnx` on the example deployment with data set `data` fails.
 fn simulate_fails(data: &Path, needles: &[&str]) {
     let build = tempfile::tempdir().unwrap();
+    let args = nonn_args(data, build.path());
     fails_fast(
-        &[
-            "simulate",
-            &fixture("tests/models/nonn_k4.onnx"),
-            "--deploy",
-            &fixture("examples/nonn_wearables/deploy.toml"),
-            "--data",
-            &data.display().to_string(),
-            "--build-dir",
-            &build.path().display().to_string(),
-        ],
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
         needles,
     );
 }
@@ -245,19 +261,10 @@ fn more_samples_than_the_limit_are_refused() {
     let x = npy_bytes("<f4", &shape_text(&[n, 8]), &vec![0; n as usize * 8 * 4]);
     let data = d.path().join("many.npz");
     write_npz(&data, &[("x", x)]);
-    let build = d.path().join("build").display().to_string();
     let model = fixture("tests/models/redundant_mean.onnx");
-    let (deploy, data) = (deploy.display().to_string(), data.display().to_string());
-    let args = [
-        "simulate",
-        &model,
-        "--deploy",
-        &deploy,
-        "--data",
-        &data,
-        "--build-dir",
-        &build,
-    ];
+    let deploy = deploy.display().to_string();
+    let args = simulate_args(&model, &deploy, &data, &d.path().join("build"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     fails_fast(
         &args,
         &["many.npz", "100001 samples", "at most 100000", "x[:100000]"],
@@ -269,16 +276,8 @@ fn simulator_checks_its_sample_count_before_sizing_buffers() {
     let d = tempfile::tempdir().unwrap();
     let data = mnist_npz(d.path(), 2, vec![]);
     let build = d.path().join("build");
-    common::meshnn_stdout(&[
-        "simulate",
-        &fixture("tests/models/nonn_k4.onnx"),
-        "--deploy",
-        &fixture("examples/nonn_wearables/deploy.toml"),
-        "--data",
-        &data.display().to_string(),
-        "--build-dir",
-        &build.display().to_string(),
-    ]);
+    let args = nonn_args(&data, &build);
+    common::meshnn_stdout(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let input = d.path().join("in.bin");
     std::fs::write(&input, [0u8; 100]).unwrap();
     // N = 2^60: N * 784 floats wraps to 0 in size_t; the simulator must refuse it.
