@@ -367,8 +367,8 @@ fn cmd_partition(a: PartitionArgs) -> Result<()> {
 }
 
 fn cmd_run(a: RunArgs) -> Result<()> {
-    let given = run::parse_inputs(&a.inputs)?;
     let p = a.model.deployed()?;
+    let given = run::parse_inputs(&a.inputs, &p.graph)?;
     let arrays = run::load_inputs(&p.graph, &given)?;
     // Fail early, before building, when the output directory is unusable.
     std::fs::create_dir_all(&a.out_dir)

@@ -1,9 +1,19 @@
 //! Reading and writing NumPy `.npy` arrays (float32 model inputs and outputs) and `.npz`
 //! archives (data sets). Errors name the file and say what was expected.
+//!
+//! Every size comes from the header with checked arithmetic and is held against
+//! [`MAX_DATA_BYTES`] before anything is allocated or read; the data must then be as long
+//! as the header declares (a shorter file is reported as truncated).
 
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::Path;
+
+/// The most bytes of array data meshnn reads from one `.npy` file or one `.npz` archive,
+/// after decompression: 256 MiB (eight times the float32 MNIST test set, far beyond any
+/// data set a microcontroller model is checked on), so that a forged header or a
+/// decompression bomb fails at once instead of exhausting memory.
+pub const MAX_DATA_BYTES: u64 = 256 << 20;
 
 /// A dense row-major array.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +37,10 @@ pub enum NpyError {
         found: String,
         expected: &'static str,
     },
+    #[error("{path}: {detail}; meshnn reads at most {} MiB of array data per file (after decompression): use fewer samples", MAX_DATA_BYTES >> 20)]
+    TooLarge { path: String, detail: String },
+    #[error("{path}: {detail}")]
+    File { path: String, detail: String },
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -47,20 +61,111 @@ fn describe(dt: &npyz::DType) -> String {
     }
 }
 
-/// Parse an .npy stream into float32 values (float64 is refused, not silently narrowed).
-fn parse_f32<R: Read>(r: R, path: &str) -> Result<Array<f32>, NpyError> {
-    let npy = npyz::NpyFile::new(r).map_err(|e| NpyError::Format {
-        path: path.into(),
-        detail: e.to_string(),
-    })?;
-    parse_npy_file(npy, path)
-}
-
-fn parse_npy_file<R: Read>(npy: npyz::NpyFile<R>, path: &str) -> Result<Array<f32>, NpyError> {
-    let fmt = |detail: String| NpyError::Format {
+fn format_err(path: &str, detail: String) -> NpyError {
+    NpyError::Format {
         path: path.into(),
         detail,
+    }
+}
+
+/// `path` must be a regular file (not a FIFO, a device or a folder).
+fn open_regular(path: &Path) -> Result<File, NpyError> {
+    let p = path.display().to_string();
+    let io = |source| NpyError::Io {
+        path: p.clone(),
+        source,
     };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(NpyError::File {
+            path: p,
+            detail: "not a regular file".into(),
+        });
+    }
+    File::open(path).map_err(io)
+}
+
+/// The shape and element count `npy` declares, checked against `budget` bytes (which is
+/// reduced by the array's size). Nothing is read yet.
+fn declared<R: Read>(
+    npy: &npyz::NpyFile<R>,
+    path: &str,
+    budget: &mut u64,
+) -> Result<(Vec<usize>, usize), NpyError> {
+    if npy.order() == npyz::Order::Fortran {
+        return Err(format_err(
+            path,
+            "Fortran (column-major) order; save it with np.ascontiguousarray".into(),
+        ));
+    }
+    let item = npy.dtype().num_bytes().unwrap_or(usize::MAX);
+    let n = checked_size(npy.shape(), item, *budget, path)?;
+    *budget -= (n * item) as u64;
+    // Fits in usize: the size is at most MAX_DATA_BYTES.
+    let shape = npy.shape().iter().map(|&d| d as usize).collect();
+    Ok((shape, n))
+}
+
+/// The element count of an array of `shape` with `item`-byte elements, in checked
+/// arithmetic, if its data fits in `budget` bytes (at most [`MAX_DATA_BYTES`]).
+pub fn checked_size(
+    shape: &[u64],
+    item: usize,
+    budget: u64,
+    path: &str,
+) -> Result<usize, NpyError> {
+    let count = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
+    let Some(bytes) = count.and_then(|c| c.checked_mul(item as u64)) else {
+        return Err(NpyError::TooLarge {
+            path: path.into(),
+            detail: format!(
+                "its header declares shape {shape:?}, more elements than 64 bits count"
+            ),
+        });
+    };
+    if bytes > budget.min(MAX_DATA_BYTES) {
+        return Err(NpyError::TooLarge {
+            path: path.into(),
+            detail: format!("its header declares shape {shape:?} = {bytes} bytes"),
+        });
+    }
+    Ok(count.unwrap_or(0) as usize)
+}
+
+/// Read exactly the `n` values the header declared; a short file is an error.
+fn read_values<T: npyz::Deserialize, R: Read>(
+    npy: npyz::NpyFile<R>,
+    n: usize,
+    path: &str,
+) -> Result<Vec<T>, NpyError> {
+    let reader = npy
+        .data::<T>()
+        .map_err(|e| format_err(path, e.to_string()))?;
+    let mut out = Vec::with_capacity(n);
+    for v in reader {
+        match v {
+            Ok(v) => out.push(v),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(format_err(
+                    path,
+                    format!(
+                        "truncated: its header declares {n} values but the data ends after {}",
+                        out.len()
+                    ),
+                ))
+            }
+            Err(e) => return Err(format_err(path, e.to_string())),
+        }
+    }
+    Ok(out)
+}
+
+/// Parse an .npy stream as float32 (float64 is refused, not silently narrowed).
+fn parse_npy_file<R: Read>(
+    npy: npyz::NpyFile<R>,
+    path: &str,
+    budget: &mut u64,
+) -> Result<Array<f32>, NpyError> {
     let found = describe(&npy.dtype());
     if found != "float32" {
         return Err(NpyError::DType {
@@ -69,124 +174,119 @@ fn parse_npy_file<R: Read>(npy: npyz::NpyFile<R>, path: &str) -> Result<Array<f3
             expected: "float32",
         });
     }
-    if npy.order() == npyz::Order::Fortran {
-        return Err(fmt(
-            "Fortran (column-major) order; save it with np.ascontiguousarray".into(),
-        ));
-    }
-    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-    let data: Vec<f32> = npy.into_vec().map_err(|e| fmt(e.to_string()))?;
-    if data.len() != shape.iter().product::<usize>() {
-        return Err(fmt(format!(
-            "holds {} values but its shape {:?} needs more",
-            data.len(),
-            shape
-        )));
-    }
+    let (shape, n) = declared(&npy, path, budget)?;
+    let data = read_values::<f32, R>(npy, n, path)?;
     Ok(Array { shape, data })
 }
 
 /// Read a float32 .npy file.
 pub fn read_f32(path: &Path) -> Result<Array<f32>, NpyError> {
     let p = path.display().to_string();
-    let f = File::open(path).map_err(|source| NpyError::Io {
-        path: p.clone(),
-        source,
-    })?;
-    parse_f32(BufReader::new(f), &p)
+    let f = open_regular(path)?;
+    let npy = npyz::NpyFile::new(BufReader::new(f)).map_err(|e| format_err(&p, e.to_string()))?;
+    parse_npy_file(npy, &p, &mut { MAX_DATA_BYTES })
 }
 
-/// Read every float32 array of an .npz archive, sorted by name.
-pub fn read_npz_f32(path: &Path) -> Result<Vec<(String, Array<f32>)>, NpyError> {
-    let p = path.display().to_string();
-    let io = |source| NpyError::Io {
-        path: p.clone(),
-        source,
-    };
-    let mut z = npyz::npz::NpzArchive::open(path).map_err(io)?;
-    let mut names: Vec<String> = z.array_names().map(String::from).collect();
-    names.sort();
-    let mut out = Vec::new();
-    for name in names {
-        let what = format!("{p}[{name}]");
-        let f = z
-            .by_name(&name)
-            .map_err(|source| NpyError::Io {
-                path: what.clone(),
-                source,
-            })?
-            .ok_or_else(|| NpyError::Format {
-                path: what.clone(),
-                detail: "array listed but missing".into(),
-            })?;
-        let a = parse_npy_file(f, &what)?;
-        out.push((name, a));
+/// An open `.npz` archive; arrays are read on demand, at most [`MAX_DATA_BYTES`] in all.
+pub struct Npz {
+    path: String,
+    zip: npyz::npz::NpzArchive<BufReader<File>>,
+    budget: u64,
+}
+
+impl Npz {
+    pub fn open(path: &Path) -> Result<Npz, NpyError> {
+        let p = path.display().to_string();
+        let f = open_regular(path)?;
+        let zip = npyz::npz::NpzArchive::new(BufReader::new(f)).map_err(|e| NpyError::File {
+            path: p.clone(),
+            detail: format!("not a readable .npz (zip) archive: {e}"),
+        })?;
+        Ok(Npz {
+            path: p,
+            zip,
+            budget: MAX_DATA_BYTES,
+        })
     }
-    Ok(out)
+
+    /// The archive's path, as errors name it.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The array names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.zip.array_names().map(String::from).collect();
+        names.sort();
+        names
+    }
+
+    fn entry(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<(npyz::NpyFile<impl Read + '_>, String)>, NpyError> {
+        let what = format!("{}[{name}]", self.path);
+        match self.zip.by_name(name) {
+            Ok(f) => Ok(f.map(|f| (f, what))),
+            Err(e) => Err(format_err(&what, e.to_string())),
+        }
+    }
+
+    /// The float32 array `name`, if the archive has one of that name (another dtype is
+    /// an error that says how to convert it).
+    pub fn f32(&mut self, name: &str) -> Result<Option<Array<f32>>, NpyError> {
+        let mut budget = self.budget;
+        let Some((f, what)) = self.entry(name)? else {
+            return Ok(None);
+        };
+        let a = parse_npy_file(f, &what, &mut budget)?;
+        self.budget = budget;
+        Ok(Some(a))
+    }
+
+    /// The integer array `name` (int64, int32, int16, int8, uint8 or uint16), if present.
+    pub fn ints(&mut self, name: &str) -> Result<Option<Array<i64>>, NpyError> {
+        let mut budget = self.budget;
+        let Some((f, what)) = self.entry(name)? else {
+            return Ok(None);
+        };
+        let dtype = describe(&f.dtype());
+        if !["int64", "int32", "int16", "int8", "uint16", "uint8"].contains(&dtype.as_str()) {
+            return Err(NpyError::DType {
+                path: what,
+                found: dtype,
+                expected: "int64",
+            });
+        }
+        let (shape, n) = declared(&f, &what, &mut budget)?;
+        let data = match dtype.as_str() {
+            "int32" => widen(read_values::<i32, _>(f, n, &what)?),
+            "int16" => widen(read_values::<i16, _>(f, n, &what)?),
+            "int8" => widen(read_values::<i8, _>(f, n, &what)?),
+            "uint16" => widen(read_values::<u16, _>(f, n, &what)?),
+            "uint8" => widen(read_values::<u8, _>(f, n, &what)?),
+            _ => read_values::<i64, _>(f, n, &what)?,
+        };
+        self.budget = budget;
+        Ok(Some(Array { shape, data }))
+    }
 }
 
-/// Read the float32 arrays of an .npz archive, skipping arrays of other types (labels).
-pub fn read_npz_f32_lenient(path: &Path) -> Result<Vec<(String, Array<f32>)>, NpyError> {
-    let p = path.display().to_string();
-    let mut z = npyz::npz::NpzArchive::open(path).map_err(|source| NpyError::Io {
-        path: p.clone(),
-        source,
-    })?;
-    let mut names: Vec<String> = z.array_names().map(String::from).collect();
-    names.sort();
+fn widen<T: Into<i64>>(v: Vec<T>) -> Vec<i64> {
+    v.into_iter().map(Into::into).collect()
+}
+
+/// Read every array of an .npz archive as float32, sorted by name.
+pub fn read_npz_f32(path: &Path) -> Result<Vec<(String, Array<f32>)>, NpyError> {
+    let mut z = Npz::open(path)?;
     let mut out = Vec::new();
-    for name in names {
-        let what = format!("{p}[{name}]");
-        let Some(f) = z.by_name(&name).map_err(|source| NpyError::Io {
-            path: what.clone(),
-            source,
-        })?
-        else {
-            continue;
-        };
-        if describe(&f.dtype()) == "float32" {
-            out.push((name, parse_npy_file(f, &what)?));
+    for name in z.names() {
+        if let Some(a) = z.f32(&name)? {
+            out.push((name, a));
         }
     }
     Ok(out)
 }
-
-/// Integer labels `name` of an .npz archive (int64 or int32), if present.
-pub fn read_npz_labels(path: &Path, name: &str) -> Result<Option<Vec<i64>>, NpyError> {
-    let p = path.display().to_string();
-    let what = format!("{p}[{name}]");
-    let mut z = npyz::npz::NpzArchive::open(path).map_err(|source| NpyError::Io {
-        path: p.clone(),
-        source,
-    })?;
-    let Some(f) = z.by_name(name).map_err(|source| NpyError::Io {
-        path: what.clone(),
-        source,
-    })?
-    else {
-        return Ok(None);
-    };
-    let fmt = |detail: String| NpyError::Format {
-        path: what.clone(),
-        detail,
-    };
-    match describe(&f.dtype()).as_str() {
-        "int64" => Ok(Some(f.into_vec::<i64>().map_err(|e| fmt(e.to_string()))?)),
-        "int32" => Ok(Some(
-            f.into_vec::<i32>()
-                .map_err(|e| fmt(e.to_string()))?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        )),
-        other => Err(NpyError::DType {
-            path: what.clone(),
-            found: other.to_string(),
-            expected: "int64",
-        }),
-    }
-}
-
 /// Write a float32 .npy file (format version 1.0, C order).
 pub fn write_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), NpyError> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();

@@ -220,22 +220,9 @@ fn mean_fallback_uses_the_calibration_means() {
     }
 }
 
-/// A minimal .npz writer for tests (stored, uncompressed zip of one .npy).
+/// A one-array .npz of `a`, stored as `name`.
 fn write_npz(path: &std::path::Path, name: &str, a: &Array<f32>) {
-    let dir = tempfile::tempdir().unwrap();
-    let npy = dir.path().join(format!("{name}.npy"));
-    meshnn::npy::write_f32(&npy, &a.shape, &a.data).unwrap();
-    let st = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sys, numpy as np; np.savez(sys.argv[1], **{sys.argv[2]: np.load(sys.argv[3])})",
-        ])
-        .arg(path)
-        .arg(name)
-        .arg(&npy)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    npz::write_npz(path, &[(name, npz::f32_npy(a))]);
 }
 
 #[test]

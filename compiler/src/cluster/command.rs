@@ -43,6 +43,8 @@ pub enum ClusterCommandError {
         expected: usize,
         read: usize,
     },
+    #[error(transparent)]
+    Size(#[from] crate::npy::NpyError),
     #[error("cannot cluster {path}")]
     Cluster { path: String, source: ClusterError },
 }
@@ -131,6 +133,8 @@ pub fn read_adjacency(path: &Path) -> Result<(Vec<f64>, usize), ClusterCommandEr
             shape,
         });
     }
+    let item = npy.dtype().num_bytes().unwrap_or(usize::MAX);
+    crate::npy::checked_size(&shape, item, crate::npy::MAX_DATA_BYTES, &name())?;
     let n = usize::try_from(shape[0]).map_err(ClusterCommandError::TooLarge)?;
     let order = npy.order();
     let data = read_floats(npy, path)?;

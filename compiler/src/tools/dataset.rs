@@ -34,79 +34,128 @@ impl Dataset {
     }
 }
 
+/// The most samples `simulate --data` and `--calib` take: 100 000, ten times the MNIST
+/// test set. Every sample runs the whole deployment once per loss level, so this bounds
+/// the run time; simulate a subset (`x[:N]`, `y[:N]`) of a bigger set.
+pub const MAX_SAMPLES: usize = 100_000;
+
 /// Read `test.npz`: `x` for a one-input model or one array per graph input, each
-/// `[N, *input_shape[1:]]`; optional integer labels `y` of length N.
+/// `[N, *input_shape[1:]]` float32; optional integer labels `y` of shape `[N]`, each a
+/// class index of the hub's first output.
 pub fn load_dataset(path: &Path, d: &Deployed) -> Result<Dataset, DataError> {
     let derr = |detail: String| DataError::Data {
         path: path.display().to_string(),
         detail,
     };
-    let arrays = npy::read_npz_f32_lenient(path)?;
+    let mut z = npy::Npz::open(path)?;
     let g = &d.graph;
     let mut inputs = Vec::new();
     let mut n = None;
     for k in 0..g.inputs.len() {
-        let a = input_array(g, k, &arrays).map_err(derr)?;
+        let a = input_array(g, k, &mut z)?;
         if *n.get_or_insert(a.shape[0]) != a.shape[0] {
             return Err(derr("inputs hold different numbers of samples".into()));
         }
-        inputs.push(a.clone());
+        inputs.push(a);
     }
     let n = n.unwrap_or(0);
     if n == 0 {
         return Err(derr("the data set holds no samples".into()));
     }
-    let labels = npy::read_npz_labels(path, "y")?;
-    if let Some(y) = &labels {
-        if y.len() != n {
-            return Err(derr(format!(
-                "'y' holds {} labels for {n} samples",
-                y.len()
-            )));
-        }
+    if n > MAX_SAMPLES {
+        return Err(derr(format!(
+            "the data set holds {n} samples; meshnn simulates at most {MAX_SAMPLES}: use a subset such as x[:{MAX_SAMPLES}]"
+        )));
     }
+    let labels = match z.ints("y")? {
+        Some(y) => Some(check_labels(y, n, classes(d)).map_err(derr)?),
+        None => None,
+    };
     Ok(Dataset { inputs, labels, n })
 }
 
+/// The number of classes: the size of the hub's first output (its top-1 is the class).
+fn classes(d: &Deployed) -> usize {
+    let hub = d.devices.get(d.dep.hub);
+    hub.and_then(|h| h.outputs.first())
+        .or(d.graph.outputs.first())
+        .map_or(0, |&t| d.graph.tensors[t].numel())
+}
+
+/// Labels must be `[n]` class indices in `0..classes`.
+fn check_labels(y: Array<i64>, n: usize, classes: usize) -> Result<Vec<i64>, String> {
+    if y.shape != [n] {
+        return Err(format!(
+            "'y' has shape {:?}; labels must be a 1-D array of {n} class indices (shape [{n}])",
+            y.shape
+        ));
+    }
+    if let Some((s, v)) = y
+        .data
+        .iter()
+        .enumerate()
+        .find(|(_, &v)| v < 0 || v as u64 >= classes as u64)
+    {
+        return Err(format!(
+            "label {v} of sample {s} is not a class index: labels must be in 0..{classes} (the model's first output has {classes} values)"
+        ));
+    }
+    Ok(y.data)
+}
+
 /// The array for graph input `k` (by name, or `x` for a one-input model), checked to be
-/// `[N, *shape[1:]]` of a batch-1 input.
-fn input_array<'a>(
-    g: &Graph,
-    k: usize,
-    arrays: &'a [(String, Array<f32>)],
-) -> Result<&'a Array<f32>, String> {
+/// `[N, *shape[1:]]` float32 of a batch-1 input.
+fn input_array(g: &Graph, k: usize, z: &mut npy::Npz) -> Result<Array<f32>, DataError> {
     let t = g.inputs[k];
     let name = &g.tensors[t].name;
-    let found = arrays.iter().find(|(a, _)| a == name).or_else(|| {
-        (g.inputs.len() == 1 && k == 0)
-            .then(|| arrays.iter().find(|(a, _)| a == "x"))
-            .flatten()
-    });
-    let Some((_, a)) = found else {
-        let have: Vec<&str> = arrays.iter().map(|(a, _)| a.as_str()).collect();
-        return Err(format!(
-            "no array for graph input '{name}' (have: {}); store it as '{name}'{}",
-            have.join(", "),
-            if g.inputs.len() == 1 { " or 'x'" } else { "" }
+    let names = z.names();
+    let key = if names.contains(name) {
+        name.as_str()
+    } else if g.inputs.len() == 1 && names.iter().any(|a| a == "x") {
+        "x"
+    } else {
+        return Err(data_err(
+            z,
+            format!(
+                "no array for graph input '{name}' (have: {}); store it as '{name}'{}",
+                names.join(", "),
+                if g.inputs.len() == 1 { " or 'x'" } else { "" }
+            ),
         ));
     };
+    let a = z
+        .f32(key)?
+        .ok_or_else(|| data_err(z, format!("array '{key}' is listed but missing")))?;
     let shape = &g.tensors[t].shape;
-    if a.shape.len() != shape.len() || a.shape[1..] != shape[1..] || a.shape.is_empty() {
-        return Err(format!(
-            "array for '{name}' has shape {:?}; expected [N, {}]",
-            a.shape,
-            shape[1..]
-                .iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+    if a.shape.len() != shape.len() || a.shape.is_empty() || a.shape[1..] != shape[1..] {
+        return Err(data_err(
+            z,
+            format!(
+                "array '{key}' for '{name}' has shape {:?}; expected [N, {}]",
+                a.shape,
+                shape[1..]
+                    .iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         ));
     }
     if shape.first() != Some(&1) {
-        return Err(format!(
-            "graph input '{name}' has batch dimension {}; simulate needs models with batch 1",
-            shape[0]
+        return Err(data_err(
+            z,
+            format!(
+                "graph input '{name}' has batch dimension {}; simulate needs models with batch 1",
+                shape[0]
+            ),
         ));
     }
     Ok(a)
+}
+
+fn data_err(z: &npy::Npz, detail: String) -> DataError {
+    DataError::Data {
+        path: z.path().into(),
+        detail,
+    }
 }

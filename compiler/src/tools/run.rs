@@ -36,15 +36,30 @@ pub enum RunError {
     },
 }
 
-/// Parse `NAME=FILE` arguments.
-pub fn parse_inputs(args: &[String]) -> Result<Vec<(String, PathBuf)>, RunError> {
+/// Parse `NAME=FILE` arguments against the graph's input names. Names and paths may both
+/// contain `=`: each argument is split at the first `=` whose left side is the name of a
+/// graph input (`a=b=x.npy` feeds input `a=b` if there is one, else input `a`).
+pub fn parse_inputs(args: &[String], g: &Graph) -> Result<Vec<(String, PathBuf)>, RunError> {
+    let names: Vec<&str> = g
+        .inputs
+        .iter()
+        .map(|&t| g.tensors[t].name.as_str())
+        .collect();
     let mut out: Vec<(String, PathBuf)> = Vec::new();
     for a in args {
-        let Some((name, file)) = a.split_once('=') else {
+        let mut splits = a.match_indices('=').map(|(i, _)| (&a[..i], &a[i + 1..]));
+        let Some(first) = splits.clone().next() else {
             return Err(RunError::InputSyntax(a.clone()));
         };
+        let (name, file) = splits.find(|(n, _)| names.contains(n)).unwrap_or(first);
         if name.is_empty() || file.is_empty() {
             return Err(RunError::InputSyntax(a.clone()));
+        }
+        if !names.contains(&name) {
+            return Err(RunError::UnknownInput {
+                name: name.into(),
+                known: names.join(", "),
+            });
         }
         if out.iter().any(|(n, _)| n == name) {
             return Err(RunError::DuplicateInput(name.into()));
@@ -54,21 +69,8 @@ pub fn parse_inputs(args: &[String]) -> Result<Vec<(String, PathBuf)>, RunError>
     Ok(out)
 }
 
-/// Check the given inputs against the graph inputs and load them, in graph-input order.
+/// Load the given inputs (from [`parse_inputs`]), checked against the graph inputs, in graph-input order.
 pub fn load_inputs(g: &Graph, given: &[(String, PathBuf)]) -> Result<Vec<Array<f32>>, RunError> {
-    let names: Vec<&str> = g
-        .inputs
-        .iter()
-        .map(|&t| g.tensors[t].name.as_str())
-        .collect();
-    for (name, _) in given {
-        if !names.contains(&name.as_str()) {
-            return Err(RunError::UnknownInput {
-                name: name.clone(),
-                known: names.join(", "),
-            });
-        }
-    }
     let mut arrays = Vec::new();
     for &t in &g.inputs {
         let tensor = &g.tensors[t];

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod npz;
+
 use meshnn::driver::{self, Prepared};
 use meshnn::npy::{self, Array};
 use std::path::{Path, PathBuf};
