@@ -7,7 +7,7 @@ use super::device::{ConstTable, DeviceCode, IoTensor, LinkCode, StageCode, Table
 use super::lower::Call;
 use super::{render, templates, view, DeviceSpec, EmitError, File};
 use crate::deploy::Fallback;
-use crate::ir::{Activation, Graph, NodeId, Op, TensorId};
+use crate::ir::{Graph, NodeId, Op, TensorId};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -327,15 +327,12 @@ fn step_comment(g: &Graph, i: NodeId) -> String {
     };
     let ins = shapes(&mut node.inputs.iter().filter(|&&t| !g.tensors[t].is_const()));
     let outs = shapes(&mut node.outputs.iter());
-    let fused = match &node.op {
-        Op::Conv { act, .. } | Op::Gemm { act, .. } | Op::Binary { act, .. } => match act {
-            Activation::None => "",
-            Activation::Relu => " + Relu",
-            Activation::LeakyRelu { .. } => " + LeakyRelu",
-            Activation::Clip { .. } => " + Clip",
-        },
-        _ => "",
-    };
+    let fused = node
+        .op
+        .fused_activation()
+        .name()
+        .map(|a| format!(" + {a}"))
+        .unwrap_or_default();
     let view = if node.op == Op::Reshape {
         " (a view: no code)"
     } else {

@@ -8,7 +8,7 @@ use super::{stages, DeviceSpec, LinkTensor};
 use crate::deploy::Fallback;
 use crate::ir::{Data, Graph, NodeId, TensorId};
 use crate::kernels;
-use crate::link::frame_payload;
+use crate::link;
 use crate::plan::memory::Plan;
 use std::collections::{BTreeSet, HashMap};
 
@@ -168,21 +168,13 @@ pub fn lower_device(
         .flat_map(|s| &s.calls)
         .map(|c| c.kernel)
         .collect();
-    let payload = frame_payload(link.mtu_bytes as usize);
+    let mtu = link.mtu_bytes as usize;
     Ok(DeviceCode {
         stages,
         inputs: io_tensors(g, spec.inputs, &st),
         outputs: io_tensors(g, spec.outputs, &st),
-        rx: spec
-            .rx
-            .iter()
-            .map(|l| link_code(g, spec, l, payload))
-            .collect(),
-        tx: spec
-            .tx
-            .iter()
-            .map(|l| link_code(g, spec, l, payload))
-            .collect(),
+        rx: spec.rx.iter().map(|l| link_code(g, spec, l, mtu)).collect(),
+        tx: spec.tx.iter().map(|l| link_code(g, spec, l, mtu)).collect(),
         tables: st.tables,
         kernels,
     })
@@ -253,7 +245,7 @@ fn io_tensors(g: &Graph, ts: &[TensorId], st: &DeviceStorage) -> Vec<IoTensor> {
         .collect()
 }
 
-fn link_code(g: &Graph, spec: &DeviceSpec, l: &LinkTensor, payload: usize) -> LinkCode {
+fn link_code(g: &Graph, spec: &DeviceSpec, l: &LinkTensor, mtu_bytes: usize) -> LinkCode {
     let bytes = g.tensors[l.tensor].size_bytes();
     let fallback = match (l.fallback, &l.mean) {
         (Fallback::Hold, _) => Fallback::Hold,
@@ -264,7 +256,7 @@ fn link_code(g: &Graph, spec: &DeviceSpec, l: &LinkTensor, payload: usize) -> Li
         id: l.id,
         tensor: l.tensor,
         bytes,
-        frags: bytes.div_ceil(payload).max(1),
+        frags: link::fragments(bytes as u64, mtu_bytes) as usize,
         offset: spec
             .plan
             .offsets
