@@ -17,7 +17,8 @@ def main(argv=None):
 
     def common(p):
         p.add_argument("--meshnn", help="meshnn binary for the community step "
-                       "(default $MESHNN, then target/{release,debug}/meshnn; "
+                       "(default $MESHNN, then the meshnn that `pip install .` put beside this Python, "
+                       "then target/{release,debug}/meshnn, then $PATH; "
                        "a networkx/numpy fallback is used, and logged, when none has `cluster`)")
         p.add_argument("--failout", type=float, help="failout rate q for the *_failout variants "
                        "(overrides the config)")

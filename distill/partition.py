@@ -9,7 +9,8 @@
   students removes no filter.
 
 The community step runs the ``meshnn`` binary (``--meshnn PATH`` / ``$MESHNN`` / the
-workspace's ``target/{release,debug}/meshnn``) so the trainer and the compiler share one
+wheel's, installed beside this Python by ``pip install .`` / the workspace's
+``target/{release,debug}/meshnn`` / ``$PATH``) so the trainer and the compiler share one
 implementation.  Only when no binary with a ``cluster`` subcommand is found, a
 networkx/numpy fallback is used and this is logged (``source`` = ``"fallback"``).
 Torch-free.
@@ -21,6 +22,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -136,6 +138,12 @@ def louvain_k(adj: np.ndarray, k: int, seed: int = 0) -> list[int]:
 
 
 # ---------------------------------------------------------------- meshnn binary
+def wheel_meshnn() -> str:
+    """Where the meshnn wheel installs its binary: the scripts folder of this Python's
+    environment (a venv's bin/, or the interpreter's)."""
+    return os.path.join(sysconfig.get_path("scripts"), "meshnn")
+
+
 def find_meshnn(explicit: str | None = None) -> str | None:
     """Path of a meshnn binary that has the ``cluster`` subcommand, or None."""
     cands = []
@@ -143,6 +151,8 @@ def find_meshnn(explicit: str | None = None) -> str | None:
         cands.append(explicit)
     if os.environ.get("MESHNN"):
         cands.append(os.environ["MESHNN"])
+    # the meshnn that `pip install .` (the maturin wheel) put beside this Python
+    cands.append(wheel_meshnn())
     for sub in ("release", "debug"):
         cands.append(str(REPO / "target" / sub / "meshnn"))
     w = shutil.which("meshnn")

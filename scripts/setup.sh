@@ -22,4 +22,7 @@ if ! command -v arm-none-eabi-gcc >/dev/null 2>&1 || ! command -v riscv64-unknow
 fi
 python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 cargo build --release --quiet
-echo "setup: done (meshnn at target/release/meshnn)"
+# The same CLI as a Python package (maturin, pyproject.toml): `meshnn` in this Python's
+# environment, which distill/ runs by default. Reuses the release build above.
+python3 -m pip install --quiet --disable-pip-version-check .
+echo "setup: done (meshnn at target/release/meshnn, and pip-installed as $(command -v meshnn || echo meshnn))"
