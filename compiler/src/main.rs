@@ -209,7 +209,8 @@ struct BenchArgs {
     /// Override the deployment's partitioning strategy.
     #[arg(long, requires = "deploy")]
     strategy: Option<Strategy>,
-    /// Timed inferences (after a warm-up).
+    /// Timed inferences (after a warm-up), at least 9: split over 9 alternating rounds of
+    /// meshnn and onnxruntime.
     #[arg(long, default_value_t = 500)]
     runs: u64,
     /// Print JSON.
@@ -234,13 +235,83 @@ fn main() -> ExitCode {
             "error: internal meshnn error ({info}); please report it with the model that caused it"
         );
     }));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_line(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and each underlying cause that its message does not already include, on one
+/// line (error types that print their `source` themselves must not print it twice).
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line
+}
+
+/// A command-line usage error (unknown option, missing argument, invalid value): two lines,
+/// the error (with clap's tip, if any) and the command's usage, and exit code 2 — the
+/// convention that lets scripts tell a mistyped command from a failed one. `--help` and
+/// `--version` print as usual and exit 0; `meshnn` alone prints the help and exits 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+        _ => {}
+    }
+    let text = e.render().to_string();
+    let mut message = String::new();
+    let mut usage = None;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(u) = line.strip_prefix("Usage:") {
+            usage = Some(u.trim().to_string());
+        } else if !line.starts_with("For more information") {
+            let line = line.strip_prefix("error:").unwrap_or(line).trim();
+            if !message.is_empty() {
+                message.push_str(if message.ends_with(':') { " " } else { "; " });
+            }
+            message.push_str(line);
+        }
+    }
+    eprintln!("error: {message}");
+    let help = format!("'{} --help'", command_words());
+    match usage {
+        Some(u) => eprintln!("usage: {u} (see {help})"),
+        None => eprintln!("see {help}"),
+    }
+    ExitCode::from(2)
+}
+
+/// `meshnn` and the subcommand named on the command line, if any ("meshnn run").
+fn command_words() -> String {
+    use clap::CommandFactory;
+    let sub = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .filter(|a| Cli::command().find_subcommand(a).is_some());
+    match sub {
+        Some(sub) => format!("meshnn {sub}"),
+        None => "meshnn".to_string(),
     }
 }
 

@@ -111,7 +111,7 @@ fn bench_without_onnxruntime_and_valgrind_says_so_and_reports_the_rest() {
     }
     let model = repo_root().join("tests/models/mlp.onnx");
     let (code, out, err) = meshnn(
-        &["bench", &model.display().to_string(), "--runs", "5"],
+        &["bench", &model.display().to_string(), "--runs", "9"],
         Some(dir.path()),
     );
     assert_eq!(code, 0, "{err}");

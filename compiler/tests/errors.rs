@@ -210,3 +210,108 @@ fn missing_input() {
         &["imu_wrist", "--input"],
     );
 }
+
+/// An OS error is named once, however many error layers carry it (it was printed twice:
+/// "No such file or directory (os error 2): No such file or directory (os error 2)").
+#[test]
+fn os_errors_are_printed_once() {
+    let d = tempfile::tempdir().unwrap();
+    let missing = d.path().join("missing.npy").display().to_string();
+    let npz = d.path().join("missing.npz").display().to_string();
+    for (args, what) in [
+        (
+            vec![
+                "run",
+                &fixture("tests/models/mlp.onnx"),
+                "--input",
+                &format!("input={missing}"),
+                "--out-dir",
+                &d.path().join("out").display().to_string(),
+            ],
+            "missing.npy",
+        ),
+        (
+            vec![
+                "simulate",
+                &fixture("tests/models/nonn_k4.onnx"),
+                "--deploy",
+                &fixture("tests/fixtures/deploy/nonn_k4.toml"),
+                "--data",
+                &npz,
+            ],
+            "missing.npz",
+        ),
+        (
+            vec![
+                "compile",
+                &fixture("tests/models/mlp.onnx"),
+                "--out",
+                "/proc/meshnn-cannot-write-here",
+            ],
+            "/proc/meshnn-cannot-write-here",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(|s| s.as_ref()).collect();
+        let err = fails_with(&args, &[what]);
+        assert_eq!(
+            err.matches("(os error").count(),
+            1,
+            "{args:?}: the OS error once: {err}"
+        );
+    }
+}
+
+/// Command-line usage errors (unknown option or subcommand, missing argument, invalid value)
+/// exit with 2 and two lines: the error, then the usage or where to get help (README).
+#[test]
+fn usage_errors_exit_2_with_two_lines() {
+    let mlp = fixture("tests/models/mlp.onnx");
+    for (args, first, second) in [
+        (
+            vec!["inspect", "--bogus", &mlp],
+            "unexpected argument '--bogus'",
+            "usage: meshnn inspect",
+        ),
+        (
+            vec!["run", &mlp, "--input", "input=x.npy"],
+            "--out-dir",
+            "usage: meshnn run",
+        ),
+        (
+            vec!["bench", &mlp, "--runs", "many"],
+            "invalid value 'many' for '--runs",
+            "'meshnn bench --help'",
+        ),
+        (
+            vec!["bogus"],
+            "unrecognized subcommand 'bogus'",
+            "usage: meshnn",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_meshnn"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {err}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(first),
+            "{args:?}: {err}"
+        );
+        assert!(lines[1].contains(second), "{args:?}: {err}");
+    }
+}
+
+/// `bench --runs` below one run per timing round is refused instead of printing
+/// meaningless (negative) times.
+#[test]
+fn bench_refuses_too_few_runs() {
+    for runs in ["0", "1", "8"] {
+        fails_with(
+            &["bench", &fixture("tests/models/mlp.onnx"), "--runs", runs],
+            &[&format!("--runs {runs}"), "at least 9"],
+        );
+    }
+}

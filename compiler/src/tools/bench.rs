@@ -105,6 +105,8 @@ pub enum BenchError {
     Npy(#[from] npy::NpyError),
     #[error("bench: {0}")]
     Io(String),
+    #[error("--runs {0}: need at least {ROUNDS} timed inferences (one per alternating timing round; the default is 500)")]
+    Runs(u64),
 }
 
 /// Everything `meshnn bench` measures. Times are microseconds per inference.
@@ -304,6 +306,18 @@ fn time_rounds(
         overhead_us: median(&mut overhead),
         version: ort_version.unwrap_or_default(),
     });
+    // What is left after subtracting the Python call overhead can be noise, even negative,
+    // for a tiny model or few runs: no speedup is reported from it.
+    let ort = ort.filter(|o| {
+        let measurable = o.median_us > 0.0 && o.min_us > 0.0;
+        if !measurable {
+            notes.push(format!(
+                "onnxruntime not compared: its time is within the noise of its Python call overhead ({:.1} us median); use more --runs",
+                o.overhead_us
+            ));
+        }
+        measurable
+    });
     Ok(Timing {
         median_us: median(&mut ours),
         min_us: ours_min,
@@ -358,7 +372,9 @@ fn instructions_per_mac(
 /// computer, linked by the loss-free in-memory link of the host harness: compute and
 /// frame handling, no air time (`meshnn simulate` models the link).
 pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport, BenchError> {
-    let runs = runs.max(1);
+    if runs < ROUNDS {
+        return Err(BenchError::Runs(runs));
+    }
     let macs = total_macs(&p);
     let tmp = tempfile::Builder::new()
         .prefix("meshnn-bench-")
