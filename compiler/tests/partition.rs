@@ -167,15 +167,40 @@ fn chain_cut_is_the_smallest_feasible_tensor() {
 
 #[test]
 fn infeasible_deployment_names_device_resource_and_shortfall() {
-    let p = prepare_checked(&model("cnn32.onnx"));
-    let name = p.graph.tensors[p.graph.inputs[0]].name.clone();
-    let dep = deployment(&format!("[[device]]\nname = \"ring\"\ntarget = \"nrf52832\"\ninputs = [\"{name}\"]\noutputs = true\n"));
+    // Every node fits alone, the whole model does not: more devices would help.
+    let p = prepare_checked(&model("nonn_k4.onnx"));
+    let dep = deployment(
+        "[[device]]\nname = \"ring\"\ntarget = \"nrf52832\"\nram_bytes = 32000\ninputs = [\"input\"]\noutputs = true\n",
+    );
     let e = driver::deploy(p, dep, None).err().unwrap().to_string();
     assert!(
         e.contains("'ring'")
             && e.contains("nrf52832")
             && e.contains("RAM")
-            && e.contains("short by"),
+            && e.contains("short by")
+            && e.contains("add a device"),
+        "{e}"
+    );
+}
+
+/// A node that alone exceeds every device (cnn32's first convolution writes 128 KiB; an
+/// nRF52832 has 64 KiB of RAM) is named, and the error does not suggest adding devices.
+#[test]
+fn a_node_too_big_for_every_device_is_named() {
+    let p = prepare_checked(&model("cnn32.onnx"));
+    let name = p.graph.tensors[p.graph.inputs[0]].name.clone();
+    let conv1 = p.graph.nodes[0].name.clone();
+    let dep = deployment(&format!(
+        "[[device]]\nname = \"ring\"\ntarget = \"nrf52832\"\ninputs = [\"{name}\"]\n\
+         [[device]]\nname = \"band\"\ntarget = \"nrf52832\"\noutputs = true\n"
+    ));
+    let e = driver::deploy(p, dep, None).err().unwrap().to_string();
+    assert!(
+        e.contains(&format!("node '{conv1}' (Conv) fits no device even alone"))
+            && e.contains("nrf52832")
+            && e.contains("RAM")
+            && e.contains("short by")
+            && !e.contains("add a device"),
         "{e}"
     );
 }
@@ -432,6 +457,11 @@ fn bad_deploy_files() {
             "duplicate",
             good.replace("\"chest\"", "\"wrist\""),
             &["duplicate device name 'wrist'"],
+        ),
+        (
+            "long_name",
+            good.replace("\"chest\"", &format!("\"{}\"", "c".repeat(300))),
+            &["300 characters long", "at most 32", "deploy.toml:"],
         ),
         (
             "broken_toml",

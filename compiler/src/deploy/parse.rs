@@ -17,6 +17,11 @@ pub const MAX_DEADLINE_US: u64 = (1 << 31) - 1;
 
 /// Folders meshnn writes next to the device folders (harness, simulator, run files,
 /// recordings, firmware builds): no device may be named like them.
+/// Longest device name: it prefixes every exported C symbol of the device
+/// (`meshnn_<name>_poll`) and names its folder, so it stays short enough for any linker
+/// and file system.
+pub const MAX_DEVICE_NAME_LEN: usize = 32;
+
 pub const RESERVED_DEVICE_NAMES: &[&str] = &[
     "host",
     "sim",
@@ -273,6 +278,17 @@ fn check_device_name(
 ) -> Result<(), DeployError> {
     let at = name.span().start;
     let name = name.get_ref();
+    if name.chars().count() > MAX_DEVICE_NAME_LEN {
+        let start: String = name.chars().take(24).collect();
+        return Err(src.err(
+            at,
+            "device.name",
+            format!(
+                "device name '{start}...' is {} characters long: at most {MAX_DEVICE_NAME_LEN} (it prefixes the device's C symbols and names its folder); choose a shorter name",
+                name.chars().count()
+            ),
+        ));
+    }
     let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && name
             .chars()

@@ -68,6 +68,17 @@ pub enum PartitionError {
         have: u64,
         short: u64,
     },
+    #[error("no feasible placement: node '{node}' ({op}) fits no device even alone: on the closest, '{device}' ({target}), it needs {need} bytes of {resource} but has {have}: short by {short} bytes; no placement or extra device can help: use a device with more {resource}, or shrink that layer")]
+    NodeTooBig {
+        node: String,
+        op: &'static str,
+        device: String,
+        target: String,
+        resource: &'static str,
+        need: u64,
+        have: u64,
+        short: u64,
+    },
     #[error("{file}: partition.manual does not place node(s) {nodes}; map every node to a device (see `meshnn inspect` for node names)")]
     ManualIncomplete { file: String, nodes: String },
     #[error("{file}: partition.manual names node '{node}', which the model does not have (after canonicalisation; see `meshnn inspect`)")]
@@ -89,7 +100,7 @@ pub fn partition(
         Strategy::Modularity => place_by_modularity(&p, &pinned),
     };
     if !eval.feasible() {
-        return Err(shortfall(&p, &eval));
+        return Err(node_too_big(&p).unwrap_or_else(|| shortfall(&p, &eval)));
     }
     Ok(Partition {
         strategy,
@@ -246,6 +257,42 @@ fn cut_tensors(p: &Problem, assign: &[usize]) -> Vec<CutTensor> {
             bytes: p.g.tensors[t].size_bytes() as u64,
         })
         .collect()
+}
+
+/// The first node that does not fit any device even when it runs there alone, as an error
+/// naming it and its closest device (adding devices or moving other nodes cannot help).
+fn node_too_big(p: &Problem) -> Option<PartitionError> {
+    let n = p.g.nodes.len();
+    (0..n).find_map(|i| {
+        let closest = (0..p.devices())
+            .map(|d| {
+                let mut alone = vec![usize::MAX; n];
+                alone[i] = d;
+                let dev = &p.dep.devices[d];
+                let ram = ("RAM", p.ram(&alone, d), dev.ram_budget());
+                let flash = ("flash", p.flash(&alone, d), dev.flash_budget());
+                let worst = [ram, flash]
+                    .into_iter()
+                    .max_by_key(|&(_, need, have)| need.saturating_sub(have))
+                    .unwrap_or(ram);
+                (d, worst)
+            })
+            .min_by_key(|&(_, (_, need, have))| need.saturating_sub(have))?;
+        let (d, (resource, need, have)) = closest;
+        (need > have).then(|| {
+            let dev = &p.dep.devices[d];
+            PartitionError::NodeTooBig {
+                node: p.g.nodes[i].name.clone(),
+                op: p.g.nodes[i].op.kind_name(),
+                device: dev.name.clone(),
+                target: dev.target.name.clone(),
+                resource,
+                need,
+                have,
+                short: need - have,
+            }
+        })
+    })
 }
 
 /// The worst overrun of an infeasible placement, as an error.
