@@ -68,21 +68,26 @@ pub enum PartitionError {
         have: u64,
         short: u64,
     },
-    #[error("no feasible placement: node '{node}' ({op}) fits no device even alone: on the closest, '{device}' ({target}), it needs {need} bytes of {resource} but has {have}: short by {short} bytes; no placement or extra device can help: use a device with more {resource}, or shrink that layer")]
-    NodeTooBig {
-        node: String,
-        op: &'static str,
-        device: String,
-        target: String,
-        resource: &'static str,
-        need: u64,
-        have: u64,
-        short: u64,
-    },
+    #[error(transparent)]
+    NodeTooBig(Box<NodeTooBig>),
     #[error("{file}: partition.manual does not place node(s) {nodes}; map every node to a device (see `meshnn inspect` for node names)")]
     ManualIncomplete { file: String, nodes: String },
     #[error("{file}: partition.manual names node '{node}', which the model does not have (after canonicalisation; see `meshnn inspect`)")]
     ManualUnknown { file: String, node: String },
+}
+
+/// A node that does not fit any device even alone, with its closest device.
+#[derive(Debug, thiserror::Error)]
+#[error("no feasible placement: node '{node}' ({op}) fits no device even alone: on the closest, '{device}' ({target}), it needs {need} bytes of {resource} but has {have}: short by {short} bytes; no placement or extra device can help: use a device with more {resource}, or shrink that layer")]
+pub struct NodeTooBig {
+    pub node: String,
+    pub op: &'static str,
+    pub device: String,
+    pub target: String,
+    pub resource: &'static str,
+    pub need: u64,
+    pub have: u64,
+    pub short: u64,
 }
 
 /// Partition `g` for `dep` with `strategy`.
@@ -281,7 +286,7 @@ fn node_too_big(p: &Problem) -> Option<PartitionError> {
         let (d, (resource, need, have)) = closest;
         (need > have).then(|| {
             let dev = &p.dep.devices[d];
-            PartitionError::NodeTooBig {
+            PartitionError::NodeTooBig(Box::new(NodeTooBig {
                 node: p.g.nodes[i].name.clone(),
                 op: p.g.nodes[i].op.kind_name(),
                 device: dev.name.clone(),
@@ -290,7 +295,7 @@ fn node_too_big(p: &Problem) -> Option<PartitionError> {
                 need,
                 have,
                 short: need - have,
-            }
+            }))
         })
     })
 }
