@@ -43,6 +43,14 @@ pub enum Error {
     },
     #[error("the partition cuts {0} tensors; the link addresses at most 65535")]
     TooManyCuts(usize),
+    #[error("tensor '{tensor}' ({bytes} bytes) crosses the link in {frags} fragments at mtu_bytes = {mtu}, but a frame numbers at most 65535: raise [link] mtu_bytes to at least {min_mtu}, or place its producer and consumers on one device")]
+    TooManyFragments {
+        tensor: String,
+        bytes: u64,
+        mtu: usize,
+        frags: u64,
+        min_mtu: u64,
+    },
 }
 
 /// A canonicalised model, scheduled and planned as one device (for `inspect`).
@@ -134,6 +142,7 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
     if part.cut.len() > u16::MAX as usize {
         return Err(Error::TooManyCuts(part.cut.len()));
     }
+    check_fragments(&g, &dep, &part)?;
     let link_ram = if dep.devices.len() > 1 {
         2 * dep.link.mtu_bytes as u64
     } else {
@@ -149,6 +158,24 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
         devices,
         model_name: p.model_name,
     })
+}
+
+/// Every cut tensor fits the 16-bit fragment numbering of the frame header.
+fn check_fragments(g: &Graph, dep: &Deployment, part: &Partition) -> Result<(), Error> {
+    let mtu = dep.link.mtu_bytes as usize;
+    for c in &part.cut {
+        let frags = crate::link::fragments(c.bytes, mtu);
+        if frags > crate::link::MAX_FRAGMENTS {
+            return Err(Error::TooManyFragments {
+                tensor: g.tensors[c.tensor].name.clone(),
+                bytes: c.bytes,
+                mtu,
+                frags,
+                min_mtu: crate::link::min_mtu_for(c.bytes),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Schedule and plan device `d`: its nodes, links, sensed inputs and delivered outputs,

@@ -16,6 +16,15 @@ pub fn frame_payload(mtu_bytes: usize) -> usize {
     (mtu_bytes.saturating_sub(LINK_HEADER_BYTES) / 4 * 4).max(4)
 }
 
+/// Most fragments one tensor may be cut into: the header numbers them in 16 bits
+/// (`frag_count` in `meshnn_link.h`).
+pub const MAX_FRAGMENTS: u64 = u16::MAX as u64;
+
+/// The smallest `mtu_bytes` at which a tensor of `bytes` needs at most [`MAX_FRAGMENTS`].
+pub fn min_mtu_for(bytes: u64) -> u64 {
+    bytes.div_ceil(MAX_FRAGMENTS).div_ceil(4) * 4 + LINK_HEADER_BYTES as u64
+}
+
 /// Frames one tensor of `bytes` is cut into at `mtu_bytes` (at least one).
 pub fn fragments(bytes: u64, mtu_bytes: usize) -> u64 {
     bytes.div_ceil(frame_payload(mtu_bytes) as u64).max(1)
@@ -120,6 +129,15 @@ mod tests {
         // Never below one float.
         assert_eq!(frame_payload(8), 4);
         assert_eq!(frame_payload(251), 228);
+    }
+
+    #[test]
+    fn the_smallest_mtu_keeps_fragments_within_16_bits() {
+        // 800 KiB: 819 200 / 65 535 = 12.5 bytes per frame -> 16 (whole floats) + 20.
+        assert_eq!(min_mtu_for(819_200), 36);
+        assert_eq!(fragments(819_200, 36), 51_200);
+        assert!(fragments(819_200, 35) > MAX_FRAGMENTS); // 12-byte payloads: 68 267
+        assert_eq!(min_mtu_for(100), 24);
     }
 
     #[test]

@@ -347,3 +347,54 @@ fn random_models_and_deployments_compile_and_run() {
         }
     }
 }
+
+/// A cut tensor of 800 KiB at mtu_bytes = 32 needs 68 267 fragments; the header numbers
+/// them in 16 bits. It used to wrap (13.5 KB sent, status OK, outputs wrong); now it is
+/// refused at compile time with the smallest MTU that works, and that MTU compiles.
+#[test]
+fn a_tensor_needing_more_than_65535_fragments_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "vi = lambda n: helper.make_tensor_value_info(n, TP.FLOAT, [1, 204800])\n\
+        graph = helper.make_graph([helper.make_node('Relu', ['x'], ['y'], name='relu')], 'wide', [vi('x')], [vi('y')])";
+    let Some(model) = onnx_model(dir.path(), body) else {
+        return;
+    };
+    let deploy = |mtu: u32| {
+        let p = dir.path().join(format!("deploy{mtu}.toml"));
+        std::fs::write(
+            &p,
+            format!(
+                "[link]\nmtu_bytes = {mtu}\n\n[[device]]\nname = \"sensor\"\ntarget = \"host\"\ninputs = [\"x\"]\n\n\
+                 [[device]]\nname = \"hub\"\ntarget = \"host\"\noutputs = true\n"
+            ),
+        )
+        .unwrap();
+        p
+    };
+    let out = dir.path().join("out");
+    let (d32, d36) = (deploy(32), deploy(36));
+    fails_with(
+        &[
+            "compile",
+            path(&model),
+            "--deploy",
+            path(&d32),
+            "--out",
+            path(&out),
+        ],
+        &[
+            "819200 bytes",
+            "68267 fragments",
+            "mtu_bytes = 32",
+            "at least 36",
+        ],
+    );
+    succeeds(&[
+        "compile",
+        path(&model),
+        "--deploy",
+        path(&d36),
+        "--out",
+        path(&out),
+    ]);
+}
