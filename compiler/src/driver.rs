@@ -125,6 +125,57 @@ impl Deployed {
     }
 }
 
+/// What in a deployment has no effect or cannot work, though the model compiles: a
+/// fallback entry for a tensor that is not received, a manual placement under another
+/// strategy, a deadline shorter than the link needs to deliver a device's tensors.
+pub fn warnings(d: &Deployed) -> Vec<String> {
+    let (g, dep) = (&d.graph, &d.dep);
+    let mut w = Vec::new();
+    for (name, _) in &dep.fallback_overrides {
+        let received = d
+            .devices
+            .iter()
+            .flat_map(|x| &x.rx)
+            .any(|l| &g.tensors[l.tensor].name == name);
+        if !received {
+            let why = if g.tensors.iter().any(|t| &t.name == name) {
+                "is not received over the link in this partition"
+            } else {
+                "names no tensor of the model (after canonicalisation; see `meshnn partition`)"
+            };
+            w.push(format!(
+                "{}: [fallback] '{name}' {why}; the entry has no effect",
+                dep.file
+            ));
+        }
+    }
+    if !dep.manual.is_empty() && d.partition.strategy != Strategy::Manual {
+        w.push(format!(
+            "{}: [partition.manual] is ignored: the strategy is '{}'; set strategy = \"manual\" (or --strategy manual) to use it",
+            dep.file,
+            d.partition.strategy.name()
+        ));
+    }
+    for dev in d.devices.iter().filter(|x| !x.rx.is_empty()) {
+        let bytes: u64 = dev
+            .rx
+            .iter()
+            .map(|l| {
+                let payload = g.tensors[l.tensor].size_bytes() as u64;
+                crate::link::wire_bytes(payload, dep.link.mtu_bytes as usize)
+            })
+            .sum();
+        let need_us = bytes * 8 * 1_000_000 / dep.link.bitrate_bps.max(1) + dep.link.latency_us;
+        if need_us > dep.link.deadline_us {
+            w.push(format!(
+                "{}: deadline_us = {} is shorter than the {need_us} us device '{}' needs to receive its {bytes} bytes over the link (at {} bit/s, {} us latency): its inferences will be degraded even on a perfect link",
+                dep.file, dep.link.deadline_us, dev.name, dep.link.bitrate_bps, dep.link.latency_us
+            ));
+        }
+    }
+    w
+}
+
 /// Partition a prepared model over `dep` (with `strategy`, else the deployment's) and
 /// plan every device. Fails when a device's planned RAM exceeds its target's.
 pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Result<Deployed, Error> {

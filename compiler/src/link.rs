@@ -30,6 +30,12 @@ pub fn fragments(bytes: u64, mtu_bytes: usize) -> u64 {
     bytes.div_ceil(frame_payload(mtu_bytes) as u64).max(1)
 }
 
+/// Bytes on air to send a tensor of `payload` bytes: the payload plus one header per
+/// fragment.
+pub fn wire_bytes(payload: u64, mtu_bytes: usize) -> u64 {
+    payload + fragments(payload, mtu_bytes) * LINK_HEADER_BYTES as u64
+}
+
 /// Link frames one loss-free inference sends: every cut tensor, given as its bytes and
 /// its number of receiving devices, fragmented to the frame payload once per receiver.
 pub fn frames_per_inference(cut: impl IntoIterator<Item = (u64, usize)>, mtu_bytes: usize) -> u64 {

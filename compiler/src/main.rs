@@ -36,6 +36,10 @@ struct ModelArgs {
     /// Override the deployment's partitioning strategy.
     #[arg(long)]
     strategy: Option<Strategy>,
+    /// Calibration data (.npz like `simulate --data`) for the `mean` fallback: needed when
+    /// a received tensor uses it.
+    #[arg(long)]
+    calib: Option<PathBuf>,
 }
 
 /// A model on the devices of a deployment.
@@ -158,6 +162,10 @@ struct RunArgs {
 struct BuildArgs {
     #[command(flatten)]
     model: DeploymentArgs,
+    /// Calibration data (.npz like `simulate --data`) for the `mean` fallback: needed when
+    /// a received tensor uses it.
+    #[arg(long)]
+    calib: Option<PathBuf>,
     /// Output directory: DIR/<device>/ sources, DIR/firmware/<device>/ builds.
     #[arg(long)]
     out: PathBuf,
@@ -209,6 +217,10 @@ struct BenchArgs {
     /// Override the deployment's partitioning strategy.
     #[arg(long, requires = "deploy")]
     strategy: Option<Strategy>,
+    /// Calibration data (.npz like `simulate --data`) for the `mean` fallback: needed when
+    /// a received tensor uses it.
+    #[arg(long, requires = "deploy")]
+    calib: Option<PathBuf>,
     /// Timed inferences (after a warm-up), at least 9: split over 9 alternating rounds of
     /// meshnn and onnxruntime.
     #[arg(long, default_value_t = 500)]
@@ -346,10 +358,23 @@ fn deployed(
     strategy: Option<Strategy>,
 ) -> Result<driver::Deployed> {
     let p = driver::prepare(model, false)?;
-    Ok(match deploy {
+    let d = match deploy {
         Some(file) => driver::deploy(p, meshnn::deploy::Deployment::load(file)?, strategy)?,
         None => driver::deploy_single(p)?,
-    })
+    };
+    for w in driver::warnings(&d) {
+        eprintln!("warning: {w}");
+    }
+    Ok(d)
+}
+
+/// `d` with the `mean` fallback's calibration means from `calib` (an error when a receive
+/// stub needs them and none is given; a warning when they are not used).
+fn calibrated(mut d: driver::Deployed, calib: Option<&Path>) -> Result<driver::Deployed> {
+    if let Some(w) = calibrate::calibrate(&mut d, calib)? {
+        eprintln!("warning: {w}");
+    }
+    Ok(d)
 }
 
 impl ModelArgs {
@@ -402,7 +427,7 @@ fn cmd_inspect(a: InspectArgs) -> Result<()> {
 
 fn cmd_compile(a: CompileArgs) -> Result<()> {
     let Lang::C = a.lang;
-    let d = a.model.deployed()?;
+    let d = calibrated(a.model.deployed()?, a.model.calib.as_deref())?;
     let files = driver::emit(&d)?;
     driver::write_files(&a.out, &files)?;
     println!("wrote {} files to {}", files.len(), a.out.display());
@@ -418,7 +443,7 @@ fn cmd_compile(a: CompileArgs) -> Result<()> {
 }
 
 fn cmd_build(a: BuildArgs) -> Result<()> {
-    let d = a.model.deployed()?;
+    let d = calibrated(a.model.deployed()?, a.calib.as_deref())?;
     let builds = firmware::build(&d, &a.out)?;
     print!("{}", firmware::render_table(&builds));
     firmware::check_budgets(&builds)?;
@@ -438,7 +463,7 @@ fn cmd_partition(a: PartitionArgs) -> Result<()> {
 }
 
 fn cmd_run(a: RunArgs) -> Result<()> {
-    let p = a.model.deployed()?;
+    let p = calibrated(a.model.deployed()?, a.model.calib.as_deref())?;
     let given = run::parse_inputs(&a.inputs, &p.graph)?;
     let arrays = run::load_inputs(&p.graph, &given)?;
     // Fail early, before building, when the output directory is unusable.
@@ -486,10 +511,7 @@ fn cmd_cluster(
 
 fn cmd_simulate(a: SimulateArgs) -> Result<()> {
     use std::io::IsTerminal;
-    let mut d = a.model.deployed()?;
-    if let Some(c) = &a.calib {
-        calibrate::apply_means(&mut d, c)?;
-    }
+    let d = calibrated(a.model.deployed()?, a.calib.as_deref())?;
     let dataset = simulate::load_dataset(&a.data, &d)?;
     let mut tmp = None;
     let dir = build_dir(a.build_dir, "meshnn-sim-", &mut tmp)?;
@@ -521,7 +543,10 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
 }
 
 fn cmd_bench(a: BenchArgs) -> Result<()> {
-    let p = deployed(&a.model, a.deploy.as_deref(), a.strategy)?;
+    let p = calibrated(
+        deployed(&a.model, a.deploy.as_deref(), a.strategy)?,
+        a.calib.as_deref(),
+    )?;
     let r = bench::bench(&a.model, p, a.runs)?;
     if a.json {
         print_json(&r)?;

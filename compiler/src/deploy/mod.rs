@@ -150,6 +150,13 @@ impl Strategy {
     pub fn parse(s: &str) -> Option<Strategy> {
         clap::ValueEnum::from_str(s, false).ok()
     }
+
+    /// Its name as deploy.toml and the command line spell it ("modularity", ...).
+    pub fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -179,8 +179,7 @@ impl<'a> Problem<'a> {
     /// Payload plus per-frame header bytes of sending `payload` bytes at the link MTU,
     /// fragmented as the link layer does (`crate::link`).
     pub fn wire_bytes(&self, payload: u64) -> u64 {
-        let frames = link::fragments(payload, self.dep.link.mtu_bytes as usize);
-        payload + frames * link::LINK_HEADER_BYTES as u64
+        link::wire_bytes(payload, self.dep.link.mtu_bytes as usize)
     }
 
     /// RAM estimate of device `d`: peak live runtime bytes of its nodes in model order.

@@ -16,6 +16,44 @@ pub enum CalibError {
     Pipeline(#[from] driver::Error),
     #[error(transparent)]
     Host(#[from] HostError),
+    #[error("{file}: device '{device}' receives '{tensor}' with the `mean` fallback, which needs calibration data: pass --calib DATA.npz (samples like `simulate --data`), or choose the `zero` or `hold` fallback")]
+    Missing {
+        file: String,
+        device: String,
+        tensor: String,
+    },
+}
+
+/// Attach the `mean` fallback's calibration means from `calib`, or fail when a receive
+/// stub uses `mean` and no calibration data is given (it used to become `zero` silently).
+/// Returns a warning when `calib` is given but no received tensor uses `mean`.
+pub fn calibrate(d: &mut Deployed, calib: Option<&Path>) -> Result<Option<String>, CalibError> {
+    let Some(calib) = calib else {
+        let missing = d.devices.iter().find_map(|dev| {
+            dev.rx
+                .iter()
+                .find(|l| l.fallback == Fallback::Mean)
+                .map(|l| (dev, l))
+        });
+        return match missing {
+            Some((dev, l)) => Err(CalibError::Missing {
+                file: d.dep.file.clone(),
+                device: dev.name.clone(),
+                tensor: d.graph.tensors[l.tensor].name.clone(),
+            }),
+            None => Ok(None),
+        };
+    };
+    if mean_tensors(d).is_empty() {
+        // Read it anyway: a path that is wrong is an error, used or not.
+        load_dataset(calib, d)?;
+        return Ok(Some(format!(
+            "--calib {}: no received tensor uses the `mean` fallback in this partition; the calibration data is not used",
+            calib.display()
+        )));
+    }
+    apply_means(d, calib)?;
+    Ok(None)
 }
 
 /// The cut tensors received with the `mean` fallback.

@@ -1,0 +1,125 @@
+//! Deployment settings that used to change the answer, or do nothing, without a word
+//! (issue 17, section 4): the `mean` fallback without calibration data silently became
+//! `zero`; a fallback entry for a tensor that is not received, a manual placement under
+//! another strategy and a deadline the link cannot meet were ignored. Now the first is an
+//! error and the others are warnings; calibration data nothing uses is a warning.
+
+mod common;
+use common::repo_root;
+use std::path::Path;
+use std::process::Command;
+
+/// Run the meshnn binary; (exit code, stderr).
+fn meshnn(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_meshnn"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// tests/fixtures/deploy/nonn_k4.toml with `extra` appended after its [link] table.
+fn nonn_deploy(dir: &Path, name: &str, extra: &str) -> String {
+    let base =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/deploy/nonn_k4.toml")).unwrap();
+    let text = base.replacen(
+        "profile = \"ble\"\n",
+        &format!("profile = \"ble\"\n{extra}\n"),
+        1,
+    );
+    assert_ne!(text, base);
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    path(&p)
+}
+
+fn compile(dir: &Path, deploy: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let model = path(&repo_root().join("tests/models/nonn_k4.onnx"));
+    let out = path(&dir.join("out"));
+    let mut args = vec!["compile", &model, "--deploy", deploy, "--out", &out];
+    args.extend_from_slice(extra);
+    meshnn(&args)
+}
+
+/// Ten random samples shaped like nonn_k4's input.
+fn calib_npz(dir: &Path) -> String {
+    let p = dir.join("calib.npz");
+    let x = meshnn::npy::Array {
+        shape: vec![10, 1, 28, 28],
+        data: (0..10 * 784)
+            .map(|i| ((i * 37 % 101) as f32) / 101.0)
+            .collect(),
+    };
+    common::npz::write_npz(&p, &[("x", common::npz::f32_npy(&x))]);
+    path(&p)
+}
+
+#[test]
+fn mean_fallback_without_calibration_data_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let dep = nonn_deploy(dir.path(), "mean.toml", "[fallback]\ndefault = \"mean\"");
+    let (code, err) = compile(dir.path(), &dep, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    for want in ["mean.toml", "`mean` fallback", "--calib", "'chest'"] {
+        assert!(err.contains(want), "want {want:?} in: {err}");
+    }
+    // With calibration data it compiles, and the means land in the receive stubs.
+    let calib = calib_npz(dir.path());
+    let (code, err) = compile(dir.path(), &dep, &["--calib", &calib]);
+    assert_eq!(code, Some(0), "{err}");
+    let glue = std::fs::read_to_string(dir.path().join("out/chest/link_glue.c")).unwrap();
+    assert!(glue.contains("MN_FALLBACK_MEAN"), "{glue}");
+    assert!(!err.contains("warning"), "{err}");
+}
+
+#[test]
+fn calibration_data_nothing_uses_is_a_warning_and_a_missing_file_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let dep = path(&repo_root().join("tests/fixtures/deploy/nonn_k4.toml"));
+    let calib = calib_npz(dir.path());
+    let (code, err) = compile(dir.path(), &dep, &["--calib", &calib]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("warning: --calib") && err.contains("not used"),
+        "{err}"
+    );
+    let missing = path(&dir.path().join("missing.npz"));
+    let (code, err) = compile(dir.path(), &dep, &["--calib", &missing]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("missing.npz"), "{err}");
+}
+
+#[test]
+fn settings_without_effect_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let dep = nonn_deploy(
+        dir.path(),
+        "quiet.toml",
+        "deadline_us = 1\n[fallback]\nno_such_tensor = \"hold\"\ninput = \"hold\"\n\
+         [partition]\nstrategy = \"modularity\"\n[partition.manual]\ns0_conv1 = \"wrist\"",
+    );
+    let (code, err) = compile(dir.path(), &dep, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    for want in [
+        "warning: ",
+        "'no_such_tensor' names no tensor of the model",
+        "'input' is not received over the link",
+        "[partition.manual] is ignored: the strategy is 'modularity'",
+        "deadline_us = 1 is shorter than",
+        "degraded even on a perfect link",
+    ] {
+        assert!(err.contains(want), "want {want:?} in: {err}");
+    }
+    // The fixture as committed draws no warning.
+    let plain = path(&repo_root().join("tests/fixtures/deploy/nonn_k4.toml"));
+    let (code, err) = compile(dir.path(), &plain, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+}
