@@ -398,3 +398,32 @@ fn a_tensor_needing_more_than_65535_fragments_is_refused() {
         path(&out),
     ]);
 }
+
+/// Outputs `o/x` and `o_x` both became `o_x.npy`, the second overwriting the first; now
+/// the second is written as `o_x.2.npy` and `run` lists both files.
+#[test]
+fn outputs_whose_file_names_collide_are_both_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "vi = lambda n: helper.make_tensor_value_info(n, TP.FLOAT, [1, 3])\n\
+        nodes = [helper.make_node('Relu', ['x'], ['o/x']), helper.make_node('Sigmoid', ['x'], ['o_x'])]\n\
+        graph = helper.make_graph(nodes, 'clash', [vi('x')], [vi('o/x'), vi('o_x')])";
+    let Some(model) = onnx_model(dir.path(), body) else {
+        return;
+    };
+    let x = write_npy(dir.path(), "x", &[1, 3], vec![-1.0, 0.0, 2.0]);
+    let out = dir.path().join("out");
+    succeeds(&[
+        "run",
+        path(&model),
+        "--input",
+        &format!("x={x}"),
+        "--out-dir",
+        path(&out),
+    ]);
+    assert_eq!(read_out(&out, "o_x"), vec![0.0, 0.0, 2.0]);
+    let sigmoid = read_out(&out, "o_x.2");
+    let want = [1.0 / (1.0 + 1f32.exp()), 0.5, 1.0 / (1.0 + (-2f32).exp())];
+    for (g, w) in sigmoid.iter().zip(want) {
+        assert!((g - w).abs() < 1e-6, "{sigmoid:?}");
+    }
+}

@@ -94,19 +94,31 @@ pub fn load_inputs(g: &Graph, given: &[(String, PathBuf)]) -> Result<Vec<Array<f
     Ok(arrays)
 }
 
-/// File name for a graph output (path separators replaced).
-pub fn output_file_name(name: &str) -> String {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c == '\0' {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    format!("{safe}.npy")
+/// File names for the graph outputs `names`: `<name>.npy` with path separators and NUL
+/// replaced by `_`. Two names that become the same file (`o/x` and `o_x`) are told apart
+/// by a counter (`o_x.npy`, `o_x.2.npy`), in output order, so no output overwrites another.
+pub fn output_file_names(names: &[&str]) -> Vec<String> {
+    let mut taken: Vec<String> = Vec::new();
+    for name in names {
+        let safe: String = name
+            .chars()
+            .map(|c| {
+                if matches!(c, '/' | '\\' | '\0') {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let mut file = format!("{safe}.npy");
+        let mut k = 2;
+        while taken.contains(&file) {
+            file = format!("{safe}.{k}.npy");
+            k += 1;
+        }
+        taken.push(file);
+    }
+    taken
 }
 
 /// Generate, build and run a deployed model on the host (all devices linked by the
@@ -140,11 +152,30 @@ pub fn write_outputs(
         path: out_dir.display().to_string(),
         source,
     })?;
+    let names: Vec<&str> = p
+        .graph
+        .outputs
+        .iter()
+        .map(|&t| p.graph.tensors[t].name.as_str())
+        .collect();
     let mut written = Vec::new();
-    for (a, &t) in outs.iter().zip(&p.graph.outputs) {
-        let path = out_dir.join(output_file_name(&p.graph.tensors[t].name));
+    for (a, file) in outs.iter().zip(output_file_names(&names)) {
+        let path = out_dir.join(file);
         npy::write_f32(&path, &a.shape, &a.data)?;
         written.push(path);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::output_file_names;
+
+    #[test]
+    fn output_files_never_collide() {
+        assert_eq!(
+            output_file_names(&["o/x", "o_x", "o\\x", "y", "o_x.2"]),
+            ["o_x.npy", "o_x.2.npy", "o_x.3.npy", "y.npy", "o_x.2.2.npy"]
+        );
+    }
 }
