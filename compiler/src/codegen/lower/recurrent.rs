@@ -1,6 +1,6 @@
 //! RNN, GRU and LSTM (`mn_rnn_f32`, `mn_gru_f32`, `mn_lstm_f32`): one call over the whole
 //! sequence, weights as stored, state and gates in the planned scratch
-//! ([`kernels::scratch_bytes`]).
+//! ([`kernels::scratch_bytes`](crate::kernels::scratch_bytes)).
 
 use super::{Arg, Buf, Call, Cx, LowerError, Params};
 use crate::ir::{CellKind, Direction, Recurrent};
@@ -26,28 +26,35 @@ pub(super) fn recurrent(cx: &Cx, r: &Recurrent) -> Result<Vec<Call>, LowerError>
         .int("reverse", r.direction == Direction::Reverse)
         .int("batch_first", r.batch_first)
         .int("linear_before_reset", linear_before_reset);
-    let [b, h0, c0, peep] = r
-        .optional_inputs()
-        .map(|i| opt(cx, i.map(|i| cx.node.inputs[i])));
-    let [y, y_h, y_c] = r.outputs().map(|i| opt(cx, i.map(|i| cx.node.outputs[i])));
-    let mut args = vec![cx.arg(x), cx.arg(cx.input(1)?), cx.arg(cx.input(2)?), b, h0];
+    let [b, h0, c0, peep] = r.optional_inputs();
+    let [y, y_h, y_c] = r.outputs();
+    let input_arg = |i: Option<usize>| opt(cx, i.map(|i| cx.input(i)));
+    let output_arg = |i: Option<usize>| opt(cx, i.map(|i| cx.output(i)));
+    let mut args = vec![
+        cx.arg(x),
+        cx.arg(cx.input(1)?),
+        cx.arg(cx.input(2)?),
+        input_arg(b)?,
+        input_arg(h0)?,
+    ];
+    let lstm = r.cell == CellKind::Lstm;
+    if lstm {
+        args.extend([input_arg(c0)?, input_arg(peep)?]);
+    }
+    args.extend([output_arg(y)?, output_arg(y_h)?]);
+    if lstm {
+        args.push(output_arg(y_c)?);
+    }
+    args.push(Arg::Buf(cx.st.scratch(cx.id)));
     let kernel = match r.cell {
         CellKind::Rnn => "mn_rnn_f32",
         CellKind::Gru { .. } => "mn_gru_f32",
-        CellKind::Lstm => {
-            args.extend([c0, peep]);
-            "mn_lstm_f32"
-        }
+        CellKind::Lstm => "mn_lstm_f32",
     };
-    args.extend([y, y_h]);
-    if r.cell == CellKind::Lstm {
-        args.push(y_c);
-    }
-    args.push(Arg::Buf(cx.st.scratch(cx.id)));
     Ok(vec![Call::new(kernel, p, args)])
 }
 
 /// The operand of an optional tensor (a null buffer when the node does not have it).
-fn opt(cx: &Cx, t: Option<usize>) -> Arg {
-    t.map_or(Arg::Buf(Buf::Null), |t| cx.arg(t))
+fn opt(cx: &Cx, t: Option<Result<usize, LowerError>>) -> Result<Arg, LowerError> {
+    t.map_or(Ok(Arg::Buf(Buf::Null)), |t| Ok(cx.arg(t?)))
 }

@@ -78,6 +78,16 @@ pub(super) fn recurrent(a: &Operands, r: &Recurrent) -> Option<Vec<Data>> {
     };
     let gh = r.cell.gates() * r.hidden;
     let state_len = geo.dirs * batch * r.hidden;
+    let sized = |v: Option<&[f32]>, n: usize| v.is_none_or(|v| v.len() == n);
+    let consistent = sized(Some(w), geo.dirs * gh * input)
+        && sized(Some(rw), geo.dirs * gh * r.hidden)
+        && sized(b, geo.dirs * 2 * gh)
+        && sized(h0, state_len)
+        && sized(c0, state_len)
+        && sized(p, geo.dirs * 3 * r.hidden);
+    if !consistent || r.hidden == 0 {
+        return None;
+    }
     let mut y = vec![0.0; seq * state_len];
     let mut y_h = vec![0.0; state_len];
     let mut y_c = vec![0.0; state_len];

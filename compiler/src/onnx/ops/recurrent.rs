@@ -16,11 +16,32 @@ const INITIAL_H: usize = 5;
 const INITIAL_C: usize = 6;
 const P: usize = 7;
 
-/// The node's sizes: (seq_length, batch_size, input_size).
+/// The node's sizes and layout.
 struct Dims {
     seq: usize,
     batch: usize,
     input: usize,
+    dirs: usize,
+    hidden: usize,
+    batch_first: bool,
+}
+
+impl Dims {
+    /// initial_h, initial_c, Y_h, Y_c.
+    fn state(&self) -> Vec<usize> {
+        if self.batch_first {
+            vec![self.batch, self.dirs, self.hidden]
+        } else {
+            vec![self.dirs, self.batch, self.hidden]
+        }
+    }
+    fn y(&self) -> Vec<usize> {
+        if self.batch_first {
+            vec![self.batch, self.seq, self.dirs, self.hidden]
+        } else {
+            vec![self.seq, self.dirs, self.batch, self.hidden]
+        }
+    }
 }
 
 /// Builds a recurrent node of `cell` whose default activations are `activations` (one
@@ -42,52 +63,15 @@ pub(super) fn build(
         1
     };
     check_activations(ctx, activations, dirs)?;
-    let batch_first = match ctx.int("layout", 0)? {
-        0 => false,
-        1 => true,
-        v => return Err(ctx.attr_err("layout", format!("has value {v}; expected 0 or 1"))),
-    };
-    let x = ctx.float_input(0)?;
-    let &[a, b, input] = x.shape.as_slice() else {
-        return Err(ctx.shape_err(format!("X {:?} must be 3-D", x.shape)));
-    };
-    let d = if batch_first {
-        Dims {
-            seq: b,
-            batch: a,
-            input,
-        }
-    } else {
-        Dims {
-            seq: a,
-            batch: b,
-            input,
-        }
-    };
-    let hidden = hidden_size(ctx, cell, dirs)?;
-    let g = cell.gates();
-    check_weight(ctx, 1, "W", &[dirs, g * hidden, d.input])?;
-    check_weight(ctx, 2, "R", &[dirs, g * hidden, hidden])?;
-    check_sequence_lens(ctx, &d)?;
-    let state = if batch_first {
-        vec![d.batch, dirs, hidden]
-    } else {
-        vec![dirs, d.batch, hidden]
-    };
+    let d = dims(ctx, cell, dirs)?;
+    check_operands(ctx, cell, &d)?;
     let lstm = cell == CellKind::Lstm;
     let has = |i: usize| ctx.opt_input(i).is_some();
-    if !lstm && (has(INITIAL_C) || has(P)) {
-        return Err(ctx.shape_err("inputs #6 and #7 exist only for LSTM"));
-    }
-    check_opt(ctx, B, "B", &[dirs, 2 * g * hidden])?;
-    check_opt(ctx, INITIAL_H, "initial_h", &state)?;
-    check_opt(ctx, INITIAL_C, "initial_c", &state)?;
-    check_opt(ctx, P, "P", &[dirs, 3 * hidden])?;
     let r = Recurrent {
         cell,
         direction,
-        hidden,
-        batch_first,
+        hidden: d.hidden,
+        batch_first: d.batch_first,
         has_b: has(B),
         has_initial_h: has(INITIAL_H),
         has_initial_c: has(INITIAL_C),
@@ -100,18 +84,52 @@ pub(super) fn build(
         .into_iter()
         .filter(|&i| has(i))
         .collect();
-    let y = if batch_first {
-        vec![d.batch, d.seq, dirs, hidden]
-    } else {
-        vec![d.seq, dirs, d.batch, hidden]
-    };
-    let specs = [y, state.clone(), state];
+    let specs = [d.y(), d.state(), d.state()];
     let n_out = ctx.proto.output.len().min(if lstm { 3 } else { 2 });
-    let outputs = specs[..n_out]
-        .iter()
-        .map(|s| OutSpec::new(DType::F32, s.clone()))
+    let outputs = specs
+        .into_iter()
+        .take(n_out)
+        .map(|s| OutSpec::new(DType::F32, s))
         .collect();
     Ok(Built::new(Op::Recurrent(r), inputs, outputs))
+}
+
+/// The sizes from X, R, `layout` and `hidden_size`.
+fn dims(ctx: &NodeCtx, cell: CellKind, dirs: usize) -> Result<Dims, ImportError> {
+    let batch_first = match ctx.int("layout", 0)? {
+        0 => false,
+        1 => true,
+        v => return Err(ctx.attr_err("layout", format!("has value {v}; expected 0 or 1"))),
+    };
+    let x = ctx.float_input(0)?;
+    let &[a, b, input] = x.shape.as_slice() else {
+        return Err(ctx.shape_err(format!("X {:?} must be 3-D", x.shape)));
+    };
+    let (seq, batch) = if batch_first { (b, a) } else { (a, b) };
+    Ok(Dims {
+        seq,
+        batch,
+        input,
+        dirs,
+        hidden: hidden_size(ctx, cell, dirs)?,
+        batch_first,
+    })
+}
+
+/// W, R constant; every operand of its shape; sequence_lens full length.
+fn check_operands(ctx: &NodeCtx, cell: CellKind, d: &Dims) -> Result<(), ImportError> {
+    let gh = cell.gates() * d.hidden;
+    check_weight(ctx, 1, "W", &[d.dirs, gh, d.input])?;
+    check_weight(ctx, 2, "R", &[d.dirs, gh, d.hidden])?;
+    check_sequence_lens(ctx, d)?;
+    let lstm_only = ctx.opt_input(INITIAL_C).is_some() || ctx.opt_input(P).is_some();
+    if cell != CellKind::Lstm && lstm_only {
+        return Err(ctx.shape_err("inputs #6 and #7 exist only for LSTM"));
+    }
+    check_opt(ctx, B, "B", &[d.dirs, 2 * gh])?;
+    check_opt(ctx, INITIAL_H, "initial_h", &d.state())?;
+    check_opt(ctx, INITIAL_C, "initial_c", &d.state())?;
+    check_opt(ctx, P, "P", &[d.dirs, 3 * d.hidden])
 }
 
 fn direction(ctx: &NodeCtx) -> Result<Direction, ImportError> {
