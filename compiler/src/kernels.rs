@@ -213,11 +213,20 @@ pub fn conv_dw_scratch_floats(c: &ConvGeom) -> usize {
 
 /// Scratch bytes the kernel chosen for `node` needs while it runs (0 for most nodes).
 pub fn scratch_bytes(g: &Graph, node: &Node) -> usize {
+    if let Op::Recurrent(r) = &node.op {
+        return recurrent_scratch_floats(r.cell.gates(), r.hidden) * 4;
+    }
     match (conv_kernel(g, node), conv_geom(g, node)) {
         (Some("mn_conv2d_dw_f32"), Some(c)) => conv_dw_scratch_floats(&c) * 4,
         (Some(_), Some(c)) => conv_fast_scratch_floats(&c) * 4,
         _ => 0,
     }
+}
+
+/// `MN_RNN_SCRATCH_FLOATS` in mn_kernels.h: the state and gate values of one direction
+/// and batch entry of `mn_rnn_f32`, `mn_gru_f32`, `mn_lstm_f32`.
+pub fn recurrent_scratch_floats(gates: usize, hidden: usize) -> usize {
+    (gates + 2) * hidden
 }
 
 /// Whether `mn_pool2d_fast_f32` runs a pooling node: no padding, no dilation, every

@@ -19,7 +19,7 @@ use meshnn::driver;
 use meshnn::ir::{Data, Graph, Op};
 use meshnn::kernels::{
     conv_dw_scratch_floats, conv_fast_scratch_floats, conv_geom, conv_kernel, packed_conv_weights,
-    packed_gemm, ConvGeom, CONV_FAST_MAX_TAPS, CONV_FAST_MR,
+    packed_gemm, recurrent_scratch_floats, ConvGeom, CONV_FAST_MAX_TAPS, CONV_FAST_MR,
 };
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -347,8 +347,14 @@ fn fast_kernel_sizes_and_packing_match_c() {
         .collect();
     assert_eq!(
         consts,
-        [CONV_FAST_MR, CONV_FAST_MAX_TAPS],
-        "MN_CONV_FAST_MR, _MAX_TAPS"
+        [
+            CONV_FAST_MR,
+            CONV_FAST_MAX_TAPS,
+            recurrent_scratch_floats(1, 7),
+            recurrent_scratch_floats(3, 7),
+            recurrent_scratch_floats(4, 7),
+        ],
+        "MN_CONV_FAST_MR, _MAX_TAPS, MN_RNN_SCRATCH_FLOATS (RNN, GRU, LSTM at hidden 7)"
     );
     let mut bad = Vec::new();
     for c in &convs {

@@ -1227,7 +1227,7 @@ fn error_unsupported_lists_every_node() {
         .input("x", &[1, 1, 4, 4])
         .node(node("Resize", &["x"], &["a"], vec![]))
         .node(custom)
-        .node(node("LSTM", &["b"], &["c"], vec![]))
+        .node(node("Scan", &["b"], &["c"], vec![]))
         .output("c")
         .err();
     let lines: Vec<&str> = e.lines().collect();
@@ -1240,7 +1240,7 @@ fn error_unsupported_lists_every_node() {
         lines[1].contains("com.example::MyOp") && lines[1].contains("'n_b'"),
         "{e}"
     );
-    assert!(lines[2].contains("LSTM"), "{e}");
+    assert!(lines[2].contains("Scan"), "{e}");
     // An operator newer than the model's opset is unsupported too.
     let e = unary_model(13, &[2], node("HardSwish", &["x"], &["y"], vec![])).err();
     assert!(
@@ -1427,4 +1427,89 @@ fn mutated_models_never_panic() {
         }
     }
     assert!(errors > 0, "mutations should produce some errors");
+}
+
+// ---------------------------------------------------------------- recurrent (RNN, GRU, LSTM)
+
+/// A recurrent node over a runtime X [5, 2, 3] (layout 0) with zero W and R of `gates`
+/// gates, hidden 4, `dirs` directions.
+fn recurrent_model(
+    op: &str,
+    gates: i64,
+    dirs: i64,
+    outputs: &[&str],
+    attrs: Vec<AttributeProto>,
+) -> M {
+    let mut m = M::new(14)
+        .input("x", &[5, 2, 3])
+        .init(zeros("W", &[dirs, gates * 4, 3]))
+        .init(zeros("R", &[dirs, gates * 4, 4]))
+        .node(node(op, &["x", "W", "R"], outputs, attrs));
+    for o in outputs.iter().filter(|o| !o.is_empty()) {
+        m = m.output(o);
+    }
+    m
+}
+
+#[test]
+fn lstm_bidirectional_omitted_y() {
+    let bi = vec![astr("direction", "bidirectional"), ai("hidden_size", 4)];
+    let g = recurrent_model("LSTM", 4, 2, &["", "yh", "yc"], bi).ok();
+    assert_eq!(shape(&g, "yh"), vec![2, 2, 4]);
+    assert_eq!(shape(&g, "yc"), vec![2, 2, 4]);
+    let Op::Recurrent(r) = op_of(&g, "yh") else {
+        panic!("not a recurrent op")
+    };
+    assert_eq!((r.has_y, r.has_y_h, r.has_y_c), (false, true, true));
+    assert_eq!(r.outputs(), [None, Some(0), Some(1)]);
+}
+
+#[test]
+fn gru_and_rnn_shapes_with_layout() {
+    let g = recurrent_model("GRU", 3, 1, &["y", "yh"], vec![ai("layout", 1)]).ok();
+    // layout 1: X is [batch 5, seq 2, input 3].
+    assert_eq!(shape(&g, "y"), vec![5, 2, 1, 4]);
+    assert_eq!(shape(&g, "yh"), vec![5, 1, 4]);
+    let g = recurrent_model("RNN", 1, 1, &["y"], vec![]).ok();
+    assert_eq!(shape(&g, "y"), vec![5, 1, 2, 4]);
+}
+
+#[test]
+fn recurrent_unsupported_attributes_are_errors() {
+    let e = recurrent_model("LSTM", 4, 1, &["y"], vec![af("clip", 3.0)]).err();
+    assert!(e.contains("clip") && e.contains("LSTM"), "{e}");
+    let e = recurrent_model("LSTM", 4, 1, &["y"], vec![ai("input_forget", 1)]).err();
+    assert!(e.contains("input_forget"), "{e}");
+    let mut acts = attr("activations", AttributeType::STRINGS);
+    acts.strings = vec![b"Relu".to_vec()];
+    let e = recurrent_model("RNN", 1, 1, &["y"], vec![acts]).err();
+    assert!(e.contains("Relu") && e.contains("not supported"), "{e}");
+    let e = recurrent_model("GRU", 3, 1, &["y"], vec![astr("direction", "up")]).err();
+    assert!(e.contains("direction"), "{e}");
+    let e = recurrent_model("GRU", 3, 1, &["y"], vec![ai("hidden_size", 5)]).err();
+    assert!(e.contains("hidden_size"), "{e}");
+}
+
+#[test]
+fn recurrent_runtime_weights_and_partial_sequences_are_errors() {
+    let e = M::new(14)
+        .input("x", &[5, 2, 3])
+        .input("W", &[1, 4, 3])
+        .init(zeros("R", &[1, 4, 4]))
+        .node(node("RNN", &["x", "W", "R"], &["y"], vec![]))
+        .output("y")
+        .err();
+    assert!(e.contains("'W'") && e.contains("compile time"), "{e}");
+    let lens = |v: &[i64]| {
+        M::new(14)
+            .input("x", &[5, 2, 3])
+            .init(zeros("W", &[1, 4, 3]))
+            .init(zeros("R", &[1, 4, 4]))
+            .init(ti("lens", &[2], v))
+            .node(node("RNN", &["x", "W", "R", "", "lens"], &["y"], vec![]))
+            .output("y")
+    };
+    lens(&[5, 5]).ok();
+    let e = lens(&[5, 3]).err();
+    assert!(e.contains("sequence_lens"), "{e}");
 }

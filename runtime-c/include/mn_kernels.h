@@ -315,6 +315,49 @@ typedef struct {
 void mn_gather_f32(const mn_gather_params_t *p, const float *x, const int32_t *indices,
                    float *y);
 
+/* ---------------------------------------------------------------- recurrent */
+
+/* Recurrent layers (RNN, GRU, LSTM) over seq time steps, with the default activations
+ * (sigmoid gates, tanh candidate and output). Weights as stored by ONNX, per direction d:
+ * w [dirs][gates * hidden][input], r [dirs][gates * hidden][hidden], b (or NULL: zero)
+ * [dirs][2 * gates * hidden] (the input biases Wb of every gate, then the recurrent
+ * biases Rb); gate order RNN: one; GRU: z, r, h; LSTM: i, o, f, c.
+ * layout (batch_first = 0): x [seq][batch][input], y [seq][dirs][batch][hidden],
+ * states h0, c0, y_h, y_c [dirs][batch][hidden]; batch_first = 1: x [batch][seq][input],
+ * y [batch][seq][dirs][hidden], states [batch][dirs][hidden].
+ * Direction 0 runs t = 0 .. seq - 1 (backwards when reverse = 1); with dirs = 2 direction
+ * 1 runs backwards. h0 / c0 NULL: zero initial state. Every output may be NULL (not
+ * computed); none may overlap an input or scratch. scratch holds
+ * MN_RNN_SCRATCH_FLOATS(cell gates, hidden) floats: the state and the gate values of one
+ * direction and batch entry. */
+typedef struct {
+    int32_t seq, batch, input, hidden;
+    int32_t dirs;                /* 1 or 2 (bidirectional) */
+    int32_t reverse;             /* dirs = 1: run the sequence backwards */
+    int32_t batch_first;         /* ONNX layout = 1 */
+    int32_t linear_before_reset; /* GRU: r . (R_h h + Rb_h) instead of R_h (r . h) + Rb_h */
+} mn_rnn_params_t;
+
+/* Scratch floats of the recurrent kernels: (gates + 2) * hidden. */
+#define MN_RNN_SCRATCH_FLOATS(gates, hidden) (((gates) + 2) * (hidden))
+
+/* H = tanh(W x + R H + Wb + Rb). */
+void mn_rnn_f32(const mn_rnn_params_t *p, const float *x, const float *w, const float *r,
+                const float *b, const float *h0, float *y, float *y_h, float *scratch);
+
+/* z = sig(W_z x + R_z H + Wb_z + Rb_z), r likewise, candidate
+ * n = tanh(W_h x + Wb_h + R_h (r . H) + Rb_h) (linear_before_reset = 0) or
+ * n = tanh(W_h x + Wb_h + r . (R_h H + Rb_h)) (= 1); H = (1 - z) . n + z . H. */
+void mn_gru_f32(const mn_rnn_params_t *p, const float *x, const float *w, const float *r,
+                const float *b, const float *h0, float *y, float *y_h, float *scratch);
+
+/* i = sig(W_i x + R_i H + P_i . C + Wb_i + Rb_i), f likewise with P_f,
+ * C = f . C + i . tanh(W_c x + R_c H + Wb_c + Rb_c), o = sig(W_o x + R_o H + P_o . C + ..),
+ * H = o . tanh(C). peep [dirs][3 * hidden] (P_i, P_o, P_f) or NULL: no peepholes. */
+void mn_lstm_f32(const mn_rnn_params_t *p, const float *x, const float *w, const float *r,
+                 const float *b, const float *h0, const float *c0, const float *peep,
+                 float *y, float *y_h, float *y_c, float *scratch);
+
 /* ---------------------------------------------------------------- redundancy */
 
 /* Mean of n same-shaped copies of a tensor over the copies that arrived:

@@ -711,6 +711,88 @@ static void test_gather(void)
     }
 }
 
+/* Recurrent layers: input 1, hidden 1, seq 2, batch 1 (sig = logistic sigmoid). */
+static void test_rnn(void)
+{
+    /* Bidirectional. Direction 0: W 0.5, R -1, Wb 0.1, Rb 0.2; direction 1: W 1, R 0, no
+     * bias; x = (1, 2).
+     *   d0 t0: tanh(0.5 * 1 + 0.3) = tanh(0.8) = 0.66403677
+     *   d0 t1: tanh(0.5 * 2 - 0.66403677 + 0.3) = tanh(0.63596323) = 0.56214470
+     *   d1 runs backwards: t1: tanh(2) = 0.96402758, t0: tanh(1 + 0) = 0.76159416
+     * y [seq][dirs][batch][hidden]; y_h [dirs]: d0 after t1, d1 after t0. */
+    const mn_rnn_params_t p = {2, 1, 1, 1, 2, 0, 0, 0};
+    const float x[] = {1, 2}, w[] = {0.5f, 1}, r[] = {-1, 0}, b[] = {0.1f, 0.2f, 0, 0};
+    const float y_want[] = {0.66403677f, 0.76159416f, 0.56214470f, 0.96402758f};
+    const float yh_want[] = {0.56214470f, 0.76159416f};
+    float y[4], y_h[2], scratch[MN_RNN_SCRATCH_FLOATS(1, 1)];
+    /* batch_first, one direction run in reverse, initial state 0.5, no Y:
+     *   t1: tanh(0.5 * 2 - 0.5 + 0.3) = tanh(0.8); t0: tanh(0.5 - 0.66403677 + 0.3)
+     *   = tanh(0.13596323) = 0.13513157 */
+    const mn_rnn_params_t rev = {2, 1, 1, 1, 1, 1, 1, 0};
+    const float h0 = 0.5f, rev_want = 0.13513157f;
+    float rev_h;
+
+    mn_rnn_f32(&p, x, w, r, b, NULL, y, y_h, scratch);
+    check("rnn bidirectional y", y, y_want, 4, TOL);
+    check("rnn bidirectional y_h", y_h, yh_want, 2, TOL);
+    mn_rnn_f32(&rev, x, w, r, b, &h0, NULL, &rev_h, scratch);
+    check("rnn reverse y_h", &rev_h, &rev_want, 1, TOL);
+}
+
+static void test_gru(void)
+{
+    /* W (z, r, h) = (1, 1, 1), R = (0.5, -0.5, 2), Wb = 0, Rb = (0, 0, 0.5); x = (1, -1).
+     * t0 (h = 0): z = r = sig(1) = 0.73105858;
+     *   linear_before_reset 0: n = tanh(1 + 2 * (r * 0) + 0.5) = tanh(1.5) = 0.90514825,
+     *     h = (1 - z) * n = 0.24343186;
+     *   linear_before_reset 1: n = tanh(1 + r * (2 * 0 + 0.5)) = tanh(1.36552929)
+     *     = 0.87766931, h = 0.23604163.
+     * t1 (x = -1), lbr 0: z = sig(-1 + 0.5 h) = 0.29353349, r = sig(-1 - 0.5 h) = 0.24569314,
+     *   n = tanh(-1 + 2 r h + 0.5) = -0.36303824, h = (1 - z) n + z h = -0.18501895;
+     * lbr 1: z = sig(-1 + 0.5 h) = 0.29276781, r = sig(-1 - 0.5 h) = 0.24637859,
+     *   n = tanh(-1 + r (2 h + 0.5)) = -0.64137108, h = -0.38449288. */
+    mn_rnn_params_t p = {2, 1, 1, 1, 1, 0, 0, 0};
+    const float x[] = {1, -1}, w[] = {1, 1, 1}, r[] = {0.5f, -0.5f, 2};
+    const float b[] = {0, 0, 0, 0, 0, 0.5f};
+    const float want0[] = {0.24343186f, -0.18501895f}, want1[] = {0.23604163f, -0.38449288f};
+    float y[2], y_h, scratch[MN_RNN_SCRATCH_FLOATS(3, 1)];
+
+    mn_gru_f32(&p, x, w, r, b, NULL, y, &y_h, scratch);
+    check("gru y", y, want0, 2, TOL);
+    check("gru y_h", &y_h, &want0[1], 1, TOL);
+    p.linear_before_reset = 1;
+    mn_gru_f32(&p, x, w, r, b, NULL, y, NULL, scratch);
+    check("gru linear_before_reset y", y, want1, 2, TOL);
+}
+
+static void test_lstm(void)
+{
+    /* W (i, o, f, c) = (0.5, 1, -1, 2), R = 0.5 for every gate, no bias, peepholes
+     * (P_i, P_o, P_f) = (0.1, 0.2, 0.3), h0 = 0, c0 = 1; x = (1, 0.5).
+     * t0: i = sig(0.5 + 0.1 * 1) = 0.64565631, f = sig(-1 + 0.3) = 0.33181223,
+     *     c = f * 1 + i * tanh(2) = 0.95424271, o = sig(1 + 0.2 c) = 0.76689279,
+     *     h = o * tanh(c) = 0.56880269;
+     * t1: i = sig(0.25 + 0.5 h + 0.1 c) = 0.65244992, f = sig(-0.5 + 0.5 h + 0.3 c)
+     *     = 0.51766119, c = f c + i tanh(1 + 0.5 h) = 1.05355016,
+     *     o = sig(0.5 + 0.5 h + 0.2 c) = 0.73009633, h = o tanh(c) = 0.57179886.
+     * Without peepholes and initial state, t0: i = sig(0.5), f = sig(-1), c = i tanh(2)
+     *     = 0.62245933 * 0.96402758 = 0.60006796, h = sig(1) tanh(c) = 0.39265005. */
+    const mn_rnn_params_t p = {2, 1, 1, 1, 1, 0, 0, 0};
+    const mn_rnn_params_t one = {1, 1, 1, 1, 1, 0, 0, 0};
+    const float x[] = {1, 0.5f}, w[] = {0.5f, 1, -1, 2}, r[] = {0.5f, 0.5f, 0.5f, 0.5f};
+    const float peep[] = {0.1f, 0.2f, 0.3f}, h0 = 0, c0 = 1;
+    const float y_want[] = {0.56880269f, 0.57179886f}, c_want = 1.05355016f;
+    const float plain_want[] = {0.39265005f, 0.60006796f};
+    float y[2], y_h, y_c, plain[2], scratch[MN_RNN_SCRATCH_FLOATS(4, 1)];
+
+    mn_lstm_f32(&p, x, w, r, NULL, &h0, &c0, peep, y, &y_h, &y_c, scratch);
+    check("lstm peepholes y", y, y_want, 2, TOL);
+    check("lstm peepholes y_h", &y_h, &y_want[1], 1, TOL);
+    check("lstm peepholes y_c", &y_c, &c_want, 1, TOL);
+    mn_lstm_f32(&one, x, w, r, NULL, NULL, NULL, NULL, NULL, &plain[0], &plain[1], scratch);
+    check("lstm defaults y_h, y_c", plain, plain_want, 2, TOL);
+}
+
 int main(void)
 {
     test_conv();
@@ -726,6 +808,9 @@ int main(void)
     test_copy();
     test_fill();
     test_gather();
+    test_rnn();
+    test_gru();
+    test_lstm();
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 //! Per-node cost model: multiply-accumulates and parameter bytes, used by `inspect`,
 //! the partitioner and latency estimates.
 
-use crate::ir::{Graph, Node, Op};
+use crate::ir::{Graph, Node, Op, Recurrent};
 
 /// Multiply-accumulate operations of one inference of `node` (elementwise ops count one
 /// per output element, data movement counts zero).
@@ -27,6 +27,7 @@ pub fn macs(g: &Graph, node: &Node) -> u64 {
         Op::GlobalPool { .. } | Op::Reduce { .. } => g.tensors[node.inputs[0]].numel() as u64,
         Op::Binary { .. } | Op::Unary(_) | Op::BatchNorm { .. } | Op::Softmax { .. } => out(0),
         Op::Variadic { .. } => out(0) * node.inputs.len() as u64,
+        Op::Recurrent(r) => recurrent_macs(shape(node.inputs[0]), r),
         // Data movement and compile-time-only nodes compute nothing.
         Op::Reshape
         | Op::Transpose { .. }
@@ -39,6 +40,14 @@ pub fn macs(g: &Graph, node: &Node) -> u64 {
         | Op::Identity
         | Op::ConstOnly => 0,
     }
+}
+
+/// Gates x (input + hidden) x hidden per time step, batch entry and direction (the
+/// matrix-vector products; the gate arithmetic is not counted).
+fn recurrent_macs(x: &[usize], r: &Recurrent) -> u64 {
+    let steps: usize = x.iter().take(2).product();
+    let input = x.get(2).copied().unwrap_or(0);
+    (r.cell.gates() * (input + r.hidden) * r.hidden * steps * r.num_directions()) as u64
 }
 
 /// Bytes of constant operands (weights) a node reads.

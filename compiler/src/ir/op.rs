@@ -67,6 +67,94 @@ pub enum VariadicKind {
     Mean,
 }
 
+/// The cell of a recurrent operator (ONNX RNN, GRU, LSTM), with its default activations
+/// (RNN: Tanh; GRU: Sigmoid, Tanh; LSTM: Sigmoid, Tanh, Tanh).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellKind {
+    Rnn,
+    Gru { linear_before_reset: bool },
+    Lstm,
+}
+
+impl CellKind {
+    /// Gates stacked in W, R and each half of B (RNN 1; GRU z, r, h; LSTM i, o, f, c).
+    pub fn gates(self) -> usize {
+        match self {
+            CellKind::Rnn => 1,
+            CellKind::Gru { .. } => 3,
+            CellKind::Lstm => 4,
+        }
+    }
+}
+
+/// Direction of a recurrent operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Forward,
+    Reverse,
+    Bidirectional,
+}
+
+/// A recurrent operator with its attributes resolved, and which of its optional operands
+/// the node has (absent ones are not in `Node::inputs` / `Node::outputs`).
+///
+/// inputs, in this order: X, W, R, then B, initial_h, initial_c (LSTM), P (LSTM) when
+/// present (`sequence_lens` is checked at import and dropped); outputs: Y, Y_h, Y_c
+/// (LSTM) when present. layout 0: X [seq, batch, input], Y [seq, dirs, batch, hidden],
+/// states [dirs, batch, hidden]; layout 1 (`batch_first`): X [batch, seq, input],
+/// Y [batch, seq, dirs, hidden], states [batch, dirs, hidden].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recurrent {
+    pub cell: CellKind,
+    pub direction: Direction,
+    pub hidden: usize,
+    pub batch_first: bool,
+    pub has_b: bool,
+    pub has_initial_h: bool,
+    pub has_initial_c: bool,
+    pub has_p: bool,
+    pub has_y: bool,
+    pub has_y_h: bool,
+    pub has_y_c: bool,
+}
+
+impl Recurrent {
+    /// 2 when bidirectional, else 1.
+    pub fn num_directions(&self) -> usize {
+        match self.direction {
+            Direction::Bidirectional => 2,
+            _ => 1,
+        }
+    }
+    /// Position in `Node::inputs` of B, initial_h, initial_c and P (`None` when absent).
+    pub fn optional_inputs(&self) -> [Option<usize>; 4] {
+        positions(
+            3,
+            [
+                self.has_b,
+                self.has_initial_h,
+                self.has_initial_c,
+                self.has_p,
+            ],
+        )
+    }
+    /// Position in `Node::outputs` of Y, Y_h and Y_c (`None` when absent).
+    pub fn outputs(&self) -> [Option<usize>; 3] {
+        positions(0, [self.has_y, self.has_y_h, self.has_y_c])
+    }
+}
+
+/// Positions, counted from `first`, of the present entries of `present`.
+fn positions<const N: usize>(first: usize, present: [bool; N]) -> [Option<usize>; N] {
+    let mut next = first;
+    present.map(|p| {
+        p.then(|| {
+            next += 1;
+            next - 1
+        })
+    })
+}
+
 /// Operators with every attribute resolved (defaults applied, auto_pad turned into explicit
 /// pads, negative axes normalised, constant operand inputs folded into attributes).
 ///
@@ -147,6 +235,8 @@ pub enum Op {
     Expand,
     /// Sum / Mean over inputs with numpy broadcasting.
     Variadic { kind: VariadicKind },
+    /// RNN, GRU, LSTM (see [`Recurrent`] for the operands).
+    Recurrent(Recurrent),
     /// Identity and inference-mode Dropout (removed by `passes::remove_identity`).
     Identity,
     /// A compile-time-only operator (Shape, Cast, ConstantOfShape, Range, Constant...) kept
@@ -224,6 +314,11 @@ impl Op {
             Op::Variadic {
                 kind: VariadicKind::Mean,
             } => "Mean",
+            Op::Recurrent(r) => match r.cell {
+                CellKind::Rnn => "RNN",
+                CellKind::Gru { .. } => "GRU",
+                CellKind::Lstm => "LSTM",
+            },
             Op::Identity => "Identity",
             Op::ConstOnly => "Constant",
         }

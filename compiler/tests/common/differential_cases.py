@@ -33,6 +33,8 @@ OPS = {
     # data movement (exact): the strided copy and gather against eval.rs's index maps
     "Transpose": "transpose", "Concat": "concat", "Gather": "gather", "Pad": "pad",
     "Slice": "slice", "Expand": "expand", "Split": "split",
+    # recurrent layers: X is data; W, R, B, initial states and peepholes stay initialisers
+    "RNN": "rnn", "GRU": "gru", "LSTM": "lstm",
 }
 # Opsets older than the current one whose float semantics are the current ones (the node
 # tests of these ops still use them): ReduceMax 20 only added bool and 8-bit types.
@@ -79,7 +81,7 @@ def write_case(outdir, case, node, inputs, data):
             else:
                 inits.append(numpy_helper.from_array(arr, name))
         graph = helper.make_graph([node], case.name, graph_inputs,
-                                  [vi[o] for o in node.output], inits)
+                                  [vi[o] for o in node.output if o], inits)  # "": omitted
         model = helper.make_model(graph, opset_imports=case.model.opset_import,
                                   ir_version=case.model.ir_version)
         onnx.save(model, os.path.join(d, variant + ".onnx"))

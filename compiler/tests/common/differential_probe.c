@@ -10,7 +10,8 @@
  * with raw little-endian float32 files in DIR: conv: ID.w (weights [c_out][c_in/group]
  * [k_h][k_w]) and, with PACKED = 1, ID.packed (meshnn's packing); gemm: ID.b (B as in
  * the model), ID.c (C_LEN values), ID.bp and ID.bias (meshnn's packing).
- * Output: "const MR MAX_TAPS", then per case
+ * Output: "const MR MAX_TAPS RNN GRU LSTM" (the last three: MN_RNN_SCRATCH_FLOATS of the
+ * recurrent kernels at hidden 7), then per case
  *   conv ID FAST_SCRATCH DW_SCRATCH PACKED_SIZE PACK_SAME RUN_OK
  *   gemm ID RUN_OK
  * PACK_SAME: 1 when mn_conv2d_fast_f32_pack writes meshnn's packed weights bit for bit
@@ -122,7 +123,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: differential_probe CASES DIR\n");
         return 2;
     }
-    printf("const %d %d\n", MN_CONV_FAST_MR, MN_CONV_FAST_MAX_TAPS);
+    printf("const %d %d %d %d %d\n", MN_CONV_FAST_MR, MN_CONV_FAST_MAX_TAPS,
+           MN_RNN_SCRATCH_FLOATS(1, 7), MN_RNN_SCRATCH_FLOATS(3, 7), MN_RNN_SCRATCH_FLOATS(4, 7));
     while (fscanf(f, "%15s %63s", kind, id) == 2) {
         if (strcmp(kind, "conv") == 0) {
             mn_conv_params_t p;

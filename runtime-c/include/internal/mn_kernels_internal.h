@@ -11,6 +11,8 @@
 
 #include "../mn_kernels.h"
 
+#include <math.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -126,6 +128,98 @@ void mn_conv_pad_taps(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
  * skipping the dropped columns ow >= out_w. */
 void mn_conv_store_wide_f32(const mn_act_t *act, const mn_conv_pad_geom_t *g, int32_t out_w,
                             const float *acc, int32_t j0, int32_t nr, float *y);
+
+/* ---- recurrent kernels (RNN, GRU, LSTM) ---- */
+
+/* acc[i] += sum_j m[i * cols + j] * v[j] for i < rows (m row-major). */
+static inline void mn_matvec_acc_f32(const float *m, const float *v, int32_t rows,
+                                     int32_t cols, float *acc)
+{
+    int32_t i, j;
+    for (i = 0; i < rows; ++i) {
+        const float *row = m + i * cols;
+        float s = 0.0f;
+        for (j = 0; j < cols; ++j) {
+            s += row[j] * v[j];
+        }
+        acc[i] += s;
+    }
+}
+
+static inline float mn_sigmoid_f32(float x)
+{
+    return 1.0f / (1.0f + expf(-x));
+}
+
+/* Offset of x[t] of batch entry b (mn_rnn_params_t layouts). */
+static inline int32_t mn_rnn_x_at(const mn_rnn_params_t *p, int32_t t, int32_t b)
+{
+    return (p->batch_first ? b * p->seq + t : t * p->batch + b) * p->input;
+}
+
+/* Offset of y[t] of direction d and batch entry b. */
+static inline int32_t mn_rnn_y_at(const mn_rnn_params_t *p, int32_t t, int32_t d, int32_t b)
+{
+    const int32_t row = p->batch_first ? (b * p->seq + t) * p->dirs + d
+                                       : (t * p->dirs + d) * p->batch + b;
+    return row * p->hidden;
+}
+
+/* Offset of the state (h0, c0, y_h, y_c) of direction d and batch entry b. */
+static inline int32_t mn_rnn_state_at(const mn_rnn_params_t *p, int32_t d, int32_t b)
+{
+    return (p->batch_first ? b * p->dirs + d : d * p->batch + b) * p->hidden;
+}
+
+/* Time index of step s of direction d. */
+static inline int32_t mn_rnn_time(const mn_rnn_params_t *p, int32_t d, int32_t s)
+{
+    return (d == 1 || p->reverse) ? p->seq - 1 - s : s;
+}
+
+/* h[0..n) = src + off, or zero when src is NULL (an absent initial state). */
+static inline void mn_rnn_init_state(const float *src, int32_t off, int32_t n, float *h)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        h[i] = src ? src[off + i] : 0.0f;
+    }
+}
+
+/* dst + off = h[0..n) when dst is not NULL (an output the node has). */
+static inline void mn_rnn_store(float *dst, int32_t off, int32_t n, const float *h)
+{
+    int32_t i;
+    if (dst) {
+        for (i = 0; i < n; ++i) {
+            dst[off + i] = h[i];
+        }
+    }
+}
+
+/* g[i] = bias[i] + (W x)[i] for i < n (bias NULL: zero); w is [n][input]. */
+static inline void mn_rnn_gates_set(const float *bias, const float *w, const float *x,
+                                    int32_t n, int32_t input, float *g)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        g[i] = bias ? bias[i] : 0.0f;
+    }
+    mn_matvec_acc_f32(w, x, n, input, g);
+}
+
+/* g[i] += bias[i] + (R h)[i] for i < n (bias NULL: zero); r is [n][hidden]. */
+static inline void mn_rnn_gates_add(const float *bias, const float *r, const float *h,
+                                    int32_t n, int32_t hidden, float *g)
+{
+    int32_t i;
+    if (bias) {
+        for (i = 0; i < n; ++i) {
+            g[i] += bias[i];
+        }
+    }
+    mn_matvec_acc_f32(r, h, n, hidden, g);
+}
 
 #ifdef __cplusplus
 }

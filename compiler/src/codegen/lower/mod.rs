@@ -10,6 +10,7 @@ mod elementwise;
 mod gemm;
 mod movement;
 mod pool;
+mod recurrent;
 mod reduce;
 
 use crate::ir::{Activation, Graph, Node, NodeId, Op, TensorId};
@@ -250,6 +251,7 @@ pub fn lower_node(g: &Graph, i: NodeId, st: &mut dyn Storage) -> Result<Vec<Call
             coerce_2d,
         } => reduce::softmax(&cx, *axis, *log, *coerce_2d),
         Op::Reduce { kind, axes, .. } => reduce::reduce(&cx, *kind, axes),
+        Op::Recurrent(r) => recurrent::recurrent(&cx, r),
         Op::Identity | Op::ConstOnly => {
             Err(cx.err("internal: node should have been removed by canonicalisation"))
         }

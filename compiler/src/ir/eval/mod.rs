@@ -3,13 +3,15 @@
 //! Single entry point [`eval`]: one match arm per operator, each calling the evaluator of
 //! its family. `movement` covers the data-movement operators (Reshape, Transpose, Concat,
 //! Split, Slice, Gather, Pad, Expand, Identity) for float32 and int64 data; `arith` the
-//! arithmetic ones (Binary, Variadic, Reduce for both; Unary and Softmax for float32).
+//! arithmetic ones (Binary, Variadic, Reduce for both; Unary and Softmax for float32);
+//! `recurrent` RNN, GRU and LSTM (float32).
 //! Conv, Gemm, MatMul, pools and BatchNorm return `None` (left to run time).
 //! Never panics: malformed inputs give `None`.
 
 mod arith;
 mod index;
 mod movement;
+mod recurrent;
 #[cfg(test)]
 mod tests;
 
@@ -40,6 +42,7 @@ pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>
             coerce_2d,
         } => arith::softmax(&a, *axis, *log, *coerce_2d),
         Op::Reduce { kind, axes, .. } => arith::reduce(&a, *kind, axes),
+        Op::Recurrent(r) => recurrent::recurrent(&a, r),
         Op::Conv { .. }
         | Op::Gemm { .. }
         | Op::MatMul

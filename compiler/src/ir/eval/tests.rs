@@ -270,3 +270,101 @@ fn softmax_axis_and_coerce_2d() {
         assert!((g - w).abs() < 1e-5, "{g} vs {w}");
     }
 }
+
+/// A recurrent op over input 1, hidden 1 with the given optional operands.
+fn recurrent(cell: CellKind, direction: Direction, has: [bool; 4], outs: [bool; 3]) -> Op {
+    Op::Recurrent(Recurrent {
+        cell,
+        direction,
+        hidden: 1,
+        batch_first: false,
+        has_b: has[0],
+        has_initial_h: has[1],
+        has_initial_c: has[2],
+        has_p: has[3],
+        has_y: outs[0],
+        has_y_h: outs[1],
+        has_y_c: outs[2],
+    })
+}
+
+fn assert_f32s_close(d: &Data, want: &[f32]) {
+    let Data::F32(got) = d else {
+        panic!("float32 expected")
+    };
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() < 1e-5, "{got:?} vs {want:?}");
+    }
+}
+
+// Expected values: the hand calculations of test_rnn / test_gru / test_lstm in
+// runtime-c/tests/test_kernels.c (input 1, hidden 1, seq 2, batch 1).
+#[test]
+fn rnn_bidirectional_folds() {
+    let op = recurrent(
+        CellKind::Rnn,
+        Direction::Bidirectional,
+        [true, false, false, false],
+        [true, true, false],
+    );
+    let ins = [
+        f(&[2, 1, 1], &[1.0, 2.0]),
+        f(&[2, 1, 1], &[0.5, 1.0]),
+        f(&[2, 1, 1], &[-1.0, 0.0]),
+        f(&[2, 2], &[0.1, 0.2, 0.0, 0.0]),
+    ];
+    let got = run(op, &ins, &[&[2, 2, 1, 1], &[2, 1, 1]]).expect("evaluates");
+    assert_f32s_close(&got[0], &[0.6640368, 0.7615942, 0.5621447, 0.9640276]);
+    assert_f32s_close(&got[1], &[0.5621447, 0.7615942]);
+}
+
+#[test]
+fn gru_folds_with_and_without_linear_before_reset() {
+    let ins = [
+        f(&[2, 1, 1], &[1.0, -1.0]),
+        f(&[1, 3, 1], &[1.0, 1.0, 1.0]),
+        f(&[1, 3, 1], &[0.5, -0.5, 2.0]),
+        f(&[1, 6], &[0.0, 0.0, 0.0, 0.0, 0.0, 0.5]),
+    ];
+    for (lbr, want) in [
+        (false, [0.2434319, -0.185019]),
+        (true, [0.2360416, -0.3844929]),
+    ] {
+        let cell = CellKind::Gru {
+            linear_before_reset: lbr,
+        };
+        let op = recurrent(
+            cell,
+            Direction::Forward,
+            [true, false, false, false],
+            [true; 3],
+        );
+        let got = run(op, &ins, &[&[2, 1, 1, 1], &[1, 1, 1]]).expect("evaluates");
+        assert_f32s_close(&got[0], &want);
+        assert_f32s_close(&got[1], &want[1..]);
+    }
+}
+
+#[test]
+fn lstm_folds_with_peepholes_and_initial_state() {
+    // Inputs X, W, R, initial_h, initial_c, P; outputs Y and Y_c (no Y_h).
+    let op = recurrent(
+        CellKind::Lstm,
+        Direction::Forward,
+        [false, true, true, true],
+        [true, false, true],
+    );
+    let ins = [
+        f(&[2, 1, 1], &[1.0, 0.5]),
+        f(&[1, 4, 1], &[0.5, 1.0, -1.0, 2.0]),
+        f(&[1, 4, 1], &[0.5; 4]),
+        f(&[1, 1, 1], &[0.0]),
+        f(&[1, 1, 1], &[1.0]),
+        f(&[1, 3], &[0.1, 0.2, 0.3]),
+    ];
+    let got = run(op, &ins, &[&[2, 1, 1, 1], &[1, 1, 1]]).expect("evaluates");
+    assert_eq!(got.len(), 2);
+    assert_f32s_close(&got[0], &[0.5688027, 0.5717989]);
+    assert_f32s_close(&got[1], &[1.05355]);
+}

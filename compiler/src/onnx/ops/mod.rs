@@ -17,13 +17,17 @@ mod flatten;
 mod gather;
 mod gemm;
 mod global_pool;
+mod gru;
 mod identity;
+mod lstm;
 mod matmul;
 mod pad;
 mod pool;
 mod range;
+mod recurrent;
 mod reduce;
 mod reshape;
+mod rnn;
 mod shape_op;
 mod slice;
 mod softmax;
@@ -129,11 +133,23 @@ pub static OPS: &[OpDef] = &[
     ),
     def("GlobalAveragePool", 1, "", global_pool::build),
     def("GlobalMaxPool", 1, "", global_pool::build),
+    def(
+        "GRU",
+        7,
+        "default activations; linear_before_reset; layout; W, R constant",
+        gru::build,
+    ),
     def("HardSigmoid", 1, "", unary::build),
     def("HardSwish", 14, "", unary::build),
     def("Identity", 1, "", identity::build),
     def("LeakyRelu", 1, "", unary::build),
     def("LogSoftmax", 1, "", softmax::build),
+    def(
+        "LSTM",
+        7,
+        "default activations; peepholes; layout; W, R constant; no clip/input_forget",
+        lstm::build,
+    ),
     def("MatMul", 1, "1-D, batched, broadcast", matmul::build),
     def(
         "MaxPool",
@@ -164,6 +180,7 @@ pub static OPS: &[OpDef] = &[
         "constant shape input; 0 and -1, allowzero",
         reshape::build,
     ),
+    def("RNN", 7, "Tanh; layout; W, R constant", rnn::build),
     def(
         "Shape",
         1,
