@@ -260,7 +260,9 @@ void mn_batchnorm_f32(const mn_batchnorm_params_t *p, const float *x, const floa
  *   y = (x - mean) * (1 / sqrtf(var + epsilon)) * scale[k] + bias[k],
  * where element i of group g uses k = (g * inner + i) / affine_div (affine_div 1: one value
  * per element of the block, LayerNormalization; the spatial size: one per channel;
- * inner: one per group). bias may be NULL (no shift). y may not alias x. */
+ * inner: one per group). bias may be NULL (no shift). y may not alias x. mean and
+ * inv_std, when not NULL, receive each block's mean and 1 / sqrtf(var + epsilon)
+ * (outer * groups values; LayerNormalization's Mean and InvStdDev outputs). */
 typedef struct {
     int32_t outer, groups, inner;
     int32_t affine_div;
@@ -268,7 +270,7 @@ typedef struct {
 } mn_norm_params_t;
 
 void mn_norm_f32(const mn_norm_params_t *p, const float *x, const float *scale,
-                 const float *bias, float *y);
+                 const float *bias, float *y, float *mean, float *inv_std);
 
 /* Softmax (or log-softmax) along the middle axis of x viewed as [outer, axis_len, inner];
  * numerically stable (max subtracted): log-softmax is x - max - log(sum exp(x - max)).

@@ -570,26 +570,30 @@ static void test_norm(void)
     static const float xi[4] = {1, 3, 10, 10};
     static const float scale_i[2] = {2, 5}, bias_i[2] = {1, -1};
     static const float want_in[4] = {0, 2, -1, -1};
-    float y[8];
+    /* Block statistics of the layer norm: means 2 and 4, 1 / std 1 and 1/4. */
+    static const float want_mean[2] = {2, 4}, want_inv[2] = {1, 0.25f};
+    float y[8], mean[2], inv[2];
     mn_norm_params_t p = {2, 1, 4, 1, 0.0f};
 
-    mn_norm_f32(&p, x, scale4, bias4, y);
+    mn_norm_f32(&p, x, scale4, bias4, y, mean, inv);
     check("norm layer [2,4]", y, want_ln, 8, TOL);
-    mn_norm_f32(&p, x, scale4, NULL, y);
+    check("norm layer mean", mean, want_mean, 2, TOL);
+    check("norm layer 1 / std", inv, want_inv, 2, TOL);
+    mn_norm_f32(&p, x, scale4, NULL, y, NULL, NULL);
     check("norm layer without bias", y, want_ln_nobias, 8, TOL);
     p.outer = 1;
     p.groups = 2;
     p.inner = 4;
     p.affine_div = 2;
-    mn_norm_f32(&p, x, scale4, bias_ch, y);
+    mn_norm_f32(&p, x, scale4, bias_ch, y, NULL, NULL);
     check("norm group, affine per channel", y, want_gn_ch, 8, TOL);
     p.affine_div = 4;
-    mn_norm_f32(&p, x, scale_g, bias_g, y);
+    mn_norm_f32(&p, x, scale_g, bias_g, y, NULL, NULL);
     check("norm group, affine per group", y, want_gn_g, 8, TOL);
     p.inner = 2;
     p.affine_div = 2;
     p.epsilon = 3.0f;
-    mn_norm_f32(&p, xi, scale_i, bias_i, y);
+    mn_norm_f32(&p, xi, scale_i, bias_i, y, NULL, NULL);
     check("norm instance, epsilon", y, want_in, 4, TOL);
 }
 

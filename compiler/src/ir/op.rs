@@ -194,6 +194,8 @@ pub enum Op {
     /// outer = prod(shape[..axis]); each (outer, group) block of `inner` elements is
     /// normalised to zero mean and unit variance (+ `epsilon`), then scaled and shifted
     /// as `affine` says. LayerNormalization: groups 1; Instance/GroupNormalization: axis 1.
+    /// outputs: Y, then optionally the mean and 1 / sqrt(variance + epsilon) of every
+    /// block (LayerNormalization's Mean and InvStdDev, `outer × groups` values each).
     Norm {
         kind: NormKind,
         axis: usize,

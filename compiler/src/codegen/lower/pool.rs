@@ -2,7 +2,7 @@
 //! pooling and inference BatchNorm: per-channel kernels over [N, C, *spatial]; and the
 //! Layer/Instance/GroupNormalization (`mn_norm_f32` over [outer, groups, inner]).
 
-use super::{numel, Call, Cx, LowerError, Params};
+use super::{numel, Arg, Buf, Call, Cx, LowerError, Params};
 use crate::ir::layout::norm_blocks;
 use crate::ir::{NormAffine, PoolKind};
 use crate::kernels::{self, PoolGeom};
@@ -94,6 +94,17 @@ pub(super) fn norm(
         .int("inner", b.inner)
         .int("affine_div", b.affine_div)
         .float("epsilon", epsilon);
-    let args = vec![cx.arg(x), cx.arg(cx.input(1)?), cx.opt_arg(2), cx.arg(y)];
+    let stat = |i: usize| match cx.node.outputs.get(i) {
+        Some(&t) => cx.arg(t),
+        None => Arg::Buf(Buf::Null),
+    };
+    let args = vec![
+        cx.arg(x),
+        cx.arg(cx.input(1)?),
+        cx.opt_arg(2),
+        cx.arg(y),
+        stat(1),
+        stat(2),
+    ];
     Ok(vec![Call::new("mn_norm_f32", p, args)])
 }

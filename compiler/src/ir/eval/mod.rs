@@ -48,7 +48,7 @@ pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>
             epsilon,
             affine,
             ..
-        } => norm::norm(&a, *axis, *groups, *epsilon, *affine),
+        } => norm::norm(&a, *axis, *groups, *epsilon, *affine, outputs.len()),
         Op::BatchNorm { epsilon } => norm::batchnorm(&a, *epsilon),
         Op::Conv { .. }
         | Op::Gemm { .. }

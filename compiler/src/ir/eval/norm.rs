@@ -7,13 +7,15 @@ use super::Operands;
 use crate::ir::layout::norm_blocks;
 use crate::ir::{Data, NormAffine};
 
-/// inputs: X, scale, optional bias.
+/// inputs: X, scale, optional bias; `n_outputs` of Y, the block means and the block
+/// 1 / sqrt(variance + epsilon).
 pub(super) fn norm(
     a: &Operands,
     axis: usize,
     groups: usize,
     epsilon: f32,
     affine: NormAffine,
+    n_outputs: usize,
 ) -> Option<Vec<Data>> {
     let x = floats(a, 0)?;
     let scale = floats(a, 1)?;
@@ -30,15 +32,24 @@ pub(super) fn norm(
         return None;
     }
     let mut y = vec![0.0f32; x.len()];
-    for (blk, (xs, ys)) in x.chunks(b.inner.max(1)).zip(y.chunks_mut(b.inner.max(1))).enumerate() {
+    let (mut means, mut invs) = (Vec::new(), Vec::new());
+    for (blk, (xs, ys)) in x
+        .chunks(b.inner.max(1))
+        .zip(y.chunks_mut(b.inner.max(1)))
+        .enumerate()
+    {
         let first = (blk % b.groups) * b.inner;
         let (mean, inv) = moments(xs, epsilon);
+        means.push(mean);
+        invs.push(inv);
         for (i, (&v, out)) in xs.iter().zip(ys.iter_mut()).enumerate() {
             let k = (first + i) / b.affine_div;
             *out = (v - mean) * inv * scale[k] + bias.map_or(0.0, |bv| bv[k]);
         }
     }
-    Some(vec![Data::F32(y)])
+    let mut outs = vec![Data::F32(y), Data::F32(means), Data::F32(invs)];
+    outs.truncate(n_outputs.clamp(1, 3));
+    Some(outs)
 }
 
 /// inputs: X [N, C, ...], scale, B, mean, var (each [C]).
