@@ -41,9 +41,9 @@ static float mn_reduce_step(int32_t kind, float r, float v)
 {
     switch (kind) {
     case MN_REDUCE_MAX:
-        return (v > r || isnan(v)) && !isnan(r) ? v : r;
+        return mn_max_nan(r, v);
     case MN_REDUCE_MIN:
-        return (v < r || isnan(v)) && !isnan(r) ? v : r;
+        return -mn_max_nan(-r, -v);
     case MN_REDUCE_PROD:
         return r * v;
     case MN_REDUCE_SUM_SQUARE:

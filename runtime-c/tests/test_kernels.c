@@ -528,6 +528,30 @@ static void test_global_pool(void)
     p.kind = MN_POOL_AVG;
     mn_global_pool_f32(&p, x, y);
     check("global average pool", y, want_avg, 2, TOL);
+    {
+        /* NaN propagates through max pooling: a 2x2 plane [1 NaN; 3 4], one window, in
+         * the global, reference and fast (2x2 stride 2) kernels. */
+        const float xn[4] = {1, NAN, 3, 4};
+        mn_pool_params_t q;
+        memset(&q, 0, sizeof q);
+        p.kind = MN_POOL_MAX;
+        p.channels = 1;
+        p.size = 4;
+        mn_global_pool_f32(&p, xn, y);
+        check_true("global max pool propagates NaN", isnan(y[0]));
+        q.kind = MN_POOL_MAX;
+        q.channels = 1;
+        q.in_h = q.in_w = q.k_h = q.k_w = q.stride_h = q.stride_w = 2;
+        q.out_h = q.out_w = q.dil_h = q.dil_w = 1;
+        mn_pool2d_f32(&q, xn, y);
+        check_true("max pool propagates NaN", isnan(y[0]));
+        mn_pool2d_fast_f32(&q, xn, y);
+        check_true("fast max pool 2x2 propagates NaN", isnan(y[0]));
+        q.k_w = q.stride_w = 1; /* columns [1 3] -> 3 and [NaN 4] -> NaN */
+        q.out_w = 2;
+        mn_pool2d_fast_f32(&q, xn, y);
+        check_true("fast max pool propagates NaN", isnan(y[1]) && y[0] == 3.0f);
+    }
 }
 
 /* ------------------------------------------------------------------ batchnorm */

@@ -180,7 +180,7 @@ pub fn norm_blocks(
     use crate::ir::NormAffine;
     let outer: usize = shape.get(..axis)?.iter().product();
     let total: usize = shape.get(axis..)?.iter().product();
-    if groups == 0 || total % groups != 0 {
+    if groups == 0 || !total.is_multiple_of(groups) {
         return None;
     }
     let inner = total / groups;

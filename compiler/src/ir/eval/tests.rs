@@ -331,7 +331,7 @@ fn reduce_every_kind() {
         (ReduceKind::L2, [14f32.sqrt(), 77f32.sqrt()]),
         (ReduceKind::LogSum, [2f32.ln(), 3f32.ln()]),
         // ln(e + e^-2 + e^3) = 3.1328452, ln(e^4 + e^5 + e^-6) = 5.3132739
-        (ReduceKind::LogSumExp, [3.1328452, 5.3132739]),
+        (ReduceKind::LogSumExp, [3.132_845, 5.313_274]),
     ];
     for (kind, want) in cases {
         assert_f32(&one(red(kind), &[x.clone()], &[2]), &want);
