@@ -162,7 +162,8 @@ void mn_matmul_f32(const mn_matmul_params_t *p, const float *a, const float *b, 
 
 /* ---------------------------------------------------------------- elementwise */
 
-typedef enum { MN_ADD = 0, MN_SUB = 1, MN_MUL = 2, MN_DIV = 3 } mn_binary_kind_t;
+/* MN_POW: powf(a, b) (NaN for a negative base with a non-integer exponent). */
+typedef enum { MN_ADD = 0, MN_SUB = 1, MN_MUL = 2, MN_DIV = 3, MN_POW = 4 } mn_binary_kind_t;
 
 /* Broadcasting binary operation y = act(a OP b) over an output of shape dims[0..rank).
  * Element (i_0..) of a is a[sum(i_d * a_strides[d])] (stride 0 on broadcast axes), same
@@ -186,7 +187,8 @@ typedef enum {
     MN_TANH = 4,
     MN_HARD_SIGMOID = 5, /* max(0, min(1, alpha * x + beta)) */
     MN_HARD_SWISH = 6,   /* x * max(0, min(1, x / 6 + 0.5)) */
-    MN_SCALE = 7         /* alpha * x */
+    MN_SCALE = 7,        /* alpha * x */
+    MN_SQRT = 8          /* sqrtf(x), NaN for x < 0 */
 } mn_unary_kind_t;
 
 /* Elementwise y[i] = f(x[i]) for i < size. y may alias x. */
@@ -252,6 +254,24 @@ typedef struct {
 void mn_batchnorm_f32(const mn_batchnorm_params_t *p, const float *x, const float *scale,
                       const float *bias, const float *mean, const float *var, float *y);
 
+/* Layer, instance and group normalisation: x viewed as [outer, groups, inner]; every
+ * block of inner elements is normalised with its own mean and variance (two passes in
+ * float: the mean, then the mean of squared deviations), then scaled and shifted:
+ *   y = (x - mean) * (1 / sqrtf(var + epsilon)) * scale[k] + bias[k],
+ * where element i of group g uses k = (g * inner + i) / affine_div (affine_div 1: one value
+ * per element of the block, LayerNormalization; the spatial size: one per channel;
+ * inner: one per group). bias may be NULL (no shift). y may not alias x. mean and
+ * inv_std, when not NULL, receive each block's mean and 1 / sqrtf(var + epsilon)
+ * (outer * groups values; LayerNormalization's Mean and InvStdDev outputs). */
+typedef struct {
+    int32_t outer, groups, inner;
+    int32_t affine_div;
+    float epsilon;
+} mn_norm_params_t;
+
+void mn_norm_f32(const mn_norm_params_t *p, const float *x, const float *scale,
+                 const float *bias, float *y, float *mean, float *inv_std);
+
 /* Softmax (or log-softmax) along the middle axis of x viewed as [outer, axis_len, inner];
  * numerically stable (max subtracted): log-softmax is x - max - log(sum exp(x - max)).
  * y: same shape. */
@@ -264,13 +284,27 @@ void mn_softmax_f32(const mn_softmax_params_t *p, const float *x, float *y);
 
 /* ---------------------------------------------------------------- reductions */
 
-typedef enum { MN_REDUCE_MEAN = 0, MN_REDUCE_MAX = 1 } mn_reduce_kind_t;
+typedef enum {
+    MN_REDUCE_MEAN = 0,
+    MN_REDUCE_MAX = 1,
+    MN_REDUCE_SUM = 2,
+    MN_REDUCE_MIN = 3,
+    MN_REDUCE_PROD = 4,
+    MN_REDUCE_SUM_SQUARE = 5,
+    MN_REDUCE_L1 = 6,        /* sum of |x| */
+    MN_REDUCE_L2 = 7,        /* sqrtf(sum of x * x) */
+    MN_REDUCE_LOG_SUM = 8,   /* logf(sum of x) */
+    MN_REDUCE_LOG_SUM_EXP = 9 /* log(sum of exp(x)), stable running form (below) */
+} mn_reduce_kind_t;
 
 /* Reduction: x has shape dims[0..rank); every element (i_0..) is combined into
  * y[sum(i_d * y_strides[d])] where y_strides is 0 on reduced axes. y has y_size elements.
  * Mean divides by count (the number of elements folded into each output): it sums, then
- * multiplies by 1.0f / count. The kernel initialises all y_size outputs itself (0 for
- * mean, -INFINITY for max), so y need not be cleared by the caller. */
+ * multiplies by 1.0f / count. The kernel initialises all y_size outputs itself (0 for the
+ * sums, 1 for prod, -INFINITY for max and log-sum-exp, INFINITY for min), so y need not be
+ * cleared by the caller. Max and min propagate NaN. Log-sum-exp folds each x into the
+ * running value r as hi + log1pf(expf(lo - hi)) with hi = max(r, x), lo = min(r, x)
+ * (x = -INFINITY adds nothing). */
 typedef struct {
     int32_t kind; /* mn_reduce_kind_t */
     int32_t rank;

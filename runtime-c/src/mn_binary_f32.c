@@ -1,6 +1,7 @@
 /* mn_binary_f32: broadcasting y = act(a OP b) over an N-D output (reference).
  * See mn_kernels.h. No restrict: y may alias a dense operand. */
 #include "internal/mn_kernels_internal.h"
+#include <math.h>
 
 /* One innermost row of len elements; reads a[i], b[i] before writing y[i]. */
 static void mn_binary_row(const mn_binary_params_t *p, int32_t len, const float *a,
@@ -16,6 +17,9 @@ static void mn_binary_row(const mn_binary_params_t *p, int32_t len, const float 
         break;
     case MN_MUL:
         for (i = 0; i < len; ++i) y[i] = mn_act_apply(&p->act, a[i * as] * b[i * bs]);
+        break;
+    case MN_POW:
+        for (i = 0; i < len; ++i) y[i] = mn_act_apply(&p->act, powf(a[i * as], b[i * bs]));
         break;
     default: /* MN_DIV */
         for (i = 0; i < len; ++i) y[i] = mn_act_apply(&p->act, a[i * as] / b[i * bs]);

@@ -1,5 +1,5 @@
 /* mn_global_pool_f32: max / average over each channel (reference). See mn_kernels.h. */
-#include "mn_kernels.h"
+#include "internal/mn_kernels_internal.h"
 #include <math.h>
 
 void mn_global_pool_f32(const mn_global_pool_params_t *p, const float *restrict x,
@@ -12,9 +12,7 @@ void mn_global_pool_f32(const mn_global_pool_params_t *p, const float *restrict 
         if (p->kind == MN_POOL_MAX) {
             float m = -INFINITY;
             for (i = 0; i < p->size; ++i) {
-                if (xc[i] > m) {
-                    m = xc[i];
-                }
+                m = mn_max_nan(m, xc[i]);
             }
             y[c] = m;
         } else {

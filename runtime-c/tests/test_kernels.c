@@ -33,6 +33,17 @@ static void check(const char *name, const float *got, const float *want, int n, 
     }
 }
 
+/* One test that passes when cond holds (NaN and infinity results). */
+static void check_true(const char *name, int cond)
+{
+    if (cond) {
+        ++g_passed;
+    } else {
+        printf("FAIL %s\n", name);
+        ++g_failed;
+    }
+}
+
 static const mn_act_t NO_ACT = {MN_ACT_NONE, 0.0f, 0.0f, 0.0f};
 
 /* x = 1..9 as a 3x3 image, used by conv and pool tests:
@@ -306,6 +317,29 @@ static void test_binary(void)
         check("binary sub rank 3 axis-0 broadcast", y, want, 8, TOL);
     }
     {
+        /* Pow [4] ^ [1]: 2^3 = 8, 9^0.5 = 3, (-2)^2 = 4, 4^-1 = 0.25 elementwise; then
+         * [4] ^ scalar 2: 4, 81, 4, 16; (-8)^(1/3) is NaN (non-integer exponent). */
+        static const float a[4] = {2, 9, -2, 4};
+        static const float b[4] = {3, 0.5f, 2, -1};
+        static const float two[1] = {2}, third[1] = {1.0f / 3.0f}, neg[1] = {-8};
+        static const float want[4] = {8, 3, 4, 0.25f};
+        static const float want_sq[4] = {4, 81, 4, 16};
+        memset(&p, 0, sizeof p);
+        p.kind = MN_POW;
+        p.rank = 1;
+        p.dims[0] = 4;
+        p.a_strides[0] = p.b_strides[0] = 1;
+        p.act = NO_ACT;
+        mn_binary_f32(&p, a, b, y);
+        check("binary pow elementwise", y, want, 4, TOL);
+        p.b_strides[0] = 0;
+        mn_binary_f32(&p, a, two, y);
+        check("binary pow scalar exponent", y, want_sq, 4, TOL);
+        p.dims[0] = 1;
+        mn_binary_f32(&p, neg, third, y);
+        check_true("binary pow negative base, fractional exponent -> NaN", isnan(y[0]));
+    }
+    {
         /* Rank 0: 3 - 5 = -2; ReLU -> 0; LeakyRelu 0.5 -> -1. */
         static const float a[1] = {3};
         static const float b[1] = {5};
@@ -371,6 +405,15 @@ static void test_unary(void)
     p.alpha = -2.0f;
     mn_unary_f32(&p, x, y);
     check("unary scale", y, w_scale, 5, TOL);
+    {
+        /* Sqrt: 0, 0.25 -> 0.5, 4 -> 2, 2 -> 1.4142136; -1 -> NaN. */
+        static const float xs[5] = {0, 0.25f, 4, 2, -1};
+        static const float w_sqrt[4] = {0, 0.5f, 2, 1.41421356f};
+        p.kind = MN_SQRT;
+        mn_unary_f32(&p, xs, y);
+        check("unary sqrt", y, w_sqrt, 4, TOL);
+        check_true("unary sqrt of a negative -> NaN", isnan(y[4]));
+    }
     {
         float z[5];
         memcpy(z, x, sizeof z);
@@ -485,6 +528,30 @@ static void test_global_pool(void)
     p.kind = MN_POOL_AVG;
     mn_global_pool_f32(&p, x, y);
     check("global average pool", y, want_avg, 2, TOL);
+    {
+        /* NaN propagates through max pooling: a 2x2 plane [1 NaN; 3 4], one window, in
+         * the global, reference and fast (2x2 stride 2) kernels. */
+        const float xn[4] = {1, NAN, 3, 4};
+        mn_pool_params_t q;
+        memset(&q, 0, sizeof q);
+        p.kind = MN_POOL_MAX;
+        p.channels = 1;
+        p.size = 4;
+        mn_global_pool_f32(&p, xn, y);
+        check_true("global max pool propagates NaN", isnan(y[0]));
+        q.kind = MN_POOL_MAX;
+        q.channels = 1;
+        q.in_h = q.in_w = q.k_h = q.k_w = q.stride_h = q.stride_w = 2;
+        q.out_h = q.out_w = q.dil_h = q.dil_w = 1;
+        mn_pool2d_f32(&q, xn, y);
+        check_true("max pool propagates NaN", isnan(y[0]));
+        mn_pool2d_fast_f32(&q, xn, y);
+        check_true("fast max pool 2x2 propagates NaN", isnan(y[0]));
+        q.k_w = q.stride_w = 1; /* columns [1 3] -> 3 and [NaN 4] -> NaN */
+        q.out_w = 2;
+        mn_pool2d_fast_f32(&q, xn, y);
+        check_true("fast max pool propagates NaN", isnan(y[1]) && y[0] == 3.0f);
+    }
 }
 
 /* ------------------------------------------------------------------ batchnorm */
@@ -501,6 +568,57 @@ static void test_batchnorm(void)
     mn_batchnorm_params_t p = {2, 2, 2, 0.01f};
     mn_batchnorm_f32(&p, x, scale, bias, mean, var, y);
     check("batchnorm", y, want, 8, TOL);
+}
+
+/* ------------------------------------------------------------------ norm */
+static void test_norm(void)
+{
+    /* Layer norm, [2, 4] over the last axis, epsilon 0:
+     *   [1 3 1 3]: mean 2, variance 1 -> [-1 1 -1 1];
+     *   [0 0 8 8]: mean 4, variance 16 -> [-1 -1 1 1];
+     * times scale [1 2 3 4] plus bias [0 0 0 10] (or no bias). */
+    static const float x[8] = {1, 3, 1, 3, 0, 0, 8, 8};
+    static const float scale4[4] = {1, 2, 3, 4}, bias4[4] = {0, 0, 0, 10};
+    static const float want_ln[8] = {-1, 2, -3, 14, -1, -2, 3, 14};
+    static const float want_ln_nobias[8] = {-1, 2, -3, 4, -1, -2, 3, 4};
+    /* Group norm on the same data as [1, C 4, 2]: groups {ch0, ch1} and {ch2, ch3} are the
+     * rows above. Per channel (opset 21): scale [1 2 3 4], bias [0 1 0 1] ->
+     *   ch0 [-1 1], ch1 [-2+1 2+1], ch2 [-3 -3], ch3 [4+1 4+1].
+     * Per group (opset 18): scale [2 3], bias [0 1] -> [-2 2 -2 2], [-2 -2 4 4]. */
+    static const float bias_ch[4] = {0, 1, 0, 1};
+    static const float scale_g[2] = {2, 3}, bias_g[2] = {0, 1};
+    static const float want_gn_ch[8] = {-1, 1, -1, 3, -3, -3, 5, 5};
+    static const float want_gn_g[8] = {-2, 2, -2, 2, -2, -2, 4, 4};
+    /* Instance norm [1, C 2, 2], epsilon 3: ch0 [1 3]: variance 1 + 3 = 4 -> [-0.5 0.5],
+     * times 2 plus 1 -> [0 2]; ch1 [10 10]: deviations 0 -> bias -1. */
+    static const float xi[4] = {1, 3, 10, 10};
+    static const float scale_i[2] = {2, 5}, bias_i[2] = {1, -1};
+    static const float want_in[4] = {0, 2, -1, -1};
+    /* Block statistics of the layer norm: means 2 and 4, 1 / std 1 and 1/4. */
+    static const float want_mean[2] = {2, 4}, want_inv[2] = {1, 0.25f};
+    float y[8], mean[2], inv[2];
+    mn_norm_params_t p = {2, 1, 4, 1, 0.0f};
+
+    mn_norm_f32(&p, x, scale4, bias4, y, mean, inv);
+    check("norm layer [2,4]", y, want_ln, 8, TOL);
+    check("norm layer mean", mean, want_mean, 2, TOL);
+    check("norm layer 1 / std", inv, want_inv, 2, TOL);
+    mn_norm_f32(&p, x, scale4, NULL, y, NULL, NULL);
+    check("norm layer without bias", y, want_ln_nobias, 8, TOL);
+    p.outer = 1;
+    p.groups = 2;
+    p.inner = 4;
+    p.affine_div = 2;
+    mn_norm_f32(&p, x, scale4, bias_ch, y, NULL, NULL);
+    check("norm group, affine per channel", y, want_gn_ch, 8, TOL);
+    p.affine_div = 4;
+    mn_norm_f32(&p, x, scale_g, bias_g, y, NULL, NULL);
+    check("norm group, affine per group", y, want_gn_g, 8, TOL);
+    p.inner = 2;
+    p.affine_div = 2;
+    p.epsilon = 3.0f;
+    mn_norm_f32(&p, xi, scale_i, bias_i, y, NULL, NULL);
+    check("norm instance, epsilon", y, want_in, 4, TOL);
 }
 
 /* ------------------------------------------------------------------ softmax */
@@ -582,6 +700,94 @@ static void test_reduce(void)
         p.kind = MN_REDUCE_MAX;
         mn_reduce_f32(&p, x, y);
         check("reduce max all axes", y, want_max, 1, TOL);
+    }
+    {
+        /* Axis 1 again: columns [3 7 2], [-1 -5 -2], [-9 -3 -6], [0 -4 -8]. */
+        static const float w_sum[4] = {12, -8, -18, -12};
+        static const float w_min[4] = {2, -5, -9, -8};
+        static const float w_prod[4] = {42, -10, -162, 0};
+        static const float w_sq[4] = {62, 30, 126, 80};    /* 9+49+4, 1+25+4, ... */
+        static const float w_l1[4] = {12, 8, 18, 12};
+        /* sqrt(62), sqrt(30), sqrt(126), sqrt(80) */
+        static const float w_l2[4] = {7.87400787f, 5.47722558f, 11.22497216f, 8.94427191f};
+        static const struct {
+            int32_t kind;
+            const char *name;
+            const float *want;
+        } cases[] = {{MN_REDUCE_SUM, "reduce sum axis 1", w_sum},
+                     {MN_REDUCE_MIN, "reduce min axis 1", w_min},
+                     {MN_REDUCE_PROD, "reduce prod axis 1", w_prod},
+                     {MN_REDUCE_SUM_SQUARE, "reduce sum square axis 1", w_sq},
+                     {MN_REDUCE_L1, "reduce L1 axis 1", w_l1},
+                     {MN_REDUCE_L2, "reduce L2 axis 1", w_l2}};
+        int c;
+        p.y_strides[0] = 2;
+        p.y_strides[1] = 0;
+        p.y_strides[2] = 1;
+        p.y_size = 4;
+        p.count = 3;
+        for (c = 0; c < COUNT(cases); ++c) {
+            p.kind = cases[c].kind;
+            mn_reduce_f32(&p, x, y);
+            check(cases[c].name, y, cases[c].want, 4, TOL);
+        }
+    }
+    {
+        /* [2,3] over axis 1: rows [1 2 3] and [1000 1001 1002].
+         * LogSum: ln 6 = 1.7917595, ln 3003 = 8.0073928.
+         * LogSumExp: 3 + ln(1 + e^-1 + e^-2) = 3.4076060, and 1002.4076060 (no overflow). */
+        static const float xl[6] = {1, 2, 3, 1000, 1001, 1002};
+        static const float w_ls[2] = {1.79175947f, 8.00736707f};
+        static const float w_lse[2] = {3.40760596f, 1002.40760596f};
+        memset(&p, 0, sizeof p);
+        p.rank = 2;
+        p.dims[0] = 2;
+        p.dims[1] = 3;
+        p.y_strides[0] = 1;
+        p.y_size = 2;
+        p.count = 3;
+        p.kind = MN_REDUCE_LOG_SUM;
+        mn_reduce_f32(&p, xl, y);
+        check("reduce log sum", y, w_ls, 2, TOL);
+        p.kind = MN_REDUCE_LOG_SUM_EXP;
+        mn_reduce_f32(&p, xl, y);
+        check("reduce log sum exp", y, w_lse, 2, TOL);
+    }
+    {
+        /* NaN propagates through max and min: [1 NaN 3] -> NaN. */
+        const float xn[3] = {1, NAN, 3};
+        memset(&p, 0, sizeof p);
+        p.rank = 1;
+        p.dims[0] = 3;
+        p.y_size = 1;
+        p.count = 3;
+        p.kind = MN_REDUCE_MAX;
+        mn_reduce_f32(&p, xn, y);
+        check_true("reduce max propagates NaN", isnan(y[0]));
+        p.kind = MN_REDUCE_MIN;
+        mn_reduce_f32(&p, xn, y);
+        check_true("reduce min propagates NaN", isnan(y[0]));
+    }
+    {
+        /* Empty input (dims {0}): the identities 0, 1, -inf, +inf; log-sum -inf. */
+        memset(&p, 0, sizeof p);
+        p.rank = 1;
+        p.y_size = 1;
+        p.kind = MN_REDUCE_SUM;
+        mn_reduce_f32(&p, x, y);
+        check_true("reduce sum of nothing is 0", y[0] == 0.0f);
+        p.kind = MN_REDUCE_PROD;
+        mn_reduce_f32(&p, x, y);
+        check_true("reduce prod of nothing is 1", y[0] == 1.0f);
+        p.kind = MN_REDUCE_MAX;
+        mn_reduce_f32(&p, x, y);
+        check_true("reduce max of nothing is -inf", y[0] == -INFINITY);
+        p.kind = MN_REDUCE_MIN;
+        mn_reduce_f32(&p, x, y);
+        check_true("reduce min of nothing is +inf", y[0] == INFINITY);
+        p.kind = MN_REDUCE_LOG_SUM;
+        mn_reduce_f32(&p, x, y);
+        check_true("reduce log sum of nothing is -inf", y[0] == -INFINITY);
     }
 }
 
@@ -803,6 +1009,7 @@ int main(void)
     test_pool();
     test_global_pool();
     test_batchnorm();
+    test_norm();
     test_softmax();
     test_reduce();
     test_copy();

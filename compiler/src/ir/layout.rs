@@ -156,3 +156,43 @@ mod tests {
         assert_eq!(window_output(&w).map(|r| r.0), Ok(vec![2]));
     }
 }
+
+/// How a normalisation (`Op::Norm`) sees its input: `outer` × `groups` blocks of `inner`
+/// elements, each normalised on its own; element `i` of block `g` uses scale/bias value
+/// `(g * inner + i) / affine_div`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NormBlocks {
+    pub outer: usize,
+    pub groups: usize,
+    pub inner: usize,
+    pub affine_div: usize,
+}
+
+/// The blocks of a normalisation of `shape` from axis `axis` in `groups` groups. `None`
+/// when the axis is out of range or the groups do not divide the normalised elements (or
+/// the channels, for a per-channel affine).
+pub fn norm_blocks(
+    shape: &[usize],
+    axis: usize,
+    groups: usize,
+    affine: crate::ir::NormAffine,
+) -> Option<NormBlocks> {
+    use crate::ir::NormAffine;
+    let outer: usize = shape.get(..axis)?.iter().product();
+    let total: usize = shape.get(axis..)?.iter().product();
+    if groups == 0 || !total.is_multiple_of(groups) {
+        return None;
+    }
+    let inner = total / groups;
+    let affine_div = match affine {
+        NormAffine::PerElement => 1,
+        NormAffine::PerGroup => inner,
+        NormAffine::PerChannel => shape.get(axis + 1..)?.iter().product(),
+    };
+    Some(NormBlocks {
+        outer,
+        groups,
+        inner,
+        affine_div: affine_div.max(1),
+    })
+}

@@ -36,6 +36,8 @@ pub enum BinaryKind {
     Sub,
     Mul,
     Div,
+    /// Float32 base and exponent (C `powf`); int64 when folded.
+    Pow,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,6 +49,7 @@ pub enum UnaryKind {
     Tanh,
     HardSigmoid { alpha: f32, beta: f32 },
     HardSwish,
+    Sqrt,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +62,52 @@ pub enum PoolKind {
 pub enum ReduceKind {
     Mean,
     Max,
+    Sum,
+    Min,
+    Prod,
+    SumSquare,
+    L1,
+    L2,
+    LogSum,
+    LogSumExp,
+}
+
+impl ReduceKind {
+    /// The ONNX operator name ("ReduceMean", ...).
+    pub fn onnx_name(self) -> &'static str {
+        match self {
+            ReduceKind::Mean => "ReduceMean",
+            ReduceKind::Max => "ReduceMax",
+            ReduceKind::Sum => "ReduceSum",
+            ReduceKind::Min => "ReduceMin",
+            ReduceKind::Prod => "ReduceProd",
+            ReduceKind::SumSquare => "ReduceSumSquare",
+            ReduceKind::L1 => "ReduceL1",
+            ReduceKind::L2 => "ReduceL2",
+            ReduceKind::LogSum => "ReduceLogSum",
+            ReduceKind::LogSumExp => "ReduceLogSumExp",
+        }
+    }
+}
+
+/// Which normalisation operator an [`Op::Norm`] came from (its statistics and affine
+/// layout are in the op's fields; the kind only names it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NormKind {
+    Layer,
+    Instance,
+    Group,
+}
+
+/// How the scale and bias of an [`Op::Norm`] are indexed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NormAffine {
+    /// One value per element of the normalised block (LayerNormalization).
+    PerElement,
+    /// One value per channel, axis 1 (InstanceNormalization, GroupNormalization >= 21).
+    PerChannel,
+    /// One value per group (GroupNormalization 18).
+    PerGroup,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,6 +278,19 @@ pub enum Op {
         axes: Vec<usize>,
         keepdims: bool,
     },
+    /// inputs: X, scale, optional bias. X is viewed as [outer, groups, inner] with
+    /// outer = prod(shape[..axis]); each (outer, group) block of `inner` elements is
+    /// normalised to zero mean and unit variance (+ `epsilon`), then scaled and shifted
+    /// as `affine` says. LayerNormalization: groups 1; Instance/GroupNormalization: axis 1.
+    /// outputs: Y, then optionally the mean and 1 / sqrt(variance + epsilon) of every
+    /// block (LayerNormalization's Mean and InvStdDev, `outer × groups` values each).
+    Norm {
+        kind: NormKind,
+        axis: usize,
+        groups: usize,
+        epsilon: f32,
+        affine: NormAffine,
+    },
     /// inputs: X. `pads` = [begin_0.., end_0..] over all axes, non-negative (constant mode).
     Pad { pads: Vec<usize>, value: f32 },
     /// inputs: X; output shape is the broadcast target.
@@ -265,6 +327,7 @@ impl Op {
                 BinaryKind::Sub => "Sub",
                 BinaryKind::Mul => "Mul",
                 BinaryKind::Div => "Div",
+                BinaryKind::Pow => "Pow",
             },
             Op::Unary(u) => match u {
                 UnaryKind::Relu => "Relu",
@@ -274,6 +337,7 @@ impl Op {
                 UnaryKind::Tanh => "Tanh",
                 UnaryKind::HardSigmoid { .. } => "HardSigmoid",
                 UnaryKind::HardSwish => "HardSwish",
+                UnaryKind::Sqrt => "Sqrt",
             },
             Op::Pool {
                 kind: PoolKind::Max,
@@ -298,14 +362,12 @@ impl Op {
             Op::Gather { .. } => "Gather",
             Op::Softmax { log: false, .. } => "Softmax",
             Op::Softmax { log: true, .. } => "LogSoftmax",
-            Op::Reduce {
-                kind: ReduceKind::Mean,
-                ..
-            } => "ReduceMean",
-            Op::Reduce {
-                kind: ReduceKind::Max,
-                ..
-            } => "ReduceMax",
+            Op::Reduce { kind, .. } => kind.onnx_name(),
+            Op::Norm { kind, .. } => match kind {
+                NormKind::Layer => "LayerNormalization",
+                NormKind::Instance => "InstanceNormalization",
+                NormKind::Group => "GroupNormalization",
+            },
             Op::Pad { .. } => "Pad",
             Op::Expand => "Expand",
             Op::Variadic {

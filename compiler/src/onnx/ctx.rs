@@ -47,6 +47,9 @@ pub struct Built {
     /// element count). The driver re-labels a constant input's data or inserts an
     /// `Op::Reshape` node for a runtime one (legacy `broadcast`/`axis` forms).
     pub views: Vec<(usize, Vec<usize>)>,
+    /// Constant integer inputs the op reads as float32 (ONNX input positions): the driver
+    /// adds a float32 copy of the data (Pow's integer exponent).
+    pub as_float: Vec<usize>,
 }
 
 impl Built {
@@ -56,7 +59,13 @@ impl Built {
             inputs,
             outputs,
             views: Vec::new(),
+            as_float: Vec::new(),
         }
+    }
+    /// Reads constant ONNX input `pos` as float32 values.
+    pub fn with_float_const(mut self, pos: usize) -> Self {
+        self.as_float.push(pos);
+        self
     }
     /// Reads ONNX input `pos` through a view of shape `shape` (same element count).
     pub fn with_view(mut self, pos: usize, shape: Vec<usize>) -> Self {
@@ -70,6 +79,7 @@ impl Built {
             inputs: vec![],
             outputs,
             views: Vec::new(),
+            as_float: Vec::new(),
         }
     }
 }

@@ -7,7 +7,7 @@ use super::error::{ImportError, UnsupportedNode};
 use super::importer::Importer;
 use super::ops::{self, OpDef};
 use super::shape;
-use crate::ir::{Node, Op, Tensor, TensorId};
+use crate::ir::{DType, Data, Node, Op, Tensor, TensorId};
 use onnx_protobuf::NodeProto;
 use std::collections::HashSet;
 
@@ -26,6 +26,9 @@ impl Importer<'_> {
         check_outputs(np, name, &built)?;
         for (pos, view) in &built.views {
             self.insert_view(np, name, &mut input_ids, *pos, view)?;
+        }
+        for &pos in &built.as_float {
+            self.insert_float_const(name, &mut input_ids, pos);
         }
         let inputs: Vec<TensorId> = built
             .inputs
@@ -158,6 +161,26 @@ impl Importer<'_> {
         }
         input_ids[pos] = Some(vid);
         Ok(())
+    }
+
+    /// Constant input `pos` as float32: a float32 copy of its data; `input_ids[pos]` then
+    /// names the copy.
+    fn insert_float_const(&mut self, name: &str, input_ids: &mut [Option<TensorId>], pos: usize) {
+        let Some(Some(id)) = input_ids.get(pos).copied() else {
+            return;
+        };
+        let src = self.g.tensor(id).clone();
+        let (Some(data), false) = (&src.data, src.dtype == DType::F32) else {
+            return;
+        };
+        let fid = self.g.add_tensor(Tensor {
+            name: format!("{}_f32_{name}", src.name),
+            dtype: DType::F32,
+            shape: src.shape.clone(),
+            data: Some(Data::F32(data.to_f32())),
+            quant: None,
+        });
+        input_ids[pos] = Some(fid);
     }
 
     /// A tensor per named ONNX output (omitted outputs are skipped), registered by name.

@@ -8,6 +8,7 @@
 pub mod fold_batchnorm;
 pub mod fold_constants;
 pub mod fuse_activation;
+pub mod fuse_layernorm;
 pub mod fuse_mean;
 pub mod remove_dead;
 pub mod remove_identity;
@@ -30,6 +31,7 @@ pub const PIPELINE: &[Pass] = &[
     ("fold_constants", fold_constants::run),
     ("remove_identity", remove_identity::run),
     ("fold_batchnorm", fold_batchnorm::run),
+    ("fuse_layernorm", fuse_layernorm::run),
     ("fuse_mean", fuse_mean::run),
     ("fuse_activation", fuse_activation::run),
     ("remove_dead", remove_dead::run),

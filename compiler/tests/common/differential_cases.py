@@ -29,7 +29,13 @@ OPS = {
     "Tanh": "tanh", "HardSigmoid": "hardsigmoid", "HardSwish": "hardswish",
     "Softmax": "softmax", "LogSoftmax": "logsoftmax", "ReduceMean": "reducemean",
     "ReduceMax": "reducemax", "Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div",
-    "Sum": "sum", "Mean": "mean",
+    "Sum": "sum", "Mean": "mean", "Pow": "pow", "Sqrt": "sqrt",
+    "ReduceSum": "reducesum", "ReduceMin": "reducemin", "ReduceProd": "reduceprod",
+    "ReduceSumSquare": "reducesumsquare", "ReduceL1": "reducel1", "ReduceL2": "reducel2",
+    "ReduceLogSum": "reduce_log_sum", "ReduceLogSumExp": "reduce_log_sum_exp",
+    "LayerNormalization": "layernormalization",
+    "InstanceNormalization": "instance_normalization",
+    "GroupNormalization": "groupnormalization", "BatchNormalization": "batch_normalization",
     # data movement (exact): the strided copy and gather against eval.rs's index maps
     "Transpose": "transpose", "Concat": "concat", "Gather": "gather", "Pad": "pad",
     "Slice": "slice", "Expand": "expand", "Split": "split",
@@ -37,11 +43,11 @@ OPS = {
     "RNN": "rnn", "GRU": "gru", "LSTM": "lstm",
 }
 # Opsets older than the current one whose float semantics are the current ones (the node
-# tests of these ops still use them): ReduceMax 20 only added bool and 8-bit types.
-SINCE = {"ReduceMax": 18}
+# tests of these ops still use them): ReduceMax/ReduceMin 20 only added bool and 8-bit types.
+SINCE = {"ReduceMax": 18, "ReduceMin": 18}
 # Ops whose every input is data; the others take data as input 0 only (the rest, such
 # as axes, pads or Clip's bounds, stay initialisers in both models).
-ALL_DATA = {"Add", "Sub", "Mul", "Div", "Sum", "Mean", "Concat"}
+ALL_DATA = {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Mean", "Concat"}
 
 
 def node_cases():

@@ -27,6 +27,13 @@ extern "C" {
 #define MN_NO_UNROLL_AND_JAM
 #endif
 
+/* The larger of the running maximum m and v; NaN once either is NaN (max pooling and
+ * ReduceMax propagate NaN, as numpy's maximum does). */
+static inline float mn_max_nan(float m, float v)
+{
+    return (v > m || v != v) && m == m ? v : m;
+}
+
 /* Range [*start, *end) of kernel (or window) taps i < k with lo <= base + i * dil < hi:
  * the taps of one output position that fall inside [lo, hi) (the reference convolution
  * and pooling). */

@@ -19,6 +19,7 @@ pub(super) fn binary_op(
         BinaryKind::Sub => "MN_SUB",
         BinaryKind::Mul => "MN_MUL",
         BinaryKind::Div => "MN_DIV",
+        BinaryKind::Pow => "MN_POW",
     };
     Ok(vec![binary(cx, code, [a, b, y], act)?])
 }
@@ -33,6 +34,7 @@ pub(super) fn unary_op(cx: &Cx, u: &UnaryKind) -> Result<Vec<Call>, LowerError> 
         UnaryKind::Tanh => ("MN_TANH", 0.0, 0.0),
         UnaryKind::HardSigmoid { alpha, beta } => ("MN_HARD_SIGMOID", alpha, beta),
         UnaryKind::HardSwish => ("MN_HARD_SWISH", 0.0, 0.0),
+        UnaryKind::Sqrt => ("MN_SQRT", 0.0, 0.0),
     };
     Ok(vec![unary(cx, kind, alpha, beta, x, y)])
 }

@@ -237,6 +237,13 @@ pub fn lower_node(g: &Graph, i: NodeId, st: &mut dyn Storage) -> Result<Vec<Call
         Op::Pool { .. } => pool::pool(&cx),
         Op::GlobalPool { kind } => pool::global_pool(&cx, *kind),
         Op::BatchNorm { epsilon } => pool::batchnorm(&cx, *epsilon),
+        Op::Norm {
+            axis,
+            groups,
+            epsilon,
+            affine,
+            ..
+        } => pool::norm(&cx, *axis, *groups, *epsilon, *affine),
         Op::Reshape => Ok(Vec::new()), // a view: same buffer (see plan::memory)
         Op::Transpose { perm } => movement::transpose(&cx, perm),
         Op::Concat { axis } => movement::concat(&cx, *axis),

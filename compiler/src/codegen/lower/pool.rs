@@ -1,8 +1,10 @@
 //! Pooling (`mn_pool2d_f32` or the variant [`kernels::pool_kernel`] picks), global
-//! pooling and inference BatchNorm: per-channel kernels over [N, C, *spatial].
+//! pooling and inference BatchNorm: per-channel kernels over [N, C, *spatial]; and the
+//! Layer/Instance/GroupNormalization (`mn_norm_f32` over [outer, groups, inner]).
 
-use super::{numel, Call, Cx, LowerError, Params};
-use crate::ir::PoolKind;
+use super::{numel, Arg, Buf, Call, Cx, LowerError, Params};
+use crate::ir::layout::norm_blocks;
+use crate::ir::{NormAffine, PoolKind};
 use crate::kernels::{self, PoolGeom};
 
 fn pool_kind(k: PoolKind) -> &'static str {
@@ -74,4 +76,35 @@ pub(super) fn batchnorm(cx: &Cx, epsilon: f32) -> Result<Vec<Call>, LowerError> 
     }
     args.push(cx.arg(cx.output(0)?));
     Ok(vec![Call::new("mn_batchnorm_f32", p, args)])
+}
+
+pub(super) fn norm(
+    cx: &Cx,
+    axis: usize,
+    groups: usize,
+    epsilon: f32,
+    affine: NormAffine,
+) -> Result<Vec<Call>, LowerError> {
+    let (x, y) = cx.x_y()?;
+    let b = norm_blocks(cx.shape(x), axis, groups, affine)
+        .ok_or_else(|| cx.err("internal: normalisation blocks do not fit the input"))?;
+    let p = Params::new("mn_norm_params_t")
+        .int("outer", b.outer)
+        .int("groups", b.groups)
+        .int("inner", b.inner)
+        .int("affine_div", b.affine_div)
+        .float("epsilon", epsilon);
+    let stat = |i: usize| match cx.node.outputs.get(i) {
+        Some(&t) => cx.arg(t),
+        None => Arg::Buf(Buf::Null),
+    };
+    let args = vec![
+        cx.arg(x),
+        cx.arg(cx.input(1)?),
+        cx.opt_arg(2),
+        cx.arg(y),
+        stat(1),
+        stat(2),
+    ];
+    Ok(vec![Call::new("mn_norm_f32", p, args)])
 }

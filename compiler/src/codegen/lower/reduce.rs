@@ -1,5 +1,5 @@
-//! Softmax / LogSoftmax (`mn_softmax_f32` over outer × axis × inner) and ReduceMean /
-//! ReduceMax (`mn_reduce_f32`, strided over the kept axes).
+//! Softmax / LogSoftmax (`mn_softmax_f32` over outer × axis × inner) and the Reduce
+//! family (`mn_reduce_f32`, strided over the kept axes).
 
 use super::{i64s, numel, Call, Cx, LowerError, Params};
 use crate::ir::layout::strides;
@@ -47,6 +47,14 @@ pub(super) fn reduce(cx: &Cx, kind: ReduceKind, axes: &[usize]) -> Result<Vec<Ca
     let kind = match kind {
         ReduceKind::Mean => "MN_REDUCE_MEAN",
         ReduceKind::Max => "MN_REDUCE_MAX",
+        ReduceKind::Sum => "MN_REDUCE_SUM",
+        ReduceKind::Min => "MN_REDUCE_MIN",
+        ReduceKind::Prod => "MN_REDUCE_PROD",
+        ReduceKind::SumSquare => "MN_REDUCE_SUM_SQUARE",
+        ReduceKind::L1 => "MN_REDUCE_L1",
+        ReduceKind::L2 => "MN_REDUCE_L2",
+        ReduceKind::LogSum => "MN_REDUCE_LOG_SUM",
+        ReduceKind::LogSumExp => "MN_REDUCE_LOG_SUM_EXP",
     };
     let p = Params::new("mn_reduce_params_t")
         .konst("kind", kind)

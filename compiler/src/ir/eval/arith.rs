@@ -9,35 +9,77 @@ use crate::ir::{BinaryKind, Data, ReduceKind, UnaryKind, VariadicKind};
 /// An element type the arithmetic evaluators compute in.
 trait Elem: Copy {
     const ZERO: Self;
+    const ONE: Self;
     /// Identity of `larger` (the start of a Max reduction).
     const LOWEST: Self;
+    /// Identity of `smaller` (the start of a Min reduction).
+    const HIGHEST: Self;
     fn binary(k: BinaryKind, x: Self, y: Self) -> Option<Self>;
+    /// The larger value; NaN when either is NaN (as onnxruntime's ReduceMax).
     fn larger(self, y: Self) -> Self;
+    /// The smaller value; NaN when either is NaN.
+    fn smaller(self, y: Self) -> Self;
+    fn abs(self) -> Option<Self>;
     fn div_count(self, n: usize) -> Self;
+    /// Float-only functions (`None` for integers).
+    fn float_fn(self, f: fn(f32) -> f32) -> Option<Self>;
+    /// log(exp(self) + exp(y)), float only.
+    fn log_add_exp(self, y: Self) -> Option<Self>;
 }
 
 impl Elem for f32 {
     const ZERO: f32 = 0.0;
+    const ONE: f32 = 1.0;
     const LOWEST: f32 = f32::NEG_INFINITY;
+    const HIGHEST: f32 = f32::INFINITY;
     fn binary(k: BinaryKind, x: f32, y: f32) -> Option<f32> {
         Some(match k {
             BinaryKind::Add => x + y,
             BinaryKind::Sub => x - y,
             BinaryKind::Mul => x * y,
             BinaryKind::Div => x / y,
+            BinaryKind::Pow => x.powf(y),
         })
     }
     fn larger(self, y: f32) -> f32 {
-        self.max(y)
+        if self.is_nan() || y.is_nan() {
+            f32::NAN
+        } else {
+            self.max(y)
+        }
+    }
+    fn smaller(self, y: f32) -> f32 {
+        if self.is_nan() || y.is_nan() {
+            f32::NAN
+        } else {
+            self.min(y)
+        }
+    }
+    fn abs(self) -> Option<f32> {
+        Some(f32::abs(self))
     }
     fn div_count(self, n: usize) -> f32 {
         self / n as f32
+    }
+    fn float_fn(self, f: fn(f32) -> f32) -> Option<f32> {
+        Some(f(self))
+    }
+    /// The running form the C kernel uses: max + log1p(exp(min - max)); -inf terms add
+    /// nothing.
+    fn log_add_exp(self, y: f32) -> Option<f32> {
+        if y == f32::NEG_INFINITY {
+            return Some(self);
+        }
+        let (hi, lo) = if y > self { (y, self) } else { (self, y) };
+        Some(hi + (lo - hi).exp().ln_1p())
     }
 }
 
 impl Elem for i64 {
     const ZERO: i64 = 0;
+    const ONE: i64 = 1;
     const LOWEST: i64 = i64::MIN;
+    const HIGHEST: i64 = i64::MAX;
     fn binary(k: BinaryKind, x: i64, y: i64) -> Option<i64> {
         match k {
             BinaryKind::Add => x.checked_add(y),
@@ -45,17 +87,31 @@ impl Elem for i64 {
             BinaryKind::Mul => x.checked_mul(y),
             // Integer division truncates toward zero (as onnxruntime does).
             BinaryKind::Div => x.checked_div(y),
+            // Negative exponents have no integer result: not evaluated.
+            BinaryKind::Pow => x.checked_pow(u32::try_from(y).ok()?),
         }
     }
     fn larger(self, y: i64) -> i64 {
         self.max(y)
     }
+    fn smaller(self, y: i64) -> i64 {
+        self.min(y)
+    }
+    fn abs(self) -> Option<i64> {
+        self.checked_abs()
+    }
     fn div_count(self, n: usize) -> i64 {
         self / n as i64
     }
+    fn float_fn(self, _: fn(f32) -> f32) -> Option<i64> {
+        None
+    }
+    fn log_add_exp(self, _: i64) -> Option<i64> {
+        None
+    }
 }
 
-/// Add, Sub, Mul, Div with numpy broadcasting.
+/// Add, Sub, Mul, Div, Pow with numpy broadcasting.
 pub(super) fn binary(a: &Operands, kind: BinaryKind) -> Option<Vec<Data>> {
     let (x, y) = (a.inputs.first()?, a.inputs.get(1)?);
     let mx = bcast_map(&x.shape, &a.out.shape)?;
@@ -115,6 +171,7 @@ fn unary_value(u: UnaryKind, x: f32) -> f32 {
         UnaryKind::Tanh => x.tanh(),
         UnaryKind::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
         UnaryKind::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
+        UnaryKind::Sqrt => x.sqrt(),
     }
 }
 
@@ -149,7 +206,7 @@ pub(super) fn softmax(a: &Operands, axis: usize, log: bool, coerce_2d: bool) -> 
     a.one(Some(Data::F32(r)))
 }
 
-/// ReduceMean and ReduceMax over `axes` (the output's shape already reflects keepdims).
+/// Every ReduceKind over `axes` (the output's shape already reflects keepdims).
 pub(super) fn reduce(a: &Operands, kind: ReduceKind, axes: &[usize]) -> Option<Vec<Data>> {
     let t = a.t()?;
     let kept: Vec<usize> = t
@@ -182,7 +239,8 @@ pub(super) fn reduce(a: &Operands, kind: ReduceKind, axes: &[usize]) -> Option<V
     }])
 }
 
-/// Accumulates `v[i]` into output `dst[i]`; a Mean divides by `count` at the end.
+/// Accumulates `v[i]` into output `dst[i]`, then finishes each output (Mean divides by
+/// `count`, L2 takes the square root, LogSum the logarithm).
 fn reduce_elems<T: Elem>(
     v: &[T],
     dst: &[Option<usize>],
@@ -190,20 +248,43 @@ fn reduce_elems<T: Elem>(
     kind: ReduceKind,
     count: usize,
 ) -> Option<Vec<T>> {
-    let max = kind == ReduceKind::Max;
-    let mut r = vec![if max { T::LOWEST } else { T::ZERO }; n_out];
+    let mut r = vec![reduce_start::<T>(kind); n_out];
     for (val, d) in v.iter().zip(dst) {
         let o = r.get_mut((*d)?)?;
-        *o = if max {
-            o.larger(*val)
-        } else {
-            T::binary(BinaryKind::Add, *o, *val)?
-        };
+        *o = reduce_step(kind, *o, *val)?;
     }
-    if kind == ReduceKind::Mean {
-        r.iter_mut().for_each(|x| *x = x.div_count(count.max(1)));
+    r.into_iter()
+        .map(|x| match kind {
+            ReduceKind::Mean => Some(x.div_count(count.max(1))),
+            ReduceKind::L2 => x.float_fn(f32::sqrt),
+            ReduceKind::LogSum => x.float_fn(f32::ln),
+            _ => Some(x),
+        })
+        .collect()
+}
+
+/// The value a reduction starts from (its result over no elements, before finishing).
+fn reduce_start<T: Elem>(kind: ReduceKind) -> T {
+    match kind {
+        ReduceKind::Max | ReduceKind::LogSumExp => T::LOWEST,
+        ReduceKind::Min => T::HIGHEST,
+        ReduceKind::Prod => T::ONE,
+        _ => T::ZERO,
     }
-    Some(r)
+}
+
+/// One element `x` folded into the running value `acc`.
+fn reduce_step<T: Elem>(kind: ReduceKind, acc: T, x: T) -> Option<T> {
+    let add = |y| T::binary(BinaryKind::Add, acc, y);
+    match kind {
+        ReduceKind::Mean | ReduceKind::Sum | ReduceKind::LogSum => add(x),
+        ReduceKind::SumSquare | ReduceKind::L2 => add(T::binary(BinaryKind::Mul, x, x)?),
+        ReduceKind::L1 => add(x.abs()?),
+        ReduceKind::Prod => T::binary(BinaryKind::Mul, acc, x),
+        ReduceKind::Max => Some(acc.larger(x)),
+        ReduceKind::Min => Some(acc.smaller(x)),
+        ReduceKind::LogSumExp => acc.log_add_exp(x),
+    }
 }
 
 /// `k` applied to `a[ma[i]]` and `b[mb[i]]` for every output element; `None` on mixed

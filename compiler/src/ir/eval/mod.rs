@@ -4,13 +4,14 @@
 //! its family. `movement` covers the data-movement operators (Reshape, Transpose, Concat,
 //! Split, Slice, Gather, Pad, Expand, Identity) for float32 and int64 data; `arith` the
 //! arithmetic ones (Binary, Variadic, Reduce for both; Unary and Softmax for float32);
-//! `recurrent` RNN, GRU and LSTM (float32).
-//! Conv, Gemm, MatMul, pools and BatchNorm return `None` (left to run time).
+//! `recurrent` RNN, GRU and LSTM (float32); `norm` the normalisations (Norm, BatchNorm;
+//! float32). Conv, Gemm, MatMul and pools return `None` (left to run time).
 //! Never panics: malformed inputs give `None`.
 
 mod arith;
 mod index;
 mod movement;
+mod norm;
 mod recurrent;
 #[cfg(test)]
 mod tests;
@@ -43,12 +44,19 @@ pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>
         } => arith::softmax(&a, *axis, *log, *coerce_2d),
         Op::Reduce { kind, axes, .. } => arith::reduce(&a, *kind, axes),
         Op::Recurrent(r) => recurrent::recurrent(&a, r),
+        Op::Norm {
+            axis,
+            groups,
+            epsilon,
+            affine,
+            ..
+        } => norm::norm(&a, *axis, *groups, *epsilon, *affine, outputs.len()),
+        Op::BatchNorm { epsilon } => norm::batchnorm(&a, *epsilon),
         Op::Conv { .. }
         | Op::Gemm { .. }
         | Op::MatMul
         | Op::Pool { .. }
         | Op::GlobalPool { .. }
-        | Op::BatchNorm { .. }
         | Op::ConstOnly => None,
     }
 }

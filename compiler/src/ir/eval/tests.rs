@@ -368,3 +368,184 @@ fn lstm_folds_with_peepholes_and_initial_state() {
     assert_f32s_close(&got[0], &[0.5688027, 0.5717989]);
     assert_f32s_close(&got[1], &[1.05355]);
 }
+
+/// Every value of `got` (float32) within 1e-5 relative of `want`.
+fn assert_f32(got: &Data, want: &[f32]) {
+    let Data::F32(v) = got else {
+        panic!("expected float32, got {got:?}")
+    };
+    assert_eq!(v.len(), want.len(), "{v:?} vs {want:?}");
+    for (g, w) in v.iter().zip(want) {
+        assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "{v:?} vs {want:?}");
+    }
+}
+
+#[test]
+fn pow_float_and_int64_and_sqrt() {
+    let pow = Op::Binary {
+        kind: BinaryKind::Pow,
+        act: Activation::None,
+    };
+    // 2^3 = 8, 9^0.5 = 3, (-2)^2 = 4, 4^-1 = 0.25.
+    let x = f(&[4], &[2., 9., -2., 4.]);
+    let y = f(&[4], &[3., 0.5, 2., -1.]);
+    assert_f32(&one(pow.clone(), &[x, y], &[4]), &[8., 3., 4., 0.25]);
+    // Broadcast int64: [2, 3] ^ [[0], [3]] = [[1, 1], [8, 27]]; a negative exponent and
+    // an overflow are not evaluated.
+    let (a, b) = (i(&[2], &[2, 3]), i(&[2, 1], &[0, 3]));
+    assert_eq!(
+        one(pow.clone(), &[a.clone(), b], &[2, 2]),
+        Data::I64(vec![1, 1, 8, 27])
+    );
+    assert_eq!(run(pow.clone(), &[a, i(&[], &[-1])], &[&[2]]), None);
+    assert_eq!(run(pow, &[i(&[], &[10]), i(&[], &[40])], &[&[]]), None);
+    // Sqrt: 0, 0.25 -> 0.5, 16 -> 4; -1 -> NaN.
+    let Data::F32(v) = one(
+        Op::Unary(UnaryKind::Sqrt),
+        &[f(&[4], &[0., 0.25, 16., -1.])],
+        &[4],
+    ) else {
+        panic!()
+    };
+    assert_eq!(&v[..3], &[0., 0.5, 4.]);
+    assert!(v[3].is_nan());
+}
+
+#[test]
+fn reduce_every_kind() {
+    // Rows [1 -2 3] and [4 5 -6] reduced over axis 1.
+    let x = f(&[2, 3], &[1., -2., 3., 4., 5., -6.]);
+    let red = |kind| Op::Reduce {
+        kind,
+        axes: vec![1],
+        keepdims: false,
+    };
+    let cases: [(ReduceKind, [f32; 2]); 8] = [
+        (ReduceKind::Sum, [2., 3.]),
+        (ReduceKind::Min, [-2., -6.]),
+        (ReduceKind::Prod, [-6., -120.]),
+        (ReduceKind::SumSquare, [14., 77.]),
+        (ReduceKind::L1, [6., 15.]),
+        (ReduceKind::L2, [14f32.sqrt(), 77f32.sqrt()]),
+        (ReduceKind::LogSum, [2f32.ln(), 3f32.ln()]),
+        // ln(e + e^-2 + e^3) = 3.1328452, ln(e^4 + e^5 + e^-6) = 5.3132739
+        (ReduceKind::LogSumExp, [3.132_845, 5.313_274]),
+    ];
+    for (kind, want) in cases {
+        assert_f32(&one(red(kind), &[x.clone()], &[2]), &want);
+    }
+    // int64: sum, prod, L1 and sum of squares fold; L2, LogSum(Exp) do not.
+    let xi = i(&[3], &[2, -3, 4]);
+    let all = |kind| Op::Reduce {
+        kind,
+        axes: vec![0],
+        keepdims: false,
+    };
+    assert_eq!(
+        one(all(ReduceKind::Prod), &[xi.clone()], &[]),
+        Data::I64(vec![-24])
+    );
+    assert_eq!(
+        one(all(ReduceKind::L1), &[xi.clone()], &[]),
+        Data::I64(vec![9])
+    );
+    assert_eq!(
+        one(all(ReduceKind::SumSquare), &[xi.clone()], &[]),
+        Data::I64(vec![29])
+    );
+    assert_eq!(
+        one(all(ReduceKind::Min), &[xi.clone()], &[]),
+        Data::I64(vec![-3])
+    );
+    assert_eq!(run(all(ReduceKind::L2), &[xi], &[&[]]), None);
+}
+
+#[test]
+fn reduce_max_min_propagate_nan() {
+    let x = f(&[3], &[1., f32::NAN, 3.]);
+    for kind in [ReduceKind::Max, ReduceKind::Min] {
+        let op = Op::Reduce {
+            kind,
+            axes: vec![0],
+            keepdims: false,
+        };
+        let Data::F32(v) = one(op, &[x.clone()], &[]) else {
+            panic!()
+        };
+        assert!(v[0].is_nan(), "{kind:?}");
+    }
+}
+
+#[test]
+fn layer_norm_with_statistics() {
+    // Rows [1 3 1 3] (mean 2, variance 1) and [0 0 8 8] (mean 4, variance 16), epsilon 0:
+    // normalised [-1 1 -1 1] and [-1 -1 1 1], times [1 2 3 4] plus [0 0 0 10].
+    let op = Op::Norm {
+        kind: NormKind::Layer,
+        axis: 1,
+        groups: 1,
+        epsilon: 0.0,
+        affine: NormAffine::PerElement,
+    };
+    let x = f(&[2, 4], &[1., 3., 1., 3., 0., 0., 8., 8.]);
+    let scale = f(&[4], &[1., 2., 3., 4.]);
+    let bias = f(&[4], &[0., 0., 0., 10.]);
+    let outs = run(op, &[x, scale, bias], &[&[2, 4], &[2, 1], &[2, 1]]).expect("evaluates");
+    assert_eq!(outs.len(), 3);
+    assert_f32(&outs[0], &[-1., 2., -3., 14., -1., -2., 3., 14.]);
+    assert_f32(&outs[1], &[2., 4.]);
+    assert_f32(&outs[2], &[1., 0.25]);
+}
+
+#[test]
+fn group_and_instance_norm() {
+    // [1, C 4, 2] in 2 groups: {ch0, ch1} = [1 3 1 3] -> [-1 1 -1 1], {ch2, ch3} =
+    // [0 0 8 8] -> [-1 -1 1 1] (epsilon 0).
+    let x = f(&[1, 4, 2], &[1., 3., 1., 3., 0., 0., 8., 8.]);
+    let gn = |affine| Op::Norm {
+        kind: NormKind::Group,
+        axis: 1,
+        groups: 2,
+        epsilon: 0.0,
+        affine,
+    };
+    // Per channel (opset 21): scale [1 2 3 4], bias [0 1 0 1].
+    let per_ch = [f(&[4], &[1., 2., 3., 4.]), f(&[4], &[0., 1., 0., 1.])];
+    let ins = [x.clone(), per_ch[0].clone(), per_ch[1].clone()];
+    let y = one(gn(NormAffine::PerChannel), &ins, &[1, 4, 2]);
+    assert_f32(&y, &[-1., 1., -1., 3., -3., -3., 5., 5.]);
+    // Per group (opset 18): scale [2 3], bias [0 1].
+    let ins = [x, f(&[2], &[2., 3.]), f(&[2], &[0., 1.])];
+    let y = one(gn(NormAffine::PerGroup), &ins, &[1, 4, 2]);
+    assert_f32(&y, &[-2., 2., -2., 2., -2., -2., 4., 4.]);
+    // Instance norm [1, 2, 2], epsilon 3: ch0 [1 3]: (x - 2) / sqrt(1 + 3) * 2 + 1 = [0 2];
+    // ch1 [10 10] -> its bias, -1.
+    let op = Op::Norm {
+        kind: NormKind::Instance,
+        axis: 1,
+        groups: 2,
+        epsilon: 3.0,
+        affine: NormAffine::PerChannel,
+    };
+    let ins = [
+        f(&[1, 2, 2], &[1., 3., 10., 10.]),
+        f(&[2], &[2., 5.]),
+        f(&[2], &[1., -1.]),
+    ];
+    assert_f32(&one(op, &ins, &[1, 2, 2]), &[0., 2., -1., -1.]);
+}
+
+#[test]
+fn batchnorm_folds() {
+    // As runtime-c's test: ch0 scale 4 / sqrt(3.99 + 0.01) = 2 -> 2 (x - 1) + 1;
+    // ch1 0.5 / sqrt(0.24 + 0.01) = 1 -> (x - 4) - 1.
+    let ins = [
+        f(&[2, 2, 2], &[1., 2., 3., 4., 5., 6., 7., 8.]),
+        f(&[2], &[4., 0.5]),
+        f(&[2], &[1., -1.]),
+        f(&[2], &[1., 4.]),
+        f(&[2], &[3.99, 0.24]),
+    ];
+    let y = one(Op::BatchNorm { epsilon: 0.01 }, &ins, &[2, 2, 2]);
+    assert_f32(&y, &[1., 3., -2., -1., 9., 11., 2., 3.]);
+}

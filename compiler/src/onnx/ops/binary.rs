@@ -1,4 +1,7 @@
-//! Add, Sub, Mul, Div — <https://onnx.ai/onnx/operators/onnx__Add.html> (and Sub/Mul/Div).
+//! Add, Sub, Mul, Div — <https://onnx.ai/onnx/operators/onnx__Add.html> (and Sub/Mul/Div),
+//! and Pow <https://onnx.ai/onnx/operators/onnx__Pow.html> (C `powf`: a negative base with
+//! a non-integer exponent gives NaN; a constant integer exponent of a float32 base is read
+//! as float32).
 //!
 //! Attributes: none from opset 7: inputs A, B with numpy broadcasting. Opsets 1–6 (legacy
 //! form): `broadcast` (0: shapes must be equal; 1: B is broadcast onto A) and `axis` (with
@@ -7,7 +10,7 @@
 //! trailing 1s appended (`Built::with_view`). Float32 at run time, float32 or int64 when
 //! both inputs are constant.
 
-use crate::ir::{Activation, BinaryKind, Op};
+use crate::ir::{Activation, BinaryKind, DType, Op};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
 use crate::onnx::error::ImportError;
 use crate::onnx::shape::broadcast;
@@ -17,11 +20,16 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         "Add" => BinaryKind::Add,
         "Sub" => BinaryKind::Sub,
         "Mul" => BinaryKind::Mul,
+        "Pow" => BinaryKind::Pow,
         _ => BinaryKind::Div,
     };
     let a = ctx.input(0)?;
     let b = ctx.input(1)?;
-    if a.dtype != b.dtype {
+    let float_exponent = kind == BinaryKind::Pow
+        && a.dtype == DType::F32
+        && b.is_const()
+        && matches!(b.dtype, DType::I64 | DType::I32 | DType::I8 | DType::U8);
+    if a.dtype != b.dtype && !float_exponent {
         return Err(ctx.shape_err(format!(
             "inputs have different element types ({} and {})",
             a.dtype.name(),
@@ -31,9 +39,21 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     if !(a.is_const() && b.is_const()) {
         ctx.float_input(0)?;
     }
-    if ctx.opset < 7 {
-        return legacy(ctx, kind);
-    }
+    let built = if ctx.opset < 7 {
+        legacy(ctx, kind)?
+    } else {
+        numpy(ctx, kind)?
+    };
+    Ok(if float_exponent {
+        built.with_float_const(1)
+    } else {
+        built
+    })
+}
+
+/// Opsets 7+: numpy broadcasting.
+fn numpy(ctx: &NodeCtx, kind: BinaryKind) -> Result<Built, ImportError> {
+    let (a, b) = (ctx.input(0)?, ctx.input(1)?);
     let shape = broadcast(&[&a.shape, &b.shape]).ok_or_else(|| {
         ctx.shape_err(format!(
             "shapes {:?} and {:?} do not broadcast",

@@ -17,10 +17,14 @@ mod flatten;
 mod gather;
 mod gemm;
 mod global_pool;
+mod group_norm;
 mod gru;
 mod identity;
+mod instance_norm;
+mod layer_norm;
 mod lstm;
 mod matmul;
+mod norm;
 mod pad;
 mod pool;
 mod range;
@@ -58,6 +62,9 @@ const fn def(name: &'static str, since: u32, notes: &'static str, build: BuildFn
         build,
     }
 }
+
+/// The axes forms of the Reduce family (ReduceSum takes the input from opset 13).
+const AXES: &str = "axes attribute (<18) or constant input";
 
 /// Every supported operator (float32 data unless noted).
 pub static OPS: &[OpDef] = &[
@@ -139,9 +146,22 @@ pub static OPS: &[OpDef] = &[
         "default activations; linear_before_reset; layout; W, R constant",
         gru::build,
     ),
+    def(
+        "GroupNormalization",
+        18,
+        "scale/bias per group (18) or per channel (21)",
+        group_norm::build,
+    ),
     def("HardSigmoid", 1, "", unary::build),
     def("HardSwish", 14, "", unary::build),
     def("Identity", 1, "", identity::build),
+    def("InstanceNormalization", 1, "", instance_norm::build),
+    def(
+        "LayerNormalization",
+        17,
+        "any axis; optional Mean/InvStdDev outputs; float32 compute (stash_type)",
+        layer_norm::build,
+    ),
     def("LeakyRelu", 1, "", unary::build),
     def("LogSoftmax", 1, "", softmax::build),
     def(
@@ -170,9 +190,28 @@ pub static OPS: &[OpDef] = &[
         "constant mode, non-negative pads only",
         pad::build,
     ),
+    def(
+        "Pow",
+        1,
+        "numpy broadcasting; float32 base and exponent",
+        binary::build,
+    ),
     def("Range", 11, "compile time", range::build),
-    def("ReduceMax", 1, "", reduce::build),
-    def("ReduceMean", 1, "", reduce::build),
+    def("ReduceL1", 1, AXES, reduce::build),
+    def("ReduceL2", 1, AXES, reduce::build),
+    def("ReduceLogSum", 1, AXES, reduce::build),
+    def("ReduceLogSumExp", 1, AXES, reduce::build),
+    def("ReduceMax", 1, AXES, reduce::build),
+    def("ReduceMean", 1, AXES, reduce::build),
+    def("ReduceMin", 1, AXES, reduce::build),
+    def("ReduceProd", 1, AXES, reduce::build),
+    def(
+        "ReduceSum",
+        1,
+        "axes attribute (<13) or constant input",
+        reduce::build,
+    ),
+    def("ReduceSumSquare", 1, AXES, reduce::build),
     def("Relu", 1, "", unary::build),
     def(
         "Reshape",
@@ -213,6 +252,7 @@ pub static OPS: &[OpDef] = &[
         "numpy broadcasting; broadcast/axis (< 7)",
         binary::build,
     ),
+    def("Sqrt", 1, "", unary::build),
     def("Sum", 1, "variadic, broadcasting", variadic::build),
     def("Tanh", 1, "", unary::build),
     def("Transpose", 1, "", transpose::build),

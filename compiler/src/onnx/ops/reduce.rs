@@ -1,9 +1,13 @@
-//! ReduceMean <https://onnx.ai/onnx/operators/onnx__ReduceMean.html> and ReduceMax
-//! <https://onnx.ai/onnx/operators/onnx__ReduceMax.html>.
+//! The Reduce family: ReduceMean <https://onnx.ai/onnx/operators/onnx__ReduceMean.html>,
+//! ReduceMax, ReduceMin, ReduceSum, ReduceProd, ReduceSumSquare, ReduceL1, ReduceL2,
+//! ReduceLogSum and ReduceLogSumExp (same page names, `onnx__<Op>.html`).
 //!
-//! Attributes: `keepdims` (1); `axes` attribute before opset 18 for both operators, a
-//! constant optional input from 18; `noop_with_empty_axes` (0, opset >= 18): with no axes,
-//! reduce over all axes, or pass through when it is 1. Opsets 1+.
+//! Attributes: `keepdims` (1); `axes`: an attribute before opset 13 for ReduceSum and
+//! before opset 18 for the others, a constant optional input from then on;
+//! `noop_with_empty_axes` (0, with the axes input): with no axes, reduce over all axes, or
+//! pass through when it is 1. Opsets 1+. Float32 at run time, float32 or int64 folded.
+//! Max and Min propagate NaN; the empty reduction gives the identity (0, 1, -inf, +inf;
+//! LogSum and LogSumExp -inf).
 
 use crate::ir::{Op, ReduceKind};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
@@ -16,13 +20,15 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     }
     let r = x.shape.len();
     let keepdims = ctx.int("keepdims", 1)? != 0;
-    let axes = if ctx.opset < 18 {
-        ctx.ints_opt("axes")?
-    } else {
+    let kind = kind(ctx.op_type);
+    let axes_as_input = ctx.opset >= axes_input_since(kind);
+    let axes = if axes_as_input {
         ctx.opt_const_ints(1)?
+    } else {
+        ctx.ints_opt("axes")?
     };
     let axes = axes.unwrap_or_default();
-    if axes.is_empty() && ctx.opset >= 18 && ctx.int("noop_with_empty_axes", 0)? != 0 {
+    if axes.is_empty() && axes_as_input && ctx.int("noop_with_empty_axes", 0)? != 0 {
         return Ok(Built::new(
             Op::Identity,
             vec![0],
@@ -48,11 +54,6 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             shape.push(d);
         }
     }
-    let kind = if ctx.op_type == "ReduceMax" {
-        ReduceKind::Max
-    } else {
-        ReduceKind::Mean
-    };
     Ok(Built::new(
         Op::Reduce {
             kind,
@@ -62,4 +63,29 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         vec![0],
         vec![OutSpec::new(x.dtype, shape)],
     ))
+}
+
+/// The kind of a Reduce* op type (the table routes only these here).
+fn kind(op_type: &str) -> ReduceKind {
+    match op_type {
+        "ReduceMax" => ReduceKind::Max,
+        "ReduceSum" => ReduceKind::Sum,
+        "ReduceMin" => ReduceKind::Min,
+        "ReduceProd" => ReduceKind::Prod,
+        "ReduceSumSquare" => ReduceKind::SumSquare,
+        "ReduceL1" => ReduceKind::L1,
+        "ReduceL2" => ReduceKind::L2,
+        "ReduceLogSum" => ReduceKind::LogSum,
+        "ReduceLogSumExp" => ReduceKind::LogSumExp,
+        _ => ReduceKind::Mean,
+    }
+}
+
+/// The opset from which `axes` is an input rather than an attribute.
+fn axes_input_since(kind: ReduceKind) -> u32 {
+    if kind == ReduceKind::Sum {
+        13
+    } else {
+        18
+    }
 }

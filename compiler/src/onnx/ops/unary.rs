@@ -1,7 +1,8 @@
 //! Elementwise activations:
 //! Relu <https://onnx.ai/onnx/operators/onnx__Relu.html>,
 //! LeakyRelu (alpha = 0.01), Sigmoid, Tanh, HardSigmoid (alpha = 0.2, beta = 0.5),
-//! HardSwish (opset 14+). Opset 1–5 `consumed_inputs` is ignored; float32.
+//! HardSwish (opset 14+), Sqrt <https://onnx.ai/onnx/operators/onnx__Sqrt.html> (NaN for
+//! negative inputs). Opset 1–5 `consumed_inputs` is ignored; float32.
 
 use crate::ir::{Op, UnaryKind};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
@@ -23,6 +24,7 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             alpha: ctx.float("alpha", 0.2)?,
             beta: ctx.float("beta", 0.5)?,
         },
+        "Sqrt" => UnaryKind::Sqrt,
         _ => UnaryKind::HardSwish,
     };
     Ok(Built::new(
