@@ -4,11 +4,13 @@
 //! its family. `movement` covers the data-movement operators (Reshape, Transpose, Concat,
 //! Split, Slice, Gather, Pad, Expand, Identity) for float32 and int64 data; `arith` the
 //! arithmetic ones (Binary, Variadic, Reduce for both; Unary and Softmax for float32).
-//! Conv, Gemm, MatMul, pools and BatchNorm return `None` (left to run time).
+//! `linalg` the matrix products (MatMul, Gemm; float32). Conv, pools and BatchNorm return
+//! `None` (left to run time).
 //! Never panics: malformed inputs give `None`.
 
 mod arith;
 mod index;
+mod linalg;
 mod movement;
 #[cfg(test)]
 mod tests;
@@ -40,9 +42,9 @@ pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>
             coerce_2d,
         } => arith::softmax(&a, *axis, *log, *coerce_2d),
         Op::Reduce { kind, axes, .. } => arith::reduce(&a, *kind, axes),
+        Op::MatMul => linalg::matmul(&a),
+        Op::Gemm { .. } => linalg::gemm(&a, op),
         Op::Conv { .. }
-        | Op::Gemm { .. }
-        | Op::MatMul
         | Op::Pool { .. }
         | Op::GlobalPool { .. }
         | Op::BatchNorm { .. }
