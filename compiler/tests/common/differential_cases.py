@@ -29,7 +29,7 @@ OPS = {
     "Tanh": "tanh", "HardSigmoid": "hardsigmoid", "HardSwish": "hardswish",
     "Softmax": "softmax", "LogSoftmax": "logsoftmax", "ReduceMean": "reducemean",
     "ReduceMax": "reducemax", "Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div",
-    "Sum": "sum", "Mean": "mean",
+    "Sum": "sum", "Mean": "mean", "MatMul": "matmul", "Gemm": "gemm",
     # data movement (exact): the strided copy and gather against eval.rs's index maps
     "Transpose": "transpose", "Concat": "concat", "Gather": "gather", "Pad": "pad",
     "Slice": "slice", "Expand": "expand", "Split": "split",
@@ -39,7 +39,7 @@ OPS = {
 SINCE = {"ReduceMax": 18}
 # Ops whose every input is data; the others take data as input 0 only (the rest, such
 # as axes, pads or Clip's bounds, stay initialisers in both models).
-ALL_DATA = {"Add", "Sub", "Mul", "Div", "Sum", "Mean", "Concat"}
+ALL_DATA = {"Add", "Sub", "Mul", "Div", "Sum", "Mean", "Concat", "MatMul", "Gemm"}
 
 
 def node_cases():
