@@ -517,6 +517,8 @@ const FLOAT_OPS: &[&str] = &[
     "Div",
     "Sum",
     "Mean",
+    "MatMul",
+    "Gemm",
 ];
 
 /// Largest difference allowed between a folded value `f` and the C kernel's `c`: 1e-6

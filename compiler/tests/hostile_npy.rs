@@ -242,6 +242,12 @@ fn input_names_may_contain_equals_signs() {
         err.contains("no input of that name") && err.contains("a=b"),
         "{err}"
     );
+    // A model whose inputs are all constant takes none, and the message says so.
+    p.graph.inputs.clear();
+    let err = meshnn::tools::run::parse_inputs(&["x=x.npy".to_string()], &p.graph)
+        .unwrap_err()
+        .to_string();
+    assert!(err.ends_with("its inputs are: none"), "{err}");
 }
 
 #[test]

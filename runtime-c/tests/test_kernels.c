@@ -247,6 +247,28 @@ static void test_matmul(void)
         mn_matmul_f32(&p, a, b, y);
         check("matmul rank 0", y, want, 1, TOL);
     }
+    {
+        /* Attention-style ranks: a [1,2,1,2] x b [2,2,1] -> [1,2,1,1]; batch [1,2], b's
+         * batch right-aligned (stride 0 on the leading 1). a0 = [1 2], a1 = [3 4];
+         * b0 = [1; 1], b1 = [2; -1]: a0 b0 = 3, a1 b1 = 6 - 4 = 2. */
+        static const float a[4] = {1, 2, 3, 4};
+        static const float b[4] = {1, 1, 2, -1};
+        static const float want[2] = {3, 2};
+        mn_matmul_params_t p;
+        memset(&p, 0, sizeof p);
+        p.m = 1;
+        p.k = 2;
+        p.n = 1;
+        p.batch_rank = 2;
+        p.batch_dims[0] = 1;
+        p.batch_dims[1] = 2;
+        p.a_strides[0] = 4;
+        p.a_strides[1] = 2;
+        p.b_strides[0] = 0;
+        p.b_strides[1] = 2;
+        mn_matmul_f32(&p, a, b, y);
+        check("matmul rank-4 x rank-3 batch broadcast", y, want, 2, TOL);
+    }
 }
 
 /* ------------------------------------------------------------------ binary */
@@ -646,6 +668,23 @@ static void test_softmax(void)
     mn_softmax_f32(&p, x, y);
     /* Looser: 1002 - 1002.4076 loses ~6e-5 to float rounding near 1000. */
     check("log-softmax middle axis", y, want_log, 12, 1e-4f);
+    {
+        /* First axis (outer 1): x [axis 2, inner 2] = [0 1; ln 3, 1]: column 0 [0, ln 3]
+         * -> 1/4, 3/4; column 1 [1, 1] -> 1/2, 1/2. */
+        static const float x0[4] = {0, 1, 1.0986123f, 1};
+        static const float want0[4] = {0.25f, 0.5f, 0.75f, 0.5f};
+        mn_softmax_params_t q = {1, 2, 2, 0};
+        mn_softmax_f32(&q, x0, y);
+        check("softmax first axis", y, want0, 4, TOL);
+    }
+    {
+        /* Last axis (inner 1): rows [0, ln 3] -> 1/4, 3/4 and [5, 5] -> 1/2, 1/2. */
+        static const float x1[4] = {0, 1.0986123f, 5, 5};
+        static const float want1[4] = {0.25f, 0.75f, 0.5f, 0.5f};
+        mn_softmax_params_t q = {2, 2, 1, 0};
+        mn_softmax_f32(&q, x1, y);
+        check("softmax last axis", y, want1, 4, TOL);
+    }
 }
 
 /* ------------------------------------------------------------------ reduce */
@@ -812,6 +851,30 @@ static void test_copy(void)
         check("copy transpose", y, want, 6, TOL);
     }
     {
+        /* Transpose perm [0,2,1,3] of x = 0..11 as [1,2,3,2] (strides 12 6 2 1) to
+         * [1,3,2,2]: y[0][i][j][l] = x[0][j][i][l] = x[6j + 2i + l], so x strides
+         * [12, 2, 6, 1]: i=0: 0 1 6 7, i=1: 2 3 8 9, i=2: 4 5 10 11. */
+        static const float x12[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+        static const float want[12] = {0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11};
+        float y12[12];
+        memset(&p, 0, sizeof p);
+        p.rank = 4;
+        p.dims[0] = 1;
+        p.dims[1] = 3;
+        p.dims[2] = 2;
+        p.dims[3] = 2;
+        p.x_strides[0] = 12;
+        p.x_strides[1] = 2;
+        p.x_strides[2] = 6;
+        p.x_strides[3] = 1;
+        p.y_strides[0] = 12;
+        p.y_strides[1] = 4;
+        p.y_strides[2] = 2;
+        p.y_strides[3] = 1;
+        mn_copy_f32(&p, x12, y12);
+        check("copy transpose 4-D [0,2,1,3]", y12, want, 12, TOL);
+    }
+    {
         /* Slice x = 0..9 with start 8, step -3: 8, 5, 2. */
         static const float x10[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
         static const float want[3] = {8, 5, 2};
@@ -914,6 +977,23 @@ static void test_gather(void)
         mn_gather_params_t q = {1, 12, 1, 2};
         mn_gather_f32(&q, x, idx2, y);
         check("gather 1-D", y, want2, 2, TOL);
+    }
+    {
+        /* A scalar index on the first axis (how torch picks q/k/v): x = 0..11 as
+         * [3,2,2], index 1 -> x[1] = 4 5 6 7 (outer 1, inner 4). */
+        static const int32_t one[1] = {1};
+        static const float want3[4] = {4, 5, 6, 7};
+        mn_gather_params_t q = {1, 3, 4, 1};
+        mn_gather_f32(&q, x, one, y);
+        check("gather scalar index, first axis", y, want3, 4, TOL);
+    }
+    {
+        /* A scalar index -1 on the last axis of x = 0..11 as [4,3]: 2 5 8 11. */
+        static const int32_t last[1] = {-1};
+        static const float want4[4] = {2, 5, 8, 11};
+        mn_gather_params_t q = {4, 3, 1, 1};
+        mn_gather_f32(&q, x, last, y);
+        check("gather scalar index, last axis", y, want4, 4, TOL);
     }
 }
 

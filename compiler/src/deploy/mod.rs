@@ -245,11 +245,7 @@ impl Deployment {
 
     /// Model-dependent checks: every sensed input exists, every graph input is sensed.
     pub fn check_model(&self, g: &Graph) -> Result<(), DeployError> {
-        let names: Vec<&str> = g
-            .inputs
-            .iter()
-            .map(|&t| g.tensors[t].name.as_str())
-            .collect();
+        let names = g.input_names();
         for d in &self.devices {
             for (i, inp) in d.inputs.iter().enumerate() {
                 if !names.contains(&inp.as_str()) {
@@ -257,7 +253,7 @@ impl Deployment {
                         file: self.file.clone(),
                         line: d.input_lines.get(i).copied().unwrap_or(d.line),
                         key: "device.inputs".into(),
-                        message: format!("device '{}' senses '{inp}', which is not a graph input of the model; its inputs are: {}", d.name, names.join(", ")),
+                        message: format!("device '{}' senses '{inp}', which is not a graph input of the model; its inputs are: {}", d.name, g.input_names_text()),
                     });
                 }
             }

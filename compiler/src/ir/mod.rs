@@ -198,6 +198,24 @@ impl Graph {
         self.tensors.len() - 1
     }
 
+    /// The run-time inputs' names, comma-separated, for messages ("none" when every
+    /// input is constant and the model takes none).
+    pub fn input_names_text(&self) -> String {
+        let names = self.input_names();
+        if names.is_empty() {
+            return "none".into();
+        }
+        names.join(", ")
+    }
+
+    /// The run-time inputs' names, in graph-input order.
+    pub fn input_names(&self) -> Vec<&str> {
+        self.inputs
+            .iter()
+            .map(|&t| self.tensors[t].name.as_str())
+            .collect()
+    }
+
     /// Tensor id by ONNX name.
     pub fn find_tensor(&self, name: &str) -> Option<TensorId> {
         self.tensors.iter().position(|t| t.name == name)

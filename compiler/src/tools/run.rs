@@ -40,11 +40,7 @@ pub enum RunError {
 /// contain `=`: each argument is split at the first `=` whose left side is the name of a
 /// graph input (`a=b=x.npy` feeds input `a=b` if there is one, else input `a`).
 pub fn parse_inputs(args: &[String], g: &Graph) -> Result<Vec<(String, PathBuf)>, RunError> {
-    let names: Vec<&str> = g
-        .inputs
-        .iter()
-        .map(|&t| g.tensors[t].name.as_str())
-        .collect();
+    let names = g.input_names();
     let mut out: Vec<(String, PathBuf)> = Vec::new();
     for a in args {
         let mut splits = a.match_indices('=').map(|(i, _)| (&a[..i], &a[i + 1..]));
@@ -58,7 +54,7 @@ pub fn parse_inputs(args: &[String], g: &Graph) -> Result<Vec<(String, PathBuf)>
         if !names.contains(&name) {
             return Err(RunError::UnknownInput {
                 name: name.into(),
-                known: names.join(", "),
+                known: g.input_names_text(),
             });
         }
         if out.iter().any(|(n, _)| n == name) {

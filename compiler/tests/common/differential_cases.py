@@ -36,6 +36,7 @@ OPS = {
     "LayerNormalization": "layernormalization",
     "InstanceNormalization": "instance_normalization",
     "GroupNormalization": "groupnormalization", "BatchNormalization": "batch_normalization",
+    "MatMul": "matmul", "Gemm": "gemm",
     # data movement (exact): the strided copy and gather against eval.rs's index maps
     "Transpose": "transpose", "Concat": "concat", "Gather": "gather", "Pad": "pad",
     "Slice": "slice", "Expand": "expand", "Split": "split",
@@ -47,7 +48,7 @@ OPS = {
 SINCE = {"ReduceMax": 18, "ReduceMin": 18}
 # Ops whose every input is data; the others take data as input 0 only (the rest, such
 # as axes, pads or Clip's bounds, stay initialisers in both models).
-ALL_DATA = {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Mean", "Concat"}
+ALL_DATA = {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Mean", "Concat", "MatMul", "Gemm"}
 
 
 def node_cases():

@@ -156,7 +156,7 @@ pub(super) fn unary(a: &Operands, u: UnaryKind) -> Option<Vec<Data>> {
     }
 }
 
-fn unary_value(u: UnaryKind, x: f32) -> f32 {
+pub(super) fn unary_value(u: UnaryKind, x: f32) -> f32 {
     match u {
         UnaryKind::Relu => x.max(0.0),
         UnaryKind::LeakyRelu { alpha } => {

@@ -5,11 +5,13 @@
 //! Split, Slice, Gather, Pad, Expand, Identity) for float32 and int64 data; `arith` the
 //! arithmetic ones (Binary, Variadic, Reduce for both; Unary and Softmax for float32);
 //! `recurrent` RNN, GRU and LSTM (float32); `norm` the normalisations (Norm, BatchNorm;
-//! float32). Conv, Gemm, MatMul and pools return `None` (left to run time).
+//! float32); `linalg` the matrix products (MatMul, Gemm; float32). Conv and pools return
+//! `None` (left to run time).
 //! Never panics: malformed inputs give `None`.
 
 mod arith;
 mod index;
+mod linalg;
 mod movement;
 mod norm;
 mod recurrent;
@@ -52,12 +54,9 @@ pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>
             ..
         } => norm::norm(&a, *axis, *groups, *epsilon, *affine, outputs.len()),
         Op::BatchNorm { epsilon } => norm::batchnorm(&a, *epsilon),
-        Op::Conv { .. }
-        | Op::Gemm { .. }
-        | Op::MatMul
-        | Op::Pool { .. }
-        | Op::GlobalPool { .. }
-        | Op::ConstOnly => None,
+        Op::MatMul => linalg::matmul(&a),
+        Op::Gemm { .. } => linalg::gemm(&a, op),
+        Op::Conv { .. } | Op::Pool { .. } | Op::GlobalPool { .. } | Op::ConstOnly => None,
     }
 }
 

@@ -549,3 +549,87 @@ fn batchnorm_folds() {
     let y = one(Op::BatchNorm { epsilon: 0.01 }, &ins, &[2, 2, 2]);
     assert_f32(&y, &[1., 3., -2., -1., 9., 11., 2., 3.]);
 }
+
+fn gemm(alpha: f32, beta: f32, trans_a: bool, trans_b: bool, act: Activation) -> Op {
+    Op::Gemm {
+        alpha,
+        beta,
+        trans_a,
+        trans_b,
+        act,
+    }
+}
+
+#[test]
+fn matmul_2d_and_1d_operands() {
+    // [[1,2],[3,4]] x [[5,6],[7,8]] = [[19,22],[43,50]].
+    let a = f(&[2, 2], &[1.0, 2.0, 3.0, 4.0]);
+    let b = f(&[2, 2], &[5.0, 6.0, 7.0, 8.0]);
+    assert_eq!(
+        one(Op::MatMul, &[a.clone(), b.clone()], &[2, 2]),
+        Data::F32(vec![19.0, 22.0, 43.0, 50.0])
+    );
+    // [1,2] x B = [19,22]; A x [1,1] = [3,7]; [1,2].[3,4] = 11 (a scalar).
+    let v = f(&[2], &[1.0, 2.0]);
+    assert_eq!(
+        one(Op::MatMul, &[v.clone(), b], &[2]),
+        Data::F32(vec![19.0, 22.0])
+    );
+    assert_eq!(
+        one(Op::MatMul, &[a, f(&[2], &[1.0, 1.0])], &[2]),
+        Data::F32(vec![3.0, 7.0])
+    );
+    assert_eq!(
+        one(Op::MatMul, &[v, f(&[2], &[3.0, 4.0])], &[]),
+        Data::F32(vec![11.0])
+    );
+}
+
+#[test]
+fn matmul_broadcasts_batch_axes() {
+    // A [2,1,1,2] (batches [1,0] and [0,1]) x B [3,2,1] (columns [1,1], [2,0], [0,3]):
+    // out [2,3,1,1]: batch (i,j) = A_i . B_j.
+    let a = f(&[2, 1, 1, 2], &[1.0, 0.0, 0.0, 1.0]);
+    let b = f(&[3, 2, 1], &[1.0, 1.0, 2.0, 0.0, 0.0, 3.0]);
+    assert_eq!(
+        one(Op::MatMul, &[a, b], &[2, 3, 1, 1]),
+        Data::F32(vec![1.0, 2.0, 0.0, 1.0, 0.0, 3.0])
+    );
+    // Incompatible batch axes or inner dimensions: None.
+    let x = f(&[2, 1, 1], &[1.0, 2.0]);
+    let y = f(&[3, 1, 1], &[1.0, 2.0, 3.0]);
+    assert_eq!(run(Op::MatMul, &[x.clone(), y], &[&[3, 1, 1]]), None);
+    assert_eq!(
+        run(Op::MatMul, &[x, f(&[2], &[1.0, 2.0])], &[&[2, 1]]),
+        None
+    );
+}
+
+#[test]
+fn gemm_transposes_alpha_beta_bias_and_activation() {
+    // A' = [[1,2],[3,4]] stored transposed; B' = [[1,0],[0,-1]] stored transposed.
+    let at = f(&[2, 2], &[1.0, 3.0, 2.0, 4.0]);
+    let bt = f(&[2, 2], &[1.0, 0.0, 0.0, -1.0]);
+    // A'B' = [[1,-2],[3,-4]]; 2 * that + 0.5 * C with C = [10, 20] broadcast over rows.
+    let c = f(&[2], &[10.0, 20.0]);
+    let op = gemm(2.0, 0.5, true, true, Activation::None);
+    assert_eq!(
+        one(op, &[at.clone(), bt.clone(), c.clone()], &[2, 2]),
+        Data::F32(vec![7.0, 6.0, 11.0, 2.0])
+    );
+    let relu = gemm(2.0, 0.0, true, true, Activation::Relu);
+    assert_eq!(
+        one(relu, &[at.clone(), bt.clone()], &[2, 2]),
+        Data::F32(vec![2.0, 0.0, 6.0, 0.0])
+    );
+    // Non-rectangular: A [1,3] x B [3,2] with C [1,1].
+    let a = f(&[1, 3], &[1.0, 2.0, 3.0]);
+    let b = f(&[3, 2], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
+    let op = gemm(1.0, 1.0, false, false, Activation::None);
+    assert_eq!(
+        one(op.clone(), &[a.clone(), b, f(&[1, 1], &[-1.0])], &[1, 2]),
+        Data::F32(vec![3.0, 4.0])
+    );
+    // Inner dimensions that differ: None, not a panic.
+    assert_eq!(run(op, &[a, at], &[&[1, 2]]), None);
+}

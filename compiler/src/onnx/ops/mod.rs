@@ -131,7 +131,7 @@ pub static OPS: &[OpDef] = &[
     ),
     def("Expand", 8, "", expand::build),
     def("Flatten", 1, "negative axis", flatten::build),
-    def("Gather", 1, "constant indices only", gather::build),
+    def("Gather", 1, "constant indices, any axis", gather::build),
     def(
         "Gemm",
         1,
@@ -255,7 +255,7 @@ pub static OPS: &[OpDef] = &[
     def("Sqrt", 1, "", unary::build),
     def("Sum", 1, "variadic, broadcasting", variadic::build),
     def("Tanh", 1, "", unary::build),
-    def("Transpose", 1, "", transpose::build),
+    def("Transpose", 1, "any permutation", transpose::build),
     def(
         "Unsqueeze",
         1,
