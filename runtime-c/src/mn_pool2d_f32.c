@@ -28,9 +28,7 @@ void mn_pool2d_f32(const mn_pool_params_t *p, const float *restrict x, float *re
                         const int32_t row = (ih0 + kh * p->dil_h) * p->in_w + iw0;
                         for (kw = kw0; kw < kw1; ++kw) {
                             const float v = xc[row + kw * p->dil_w];
-                            if (v > m) {
-                                m = v;
-                            }
+                            m = mn_max_nan(m, v);
                         }
                     }
                     yc[oh * p->out_w + ow] = m;

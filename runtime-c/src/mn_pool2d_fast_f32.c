@@ -1,7 +1,7 @@
 /* mn_pool2d_fast_f32: max / average pooling without padding or dilation, one output row
  * at a time with the window taps outside the innermost (vectorisable) loop. See
  * mn_kernels.h; mn_pool2d_f32.c is the reference it matches. */
-#include "mn_kernels.h"
+#include "internal/mn_kernels_internal.h"
 #include <math.h>
 
 void mn_pool2d_fast_f32(const mn_pool_params_t *p, const float *restrict x,
@@ -24,10 +24,8 @@ void mn_pool2d_fast_f32(const mn_pool_params_t *p, const float *restrict x,
                 for (ow = 0; ow < p->out_w; ++ow) {
                     const float a = x0[2 * ow], b = x0[2 * ow + 1];
                     const float c2 = x1[2 * ow], d = x1[2 * ow + 1];
-                    const float m0 = a > -INFINITY ? a : -INFINITY;
-                    const float m1 = b > m0 ? b : m0;
-                    const float m2 = c2 > m1 ? c2 : m1;
-                    yr[ow] = d > m2 ? d : m2;
+                    const float m1 = mn_max_nan(a, b);
+                    yr[ow] = mn_max_nan(mn_max_nan(m1, c2), d);
                 }
             } else if (p->kind == MN_POOL_MAX) {
                 for (ow = 0; ow < p->out_w; ++ow) {
@@ -39,7 +37,7 @@ void mn_pool2d_fast_f32(const mn_pool_params_t *p, const float *restrict x,
                         const float *xk = xr + kw;
                         for (ow = 0; ow < p->out_w; ++ow) {
                             const float v = xk[ow * sw];
-                            yr[ow] = v > yr[ow] ? v : yr[ow];
+                            yr[ow] = mn_max_nan(yr[ow], v);
                         }
                     }
                 }
