@@ -215,6 +215,16 @@ typedef struct {
 
 void mn_unary_f32(const mn_unary_params_t *p, const float *x, float *y);
 
+/* Clip with bounds computed at run time: y[i] = min(max(x[i], *lo), *hi) for i < size
+ * (lo > hi gives hi, NaN stays NaN, as in ONNX). lo and hi point at one float each, or
+ * are NULL for no bound. y may alias x. */
+typedef struct {
+    int32_t size;
+} mn_clip_params_t;
+
+void mn_clip_f32(const mn_clip_params_t *p, const float *x, const float *lo, const float *hi,
+                 float *y);
+
 /* ---------------------------------------------------------------- pooling */
 
 typedef enum { MN_POOL_MAX = 0, MN_POOL_AVG = 1 } mn_pool_kind_t;
@@ -337,6 +347,23 @@ typedef struct {
 } mn_copy_params_t;
 
 void mn_copy_f32(const mn_copy_params_t *p, const float *x, float *y);
+
+typedef enum { MN_PAD_REFLECT = 1, MN_PAD_EDGE = 2, MN_PAD_WRAP = 3 } mn_pad_mode_t;
+
+/* Pad in the non-constant modes (constant padding is mn_fill_f32 then mn_copy_f32).
+ * x: dense [x_dims[0..rank)]; y: dense [y_dims[0..rank)], y_dims[d] = x_dims[d] + pads[d]
+ * + pads after. Output coordinate i reads input coordinate j = i - pads[d] when inside
+ * [0, x_dims[d]); outside, reflect mirrors about the edge without repeating it (period
+ * 2 (n - 1)), edge repeats the edge value, wrap reads j mod n. Every x_dims[d] >= 1. */
+typedef struct {
+    int32_t mode; /* mn_pad_mode_t */
+    int32_t rank;
+    int32_t x_dims[MN_MAX_DIMS];
+    int32_t y_dims[MN_MAX_DIMS];
+    int32_t pads[MN_MAX_DIMS]; /* before each axis */
+} mn_pad_params_t;
+
+void mn_pad_f32(const mn_pad_params_t *p, const float *x, float *y);
 
 /* y[i] = value for i < size. */
 void mn_fill_f32(float *y, int32_t size, float value);

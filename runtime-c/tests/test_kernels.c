@@ -625,6 +625,64 @@ static void test_maxpool_nan(void)
     }
 }
 
+static void test_clip(void)
+{
+    /* x = [-2, 0.5, 3]: bounds [0, 1] -> [0, 0.5, 1]; only lo -> [0, 0.5, 3];
+     * only hi -> [-2, 0.5, 1]; lo 2 > hi 1 -> hi everywhere. */
+    static const float x[3] = {-2, 0.5f, 3};
+    static const float lo = 0, hi = 1, lo2 = 2;
+    static const float want_both[3] = {0, 0.5f, 1}, want_lo[3] = {0, 0.5f, 3};
+    static const float want_hi[3] = {-2, 0.5f, 1}, want_cross[3] = {1, 1, 1};
+    float y[3];
+    mn_clip_params_t p = {3};
+    mn_clip_f32(&p, x, &lo, &hi, y);
+    check("clip both bounds", y, want_both, 3, TOL);
+    mn_clip_f32(&p, x, &lo, NULL, y);
+    check("clip min only", y, want_lo, 3, TOL);
+    mn_clip_f32(&p, x, NULL, &hi, y);
+    check("clip max only", y, want_hi, 3, TOL);
+    mn_clip_f32(&p, x, &lo2, &hi, y);
+    check("clip min > max gives max", y, want_cross, 3, TOL);
+}
+
+static void test_pad_modes(void)
+{
+    /* x = [1 2 3] padded 2 before and 3 after (rank 1):
+     *   reflect: 3 2 | 1 2 3 | 2 1 2    edge: 1 1 | 1 2 3 | 3 3 3
+     *   wrap:    2 3 | 1 2 3 | 1 2 3 */
+    static const float x[3] = {1, 2, 3};
+    static const float want_reflect[8] = {3, 2, 1, 2, 3, 2, 1, 2};
+    static const float want_edge[8] = {1, 1, 1, 2, 3, 3, 3, 3};
+    static const float want_wrap[8] = {2, 3, 1, 2, 3, 1, 2, 3};
+    /* 2x2 [[1 2] [3 4]] padded 1 before on both axes, edge -> 3x3
+     *   1 1 2 / 1 1 2 / 3 3 4 */
+    static const float x22[4] = {1, 2, 3, 4};
+    static const float want_2d[9] = {1, 1, 2, 1, 1, 2, 3, 3, 4};
+    float y[9];
+    mn_pad_params_t p;
+    memset(&p, 0, sizeof p);
+    p.rank = 1;
+    p.x_dims[0] = 3;
+    p.y_dims[0] = 8;
+    p.pads[0] = 2;
+    p.mode = MN_PAD_REFLECT;
+    mn_pad_f32(&p, x, y);
+    check("pad reflect", y, want_reflect, 8, TOL);
+    p.mode = MN_PAD_EDGE;
+    mn_pad_f32(&p, x, y);
+    check("pad edge", y, want_edge, 8, TOL);
+    p.mode = MN_PAD_WRAP;
+    mn_pad_f32(&p, x, y);
+    check("pad wrap", y, want_wrap, 8, TOL);
+    p.mode = MN_PAD_EDGE;
+    p.rank = 2;
+    p.x_dims[0] = p.x_dims[1] = 2;
+    p.y_dims[0] = p.y_dims[1] = 3;
+    p.pads[0] = p.pads[1] = 1;
+    mn_pad_f32(&p, x22, y);
+    check("pad edge 2-D", y, want_2d, 9, TOL);
+}
+
 static void test_global_pool(void)
 {
     /* Channels [1 5 3] and [-2 -8 -4]: max 5, -2; mean 3, -14/3. */
@@ -875,6 +933,8 @@ int main(void)
     test_conv_nd();
     test_pool_nd();
     test_maxpool_nan();
+    test_clip();
+    test_pad_modes();
     test_global_pool();
     test_batchnorm();
     test_softmax();

@@ -20,7 +20,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
 
 mod op;
-pub use op::{Activation, BinaryKind, Op, PoolKind, ReduceKind, UnaryKind, VariadicKind};
+pub use op::{Activation, BinaryKind, Op, PadMode, PoolKind, ReduceKind, UnaryKind, VariadicKind};
 
 /// Index of a tensor in [`Graph::tensors`].
 pub type TensorId = usize;

@@ -3,8 +3,9 @@
 //! Single entry point [`eval`]: one match arm per operator, each calling the evaluator of
 //! its family. `movement` covers the data-movement operators (Reshape, Transpose, Concat,
 //! Split, Slice, Gather, Pad, Expand, Identity) for float32 and int64 data; `arith` the
-//! arithmetic ones (Binary, Variadic, Reduce for both; Unary and Softmax for float32).
-//! Conv, Gemm, MatMul, pools and BatchNorm return `None` (left to run time).
+//! arithmetic ones (Binary, Variadic, Reduce for both; Unary and Softmax for float32);
+//! `window` Conv, pooling and global pooling on float32, any number of spatial axes.
+//! Gemm, MatMul and BatchNorm return `None` (left to run time).
 //! Never panics: malformed inputs give `None`.
 
 mod arith;
@@ -12,8 +13,10 @@ mod index;
 mod movement;
 #[cfg(test)]
 mod tests;
+mod window;
 
 use crate::ir::{Data, Op, Tensor};
+use window::Win;
 
 /// Data per output when every input is constant and `op` can be evaluated; else `None`.
 pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>> {
@@ -28,25 +31,27 @@ pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>
             indices_shape,
         } => movement::gather(&a, *axis, indices, indices_shape),
         Op::Expand => movement::expand(&a),
-        Op::Pad { pads, value } => movement::pad(&a, pads, *value),
+        Op::Pad { pads, value, mode } => movement::pad(&a, pads, *value, *mode),
         Op::Concat { axis } => movement::concat(&a, *axis),
         Op::Split { axis, sizes } => movement::split(&a, *axis, sizes),
         Op::Binary { kind, .. } => arith::binary(&a, *kind),
         Op::Variadic { kind } => arith::variadic(&a, *kind),
         Op::Unary(u) => arith::unary(&a, *u),
+        Op::ClipRange { has_min, has_max } => arith::clip_range(&a, *has_min, *has_max),
         Op::Softmax {
             axis,
             log,
             coerce_2d,
         } => arith::softmax(&a, *axis, *log, *coerce_2d),
         Op::Reduce { kind, axes, .. } => arith::reduce(&a, *kind, axes),
-        Op::Conv { .. }
-        | Op::Gemm { .. }
-        | Op::MatMul
-        | Op::Pool { .. }
-        | Op::GlobalPool { .. }
-        | Op::BatchNorm { .. }
-        | Op::ConstOnly => None,
+        Op::Conv { group, act, .. } => window::conv(&a, &Win::of(op, &a)?, *group, *act),
+        Op::Pool {
+            kind,
+            count_include_pad,
+            ..
+        } => window::pool(&a, &Win::of(op, &a)?, *kind, *count_include_pad),
+        Op::GlobalPool { kind } => window::global_pool(&a, *kind),
+        Op::Gemm { .. } | Op::MatMul | Op::BatchNorm { .. } | Op::ConstOnly => None,
     }
 }
 

@@ -66,7 +66,7 @@ pub static OPS: &[OpDef] = &[
     def(
         "AveragePool",
         1,
-        "1-D/2-D; pads, strides, dilations, ceil_mode, count_include_pad, auto_pad",
+        "1-D to 6-D; pads, strides, dilations, ceil_mode, count_include_pad, auto_pad",
         pool::build,
     ),
     def(
@@ -84,7 +84,7 @@ pub static OPS: &[OpDef] = &[
     def(
         "Clip",
         1,
-        "min/max attributes (<11) or constant inputs (>=11)",
+        "min/max attributes (<11) or inputs (>=11), constant or computed at run time",
         clip::build,
     ),
     def("Concat", 1, "", concat::build),
@@ -103,7 +103,7 @@ pub static OPS: &[OpDef] = &[
     def(
         "Conv",
         1,
-        "1-D/2-D, group/depthwise, strides, dilations, pads, auto_pad",
+        "1-D to 6-D, group/depthwise, strides, dilations, pads, auto_pad",
         conv::build,
     ),
     def(
@@ -138,7 +138,7 @@ pub static OPS: &[OpDef] = &[
     def(
         "MaxPool",
         1,
-        "1-D/2-D; the Indices output must be unused",
+        "1-D to 6-D; NaN as onnxruntime; the Indices output must be unused",
         pool::build,
     ),
     def("Mean", 1, "variadic, broadcasting", variadic::build),
@@ -151,7 +151,7 @@ pub static OPS: &[OpDef] = &[
     def(
         "Pad",
         1,
-        "constant mode, non-negative pads only",
+        "constant, reflect, edge, wrap (>= 19) modes; non-negative pads only",
         pad::build,
     ),
     def("Range", 11, "compile time", range::build),
