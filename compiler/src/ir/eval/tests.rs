@@ -466,10 +466,7 @@ fn clip_range_bounds_as_operands() {
         one(both, &[x.clone(), lo, hi.clone()], &[3]),
         Data::F32(vec![0., 0.5, 1.])
     );
-    assert_eq!(
-        one(only_max, &[x, hi], &[3]),
-        Data::F32(vec![-2., 0.5, 1.])
-    );
+    assert_eq!(one(only_max, &[x, hi], &[3]), Data::F32(vec![-2., 0.5, 1.]));
 }
 
 #[test]

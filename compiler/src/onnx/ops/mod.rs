@@ -138,7 +138,7 @@ pub static OPS: &[OpDef] = &[
     def(
         "MaxPool",
         1,
-        "1-D to 6-D; NaN as onnxruntime; the Indices output must be unused",
+        "1-D to 6-D; the Indices output must be unused",
         pool::build,
     ),
     def("Mean", 1, "variadic, broadcasting", variadic::build),
