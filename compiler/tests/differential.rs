@@ -511,6 +511,11 @@ const FLOAT_OPS: &[&str] = &[
     "Div",
     "Sum",
     "Mean",
+    "Conv",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
 ];
 
 /// Largest difference allowed between a folded value `f` and the C kernel's `c`: 1e-6

@@ -30,6 +30,9 @@ OPS = {
     "Softmax": "softmax", "LogSoftmax": "logsoftmax", "ReduceMean": "reducemean",
     "ReduceMax": "reducemax", "Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div",
     "Sum": "sum", "Mean": "mean",
+    # sliding windows: folded by ir/eval/window.rs, run by the conv and pool kernels
+    "Conv": "conv", "MaxPool": "maxpool", "AveragePool": "averagepool",
+    "GlobalAveragePool": "globalaveragepool", "GlobalMaxPool": "globalmaxpool",
     # data movement (exact): the strided copy and gather against eval.rs's index maps
     "Transpose": "transpose", "Concat": "concat", "Gather": "gather", "Pad": "pad",
     "Slice": "slice", "Expand": "expand", "Split": "split",
