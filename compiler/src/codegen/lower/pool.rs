@@ -15,10 +15,18 @@ fn pool_kind(k: PoolKind) -> &'static str {
 
 pub(super) fn pool(cx: &Cx) -> Result<Vec<Call>, LowerError> {
     let (x, y) = cx.x_y()?;
+    let Op::Pool {
+        kind,
+        count_include_pad,
+        ..
+    } = cx.node.op
+    else {
+        return Err(cx.err("not a pooling node"));
+    };
     if let Some(nd) = kernels::nd_window(cx.g, cx.node) {
         return Ok(vec![Call::new(
             "mn_pool_nd_f32",
-            pool_nd_params(&nd, &cx.node.op),
+            pool_nd_params(&nd, kind, count_include_pad),
             vec![cx.arg(x), cx.arg(y)],
         )]);
     }
@@ -53,16 +61,8 @@ fn pool_params(p: &PoolGeom) -> Params {
         .int("count_include_pad", p.count_include_pad)
 }
 
-/// `mn_pool_nd_params_t` of a Pool node `op` with window `w`.
-fn pool_nd_params(w: &NdWindow, op: &Op) -> Params {
-    let (kind, count_include_pad) = match *op {
-        Op::Pool {
-            kind,
-            count_include_pad,
-            ..
-        } => (kind, count_include_pad),
-        _ => (PoolKind::Max, false),
-    };
+/// `mn_pool_nd_params_t` of a pooling window `w`.
+fn pool_nd_params(w: &NdWindow, kind: PoolKind, count_include_pad: bool) -> Params {
     Params::new("mn_pool_nd_params_t")
         .konst("kind", pool_kind(kind))
         .int("channels", w.n * w.c_in)
