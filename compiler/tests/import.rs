@@ -1306,9 +1306,9 @@ fn error_attribute_type_and_shape_mismatch() {
         "{e}"
     );
     let e = unary_model(13, &[2, 3], node("Pad", &["x", "p"], &["y"], vec![]))
-        .init(ti("p", &[4], &[0, -1, 0, 0]))
+        .init(ti("p", &[4], &[0, -2, 0, -2]))
         .err();
-    assert!(e.contains("negative pads"), "{e}");
+    assert!(e.contains("crop axis 1 of X [2, 3] below zero"), "{e}");
     let e = unary_model(
         13,
         &[2, 3],
@@ -1335,6 +1335,12 @@ fn pad_modes_and_run_time_clip_bounds() {
             ..
         }
     ));
+    // A negative pad crops: [2, 3] -> [2, 3 - 1 + 2].
+    let g = unary_model(13, &[2, 3], node("Pad", &["x", "p"], &["y"], vec![]))
+        .init(ti("p", &[4], &[0, -1, 0, 2]))
+        .ok();
+    assert_eq!(shape(&g, "y"), vec![2, 4]);
+    assert!(matches!(op_of(&g, "y"), Op::Pad { ref pads, .. } if pads == &[0, -1, 0, 2]));
     let m = M::new(13)
         .input("x", &[3])
         .input("lo", &[])

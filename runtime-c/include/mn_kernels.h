@@ -348,19 +348,27 @@ typedef struct {
 
 void mn_copy_f32(const mn_copy_params_t *p, const float *x, float *y);
 
-typedef enum { MN_PAD_REFLECT = 1, MN_PAD_EDGE = 2, MN_PAD_WRAP = 3 } mn_pad_mode_t;
+typedef enum {
+    MN_PAD_CONSTANT = 0,
+    MN_PAD_REFLECT = 1,
+    MN_PAD_EDGE = 2,
+    MN_PAD_WRAP = 3
+} mn_pad_mode_t;
 
-/* Pad in the non-constant modes (constant padding is mn_fill_f32 then mn_copy_f32).
+/* Pad in the reflect, edge and wrap modes, and constant mode with cropping (meshnn emits
+ * constant padding without cropping as mn_fill_f32 then mn_copy_f32).
  * x: dense [x_dims[0..rank)]; y: dense [y_dims[0..rank)], y_dims[d] = x_dims[d] + pads[d]
- * + pads after. Output coordinate i reads input coordinate j = i - pads[d] when inside
- * [0, x_dims[d]); outside, reflect mirrors about the edge without repeating it (period
- * 2 (n - 1)), edge repeats the edge value, wrap reads j mod n. Every x_dims[d] >= 1. */
+ * + pads after, where a negative pad crops. Output coordinate i reads input coordinate
+ * j = i - pads[d] when inside [0, x_dims[d]); outside, constant mode writes value,
+ * reflect mirrors about the edge without repeating it (period 2 (n - 1)), edge repeats
+ * the edge value, wrap reads j mod n. Every x_dims[d] >= 1 unless the mode is constant. */
 typedef struct {
     int32_t mode; /* mn_pad_mode_t */
     int32_t rank;
     int32_t x_dims[MN_MAX_DIMS];
     int32_t y_dims[MN_MAX_DIMS];
-    int32_t pads[MN_MAX_DIMS]; /* before each axis */
+    int32_t pads[MN_MAX_DIMS]; /* before each axis; negative crops */
+    float value;               /* constant mode */
 } mn_pad_params_t;
 
 void mn_pad_f32(const mn_pad_params_t *p, const float *x, float *y);

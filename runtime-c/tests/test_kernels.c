@@ -681,6 +681,19 @@ static void test_pad_modes(void)
     p.pads[0] = p.pads[1] = 1;
     mn_pad_f32(&p, x22, y);
     check("pad edge 2-D", y, want_2d, 9, TOL);
+    {
+        /* Constant mode, cropping: [1 2 3] with pads -1 before, +2 after, value 7 ->
+         * 2 3 7 7. */
+        static const float want_crop[4] = {2, 3, 7, 7};
+        p.mode = MN_PAD_CONSTANT;
+        p.rank = 1;
+        p.x_dims[0] = 3;
+        p.y_dims[0] = 4;
+        p.pads[0] = -1;
+        p.value = 7;
+        mn_pad_f32(&p, x, y);
+        check("pad constant cropping", y, want_crop, 4, TOL);
+    }
 }
 
 static void test_global_pool(void)

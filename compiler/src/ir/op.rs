@@ -158,10 +158,10 @@ pub enum Op {
         axes: Vec<usize>,
         keepdims: bool,
     },
-    /// inputs: X. `pads` = [begin_0.., end_0..] over all axes, non-negative; `value`
-    /// fills in constant mode.
+    /// inputs: X. `pads` = [begin_0.., end_0..] over all axes; a negative pad crops;
+    /// `value` fills in constant mode.
     Pad {
-        pads: Vec<usize>,
+        pads: Vec<i64>,
         value: f32,
         mode: PadMode,
     },

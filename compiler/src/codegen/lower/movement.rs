@@ -101,7 +101,7 @@ pub(super) fn expand(cx: &Cx) -> Result<Vec<Call>, LowerError> {
 
 pub(super) fn pad(
     cx: &Cx,
-    pads: &[usize],
+    pads: &[i64],
     value: f32,
     mode: PadMode,
 ) -> Result<Vec<Call>, LowerError> {
@@ -109,7 +109,10 @@ pub(super) fn pad(
     let (xs, ys) = (cx.shape(x), cx.shape(y));
     cx.rank_ok(ys.len())?;
     let mode = match mode {
-        PadMode::Constant => return Ok(pad_constant(cx, [x, y], pads, value)),
+        PadMode::Constant if pads.iter().all(|&p| p >= 0) => {
+            return Ok(pad_constant(cx, [x, y], pads, value))
+        }
+        PadMode::Constant => "MN_PAD_CONSTANT",
         PadMode::Reflect => "MN_PAD_REFLECT",
         PadMode::Edge => "MN_PAD_EDGE",
         PadMode::Wrap => "MN_PAD_WRAP",
@@ -119,15 +122,17 @@ pub(super) fn pad(
         .int("rank", xs.len())
         .ints("x_dims", i64s(xs))
         .ints("y_dims", i64s(ys))
-        .ints("pads", i64s(pads.get(..xs.len()).unwrap_or(pads)));
+        .ints("pads", pads.get(..xs.len()).unwrap_or(pads).to_vec())
+        .float("value", value);
     Ok(vec![Call::new("mn_pad_f32", p, vec![cx.arg(x), cx.arg(y)])])
 }
 
-/// Constant-mode Pad: fill the output with `value`, then copy the input inside it.
-fn pad_constant(cx: &Cx, [x, y]: [TensorId; 2], pads: &[usize], value: f32) -> Vec<Call> {
+/// Constant-mode Pad without cropping: fill the output with `value`, then copy the input
+/// inside it.
+fn pad_constant(cx: &Cx, [x, y]: [TensorId; 2], pads: &[i64], value: f32) -> Vec<Call> {
     let (xs, ys) = (cx.shape(x), cx.shape(y));
     let yst = i64s(&strides(ys));
-    let off: i64 = (0..xs.len()).map(|d| pads[d] as i64 * yst[d]).sum();
+    let off: i64 = (0..xs.len()).map(|d| pads[d] * yst[d]).sum();
     let fill = Call {
         kernel: "mn_fill_f32",
         params: None,

@@ -80,7 +80,7 @@ pub(super) fn expand(a: &Operands) -> Option<Vec<Data>> {
 
 /// Pad: elements outside the input take `value` (constant mode) or the element `mode`
 /// maps them to.
-pub(super) fn pad(a: &Operands, pads: &[usize], value: f32, mode: PadMode) -> Option<Vec<Data>> {
+pub(super) fn pad(a: &Operands, pads: &[i64], value: f32, mode: PadMode) -> Option<Vec<Data>> {
     let t = a.t()?;
     let r = t.shape.len();
     if pads.len() != 2 * r || a.out.shape.len() != r {
@@ -93,7 +93,7 @@ pub(super) fn pad(a: &Operands, pads: &[usize], value: f32, mode: PadMode) -> Op
     let map = index_map(&a.out.shape, |o| {
         let mut s = 0;
         for k in 0..r {
-            let i = pad_source(mode, o[k] as i64 - pads[k] as i64, t.shape[k])?;
+            let i = pad_source(mode, o[k] as i64 - pads[k], t.shape[k])?;
             s += i * st[k];
         }
         Some(s)

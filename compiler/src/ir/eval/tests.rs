@@ -486,4 +486,11 @@ fn pad_reflect_edge_wrap() {
     for (mode, want) in cases {
         assert_eq!(one(pad(mode), &[x.clone()], &[8]), Data::F32(want.to_vec()));
     }
+    // Cropping: pads -1 before, +2 after, value 7: [2 3 7 7].
+    let crop = Op::Pad {
+        pads: vec![-1, 2],
+        value: 7.,
+        mode: PadMode::Constant,
+    };
+    assert_eq!(one(crop, &[x], &[4]), Data::F32(vec![2., 3., 7., 7.]));
 }

@@ -151,7 +151,7 @@ pub static OPS: &[OpDef] = &[
     def(
         "Pad",
         1,
-        "constant, reflect, edge, wrap (>= 19) modes; non-negative pads only",
+        "constant, reflect, edge, wrap (>= 19) modes; negative pads crop",
         pad::build,
     ),
     def("Range", 11, "compile time", range::build),
