@@ -87,6 +87,67 @@ fn window_2d<'a>(g: &'a Graph, node: &Node) -> Option<Window2d<'a>> {
     })
 }
 
+/// The window of a Conv or Pool node with 3 or more spatial axes, which runs on the N-d
+/// reference kernels (`mn_conv_nd_f32`, `mn_pool_nd_f32`); 1-D and 2-D windows keep the
+/// 2-D kernels ([`conv_geom`], [`pool_geom`]) and their fast variants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NdWindow {
+    /// X's [N, C] and Y's channel count.
+    pub n: usize,
+    pub c_in: usize,
+    pub c_out: usize,
+    /// Conv's group (1 for pooling).
+    pub group: usize,
+    pub input: Vec<usize>,
+    pub output: Vec<usize>,
+    pub kernel: Vec<usize>,
+    pub strides: Vec<usize>,
+    pub dilations: Vec<usize>,
+    pub pads_begin: Vec<usize>,
+    pub pads_end: Vec<usize>,
+}
+
+/// [`NdWindow`] of a Conv or Pool node with 3 or more spatial axes; `None` otherwise.
+pub fn nd_window(g: &Graph, node: &Node) -> Option<NdWindow> {
+    let (kernel, strides, dilations, pads, group) = match &node.op {
+        Op::Conv {
+            kernel,
+            strides,
+            dilations,
+            pads,
+            group,
+            ..
+        } => (kernel, strides, dilations, pads, *group),
+        Op::Pool {
+            kernel,
+            strides,
+            dilations,
+            pads,
+            ..
+        } => (kernel, strides, dilations, pads, 1),
+        _ => return None,
+    };
+    let nd = kernel.len();
+    if nd < 3 {
+        return None;
+    }
+    let xs = &g.tensors[*node.inputs.first()?].shape;
+    let ys = &g.tensors[*node.outputs.first()?].shape;
+    Some(NdWindow {
+        n: *xs.first()?,
+        c_in: *xs.get(1)?,
+        c_out: *ys.get(1)?,
+        group,
+        input: xs.get(2..)?.to_vec(),
+        output: ys.get(2..)?.to_vec(),
+        kernel: kernel.clone(),
+        strides: strides.clone(),
+        dilations: dilations.clone(),
+        pads_begin: pads.get(..nd)?.to_vec(),
+        pads_end: pads.get(nd..)?.to_vec(),
+    })
+}
+
 /// Geometry of a 1-D or 2-D Conv node; `None` for other nodes and other ranks.
 pub fn conv_geom(g: &Graph, node: &Node) -> Option<ConvGeom> {
     let Op::Conv { group, .. } = node.op else {

@@ -95,13 +95,7 @@ fn onnx_backend_conformance() {
 /// Operators whose constant folding is not implemented yet (`ir/eval` returns `None`):
 /// a case may stay unfolded only when one of these is left in its graph. Shrink this list
 /// as folding lands; empty, the test proves "every op folds".
-const NOT_FOLDED_YET: &[&str] = &[
-    "Conv",
-    "MaxPool",
-    "AveragePool",
-    "GlobalMaxPool",
-    "GlobalAveragePool",
-];
+const NOT_FOLDED_YET: &[&str] = &[];
 
 /// Every op folds when its inputs are constant: a sample of the backend cases (up to 3 per
 /// supported operator, under a minute) with EVERY graph input baked into an initialiser

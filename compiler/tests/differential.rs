@@ -519,6 +519,11 @@ const FLOAT_OPS: &[&str] = &[
     "Mean",
     "MatMul",
     "Gemm",
+    "Conv",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
 ];
 
 /// Largest difference allowed between a folded value `f` and the C kernel's `c`: 1e-6

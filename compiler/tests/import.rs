@@ -1306,30 +1306,75 @@ fn error_attribute_type_and_shape_mismatch() {
         "{e}"
     );
     let e = unary_model(13, &[2, 3], node("Pad", &["x", "p"], &["y"], vec![]))
-        .init(ti("p", &[4], &[0, -1, 0, 0]))
+        .init(ti("p", &[4], &[0, -2, 0, -2]))
         .err();
-    assert!(e.contains("negative pads"), "{e}");
+    assert!(e.contains("crop axis 1 of X [2, 3] below zero"), "{e}");
     let e = unary_model(
+        13,
+        &[2, 3],
+        node("Pad", &["x", "p"], &["y"], vec![astr("mode", "wrap")]),
+    )
+    .init(ti("p", &[4], &[0, 1, 0, 0]))
+    .err();
+    assert!(e.contains("'wrap' is not one of"), "{e}");
+}
+
+#[test]
+fn pad_modes_and_run_time_clip_bounds() {
+    let g = unary_model(
         13,
         &[2, 3],
         node("Pad", &["x", "p"], &["y"], vec![astr("mode", "reflect")]),
     )
-    .init(ti("p", &[4], &[0, 1, 0, 0]))
-    .err();
-    assert!(e.contains("mode 'reflect'"), "{e}");
+    .init(ti("p", &[4], &[0, 2, 0, 1]))
+    .ok();
+    assert!(matches!(
+        op_of(&g, "y"),
+        Op::Pad {
+            mode: meshnn::ir::PadMode::Reflect,
+            ..
+        }
+    ));
+    // A negative pad crops: [2, 3] -> [2, 3 - 1 + 2].
+    let g = unary_model(13, &[2, 3], node("Pad", &["x", "p"], &["y"], vec![]))
+        .init(ti("p", &[4], &[0, -1, 0, 2]))
+        .ok();
+    assert_eq!(shape(&g, "y"), vec![2, 4]);
+    assert!(matches!(op_of(&g, "y"), Op::Pad { ref pads, .. } if pads == &[0, -1, 0, 2]));
+    let m = M::new(13)
+        .input("x", &[3])
+        .input("lo", &[])
+        .node(node("Clip", &["x", "lo"], &["y"], vec![]))
+        .output("y");
+    let g = m.ok();
+    assert_eq!(
+        op_of(&g, "y"),
+        Op::ClipRange {
+            has_min: true,
+            has_max: false
+        }
+    );
 }
 
 #[test]
-fn error_3d_conv_is_a_feature_error() {
-    let e = unary_model(
+fn conv_3d_imports_and_7d_is_a_feature_error() {
+    let g = unary_model(
         13,
         &[1, 1, 4, 4, 4],
         node("Conv", &["x", "w"], &["y"], vec![]),
     )
     .init(zeros("w", &[1, 1, 2, 2, 2]))
+    .ok();
+    assert!(matches!(op_of(&g, "y"), Op::Conv { ref kernel, .. } if kernel == &[2, 2, 2]));
+    let e = unary_model(
+        13,
+        &[1, 1, 2, 2, 2, 2, 2, 2, 2],
+        node("Conv", &["x", "w"], &["y"], vec![]),
+    )
+    .init(zeros("w", &[1, 1, 1, 1, 1, 1, 1, 1, 1]))
     .err();
     assert!(
-        e.contains("node 'n_y' (Conv) uses a feature") && e.contains("3-D convolution"),
+        e.contains("node 'n_y' (Conv) uses a feature") && e.contains("7-D convolution"),
         "{e}"
     );
 }

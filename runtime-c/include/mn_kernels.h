@@ -117,6 +117,23 @@ int32_t mn_conv2d_dw_f32_scratch_size(const mn_conv_params_t *p);
 void mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *x, const float *w,
                       const float *b, float *scratch, float *y);
 
+/* N-d convolution (reference; meshnn uses it for 3-D and wider windows): nd spatial
+ * axes, 1 <= nd <= MN_MAX_DIMS - 2. x: [n, c_in, in[0], .., in[nd-1]];
+ * w: [c_out, c_in / group, k[0], .., k[nd-1]]; b: [c_out] or NULL;
+ * y: [n, c_out, out[0], .., out[nd-1]]. Output position o reads input positions
+ * o_d * strides[d] - pads[d] + i_d * dilations[d], i_d < k[d]; positions outside the input
+ * (padding) contribute zero; grouping and the activation as in mn_conv2d_f32. */
+typedef struct {
+    int32_t n, c_in, c_out, group;
+    int32_t nd;
+    int32_t in[MN_MAX_DIMS], out[MN_MAX_DIMS], k[MN_MAX_DIMS];
+    int32_t strides[MN_MAX_DIMS], dilations[MN_MAX_DIMS], pads[MN_MAX_DIMS];
+    mn_act_t act;
+} mn_conv_nd_params_t;
+
+void mn_conv_nd_f32(const mn_conv_nd_params_t *p, const float *x, const float *w,
+                    const float *b, float *y);
+
 /* ---------------------------------------------------------------- matrix products */
 
 /* General matrix multiply: y[m][n] = act(alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m][n]).
@@ -200,6 +217,16 @@ typedef struct {
 
 void mn_unary_f32(const mn_unary_params_t *p, const float *x, float *y);
 
+/* Clip with bounds computed at run time: y[i] = min(max(x[i], *lo), *hi) for i < size
+ * (lo > hi gives hi, NaN stays NaN, as in ONNX). lo and hi point at one float each, or
+ * are NULL for no bound. y may alias x. */
+typedef struct {
+    int32_t size;
+} mn_clip_params_t;
+
+void mn_clip_f32(const mn_clip_params_t *p, const float *x, const float *lo, const float *hi,
+                 float *y);
+
 /* ---------------------------------------------------------------- pooling */
 
 typedef enum { MN_POOL_MAX = 0, MN_POOL_AVG = 1 } mn_pool_kind_t;
@@ -207,7 +234,9 @@ typedef enum { MN_POOL_MAX = 0, MN_POOL_AVG = 1 } mn_pool_kind_t;
 /* 2-D max / average pooling (1-D: in_h = out_h = k_h = 1, stride_h = dil_h = 1, pads 0).
  * x: [channels, in_h, in_w] where channels = N * C; y: [channels, out_h, out_w].
  * The window of output (oh, ow) covers input rows oh*stride_h - pad_top + i*dil_h,
- * i < k_h (columns likewise). Max ignores positions outside the input. Average divides
+ * i < k_h (columns likewise). Max ignores positions outside the input and treats NaN
+ * as onnxruntime does: a value replaces the running maximum m unless value <= m, taps
+ * in row-major order (so [0, NaN] gives NaN, [NaN, 1] gives 1). Average divides
  * by the number of window positions inside the input, or, with count_include_pad, by
  * the number inside the padded extent [-pad_top, in_h + pad_bottom) x [-pad_left,
  * in_w + pad_right) (positions beyond that extent, which ceil_mode can create, never
@@ -232,6 +261,24 @@ void mn_pool2d_f32(const mn_pool_params_t *p, const float *x, float *y);
  * (out_h - 1) * stride_h + k_h <= in_h and likewise for width. meshnn only calls it
  * where `pool_fast_ok` (meshnn::kernels) holds. */
 void mn_pool2d_fast_f32(const mn_pool_params_t *p, const float *x, float *y);
+
+/* N-d max / average pooling (reference; meshnn uses it for 3-D and wider windows), the
+ * rules of mn_pool2d_f32 on nd spatial axes (1 <= nd <= MN_MAX_DIMS - 2).
+ * x: [channels, in[0], .., in[nd-1]] where channels = N * C; y: [channels, out[0], ..].
+ * The window of output position o covers o_d * strides[d] - pads_begin[d] +
+ * i_d * dilations[d], i_d < k[d]; count_include_pad counts the positions inside
+ * [-pads_begin[d], in[d] + pads_end[d]) on every axis. */
+typedef struct {
+    int32_t kind; /* mn_pool_kind_t */
+    int32_t channels;
+    int32_t nd;
+    int32_t in[MN_MAX_DIMS], out[MN_MAX_DIMS], k[MN_MAX_DIMS];
+    int32_t strides[MN_MAX_DIMS], dilations[MN_MAX_DIMS];
+    int32_t pads_begin[MN_MAX_DIMS], pads_end[MN_MAX_DIMS];
+    int32_t count_include_pad;
+} mn_pool_nd_params_t;
+
+void mn_pool_nd_f32(const mn_pool_nd_params_t *p, const float *x, float *y);
 
 /* Global max / average over each channel: x: [channels, size]; y: [channels]. */
 typedef struct {
@@ -334,6 +381,31 @@ typedef struct {
 } mn_copy_params_t;
 
 void mn_copy_f32(const mn_copy_params_t *p, const float *x, float *y);
+
+typedef enum {
+    MN_PAD_CONSTANT = 0,
+    MN_PAD_REFLECT = 1,
+    MN_PAD_EDGE = 2,
+    MN_PAD_WRAP = 3
+} mn_pad_mode_t;
+
+/* Pad in the reflect, edge and wrap modes, and constant mode with cropping (meshnn emits
+ * constant padding without cropping as mn_fill_f32 then mn_copy_f32).
+ * x: dense [x_dims[0..rank)]; y: dense [y_dims[0..rank)], y_dims[d] = x_dims[d] + pads[d]
+ * + pads after, where a negative pad crops. Output coordinate i reads input coordinate
+ * j = i - pads[d] when inside [0, x_dims[d]); outside, constant mode writes value,
+ * reflect mirrors about the edge without repeating it (period 2 (n - 1)), edge repeats
+ * the edge value, wrap reads j mod n. Every x_dims[d] >= 1 unless the mode is constant. */
+typedef struct {
+    int32_t mode; /* mn_pad_mode_t */
+    int32_t rank;
+    int32_t x_dims[MN_MAX_DIMS];
+    int32_t y_dims[MN_MAX_DIMS];
+    int32_t pads[MN_MAX_DIMS]; /* before each axis; negative crops */
+    float value;               /* constant mode */
+} mn_pad_params_t;
+
+void mn_pad_f32(const mn_pad_params_t *p, const float *x, float *y);
 
 /* y[i] = value for i < size. */
 void mn_fill_f32(float *y, int32_t size, float value);

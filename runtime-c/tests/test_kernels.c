@@ -537,6 +537,230 @@ static void test_pool(void)
     }
 }
 
+/* Sets the nd spatial axes of an N-d window: sizes in/out/k, stride, dilation, pad. */
+static void set_axes(int32_t nd, int32_t *dst, int32_t v)
+{
+    int32_t d;
+    for (d = 0; d < nd; ++d) {
+        dst[d] = v;
+    }
+}
+
+static void test_conv_nd(void)
+{
+    static const float x8[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    float y[8];
+    mn_conv_nd_params_t p;
+    memset(&p, 0, sizeof p);
+    p.n = p.c_in = p.c_out = p.group = 1;
+    p.nd = 3;
+    p.act = NO_ACT;
+    {
+        /* x 2x2x2 = 1..8, w 2x2x2 of ones, no padding: one output, the sum 36. */
+        static const float w[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+        static const float want[1] = {36};
+        set_axes(3, p.in, 2);
+        set_axes(3, p.out, 1);
+        set_axes(3, p.k, 2);
+        set_axes(3, p.strides, 1);
+        set_axes(3, p.dilations, 1);
+        mn_conv_nd_f32(&p, x8, w, NULL, y);
+        check("conv3d k2 sum", y, want, 1, TOL);
+    }
+    {
+        /* Same w, pad 1 in front, stride 2 -> 2x2x2 outputs; window o covers positions
+         * {2o-1, 2o} on each axis, of which only o lies inside: y = x + bias 0.5. */
+        static const float w[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+        static const float b[1] = {0.5f};
+        static const float want[8] = {1.5f, 2.5f, 3.5f, 4.5f, 5.5f, 6.5f, 7.5f, 8.5f};
+        set_axes(3, p.out, 2);
+        set_axes(3, p.strides, 2);
+        set_axes(3, p.pads, 1);
+        mn_conv_nd_f32(&p, x8, w, b, y);
+        check("conv3d pad1 stride2 bias", y, want, 8, TOL);
+    }
+    {
+        /* x [1, 1, 1, 5] = 1..5 (3-D: 1x1x5), k 1x1x2, dilation 3, w = {1, 10}:
+         * y0 = x0 + 10 x3 = 41, y1 = x1 + 10 x4 = 52. Relu keeps them. */
+        static const float w[2] = {1, 10};
+        static const float want[2] = {41, 52};
+        static const mn_act_t relu = {MN_ACT_RELU, 0.0f, 0.0f, 0.0f};
+        set_axes(3, p.in, 1);
+        p.in[2] = 5;
+        set_axes(3, p.out, 1);
+        p.out[2] = 2;
+        set_axes(3, p.k, 1);
+        p.k[2] = 2;
+        set_axes(3, p.strides, 1);
+        set_axes(3, p.dilations, 1);
+        p.dilations[2] = 3;
+        set_axes(3, p.pads, 0);
+        p.act = relu;
+        mn_conv_nd_f32(&p, x8, w, NULL, y);
+        check("conv3d dilation 3 relu", y, want, 2, TOL);
+    }
+    {
+        /* Depthwise, group 2, 1x1x2 inputs, k 1x1x1: channel 0 x {1, 2} times 2,
+         * channel 1 x {3, 4} times 3 -> {2, 4, 9, 12}. */
+        static const float w[2] = {2, 3};
+        static const float want[4] = {2, 4, 9, 12};
+        p.c_in = p.c_out = p.group = 2;
+        p.in[2] = p.out[2] = 2;
+        p.k[2] = 1;
+        p.dilations[2] = 1;
+        p.act = NO_ACT;
+        mn_conv_nd_f32(&p, x8, w, NULL, y);
+        check("conv3d depthwise group 2", y, want, 4, TOL);
+    }
+}
+
+static void test_pool_nd(void)
+{
+    static const float x8[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    float y[8];
+    mn_pool_nd_params_t p;
+    memset(&p, 0, sizeof p);
+    p.channels = 1;
+    p.nd = 3;
+    set_axes(3, p.in, 2);
+    set_axes(3, p.out, 1);
+    set_axes(3, p.k, 2);
+    set_axes(3, p.strides, 1);
+    set_axes(3, p.dilations, 1);
+    {
+        /* One 2x2x2 window over 1..8: max 8, mean 36 / 8 = 4.5. */
+        static const float want_max[1] = {8};
+        static const float want_avg[1] = {4.5f};
+        p.kind = MN_POOL_MAX;
+        mn_pool_nd_f32(&p, x8, y);
+        check("maxpool3d k2", y, want_max, 1, TOL);
+        p.kind = MN_POOL_AVG;
+        mn_pool_nd_f32(&p, x8, y);
+        check("avgpool3d k2", y, want_avg, 1, TOL);
+    }
+    {
+        /* k2, stride 2, pads 1 before and after: window o covers {2o-1, 2o} per axis, of
+         * which only o is inside (1 of 8 taps) and all 8 lie in the padded extent
+         * [-1, 3): the average is x excluding the pad, x / 8 including it. */
+        static const float want_in[8] = {0.125f, 0.25f, 0.375f, 0.5f,
+                                         0.625f, 0.75f, 0.875f, 1};
+        set_axes(3, p.out, 2);
+        set_axes(3, p.strides, 2);
+        set_axes(3, p.pads_begin, 1);
+        set_axes(3, p.pads_end, 1);
+        mn_pool_nd_f32(&p, x8, y);
+        check("avgpool3d pad1 exclude pad", y, x8, 8, TOL);
+        p.count_include_pad = 1;
+        mn_pool_nd_f32(&p, x8, y);
+        check("avgpool3d pad1 count_include_pad", y, want_in, 8, TOL);
+        p.kind = MN_POOL_MAX;
+        mn_pool_nd_f32(&p, x8, y);
+        check("maxpool3d pad1 stride2", y, x8, 8, TOL);
+    }
+}
+
+/* Max pooling propagates NaN (numpy's maximum): x = [NaN, 1, 0, NaN], k 2, stride 1
+ * gives [NaN, 1, NaN]. */
+static void test_maxpool_nan(void)
+{
+    const float x[4] = {NAN, 1, 0, NAN};
+    float y[3] = {0, 0, 0};
+    mn_pool_params_t p = {MN_POOL_MAX, 1, 1, 4, 1, 3, 1, 2, 1, 1, 1, 1, 0, 0, 0, 0, 0};
+    mn_pool_nd_params_t q;
+    int ok;
+    mn_pool2d_f32(&p, x, y);
+    ok = isnan(y[0]) && y[1] == 1 && isnan(y[2]);
+    mn_pool2d_fast_f32(&p, x, y);
+    ok = ok && isnan(y[0]) && y[1] == 1 && isnan(y[2]);
+    memset(&q, 0, sizeof q);
+    q.kind = MN_POOL_MAX;
+    q.channels = q.nd = 1;
+    q.in[0] = 4;
+    q.out[0] = 3;
+    q.k[0] = 2;
+    q.strides[0] = q.dilations[0] = 1;
+    mn_pool_nd_f32(&q, x, y);
+    ok = ok && isnan(y[0]) && y[1] == 1 && isnan(y[2]);
+    if (ok) {
+        ++g_passed;
+    } else {
+        printf("FAIL maxpool NaN: got %g %g %g, expected nan 1 nan\n", (double)y[0],
+               (double)y[1], (double)y[2]);
+        ++g_failed;
+    }
+}
+
+static void test_clip(void)
+{
+    /* x = [-2, 0.5, 3]: bounds [0, 1] -> [0, 0.5, 1]; only lo -> [0, 0.5, 3];
+     * only hi -> [-2, 0.5, 1]; lo 2 > hi 1 -> hi everywhere. */
+    static const float x[3] = {-2, 0.5f, 3};
+    static const float lo = 0, hi = 1, lo2 = 2;
+    static const float want_both[3] = {0, 0.5f, 1}, want_lo[3] = {0, 0.5f, 3};
+    static const float want_hi[3] = {-2, 0.5f, 1}, want_cross[3] = {1, 1, 1};
+    float y[3];
+    mn_clip_params_t p = {3};
+    mn_clip_f32(&p, x, &lo, &hi, y);
+    check("clip both bounds", y, want_both, 3, TOL);
+    mn_clip_f32(&p, x, &lo, NULL, y);
+    check("clip min only", y, want_lo, 3, TOL);
+    mn_clip_f32(&p, x, NULL, &hi, y);
+    check("clip max only", y, want_hi, 3, TOL);
+    mn_clip_f32(&p, x, &lo2, &hi, y);
+    check("clip min > max gives max", y, want_cross, 3, TOL);
+}
+
+static void test_pad_modes(void)
+{
+    /* x = [1 2 3] padded 2 before and 3 after (rank 1):
+     *   reflect: 3 2 | 1 2 3 | 2 1 2    edge: 1 1 | 1 2 3 | 3 3 3
+     *   wrap:    2 3 | 1 2 3 | 1 2 3 */
+    static const float x[3] = {1, 2, 3};
+    static const float want_reflect[8] = {3, 2, 1, 2, 3, 2, 1, 2};
+    static const float want_edge[8] = {1, 1, 1, 2, 3, 3, 3, 3};
+    static const float want_wrap[8] = {2, 3, 1, 2, 3, 1, 2, 3};
+    /* 2x2 [[1 2] [3 4]] padded 1 before on both axes, edge -> 3x3
+     *   1 1 2 / 1 1 2 / 3 3 4 */
+    static const float x22[4] = {1, 2, 3, 4};
+    static const float want_2d[9] = {1, 1, 2, 1, 1, 2, 3, 3, 4};
+    float y[9];
+    mn_pad_params_t p;
+    memset(&p, 0, sizeof p);
+    p.rank = 1;
+    p.x_dims[0] = 3;
+    p.y_dims[0] = 8;
+    p.pads[0] = 2;
+    p.mode = MN_PAD_REFLECT;
+    mn_pad_f32(&p, x, y);
+    check("pad reflect", y, want_reflect, 8, TOL);
+    p.mode = MN_PAD_EDGE;
+    mn_pad_f32(&p, x, y);
+    check("pad edge", y, want_edge, 8, TOL);
+    p.mode = MN_PAD_WRAP;
+    mn_pad_f32(&p, x, y);
+    check("pad wrap", y, want_wrap, 8, TOL);
+    p.mode = MN_PAD_EDGE;
+    p.rank = 2;
+    p.x_dims[0] = p.x_dims[1] = 2;
+    p.y_dims[0] = p.y_dims[1] = 3;
+    p.pads[0] = p.pads[1] = 1;
+    mn_pad_f32(&p, x22, y);
+    check("pad edge 2-D", y, want_2d, 9, TOL);
+    {
+        /* Constant mode, cropping: [1 2 3] with pads -1 before, +2 after, value 7 ->
+         * 2 3 7 7. */
+        static const float want_crop[4] = {2, 3, 7, 7};
+        p.mode = MN_PAD_CONSTANT;
+        p.rank = 1;
+        p.x_dims[0] = 3;
+        p.y_dims[0] = 4;
+        p.pads[0] = -1;
+        p.value = 7;
+        mn_pad_f32(&p, x, y);
+        check("pad constant cropping", y, want_crop, 4, TOL);
+    }
+}
+
 static void test_global_pool(void)
 {
     /* Channels [1 5 3] and [-2 -8 -4]: max 5, -2; mean 3, -14/3. */
@@ -1087,6 +1311,11 @@ int main(void)
     test_binary();
     test_unary();
     test_pool();
+    test_conv_nd();
+    test_pool_nd();
+    test_maxpool_nan();
+    test_clip();
+    test_pad_modes();
     test_global_pool();
     test_batchnorm();
     test_norm();

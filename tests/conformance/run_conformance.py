@@ -33,9 +33,9 @@ the test's input values:
   * every graph input of an integer or bool type (int64 shapes, axes, indices, bool
     flags, ...); inputs of other non-float32 types (double, float16, bfloat16, float8,
     float4, int4, ...) are data, not operands: they make the case unsupported;
-  * every float input consumed only as Clip's min/max, Pad's constant_value, Range's
-    start/limit/delta (they fix Range's output shape), or the W/R weights of LSTM, GRU
-    and RNN (meshnn keeps recurrent weights in flash: they must be constant);
+  * every float input consumed only as Pad's constant_value, Range's start/limit/delta
+    (they fix Range's output shape), or the W/R weights of LSTM, GRU and RNN (meshnn
+    keeps recurrent weights in flash: they must be constant);
   * with --bake-weights, also float inputs consumed only as Conv W/B, BatchNormalization
     scale/B/mean/var, or Gemm B/C (off by default: meshnn should accept those at run time).
 With --upgrade-opset N, models importing the default domain at an opset below 7 (all of
@@ -106,7 +106,7 @@ ATOL = 1e-5
 
 # (op type -> input slots) whose float inputs are baked into initialisers.
 # Range's start/limit/delta decide its output shape, so float ones are baked as well.
-BAKE_SLOTS = {"Clip": {1, 2}, "Pad": {2}, "Range": {0, 1, 2},
+BAKE_SLOTS = {"Pad": {2}, "Range": {0, 1, 2},
               "LSTM": {1, 2}, "GRU": {1, 2}, "RNN": {1, 2}}
 # Non-float32 graph inputs of these types are baked; others (double, float16, bfloat16,
 # float8/float4, int4/int2, string, ...) make the case unsupported: those are data inputs

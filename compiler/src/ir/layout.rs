@@ -1,6 +1,9 @@
 //! Row-major layout arithmetic shared by shape inference, constant folding, kernel choice
 //! and lowering: strides, numpy broadcasting of strides, 1-D spatial attributes seen as
-//! 2-D, and the output size and padding of a Conv or pooling window.
+//! 2-D, the output size and padding of a Conv or pooling window, and the coordinate Pad
+//! reads in each mode.
+
+use super::PadMode;
 
 /// Row-major strides of a shape, in elements.
 pub fn strides(shape: &[usize]) -> Vec<usize> {
@@ -22,6 +25,36 @@ pub fn broadcast_strides(shape: &[usize], rank: usize) -> Vec<usize> {
             _ => 0,
         })
         .collect()
+}
+
+/// The input coordinate that Pad reads for coordinate `j` (the output's minus the begin
+/// pad) along an axis of `n` elements (as `mn_pad_f32` in runtime-c): `j` itself inside
+/// [0, n); outside, `None` in constant mode (the fill value), else the mirrored (reflect,
+/// edge not repeated), clamped (edge) or wrapped coordinate. `None` also for n = 0.
+pub fn pad_source(mode: PadMode, j: i64, n: usize) -> Option<usize> {
+    let n = i64::try_from(n).ok().filter(|&n| n > 0)?;
+    if (0..n).contains(&j) {
+        return Some(j as usize);
+    }
+    let i = match mode {
+        PadMode::Constant => return None,
+        PadMode::Edge => j.clamp(0, n - 1),
+        PadMode::Wrap => j.rem_euclid(n),
+        PadMode::Reflect => {
+            let period = 2 * (n - 1);
+            if period == 0 {
+                0
+            } else {
+                let k = j.rem_euclid(period);
+                if k < n {
+                    k
+                } else {
+                    period - k
+                }
+            }
+        }
+    };
+    Some(i as usize)
 }
 
 /// A 1-D or 2-D spatial value as `[h, w]`: a 1-D `[w]` becomes `[fill, w]`. `None` for

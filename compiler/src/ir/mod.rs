@@ -21,8 +21,8 @@ use std::collections::HashMap;
 
 mod op;
 pub use op::{
-    Activation, BinaryKind, CellKind, Direction, NormAffine, NormKind, Op, PoolKind, Recurrent,
-    ReduceKind, UnaryKind, VariadicKind,
+    Activation, BinaryKind, CellKind, Direction, NormAffine, NormKind, Op, PadMode, PoolKind,
+    Recurrent, ReduceKind, UnaryKind, VariadicKind,
 };
 
 /// Index of a tensor in [`Graph::tensors`].

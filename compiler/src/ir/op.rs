@@ -58,6 +58,20 @@ pub enum PoolKind {
     Avg,
 }
 
+/// How Pad fills positions outside the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PadMode {
+    /// A constant value.
+    #[default]
+    Constant,
+    /// Mirrored about the edge, the edge not repeated.
+    Reflect,
+    /// The edge value repeated.
+    Edge,
+    /// The input repeated (coordinate mod size).
+    Wrap,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReduceKind {
     Mean,
@@ -235,6 +249,9 @@ pub enum Op {
     Binary { kind: BinaryKind, act: Activation },
     /// inputs: X.
     Unary(UnaryKind),
+    /// Clip whose bounds are not all constant (constant bounds are `Unary(Clip)`):
+    /// inputs X, then min if `has_min`, then max if `has_max` (one element each).
+    ClipRange { has_min: bool, has_max: bool },
     /// inputs: X [N, C, *spatial]. `pads` as for Conv; output shape already includes ceil_mode.
     Pool {
         kind: PoolKind,
@@ -291,8 +308,13 @@ pub enum Op {
         epsilon: f32,
         affine: NormAffine,
     },
-    /// inputs: X. `pads` = [begin_0.., end_0..] over all axes, non-negative (constant mode).
-    Pad { pads: Vec<usize>, value: f32 },
+    /// inputs: X. `pads` = [begin_0.., end_0..] over all axes; a negative pad crops;
+    /// `value` fills in constant mode.
+    Pad {
+        pads: Vec<i64>,
+        value: f32,
+        mode: PadMode,
+    },
     /// inputs: X; output shape is the broadcast target.
     Expand,
     /// Sum / Mean over inputs with numpy broadcasting.
@@ -339,6 +361,7 @@ impl Op {
                 UnaryKind::HardSwish => "HardSwish",
                 UnaryKind::Sqrt => "Sqrt",
             },
+            Op::ClipRange { .. } => "Clip",
             Op::Pool {
                 kind: PoolKind::Max,
                 ..

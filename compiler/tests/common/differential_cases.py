@@ -37,6 +37,9 @@ OPS = {
     "InstanceNormalization": "instance_normalization",
     "GroupNormalization": "groupnormalization", "BatchNormalization": "batch_normalization",
     "MatMul": "matmul", "Gemm": "gemm",
+    # sliding windows: folded by ir/eval/window.rs, run by the conv and pool kernels
+    "Conv": "conv", "MaxPool": "maxpool", "AveragePool": "averagepool",
+    "GlobalAveragePool": "globalaveragepool", "GlobalMaxPool": "globalmaxpool",
     # data movement (exact): the strided copy and gather against eval.rs's index maps
     "Transpose": "transpose", "Concat": "concat", "Gather": "gather", "Pad": "pad",
     "Slice": "slice", "Expand": "expand", "Split": "split",

@@ -54,6 +54,49 @@ static inline void mn_tap_range(int32_t base, int32_t dil, int32_t k, int32_t lo
     *end = e;
 }
 
+/* Window geometry of the N-d reference convolution and pooling (mn_conv_nd_f32,
+ * mn_pool_nd_f32): the input offset of tap `tap` (flat, row-major over k[0..nd)) of
+ * the window whose first tap lies at base[0..nd) (may be negative), or -1 when it falls
+ * outside [0, in[d]) on some axis. */
+static inline int32_t mn_window_tap_offset(int32_t nd, const int32_t *in, const int32_t *k,
+                                           const int32_t *dil, const int32_t *base,
+                                           int32_t tap)
+{
+    int32_t d, off = 0, stride = 1;
+    for (d = nd - 1; d >= 0; --d) {
+        const int32_t pos = base[d] + (tap % k[d]) * dil[d];
+        if (pos < 0 || pos >= in[d]) {
+            return -1;
+        }
+        off += pos * stride;
+        stride *= in[d];
+        tap /= k[d];
+    }
+    return off;
+}
+
+/* base[d] = o_d * stride[d] - pad[d] for the output position o (flat, row-major over
+ * out[0..nd)): the first tap of its window. */
+static inline void mn_window_base(int32_t nd, const int32_t *out, const int32_t *stride,
+                                  const int32_t *pad, int32_t o, int32_t *base)
+{
+    int32_t d;
+    for (d = nd - 1; d >= 0; --d) {
+        base[d] = (o % out[d]) * stride[d] - pad[d];
+        o /= out[d];
+    }
+}
+
+/* The product of dims[0..n). */
+static inline int32_t mn_prod(int32_t n, const int32_t *dims)
+{
+    int32_t d, p = 1;
+    for (d = 0; d < n; ++d) {
+        p *= dims[d];
+    }
+    return p;
+}
+
 /* Odometer over the outer axes of a strided loop nest (last axis fastest), for the
  * strided kernels (binary, copy, matmul, reduce).
  * mn_odometer_start zeroes idx[0..rank) and returns 0 when some dims[d] <= 0 (an empty

@@ -1,14 +1,22 @@
 //! Conv: the reference `mn_conv2d_f32`, or the variant [`kernels::conv_kernel`] picks
-//! (fast, depthwise) with its packed weights and planned scratch.
+//! (fast, depthwise) with its packed weights and planned scratch; 3-D and wider
+//! convolutions run on the N-d reference `mn_conv_nd_f32`.
 
-use super::{Arg, Buf, Call, Cx, LowerError, Params};
+use super::{i64s, Arg, Buf, Call, Cx, LowerError, Params};
 use crate::ir::Activation;
-use crate::kernels::{self, ConvGeom};
+use crate::kernels::{self, ConvGeom, NdWindow};
 
 pub(super) fn conv(cx: &mut Cx, act: &Activation) -> Result<Vec<Call>, LowerError> {
     let (x, w, y) = (cx.input(0)?, cx.input(1)?, cx.output(0)?);
+    if let Some(nd) = kernels::nd_window(cx.g, cx.node) {
+        return Ok(vec![Call::new(
+            "mn_conv_nd_f32",
+            conv_nd_params(&nd, act),
+            vec![cx.arg(x), cx.arg(w), cx.opt_arg(2), cx.arg(y)],
+        )]);
+    }
     let c = kernels::conv_geom(cx.g, cx.node)
-        .ok_or_else(|| cx.err("only 1-D and 2-D convolutions are supported"))?;
+        .ok_or_else(|| cx.err("a Conv node without a window geometry"))?;
     let p = conv_params(&c, act);
     let b = cx.opt_arg(2);
     let Some(kernel) = kernels::conv_kernel(cx.g, cx.node) else {
@@ -56,5 +64,22 @@ fn conv_params(c: &ConvGeom, act: &Activation) -> Params {
         .int("pad_top", c.pad_top)
         .int("pad_left", c.pad_left)
         .int("group", c.group)
+        .act(act)
+}
+
+/// `mn_conv_nd_params_t`.
+fn conv_nd_params(c: &NdWindow, act: &Activation) -> Params {
+    Params::new("mn_conv_nd_params_t")
+        .int("n", c.n)
+        .int("c_in", c.c_in)
+        .int("c_out", c.c_out)
+        .int("group", c.group)
+        .int("nd", c.kernel.len())
+        .ints("in", i64s(&c.input))
+        .ints("out", i64s(&c.output))
+        .ints("k", i64s(&c.kernel))
+        .ints("strides", i64s(&c.strides))
+        .ints("dilations", i64s(&c.dilations))
+        .ints("pads", i64s(&c.pads_begin))
         .act(act)
 }

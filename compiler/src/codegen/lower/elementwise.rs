@@ -3,7 +3,7 @@
 //! copies received from other devices (see [`kernels::use_mean_arrived`]).
 
 use super::movement::copy;
-use super::{i64s, numel, Arg, Call, Cx, LowerError, Params};
+use super::{i64s, numel, Arg, Buf, Call, Cx, LowerError, Params};
 use crate::ir::layout::{broadcast_strides, strides};
 use crate::ir::{Activation, BinaryKind, TensorId, UnaryKind, VariadicKind};
 use crate::kernels;
@@ -37,6 +37,27 @@ pub(super) fn unary_op(cx: &Cx, u: &UnaryKind) -> Result<Vec<Call>, LowerError> 
         UnaryKind::Sqrt => ("MN_SQRT", 0.0, 0.0),
     };
     Ok(vec![unary(cx, kind, alpha, beta, x, y)])
+}
+
+/// Clip with bounds read at run time (`mn_clip_f32`; an absent bound is NULL).
+pub(super) fn clip_range(cx: &Cx, has_min: bool, has_max: bool) -> Result<Vec<Call>, LowerError> {
+    let (x, y) = cx.x_y()?;
+    let lo = if has_min {
+        cx.opt_arg(1)
+    } else {
+        Arg::Buf(Buf::Null)
+    };
+    let hi = if has_max {
+        cx.opt_arg(1 + usize::from(has_min))
+    } else {
+        Arg::Buf(Buf::Null)
+    };
+    let p = Params::new("mn_clip_params_t").int("size", numel(cx.shape(y)));
+    Ok(vec![Call::new(
+        "mn_clip_f32",
+        p,
+        vec![cx.arg(x), lo, hi, cx.arg(y)],
+    )])
 }
 
 pub(super) fn variadic(cx: &Cx, kind: VariadicKind) -> Result<Vec<Call>, LowerError> {

@@ -233,6 +233,7 @@ pub fn lower_node(g: &Graph, i: NodeId, st: &mut dyn Storage) -> Result<Vec<Call
         Op::MatMul => gemm::matmul(&cx),
         Op::Binary { kind, act } => elementwise::binary_op(&cx, *kind, act),
         Op::Unary(u) => elementwise::unary_op(&cx, u),
+        Op::ClipRange { has_min, has_max } => elementwise::clip_range(&cx, *has_min, *has_max),
         Op::Variadic { kind } => elementwise::variadic(&cx, *kind),
         Op::Pool { .. } => pool::pool(&cx),
         Op::GlobalPool { kind } => pool::global_pool(&cx, *kind),
@@ -250,7 +251,7 @@ pub fn lower_node(g: &Graph, i: NodeId, st: &mut dyn Storage) -> Result<Vec<Call
         Op::Split { axis, sizes } => movement::split(&cx, *axis, sizes),
         Op::Slice { starts, steps } => movement::slice(&cx, starts, steps),
         Op::Expand => movement::expand(&cx),
-        Op::Pad { pads, value } => movement::pad(&cx, pads, *value),
+        Op::Pad { pads, value, mode } => movement::pad(&cx, pads, *value, *mode),
         Op::Gather { axis, indices, .. } => movement::gather(&mut cx, *axis, indices),
         Op::Softmax {
             axis,

@@ -3,7 +3,7 @@
 
 use super::{i64s, numel, Arg, Call, Cx, LowerError, Params};
 use crate::ir::layout::{broadcast_strides, strides};
-use crate::ir::TensorId;
+use crate::ir::{PadMode, TensorId};
 
 /// An offset and strides (in elements) of one side of a strided copy.
 pub(super) type Side = (i64, Vec<i64>);
@@ -99,12 +99,40 @@ pub(super) fn expand(cx: &Cx) -> Result<Vec<Call>, LowerError> {
     Ok(vec![copy(cx, [x, y], ys, (0, xs), dense(ys, 0))])
 }
 
-pub(super) fn pad(cx: &Cx, pads: &[usize], value: f32) -> Result<Vec<Call>, LowerError> {
+pub(super) fn pad(
+    cx: &Cx,
+    pads: &[i64],
+    value: f32,
+    mode: PadMode,
+) -> Result<Vec<Call>, LowerError> {
     let (x, y) = cx.x_y()?;
     let (xs, ys) = (cx.shape(x), cx.shape(y));
     cx.rank_ok(ys.len())?;
+    let mode = match mode {
+        PadMode::Constant if pads.iter().all(|&p| p >= 0) => {
+            return Ok(pad_constant(cx, [x, y], pads, value))
+        }
+        PadMode::Constant => "MN_PAD_CONSTANT",
+        PadMode::Reflect => "MN_PAD_REFLECT",
+        PadMode::Edge => "MN_PAD_EDGE",
+        PadMode::Wrap => "MN_PAD_WRAP",
+    };
+    let p = Params::new("mn_pad_params_t")
+        .konst("mode", mode)
+        .int("rank", xs.len())
+        .ints("x_dims", i64s(xs))
+        .ints("y_dims", i64s(ys))
+        .ints("pads", pads.get(..xs.len()).unwrap_or(pads).to_vec())
+        .float("value", value);
+    Ok(vec![Call::new("mn_pad_f32", p, vec![cx.arg(x), cx.arg(y)])])
+}
+
+/// Constant-mode Pad without cropping: fill the output with `value`, then copy the input
+/// inside it.
+fn pad_constant(cx: &Cx, [x, y]: [TensorId; 2], pads: &[i64], value: f32) -> Vec<Call> {
+    let (xs, ys) = (cx.shape(x), cx.shape(y));
     let yst = i64s(&strides(ys));
-    let off: i64 = (0..xs.len()).map(|d| pads[d] as i64 * yst[d]).sum();
+    let off: i64 = (0..xs.len()).map(|d| pads[d] * yst[d]).sum();
     let fill = Call {
         kernel: "mn_fill_f32",
         params: None,
@@ -114,7 +142,7 @@ pub(super) fn pad(cx: &Cx, pads: &[usize], value: f32) -> Result<Vec<Call>, Lowe
     if numel(xs) > 0 {
         calls.push(copy(cx, [x, y], xs, dense(xs, 0), (off, yst)));
     }
-    Ok(calls)
+    calls
 }
 
 pub(super) fn gather(cx: &mut Cx, axis: usize, indices: &[i64]) -> Result<Vec<Call>, LowerError> {

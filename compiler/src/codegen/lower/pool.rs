@@ -1,11 +1,12 @@
-//! Pooling (`mn_pool2d_f32` or the variant [`kernels::pool_kernel`] picks), global
-//! pooling and inference BatchNorm: per-channel kernels over [N, C, *spatial]; and the
-//! Layer/Instance/GroupNormalization (`mn_norm_f32` over [outer, groups, inner]).
+//! Pooling (`mn_pool2d_f32` or the variant [`kernels::pool_kernel`] picks; 3-D and wider
+//! windows `mn_pool_nd_f32`), global pooling and inference BatchNorm: per-channel kernels
+//! over [N, C, *spatial]; and the Layer/Instance/GroupNormalization (`mn_norm_f32` over
+//! [outer, groups, inner]).
 
-use super::{numel, Arg, Buf, Call, Cx, LowerError, Params};
+use super::{i64s, numel, Arg, Buf, Call, Cx, LowerError, Params};
 use crate::ir::layout::norm_blocks;
-use crate::ir::{NormAffine, PoolKind};
-use crate::kernels::{self, PoolGeom};
+use crate::ir::{NormAffine, Op, PoolKind};
+use crate::kernels::{self, NdWindow, PoolGeom};
 
 fn pool_kind(k: PoolKind) -> &'static str {
     match k {
@@ -16,10 +17,23 @@ fn pool_kind(k: PoolKind) -> &'static str {
 
 pub(super) fn pool(cx: &Cx) -> Result<Vec<Call>, LowerError> {
     let (x, y) = cx.x_y()?;
-    let p = kernels::pool_geom(cx.g, cx.node).ok_or_else(|| {
-        let nd = cx.shape(x).len().saturating_sub(2);
-        cx.err(format!("{nd}-D pooling (only 1-D and 2-D are supported)"))
-    })?;
+    let Op::Pool {
+        kind,
+        count_include_pad,
+        ..
+    } = cx.node.op
+    else {
+        return Err(cx.err("not a pooling node"));
+    };
+    if let Some(nd) = kernels::nd_window(cx.g, cx.node) {
+        return Ok(vec![Call::new(
+            "mn_pool_nd_f32",
+            pool_nd_params(&nd, kind, count_include_pad),
+            vec![cx.arg(x), cx.arg(y)],
+        )]);
+    }
+    let p = kernels::pool_geom(cx.g, cx.node)
+        .ok_or_else(|| cx.err("a pooling node without a window geometry"))?;
     Ok(vec![Call::new(
         kernels::pool_kernel(cx.node, &p),
         pool_params(&p),
@@ -47,6 +61,22 @@ fn pool_params(p: &PoolGeom) -> Params {
         .int("pad_bottom", p.pads_end[0])
         .int("pad_right", p.pads_end[1])
         .int("count_include_pad", p.count_include_pad)
+}
+
+/// `mn_pool_nd_params_t` of a pooling window `w`.
+fn pool_nd_params(w: &NdWindow, kind: PoolKind, count_include_pad: bool) -> Params {
+    Params::new("mn_pool_nd_params_t")
+        .konst("kind", pool_kind(kind))
+        .int("channels", w.n * w.c_in)
+        .int("nd", w.kernel.len())
+        .ints("in", i64s(&w.input))
+        .ints("out", i64s(&w.output))
+        .ints("k", i64s(&w.kernel))
+        .ints("strides", i64s(&w.strides))
+        .ints("dilations", i64s(&w.dilations))
+        .ints("pads_begin", i64s(&w.pads_begin))
+        .ints("pads_end", i64s(&w.pads_end))
+        .int("count_include_pad", count_include_pad)
 }
 
 pub(super) fn global_pool(cx: &Cx, kind: PoolKind) -> Result<Vec<Call>, LowerError> {

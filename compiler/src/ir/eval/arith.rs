@@ -156,6 +156,22 @@ pub(super) fn unary(a: &Operands, u: UnaryKind) -> Option<Vec<Data>> {
     }
 }
 
+/// Clip with bound operands: X, then min if `has_min`, then max if `has_max`.
+pub(super) fn clip_range(a: &Operands, has_min: bool, has_max: bool) -> Option<Vec<Data>> {
+    let bound = |present: bool, i: usize, default: f32| -> Option<f32> {
+        if !present {
+            return Some(default);
+        }
+        match a.datas.get(i)? {
+            Data::F32(v) => v.first().copied(),
+            Data::I64(_) => None,
+        }
+    };
+    let min = bound(has_min, 1, f32::NEG_INFINITY)?;
+    let max = bound(has_max, 1 + usize::from(has_min), f32::INFINITY)?;
+    unary(a, UnaryKind::Clip { min, max })
+}
+
 pub(super) fn unary_value(u: UnaryKind, x: f32) -> f32 {
     match u {
         UnaryKind::Relu => x.max(0.0),

@@ -5,8 +5,8 @@
 //! Split, Slice, Gather, Pad, Expand, Identity) for float32 and int64 data; `arith` the
 //! arithmetic ones (Binary, Variadic, Reduce for both; Unary and Softmax for float32);
 //! `recurrent` RNN, GRU and LSTM (float32); `norm` the normalisations (Norm, BatchNorm;
-//! float32); `linalg` the matrix products (MatMul, Gemm; float32). Conv and pools return
-//! `None` (left to run time).
+//! float32); `linalg` the matrix products (MatMul, Gemm; float32); `window` Conv, pooling
+//! and global pooling on float32, any number of spatial axes.
 //! Never panics: malformed inputs give `None`.
 
 mod arith;
@@ -17,8 +17,10 @@ mod norm;
 mod recurrent;
 #[cfg(test)]
 mod tests;
+mod window;
 
 use crate::ir::{Data, Op, Tensor};
+use window::Win;
 
 /// Data per output when every input is constant and `op` can be evaluated; else `None`.
 pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>> {
@@ -33,12 +35,13 @@ pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>
             indices_shape,
         } => movement::gather(&a, *axis, indices, indices_shape),
         Op::Expand => movement::expand(&a),
-        Op::Pad { pads, value } => movement::pad(&a, pads, *value),
+        Op::Pad { pads, value, mode } => movement::pad(&a, pads, *value, *mode),
         Op::Concat { axis } => movement::concat(&a, *axis),
         Op::Split { axis, sizes } => movement::split(&a, *axis, sizes),
         Op::Binary { kind, .. } => arith::binary(&a, *kind),
         Op::Variadic { kind } => arith::variadic(&a, *kind),
         Op::Unary(u) => arith::unary(&a, *u),
+        Op::ClipRange { has_min, has_max } => arith::clip_range(&a, *has_min, *has_max),
         Op::Softmax {
             axis,
             log,
@@ -56,7 +59,14 @@ pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>
         Op::BatchNorm { epsilon } => norm::batchnorm(&a, *epsilon),
         Op::MatMul => linalg::matmul(&a),
         Op::Gemm { .. } => linalg::gemm(&a, op),
-        Op::Conv { .. } | Op::Pool { .. } | Op::GlobalPool { .. } | Op::ConstOnly => None,
+        Op::Conv { group, act, .. } => window::conv(&a, &Win::of(op, &a)?, *group, *act),
+        Op::Pool {
+            kind,
+            count_include_pad,
+            ..
+        } => window::pool(&a, &Win::of(op, &a)?, *kind, *count_include_pad),
+        Op::GlobalPool { kind } => window::global_pool(&a, *kind),
+        Op::ConstOnly => None,
     }
 }
 

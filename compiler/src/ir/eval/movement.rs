@@ -3,7 +3,8 @@
 
 use super::index::{bcast_map, concat_data, dot, index_map, pick, strides};
 use super::Operands;
-use crate::ir::Data;
+use crate::ir::layout::pad_source;
+use crate::ir::{Data, PadMode};
 
 /// Identity and Reshape: the data unchanged.
 pub(super) fn copy(a: &Operands) -> Option<Vec<Data>> {
@@ -77,21 +78,22 @@ pub(super) fn expand(a: &Operands) -> Option<Vec<Data>> {
     a.one(pick(a.x()?, &map, 0.0))
 }
 
-/// Constant-mode Pad: elements outside the input take `value`.
-pub(super) fn pad(a: &Operands, pads: &[usize], value: f32) -> Option<Vec<Data>> {
+/// Pad: elements outside the input take `value` (constant mode) or the element `mode`
+/// maps them to.
+pub(super) fn pad(a: &Operands, pads: &[i64], value: f32, mode: PadMode) -> Option<Vec<Data>> {
     let t = a.t()?;
     let r = t.shape.len();
     if pads.len() != 2 * r || a.out.shape.len() != r {
+        return None;
+    }
+    if mode != PadMode::Constant && t.shape.contains(&0) {
         return None;
     }
     let st = strides(&t.shape);
     let map = index_map(&a.out.shape, |o| {
         let mut s = 0;
         for k in 0..r {
-            let i = o[k].checked_sub(pads[k])?;
-            if i >= t.shape[k] {
-                return None;
-            }
+            let i = pad_source(mode, o[k] as i64 - pads[k], t.shape[k])?;
             s += i * st[k];
         }
         Some(s)

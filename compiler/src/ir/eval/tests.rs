@@ -48,8 +48,9 @@ fn non_constant_or_unsupported_gives_none() {
         group: 1,
         act: Activation::None,
     };
-    let x = f(&[1, 1, 1], &[1.0]);
-    assert_eq!(run(conv, &[x.clone(), x], &[&[1, 1, 1]]), None);
+    // A run-time input (no data): left to run time.
+    let w = f(&[1, 1, 1], &[1.0]);
+    assert_eq!(run(conv, &[out(&[1, 1, 1]), w], &[&[1, 1, 1]]), None);
     // Inconsistent data length: None, not a panic.
     assert_eq!(run(Op::Reshape, &[f(&[3], &[1.0])], &[&[3]]), None);
 }
@@ -191,6 +192,7 @@ fn expand_and_pad() {
     let op = Op::Pad {
         pads: vec![0, 1, 1, 0],
         value: 9.,
+        mode: PadMode::Constant,
     };
     assert_eq!(
         one(op, &[x], &[2, 3]),
@@ -632,4 +634,226 @@ fn gemm_transposes_alpha_beta_bias_and_activation() {
     );
     // Inner dimensions that differ: None, not a panic.
     assert_eq!(run(op, &[a, at], &[&[1, 2]]), None);
+}
+
+fn window_op(conv: bool, kernel: &[usize], strides: &[usize], pads: &[usize]) -> Op {
+    let n = kernel.len();
+    if conv {
+        Op::Conv {
+            kernel: kernel.to_vec(),
+            strides: strides.to_vec(),
+            dilations: vec![1; n],
+            pads: pads.to_vec(),
+            group: 1,
+            act: Activation::None,
+        }
+    } else {
+        Op::Pool {
+            kind: PoolKind::Avg,
+            kernel: kernel.to_vec(),
+            strides: strides.to_vec(),
+            dilations: vec![1; n],
+            pads: pads.to_vec(),
+            count_include_pad: false,
+        }
+    }
+}
+
+const ONE_TO_8: [f32; 8] = [1., 2., 3., 4., 5., 6., 7., 8.];
+
+#[test]
+fn conv_2d_and_3d() {
+    // X 3x3 = 1..9, W = [[1, 0], [0, 1]]: y = x[i][j] + x[i+1][j+1] + bias 0.5.
+    let x = f(&[1, 1, 3, 3], &[1., 2., 3., 4., 5., 6., 7., 8., 9.]);
+    let w = f(&[1, 1, 2, 2], &[1., 0., 0., 1.]);
+    let b = f(&[1], &[0.5]);
+    let op = window_op(true, &[2, 2], &[1, 1], &[0; 4]);
+    assert_eq!(
+        one(op, &[x, w, b], &[1, 1, 2, 2]),
+        Data::F32(vec![6.5, 8.5, 12.5, 14.5])
+    );
+    // 3-D: X 2x2x2 = 1..8, W of ones, pad 1 in front, stride 2: window o covers {2o-1, 2o}
+    // per axis, only o inside, so y = x.
+    let x = f(&[1, 1, 2, 2, 2], &ONE_TO_8);
+    let w = f(&[1, 1, 2, 2, 2], &[1.; 8]);
+    let op = window_op(true, &[2, 2, 2], &[2, 2, 2], &[1, 1, 1, 0, 0, 0]);
+    assert_eq!(
+        one(op, &[x.clone(), w.clone()], &[1, 1, 2, 2, 2]),
+        Data::F32(ONE_TO_8.to_vec())
+    );
+    // A fused activation is left to run time.
+    let relu = Op::Conv {
+        kernel: vec![2, 2, 2],
+        strides: vec![1; 3],
+        dilations: vec![1; 3],
+        pads: vec![0; 6],
+        group: 1,
+        act: Activation::Relu,
+    };
+    assert_eq!(run(relu, &[x, w], &[&[1, 1, 1, 1, 1]]), None);
+}
+
+#[test]
+fn conv_groups_and_dilation() {
+    // Depthwise, group 2: channel 0 {1, 2} * 2, channel 1 {3, 4} * 3.
+    let x = f(&[1, 2, 1, 1, 2], &[1., 2., 3., 4.]);
+    let w = f(&[2, 1, 1, 1, 1], &[2., 3.]);
+    let op = Op::Conv {
+        kernel: vec![1, 1, 1],
+        strides: vec![1; 3],
+        dilations: vec![1; 3],
+        pads: vec![0; 6],
+        group: 2,
+        act: Activation::None,
+    };
+    assert_eq!(
+        one(op, &[x, w], &[1, 2, 1, 1, 2]),
+        Data::F32(vec![2., 4., 9., 12.])
+    );
+    // 1-D, x = 1..5, k 2, dilation 3, w = {1, 10}: x0 + 10 x3 = 41, x1 + 10 x4 = 52.
+    let x = f(&[1, 1, 5], &[1., 2., 3., 4., 5.]);
+    let w = f(&[1, 1, 2], &[1., 10.]);
+    let op = Op::Conv {
+        kernel: vec![2],
+        strides: vec![1],
+        dilations: vec![3],
+        pads: vec![0, 0],
+        group: 1,
+        act: Activation::None,
+    };
+    assert_eq!(one(op, &[x, w], &[1, 1, 2]), Data::F32(vec![41., 52.]));
+}
+
+#[test]
+fn pool_3d_pads_and_count_include_pad() {
+    // k 2, stride 2, pads 1 on both sides of 2x2x2 = 1..8: each window holds one input
+    // (x itself) among 8 taps, all inside the padded extent [-1, 3).
+    let x = f(&[1, 1, 2, 2, 2], &ONE_TO_8);
+    let avg = window_op(false, &[2, 2, 2], &[2, 2, 2], &[1; 6]);
+    assert_eq!(
+        one(avg.clone(), &[x.clone()], &[1, 1, 2, 2, 2]),
+        Data::F32(ONE_TO_8.to_vec())
+    );
+    let Op::Pool {
+        kernel,
+        strides,
+        dilations,
+        pads,
+        ..
+    } = avg
+    else {
+        unreachable!()
+    };
+    let incl = Op::Pool {
+        kind: PoolKind::Avg,
+        kernel: kernel.clone(),
+        strides: strides.clone(),
+        dilations: dilations.clone(),
+        pads: pads.clone(),
+        count_include_pad: true,
+    };
+    let eighths: Vec<f32> = ONE_TO_8.iter().map(|v| v / 8.0).collect();
+    assert_eq!(
+        one(incl, &[x.clone()], &[1, 1, 2, 2, 2]),
+        Data::F32(eighths)
+    );
+    // One 2x2x2 window: max 8, mean 4.5.
+    let whole = |kind| Op::Pool {
+        kind,
+        kernel: vec![2; 3],
+        strides: vec![1; 3],
+        dilations: vec![1; 3],
+        pads: vec![0; 6],
+        count_include_pad: false,
+    };
+    assert_eq!(
+        one(whole(PoolKind::Max), &[x.clone()], &[1, 1, 1, 1, 1]),
+        Data::F32(vec![8.])
+    );
+    assert_eq!(
+        one(whole(PoolKind::Avg), &[x], &[1, 1, 1, 1, 1]),
+        Data::F32(vec![4.5])
+    );
+}
+
+#[test]
+fn maxpool_nan_as_onnxruntime() {
+    // [NaN, 1, 0, NaN], k 2: [NaN, 1] -> 1, [1, 0] -> 1, [0, NaN] -> NaN.
+    let x = f(&[1, 1, 4], &[f32::NAN, 1., 0., f32::NAN]);
+    let op = Op::Pool {
+        kind: PoolKind::Max,
+        kernel: vec![2],
+        strides: vec![1],
+        dilations: vec![1],
+        pads: vec![0, 0],
+        count_include_pad: false,
+    };
+    let Data::F32(y) = one(op, &[x], &[1, 1, 3]) else {
+        panic!("float result")
+    };
+    assert!(y[0].is_nan() && y[2].is_nan(), "{y:?}");
+    assert_eq!(y[1], 1.);
+}
+
+#[test]
+fn global_pool_any_rank() {
+    // Two channels of 2x1x1 spatial: {1, 2} and {3, 4}.
+    let x = f(&[1, 2, 2, 1, 1], &[1., 2., 3., 4.]);
+    let max = Op::GlobalPool {
+        kind: PoolKind::Max,
+    };
+    let avg = Op::GlobalPool {
+        kind: PoolKind::Avg,
+    };
+    assert_eq!(
+        one(max, &[x.clone()], &[1, 2, 1, 1, 1]),
+        Data::F32(vec![2., 4.])
+    );
+    assert_eq!(one(avg, &[x], &[1, 2, 1, 1, 1]), Data::F32(vec![1.5, 3.5]));
+}
+
+#[test]
+fn clip_range_bounds_as_operands() {
+    let x = f(&[3], &[-2., 0.5, 3.]);
+    let lo = f(&[], &[0.]);
+    let hi = f(&[], &[1.]);
+    let both = Op::ClipRange {
+        has_min: true,
+        has_max: true,
+    };
+    let only_max = Op::ClipRange {
+        has_min: false,
+        has_max: true,
+    };
+    assert_eq!(
+        one(both, &[x.clone(), lo, hi.clone()], &[3]),
+        Data::F32(vec![0., 0.5, 1.])
+    );
+    assert_eq!(one(only_max, &[x, hi], &[3]), Data::F32(vec![-2., 0.5, 1.]));
+}
+
+#[test]
+fn pad_reflect_edge_wrap() {
+    // [1 2 3] padded 2 before, 3 after (numpy.pad's reflect, edge and wrap).
+    let x = f(&[3], &[1., 2., 3.]);
+    let pad = |mode| Op::Pad {
+        pads: vec![2, 3],
+        value: 0.,
+        mode,
+    };
+    let cases = [
+        (PadMode::Reflect, [3., 2., 1., 2., 3., 2., 1., 2.]),
+        (PadMode::Edge, [1., 1., 1., 2., 3., 3., 3., 3.]),
+        (PadMode::Wrap, [2., 3., 1., 2., 3., 1., 2., 3.]),
+    ];
+    for (mode, want) in cases {
+        assert_eq!(one(pad(mode), &[x.clone()], &[8]), Data::F32(want.to_vec()));
+    }
+    // Cropping: pads -1 before, +2 after, value 7: [2 3 7 7].
+    let crop = Op::Pad {
+        pads: vec![-1, 2],
+        value: 7.,
+        mode: PadMode::Constant,
+    };
+    assert_eq!(one(crop, &[x], &[4]), Data::F32(vec![2., 3., 7., 7.]));
 }

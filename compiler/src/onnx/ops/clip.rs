@@ -1,8 +1,10 @@
 //! Clip — <https://onnx.ai/onnx/operators/onnx__Clip.html>
 //!
 //! Opset < 11: attributes `min` (default -inf), `max` (default +inf).
-//! Opset >= 11: optional inputs `min`, `max` (scalars), which must be constant; absent
-//! bounds are -inf / +inf. Float32.
+//! Opset >= 11: optional inputs `min`, `max` (scalars); absent bounds are -inf / +inf.
+//! Constant bounds become `Unary(Clip)` (fusable into the producing kernel); a bound
+//! computed at run time makes the node `ClipRange`, which reads both bounds at run time.
+//! Float32.
 
 use crate::ir::{Op, UnaryKind};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
@@ -18,6 +20,9 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             ctx.float("min", f32::NEG_INFINITY)?,
             ctx.float("max", f32::INFINITY)?,
         )
+    } else if let Some((op, inputs)) = run_time_bounds(ctx)? {
+        let out = OutSpec::new(x.dtype, x.shape.clone());
+        return Ok(Built::new(op, inputs, vec![out]));
     } else {
         let bound = |i: usize, default: f32| -> Result<f32, ImportError> {
             match ctx.opt_input(i) {
@@ -37,4 +42,35 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         vec![0],
         vec![OutSpec::new(x.dtype, x.shape.clone())],
     ))
+}
+
+/// `ClipRange` and its inputs when a bound input (opset >= 11) is not constant; `None`
+/// when every present bound is constant. Each bound must hold one float32.
+fn run_time_bounds(ctx: &NodeCtx) -> Result<Option<(Op, Vec<usize>)>, ImportError> {
+    let present: Vec<usize> = [1, 2]
+        .into_iter()
+        .filter(|&i| ctx.opt_input(i).is_some())
+        .collect();
+    if present
+        .iter()
+        .all(|&i| ctx.input(i).is_ok_and(|t| t.is_const()))
+    {
+        return Ok(None);
+    }
+    for &i in &present {
+        let t = ctx.float_input(i)?;
+        if t.numel() != 1 {
+            return Err(ctx.shape_err(format!(
+                "bound input #{i} has shape {:?}, expected one value",
+                t.shape
+            )));
+        }
+    }
+    let op = Op::ClipRange {
+        has_min: present.contains(&1),
+        has_max: present.contains(&2),
+    };
+    let mut inputs = vec![0];
+    inputs.extend(present);
+    Ok(Some((op, inputs)))
 }

@@ -3,12 +3,27 @@
 //! Attributes: `auto_pad` (NOTSET; SAME_UPPER, SAME_LOWER, VALID are turned into explicit
 //! pads), `dilations` (1s), `group` (1), `kernel_shape` (from W when absent), `pads` (0s),
 //! `strides` (1s). Inputs X [N, C, *spatial], W [M, C/group, *kernel], optional B [M].
-//! 1-D and 2-D; opsets 1+ (1, 11 and 22 share semantics).
+//! 1-D to 6-D spatial (3-D and wider on the N-d reference kernel); opsets 1+ (1, 11 and
+//! 22 share semantics).
 
 use crate::ir::layout::{window_output, Window};
 use crate::ir::{Activation, Op};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
 use crate::onnx::error::ImportError;
+
+/// Spatial axes the runtime's N-d kernels take (`MN_MAX_DIMS` - 2 in mn_kernels.h).
+pub const MAX_SPATIAL: usize = 6;
+
+/// A clear error for X of `rank` with more spatial axes than the runtime takes.
+pub fn check_spatial_rank(ctx: &NodeCtx, rank: usize, what: &str) -> Result<(), ImportError> {
+    if rank > MAX_SPATIAL + 2 {
+        return Err(ctx.feature_err(format!(
+            "a {}-D {what} (at most {MAX_SPATIAL} spatial axes are supported)",
+            rank - 2
+        )));
+    }
+    Ok(())
+}
 
 /// strides, dilations, pads, auto_pad.
 pub type WindowAttrs = (Vec<usize>, Vec<usize>, Vec<usize>, String);
@@ -71,12 +86,7 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             x.shape, w.shape
         )));
     }
-    if rank > 4 {
-        return Err(ctx.feature_err(format!(
-            "a {}-D convolution (only 1-D and 2-D are supported)",
-            rank - 2
-        )));
-    }
+    check_spatial_rank(ctx, rank, "convolution")?;
     let n = rank - 2;
     let group = ctx.int("group", 1)?;
     let group = usize::try_from(group)

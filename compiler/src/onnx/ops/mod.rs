@@ -77,7 +77,7 @@ pub static OPS: &[OpDef] = &[
     def(
         "AveragePool",
         1,
-        "1-D/2-D; pads, strides, dilations, ceil_mode, count_include_pad, auto_pad",
+        "1-D to 6-D; pads, strides, dilations, ceil_mode, count_include_pad, auto_pad",
         pool::build,
     ),
     def(
@@ -95,7 +95,7 @@ pub static OPS: &[OpDef] = &[
     def(
         "Clip",
         1,
-        "min/max attributes (<11) or constant inputs (>=11)",
+        "min/max attributes (<11) or inputs (>=11), constant or computed at run time",
         clip::build,
     ),
     def("Concat", 1, "", concat::build),
@@ -114,7 +114,7 @@ pub static OPS: &[OpDef] = &[
     def(
         "Conv",
         1,
-        "1-D/2-D, group/depthwise, strides, dilations, pads, auto_pad",
+        "1-D to 6-D, group/depthwise, strides, dilations, pads, auto_pad",
         conv::build,
     ),
     def(
@@ -174,7 +174,7 @@ pub static OPS: &[OpDef] = &[
     def(
         "MaxPool",
         1,
-        "1-D/2-D; the Indices output must be unused",
+        "1-D to 6-D; the Indices output must be unused",
         pool::build,
     ),
     def("Mean", 1, "variadic, broadcasting", variadic::build),
@@ -187,7 +187,7 @@ pub static OPS: &[OpDef] = &[
     def(
         "Pad",
         1,
-        "constant mode, non-negative pads only",
+        "constant, reflect, edge, wrap (>= 19) modes; negative pads crop",
         pad::build,
     ),
     def(

@@ -1,20 +1,19 @@
 //! Pad — <https://onnx.ai/onnx/operators/onnx__Pad.html>
 //!
-//! Constant mode only (`mode` default "constant"). Opset < 11: attributes `pads`
-//! (`paddings` in opset 1) and `value` (0.0). Opset >= 11: constant inputs pads, optional constant_value (0), and from
-//! opset 18 optional axes. Negative pads (cropping) are rejected.
+//! `mode`: "constant" (default), "reflect", "edge", and "wrap" (opset >= 19). Opset < 11:
+//! attributes `pads` (`paddings` in opset 1) and `value` (0.0). Opset >= 11: constant
+//! inputs pads, optional constant_value (0), and from opset 18 optional axes. Negative
+//! pads crop (an axis may not end up shorter than 0). reflect, edge and wrap need every
+//! axis they read from non-empty.
 
-use crate::ir::Op;
+use crate::ir::{Op, PadMode};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
 use crate::onnx::error::ImportError;
 
 pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     let x = ctx.input(0)?;
     let r = x.shape.len();
-    let mode = ctx.string("mode", "constant")?;
-    if mode != "constant" {
-        return Err(ctx.feature_err(format!("mode '{mode}' (only 'constant' is supported)")));
-    }
+    let mode = pad_mode(ctx)?;
     let (raw, value, axes) = if ctx.opset < 11 {
         let name = if ctx.opset < 2 { "paddings" } else { "pads" };
         let pads = ctx
@@ -48,24 +47,55 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             2 * n
         )));
     }
-    if raw.iter().any(|&p| p < 0) {
-        return Err(ctx.feature_err(format!("negative pads {raw:?} (cropping)")));
-    }
     if raw
         .iter()
-        .any(|&p| p as u64 > crate::onnx::shape::MAX_ELEMENTS as u64)
+        .any(|&p| p.unsigned_abs() > crate::onnx::shape::MAX_ELEMENTS as u64)
     {
         return Err(ctx.shape_err(format!("pads {raw:?} are too large")));
     }
-    let mut pads = vec![0usize; 2 * r];
+    let mut pads = vec![0i64; 2 * r];
     for (k, &a) in axes.iter().enumerate() {
-        pads[a] = raw[k] as usize;
-        pads[r + a] = raw[n + k] as usize;
+        pads[a] = raw[k];
+        pads[r + a] = raw[n + k];
     }
-    let shape = (0..r).map(|i| x.shape[i] + pads[i] + pads[r + i]).collect();
+    let mut shape = Vec::with_capacity(r);
+    for i in 0..r {
+        let d = x.shape[i] as i64 + pads[i] + pads[r + i];
+        let d = usize::try_from(d).map_err(|_| {
+            ctx.shape_err(format!(
+                "pads {raw:?} crop axis {i} of X {:?} below zero",
+                x.shape
+            ))
+        })?;
+        shape.push(d);
+    }
+    let padded_empty = (0..r).any(|i| x.shape[i] == 0 && shape[i] > 0);
+    if mode != PadMode::Constant && padded_empty {
+        return Err(ctx.shape_err(format!(
+            "X {:?} has an empty padded axis: only constant mode can pad it",
+            x.shape
+        )));
+    }
     Ok(Built::new(
-        Op::Pad { pads, value },
+        Op::Pad { pads, value, mode },
         vec![0],
         vec![OutSpec::new(x.dtype, shape)],
     ))
+}
+
+/// The `mode` attribute ("wrap" from opset 19).
+fn pad_mode(ctx: &NodeCtx) -> Result<PadMode, ImportError> {
+    let mode = ctx.string("mode", "constant")?;
+    Ok(match mode.as_str() {
+        "constant" => PadMode::Constant,
+        "reflect" => PadMode::Reflect,
+        "edge" => PadMode::Edge,
+        "wrap" if ctx.opset >= 19 => PadMode::Wrap,
+        _ => {
+            return Err(ctx.attr_err(
+                "mode",
+                format!("'{mode}' is not one of constant, reflect, edge, wrap (opset >= 19)"),
+            ))
+        }
+    })
 }

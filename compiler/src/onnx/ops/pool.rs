@@ -4,10 +4,11 @@
 //! Attributes: `kernel_shape` (required), `strides` (1s), `pads` (0s), `auto_pad` (NOTSET),
 //! `dilations` (1s; MaxPool >= 10, AveragePool >= 19), `ceil_mode` (0; >= 10),
 //! `count_include_pad` (AveragePool, 0), `storage_order` (MaxPool, must be 0). MaxPool's
-//! Indices output must be unused. 1-D and 2-D; opsets 1+ (`count_include_pad` from 7, absent = 0). With ceil_mode the last window
+//! Indices output must be unused. 1-D to 6-D spatial (3-D and wider on the N-d reference
+//! kernel); opsets 1+ (`count_include_pad` from 7, absent = 0). With ceil_mode the last window
 //! must start inside the input or the left padding (ONNX reference rule).
 
-use super::conv::{window_attrs, window_of};
+use super::conv::{check_spatial_rank, window_attrs, window_of};
 use crate::ir::{Op, PoolKind};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
 use crate::onnx::error::ImportError;
@@ -18,12 +19,7 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     if rank < 3 {
         return Err(ctx.shape_err(format!("X {:?} must be [N, C, *spatial]", x.shape)));
     }
-    if rank > 4 {
-        return Err(ctx.feature_err(format!(
-            "{}-D pooling (only 1-D and 2-D are supported)",
-            rank - 2
-        )));
-    }
+    check_spatial_rank(ctx, rank, "pooling")?;
     let n = rank - 2;
     let kind = if ctx.op_type == "MaxPool" {
         PoolKind::Max
