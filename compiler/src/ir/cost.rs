@@ -25,7 +25,11 @@ pub fn macs(g: &Graph, node: &Node) -> u64 {
         }
         Op::Pool { kernel, .. } => out(0) * kernel.iter().product::<usize>() as u64,
         Op::GlobalPool { .. } | Op::Reduce { .. } => g.tensors[node.inputs[0]].numel() as u64,
-        Op::Binary { .. } | Op::Unary(_) | Op::BatchNorm { .. } | Op::Softmax { .. } => out(0),
+        Op::Binary { .. }
+        | Op::Unary(_)
+        | Op::Where
+        | Op::BatchNorm { .. }
+        | Op::Softmax { .. } => out(0),
         Op::Variadic { .. } => out(0) * node.inputs.len() as u64,
         // Data movement and compile-time-only nodes compute nothing.
         Op::Reshape

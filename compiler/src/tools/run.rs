@@ -1,7 +1,7 @@
 //! `meshnn run`: compile for the host, feed inputs, collect outputs.
 
 use crate::driver::Deployed;
-use crate::ir::Graph;
+use crate::ir::{DType, Graph};
 use crate::npy::{self, Array};
 use crate::tools::host_build::{HostBuild, HostError};
 use std::path::{Path, PathBuf};
@@ -130,7 +130,8 @@ pub fn run_host(
         .collect())
 }
 
-/// Write each output as `out_dir/<output name>.npy`; returns the paths written.
+/// Write each output as `out_dir/<output name>.npy` (a bool output, stored as float32
+/// 0 / 1 on the devices, as a bool array); returns the paths written.
 pub fn write_outputs(
     p: &Deployed,
     outs: &[Array<f32>],
@@ -142,8 +143,14 @@ pub fn write_outputs(
     })?;
     let mut written = Vec::new();
     for (a, &t) in outs.iter().zip(&p.graph.outputs) {
-        let path = out_dir.join(output_file_name(&p.graph.tensors[t].name));
-        npy::write_f32(&path, &a.shape, &a.data)?;
+        let tensor = &p.graph.tensors[t];
+        let path = out_dir.join(output_file_name(&tensor.name));
+        if tensor.dtype == DType::Bool {
+            let bools: Vec<bool> = a.data.iter().map(|&v| v != 0.0).collect();
+            npy::write_bool(&path, &a.shape, &bools)?;
+        } else {
+            npy::write_f32(&path, &a.shape, &a.data)?;
+        }
         written.push(path);
     }
     Ok(written)

@@ -233,6 +233,7 @@ pub fn lower_node(g: &Graph, i: NodeId, st: &mut dyn Storage) -> Result<Vec<Call
         Op::Binary { kind, act } => elementwise::binary_op(&cx, *kind, act),
         Op::Unary(u) => elementwise::unary_op(&cx, u),
         Op::Variadic { kind } => elementwise::variadic(&cx, *kind),
+        Op::Where => elementwise::where_op(&cx),
         Op::Pool { .. } => pool::pool(&cx),
         Op::GlobalPool { kind } => pool::global_pool(&cx, *kind),
         Op::BatchNorm { epsilon } => pool::batchnorm(&cx, *epsilon),

@@ -3,7 +3,8 @@
 //! Single entry point [`eval`]: one match arm per operator, each calling the evaluator of
 //! its family. `movement` covers the data-movement operators (Reshape, Transpose, Concat,
 //! Split, Slice, Gather, Pad, Expand, Identity) for float32 and int64 data; `arith` the
-//! arithmetic ones (Binary, Variadic, Reduce for both; Unary and Softmax for float32).
+//! arithmetic ones (Binary, Variadic, Reduce, Where for both; Unary and Softmax for
+//! float32, Neg/Abs/Sign/Not for int64 too). Bool data is int64 0 / 1.
 //! Conv, Gemm, MatMul, pools and BatchNorm return `None` (left to run time).
 //! Never panics: malformed inputs give `None`.
 
@@ -34,6 +35,7 @@ pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>
         Op::Binary { kind, .. } => arith::binary(&a, *kind),
         Op::Variadic { kind } => arith::variadic(&a, *kind),
         Op::Unary(u) => arith::unary(&a, *u),
+        Op::Where => arith::where_(&a),
         Op::Softmax {
             axis,
             log,

@@ -8,6 +8,7 @@ mod batchnorm;
 mod binary;
 mod cast;
 mod clip;
+mod compare;
 mod concat;
 mod constant;
 mod constant_of_shape;
@@ -18,7 +19,10 @@ mod gather;
 mod gemm;
 mod global_pool;
 mod identity;
+mod logical;
+mod math;
 mod matmul;
+mod mod_op;
 mod pad;
 mod pool;
 mod range;
@@ -32,6 +36,7 @@ mod squeeze;
 mod transpose;
 mod unary;
 mod variadic;
+mod where_op;
 
 pub type BuildFn = fn(&NodeCtx) -> Result<Built, ImportError>;
 
@@ -57,12 +62,14 @@ const fn def(name: &'static str, since: u32, notes: &'static str, build: BuildFn
 
 /// Every supported operator (float32 data unless noted).
 pub static OPS: &[OpDef] = &[
+    def("Abs", 1, "int64: compile time", math::build),
     def(
         "Add",
         1,
         "numpy broadcasting; broadcast/axis (< 7)",
         binary::build,
     ),
+    def("And", 1, "bool; broadcasting", logical::build),
     def(
         "AveragePool",
         1,
@@ -81,6 +88,7 @@ pub static OPS: &[OpDef] = &[
         "compile time on constants; float32->float32 at run time",
         cast::build,
     ),
+    def("Ceil", 1, "", math::build),
     def(
         "Clip",
         1,
@@ -106,6 +114,7 @@ pub static OPS: &[OpDef] = &[
         "1-D/2-D, group/depthwise, strides, dilations, pads, auto_pad",
         conv::build,
     ),
+    def("Cos", 7, "", math::build),
     def(
         "Div",
         1,
@@ -118,9 +127,15 @@ pub static OPS: &[OpDef] = &[
         "inference: identity; the mask output must be unused",
         identity::build,
     ),
+    def("Elu", 1, "", unary::build),
+    def("Equal", 1, "bool output; broadcasting", compare::build),
+    def("Erf", 9, "", math::build),
+    def("Exp", 1, "", math::build),
     def("Expand", 8, "", expand::build),
     def("Flatten", 1, "negative axis", flatten::build),
+    def("Floor", 1, "", math::build),
     def("Gather", 1, "constant indices only", gather::build),
+    def("Gelu", 20, "approximate none/tanh", unary::build),
     def(
         "Gemm",
         1,
@@ -129,12 +144,33 @@ pub static OPS: &[OpDef] = &[
     ),
     def("GlobalAveragePool", 1, "", global_pool::build),
     def("GlobalMaxPool", 1, "", global_pool::build),
+    def("Greater", 1, "bool output; broadcasting", compare::build),
+    def(
+        "GreaterOrEqual",
+        12,
+        "bool output; broadcasting",
+        compare::build,
+    ),
     def("HardSigmoid", 1, "", unary::build),
     def("HardSwish", 14, "", unary::build),
     def("Identity", 1, "", identity::build),
     def("LeakyRelu", 1, "", unary::build),
+    def("Less", 1, "bool output; broadcasting", compare::build),
+    def(
+        "LessOrEqual",
+        12,
+        "bool output; broadcasting",
+        compare::build,
+    ),
+    def("Log", 1, "", math::build),
     def("LogSoftmax", 1, "", softmax::build),
     def("MatMul", 1, "1-D, batched, broadcast", matmul::build),
+    def(
+        "Max",
+        1,
+        "variadic, broadcasting; NaN propagates",
+        variadic::build,
+    ),
     def(
         "MaxPool",
         1,
@@ -143,11 +179,27 @@ pub static OPS: &[OpDef] = &[
     ),
     def("Mean", 1, "variadic, broadcasting", variadic::build),
     def(
+        "Min",
+        1,
+        "variadic, broadcasting; NaN propagates",
+        variadic::build,
+    ),
+    def("Mish", 18, "", unary::build),
+    def(
+        "Mod",
+        10,
+        "fmod 0 or 1; int64 at compile time",
+        mod_op::build,
+    ),
+    def(
         "Mul",
         1,
         "numpy broadcasting; broadcast/axis (< 7)",
         binary::build,
     ),
+    def("Neg", 1, "int64: compile time", math::build),
+    def("Not", 1, "bool", logical::build),
+    def("Or", 1, "bool; broadcasting", logical::build),
     def(
         "Pad",
         1,
@@ -155,6 +207,7 @@ pub static OPS: &[OpDef] = &[
         pad::build,
     ),
     def("Range", 11, "compile time", range::build),
+    def("Reciprocal", 1, "", math::build),
     def("ReduceMax", 1, "", reduce::build),
     def("ReduceMean", 1, "", reduce::build),
     def("Relu", 1, "", unary::build),
@@ -164,6 +217,8 @@ pub static OPS: &[OpDef] = &[
         "constant shape input; 0 and -1, allowzero",
         reshape::build,
     ),
+    def("Round", 11, "half to even", math::build),
+    def("Selu", 1, "", unary::build),
     def(
         "Shape",
         1,
@@ -171,6 +226,8 @@ pub static OPS: &[OpDef] = &[
         shape_op::build,
     ),
     def("Sigmoid", 1, "", unary::build),
+    def("Sign", 9, "int64: compile time", math::build),
+    def("Sin", 7, "", math::build),
     def(
         "Slice",
         1,
@@ -178,6 +235,8 @@ pub static OPS: &[OpDef] = &[
         slice::build,
     ),
     def("Softmax", 1, "opset < 13 coerces to 2-D", softmax::build),
+    def("Softplus", 1, "", unary::build),
+    def("Softsign", 1, "", unary::build),
     def(
         "Split",
         1,
@@ -205,6 +264,8 @@ pub static OPS: &[OpDef] = &[
         "axes attribute (<13) or constant input",
         squeeze::build,
     ),
+    def("Where", 9, "bool condition; broadcasting", where_op::build),
+    def("Xor", 1, "bool; broadcasting", logical::build),
 ];
 
 /// The table row for an op type.
