@@ -33,13 +33,19 @@ OPS = {
     # data movement (exact): the strided copy and gather against eval.rs's index maps
     "Transpose": "transpose", "Concat": "concat", "Gather": "gather", "Pad": "pad",
     "Slice": "slice", "Expand": "expand", "Split": "split",
+    # element-wise math
+    "Erf": "erf", "Reciprocal": "reciprocal", "Neg": "neg", "Abs": "abs", "Exp": "exp",
+    "Log": "log", "Sin": "sin", "Cos": "cos", "Floor": "floor", "Ceil": "ceil",
+    "Round": "round", "Sign": "sign", "Softplus": "softplus", "Mish": "mish", "Gelu": "gelu",
+    "Elu": "elu", "Selu": "selu", "Softsign": "softsign", "Mod": "mod", "Min": "min",
+    "Max": "max",
 }
 # Opsets older than the current one whose float semantics are the current ones (the node
 # tests of these ops still use them): ReduceMax 20 only added bool and 8-bit types.
 SINCE = {"ReduceMax": 18}
 # Ops whose every input is data; the others take data as input 0 only (the rest, such
 # as axes, pads or Clip's bounds, stay initialisers in both models).
-ALL_DATA = {"Add", "Sub", "Mul", "Div", "Sum", "Mean", "Concat"}
+ALL_DATA = {"Add", "Sub", "Mul", "Div", "Sum", "Mean", "Concat", "Mod", "Min", "Max"}
 
 
 def node_cases():
