@@ -4,7 +4,7 @@
 
 use super::index::{bcast_map, index_map, pick, strides};
 use super::Operands;
-use crate::ir::{BinaryKind, Data, ReduceKind, UnaryKind, VariadicKind};
+use crate::ir::{BinaryKind, DType, Data, ReduceKind, UnaryKind, VariadicKind};
 
 /// An element type the arithmetic evaluators compute in.
 trait Elem: Copy {
@@ -347,7 +347,14 @@ pub(super) fn reduce(a: &Operands, kind: ReduceKind, axes: &[usize]) -> Option<V
     });
     Some(vec![match a.x()? {
         Data::F32(v) => Data::F32(reduce_elems(v, &dst, n_out, kind, count)?),
-        Data::I64(v) => Data::I64(reduce_elems(v, &dst, n_out, kind, count)?),
+        Data::I64(v) => {
+            let mut r = reduce_elems(v, &dst, n_out, kind, count)?;
+            if a.out.dtype == DType::Bool {
+                // The Max of an empty bool set is false, not int64's lowest value.
+                r.iter_mut().for_each(|x| *x = (*x).max(0));
+            }
+            Data::I64(r)
+        }
     }])
 }
 

@@ -475,3 +475,17 @@ fn where_broadcasts_condition_and_operands() {
         Data::I64(vec![7, 7, 3, 4])
     );
 }
+
+#[test]
+fn reduce_max_of_an_empty_bool_set_is_false() {
+    let mut x = i(&[2, 0], &[]);
+    x.dtype = DType::Bool;
+    let mut y = out(&[2, 1]);
+    y.dtype = DType::Bool;
+    let op = Op::Reduce {
+        kind: ReduceKind::Max,
+        axes: vec![1],
+        keepdims: true,
+    };
+    assert_eq!(eval(&op, &[&x], &[y]), Some(vec![Data::I64(vec![0, 0])]));
+}
