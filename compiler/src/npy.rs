@@ -289,23 +289,34 @@ pub fn read_npz_f32(path: &Path) -> Result<Vec<(String, Array<f32>)>, NpyError> 
 }
 /// Write a float32 .npy file (format version 1.0, C order).
 pub fn write_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), NpyError> {
+    let bytes: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+    write_npy(path, "<f4", shape, &bytes)
+}
+
+/// Write a bool array (numpy `|b1`, one byte per element) as a version 1.0 .npy file.
+pub fn write_bool(path: &Path, shape: &[usize], data: &[bool]) -> Result<(), NpyError> {
+    let bytes: Vec<u8> = data.iter().map(|&b| b as u8).collect();
+    write_npy(path, "|b1", shape, &bytes)
+}
+
+/// A version 1.0 .npy file of element type `descr` holding the little-endian `payload`.
+fn write_npy(path: &Path, descr: &str, shape: &[usize], payload: &[u8]) -> Result<(), NpyError> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
     let shape_txt = match dims.len() {
         1 => format!("({},)", dims[0]),
         _ => format!("({})", dims.join(", ")),
     };
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_txt}, }}");
     // magic (6) + version (2) + header length (2) + header + '\n' is a multiple of 64
     let total = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - total % 64) % 64));
     header.push('\n');
-    let mut bytes = Vec::with_capacity(10 + header.len() + data.len() * 4);
+    let mut bytes = Vec::with_capacity(10 + header.len() + payload.len());
     bytes.extend_from_slice(b"\x93NUMPY\x01\x00");
     bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
     bytes.extend_from_slice(header.as_bytes());
-    for v in data {
-        bytes.extend_from_slice(&v.to_le_bytes());
-    }
+    bytes.extend_from_slice(payload);
     let p = path.display().to_string();
     let mut f = File::create(path).map_err(|source| NpyError::Write {
         path: p.clone(),

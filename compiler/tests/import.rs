@@ -1,6 +1,6 @@
 //! Importer tests: small models built in code, one check per behaviour.
 
-use meshnn::ir::{Data, Graph, Op, PoolKind};
+use meshnn::ir::{Activation, BinaryKind, DType, Data, Graph, Op, PoolKind};
 use meshnn::onnx::{import_bytes, import_file, supported_ops, ImportError};
 use onnx_protobuf::attribute_proto::AttributeType;
 use onnx_protobuf::tensor_proto::DataLocation;
@@ -1557,4 +1557,90 @@ fn recurrent_runtime_weights_and_partial_sequences_are_errors() {
     lens(&[5, 5]).ok();
     let e = lens(&[5, 3]).err();
     assert!(e.contains("sequence_lens"), "{e}");
+// ---------------------------------------------------------------- math, comparisons, Where
+
+#[test]
+fn int64_mod_of_shape_arithmetic_folds() {
+    // torch's legacy MultiheadAttention export: Shape -> Gather -> Mod (Python sign).
+    let g = M::new(13)
+        .input("x", &[1, 6, 4])
+        .init(ti("i1", &[], &[1]))
+        .init(ti("k", &[], &[-4]))
+        .node(node("Shape", &["x"], &["s"], vec![]))
+        .node(node("Gather", &["s", "i1"], &["n"], vec![]))
+        .node(node("Mod", &["n", "k"], &["r"], vec![]))
+        .node(node("Mod", &["n", "k"], &["rf"], vec![ai("fmod", 1)]))
+        .node(node("Relu", &["x"], &["y"], vec![]))
+        .output("y")
+        .output("r")
+        .output("rf")
+        .ok();
+    // 6 mod -4 = -2 (sign of the divisor); fmod(6, -4) = 2.
+    assert_eq!(data(&g, "r"), Some(Data::I64(vec![-2])));
+    assert_eq!(data(&g, "rf"), Some(Data::I64(vec![2])));
+}
+
+#[test]
+fn where_of_a_runtime_comparison_stays_at_run_time() {
+    let g = M::new(13)
+        .input("x", &[2, 3])
+        .init(tf("zero", &[], &[0.0]))
+        .node(node("Less", &["x", "zero"], &["m"], vec![]))
+        .node(node("Neg", &["x"], &["nx"], vec![]))
+        .node(node("Where", &["m", "nx", "x"], &["y"], vec![]))
+        .node(node("Not", &["m"], &["nm"], vec![]))
+        .output("y")
+        .output("nm")
+        .ok();
+    assert_eq!(op_of(&g, "y"), Op::Where);
+    assert_eq!(
+        op_of(&g, "m"),
+        Op::Binary {
+            kind: BinaryKind::Less,
+            act: Activation::None
+        }
+    );
+    let m = g.find_tensor("nm").expect("nm");
+    assert_eq!(g.tensors[m].dtype, DType::Bool);
+    assert_eq!(shape(&g, "y"), vec![2, 3]);
+}
+
+#[test]
+fn math_attribute_and_type_errors_name_the_node() {
+    let gelu = node("Gelu", &["x"], &["y"], vec![astr("approximate", "fast")]);
+    let e = unary_model(20, &[2], gelu).err();
+    assert!(e.contains("approximate") && e.contains("tanh"), "{e}");
+    let m = M::new(13)
+        .input("x", &[2])
+        .init(tf("d", &[], &[2.0]))
+        .node(node("Mod", &["x", "d"], &["y"], vec![ai("fmod", 2)]))
+        .output("y")
+        .err();
+    assert!(m.contains("fmod") && m.contains("0 or 1"), "{m}");
+    let and = M::new(13)
+        .input("x", &[2])
+        .node(node("And", &["x", "x"], &["y"], vec![]))
+        .output("y")
+        .err();
+    assert!(and.contains("bool"), "{and}");
+    let w = M::new(13)
+        .input("x", &[2])
+        .node(node("Where", &["x", "x", "x"], &["y"], vec![]))
+        .output("y")
+        .err();
+    assert!(w.contains("condition") && w.contains("bool"), "{w}");
+}
+
+#[test]
+fn one_input_min_is_identity_and_max_broadcasts() {
+    let g = M::new(13)
+        .input("x", &[2, 1])
+        .input("z", &[3])
+        .node(node("Min", &["x"], &["a"], vec![]))
+        .node(node("Max", &["x", "z"], &["y"], vec![]))
+        .output("a")
+        .output("y")
+        .ok();
+    assert_eq!(op_of(&g, "a"), Op::Identity);
+    assert_eq!(shape(&g, "y"), vec![2, 3]);
 }

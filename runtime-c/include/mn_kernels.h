@@ -179,8 +179,27 @@ void mn_matmul_f32(const mn_matmul_params_t *p, const float *a, const float *b, 
 
 /* ---------------------------------------------------------------- elementwise */
 
-/* MN_POW: powf(a, b) (NaN for a negative base with a non-integer exponent). */
-typedef enum { MN_ADD = 0, MN_SUB = 1, MN_MUL = 2, MN_DIV = 3, MN_POW = 4 } mn_binary_kind_t;
+/* Bool tensors are stored as float 0.0f / 1.0f; comparisons and logic write 1.0f for
+ * true, logic reads any non-zero value as true. act applies to the arithmetic kinds. */
+typedef enum {
+    MN_ADD = 0,
+    MN_SUB = 1,
+    MN_MUL = 2,
+    MN_DIV = 3,
+    MN_FMOD = 4,          /* C fmodf: the sign of a */
+    MN_MIN = 5,           /* NaN in either operand gives NaN */
+    MN_MAX = 6,           /* likewise */
+    MN_EQUAL = 7,
+    MN_LESS = 8,
+    MN_LESS_EQUAL = 9,
+    MN_GREATER = 10,
+    MN_GREATER_EQUAL = 11,
+    MN_AND = 12,
+    MN_OR = 13,
+    MN_XOR = 14,
+    MN_MOD = 15,          /* fmodf, then the sign of b (Python / numpy mod) */
+    MN_POW = 16           /* powf(a, b): NaN for a negative base with a non-integer exponent */
+} mn_binary_kind_t;
 
 /* Broadcasting binary operation y = act(a OP b) over an output of shape dims[0..rank).
  * Element (i_0..) of a is a[sum(i_d * a_strides[d])] (stride 0 on broadcast axes), same
@@ -205,7 +224,27 @@ typedef enum {
     MN_HARD_SIGMOID = 5, /* max(0, min(1, alpha * x + beta)) */
     MN_HARD_SWISH = 6,   /* x * max(0, min(1, x / 6 + 0.5)) */
     MN_SCALE = 7,        /* alpha * x */
-    MN_SQRT = 8          /* sqrtf(x), NaN for x < 0 */
+    MN_ERF = 8,
+    MN_RECIPROCAL = 9,
+    MN_NEG = 10,
+    MN_ABS = 11,
+    MN_EXP = 12,
+    MN_LOG = 13,         /* natural logarithm */
+    MN_SIN = 14,
+    MN_COS = 15,
+    MN_FLOOR = 16,
+    MN_CEIL = 17,
+    MN_ROUND = 18,       /* half to even */
+    MN_SIGN = 19,        /* -1, 0, 1; NaN stays NaN */
+    MN_SOFTPLUS = 20,    /* log(1 + exp(x)) */
+    MN_MISH = 21,        /* x * tanh(softplus(x)) */
+    MN_GELU = 22,        /* 0.5 x (1 + erf(x / sqrt 2)) */
+    MN_GELU_TANH = 23,   /* 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) */
+    MN_ELU = 24,         /* x >= 0 ? x : alpha (exp(x) - 1) */
+    MN_SELU = 25,        /* beta * (x > 0 ? x : alpha (exp(x) - 1)) */
+    MN_SOFTSIGN = 26,    /* x / (1 + |x|) */
+    MN_NOT = 27,         /* bool (0 / 1) x: 1 where x is 0, else 0 */
+    MN_SQRT = 28         /* sqrtf(x), NaN for x < 0 */
 } mn_unary_kind_t;
 
 /* Elementwise y[i] = f(x[i]) for i < size. y may alias x. */
@@ -226,6 +265,20 @@ typedef struct {
 
 void mn_clip_f32(const mn_clip_params_t *p, const float *x, const float *lo, const float *hi,
                  float *y);
+
+/* Broadcasting y = c ? x : y_false over an output of shape dims[0..rank); c is bool
+ * (non-zero: true), each operand addressed by its strides as for mn_binary_f32 (stride 0
+ * on broadcast axes); out is dense and must not alias an operand that is broadcast. */
+typedef struct {
+    int32_t rank;
+    int32_t dims[MN_MAX_DIMS];
+    int32_t c_strides[MN_MAX_DIMS];
+    int32_t x_strides[MN_MAX_DIMS];
+    int32_t y_strides[MN_MAX_DIMS];
+} mn_where_params_t;
+
+void mn_where_f32(const mn_where_params_t *p, const float *c, const float *x,
+                  const float *y_false, float *out);
 
 /* ---------------------------------------------------------------- pooling */
 

@@ -44,6 +44,28 @@ static void check_true(const char *name, int cond)
     }
 }
 
+/* Compare n floats exactly (NaN matches NaN, -0 matches 0): for exact results and
+ * special values (infinities, NaN). */
+static void check_exact(const char *name, const float *got, const float *want, int n)
+{
+    int i, bad = 0;
+    for (i = 0; i < n; ++i) {
+        const int both_nan = got[i] != got[i] && want[i] != want[i];
+        if (!both_nan && got[i] != want[i]) {
+            if (bad < 4) {
+                printf("FAIL %s: [%d] = %.7g, expected %.7g\n", name, i, (double)got[i],
+                       (double)want[i]);
+            }
+            ++bad;
+        }
+    }
+    if (bad) {
+        ++g_failed;
+    } else {
+        ++g_passed;
+    }
+}
+
 static const mn_act_t NO_ACT = {MN_ACT_NONE, 0.0f, 0.0f, 0.0f};
 
 /* x = 1..9 as a 3x3 image, used by conv and pool tests:
@@ -442,6 +464,210 @@ static void test_unary(void)
         p.kind = MN_RELU;
         mn_unary_f32(&p, z, z);
         check("unary relu in place", z, w_relu, 5, TOL);
+    }
+}
+
+/* One unary kind over x[5] against want[5] (tolerance TOL, or exact when exact). */
+static void check_unary(const char *name, int32_t kind, float alpha, float beta,
+                        const float *x, const float *want, int exact)
+{
+    float y[5];
+    mn_unary_params_t p;
+    p.kind = kind;
+    p.size = 5;
+    p.alpha = alpha;
+    p.beta = beta;
+    mn_unary_f32(&p, x, y);
+    if (exact) {
+        check_exact(name, y, want, 5);
+    } else {
+        check(name, y, want, 5, TOL);
+    }
+}
+
+static void test_unary_math(void)
+{
+    /* x = -2.5, -0.5, 0, 0.5, 2.5; transcendental values from Python's math module. */
+    static const float x[5] = {-2.5f, -0.5f, 0, 0.5f, 2.5f};
+    static const float w_erf[5] = {-0.999593048f, -0.520499878f, 0, 0.520499878f,
+                                   0.999593048f};
+    static const float w_exp[5] = {0.0820849986f, 0.60653066f, 1, 1.64872127f, 12.182494f};
+    static const float w_recip[5] = {-0.4f, -2, INFINITY, 2, 0.4f};
+    static const float w_neg[5] = {2.5f, 0.5f, 0, -0.5f, -2.5f};
+    static const float w_abs[5] = {2.5f, 0.5f, 0, 0.5f, 2.5f};
+    static const float w_floor[5] = {-3, -1, 0, 0, 2};
+    static const float w_ceil[5] = {-2, 0, 0, 1, 3};
+    static const float w_round[5] = {-2, 0, 0, 0, 2}; /* half to even */
+    static const float w_sign[5] = {-1, -1, 0, 1, 1};
+    static const float w_softsign[5] = {-2.5f / 3.5f, -0.5f / 1.5f, 0, 0.5f / 1.5f,
+                                        2.5f / 3.5f};
+    /* log(1) = 0, log(e) = 1, log(0) = -inf, log(-1) = NaN, log(1/e) = -1. */
+    static const float lx[5] = {1, 2.718281828f, 0, -1, 0.3678794412f};
+    static const float w_log[5] = {0, 1, -INFINITY, NAN, -1};
+    /* sin / cos at 0, pi/2, pi, -pi/2, pi/6. */
+    static const float tx[5] = {0, 1.5707963268f, 3.1415926536f, -1.5707963268f,
+                                0.5235987756f};
+    static const float w_sin[5] = {0, 1, 0, -1, 0.5f};
+    static const float w_cos[5] = {1, 0, -1, 0, 0.8660254038f};
+    /* Not of bools stored as floats. */
+    static const float bx[5] = {0, 1, 0, 1, 1};
+    static const float w_not[5] = {1, 0, 1, 0, 0};
+    static const float w_sign_nan_in[5] = {NAN, -0.0f, 3, -3, 0};
+    static const float w_sign_nan[5] = {NAN, 0, 1, -1, 0};
+
+    check_unary("unary erf", MN_ERF, 0, 0, x, w_erf, 0);
+    check_unary("unary exp", MN_EXP, 0, 0, x, w_exp, 0);
+    check_unary("unary reciprocal (1/0 = inf)", MN_RECIPROCAL, 0, 0, x, w_recip, 1);
+    check_unary("unary neg", MN_NEG, 0, 0, x, w_neg, 1);
+    check_unary("unary abs", MN_ABS, 0, 0, x, w_abs, 1);
+    check_unary("unary floor", MN_FLOOR, 0, 0, x, w_floor, 1);
+    check_unary("unary ceil", MN_CEIL, 0, 0, x, w_ceil, 1);
+    check_unary("unary round half to even", MN_ROUND, 0, 0, x, w_round, 1);
+    check_unary("unary sign", MN_SIGN, 0, 0, x, w_sign, 1);
+    check_unary("unary sign NaN stays NaN", MN_SIGN, 0, 0, w_sign_nan_in, w_sign_nan, 1);
+    check_unary("unary softsign", MN_SOFTSIGN, 0, 0, x, w_softsign, 0);
+    {
+        float y[5];
+        mn_unary_params_t p = {MN_LOG, 5, 0.0f, 0.0f};
+        mn_unary_f32(&p, lx, y);
+        check("unary log", y, w_log, 2, TOL);
+        check("unary log(1/e)", y + 4, w_log + 4, 1, TOL);
+        check_exact("unary log(0) = -inf, log(-1) = NaN", y + 2, w_log + 2, 2);
+    }
+    check_unary("unary sin", MN_SIN, 0, 0, tx, w_sin, 0);
+    check_unary("unary cos", MN_COS, 0, 0, tx, w_cos, 0);
+    check_unary("unary not", MN_NOT, 0, 0, bx, w_not, 1);
+}
+
+static void test_unary_activations(void)
+{
+    /* Same x as test_unary_math; values from Python's math module. */
+    static const float x[5] = {-2.5f, -0.5f, 0, 0.5f, 2.5f};
+    static const float w_softplus[5] = {0.0788897343f, 0.474076984f, 0.693147181f,
+                                        0.974076984f, 2.57888973f};
+    static const float w_mish[5] = {-0.196816204f, -0.220743775f, 0, 0.375245211f,
+                                    2.4713923f};
+    static const float w_gelu[5] = {-0.0155241633f, -0.154268769f, 0, 0.345731231f,
+                                    2.48447584f};
+    static const float w_gelu_tanh[5] = {-0.0150842661f, -0.15428599f, 0, 0.34571401f,
+                                         2.48491573f};
+    static const float w_elu[5] = {-0.917915001f, -0.39346934f, 0, 0.5f, 2.5f};
+    static const float w_selu[5] = {-1.61378576f, -0.691758188f, 0, 0.525350494f,
+                                    2.62675247f};
+    /* Softplus of a large x must not overflow: softplus(100) = 100. */
+    static const float big[5] = {100, -100, 0, 0, 0};
+    static const float w_big[5] = {100, 3.72007598e-44f, 0.693147181f, 0.693147181f,
+                                   0.693147181f};
+
+    check_unary("unary softplus", MN_SOFTPLUS, 0, 0, x, w_softplus, 0);
+    check_unary("unary softplus large |x|", MN_SOFTPLUS, 0, 0, big, w_big, 0);
+    check_unary("unary mish", MN_MISH, 0, 0, x, w_mish, 0);
+    check_unary("unary gelu (erf)", MN_GELU, 0, 0, x, w_gelu, 0);
+    check_unary("unary gelu (tanh)", MN_GELU_TANH, 0, 0, x, w_gelu_tanh, 0);
+    check_unary("unary elu alpha 1", MN_ELU, 1.0f, 0, x, w_elu, 0);
+    check_unary("unary selu", MN_SELU, 1.67326324f, 1.05070099f, x, w_selu, 0);
+}
+
+/* One binary kind over a[4] (op) b[4], same shape, against want[4] exactly. */
+static void check_binary4(const char *name, int32_t kind, const float *a, const float *b,
+                          const float *want)
+{
+    float y[4];
+    mn_binary_params_t p;
+    memset(&p, 0, sizeof p);
+    p.kind = kind;
+    p.rank = 1;
+    p.dims[0] = 4;
+    p.a_strides[0] = p.b_strides[0] = 1;
+    p.act = NO_ACT;
+    mn_binary_f32(&p, a, b, y);
+    check_exact(name, y, want, 4);
+}
+
+static void test_binary_math_logic(void)
+{
+    /* Mod with mixed signs: fmod takes a's sign, Python mod b's. */
+    static const float ma[4] = {-7, 7, -7, 7.5f};
+    static const float mb[4] = {3, -3, -3, 2};
+    static const float w_fmod[4] = {-1, 1, -1, 1.5f};
+    static const float w_mod[4] = {2, -2, -1, 1.5f};
+    /* Min / Max with a NaN operand give NaN. */
+    static const float xa[4] = {1, 5, NAN, -2};
+    static const float xb[4] = {3, 2, 0, NAN};
+    static const float w_min[4] = {1, 2, NAN, NAN};
+    static const float w_max[4] = {3, 5, NAN, NAN};
+    /* Comparisons of {1, 2, 3, NaN} with 2: NaN compares false. */
+    static const float ca[4] = {1, 2, 3, NAN};
+    static const float cb[4] = {2, 2, 2, 2};
+    static const float w_eq[4] = {0, 1, 0, 0};
+    static const float w_lt[4] = {1, 0, 0, 0};
+    static const float w_le[4] = {1, 1, 0, 0};
+    static const float w_gt[4] = {0, 0, 1, 0};
+    static const float w_ge[4] = {0, 1, 1, 0};
+    /* Logic over the truth table (a, b) = (0,0) (0,1) (1,0) (1,1). */
+    static const float la[4] = {0, 0, 1, 1};
+    static const float lb[4] = {0, 1, 0, 1};
+    static const float w_and[4] = {0, 0, 0, 1};
+    static const float w_or[4] = {0, 1, 1, 1};
+    static const float w_xor[4] = {0, 1, 1, 0};
+
+    check_binary4("binary fmod", MN_FMOD, ma, mb, w_fmod);
+    check_binary4("binary mod (sign of b)", MN_MOD, ma, mb, w_mod);
+    check_binary4("binary min NaN", MN_MIN, xa, xb, w_min);
+    check_binary4("binary max NaN", MN_MAX, xa, xb, w_max);
+    check_binary4("binary equal", MN_EQUAL, ca, cb, w_eq);
+    check_binary4("binary less", MN_LESS, ca, cb, w_lt);
+    check_binary4("binary less or equal", MN_LESS_EQUAL, ca, cb, w_le);
+    check_binary4("binary greater", MN_GREATER, ca, cb, w_gt);
+    check_binary4("binary greater or equal", MN_GREATER_EQUAL, ca, cb, w_ge);
+    check_binary4("binary and", MN_AND, la, lb, w_and);
+    check_binary4("binary or", MN_OR, la, lb, w_or);
+    check_binary4("binary xor", MN_XOR, la, lb, w_xor);
+}
+
+/* ------------------------------------------------------------------ where */
+static void test_where(void)
+{
+    mn_where_params_t p;
+    float out[6];
+    {
+        /* c [2,1] = {1; 0}, x [3] = {1 2 3}, y scalar -1:
+         * [1 2 3; -1 -1 -1]. */
+        static const float c[2] = {1, 0};
+        static const float x[3] = {1, 2, 3};
+        static const float y[1] = {-1};
+        static const float want[6] = {1, 2, 3, -1, -1, -1};
+        memset(&p, 0, sizeof p);
+        p.rank = 2;
+        p.dims[0] = 2;
+        p.dims[1] = 3;
+        p.c_strides[0] = 1;
+        p.x_strides[1] = 1;
+        mn_where_f32(&p, c, x, y, out);
+        check_exact("where [2,1] ? [3] : scalar", out, want, 6);
+    }
+    {
+        /* c [3] = {0 1 0}, x scalar 9, y [2,3] = 1..6: [1 9 3; 4 9 6]. */
+        static const float c[3] = {0, 1, 0};
+        static const float x[1] = {9};
+        static const float y[6] = {1, 2, 3, 4, 5, 6};
+        static const float want[6] = {1, 9, 3, 4, 9, 6};
+        memset(&p, 0, sizeof p);
+        p.rank = 2;
+        p.dims[0] = 2;
+        p.dims[1] = 3;
+        p.c_strides[1] = 1;
+        p.y_strides[0] = 3;
+        p.y_strides[1] = 1;
+        mn_where_f32(&p, c, x, y, out);
+        check_exact("where [3] ? scalar : [2,3]", out, want, 6);
+    }
+    {
+        /* Rank 0: true ? 4 : 5 = 4. */
+        static const float c[1] = {1}, x[1] = {4}, y[1] = {5}, want[1] = {4};
+        memset(&p, 0, sizeof p);
+        mn_where_f32(&p, c, x, y, out);
+        check_exact("where rank 0", out, want, 1);
     }
 }
 
@@ -1310,6 +1536,10 @@ int main(void)
     test_matmul();
     test_binary();
     test_unary();
+    test_unary_math();
+    test_unary_activations();
+    test_binary_math_logic();
+    test_where();
     test_pool();
     test_conv_nd();
     test_pool_nd();

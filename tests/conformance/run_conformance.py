@@ -24,7 +24,8 @@ A case is UNSUPPORTED (not run, not a failure) when
   * it is a training-mode case (name contains "training", a BatchNormalization with
     training_mode=1, or an op of the ai.onnx.preview.training domain), or it has sequence /
     optional / map typed inputs or outputs;
-  * after baking (below), a remaining graph input or a graph output is not float32.
+  * after baking (below), a remaining graph input is not float32, or a graph output is
+    neither float32 nor bool (bool outputs are compared exactly).
 
 BAKED CONSTANT INPUTS. meshnn compiles static-memory code and needs shape-like operands to
 be known at compile time. Before running, the case's model is rewritten (into a temp dir;
@@ -114,6 +115,8 @@ BAKE_SLOTS = {"Pad": {2}, "Range": {0, 1, 2},
 BAKE_TYPES = {TensorProto.INT64, TensorProto.INT32, TensorProto.INT16, TensorProto.INT8,
               TensorProto.UINT64, TensorProto.UINT32, TensorProto.UINT16, TensorProto.UINT8,
               TensorProto.BOOL}
+# Graph outputs meshnn writes: float32, and bool (compared exactly).
+OUTPUT_TYPES = (TensorProto.FLOAT, TensorProto.BOOL)
 WEIGHT_SLOTS = {"Conv": {1, 2}, "BatchNormalization": {1, 2, 3, 4}, "Gemm": {1, 2}}
 
 
@@ -239,8 +242,9 @@ def classify(model, name, ops_ok, bake_weights, all_constant=False):
         elif uses.get(vi.name) and all(i in slots.get(op, ()) for op, i in uses[vi.name]):
             to_bake.append(vi.name)
     for vi in list(inputs) + list(g.output):
+        ok_types = OUTPUT_TYPES if vi in g.output else (TensorProto.FLOAT,)
         if value_kind(vi) == "tensor_type" and vi.name not in to_bake and \
-                vi.type.tensor_type.elem_type != TensorProto.FLOAT:
+                vi.type.tensor_type.elem_type not in ok_types:
             reasons.append("non-float32 %s %s (%s)" % (
                 "output" if vi in g.output else "input", vi.name,
                 TensorProto.DataType.Name(vi.type.tensor_type.elem_type)))
@@ -257,6 +261,11 @@ def compare(out, exp):
     """None when equal within tolerance, else a short reason; and max abs diff."""
     if out.shape != exp.shape:
         return "shape %s, expected %s" % (list(out.shape), list(exp.shape)), None
+    if exp.dtype == np.bool_ or out.dtype == np.bool_:
+        if out.dtype != exp.dtype:
+            return "dtype %s, expected %s" % (out.dtype, exp.dtype), None
+        bad = int((out != exp).sum())
+        return ("%d/%d bool elements differ" % (bad, out.size) if bad else None), 0.0
     o = out.astype(np.float64)
     e = exp.astype(np.float64)
     on, en = np.isnan(o), np.isnan(e)

@@ -28,6 +28,7 @@ pub fn macs(g: &Graph, node: &Node) -> u64 {
         Op::Binary { .. }
         | Op::Unary(_)
         | Op::ClipRange { .. }
+        | Op::Where
         | Op::BatchNorm { .. }
         | Op::Softmax { .. } => out(0),
         // Mean, variance, then the normalised output: three passes.

@@ -43,11 +43,13 @@ pub enum DType {
 }
 
 impl DType {
+    /// Bytes per element on a device. Bool is 4: a run-time bool tensor is stored as
+    /// float32 0 / 1 (the kernels and the arena work in floats).
     pub fn size_bytes(self) -> usize {
         match self {
-            DType::F32 | DType::I32 => 4,
+            DType::F32 | DType::I32 | DType::Bool => 4,
             DType::I64 => 8,
-            DType::Bool | DType::I8 | DType::U8 => 1,
+            DType::I8 | DType::U8 => 1,
         }
     }
     pub fn name(self) -> &'static str {

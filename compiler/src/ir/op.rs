@@ -38,18 +38,151 @@ pub enum BinaryKind {
     Div,
     /// Float32 base and exponent (C `powf`); int64 when folded.
     Pow,
+    /// ONNX Mod: `fmod` = C fmod (truncated, sign of the dividend); otherwise the result
+    /// takes the divisor's sign (Python `%`).
+    Mod {
+        fmod: bool,
+    },
+    /// Elementwise minimum / maximum (NaN propagates); reached through variadic Min/Max.
+    Min,
+    Max,
+    /// Comparisons: bool output (1 / 0).
+    Equal,
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+    /// Logic on bool operands: bool output.
+    And,
+    Or,
+    Xor,
+}
+
+impl BinaryKind {
+    /// The ONNX operator name.
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryKind::Add => "Add",
+            BinaryKind::Sub => "Sub",
+            BinaryKind::Mul => "Mul",
+            BinaryKind::Div => "Div",
+            BinaryKind::Pow => "Pow",
+            BinaryKind::Mod { .. } => "Mod",
+            BinaryKind::Min => "Min",
+            BinaryKind::Max => "Max",
+            BinaryKind::Equal => "Equal",
+            BinaryKind::Less => "Less",
+            BinaryKind::LessOrEqual => "LessOrEqual",
+            BinaryKind::Greater => "Greater",
+            BinaryKind::GreaterOrEqual => "GreaterOrEqual",
+            BinaryKind::And => "And",
+            BinaryKind::Or => "Or",
+            BinaryKind::Xor => "Xor",
+        }
+    }
+    /// Whether the result is bool (a comparison or a logic operator).
+    pub fn is_bool_valued(self) -> bool {
+        matches!(
+            self,
+            BinaryKind::Equal
+                | BinaryKind::Less
+                | BinaryKind::LessOrEqual
+                | BinaryKind::Greater
+                | BinaryKind::GreaterOrEqual
+                | BinaryKind::And
+                | BinaryKind::Or
+                | BinaryKind::Xor
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum UnaryKind {
     Relu,
-    LeakyRelu { alpha: f32 },
-    Clip { min: f32, max: f32 },
+    LeakyRelu {
+        alpha: f32,
+    },
+    Clip {
+        min: f32,
+        max: f32,
+    },
     Sigmoid,
     Tanh,
-    HardSigmoid { alpha: f32, beta: f32 },
+    HardSigmoid {
+        alpha: f32,
+        beta: f32,
+    },
     HardSwish,
     Sqrt,
+    Erf,
+    Reciprocal,
+    Neg,
+    Abs,
+    Exp,
+    /// Natural logarithm (log(0) = -inf).
+    Log,
+    Sin,
+    Cos,
+    Floor,
+    Ceil,
+    /// Round half to even.
+    Round,
+    /// -1, 0 or 1 (NaN stays NaN).
+    Sign,
+    /// log(1 + exp(x)).
+    Softplus,
+    /// x * tanh(softplus(x)).
+    Mish,
+    /// `tanh`: the tanh approximation; otherwise 0.5 x (1 + erf(x / sqrt 2)).
+    Gelu {
+        tanh: bool,
+    },
+    Elu {
+        alpha: f32,
+    },
+    Selu {
+        alpha: f32,
+        gamma: f32,
+    },
+    /// x / (1 + |x|).
+    Softsign,
+    /// Logical not of a bool tensor.
+    Not,
+}
+
+impl UnaryKind {
+    /// The ONNX operator name.
+    pub fn name(self) -> &'static str {
+        match self {
+            UnaryKind::Relu => "Relu",
+            UnaryKind::LeakyRelu { .. } => "LeakyRelu",
+            UnaryKind::Clip { .. } => "Clip",
+            UnaryKind::Sigmoid => "Sigmoid",
+            UnaryKind::Tanh => "Tanh",
+            UnaryKind::HardSigmoid { .. } => "HardSigmoid",
+            UnaryKind::HardSwish => "HardSwish",
+            UnaryKind::Sqrt => "Sqrt",
+            UnaryKind::Erf => "Erf",
+            UnaryKind::Reciprocal => "Reciprocal",
+            UnaryKind::Neg => "Neg",
+            UnaryKind::Abs => "Abs",
+            UnaryKind::Exp => "Exp",
+            UnaryKind::Log => "Log",
+            UnaryKind::Sin => "Sin",
+            UnaryKind::Cos => "Cos",
+            UnaryKind::Floor => "Floor",
+            UnaryKind::Ceil => "Ceil",
+            UnaryKind::Round => "Round",
+            UnaryKind::Sign => "Sign",
+            UnaryKind::Softplus => "Softplus",
+            UnaryKind::Mish => "Mish",
+            UnaryKind::Gelu { .. } => "Gelu",
+            UnaryKind::Elu { .. } => "Elu",
+            UnaryKind::Selu { .. } => "Selu",
+            UnaryKind::Softsign => "Softsign",
+            UnaryKind::Not => "Not",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +261,19 @@ pub enum NormAffine {
 pub enum VariadicKind {
     Sum,
     Mean,
+    Min,
+    Max,
+}
+
+impl VariadicKind {
+    /// The binary operation that combines two inputs (Mean: their sum, divided at the end).
+    pub fn combine(self) -> BinaryKind {
+        match self {
+            VariadicKind::Sum | VariadicKind::Mean => BinaryKind::Add,
+            VariadicKind::Min => BinaryKind::Min,
+            VariadicKind::Max => BinaryKind::Max,
+        }
+    }
 }
 
 /// The cell of a recurrent operator (ONNX RNN, GRU, LSTM), with its default activations
@@ -321,6 +467,8 @@ pub enum Op {
     Variadic { kind: VariadicKind },
     /// RNN, GRU, LSTM (see [`Recurrent`] for the operands).
     Recurrent(Recurrent),
+    /// inputs: condition (bool), X, Y with numpy broadcasting: X where condition, else Y.
+    Where,
     /// Identity and inference-mode Dropout (removed by `passes::remove_identity`).
     Identity,
     /// A compile-time-only operator (Shape, Cast, ConstantOfShape, Range, Constant...) kept
@@ -344,23 +492,8 @@ impl Op {
             Op::Conv { .. } => "Conv",
             Op::Gemm { .. } => "Gemm",
             Op::MatMul => "MatMul",
-            Op::Binary { kind, .. } => match kind {
-                BinaryKind::Add => "Add",
-                BinaryKind::Sub => "Sub",
-                BinaryKind::Mul => "Mul",
-                BinaryKind::Div => "Div",
-                BinaryKind::Pow => "Pow",
-            },
-            Op::Unary(u) => match u {
-                UnaryKind::Relu => "Relu",
-                UnaryKind::LeakyRelu { .. } => "LeakyRelu",
-                UnaryKind::Clip { .. } => "Clip",
-                UnaryKind::Sigmoid => "Sigmoid",
-                UnaryKind::Tanh => "Tanh",
-                UnaryKind::HardSigmoid { .. } => "HardSigmoid",
-                UnaryKind::HardSwish => "HardSwish",
-                UnaryKind::Sqrt => "Sqrt",
-            },
+            Op::Binary { kind, .. } => kind.name(),
+            Op::Unary(u) => u.name(),
             Op::ClipRange { .. } => "Clip",
             Op::Pool {
                 kind: PoolKind::Max,
@@ -404,6 +537,13 @@ impl Op {
                 CellKind::Gru { .. } => "GRU",
                 CellKind::Lstm => "LSTM",
             },
+            Op::Variadic {
+                kind: VariadicKind::Min,
+            } => "Min",
+            Op::Variadic {
+                kind: VariadicKind::Max,
+            } => "Max",
+            Op::Where => "Where",
             Op::Identity => "Identity",
             Op::ConstOnly => "Constant",
         }

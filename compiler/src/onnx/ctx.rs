@@ -168,6 +168,25 @@ impl<'a> NodeCtx<'a> {
         }
         Ok(t)
     }
+    /// Input `i`, which must have one of the `allowed` element types unless it is constant
+    /// (constants of any type are evaluated at compile time).
+    pub fn runtime_input(&self, i: usize, allowed: &[DType]) -> Result<&'a Tensor, ImportError> {
+        let t = self.input(i)?;
+        if t.is_const() || allowed.contains(&t.dtype) {
+            return Ok(t);
+        }
+        let names: Vec<&str> = allowed.iter().map(|d| d.name()).collect();
+        Err(ImportError::DType {
+            tensor: t.name.clone(),
+            dtype: t.dtype.name().into(),
+            what: format!(
+                "input #{i} of node '{}' ({}) must be {} at run time",
+                self.name,
+                self.op_type,
+                names.join(" or ")
+            ),
+        })
+    }
     /// Data of an input that must be known at compile time.
     pub fn const_data(&self, i: usize) -> Result<&'a Data, ImportError> {
         let t = self.input(i)?;

@@ -10,10 +10,14 @@ use onnx_protobuf::TensorProto;
 pub const FLOAT: i32 = 1;
 pub const UINT8: i32 = 2;
 pub const INT8: i32 = 3;
+pub const UINT16: i32 = 4;
+pub const INT16: i32 = 5;
 pub const INT32: i32 = 6;
 pub const INT64: i32 = 7;
 pub const BOOL: i32 = 9;
 pub const DOUBLE: i32 = 11;
+pub const UINT32: i32 = 12;
+pub const UINT64: i32 = 13;
 
 /// Human name of an ONNX element type code.
 pub fn onnx_dtype_name(code: i32) -> String {
@@ -41,11 +45,12 @@ pub fn onnx_dtype_name(code: i32) -> String {
 }
 
 /// The IR dtype a constant of this ONNX type becomes. BOOL/UINT8/INT8 constants keep their
-/// dtype but carry their values as `Data::I64`; INT32 widens to I64, DOUBLE narrows to F32.
+/// dtype but carry their values as `Data::I64`; INT32, INT16, UINT16, UINT32 and UINT64
+/// (values above i64::MAX rejected) widen to I64, DOUBLE narrows to F32.
 pub fn const_dtype(code: i32) -> Option<DType> {
     match code {
         FLOAT | DOUBLE => Some(DType::F32),
-        INT64 | INT32 => Some(DType::I64),
+        INT64 | INT32 | INT16 | UINT16 | UINT32 | UINT64 => Some(DType::I64),
         BOOL => Some(DType::Bool),
         UINT8 => Some(DType::U8),
         INT8 => Some(DType::I8),
@@ -69,10 +74,21 @@ pub fn dims_to_shape(name: &str, dims: &[i64]) -> Result<Vec<usize>, ImportError
 
 fn element_bytes(code: i32) -> usize {
     match code {
-        FLOAT | INT32 => 4,
-        INT64 | DOUBLE => 8,
+        INT16 | UINT16 => 2,
+        FLOAT | INT32 | UINT32 => 4,
+        INT64 | DOUBLE | UINT64 => 8,
         _ => 1,
     }
+}
+
+/// Unsigned values as i64; one above i64::MAX is an error.
+fn unsigned_i64(name: &str, v: Vec<u64>) -> Result<Vec<i64>, ImportError> {
+    v.into_iter()
+        .map(|x| {
+            i64::try_from(x)
+                .map_err(|_| bad(name, format!("uint64 value {x} exceeds the int64 range")))
+        })
+        .collect()
 }
 
 /// Decodes little-endian bytes of `code` into IR data.
@@ -94,6 +110,10 @@ fn decode_raw(name: &str, code: i32, raw: &[u8], numel: usize) -> Result<Data, I
         DOUBLE => Data::F32(le_values(raw, |b| f64::from_le_bytes(b) as f32)),
         INT64 => Data::I64(le_values(raw, i64::from_le_bytes)),
         INT32 => Data::I64(le_values(raw, |b| i32::from_le_bytes(b) as i64)),
+        INT16 => Data::I64(le_values(raw, |b| i16::from_le_bytes(b) as i64)),
+        UINT16 => Data::I64(le_values(raw, |b| u16::from_le_bytes(b) as i64)),
+        UINT32 => Data::I64(le_values(raw, |b| u32::from_le_bytes(b) as i64)),
+        UINT64 => Data::I64(unsigned_i64(name, le_values(raw, u64::from_le_bytes))?),
         INT8 => Data::I64(raw.iter().map(|&b| b as i8 as i64).collect()),
         _ => Data::I64(raw.iter().map(|&b| b as i64).collect()),
     })
@@ -169,7 +189,7 @@ pub fn convert(
     let dtype = const_dtype(t.data_type).ok_or_else(|| ImportError::DType {
         tensor: name.to_string(),
         dtype: onnx_dtype_name(t.data_type),
-        what: "constants may be float32, float64, int64, int32, int8, uint8 or bool".into(),
+        what: "constants may be float32, float64, int64, int32, int16, int8, uint64, uint32, uint16, uint8 or bool".into(),
     })?;
     let shape = dims_to_shape(name, &t.dims)?;
     let numel = super::shape::checked_numel(&shape)
@@ -185,6 +205,7 @@ pub fn convert(
             FLOAT => Data::F32(t.float_data.clone()),
             DOUBLE => Data::F32(t.double_data.iter().map(|&x| x as f32).collect()),
             INT64 => Data::I64(t.int64_data.clone()),
+            UINT32 | UINT64 => Data::I64(unsigned_i64(name, t.uint64_data.clone())?),
             _ => Data::I64(t.int32_data.iter().map(|&x| x as i64).collect()),
         };
         if data.len() != numel {

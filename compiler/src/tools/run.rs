@@ -1,7 +1,7 @@
 //! `meshnn run`: compile for the host, feed inputs, collect outputs.
 
 use crate::driver::Deployed;
-use crate::ir::Graph;
+use crate::ir::{DType, Graph};
 use crate::npy::{self, Array};
 use crate::tools::host_build::{HostBuild, HostError};
 use std::path::{Path, PathBuf};
@@ -138,7 +138,8 @@ pub fn run_host(
         .collect())
 }
 
-/// Write each output as `out_dir/<output name>.npy`; returns the paths written.
+/// Write each output as `out_dir/<output name>.npy` (a bool output, stored as float32
+/// 0 / 1 on the devices, as a bool array); returns the paths written.
 pub fn write_outputs(
     p: &Deployed,
     outs: &[Array<f32>],
@@ -155,9 +156,18 @@ pub fn write_outputs(
         .map(|&t| p.graph.tensors[t].name.as_str())
         .collect();
     let mut written = Vec::new();
-    for (a, file) in outs.iter().zip(output_file_names(&names)) {
+    for ((a, file), &t) in outs
+        .iter()
+        .zip(output_file_names(&names))
+        .zip(&p.graph.outputs)
+    {
         let path = out_dir.join(file);
-        npy::write_f32(&path, &a.shape, &a.data)?;
+        if p.graph.tensors[t].dtype == DType::Bool {
+            let bools: Vec<bool> = a.data.iter().map(|&v| v != 0.0).collect();
+            npy::write_bool(&path, &a.shape, &bools)?;
+        } else {
+            npy::write_f32(&path, &a.shape, &a.data)?;
+        }
         written.push(path);
     }
     Ok(written)

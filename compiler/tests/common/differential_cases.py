@@ -45,13 +45,20 @@ OPS = {
     "Slice": "slice", "Expand": "expand", "Split": "split",
     # recurrent layers: X is data; W, R, B, initial states and peepholes stay initialisers
     "RNN": "rnn", "GRU": "gru", "LSTM": "lstm",
+    # element-wise math
+    "Erf": "erf", "Reciprocal": "reciprocal", "Neg": "neg", "Abs": "abs", "Exp": "exp",
+    "Log": "log", "Sin": "sin", "Cos": "cos", "Floor": "floor", "Ceil": "ceil",
+    "Round": "round", "Sign": "sign", "Softplus": "softplus", "Mish": "mish", "Gelu": "gelu",
+    "Elu": "elu", "Selu": "selu", "Softsign": "softsign", "Mod": "mod", "Min": "min",
+    "Max": "max",
 }
 # Opsets older than the current one whose float semantics are the current ones (the node
 # tests of these ops still use them): ReduceMax/ReduceMin 20 only added bool and 8-bit types.
 SINCE = {"ReduceMax": 18, "ReduceMin": 18}
 # Ops whose every input is data; the others take data as input 0 only (the rest, such
 # as axes, pads or Clip's bounds, stay initialisers in both models).
-ALL_DATA = {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Mean", "Concat", "MatMul", "Gemm"}
+ALL_DATA = {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Mean", "Concat", "MatMul", "Gemm",
+            "Mod", "Min", "Max"}
 
 
 def node_cases():

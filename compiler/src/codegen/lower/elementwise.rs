@@ -1,4 +1,5 @@
-//! Binary (`mn_binary_f32`, broadcast by strides), unary (`mn_unary_f32`) and variadic
+//! Binary (`mn_binary_f32`, broadcast by strides; comparisons and logic write bool as
+//! float32 0 / 1), unary (`mn_unary_f32`), Where (`mn_where_f32`) and variadic
 //! Sum/Mean/Max... as a copy plus binary steps, or `mn_mean_arrived_f32` for redundant
 //! copies received from other devices (see [`kernels::use_mean_arrived`]).
 
@@ -20,6 +21,18 @@ pub(super) fn binary_op(
         BinaryKind::Mul => "MN_MUL",
         BinaryKind::Div => "MN_DIV",
         BinaryKind::Pow => "MN_POW",
+        BinaryKind::Mod { fmod: true } => "MN_FMOD",
+        BinaryKind::Mod { fmod: false } => "MN_MOD",
+        BinaryKind::Min => "MN_MIN",
+        BinaryKind::Max => "MN_MAX",
+        BinaryKind::Equal => "MN_EQUAL",
+        BinaryKind::Less => "MN_LESS",
+        BinaryKind::LessOrEqual => "MN_LESS_EQUAL",
+        BinaryKind::Greater => "MN_GREATER",
+        BinaryKind::GreaterOrEqual => "MN_GREATER_EQUAL",
+        BinaryKind::And => "MN_AND",
+        BinaryKind::Or => "MN_OR",
+        BinaryKind::Xor => "MN_XOR",
     };
     Ok(vec![binary(cx, code, [a, b, y], act)?])
 }
@@ -35,6 +48,26 @@ pub(super) fn unary_op(cx: &Cx, u: &UnaryKind) -> Result<Vec<Call>, LowerError> 
         UnaryKind::HardSigmoid { alpha, beta } => ("MN_HARD_SIGMOID", alpha, beta),
         UnaryKind::HardSwish => ("MN_HARD_SWISH", 0.0, 0.0),
         UnaryKind::Sqrt => ("MN_SQRT", 0.0, 0.0),
+        UnaryKind::Erf => ("MN_ERF", 0.0, 0.0),
+        UnaryKind::Reciprocal => ("MN_RECIPROCAL", 0.0, 0.0),
+        UnaryKind::Neg => ("MN_NEG", 0.0, 0.0),
+        UnaryKind::Abs => ("MN_ABS", 0.0, 0.0),
+        UnaryKind::Exp => ("MN_EXP", 0.0, 0.0),
+        UnaryKind::Log => ("MN_LOG", 0.0, 0.0),
+        UnaryKind::Sin => ("MN_SIN", 0.0, 0.0),
+        UnaryKind::Cos => ("MN_COS", 0.0, 0.0),
+        UnaryKind::Floor => ("MN_FLOOR", 0.0, 0.0),
+        UnaryKind::Ceil => ("MN_CEIL", 0.0, 0.0),
+        UnaryKind::Round => ("MN_ROUND", 0.0, 0.0),
+        UnaryKind::Sign => ("MN_SIGN", 0.0, 0.0),
+        UnaryKind::Softplus => ("MN_SOFTPLUS", 0.0, 0.0),
+        UnaryKind::Mish => ("MN_MISH", 0.0, 0.0),
+        UnaryKind::Gelu { tanh: false } => ("MN_GELU", 0.0, 0.0),
+        UnaryKind::Gelu { tanh: true } => ("MN_GELU_TANH", 0.0, 0.0),
+        UnaryKind::Elu { alpha } => ("MN_ELU", alpha, 0.0),
+        UnaryKind::Selu { alpha, gamma } => ("MN_SELU", alpha, gamma),
+        UnaryKind::Softsign => ("MN_SOFTSIGN", 0.0, 0.0),
+        UnaryKind::Not => ("MN_NOT", 0.0, 0.0),
     };
     Ok(vec![unary(cx, kind, alpha, beta, x, y)])
 }
@@ -71,14 +104,38 @@ pub(super) fn variadic(cx: &Cx, kind: VariadicKind) -> Result<Vec<Call>, LowerEr
     let x0 = cx.input(0)?;
     let xs0 = i64s(&broadcast_strides(cx.shape(x0), ys.len()));
     let mut calls = vec![copy(cx, [x0, y], ys, (0, xs0), (0, i64s(&strides(ys))))];
+    let combine = match kind.combine() {
+        BinaryKind::Min => "MN_MIN",
+        BinaryKind::Max => "MN_MAX",
+        _ => "MN_ADD",
+    };
     for &x in &node.inputs[1..] {
-        calls.push(binary(cx, "MN_ADD", [y, x, y], &Activation::None)?);
+        calls.push(binary(cx, combine, [y, x, y], &Activation::None)?);
     }
     if kind == VariadicKind::Mean && node.inputs.len() > 1 {
         let scale = 1.0 / node.inputs.len() as f32;
         calls.push(unary(cx, "MN_SCALE", scale, 0.0, y, y));
     }
     Ok(calls)
+}
+
+/// Where(condition, X, Y): `mn_where_f32`, each operand broadcast by strides.
+pub(super) fn where_op(cx: &Cx) -> Result<Vec<Call>, LowerError> {
+    let (c, x, y, out) = (cx.input(0)?, cx.input(1)?, cx.input(2)?, cx.output(0)?);
+    let os = cx.shape(out);
+    cx.rank_ok(os.len())?;
+    let r = os.len();
+    let p = Params::new("mn_where_params_t")
+        .int("rank", r)
+        .ints("dims", i64s(os))
+        .ints("c_strides", i64s(&broadcast_strides(cx.shape(c), r)))
+        .ints("x_strides", i64s(&broadcast_strides(cx.shape(x), r)))
+        .ints("y_strides", i64s(&broadcast_strides(cx.shape(y), r)));
+    Ok(vec![Call::new(
+        "mn_where_f32",
+        p,
+        vec![cx.arg(c), cx.arg(x), cx.arg(y), cx.arg(out)],
+    )])
 }
 
 /// Redundant copies from other devices: average the ones that arrived.

@@ -235,6 +235,7 @@ pub fn lower_node(g: &Graph, i: NodeId, st: &mut dyn Storage) -> Result<Vec<Call
         Op::Unary(u) => elementwise::unary_op(&cx, u),
         Op::ClipRange { has_min, has_max } => elementwise::clip_range(&cx, *has_min, *has_max),
         Op::Variadic { kind } => elementwise::variadic(&cx, *kind),
+        Op::Where => elementwise::where_op(&cx),
         Op::Pool { .. } => pool::pool(&cx),
         Op::GlobalPool { kind } => pool::global_pool(&cx, *kind),
         Op::BatchNorm { epsilon } => pool::batchnorm(&cx, *epsilon),

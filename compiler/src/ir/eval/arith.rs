@@ -1,10 +1,10 @@
-//! Arithmetic operators: elementwise (Binary, Variadic, Unary), Softmax and Reduce. The
+//! Arithmetic operators: elementwise (Binary, Variadic, Unary, Where), Softmax and Reduce. The
 //! float formulas are the ones the C kernels compute at run time; integer arithmetic is
 //! checked (overflow or division by zero: not evaluated).
 
 use super::index::{bcast_map, index_map, pick, strides};
 use super::Operands;
-use crate::ir::{BinaryKind, Data, ReduceKind, UnaryKind, VariadicKind};
+use crate::ir::{BinaryKind, DType, Data, ReduceKind, UnaryKind, VariadicKind};
 
 /// An element type the arithmetic evaluators compute in.
 trait Elem: Copy {
@@ -33,12 +33,36 @@ impl Elem for f32 {
     const LOWEST: f32 = f32::NEG_INFINITY;
     const HIGHEST: f32 = f32::INFINITY;
     fn binary(k: BinaryKind, x: f32, y: f32) -> Option<f32> {
+        let truth = |b: bool| if b { 1.0 } else { 0.0 };
+        let nan = x.is_nan() || y.is_nan();
         Some(match k {
             BinaryKind::Add => x + y,
             BinaryKind::Sub => x - y,
             BinaryKind::Mul => x * y,
             BinaryKind::Div => x / y,
             BinaryKind::Pow => x.powf(y),
+            // Rust's float % is C fmod.
+            BinaryKind::Mod { fmod: true } => x % y,
+            BinaryKind::Mod { fmod: false } => {
+                let r = x % y;
+                if r != 0.0 && (r < 0.0) != (y < 0.0) {
+                    r + y
+                } else {
+                    r
+                }
+            }
+            BinaryKind::Min if nan => f32::NAN,
+            BinaryKind::Min => x.min(y),
+            BinaryKind::Max if nan => f32::NAN,
+            BinaryKind::Max => x.max(y),
+            BinaryKind::Equal => truth(x == y),
+            BinaryKind::Less => truth(x < y),
+            BinaryKind::LessOrEqual => truth(x <= y),
+            BinaryKind::Greater => truth(x > y),
+            BinaryKind::GreaterOrEqual => truth(x >= y),
+            BinaryKind::And => truth(x != 0.0 && y != 0.0),
+            BinaryKind::Or => truth(x != 0.0 || y != 0.0),
+            BinaryKind::Xor => truth((x != 0.0) != (y != 0.0)),
         })
     }
     fn larger(self, y: f32) -> f32 {
@@ -89,6 +113,18 @@ impl Elem for i64 {
             BinaryKind::Div => x.checked_div(y),
             // Negative exponents have no integer result: not evaluated.
             BinaryKind::Pow => x.checked_pow(u32::try_from(y).ok()?),
+            BinaryKind::Mod { fmod: true } => x.checked_rem(y),
+            BinaryKind::Mod { fmod: false } => python_mod(x, y),
+            BinaryKind::Min => Some(x.min(y)),
+            BinaryKind::Max => Some(x.max(y)),
+            BinaryKind::Equal => Some((x == y) as i64),
+            BinaryKind::Less => Some((x < y) as i64),
+            BinaryKind::LessOrEqual => Some((x <= y) as i64),
+            BinaryKind::Greater => Some((x > y) as i64),
+            BinaryKind::GreaterOrEqual => Some((x >= y) as i64),
+            BinaryKind::And => Some((x != 0 && y != 0) as i64),
+            BinaryKind::Or => Some((x != 0 || y != 0) as i64),
+            BinaryKind::Xor => Some(((x != 0) != (y != 0)) as i64),
         }
     }
     fn larger(self, y: i64) -> i64 {
@@ -111,15 +147,59 @@ impl Elem for i64 {
     }
 }
 
-/// Add, Sub, Mul, Div, Pow with numpy broadcasting.
+/// `x mod y` with the sign of `y` (Python's `%`); `None` for y = 0 or overflow.
+fn python_mod(x: i64, y: i64) -> Option<i64> {
+    let r = x.checked_rem(y)?;
+    Some(if r != 0 && (r < 0) != (y < 0) {
+        r + y
+    } else {
+        r
+    })
+}
+
+/// Every binary operator with numpy broadcasting; comparisons and logic give bool data
+/// (int64 0 / 1, as `ir::Data` stores bool).
 pub(super) fn binary(a: &Operands, kind: BinaryKind) -> Option<Vec<Data>> {
     let (x, y) = (a.inputs.first()?, a.inputs.get(1)?);
     let mx = bcast_map(&x.shape, &a.out.shape)?;
     let my = bcast_map(&y.shape, &a.out.shape)?;
-    a.one(zip_with(a.datas.first()?, a.datas.get(1)?, &mx, &my, kind))
+    let r = zip_with(a.datas.first()?, a.datas.get(1)?, &mx, &my, kind)?;
+    a.one(Some(if kind.is_bool_valued() {
+        Data::I64(r.to_i64())
+    } else {
+        r
+    }))
 }
 
-/// Sum and Mean over any number of inputs with numpy broadcasting.
+/// Where(condition, X, Y) with numpy broadcasting: X's element where condition is true.
+pub(super) fn where_(a: &Operands) -> Option<Vec<Data>> {
+    let maps = a
+        .inputs
+        .iter()
+        .map(|t| bcast_map(&t.shape, &a.out.shape))
+        .collect::<Option<Vec<_>>>()?;
+    let [mc, mx, my] = maps.as_slice() else {
+        return None;
+    };
+    let cond = pick(a.datas.first()?, mc, 0.0)?.to_i64();
+    let x = pick(a.datas.get(1)?, mx, 0.0)?;
+    let y = pick(a.datas.get(2)?, my, 0.0)?;
+    a.one(match (&x, &y) {
+        (Data::F32(x), Data::F32(y)) => Some(Data::F32(choose(&cond, x, y))),
+        (Data::I64(x), Data::I64(y)) => Some(Data::I64(choose(&cond, x, y))),
+        _ => None,
+    })
+}
+
+/// `x[i]` where `cond[i]` is non-zero, else `y[i]`.
+fn choose<T: Copy>(cond: &[i64], x: &[T], y: &[T]) -> Vec<T> {
+    cond.iter()
+        .zip(x.iter().zip(y))
+        .map(|(&c, (&x, &y))| if c != 0 { x } else { y })
+        .collect()
+}
+
+/// Sum, Mean, Min and Max over any number of inputs with numpy broadcasting.
 pub(super) fn variadic(a: &Operands, kind: VariadicKind) -> Option<Vec<Data>> {
     let mut acc = None;
     for (t, d) in a.inputs.iter().zip(&a.datas) {
@@ -129,13 +209,13 @@ pub(super) fn variadic(a: &Operands, kind: VariadicKind) -> Option<Vec<Data>> {
             None => spread,
             Some(sum) => {
                 let id: Vec<Option<usize>> = (0..a.out.numel()).map(Some).collect();
-                zip_with(&sum, &spread, &id, &id, BinaryKind::Add)?
+                zip_with(&sum, &spread, &id, &id, kind.combine())?
             }
         });
     }
     let acc = acc?;
     match kind {
-        VariadicKind::Sum => Some(vec![acc]),
+        VariadicKind::Sum | VariadicKind::Min | VariadicKind::Max => Some(vec![acc]),
         VariadicKind::Mean => {
             let n = a.inputs.len();
             Some(vec![match acc {
@@ -146,13 +226,23 @@ pub(super) fn variadic(a: &Operands, kind: VariadicKind) -> Option<Vec<Data>> {
     }
 }
 
-/// Float32 only.
+/// Float32; Neg, Abs, Sign and Not also on int64 (and bool) data.
 pub(super) fn unary(a: &Operands, u: UnaryKind) -> Option<Vec<Data>> {
-    match a.x()? {
-        Data::F32(v) => a.one(Some(Data::F32(
-            v.iter().map(|&x| unary_value(u, x)).collect(),
-        ))),
-        Data::I64(_) => None,
+    let r = match a.x()? {
+        Data::F32(v) => Data::F32(v.iter().map(|&x| unary_value(u, x)).collect()),
+        Data::I64(v) => Data::I64(v.iter().map(|&x| unary_int(u, x)).collect::<Option<_>>()?),
+    };
+    a.one(Some(r))
+}
+
+/// The integer unary operators; `None` for the others (or overflow).
+fn unary_int(u: UnaryKind, x: i64) -> Option<i64> {
+    match u {
+        UnaryKind::Neg => x.checked_neg(),
+        UnaryKind::Abs => x.checked_abs(),
+        UnaryKind::Sign => Some(x.signum()),
+        UnaryKind::Not => Some((x == 0) as i64),
+        _ => None,
     }
 }
 
@@ -172,6 +262,7 @@ pub(super) fn clip_range(a: &Operands, has_min: bool, has_max: bool) -> Option<V
     unary(a, UnaryKind::Clip { min, max })
 }
 
+/// The float formula of `u`, as `mn_unary_f32` computes it.
 pub(super) fn unary_value(u: UnaryKind, x: f32) -> f32 {
     match u {
         UnaryKind::Relu => x.max(0.0),
@@ -188,6 +279,84 @@ pub(super) fn unary_value(u: UnaryKind, x: f32) -> f32 {
         UnaryKind::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
         UnaryKind::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
         UnaryKind::Sqrt => x.sqrt(),
+        UnaryKind::Erf => erf(x as f64) as f32,
+        UnaryKind::Reciprocal => 1.0 / x,
+        UnaryKind::Neg => -x,
+        UnaryKind::Abs => x.abs(),
+        UnaryKind::Exp => x.exp(),
+        UnaryKind::Log => x.ln(),
+        UnaryKind::Sin => x.sin(),
+        UnaryKind::Cos => x.cos(),
+        UnaryKind::Floor => x.floor(),
+        UnaryKind::Ceil => x.ceil(),
+        UnaryKind::Round => x.round_ties_even(),
+        UnaryKind::Sign => sign(x),
+        UnaryKind::Softplus => softplus(x),
+        UnaryKind::Mish => x * softplus(x).tanh(),
+        UnaryKind::Gelu { tanh: false } => {
+            0.5 * x * (1.0 + erf(x as f64 / std::f64::consts::SQRT_2) as f32)
+        }
+        UnaryKind::Gelu { tanh: true } => {
+            let k = (2.0 / std::f32::consts::PI).sqrt();
+            0.5 * x * (1.0 + (k * (x + 0.044715 * x * x * x)).tanh())
+        }
+        UnaryKind::Elu { alpha } => {
+            if x >= 0.0 {
+                x
+            } else {
+                alpha * x.exp_m1()
+            }
+        }
+        UnaryKind::Selu { alpha, gamma } => {
+            if x > 0.0 {
+                gamma * x
+            } else {
+                gamma * alpha * x.exp_m1()
+            }
+        }
+        UnaryKind::Softsign => x / (1.0 + x.abs()),
+        UnaryKind::Not => (x == 0.0) as i32 as f32,
+    }
+}
+
+/// -1, 0 or 1; NaN stays NaN.
+fn sign(x: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        x
+    }
+}
+
+/// log(1 + exp(x)) without overflow for large x.
+fn softplus(x: f32) -> f32 {
+    if x > 0.0 {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
+}
+
+/// The error function (Rust's std has none): the complementary function's Chebyshev fit
+/// of Numerical Recipes (`erfcc`, relative error below 1.2e-7), far below float32 needs.
+fn erf(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let erfc = t * poly.exp();
+    if x >= 0.0 {
+        1.0 - erfc
+    } else {
+        erfc - 1.0
     }
 }
 
@@ -251,7 +420,14 @@ pub(super) fn reduce(a: &Operands, kind: ReduceKind, axes: &[usize]) -> Option<V
     });
     Some(vec![match a.x()? {
         Data::F32(v) => Data::F32(reduce_elems(v, &dst, n_out, kind, count)?),
-        Data::I64(v) => Data::I64(reduce_elems(v, &dst, n_out, kind, count)?),
+        Data::I64(v) => {
+            let mut r = reduce_elems(v, &dst, n_out, kind, count)?;
+            if a.out.dtype == DType::Bool {
+                // The Max of an empty bool set is false, not int64's lowest value.
+                r.iter_mut().for_each(|x| *x = (*x).max(0));
+            }
+            Data::I64(r)
+        }
     }])
 }
 

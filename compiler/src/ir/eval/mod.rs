@@ -3,10 +3,11 @@
 //! Single entry point [`eval`]: one match arm per operator, each calling the evaluator of
 //! its family. `movement` covers the data-movement operators (Reshape, Transpose, Concat,
 //! Split, Slice, Gather, Pad, Expand, Identity) for float32 and int64 data; `arith` the
-//! arithmetic ones (Binary, Variadic, Reduce for both; Unary and Softmax for float32);
-//! `recurrent` RNN, GRU and LSTM (float32); `norm` the normalisations (Norm, BatchNorm;
-//! float32); `linalg` the matrix products (MatMul, Gemm; float32); `window` Conv, pooling
-//! and global pooling on float32, any number of spatial axes.
+//! arithmetic ones (Binary, Variadic, Reduce, Where for both; Unary and Softmax for
+//! float32, Neg/Abs/Sign/Not for int64 too; bool data is int64 0 / 1); `recurrent` RNN,
+//! GRU and LSTM (float32); `norm` the normalisations (Norm, BatchNorm; float32); `linalg`
+//! the matrix products (MatMul, Gemm; float32); `window` Conv, pooling and global pooling
+//! on float32, any number of spatial axes.
 //! Never panics: malformed inputs give `None`.
 
 mod arith;
@@ -42,6 +43,7 @@ pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>
         Op::Variadic { kind } => arith::variadic(&a, *kind),
         Op::Unary(u) => arith::unary(&a, *u),
         Op::ClipRange { has_min, has_max } => arith::clip_range(&a, *has_min, *has_max),
+        Op::Where => arith::where_(&a),
         Op::Softmax {
             axis,
             log,

@@ -857,3 +857,222 @@ fn pad_reflect_edge_wrap() {
     };
     assert_eq!(one(crop, &[x], &[4]), Data::F32(vec![2., 3., 7., 7.]));
 }
+
+/// Float data of `d`, which must be float32.
+fn floats(d: Data) -> Vec<f32> {
+    d.as_f32().expect("float32 data").to_vec()
+}
+
+/// `got` equals `want` within 1e-6 relative (NaN matches NaN, infinities exactly).
+fn close(got: &[f32], want: &[f32]) {
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        let ok = (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= 1e-6 * w.abs().max(1.0);
+        assert!(ok, "{got:?} vs {want:?}");
+    }
+}
+
+fn unary1(u: UnaryKind, x: &[f32]) -> Vec<f32> {
+    floats(one(Op::Unary(u), &[f(&[x.len()], x)], &[x.len()]))
+}
+
+#[test]
+fn unary_math_values() {
+    // Expected values from Python's math module.
+    close(
+        &unary1(UnaryKind::Erf, &[0., 1., -0.5]),
+        &[0., 0.842_700_8, -0.520_499_9],
+    );
+    close(&unary1(UnaryKind::Reciprocal, &[4., -0.5]), &[0.25, -2.]);
+    close(&unary1(UnaryKind::Neg, &[3., -0.]), &[-3., 0.]);
+    close(&unary1(UnaryKind::Abs, &[-3., 2.]), &[3., 2.]);
+    close(
+        &unary1(UnaryKind::Exp, &[0., 1.]),
+        &[1., std::f32::consts::E],
+    );
+    close(
+        &unary1(UnaryKind::Log, &[0., std::f32::consts::E, -1.]),
+        &[f32::NEG_INFINITY, 1., f32::NAN],
+    );
+    close(
+        &unary1(UnaryKind::Sin, &[0., std::f32::consts::FRAC_PI_2]),
+        &[0., 1.],
+    );
+    close(&unary1(UnaryKind::Cos, &[0.]), &[1.]);
+    close(&unary1(UnaryKind::Floor, &[-1.5, 1.5]), &[-2., 1.]);
+    close(&unary1(UnaryKind::Ceil, &[-1.5, 1.5]), &[-1., 2.]);
+    // Half to even.
+    close(
+        &unary1(UnaryKind::Round, &[0.5, 1.5, 2.5, -2.5, 2.6]),
+        &[0., 2., 2., -2., 3.],
+    );
+    close(
+        &unary1(UnaryKind::Sign, &[-3., 0., 2., f32::NAN]),
+        &[-1., 0., 1., f32::NAN],
+    );
+}
+
+#[test]
+fn unary_activation_values() {
+    // Expected values from Python's math module.
+    close(
+        &unary1(UnaryKind::Softplus, &[0., 100.]),
+        &[std::f32::consts::LN_2, 100.],
+    );
+    close(&unary1(UnaryKind::Mish, &[1., 0.]), &[0.865_098_4, 0.]);
+    close(
+        &unary1(UnaryKind::Gelu { tanh: false }, &[1., 0.]),
+        &[0.841_344_7, 0.],
+    );
+    close(&unary1(UnaryKind::Gelu { tanh: true }, &[1.]), &[0.841_192]);
+    close(
+        &unary1(UnaryKind::Elu { alpha: 2. }, &[-1., 3.]),
+        &[-1.264_241_1, 3.],
+    );
+    let selu = UnaryKind::Selu {
+        alpha: 1.673_263_2,
+        gamma: 1.050_701,
+    };
+    close(&unary1(selu, &[-1., 2.]), &[-1.111_330_7, 2.101_402]);
+    close(&unary1(UnaryKind::Softsign, &[3., -1.]), &[0.75, -0.5]);
+}
+
+#[test]
+fn unary_on_integers_and_bool() {
+    let x = i(&[3], &[-4, 0, 5]);
+    let run1 = |u| one(Op::Unary(u), &[x.clone()], &[3]);
+    assert_eq!(run1(UnaryKind::Neg), Data::I64(vec![4, 0, -5]));
+    assert_eq!(run1(UnaryKind::Abs), Data::I64(vec![4, 0, 5]));
+    assert_eq!(run1(UnaryKind::Sign), Data::I64(vec![-1, 0, 1]));
+    assert_eq!(run1(UnaryKind::Not), Data::I64(vec![0, 1, 0]));
+    // No integer Exp: left unevaluated.
+    assert_eq!(run(Op::Unary(UnaryKind::Exp), &[x], &[&[3]]), None);
+}
+
+fn bin(kind: BinaryKind) -> Op {
+    Op::Binary {
+        kind,
+        act: Activation::None,
+    }
+}
+
+#[test]
+fn mod_signs() {
+    let a = i(&[4], &[-7, 7, -7, 7]);
+    let b = i(&[4], &[3, -3, -3, 3]);
+    // Python: -7 % 3 = 2, 7 % -3 = -2, -7 % -3 = -1, 7 % 3 = 1.
+    assert_eq!(
+        one(
+            bin(BinaryKind::Mod { fmod: false }),
+            &[a.clone(), b.clone()],
+            &[4]
+        ),
+        Data::I64(vec![2, -2, -1, 1])
+    );
+    // C fmod: the dividend's sign.
+    assert_eq!(
+        one(bin(BinaryKind::Mod { fmod: true }), &[a.clone(), b], &[4]),
+        Data::I64(vec![-1, 1, -1, 1])
+    );
+    assert_eq!(
+        run(
+            bin(BinaryKind::Mod { fmod: false }),
+            &[a, i(&[], &[0])],
+            &[&[4]]
+        ),
+        None,
+        "modulo by zero"
+    );
+    let x = f(&[2], &[-7.5, 7.5]);
+    let y = f(&[], &[2.]);
+    let fmod = one(
+        bin(BinaryKind::Mod { fmod: true }),
+        &[x.clone(), y.clone()],
+        &[2],
+    );
+    assert_eq!(fmod, Data::F32(vec![-1.5, 1.5]));
+    let pymod = one(bin(BinaryKind::Mod { fmod: false }), &[x, y], &[2]);
+    assert_eq!(pymod, Data::F32(vec![0.5, 1.5]));
+}
+
+#[test]
+fn comparisons_give_bool_and_nan_compares_false() {
+    let x = f(&[3], &[1., 2., f32::NAN]);
+    let two = f(&[], &[2.]);
+    let cmp = |k| one(bin(k), &[x.clone(), two.clone()], &[3]);
+    assert_eq!(cmp(BinaryKind::Equal), Data::I64(vec![0, 1, 0]));
+    assert_eq!(cmp(BinaryKind::Less), Data::I64(vec![1, 0, 0]));
+    assert_eq!(cmp(BinaryKind::LessOrEqual), Data::I64(vec![1, 1, 0]));
+    assert_eq!(cmp(BinaryKind::Greater), Data::I64(vec![0, 0, 0]));
+    assert_eq!(cmp(BinaryKind::GreaterOrEqual), Data::I64(vec![0, 1, 0]));
+    let n = i(&[2], &[5, -1]);
+    assert_eq!(
+        one(bin(BinaryKind::Greater), &[n, i(&[1], &[0])], &[2]),
+        Data::I64(vec![1, 0])
+    );
+}
+
+#[test]
+fn logic_broadcasts() {
+    let a = i(&[2, 1], &[0, 1]);
+    let b = i(&[2], &[0, 1]);
+    let logic = |k| one(bin(k), &[a.clone(), b.clone()], &[2, 2]);
+    assert_eq!(logic(BinaryKind::And), Data::I64(vec![0, 0, 0, 1]));
+    assert_eq!(logic(BinaryKind::Or), Data::I64(vec![0, 1, 1, 1]));
+    assert_eq!(logic(BinaryKind::Xor), Data::I64(vec![0, 1, 1, 0]));
+}
+
+#[test]
+fn variadic_min_max_propagate_nan() {
+    let a = f(&[3], &[1., 5., f32::NAN]);
+    let b = f(&[], &[3.]);
+    let c = f(&[3], &[0., 9., 1.]);
+    let min = Op::Variadic {
+        kind: VariadicKind::Min,
+    };
+    let max = Op::Variadic {
+        kind: VariadicKind::Max,
+    };
+    let ins = [a, b, c];
+    close(&floats(one(min, &ins, &[3])), &[0., 3., f32::NAN]);
+    close(&floats(one(max, &ins, &[3])), &[3., 9., f32::NAN]);
+    let m = one(
+        Op::Variadic {
+            kind: VariadicKind::Max,
+        },
+        &[i(&[2], &[4, -2]), i(&[], &[0])],
+        &[2],
+    );
+    assert_eq!(m, Data::I64(vec![4, 0]));
+}
+
+#[test]
+fn where_broadcasts_condition_and_operands() {
+    let c = i(&[2, 1], &[1, 0]);
+    let x = f(&[2], &[1., 2.]);
+    let y = f(&[], &[-1.]);
+    assert_eq!(
+        one(Op::Where, &[c.clone(), x, y], &[2, 2]),
+        Data::F32(vec![1., 2., -1., -1.])
+    );
+    let xi = i(&[1], &[7]);
+    let yi = i(&[2, 2], &[1, 2, 3, 4]);
+    assert_eq!(
+        one(Op::Where, &[c, xi, yi], &[2, 2]),
+        Data::I64(vec![7, 7, 3, 4])
+    );
+}
+
+#[test]
+fn reduce_max_of_an_empty_bool_set_is_false() {
+    let mut x = i(&[2, 0], &[]);
+    x.dtype = DType::Bool;
+    let mut y = out(&[2, 1]);
+    y.dtype = DType::Bool;
+    let op = Op::Reduce {
+        kind: ReduceKind::Max,
+        axes: vec![1],
+        keepdims: true,
+    };
+    assert_eq!(eval(&op, &[&x], &[y]), Some(vec![Data::I64(vec![0, 0])]));
+}

@@ -8,7 +8,7 @@
 //! broadcast, where B's shape aligns in A; absent: suffix alignment, as numpy);
 //! `consumed_inputs` (< 6) ignored. The legacy alignment is expressed by viewing B with
 //! trailing 1s appended (`Built::with_view`). Float32 at run time, float32 or int64 when
-//! both inputs are constant.
+//! both inputs are constant. [`broadcasting`] also builds Mod, the comparisons and logic.
 
 use crate::ir::{Activation, BinaryKind, DType, Op};
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
@@ -23,6 +23,17 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         "Pow" => BinaryKind::Pow,
         _ => BinaryKind::Div,
     };
+    broadcasting(ctx, kind, &[DType::F32])
+}
+
+/// A binary operator `kind` with numpy broadcasting (the legacy `broadcast`/`axis` form
+/// below opset 7): both inputs of one element type, which must be one of `runtime` unless
+/// both are constant. The output is bool for comparisons and logic, else the inputs' type.
+pub(super) fn broadcasting(
+    ctx: &NodeCtx,
+    kind: BinaryKind,
+    runtime: &[DType],
+) -> Result<Built, ImportError> {
     let a = ctx.input(0)?;
     let b = ctx.input(1)?;
     let float_exponent = kind == BinaryKind::Pow
@@ -37,12 +48,20 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         )));
     }
     if !(a.is_const() && b.is_const()) {
-        ctx.float_input(0)?;
+        ctx.runtime_input(0, runtime)?;
+        if !float_exponent {
+            ctx.runtime_input(1, runtime)?;
+        }
     }
-    let built = if ctx.opset < 7 {
-        legacy(ctx, kind)?
+    let out_dtype = if kind.is_bool_valued() {
+        DType::Bool
     } else {
-        numpy(ctx, kind)?
+        a.dtype
+    };
+    let built = if ctx.opset < 7 {
+        legacy(ctx, kind, out_dtype)?
+    } else {
+        numpy(ctx, kind, out_dtype)?
     };
     Ok(if float_exponent {
         built.with_float_const(1)
@@ -52,7 +71,7 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
 }
 
 /// Opsets 7+: numpy broadcasting.
-fn numpy(ctx: &NodeCtx, kind: BinaryKind) -> Result<Built, ImportError> {
+fn numpy(ctx: &NodeCtx, kind: BinaryKind, out_dtype: DType) -> Result<Built, ImportError> {
     let (a, b) = (ctx.input(0)?, ctx.input(1)?);
     let shape = broadcast(&[&a.shape, &b.shape]).ok_or_else(|| {
         ctx.shape_err(format!(
@@ -66,19 +85,19 @@ fn numpy(ctx: &NodeCtx, kind: BinaryKind) -> Result<Built, ImportError> {
             act: Activation::None,
         },
         vec![0, 1],
-        vec![OutSpec::new(a.dtype, shape)],
+        vec![OutSpec::new(out_dtype, shape)],
     ))
 }
 
 /// Opsets 1–6: `broadcast` / `axis`; the output has A's shape.
-fn legacy(ctx: &NodeCtx, kind: BinaryKind) -> Result<Built, ImportError> {
+fn legacy(ctx: &NodeCtx, kind: BinaryKind, out_dtype: DType) -> Result<Built, ImportError> {
     let a = ctx.input(0)?;
     let b = ctx.input(1)?;
     let op = Op::Binary {
         kind,
         act: Activation::None,
     };
-    let out = vec![OutSpec::new(a.dtype, a.shape.clone())];
+    let out = vec![OutSpec::new(out_dtype, a.shape.clone())];
     if ctx.int("broadcast", 0)? == 0 {
         if a.shape != b.shape {
             return Err(ctx.shape_err(format!(

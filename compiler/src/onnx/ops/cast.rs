@@ -1,8 +1,8 @@
 //! Cast — <https://onnx.ai/onnx/operators/onnx__Cast.html>
 //!
 //! Attribute `to` (required), `saturate` (>= 19, ignored). A constant input is converted at
-//! compile time (`Op::ConstOnly`); a run-time float32 -> float32 cast becomes
-//! `Op::Identity`; other run-time casts are rejected. Opsets 1–5: `to` is a string naming
+//! compile time (`Op::ConstOnly`); a run-time float32 or bool -> float32 cast becomes
+//! `Op::Identity` (bool is stored as float32 0 / 1); other run-time casts are rejected. Opsets 1–5: `to` is a string naming
 //! the type ("FLOAT", "INT64", ...).
 
 use crate::ir::{DType, Data, Op};
@@ -32,7 +32,8 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         ),
     })?;
     let Some(data) = &x.data else {
-        if x.dtype == DType::F32 && dtype == DType::F32 {
+        // A run-time bool is stored as float32 0 / 1 already.
+        if matches!(x.dtype, DType::F32 | DType::Bool) && dtype == DType::F32 {
             return Ok(Built::new(
                 Op::Identity,
                 vec![0],
@@ -51,6 +52,9 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         tensor::UINT8 => Data::I64(data.to_i64().iter().map(|&v| v as u8 as i64).collect()),
         tensor::INT8 => Data::I64(data.to_i64().iter().map(|&v| v as i8 as i64).collect()),
         tensor::INT32 => Data::I64(data.to_i64().iter().map(|&v| v as i32 as i64).collect()),
+        tensor::INT16 => Data::I64(data.to_i64().iter().map(|&v| v as i16 as i64).collect()),
+        tensor::UINT16 => Data::I64(data.to_i64().iter().map(|&v| v as u16 as i64).collect()),
+        tensor::UINT32 => Data::I64(data.to_i64().iter().map(|&v| v as u32 as i64).collect()),
         _ => Data::I64(data.to_i64()),
     };
     Ok(Built::constant(vec![OutSpec::constant(

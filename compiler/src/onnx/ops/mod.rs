@@ -8,6 +8,7 @@ mod batchnorm;
 mod binary;
 mod cast;
 mod clip;
+mod compare;
 mod concat;
 mod constant;
 mod constant_of_shape;
@@ -22,8 +23,11 @@ mod gru;
 mod identity;
 mod instance_norm;
 mod layer_norm;
+mod logical;
 mod lstm;
+mod math;
 mod matmul;
+mod mod_op;
 mod norm;
 mod pad;
 mod pool;
@@ -40,6 +44,7 @@ mod squeeze;
 mod transpose;
 mod unary;
 mod variadic;
+mod where_op;
 
 pub type BuildFn = fn(&NodeCtx) -> Result<Built, ImportError>;
 
@@ -68,12 +73,14 @@ const AXES: &str = "axes attribute (<18) or constant input";
 
 /// Every supported operator (float32 data unless noted).
 pub static OPS: &[OpDef] = &[
+    def("Abs", 1, "int64: compile time", math::build),
     def(
         "Add",
         1,
         "numpy broadcasting; broadcast/axis (< 7)",
         binary::build,
     ),
+    def("And", 1, "bool; broadcasting", logical::build),
     def(
         "AveragePool",
         1,
@@ -92,6 +99,7 @@ pub static OPS: &[OpDef] = &[
         "compile time on constants; float32->float32 at run time",
         cast::build,
     ),
+    def("Ceil", 1, "", math::build),
     def(
         "Clip",
         1,
@@ -117,6 +125,7 @@ pub static OPS: &[OpDef] = &[
         "1-D to 6-D, group/depthwise, strides, dilations, pads, auto_pad",
         conv::build,
     ),
+    def("Cos", 7, "", math::build),
     def(
         "Div",
         1,
@@ -129,9 +138,15 @@ pub static OPS: &[OpDef] = &[
         "inference: identity; the mask output must be unused",
         identity::build,
     ),
+    def("Elu", 1, "", unary::build),
+    def("Equal", 1, "bool output; broadcasting", compare::build),
+    def("Erf", 9, "", math::build),
+    def("Exp", 1, "", math::build),
     def("Expand", 8, "", expand::build),
     def("Flatten", 1, "negative axis", flatten::build),
+    def("Floor", 1, "", math::build),
     def("Gather", 1, "constant indices, any axis", gather::build),
+    def("Gelu", 20, "approximate none/tanh", unary::build),
     def(
         "Gemm",
         1,
@@ -140,6 +155,13 @@ pub static OPS: &[OpDef] = &[
     ),
     def("GlobalAveragePool", 1, "", global_pool::build),
     def("GlobalMaxPool", 1, "", global_pool::build),
+    def("Greater", 1, "bool output; broadcasting", compare::build),
+    def(
+        "GreaterOrEqual",
+        12,
+        "bool output; broadcasting",
+        compare::build,
+    ),
     def(
         "GRU",
         7,
@@ -163,6 +185,14 @@ pub static OPS: &[OpDef] = &[
         layer_norm::build,
     ),
     def("LeakyRelu", 1, "", unary::build),
+    def("Less", 1, "bool output; broadcasting", compare::build),
+    def(
+        "LessOrEqual",
+        12,
+        "bool output; broadcasting",
+        compare::build,
+    ),
+    def("Log", 1, "", math::build),
     def("LogSoftmax", 1, "", softmax::build),
     def(
         "LSTM",
@@ -172,6 +202,12 @@ pub static OPS: &[OpDef] = &[
     ),
     def("MatMul", 1, "1-D, batched, broadcast", matmul::build),
     def(
+        "Max",
+        1,
+        "variadic, broadcasting; NaN propagates",
+        variadic::build,
+    ),
+    def(
         "MaxPool",
         1,
         "1-D to 6-D; the Indices output must be unused",
@@ -179,11 +215,27 @@ pub static OPS: &[OpDef] = &[
     ),
     def("Mean", 1, "variadic, broadcasting", variadic::build),
     def(
+        "Min",
+        1,
+        "variadic, broadcasting; NaN propagates",
+        variadic::build,
+    ),
+    def("Mish", 18, "", unary::build),
+    def(
+        "Mod",
+        10,
+        "fmod 0 or 1; int64 at compile time",
+        mod_op::build,
+    ),
+    def(
         "Mul",
         1,
         "numpy broadcasting; broadcast/axis (< 7)",
         binary::build,
     ),
+    def("Neg", 1, "int64: compile time", math::build),
+    def("Not", 1, "bool", logical::build),
+    def("Or", 1, "bool; broadcasting", logical::build),
     def(
         "Pad",
         1,
@@ -197,6 +249,7 @@ pub static OPS: &[OpDef] = &[
         binary::build,
     ),
     def("Range", 11, "compile time", range::build),
+    def("Reciprocal", 1, "", math::build),
     def("ReduceL1", 1, AXES, reduce::build),
     def("ReduceL2", 1, AXES, reduce::build),
     def("ReduceLogSum", 1, AXES, reduce::build),
@@ -220,6 +273,8 @@ pub static OPS: &[OpDef] = &[
         reshape::build,
     ),
     def("RNN", 7, "Tanh; layout; W, R constant", rnn::build),
+    def("Round", 11, "half to even", math::build),
+    def("Selu", 1, "", unary::build),
     def(
         "Shape",
         1,
@@ -227,6 +282,8 @@ pub static OPS: &[OpDef] = &[
         shape_op::build,
     ),
     def("Sigmoid", 1, "", unary::build),
+    def("Sign", 9, "int64: compile time", math::build),
+    def("Sin", 7, "", math::build),
     def(
         "Slice",
         1,
@@ -234,6 +291,8 @@ pub static OPS: &[OpDef] = &[
         slice::build,
     ),
     def("Softmax", 1, "opset < 13 coerces to 2-D", softmax::build),
+    def("Softplus", 1, "", unary::build),
+    def("Softsign", 1, "", unary::build),
     def(
         "Split",
         1,
@@ -252,7 +311,7 @@ pub static OPS: &[OpDef] = &[
         "numpy broadcasting; broadcast/axis (< 7)",
         binary::build,
     ),
-    def("Sqrt", 1, "", unary::build),
+    def("Sqrt", 1, "", math::build),
     def("Sum", 1, "variadic, broadcasting", variadic::build),
     def("Tanh", 1, "", unary::build),
     def("Transpose", 1, "any permutation", transpose::build),
@@ -262,6 +321,8 @@ pub static OPS: &[OpDef] = &[
         "axes attribute (<13) or constant input",
         squeeze::build,
     ),
+    def("Where", 9, "bool condition; broadcasting", where_op::build),
+    def("Xor", 1, "bool; broadcasting", logical::build),
 ];
 
 /// The table row for an op type.

@@ -1,5 +1,7 @@
-//! Sum <https://onnx.ai/onnx/operators/onnx__Sum.html> and Mean
-//! <https://onnx.ai/onnx/operators/onnx__Mean.html>.
+//! Sum <https://onnx.ai/onnx/operators/onnx__Sum.html>, Mean
+//! <https://onnx.ai/onnx/operators/onnx__Mean.html>, Min
+//! <https://onnx.ai/onnx/operators/onnx__Min.html> and Max (a NaN input gives NaN, as
+//! onnxruntime).
 //!
 //! No attributes; one or more inputs with numpy broadcasting (from opset 8; opset 7 models
 //! with equal shapes work the same). One input becomes `Op::Identity`. Opsets 1–5 `consumed_inputs` ignored.
@@ -26,16 +28,16 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     }
     let shape = broadcast(&shapes)
         .ok_or_else(|| ctx.shape_err(format!("input shapes {shapes:?} do not broadcast")))?;
+    let kind = match ctx.op_type {
+        "Mean" => VariadicKind::Mean,
+        "Min" => VariadicKind::Min,
+        "Max" => VariadicKind::Max,
+        _ => VariadicKind::Sum,
+    };
     let op = if inputs.len() == 1 {
         Op::Identity
-    } else if ctx.op_type == "Mean" {
-        Op::Variadic {
-            kind: VariadicKind::Mean,
-        }
     } else {
-        Op::Variadic {
-            kind: VariadicKind::Sum,
-        }
+        Op::Variadic { kind }
     };
     Ok(Built::new(
         op,
