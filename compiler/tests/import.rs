@@ -1557,6 +1557,8 @@ fn recurrent_runtime_weights_and_partial_sequences_are_errors() {
     lens(&[5, 5]).ok();
     let e = lens(&[5, 3]).err();
     assert!(e.contains("sequence_lens"), "{e}");
+}
+
 // ---------------------------------------------------------------- math, comparisons, Where
 
 #[test]
