@@ -5,8 +5,10 @@
 //! The simulator itself is generated C (`templates/sim/sim.c.j2`) that drives the very
 //! device code the firmware runs; this module builds it ([`build`]), runs it
 //! ([`records`]: one record per sample) and reduces the records ([`run`]);
-//! [`report`] prints them.
+//! [`report`] prints them. [`patterns`] is the exact device-loss evaluation (every
+//! subset of lost devices).
 
+pub mod patterns;
 pub mod records;
 pub mod report;
 
@@ -29,8 +31,12 @@ pub enum LossModel {
     Bernoulli,
     /// Bursts (Gilbert–Elliott).
     Gilbert,
-    /// Whole devices.
+    /// Whole devices, each silent for an inference with probability p.
     Dropout,
+    /// Every subset of lost devices, exactly: 2^K runs of the data set, K (at most 12)
+    /// being the devices that send something (never the hub); reports mean and worst
+    /// accuracy per number lost and the expected accuracy at each --loss p.
+    Patterns,
 }
 
 impl LossModel {
@@ -40,6 +46,7 @@ impl LossModel {
             LossModel::Bernoulli => 0,
             LossModel::Gilbert => 1,
             LossModel::Dropout => 2,
+            LossModel::Patterns => 3,
         }
     }
 }
@@ -57,6 +64,12 @@ pub enum SimError {
     NoLink(String),
     #[error("--loss {0}: each loss level must be a probability between 0 and 1")]
     Loss(String),
+    #[error("{0} devices can be lost ({1}): --loss-model patterns runs all 2^K subsets and takes at most K = 12; use --loss-model dropout (sampled) instead")]
+    TooManyPatterns(usize, String),
+    #[error("device {0} is beyond the 64th device of the deployment: --loss-model patterns cannot address it; list the devices that send first")]
+    DeviceIndex(String),
+    #[error("--loss-model patterns has no loss levels: run it with simulate::patterns::run")]
+    PatternsHaveNoLevels,
     #[error(transparent)]
     Host(#[from] HostError),
 }
@@ -166,6 +179,9 @@ pub fn run(
 ) -> Result<Report, SimError> {
     if let Some(l) = levels.iter().find(|l| !(0.0..=1.0).contains(*l)) {
         return Err(SimError::Loss(l.to_string()));
+    }
+    if model == LossModel::Patterns {
+        return Err(SimError::PatternsHaveNoLevels);
     }
     let io = build_dir.join("sim_io");
     let sim = Simulator::new(d, exe, data, model, &io)?;
