@@ -233,6 +233,10 @@ pub fn expected(scores: &[f64], p: f64) -> f64 {
 
 /// The table `meshnn simulate --loss-model patterns` prints.
 pub fn render_table(r: &PatternsReport) -> String {
+    let name = match r.metric {
+        Metric::Accuracy => "accuracy",
+        Metric::Agreement => "agreement",
+    };
     let what = match r.metric {
         Metric::Accuracy => "accuracy (against the labels)",
         Metric::Agreement => {
@@ -270,7 +274,7 @@ pub fn render_table(r: &PatternsReport) -> String {
             }
         );
     }
-    s += "\nexpected score, each device lost independently with probability p:\n";
+    s += &format!("\nexpected {name}, each device lost independently with probability p:\n");
     s += &format!("{:>6} {:>10}\n", "p", "expected");
     for e in &r.expected {
         s += &format!("{:>6.3} {:>10.4}\n", e.p, e.score);
