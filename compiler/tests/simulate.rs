@@ -454,3 +454,50 @@ fn a_silent_device_puts_no_bytes_on_air() {
     let lost = run(LossModel::Bernoulli, 1.0);
     assert_eq!(lost.bytes_per_inference, free.bytes_per_inference);
 }
+
+#[test]
+fn a_full_in_flight_queue_fails_loudly() {
+    // Layer-wise, the wrist sends 100+ frames at once: a 16-frame queue cannot hold them.
+    let dep = Deployment::load(&repo_root().join("tests/fixtures/deploy/nonn_k4.toml")).unwrap();
+    let d = driver::deploy(
+        prepare_checked(&model("nonn_k4.onnx")),
+        dep,
+        Some(meshnn::deploy::Strategy::Layer),
+    )
+    .unwrap();
+    assert!(simulate::sim_link(&d).max_flight as u64 >= d.frames_per_inference());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dataset(&[1, 1, 28, 28], 1, 4);
+    let mut small = simulate::sim_link(&d);
+    small.max_flight = 16;
+    let exe = simulate::build_with_link(&d, dir.path(), &small).unwrap();
+    let err = simulate::run(
+        &d,
+        &exe,
+        &data,
+        LossModel::Bernoulli,
+        1,
+        &[0.0],
+        dir.path(),
+        false,
+    )
+    .expect_err("a full queue must fail, not drop frames");
+    assert!(err.to_string().contains("MAX_FLIGHT = 16"), "{err}");
+    // The queue meshnn sizes holds them.
+    let exe = simulate::build(&d, &dir.path().join("ok")).unwrap();
+    let r = simulate::run(
+        &d,
+        &exe,
+        &data,
+        LossModel::Bernoulli,
+        1,
+        &[0.0],
+        dir.path(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        r.levels[0].frames_per_inference,
+        d.frames_per_inference() as f64
+    );
+}

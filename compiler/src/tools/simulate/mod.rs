@@ -12,7 +12,8 @@ pub mod patterns;
 pub mod records;
 pub mod report;
 
-use crate::codegen::sim::{emit_sim, SimDevice, SimLink};
+pub use crate::codegen::sim::SimLink;
+use crate::codegen::sim::{emit_sim, SimDevice};
 use crate::codegen::stages;
 use crate::driver::{self, Deployed};
 use crate::tools::host_build::{HostBuild, HostError};
@@ -124,8 +125,10 @@ fn sim_devices(d: &Deployed) -> Vec<SimDevice<'_>> {
         .collect()
 }
 
-/// The link as the simulator sees it.
-fn sim_link(d: &Deployed) -> SimLink {
+/// The link as the simulator sees it. Its in-flight queue holds twice the frames of a
+/// loss-free inference (each device sends each cut tensor once per inference, and the
+/// queue is emptied at every inference), so a valid deployment never fills it.
+pub fn sim_link(d: &Deployed) -> SimLink {
     SimLink {
         bitrate_bps: d.dep.link.bitrate_bps,
         latency_us: d.dep.link.latency_us,
@@ -137,6 +140,15 @@ fn sim_link(d: &Deployed) -> SimLink {
 
 /// Build the simulator for `d` in `build_dir`.
 pub fn build(d: &Deployed, build_dir: &Path) -> Result<PathBuf, SimError> {
+    build_with_link(d, build_dir, &sim_link(d))
+}
+
+/// Build the simulator for `d` over `link` (tests: a queue too small).
+pub fn build_with_link(
+    d: &Deployed,
+    build_dir: &Path,
+    link: &SimLink,
+) -> Result<PathBuf, SimError> {
     if d.devices.len() < 2 {
         return Err(SimError::SingleDevice(d.dep.file.clone()));
     }
@@ -155,7 +167,7 @@ pub fn build(d: &Deployed, build_dir: &Path) -> Result<PathBuf, SimError> {
         &sim_devices(d),
         d.dep.hub,
         &d.devices[d.dep.hub].outputs,
-        &sim_link(d),
+        link,
         &link_dir,
     )
     .map_err(|e| HostError::from(driver::Error::from(e)))?;
