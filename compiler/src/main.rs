@@ -186,7 +186,7 @@ struct SimulateArgs {
     /// test.npz: `x` (or one array per graph input) [N, ...] float32, optional labels `y`.
     #[arg(long)]
     data: PathBuf,
-    /// Loss probabilities, comma separated.
+    /// Loss probabilities, comma separated (patterns: the p of the expected accuracy).
     #[arg(long, default_value = "0,0.05,0.1,0.2,0.3", value_delimiter = ',')]
     loss: Vec<f64>,
     /// How frames get lost.
@@ -515,7 +515,20 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
     let dataset = simulate::load_dataset(&a.data, &d)?;
     let mut tmp = None;
     let dir = build_dir(a.build_dir, "meshnn-sim-", &mut tmp)?;
+    if a.loss_model == LossModel::Patterns && a.plot.is_some() {
+        anyhow::bail!("--plot is not available with --loss-model patterns (it prints a table per number of lost devices)");
+    }
     let exe = simulate::build(&d, &dir)?;
+    if a.loss_model == LossModel::Patterns {
+        let progress = std::io::stderr().is_terminal();
+        let report = simulate::patterns::run(&d, &exe, &dataset, &a.loss, &dir, progress)?;
+        if a.json {
+            print_json(&report)?;
+        } else {
+            print!("{}", simulate::patterns::render_table(&report));
+        }
+        return Ok(());
+    }
     let progress = std::io::stderr().is_terminal() && dataset.n * (a.loss.len() + 1) > 2000;
     let report = simulate::run(
         &d,

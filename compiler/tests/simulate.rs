@@ -277,3 +277,227 @@ fn simulate_cli_reports_every_level() {
     let svg = std::fs::read_to_string(dir.path().join("p.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("agreement"));
 }
+
+/// The top-1 classes of every pattern (lists of lost tensors) by
+/// tests/common/patterns_brute_force.py: onnxruntime on the ONNX graph with the lost
+/// tensors replaced by zeros, independent of meshnn's simulator.
+fn brute_force(
+    onnx: &std::path::Path,
+    data: &std::path::Path,
+    lost: &[Vec<String>],
+) -> Vec<Vec<usize>> {
+    let dir = tempfile::tempdir().unwrap();
+    let patterns = dir.path().join("patterns.json");
+    std::fs::write(&patterns, serde_json::to_string(lost).unwrap()).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(repo_root().join("compiler/tests/common/patterns_brute_force.py"))
+        .arg(onnx)
+        .arg(data)
+        .arg(&patterns)
+        .output()
+        .expect("python3 with onnx and onnxruntime is needed (see tests/requirements.txt)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn patterns_equal_a_brute_force_over_lost_tensors() {
+    let d = nonn();
+    let hub = d.dep.hub;
+    let losable: Vec<usize> = (0..d.devices.len())
+        .filter(|&k| k != hub && !d.devices[k].tx.is_empty())
+        .collect();
+    assert_eq!(losable.len(), 3, "wrist, ankle and ear send to the chest");
+    // Pattern i loses losable[j] for every bit j of i: the tensors they send.
+    let patterns: Vec<(Vec<String>, Vec<String>)> = (0..1usize << losable.len())
+        .map(|i| {
+            let lost: Vec<usize> = (0..losable.len())
+                .filter(|j| i >> j & 1 == 1)
+                .map(|j| losable[j])
+                .collect();
+            let tensors = d
+                .partition
+                .cut
+                .iter()
+                .filter(|c| lost.contains(&c.from))
+                .map(|c| d.graph.tensors[c.tensor].name.clone())
+                .collect();
+            let names = lost.iter().map(|&k| d.devices[k].name.clone()).collect();
+            (names, tensors)
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = dataset(&[1, 1, 28, 28], 40, 17);
+    let path = dir.path().join("x.npz");
+    write_npz(&path, "x", &data.inputs[0]);
+    let lost_tensors: Vec<Vec<String>> = patterns.iter().map(|p| p.1.clone()).collect();
+    let bf = brute_force(&model("nonn_k4.onnx"), &path, &lost_tensors);
+    // Labels that tell the patterns apart: sample s is labelled with pattern (s mod 8)'s class.
+    let labels: Vec<i64> = (0..data.n).map(|s| bf[s % bf.len()][s] as i64).collect();
+    data.labels = Some(labels.clone());
+    let exe = simulate::build(&d, dir.path()).unwrap();
+    let r = simulate::patterns::run(&d, &exe, &data, &[0.1, 0.5], dir.path(), false).unwrap();
+    assert_eq!(r.patterns.len(), 8);
+    let n = data.n as f64;
+    for (i, (p, (names, _))) in r.patterns.iter().zip(&patterns).enumerate() {
+        assert_eq!(&p.lost, names, "pattern {i}");
+        let correct = (0..data.n)
+            .filter(|&s| bf[i][s] as i64 == labels[s])
+            .count();
+        let agree = (0..data.n).filter(|&s| bf[i][s] == bf[0][s]).count();
+        assert_eq!(
+            p.score,
+            correct as f64 / n,
+            "pattern {i} ({names:?}): accuracy"
+        );
+        assert_eq!(
+            p.agreement,
+            agree as f64 / n,
+            "pattern {i} ({names:?}): agreement"
+        );
+    }
+    // Nothing lost is the loss-free run.
+    assert_eq!(r.by_lost[0].patterns, 1);
+    assert_eq!(r.by_lost[0].mean_agreement, 1.0);
+    let free = simulate::run(
+        &d,
+        &exe,
+        &data,
+        LossModel::Bernoulli,
+        1,
+        &[0.0],
+        dir.path(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(Some(r.patterns[0].score), free.levels[0].accuracy);
+    assert_eq!(
+        r.by_lost.iter().map(|b| b.patterns).collect::<Vec<_>>(),
+        [1, 3, 3, 1]
+    );
+}
+
+#[test]
+fn patterns_cli_prints_the_table_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dataset(&[1, 1, 28, 28], 6, 9);
+    let path = dir.path().join("test.npz");
+    write_npz(&path, "x", &data.inputs[0]);
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_meshnn"))
+            .args([
+                "simulate",
+                &model("nonn_k4.onnx").display().to_string(),
+                "--deploy",
+            ])
+            .arg(repo_root().join("tests/fixtures/deploy/nonn_k4.toml"))
+            .arg("--data")
+            .arg(&path)
+            .args(["--loss-model", "patterns", "--loss", "0.1,0.3"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        r["metric"], "agreement",
+        "no labels: agreement, not accuracy"
+    );
+    assert_eq!(r["patterns"].as_array().unwrap().len(), 8);
+    assert_eq!(
+        r["patterns"][7]["lost"],
+        serde_json::json!(["wrist", "ankle", "ear"])
+    );
+    assert_eq!(r["expected"].as_array().unwrap().len(), 2);
+    let out = run(&[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("the hub chest is never lost") && text.contains("no labels"),
+        "{text}"
+    );
+    let out = run(&["--plot", "p.svg"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--plot is not available"));
+}
+
+#[test]
+fn a_silent_device_puts_no_bytes_on_air() {
+    let d = nonn();
+    let dir = tempfile::tempdir().unwrap();
+    let exe = simulate::build(&d, dir.path()).unwrap();
+    let data = dataset(&[1, 1, 28, 28], 5, 2);
+    let run = |model, loss| {
+        simulate::run(&d, &exe, &data, model, 1, &[loss], dir.path(), false)
+            .unwrap()
+            .levels[0]
+            .clone()
+    };
+    // Three 64-byte tensors, one frame each, loss-free; every remote device silent: none.
+    let free = run(LossModel::Dropout, 0.0);
+    assert_eq!(free.frames_per_inference, 3.0);
+    let off = run(LossModel::Dropout, 1.0);
+    assert_eq!(
+        (off.bytes_per_inference, off.frames_per_inference),
+        (0.0, 0.0)
+    );
+    // A live device's lost frames were still sent.
+    let lost = run(LossModel::Bernoulli, 1.0);
+    assert_eq!(lost.bytes_per_inference, free.bytes_per_inference);
+}
+
+#[test]
+fn a_full_in_flight_queue_fails_loudly() {
+    // Layer-wise, the wrist sends 100+ frames at once: a 16-frame queue cannot hold them.
+    let dep = Deployment::load(&repo_root().join("tests/fixtures/deploy/nonn_k4.toml")).unwrap();
+    let d = driver::deploy(
+        prepare_checked(&model("nonn_k4.onnx")),
+        dep,
+        Some(meshnn::deploy::Strategy::Layer),
+    )
+    .unwrap();
+    assert!(simulate::sim_link(&d).max_flight as u64 >= d.frames_per_inference());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dataset(&[1, 1, 28, 28], 1, 4);
+    let mut small = simulate::sim_link(&d);
+    small.max_flight = 16;
+    let exe = simulate::build_with_link(&d, dir.path(), &small).unwrap();
+    let err = simulate::run(
+        &d,
+        &exe,
+        &data,
+        LossModel::Bernoulli,
+        1,
+        &[0.0],
+        dir.path(),
+        false,
+    )
+    .expect_err("a full queue must fail, not drop frames");
+    assert!(err.to_string().contains("MAX_FLIGHT = 16"), "{err}");
+    // The queue meshnn sizes holds them.
+    let exe = simulate::build(&d, &dir.path().join("ok")).unwrap();
+    let r = simulate::run(
+        &d,
+        &exe,
+        &data,
+        LossModel::Bernoulli,
+        1,
+        &[0.0],
+        dir.path(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        r.levels[0].frames_per_inference,
+        d.frames_per_inference() as f64
+    );
+}

@@ -5,12 +5,15 @@
 //! The simulator itself is generated C (`templates/sim/sim.c.j2`) that drives the very
 //! device code the firmware runs; this module builds it ([`build`]), runs it
 //! ([`records`]: one record per sample) and reduces the records ([`run`]);
-//! [`report`] prints them.
+//! [`report`] prints them. [`patterns`] is the exact device-loss evaluation (every
+//! subset of lost devices).
 
+pub mod patterns;
 pub mod records;
 pub mod report;
 
-use crate::codegen::sim::{emit_sim, SimDevice, SimLink};
+pub use crate::codegen::sim::SimLink;
+use crate::codegen::sim::{emit_sim, SimDevice};
 use crate::codegen::stages;
 use crate::driver::{self, Deployed};
 use crate::tools::host_build::{HostBuild, HostError};
@@ -29,8 +32,12 @@ pub enum LossModel {
     Bernoulli,
     /// Bursts (Gilbert–Elliott).
     Gilbert,
-    /// Whole devices.
+    /// Whole devices, each silent for an inference with probability p.
     Dropout,
+    /// Every subset of lost devices, exactly: 2^K runs of the data set, K (at most 12)
+    /// being the devices that send something (never the hub); reports mean and worst
+    /// accuracy per number lost and the expected accuracy at each --loss p.
+    Patterns,
 }
 
 impl LossModel {
@@ -40,6 +47,7 @@ impl LossModel {
             LossModel::Bernoulli => 0,
             LossModel::Gilbert => 1,
             LossModel::Dropout => 2,
+            LossModel::Patterns => 3,
         }
     }
 }
@@ -57,6 +65,12 @@ pub enum SimError {
     NoLink(String),
     #[error("--loss {0}: each loss level must be a probability between 0 and 1")]
     Loss(String),
+    #[error("{0} devices can be lost ({1}): --loss-model patterns runs all 2^K subsets and takes at most K = 12; use --loss-model dropout (sampled) instead")]
+    TooManyPatterns(usize, String),
+    #[error("device {0} is beyond the 64th device of the deployment: --loss-model patterns cannot address it; list the devices that send first")]
+    DeviceIndex(String),
+    #[error("--loss-model patterns has no loss levels: run it with simulate::patterns::run")]
+    PatternsHaveNoLevels,
     #[error(transparent)]
     Host(#[from] HostError),
 }
@@ -111,8 +125,10 @@ fn sim_devices(d: &Deployed) -> Vec<SimDevice<'_>> {
         .collect()
 }
 
-/// The link as the simulator sees it.
-fn sim_link(d: &Deployed) -> SimLink {
+/// The link as the simulator sees it. Its in-flight queue holds twice the frames of a
+/// loss-free inference (each device sends each cut tensor once per inference, and the
+/// queue is emptied at every inference), so a valid deployment never fills it.
+pub fn sim_link(d: &Deployed) -> SimLink {
     SimLink {
         bitrate_bps: d.dep.link.bitrate_bps,
         latency_us: d.dep.link.latency_us,
@@ -124,6 +140,15 @@ fn sim_link(d: &Deployed) -> SimLink {
 
 /// Build the simulator for `d` in `build_dir`.
 pub fn build(d: &Deployed, build_dir: &Path) -> Result<PathBuf, SimError> {
+    build_with_link(d, build_dir, &sim_link(d))
+}
+
+/// Build the simulator for `d` over `link` (tests: a queue too small).
+pub fn build_with_link(
+    d: &Deployed,
+    build_dir: &Path,
+    link: &SimLink,
+) -> Result<PathBuf, SimError> {
     if d.devices.len() < 2 {
         return Err(SimError::SingleDevice(d.dep.file.clone()));
     }
@@ -142,7 +167,7 @@ pub fn build(d: &Deployed, build_dir: &Path) -> Result<PathBuf, SimError> {
         &sim_devices(d),
         d.dep.hub,
         &d.devices[d.dep.hub].outputs,
-        &sim_link(d),
+        link,
         &link_dir,
     )
     .map_err(|e| HostError::from(driver::Error::from(e)))?;
@@ -166,6 +191,9 @@ pub fn run(
 ) -> Result<Report, SimError> {
     if let Some(l) = levels.iter().find(|l| !(0.0..=1.0).contains(*l)) {
         return Err(SimError::Loss(l.to_string()));
+    }
+    if model == LossModel::Patterns {
+        return Err(SimError::PatternsHaveNoLevels);
     }
     let io = build_dir.join("sim_io");
     let sim = Simulator::new(d, exe, data, model, &io)?;

@@ -54,12 +54,24 @@ impl<'a> Simulator<'a> {
         loss: f64,
         out_path: &Path,
     ) -> Result<Vec<Record>, SimError> {
+        self.run_levels(seed, &[format!("{loss}")], out_path)
+    }
+
+    /// Run the simulator once over several `levels` (its LEVELS argument: loss
+    /// probabilities, or device bitmasks for the patterns model), writing its records
+    /// to `out_path`; all the records, level after level, one per sample.
+    pub fn run_levels(
+        &self,
+        seed: u64,
+        levels: &[String],
+        out_path: &Path,
+    ) -> Result<Vec<Record>, SimError> {
         spawn(
             Command::new(self.exe)
                 .arg(self.n.to_string())
                 .arg(self.model.code().to_string())
                 .arg(seed.to_string())
-                .arg(format!("{loss}"))
+                .arg(levels.join(","))
                 .arg(out_path)
                 .args(&self.inputs),
         )?;
@@ -71,12 +83,27 @@ impl<'a> Simulator<'a> {
         Ok(self.records(&vals))
     }
 
+    /// Bytes of one level's records (the simulator's output per level).
+    pub fn level_bytes(&self) -> usize {
+        (4 + self.out_len()) * 8 * self.n
+    }
+
+    /// Values of the hub's outputs in a record.
+    fn out_len(&self) -> usize {
+        let d = self.d;
+        d.devices[d.dep.hub]
+            .outputs
+            .iter()
+            .map(|&t| d.graph.tensors[t].numel())
+            .sum()
+    }
+
     /// Split the simulator's values into records: latency, bytes, frames, degraded, then
     /// the hub's outputs (the first one decides the top-1 class).
     fn records(&self, vals: &[f64]) -> Vec<Record> {
         let d = self.d;
         let outs = &d.devices[d.dep.hub].outputs;
-        let out_len: usize = outs.iter().map(|&t| d.graph.tensors[t].numel()).sum();
+        let out_len = self.out_len();
         let first_len = outs
             .first()
             .map(|&t| d.graph.tensors[t].numel())

@@ -1,0 +1,59 @@
+"""Brute force for `simulate --loss-model patterns`, independent of meshnn's simulator:
+for each pattern (a list of lost link tensors), replace those tensors by zeros (the
+receivers' default fallback) in the ONNX graph and run onnxruntime on every sample.
+
+usage: patterns_brute_force.py MODEL.onnx DATA.npz PATTERNS.json
+  PATTERNS.json: a list of patterns, each a list of tensor names.
+Prints a JSON list: for each pattern, the top-1 class (first maximum of the first
+output) of every sample.
+"""
+import json
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import helper, numpy_helper, shape_inference
+
+
+def tensor_shapes(model):
+    inferred = shape_inference.infer_shapes(model)
+    shapes = {}
+    for vi in list(inferred.graph.value_info) + list(inferred.graph.output):
+        dims = [d.dim_value for d in vi.type.tensor_type.shape.dim]
+        shapes[vi.name] = dims
+    return shapes
+
+
+def zeroed(model, lost, shapes):
+    """A copy of `model` whose consumers of each tensor in `lost` read zeros instead."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    for name in lost:
+        zero = name + "__lost"
+        arr = np.zeros(shapes[name], dtype=np.float32)
+        m.graph.initializer.append(numpy_helper.from_array(arr, zero))
+        for node in m.graph.node:
+            for i, x in enumerate(node.input):
+                if x == name:
+                    node.input[i] = zero
+    return m
+
+
+def top1(model, x):
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0].name
+    out = sess.get_outputs()[0].name
+    return [int(np.argmax(sess.run([out], {inp: x[s : s + 1]})[0].reshape(-1))) for s in range(len(x))]
+
+
+def main():
+    model = onnx.load(sys.argv[1])
+    x = np.load(sys.argv[2])["x"].astype(np.float32)
+    patterns = json.load(open(sys.argv[3]))
+    shapes = tensor_shapes(model)
+    print(json.dumps([top1(zeroed(model, lost, shapes), x) for lost in patterns]))
+
+
+if __name__ == "__main__":
+    main()
