@@ -12,8 +12,9 @@ For each model `<name>.onnx` it writes
     <name>.inputs.npz   one float32 array per graph input, key = ONNX input name
     <name>.outputs.npz  onnxruntime's result per graph output, key = ONNX output name
 
-It also (re)computes reference data for `torch_cnn.onnx` if that file exists (the model
-itself comes from make_torch_fixture.py, which needs torch), and prints a table of
+It also (re)computes reference data for the models exported from PyTorch
+(`TORCH_FIXTURES`: torch_cnn.onnx, ...) that exist (the models themselves come from
+make_torch_fixture.py, which needs torch), and prints a table of
 parameters and MACs per model.
 """
 import os
@@ -292,6 +293,19 @@ def write_reference(name, model, rng):
     return inputs, outputs
 
 
+# Models exported by make_torch_fixture.py (they need torch), each with the seed of its input.
+TORCH_FIXTURES = {
+    "torch_cnn": 1,
+    "mlp_ln_gelu_op13": 2,
+    "mlp_ln_gelu_op18": 3,
+    "transformer_op14": 4,
+    "transformer_op18": 5,
+    "deepconvlstm": 6,
+    "deepconvgru": 7,
+    "conv3d": 8,
+}
+
+
 def main():
     rng = np.random.default_rng(0)
     rows = []
@@ -304,19 +318,21 @@ def main():
         write_reference(name, model, rng)
         rows.append((name, model.opset_import[0].version) + stats(model)
                     + (os.path.getsize(path),))
-    torch_path = os.path.join(HERE, "torch_cnn.onnx")
-    if os.path.exists(torch_path):
+    for name, seed in TORCH_FIXTURES.items():
+        torch_path = os.path.join(HERE, name + ".onnx")
+        if not os.path.exists(torch_path):
+            print("note: %s.onnx absent (run make_torch_fixture.py first)" % name,
+                  file=sys.stderr)
+            continue
         model = onnx.load(torch_path)
         onnx.checker.check_model(model, full_check=True)
-        # separate generator so adding/removing the torch model never shifts the others
-        write_reference("torch_cnn", model, np.random.default_rng(1))
-        rows.append(("torch_cnn", model.opset_import[0].version) + stats(model)
+        # a generator per model, so adding/removing a torch model never shifts the others
+        write_reference(name, model, np.random.default_rng(seed))
+        rows.append((name, model.opset_import[0].version) + stats(model)
                     + (os.path.getsize(torch_path),))
-    else:
-        print("note: torch_cnn.onnx absent (run make_torch_fixture.py first)", file=sys.stderr)
-    print("%-16s %5s %10s %12s %10s" % ("model", "opset", "params", "MACs", "bytes"))
+    print("%-18s %5s %10s %12s %10s" % ("model", "opset", "params", "MACs", "bytes"))
     for r in rows:
-        print("%-16s %5d %10d %12d %10d" % r)
+        print("%-18s %5d %10d %12d %10d" % r)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,31 @@
 #!/usr/bin/env python3
-"""Export `torch_cnn.onnx` with PyTorch's legacy (TorchScript) ONNX exporter.
+"""Export the fixtures that come from PyTorch, with its legacy (TorchScript) ONNX exporter.
 
-    python3 -m pip install torch          # PyPI; ~2 min; only needed to regenerate
-    python3 tests/models/make_torch_fixture.py
-    python3 tests/models/make_fixtures.py  # (re)writes torch_cnn.inputs/outputs.npz too
+    python3 -m pip install torch          # PyPI; a few minutes; only needed to regenerate
+    python3 tests/models/make_torch_fixture.py [NAME ...]
+    python3 tests/models/make_fixtures.py  # (re)writes every <name>.inputs/outputs.npz
 
-The committed torch_cnn.onnx is what CI uses; torch is not a test requirement.
-The model flattens with `x.view(x.size(0), -1)`, so the exporter emits the
-Shape -> Gather -> Unsqueeze -> Concat -> Reshape plumbing real exported models carry
-(meshnn must fold it to a static shape). dynamo=False selects the legacy exporter
-(the dynamo exporter resolves the shape statically and emits no plumbing). The batch axis
-is exported dynamic (otherwise even the legacy exporter folds Shape/Gather into Constants)
-and then pinned back to 1 in the saved model.
-Seeded with torch.manual_seed(0); BatchNorm running stats are set to non-trivial values.
+The committed .onnx files are what CI uses; torch is not a test requirement.
+
+Every model is exported with dynamo=False (the legacy exporter, which emits the shape
+plumbing real exported models carry: Shape -> Gather -> Unsqueeze -> Concat -> Reshape, and
+for attention the Mod/Sqrt/Div arithmetic on shapes that meshnn must fold). The batch axis
+is exported dynamic (otherwise even the legacy exporter folds the plumbing into Constants)
+and then pinned back to 1 in the saved model. Each model is seeded with its own
+torch.manual_seed, so regenerating one never changes another.
+
+Models (see README.md for what each exercises):
+  torch_cnn               Conv/BN/MaxPool/Gemm CNN, opset 13
+  mlp_ln_gelu_op13        MLP with nn.LayerNorm + nn.GELU; LayerNorm decomposed (opset 13)
+  mlp_ln_gelu_op18        the same model at opset 18 (LayerNormalization)
+  transformer_op14        nn.TransformerEncoderLayer(d_model 32, 2 heads), seq 16, opset 14
+  transformer_op18        the same model at opset 18
+  deepconvlstm            Conv1d stack + 2-layer LSTM on a [1, 6, 128] IMU window
+  deepconvgru             the same with a 2-layer GRU
+  conv3d                  a small 3-D CNN on a [1, 1, 8, 16, 16] volume
 """
 import os
+import sys
 
 import torch
 import torch.nn as nn
@@ -41,35 +52,154 @@ class TorchCNN(nn.Module):
         x = torch.relu(self.fc1(x))
         return torch.softmax(self.fc2(x), dim=1)
 
+    def prepare(self):
+        with torch.no_grad():
+            self.bn1.running_mean.uniform_(-0.2, 0.2)
+            self.bn1.running_var.uniform_(0.5, 1.5)
+            self.bn1.weight.uniform_(0.8, 1.2)
+            self.bn1.bias.uniform_(-0.1, 0.1)
 
-def main():
-    torch.manual_seed(0)
-    m = TorchCNN()
-    with torch.no_grad():
-        m.bn1.running_mean.uniform_(-0.2, 0.2)
-        m.bn1.running_var.uniform_(0.5, 1.5)
-        m.bn1.weight.uniform_(0.8, 1.2)
-        m.bn1.bias.uniform_(-0.1, 0.1)
-    m.eval()
-    x = torch.randn(1, 3, 16, 16)
-    path = os.path.join(HERE, "torch_cnn.onnx")
-    torch.onnx.export(m, (x,), path, dynamo=False, opset_version=13,
-                      input_names=["input"], output_names=["probs"],
-                      do_constant_folding=True, dynamic_axes={"input": {0: "batch"},
-                                                              "probs": {0: "batch"}})
-    model = onnx.load(path)
-    # The batch axis was exported as dynamic only so that the exporter keeps the shape
-    # plumbing (with a static shape it folds Shape/Gather into a Constant). Pin it back
-    # to 1: the fixture is a static-shape model that still carries the plumbing.
+
+class MlpLayerNormGelu(nn.Module):
+    """A feature MLP as wearable teams train them: Linear -> LayerNorm -> GELU, twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(64, 64)
+        self.ln1 = nn.LayerNorm(64)
+        self.fc2 = nn.Linear(64, 32)
+        self.ln2 = nn.LayerNorm(32)
+        self.head = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = nn.functional.gelu(self.ln1(self.fc1(x)))
+        x = nn.functional.gelu(self.ln2(self.fc2(x)), approximate="tanh")
+        return self.head(x)
+
+    def prepare(self):
+        with torch.no_grad():
+            for ln in (self.ln1, self.ln2):
+                ln.weight.uniform_(0.8, 1.2)
+                ln.bias.uniform_(-0.1, 0.1)
+
+
+class TinyTransformer(nn.Module):
+    """IMU window [1, 16, 6] -> Linear embedding -> one TransformerEncoderLayer -> mean -> head."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(6, 32)
+        self.encoder = nn.TransformerEncoderLayer(d_model=32, nhead=2, dim_feedforward=64,
+                                                  dropout=0.0, batch_first=True)
+        self.head = nn.Linear(32, 6)
+
+    def forward(self, x):
+        x = self.encoder(self.embed(x))
+        return self.head(x.mean(dim=1))
+
+    def prepare(self):
+        pass
+
+
+class DeepConvRecurrent(nn.Module):
+    """DeepConvLSTM-style HAR model: Conv1d stack over a [1, 6, 128] window, then a 2-layer
+    LSTM (or GRU) over time, then a classifier on the last step."""
+
+    def __init__(self, cell):
+        super().__init__()
+        self.conv1 = nn.Conv1d(6, 16, 5, padding=2)
+        self.conv2 = nn.Conv1d(16, 16, 5, stride=2, padding=2)
+        self.conv3 = nn.Conv1d(16, 16, 5, stride=2, padding=2)   # 32 steps left
+        self.rnn = cell(16, 24, num_layers=2)
+        self.head = nn.Linear(24, 6)
+
+    def forward(self, x):
+        x = torch.relu(self.conv1(x))
+        x = torch.relu(self.conv2(x))
+        x = torch.relu(self.conv3(x))          # [B, 16, 32]
+        x = x.permute(2, 0, 1)                 # [T, B, C]: the default (seq-first) layout
+        y, _ = self.rnn(x)
+        return self.head(y[-1])
+
+    def prepare(self):
+        pass
+
+
+class Conv3dNet(nn.Module):
+    """A small volumetric CNN: [1, 1, 8, 16, 16] -> two Conv3d, MaxPool3d, AvgPool3d -> head."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv3d(1, 4, 3, padding=1)
+        self.pool = nn.MaxPool3d(2)
+        self.conv2 = nn.Conv3d(4, 8, 3, padding=1, stride=(1, 2, 2))
+        self.avg = nn.AvgPool3d((2, 2, 2))
+        self.head = nn.Linear(8 * 2 * 2 * 2, 5)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.conv1(x)))     # 4 x 4 x 8 x 8
+        x = torch.relu(self.conv2(x))                 # 8 x 4 x 4 x 4
+        x = self.avg(x)                               # 8 x 2 x 2 x 2
+        return self.head(x.flatten(1))
+
+    def prepare(self):
+        pass
+
+
+# name -> (seed, module factory, example input shape, opset, input name, output name)
+MODELS = {
+    "torch_cnn": (0, TorchCNN, (1, 3, 16, 16), 13, "input", "probs"),
+    "mlp_ln_gelu_op13": (2, MlpLayerNormGelu, (1, 64), 13, "input", "logits"),
+    "mlp_ln_gelu_op18": (2, MlpLayerNormGelu, (1, 64), 18, "input", "logits"),
+    "transformer_op14": (3, TinyTransformer, (1, 16, 6), 14, "imu", "logits"),
+    "transformer_op18": (3, TinyTransformer, (1, 16, 6), 18, "imu", "logits"),
+    "deepconvlstm": (4, lambda: DeepConvRecurrent(nn.LSTM), (1, 6, 128), 13, "imu", "logits"),
+    "deepconvgru": (5, lambda: DeepConvRecurrent(nn.GRU), (1, 6, 128), 13, "imu", "logits"),
+    "conv3d": (6, Conv3dNet, (1, 1, 8, 16, 16), 13, "volume", "logits"),
+}
+
+
+def pin_batch(model):
+    """The batch axis was exported as dynamic only so that the exporter keeps the shape
+    plumbing. Pin it back to 1: the fixture is a static-shape model that still carries it."""
     for vi in list(model.graph.input) + list(model.graph.output) + list(model.graph.value_info):
         for d in vi.type.tensor_type.shape.dim:
             if d.HasField("dim_param"):
                 d.dim_value = 1
+
+
+def export(name):
+    seed, make, shape, opset, in_name, out_name = MODELS[name]
+    torch.manual_seed(seed)
+    m = make()
+    m.prepare()
+    m.eval()
+    x = torch.randn(*shape)
+    path = os.path.join(HERE, name + ".onnx")
+    with torch.no_grad():
+        torch.onnx.export(m, (x,), path, dynamo=False, opset_version=opset,
+                          input_names=[in_name], output_names=[out_name],
+                          do_constant_folding=True,
+                          dynamic_axes={in_name: {0: "batch"}, out_name: {0: "batch"}})
+    model = onnx.load(path)
+    pin_batch(model)
     model.producer_version = ""   # keep bytes independent of the torch version
     onnx.checker.check_model(model, full_check=True)
     with open(path, "wb") as f:
         f.write(model.SerializeToString(deterministic=True))
-    print("wrote %s: ops %s" % (path, sorted({n.op_type for n in model.graph.node})))
+    print("wrote %s: opset %d, ops %s" % (path, opset, sorted({n.op_type for n in model.graph.node})))
+
+
+def main():
+    # nn.TransformerEncoderLayer's inference fast path is one fused aten op that no ONNX
+    # exporter translates; the exported graph must be the layer's plain operators.
+    torch.backends.mha.set_fastpath_enabled(False)
+    names = sys.argv[1:] or list(MODELS)
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        sys.exit("unknown model(s) %s; known: %s" % (unknown, ", ".join(MODELS)))
+    for name in names:
+        export(name)
 
 
 if __name__ == "__main__":
