@@ -427,3 +427,29 @@ fn outputs_whose_file_names_collide_are_both_written() {
         assert!((g - w).abs() < 1e-6, "{sigmoid:?}");
     }
 }
+
+/// A chain of Identity (or float->float Cast) nodes from a graph input: the second one was
+/// rewired to the first one's removed output, so the kernel after it read a buffer nothing
+/// wrote (every output 0, exit 0). Found through the ONNX flexattention node tests.
+#[test]
+fn chained_identities_read_the_graph_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "vi = lambda n: helper.make_tensor_value_info(n, TP.FLOAT, [1, 4])\n\
+        nodes = [helper.make_node('Identity', ['x'], ['a']), helper.make_node('Cast', ['a'], ['b'], to=1),\n\
+                 helper.make_node('Identity', ['b'], ['c']), helper.make_node('Relu', ['c'], ['y'])]\n\
+        graph = helper.make_graph(nodes, 'chain', [vi('x')], [vi('y')])";
+    let Some(model) = onnx_model(dir.path(), body) else {
+        return;
+    };
+    let x = write_npy(dir.path(), "x", &[1, 4], vec![-1.0, 2.0, -3.0, 4.0]);
+    let out = dir.path().join("out");
+    succeeds(&[
+        "run",
+        path(&model),
+        "--input",
+        &format!("x={x}"),
+        "--out-dir",
+        path(&out),
+    ]);
+    assert_eq!(read_out(&out, "y"), vec![0.0, 2.0, 0.0, 4.0]);
+}

@@ -1,7 +1,8 @@
 //! Remove Identity and inference-mode Dropout nodes by rewiring their consumers.
 
 use super::PassError;
-use crate::ir::{Graph, Op};
+use crate::ir::{Graph, Op, TensorId};
+use std::collections::HashMap;
 
 /// Consumers of an Identity read its input directly. An Identity whose output is a graph
 /// output keeps the output's name: it becomes a zero-cost `Reshape` (an alias of the same
@@ -9,7 +10,10 @@ use crate::ir::{Graph, Op};
 pub fn run(g: &mut Graph) -> Result<(), PassError> {
     let mut keep = Vec::with_capacity(g.nodes.len());
     let nodes = std::mem::take(&mut g.nodes);
-    let mut rewires = Vec::new();
+    // Removed output -> the tensor its readers read instead, resolved through chains of
+    // Identities (nodes are in topological order, so a source is final when it is seen).
+    let mut rewires: Vec<(TensorId, TensorId)> = Vec::new();
+    let mut source_of: HashMap<TensorId, TensorId> = HashMap::new();
     for mut node in nodes {
         if node.op == Op::Identity {
             let (Some(&src), Some(&dst)) = (node.inputs.first(), node.outputs.first()) else {
@@ -22,6 +26,8 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
                 node.op = Op::Reshape;
                 keep.push(node);
             } else {
+                let src = source_of.get(&src).copied().unwrap_or(src);
+                source_of.insert(dst, src);
                 rewires.push((dst, src));
             }
         } else {
@@ -30,7 +36,6 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
     }
     g.nodes = keep;
     for (from, to) in rewires {
-        // `to` may itself have been rewired by an earlier Identity in a chain.
         g.replace_uses(from, to);
     }
     g.compact_tensors();
