@@ -43,6 +43,8 @@ pub enum Error {
     },
     #[error("the partition cuts {0} tensors; the link addresses at most 65535")]
     TooManyCuts(usize),
+    #[error("the devices' schedules wait on each other in a cycle ({0}); this is a meshnn bug: please report it with the model and deployment")]
+    Stalled(String),
     #[error("tensor '{tensor}' ({bytes} bytes) crosses the link in {frags} fragments at mtu_bytes = {mtu}, but a frame numbers at most 65535: raise [link] mtu_bytes to at least {min_mtu}, or place its producer and consumers on one device")]
     TooManyFragments {
         tensor: String,
@@ -199,9 +201,19 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
     } else {
         0
     };
-    let devices = (0..dep.devices.len())
-        .map(|d| plan_device(&mut g, &dep, &part, d, link_ram))
+    let mut devices = (0..dep.devices.len())
+        .map(|d| plan_device(&mut g, &dep, &part, d, link_ram, false))
         .collect::<Result<Vec<_>, _>>()?;
+    if stalls(&g, &devices).is_some() {
+        // The per-device orders wait on each other in a cycle; the model's own order,
+        // restricted to each device, cannot (it is one topological order of the graph).
+        devices = (0..dep.devices.len())
+            .map(|d| plan_device(&mut g, &dep, &part, d, link_ram, true))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(s) = stalls(&g, &devices) {
+            return Err(Error::Stalled(describe_stalls(&g, &devices, &s)));
+        }
+    }
     Ok(Deployed {
         graph: g,
         dep,
@@ -209,6 +221,29 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
         devices,
         model_name: p.model_name,
     })
+}
+
+/// Where the devices' node orders would wait on each other forever, if they do.
+fn stalls(g: &Graph, devices: &[DevicePlan]) -> Option<Vec<crate::plan::progress::Stall>> {
+    let orders: Vec<Vec<NodeId>> = devices.iter().map(|d| d.order.clone()).collect();
+    crate::plan::progress::stalled(g, &orders)
+}
+
+/// "device 'a' waits at node 'x', device 'b' waits at node 'y'".
+fn describe_stalls(
+    g: &Graph,
+    devices: &[DevicePlan],
+    s: &[crate::plan::progress::Stall],
+) -> String {
+    s.iter()
+        .map(|x| {
+            format!(
+                "device '{}' waits at node '{}'",
+                devices[x.device].name, g.nodes[x.node].name
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every cut tensor fits the 16-bit fragment numbering of the frame header.
@@ -237,6 +272,7 @@ fn plan_device(
     part: &Partition,
     d: usize,
     link_ram: u64,
+    model_order: bool,
 ) -> Result<DevicePlan, Error> {
     let nodes: Vec<NodeId> = (0..g.nodes.len())
         .filter(|&i| part.assign[i] == d)
@@ -252,6 +288,7 @@ fn plan_device(
         outputs: &outputs,
         rx: &rx,
         link_ram,
+        model_order,
     };
     let (order, plan, ram_bytes, kernels) = fit_kernels(g, &dep.devices[d], &sched)?;
     Ok(DevicePlan {
@@ -325,12 +362,20 @@ struct Scheduling<'a> {
     outputs: &'a [TensorId],
     rx: &'a [LinkTensor],
     link_ram: u64,
+    /// Keep the model's node order (a fallback that can never wait in a cycle).
+    model_order: bool,
 }
 
 impl Scheduling<'_> {
     /// Order and plan on `g`, and the RAM that needs.
     fn run(&self, g: &Graph) -> (Vec<NodeId>, Plan, u64) {
-        let (order, plan) = schedule_device(g, self.nodes, self.present, self.outputs, self.rx);
+        let (order, plan) = if self.model_order {
+            let order = self.nodes.to_vec();
+            let plan = crate::plan::memory::plan(g, &order, self.present, self.outputs);
+            (order, plan)
+        } else {
+            schedule_device(g, self.nodes, self.present, self.outputs, self.rx)
+        };
         let ram = plan.arena_bytes as u64 + self.link_ram;
         (order, plan, ram)
     }

@@ -235,6 +235,35 @@ outputs = true
     );
 }
 
+/// The operator-coverage fixtures exported from PyTorch (LayerNorm + GELU MLPs, the
+/// transformer encoder layer, DeepConvLSTM/GRU, the 3-D CNN), each split over a Cortex-M4F
+/// sensor and an rv32 (soft-float) hub, run under QEMU like the host and onnxruntime.
+#[test]
+fn pytorch_operator_fixtures_run_under_qemu_on_m4f_and_rv32() {
+    for name in [
+        "mlp_ln_gelu_op13",
+        "mlp_ln_gelu_op18",
+        "transformer_op14",
+        "transformer_op18",
+        "deepconvlstm",
+        "deepconvgru",
+        "conv3d",
+    ] {
+        let file = format!("{name}.onnx");
+        let p = driver::prepare(&model(&file), false).unwrap();
+        let input = p.graph.tensors[p.graph.inputs[0]].name.clone();
+        eprintln!("{name}:");
+        run_on_qemu(
+            &file,
+            &format!(
+                "[link]\nprofile = \"ble\"\n[partition]\nstrategy = \"layer\"\n\
+                 [[device]]\nname = \"wrist\"\ntarget = \"nrf52840\"\ninputs = [{input:?}]\n\
+                 [[device]]\nname = \"chest\"\ntarget = \"esp32c3\"\noutputs = true\n"
+            ),
+        );
+    }
+}
+
 #[test]
 fn cnn32_on_nrf52832_fails_with_the_budget_error() {
     let exe = env!("CARGO_BIN_EXE_meshnn");

@@ -2,9 +2,11 @@
 //!
 //! [`schedule::order`] picks a topological order that keeps peak live bytes low;
 //! [`memory::plan`] assigns every runtime tensor an offset in one arena, placing the
-//! buffers with [`pack::pack`]; [`buffer`] holds the resulting [`buffer::Plan`].
+//! buffers with [`pack::pack`]; [`buffer`] holds the resulting [`buffer::Plan`];
+//! [`progress::stalled`] checks that the devices' orders never wait on each other.
 
 pub mod buffer;
 pub mod memory;
 pub mod pack;
+pub mod progress;
 pub mod schedule;
