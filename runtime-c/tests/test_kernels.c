@@ -772,6 +772,36 @@ static void set_axes(int32_t nd, int32_t *dst, int32_t v)
     }
 }
 
+/* A window of more than MN_ND_TAPS (512) taps takes the per-channel path: x and w of
+ * ones, 2 channels in, 2 out (groups of 1), a 9x8x8 window (576 taps), pad 1 in front of
+ * the last axis, stride 1 -> two outputs per channel along it: 9*8*7 = 504 and 576 taps
+ * inside, so y = 504 + bias, 576 + bias per channel (group 2: one input channel each). */
+static void test_conv_nd_large_window(void)
+{
+    static float x[2 * 9 * 8 * 8], w[2 * 9 * 8 * 8];
+    static const float b[2] = {0.5f, -1.0f};
+    static const float want[4] = {504.5f, 576.5f, 503.0f, 575.0f};
+    float y[4];
+    mn_conv_nd_params_t p;
+    int32_t i;
+    for (i = 0; i < 2 * 9 * 8 * 8; ++i) x[i] = w[i] = 1.0f;
+    memset(&p, 0, sizeof p);
+    p.n = 1;
+    p.c_in = p.c_out = p.group = 2;
+    p.nd = 3;
+    p.act = NO_ACT;
+    p.in[0] = p.k[0] = 9;
+    p.in[1] = p.in[2] = p.k[1] = p.k[2] = 8;
+    p.out[0] = p.out[1] = 1;
+    p.out[2] = 2;
+    set_axes(3, p.strides, 1);
+    set_axes(3, p.dilations, 1);
+    p.pads[2] = 1;
+    p.pads[5] = 0;
+    mn_conv_nd_f32(&p, x, w, b, y);
+    check("conv3d window of 576 taps", y, want, 4, TOL);
+}
+
 static void test_conv_nd(void)
 {
     static const float x8[8] = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -1542,6 +1572,7 @@ int main(void)
     test_where();
     test_pool();
     test_conv_nd();
+    test_conv_nd_large_window();
     test_pool_nd();
     test_maxpool_nan();
     test_clip();
