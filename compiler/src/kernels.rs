@@ -54,23 +54,7 @@ struct Window2d<'a> {
 }
 
 fn window_2d<'a>(g: &'a Graph, node: &Node) -> Option<Window2d<'a>> {
-    let (kernel, strides, dilations, pads) = match &node.op {
-        Op::Conv {
-            kernel,
-            strides,
-            dilations,
-            pads,
-            ..
-        }
-        | Op::Pool {
-            kernel,
-            strides,
-            dilations,
-            pads,
-            ..
-        } => (kernel, strides, dilations, pads),
-        _ => return None,
-    };
+    let (kernel, strides, dilations, pads) = node.op.window()?;
     let xs = &g.tensors[*node.inputs.first()?].shape;
     let ys = &g.tensors[*node.outputs.first()?].shape;
     let nd = kernel.len();

@@ -8,17 +8,7 @@ use meshnn::npy;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Run the meshnn binary; (exit code, stderr).
-fn meshnn(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_meshnn"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::meshnn_status as meshnn;
 
 fn succeeds(args: &[&str]) {
     let (code, stderr) = meshnn(args);

@@ -7,19 +7,8 @@
 mod common;
 use common::repo_root;
 use std::path::Path;
-use std::process::Command;
 
-/// Run the meshnn binary; (exit code, stderr).
-fn meshnn(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_meshnn"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::meshnn_status as meshnn;
 
 fn path(p: &Path) -> String {
     p.display().to_string()

@@ -364,6 +364,9 @@ fn positions<const N: usize>(first: usize, present: [bool; N]) -> [Option<usize>
     })
 }
 
+/// A Conv or Pool window: (kernel, strides, dilations, pads), see [`Op::window`].
+pub type Window<'a> = (&'a [usize], &'a [usize], &'a [usize], &'a [usize]);
+
 /// Operators with every attribute resolved (defaults applied, auto_pad turned into explicit
 /// pads, negative axes normalised, constant operand inputs folded into attributes).
 ///
@@ -483,6 +486,28 @@ impl Op {
         match self {
             Op::Conv { act, .. } | Op::Gemm { act, .. } | Op::Binary { act, .. } => *act,
             _ => Activation::None,
+        }
+    }
+
+    /// The sliding window of a Conv or Pool node: (kernel, strides, dilations, pads);
+    /// `None` for other operators.
+    pub fn window(&self) -> Option<Window<'_>> {
+        match self {
+            Op::Conv {
+                kernel,
+                strides,
+                dilations,
+                pads,
+                ..
+            }
+            | Op::Pool {
+                kernel,
+                strides,
+                dilations,
+                pads,
+                ..
+            } => Some((kernel, strides, dilations, pads)),
+            _ => None,
         }
     }
 

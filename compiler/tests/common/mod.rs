@@ -78,6 +78,18 @@ pub fn assert_close(what: &str, got: &Array<f32>, want: &Array<f32>, atol: f32, 
     }
 }
 
+/// Run the `meshnn` binary with `args`; (exit code, stderr).
+pub fn meshnn_status(args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshnn"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Run the `meshnn` binary with `args`, assert that it succeeded, return its stdout.
 pub fn meshnn_stdout(args: &[&str]) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshnn"))

@@ -27,23 +27,7 @@ struct Tap {
 impl<'a> Win<'a> {
     /// The window of a Conv or Pool node `op` over the first operand; `None` for others.
     pub(super) fn of(op: &'a Op, a: &Operands<'a>) -> Option<Win<'a>> {
-        let (kernel, strides, dilations, pads) = match op {
-            Op::Conv {
-                kernel,
-                strides,
-                dilations,
-                pads,
-                ..
-            }
-            | Op::Pool {
-                kernel,
-                strides,
-                dilations,
-                pads,
-                ..
-            } => (kernel, strides, dilations, pads),
-            _ => return None,
-        };
+        let (kernel, strides, dilations, pads) = op.window()?;
         Some(Win {
             input: a.t()?.shape.get(2..)?,
             kernel,
