@@ -12,13 +12,23 @@ static int g_passed, g_failed;
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define TOL 1e-5f
 
-/* Compare n floats with tolerance tol * (1 + |want|); one test per call. */
+/* Whether got matches want: within tol * (1 + |want|), or, for tol < 0, exactly (NaN
+ * matches NaN, -0 matches 0). A NaN never passes the tolerance comparison. */
+static int matches(float got, float want, float tol)
+{
+    if (tol < 0.0f) {
+        return (got != got && want != want) || got == want;
+    }
+    return fabsf(got - want) <= tol * (1.0f + fabsf(want));
+}
+
+/* Compare n floats with tolerance tol * (1 + |want|) (tol < 0: exactly); one test per
+ * call. */
 static void check(const char *name, const float *got, const float *want, int n, float tol)
 {
     int i, bad = 0;
     for (i = 0; i < n; ++i) {
-        const float lim = tol * (1.0f + fabsf(want[i]));
-        if (!(fabsf(got[i] - want[i]) <= lim)) { /* also catches NaN */
+        if (!matches(got[i], want[i], tol)) {
             if (bad < 4) {
                 printf("FAIL %s: [%d] = %.7g, expected %.7g\n", name, i, (double)got[i],
                        (double)want[i]);
@@ -48,22 +58,7 @@ static void check_true(const char *name, int cond)
  * special values (infinities, NaN). */
 static void check_exact(const char *name, const float *got, const float *want, int n)
 {
-    int i, bad = 0;
-    for (i = 0; i < n; ++i) {
-        const int both_nan = got[i] != got[i] && want[i] != want[i];
-        if (!both_nan && got[i] != want[i]) {
-            if (bad < 4) {
-                printf("FAIL %s: [%d] = %.7g, expected %.7g\n", name, i, (double)got[i],
-                       (double)want[i]);
-            }
-            ++bad;
-        }
-    }
-    if (bad) {
-        ++g_failed;
-    } else {
-        ++g_passed;
-    }
+    check(name, got, want, n, -1.0f);
 }
 
 static const mn_act_t NO_ACT = {MN_ACT_NONE, 0.0f, 0.0f, 0.0f};
