@@ -225,7 +225,7 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
 
 /// Where the devices' node orders would wait on each other forever, if they do.
 fn stalls(g: &Graph, devices: &[DevicePlan]) -> Option<Vec<crate::plan::progress::Stall>> {
-    let orders: Vec<Vec<NodeId>> = devices.iter().map(|d| d.order.clone()).collect();
+    let orders: Vec<&[NodeId]> = devices.iter().map(|d| d.order.as_slice()).collect();
     crate::plan::progress::stalled(g, &orders)
 }
 

@@ -55,6 +55,20 @@ fn write_npy(dir: &Path, name: &str, shape: &[usize], data: Vec<f32>) -> String 
     p.display().to_string()
 }
 
+/// `meshnn run` of `model` with its one input `x` (an .npy path); the output folder.
+fn run_on_x(model: &Path, x: &str, dir: &Path) -> PathBuf {
+    let out = dir.join("out");
+    succeeds(&[
+        "run",
+        path(model),
+        "--input",
+        &format!("x={x}"),
+        "--out-dir",
+        path(&out),
+    ]);
+    out
+}
+
 fn read_out(dir: &Path, name: &str) -> Vec<f32> {
     npy::read_f32(&dir.join(format!("{name}.npy")))
         .unwrap()
@@ -401,15 +415,7 @@ fn outputs_whose_file_names_collide_are_both_written() {
         return;
     };
     let x = write_npy(dir.path(), "x", &[1, 3], vec![-1.0, 0.0, 2.0]);
-    let out = dir.path().join("out");
-    succeeds(&[
-        "run",
-        path(&model),
-        "--input",
-        &format!("x={x}"),
-        "--out-dir",
-        path(&out),
-    ]);
+    let out = run_on_x(&model, &x, dir.path());
     assert_eq!(read_out(&out, "o_x"), vec![0.0, 0.0, 2.0]);
     let sigmoid = read_out(&out, "o_x.2");
     let want = [1.0 / (1.0 + 1f32.exp()), 0.5, 1.0 / (1.0 + (-2f32).exp())];
@@ -432,14 +438,6 @@ fn chained_identities_read_the_graph_input() {
         return;
     };
     let x = write_npy(dir.path(), "x", &[1, 4], vec![-1.0, 2.0, -3.0, 4.0]);
-    let out = dir.path().join("out");
-    succeeds(&[
-        "run",
-        path(&model),
-        "--input",
-        &format!("x={x}"),
-        "--out-dir",
-        path(&out),
-    ]);
+    let out = run_on_x(&model, &x, dir.path());
     assert_eq!(read_out(&out, "y"), vec![0.0, 2.0, 0.0, 4.0]);
 }

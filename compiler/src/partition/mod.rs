@@ -264,6 +264,18 @@ fn cut_tensors(p: &Problem, assign: &[usize]) -> Vec<CutTensor> {
         .collect()
 }
 
+/// (resource, need, budget) for a device's RAM and flash.
+fn against_budgets(
+    dev: &crate::deploy::Device,
+    ram: u64,
+    flash: u64,
+) -> [(&'static str, u64, u64); 2] {
+    [
+        ("RAM", ram, dev.ram_budget()),
+        ("flash", flash, dev.flash_budget()),
+    ]
+}
+
 /// The first node that does not fit any device even when it runs there alone, as an error
 /// naming it and its closest device (adding devices or moving other nodes cannot help).
 fn node_too_big(p: &Problem) -> Option<PartitionError> {
@@ -273,9 +285,8 @@ fn node_too_big(p: &Problem) -> Option<PartitionError> {
             .map(|d| {
                 let mut alone = vec![usize::MAX; n];
                 alone[i] = d;
-                let dev = &p.dep.devices[d];
-                let ram = ("RAM", p.ram(&alone, d), dev.ram_budget());
-                let flash = ("flash", p.flash(&alone, d), dev.flash_budget());
+                let [ram, flash] =
+                    against_budgets(&p.dep.devices[d], p.ram(&alone, d), p.flash(&alone, d));
                 let worst = [ram, flash]
                     .into_iter()
                     .max_by_key(|&(_, need, have)| need.saturating_sub(have))
@@ -305,10 +316,7 @@ fn shortfall(p: &Problem, e: &Eval) -> PartitionError {
     let mut worst: Option<(u64, PartitionError)> = None;
     for (d, load) in e.loads.iter().enumerate() {
         let dev = &p.dep.devices[d];
-        for (resource, need, have) in [
-            ("RAM", load.ram, dev.ram_budget()),
-            ("flash", load.flash, dev.flash_budget()),
-        ] {
+        for (resource, need, have) in against_budgets(dev, load.ram, load.flash) {
             if need > have && worst.as_ref().is_none_or(|(s, _)| need - have > *s) {
                 worst = Some((
                     need - have,

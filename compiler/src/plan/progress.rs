@@ -20,7 +20,7 @@ pub struct Stall {
 
 /// `None` when the per-device `orders` all run to the end; else every device left
 /// waiting, with the node it waits at.
-pub fn stalled(g: &Graph, orders: &[Vec<NodeId>]) -> Option<Vec<Stall>> {
+pub fn stalled<O: AsRef<[NodeId]>>(g: &Graph, orders: &[O]) -> Option<Vec<Stall>> {
     let mut ready: Vec<bool> = g
         .tensors
         .iter()
@@ -31,7 +31,7 @@ pub fn stalled(g: &Graph, orders: &[Vec<NodeId>]) -> Option<Vec<Stall>> {
     loop {
         let mut progressed = false;
         for (d, order) in orders.iter().enumerate() {
-            while let Some(&i) = order.get(next[d]) {
+            while let Some(&i) = order.as_ref().get(next[d]) {
                 if !g.nodes[i].inputs.iter().all(|&t| ready[t]) {
                     break;
                 }
@@ -49,7 +49,12 @@ pub fn stalled(g: &Graph, orders: &[Vec<NodeId>]) -> Option<Vec<Stall>> {
     let stalls: Vec<Stall> = orders
         .iter()
         .enumerate()
-        .filter_map(|(d, order)| order.get(next[d]).map(|&node| Stall { device: d, node }))
+        .filter_map(|(d, order)| {
+            order
+                .as_ref()
+                .get(next[d])
+                .map(|&node| Stall { device: d, node })
+        })
         .collect();
     (!stalls.is_empty()).then_some(stalls)
 }
