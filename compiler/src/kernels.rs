@@ -9,7 +9,7 @@
 //! variant here (choice, scratch, packing) and its call in `codegen/lower/`.
 
 use crate::ir::layout::as_2d;
-use crate::ir::{Graph, KernelSet, Node, Op, PoolKind, TensorId, VariadicKind};
+use crate::ir::{Graph, KernelSet, Node, NodeId, Op, PoolKind, TensorId, VariadicKind};
 
 /// `MN_CONV_FAST_MAX_TAPS` in mn_kernels.h.
 pub const CONV_FAST_MAX_TAPS: usize = 64;
@@ -364,6 +364,35 @@ pub fn use_mean_arrived(g: &Graph, node: &Node, received: impl Fn(TensorId) -> b
         })
         && node.inputs.iter().all(|&x| &g.tensors[x].shape == ys)
         && node.inputs.iter().any(|&x| received(x))
+}
+
+/// The received tensor whose arrival decides whether the values of `t` arrived: `t`
+/// itself when it is received (`received`), or the received tensor that `t` only selects
+/// or rearranges elements of, through Slice, Split, Transpose and views. So a redundant
+/// copy that the hub slices out of a student's feature vector counts as arrived exactly
+/// when that vector did, as in failout training (`distill/models.py`, `aggregate`).
+pub fn arrival_source(
+    g: &Graph,
+    producers: &[Option<NodeId>],
+    t: TensorId,
+    received: &impl Fn(TensorId) -> bool,
+) -> Option<TensorId> {
+    let mut t = t;
+    loop {
+        if received(t) {
+            return Some(t);
+        }
+        let n = &g.nodes[producers[t]?];
+        let selects = matches!(
+            n.op,
+            Op::Slice { .. } | Op::Split { .. } | Op::Transpose { .. } | Op::Reshape
+        );
+        let (&data, rest) = n.inputs.split_first()?;
+        if !selects || rest.iter().any(|&x| !g.tensors[x].is_const()) {
+            return None;
+        }
+        t = data;
+    }
 }
 
 /// Whether input `k` of `node` is taken repacked by its kernel (then only the packed copy

@@ -304,14 +304,16 @@ fn brute_force(
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[test]
-fn patterns_equal_a_brute_force_over_lost_tensors() {
-    let d = nonn();
+/// `simulate --loss-model patterns` of `onnx` on `dep` (three senders and a hub) equals
+/// the brute force of tests/common/patterns_brute_force.py on every pattern.
+fn check_patterns_against_brute_force(onnx: &str, dep: &str) {
+    let dep = Deployment::load(&repo_root().join(dep)).unwrap();
+    let d = driver::deploy(prepare_checked(&model(onnx)), dep, None).unwrap();
     let hub = d.dep.hub;
     let losable: Vec<usize> = (0..d.devices.len())
         .filter(|&k| k != hub && !d.devices[k].tx.is_empty())
         .collect();
-    assert_eq!(losable.len(), 3, "wrist, ankle and ear send to the chest");
+    assert_eq!(losable.len(), 3, "three devices send to the hub");
     // Pattern i loses losable[j] for every bit j of i: the tensors they send.
     let patterns: Vec<(Vec<String>, Vec<String>)> = (0..1usize << losable.len())
         .map(|i| {
@@ -335,7 +337,7 @@ fn patterns_equal_a_brute_force_over_lost_tensors() {
     let path = dir.path().join("x.npz");
     write_npz(&path, "x", &data.inputs[0]);
     let lost_tensors: Vec<Vec<String>> = patterns.iter().map(|p| p.1.clone()).collect();
-    let bf = brute_force(&model("nonn_k4.onnx"), &path, &lost_tensors);
+    let bf = brute_force(&model(onnx), &path, &lost_tensors);
     // Labels that tell the patterns apart: sample s is labelled with pattern (s mod 8)'s class.
     let labels: Vec<i64> = (0..data.n).map(|s| bf[s % bf.len()][s] as i64).collect();
     data.labels = Some(labels.clone());
@@ -378,6 +380,22 @@ fn patterns_equal_a_brute_force_over_lost_tensors() {
     assert_eq!(
         r.by_lost.iter().map(|b| b.patterns).collect::<Vec<_>>(),
         [1, 3, 3, 1]
+    );
+}
+
+#[test]
+fn patterns_equal_a_brute_force_over_lost_tensors() {
+    check_patterns_against_brute_force("nonn_k4.onnx", "tests/fixtures/deploy/nonn_k4.toml");
+}
+
+/// The resilient model's hub slices each student's feature vector into the redundant
+/// copies its `Mean`s average: a copy sliced from a lost student's vector is left out of
+/// the mean (as failout training and distill's evaluation do), not averaged in as zeros.
+#[test]
+fn patterns_leave_copies_sliced_from_a_lost_student_out_of_the_mean() {
+    check_patterns_against_brute_force(
+        "mnist_resilient_failout_k4.onnx",
+        "examples/nonn_wearables/deploy.toml",
     );
 }
 

@@ -1,6 +1,9 @@
 """Brute force for `simulate --loss-model patterns`, independent of meshnn's simulator:
 for each pattern (a list of lost link tensors), replace those tensors by zeros (the
 receivers' default fallback) in the ONNX graph and run onnxruntime on every sample.
+A `Mean` over redundant copies averages only the copies that arrived, as failout training
+does (distill/models.py): its inputs that are a lost tensor, or only select elements of
+one (Slice, Split, Transpose, Reshape, ...), are dropped, unless every input is lost.
 
 usage: patterns_brute_force.py MODEL.onnx DATA.npz PATTERNS.json
   PATTERNS.json: a list of patterns, each a list of tensor names.
@@ -29,6 +32,7 @@ def zeroed(model, lost, shapes):
     """A copy of `model` whose consumers of each tensor in `lost` read zeros instead."""
     m = onnx.ModelProto()
     m.CopyFrom(model)
+    lost_copies_left_out_of_means(m, lost)
     for name in lost:
         zero = name + "__lost"
         arr = np.zeros(shapes[name], dtype=np.float32)
@@ -38,6 +42,24 @@ def zeroed(model, lost, shapes):
                 if x == name:
                     node.input[i] = zero
     return m
+
+
+SELECTS = {"Slice", "Split", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"}
+
+
+def lost_copies_left_out_of_means(m, lost):
+    """Drop from every Mean the inputs that are lost or select elements of a lost tensor."""
+    derived = set(lost)
+    for node in m.graph.node:
+        if node.op_type in SELECTS and node.input and node.input[0] in derived:
+            derived.update(node.output)
+    for node in m.graph.node:
+        if node.op_type != "Mean":
+            continue
+        kept = [x for x in node.input if x not in derived]
+        if kept and len(kept) < len(node.input):
+            del node.input[:]
+            node.input.extend(kept)
 
 
 def top1(model, x):

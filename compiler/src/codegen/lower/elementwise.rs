@@ -98,8 +98,11 @@ pub(super) fn variadic(cx: &Cx, kind: VariadicKind) -> Result<Vec<Call>, LowerEr
     let y = cx.output(0)?;
     let ys = cx.shape(y);
     cx.rank_ok(ys.len())?;
-    if kernels::use_mean_arrived(cx.g, node, |x| cx.st.received(x).is_some()) {
-        return Ok(vec![mean_arrived(cx, y)]);
+    let producers = cx.g.producers();
+    let source = |x| kernels::arrival_source(cx.g, &producers, x, &|r| cx.st.received(r).is_some());
+    if kernels::use_mean_arrived(cx.g, node, |x| source(x).is_some()) {
+        let copies = node.inputs.iter().map(|&x| source(x)).collect::<Vec<_>>();
+        return Ok(vec![mean_arrived(cx, y, &copies)]);
     }
     let x0 = cx.input(0)?;
     let xs0 = i64s(&broadcast_strides(cx.shape(x0), ys.len()));
@@ -138,13 +141,16 @@ pub(super) fn where_op(cx: &Cx) -> Result<Vec<Call>, LowerError> {
     )])
 }
 
-/// Redundant copies from other devices: average the ones that arrived.
-fn mean_arrived(cx: &Cx, y: TensorId) -> Call {
+/// Redundant copies from other devices: average the ones that arrived. `sources[k]` is the
+/// received tensor whose arrival decides whether input `k` arrived (see
+/// [`kernels::arrival_source`]); `None` for a copy computed on this device.
+fn mean_arrived(cx: &Cx, y: TensorId, sources: &[Option<TensorId>]) -> Call {
     let copies = cx
         .node
         .inputs
         .iter()
-        .map(|&x| (cx.st.buf(x), cx.st.received(x)))
+        .zip(sources)
+        .map(|(&x, s)| (cx.st.buf(x), s.and_then(|r| cx.st.received(r))))
         .collect();
     let p = Params::new("mn_mean_arrived_params_t")
         .int("n", cx.node.inputs.len())
