@@ -192,6 +192,10 @@ struct SimulateArgs {
     /// How frames get lost.
     #[arg(long, value_enum, default_value_t = LossModel::Bernoulli)]
     loss_model: LossModel,
+    /// Outage model: mean length of an outage, in inferences (at least 1); the mean up
+    /// time follows from the loss level p (the fraction of inferences a device is down).
+    #[arg(long, default_value_t = simulate::OUTAGE_MEAN_DOWN, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    outage_down: u32,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Calibration data (.npz like --data) for the `mean` fallback.
@@ -518,7 +522,11 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
     if a.loss_model == LossModel::Patterns && a.plot.is_some() {
         anyhow::bail!("--plot is not available with --loss-model patterns (it prints a table per number of lost devices)");
     }
-    let exe = simulate::build(&d, &dir)?;
+    let link = simulate::SimLink {
+        outage_down: a.outage_down,
+        ..simulate::sim_link(&d)
+    };
+    let exe = simulate::build_with_link(&d, &dir, &link)?;
     if a.loss_model == LossModel::Patterns {
         let progress = std::io::stderr().is_terminal();
         let report = simulate::patterns::run(&d, &exe, &dataset, &a.loss, &dir, progress)?;

@@ -112,3 +112,29 @@ fn settings_without_effect_are_warned_about() {
     assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("warning"), "{err}");
 }
+
+/// Adaptive-waiting settings out of range are errors naming the key and the range; valid
+/// ones reach the generated configuration.
+#[test]
+fn adaptive_waiting_settings_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    for (extra, key, range) in [
+        ("down_after = 256", "link.down_after", "0..=255"),
+        ("probe_us = 0", "link.probe_us", "1..=50000"),
+        ("probe_us = 60000", "link.probe_us", "1..=50000"),
+    ] {
+        let deploy = nonn_deploy(dir.path(), "bad.toml", extra);
+        let (code, err) = compile(dir.path(), &deploy, &[]);
+        assert_eq!(code, Some(1), "{extra}: {err}");
+        assert!(err.contains(key) && err.contains(range), "{extra}: {err}");
+    }
+    let deploy = nonn_deploy(dir.path(), "ok.toml", "down_after = 3\nprobe_us = 8000");
+    let (code, err) = compile(dir.path(), &deploy, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let cfg = std::fs::read_to_string(dir.path().join("out/chest/meshnn_config.h")).unwrap();
+    assert!(
+        cfg.contains("#define MESHNN_DOWN_AFTER 3 ")
+            && cfg.contains("#define MESHNN_PROBE_US 8000 "),
+        "{cfg}"
+    );
+}

@@ -519,3 +519,77 @@ fn a_full_in_flight_queue_fails_loudly() {
         d.frames_per_inference() as f64
     );
 }
+
+/// `nonn()` with `extra` keys added to its `[link]` section.
+fn nonn_with_link(extra: &str) -> driver::Deployed {
+    let path = repo_root().join("tests/fixtures/deploy/nonn_k4.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replacen("[link]\n", &format!("[link]\n{extra}\n"), 1);
+    let dep = Deployment::parse(&text, "nonn_k4.toml").unwrap();
+    driver::deploy(prepare_checked(&model("nonn_k4.onnx")), dep, None).unwrap()
+}
+
+fn outage_levels(d: &driver::Deployed, outage_down: u32, seed: u64) -> Vec<simulate::Level> {
+    let dir = tempfile::tempdir().unwrap();
+    let link = simulate::SimLink {
+        outage_down,
+        ..simulate::sim_link(d)
+    };
+    let exe = simulate::build_with_link(d, dir.path(), &link).unwrap();
+    let data = dataset(&[1, 1, 28, 28], 300, 9);
+    let r = simulate::run(
+        d,
+        &exe,
+        &data,
+        LossModel::Outage,
+        seed,
+        &[0.0, 0.1],
+        dir.path(),
+        false,
+    )
+    .unwrap();
+    r.levels
+}
+
+#[test]
+fn outages_are_reproducible_for_a_seed_and_last_for_stretches() {
+    let d = nonn_with_link("down_after = 0");
+    let a = outage_levels(&d, 50, 3);
+    assert_eq!(a, outage_levels(&d, 50, 3), "same seed, other outages");
+    assert_ne!(
+        a,
+        outage_levels(&d, 50, 4),
+        "another seed, the same outages"
+    );
+    // Three senders down 10 % of the time each, in stretches of 50 inferences on average:
+    // over 300 inferences only a handful of outages, so some but far from all inferences
+    // are degraded, and silent devices send fewer bytes than the loss-free run.
+    let (free, lossy) = (&a[0], &a[1]);
+    assert_eq!(free.degraded_fraction, 0.0);
+    assert!((0.02..0.5).contains(&lossy.degraded_fraction), "{lossy:?}");
+    assert!(lossy.bytes_per_inference < free.bytes_per_inference);
+}
+
+/// Adaptive waiting: a sender that missed an inference is waited for only a probe window
+/// (5/4 of when its tensor usually arrives), so under outages the p99 latency stays near
+/// the loss-free one, and no frame is lost by it: the same answers as waiting for every
+/// sender until the deadline.
+#[test]
+fn adaptive_waiting_keeps_latency_near_loss_free_without_losing_frames() {
+    let always = outage_levels(&nonn_with_link("down_after = 0"), 100, 1);
+    let adaptive = outage_levels(&nonn_with_link("down_after = 1"), 100, 1);
+    let free_p99 = always[0].latency_p99_us;
+    assert_eq!(adaptive[0].latency_p99_us, free_p99);
+    assert!(
+        always[1].latency_p99_us > 1.5 * free_p99,
+        "without adaptive waiting an outage costs the whole deadline: {always:?}"
+    );
+    assert!(
+        adaptive[1].latency_p99_us <= 1.5 * free_p99,
+        "p99 {} vs loss-free {free_p99}",
+        adaptive[1].latency_p99_us
+    );
+    assert_eq!(adaptive[1].agreement, always[1].agreement);
+    assert_eq!(adaptive[1].degraded_fraction, always[1].degraded_fraction);
+    assert!(adaptive[1].latency_p50_us <= always[1].latency_p50_us);
+}

@@ -33,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rx[0].data = mem + GUARD; rx[0].got = got0; rx[0].fallback = MN_FALLBACK_HOLD; rx[0].hold = hold0; rx[0].mean = 0;
     rx[1].tensor = 9; rx[1].src = 3; rx[1].bytes = 16; rx[1].frag_count = MN_LINK_FRAGS(16);
     rx[1].data = mem + GUARD + 100 + GUARD; rx[1].got = got1; rx[1].fallback = MN_FALLBACK_MEAN; rx[1].hold = 0; rx[1].mean = mean1;
+    rx[0].missed = rx[1].missed = 0;
+    rx[0].usual_us = rx[1].usual_us = 0;
     mn_link_rx_reset(rx, 2);
     while (pos < size) {
         size_t n = data[pos++];

@@ -62,6 +62,22 @@ typedef enum {
     MN_FALLBACK_MEAN = 2  /* the per-element mean over calibration data */
 } mn_fallback_t;
 
+/* Adaptive waiting: a tensor of which nothing arrived in the last `down_after`
+ * inferences comes from a sender that is down (out of range, battery): it is waited for
+ * only a probe window instead of the whole deadline: 5/4 of the time the tensor usually
+ * is complete (learned from the inferences in which it arrived whole), at least
+ * MESHNN_PROBE_US, at most the deadline; MESHNN_PROBE_US while that time is unknown. A
+ * sender that comes back is heard within the window, since its tensor arrives when it
+ * usually does; as soon as a fragment arrives (within the window, or late for a finished
+ * inference) the sender counts as up again and its tensor is waited for until the
+ * deadline. down_after = 0: always wait until the deadline. */
+#ifndef MESHNN_DOWN_AFTER
+#define MESHNN_DOWN_AFTER 0
+#endif
+#ifndef MESHNN_PROBE_US
+#define MESHNN_PROBE_US MESHNN_DEADLINE_US
+#endif
+
 /* Reception state of one tensor a device receives. `data` points into the device's
  * arena; `got` is a bitmap with one bit per fragment (frag_count bits); `hold` (HOLD:
  * bytes/4 floats, the last good values) and `mean` (MEAN: bytes/4 floats, in flash) are
@@ -77,6 +93,9 @@ typedef struct {
     int32_t fallback; /* mn_fallback_t */
     float *hold;
     const float *mean;
+    uint8_t done;   /* finished for this inference: late fragments are not copied */
+    uint8_t missed; /* consecutive inferences in which no fragment arrived (saturates) */
+    uint32_t usual_us; /* when the tensor usually is complete, from the inference's start */
 } mn_rx_t;
 
 /* Frames a tensor of `bytes` bytes needs. */
@@ -105,12 +124,25 @@ void mn_link_rx_reset(mn_rx_t *rx, int n);
 /* Offer a received frame to the tensors `rx[0..n)` of device `self` expecting inference
  * `seq`. Copies the payload into the matching tensor and returns 1, or returns 0 and
  * changes nothing when the frame is not for this device / inference / tensor, is
- * malformed (bad CRC, version, fragment index, length) or a duplicate. */
+ * malformed (bad CRC, version, fragment index, length) or a duplicate. A valid fragment
+ * of a tensor already finished (mn_link_rx_finish: its fallback applied, its buffer maybe
+ * reused) is not copied either; it only shows that its sender is up. */
 int mn_link_rx_accept(mn_rx_t *rx, int n, uint8_t self, uint32_t seq, const meshnn_frame_t *f);
 
 /* At the deadline: give every element whose fragment did not arrive its fallback value,
  * and remember the received ones for HOLD. Returns the tensor's meshnn_rx_state_t. */
 int mn_link_rx_finish(mn_rx_t *r);
+
+/* How long after the start of an inference tensor `r` is waited for: the probe window
+ * (see above; `probe_us` its minimum) while its sender counts as down (nothing arrived in
+ * the last `down_after` inferences, nor yet in this one), else `deadline_us`. */
+uint32_t mn_link_rx_wait_us(const mn_rx_t *r, uint32_t deadline_us, uint32_t probe_us,
+                            uint32_t down_after);
+
+/* Learn when tensor `r` usually is complete: call when it is seen complete, `elapsed_us`
+ * after the start of the inference. Follows a later time at once and an earlier one
+ * slowly (1/8 of the difference per inference). */
+void mn_link_rx_arrived_at(mn_rx_t *r, uint32_t elapsed_us);
 
 /* meshnn_rx_state_t of a tensor from what has arrived so far. */
 int mn_link_rx_state(const mn_rx_t *r);

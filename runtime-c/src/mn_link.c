@@ -65,6 +65,7 @@ void mn_link_rx_reset(mn_rx_t *rx, int n)
     for (i = 0; i < n; ++i) {
         memset(rx[i].got, 0, (size_t)((rx[i].frag_count + 7) / 8));
         rx[i].n_got = 0;
+        rx[i].done = 0;
     }
 }
 
@@ -82,6 +83,10 @@ int mn_link_rx_accept(mn_rx_t *rx, int n, uint8_t self, uint32_t seq, const mesh
     off = (uint32_t)f->frag_index * MESHNN_FRAME_PAYLOAD;
     expect = r->bytes - off < MESHNN_FRAME_PAYLOAD ? r->bytes - off : MESHNN_FRAME_PAYLOAD;
     if (f->len != expect) return 0;
+    if (r->done) { /* too late: the fallback is in place and the buffer may be reused */
+        r->missed = 0;
+        return 0;
+    }
     if (r->got[f->frag_index / 8] & (1u << (f->frag_index % 8))) return 0; /* duplicate */
     memcpy(r->data + off, f->payload, f->len);
     r->got[f->frag_index / 8] = (uint8_t)(r->got[f->frag_index / 8] | (1u << (f->frag_index % 8)));
@@ -129,9 +134,31 @@ int mn_link_rx_state(const mn_rx_t *r)
     return r->n_got ? 1 : 2;                 /* PARTIAL : FALLBACK */
 }
 
+uint32_t mn_link_rx_wait_us(const mn_rx_t *r, uint32_t deadline_us, uint32_t probe_us,
+                            uint32_t down_after)
+{
+    uint32_t window = probe_us;
+    if (!(down_after > 0 && r->missed >= down_after && r->n_got == 0)) return deadline_us;
+    if (r->usual_us > 0) {
+        uint32_t usual = r->usual_us < deadline_us ? r->usual_us : deadline_us;
+        uint32_t learned = usual + usual / 4;
+        if (learned > window) window = learned;
+    }
+    return window < deadline_us ? window : deadline_us;
+}
+
+void mn_link_rx_arrived_at(mn_rx_t *r, uint32_t elapsed_us)
+{
+    if (elapsed_us >= r->usual_us) r->usual_us = elapsed_us;
+    else r->usual_us -= (r->usual_us - elapsed_us) / 8;
+}
+
 int mn_link_rx_finish(mn_rx_t *r)
 {
     uint16_t i;
+    r->done = 1;
+    if (r->n_got) r->missed = 0;
+    else if (r->missed < 255) r->missed++;
     for (i = 0; i < r->frag_count; ++i) {
         uint32_t off = (uint32_t)i * MESHNN_FRAME_PAYLOAD;
         uint32_t len = r->bytes - off < MESHNN_FRAME_PAYLOAD ? r->bytes - off : MESHNN_FRAME_PAYLOAD;

@@ -58,6 +58,8 @@ static void setup(int fallback)
     rx.fallback = fallback;
     rx.hold = hold;
     rx.mean = mean;
+    rx.missed = 0;
+    rx.usual_us = 0;
     mn_link_rx_reset(&rx, 1);
     n_sent = 0;
     mn_link_send_tensor(1, 2, 7, 5, src, N * 4);
@@ -163,6 +165,61 @@ int main(void)
     for (i = 0; i < N; ++i) dst[i] = -1.0f;
     mn_link_rx_reset(&rx, 1);
     CHECK(mn_link_rx_finish(&rx) == MESHNN_RX_FALLBACK && equal_range(0, N, src), "hold: lost -> previous values");
+
+    /* A fragment arriving after the tensor finished (deadline passed, fallback applied,
+     * its arena bytes possibly reused by a later tensor) is never copied. */
+    setup(MN_FALLBACK_ZERO);
+    accept(&sent[0]);
+    CHECK(mn_link_rx_finish(&rx) == MESHNN_RX_PARTIAL, "late: partial at the deadline");
+    for (i = 0; i < N; ++i) dst[i] = -7.0f; /* the buffer now holds another tensor */
+    CHECK(accept(&sent[1]) == 0 && accept(&sent[2]) == 0, "late: fragments after finish refused");
+    CHECK(dst[11] == -7.0f && dst[24] == -7.0f && rx.n_got == 1, "late: buffer untouched");
+
+    /* Adaptive waiting (down_after 2, probe 1000 us, deadline 20000 us): a sender is
+     * waited for until the deadline until nothing of its tensor arrived in two inferences
+     * in a row; then only for the probe window. */
+    setup(MN_FALLBACK_ZERO);
+    CHECK(mn_link_rx_wait_us(&rx, 20000, 1000, 2) == 20000, "wait: up sender, whole deadline");
+    mn_link_rx_finish(&rx); /* nothing arrived: missed 1 */
+    mn_link_rx_reset(&rx, 1);
+    CHECK(rx.missed == 1 && mn_link_rx_wait_us(&rx, 20000, 1000, 2) == 20000, "wait: one miss is not down");
+    mn_link_rx_finish(&rx); /* missed 2: down */
+    mn_link_rx_reset(&rx, 1);
+    CHECK(mn_link_rx_wait_us(&rx, 20000, 1000, 2) == 1000, "wait: two misses, probe window only");
+    CHECK(mn_link_rx_wait_us(&rx, 20000, 1000, 0) == 20000, "wait: down_after 0 always waits");
+    /* A fragment within the probe window: accepted, and the rest is waited for until the
+     * deadline (no frame that arrives before the deadline is lost). */
+    CHECK(accept(&sent[1]) == 1 && mn_link_rx_wait_us(&rx, 20000, 1000, 2) == 20000, "wait: back within the probe");
+    CHECK(accept(&sent[0]) == 1 && accept(&sent[2]) == 1, "wait: the rest accepted");
+    CHECK(mn_link_rx_finish(&rx) == MESHNN_RX_COMPLETE && equal_range(0, N, src) && rx.missed == 0, "wait: complete, up again");
+    /* Down again; the probe window passes; a late fragment for the finished inference
+     * shows the sender is back: the next inference waits the whole deadline. */
+    mn_link_rx_reset(&rx, 1); mn_link_rx_finish(&rx);
+    mn_link_rx_reset(&rx, 1); mn_link_rx_finish(&rx);
+    CHECK(rx.missed == 2, "wait: down again");
+    CHECK(accept(&sent[0]) == 0 && rx.missed == 0, "wait: a late fragment marks the sender up");
+    mn_link_rx_reset(&rx, 1);
+    CHECK(mn_link_rx_wait_us(&rx, 20000, 1000, 2) == 20000, "wait: resumes waiting the whole deadline");
+    /* The probe window learns when the tensor usually is complete: 5/4 of it, at least
+     * the probe_us floor, at most the deadline; later times are followed at once, earlier
+     * ones by 1/8 of the difference. */
+    mn_link_rx_arrived_at(&rx, 8000);
+    mn_link_rx_reset(&rx, 1); mn_link_rx_finish(&rx);
+    mn_link_rx_reset(&rx, 1); mn_link_rx_finish(&rx);
+    mn_link_rx_reset(&rx, 1);
+    CHECK(mn_link_rx_wait_us(&rx, 20000, 1000, 2) == 10000, "wait: learned window 5/4 x 8000");
+    CHECK(mn_link_rx_wait_us(&rx, 20000, 12000, 2) == 12000, "wait: never below probe_us");
+    CHECK(mn_link_rx_wait_us(&rx, 9000, 1000, 2) == 9000, "wait: never beyond the deadline");
+    mn_link_rx_arrived_at(&rx, 4000);
+    CHECK(rx.usual_us == 7500, "learn: an earlier time is followed slowly");
+    mn_link_rx_arrived_at(&rx, 9000);
+    CHECK(rx.usual_us == 9000, "learn: a later time at once");
+    /* A forged or corrupt late frame does not (CRC checked first). */
+    mn_link_rx_reset(&rx, 1); mn_link_rx_finish(&rx);
+    mn_link_rx_reset(&rx, 1); mn_link_rx_finish(&rx);
+    i = rx.missed;
+    f = sent[0]; f.payload[0] ^= 1;
+    CHECK(i >= 2 && accept(&f) == 0 && rx.missed == i, "wait: a corrupt late frame changes nothing");
 
     printf("link: %d passed, %d failed\n", passed, failed);
     return failed != 0;

@@ -139,6 +139,8 @@ pub fn render_device(
             deployment => c_comment(deployment),
             mtu_bytes => link.mtu_bytes as usize,
             deadline_us => link.deadline_us,
+            down_after => link.down_after,
+            probe_us => link.probe_us,
         };
         files.push(File {
             path: format!("{dev}/meshnn_config.h"),

@@ -15,6 +15,8 @@ pub struct SimDevice<'a> {
     pub stage_macs: Vec<u64>,
     /// Microseconds per MAC on its target.
     pub us_per_mac: f64,
+    /// Whether it receives tensors (then it has `meshnn_<name>_link_wake_us`).
+    pub receives: bool,
 }
 
 #[derive(Serialize)]
@@ -22,6 +24,7 @@ struct SimDeviceView {
     #[serde(flatten)]
     device: DeviceView,
     stage_macs: Vec<String>,
+    receives: bool,
 }
 
 /// Link settings of the simulator.
@@ -31,6 +34,8 @@ pub struct SimLink {
     pub deadline_us: u64,
     /// Mean burst length (frames) of the Gilbert–Elliott model.
     pub burst_frames: u32,
+    /// Mean down time (inferences) of the outage model.
+    pub outage_down: u32,
     /// Frames in flight at most (sizes the event queue).
     pub max_flight: usize,
 }
@@ -51,6 +56,7 @@ pub fn emit_sim(
         .map(|d| SimDeviceView {
             device: device_view(g, d.name, d.inputs),
             stage_macs: d.stage_macs.iter().map(|m| format!("{m}.0")).collect(),
+            receives: d.receives,
         })
         .collect();
     let hub_name = devices.get(hub).map(|d| d.name);
@@ -61,6 +67,7 @@ pub fn emit_sim(
         latency_us => link.latency_us,
         deadline_us => link.deadline_us,
         burst_frames => link.burst_frames,
+        outage_down => link.outage_down,
         max_flight => link.max_flight.max(16),
         link_dir => link_dir,
         ..program_context(g, model, view(&views), hub_name, hub_outputs),

@@ -27,7 +27,21 @@ pub struct Link {
     pub mtu_bytes: u32,
     pub latency_us: u64,
     pub deadline_us: u64,
+    /// Adaptive waiting: after this many consecutive inferences in which nothing of a
+    /// tensor arrived, its sender counts as down and is waited for only `probe_us`
+    /// (0: always wait until the deadline).
+    pub down_after: u32,
+    /// The shortest probe window: how long a sender that is down is waited for, from the
+    /// start of an inference, at least (the window is 5/4 of the time its tensor usually
+    /// arrives; see `runtime-c/include/meshnn_link.h`).
+    pub probe_us: u64,
 }
+
+/// Default `down_after`: one inference with nothing received (the probe window is
+/// learned from when the tensor usually arrives, so a sender that is up is still heard).
+pub const DEFAULT_DOWN_AFTER: u32 = 1;
+/// Default `probe_us` (the probe window's minimum): this fraction of the deadline.
+pub const DEFAULT_PROBE_FRACTION: u64 = 10;
 
 /// Built-in link profiles: (name, bitrate, MTU payload, per-frame latency, deadline).
 /// `ble`: BLE 5 1M PHY with data length extension: ~800 kbit/s application goodput,
@@ -55,6 +69,8 @@ impl Link {
             mtu_bytes,
             latency_us,
             deadline_us,
+            down_after: DEFAULT_DOWN_AFTER,
+            probe_us: deadline_us / DEFAULT_PROBE_FRACTION,
         }
     }
 }

@@ -3,7 +3,8 @@
 //! names the file, the line and the key, and says how to fix it.
 
 use super::{
-    target, DeployError, Deployment, Device, Fallback, Kernels, Link, Strategy, LINK_PROFILES,
+    target, DeployError, Deployment, Device, Fallback, Kernels, Link, Strategy, DEFAULT_DOWN_AFTER,
+    DEFAULT_PROBE_FRACTION, LINK_PROFILES,
 };
 use serde::Deserialize;
 use toml::Spanned;
@@ -50,6 +51,8 @@ struct RawLink {
     mtu_bytes: Option<u32>,
     latency_us: Option<u64>,
     deadline_us: Option<Spanned<u64>>,
+    down_after: Option<Spanned<u32>>,
+    probe_us: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -150,6 +153,8 @@ fn parse_link(src: &Source, raw: Option<&Spanned<RawLink>>) -> Result<Link, Depl
         mtu_bytes: 64,
         latency_us: 2_000,
         deadline_us: 20_000,
+        down_after: DEFAULT_DOWN_AFTER,
+        probe_us: 0,
     };
     if let Some(l) = raw {
         let l = l.get_ref();
@@ -176,6 +181,7 @@ fn parse_link(src: &Source, raw: Option<&Spanned<RawLink>>) -> Result<Link, Depl
             .map_or(link_off, |v| v.span().start);
         return Err(src.err(at, "link.deadline_us", format!("{} is outside 1..={MAX_DEADLINE_US} (microseconds; devices count them on a 32-bit clock, so a deadline must stay below half its wrap-around)", link.deadline_us)));
     }
+    parse_adaptive_waiting(src, raw, &mut link)?;
     if link.bitrate_bps == 0 {
         return Err(src.err(link_off, "link.bitrate_bps", "must be positive".into()));
     }
@@ -191,6 +197,40 @@ fn parse_link(src: &Source, raw: Option<&Spanned<RawLink>>) -> Result<Link, Depl
         ));
     }
     Ok(link)
+}
+
+/// `down_after` and `probe_us` (after the deadline is known: the probe window defaults to
+/// a fraction of it and must not exceed it).
+fn parse_adaptive_waiting(
+    src: &Source,
+    raw: Option<&Spanned<RawLink>>,
+    link: &mut Link,
+) -> Result<(), DeployError> {
+    let l = raw.map(|l| l.get_ref());
+    if let Some(v) = l.and_then(|l| l.down_after.as_ref()) {
+        if *v.get_ref() > 255 {
+            let msg = format!(
+                "{} is outside 0..=255 (inferences; 0 turns adaptive waiting off)",
+                v.get_ref()
+            );
+            return Err(src.err(v.span().start, "link.down_after", msg));
+        }
+        link.down_after = *v.get_ref();
+    }
+    link.probe_us = link.deadline_us / DEFAULT_PROBE_FRACTION;
+    if let Some(v) = l.and_then(|l| l.probe_us.as_ref()) {
+        if !(1..=link.deadline_us).contains(v.get_ref()) {
+            let msg = format!(
+                "{} is outside 1..={} (microseconds; the probe window is at most the deadline)",
+                v.get_ref(),
+                link.deadline_us
+            );
+            return Err(src.err(v.span().start, "link.probe_us", msg));
+        }
+        link.probe_us = *v.get_ref();
+    }
+    link.probe_us = link.probe_us.max(1);
+    Ok(())
 }
 
 /// The built-in link profile named by `profile`.

@@ -38,6 +38,9 @@ pub enum LossModel {
     /// being the devices that send something (never the hub); reports mean and worst
     /// accuracy per number lost and the expected accuracy at each --loss p.
     Patterns,
+    /// Whole devices down for stretches (battery, out of range): each is down a long-run
+    /// fraction p of the inferences, for a mean of 20 inferences at a time.
+    Outage,
 }
 
 impl LossModel {
@@ -48,12 +51,15 @@ impl LossModel {
             LossModel::Gilbert => 1,
             LossModel::Dropout => 2,
             LossModel::Patterns => 3,
+            LossModel::Outage => 4,
         }
     }
 }
 
 /// Mean burst length of the Gilbert–Elliott model, in frames.
 pub const GILBERT_BURST_FRAMES: u32 = 4;
+/// Mean down time of the outage model, in inferences.
+pub const OUTAGE_MEAN_DOWN: u32 = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
@@ -120,6 +126,7 @@ fn sim_devices(d: &Deployed) -> Vec<SimDevice<'_>> {
                 inputs: &dev.inputs,
                 stage_macs,
                 us_per_mac: d.dep.devices[k].target.us_per_mac(),
+                receives: !dev.rx.is_empty(),
             }
         })
         .collect()
@@ -134,6 +141,7 @@ pub fn sim_link(d: &Deployed) -> SimLink {
         latency_us: d.dep.link.latency_us,
         deadline_us: d.dep.link.deadline_us,
         burst_frames: GILBERT_BURST_FRAMES,
+        outage_down: OUTAGE_MEAN_DOWN,
         max_flight: 2 * d.frames_per_inference() as usize + 16,
     }
 }
