@@ -237,14 +237,6 @@ pub fn spawn(cmd: &mut Command) -> Result<Output, HostError> {
     Ok(out)
 }
 
-/// Remove `dir` if present and create it empty.
-pub fn fresh_dir(dir: &Path) -> Result<(), HostError> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(io_err("clean", dir))?;
-    }
-    std::fs::create_dir_all(dir).map_err(io_err("create", dir))
-}
-
 /// The `.c` files directly in `d`, sorted (none when it cannot be read).
 pub fn c_files(d: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(d)
