@@ -132,6 +132,17 @@ mod tests {
     }
 
     #[test]
+    fn io_folders_are_marked_so_a_later_run_may_empty_them() {
+        // `run` writes DIR/io; `run --on qemu` in the same DIR later empties it.
+        let t = tempfile::tempdir().unwrap();
+        let io = t.path().join("io");
+        crate::tools::host_build::IoFiles::write(&io, &[&[1.0, 2.0]], 1).unwrap();
+        assert!(io.join("in0.bin").is_file());
+        fresh_dir(&io).unwrap();
+        assert!(!io.join("in0.bin").exists());
+    }
+
+    #[test]
     fn a_build_folder_is_held_by_one_command_at_a_time() {
         let t = tempfile::tempdir().unwrap();
         let d = t.path().join("build");
