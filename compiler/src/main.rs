@@ -7,6 +7,7 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use meshnn::deploy::Strategy;
+use meshnn::tools::build_dir::BuildDir;
 use meshnn::tools::simulate::LossModel;
 use meshnn::tools::{bench, calibrate, firmware, run, simulate};
 use meshnn::{driver, inspect, onnx};
@@ -394,20 +395,21 @@ impl DeploymentArgs {
 }
 
 /// `dir` when given, else a new temporary directory named `prefix…` (kept alive by
-/// `tmp`).
+/// `tmp`), claimed for this command (marked as meshnn's and locked; see
+/// `tools::build_dir`).
 fn build_dir(
     dir: Option<PathBuf>,
     prefix: &str,
     tmp: &mut Option<tempfile::TempDir>,
-) -> Result<PathBuf> {
+) -> Result<BuildDir> {
     if let Some(d) = dir {
-        return Ok(d);
+        return Ok(BuildDir::claim(&d)?);
     }
     let t = tempfile::Builder::new()
         .prefix(prefix)
         .tempdir()
         .context("cannot create a temporary build directory")?;
-    Ok(tmp.insert(t).path().to_path_buf())
+    Ok(BuildDir::claim(tmp.insert(t).path())?)
 }
 
 fn print_json(v: &impl serde::Serialize) -> Result<()> {
@@ -448,7 +450,8 @@ fn cmd_compile(a: CompileArgs) -> Result<()> {
 
 fn cmd_build(a: BuildArgs) -> Result<()> {
     let d = calibrated(a.model.deployed()?, a.calib.as_deref())?;
-    let builds = firmware::build(&d, &a.out)?;
+    let out = BuildDir::claim(&a.out)?;
+    let builds = firmware::build(&d, out.path())?;
     print!("{}", firmware::render_table(&builds));
     firmware::check_budgets(&builds)?;
     Ok(())
@@ -476,9 +479,9 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     let mut tmp = None;
     let dir = build_dir(a.build_dir, "meshnn-run-", &mut tmp)?;
     let outs = match a.on {
-        RunOn::Host => run::run_host(&p, &arrays, &dir)?,
+        RunOn::Host => run::run_host(&p, &arrays, dir.path())?,
         RunOn::Qemu => {
-            let r = firmware::run_qemu(&p, &arrays, &dir)?;
+            let r = firmware::run_qemu(&p, &arrays, dir.path())?;
             for d in &r.devices {
                 println!(
                     "{}: QEMU {}: {} frames in, {} out; worst relative difference from the host build {:.2e}",
@@ -517,6 +520,9 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
     use std::io::IsTerminal;
     let d = calibrated(a.model.deployed()?, a.calib.as_deref())?;
     let dataset = simulate::load_dataset(&a.data, &d)?;
+    if let Some(w) = dataset.non_finite_warning(&a.data) {
+        eprintln!("warning: {w}");
+    }
     let mut tmp = None;
     let dir = build_dir(a.build_dir, "meshnn-sim-", &mut tmp)?;
     if a.loss_model == LossModel::Patterns && a.plot.is_some() {
@@ -526,10 +532,10 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
         outage_down: a.outage_down,
         ..simulate::sim_link(&d)
     };
-    let exe = simulate::build_with_link(&d, &dir, &link)?;
+    let exe = simulate::build_with_link(&d, dir.path(), &link)?;
     if a.loss_model == LossModel::Patterns {
         let progress = std::io::stderr().is_terminal();
-        let report = simulate::patterns::run(&d, &exe, &dataset, &a.loss, &dir, progress)?;
+        let report = simulate::patterns::run(&d, &exe, &dataset, &a.loss, dir.path(), progress)?;
         if a.json {
             print_json(&report)?;
         } else {
@@ -545,7 +551,7 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
         a.loss_model,
         a.seed,
         &a.loss,
-        &dir,
+        dir.path(),
         progress,
     )?;
     if a.json {

@@ -441,3 +441,77 @@ fn chained_identities_read_the_graph_input() {
     let out = run_on_x(&model, &x, dir.path());
     assert_eq!(read_out(&out, "y"), vec![0.0, 2.0, 0.0, 4.0]);
 }
+
+/// The model of `nan_propagates_like_onnxruntime`, its input `x.npy` (NaN and infinities
+/// among ordinary values) and onnxruntime's outputs `want.npz`, written by Python into
+/// `dir`. One output per path NaN can take: unary activations, the fused activations of
+/// Conv (fast kernels) and Gemm, Clip with constant bounds, MaxPool, ReduceMax, Max, Min
+/// and Softmax.
+const NAN_CASE: &str = r#"
+import sys, os, numpy as np, onnxruntime as ort
+from onnx import helper, TensorProto as TP, save
+d = sys.argv[1]
+rng = np.random.default_rng(5)
+x = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
+x[0, 0, 0, 0] = np.nan; x[0, 1, 2, 3] = np.nan; x[0, 0, 3, 1] = np.inf; x[0, 1, 0, 2] = -np.inf
+x[0, 0, 1, 2] = np.nan
+f = lambda n, a: helper.make_tensor(n, TP.FLOAT, a.shape, a.flatten())
+inits = [f('w', rng.standard_normal((3, 2, 3, 3)).astype(np.float32)),
+         f('g', rng.standard_normal((32, 5)).astype(np.float32)),
+         f('zero', np.zeros((), np.float32)), f('one', np.ones((), np.float32))]
+N = helper.make_node
+nodes = [N('Relu', ['x'], ['relu']), N('LeakyRelu', ['x'], ['leaky'], alpha=0.1),
+         N('Clip', ['x', 'zero', 'one'], ['clip']), N('HardSigmoid', ['x'], ['hsig']),
+         N('Conv', ['x', 'w'], ['c'], pads=[1, 1, 1, 1]), N('Relu', ['c'], ['conv_relu']),
+         N('Flatten', ['x'], ['flat']), N('Gemm', ['flat', 'g'], ['gm']), N('Relu', ['gm'], ['gemm_relu']),
+         N('MaxPool', ['x'], ['maxpool'], kernel_shape=[2, 2], strides=[2, 2]),
+         N('ReduceMax', ['x'], ['reducemax'], axes=[2, 3]),
+         N('Max', ['x', 'zero'], ['max0']), N('Min', ['x', 'zero'], ['min0']),
+         N('Softmax', ['x'], ['softmax'], axis=-1)]
+outs = ['relu', 'leaky', 'clip', 'hsig', 'conv_relu', 'gemm_relu', 'maxpool', 'reducemax',
+        'max0', 'min0', 'softmax']
+graph = helper.make_graph(nodes, 'nan', [helper.make_tensor_value_info('x', TP.FLOAT, [1, 2, 4, 4])],
+                          [helper.make_tensor_value_info(o, TP.FLOAT, None) for o in outs], inits)
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
+save(model, os.path.join(d, 'model.onnx'))
+np.save(os.path.join(d, 'x.npy'), x)
+s = ort.InferenceSession(model.SerializeToString(), providers=['CPUExecutionProvider'])
+want = dict(zip(outs, s.run(outs, {'x': x})))
+# onnxruntime's MaxPool skips NaN and its ReduceMax propagates it or not depending on the
+# position (vectorised); meshnn propagates NaN as numpy and PyTorch do: numpy is the
+# reference for these two.
+want['maxpool'] = x.reshape(1, 2, 2, 2, 2, 2).max(axis=(3, 5))
+want['reducemax'] = x.max(axis=(2, 3), keepdims=True)
+np.savez(os.path.join(d, 'want.npz'), **want)
+"#;
+
+/// NaN inputs give NaN where onnxruntime gives NaN (Relu once turned NaN into 0) and the
+/// same values elsewhere, through every activation path (max pooling and ReduceMax: NaN
+/// propagates, as in numpy; see `NAN_CASE`).
+#[test]
+fn nan_propagates_like_onnxruntime() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let made = Command::new("python3")
+        .args(["-c", NAN_CASE, path(d)])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("skipping: python3 with onnx and onnxruntime is needed");
+        return;
+    }
+    let out = run_on_x(&d.join("model.onnx"), path(&d.join("x.npy")), d);
+    let want = npy::read_npz_f32(&d.join("want.npz")).unwrap();
+    assert_eq!(want.len(), 11);
+    for (name, w) in want {
+        let got = read_out(&out, &name);
+        assert_eq!(got.len(), w.data.len(), "{name}");
+        let nans = w.data.iter().filter(|v| v.is_nan()).count();
+        assert!(nans > 0, "{name}: the case should produce NaN");
+        for (i, (g, w)) in got.iter().zip(&w.data).enumerate() {
+            let same =
+                (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= 1e-4 * (1.0 + w.abs());
+            assert!(same, "{name}[{i}]: meshnn {g}, onnxruntime {w}");
+        }
+    }
+}

@@ -138,3 +138,39 @@ fn adaptive_waiting_settings_are_checked() {
         "{cfg}"
     );
 }
+
+/// `calib_npz`'s samples with NaN in samples 0 and 3 and one infinity in sample 3.
+fn npz_with_non_finite(dir: &Path, name: &str) -> String {
+    let p = dir.join(name);
+    let mut data: Vec<f32> = (0..10 * 784)
+        .map(|i| ((i * 37 % 101) as f32) / 101.0)
+        .collect();
+    data[5] = f32::NAN;
+    data[3 * 784 + 7] = f32::NAN;
+    data[3 * 784 + 8] = f32::INFINITY;
+    let x = meshnn::npy::Array {
+        shape: vec![10, 1, 28, 28],
+        data,
+    };
+    common::npz::write_npz(&p, &[("x", common::npz::f32_npy(&x))]);
+    path(&p)
+}
+
+#[test]
+fn non_finite_data_is_warned_about_and_refused_as_calibration() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = npz_with_non_finite(dir.path(), "nan.npz");
+    let model = path(&repo_root().join("tests/models/nonn_k4.onnx"));
+    let dep = path(&repo_root().join("tests/fixtures/deploy/nonn_k4.toml"));
+    let (code, err) = meshnn(&[
+        "simulate", &model, "--deploy", &dep, "--data", &data, "--loss", "0",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let want = "nan.npz: the inputs hold 2 NaN and 1 infinite value(s) in 2 of 10 samples";
+    assert_eq!(err.matches(want).count(), 1, "want {want:?} once in: {err}");
+    // The mean fallback's means would be NaN: an error.
+    let mean = nonn_deploy(dir.path(), "mean.toml", "[fallback]\ndefault = \"mean\"");
+    let (code, err) = compile(dir.path(), &mean, &["--calib", &data]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("nan.npz") && err.contains("2 NaN"), "{err}");
+}

@@ -1646,3 +1646,143 @@ fn one_input_min_is_identity_and_max_broadcasts() {
     assert_eq!(op_of(&g, "a"), Op::Identity);
     assert_eq!(shape(&g, "y"), vec![2, 3]);
 }
+
+// ---------------------------------------------------------------- graphs onnxruntime rejects
+
+#[test]
+fn a_value_defined_twice_is_rejected() {
+    // Two nodes producing one tensor.
+    let e = M::new(13)
+        .input("x", &[2])
+        .node(node("Relu", &["x"], &["y"], vec![]))
+        .node(node("Neg", &["x"], &["y"], vec![]))
+        .output("y")
+        .err();
+    assert!(
+        e.contains("'y'") && e.contains("n_y") && e.contains("assigned once"),
+        "{e}"
+    );
+    // A node output named like a graph input, and like an initializer.
+    let e = M::new(13)
+        .input("x", &[2])
+        .node(node("Relu", &["x"], &["x"], vec![]))
+        .output("x")
+        .err();
+    assert!(e.contains("'x'") && e.contains("graph input"), "{e}");
+    let e = M::new(13)
+        .input("x", &[2])
+        .init(tf("w", &[2], &[1.0, 2.0]))
+        .node(node("Add", &["x", "w"], &["w"], vec![]))
+        .output("w")
+        .err();
+    assert!(e.contains("'w'") && e.contains("initializer"), "{e}");
+    // Duplicate graph inputs, duplicate initializers.
+    let e = M::new(13)
+        .input("x", &[2])
+        .input("x", &[3])
+        .node(node("Relu", &["x"], &["y"], vec![]))
+        .output("y")
+        .err();
+    assert!(
+        e.contains("graph input 'x'") && e.contains("more than once"),
+        "{e}"
+    );
+    let e = M::new(13)
+        .input("x", &[2])
+        .init(tf("w", &[2], &[1.0, 2.0]))
+        .init(tf("w", &[2], &[3.0, 4.0]))
+        .node(node("Add", &["x", "w"], &["y"], vec![]))
+        .output("y")
+        .err();
+    assert!(
+        e.contains("initializer 'w'") && e.contains("more than once"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_input_with_an_initializer_is_its_default_and_noted() {
+    let g = M::new(13)
+        .input("x", &[2])
+        .input("w", &[2])
+        .init(tf("w", &[2], &[1.0, 2.0]))
+        .node(node("Add", &["x", "w"], &["y"], vec![]))
+        .output("y")
+        .ok();
+    assert_eq!(g.inputs.len(), 1);
+    assert!(
+        g.notes
+            .iter()
+            .any(|n| n.contains("'w'") && n.contains("default")),
+        "{:?}",
+        g.notes
+    );
+}
+
+#[test]
+fn duplicate_and_unknown_attributes_are_rejected() {
+    let twice = node(
+        "Softmax",
+        &["x"],
+        &["y"],
+        vec![ai("axis", 0), ai("axis", 1)],
+    );
+    let e = unary_model(13, &[2, 3], twice).err();
+    assert!(
+        e.contains("'axis'") && e.contains("more than once") && e.contains("n_y"),
+        "{e}"
+    );
+    let typo = node("Relu", &["x"], &["y"], vec![af("alpha", 0.1)]);
+    let e = unary_model(13, &[2], typo).err();
+    assert!(
+        e.contains("'alpha'") && e.contains("Relu") && e.contains("not defined"),
+        "{e}"
+    );
+    let conv = node(
+        "Conv",
+        &["x", "w"],
+        &["y"],
+        vec![ais("kernel_shape", &[1]), ais("stride", &[2])],
+    );
+    let e = M::new(13)
+        .input("x", &[1, 1, 4])
+        .init(zeros("w", &[1, 1, 1]))
+        .node(conv)
+        .output("y")
+        .err();
+    assert!(e.contains("'stride'") && e.contains("strides"), "{e}");
+    // An attribute of an older opset only: ReduceMean's axes became an input at 18.
+    let old = node("ReduceMean", &["x"], &["y"], vec![ais("axes", &[0])]);
+    assert_eq!(
+        shape(&unary_model(13, &[2, 3], old.clone()).ok(), "y"),
+        vec![1, 3]
+    );
+    let e = unary_model(18, &[2, 3], old).err();
+    assert!(e.contains("'axes'") && e.contains("opset 18"), "{e}");
+}
+
+#[test]
+fn range_with_a_non_finite_operand_is_rejected() {
+    for (what, v) in [
+        ("limit", f32::NAN),
+        ("start", f32::INFINITY),
+        ("delta", f32::NEG_INFINITY),
+    ] {
+        let (s, l, d) = match what {
+            "start" => (v, 4.0, 1.0),
+            "limit" => (0.0, v, 1.0),
+            _ => (0.0, 4.0, v),
+        };
+        let e = M::new(13)
+            .init(tf("s", &[], &[s]))
+            .init(tf("l", &[], &[l]))
+            .init(tf("d", &[], &[d]))
+            .node(node("Range", &["s", "l", "d"], &["y"], vec![]))
+            .output("y")
+            .err();
+        assert!(
+            e.contains(what) && e.contains("finite") && e.contains("n_y"),
+            "{what}: {e}"
+        );
+    }
+}

@@ -47,7 +47,7 @@ typedef struct {
 static inline float mn_act_apply(const mn_act_t *a, float x)
 {
     switch (a->kind) {
-    case MN_ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case MN_ACT_RELU: return x < 0.0f ? 0.0f : x; /* NaN stays NaN, as in onnxruntime */
     case MN_ACT_LEAKY_RELU: return x < 0.0f ? a->alpha * x : x;
     case MN_ACT_CLIP: /* min(max(x, lo), hi): lo > hi gives hi, as in ONNX */
         x = x < a->lo ? a->lo : x;

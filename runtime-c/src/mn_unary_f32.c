@@ -44,7 +44,8 @@ void mn_unary_f32(const mn_unary_params_t *p, const float *x, float *y)
 
     switch (p->kind) {
     case MN_RELU:
-        for (i = 0; i < p->size; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        /* NaN stays NaN (onnxruntime); every activation here propagates NaN. */
+        for (i = 0; i < p->size; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
         break;
     case MN_LEAKY_RELU:
         for (i = 0; i < p->size; ++i) y[i] = x[i] < 0.0f ? alpha * x[i] : x[i];

@@ -2,6 +2,7 @@
  * One helper, check(), compares a kernel's output with the expectation and prints the
  * failing case, index, value and expectation. Exit status is non-zero on any failure. */
 #include "mn_kernels.h"
+#include "internal/mn_kernels_internal.h" /* mn_act_store_f32 */
 
 #include <math.h>
 #include <stdio.h>
@@ -477,6 +478,120 @@ static void check_unary(const char *name, int32_t kind, float alpha, float beta,
         check_exact(name, y, want, 5);
     } else {
         check(name, y, want, 5, TOL);
+    }
+}
+
+/* Compare n floats: exactly where want is NaN or infinite, within TOL elsewhere. */
+static void check_special(const char *name, const float *got, const float *want, int n)
+{
+    int i, bad = 0;
+    for (i = 0; i < n; ++i) {
+        bad += !matches(got[i], want[i], isfinite(want[i]) ? TOL : -1.0f);
+    }
+    if (bad) {
+        printf("FAIL %s: %d of %d values differ (first: %.7g %.7g %.7g %.7g %.7g)\n", name,
+               bad, n, (double)got[0], (double)got[1], (double)got[2], (double)got[3],
+               (double)got[4]);
+        ++g_failed;
+    } else {
+        ++g_passed;
+    }
+}
+
+/* One unary kind over x[5] against want[5] (check_special). */
+static void nan_unary(const char *name, int32_t kind, float alpha, float beta,
+                      const float *x, const float *want)
+{
+    float y[5];
+    mn_unary_params_t p;
+    p.kind = kind;
+    p.size = 5;
+    p.alpha = alpha;
+    p.beta = beta;
+    mn_unary_f32(&p, x, y);
+    check_special(name, y, want, 5);
+}
+
+/* NaN propagates through every activation, fused or not, as in onnxruntime. Input
+ * {NaN, -1, 2, inf, -inf}; every expectation was printed by onnxruntime 1.32 (CPU) for
+ * the ONNX operator on this input (opset 20; Clip with min 0, max 1; LeakyRelu alpha
+ * 0.1; HardSigmoid, Elu, Selu with their default attributes; Max/Min against 0). */
+static void test_activations_nan(void)
+{
+    static const float x[5] = {NAN, -1, 2, INFINITY, -INFINITY};
+    static const float w_relu[5] = {NAN, 0, 2, INFINITY, 0};
+    static const float w_leaky[5] = {NAN, -0.1f, 2, INFINITY, -INFINITY};
+    static const float w_clip[5] = {NAN, 0, 1, 1, 0};
+    static const float w_hsig[5] = {NAN, 0.3f, 0.9f, 1, 0};
+    static const float w_hswish[5] = {NAN, -0.3333333f, 1.6666667f, INFINITY, NAN};
+    static const float w_elu[5] = {NAN, -0.63212055f, 2, INFINITY, -1};
+    static const float w_selu[5] = {NAN, -1.1113307f, 2.101402f, INFINITY, -1.7580993f};
+    static const float w_sig[5] = {NAN, 0.26894143f, 0.8807971f, 1, 0};
+    static const float w_softplus[5] = {NAN, 0.3132617f, 2.126928f, INFINITY, 0};
+    static const float w_softsign[5] = {NAN, -0.5f, 0.6666667f, NAN, NAN};
+    static const float w_max0[5] = {NAN, 0, 2, INFINITY, 0};
+    static const float w_min0[5] = {NAN, -1, 0, 0, -INFINITY};
+    static const float zero[1] = {0};
+    const mn_act_t relu = {MN_ACT_RELU, 0.0f, 0.0f, 0.0f};
+    const mn_act_t leaky = {MN_ACT_LEAKY_RELU, 0.1f, 0.0f, 0.0f};
+    const mn_act_t clip = {MN_ACT_CLIP, 0.0f, 0.0f, 1.0f};
+    const mn_act_t *acts[3];
+    const float *acts_want[3];
+    float y[5];
+    int a, i;
+
+    nan_unary("NaN: unary relu", MN_RELU, 0, 0, x, w_relu);
+    nan_unary("NaN: unary leaky relu", MN_LEAKY_RELU, 0.1f, 0, x, w_leaky);
+    nan_unary("NaN: unary clip", MN_CLIP, 0, 1, x, w_clip);
+    nan_unary("NaN: unary hard sigmoid", MN_HARD_SIGMOID, 0.2f, 0.5f, x, w_hsig);
+    nan_unary("NaN: unary hard swish", MN_HARD_SWISH, 0, 0, x, w_hswish);
+    nan_unary("NaN: unary elu", MN_ELU, 1.0f, 0, x, w_elu);
+    nan_unary("NaN: unary selu", MN_SELU, 1.67326319f, 1.05070102f, x, w_selu);
+    nan_unary("NaN: unary sigmoid", MN_SIGMOID, 0, 0, x, w_sig);
+    nan_unary("NaN: unary softplus", MN_SOFTPLUS, 0, 0, x, w_softplus);
+    nan_unary("NaN: unary softsign", MN_SOFTSIGN, 0, 0, x, w_softsign);
+    {
+        mn_clip_params_t cp;
+        const float lo = 0.0f, hi = 1.0f;
+        cp.size = 5;
+        mn_clip_f32(&cp, x, &lo, &hi, y);
+        check_special("NaN: clip with run-time bounds", y, w_clip, 5);
+    }
+    {
+        mn_binary_params_t bp;
+        memset(&bp, 0, sizeof bp);
+        bp.kind = MN_MAX;
+        bp.rank = 1;
+        bp.dims[0] = 5;
+        bp.a_strides[0] = 1;
+        bp.b_strides[0] = 0;
+        bp.act = NO_ACT;
+        mn_binary_f32(&bp, x, zero, y);
+        check_special("NaN: max against 0", y, w_max0, 5);
+        bp.kind = MN_MIN;
+        mn_binary_f32(&bp, x, zero, y);
+        check_special("NaN: min against 0", y, w_min0, 5);
+        /* A fused activation on a binary op goes through mn_act_apply. */
+        bp.kind = MN_ADD;
+        bp.act = relu;
+        mn_binary_f32(&bp, x, zero, y);
+        check_special("NaN: add + fused relu", y, w_relu, 5);
+    }
+    /* mn_act_apply, the fused activation of every reference kernel, value by value. */
+    acts[0] = &relu;
+    acts[1] = &leaky;
+    acts[2] = &clip;
+    acts_want[0] = w_relu;
+    acts_want[1] = w_leaky;
+    acts_want[2] = w_clip;
+    for (a = 0; a < 3; ++a) {
+        for (i = 0; i < 5; ++i) {
+            y[i] = mn_act_apply(acts[a], x[i]);
+        }
+        check_special("NaN: mn_act_apply", y, acts_want[a], 5);
+        /* mn_act_store_f32, the fused activation of the fast conv and gemm kernels. */
+        mn_act_store_f32(acts[a], x, y, 5);
+        check_special("NaN: mn_act_store_f32", y, acts_want[a], 5);
     }
 }
 
@@ -1563,6 +1678,7 @@ int main(void)
     test_unary();
     test_unary_math();
     test_unary_activations();
+    test_activations_nan();
     test_binary_math_logic();
     test_where();
     test_pool();

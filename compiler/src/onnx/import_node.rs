@@ -21,6 +21,7 @@ impl Importer<'_> {
         used: &HashSet<&str>,
     ) -> Result<(), ImportError> {
         let def = self.op_def(np, name)?;
+        check_attributes(def, np, name, self.opset)?;
         let mut input_ids = self.resolve_inputs(np, name)?;
         let built = self.build(def, np, name, &input_ids, used)?;
         check_outputs(np, name, &built)?;
@@ -244,6 +245,41 @@ impl Importer<'_> {
             None => Ok(()),
         }
     }
+}
+
+/// Every attribute of the node is defined by the operator's spec at the model's opset, and
+/// appears once (onnxruntime rejects the node otherwise; meshnn would silently ignore it).
+fn check_attributes(
+    def: &OpDef,
+    np: &NodeProto,
+    name: &str,
+    opset: u32,
+) -> Result<(), ImportError> {
+    let known = def.attrs_at(opset);
+    let mut seen: HashSet<&str> = HashSet::new();
+    for a in &np.attribute {
+        let err = |detail: String| ImportError::Attribute {
+            node: name.to_string(),
+            op: np.op_type.clone(),
+            attr: a.name.clone(),
+            detail,
+        };
+        if !seen.insert(a.name.as_str()) {
+            return Err(err("appears more than once on the node".into()));
+        }
+        if !known.contains(&a.name.as_str()) {
+            let list = if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            };
+            return Err(err(format!(
+                "is not defined by {} at opset {opset} (its attributes: {list}), and would be ignored",
+                np.op_type
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The node declares enough outputs, and none is too large.

@@ -33,6 +33,8 @@ impl<'b> Importer<'b> {
 
     pub(super) fn run(mut self, gp: &GraphProto) -> Result<Graph, ImportError> {
         self.g.name = gp.name.clone();
+        let names = unique_names(&gp.node);
+        check_single_assignment(gp, &names)?;
         for init in &gp.initializer {
             let (dtype, shape, data) = tensor::convert(init, self.base_dir)?;
             let id = self.g.add_tensor(Tensor {
@@ -46,7 +48,13 @@ impl<'b> Importer<'b> {
         }
         for vi in &gp.input {
             if self.names.contains_key(&vi.name) {
-                continue; // an initialiser listed as input: a constant
+                // An input with a same-named initialiser: the initialiser is its default
+                // value (ONNX IR >= 4); meshnn compiles that default in as a constant.
+                self.g.notes.push(format!(
+                    "graph input '{}' has an initializer: compiled as a constant (its default value), not read at run time",
+                    vi.name
+                ));
+                continue;
             }
             let t = self.runtime_input(vi)?;
             let id = self.g.add_tensor(t);
@@ -55,7 +63,6 @@ impl<'b> Importer<'b> {
         }
 
         let order = self.topo_order(&gp.node)?;
-        let names = unique_names(&gp.node);
         self.check_supported(&gp.node, &names)?;
 
         let mut used: HashSet<&str> = HashSet::new();
@@ -225,4 +232,51 @@ impl<'b> Importer<'b> {
             Err(ImportError::Unsupported(bad))
         }
     }
+}
+
+/// ONNX graphs are in single static assignment form: every value name is defined once, by
+/// a graph input, an initializer (an input may also have a same-named initializer: its
+/// default value) or one node output. onnxruntime rejects a graph that breaks this; meshnn
+/// would silently pick one of the definitions.
+/// `names` are the nodes' unique names.
+fn check_single_assignment(gp: &GraphProto, names: &[String]) -> Result<(), ImportError> {
+    let dup = |what: &str, name: &str| {
+        Err(ImportError::Invalid(format!(
+            "{what} '{name}' is defined more than once (ONNX values are assigned once)"
+        )))
+    };
+    let mut inits: HashSet<&str> = HashSet::new();
+    for t in &gp.initializer {
+        if !inits.insert(t.name.as_str()) {
+            return dup("initializer", &t.name);
+        }
+    }
+    let mut inputs: HashSet<&str> = HashSet::new();
+    for vi in &gp.input {
+        if !inputs.insert(vi.name.as_str()) {
+            return dup("graph input", &vi.name);
+        }
+    }
+    let mut produced: HashMap<&str, (&NodeProto, &str)> = HashMap::new();
+    for (n, name) in gp.node.iter().zip(names) {
+        for o in n.output.iter().filter(|o| !o.is_empty()) {
+            let earlier = if inputs.contains(o.as_str()) {
+                Some("a graph input".to_string())
+            } else if inits.contains(o.as_str()) {
+                Some("an initializer".to_string())
+            } else {
+                produced
+                    .get(o.as_str())
+                    .map(|(p, pname)| format!("node '{pname}' ({})", p.op_type))
+            };
+            if let Some(earlier) = earlier {
+                return Err(ImportError::Invalid(format!(
+                    "value '{o}' is output of node '{name}' ({}) but already defined by {earlier} (ONNX values are assigned once)",
+                    n.op_type
+                )));
+            }
+            produced.insert(o.as_str(), (n, name));
+        }
+    }
+    Ok(())
 }

@@ -22,6 +22,8 @@ pub enum CalibError {
         device: String,
         tensor: String,
     },
+    #[error("--calib {0}; the `mean` fallback would become NaN: pass finite calibration data")]
+    NonFinite(String),
 }
 
 /// Attach the `mean` fallback's calibration means from `calib`, or fail when a receive
@@ -87,6 +89,9 @@ pub fn apply_means(d: &mut Deployed, calib: &Path) -> Result<(), CalibError> {
         return Ok(());
     }
     let data = load_dataset(calib, d)?;
+    if let Some(w) = data.non_finite_warning(calib) {
+        return Err(CalibError::NonFinite(w));
+    }
     let dir = tempfile::Builder::new()
         .prefix("meshnn-calib-")
         .tempdir()

@@ -32,6 +32,28 @@ impl Dataset {
             })
             .collect()
     }
+
+    /// A warning when the inputs hold NaN or infinite values, with counts: NaN propagates
+    /// through the model as it does in onnxruntime, so those samples' outputs are NaN or
+    /// meaningless and their top-1 counts as a miss. `None` when every value is finite.
+    pub fn non_finite_warning(&self, path: &Path) -> Option<String> {
+        let (mut nan, mut inf, mut samples) = (0usize, 0usize, 0usize);
+        for s in 0..self.n {
+            let before = nan + inf;
+            for v in self.sample(s).into_iter().flatten() {
+                nan += usize::from(v.is_nan());
+                inf += usize::from(v.is_infinite());
+            }
+            samples += usize::from(nan + inf > before);
+        }
+        (nan + inf > 0).then(|| {
+            format!(
+                "{}: the inputs hold {nan} NaN and {inf} infinite value(s) in {samples} of {} samples; their outputs will be NaN or meaningless (clean the data, e.g. numpy.nan_to_num)",
+                path.display(),
+                self.n
+            )
+        })
+    }
 }
 
 /// The most samples `simulate --data` and `--calib` take: 100 000, ten times the MNIST

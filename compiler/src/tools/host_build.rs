@@ -26,6 +26,8 @@ pub enum HostError {
     },
     #[error(transparent)]
     Pipeline(#[from] driver::Error),
+    #[error(transparent)]
+    BuildDir(#[from] super::build_dir::BuildDirError),
 }
 
 /// The error for a failed file-system step `what` ("write", "read", ...) on `path`.
@@ -183,9 +185,11 @@ pub struct IoFiles {
 }
 
 impl IoFiles {
-    /// Create `io` and write `inputs` into it; name `n_outputs` output files.
+    /// Make `io` an empty folder of meshnn's (`build_dir::fresh_dir`: no stale outputs, and
+    /// a later run may empty it again) and write `inputs` into it; name `n_outputs` output
+    /// files.
     pub fn write(io: &Path, inputs: &[&[f32]], n_outputs: usize) -> Result<IoFiles, HostError> {
-        std::fs::create_dir_all(io).map_err(io_err("create", io))?;
+        super::build_dir::fresh_dir(io)?;
         let mut paths = Vec::new();
         for (k, data) in inputs.iter().enumerate() {
             let path = io.join(format!("in{k}.bin"));
@@ -235,14 +239,6 @@ pub fn spawn(cmd: &mut Command) -> Result<Output, HostError> {
         });
     }
     Ok(out)
-}
-
-/// Remove `dir` if present and create it empty.
-pub fn fresh_dir(dir: &Path) -> Result<(), HostError> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(io_err("clean", dir))?;
-    }
-    std::fs::create_dir_all(dir).map_err(io_err("create", dir))
 }
 
 /// The `.c` files directly in `d`, sorted (none when it cannot be read).

@@ -7,6 +7,7 @@
 //! has its own error type, and the harness's is [`host_build::HostError`].
 
 pub mod bench;
+pub mod build_dir;
 pub mod calibrate;
 pub mod dataset;
 pub mod firmware;

@@ -265,7 +265,15 @@ pub(super) fn clip_range(a: &Operands, has_min: bool, has_max: bool) -> Option<V
 /// The float formula of `u`, as `mn_unary_f32` computes it.
 pub(super) fn unary_value(u: UnaryKind, x: f32) -> f32 {
     match u {
-        UnaryKind::Relu => x.max(0.0),
+        // Comparisons, not f32::max/min/clamp (which return the non-NaN operand): NaN stays
+        // NaN, as in onnxruntime and mn_unary_f32.
+        UnaryKind::Relu => {
+            if x < 0.0 {
+                0.0
+            } else {
+                x
+            }
+        }
         UnaryKind::LeakyRelu { alpha } => {
             if x >= 0.0 {
                 x
@@ -273,7 +281,14 @@ pub(super) fn unary_value(u: UnaryKind, x: f32) -> f32 {
                 alpha * x
             }
         }
-        UnaryKind::Clip { min, max } => x.max(min).min(max),
+        UnaryKind::Clip { min, max } => {
+            let v = if x < min { min } else { x };
+            if v > max {
+                max
+            } else {
+                v
+            }
+        }
         UnaryKind::Sigmoid => 1.0 / (1.0 + (-x).exp()),
         UnaryKind::Tanh => x.tanh(),
         UnaryKind::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),

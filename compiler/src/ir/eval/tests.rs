@@ -181,6 +181,41 @@ fn unary_values() {
     }
 }
 
+/// NaN propagates through the folded activations as in onnxruntime: expectations printed by
+/// onnxruntime 1.32 (CPU, opset 20) for input {NaN, -1, 2, inf, -inf}.
+#[test]
+fn activations_propagate_nan_like_onnxruntime() {
+    let x = f(&[5], &[f32::NAN, -1., 2., f32::INFINITY, f32::NEG_INFINITY]);
+    let inf = f32::INFINITY;
+    let cases = [
+        (UnaryKind::Relu, [f32::NAN, 0., 2., inf, 0.]),
+        (
+            UnaryKind::LeakyRelu { alpha: 0.1 },
+            [f32::NAN, -0.1, 2., inf, -inf],
+        ),
+        (
+            UnaryKind::Clip { min: 0., max: 1. },
+            [f32::NAN, 0., 1., 1., 0.],
+        ),
+        (
+            UnaryKind::HardSigmoid {
+                alpha: 0.2,
+                beta: 0.5,
+            },
+            [f32::NAN, 0.3, 0.9, 1., 0.],
+        ),
+    ];
+    for (kind, want) in cases {
+        let Data::F32(got) = one(Op::Unary(kind), std::slice::from_ref(&x), &[5]) else {
+            panic!("{kind:?}: not float32")
+        };
+        for (g, w) in got.iter().zip(want) {
+            let ok = (g.is_nan() && w.is_nan()) || *g == w || (g - w).abs() <= 1e-6;
+            assert!(ok, "{kind:?}: got {got:?}, onnxruntime {want:?}");
+        }
+    }
+}
+
 #[test]
 fn expand_and_pad() {
     let x = i(&[2, 1], &[1, 2]);

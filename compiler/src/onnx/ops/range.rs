@@ -1,7 +1,8 @@
 //! Range — <https://onnx.ai/onnx/operators/onnx__Range.html>
 //!
 //! Inputs start, limit, delta: constant scalars. Output length
-//! max(ceil((limit - start) / delta), 0). Becomes `Op::ConstOnly`. Opsets 11+.
+//! max(ceil((limit - start) / delta), 0); a NaN or infinite start, limit
+//! or delta is an error (onnxruntime rejects it too). Becomes `Op::ConstOnly`. Opsets 11+.
 
 use crate::ir::Data;
 use crate::onnx::ctx::{Built, NodeCtx, OutSpec};
@@ -32,6 +33,14 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         }
         _ => {
             let (s, l, d) = (s.to_f32()[0], l.to_f32()[0], d.to_f32()[0]);
+            if let Some((what, v)) = [("start", s), ("limit", l), ("delta", d)]
+                .into_iter()
+                .find(|(_, v)| !v.is_finite())
+            {
+                return Err(ctx.shape_err(format!(
+                    "{what} is {v}; start, limit and delta must be finite"
+                )));
+            }
             if d == 0.0 {
                 return Err(ctx.shape_err("delta is 0"));
             }

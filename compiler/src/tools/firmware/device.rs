@@ -8,7 +8,8 @@ use super::toolchain::{binutil, check_tools, libc_cflags, run_tool};
 use super::{abs, FirmwareError, WARN_FLAGS};
 use crate::deploy::target::Target;
 use crate::driver::Deployed;
-use crate::tools::host_build::{c_files, fresh_dir, io_err};
+use crate::tools::build_dir::fresh_dir;
+use crate::tools::host_build::{c_files, io_err};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

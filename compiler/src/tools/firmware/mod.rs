@@ -80,6 +80,8 @@ pub enum FirmwareError {
     Pipeline(#[from] driver::Error),
     #[error(transparent)]
     Host(#[from] HostError),
+    #[error(transparent)]
+    BuildDir(#[from] crate::tools::build_dir::BuildDirError),
 }
 
 /// Result of `meshnn run --on qemu`.

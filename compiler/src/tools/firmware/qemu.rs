@@ -7,7 +7,8 @@ use super::{abs, FirmwareError, QEMU_TIMEOUT_S};
 use crate::deploy::target::Qemu;
 use crate::driver::Deployed;
 use crate::npy::Array;
-use crate::tools::host_build::{fresh_dir, io_err, write_f32s};
+use crate::tools::build_dir::fresh_dir;
+use crate::tools::host_build::{io_err, write_f32s};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -6,7 +6,8 @@ use super::{abs, FirmwareError};
 use crate::codegen::File;
 use crate::driver::{self, Deployed};
 use crate::npy::Array;
-use crate::tools::host_build::{fresh_dir, spawn, HostBuild, IoFiles};
+use crate::tools::build_dir::fresh_dir;
+use crate::tools::host_build::{spawn, HostBuild, IoFiles};
 use std::path::{Path, PathBuf};
 
 const RECORD_C: &str = include_str!("../../../../templates/host/record.c");
