@@ -8,7 +8,7 @@ use super::toolchain::{binutil, check_tools, libc_cflags, run_tool};
 use super::{abs, FirmwareError, WARN_FLAGS};
 use crate::deploy::target::Target;
 use crate::driver::Deployed;
-use crate::tools::host_build::{c_files, fresh_dir, io_err};
+use crate::tools::host_build::{fresh_dir, io_err, sources_in};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -98,8 +98,9 @@ impl Job<'_> {
                 .args(libc_cflags(t))
                 .args(WARN_FLAGS)
                 .arg("-fstack-usage")
+                .arg(format!("-I{}", self.src_dir.display())) // weights.S finds its blob here
                 .arg("-c")
-                .args(c_files(&self.src_dir)),
+                .args(sources_in(&self.src_dir)),
         )?;
         let mut objects: Vec<PathBuf> = std::fs::read_dir(&obj)
             .map_err(io_err("read", &obj))?
