@@ -4,7 +4,7 @@
 # one program CRCs 1 KB, one 9 KB (each built with the nrf52840 flags, -O2); their
 # difference over 8, less that of a stub CRC (the buffer's fill loop), is the cost per KB,
 # start-up excluded. For each variant: the
-# default slice-by-4 tables, -DMESHNN_CRC_SMALL (nibble table) and, for comparison, the
+# default slice-by-4 tables (32-bit), -DMESHNN_CRC_SMALL (nibble table) and, for comparison, the
 # bit-at-a-time loop the link layer used before (BITWISE, in this script only).
 #
 #   scripts/crc_cost.sh
