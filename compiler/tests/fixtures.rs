@@ -277,4 +277,17 @@ fn weights_as_c_literals_and_as_blob_agree() {
         outputs.push(got);
     }
     assert_eq!(outputs[0], outputs[1], "blob and C-literal weights differ");
+    let e = meshnn::deploy::Deployment::parse(
+        "[[device]]\nname = \"main\"\ntarget = \"host\"\nweights = \"asm\"\n",
+        "bad.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("bad.toml:4:")
+            && e.contains("device.weights")
+            && e.contains("'asm'")
+            && e.contains("blob"),
+        "{e}"
+    );
 }
