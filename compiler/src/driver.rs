@@ -508,13 +508,14 @@ pub fn emit(d: &Deployed) -> Result<Vec<File>, Error> {
             outputs: &dev.outputs,
             rx: &dev.rx,
             tx: &dev.tx,
+            weights: d.dep.devices[id].weights,
         };
         let dev_files = codegen::emit_device(g, &spec, &d.dep.link, &d.dep.file)?;
         let prefix = format!("{}/", dev.name);
         let srcs: Vec<String> = dev_files
             .iter()
             .filter_map(|f| f.path.strip_prefix(&prefix))
-            .filter(|p| p.ends_with(".c"))
+            .filter(|p| p.ends_with(".c") || p.ends_with(".S"))
             .map(String::from)
             .collect();
         sources.push((dev.name.clone(), srcs));
@@ -554,7 +555,7 @@ pub fn write_files(dir: &Path, files: &[File]) -> Result<(), Error> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(werr)?;
         }
-        std::fs::write(&path, &f.contents).map_err(|source| Error::Write {
+        std::fs::write(&path, f.bytes()).map_err(|source| Error::Write {
             path: path.display().to_string(),
             source,
         })?;

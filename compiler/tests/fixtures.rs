@@ -207,3 +207,87 @@ fn inspect_memory_map_is_a_valid_placement() {
         }
     }
 }
+
+/// The weights as C literals (`weights = "c"`) and as the default blob placed by
+/// `weights.S` build with each folder's own Makefiles and compute the same outputs, bit
+/// for bit.
+#[test]
+fn weights_as_c_literals_and_as_blob_agree() {
+    let model = repo_root().join("tests/models/dw_separable.onnx");
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for weights in ["blob", "c"] {
+        let p = prepare_checked(&model);
+        let n_in = p.graph.inputs.len();
+        let n_out = p.graph.outputs.len();
+        let inputs: Vec<String> = p
+            .graph
+            .input_names()
+            .iter()
+            .map(|n| format!("{n:?}"))
+            .collect();
+        let toml = format!(
+            "[[device]]\nname = \"main\"\ntarget = \"host\"\ninputs = [{}]\noutputs = true\nweights = \"{weights}\"\n",
+            inputs.join(", ")
+        );
+        let dep = meshnn::deploy::Deployment::parse(&toml, "weights.toml").unwrap();
+        let files = driver::emit(&driver::deploy(p, dep, None).unwrap()).unwrap();
+        let defines = if weights == "c" {
+            "main/weights.c"
+        } else {
+            "main/weights.S"
+        };
+        assert!(
+            files.iter().any(|f| f.path == defines),
+            "{weights}: no {defines}"
+        );
+        assert_eq!(
+            files.iter().any(|f| f.path == "main/weights_main.bin"),
+            weights == "blob"
+        );
+        let out = dir.path().join(weights);
+        driver::write_files(&out, &files).unwrap();
+        for folder in ["main", "host"] {
+            let st = std::process::Command::new("make")
+                .args(["-s", "-C"])
+                .arg(out.join(folder))
+                .status()
+                .unwrap();
+            assert!(st.success(), "{weights}: make failed in {folder}/");
+        }
+        let mut run = std::process::Command::new(out.join("host/model_run"));
+        for i in 0..n_in {
+            let numel: usize = 1 << 16; // more than any input of the model: read what it needs
+            let bytes: Vec<u8> = (0..numel)
+                .flat_map(|k| (((k * 37 + i * 11) % 101) as f32 / 50.0 - 1.0).to_le_bytes())
+                .collect();
+            let path = out.join(format!("in{i}.bin"));
+            std::fs::write(&path, bytes).unwrap();
+            run.arg(path);
+        }
+        for o in 0..n_out {
+            run.arg(out.join(format!("out{o}.bin")));
+        }
+        let st = run.status().unwrap();
+        assert!(st.success(), "{weights}: model_run failed");
+        let got: Vec<Vec<u8>> = (0..n_out)
+            .map(|o| std::fs::read(out.join(format!("out{o}.bin"))).unwrap())
+            .collect();
+        assert!(got.iter().all(|g| !g.is_empty()));
+        outputs.push(got);
+    }
+    assert_eq!(outputs[0], outputs[1], "blob and C-literal weights differ");
+    let e = meshnn::deploy::Deployment::parse(
+        "[[device]]\nname = \"main\"\ntarget = \"host\"\nweights = \"asm\"\n",
+        "bad.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("bad.toml:4:")
+            && e.contains("device.weights")
+            && e.contains("'asm'")
+            && e.contains("blob"),
+        "{e}"
+    );
+}

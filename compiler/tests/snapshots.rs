@@ -9,7 +9,12 @@ use meshnn::driver;
 fn snapshot(model: &str) {
     let p = prepare_checked(&repo_root().join("tests/models").join(model));
     let files = driver::emit(&driver::deploy_single(p).unwrap()).unwrap();
-    for name in ["main/model.h", "main/model.c"] {
+    for name in [
+        "main/model.h",
+        "main/model.c",
+        "main/weights.h",
+        "main/weights.S",
+    ] {
         let f = files.iter().find(|f| f.path == name).unwrap();
         insta::assert_snapshot!(
             format!(

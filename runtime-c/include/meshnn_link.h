@@ -104,6 +104,19 @@ typedef struct {
 /* CRC-32 (IEEE) of a frame's header (crc field taken as 0) and payload. */
 uint32_t mn_link_crc(const meshnn_frame_t *f);
 
+/* CRC-32 (IEEE 802.3, as zlib's crc32()) of `n` bytes at `p`, continuing from `crc`
+ * (0 to start): mn_crc32(mn_crc32(0, a, na), b, nb) is the CRC of a then b, and
+ * mn_crc32(0, "123456789", 9) == 0xCBF43926. Defined in mn_crc32.c: table-driven,
+ * slice-by-4 (4 KB of flash) by default; compile with -DMESHNN_CRC_SMALL for a 64-byte
+ * nibble table (about 2x slower, for the smallest parts), or with -DMESHNN_CRC_HAL to
+ * use the MCU's CRC peripheral: the application then defines meshnn_crc32_hal() with
+ * the same contract as mn_crc32() (the peripheral set to the IEEE polynomial, reflected
+ * input and output, initial value and final XOR 0xFFFFFFFF). */
+uint32_t mn_crc32(uint32_t crc, const uint8_t *p, uint32_t n);
+#ifdef MESHNN_CRC_HAL
+uint32_t meshnn_crc32_hal(uint32_t crc, const uint8_t *p, uint32_t n);
+#endif
+
 /* Fragment `bytes` bytes of `data` into frames and hand them to meshnn_link_send().
  * Returns the number of frames the HAL refused (0 when all were queued). */
 int mn_link_send_tensor(uint8_t src, uint8_t dst, uint16_t tensor, uint32_t seq,

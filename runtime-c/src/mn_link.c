@@ -19,16 +19,9 @@ static void put_header(const meshnn_frame_t *f, uint32_t crc, uint8_t *hdr)
 uint32_t mn_link_crc(const meshnn_frame_t *f)
 {
     uint8_t hdr[MESHNN_FRAME_HEADER_BYTES];
-    uint32_t crc = 0xFFFFFFFFu;
-    uint32_t i, n;
-    int b;
+    uint32_t n = f->len <= MESHNN_FRAME_PAYLOAD ? f->len : MESHNN_FRAME_PAYLOAD;
     put_header(f, 0, hdr); /* the crc field counts as zero */
-    n = f->len <= MESHNN_FRAME_PAYLOAD ? f->len : MESHNN_FRAME_PAYLOAD;
-    for (i = 0; i < MESHNN_FRAME_HEADER_BYTES + n; ++i) {
-        crc ^= i < MESHNN_FRAME_HEADER_BYTES ? hdr[i] : f->payload[i - MESHNN_FRAME_HEADER_BYTES];
-        for (b = 0; b < 8; ++b) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
+    return mn_crc32(mn_crc32(0, hdr, MESHNN_FRAME_HEADER_BYTES), f->payload, n);
 }
 
 int mn_link_send_tensor(uint8_t src, uint8_t dst, uint16_t tensor, uint32_t seq,

@@ -67,6 +67,43 @@ static void setup(int fallback)
 
 static int accept(const meshnn_frame_t *f) { return mn_link_rx_accept(&rx, 1, 2, 5, f); }
 
+/* A bit-at-a-time CRC-32 (IEEE) continuing from `crc`, independent of mn_crc32's
+ * tables; also the "peripheral" of the -DMESHNN_CRC_HAL build of this test. */
+static uint32_t crc32_bitwise(uint32_t crc, const uint8_t *p, uint32_t n)
+{
+    uint32_t i;
+    int b;
+    crc = ~crc;
+    for (i = 0; i < n; ++i) {
+        crc ^= p[i];
+        for (b = 0; b < 8; ++b) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+#ifdef MESHNN_CRC_HAL
+uint32_t meshnn_crc32_hal(uint32_t crc, const uint8_t *p, uint32_t n) { return crc32_bitwise(crc, p, n); }
+#endif
+
+/* mn_crc32 against values from Python's zlib.crc32, and against crc32_bitwise at every
+ * length 0..300, start alignment 0..3 and split point (two chained calls). */
+static void test_crc32(void)
+{
+    static uint8_t buf[1004];
+    uint32_t len, off, ok = 1, i;
+    for (i = 0; i < sizeof buf; ++i) buf[i] = (uint8_t)(i * 7 + 3);
+    CHECK(mn_crc32(0, (const uint8_t *)"123456789", 9) == 0xCBF43926u, "crc32 check value");
+    CHECK(mn_crc32(0, buf, 0) == 0 && mn_crc32(0, (const uint8_t *)"a", 1) == 0xE8B7BE43u, "crc32 of '' and 'a' (zlib)");
+    CHECK(mn_crc32(0, buf, 1000) == 0x17BC2A46u, "crc32 of 1000 bytes (zlib)");
+    CHECK(mn_crc32(mn_crc32(0, buf, 333), buf + 333, 667) == 0x17BC2A46u, "crc32 chained (zlib)");
+    for (off = 0; off < 4; ++off)
+        for (len = 0; len <= 300; ++len) {
+            uint32_t want = crc32_bitwise(0, buf + off, len);
+            if (mn_crc32(0, buf + off, len) != want) ok = 0;
+            if (mn_crc32(mn_crc32(0, buf + off, len / 3), buf + off + len / 3, len - len / 3) != want) ok = 0;
+        }
+    CHECK(ok, "crc32 equals the bitwise CRC at every length, alignment and split");
+}
+
 static int equal_range(int lo, int hi, const float *want)
 {
     int i;
@@ -144,6 +181,12 @@ int main(void)
     n = mn_link_encode(&sent[2], wire, sizeof wire);
     wire[25] ^= 1;
     CHECK(mn_link_decode(wire, n, &f) != 0, "corrupt byte rejected by CRC");
+
+    /* The frame CRC is zlib.crc32 of the 20 wire header bytes (crc field 0) and the
+     * payload: for sent[2] (1->2, tensor 7, frag 2/3, len 12, seq 5, 23.0 24.0 25.0)
+     * Python gives 0x3B889549. */
+    CHECK(sent[2].crc == 0x3B889549u && mn_link_crc(&sent[2]) == 0x3B889549u, "frame CRC (zlib)");
+    test_crc32();
 
     /* Everything lost, ZERO: all zeros, state FALLBACK. */
     setup(MN_FALLBACK_ZERO);

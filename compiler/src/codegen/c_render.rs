@@ -2,11 +2,12 @@
 //! templates in `templates/c/`, and adds the runtime files its kernels need. Only
 //! formatting happens here; every decision was made by lowering.
 
+use super::blob::weight_blob;
 use super::c_syntax::{c_comment, float_rows, initialiser, operands, rows_of, shape_str};
 use super::device::{ConstTable, DeviceCode, IoTensor, LinkCode, StageCode, TableValues};
 use super::lower::Call;
 use super::{render, templates, view, DeviceSpec, EmitError, File};
-use crate::deploy::Fallback;
+use crate::deploy::{Fallback, Weights};
 use crate::ir::{Graph, NodeId, Op, TensorId};
 use serde::Serialize;
 
@@ -29,10 +30,13 @@ struct WeightView {
     ctype: &'static str,
     count: usize,
     comment: String,
+    /// Initialiser rows (`weights = "c"`; empty with a blob).
     rows: Vec<String>,
     /// Bytes of the values (none for an empty table).
-    #[serde(skip)]
     bytes: usize,
+    /// With a blob: the table's offset and bytes up to the next table.
+    offset: usize,
+    span: usize,
 }
 
 #[derive(Serialize)]
@@ -89,6 +93,7 @@ pub fn kernel_file(kernel: &str) -> String {
 pub fn kernel_deps(kernel: &str) -> &'static [&'static str] {
     match kernel {
         "mn_conv2d_fast_f32" | "mn_conv2d_dw_f32" => &["mn_conv_pad_f32", "mn_act_store_f32"],
+        "mn_link" => &["mn_crc32"],
         _ => &[],
     }
 }
@@ -102,8 +107,8 @@ pub fn render_device(
     deployment: &str,
 ) -> Result<Vec<File>, EmitError> {
     let has_link = !code.rx.is_empty() || !code.tx.is_empty();
-    let (sources, runtime) = source_files(code, has_link);
-    let weights: Vec<WeightView> = code.tables.iter().map(weight_view).collect();
+    let (sources, runtime) = source_files(code, has_link, spec.weights);
+    let (weights, blob) = weight_views(&code.tables, spec.weights);
     let weight_bytes: usize = weights.iter().map(|w| w.bytes).sum();
     let (inputs, outputs) = (io_views(g, &code.inputs), io_views(g, &code.outputs));
     let stages: Vec<StageView> = code.stages.iter().map(|s| stage_view(g, spec, s)).collect();
@@ -128,12 +133,21 @@ pub fn render_device(
         weights => view(&weights),
         weight_bytes => weight_bytes,
         sources => sources,
+        blob_file => (spec.weights == Weights::Blob).then(|| blob_file(dev)),
+        weights_file => weights_source(spec.weights).0,
         has_link => has_link,
         has_rx => !rx.is_empty(),
         rx => view(&rx),
         tx => view(&tx),
     };
-    let mut files = render_templates(dev, &ctx, has_link)?;
+    let mut files = render_templates(dev, &ctx, has_link, spec.weights)?;
+    if let Some(bytes) = blob {
+        files.push(File {
+            path: format!("{dev}/{}", blob_file(dev)),
+            contents: String::new(),
+            binary: Some(bytes),
+        });
+    }
     if has_link {
         let cfg = minijinja::context! {
             deployment => c_comment(deployment),
@@ -142,19 +156,33 @@ pub fn render_device(
             down_after => link.down_after,
             probe_us => link.probe_us,
         };
-        files.push(File {
-            path: format!("{dev}/meshnn_config.h"),
-            contents: render(&templates::environment(), "c/meshnn_config.h.j2", &cfg)?,
-        });
+        files.push(File::text(
+            format!("{dev}/meshnn_config.h"),
+            render(&templates::environment(), "c/meshnn_config.h.j2", &cfg)?,
+        ));
     }
     files.extend(runtime_files(dev, runtime)?);
     Ok(files)
 }
 
-/// The C sources to compile (generated, then runtime) and the runtime files to copy.
-fn source_files(code: &DeviceCode, has_link: bool) -> (Vec<String>, Vec<String>) {
+/// The weight blob of device `dev` (named after it: a harness assembles every device's
+/// `weights.S` with one include path per device folder).
+fn blob_file(dev: &str) -> String {
+    format!("weights_{dev}.bin")
+}
+
+/// The file that defines the weights: assembler placing the blob, or C literals.
+fn weights_source(weights: Weights) -> (&'static str, &'static str) {
+    match weights {
+        Weights::Blob => ("weights.S", "c/weights.S.j2"),
+        Weights::C => ("weights.c", "c/weights.c.j2"),
+    }
+}
+
+/// The sources to compile (generated, then runtime) and the runtime files to copy.
+fn source_files(code: &DeviceCode, has_link: bool, weights: Weights) -> (Vec<String>, Vec<String>) {
     let mut runtime: Vec<String> = vec!["meshnn.h".into(), "mn_kernels.h".into()];
-    let mut sources: Vec<String> = vec!["model.c".into(), "weights.c".into()];
+    let mut sources: Vec<String> = vec!["model.c".into(), weights_source(weights).0.into()];
     let mut kernels = code.kernels.clone();
     if has_link {
         sources.push("link_glue.c".into());
@@ -176,18 +204,20 @@ fn source_files(code: &DeviceCode, has_link: bool) -> (Vec<String>, Vec<String>)
     (sources, runtime)
 }
 
-/// model.h, model.c, weights.h, weights.c, Makefile, CMakeLists.txt (and link_glue.c).
+/// model.h, model.c, weights.h, weights.S or weights.c, Makefile, CMakeLists.txt (and
+/// link_glue.c).
 fn render_templates(
     dev: &str,
     ctx: &minijinja::Value,
     has_link: bool,
+    weights: Weights,
 ) -> Result<Vec<File>, EmitError> {
     let env = templates::environment();
     let mut names = vec![
         ("model.h", "c/model.h.j2"),
         ("model.c", "c/model.c.j2"),
         ("weights.h", "c/weights.h.j2"),
-        ("weights.c", "c/weights.c.j2"),
+        weights_source(weights),
         ("Makefile", "c/Makefile.j2"),
         ("CMakeLists.txt", "c/CMakeLists.txt.j2"),
     ];
@@ -197,10 +227,10 @@ fn render_templates(
     names
         .into_iter()
         .map(|(file, template)| {
-            Ok(File {
-                path: format!("{dev}/{file}"),
-                contents: render(&env, template, ctx)?,
-            })
+            Ok(File::text(
+                format!("{dev}/{file}"),
+                render(&env, template, ctx)?,
+            ))
         })
         .collect()
 }
@@ -212,19 +242,45 @@ fn runtime_files(dev: &str, names: Vec<String>) -> Result<Vec<File>, EmitError> 
         .map(|f| {
             let contents =
                 templates::runtime_file(&f).ok_or_else(|| EmitError::MissingRuntime(f.clone()))?;
-            Ok(File {
-                path: format!("{dev}/{f}"),
-                contents: contents.to_string(),
-            })
+            Ok(File::text(format!("{dev}/{f}"), contents.to_string()))
         })
         .collect()
 }
 
-fn weight_view(t: &ConstTable) -> WeightView {
+/// The views of a device's constant tables, and with `Weights::Blob` their bytes (the
+/// initialiser rows of `Weights::C` are not formatted then).
+fn weight_views(tables: &[ConstTable], weights: Weights) -> (Vec<WeightView>, Option<Vec<u8>>) {
+    match weights {
+        Weights::C => (tables.iter().map(|t| weight_view(t, true)).collect(), None),
+        Weights::Blob => {
+            let (bytes, slots) = weight_blob(tables);
+            let views = tables
+                .iter()
+                .zip(slots)
+                .map(|(t, slot)| WeightView {
+                    offset: slot.offset,
+                    span: slot.span,
+                    ..weight_view(t, false)
+                })
+                .collect();
+            (views, Some(bytes))
+        }
+    }
+}
+
+fn weight_view(t: &ConstTable, with_rows: bool) -> WeightView {
     let (ctype, n, rows) = match &t.values {
-        TableValues::F32(v) => ("float", v.len(), float_rows(v)),
+        TableValues::F32(v) => (
+            "float",
+            v.len(),
+            if with_rows { float_rows(v) } else { vec![] },
+        ),
         TableValues::I32(v) => {
-            let items = v.iter().map(|x| x.to_string()).collect();
+            let items = if with_rows {
+                v.iter().map(|x| x.to_string()).collect()
+            } else {
+                vec![]
+            };
             ("int32_t", v.len(), rows_of(items))
         }
     };
@@ -235,6 +291,8 @@ fn weight_view(t: &ConstTable) -> WeightView {
         comment: c_comment(&t.comment),
         rows,
         bytes: n * 4,
+        offset: 0,
+        span: 0,
     }
 }
 

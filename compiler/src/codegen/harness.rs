@@ -153,7 +153,12 @@ pub fn emit_harness(
         host_sources.push("link_host.c".into());
     }
     let mut seen_runtime = std::collections::HashSet::new();
+    // Folders whose weights.S .incbin-s a blob found through the include path.
+    let mut host_includes = Vec::new();
     for (dev, files) in device_sources {
+        if files.iter().any(|f| f.ends_with(".S")) {
+            host_includes.push(format!("-I../{dev}"));
+        }
         for f in files {
             let is_runtime = templates::runtime_file(f).is_some();
             if !is_runtime || seen_runtime.insert(f.clone()) {
@@ -168,24 +173,19 @@ pub fn emit_harness(
         link_dir => link_dir,
         queue_frames => queue_frames.max(4),
         host_sources => host_sources,
+        host_includes => host_includes,
         ..program_context(g, model, view(&views), hub_name, hub_outputs),
     };
     let env = templates::environment();
     let mut files = vec![
-        File {
-            path: "host/main.c".into(),
-            contents: render(&env, "host/main.c.j2", &ctx)?,
-        },
-        File {
-            path: "host/Makefile".into(),
-            contents: render(&env, "host/Makefile.j2", &ctx)?,
-        },
+        File::text("host/main.c", render(&env, "host/main.c.j2", &ctx)?),
+        File::text("host/Makefile", render(&env, "host/Makefile.j2", &ctx)?),
     ];
     if link_dir.is_some() {
-        files.push(File {
-            path: "host/link_host.c".into(),
-            contents: render(&env, "host/link_host.c.j2", &ctx)?,
-        });
+        files.push(File::text(
+            "host/link_host.c",
+            render(&env, "host/link_host.c.j2", &ctx)?,
+        ));
     }
     Ok(files)
 }

@@ -9,6 +9,7 @@
 //! numbers), never IR types. The emitter can emit any subset of a graph's nodes (the seam
 //! for per-device code).
 
+pub mod blob;
 pub mod c_render;
 pub mod c_syntax;
 pub mod device;
@@ -38,7 +39,26 @@ pub enum EmitError {
 #[derive(Clone, Debug, PartialEq)]
 pub struct File {
     pub path: String,
+    /// The text of a source file (empty for a binary one).
     pub contents: String,
+    /// The bytes of a binary file (a device's weight blob), written instead of `contents`.
+    pub binary: Option<Vec<u8>>,
+}
+
+impl File {
+    /// A text file.
+    pub fn text(path: impl Into<String>, contents: String) -> File {
+        File {
+            path: path.into(),
+            contents,
+            binary: None,
+        }
+    }
+
+    /// The bytes to write.
+    pub fn bytes(&self) -> &[u8] {
+        self.binary.as_deref().unwrap_or(self.contents.as_bytes())
+    }
 }
 
 /// A cut tensor as one device sees it: its deployment-wide link id and the peer
@@ -72,6 +92,8 @@ pub struct DeviceSpec<'a> {
     /// Tensors received and sent.
     pub rx: &'a [LinkTensor],
     pub tx: &'a [LinkTensor],
+    /// How its constant tensors are emitted.
+    pub weights: crate::deploy::Weights,
 }
 
 /// Generate the files of one device (`<device>/...`); the link settings size fragments.

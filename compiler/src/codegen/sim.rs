@@ -73,8 +73,8 @@ pub fn emit_sim(
         ..program_context(g, model, view(&views), hub_name, hub_outputs),
     };
     let env = templates::environment();
-    Ok(vec![File {
-        path: "sim/sim.c".into(),
-        contents: render(&env, "sim/sim.c.j2", &ctx)?,
-    }])
+    Ok(vec![File::text(
+        "sim/sim.c",
+        render(&env, "sim/sim.c.j2", &ctx)?,
+    )])
 }

@@ -21,6 +21,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/c/weights.c.j2"),
     ),
     (
+        "c/weights.S.j2",
+        include_str!("../../../templates/c/weights.S.j2"),
+    ),
+    (
         "c/Makefile.j2",
         include_str!("../../../templates/c/Makefile.j2"),
     ),

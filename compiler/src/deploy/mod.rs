@@ -88,6 +88,8 @@ pub struct Device {
     pub flash_bytes: Option<u64>,
     /// Which kernel variants its code calls.
     pub kernels: Kernels,
+    /// How its constant tensors are emitted.
+    pub weights: Weights,
     line: usize,
     input_lines: Vec<usize>,
 }
@@ -123,6 +125,28 @@ impl Kernels {
             "auto" => Some(Kernels::Auto),
             "fast" => Some(Kernels::Fast),
             "reference" => Some(Kernels::Reference),
+            _ => None,
+        }
+    }
+}
+
+/// How a device's constant tensors are emitted (`weights` in a `[[device]]` table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weights {
+    /// One little-endian binary file, `weights_<device>.bin`, placed in flash by the
+    /// assembler (`weights.S`, `.incbin`): GCC and Clang toolchains (the default).
+    Blob,
+    /// C literals in `weights.c`, for compilers without the GNU assembler (slow to
+    /// compile for large models).
+    C,
+}
+
+impl Weights {
+    pub fn parse(s: &str) -> Option<Weights> {
+        match s {
+            "blob" => Some(Weights::Blob),
+            "c" => Some(Weights::C),
             _ => None,
         }
     }
@@ -247,6 +271,7 @@ impl Deployment {
                 ram_bytes: None,
                 flash_bytes: None,
                 kernels: Kernels::Auto,
+                weights: Weights::Blob,
                 line: 0,
                 input_lines: vec![],
             }],

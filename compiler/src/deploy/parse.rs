@@ -3,8 +3,8 @@
 //! names the file, the line and the key, and says how to fix it.
 
 use super::{
-    target, DeployError, Deployment, Device, Fallback, Kernels, Link, Strategy, DEFAULT_DOWN_AFTER,
-    DEFAULT_PROBE_FRACTION, LINK_PROFILES,
+    target, DeployError, Deployment, Device, Fallback, Kernels, Link, Strategy, Weights,
+    DEFAULT_DOWN_AFTER, DEFAULT_PROBE_FRACTION, LINK_PROFILES,
 };
 use serde::Deserialize;
 use toml::Spanned;
@@ -74,6 +74,7 @@ struct RawDevice {
     ram_bytes: Option<Spanned<u64>>,
     flash_bytes: Option<Spanned<u64>>,
     kernels: Option<Spanned<String>>,
+    weights: Option<Spanned<String>>,
 }
 
 /// The [partition] section, validated.
@@ -296,10 +297,17 @@ fn parse_device(
         None => Kernels::Auto,
         Some(k) => parse_kernels(src, k, name)?,
     };
+    let weights = match &d.weights {
+        None => Weights::Blob,
+        Some(w) => keyword(src, w, "device.weights", Weights::parse, |w| {
+            format!("unknown weights '{w}' for device '{name}'; use blob (a binary file placed by the assembler, the default) or c (C literals, for compilers without the GNU assembler)")
+        })?,
+    };
     Ok(Device {
         name: name.clone(),
         target,
         kernels,
+        weights,
         inputs,
         hub: d.outputs.as_ref().is_some_and(|o| *o.get_ref()),
         ram_bytes: d.ram_bytes.as_ref().map(|v| *v.get_ref()),

@@ -325,8 +325,10 @@ fn time_rounds(
     })
 }
 
-/// Instructions per MAC under callgrind, `(Ir with 11 timed runs - Ir with 1) / 10`,
-/// with the flags of that build; `None` with a note when valgrind is missing or fails.
+/// Instructions per MAC under callgrind, `Ir with 2 timed runs - Ir with 1` (3 and 2
+/// inferences: instruction counts do not vary from run to run, so one inference's
+/// difference is exact and a large model's callgrind pass stays short), with the flags
+/// of that build; `None` with a note when valgrind is missing or fails.
 fn instructions_per_mac(
     build: &HostBuild,
     io: &IoFiles,
@@ -357,8 +359,8 @@ fn instructions_per_mac(
         }
         callgrind_total(&std::fs::read_to_string(out).ok()?)
     };
-    match (ir(1), ir(11)) {
-        (Some(a), Some(b)) if macs > 0 => Ok(Some(((b - a) / 10.0 / macs as f64, flags.join(" ")))),
+    match (ir(1), ir(2)) {
+        (Some(a), Some(b)) if macs > 0 => Ok(Some(((b - a) / macs as f64, flags.join(" ")))),
         _ => {
             notes.push("callgrind run failed: instructions per MAC not measured".into());
             Ok(None)

@@ -109,6 +109,7 @@ impl HostBuild {
             .args(parts)
             .args(HOST_CFLAGS)
             .args(flags)
+            .args(self.blob_includes())
             .args(self.sources())
             .arg("-o")
             .arg(&exe)
@@ -127,13 +128,13 @@ impl HostBuild {
         Ok(exe)
     }
 
-    /// The harness's `.c` files, then every device's; runtime files (`mn_*.c`), identical
+    /// The harness's sources, then every device's; runtime files (`mn_*.c`), identical
     /// in every device folder, once.
     fn sources(&self) -> Vec<PathBuf> {
-        let mut sources = c_files(&self.dir.join(self.folder));
+        let mut sources = sources_in(&self.dir.join(self.folder));
         let mut runtime_seen = std::collections::HashSet::new();
         for dev in &self.devices {
-            for f in c_files(&self.dir.join(dev)) {
+            for f in sources_in(&self.dir.join(dev)) {
                 let name = f
                     .file_name()
                     .map(|n| n.to_string_lossy().to_string())
@@ -144,6 +145,14 @@ impl HostBuild {
             }
         }
         sources
+    }
+
+    /// `-I<device folder>` for every device: its `weights.S` finds its blob there.
+    fn blob_includes(&self) -> Vec<String> {
+        self.devices
+            .iter()
+            .map(|dev| format!("-I{}", self.dir.join(dev).display()))
+            .collect()
     }
 
     /// The harness's command line for one run on `io`: input files, then output files.
@@ -241,13 +250,14 @@ pub fn spawn(cmd: &mut Command) -> Result<Output, HostError> {
     Ok(out)
 }
 
-/// The `.c` files directly in `d`, sorted (none when it cannot be read).
-pub fn c_files(d: &Path) -> Vec<PathBuf> {
+/// The sources directly in `d` (`.c`, and `.S`: the weight blob's `weights.S`), sorted
+/// (none when it cannot be read).
+pub fn sources_in(d: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(d)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
                 .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "c"))
+                .filter(|p| p.extension().is_some_and(|x| x == "c" || x == "S"))
                 .collect()
         })
         .unwrap_or_default();

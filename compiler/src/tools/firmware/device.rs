@@ -9,7 +9,7 @@ use super::{abs, FirmwareError, WARN_FLAGS};
 use crate::deploy::target::Target;
 use crate::driver::Deployed;
 use crate::tools::build_dir::fresh_dir;
-use crate::tools::host_build::{c_files, io_err};
+use crate::tools::host_build::{io_err, sources_in};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -99,8 +99,9 @@ impl Job<'_> {
                 .args(libc_cflags(t))
                 .args(WARN_FLAGS)
                 .arg("-fstack-usage")
+                .arg(format!("-I{}", self.src_dir.display())) // weights.S finds its blob here
                 .arg("-c")
-                .args(c_files(&self.src_dir)),
+                .args(sources_in(&self.src_dir)),
         )?;
         let mut objects: Vec<PathBuf> = std::fs::read_dir(&obj)
             .map_err(io_err("read", &obj))?

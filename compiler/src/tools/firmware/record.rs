@@ -27,10 +27,7 @@ fn recording_sources(d: &Deployed) -> Result<Vec<File>, FirmwareError> {
         }
     }
     if linked {
-        files.push(File {
-            path: "host/record.c".into(),
-            contents: RECORD_C.into(),
-        });
+        files.push(File::text("host/record.c", RECORD_C.into()));
     }
     Ok(files)
 }
