@@ -89,6 +89,7 @@ pub fn kernel_file(kernel: &str) -> String {
 pub fn kernel_deps(kernel: &str) -> &'static [&'static str] {
     match kernel {
         "mn_conv2d_fast_f32" | "mn_conv2d_dw_f32" => &["mn_conv_pad_f32", "mn_act_store_f32"],
+        "mn_link" => &["mn_link_auth", "mn_ascon"],
         _ => &[],
     }
 }
@@ -139,6 +140,7 @@ pub fn render_device(
             deployment => c_comment(deployment),
             mtu_bytes => link.mtu_bytes as usize,
             deadline_us => link.deadline_us,
+            auth => link.auth == crate::link::Auth::Ascon128,
         };
         files.push(File {
             path: format!("{dev}/meshnn_config.h"),
@@ -157,6 +159,7 @@ fn source_files(code: &DeviceCode, has_link: bool) -> (Vec<String>, Vec<String>)
     if has_link {
         sources.push("link_glue.c".into());
         runtime.push("meshnn_link.h".into());
+        runtime.push("mn_ascon.h".into());
         kernels.insert("mn_link");
     }
     let deps: Vec<&'static str> = kernels

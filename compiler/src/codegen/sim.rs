@@ -35,7 +35,8 @@ pub struct SimLink {
     pub max_flight: usize,
 }
 
-/// Generate `sim/sim.c` and `sim/Makefile`: every device over the simulated lossy link.
+/// Generate `sim/sim.c` (every device over the simulated lossy link) and `sim/link_key.c`
+/// (the key and epoch HAL).
 /// `link_dir` is a device folder holding `meshnn_link.h`.
 pub fn emit_sim(
     g: &Graph,
@@ -66,8 +67,14 @@ pub fn emit_sim(
         ..program_context(g, model, view(&views), hub_name, hub_outputs),
     };
     let env = templates::environment();
-    Ok(vec![File {
-        path: "sim/sim.c".into(),
-        contents: render(&env, "sim/sim.c.j2", &ctx)?,
-    }])
+    Ok(vec![
+        File {
+            path: "sim/sim.c".into(),
+            contents: render(&env, "sim/sim.c.j2", &ctx)?,
+        },
+        File {
+            path: "sim/link_key.c".into(),
+            contents: render(&env, "host/link_key.c.j2", &ctx)?,
+        },
+    ])
 }

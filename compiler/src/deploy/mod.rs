@@ -27,6 +27,8 @@ pub struct Link {
     pub mtu_bytes: u32,
     pub latency_us: u64,
     pub deadline_us: u64,
+    /// How frames are protected (`auth = "ascon128" | "off"`).
+    pub auth: crate::link::Auth,
 }
 
 /// Built-in link profiles: (name, bitrate, MTU payload, per-frame latency, deadline).
@@ -55,6 +57,15 @@ impl Link {
             mtu_bytes,
             latency_us,
             deadline_us,
+            auth: crate::link::Auth::Ascon128,
+        }
+    }
+
+    /// The frame layout of this link (payload per frame, bytes on air).
+    pub fn framing(&self) -> crate::link::Framing {
+        crate::link::Framing {
+            mtu_bytes: self.mtu_bytes as usize,
+            auth: self.auth,
         }
     }
 }
@@ -334,5 +345,25 @@ outputs = true
         assert_eq!(e.key, "toml");
         let e = parse(&OK.replace("mtu_bytes", "mtu")).unwrap_err();
         assert!(e.to_string().contains("mtu"), "{e}");
+    }
+
+    #[test]
+    fn links_authenticate_unless_told_not_to() {
+        use crate::link::Auth;
+        assert_eq!(parse(OK).unwrap().link.auth, Auth::Ascon128);
+        let off = OK.replace("mtu_bytes = 128", "mtu_bytes = 128\nauth = \"off\"");
+        assert_eq!(parse(&off).unwrap().link.auth, Auth::Off);
+        let e =
+            parse(&OK.replace("mtu_bytes = 128", "mtu_bytes = 128\nauth = \"aes\"")).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (5, "link.auth"));
+        assert!(
+            e.to_string().contains("unknown link authentication 'aes'"),
+            "{e}"
+        );
+        // 36 bytes leave no payload once the 36 bytes of header and tag are counted.
+        let e = parse(&OK.replace("mtu_bytes = 128", "mtu_bytes = 36")).unwrap_err();
+        assert!(e.to_string().contains("outside 40..=65535"), "{e}");
+        let off36 = OK.replace("mtu_bytes = 128", "mtu_bytes = 36\nauth = \"off\"");
+        assert_eq!(parse(&off36).unwrap().link.mtu_bytes, 36);
     }
 }
