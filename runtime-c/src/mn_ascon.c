@@ -96,25 +96,38 @@ static void absorb_ad(ascon_state_t *s, const uint8_t *ad, uint32_t len)
     s->x[4] ^= 0x8000000000000000ull;
 }
 
-/* Run the data through the duplex: each block's plaintext (given when encrypting, or
- * rate XOR ciphertext when decrypting) is XORed into the rate, whose bytes are then the
- * ciphertext. The last block (0..15 bytes) is padded with 0x01. */
+/* One full 16-byte block through the duplex: the plaintext (given when encrypting, or
+ * rate XOR ciphertext when decrypting) is XORed into the rate, which is then the
+ * ciphertext; then the permutation. */
+static void duplex_block(ascon_state_t *s, const uint8_t *in, uint8_t *out, int decrypt)
+{
+    uint64_t i0 = load64(in), i1 = load64(in + 8);
+    if (decrypt) {
+        store64(out, s->x[0] ^ i0);
+        store64(out + 8, s->x[1] ^ i1);
+        s->x[0] = i0;
+        s->x[1] = i1;
+    } else {
+        s->x[0] ^= i0;
+        s->x[1] ^= i1;
+        store64(out, s->x[0]);
+        store64(out + 8, s->x[1]);
+    }
+    ascon_permute(s, 8);
+}
+
+/* The data through the duplex: full blocks, then the last one (0..15 bytes) padded with
+ * 0x01, byte by byte. */
 static void duplex(ascon_state_t *s, const uint8_t *in, uint8_t *out, uint32_t len, int decrypt)
 {
     uint8_t blk[RATE];
-    for (;;) {
-        uint32_t n = len < RATE ? len : RATE, i;
-        memset(blk, 0, sizeof blk);
-        for (i = 0; i < n; ++i) blk[i] = decrypt ? (uint8_t)(in[i] ^ rate_byte(s, (int)i)) : in[i];
-        if (n < RATE) blk[n] = 0x01;
-        absorb(s, blk);
-        for (i = 0; i < n; ++i) out[i] = decrypt ? blk[i] : rate_byte(s, (int)i);
-        if (n < RATE) break;
-        ascon_permute(s, 8);
-        in += RATE;
-        out += RATE;
-        len -= RATE;
-    }
+    uint32_t i;
+    for (; len >= RATE; len -= RATE, in += RATE, out += RATE) duplex_block(s, in, out, decrypt);
+    memset(blk, 0, sizeof blk);
+    for (i = 0; i < len; ++i) blk[i] = decrypt ? (uint8_t)(in[i] ^ rate_byte(s, (int)i)) : in[i];
+    blk[len] = 0x01;
+    absorb(s, blk);
+    for (i = 0; i < len; ++i) out[i] = decrypt ? blk[i] : rate_byte(s, (int)i);
     memset(blk, 0, sizeof blk);
 }
 

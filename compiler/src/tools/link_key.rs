@@ -122,3 +122,4 @@ pub fn key_path(folder: &Path) -> PathBuf {
 pub fn set_env(cmd: &mut Command, folder: &Path) {
     cmd.env(KEY_ENV, key_path(folder));
 }
+
