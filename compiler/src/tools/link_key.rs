@@ -123,3 +123,42 @@ pub fn set_env(cmd: &mut Command, folder: &Path) {
     cmd.env(KEY_ENV, key_path(folder));
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keygen_writes_a_private_random_key_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.key"), dir.path().join("b.key"));
+        keygen(&a).unwrap();
+        keygen(&b).unwrap();
+        let ka = read(&a).unwrap();
+        assert_ne!(ka, read(&b).unwrap(), "two keys are equal");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&a).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let e = keygen(&a).unwrap_err();
+        assert!(matches!(e, KeyError::Exists(_)), "{e}");
+        assert_eq!(read(&a).unwrap(), ka, "the existing key was changed");
+    }
+
+    #[test]
+    fn only_files_of_exactly_sixteen_bytes_are_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in [0usize, 15, 17, 4096] {
+            let p = dir.path().join(format!("k{n}"));
+            std::fs::write(&p, vec![7u8; n]).unwrap();
+            let e = read(&p).unwrap_err().to_string();
+            assert!(e.contains("not a link key") && e.contains("keygen"), "{e}");
+        }
+        let e = read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        let p = dir.path().join("ok");
+        std::fs::write(&p, [9u8; 16]).unwrap();
+        assert_eq!(read(&p).unwrap(), [9u8; 16]);
+    }
+}
