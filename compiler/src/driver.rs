@@ -119,11 +119,17 @@ pub struct Deployed {
 }
 
 impl Deployed {
+    /// Whether devices exchange authenticated frames (several devices, `auth` on): the
+    /// programs that run them need a key.
+    pub fn authenticates(&self) -> bool {
+        self.dep.devices.len() > 1 && self.dep.link.auth == crate::link::Auth::Ascon128
+    }
+
     /// Link frames one loss-free inference sends: every cut tensor fragmented to the
     /// link's frame payload, once per receiving device.
     pub fn frames_per_inference(&self) -> u64 {
         let cut = self.partition.cut.iter().map(|c| (c.bytes, c.to.len()));
-        crate::link::frames_per_inference(cut, self.dep.link.mtu_bytes as usize)
+        self.dep.link.framing().frames_per_inference(cut)
     }
 }
 
@@ -164,7 +170,7 @@ pub fn warnings(d: &Deployed) -> Vec<String> {
             .iter()
             .map(|l| {
                 let payload = g.tensors[l.tensor].size_bytes() as u64;
-                crate::link::wire_bytes(payload, dep.link.mtu_bytes as usize)
+                dep.link.framing().wire_bytes(payload)
             })
             .sum();
         let need_us = bytes * 8 * 1_000_000 / dep.link.bitrate_bps.max(1) + dep.link.latency_us;
@@ -197,7 +203,7 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
     }
     check_fragments(&g, &dep, &part)?;
     let link_ram = if dep.devices.len() > 1 {
-        2 * dep.link.mtu_bytes as u64
+        2 * dep.link.mtu_bytes as u64 + dep.link.framing().scratch_bytes()
     } else {
         0
     };
@@ -248,16 +254,17 @@ fn describe_stalls(
 
 /// Every cut tensor fits the 16-bit fragment numbering of the frame header.
 fn check_fragments(g: &Graph, dep: &Deployment, part: &Partition) -> Result<(), Error> {
-    let mtu = dep.link.mtu_bytes as usize;
+    let framing = dep.link.framing();
+    let mtu = framing.mtu_bytes;
     for c in &part.cut {
-        let frags = crate::link::fragments(c.bytes, mtu);
+        let frags = framing.fragments(c.bytes);
         if frags > crate::link::MAX_FRAGMENTS {
             return Err(Error::TooManyFragments {
                 tensor: g.tensors[c.tensor].name.clone(),
                 bytes: c.bytes,
                 mtu,
                 frags,
-                min_mtu: crate::link::min_mtu_for(c.bytes),
+                min_mtu: crate::link::Framing::min_mtu_for(framing.auth, c.bytes),
             });
         }
     }

@@ -115,6 +115,35 @@ enum Command {
     Bench(BenchArgs),
     /// The supported ONNX operators.
     Ops(OpsArgs),
+    /// Write a random link key (16 bytes from the operating system, file mode 0600) for
+    /// `run`, `simulate` and `bench --key`; never overwrites a file.
+    Keygen {
+        /// The key file to create.
+        out: PathBuf,
+    },
+}
+
+/// The link key of an authenticated deployment.
+#[derive(Args)]
+struct KeyArgs {
+    /// Link key file (`meshnn keygen FILE`) the devices share; default: a fresh random
+    /// key in the build directory, for this run only.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    /// Check the key file and hand it to every program this run starts
+    /// (`$MESHNN_LINK_KEY`).
+    fn apply(&self) -> Result<()> {
+        if let Some(path) = &self.key {
+            meshnn::tools::link_key::read(path)?;
+            let abs = std::fs::canonicalize(path)
+                .with_context(|| format!("cannot resolve {}", path.display()))?;
+            std::env::set_var(meshnn::tools::link_key::KEY_ENV, abs);
+        }
+        Ok(())
+    }
 }
 
 #[derive(Args)]
@@ -157,6 +186,8 @@ struct RunArgs {
     /// Where to run.
     #[arg(long, value_enum, default_value_t = RunOn::Host)]
     on: RunOn,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 #[derive(Args)]
@@ -210,6 +241,8 @@ struct SimulateArgs {
     /// Keep the generated simulator here (default: a temporary directory).
     #[arg(long)]
     build_dir: Option<PathBuf>,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 #[derive(Args)]
@@ -233,6 +266,8 @@ struct BenchArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 #[derive(Args)]
@@ -353,6 +388,11 @@ fn dispatch(cmd: Command) -> Result<()> {
         }
         Command::Bench(a) => cmd_bench(a),
         Command::Ops(a) => cmd_ops(a),
+        Command::Keygen { out } => {
+            meshnn::tools::link_key::keygen(&out)?;
+            println!("wrote a new link key to {}", out.display());
+            Ok(())
+        }
     }
 }
 
@@ -470,6 +510,7 @@ fn cmd_partition(a: PartitionArgs) -> Result<()> {
 }
 
 fn cmd_run(a: RunArgs) -> Result<()> {
+    a.key.apply()?;
     let p = calibrated(a.model.deployed()?, a.model.calib.as_deref())?;
     let given = run::parse_inputs(&a.inputs, &p.graph)?;
     let arrays = run::load_inputs(&p.graph, &given)?;
@@ -518,6 +559,7 @@ fn cmd_cluster(
 
 fn cmd_simulate(a: SimulateArgs) -> Result<()> {
     use std::io::IsTerminal;
+    a.key.apply()?;
     let d = calibrated(a.model.deployed()?, a.calib.as_deref())?;
     let dataset = simulate::load_dataset(&a.data, &d)?;
     if let Some(w) = dataset.non_finite_warning(&a.data) {
@@ -570,6 +612,7 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
 }
 
 fn cmd_bench(a: BenchArgs) -> Result<()> {
+    a.key.apply()?;
     let p = calibrated(
         deployed(&a.model, a.deploy.as_deref(), a.strategy)?,
         a.calib.as_deref(),

@@ -354,7 +354,8 @@ fn random_models_and_deployments_compile_and_run() {
 
 /// A cut tensor of 800 KiB at mtu_bytes = 32 needs 68 267 fragments; the header numbers
 /// them in 16 bits. It used to wrap (13.5 KB sent, status OK, outputs wrong); now it is
-/// refused at compile time with the smallest MTU that works, and that MTU compiles.
+/// refused at compile time with the smallest MTU that works, and that MTU compiles; the
+/// same with authenticated frames, whose 16-byte tag leaves 12 payload bytes at MTU 48.
 #[test]
 fn a_tensor_needing_more_than_65535_fragments_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -363,12 +364,12 @@ fn a_tensor_needing_more_than_65535_fragments_is_refused() {
     let Some(model) = onnx_model(dir.path(), body) else {
         return;
     };
-    let deploy = |mtu: u32| {
-        let p = dir.path().join(format!("deploy{mtu}.toml"));
+    let deploy = |mtu: u32, auth: &str| {
+        let p = dir.path().join(format!("deploy{mtu}{auth}.toml"));
         std::fs::write(
             &p,
             format!(
-                "[link]\nmtu_bytes = {mtu}\n\n[[device]]\nname = \"sensor\"\ntarget = \"host\"\ninputs = [\"x\"]\n\n\
+                "[link]\nmtu_bytes = {mtu}\nauth = \"{auth}\"\n\n[[device]]\nname = \"sensor\"\ntarget = \"host\"\ninputs = [\"x\"]\n\n\
                  [[device]]\nname = \"hub\"\ntarget = \"host\"\noutputs = true\n"
             ),
         )
@@ -376,31 +377,33 @@ fn a_tensor_needing_more_than_65535_fragments_is_refused() {
         p
     };
     let out = dir.path().join("out");
-    let (d32, d36) = (deploy(32), deploy(36));
-    fails_with(
-        &[
+    for (too_small, enough, auth) in [(32, 36, "off"), (48, 52, "ascon128")] {
+        let (small, big) = (deploy(too_small, auth), deploy(enough, auth));
+        fails_with(
+            &[
+                "compile",
+                path(&model),
+                "--deploy",
+                path(&small),
+                "--out",
+                path(&out),
+            ],
+            &[
+                "819200 bytes",
+                "68267 fragments",
+                &format!("mtu_bytes = {too_small}"),
+                &format!("at least {enough}"),
+            ],
+        );
+        succeeds(&[
             "compile",
             path(&model),
             "--deploy",
-            path(&d32),
+            path(&big),
             "--out",
             path(&out),
-        ],
-        &[
-            "819200 bytes",
-            "68267 fragments",
-            "mtu_bytes = 32",
-            "at least 36",
-        ],
-    );
-    succeeds(&[
-        "compile",
-        path(&model),
-        "--deploy",
-        path(&d36),
-        "--out",
-        path(&out),
-    ]);
+        ]);
+    }
 }
 
 /// Outputs `o/x` and `o_x` both became `o_x.npy`, the second overwriting the first; now

@@ -1,20 +1,31 @@
-"""Write a few valid frame streams as a starting corpus for fuzz_link (run by the Makefile)."""
+"""Write a few record streams as a starting corpus for fuzz_link (run by the Makefile).
+
+Records (see fuzz_link.c): 0x80 | k = genuine fragment k of tensor 7 (0x84: tensor 9)
+followed by a mask length and mask bytes; 0x00..0x7F = that many raw wire bytes."""
 import os, struct, sys, zlib
 
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
-PAYLOAD = 44  # MTU 64 - 20-byte header (tests/meshnn_config.h)
 
 
-def frame(src, dst, tensor, idx, count, seq, payload):
+def genuine(k, mask=b""):
+    return bytes([0x80 | k, len(mask)]) + mask
+
+
+def raw_v1(src, dst, tensor, idx, count, seq, payload):
+    """An unauthenticated (version 1, CRC) frame: must be rejected by this build."""
     hdr = struct.pack("<BBBBHHHHI", 1, src, dst, 0, tensor, idx, count, len(payload), seq)
     crc = zlib.crc32(hdr + b"\0\0\0\0" + payload) & 0xFFFFFFFF
-    return hdr + struct.pack("<I", crc) + payload
+    f = hdr + struct.pack("<I", crc) + payload
+    return bytes([len(f)]) + f
 
 
-data = bytes(range(100))
-frames = [frame(1, 2, 7, i, 3, 5, data[i * PAYLOAD:(i + 1) * PAYLOAD]) for i in range(3)]
-frames.append(frame(3, 2, 9, 0, 1, 5, bytes(16)))
-for k, order in enumerate([[0, 1, 2, 3], [2, 0, 3], [1, 1, 3]]):
-    blob = b"".join(bytes([len(frames[i])]) + frames[i] for i in order)
+seeds = [
+    genuine(0) + genuine(1) + genuine(2) + genuine(3) + genuine(4),
+    genuine(3) + genuine(0) + genuine(0) + genuine(4),
+    genuine(1, bytes(20) + b"\x01") + genuine(1),
+    genuine(2, b"\x00" * 10 + b"\x80") + genuine(4, bytes(30) + b"\x10"),
+    raw_v1(1, 2, 7, 0, 4, 5, bytes(28)) + genuine(0),
+]
+for k, blob in enumerate(seeds):
     open(os.path.join(out, "seed%d" % k), "wb").write(blob)

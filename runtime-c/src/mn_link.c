@@ -1,10 +1,10 @@
-/* meshnn link layer: fragmentation, CRC and reassembly (see meshnn_link.h). */
+/* meshnn link layer: fragmentation, CRC and reassembly (see meshnn_link.h); the
+ * authenticated frames' sealing and opening are in mn_link_auth.c. */
 #include <string.h>
 
 #include "meshnn_link.h"
 
-/* The 20 header bytes of `f` in wire order, with `crc` in the crc field. */
-static void put_header(const meshnn_frame_t *f, uint32_t crc, uint8_t *hdr)
+void mn_link_header(const meshnn_frame_t *f, uint32_t last_word, uint8_t *hdr)
 {
     int b;
     hdr[0] = f->version; hdr[1] = f->src; hdr[2] = f->dst; hdr[3] = f->reserved;
@@ -13,14 +13,14 @@ static void put_header(const meshnn_frame_t *f, uint32_t crc, uint8_t *hdr)
     hdr[8] = (uint8_t)(f->frag_count & 0xFF); hdr[9] = (uint8_t)(f->frag_count >> 8);
     hdr[10] = (uint8_t)(f->len & 0xFF); hdr[11] = (uint8_t)(f->len >> 8);
     for (b = 0; b < 4; ++b) hdr[12 + b] = (uint8_t)(f->seq >> (8 * b));
-    for (b = 0; b < 4; ++b) hdr[16 + b] = (uint8_t)(crc >> (8 * b));
+    for (b = 0; b < 4; ++b) hdr[16 + b] = (uint8_t)(last_word >> (8 * b));
 }
 
 uint32_t mn_link_crc(const meshnn_frame_t *f)
 {
     uint8_t hdr[MESHNN_FRAME_HEADER_BYTES];
     uint32_t n = f->len <= MESHNN_FRAME_PAYLOAD ? f->len : MESHNN_FRAME_PAYLOAD;
-    put_header(f, 0, hdr); /* the crc field counts as zero */
+    mn_link_header(f, 0, hdr); /* the crc field counts as zero */
     return mn_crc32(mn_crc32(0, hdr, MESHNN_FRAME_HEADER_BYTES), f->payload, n);
 }
 
@@ -40,13 +40,18 @@ int mn_link_send_tensor(uint8_t src, uint8_t dst, uint16_t tensor, uint32_t seq,
         f.src = src;
         f.dst = dst;
         f.reserved = 0;
+        f.crc = 0;
         f.tensor = tensor;
         f.frag_index = i;
         f.frag_count = count;
         f.len = (uint16_t)len;
         f.seq = seq;
         if (len) memcpy(f.payload, p + off, len);
+#if MESHNN_LINK_AUTH
+        if (mn_link_seal(&f) != 0) { refused++; continue; }
+#else
         f.crc = mn_link_crc(&f);
+#endif
         if (meshnn_link_send(&f) != 0) refused++;
     }
     return refused;
@@ -62,13 +67,15 @@ void mn_link_rx_reset(mn_rx_t *rx, int n)
     }
 }
 
-int mn_link_rx_accept(mn_rx_t *rx, int n, uint8_t self, uint32_t seq, const meshnn_frame_t *f)
+/* The tensor of `rx[0..n)` a well-formed fragment `f` for device `self` and inference
+ * `seq` belongs to, or NULL. Checks only what the header says. */
+static mn_rx_t *rx_target(mn_rx_t *rx, int n, uint8_t self, uint32_t seq, const meshnn_frame_t *f)
 {
     int i;
     uint32_t off, expect;
     mn_rx_t *r = 0;
     if (f->version != MESHNN_FRAME_VERSION || f->dst != self || f->seq != seq) return 0;
-    if (f->len > MESHNN_FRAME_PAYLOAD || f->crc != mn_link_crc(f)) return 0;
+    if (f->len > MESHNN_FRAME_PAYLOAD) return 0;
     for (i = 0; i < n; ++i) {
         if (rx[i].tensor == f->tensor && rx[i].src == f->src) { r = &rx[i]; break; }
     }
@@ -76,22 +83,53 @@ int mn_link_rx_accept(mn_rx_t *rx, int n, uint8_t self, uint32_t seq, const mesh
     off = (uint32_t)f->frag_index * MESHNN_FRAME_PAYLOAD;
     expect = r->bytes - off < MESHNN_FRAME_PAYLOAD ? r->bytes - off : MESHNN_FRAME_PAYLOAD;
     if (f->len != expect) return 0;
-    if (r->done) { /* too late: the fallback is in place and the buffer may be reused */
+    return r;
+}
+
+/* Copy an authentic fragment's plaintext into its tensor and mark it received; returns
+ * 1, or 0 for a duplicate or a fragment of a finished tensor (too late: its fallback is
+ * in place and its buffer may be reused; it only shows that the sender is up). */
+static int rx_store(mn_rx_t *r, const meshnn_frame_t *f, const uint8_t *plain)
+{
+    if (r->done) {
         r->missed = 0;
         return 0;
     }
     if (r->got[f->frag_index / 8] & (1u << (f->frag_index % 8))) return 0; /* duplicate */
-    memcpy(r->data + off, f->payload, f->len);
+    memcpy(r->data + (uint32_t)f->frag_index * MESHNN_FRAME_PAYLOAD, plain, f->len);
     r->got[f->frag_index / 8] = (uint8_t)(r->got[f->frag_index / 8] | (1u << (f->frag_index % 8)));
     r->n_got++;
     return 1;
 }
 
+int mn_link_rx_accept(mn_rx_t *rx, int n, uint8_t self, uint32_t seq, const meshnn_frame_t *f)
+{
+#if MESHNN_LINK_AUTH
+    static uint8_t plain[MESHNN_FRAME_PAYLOAD]; /* decrypted here; used only if authentic */
+    mn_rx_t *r = rx_target(rx, n, self, seq, f);
+    if (!r) return 0;
+    if (f->epoch < r->win_epoch || (f->epoch == r->win_epoch && f->seq < r->win_seq)) return 0; /* replay */
+    if (mn_link_open(f, plain) != 0) return 0; /* forged, tampered or another key */
+    r->win_epoch = f->epoch;
+    r->win_seq = f->seq;
+    return rx_store(r, f, plain);
+#else
+    mn_rx_t *r = rx_target(rx, n, self, seq, f);
+    if (!r || f->crc != mn_link_crc(f)) return 0;
+    return rx_store(r, f, f->payload);
+#endif
+}
+
 uint32_t mn_link_encode(const meshnn_frame_t *f, uint8_t *buf, uint32_t cap)
 {
-    uint32_t n = (uint32_t)MESHNN_FRAME_HEADER_BYTES + f->len;
+    uint32_t n = (uint32_t)MESHNN_FRAME_HEADER_BYTES + f->len + MESHNN_FRAME_TAG_BYTES;
     if (f->len > MESHNN_FRAME_PAYLOAD || cap < n) return 0;
-    put_header(f, f->crc, buf);
+#if MESHNN_LINK_AUTH
+    mn_link_header(f, f->epoch, buf);
+    memcpy(buf + MESHNN_FRAME_HEADER_BYTES + f->len, f->tag, MESHNN_FRAME_TAG_BYTES);
+#else
+    mn_link_header(f, f->crc, buf);
+#endif
     memcpy(buf + MESHNN_FRAME_HEADER_BYTES, f->payload, f->len);
     return n;
 }
@@ -99,11 +137,11 @@ uint32_t mn_link_encode(const meshnn_frame_t *f, uint8_t *buf, uint32_t cap)
 int mn_link_decode(const uint8_t *buf, uint32_t n, meshnn_frame_t *f)
 {
     static meshnn_frame_t t; /* parsed here first: *f is untouched on error */
-    uint32_t len;
+    uint32_t len, last;
     if (n < MESHNN_FRAME_HEADER_BYTES) return 1;                    /* truncated header */
     len = (uint32_t)buf[10] | ((uint32_t)buf[11] << 8);
     if (len > MESHNN_FRAME_PAYLOAD) return 2;                       /* oversized */
-    if (n != MESHNN_FRAME_HEADER_BYTES + len) return 3;             /* truncated / trailing */
+    if (n != MESHNN_FRAME_HEADER_BYTES + len + MESHNN_FRAME_TAG_BYTES) return 3; /* truncated / trailing */
     t.version = buf[0];
     if (t.version != MESHNN_FRAME_VERSION) return 4;
     t.src = buf[1];
@@ -114,9 +152,17 @@ int mn_link_decode(const uint8_t *buf, uint32_t n, meshnn_frame_t *f)
     t.frag_count = (uint16_t)(buf[8] | (buf[9] << 8));
     t.len = (uint16_t)len;
     t.seq = (uint32_t)buf[12] | ((uint32_t)buf[13] << 8) | ((uint32_t)buf[14] << 16) | ((uint32_t)buf[15] << 24);
-    t.crc = (uint32_t)buf[16] | ((uint32_t)buf[17] << 8) | ((uint32_t)buf[18] << 16) | ((uint32_t)buf[19] << 24);
+    last = (uint32_t)buf[16] | ((uint32_t)buf[17] << 8) | ((uint32_t)buf[18] << 16) | ((uint32_t)buf[19] << 24);
     memcpy(t.payload, buf + MESHNN_FRAME_HEADER_BYTES, len);
+#if MESHNN_LINK_AUTH
+    t.crc = 0;
+    t.epoch = last; /* the tag is checked by mn_link_rx_accept */
+    memcpy(t.tag, buf + MESHNN_FRAME_HEADER_BYTES + len, MESHNN_FRAME_TAG_BYTES);
+#else
+    t.crc = last;
+    t.epoch = 0;
     if (t.crc != mn_link_crc(&t)) return 5;
+#endif
     memcpy(f, &t, sizeof t);
     return 0;
 }

@@ -93,7 +93,7 @@ pub fn kernel_file(kernel: &str) -> String {
 pub fn kernel_deps(kernel: &str) -> &'static [&'static str] {
     match kernel {
         "mn_conv2d_fast_f32" | "mn_conv2d_dw_f32" => &["mn_conv_pad_f32", "mn_act_store_f32"],
-        "mn_link" => &["mn_crc32"],
+        "mn_link" => &["mn_crc32", "mn_link_auth", "mn_ascon"],
         _ => &[],
     }
 }
@@ -155,6 +155,7 @@ pub fn render_device(
             deadline_us => link.deadline_us,
             down_after => link.down_after,
             probe_us => link.probe_us,
+            auth => link.auth == crate::link::Auth::Ascon128,
         };
         files.push(File::text(
             format!("{dev}/meshnn_config.h"),
@@ -187,6 +188,7 @@ fn source_files(code: &DeviceCode, has_link: bool, weights: Weights) -> (Vec<Str
     if has_link {
         sources.push("link_glue.c".into());
         runtime.push("meshnn_link.h".into());
+        runtime.push("mn_ascon.h".into());
         kernels.insert("mn_link");
     }
     let deps: Vec<&'static str> = kernels

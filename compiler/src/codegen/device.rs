@@ -168,13 +168,21 @@ pub fn lower_device(
         .flat_map(|s| &s.calls)
         .map(|c| c.kernel)
         .collect();
-    let mtu = link.mtu_bytes as usize;
+    let framing = link.framing();
     Ok(DeviceCode {
         stages,
         inputs: io_tensors(g, spec.inputs, &st),
         outputs: io_tensors(g, spec.outputs, &st),
-        rx: spec.rx.iter().map(|l| link_code(g, spec, l, mtu)).collect(),
-        tx: spec.tx.iter().map(|l| link_code(g, spec, l, mtu)).collect(),
+        rx: spec
+            .rx
+            .iter()
+            .map(|l| link_code(g, spec, l, framing))
+            .collect(),
+        tx: spec
+            .tx
+            .iter()
+            .map(|l| link_code(g, spec, l, framing))
+            .collect(),
         tables: st.tables,
         kernels,
     })
@@ -245,7 +253,7 @@ fn io_tensors(g: &Graph, ts: &[TensorId], st: &DeviceStorage) -> Vec<IoTensor> {
         .collect()
 }
 
-fn link_code(g: &Graph, spec: &DeviceSpec, l: &LinkTensor, mtu_bytes: usize) -> LinkCode {
+fn link_code(g: &Graph, spec: &DeviceSpec, l: &LinkTensor, framing: link::Framing) -> LinkCode {
     let bytes = g.tensors[l.tensor].size_bytes();
     let fallback = match (l.fallback, &l.mean) {
         (Fallback::Hold, _) => Fallback::Hold,
@@ -256,7 +264,7 @@ fn link_code(g: &Graph, spec: &DeviceSpec, l: &LinkTensor, mtu_bytes: usize) -> 
         id: l.id,
         tensor: l.tensor,
         bytes,
-        frags: link::fragments(bytes as u64, mtu_bytes) as usize,
+        frags: framing.fragments(bytes as u64) as usize,
         offset: spec
             .plan
             .offsets

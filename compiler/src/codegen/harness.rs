@@ -130,7 +130,7 @@ pub(super) fn program_context(
 }
 
 /// Generate `host/main.c`, `host/Makefile` and, when some device uses the link,
-/// `host/link_host.c` (with the link header of the first such device; devices that send
+/// `host/link_host.c` and `host/link_key.c` (the key and epoch HAL; with the link header of the first such device; devices that send
 /// and receive nothing, e.g. all but the hub under `--strategy single`, run alone).
 /// `device_sources` lists, per device folder, the C files to compile (runtime files are
 /// shared: each is compiled once). `queue_frames` sizes the in-memory link.
@@ -151,6 +151,7 @@ pub fn emit_harness(
     let mut host_sources = vec!["main.c".to_string()];
     if link_dir.is_some() {
         host_sources.push("link_host.c".into());
+        host_sources.push("link_key.c".into());
     }
     let mut seen_runtime = std::collections::HashSet::new();
     // Folders whose weights.S .incbin-s a blob found through the include path.
@@ -185,6 +186,10 @@ pub fn emit_harness(
         files.push(File::text(
             "host/link_host.c",
             render(&env, "host/link_host.c.j2", &ctx)?,
+        ));
+        files.push(File::text(
+            "host/link_key.c",
+            render(&env, "host/link_key.c.j2", &ctx)?,
         ));
     }
     Ok(files)

@@ -40,7 +40,8 @@ pub struct SimLink {
     pub max_flight: usize,
 }
 
-/// Generate `sim/sim.c` and `sim/Makefile`: every device over the simulated lossy link.
+/// Generate `sim/sim.c` (every device over the simulated lossy link) and `sim/link_key.c`
+/// (the key and epoch HAL).
 /// `link_dir` is a device folder holding `meshnn_link.h`.
 pub fn emit_sim(
     g: &Graph,
@@ -73,8 +74,8 @@ pub fn emit_sim(
         ..program_context(g, model, view(&views), hub_name, hub_outputs),
     };
     let env = templates::environment();
-    Ok(vec![File::text(
-        "sim/sim.c",
-        render(&env, "sim/sim.c.j2", &ctx)?,
-    )])
+    Ok(vec![
+        File::text("sim/sim.c", render(&env, "sim/sim.c.j2", &ctx)?),
+        File::text("sim/link_key.c", render(&env, "host/link_key.c.j2", &ctx)?),
+    ])
 }

@@ -45,6 +45,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/host/link_host.c.j2"),
     ),
     (
+        "host/link_key.c.j2",
+        include_str!("../../../templates/host/link_key.c.j2"),
+    ),
+    (
         "sim/sim.c.j2",
         include_str!("../../../templates/sim/sim.c.j2"),
     ),

@@ -35,6 +35,8 @@ pub struct Link {
     /// start of an inference, at least (the window is 5/4 of the time its tensor usually
     /// arrives; see `runtime-c/include/meshnn_link.h`).
     pub probe_us: u64,
+    /// How frames are protected (`auth = "ascon128" | "off"`).
+    pub auth: crate::link::Auth,
 }
 
 /// Default `down_after`: one inference with nothing received (the probe window is
@@ -71,6 +73,15 @@ impl Link {
             deadline_us,
             down_after: DEFAULT_DOWN_AFTER,
             probe_us: deadline_us / DEFAULT_PROBE_FRACTION,
+            auth: crate::link::Auth::Ascon128,
+        }
+    }
+
+    /// The frame layout of this link (payload per frame, bytes on air).
+    pub fn framing(&self) -> crate::link::Framing {
+        crate::link::Framing {
+            mtu_bytes: self.mtu_bytes as usize,
+            auth: self.auth,
         }
     }
 }
@@ -375,5 +386,25 @@ outputs = true
         assert_eq!(e.key, "toml");
         let e = parse(&OK.replace("mtu_bytes", "mtu")).unwrap_err();
         assert!(e.to_string().contains("mtu"), "{e}");
+    }
+
+    #[test]
+    fn links_authenticate_unless_told_not_to() {
+        use crate::link::Auth;
+        assert_eq!(parse(OK).unwrap().link.auth, Auth::Ascon128);
+        let off = OK.replace("mtu_bytes = 128", "mtu_bytes = 128\nauth = \"off\"");
+        assert_eq!(parse(&off).unwrap().link.auth, Auth::Off);
+        let e =
+            parse(&OK.replace("mtu_bytes = 128", "mtu_bytes = 128\nauth = \"aes\"")).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (5, "link.auth"));
+        assert!(
+            e.to_string().contains("unknown link authentication 'aes'"),
+            "{e}"
+        );
+        // 36 bytes leave no payload once the 36 bytes of header and tag are counted.
+        let e = parse(&OK.replace("mtu_bytes = 128", "mtu_bytes = 36")).unwrap_err();
+        assert!(e.to_string().contains("outside 40..=65535"), "{e}");
+        let off36 = OK.replace("mtu_bytes = 128", "mtu_bytes = 36\nauth = \"off\"");
+        assert_eq!(parse(&off36).unwrap().link.mtu_bytes, 36);
     }
 }

@@ -6,6 +6,7 @@ use super::{
     target, DeployError, Deployment, Device, Fallback, Kernels, Link, Strategy, Weights,
     DEFAULT_DOWN_AFTER, DEFAULT_PROBE_FRACTION, LINK_PROFILES,
 };
+use crate::link::{Auth, Framing};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -53,6 +54,7 @@ struct RawLink {
     deadline_us: Option<Spanned<u64>>,
     down_after: Option<Spanned<u32>>,
     probe_us: Option<Spanned<u64>>,
+    auth: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -156,6 +158,7 @@ fn parse_link(src: &Source, raw: Option<&Spanned<RawLink>>) -> Result<Link, Depl
         deadline_us: 20_000,
         down_after: DEFAULT_DOWN_AFTER,
         probe_us: 0,
+        auth: Auth::Ascon128,
     };
     if let Some(l) = raw {
         let l = l.get_ref();
@@ -174,6 +177,11 @@ fn parse_link(src: &Source, raw: Option<&Spanned<RawLink>>) -> Result<Link, Depl
         if let Some(v) = &l.deadline_us {
             link.deadline_us = *v.get_ref();
         }
+        if let Some(a) = &l.auth {
+            link.auth = keyword(src, a, "link.auth", Auth::from_name, |name| {
+                format!("unknown link authentication '{name}'; use \"ascon128\" (the default: encrypted, authenticated frames) or \"off\" (CRC only, unsafe: see the README's security model)")
+            })?;
+        }
     }
     let link_off = raw.map(|l| l.span().start).unwrap_or(0);
     if !(1..=MAX_DEADLINE_US).contains(&link.deadline_us) {
@@ -186,14 +194,16 @@ fn parse_link(src: &Source, raw: Option<&Spanned<RawLink>>) -> Result<Link, Depl
     if link.bitrate_bps == 0 {
         return Err(src.err(link_off, "link.bitrate_bps", "must be positive".into()));
     }
-    if link.mtu_bytes < 32 || link.mtu_bytes > 65_535 {
+    let min_mtu = Framing::min_mtu(link.auth).max(32) as u32;
+    if link.mtu_bytes < min_mtu || link.mtu_bytes > 65_535 {
         return Err(src.err(
             link_off,
             "link.mtu_bytes",
             format!(
-                "{} is outside 32..=65535 (frames carry a {}-byte header)",
+                "{} is outside {min_mtu}..=65535 (frames carry {} bytes of header{} and at least one float)",
                 link.mtu_bytes,
-                crate::link::LINK_HEADER_BYTES
+                link.auth.overhead(),
+                if link.auth == Auth::Off { "" } else { " and authentication tag" },
             ),
         ));
     }

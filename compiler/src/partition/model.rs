@@ -179,7 +179,7 @@ impl<'a> Problem<'a> {
     /// Payload plus per-frame header bytes of sending `payload` bytes at the link MTU,
     /// fragmented as the link layer does (`crate::link`).
     pub fn wire_bytes(&self, payload: u64) -> u64 {
-        link::wire_bytes(payload, self.dep.link.mtu_bytes as usize)
+        self.dep.link.framing().wire_bytes(payload)
     }
 
     /// RAM estimate of device `d`: peak live runtime bytes of its nodes in model order.
@@ -258,7 +258,8 @@ impl<'a> Problem<'a> {
         }
         // One frame buffer each way.
         if self.devices() > 1 {
-            link_bytes = 2 * (self.dep.link.mtu_bytes as u64 + link::LINK_HEADER_BYTES as u64);
+            link_bytes = 2 * (self.dep.link.mtu_bytes as u64 + link::LINK_HEADER_BYTES as u64)
+                + self.dep.link.framing().scratch_bytes();
         }
         peak as u64 + link_bytes
     }

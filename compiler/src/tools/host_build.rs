@@ -28,6 +28,8 @@ pub enum HostError {
     Pipeline(#[from] driver::Error),
     #[error(transparent)]
     BuildDir(#[from] super::build_dir::BuildDirError),
+    #[error(transparent)]
+    Key(#[from] super::link_key::KeyError),
 }
 
 /// The error for a failed file-system step `what` ("write", "read", ...) on `path`.
@@ -82,6 +84,9 @@ impl HostBuild {
         flags: &[&str],
     ) -> Result<HostBuild, HostError> {
         driver::write_files(dir, files)?;
+        if d.authenticates() {
+            super::link_key::prepare(&dir.join(folder))?;
+        }
         let mut b = HostBuild {
             dir: dir.to_path_buf(),
             folder,
@@ -159,6 +164,7 @@ impl HostBuild {
     pub fn command(&self, io: &IoFiles) -> Command {
         let mut cmd = Command::new(&self.exe);
         cmd.args(&io.inputs).args(&io.outputs);
+        super::link_key::set_env(&mut cmd, &self.dir.join(self.folder));
         cmd
     }
 

@@ -12,5 +12,6 @@ pub mod calibrate;
 pub mod dataset;
 pub mod firmware;
 pub mod host_build;
+pub mod link_key;
 pub mod run;
 pub mod simulate;

@@ -3,6 +3,7 @@
 
 use super::{FirmwareError, TOLERANCE};
 use crate::driver::Deployed;
+use crate::link::LinkKey;
 use crate::link::{parse_frames, tensors_of, Frame};
 use crate::npy::Array;
 use crate::tools::host_build::read_f32s;
@@ -56,13 +57,14 @@ fn within_tolerance(got: &[f32], want: &[f32], what: &str) -> Result<f64, String
 }
 
 /// Compare device `id`'s run in `run_dir` with the host build (its outputs `host` and
-/// its frames recorded in `rec`); returns the run's summary and the outputs it computed.
+/// its frames recorded in `rec`, sealed with `key` on authenticated links); returns the run's summary and the outputs it computed.
 pub fn compare_device(
     d: &Deployed,
     id: usize,
     run_dir: &Path,
     rec: &Path,
     host: &[Array<f32>],
+    key: Option<&LinkKey>,
 ) -> Result<(DeviceRun, Vec<Array<f32>>), FirmwareError> {
     let dev = &d.devices[id];
     let mismatch = |message: String| FirmwareError::Mismatch {
@@ -76,12 +78,12 @@ pub fn compare_device(
         compare_outputs(d, id, &got, host).map_err(mismatch)?
     };
     let host_tx = std::fs::read(rec.join(format!("tx_{id}.bin"))).unwrap_or_default();
-    let host_tx = parse_frames(&host_tx).map_err(|e| mismatch(format!("host record: {e}")))?;
+    let host_tx = parse_frames(&host_tx, key).map_err(|e| mismatch(format!("host record: {e}")))?;
     let fw_tx = if dev.tx.is_empty() {
         Vec::new()
     } else {
         let bytes = std::fs::read(run_dir.join("fw_tx.bin")).unwrap_or_default();
-        parse_frames(&bytes).map_err(|e| mismatch(format!("fw_tx.bin: {e}")))?
+        parse_frames(&bytes, key).map_err(|e| mismatch(format!("fw_tx.bin: {e}")))?
     };
     let worst_tx = compare_sent(&fw_tx, &host_tx).map_err(mismatch)?;
     let rx_bytes = std::fs::read(run_dir.join("fw_rx.bin")).unwrap_or_default();
@@ -93,7 +95,7 @@ pub fn compare_device(
             .as_ref()
             .map(|q| q.machine.clone())
             .unwrap_or_default(),
-        frames_in: parse_frames(&rx_bytes).map(|v| v.len()).unwrap_or(0),
+        frames_in: parse_frames(&rx_bytes, key).map(|v| v.len()).unwrap_or(0),
         frames_out: fw_tx.len(),
         worst_rel: worst_out.max(worst_tx),
     };

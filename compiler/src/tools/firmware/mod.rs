@@ -21,6 +21,7 @@ pub mod toolchain;
 use crate::driver::{self, Deployed};
 use crate::npy::Array;
 use crate::tools::host_build::HostError;
+use crate::tools::link_key;
 use std::path::Path;
 
 pub use compare::{worst_rel, DeviceRun};
@@ -130,13 +131,21 @@ pub fn run_qemu(d: &Deployed, inputs: &[Array<f32>], dir: &Path) -> Result<QemuR
         }
     }
     let (host_outputs, rec) = record::record_host(d, inputs, dir)?;
+    // The key the host build sealed its frames with (the firmware needs it too).
+    let key = if d.authenticates() {
+        let path = link_key::key_path(&dir.join("host"));
+        Some(link_key::read(&path).map_err(HostError::from)?)
+    } else {
+        None
+    };
     let builds = build_devices(d, dir)?;
     check_budgets(&builds)?;
     let mut devices = Vec::new();
     let mut outputs = Vec::new();
     for (id, b) in builds.iter().enumerate() {
-        let run_dir = qemu::run_device(d, id, b, inputs, &rec, dir)?;
-        let (run, outs) = compare::compare_device(d, id, &run_dir, &rec, &host_outputs)?;
+        let run_dir = qemu::run_device(d, id, b, inputs, &rec, dir, key.as_ref())?;
+        let (run, outs) =
+            compare::compare_device(d, id, &run_dir, &rec, &host_outputs, key.as_ref())?;
         devices.push(run);
         outputs.extend(outs);
     }

@@ -66,9 +66,12 @@ impl<'a> Simulator<'a> {
         levels: &[String],
         out_path: &Path,
     ) -> Result<Vec<Record>, SimError> {
+        let mut cmd = Command::new(self.exe);
+        if let Some(folder) = self.exe.parent() {
+            crate::tools::link_key::set_env(&mut cmd, folder);
+        }
         spawn(
-            Command::new(self.exe)
-                .arg(self.n.to_string())
+            cmd.arg(self.n.to_string())
                 .arg(self.model.code().to_string())
                 .arg(seed.to_string())
                 .arg(levels.join(","))
