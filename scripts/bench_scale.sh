@@ -9,6 +9,8 @@
 # chain: `meshnn inspect` of an N-node chain; tree: `meshnn inspect` of an N-node
 # breadth-first fan-out/reduction tree (the arena packer's worst case); mlp: `meshnn
 # partition` of N MatMul/Relu/Add nodes over 8 host devices (strategy modularity).
+# On a shared machine the wall time depends on the load; the CPU time (user + system)
+# is the work meshnn did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MESHNN=${MESHNN:-target/release/meshnn}
@@ -20,7 +22,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 python3 scripts/gen_scale_models.py deploy 8 >"$dir/deploy8.toml"
 
-echo "| model | nodes | command | wall (s) | user (s) | peak RSS (MB) |"
+echo "| model | nodes | command | wall (s) | CPU user+sys (s) | peak RSS (MB) |"
 echo "| --- | ---: | --- | ---: | ---: | ---: |"
 for kind in $KINDS; do
   for n in $SIZES; do
@@ -36,7 +38,7 @@ for kind in $KINDS; do
     fi
     if timeout "$TIMEOUT" /usr/bin/time -v "$MESHNN" "${cmd[@]}" >/dev/null 2>"$dir/time.txt"; then
       wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; printf "%.2f", s}' "$dir/time.txt")
-      user=$(awk -F': ' '/User time/ {print $2}' "$dir/time.txt")
+      user=$(awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}' "$dir/time.txt")
       rss=$(awk -F': ' '/Maximum resident/ {printf "%.0f", $2/1024}' "$dir/time.txt")
     else
       wall="> $TIMEOUT (or failed)"; user="-"; rss="-"

@@ -238,9 +238,9 @@ fn a_20k_node_chain_and_a_10k_node_tree_inspect_quickly() {
 }
 
 #[test]
-fn a_2k_node_model_partitions_over_8_devices_quickly() {
+fn a_5k_node_model_partitions_over_8_devices_quickly() {
     let d = tempfile::tempdir().unwrap();
-    let Some(mlp) = scale_model(d.path(), "mlp", 2_000) else {
+    let Some(mlp) = scale_model(d.path(), "mlp", 5_000) else {
         eprintln!("skipping: python3 with the onnx package is needed");
         return;
     };
