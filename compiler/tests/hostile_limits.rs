@@ -33,14 +33,23 @@ fn onnx_model(dir: &Path, body: &str) -> Option<PathBuf> {
         "import sys, numpy as np\nfrom onnx import helper, numpy_helper, TensorProto as TP, save\n{body}\n\
          save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1])\n"
     );
-    let ok = Command::new("python3")
-        .args(["-c", &script, path(&model)])
+    let have_onnx = Command::new("python3")
+        .args(["-c", "import onnx"])
         .status()
         .is_ok_and(|s| s.success());
-    if !ok {
+    if !have_onnx {
         eprintln!("skipping: python3 with the onnx package is needed to build the model");
         return None;
     }
+    let out = Command::new("python3")
+        .args(["-c", &script, path(&model)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "model script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(model)
 }
 
@@ -97,6 +106,38 @@ fn a_fold_beyond_the_folding_limit_stays_a_run_time_node() {
     };
     let out = meshnn_stdout(&["inspect", path(&m)]);
     assert!(out.contains("big_expand"), "the Expand was folded: {out}");
+}
+
+#[test]
+fn folding_stops_at_the_total_limit_for_the_model() {
+    let d = tempfile::tempdir().unwrap();
+    // Nine Expands of a constant, 32 MiB each as folded data (4 Mi elements, 8 bytes per
+    // element counted): the first eight fill the 256 MiB total, the ninth stays a node.
+    let Some(m) = onnx_model(
+        d.path(),
+        "n = 4194304\n\
+         x = helper.make_tensor_value_info('x', TP.FLOAT, [1, n])\n\
+         y = helper.make_tensor_value_info('y', TP.FLOAT, [1, n])\n\
+         one = numpy_helper.from_array(np.ones((1, 1), dtype=np.float32), 'one')\n\
+         s = numpy_helper.from_array(np.array([1, n], dtype=np.int64), 's')\n\
+         ex = [helper.make_node('Expand', ['one', 's'], [f'e{k}'], name=f'expand{k}') for k in range(9)]\n\
+         add = [helper.make_node('Add', ['x' if k == 0 else f'a{k-1}', f'e{k}'], [f'a{k}'], name=f'add{k}') for k in range(9)]\n\
+         out = helper.make_node('Identity', ['a8'], ['y'], name='out')\n\
+         graph = helper.make_graph(ex + add + [out], 'g', [x], [y], initializer=[one, s])",
+    ) else {
+        return;
+    };
+    let out = meshnn_stdout(&["inspect", path(&m)]);
+    assert!(
+        out.contains("expand8"),
+        "the ninth Expand was folded: {out}"
+    );
+    for k in 0..8 {
+        assert!(
+            !out.contains(&format!("expand{k} ")),
+            "expand{k} not folded: {out}"
+        );
+    }
 }
 
 #[test]

@@ -188,6 +188,9 @@ pub struct Graph {
     pub outputs: Vec<TensorId>,
     /// Notes for `inspect` (e.g. "batch dimension of 'x' bound to 1").
     pub notes: Vec<String>,
+    /// Bytes of the constants folded so far, at import and by passes (at most
+    /// `eval::MAX_FOLD_TOTAL_BYTES`; beyond it nodes stay and run on the device).
+    pub folded_bytes: usize,
 }
 
 impl Graph {

@@ -219,7 +219,7 @@ impl Importer<'_> {
         let outs: Vec<Tensor> = outputs.iter().map(|&i| self.g.tensor(i).clone()).collect();
         // Beyond the folding limits the node stays and runs on the device.
         let Some(bytes) = eval::fold_bytes(&outs)
-            .and_then(|b| b.checked_add(self.folded_bytes))
+            .and_then(|b| b.checked_add(self.g.folded_bytes))
             .filter(|&total| total <= eval::MAX_FOLD_TOTAL_BYTES)
         else {
             return (op, inputs);
@@ -227,7 +227,7 @@ impl Importer<'_> {
         let Some(datas) = eval::eval(&op, &ins, &outs) else {
             return (op, inputs);
         };
-        self.folded_bytes = bytes;
+        self.g.folded_bytes = bytes;
         for (&id, d) in outputs.iter().zip(datas) {
             if let Some(t) = self.g.tensors.get_mut(id) {
                 t.data = Some(d);

@@ -20,8 +20,6 @@ pub(super) struct Importer<'b> {
     pub(super) g: Graph,
     /// ONNX value name -> the tensor that holds it now.
     pub(super) names: HashMap<String, TensorId>,
-    /// Bytes of the constants folded so far (at most `eval::MAX_FOLD_TOTAL_BYTES`).
-    pub(super) folded_bytes: usize,
 }
 
 impl<'b> Importer<'b> {
@@ -31,7 +29,6 @@ impl<'b> Importer<'b> {
             base_dir,
             g: Graph::default(),
             names: HashMap::new(),
-            folded_bytes: 0,
         }
     }
 

@@ -8,8 +8,6 @@ use crate::ir::{Graph, Op};
 pub fn run(g: &mut Graph) -> Result<(), PassError> {
     let nodes = std::mem::take(&mut g.nodes);
     let mut keep = Vec::with_capacity(nodes.len());
-    // Bytes folded by this pass; beyond `eval::MAX_FOLD_TOTAL_BYTES` nodes stay.
-    let mut folded = 0usize;
     for node in nodes {
         let all_out_known = node.outputs.iter().all(|&t| g.tensors[t].data.is_some());
         if all_out_known {
@@ -20,12 +18,12 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
             let inputs: Vec<_> = node.inputs.iter().map(|&t| &g.tensors[t]).collect();
             let outputs: Vec<_> = node.outputs.iter().map(|&t| g.tensors[t].clone()).collect();
             let within = eval::fold_bytes(&outputs)
-                .and_then(|b| b.checked_add(folded))
+                .and_then(|b| b.checked_add(g.folded_bytes))
                 .filter(|&total| total <= eval::MAX_FOLD_TOTAL_BYTES);
             let values = within.and_then(|_| eval::eval(&node.op, &inputs, &outputs));
             if let (Some(total), Some(values)) = (within, values) {
                 if values.len() == node.outputs.len() {
-                    folded = total;
+                    g.folded_bytes = total;
                     for (&t, v) in node.outputs.iter().zip(values) {
                         g.tensors[t].data = Some(v);
                     }
