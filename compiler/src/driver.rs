@@ -41,6 +41,8 @@ pub enum Error {
         have: u64,
         reference: u64,
     },
+    #[error("device '{device}' needs an arena of {bytes} bytes; generated code addresses its arena with 32-bit ints (at most 2147483647 bytes): spread the model over more devices or make its tensors smaller")]
+    ArenaTooLarge { device: String, bytes: usize },
     #[error("the partition cuts {0} tensors; the link addresses at most 65535")]
     TooManyCuts(usize),
     #[error("the devices' schedules wait on each other in a cycle ({0}); this is a meshnn bug: please report it with the model and deployment")]
@@ -419,6 +421,12 @@ fn fit_kernels(
                 reference: need_ref,
             });
         }
+    }
+    if plan.arena_bytes > i32::MAX as usize {
+        return Err(Error::ArenaTooLarge {
+            device: device.name.clone(),
+            bytes: plan.arena_bytes,
+        });
     }
     if ram_bytes > device.ram_budget() {
         return Err(PartitionError::Infeasible {

@@ -100,6 +100,57 @@ fn two_sensor_branches_stay_on_their_sensors() {
     assert_eq!(d.partition.bytes_per_inference, 8 * 4);
 }
 
+/// The refinement's incremental evaluation of a move (`Problem::eval_move`) equals a full
+/// `eval` of the moved placement, for every node and device from several placements of
+/// the NoNN fixture (branches, a shared input, views, the hub's outputs); the evaluation
+/// used only to compare moves agrees on everything `Eval::better_than` reads.
+#[test]
+fn incremental_move_evaluation_equals_full_evaluation() {
+    let p = prepare_checked(&model("nonn_k4.onnx"));
+    let dep = fixture_deploy("nonn_k4.toml");
+    let problem = Problem::new(&p.graph, &dep);
+    let n = p.graph.nodes.len();
+    let nd = problem.devices();
+    let placements: Vec<Vec<usize>> = vec![
+        vec![dep.hub; n],
+        (0..n).map(|i| i % nd).collect(),
+        (0..n).map(|i| (i * 7 / 3) % nd).collect(),
+    ];
+    let mut checked = 0;
+    for mut assign in placements {
+        let before = problem.eval(&assign);
+        for i in 0..n {
+            let here = assign[i];
+            for to in (0..nd).filter(|&d| d != here) {
+                let fast = problem.eval_move(&mut assign, &before, i, to);
+                let compare = problem.eval_move_to_compare(&mut assign, &before, i, to);
+                let from = assign[i];
+                assign[i] = to;
+                let full = problem.eval(&assign);
+                assign[i] = from;
+                assert_eq!(format!("{fast:?}"), format!("{full:?}"), "node {i} to {to}");
+                // What `better_than` reads is the same in the comparison-only evaluation.
+                let key = |e: &meshnn::partition::model::Eval| {
+                    let macs: Vec<u64> = e.loads.iter().map(|l| l.macs).collect();
+                    format!(
+                        "{:?}",
+                        (
+                            e.budget_violation,
+                            e.balance_violation,
+                            e.bytes,
+                            e.split_views,
+                            macs
+                        )
+                    )
+                };
+                assert_eq!(key(&compare), key(&full), "node {i} to {to}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} moves checked");
+}
+
 /// A chain on two devices: the sensor's RAM budget decides how far the sensor can run
 /// the chain before handing over, so the cut must be the smallest tensor among the cut
 /// points that keep both devices within budget (checked against brute force).

@@ -188,6 +188,9 @@ pub struct Graph {
     pub outputs: Vec<TensorId>,
     /// Notes for `inspect` (e.g. "batch dimension of 'x' bound to 1").
     pub notes: Vec<String>,
+    /// Bytes of the constants folded so far, at import and by passes (at most
+    /// `eval::MAX_FOLD_TOTAL_BYTES`; beyond it nodes stay and run on the device).
+    pub folded_bytes: usize,
 }
 
 impl Graph {
@@ -239,7 +242,8 @@ impl Graph {
         let mut c = vec![Vec::new(); self.tensors.len()];
         for (i, n) in self.nodes.iter().enumerate() {
             for &t in &n.inputs {
-                if !c[t].contains(&i) {
+                // Nodes are visited in order: a node reading `t` twice is the last entry.
+                if c[t].last() != Some(&i) {
                     c[t].push(i);
                 }
             }
@@ -247,17 +251,19 @@ impl Graph {
         c
     }
 
-    /// Replace every use of tensor `from` (node inputs and graph outputs) by `to`.
-    pub fn replace_uses(&mut self, from: TensorId, to: TensorId) {
-        for n in &mut self.nodes {
-            for t in &mut n.inputs {
-                if *t == from {
-                    *t = to;
-                }
-            }
+    /// Replace every use of each tensor `from` (node inputs and graph outputs) by its `to`
+    /// in `rewires`, in one pass over the graph (no `to` may itself be a `from`).
+    pub fn replace_uses(&mut self, rewires: &HashMap<TensorId, TensorId>) {
+        if rewires.is_empty() {
+            return;
         }
-        for t in &mut self.outputs {
-            if *t == from {
+        let uses = self
+            .nodes
+            .iter_mut()
+            .flat_map(|n| n.inputs.iter_mut())
+            .chain(self.outputs.iter_mut());
+        for t in uses {
+            if let Some(&to) = rewires.get(t) {
                 *t = to;
             }
         }

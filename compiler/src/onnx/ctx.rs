@@ -288,8 +288,16 @@ impl<'a> NodeCtx<'a> {
                 .map(|&x| {
                     usize::try_from(x)
                         .ok()
-                        .filter(|&u| u <= super::shape::MAX_ELEMENTS)
-                        .ok_or_else(|| self.attr_err(name, format!("has invalid value {x}")))
+                        .filter(|&u| u <= super::shape::MAX_C_INT)
+                        .ok_or_else(|| {
+                            self.attr_err(
+                                name,
+                                format!(
+                                    "has invalid value {x} (from 0 to {}, the runtime's 32-bit int)",
+                                    super::shape::MAX_C_INT
+                                ),
+                            )
+                        })
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),

@@ -7,7 +7,7 @@ use super::error::{ImportError, UnsupportedNode};
 use super::importer::Importer;
 use super::ops::{self, OpDef};
 use super::shape;
-use crate::ir::{DType, Data, Node, Op, Tensor, TensorId};
+use crate::ir::{eval, DType, Data, Node, Op, Tensor, TensorId};
 use onnx_protobuf::NodeProto;
 use std::collections::HashSet;
 
@@ -218,9 +218,17 @@ impl Importer<'_> {
         }
         let ins: Vec<&Tensor> = inputs.iter().map(|&i| self.g.tensor(i)).collect();
         let outs: Vec<Tensor> = outputs.iter().map(|&i| self.g.tensor(i).clone()).collect();
-        let Some(datas) = crate::ir::eval::eval(&op, &ins, &outs) else {
+        // Beyond the folding limits the node stays and runs on the device.
+        let Some(bytes) = eval::fold_bytes(&outs)
+            .and_then(|b| b.checked_add(self.g.folded_bytes))
+            .filter(|&total| total <= eval::MAX_FOLD_TOTAL_BYTES)
+        else {
             return (op, inputs);
         };
+        let Some(datas) = eval::eval(&op, &ins, &outs) else {
+            return (op, inputs);
+        };
+        self.g.folded_bytes = bytes;
         for (&id, d) in outputs.iter().zip(datas) {
             if let Some(t) = self.g.tensors.get_mut(id) {
                 t.data = Some(d);
@@ -292,13 +300,29 @@ fn check_outputs(np: &NodeProto, name: &str, built: &Built) -> Result<(), Import
             built.outputs.len()
         )));
     }
-    for spec in &built.outputs {
-        if shape::checked_numel(&spec.shape).is_none() {
-            return Err(ImportError::Shape {
-                node: name.to_string(),
-                op: np.op_type.clone(),
-                detail: format!("output shape {:?} is too large", spec.shape),
-            });
+    for (spec, value) in built.outputs.iter().zip(&np.output) {
+        let bytes =
+            shape::checked_numel(&spec.shape).and_then(|n| n.checked_mul(spec.dtype.size_bytes()));
+        match bytes {
+            None => {
+                return Err(ImportError::Shape {
+                    node: name.to_string(),
+                    op: np.op_type.clone(),
+                    detail: format!("output shape {:?} is too large", spec.shape),
+                })
+            }
+            Some(b) if b > shape::MAX_C_INT => {
+                return Err(ImportError::Shape {
+                    node: name.to_string(),
+                    op: np.op_type.clone(),
+                    detail: format!(
+                        "output '{value}' of shape {:?} would hold {b} bytes; the runtime addresses a tensor with 32-bit ints (at most {} bytes): make it smaller",
+                        spec.shape,
+                        shape::MAX_C_INT
+                    ),
+                })
+            }
+            Some(_) => {}
         }
     }
     Ok(())

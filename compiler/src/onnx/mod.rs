@@ -22,7 +22,7 @@ use crate::ir::Graph;
 use importer::Importer;
 use onnx_protobuf::{GraphProto, ModelProto, NodeProto};
 use protobuf::Message;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// Oldest default-domain opset accepted.
@@ -141,6 +141,7 @@ fn default_opset(model: &ModelProto) -> Result<u32, ImportError> {
 /// Non-empty, unique node names: empty names become `<op>_<index>`, repeats get `_1`, `_2`...
 fn unique_names(nodes: &[NodeProto]) -> Vec<String> {
     let mut seen: HashSet<String> = HashSet::new();
+    let mut next_suffix: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::with_capacity(nodes.len());
     for (i, n) in nodes.iter().enumerate() {
         let base = if n.name.is_empty() {
@@ -148,11 +149,13 @@ fn unique_names(nodes: &[NodeProto]) -> Vec<String> {
         } else {
             n.name.clone()
         };
+        // Suffixes already tried for this base stay taken (`seen` only grows): resume
+        // after them, so many nodes sharing one name cost linear time.
+        let k = next_suffix.entry(base.clone()).or_insert(1usize);
         let mut name = base.clone();
-        let mut k = 1;
         while seen.contains(&name) {
             name = format!("{base}_{k}");
-            k += 1;
+            *k += 1;
         }
         seen.insert(name.clone());
         out.push(name);

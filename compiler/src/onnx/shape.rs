@@ -4,6 +4,10 @@
 /// arithmetic against absurd shapes in malformed models).
 pub const MAX_ELEMENTS: usize = 1 << 31;
 
+/// Largest value the generated C and the runtime hold in an `int32_t` (sizes, offsets,
+/// strides, steps, pads): attributes and tensor byte sizes above it are rejected.
+pub const MAX_C_INT: usize = i32::MAX as usize;
+
 /// Element count of `shape`, or `None` when it overflows or exceeds [`MAX_ELEMENTS`].
 pub fn checked_numel(shape: &[usize]) -> Option<usize> {
     shape

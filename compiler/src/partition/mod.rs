@@ -231,10 +231,7 @@ fn seeds(p: &Problem) -> Vec<Vec<usize>> {
     seeds.push(seed::contiguous_balanced(p, &model_order));
     seeds.push(seed::contiguous_balanced(p, &seed::layer_order(p)));
     // With two devices, every pipeline cut is a candidate (exhaustive for chains).
-    let cuts = seed::all_two_way_cuts(p, &model_order)
-        .into_iter()
-        .map(|a| evaluated(p, a));
-    if let Some((a, _)) = best_of(cuts) {
+    if let Some((a, _)) = seed::best_two_way_cut(p, &model_order) {
         seeds.push(a);
     }
     seeds

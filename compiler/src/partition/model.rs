@@ -13,6 +13,7 @@ use crate::deploy::Deployment;
 use crate::ir::cost;
 use crate::ir::{Graph, NodeId, Op, TensorId};
 use crate::link;
+use std::collections::BTreeMap;
 
 /// Estimated code bytes of the runtime and the schedule: a fixed part plus a part per node.
 pub const CODE_BYTES_FIXED: u64 = 12 * 1024;
@@ -176,6 +177,33 @@ impl<'a> Problem<'a> {
         cut
     }
 
+    /// Payload bytes tensor `t` puts on the link under `assign` (0 when it is not cut).
+    fn cut_bytes(&self, t: TensorId, assign: &[usize]) -> u64 {
+        if self.g.tensors[t].is_const() {
+            return 0;
+        }
+        let src = self.sources(t, assign);
+        if src.is_empty() {
+            return 0;
+        }
+        let dst = self
+            .readers(t, assign)
+            .into_iter()
+            .filter(|d| !src.contains(d))
+            .count();
+        self.g.tensors[t].size_bytes() as u64 * dst as u64
+    }
+
+    /// Whether view node `i` runs on another device than its input's producer.
+    fn split_view(&self, i: NodeId, assign: &[usize]) -> bool {
+        let n = &self.g.nodes[i];
+        n.op == Op::Reshape
+            && n.inputs
+                .first()
+                .and_then(|&t| self.producer[t])
+                .is_some_and(|p| assign[p] != assign[i])
+    }
+
     /// Payload plus per-frame header bytes of sending `payload` bytes at the link MTU,
     /// fragmented as the link layer does (`crate::link`).
     pub fn wire_bytes(&self, payload: u64) -> u64 {
@@ -186,13 +214,13 @@ impl<'a> Problem<'a> {
     pub fn ram(&self, assign: &[usize], d: usize) -> u64 {
         let g = self.g;
         let n_steps = self.order.len();
-        let nt = g.tensors.len();
-        let mut first = vec![usize::MAX; nt];
-        let mut last = vec![0usize; nt];
+        // Lifetimes (first, last step) of the buffers the device touches: sparse, so a
+        // device's estimate costs its own nodes, not the whole graph's tensors.
+        let mut life: BTreeMap<TensorId, (usize, usize)> = BTreeMap::new();
         let mut touch = |t: TensorId, s: usize| {
-            let r = self.root[t];
-            first[r] = first[r].min(s);
-            last[r] = last[r].max(s);
+            let e = life.entry(self.root[t]).or_insert((s, s));
+            e.0 = e.0.min(s);
+            e.1 = e.1.max(s);
         };
         let mut link_bytes = 0u64;
         for (s, &i) in self.order.iter().enumerate() {
@@ -241,20 +269,21 @@ impl<'a> Problem<'a> {
                 }
             }
         }
-        let mut delta = vec![0i64; n_steps + 2];
-        for r in 0..nt {
-            if first[r] == usize::MAX {
-                continue;
-            }
+        // The peak of the live bytes: buffers start and end at sorted steps.
+        let mut events: Vec<(usize, i64)> = Vec::with_capacity(2 * life.len());
+        for (&r, &(first, last)) in &life {
             let size = g.tensors[r].size_bytes() as i64;
-            delta[first[r]] += size;
-            delta[last[r] + 1] -= size;
+            events.push((first, size));
+            events.push((last + 1, -size));
         }
+        events.sort_unstable();
         let mut live = 0i64;
         let mut peak = 0i64;
-        for x in delta {
-            live += x;
-            peak = peak.max(live);
+        for (k, &(step, delta)) in events.iter().enumerate() {
+            live += delta;
+            if events.get(k + 1).is_none_or(|&(next, _)| next != step) {
+                peak = peak.max(live);
+            }
         }
         // One frame buffer each way.
         if self.devices() > 1 {
@@ -304,36 +333,149 @@ impl<'a> Problem<'a> {
             load.flash = self.flash(assign, d);
             load.ram = self.ram(assign, d);
         }
-        let bytes = self
-            .cut(assign)
-            .iter()
-            .map(|(t, _, dst)| self.g.tensors[*t].size_bytes() as u64 * dst.len() as u64)
+        let bytes = (0..self.g.tensors.len())
+            .map(|t| self.cut_bytes(t, assign))
             .sum();
-        let total_macs: u64 = self.macs.iter().sum();
+        let split_views = (0..self.g.nodes.len())
+            .filter(|&i| self.split_view(i, assign))
+            .count();
+        self.evaluated(loads, bytes, split_views)
+    }
+
+    /// The evaluation of `assign` with node `i` moved to device `to`, computed from
+    /// `before` (the evaluation of `assign`) by recomputing only what the move can change:
+    /// the loads of the devices that hold `i` or its neighbours (and the hub), the cut
+    /// bytes of `i`'s tensors and the views next to `i`. Equal to `eval` of the moved
+    /// assignment (a test checks); `assign` is left as it was.
+    pub fn eval_move(&self, assign: &mut [usize], before: &Eval, i: NodeId, to: usize) -> Eval {
+        self.moved(assign, before, i, to, true)
+    }
+
+    /// A move's evaluation for comparing moves (`Eval::better_than`): as `eval_move`,
+    /// except that when the move provably keeps every device whose RAM or flash it can
+    /// change within budget, before and after, those loads keep their `before` values
+    /// instead of being recomputed. `better_than` reads RAM and flash only through the
+    /// budget violation, which is then zero for those devices either way, so comparisons
+    /// are the same, at a cost of the node's degree instead of its devices' sizes. Use
+    /// `eval_move` for the move actually made.
+    pub fn eval_move_to_compare(
+        &self,
+        assign: &mut [usize],
+        before: &Eval,
+        i: NodeId,
+        to: usize,
+    ) -> Eval {
+        self.moved(assign, before, i, to, false)
+    }
+
+    fn moved(
+        &self,
+        assign: &mut [usize],
+        before: &Eval,
+        i: NodeId,
+        to: usize,
+        exact: bool,
+    ) -> Eval {
+        let from = assign[i];
+        let node = &self.g.nodes[i];
+        let tensors: Vec<TensorId> = node.inputs.iter().chain(&node.outputs).copied().collect();
+        let mut views: Vec<NodeId> = vec![i];
+        for &t in &node.outputs {
+            views.extend(self.consumers[t].iter().copied());
+        }
+        // Whose RAM can change: the two devices, the devices reading i's outputs (local
+        // or received), the hub when i produces a graph output, and the first sensor of a
+        // graph input i reads (it keeps the input for the devices that do not sense it).
+        let mut devices = vec![from, to];
+        for &t in &node.inputs {
+            devices.extend(self.sensed_by[t].first().copied());
+        }
+        for &t in &node.outputs {
+            devices.extend(self.consumers[t].iter().map(|&c| assign[c]));
+            if self.is_output[t] {
+                devices.push(self.dep.hub);
+            }
+        }
+        devices.sort_unstable();
+        devices.dedup();
+        let old_bytes: u64 = tensors.iter().map(|&t| self.cut_bytes(t, assign)).sum();
+        let old_views = views
+            .iter()
+            .filter(|&&v| self.split_view(v, assign))
+            .count();
+        assign[i] = to;
+        let new_bytes: u64 = tensors.iter().map(|&t| self.cut_bytes(t, assign)).sum();
+        let new_views = views
+            .iter()
+            .filter(|&&v| self.split_view(v, assign))
+            .count();
+        let mut loads = before.loads.clone();
+        loads[from].macs -= self.macs[i];
+        loads[from].nodes -= 1;
+        loads[to].macs += self.macs[i];
+        loads[to].nodes += 1;
+        if exact || !self.stays_within_budgets(before, i, from, to, &devices) {
+            for &d in &devices {
+                loads[d].ram = self.ram(assign, d);
+                if d == from || d == to {
+                    loads[d].flash = self.flash(assign, d);
+                }
+            }
+        }
+        assign[i] = from;
+        let bytes = before.bytes + new_bytes - old_bytes;
+        let split_views = before.split_views + new_views - old_views;
+        self.evaluated(loads, bytes, split_views)
+    }
+
+    /// Whether moving `i` from `from` to `to` keeps every device in `devices` (those
+    /// whose RAM can change) within its RAM and flash budgets, before and after. A move
+    /// changes the lifetime of at most the buffers of `i`'s own tensors on each of those
+    /// devices, so a device's RAM grows by at most their bytes; only `to`'s flash grows,
+    /// by `i`'s constants and code.
+    fn stays_within_budgets(
+        &self,
+        before: &Eval,
+        i: NodeId,
+        from: usize,
+        to: usize,
+        devices: &[usize],
+    ) -> bool {
+        let g = self.g;
+        let node = &g.nodes[i];
+        let tensors = || node.inputs.iter().chain(&node.outputs);
+        let ram_growth: u64 = tensors()
+            .map(|&t| g.tensors[self.root[t]].size_bytes() as u64)
+            .sum();
+        let flash_growth: u64 = CODE_BYTES_PER_NODE
+            + node
+                .inputs
+                .iter()
+                .filter(|&&t| g.tensors[t].is_const())
+                .map(|&t| g.tensors[t].size_bytes() as u64)
+                .sum::<u64>();
+        let ram_ok = devices.iter().all(|&d| {
+            before.loads[d].ram.saturating_add(ram_growth) <= self.dep.devices[d].ram_budget()
+        });
+        let flash_ok = before.loads[from].flash <= self.dep.devices[from].flash_budget()
+            && before.loads[to].flash.saturating_add(flash_growth)
+                <= self.dep.devices[to].flash_budget();
+        ram_ok && flash_ok
+    }
+
+    /// An evaluation from its loads, cut bytes and split views (the violations follow).
+    fn evaluated(&self, loads: Vec<Load>, bytes: u64, split_views: usize) -> Eval {
         let mut budget_violation = 0.0;
         let mut balance_violation = 0.0;
+        let macs_cap = self.macs_cap();
         for (d, load) in loads.iter().enumerate() {
             let dev = &self.dep.devices[d];
             budget_violation += over(load.ram, dev.ram_budget());
             budget_violation += over(load.flash, dev.flash_budget());
-            if let Some(cap) = self.macs_cap() {
+            if let Some(cap) = macs_cap {
                 balance_violation += over(load.macs, cap);
             }
         }
-        let _ = total_macs;
-        let split_views = self
-            .g
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(i, n)| {
-                n.op == Op::Reshape
-                    && n.inputs
-                        .first()
-                        .and_then(|&t| self.producer[t])
-                        .is_some_and(|p| assign[p] != assign[*i])
-            })
-            .count();
         Eval {
             bytes,
             loads,

@@ -43,6 +43,7 @@ pub fn refine(p: &Problem, assign: Vec<usize>, pinned: &[bool]) -> (Vec<usize>, 
     }
     for _ in 0..MAX_PASSES {
         let mut cur = best.clone();
+        let mut cur_eval = best_eval.clone();
         let mut locked = pinned.to_vec();
         let mut improved = false;
         for _ in 0..MAX_MOVES_PER_PASS {
@@ -56,22 +57,22 @@ pub fn refine(p: &Problem, assign: Vec<usize>, pinned: &[bool]) -> (Vec<usize>, 
                     if d == from {
                         continue;
                     }
-                    cur[i] = d;
-                    let e = p.eval(&cur);
-                    cur[i] = from;
+                    let e = p.eval_move_to_compare(&mut cur, &cur_eval, i, d);
                     if choice.as_ref().is_none_or(|(_, _, c)| e.better_than(c)) {
                         choice = Some((i, d, e));
                     }
                 }
             }
-            let Some((i, d, e)) = choice else { break };
+            let Some((i, d, _)) = choice else { break };
+            let e = p.eval_move(&mut cur, &cur_eval, i, d);
             cur[i] = d;
             locked[i] = true;
             if e.better_than(&best_eval) {
                 best = cur.clone();
-                best_eval = e;
+                best_eval = e.clone();
                 improved = true;
             }
+            cur_eval = e;
         }
         if !improved {
             break;

@@ -1,7 +1,7 @@
 //! Initial placements for the refinement: modularity communities mapped onto devices,
 //! contiguous pipeline cuts (the `layer` strategy), and everything on the hub.
 
-use super::model::Problem;
+use super::model::{Eval, Problem};
 use crate::cluster::{self, ClusterOptions, Method};
 use crate::ir::NodeId;
 
@@ -221,20 +221,30 @@ pub fn contiguous_balanced(p: &Problem, order: &[NodeId]) -> Vec<usize> {
     assign
 }
 
-/// Every two-segment cut of `order` (first segment on the first pipeline device, rest on
-/// the hub); with two devices this is an exhaustive search over pipeline cuts.
-pub fn all_two_way_cuts(p: &Problem, order: &[NodeId]) -> Vec<Vec<usize>> {
+/// The best two-segment cut of `order` (first segment on the first pipeline device, rest
+/// on the hub; the first of equally good ones), when there are two pipeline devices: an
+/// exhaustive search over pipeline cuts. Each cut is the previous one with one node moved,
+/// so it is evaluated incrementally (`Problem::eval_move`) and only the best is kept.
+pub fn best_two_way_cut(p: &Problem, order: &[NodeId]) -> Option<(Vec<usize>, Eval)> {
     let devs = pipeline_devices(p);
-    if devs.len() != 2 {
-        return Vec::new();
+    if devs.len() != 2 || order.len() < 2 {
+        return None;
     }
-    (1..order.len())
-        .map(|k| {
-            let mut a = vec![devs[1]; p.g.nodes.len()];
-            for &i in &order[..k] {
-                a[i] = devs[0];
-            }
-            a
-        })
-        .collect()
+    let mut assign = vec![devs[1]; p.g.nodes.len()];
+    let mut eval = p.eval(&assign);
+    let mut best: Option<(usize, Eval)> = None;
+    for k in 1..order.len() {
+        let i = order[k - 1];
+        eval = p.eval_move(&mut assign, &eval, i, devs[0]);
+        assign[i] = devs[0];
+        if best.as_ref().is_none_or(|(_, b)| eval.better_than(b)) {
+            best = Some((k, eval.clone()));
+        }
+    }
+    let (k, e) = best?;
+    let mut a = vec![devs[1]; p.g.nodes.len()];
+    for &i in &order[..k] {
+        a[i] = devs[0];
+    }
+    Some((a, e))
 }

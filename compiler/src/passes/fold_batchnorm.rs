@@ -40,26 +40,28 @@ fn new_const(g: &mut Graph, name: String, shape: Vec<usize>, v: Vec<f32>) -> usi
     })
 }
 
+/// One walk over the nodes with the producer and reader maps built once; a folded
+/// BatchNorm is marked removed (node ids stay valid) and dropped at the end.
 pub fn run(g: &mut Graph) -> Result<(), PassError> {
-    let mut i = 0;
-    while i < g.nodes.len() {
+    let mut producers = g.producers();
+    let consumers = g.consumers();
+    let mut is_output = vec![false; g.tensors.len()];
+    for &t in &g.outputs {
+        is_output[t] = true;
+    }
+    let mut removed = vec![false; g.nodes.len()];
+    for (i, gone) in removed.iter_mut().enumerate() {
         let Op::BatchNorm { epsilon } = g.nodes[i].op else {
-            i += 1;
             continue;
         };
         let bn_in = g.nodes[i].inputs[0];
-        let producers = g.producers();
-        let consumers = g.consumers();
-        let Some(p) = producers[bn_in] else {
-            i += 1;
+        let Some(p) = producers.get(bn_in).copied().flatten() else {
             continue;
         };
-        if consumers[bn_in].len() != 1 || g.outputs.contains(&bn_in) {
-            i += 1;
+        if consumers[bn_in].len() != 1 || is_output[bn_in] {
             continue;
         }
         let Some((s, shift)) = bn_affine(g, &g.nodes[i].inputs, epsilon) else {
-            i += 1;
             continue;
         };
         let folded = match g.nodes[p].op.clone() {
@@ -83,11 +85,13 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
                     *o = bn_out;
                 }
             }
-            g.nodes.remove(i);
-        } else {
-            i += 1;
+            producers[bn_out] = Some(p);
+            producers[bn_in] = None;
+            *gone = true;
         }
     }
+    let mut marks = removed.iter();
+    g.nodes.retain(|_| !marks.next().copied().unwrap_or(false));
     g.compact_tensors();
     Ok(())
 }

@@ -17,8 +17,13 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
         if all_in_known && node.op != Op::ConstOnly {
             let inputs: Vec<_> = node.inputs.iter().map(|&t| &g.tensors[t]).collect();
             let outputs: Vec<_> = node.outputs.iter().map(|&t| g.tensors[t].clone()).collect();
-            if let Some(values) = eval::eval(&node.op, &inputs, &outputs) {
+            let within = eval::fold_bytes(&outputs)
+                .and_then(|b| b.checked_add(g.folded_bytes))
+                .filter(|&total| total <= eval::MAX_FOLD_TOTAL_BYTES);
+            let values = within.and_then(|_| eval::eval(&node.op, &inputs, &outputs));
+            if let (Some(total), Some(values)) = (within, values) {
                 if values.len() == node.outputs.len() {
+                    g.folded_bytes = total;
                     for (&t, v) in node.outputs.iter().zip(values) {
                         g.tensors[t].data = Some(v);
                     }

@@ -23,37 +23,43 @@ fn act_slot(op: &mut Op) -> Option<&mut Activation> {
     }
 }
 
+/// One walk over the nodes with the producer and reader maps built once: fusing rewires
+/// the producer to write the activation's output (so a later activation of that output
+/// sees a producer that already has one) and marks the activation removed.
 pub fn run(g: &mut Graph) -> Result<(), PassError> {
-    let mut i = 0;
-    while i < g.nodes.len() {
+    let mut producers = g.producers();
+    let consumers = g.consumers();
+    let mut is_output = vec![false; g.tensors.len()];
+    for &t in &g.outputs {
+        is_output[t] = true;
+    }
+    let mut removed = vec![false; g.nodes.len()];
+    for (i, gone) in removed.iter_mut().enumerate() {
         let Some(act) = as_activation(&g.nodes[i].op) else {
-            i += 1;
             continue;
         };
         let x = g.nodes[i].inputs[0];
-        let producers = g.producers();
-        let consumers = g.consumers();
-        let fusable = match producers[x] {
-            Some(p) => {
-                consumers[x].len() == 1
-                    && !g.outputs.contains(&x)
-                    && g.nodes[p].outputs.len() == 1
-                    && matches!(act_slot(&mut g.nodes[p].op.clone()), Some(a) if *a == Activation::None)
-            }
-            None => false,
+        let Some(p) = producers[x] else {
+            continue;
         };
+        let fusable = consumers[x].len() == 1
+            && !is_output[x]
+            && g.nodes[p].outputs.len() == 1
+            && matches!(act_slot(&mut g.nodes[p].op.clone()), Some(a) if *a == Activation::None);
         if !fusable {
-            i += 1;
             continue;
         }
-        let p = producers[x].unwrap_or(i);
         let y = g.nodes[i].outputs[0];
         if let Some(slot) = act_slot(&mut g.nodes[p].op) {
             *slot = act;
         }
         g.nodes[p].outputs[0] = y;
-        g.nodes.remove(i);
+        producers[y] = Some(p);
+        producers[x] = None;
+        *gone = true;
     }
+    let mut marks = removed.iter();
+    g.nodes.retain(|_| !marks.next().copied().unwrap_or(false));
     g.compact_tensors();
     Ok(())
 }

@@ -46,10 +46,11 @@ struct Match {
 
 /// The pattern whose Div is node `div`, if it matches.
 fn find(g: &Graph, div: NodeId) -> Option<Match> {
+    // Only a Div can end the pattern: check that before building the maps.
+    let (&d, &s) = binary_ins(&g.nodes[div].op, BinaryKind::Div, &g.nodes[div].inputs)?;
     let producers = g.producers();
     let consumers = g.consumers();
     let node = |t: TensorId| producers[t].map(|n| (n, &g.nodes[n]));
-    let (&d, &s) = binary_ins(&g.nodes[div].op, BinaryKind::Div, &g.nodes[div].inputs)?;
     let (sub, sub_n) = node(d)?;
     let (&x, &m) = binary_ins(&sub_n.op, BinaryKind::Sub, &sub_n.inputs)?;
     let (mean1, mean1_n) = node(m)?;

@@ -5,7 +5,11 @@
 use super::PassError;
 use crate::ir::{BinaryKind, Graph, Op, VariadicKind};
 
+/// One walk with the reader map built once; a Div/Mul folded into its Sum is marked
+/// removed (node ids stay valid) and dropped at the end.
 pub fn run(g: &mut Graph) -> Result<(), PassError> {
+    let consumers = g.consumers();
+    let mut removed = vec![false; g.nodes.len()];
     let mut i = 0;
     while i < g.nodes.len() {
         let Op::Variadic {
@@ -17,7 +21,6 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
         };
         let n = g.nodes[i].inputs.len() as f32;
         let t = g.nodes[i].outputs[0];
-        let consumers = g.consumers();
         let [c] = consumers[t].as_slice() else {
             i += 1;
             continue;
@@ -52,9 +55,11 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
             kind: VariadicKind::Mean,
         };
         g.nodes[i].outputs[0] = y;
-        g.nodes.remove(c);
+        removed[c] = true;
         i += 1;
     }
+    let mut marks = removed.iter();
+    g.nodes.retain(|_| !marks.next().copied().unwrap_or(false));
     g.compact_tensors();
     Ok(())
 }

@@ -12,7 +12,6 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
     let nodes = std::mem::take(&mut g.nodes);
     // Removed output -> the tensor its readers read instead, resolved through chains of
     // Identities (nodes are in topological order, so a source is final when it is seen).
-    let mut rewires: Vec<(TensorId, TensorId)> = Vec::new();
     let mut source_of: HashMap<TensorId, TensorId> = HashMap::new();
     for mut node in nodes {
         if node.op == Op::Identity {
@@ -28,16 +27,13 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
             } else {
                 let src = source_of.get(&src).copied().unwrap_or(src);
                 source_of.insert(dst, src);
-                rewires.push((dst, src));
             }
         } else {
             keep.push(node);
         }
     }
     g.nodes = keep;
-    for (from, to) in rewires {
-        g.replace_uses(from, to);
-    }
+    g.replace_uses(&source_of);
     g.compact_tensors();
     Ok(())
 }

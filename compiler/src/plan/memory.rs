@@ -21,9 +21,25 @@ use crate::kernels::scratch_bytes;
 /// `inputs` are present from the start (graph inputs a device senses, tensors it
 /// receives) and `outputs` must survive to the end (graph outputs it delivers).
 pub fn plan(g: &Graph, order: &[NodeId], inputs: &[TensorId], outputs: &[TensorId]) -> Plan {
+    let (buffers, lower_bound_bytes) = buffers(g, order, inputs, outputs);
+    place(g, buffers, lower_bound_bytes)
+}
+
+/// The buffers of running `order` (see [`plan`]) and their lower bound, before placement.
+pub fn buffers(
+    g: &Graph,
+    order: &[NodeId],
+    inputs: &[TensorId],
+    outputs: &[TensorId],
+) -> (Vec<Buffer>, usize) {
     let mut buffers = tensor_buffers(g, order, inputs, outputs);
     buffers.extend(scratch_buffers(g, order));
     let lower_bound_bytes = lower_bound(&buffers, order.len());
+    (buffers, lower_bound_bytes)
+}
+
+/// Give `buffers` their offsets (see [`super::pack`]) and map every tensor to its offset.
+pub fn place(g: &Graph, mut buffers: Vec<Buffer>, lower_bound_bytes: usize) -> Plan {
     let (arena_bytes, offs) = super::pack::pack(&buffers, lower_bound_bytes);
     for (b, off) in buffers.iter_mut().zip(offs) {
         b.offset = off;
@@ -84,6 +100,7 @@ fn tensor_buffers(
     let mut last = vec![0usize; nt];
     let mut size = vec![0usize; nt];
     let mut members: Vec<Vec<TensorId>> = vec![Vec::new(); nt];
+    let mut member = vec![false; nt];
     let steps = order.iter().enumerate().flat_map(|(step, &i)| {
         let node = &g.nodes[i];
         node.inputs
@@ -99,7 +116,8 @@ fn tensor_buffers(
         first[r] = first[r].min(step);
         last[r] = last[r].max(step);
         size[r] = size[r].max(g.tensors[t].size_bytes());
-        if !members[r].contains(&t) {
+        if !member[t] {
+            member[t] = true;
             members[r].push(t);
         }
     }
@@ -139,13 +157,19 @@ fn scratch_buffers(g: &Graph, order: &[NodeId]) -> Vec<Buffer> {
         .collect()
 }
 
-/// The peak, over steps `0..=end`, of the bytes of buffers live at that step.
+/// The peak, over steps `0..=end`, of the bytes of buffers live at that step (a running
+/// sum over the steps where buffers start and end: linear in buffers and steps).
 fn lower_bound(buffers: &[Buffer], end: usize) -> usize {
-    let mut live = vec![0usize; end + 1];
+    let mut delta = vec![0i128; end + 2];
     for b in buffers {
-        for l in &mut live[b.first..=b.last] {
-            *l += b.size;
-        }
+        delta[b.first] += b.size as i128;
+        delta[b.last + 1] -= b.size as i128;
     }
-    live.iter().copied().max().unwrap_or(0)
+    let mut live = 0i128;
+    let mut peak = 0i128;
+    for d in &delta[..=end] {
+        live += d;
+        peak = peak.max(live);
+    }
+    peak as usize
 }

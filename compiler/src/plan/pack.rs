@@ -40,7 +40,7 @@ pub fn pack(buffers: &[Buffer], lower_bound: usize) -> (usize, Vec<usize>) {
     }
     // Work budget: about 3·10⁸ buffer-pair checks in all (conflict lists make a placement
     // cost the number of overlapping pairs), split over the restarts.
-    let pairs = p.conflicts.iter().map(Vec::len).sum::<usize>().max(n);
+    let pairs = p.conflicts.len().max(n);
     let iterations = (300_000_000 / pairs).min(4000);
     if iterations < 50 {
         return (arena, offs);
@@ -91,8 +91,11 @@ fn greedy_orders(buffers: &[Buffer]) -> Vec<Vec<usize>> {
 
 struct Packer<'a> {
     buffers: &'a [Buffer],
-    /// For every buffer, the buffers live at some common step.
-    conflicts: Vec<Vec<usize>>,
+    /// For every buffer `i`, the buffers live at some common step:
+    /// `conflicts[starts[i]..starts[i + 1]]` (one flat array of 32-bit ids, so a graph
+    /// with many long-lived buffers costs 8 bytes per overlapping pair, not 32).
+    starts: Vec<usize>,
+    conflicts: Vec<u32>,
 }
 
 impl<'a> Packer<'a> {
@@ -100,17 +103,47 @@ impl<'a> Packer<'a> {
         let n = buffers.len();
         let mut by_first: Vec<usize> = (0..n).collect();
         by_first.sort_by_key(|&i| buffers[i].first);
-        let mut conflicts = vec![Vec::new(); n];
-        for (k, &i) in by_first.iter().enumerate() {
-            for &j in &by_first[k + 1..] {
-                if buffers[j].first > buffers[i].last {
-                    break;
+        // The overlapping pairs, visited twice: once to count, once to fill.
+        let each_pair = |f: &mut dyn FnMut(usize, usize)| {
+            for (k, &i) in by_first.iter().enumerate() {
+                for &j in &by_first[k + 1..] {
+                    if buffers[j].first > buffers[i].last {
+                        break;
+                    }
+                    f(i, j);
                 }
-                conflicts[i].push(j);
-                conflicts[j].push(i);
             }
+        };
+        let mut count = vec![0usize; n];
+        each_pair(&mut |i, j| {
+            count[i] += 1;
+            count[j] += 1;
+        });
+        let mut starts = Vec::with_capacity(n + 1);
+        starts.push(0);
+        for c in &count {
+            starts.push(starts[starts.len() - 1] + c);
         }
-        Packer { buffers, conflicts }
+        let mut fill = starts[..n].to_vec();
+        let mut conflicts = vec![0u32; starts[n]];
+        each_pair(&mut |i, j| {
+            conflicts[fill[i]] = j as u32;
+            fill[i] += 1;
+            conflicts[fill[j]] = i as u32;
+            fill[j] += 1;
+        });
+        Packer {
+            buffers,
+            starts,
+            conflicts,
+        }
+    }
+
+    /// The buffers live at some step in common with buffer `i`.
+    fn conflicts_of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.conflicts[self.starts[i]..self.starts[i + 1]]
+            .iter()
+            .map(|&j| j as usize)
     }
 
     /// Place buffers in `order`, each at the lowest offset free during its lifetime.
@@ -123,10 +156,9 @@ impl<'a> Packer<'a> {
             let size = self.buffers[i].size;
             busy.clear();
             busy.extend(
-                self.conflicts[i]
-                    .iter()
-                    .filter(|&&j| offs[j] != usize::MAX)
-                    .map(|&j| (offs[j], offs[j] + self.buffers[j].size)),
+                self.conflicts_of(i)
+                    .filter(|&j| offs[j] != usize::MAX)
+                    .map(|j| (offs[j], offs[j] + self.buffers[j].size)),
             );
             busy.sort_unstable();
             let mut offset = 0;

@@ -7,6 +7,7 @@
 
 use super::memory;
 use crate::ir::{Graph, NodeId, TensorId};
+use std::collections::BTreeSet;
 
 /// Return `g`'s nodes reordered for low memory; also the plan for that order.
 pub fn order(g: &Graph) -> (Vec<NodeId>, memory::Plan) {
@@ -27,20 +28,37 @@ pub fn order_subset(
         greedy_order(g, subset),
         depth_first_order(g, subset, outputs),
     ];
-    let mut best: Option<(Vec<NodeId>, memory::Plan)> = None;
-    for c in candidates {
-        let plan = memory::plan(g, &c, inputs, outputs);
-        let better = match &best {
-            None => true,
-            Some((_, b)) => {
-                (plan.arena_bytes, plan.lower_bound_bytes) < (b.arena_bytes, b.lower_bound_bytes)
+    // A plan's arena is never below its lower bound, so a candidate whose bound is no
+    // better than the best plan so far cannot win: candidates are packed in order of
+    // their bounds and such ones skipped (the choice is the same as packing them all,
+    // without packing a breadth-first order with thousands of live tensors).
+    let mut bounded: Vec<(usize, usize, Vec<NodeId>, Vec<memory::Buffer>)> = candidates
+        .into_iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let (buffers, lb) = memory::buffers(g, &c, inputs, outputs);
+            (lb, k, c, buffers)
+        })
+        .collect();
+    bounded.sort_by_key(|(lb, k, _, _)| (*lb, *k));
+    let mut best: Option<(usize, Vec<NodeId>, memory::Plan)> = None;
+    for (lb, k, c, buffers) in bounded {
+        if let Some((bk, _, b)) = &best {
+            if (lb, lb, k) > (b.arena_bytes, b.lower_bound_bytes, *bk) {
+                continue;
             }
-        };
+        }
+        let plan = memory::place(g, buffers, lb);
+        let better = best.as_ref().is_none_or(|(bk, _, b)| {
+            (plan.arena_bytes, plan.lower_bound_bytes, k)
+                < (b.arena_bytes, b.lower_bound_bytes, *bk)
+        });
         if better {
-            best = Some((c, plan));
+            best = Some((k, c, plan));
         }
     }
-    best.unwrap_or_else(|| (Vec::new(), memory::plan(g, &[], inputs, outputs)))
+    best.map(|(_, c, plan)| (c, plan))
+        .unwrap_or_else(|| (Vec::new(), memory::plan(g, &[], inputs, outputs)))
 }
 
 /// For every node, the nodes of `subset` it depends on (producers elsewhere are ignored:
@@ -68,47 +86,77 @@ fn deps(g: &Graph, subset: &[NodeId]) -> Vec<Vec<NodeId>> {
 }
 
 /// Greedy list scheduling: among ready nodes pick the one that allocates the fewest
-/// bytes net of what it frees.
+/// bytes net of what it frees (ties: the earliest in `subset`). The ready nodes sit in
+/// an ordered set by (score, position); a score changes only when one of the node's
+/// inputs drops to its last reader, and then only that tensor's readers are rescored.
 fn greedy_order(g: &Graph, subset: &[NodeId]) -> Vec<NodeId> {
     let deps = deps(g, subset);
     let consumers = g.consumers();
     let n = g.nodes.len();
-    let mut done = vec![true; n];
-    for &i in subset {
-        done[i] = false;
+    let mut pos = vec![usize::MAX; n];
+    let mut dependents: Vec<Vec<NodeId>> = vec![Vec::new(); n];
+    for (k, &i) in subset.iter().enumerate() {
+        pos[i] = k;
+        for &d in &deps[i] {
+            dependents[d].push(i);
+        }
+    }
+    let mut is_output = vec![false; g.tensors.len()];
+    for &t in &g.outputs {
+        is_output[t] = true;
     }
     let mut remaining_uses: Vec<usize> = consumers.iter().map(|c| c.len()).collect();
+    let score = |i: NodeId, remaining_uses: &[usize]| -> i64 {
+        let node = &g.nodes[i];
+        let alloc: i64 = node
+            .outputs
+            .iter()
+            .map(|&t| g.tensors[t].size_bytes() as i64)
+            .sum();
+        let freed: i64 = node
+            .inputs
+            .iter()
+            .filter(|&&t| !g.tensors[t].is_const() && remaining_uses[t] == 1 && !is_output[t])
+            .map(|&t| g.tensors[t].size_bytes() as i64)
+            .sum();
+        alloc - freed
+    };
+    let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut score_of: Vec<Option<i64>> = vec![None; n];
+    let mut ready: BTreeSet<(i64, usize)> = BTreeSet::new();
+    for &i in subset.iter().filter(|&&i| waiting[i] == 0) {
+        let s = score(i, &remaining_uses);
+        score_of[i] = Some(s);
+        ready.insert((s, pos[i]));
+    }
     let mut order = Vec::with_capacity(subset.len());
-    for _ in 0..subset.len() {
-        let mut pick: Option<(i64, NodeId)> = None;
-        for &i in subset {
-            if done[i] || !deps[i].iter().all(|&d| done[d]) {
-                continue;
-            }
-            let node = &g.nodes[i];
-            let alloc: i64 = node
-                .outputs
-                .iter()
-                .map(|&t| g.tensors[t].size_bytes() as i64)
-                .sum();
-            let freed: i64 = node
-                .inputs
-                .iter()
-                .filter(|&&t| !g.tensors[t].is_const() && remaining_uses[t] == 1)
-                .filter(|&&t| !g.outputs.contains(&t))
-                .map(|&t| g.tensors[t].size_bytes() as i64)
-                .sum();
-            let score = alloc - freed;
-            if pick.is_none_or(|(s, _)| score < s) {
-                pick = Some((score, i));
-            }
-        }
-        let Some((_, i)) = pick else { break };
-        done[i] = true;
-        for &t in &g.nodes[i].inputs {
-            remaining_uses[t] = remaining_uses[t].saturating_sub(1);
-        }
+    while let Some((_, k)) = ready.pop_first() {
+        let i = subset[k];
+        score_of[i] = None;
         order.push(i);
+        for &t in &g.nodes[i].inputs {
+            let before = remaining_uses[t];
+            remaining_uses[t] = before.saturating_sub(1);
+            if remaining_uses[t] == before || remaining_uses[t] > 1 {
+                continue; // no score reads a count above one
+            }
+            for &c in &consumers[t] {
+                if let Some(old) = score_of[c] {
+                    ready.remove(&(old, pos[c]));
+                    let s = score(c, &remaining_uses);
+                    score_of[c] = Some(s);
+                    ready.insert((s, pos[c]));
+                }
+            }
+        }
+        for &j in &dependents[i] {
+            waiting[j] -= 1;
+            if waiting[j] == 0 {
+                let s = score(j, &remaining_uses);
+                score_of[j] = Some(s);
+                ready.insert((s, pos[j]));
+            }
+        }
     }
     order
 }

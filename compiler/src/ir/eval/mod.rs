@@ -23,8 +23,30 @@ mod window;
 use crate::ir::{Data, Op, Tensor};
 use window::Win;
 
-/// Data per output when every input is constant and `op` can be evaluated; else `None`.
+/// Most bytes one folded node may materialise (its outputs together): 64 MiB, far above
+/// any microcontroller's flash. A node whose outputs are larger is not folded; it stays
+/// in the graph and runs on the device (where the planner's size limits apply).
+pub const MAX_FOLD_BYTES: usize = 64 << 20;
+/// Most bytes all folded constants of one model may hold together (the importer and
+/// `passes::fold_constants` each stop folding beyond it): 256 MiB.
+pub const MAX_FOLD_TOTAL_BYTES: usize = 256 << 20;
+
+/// The bytes `outputs` would hold as constants (8 per element: data is float32 or int64
+/// in memory), `None` when above [`MAX_FOLD_BYTES`] or overflowing.
+pub fn fold_bytes(outputs: &[Tensor]) -> Option<usize> {
+    outputs
+        .iter()
+        .try_fold(0usize, |sum, t| {
+            let numel = t.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?;
+            sum.checked_add(numel.checked_mul(8)?)
+        })
+        .filter(|&b| b <= MAX_FOLD_BYTES)
+}
+
+/// Data per output when every input is constant and `op` can be evaluated; else `None`
+/// (also when the outputs would hold more than [`MAX_FOLD_BYTES`]).
 pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>> {
+    fold_bytes(outputs)?;
     let a = Operands::new(inputs, outputs)?;
     match op {
         Op::Identity | Op::Reshape => movement::copy(&a),

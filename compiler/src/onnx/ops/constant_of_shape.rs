@@ -18,6 +18,12 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         .collect::<Result<Vec<_>, _>>()?;
     let numel = crate::onnx::shape::checked_numel(&shape)
         .ok_or_else(|| ctx.shape_err(format!("shape {dims:?} is too large")))?;
+    if numel.saturating_mul(8) > crate::ir::eval::MAX_FOLD_BYTES {
+        return Err(ctx.shape_err(format!(
+            "shape {dims:?} has {numel} elements: a compile-time constant holds at most {} MiB; make the shape smaller",
+            crate::ir::eval::MAX_FOLD_BYTES >> 20
+        )));
+    }
     let (dtype, data) = match ctx.tensor_opt("value")? {
         None => (DType::F32, Data::F32(vec![0.0; numel])),
         Some(t) => {

@@ -49,9 +49,12 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     }
     if raw
         .iter()
-        .any(|&p| p.unsigned_abs() > crate::onnx::shape::MAX_ELEMENTS as u64)
+        .any(|&p| p.unsigned_abs() > crate::onnx::shape::MAX_C_INT as u64)
     {
-        return Err(ctx.shape_err(format!("pads {raw:?} are too large")));
+        return Err(ctx.shape_err(format!(
+            "pads {raw:?} are too large (at most {} each, the runtime's 32-bit int)",
+            crate::onnx::shape::MAX_C_INT
+        )));
     }
     let mut pads = vec![0i64; 2 * r];
     for (k, &a) in axes.iter().enumerate() {

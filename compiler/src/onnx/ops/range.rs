@@ -25,8 +25,8 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
                 return Err(ctx.shape_err("delta is 0"));
             }
             let n = ((l as f64 - s as f64) / d as f64).ceil().max(0.0);
-            if n > crate::onnx::shape::MAX_ELEMENTS as f64 {
-                return Err(ctx.shape_err("the range is too long"));
+            if n > MAX_RANGE as f64 {
+                return Err(too_long(ctx, n));
             }
             let n = n as i64;
             Data::I64((0..n).map(|i| s + i * d).collect())
@@ -45,8 +45,8 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
                 return Err(ctx.shape_err("delta is 0"));
             }
             let n = ((l - s) / d).ceil().max(0.0);
-            if n > crate::onnx::shape::MAX_ELEMENTS as f32 {
-                return Err(ctx.shape_err("the range is too long"));
+            if n > MAX_RANGE as f32 {
+                return Err(too_long(ctx, n as f64));
             }
             let n = n as usize;
             Data::F32((0..n).map(|i| s + i as f32 * d).collect())
@@ -58,4 +58,14 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
         vec![n],
         data,
     )]))
+}
+
+/// Most elements of a Range (always computed at compile time): the folding limit.
+const MAX_RANGE: usize = crate::ir::eval::MAX_FOLD_BYTES / 8;
+
+fn too_long(ctx: &NodeCtx, n: f64) -> ImportError {
+    ctx.shape_err(format!(
+        "the range has {n} elements; a compile-time constant holds at most {MAX_RANGE} ({} MiB)",
+        crate::ir::eval::MAX_FOLD_BYTES >> 20
+    ))
 }

@@ -69,7 +69,9 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             0
         };
         out_starts[a] = s;
-        out_steps[a] = step;
+        // A step longer than the axis takes one element, as the axis' length does: the
+        // clamped step fits the runtime's 32-bit index arithmetic whatever the model says.
+        out_steps[a] = step.clamp(-dim.max(1), dim.max(1));
         shape[a] = count as usize;
     }
     Ok(Built::new(
