@@ -313,7 +313,12 @@ pub static OPS: &[OpDef] = &[
     ),
     def("Sqrt", 1, "", math::build),
     def("Sum", 1, "variadic, broadcasting", variadic::build),
-    def("Swish", 24, "alpha; x * Sigmoid(x) (SiLU) is fused to it", unary::build),
+    def(
+        "Swish",
+        24,
+        "alpha; x * Sigmoid(x) (SiLU) is fused to it",
+        unary::build,
+    ),
     def("Tanh", 1, "", unary::build),
     def("Transpose", 1, "any permutation", transpose::build),
     def(
