@@ -15,8 +15,8 @@ use crate::ir::{Graph, KernelSet, Node, NodeId, Op, PoolKind, TensorId, Variadic
 pub const CONV_FAST_MAX_TAPS: usize = 64;
 /// `MN_CF_SLACK` in mn_conv2d_fast_f32.c (slack floats at the end of its scratch).
 const CONV_FAST_NR: usize = 16;
-/// `MN_DW_NR` in mn_conv2d_dw_f32.c.
-const CONV_DW_NR: usize = 32;
+/// `MN_DW_CB` in mn_conv2d_dw_f32.c: channels per block.
+const CONV_DW_CB: usize = 8;
 
 /// The fields of `mn_conv_params_t` (activation aside) for a Conv node, 1-D as 2-D.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -247,13 +247,12 @@ pub fn conv_fast_scratch_floats(c: &ConvGeom) -> usize {
     c.c_in * c.stride_h * c.stride_w * hq * wq + CONV_FAST_NR
 }
 
-/// `mn_conv2d_dw_f32_scratch_size` in floats: one padded channel.
+/// `mn_conv2d_dw_f32_scratch_size` in floats: a ring of the input rows one output row
+/// reads, padded and interleaved over a block of channels, and the block's weights.
 pub fn conv_dw_scratch_floats(c: &ConvGeom) -> usize {
-    let one = ConvGeom { c_in: 1, ..*c };
-    match conv_fast_scratch_floats(&one) {
-        0 => 0,
-        f => f - CONV_FAST_NR + CONV_DW_NR,
-    }
+    let span = (c.k_h - 1) * c.dil_h + 1;
+    let wp = (c.out_w - 1) * c.stride_w + (c.k_w - 1) * c.dil_w + 1;
+    (span * wp + c.k_h * c.k_w) * CONV_DW_CB
 }
 
 /// Scratch bytes the kernel chosen for `node` needs while it runs (0 for most nodes).

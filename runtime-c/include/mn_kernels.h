@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,16 +33,36 @@ extern "C" {
 typedef enum {
     MN_ACT_NONE = 0,
     MN_ACT_RELU = 1,
-    MN_ACT_LEAKY_RELU = 2, /* x < 0 ? alpha * x : x */
-    MN_ACT_CLIP = 3        /* min(max(x, lo), hi) */
+    MN_ACT_LEAKY_RELU = 2,  /* x < 0 ? alpha * x : x */
+    MN_ACT_CLIP = 3,        /* min(max(x, lo), hi) */
+    MN_ACT_HARD_SIGMOID = 4, /* max(0, min(1, alpha * x + lo)): ONNX alpha, beta = lo */
+    MN_ACT_HARD_SWISH = 5,  /* x * max(0, min(1, x / 6 + 0.5)) */
+    MN_ACT_SWISH = 6        /* x * sigmoid(alpha * x) (SiLU: alpha = 1) */
 } mn_act_kind_t;
+
+#define MN_ACT_KINDS 7 /* number of mn_act_kind_t values */
 
 /* An activation fused into the kernel that produces a tensor. */
 typedef struct {
     int32_t kind;  /* mn_act_kind_t */
-    float alpha;   /* LeakyRelu slope */
-    float lo, hi;  /* Clip bounds */
+    float alpha;   /* LeakyRelu and HardSigmoid slope, Swish alpha */
+    float lo, hi;  /* Clip bounds; lo: HardSigmoid offset (beta) */
 } mn_act_t;
+
+/* max(0, min(1, v)) */
+static inline float mn_unit_clamp(float v)
+{
+    return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+}
+
+/* x * sigmoid(alpha * x) (Swish; SiLU is alpha = 1), in a form where expf never sees a
+ * large positive argument. */
+static inline float mn_swish(float x, float alpha)
+{
+    const float v = alpha * x;
+    const float e = expf(v < 0.0f ? v : -v); /* in (0, 1] */
+    return v < 0.0f ? x * e / (1.0f + e) : x / (1.0f + e);
+}
 
 /* Apply a fused activation to one value. */
 static inline float mn_act_apply(const mn_act_t *a, float x)
@@ -52,6 +73,9 @@ static inline float mn_act_apply(const mn_act_t *a, float x)
     case MN_ACT_CLIP: /* min(max(x, lo), hi): lo > hi gives hi, as in ONNX */
         x = x < a->lo ? a->lo : x;
         return x > a->hi ? a->hi : x;
+    case MN_ACT_HARD_SIGMOID: return mn_unit_clamp(a->alpha * x + a->lo);
+    case MN_ACT_HARD_SWISH: return x * mn_unit_clamp(x / 6.0f + 0.5f);
+    case MN_ACT_SWISH: return mn_swish(x, a->alpha);
     default: return x;
     }
 }
@@ -244,7 +268,8 @@ typedef enum {
     MN_SELU = 25,        /* beta * (x > 0 ? x : alpha (exp(x) - 1)) */
     MN_SOFTSIGN = 26,    /* x / (1 + |x|) */
     MN_NOT = 27,         /* bool (0 / 1) x: 1 where x is 0, else 0 */
-    MN_SQRT = 28         /* sqrtf(x), NaN for x < 0 */
+    MN_SQRT = 28,        /* sqrtf(x), NaN for x < 0 */
+    MN_SWISH = 29        /* x * sigmoid(alpha * x) (SiLU: alpha = 1) */
 } mn_unary_kind_t;
 
 /* Elementwise y[i] = f(x[i]) for i < size. y may alias x. */

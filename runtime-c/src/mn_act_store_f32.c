@@ -25,6 +25,25 @@ void mn_act_store_f32(const mn_act_t *a, const float *restrict src, float *restr
         }
         break;
     }
+    case MN_ACT_HARD_SIGMOID: {
+        const float alpha = a->alpha, beta = a->lo;
+        for (i = 0; i < n; ++i) {
+            dst[i] = mn_unit_clamp(alpha * src[i] + beta);
+        }
+        break;
+    }
+    case MN_ACT_HARD_SWISH:
+        for (i = 0; i < n; ++i) {
+            dst[i] = src[i] * mn_unit_clamp(src[i] * (1.0f / 6.0f) + 0.5f);
+        }
+        break;
+    case MN_ACT_SWISH: {
+        const float alpha = a->alpha;
+        for (i = 0; i < n; ++i) {
+            dst[i] = mn_swish(src[i], alpha);
+        }
+        break;
+    }
     default:
         for (i = 0; i < n; ++i) {
             dst[i] = src[i];

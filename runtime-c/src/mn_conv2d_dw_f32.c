@@ -1,90 +1,295 @@
-/* mn_conv2d_dw_f32: depthwise convolution (group == c_in == c_out) over a padded,
- * stride-phase-split copy of one channel at a time (portable C99 written for
- * auto-vectorisation). See mn_kernels.h; mn_conv2d_f32.c is the reference it matches.
+/* mn_conv2d_dw_f32: depthwise convolution (group == c_in == c_out) on blocks of
+ * MN_DW_CB channels at a time (portable C99 written for auto-vectorisation). See
+ * mn_kernels.h; mn_conv2d_f32.c is the reference it matches.
  *
- * Method: as mn_conv2d_fast_f32 (see there), with one output channel per tile: the
- * channel's plane is copied zero-padded and split into stride phases, so each tap reads
- * a contiguous run, and MN_DW_NR consecutive "wide row" positions are accumulated in
- * registers over the taps. Only one channel is copied at a time, so the scratch is one
- * padded plane. With no padding and stride 1 the input is read in place. */
+ * Method. The channels are taken MN_DW_CB (8) at a time, interleaved ("NHWC inside the
+ * kernel"): the input rows a block needs are copied, zero-padded, into a ring of
+ * `span` rows in scratch, laid out [row][padded column][MN_DW_CB], and the block's
+ * weights into [tap][MN_DW_CB]. Every tap of every output position then reads
+ * MN_DW_CB adjacent floats, whatever the stride or dilation, and the inner loop is one
+ * vector multiply-add over the block's channels. A tile holds MN_DW_NR output
+ * positions of one row x MN_DW_CB channels in registers over all taps; the tile is
+ * stored through the activation, back into the [c][h][w] planes. Each input row is
+ * copied once per block (the ring keeps the rows shared by consecutive output rows), so
+ * the scratch is a few rows, not a plane. Channels past c_in in the last block are
+ * computed on zeros and not stored. */
 #include "internal/mn_kernels_internal.h"
 
-#define MN_DW_NR 32 /* output positions per tile (the vector direction) */
-int32_t mn_conv2d_dw_f32_scratch_size(const mn_conv_params_t *p)
+#define MN_DW_CB 8 /* channels per block (the vector direction); kernels.rs mirrors it */
+/* Output positions per tile, at most: the MN_DW_CB x MN_DW_NR accumulators stay in
+ * registers. 8 where the block is one vector register (AVX, NEON: 8 independent multiply-add
+ * chains), 2 on scalar FPUs and soft float (16 accumulators of the Cortex-M4F's 32). */
+#ifndef MN_DW_NR
+#if defined(__AVX__) || defined(__ARM_NEON) || defined(__aarch64__) || defined(__SSE2__) || \
+    defined(__riscv_vector) || defined(__ALTIVEC__) || defined(__wasm_simd128__)
+#define MN_DW_NR 8
+#else
+#define MN_DW_NR 2
+#endif
+#endif
+
+/* The padded geometry of one channel block. */
+typedef struct {
+    int32_t span;  /* input rows one output row reads: (k_h - 1) * dil_h + 1 */
+    int32_t wp;    /* padded columns read: (out_w - 1) * s_w + (k_w - 1) * dil_w + 1 */
+    int32_t row;   /* floats per ring row: wp * MN_DW_CB */
+    int32_t taps;  /* k_h * k_w */
+} mn_dw_geom_t;
+
+static void mn_dw_geometry(const mn_conv_params_t *p, mn_dw_geom_t *g)
 {
-    mn_conv_pad_geom_t g;
-    mn_conv_pad_geometry(p, &g);
-    /* One channel's planes, and MN_DW_NR floats of slack for the last tile's reads. */
-    return g.direct ? 0 : g.pitch + MN_DW_NR;
+    g->span = (p->k_h - 1) * p->dil_h + 1;
+    g->wp = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+    g->row = g->wp * MN_DW_CB;
+    g->taps = p->k_h * p->k_w;
 }
 
-/* Copy one channel xc ([in_h][in_w]) into the phase-split padded layout. */
-static void mn_dw_pack(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
-                       const float *restrict xc, float *restrict xq)
+int32_t mn_conv2d_dw_f32_scratch_size(const mn_conv_params_t *p)
 {
-    int32_t j;
-    mn_conv_pad_channel_f32(p, g, xc, xq);
-    for (j = 0; j < MN_DW_NR; ++j) {
-        xq[g->pitch + j] = 0.0f;
+    mn_dw_geom_t g;
+    mn_dw_geometry(p, &g);
+    /* The ring of rows, then the block's weights. */
+    return g.span * g.row + g.taps * MN_DW_CB;
+}
+
+/* Interleave the weights ([c][k_h * k_w]) of channels c0 .. c0 + cb - 1 into
+ * wq[tap][MN_DW_CB], zero past cb. */
+static void mn_dw_pack_weights(const float *restrict w, int32_t taps, int32_t c0, int32_t cb,
+                               float *restrict wq)
+{
+    int32_t t, c;
+    for (t = 0; t < taps; ++t) {
+        for (c = 0; c < MN_DW_CB; ++c) {
+            wq[t * MN_DW_CB + c] = c < cb ? w[(c0 + c) * taps + t] : 0.0f;
+        }
     }
 }
 
-/* (MN_NO_UNROLL_AND_JAM: GCC would jam two taps into a scalar loop over positions.) */
-MN_NO_UNROLL_AND_JAM
+/* Copy input row ih of the block's cb planes (xb: plane c at xb + c * plane) into one
+ * ring row dst[wp][MN_DW_CB]: zero for padding columns, rows outside the input and
+ * channels past cb. */
+static void mn_dw_pack_row(const mn_conv_params_t *p, const mn_dw_geom_t *g,
+                           const float *restrict xb, int32_t cb, int32_t ih,
+                           float *restrict dst)
+{
+    const int32_t plane = p->in_h * p->in_w;
+    const int32_t lo = p->pad_left;
+    const int32_t hi = lo + p->in_w < g->wp ? lo + p->in_w : g->wp; /* columns [lo, hi) */
+    const float *src = xb + ih * p->in_w - lo;
+    int32_t col, c;
+    if (ih < 0 || ih >= p->in_h || cb < MN_DW_CB) {
+        for (col = 0; col < g->row; ++col) {
+            dst[col] = 0.0f;
+        }
+        if (ih < 0 || ih >= p->in_h) {
+            return;
+        }
+    } else { /* a full block: only the padding columns need zeros */
+        for (col = 0; col < lo * MN_DW_CB; ++col) {
+            dst[col] = 0.0f;
+        }
+        for (col = hi * MN_DW_CB; col < g->row; ++col) {
+            dst[col] = 0.0f;
+        }
+    }
+    if (cb == MN_DW_CB) { /* the channel loop a constant: 8 loads, one vector store */
+        for (col = lo; col < hi; ++col) {
+            for (c = 0; c < MN_DW_CB; ++c) {
+                dst[col * MN_DW_CB + c] = src[c * plane + col];
+            }
+        }
+        return;
+    }
+    for (c = 0; c < cb; ++c) {
+        for (col = lo; col < hi; ++col) {
+            dst[col * MN_DW_CB + c] = src[c * plane + col];
+        }
+    }
+}
+
+/* Store a tile acc[nr][MN_DW_CB] through the activation into the block's output planes
+ * (yb: plane c at yb + c * out_plane), positions at yb[pos .. pos + nr). */
+static void mn_dw_store(const mn_act_t *act, const float *restrict acc, int32_t nr, int32_t cb,
+                        int32_t out_plane, float *restrict yb)
+{
+    float o[8 * MN_DW_CB];
+    int32_t r, c;
+    mn_act_store_f32(act, acc, o, nr * MN_DW_CB);
+    for (c = 0; c < cb; ++c) {
+        for (r = 0; r < nr; ++r) {
+            yb[c * out_plane + r] = o[r * MN_DW_CB + c];
+        }
+    }
+}
+
+/* The accumulators of one position: a[c] over the block's MN_DW_CB channels (one vector
+ * register with AVX/NEON; each position its own array, so that compilers keep them in
+ * registers and vectorise across channels, never across positions or taps). */
+#define MN_DW_ZERO(a)                                                                         \
+    for (c = 0; c < MN_DW_CB; ++c) {                                                          \
+        a[c] = bias[c];                                                                       \
+    }
+#define MN_DW_MAC(a, r)                                                                       \
+    MN_DW_KEEP_LOOP                                                                           \
+    for (c = 0; c < MN_DW_CB; ++c) {                                                          \
+        a[c] += wt[c] * xk[(r) * step + c];                                                   \
+    }
+#define MN_DW_OUT(a, r)                                                                       \
+    for (c = 0; c < MN_DW_CB; ++c) {                                                          \
+        out[(r) * MN_DW_CB + c] = a[c];                                                       \
+    }
+
+/* The tap loops of a tile; BODY accumulates every position of the tile for one tap:
+ * rows[kh] is the ring row of tap row kh, off the offset of the first position's window
+ * in it, step = stride_w * MN_DW_CB floats between positions, wt the tap's weights. */
+#define MN_DW_TAPS(BODY)                                                                      \
+    for (kh = 0; kh < p->k_h; ++kh) {                                                         \
+        const float *restrict xr = rows[kh] + off;                                            \
+        const float *restrict wr = wq + kh * p->k_w * MN_DW_CB;                               \
+        for (kw = 0; kw < p->k_w; ++kw) {                                                     \
+            const float *restrict xk = xr + kw * dil_w;                                       \
+            const float *restrict wt = wr + kw * MN_DW_CB;                                    \
+            BODY                                                                              \
+        }                                                                                     \
+    }
+
+/* GCC would unroll the channel loop completely and then fail to vectorise the straight
+ * code (scalar multiply-adds, accumulators in memory); kept as a loop of MN_DW_CB, the
+ * loop vectoriser makes it one vector multiply-add. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MN_DW_KEEP_LOOP _Pragma("GCC unroll 1")
+#else
+#define MN_DW_KEEP_LOOP
+#endif
+
+#define MN_DW_TILE_ARGS                                                                       \
+    const mn_conv_params_t *p, const float *const *rows, int32_t off, int32_t step,           \
+        const float *restrict wq, const float *restrict bias, float *restrict out
+
+static void mn_dw_tile8(MN_DW_TILE_ARGS)
+{
+    const int32_t dil_w = p->dil_w * MN_DW_CB;
+    float a0[MN_DW_CB], a1[MN_DW_CB], a2[MN_DW_CB], a3[MN_DW_CB];
+    float a4[MN_DW_CB], a5[MN_DW_CB], a6[MN_DW_CB], a7[MN_DW_CB];
+    int32_t kh, kw, c;
+    MN_DW_ZERO(a0) MN_DW_ZERO(a1) MN_DW_ZERO(a2) MN_DW_ZERO(a3)
+    MN_DW_ZERO(a4) MN_DW_ZERO(a5) MN_DW_ZERO(a6) MN_DW_ZERO(a7)
+    MN_DW_TAPS(MN_DW_MAC(a0, 0) MN_DW_MAC(a1, 1) MN_DW_MAC(a2, 2) MN_DW_MAC(a3, 3)
+               MN_DW_MAC(a4, 4) MN_DW_MAC(a5, 5) MN_DW_MAC(a6, 6) MN_DW_MAC(a7, 7))
+    MN_DW_OUT(a0, 0) MN_DW_OUT(a1, 1) MN_DW_OUT(a2, 2) MN_DW_OUT(a3, 3)
+    MN_DW_OUT(a4, 4) MN_DW_OUT(a5, 5) MN_DW_OUT(a6, 6) MN_DW_OUT(a7, 7)
+}
+
+static void mn_dw_tile4(MN_DW_TILE_ARGS)
+{
+    const int32_t dil_w = p->dil_w * MN_DW_CB;
+    float a0[MN_DW_CB], a1[MN_DW_CB], a2[MN_DW_CB], a3[MN_DW_CB];
+    int32_t kh, kw, c;
+    MN_DW_ZERO(a0) MN_DW_ZERO(a1) MN_DW_ZERO(a2) MN_DW_ZERO(a3)
+    MN_DW_TAPS(MN_DW_MAC(a0, 0) MN_DW_MAC(a1, 1) MN_DW_MAC(a2, 2) MN_DW_MAC(a3, 3))
+    MN_DW_OUT(a0, 0) MN_DW_OUT(a1, 1) MN_DW_OUT(a2, 2) MN_DW_OUT(a3, 3)
+}
+
+static void mn_dw_tile2(MN_DW_TILE_ARGS)
+{
+    const int32_t dil_w = p->dil_w * MN_DW_CB;
+    float a0[MN_DW_CB], a1[MN_DW_CB];
+    int32_t kh, kw, c;
+    MN_DW_ZERO(a0) MN_DW_ZERO(a1)
+    MN_DW_TAPS(MN_DW_MAC(a0, 0) MN_DW_MAC(a1, 1))
+    MN_DW_OUT(a0, 0) MN_DW_OUT(a1, 1)
+}
+
+static void mn_dw_tile1(MN_DW_TILE_ARGS)
+{
+    const int32_t dil_w = p->dil_w * MN_DW_CB;
+    float a0[MN_DW_CB];
+    int32_t kh, kw, c;
+    MN_DW_ZERO(a0)
+    MN_DW_TAPS(MN_DW_MAC(a0, 0))
+    MN_DW_OUT(a0, 0)
+}
+
+/* Tiles of 8, 4, 2 and 1 positions: a row of out_w positions is covered by the widest
+ * that fit (at most MN_DW_NR), so narrow rows (DS-CNN's 5 columns) still get several
+ * independent accumulators. */
+/* The widest tile (<= MN_DW_NR) that fits `left` positions, its width in *nr. */
+static void mn_dw_tile_any(const mn_conv_params_t *p, const float *const *rows, int32_t off,
+                           int32_t step, const float *wq, const float *bias, int32_t left,
+                           int32_t *nr, float *acc)
+{
+    if (MN_DW_NR >= 8 && left >= 8) {
+        *nr = 8;
+        mn_dw_tile8(p, rows, off, step, wq, bias, acc);
+    } else if (MN_DW_NR >= 4 && left >= 4) {
+        *nr = 4;
+        mn_dw_tile4(p, rows, off, step, wq, bias, acc);
+    } else if (left >= 2) {
+        *nr = 2;
+        mn_dw_tile2(p, rows, off, step, wq, bias, acc);
+    } else {
+        *nr = 1;
+        mn_dw_tile1(p, rows, off, step, wq, bias, acc);
+    }
+}
+
+/* One output row oh of a channel block (yb: the block's first output plane). */
+static void mn_dw_row(const mn_conv_params_t *p, const mn_dw_geom_t *g, const float *ring,
+                      const float *wq, const float *bias, int32_t cb, int32_t oh, float *yb)
+{
+    const float *rows[MN_CONV_FAST_MAX_TAPS];
+    const int32_t out_plane = p->out_h * p->out_w;
+    const int32_t step = p->stride_w * MN_DW_CB;
+    const int32_t ih0 = oh * p->stride_h; /* padded row of tap row 0 */
+    float acc[8 * MN_DW_CB];
+    int32_t kh, ow, nr;
+    for (kh = 0; kh < p->k_h; ++kh) {
+        rows[kh] = ring + ((ih0 + kh * p->dil_h) % g->span) * g->row;
+    }
+    for (ow = 0; ow < p->out_w; ow += nr) {
+        mn_dw_tile_any(p, rows, ow * step, step, wq, bias, p->out_w - ow, &nr, acc);
+        mn_dw_store(&p->act, acc, nr, cb, out_plane, yb + oh * p->out_w + ow);
+    }
+}
+
+/* One block of cb channels of one image: xb, yb its first input and output planes. */
+static void mn_dw_block(const mn_conv_params_t *p, const mn_dw_geom_t *g, const float *xb,
+                        const float *wq, const float *bias, int32_t cb, float *scratch,
+                        float *yb)
+{
+    int32_t oh, next = 0; /* next padded row to copy into the ring */
+    for (oh = 0; oh < p->out_h; ++oh) {
+        const int32_t first = oh * p->stride_h, last = first + g->span; /* [first, last) */
+        int32_t r = next > first ? next : first;
+        for (; r < last; ++r) {
+            mn_dw_pack_row(p, g, xb, cb, r - p->pad_top, scratch + (r % g->span) * g->row);
+        }
+        next = last;
+        mn_dw_row(p, g, scratch, wq, bias, cb, oh, yb);
+    }
+}
+
 void mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
                       const float *restrict w, const float *restrict b,
                       float *restrict scratch, float *restrict y)
 {
-    const int32_t n_taps = p->k_h * p->k_w;
-    const int32_t out_plane = p->out_h * p->out_w;
-    int32_t taps[MN_CONV_FAST_MAX_TAPS];
-    float acc[MN_DW_NR];
-    mn_conv_pad_geom_t g;
-    int32_t n, c, j0, t, v;
+    const int32_t in_plane = p->in_h * p->in_w, out_plane = p->out_h * p->out_w;
+    mn_dw_geom_t g;
+    float *wq;
+    int32_t n, c0, c;
 
-    mn_conv_pad_geometry(p, &g);
-    mn_conv_pad_taps(p, &g, taps);
+    mn_dw_geometry(p, &g);
+    wq = scratch + g.span * g.row;
     for (n = 0; n < p->n; ++n) {
-        for (c = 0; c < p->c_in; ++c) {
-            const float *xc = x + (n * p->c_in + c) * p->in_h * p->in_w;
-            const float *wc = w + c * n_taps;
-            const float bias = b ? b[c] : 0.0f;
-            float *yc = y + (n * p->c_out + c) * out_plane;
-            if (!g.direct) {
-                mn_dw_pack(p, &g, xc, scratch);
-                xc = scratch;
+        for (c0 = 0; c0 < p->c_in; c0 += MN_DW_CB) {
+            const int32_t cb = p->c_in - c0 < MN_DW_CB ? p->c_in - c0 : MN_DW_CB;
+            float bias[MN_DW_CB];
+            for (c = 0; c < MN_DW_CB; ++c) {
+                bias[c] = b && c < cb ? b[c0 + c] : 0.0f;
             }
-            for (j0 = 0; j0 < g.n_pos; j0 += MN_DW_NR) {
-                const int32_t nr = g.n_pos - j0 < MN_DW_NR ? g.n_pos - j0 : MN_DW_NR;
-                if (nr == MN_DW_NR || !g.direct) {
-                    /* Full-width reads are safe in scratch (it has MN_DW_NR of slack). */
-                    float a[MN_DW_NR];
-                    for (v = 0; v < MN_DW_NR; ++v) {
-                        a[v] = bias;
-                    }
-                    for (t = 0; t < n_taps; ++t) {
-                        const float *xk = xc + j0 + taps[t];
-                        const float wt = wc[t];
-                        for (v = 0; v < MN_DW_NR; ++v) {
-                            a[v] += wt * xk[v];
-                        }
-                    }
-                    for (v = 0; v < MN_DW_NR; ++v) {
-                        acc[v] = a[v];
-                    }
-                } else {
-                    for (v = 0; v < nr; ++v) {
-                        acc[v] = bias;
-                    }
-                    for (t = 0; t < n_taps; ++t) {
-                        const float *xk = xc + j0 + taps[t];
-                        for (v = 0; v < nr; ++v) {
-                            acc[v] += wc[t] * xk[v];
-                        }
-                    }
-                }
-                mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc, j0, nr, yc);
-            }
+            mn_dw_pack_weights(w, g.taps, c0, cb, wq);
+            mn_dw_block(p, &g, x + (n * p->c_in + c0) * in_plane, wq, bias, cb, scratch,
+                        y + (n * p->c_out + c0) * out_plane);
         }
     }
 }

@@ -293,6 +293,18 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                     wt += MN_CF_MR * k;
                     continue;
                 }
+                if (g.wq == p->out_w && g.n_pos >= MN_CF_NR && mr == MN_CF_MR) {
+                    /* No dropped columns (1x1 and 1xk kernels): the positions j are the
+                     * output plane itself, so tiles run across rows and are stored
+                     * directly; the last one overlaps the one before it. */
+                    for (j0 = 0; j0 < g.n_pos; j0 += MN_CF_NR) {
+                        const int32_t j = j0 + MN_CF_NR <= g.n_pos ? j0 : g.n_pos - MN_CF_NR;
+                        mn_cf_tile(xg + j, cin_g, g.pitch, taps, n_taps, wt, bias, acc,
+                                   &p->act, yn + oc0 * out_plane + j, out_plane);
+                    }
+                    wt += MN_CF_MR * k;
+                    continue;
+                }
                 for (j0 = 0; j0 < g.n_pos; j0 += MN_CF_NR) {
                     const int32_t nr = g.n_pos - j0 < MN_CF_NR ? g.n_pos - j0 : MN_CF_NR;
                     /* Full-width reads are safe in scratch (it has MN_CF_SLACK of slack). */

@@ -85,6 +85,9 @@ void mn_unary_f32(const mn_unary_params_t *p, const float *x, float *y)
             y[i] = v * (g < 0.0f ? 0.0f : (g > 1.0f ? 1.0f : g));
         }
         break;
+    case MN_SWISH:
+        for (i = 0; i < p->size; ++i) y[i] = mn_swish(x[i], alpha);
+        break;
     case MN_SCALE:
         for (i = 0; i < p->size; ++i) y[i] = alpha * x[i];
         break;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #define CASES 600
+#define DW_CASES 200
 #define MAX_X 20000
 #define MAX_W 20000
 #define MAX_Y 40000
@@ -38,10 +39,21 @@ static float g_x[MAX_X], g_w[MAX_W], g_b[1024], g_y_ref[MAX_Y], g_y_fast[MAX_Y];
 static float g_scratch[MAX_S + 1];
 static float g_packed[4 * MAX_W];
 
+static int check_conv(int id, const mn_conv_params_t *pp);
+
+/* An activation of the given kind with parameters where it is not trivial on [-3, 3]. */
+static void set_act(mn_act_t *a, int32_t kind)
+{
+    a->kind = kind;
+    a->alpha = kind == MN_ACT_LEAKY_RELU ? 0.1f : (kind == MN_ACT_SWISH ? 1.5f : 0.2f);
+    a->lo = kind == MN_ACT_HARD_SIGMOID ? 0.5f : -0.5f; /* HardSigmoid: beta */
+    a->hi = 0.75f;
+}
+
 static int conv_case(int id)
 {
     mn_conv_params_t p;
-    int32_t pad_b, pad_r, i, n_y, n_w, n_x, group, kind, bad = 0;
+    int32_t pad_b, pad_r, group, kind;
     const int one_d = id % 5 == 0, depthwise = id % 4 == 1, pointwise = id % 7 == 3;
     const int no_pad = id % 6 == 2;
     p.n = rnd(1, 2);
@@ -73,11 +85,39 @@ static int conv_case(int id)
     }
     p.out_h = (p.in_h + p.pad_top + pad_b - ((p.k_h - 1) * p.dil_h + 1)) / p.stride_h + 1;
     p.out_w = (p.in_w + p.pad_left + pad_r - ((p.k_w - 1) * p.dil_w + 1)) / p.stride_w + 1;
-    kind = rnd(0, 3);
-    p.act.kind = kind;
-    p.act.alpha = 0.1f;
-    p.act.lo = -0.5f;
-    p.act.hi = 0.75f;
+    kind = rnd(0, MN_ACT_KINDS - 1);
+    set_act(&p.act, kind);
+    return check_conv(id, &p);
+}
+
+/* The depthwise shapes of MobileNets and DS-CNN: 3x3 and 5x5, stride 1 and 2, "same"
+ * padding, channel counts around the kernel's 8-channel blocks, rows narrow and wide
+ * (every tile width and its tails), every fused activation. */
+static int dw_case(int id)
+{
+    mn_conv_params_t p;
+    const int32_t k = id % 2 ? 5 : 3;
+    p.n = 1 + id % 7 / 6;
+    p.c_in = p.c_out = p.group = rnd(1, 40);
+    p.k_h = p.k_w = k;
+    p.stride_h = p.stride_w = 1 + id / 2 % 2;
+    p.dil_h = p.dil_w = 1;
+    p.pad_top = p.pad_left = k / 2;
+    p.in_h = rnd(1, 25);
+    p.in_w = rnd(1, 30);
+    p.out_h = (p.in_h + 2 * (k / 2) - k) / p.stride_h + 1;
+    p.out_w = (p.in_w + 2 * (k / 2) - k) / p.stride_w + 1;
+    set_act(&p.act, id % MN_ACT_KINDS);
+    return check_conv(CASES + id, &p);
+}
+
+/* Run the reference, fast and (when depthwise) depthwise kernels on case p; 1 when they
+ * disagree, -1 when the case is too big for the static buffers. */
+static int check_conv(int id, const mn_conv_params_t *pp)
+{
+    const mn_conv_params_t p = *pp;
+    const int32_t group = p.group, kind = p.act.kind;
+    int32_t i, n_y, n_w, n_x, bad = 0;
     n_x = p.n * p.c_in * p.in_h * p.in_w;
     n_w = p.c_out * (p.c_in / group) * p.k_h * p.k_w;
     n_y = p.n * p.c_out * p.out_h * p.out_w;
@@ -206,8 +246,7 @@ static int gemm_case(int id)
     p.beta = id % 7 == 0 ? 0.25f + rndf() : 1.0f;
     p.c_stride_m = 0;
     p.c_stride_n = c_kind == 1 ? 0 : 1;
-    p.act.kind = id % 2 ? MN_ACT_RELU : MN_ACT_NONE;
-    p.act.alpha = p.act.lo = p.act.hi = 0.0f;
+    set_act(&p.act, id % MN_ACT_KINDS);
     n_a = p.m * p.k;
     for (i = 0; i < n_a; ++i) {
         g_x[i] = rndf();
@@ -257,6 +296,13 @@ int main(void)
             failed += r;
         }
     }
+    for (id = 0; id < DW_CASES; ++id) {
+        const int r = dw_case(id);
+        if (r >= 0) {
+            ++run;
+            failed += r;
+        }
+    }
     for (id = 0; id < 200; ++id) {
         failed += pool_case(id);
     }
@@ -266,5 +312,5 @@ int main(void)
     printf("fast vs reference: %d conv cases (%d depthwise), 200 pool cases, 200 gemm cases, "
            "%d failed\n",
            run, g_dw_cases, failed);
-    return failed != 0 || run < CASES / 2;
+    return failed != 0 || run < (CASES + DW_CASES) / 2 || g_dw_cases < DW_CASES / 2;
 }

@@ -668,6 +668,11 @@ static void test_unary_activations(void)
     static const float big[5] = {100, -100, 0, 0, 0};
     static const float w_big[5] = {100, 3.72007598e-44f, 0.693147181f, 0.693147181f,
                                    0.693147181f};
+    static const float w_silu[5] = {-0.18964545f, -0.188770334f, 0, 0.311229666f,
+                                    2.31035455f};
+    static const float w_swish2[5] = {-0.0167321273f, -0.134470711f, 0, 0.365529289f,
+                                      2.48326787f};
+    static const float w_swish_big[5] = {100, -3.72007598e-42f, 0, 0, 0};
 
     check_unary("unary softplus", MN_SOFTPLUS, 0, 0, x, w_softplus, 0);
     check_unary("unary softplus large |x|", MN_SOFTPLUS, 0, 0, big, w_big, 0);
@@ -676,6 +681,41 @@ static void test_unary_activations(void)
     check_unary("unary gelu (tanh)", MN_GELU_TANH, 0, 0, x, w_gelu_tanh, 0);
     check_unary("unary elu alpha 1", MN_ELU, 1.0f, 0, x, w_elu, 0);
     check_unary("unary selu", MN_SELU, 1.67326324f, 1.05070099f, x, w_selu, 0);
+    check_unary("unary swish alpha 1 (silu)", MN_SWISH, 1.0f, 0, x, w_silu, 0);
+    check_unary("unary swish alpha 2", MN_SWISH, 2.0f, 0, x, w_swish2, 0);
+    check_unary("unary swish large |x|", MN_SWISH, 1.0f, 0, big, w_swish_big, 0);
+}
+
+/* The fused activations of mn_act_t, one value at a time (mn_act_apply, the reference
+ * kernels') and as the fast kernels store them (mn_act_store_f32); values from Python's
+ * math module. */
+static void test_fused_activations(void)
+{
+    static const float x[5] = {-4.0f, -2.5f, 0, 2.5f, 4.0f};
+    static const float w_hsig[5] = {0, 0.0833333333f, 0.5f, 0.916666667f, 1};
+    static const float w_hswish[5] = {0, -0.208333333f, 0, 2.29166667f, 4};
+    static const float w_swish[5] = {-0.0719448398f, -0.18964545f, 0, 2.31035455f,
+                                     3.92805516f};
+    static const struct {
+        const char *name;
+        mn_act_t act;
+        const float *want;
+    } cases[3] = {
+        {"fused hard sigmoid (alpha 1/6, beta 0.5)",
+         {MN_ACT_HARD_SIGMOID, 1.0f / 6.0f, 0.5f, 0.0f}, w_hsig},
+        {"fused hard swish", {MN_ACT_HARD_SWISH, 0.0f, 0.0f, 0.0f}, w_hswish},
+        {"fused swish alpha 1 (silu)", {MN_ACT_SWISH, 1.0f, 0.0f, 0.0f}, w_swish},
+    };
+    int c, i;
+    for (c = 0; c < 3; ++c) {
+        float one[5], stored[5];
+        for (i = 0; i < 5; ++i) {
+            one[i] = mn_act_apply(&cases[c].act, x[i]);
+        }
+        check(cases[c].name, one, cases[c].want, 5, TOL);
+        mn_act_store_f32(&cases[c].act, x, stored, 5);
+        check(cases[c].name, stored, cases[c].want, 5, TOL);
+    }
 }
 
 /* One binary kind over a[4] (op) b[4], same shape, against want[4] exactly. */
@@ -1679,6 +1719,7 @@ int main(void)
     test_unary_math();
     test_unary_activations();
     test_activations_nan();
+    test_fused_activations();
     test_binary_math_logic();
     test_where();
     test_pool();

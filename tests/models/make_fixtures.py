@@ -303,6 +303,10 @@ TORCH_FIXTURES = {
     "deepconvlstm": 6,
     "deepconvgru": 7,
     "conv3d": 8,
+    "ds_cnn": 9,
+    "mobilenet_v2_035": 10,
+    "mbv3_block_op13": 11,
+    "mbv3_block_op18": 12,
 }
 
 

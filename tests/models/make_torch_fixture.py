@@ -23,6 +23,11 @@ Models (see README.md for what each exercises):
   deepconvlstm            Conv1d stack + 2-layer LSTM on a [1, 6, 128] IMU window
   deepconvgru             the same with a 2-layer GRU
   conv3d                  a small 3-D CNN on a [1, 1, 8, 16, 16] volume
+  ds_cnn                  DS-CNN keyword spotter (Hello Edge, small) on [1, 1, 49, 10] MFCCs
+  mobilenet_v2_035        torchvision's MobileNetV2 layers, width 0.35, 96x96, 10 classes
+  mbv3_block_op13         MobileNetV3-style blocks (HardSwish, SE with HardSigmoid, SiLU),
+                          opset 13: HardSwish exported as x * HardSigmoid(x)
+  mbv3_block_op18         the same model at opset 18 (HardSwish)
 """
 import os
 import sys
@@ -146,6 +151,131 @@ class Conv3dNet(nn.Module):
         pass
 
 
+class DsCnn(nn.Module):
+    """DS-CNN keyword spotter ("Hello Edge", Zhang et al. 2017, the small model of ARM's
+    ML-KWS): Conv 10x4 stride 2 -> 4 x (depthwise 3x3 + pointwise 1x1, BN + ReLU each) ->
+    average pool -> 12 classes, on 49 frames x 10 MFCCs."""
+
+    def __init__(self):
+        super().__init__()
+        c = 64
+        layers = [nn.Conv2d(1, c, (10, 4), stride=2, padding=(5, 1)), nn.BatchNorm2d(c),
+                  nn.ReLU()]
+        for _ in range(4):
+            layers += [nn.Conv2d(c, c, 3, padding=1, groups=c), nn.BatchNorm2d(c), nn.ReLU(),
+                       nn.Conv2d(c, c, 1), nn.BatchNorm2d(c), nn.ReLU()]
+        self.features = nn.Sequential(*layers)   # 64 x 25 x 5
+        self.pool = nn.AvgPool2d((25, 5))
+        self.head = nn.Linear(c, 12)
+
+    def forward(self, x):
+        return self.head(self.pool(self.features(x)).flatten(1))
+
+    def prepare(self):
+        randomise_batchnorm(self)
+
+
+def make_divisible(v, divisor=8):
+    """torchvision's _make_divisible: round to a multiple of 8, never down by more than 10 %."""
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < 0.9 * v else new_v
+
+
+def conv_bn(c_in, c_out, k, stride=1, groups=1, act=nn.ReLU6):
+    layers = [nn.Conv2d(c_in, c_out, k, stride, (k - 1) // 2, groups=groups, bias=False),
+              nn.BatchNorm2d(c_out)]
+    return layers + ([act()] if act else [])
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, c_in, c_out, stride, expand):
+        super().__init__()
+        hidden = int(round(c_in * expand))
+        layers = conv_bn(c_in, hidden, 1) if expand != 1 else []
+        layers += conv_bn(hidden, hidden, 3, stride, hidden) + conv_bn(hidden, c_out, 1, act=None)
+        self.conv = nn.Sequential(*layers)
+        self.residual = stride == 1 and c_in == c_out
+
+    def forward(self, x):
+        return x + self.conv(x) if self.residual else self.conv(x)
+
+
+class MobileNetV2(nn.Module):
+    """torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10), layer for layer
+    (torchvision is not needed to regenerate): the inverted-residual settings, the
+    _make_divisible channel rounding, ReLU6, and the 1280-channel last layer."""
+
+    SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
+                (6, 160, 3, 2), (6, 320, 1, 1)]
+
+    def __init__(self, width=0.35, classes=10):
+        super().__init__()
+        c_in = make_divisible(32 * width)
+        layers = conv_bn(3, c_in, 3, 2)
+        for t, c, n, s in self.SETTINGS:
+            c_out = make_divisible(c * width)
+            for i in range(n):
+                layers.append(InvertedResidual(c_in, c_out, s if i == 0 else 1, t))
+                c_in = c_out
+        layers += conv_bn(c_in, 1280, 1)
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(1280, classes)
+
+    def forward(self, x):
+        x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
+        return self.head(x.flatten(1))
+
+    def prepare(self):
+        randomise_batchnorm(self)
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, c, squeeze):
+        super().__init__()
+        self.fc1 = nn.Conv2d(c, squeeze, 1)
+        self.fc2 = nn.Conv2d(squeeze, c, 1)
+
+    def forward(self, x):
+        s = nn.functional.adaptive_avg_pool2d(x, 1)
+        s = nn.functional.hardsigmoid(self.fc2(torch.relu(self.fc1(s))))
+        return x * s
+
+
+class Mbv3Blocks(nn.Module):
+    """The activations MobileNetV3 and EfficientNet use, in their blocks: a HardSwish stem,
+    a depthwise block with squeeze-and-excitation (HardSigmoid gate), a SiLU block."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 16, 3, 2, act=nn.Hardswish))
+        self.expand = nn.Sequential(*conv_bn(16, 48, 1, act=nn.Hardswish))
+        self.dw = nn.Sequential(*conv_bn(48, 48, 5, 2, 48, act=nn.Hardswish))
+        self.se = SqueezeExcite(48, 16)
+        self.project = nn.Sequential(*conv_bn(48, 24, 1, act=None))
+        self.silu = nn.Sequential(*conv_bn(24, 32, 3, 1, act=nn.SiLU),
+                                  *conv_bn(32, 32, 3, 1, 32, act=nn.SiLU))
+        self.head = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.project(self.se(self.dw(self.expand(self.stem(x)))))
+        x = self.silu(x)
+        return self.head(nn.functional.adaptive_avg_pool2d(x, 1).flatten(1))
+
+    def prepare(self):
+        randomise_batchnorm(self)
+
+
+def randomise_batchnorm(model):
+    """Statistics as a trained network has them, so folding BatchNorm is exercised."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.8, 1.2)
+                m.bias.uniform_(-0.1, 0.1)
+
+
 # name -> (seed, module factory, example input shape, opset, input name, output name)
 MODELS = {
     "torch_cnn": (0, TorchCNN, (1, 3, 16, 16), 13, "input", "probs"),
@@ -156,6 +286,10 @@ MODELS = {
     "deepconvlstm": (4, lambda: DeepConvRecurrent(nn.LSTM), (1, 6, 128), 13, "imu", "logits"),
     "deepconvgru": (5, lambda: DeepConvRecurrent(nn.GRU), (1, 6, 128), 13, "imu", "logits"),
     "conv3d": (6, Conv3dNet, (1, 1, 8, 16, 16), 13, "volume", "logits"),
+    "ds_cnn": (7, DsCnn, (1, 1, 49, 10), 13, "mfcc", "logits"),
+    "mobilenet_v2_035": (8, MobileNetV2, (1, 3, 96, 96), 13, "image", "logits"),
+    "mbv3_block_op13": (9, Mbv3Blocks, (1, 3, 32, 32), 13, "image", "logits"),
+    "mbv3_block_op18": (9, Mbv3Blocks, (1, 3, 32, 32), 18, "image", "logits"),
 }
 
 

@@ -16,6 +16,15 @@ pub enum Activation {
         min: f32,
         max: f32,
     },
+    HardSigmoid {
+        alpha: f32,
+        beta: f32,
+    },
+    HardSwish,
+    /// x * sigmoid(alpha * x); SiLU is alpha = 1.
+    Swish {
+        alpha: f32,
+    },
 }
 
 impl Activation {
@@ -26,6 +35,9 @@ impl Activation {
             Activation::Relu => Some("Relu"),
             Activation::LeakyRelu { .. } => Some("LeakyRelu"),
             Activation::Clip { .. } => Some("Clip"),
+            Activation::HardSigmoid { .. } => Some("HardSigmoid"),
+            Activation::HardSwish => Some("HardSwish"),
+            Activation::Swish { .. } => Some("Swish"),
         }
     }
 }
@@ -113,6 +125,11 @@ pub enum UnaryKind {
         beta: f32,
     },
     HardSwish,
+    /// x * sigmoid(alpha * x) (ONNX Swish, opset 24; SiLU is alpha = 1, which
+    /// `passes::fuse_swish` also makes of `x * Sigmoid(x)`).
+    Swish {
+        alpha: f32,
+    },
     Sqrt,
     Erf,
     Reciprocal,
@@ -161,6 +178,7 @@ impl UnaryKind {
             UnaryKind::Tanh => "Tanh",
             UnaryKind::HardSigmoid { .. } => "HardSigmoid",
             UnaryKind::HardSwish => "HardSwish",
+            UnaryKind::Swish { .. } => "Swish",
             UnaryKind::Sqrt => "Sqrt",
             UnaryKind::Erf => "Erf",
             UnaryKind::Reciprocal => "Reciprocal",

@@ -1,4 +1,5 @@
-//! Fuse Relu, Clip (Relu6) and LeakyRelu into the Conv, Gemm or Add/Sub/Mul/Div that
+//! Fuse Relu, Clip (Relu6), LeakyRelu, HardSigmoid, HardSwish and Swish (SiLU) into the
+//! Conv, Gemm or Add/Sub/Mul/Div that
 //! produces their input, so the activation costs no extra pass over memory.
 
 use super::PassError;
@@ -12,6 +13,12 @@ fn as_activation(op: &Op) -> Option<Activation> {
             min: *min,
             max: *max,
         }),
+        Op::Unary(UnaryKind::HardSigmoid { alpha, beta }) => Some(Activation::HardSigmoid {
+            alpha: *alpha,
+            beta: *beta,
+        }),
+        Op::Unary(UnaryKind::HardSwish) => Some(Activation::HardSwish),
+        Op::Unary(UnaryKind::Swish { alpha }) => Some(Activation::Swish { alpha: *alpha }),
         _ => None,
     }
 }

@@ -10,6 +10,7 @@ pub mod fold_constants;
 pub mod fuse_activation;
 pub mod fuse_layernorm;
 pub mod fuse_mean;
+pub mod fuse_swish;
 pub mod remove_dead;
 pub mod remove_identity;
 pub mod verify;
@@ -33,6 +34,7 @@ pub const PIPELINE: &[Pass] = &[
     ("fold_batchnorm", fold_batchnorm::run),
     ("fuse_layernorm", fuse_layernorm::run),
     ("fuse_mean", fuse_mean::run),
+    ("fuse_swish", fuse_swish::run),
     ("fuse_activation", fuse_activation::run),
     ("remove_dead", remove_dead::run),
 ];

@@ -47,6 +47,7 @@ pub(super) fn unary_op(cx: &Cx, u: &UnaryKind) -> Result<Vec<Call>, LowerError> 
         UnaryKind::Tanh => ("MN_TANH", 0.0, 0.0),
         UnaryKind::HardSigmoid { alpha, beta } => ("MN_HARD_SIGMOID", alpha, beta),
         UnaryKind::HardSwish => ("MN_HARD_SWISH", 0.0, 0.0),
+        UnaryKind::Swish { alpha } => ("MN_SWISH", alpha, 0.0),
         UnaryKind::Sqrt => ("MN_SQRT", 0.0, 0.0),
         UnaryKind::Erf => ("MN_ERF", 0.0, 0.0),
         UnaryKind::Reciprocal => ("MN_RECIPROCAL", 0.0, 0.0),

@@ -123,6 +123,10 @@ impl Params {
             Activation::Relu => ("MN_ACT_RELU", 0.0, 0.0, 0.0),
             Activation::LeakyRelu { alpha } => ("MN_ACT_LEAKY_RELU", alpha, 0.0, 0.0),
             Activation::Clip { min, max } => ("MN_ACT_CLIP", 0.0, min, max),
+            // mn_act_t keeps HardSigmoid's beta in lo.
+            Activation::HardSigmoid { alpha, beta } => ("MN_ACT_HARD_SIGMOID", alpha, beta, 0.0),
+            Activation::HardSwish => ("MN_ACT_HARD_SWISH", 0.0, 0.0, 0.0),
+            Activation::Swish { alpha } => ("MN_ACT_SWISH", alpha, 0.0, 0.0),
         };
         let act = Params::new("mn_act_t")
             .konst("kind", kind)

@@ -293,6 +293,7 @@ pub(super) fn unary_value(u: UnaryKind, x: f32) -> f32 {
         UnaryKind::Tanh => x.tanh(),
         UnaryKind::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
         UnaryKind::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
+        UnaryKind::Swish { alpha } => x / (1.0 + (-alpha * x).exp()),
         UnaryKind::Sqrt => x.sqrt(),
         UnaryKind::Erf => erf(x as f64) as f32,
         UnaryKind::Reciprocal => 1.0 / x,

@@ -122,5 +122,10 @@ fn activate(act: Activation, v: f32) -> f32 {
         Activation::Relu => unary_value(UnaryKind::Relu, v),
         Activation::LeakyRelu { alpha } => unary_value(UnaryKind::LeakyRelu { alpha }, v),
         Activation::Clip { min, max } => unary_value(UnaryKind::Clip { min, max }, v),
+        Activation::HardSigmoid { alpha, beta } => {
+            unary_value(UnaryKind::HardSigmoid { alpha, beta }, v)
+        }
+        Activation::HardSwish => unary_value(UnaryKind::HardSwish, v),
+        Activation::Swish { alpha } => unary_value(UnaryKind::Swish { alpha }, v),
     }
 }

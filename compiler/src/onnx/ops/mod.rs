@@ -543,6 +543,13 @@ pub static OPS: &[OpDef] = &[
         "variadic, broadcasting",
         variadic::build,
     ),
+    def(
+        "Swish",
+        24,
+        "alpha",
+        "x * Sigmoid(x) (SiLU) is fused to it",
+        unary::build,
+    ),
     def("Tanh", 1, "consumed_inputs<6", "", unary::build),
     def(
         "Transpose",

@@ -3,7 +3,7 @@
 //! LeakyRelu (alpha = 0.01), Sigmoid, Tanh, HardSigmoid (alpha = 0.2, beta = 0.5),
 //! HardSwish (opset 14+), Softplus, Softsign, Elu (alpha = 1.0), Selu (alpha =
 //! 1.67326319217681884765625, gamma = 1.05070102214813232421875), Mish (opset 18+),
-//! Gelu (opset 20+; approximate = "none" (erf) or "tanh").
+//! Gelu (opset 20+; approximate = "none" (erf) or "tanh"), Swish (opset 24+, alpha = 1.0).
 //! Opset 1–5 `consumed_inputs` is ignored; float32.
 
 use crate::ir::{Op, UnaryKind};
@@ -27,6 +27,9 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
             beta: ctx.float("beta", 0.5)?,
         },
         "HardSwish" => UnaryKind::HardSwish,
+        "Swish" => UnaryKind::Swish {
+            alpha: ctx.float("alpha", 1.0)?,
+        },
         "Softplus" => UnaryKind::Softplus,
         "Softsign" => UnaryKind::Softsign,
         "Mish" => UnaryKind::Mish,
