@@ -6,6 +6,7 @@ mod parse;
 pub mod target;
 
 use crate::ir::Graph;
+pub use crate::plan::patch::PatchOptions;
 use std::path::Path;
 use target::Target;
 
@@ -72,6 +73,8 @@ pub struct Device {
     pub flash_bytes: Option<u64>,
     /// Which kernel variants its code calls.
     pub kernels: Kernels,
+    /// Whether the planner may run chains patch by patch (`patch`, `patch_max_overhead`).
+    pub patch: PatchOptions,
     line: usize,
     input_lines: Vec<usize>,
 }
@@ -231,6 +234,7 @@ impl Deployment {
                 ram_bytes: None,
                 flash_bytes: None,
                 kernels: Kernels::Auto,
+                patch: PatchOptions::default(),
                 line: 0,
                 input_lines: vec![],
             }],
