@@ -487,3 +487,110 @@ pub fn choose(
 fn overlaps(a: &Patch, b: &Patch) -> bool {
     a.nodes.iter().any(|n| b.nodes.contains(n))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONV_3X3_S2_P1: Window = Window {
+        k: [3, 3],
+        s: [2, 2],
+        d: [1, 1],
+        p: [1, 1],
+    };
+
+    #[test]
+    fn input_ranges_by_hand() {
+        // 3-tap stride-2 window, pad 1, input length 9 (output length 5): outputs 0..2
+        // read rows -1..=3 (row -1 is padding), outputs 2..5 read rows 3..=9 (9 is padding).
+        assert_eq!(input_range(&CONV_3X3_S2_P1, 0, (0, 2), 9), Some((0, 4)));
+        assert_eq!(input_range(&CONV_3X3_S2_P1, 0, (2, 5), 9), Some((3, 9)));
+        // Dilation 2, 3 taps, pad 2: output 3 reads 3 - 2 + {0, 2, 4} = 1..=5.
+        let dil = Window {
+            d: [2, 2],
+            s: [1, 1],
+            p: [2, 2],
+            ..CONV_3X3_S2_P1
+        };
+        assert_eq!(input_range(&dil, 1, (3, 4), 8), Some((1, 6)));
+        // A window reading only padding has no input range.
+        let wide = Window {
+            p: [4, 4],
+            ..CONV_3X3_S2_P1
+        };
+        assert_eq!(input_range(&wide, 0, (0, 1), 9), None);
+    }
+
+    #[test]
+    fn tiles_split_evenly() {
+        assert_eq!(split(10, 3), [(0, 3), (3, 6), (6, 10)]);
+        assert_eq!(split(4, 4), [(0, 1), (1, 2), (2, 3), (3, 4)]);
+    }
+
+    /// x [1, 2, 9, 9] -> Conv 3x3 stride 2 pad 1 -> y [1, 4, 5, 5].
+    fn conv_graph() -> Graph {
+        let t = |name: &str, shape: Vec<usize>, data: Option<Vec<f32>>| Tensor {
+            name: name.into(),
+            dtype: crate::ir::DType::F32,
+            shape,
+            data: data.map(crate::ir::Data::F32),
+            quant: None,
+        };
+        let mut g = Graph::default();
+        g.add_tensor(t("x", vec![1, 2, 9, 9], None));
+        g.add_tensor(t("w", vec![4, 2, 3, 3], Some(vec![0.5; 72])));
+        g.add_tensor(t("y", vec![1, 4, 5, 5], None));
+        g.nodes.push(Node {
+            name: "conv".into(),
+            onnx_op: "Conv".into(),
+            op: Op::Conv {
+                kernel: vec![3, 3],
+                strides: vec![2, 2],
+                dilations: vec![1, 1],
+                pads: vec![1, 1, 1, 1],
+                group: 1,
+                act: crate::ir::Activation::None,
+            },
+            inputs: vec![0, 1],
+            outputs: vec![2],
+            kernels: Default::default(),
+        });
+        g.inputs = vec![0];
+        g.outputs = vec![2];
+        g
+    }
+
+    #[test]
+    fn tile_padding_is_the_border_the_tile_sees() {
+        let g = conv_graph();
+        let r = |h0, h1, w0, w1| Region { h0, h1, w0, w1 };
+        // Top-left tile: outputs 0..2 read rows/columns -1..=3: one padded row/column on
+        // top/left, none at the bottom/right.
+        let (tg, origin) = tile_node(&g, 0, r(0, 4, 0, 4), r(0, 2, 0, 2), true);
+        assert_eq!(origin, [0, 1, 2]);
+        assert_eq!(tg.tensors[0].shape, [1, 2, 4, 4]);
+        assert_eq!(tg.tensors[2].shape, [1, 4, 2, 2]);
+        let Op::Conv { pads, .. } = &tg.nodes[0].op else {
+            panic!()
+        };
+        assert_eq!(pads, &[1, 1, 0, 0]);
+        // Bottom-right tile: outputs 2..5 read rows 3..=9: row 9 is the bottom padding.
+        let (tg, _) = tile_node(&g, 0, r(3, 9, 3, 9), r(2, 5, 2, 5), false);
+        let Op::Conv { pads, .. } = &tg.nodes[0].op else {
+            panic!()
+        };
+        assert_eq!(pads, &[0, 0, 1, 1]);
+        assert_eq!(tg.tensors[1].data, Some(crate::ir::Data::F32(Vec::new())));
+    }
+
+    #[test]
+    fn one_layer_is_no_chain_and_off_patches_nothing() {
+        let g = conv_graph();
+        let on = PatchOptions {
+            auto: true,
+            max_mac_overhead: 10.0,
+        };
+        assert!(choose(&g, &[0], &[0], &[2], &on).is_empty());
+        assert!(choose(&g, &[0], &[0], &[2], &PatchOptions::default()).is_empty());
+    }
+}
