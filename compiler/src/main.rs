@@ -95,6 +95,8 @@ struct DeploymentArgs {
     /// modularity).
     #[arg(long)]
     strategy: Option<Strategy>,
+    #[command(flatten)]
+    patch: PatchArgs,
 }
 
 /// Output language of `compile`.

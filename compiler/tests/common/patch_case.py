@@ -4,7 +4,10 @@ chosen so that patch-based execution must get every border right (padding that r
 past the image on both sides, stride 2 on odd sizes, dilation, a 5x5 window, a Sigmoid
 whose value at 0 is not 0, a per-channel constant, max pooling without padding), with a
 Conv + global pool head after it, and onnxruntime's outputs for a seeded random input
-(patch_chain.inputs.npz / patch_chain.outputs.npz). Used by compiler/tests/patch.rs."""
+(patch_chain.inputs.npz / patch_chain.outputs.npz); and OUT_DIR/patch_nrf.onnx, a small
+image CNN whose first layers need 147 KB layer by layer (more than an nRF52832's 64 KB of
+RAM) but little run patch by patch, with its inputs and outputs likewise. Used by
+compiler/tests/patch.rs and compiler/tests/firmware.rs."""
 import os
 import sys
 
@@ -60,5 +63,38 @@ def main(out_dir):
     np.savez(os.path.join(out_dir, "patch_chain.outputs.npz"), y=yv)
 
 
+def nrf(out_dir):
+    """x [1, 1, 64, 64] -> Conv 3x3 (8) + Relu -> MaxPool 2 -> Conv 3x3 stride 2 (16) + Relu
+    -> GlobalAveragePool -> Flatten -> Gemm (5)."""
+    inits = [weights("w0", 8, 1, 3, 3), weights("b0", 8), weights("w1", 16, 8, 3, 3),
+             weights("b1", 16), weights("wg", 5, 16), weights("bg", 5)]
+    n = helper.make_node
+    nodes = [
+        n("Conv", ["x", "w0", "b0"], ["c0"], "conv0", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        n("Relu", ["c0"], ["r0"], "relu0"),
+        n("MaxPool", ["r0"], ["p0"], "pool0", kernel_shape=[2, 2], strides=[2, 2]),
+        n("Conv", ["p0", "w1", "b1"], ["c1"], "conv1", kernel_shape=[3, 3], strides=[2, 2],
+          pads=[1, 1, 1, 1]),
+        n("Relu", ["c1"], ["r1"], "relu1"),
+        n("GlobalAveragePool", ["r1"], ["g"], "gap"),
+        n("Flatten", ["g"], ["f"], "flatten"),
+        n("Gemm", ["f", "wg", "bg"], ["y"], "fc", transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "patch_nrf",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 64, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(model)
+    path = os.path.join(out_dir, "patch_nrf.onnx")
+    onnx.save(model, path)
+    xv = rng.standard_normal((1, 1, 64, 64)).astype(np.float32)
+    (yv,) = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"x": xv})
+    np.savez(os.path.join(out_dir, "patch_nrf.inputs.npz"), x=xv)
+    np.savez(os.path.join(out_dir, "patch_nrf.outputs.npz"), y=yv)
+
+
 if __name__ == "__main__":
     main(sys.argv[1])
+    nrf(sys.argv[1])
