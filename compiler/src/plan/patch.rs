@@ -22,6 +22,9 @@ use crate::kernels;
 pub const MAX_GRID: usize = 16;
 /// Longest chain tried, in nodes.
 const MAX_CHAIN: usize = 24;
+/// Most candidates tried, earliest in the order first (the high-resolution layers patching
+/// is for come first): bounds the planning time of very large models.
+const MAX_CANDIDATES: usize = 2048;
 
 /// Whether and how far the planner may patch (`[device] patch`, `--patch`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -423,11 +426,15 @@ fn build(g: &Graph, step: usize, chain: &[(NodeId, Window, TensorId)], n: usize)
     })
 }
 
-/// Every candidate patch of `order`: every chain of two or more nodes, every grid.
+/// Every candidate patch of `order`: every chain of two or more nodes, every grid (at
+/// most [`MAX_CANDIDATES`]).
 fn candidates(g: &Graph, order: &[NodeId], outputs: &[TensorId]) -> Vec<Patch> {
     let consumers = g.consumers();
     let mut out = Vec::new();
     for s in 0..order.len() {
+        if out.len() >= MAX_CANDIDATES {
+            break;
+        }
         let chain = chain_at(g, order, s, &consumers, outputs);
         for k in 2..=chain.len() {
             for n in 2..=MAX_GRID {
