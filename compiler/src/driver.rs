@@ -298,6 +298,7 @@ fn plan_device(
         rx: &rx,
         link_ram,
         model_order,
+        patch: dep.devices[d].patch,
     };
     let (order, plan, ram_bytes, kernels) = fit_kernels(g, &dep.devices[d], &sched)?;
     Ok(DevicePlan {
@@ -373,6 +374,8 @@ struct Scheduling<'a> {
     link_ram: u64,
     /// Keep the model's node order (a fallback that can never wait in a cycle).
     model_order: bool,
+    /// Whether chains may run patch by patch (the device's `patch` setting).
+    patch: crate::plan::patch::PatchOptions,
 }
 
 impl Scheduling<'_> {
@@ -384,6 +387,23 @@ impl Scheduling<'_> {
             (order, plan)
         } else {
             schedule_device(g, self.nodes, self.present, self.outputs, self.rx)
+        };
+        let plan = match self.patch.auto {
+            true => {
+                let p = crate::plan::memory::plan_patched(
+                    g,
+                    &order,
+                    self.present,
+                    self.outputs,
+                    &self.patch,
+                );
+                if p.arena_bytes < plan.arena_bytes {
+                    p
+                } else {
+                    plan
+                }
+            }
+            false => plan,
         };
         let ram = plan.arena_bytes as u64 + self.link_ram;
         (order, plan, ram)
@@ -496,13 +516,29 @@ fn order_by_remote_needs(g: &Graph, order: Vec<NodeId>, rx: &[LinkTensor]) -> Ve
 
 /// A prepared model as the one-device deployment `main` on the host.
 pub fn deploy_single(p: Prepared) -> Result<Deployed, Error> {
+    let dep = single_deployment(&p);
+    deploy(p, dep, Some(Strategy::Single))
+}
+
+/// The one-device deployment `main` on the host that senses every input of `p`.
+pub fn single_deployment(p: &Prepared) -> Deployment {
     let names = p
         .graph
         .inputs
         .iter()
         .map(|&t| p.graph.tensors[t].name.clone())
         .collect();
-    deploy(p, Deployment::single_host(names), Some(Strategy::Single))
+    Deployment::single_host(names)
+}
+
+/// Plan a prepared model again with patches allowed by `opts` (for `inspect --patch`),
+/// keeping the plan without them when it is no larger.
+pub fn replan_patched(p: &mut Prepared, opts: &crate::plan::patch::PatchOptions) {
+    let g = &p.graph;
+    let plan = crate::plan::memory::plan_patched(g, &p.order, &g.inputs, &g.outputs, opts);
+    if plan.arena_bytes < p.plan.arena_bytes {
+        p.plan = plan;
+    }
 }
 
 /// Generate every device folder and the host harness.

@@ -29,7 +29,30 @@ pub struct Report {
     pub total_param_bytes: u64,
     pub arena_bytes: usize,
     pub arena_lower_bound_bytes: usize,
+    /// The lower bound without patches (layer by layer).
+    pub layer_bound_bytes: usize,
+    /// Chains run patch by patch (`--patch auto`).
+    pub patches: Vec<PatchReport>,
     pub notes: Vec<String>,
+}
+
+/// One chain run patch by patch.
+#[derive(Serialize)]
+pub struct PatchReport {
+    /// The chain's nodes, in order.
+    pub nodes: Vec<String>,
+    /// Step (row of the node table) of its first node, where every tile runs.
+    pub step: usize,
+    pub input: String,
+    pub output: String,
+    /// Tiles per axis of the output [rows, columns].
+    pub grid: [usize; 2],
+    /// The largest halo per axis [h, w] (input rows/columns recomputed per tile).
+    pub halo: [usize; 2],
+    pub workspace_bytes: usize,
+    pub extra_macs: u64,
+    /// Extra MACs over the model's MACs, in percent.
+    pub mac_overhead_percent: f64,
 }
 
 /// Build the report for a prepared (canonicalised, planned) model. Nodes are listed in
@@ -72,17 +95,39 @@ pub fn report(p: &Prepared) -> Report {
         .filter(|&&t| g.tensors[t].is_const() && seen.insert(t))
         .map(|&t| g.tensors[t].size_bytes() as u64)
         .sum();
+    let total_macs: u64 = nodes.iter().map(|n| n.macs).sum();
     Report {
         model: p.model_name.clone(),
         inputs: io(&g.inputs),
         outputs: io(&g.outputs),
-        total_macs: nodes.iter().map(|n| n.macs).sum(),
+        total_macs,
+        layer_bound_bytes: p.plan.layer_bound_bytes,
+        patches: patch_reports(p, total_macs),
         nodes,
         total_param_bytes,
         arena_bytes: p.plan.arena_bytes,
         arena_lower_bound_bytes: p.plan.lower_bound_bytes,
         notes: g.notes.clone(),
     }
+}
+
+fn patch_reports(p: &Prepared, total_macs: u64) -> Vec<PatchReport> {
+    let g = &p.graph;
+    p.plan
+        .patches
+        .iter()
+        .map(|x| PatchReport {
+            nodes: x.nodes.iter().map(|&i| g.nodes[i].name.clone()).collect(),
+            step: x.step,
+            input: g.tensors[x.input()].name.clone(),
+            output: g.tensors[x.output()].name.clone(),
+            grid: x.grid,
+            halo: x.halo(),
+            workspace_bytes: x.workspace_bytes(),
+            extra_macs: x.extra_macs(),
+            mac_overhead_percent: 100.0 * x.extra_macs() as f64 / total_macs.max(1) as f64,
+        })
+        .collect()
 }
 
 /// Human-readable table.
@@ -126,6 +171,40 @@ pub fn render_text(r: &Report) -> String {
         r.total_param_bytes
     );
     s += &arena_line(r.arena_bytes, r.arena_lower_bound_bytes);
+    if !r.patches.is_empty() {
+        s += &patch_lines(r);
+    }
+    s
+}
+
+/// The bounds with and without patches, and every patched chain.
+fn patch_lines(r: &Report) -> String {
+    let extra: u64 = r.patches.iter().map(|p| p.extra_macs).sum();
+    let mut s = format!(
+        "patch-based: lower bound {} bytes, layer by layer {} bytes ({:.2}x lower), {} extra MACs ({:.1} % more)\n",
+        r.arena_lower_bound_bytes,
+        r.layer_bound_bytes,
+        r.layer_bound_bytes as f64 / r.arena_lower_bound_bytes.max(1) as f64,
+        extra,
+        100.0 * extra as f64 / r.total_macs.max(1) as f64
+    );
+    for p in &r.patches {
+        s += &format!(
+            "  patched at step {}: {} -> {} through {} nodes ({}), grid {}x{}, halo {}x{}, workspace {} bytes, +{} MACs ({:.1} %)\n",
+            p.step,
+            p.input,
+            p.output,
+            p.nodes.len(),
+            p.nodes.join(", "),
+            p.grid[0],
+            p.grid[1],
+            p.halo[0],
+            p.halo[1],
+            p.workspace_bytes,
+            p.extra_macs,
+            p.mac_overhead_percent
+        );
+    }
     s
 }
 
@@ -153,6 +232,9 @@ pub fn render_memory(p: &Prepared) -> String {
     bufs.sort_by_key(|b| (b.offset, b.first));
     for b in bufs {
         let holds = match b.scratch_of {
+            Some(n) if plan.patch_of(n).is_some() => {
+                format!("patch workspace of the chain from {}", g.nodes[n].name)
+            }
             Some(n) => format!("scratch of {}", g.nodes[n].name),
             None => b
                 .tensors

@@ -6,7 +6,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use meshnn::deploy::Strategy;
+use meshnn::deploy::{PatchOptions, Strategy};
 use meshnn::tools::build_dir::BuildDir;
 use meshnn::tools::simulate::LossModel;
 use meshnn::tools::{bench, calibrate, firmware, run, simulate};
@@ -41,6 +41,47 @@ struct ModelArgs {
     /// a received tensor uses it.
     #[arg(long)]
     calib: Option<PathBuf>,
+    #[command(flatten)]
+    patch: PatchArgs,
+}
+
+/// Patch-based execution (`[device] patch` in deploy.toml; these override every device).
+#[derive(Args, Clone, Copy, Default)]
+struct PatchArgs {
+    /// Run the first high-resolution layers tile by tile where that lowers peak RAM
+    /// (`auto`), or never (`off`, the default: no extra MACs, one call per layer).
+    #[arg(long, value_enum)]
+    patch: Option<PatchMode>,
+    /// Extra MACs patching may add, as a fraction of the device's MACs (default 0.15).
+    #[arg(long, value_parser = overhead_limit)]
+    patch_max_overhead: Option<f64>,
+}
+
+/// `--patch`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PatchMode {
+    Auto,
+    Off,
+}
+
+fn overhead_limit(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=10.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a MAC overhead limit: give a fraction from 0 to 10 (0.15 = 15 % more MACs)")),
+    }
+}
+
+impl PatchArgs {
+    /// `opts` with the flags given applied.
+    fn apply(&self, mut opts: PatchOptions) -> PatchOptions {
+        if let Some(m) = self.patch {
+            opts.auto = m == PatchMode::Auto;
+        }
+        if let Some(v) = self.patch_max_overhead {
+            opts.max_mac_overhead = v;
+        }
+        opts
+    }
 }
 
 /// A model on the devices of a deployment.
@@ -55,6 +96,8 @@ struct DeploymentArgs {
     /// modularity).
     #[arg(long)]
     strategy: Option<Strategy>,
+    #[command(flatten)]
+    patch: PatchArgs,
 }
 
 /// Output language of `compile`.
@@ -153,9 +196,12 @@ struct InspectArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
-    /// Also print the arena map: every buffer's offset, size, live steps and tensors.
+    /// Also print the arena map: every buffer's offset, size, live steps and tensors,
+    /// and the chains run patch by patch (with --patch auto).
     #[arg(long, conflicts_with = "json")]
     memory: bool,
+    #[command(flatten)]
+    patch: PatchArgs,
 }
 
 #[derive(Args)]
@@ -259,6 +305,8 @@ struct BenchArgs {
     /// a received tensor uses it.
     #[arg(long, requires = "deploy")]
     calib: Option<PathBuf>,
+    #[command(flatten)]
+    patch: PatchArgs,
     /// Timed inferences (after a warm-up), at least 9: split over 9 alternating rounds of
     /// meshnn and onnxruntime.
     #[arg(long, default_value_t = 500)]
@@ -401,12 +449,18 @@ fn deployed(
     model: &Path,
     deploy: Option<&Path>,
     strategy: Option<Strategy>,
+    patch: &PatchArgs,
 ) -> Result<driver::Deployed> {
     let p = driver::prepare(model, false)?;
-    let d = match deploy {
-        Some(file) => driver::deploy(p, meshnn::deploy::Deployment::load(file)?, strategy)?,
-        None => driver::deploy_single(p)?,
+    let mut dep = match deploy {
+        Some(file) => meshnn::deploy::Deployment::load(file)?,
+        None => driver::single_deployment(&p),
     };
+    for dev in &mut dep.devices {
+        dev.patch = patch.apply(dev.patch);
+    }
+    let strategy = strategy.or((deploy.is_none()).then_some(Strategy::Single));
+    let d = driver::deploy(p, dep, strategy)?;
     for w in driver::warnings(&d) {
         eprintln!("warning: {w}");
     }
@@ -424,13 +478,23 @@ fn calibrated(mut d: driver::Deployed, calib: Option<&Path>) -> Result<driver::D
 
 impl ModelArgs {
     fn deployed(&self) -> Result<driver::Deployed> {
-        deployed(&self.model, self.deploy.as_deref(), self.strategy)
+        deployed(
+            &self.model,
+            self.deploy.as_deref(),
+            self.strategy,
+            &self.patch,
+        )
     }
 }
 
 impl DeploymentArgs {
     fn deployed(&self) -> Result<driver::Deployed> {
-        deployed(&self.model, Some(&self.deploy), self.strategy)
+        deployed(
+            &self.model,
+            Some(&self.deploy),
+            self.strategy,
+            &PatchArgs::default(),
+        )
     }
 }
 
@@ -458,7 +522,11 @@ fn print_json(v: &impl serde::Serialize) -> Result<()> {
 }
 
 fn cmd_inspect(a: InspectArgs) -> Result<()> {
-    let p = driver::prepare(&a.model, false)?;
+    let mut p = driver::prepare(&a.model, false)?;
+    let opts = a.patch.apply(PatchOptions::default());
+    if opts.auto {
+        driver::replan_patched(&mut p, &opts);
+    }
     let r = inspect::report(&p);
     if a.json {
         print_json(&r)?;
@@ -614,7 +682,7 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
 fn cmd_bench(a: BenchArgs) -> Result<()> {
     a.key.apply()?;
     let p = calibrated(
-        deployed(&a.model, a.deploy.as_deref(), a.strategy)?,
+        deployed(&a.model, a.deploy.as_deref(), a.strategy, &a.patch)?,
         a.calib.as_deref(),
     )?;
     let r = bench::bench(&a.model, p, a.runs)?;

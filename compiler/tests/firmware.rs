@@ -153,12 +153,17 @@ fn fixtures_build_for_rv32_soft_float() {
 }
 
 fn run_on_qemu(model_name: &str, deploy: &str) {
+    run_model_on_qemu(&model(model_name), deploy);
+}
+
+/// Run `m` (with its .inputs.npz / .outputs.npz beside it) on the devices of `deploy`
+/// under QEMU: like the host build and onnxruntime.
+fn run_model_on_qemu(m: &std::path::Path, deploy: &str) {
     if !have_tools() {
         return;
     }
-    let m = model(model_name);
-    let p = prepare_checked(&m);
-    let (inputs, want) = reference(&p, &m);
+    let p = prepare_checked(m);
+    let (inputs, want) = reference(&p, m);
     let dep = Deployment::parse(deploy, "deploy.toml").unwrap();
     let d = driver::deploy(p, dep, None).unwrap();
     assert!(d.devices.len() > 1);
@@ -266,6 +271,52 @@ fn pytorch_operator_fixtures_run_under_qemu_on_m4f_and_rv32() {
             );
         }
     }
+}
+
+/// Patch-based execution per device after partitioning: the image layers of
+/// `common/patch_case.py`'s small CNN need 147 KB of RAM layer by layer, more than an
+/// nRF52832 has; with `patch = "auto"` they fit it, and the deployment runs under QEMU
+/// like the host build and onnxruntime.
+#[test]
+fn a_sensor_that_fits_an_nrf52832_only_patched_runs_under_qemu() {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = repo_root().join("compiler/tests/common/patch_case.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = tmp.path().join("patch_nrf.onnx");
+    let deploy = |patch: &str| {
+        format!(
+            "[link]\nprofile = \"ble\"\ndeadline_us = 1000000\n[partition]\nstrategy = \"manual\"\n\
+             [partition.manual]\nconv0 = \"band\"\npool0 = \"band\"\nconv1 = \"band\"\n\
+             gap = \"hub\"\nflatten = \"hub\"\nfc = \"hub\"\n\
+             [[device]]\nname = \"band\"\ntarget = \"nrf52832\"\ninputs = [\"x\"]\npatch = \"{patch}\"\n\
+             [[device]]\nname = \"hub\"\ntarget = \"nrf52840\"\noutputs = true\n"
+        )
+    };
+    let plain = Deployment::parse(&deploy("off"), "deploy.toml").unwrap();
+    let err = driver::deploy(prepare_checked(&m), plain, None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("'band'") && err.contains("RAM"), "{err}");
+    let patched = Deployment::parse(&deploy("auto"), "deploy.toml").unwrap();
+    let d = driver::deploy(prepare_checked(&m), patched, None).unwrap();
+    let band = &d.devices[0];
+    assert!(!band.plan.patches.is_empty() && band.ram_bytes <= 65_536);
+    assert!(
+        band.plan.layer_bound_bytes > 65_536,
+        "{}",
+        band.plan.layer_bound_bytes
+    );
+    run_model_on_qemu(&m, &deploy("auto"));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! of lowered steps, I/O tensors and link tensors. A renderer (`c_render` for C) formats
 //! a [`DeviceCode`]; nothing here prints syntax.
 
-use super::lower::{lower_node, Buf, Call, LowerError, Storage};
+use super::lower::{lower_node, lower_patch, Buf, Call, LowerError, Storage};
 use super::names::{field_idents, ident, Symbols};
 use super::{stages, DeviceSpec, LinkTensor};
 use crate::deploy::Fallback;
@@ -221,7 +221,7 @@ fn lower_stages(
         for i in stage.nodes {
             steps.push(Step {
                 node: i,
-                calls: lower_node(g, i, st)?,
+                calls: lower_step(g, spec.plan, i, st)?,
                 sends: g.nodes[i]
                     .outputs
                     .iter()
@@ -239,6 +239,28 @@ fn lower_stages(
         first.sends_first = spec.inputs.iter().filter_map(|&t| tx_index(t)).collect();
     }
     Ok(stages)
+}
+
+/// The calls of node `i`: its own, or, in a patched chain, every tile's calls at the
+/// chain's first node and none at the others.
+fn lower_step(
+    g: &Graph,
+    plan: &Plan,
+    i: NodeId,
+    st: &mut DeviceStorage,
+) -> Result<Vec<Call>, LowerError> {
+    match plan.patch_of(i) {
+        None => lower_node(g, i, st),
+        Some(p) if p.nodes[0] != i => Ok(Vec::new()),
+        Some(p) => {
+            let ws = plan.scratch_offset(i).ok_or_else(|| LowerError {
+                node: g.nodes[i].name.clone(),
+                op: g.nodes[i].onnx_op.clone(),
+                detail: "internal: a patched chain without a planned workspace".into(),
+            })?;
+            lower_patch(g, p, ws / 4, st)
+        }
+    }
 }
 
 fn io_tensors(g: &Graph, ts: &[TensorId], st: &DeviceStorage) -> Vec<IoTensor> {

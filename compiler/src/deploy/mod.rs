@@ -6,6 +6,7 @@ mod parse;
 pub mod target;
 
 use crate::ir::Graph;
+pub use crate::plan::patch::PatchOptions;
 use std::path::Path;
 use target::Target;
 
@@ -101,6 +102,8 @@ pub struct Device {
     pub kernels: Kernels,
     /// How its constant tensors are emitted.
     pub weights: Weights,
+    /// Whether the planner may run chains patch by patch (`patch`, `patch_max_overhead`).
+    pub patch: PatchOptions,
     line: usize,
     input_lines: Vec<usize>,
 }
@@ -283,6 +286,7 @@ impl Deployment {
                 flash_bytes: None,
                 kernels: Kernels::Auto,
                 weights: Weights::Blob,
+                patch: PatchOptions::default(),
                 line: 0,
                 input_lines: vec![],
             }],

@@ -7,6 +7,7 @@ use super::{
     DEFAULT_DOWN_AFTER, DEFAULT_PROBE_FRACTION, LINK_PROFILES,
 };
 use crate::link::{Auth, Framing};
+use crate::plan::patch::PatchOptions;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -77,6 +78,8 @@ struct RawDevice {
     flash_bytes: Option<Spanned<u64>>,
     kernels: Option<Spanned<String>>,
     weights: Option<Spanned<String>>,
+    patch: Option<Spanned<String>>,
+    patch_max_overhead: Option<Spanned<f64>>,
 }
 
 /// The [partition] section, validated.
@@ -313,11 +316,13 @@ fn parse_device(
             format!("unknown weights '{w}' for device '{name}'; use blob (a binary file placed by the assembler, the default) or c (C literals, for compilers without the GNU assembler)")
         })?,
     };
+    let patch = parse_patch(src, d, name)?;
     Ok(Device {
         name: name.clone(),
         target,
         kernels,
         weights,
+        patch,
         inputs,
         hub: d.outputs.as_ref().is_some_and(|o| *o.get_ref()),
         ram_bytes: d.ram_bytes.as_ref().map(|v| *v.get_ref()),
@@ -390,6 +395,34 @@ fn parse_kernels(src: &Source, k: &Spanned<String>, device: &str) -> Result<Kern
     keyword(src, k, "device.kernels", Kernels::parse, |k| {
         format!("unknown kernels '{k}' for device '{device}'; use auto (fast unless their scratch memory exceeds the RAM budget), fast or reference")
     })
+}
+
+/// A device's `patch` ("auto" or "off", default off) and `patch_max_overhead` (extra MACs
+/// allowed, a fraction in [0, 10], default 0.15).
+fn parse_patch(src: &Source, d: &RawDevice, device: &str) -> Result<PatchOptions, DeployError> {
+    let mut opts = PatchOptions::default();
+    if let Some(p) = &d.patch {
+        opts.auto = keyword(src, p, "device.patch", parse_patch_mode, |p| {
+            format!("unknown patch '{p}' for device '{device}'; use auto (run the first high-resolution layers tile by tile when that lowers peak RAM) or off")
+        })?;
+    }
+    if let Some(m) = &d.patch_max_overhead {
+        let v = *m.get_ref();
+        if !(0.0..=10.0).contains(&v) {
+            return Err(src.err(m.span().start, "device.patch_max_overhead", format!("{v} is not a MAC overhead limit for device '{device}': give the extra MACs patching may add as a fraction of the device's MACs, from 0 to 10 (0.15 = 15 %)")));
+        }
+        opts.max_mac_overhead = v;
+    }
+    Ok(opts)
+}
+
+/// "auto" → true, "off" → false.
+pub fn parse_patch_mode(s: &str) -> Option<bool> {
+    match s {
+        "auto" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    }
 }
 
 /// The keyword `s` as read by `parse`; an unknown one is an error at `s` for `key`, saying

@@ -6,13 +6,16 @@
 //! - flash: the distinct constants a device's nodes read, plus an estimate of code size;
 //! - RAM: peak live activation bytes of the device's nodes in model order (views share
 //!   their input's buffer; received and sensed tensors live from the start), plus link
-//!   buffers. The final report uses the real memory plan of each device.
+//!   buffers; a device with `patch = "auto"` that does not fit so is estimated again with
+//!   patch-based execution (`plan::patch`). The final report uses the real memory plan of
+//!   each device.
 
 use crate::cluster::{ClusterError, WeightedGraph};
 use crate::deploy::Deployment;
 use crate::ir::cost;
 use crate::ir::{Graph, NodeId, Op, TensorId};
 use crate::link;
+use crate::plan::{memory, patch};
 use std::collections::BTreeMap;
 
 /// Estimated code bytes of the runtime and the schedule: a fixed part plus a part per node.
@@ -290,7 +293,40 @@ impl<'a> Problem<'a> {
             link_bytes = 2 * (self.dep.link.mtu_bytes as u64 + link::LINK_HEADER_BYTES as u64)
                 + self.dep.link.framing().scratch_bytes();
         }
-        peak as u64 + link_bytes
+        let dev = &self.dep.devices[d];
+        let mut peak = peak as u64;
+        if dev.patch.auto && peak + link_bytes > dev.ram_budget() {
+            peak = peak.min(self.patched_peak(assign, d));
+        }
+        peak + link_bytes
+    }
+
+    /// The lower bound of device `d`'s arena in model order with patch-based execution
+    /// (only asked when the plain estimate does not fit: choosing patches costs more).
+    fn patched_peak(&self, assign: &[usize], d: usize) -> u64 {
+        let g = self.g;
+        let order: Vec<NodeId> = self
+            .order
+            .iter()
+            .copied()
+            .filter(|&i| assign[i] == d)
+            .collect();
+        let mut present: Vec<TensorId> = Vec::new();
+        for &i in &order {
+            for &t in &g.nodes[i].inputs {
+                let remote = self.producer[t].is_none_or(|p| assign[p] != d);
+                if remote && !g.tensors[t].is_const() && !present.contains(&t) {
+                    present.push(t);
+                }
+            }
+        }
+        let outputs: Vec<TensorId> = match d == self.dep.hub {
+            true => g.outputs.clone(),
+            false => Vec::new(),
+        };
+        let opts = &self.dep.devices[d].patch;
+        let patches = patch::choose(g, &order, &present, &outputs, opts);
+        memory::lower_bound_with(g, &order, &present, &outputs, &patches) as u64
     }
 
     /// Flash estimate of device `d`: distinct constants read plus code.

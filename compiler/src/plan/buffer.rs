@@ -28,10 +28,19 @@ pub struct Plan {
     pub offsets: Vec<Option<usize>>,
     pub arena_bytes: usize,
     pub lower_bound_bytes: usize,
+    /// The lower bound without patches (layer by layer); equals `lower_bound_bytes` when
+    /// no chain is patched.
+    pub layer_bound_bytes: usize,
+    /// Chains run patch by patch (see `plan::patch`), by step.
+    pub patches: Vec<super::patch::Patch>,
 }
 
 impl Plan {
     /// Arena byte offset of `node`'s scratch buffer, if it has one.
+    /// The patch whose chain contains `node`.
+    pub fn patch_of(&self, node: NodeId) -> Option<&super::patch::Patch> {
+        self.patches.iter().find(|p| p.nodes.contains(&node))
+    }
     pub fn scratch_offset(&self, node: NodeId) -> Option<usize> {
         self.buffers
             .iter()

@@ -9,11 +9,17 @@
 //! 2. Buffers get offsets so that buffers live at the same step never overlap: greedy
 //!    placement plus a short local search, in [`super::pack`].
 //!
+//! With patches (see [`super::patch`]) a chain's intermediate tensors get no buffer: its
+//! tiles all run at the chain's first step, reading the chain's input and writing its
+//! output there, with one workspace buffer (patch buffers and kernel scratch) live at that
+//! step only.
+//!
 //! The *lower bound* is the peak, over steps, of the bytes of buffers live at that step
 //! (scratch included): no placement of the same order can use less. [`check`] verifies that no two buffers
 //! live at the same time overlap in the arena (tests run it on every plan).
 
 pub use super::buffer::{check, Buffer, Plan, ALIGN};
+use super::patch::{self, Patch, PatchOptions};
 use crate::ir::{Graph, NodeId, Op, TensorId};
 use crate::kernels::scratch_bytes;
 
@@ -21,24 +27,70 @@ use crate::kernels::scratch_bytes;
 /// `inputs` are present from the start (graph inputs a device senses, tensors it
 /// receives) and `outputs` must survive to the end (graph outputs it delivers).
 pub fn plan(g: &Graph, order: &[NodeId], inputs: &[TensorId], outputs: &[TensorId]) -> Plan {
-    let (buffers, lower_bound_bytes) = buffers(g, order, inputs, outputs);
-    place(g, buffers, lower_bound_bytes)
+    plan_with(g, order, inputs, outputs, Vec::new())
 }
 
-/// The buffers of running `order` (see [`plan`]) and their lower bound, before placement.
+/// [`plan`], running chains patch by patch where `opts` allows and it lowers the peak.
+pub fn plan_patched(
+    g: &Graph,
+    order: &[NodeId],
+    inputs: &[TensorId],
+    outputs: &[TensorId],
+    opts: &PatchOptions,
+) -> Plan {
+    let patches = patch::choose(g, order, inputs, outputs, opts);
+    plan_with(g, order, inputs, outputs, patches)
+}
+
+/// The lower bound of the arena for `order` with `patches` (no placement).
+pub fn lower_bound_with(
+    g: &Graph,
+    order: &[NodeId],
+    inputs: &[TensorId],
+    outputs: &[TensorId],
+    patches: &[Patch],
+) -> usize {
+    lower_bound(
+        &all_buffers(g, order, inputs, outputs, patches),
+        order.len(),
+    )
+}
+
+/// The buffers of running `order` unpatched (see [`plan`]) and their lower bound, before
+/// placement (the scheduler compares candidate orders by it).
 pub fn buffers(
     g: &Graph,
     order: &[NodeId],
     inputs: &[TensorId],
     outputs: &[TensorId],
 ) -> (Vec<Buffer>, usize) {
-    let mut buffers = tensor_buffers(g, order, inputs, outputs);
-    buffers.extend(scratch_buffers(g, order));
+    let buffers = all_buffers(g, order, inputs, outputs, &[]);
     let lower_bound_bytes = lower_bound(&buffers, order.len());
     (buffers, lower_bound_bytes)
 }
 
-/// Give `buffers` their offsets (see [`super::pack`]) and map every tensor to its offset.
+fn plan_with(
+    g: &Graph,
+    order: &[NodeId],
+    inputs: &[TensorId],
+    outputs: &[TensorId],
+    patches: Vec<Patch>,
+) -> Plan {
+    let buffers = all_buffers(g, order, inputs, outputs, &patches);
+    let lower_bound_bytes = lower_bound(&buffers, order.len());
+    let layer_bound_bytes = match patches.is_empty() {
+        true => lower_bound_bytes,
+        false => lower_bound_with(g, order, inputs, outputs, &[]),
+    };
+    Plan {
+        layer_bound_bytes,
+        patches,
+        ..place(g, buffers, lower_bound_bytes)
+    }
+}
+
+/// Give `buffers` their offsets (see [`super::pack`]) and map every tensor to its offset
+/// (an unpatched plan: its layer-by-layer bound is its lower bound).
 pub fn place(g: &Graph, mut buffers: Vec<Buffer>, lower_bound_bytes: usize) -> Plan {
     let (arena_bytes, offs) = super::pack::pack(&buffers, lower_bound_bytes);
     for (b, off) in buffers.iter_mut().zip(offs) {
@@ -55,7 +107,32 @@ pub fn place(g: &Graph, mut buffers: Vec<Buffer>, lower_bound_bytes: usize) -> P
         offsets,
         arena_bytes,
         lower_bound_bytes,
+        layer_bound_bytes: lower_bound_bytes,
+        patches: Vec::new(),
     }
+}
+
+/// Every buffer of `order` with `patches`: tensors, kernel scratch, patch workspaces.
+fn all_buffers(
+    g: &Graph,
+    order: &[NodeId],
+    inputs: &[TensorId],
+    outputs: &[TensorId],
+    patches: &[Patch],
+) -> Vec<Buffer> {
+    let mut steps: Vec<usize> = (0..order.len()).collect();
+    let mut hidden = vec![false; g.tensors.len()];
+    for p in patches {
+        for s in &mut steps[p.step..p.step + p.nodes.len()] {
+            *s = p.step;
+        }
+        for &t in p.hidden() {
+            hidden[t] = true;
+        }
+    }
+    let mut b = tensor_buffers(g, order, inputs, outputs, &steps, &hidden);
+    b.extend(scratch_buffers(g, order, patches));
+    b
 }
 
 fn find(parent: &mut [usize], mut x: usize) -> usize {
@@ -86,14 +163,18 @@ fn alias_groups(g: &Graph, order: &[NodeId]) -> Vec<usize> {
 
 /// One buffer per alias group of runtime tensors, live from the step that first touches
 /// it to the step that last does (inputs from step 0, outputs to the end).
+/// `steps[k]` is the step at which the node at position k runs (a patched chain's nodes
+/// all run at its first); `hidden` tensors get no buffer (they live in a workspace).
 fn tensor_buffers(
     g: &Graph,
     order: &[NodeId],
     inputs: &[TensorId],
     outputs: &[TensorId],
+    steps: &[usize],
+    hidden: &[bool],
 ) -> Vec<Buffer> {
     let nt = g.tensors.len();
-    let runtime = |t: &&TensorId| !g.tensors[**t].is_const();
+    let runtime = |t: &&TensorId| !g.tensors[**t].is_const() && !hidden[**t];
     let mut parent = alias_groups(g, order);
     let end = order.len();
     let mut first = vec![usize::MAX; nt];
@@ -101,7 +182,7 @@ fn tensor_buffers(
     let mut size = vec![0usize; nt];
     let mut members: Vec<Vec<TensorId>> = vec![Vec::new(); nt];
     let mut member = vec![false; nt];
-    let steps = order.iter().enumerate().flat_map(|(step, &i)| {
+    let steps = order.iter().zip(steps).flat_map(|(&i, &step)| {
         let node = &g.nodes[i];
         node.inputs
             .iter()
@@ -138,13 +219,23 @@ fn tensor_buffers(
         .collect()
 }
 
-/// The scratch buffer of each step whose kernel needs one, live only during that step.
-fn scratch_buffers(g: &Graph, order: &[NodeId]) -> Vec<Buffer> {
+/// The scratch buffer of each step whose kernel needs one, live only during that step;
+/// a patched chain has one workspace instead, the scratch "of" its first node.
+fn scratch_buffers(g: &Graph, order: &[NodeId], patches: &[Patch]) -> Vec<Buffer> {
+    let patch_at = |step: usize| {
+        patches
+            .iter()
+            .find(|p| (p.step..p.step + p.nodes.len()).contains(&step))
+    };
     order
         .iter()
         .enumerate()
         .filter_map(|(step, &i)| {
-            let size = scratch_bytes(g, &g.nodes[i]);
+            let size = match patch_at(step) {
+                Some(p) if p.step == step => p.workspace_bytes().next_multiple_of(ALIGN),
+                Some(_) => 0,
+                None => scratch_bytes(g, &g.nodes[i]),
+            };
             (size > 0).then_some(Buffer {
                 tensors: Vec::new(),
                 size,

@@ -280,6 +280,8 @@ mod tests {
             offsets: Vec::new(),
             arena_bytes: arena,
             lower_bound_bytes: lb,
+            layer_bound_bytes: lb,
+            patches: Vec::new(),
         };
         check(&plan).unwrap();
         (arena, lb)

@@ -9,9 +9,12 @@ mod conv;
 mod elementwise;
 mod gemm;
 mod movement;
+mod patch;
 mod pool;
 mod recurrent;
 mod reduce;
+
+pub use patch::lower_patch;
 
 use crate::ir::{Activation, Graph, Node, NodeId, Op, TensorId};
 

@@ -10,6 +10,11 @@ pub(super) type Side = (i64, Vec<i64>);
 
 /// Copy the `dims`-shaped block of `x` at `xs` to `y` at `ys` (`mn_copy_f32`).
 pub(super) fn copy(cx: &Cx, [x, y]: [TensorId; 2], dims: &[usize], xs: Side, ys: Side) -> Call {
+    copy_call(dims, xs, ys, cx.arg(x), cx.arg(y))
+}
+
+/// `mn_copy_f32` of the `dims`-shaped block of operand `x` at `xs` to operand `y` at `ys`.
+pub(super) fn copy_call(dims: &[usize], xs: Side, ys: Side, x: Arg, y: Arg) -> Call {
     let p = Params::new("mn_copy_params_t")
         .int("rank", dims.len())
         .ints("dims", i64s(dims))
@@ -17,7 +22,7 @@ pub(super) fn copy(cx: &Cx, [x, y]: [TensorId; 2], dims: &[usize], xs: Side, ys:
         .ints("x_strides", xs.1)
         .int("y_offset", ys.0)
         .ints("y_strides", ys.1);
-    Call::new("mn_copy_f32", p, vec![cx.arg(x), cx.arg(y)])
+    Call::new("mn_copy_f32", p, vec![x, y])
 }
 
 /// A whole dense tensor of shape `s` from offset `off`.
