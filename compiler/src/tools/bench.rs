@@ -345,7 +345,9 @@ fn instructions_per_mac(
     let exe = build.compile("model_run", &flags)?;
     let ir = |repeat: u64| -> Option<f64> {
         let out = exe.with_file_name(format!("callgrind.{repeat}.out"));
-        let st = Command::new("valgrind")
+        let mut cmd = Command::new("valgrind");
+        build.set_link_key(&mut cmd);
+        let st = cmd
             .arg("--tool=callgrind")
             .arg(format!("--callgrind-out-file={}", out.display()))
             .arg(&exe)

@@ -164,8 +164,13 @@ impl HostBuild {
     pub fn command(&self, io: &IoFiles) -> Command {
         let mut cmd = Command::new(&self.exe);
         cmd.args(&io.inputs).args(&io.outputs);
-        super::link_key::set_env(&mut cmd, &self.dir.join(self.folder));
+        self.set_link_key(&mut cmd);
         cmd
+    }
+
+    /// Give `cmd` (this build's harness, or a tool running it) the link key of the build.
+    pub fn set_link_key(&self, cmd: &mut Command) {
+        super::link_key::set_env(cmd, &self.dir.join(self.folder));
     }
 
     /// One inference on `io`'s files.
