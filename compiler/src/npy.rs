@@ -6,7 +6,7 @@
 //! as the header declares (a shorter file is reported as truncated).
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Cursor, Read, Seek, Write};
 use std::path::Path;
 
 /// The most bytes of array data meshnn reads from one `.npy` file or one `.npz` archive,
@@ -181,37 +181,60 @@ fn parse_npy_file<R: Read>(
 
 /// Read a float32 .npy file.
 pub fn read_f32(path: &Path) -> Result<Array<f32>, NpyError> {
-    let p = path.display().to_string();
     let f = open_regular(path)?;
-    let npy = npyz::NpyFile::new(BufReader::new(f)).map_err(|e| format_err(&p, e.to_string()))?;
-    parse_npy_file(npy, &p, &mut { MAX_DATA_BYTES })
+    read_f32_from(BufReader::new(f), &path.display().to_string())
 }
 
-/// An open `.npz` archive; arrays are read on demand, at most [`MAX_DATA_BYTES`] in all.
-pub struct Npz {
+/// Parse the bytes of a float32 .npy file; `name` stands for the file in errors.
+pub fn parse_f32(bytes: &[u8], name: &str) -> Result<Array<f32>, NpyError> {
+    read_f32_from(bytes, name)
+}
+
+fn read_f32_from<R: Read>(reader: R, name: &str) -> Result<Array<f32>, NpyError> {
+    let npy = npyz::NpyFile::new(reader).map_err(|e| format_err(name, e.to_string()))?;
+    parse_npy_file(npy, name, &mut { MAX_DATA_BYTES })
+}
+
+/// An open `.npz` archive (a file, or bytes in memory); arrays are read on demand, at
+/// most [`MAX_DATA_BYTES`] in all.
+pub struct Npz<R: Read + Seek = BufReader<File>> {
     path: String,
-    zip: npyz::npz::NpzArchive<BufReader<File>>,
+    zip: npyz::npz::NpzArchive<R>,
     budget: u64,
 }
 
 impl Npz {
     pub fn open(path: &Path) -> Result<Npz, NpyError> {
-        let p = path.display().to_string();
         let f = open_regular(path)?;
-        let zip = npyz::npz::NpzArchive::new(BufReader::new(f)).map_err(|e| NpyError::File {
-            path: p.clone(),
-            detail: format!("not a readable .npz (zip) archive: {e}"),
-        })?;
-        Ok(Npz {
-            path: p,
-            zip,
-            budget: MAX_DATA_BYTES,
-        })
+        Npz::new(BufReader::new(f), path.display().to_string())
     }
+}
 
+impl<R: Read + Seek> Npz<R> {
     /// The archive's path, as errors name it.
     pub fn path(&self) -> &str {
         &self.path
+    }
+}
+
+impl<'a> Npz<Cursor<&'a [u8]>> {
+    /// The archive held in `bytes`; `name` stands for the file in errors.
+    pub fn from_bytes(bytes: &'a [u8], name: &str) -> Result<Self, NpyError> {
+        Npz::new(Cursor::new(bytes), name.to_string())
+    }
+}
+
+impl<R: Read + Seek> Npz<R> {
+    fn new(reader: R, path: String) -> Result<Self, NpyError> {
+        let zip = npyz::npz::NpzArchive::new(reader).map_err(|e| NpyError::File {
+            path: path.clone(),
+            detail: format!("not a readable .npz (zip) archive: {e}"),
+        })?;
+        Ok(Npz {
+            path,
+            zip,
+            budget: MAX_DATA_BYTES,
+        })
     }
 
     /// The array names, sorted.
