@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: C runtime unit tests (sanitizers), then the Rust unit + integration tests
 # (fixtures vs onnxruntime, snapshots, bad input, ONNX backend conformance, partitioning,
-# the lossy-link simulator), with a bounded fuzzing run of the link layer in between.
+# the lossy-link simulator), with bounded fuzzing runs of the link layer and of the
+# ONNX, deploy.toml and .npy/.npz parsers in between.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,8 @@ if ! make -s -C runtime-c fuzz-smoke > runtime-c/fuzz-smoke.log 2>&1; then
   tail -40 runtime-c/fuzz-smoke.log; echo "link fuzzing found a problem (runtime-c/fuzz-smoke.log)"; exit 1
 fi
 grep -E "^Done" runtime-c/fuzz-smoke.log
+# 60 s each of the ONNX importer, deploy.toml and .npy/.npz fuzz targets (fuzz/).
+scripts/fuzz_smoke.sh
 # distill/: the fast tests (no training; torch-dependent ones skip when torch is absent).
 python3 -m pytest -q distill/tests
 cargo test --release --workspace

@@ -69,16 +69,35 @@ pub struct Prepared {
 /// Import and canonicalise a model, then schedule and plan it as one device.
 /// `verify_each` runs the graph verifier after every pass (tests set it).
 pub fn prepare(path: &Path, verify_each: bool) -> Result<Prepared, Error> {
-    let mut graph = onnx::import_file(path).map_err(|error| Error::Import {
+    let graph = onnx::import_file(path).map_err(|error| Error::Import {
         path: path.display().to_string(),
         error: Box::new(error),
     })?;
-    passes::canonicalise(&mut graph, verify_each)?;
-    let (order, plan) = schedule::order(&graph);
     let model_name = path
         .file_name()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "model.onnx".into());
+    prepare_graph(graph, model_name, verify_each)
+}
+
+/// [`prepare`] for a serialised model held in memory (no external data: it has no folder);
+/// `model_name` names it in errors and generated comments.
+pub fn prepare_bytes(bytes: &[u8], model_name: &str, verify_each: bool) -> Result<Prepared, Error> {
+    let graph = onnx::import_bytes(bytes, None).map_err(|error| Error::Import {
+        path: model_name.to_string(),
+        error: Box::new(error),
+    })?;
+    prepare_graph(graph, model_name.to_string(), verify_each)
+}
+
+/// Canonicalise an imported graph, then schedule and plan it as one device.
+fn prepare_graph(
+    mut graph: Graph,
+    model_name: String,
+    verify_each: bool,
+) -> Result<Prepared, Error> {
+    passes::canonicalise(&mut graph, verify_each)?;
+    let (order, plan) = schedule::order(&graph);
     Ok(Prepared {
         graph,
         order,

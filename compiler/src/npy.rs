@@ -6,7 +6,7 @@
 //! as the header declares (a shorter file is reported as truncated).
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Cursor, Read, Seek, Write};
 use std::path::Path;
 
 /// The most bytes of array data meshnn reads from one `.npy` file or one `.npz` archive,
@@ -181,37 +181,96 @@ fn parse_npy_file<R: Read>(
 
 /// Read a float32 .npy file.
 pub fn read_f32(path: &Path) -> Result<Array<f32>, NpyError> {
-    let p = path.display().to_string();
     let f = open_regular(path)?;
-    let npy = npyz::NpyFile::new(BufReader::new(f)).map_err(|e| format_err(&p, e.to_string()))?;
-    parse_npy_file(npy, &p, &mut { MAX_DATA_BYTES })
+    read_f32_from(BufReader::new(f), &path.display().to_string())
 }
 
-/// An open `.npz` archive; arrays are read on demand, at most [`MAX_DATA_BYTES`] in all.
-pub struct Npz {
+/// Parse the bytes of a float32 .npy file; `name` stands for the file in errors.
+pub fn parse_f32(bytes: &[u8], name: &str) -> Result<Array<f32>, NpyError> {
+    read_f32_from(bytes, name)
+}
+
+/// numpy refuses `.npy` headers longer than this (`numpy.load`'s `max_header_size`).
+pub const MAX_HEADER_BYTES: u64 = 10_000;
+
+/// The first (up to) 12 bytes of a `.npy` stream: magic, version and header length.
+fn read_prefix(r: &mut impl Read, name: &str) -> Result<Vec<u8>, NpyError> {
+    let mut prefix = Vec::with_capacity(12);
+    r.take(12)
+        .read_to_end(&mut prefix)
+        .map_err(|e| format_err(name, e.to_string()))?;
+    Ok(prefix)
+}
+
+/// Refuse a header length over [`MAX_HEADER_BYTES`] before npyz allocates it (a 204-byte
+/// version-2 file declaring a 2 GB header once took that much memory). A bad magic or a
+/// short prefix is left for npyz to report.
+fn check_header_len(prefix: &[u8], name: &str) -> Result<(), NpyError> {
+    if prefix.len() < 10 || &prefix[..6] != b"\x93NUMPY" {
+        return Ok(());
+    }
+    let len = match (prefix[6], prefix.get(8..12)) {
+        (1, _) => u64::from(u16::from_le_bytes([prefix[8], prefix[9]])),
+        (_, Some(b)) => u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        _ => return Ok(()),
+    };
+    if len > MAX_HEADER_BYTES {
+        return Err(format_err(
+            name,
+            format!("its header declares {len} bytes; numpy writes and reads at most {MAX_HEADER_BYTES} (not a .npy file numpy made?)"),
+        ));
+    }
+    Ok(())
+}
+
+fn read_f32_from<R: Read>(mut reader: R, name: &str) -> Result<Array<f32>, NpyError> {
+    let prefix = read_prefix(&mut reader, name)?;
+    check_header_len(&prefix, name)?;
+    let reader = Cursor::new(prefix).chain(reader);
+    let npy = npyz::NpyFile::new(reader).map_err(|e| format_err(name, e.to_string()))?;
+    parse_npy_file(npy, name, &mut { MAX_DATA_BYTES })
+}
+
+/// An open `.npz` archive (a file, or bytes in memory); arrays are read on demand, at
+/// most [`MAX_DATA_BYTES`] in all.
+pub struct Npz<R: Read + Seek = BufReader<File>> {
     path: String,
-    zip: npyz::npz::NpzArchive<BufReader<File>>,
+    zip: npyz::npz::NpzArchive<R>,
     budget: u64,
 }
 
 impl Npz {
     pub fn open(path: &Path) -> Result<Npz, NpyError> {
-        let p = path.display().to_string();
         let f = open_regular(path)?;
-        let zip = npyz::npz::NpzArchive::new(BufReader::new(f)).map_err(|e| NpyError::File {
-            path: p.clone(),
-            detail: format!("not a readable .npz (zip) archive: {e}"),
-        })?;
-        Ok(Npz {
-            path: p,
-            zip,
-            budget: MAX_DATA_BYTES,
-        })
+        Npz::new(BufReader::new(f), path.display().to_string())
     }
+}
 
+impl<R: Read + Seek> Npz<R> {
     /// The archive's path, as errors name it.
     pub fn path(&self) -> &str {
         &self.path
+    }
+}
+
+impl<'a> Npz<Cursor<&'a [u8]>> {
+    /// The archive held in `bytes`; `name` stands for the file in errors.
+    pub fn from_bytes(bytes: &'a [u8], name: &str) -> Result<Self, NpyError> {
+        Npz::new(Cursor::new(bytes), name.to_string())
+    }
+}
+
+impl<R: Read + Seek> Npz<R> {
+    fn new(reader: R, path: String) -> Result<Self, NpyError> {
+        let zip = npyz::npz::NpzArchive::new(reader).map_err(|e| NpyError::File {
+            path: path.clone(),
+            detail: format!("not a readable .npz (zip) archive: {e}"),
+        })?;
+        Ok(Npz {
+            path,
+            zip,
+            budget: MAX_DATA_BYTES,
+        })
     }
 
     /// The array names, sorted.
@@ -226,6 +285,10 @@ impl Npz {
         name: &str,
     ) -> Result<Option<(npyz::NpyFile<impl Read + '_>, String)>, NpyError> {
         let what = format!("{}[{name}]", self.path);
+        let member = npyz::npz::file_name_from_array_name(name);
+        if let Ok(mut raw) = self.zip.zip_archive().by_name(&member) {
+            check_header_len(&read_prefix(&mut raw, &what)?, &what)?;
+        }
         match self.zip.by_name(name) {
             Ok(f) => Ok(f.map(|f| (f, what))),
             Err(e) => Err(format_err(&what, e.to_string())),

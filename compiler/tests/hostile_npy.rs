@@ -297,3 +297,75 @@ fn simulator_checks_its_sample_count_before_sizing_buffers() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("do not fit in memory"), "{stderr}");
 }
+
+/// The in-memory readers (the fuzz targets' entry points) apply the file readers' checks:
+/// a wrapping shape, a truncated array and a wrong dtype are the same errors, and a valid
+/// array reads back its values.
+#[test]
+fn in_memory_readers_apply_the_file_limits() {
+    use meshnn::npy::{parse_f32, Npz};
+    let wrap = npy_bytes("<f4", &shape_text(&[1 << 62, 4, 4]), &[]);
+    let err = parse_f32(&wrap, "wrap.npy").unwrap_err().to_string();
+    assert!(
+        err.contains("wrap.npy") && err.contains("more elements than 64 bits"),
+        "{err}"
+    );
+    let short = npy_bytes("<f4", &shape_text(&[2, 3]), &[0; 10]);
+    let err = parse_f32(&short, "short.npy").unwrap_err().to_string();
+    assert!(
+        err.contains("truncated") && err.contains("after 2"),
+        "{err}"
+    );
+    let values: Vec<u8> = [1.5f32, -2.0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let good = npy_bytes("<f4", &shape_text(&[2]), &values);
+    let a = parse_f32(&good, "good.npy").unwrap();
+    assert_eq!((a.shape, a.data), (vec![2], vec![1.5, -2.0]));
+
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("data.npz");
+    let f64s = npy_bytes("<f8", &shape_text(&[1]), &[0; 8]);
+    write_npz(&p, &[("x", good.clone()), ("bomb", wrap), ("d", f64s)]);
+    let bytes = std::fs::read(&p).unwrap();
+    let mut z = Npz::from_bytes(&bytes, "mem.npz").unwrap();
+    assert_eq!(z.names(), ["bomb", "d", "x"]);
+    assert_eq!(z.f32("x").unwrap().unwrap().data, vec![1.5, -2.0]);
+    let err = z.f32("bomb").unwrap_err().to_string();
+    assert!(
+        err.contains("mem.npz[bomb]") && err.contains("64 bits"),
+        "{err}"
+    );
+    let err = z.f32("d").unwrap_err().to_string();
+    assert!(err.contains("float64"), "{err}");
+    assert!(z.f32("absent").unwrap().is_none());
+    let err = Npz::from_bytes(b"not a zip", "junk.npz")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("junk.npz") && err.contains("not a readable .npz"),
+        "{err}"
+    );
+}
+
+/// The npy fuzz target's finding (fuzz/regressions/npy/oom-v2-header-length.npy): a
+/// 204-byte version-2 file whose header length field says 0x81818181 bytes made the
+/// reader allocate 2.17 GB before any check (exit 134 under a 1 GiB ulimit). As a `.npy`
+/// input and as an `.npz` member it is now refused at once, naming numpy's header limit.
+#[test]
+fn a_header_longer_than_numpy_allows_is_refused_before_allocating() {
+    let finding = repo_root().join("fuzz/regressions/npy/oom-v2-header-length.npy");
+    run_mlp_fails(&finding, &["oom-v2-header-length.npy", "header declares", "10000"]);
+    let bytes = std::fs::read(&finding).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("bomb.npz");
+    write_npz(&p, &[("x", bytes.clone())]);
+    simulate_fails(&p, &["bomb.npz[x]", "header declares", "10000"]);
+    // Version 1 (a 16-bit length) over the limit, in memory.
+    let mut v1 = npy_bytes("<f4", &shape_text(&[1]), &[0; 4]);
+    v1[8..10].copy_from_slice(&60_000u16.to_le_bytes());
+    let err = meshnn::npy::parse_f32(&v1, "v1.npy").unwrap_err().to_string();
+    assert!(err.contains("60000") && err.contains("10000"), "{err}");
+}

@@ -1785,4 +1785,29 @@ fn range_with_a_non_finite_operand_is_rejected() {
             "{what}: {e}"
         );
     }
+
+/// `driver::prepare_bytes` (the fuzz target's entry) compiles a model held in memory to the
+/// same files as `driver::prepare` on the file, and names the model in its errors.
+#[test]
+fn prepare_bytes_matches_prepare_on_the_file() {
+    use meshnn::driver;
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/models/two_input.onnx");
+    let emit = |p: driver::Prepared| driver::emit(&driver::deploy_single(p).unwrap()).unwrap();
+    let from_file = emit(driver::prepare(&path, true).unwrap());
+    let bytes = std::fs::read(&path).unwrap();
+    let from_bytes = emit(driver::prepare_bytes(&bytes, "two_input.onnx", true).unwrap());
+    let contents = |files: &[meshnn::codegen::File]| -> Vec<(String, String)> {
+        files
+            .iter()
+            .map(|f| (f.path.clone(), f.contents.clone()))
+            .collect()
+    };
+    assert!(!from_file.is_empty());
+    assert_eq!(contents(&from_file), contents(&from_bytes));
+    let err = driver::prepare_bytes(b"\x08", "junk.onnx", false)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.starts_with("junk.onnx: "), "{err}");
 }

@@ -4,6 +4,7 @@
 use crate::driver::Deployed;
 use crate::ir::Graph;
 use crate::npy::{self, Array};
+use std::io::{Read, Seek};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,16 +66,24 @@ pub const MAX_SAMPLES: usize = 100_000;
 /// `[N, *input_shape[1:]]` float32; optional integer labels `y` of shape `[N]`, each a
 /// class index of the hub's first output.
 pub fn load_dataset(path: &Path, d: &Deployed) -> Result<Dataset, DataError> {
+    dataset_from(&mut npy::Npz::open(path)?, d)
+}
+
+/// [`load_dataset`] on an open archive (a file, or bytes in memory).
+pub fn dataset_from<R: Read + Seek>(
+    z: &mut npy::Npz<R>,
+    d: &Deployed,
+) -> Result<Dataset, DataError> {
+    let path = z.path().to_string();
     let derr = |detail: String| DataError::Data {
-        path: path.display().to_string(),
+        path: path.clone(),
         detail,
     };
-    let mut z = npy::Npz::open(path)?;
     let g = &d.graph;
     let mut inputs = Vec::new();
     let mut n = None;
     for k in 0..g.inputs.len() {
-        let a = input_array(g, k, &mut z)?;
+        let a = input_array(g, k, z)?;
         if *n.get_or_insert(a.shape[0]) != a.shape[0] {
             return Err(derr("inputs hold different numbers of samples".into()));
         }
@@ -127,7 +136,11 @@ fn check_labels(y: Array<i64>, n: usize, classes: usize) -> Result<Vec<i64>, Str
 
 /// The array for graph input `k` (by name, or `x` for a one-input model), checked to be
 /// `[N, *shape[1:]]` float32 of a batch-1 input.
-fn input_array(g: &Graph, k: usize, z: &mut npy::Npz) -> Result<Array<f32>, DataError> {
+fn input_array<R: Read + Seek>(
+    g: &Graph,
+    k: usize,
+    z: &mut npy::Npz<R>,
+) -> Result<Array<f32>, DataError> {
     let t = g.inputs[k];
     let name = &g.tensors[t].name;
     let names = z.names();
@@ -175,7 +188,7 @@ fn input_array(g: &Graph, k: usize, z: &mut npy::Npz) -> Result<Array<f32>, Data
     Ok(a)
 }
 
-fn data_err(z: &npy::Npz, detail: String) -> DataError {
+fn data_err<R: Read + Seek>(z: &npy::Npz<R>, detail: String) -> DataError {
     DataError::Data {
         path: z.path().into(),
         detail,
