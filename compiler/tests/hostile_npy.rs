@@ -357,7 +357,10 @@ fn in_memory_readers_apply_the_file_limits() {
 #[test]
 fn a_header_longer_than_numpy_allows_is_refused_before_allocating() {
     let finding = repo_root().join("fuzz/regressions/npy/oom-v2-header-length.npy");
-    run_mlp_fails(&finding, &["oom-v2-header-length.npy", "header declares", "10000"]);
+    run_mlp_fails(
+        &finding,
+        &["oom-v2-header-length.npy", "header declares", "10000"],
+    );
     let bytes = std::fs::read(&finding).unwrap();
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("bomb.npz");
@@ -366,6 +369,8 @@ fn a_header_longer_than_numpy_allows_is_refused_before_allocating() {
     // Version 1 (a 16-bit length) over the limit, in memory.
     let mut v1 = npy_bytes("<f4", &shape_text(&[1]), &[0; 4]);
     v1[8..10].copy_from_slice(&60_000u16.to_le_bytes());
-    let err = meshnn::npy::parse_f32(&v1, "v1.npy").unwrap_err().to_string();
+    let err = meshnn::npy::parse_f32(&v1, "v1.npy")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("60000") && err.contains("10000"), "{err}");
 }

@@ -1785,6 +1785,7 @@ fn range_with_a_non_finite_operand_is_rejected() {
             "{what}: {e}"
         );
     }
+}
 
 /// `driver::prepare_bytes` (the fuzz target's entry) compiles a model held in memory to the
 /// same files as `driver::prepare` on the file, and names the model in its errors.
@@ -1797,10 +1798,10 @@ fn prepare_bytes_matches_prepare_on_the_file() {
     let from_file = emit(driver::prepare(&path, true).unwrap());
     let bytes = std::fs::read(&path).unwrap();
     let from_bytes = emit(driver::prepare_bytes(&bytes, "two_input.onnx", true).unwrap());
-    let contents = |files: &[meshnn::codegen::File]| -> Vec<(String, String)> {
+    let contents = |files: &[meshnn::codegen::File]| -> Vec<(String, String, Option<Vec<u8>>)> {
         files
             .iter()
-            .map(|f| (f.path.clone(), f.contents.clone()))
+            .map(|f| (f.path.clone(), f.contents.clone(), f.binary.clone()))
             .collect()
     };
     assert!(!from_file.is_empty());
