@@ -193,26 +193,27 @@ pub fn parse_f32(bytes: &[u8], name: &str) -> Result<Array<f32>, NpyError> {
 /// numpy refuses `.npy` headers longer than this (`numpy.load`'s `max_header_size`).
 pub const MAX_HEADER_BYTES: u64 = 10_000;
 
-/// The first (up to) 12 bytes of a `.npy` stream: magic, version and header length.
-fn read_prefix(r: &mut impl Read, name: &str) -> Result<Vec<u8>, NpyError> {
-    let mut prefix = Vec::with_capacity(12);
-    r.take(12)
-        .read_to_end(&mut prefix)
-        .map_err(|e| format_err(name, e.to_string()))?;
-    Ok(prefix)
-}
+/// Deepest bracket nesting a header may have: numpy writes a flat dict with a shape tuple
+/// (depth 2); structured dtypes nest deeper, and meshnn reads none of them.
+const MAX_HEADER_NESTING: usize = 4;
 
-/// Refuse a header length over [`MAX_HEADER_BYTES`] before npyz allocates it (a 204-byte
-/// version-2 file declaring a 2 GB header once took that much memory). A bad magic or a
-/// short prefix is left for npyz to report.
-fn check_header_len(prefix: &[u8], name: &str) -> Result<(), NpyError> {
-    if prefix.len() < 10 || &prefix[..6] != b"\x93NUMPY" {
-        return Ok(());
+/// Read and check a `.npy` stream's prefix (magic, version, header length) and header text
+/// before npyz parses them; returns every byte read, for npyz to read again. Refused: a
+/// header length over [`MAX_HEADER_BYTES`] (a 204-byte version-2 file declaring a 2 GB
+/// header once took that much memory) and brackets nested deeper than
+/// [`MAX_HEADER_NESTING`] (130 nested `{` once kept the header parser busy for seconds).
+/// A bad magic or a short stream is left for npyz to report.
+fn read_checked_header(r: &mut impl Read, name: &str) -> Result<Vec<u8>, NpyError> {
+    let io = |e: std::io::Error| format_err(name, e.to_string());
+    let mut head = Vec::with_capacity(12);
+    r.by_ref().take(12).read_to_end(&mut head).map_err(io)?;
+    if head.len() < 10 || &head[..6] != b"\x93NUMPY" {
+        return Ok(head);
     }
-    let len = match (prefix[6], prefix.get(8..12)) {
-        (1, _) => u64::from(u16::from_le_bytes([prefix[8], prefix[9]])),
-        (_, Some(b)) => u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        _ => return Ok(()),
+    let (len, start) = match (head[6], head.get(8..12)) {
+        (1, _) => (u64::from(u16::from_le_bytes([head[8], head[9]])), 10),
+        (_, Some(b)) => (u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])), 12),
+        _ => return Ok(head),
     };
     if len > MAX_HEADER_BYTES {
         return Err(format_err(
@@ -220,13 +221,30 @@ fn check_header_len(prefix: &[u8], name: &str) -> Result<(), NpyError> {
             format!("its header declares {len} bytes; numpy writes and reads at most {MAX_HEADER_BYTES} (not a .npy file numpy made?)"),
         ));
     }
-    Ok(())
+    r.by_ref()
+        .take(len + start as u64 - head.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    let mut depth = 0usize;
+    for &c in head.get(start..).unwrap_or_default() {
+        match c {
+            b'{' | b'[' | b'(' => depth += 1,
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_HEADER_NESTING {
+            return Err(format_err(
+                name,
+                format!("its header nests brackets more than {MAX_HEADER_NESTING} deep; numpy's headers of plain arrays nest 2 (not a .npy file numpy made?)"),
+            ));
+        }
+    }
+    Ok(head)
 }
 
 fn read_f32_from<R: Read>(mut reader: R, name: &str) -> Result<Array<f32>, NpyError> {
-    let prefix = read_prefix(&mut reader, name)?;
-    check_header_len(&prefix, name)?;
-    let reader = Cursor::new(prefix).chain(reader);
+    let head = read_checked_header(&mut reader, name)?;
+    let reader = Cursor::new(head).chain(reader);
     let npy = npyz::NpyFile::new(reader).map_err(|e| format_err(name, e.to_string()))?;
     parse_npy_file(npy, name, &mut { MAX_DATA_BYTES })
 }
@@ -287,7 +305,7 @@ impl<R: Read + Seek> Npz<R> {
         let what = format!("{}[{name}]", self.path);
         let member = npyz::npz::file_name_from_array_name(name);
         if let Ok(mut raw) = self.zip.zip_archive().by_name(&member) {
-            check_header_len(&read_prefix(&mut raw, &what)?, &what)?;
+            read_checked_header(&mut raw, &what)?;
         }
         match self.zip.by_name(name) {
             Ok(f) => Ok(f.map(|f| (f, what))),

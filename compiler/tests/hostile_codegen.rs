@@ -3,7 +3,7 @@
 //! the input first with one clear line and exit code 1 (issue 17, section 3).
 
 mod common;
-use common::repo_root;
+use common::{fails_with, onnx_model, repo_root};
 use meshnn::npy;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,38 +15,8 @@ fn succeeds(args: &[&str]) {
     assert_eq!(code, Some(0), "meshnn {}: {stderr}", args.join(" "));
 }
 
-/// Exit code 1, one short error, no panic, every `needles` item in it.
-fn fails_with(args: &[&str], needles: &[&str]) {
-    let (code, stderr) = meshnn(args);
-    assert_eq!(code, Some(1), "meshnn {}: {stderr}", args.join(" "));
-    assert!(!stderr.contains("meshnn bug") && !stderr.contains("panicked"));
-    assert!(stderr.lines().count() <= 2, "{stderr}");
-    for n in needles {
-        assert!(stderr.contains(n), "want {n:?} in: {stderr}");
-    }
-}
-
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// Build an ONNX model with Python's `onnx` package: `body` gets `helper`, `TP` and `np`
-/// and sets `graph`. None (test skipped) without python3 and onnx.
-fn onnx_model(dir: &Path, body: &str) -> Option<PathBuf> {
-    let model = dir.join("model.onnx");
-    let script = format!(
-        "import sys, numpy as np\nfrom onnx import helper, TensorProto as TP, save\n{body}\n\
-         save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1])\n"
-    );
-    let ok = Command::new("python3")
-        .args(["-c", &script, path(&model)])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("skipping: python3 with the onnx package is needed to build the model");
-        return None;
-    }
-    Some(model)
 }
 
 fn write_npy(dir: &Path, name: &str, shape: &[usize], data: Vec<f32>) -> String {

@@ -5,52 +5,13 @@
 //! it), errors checked through the CLI.
 
 mod common;
-use common::{meshnn_status, meshnn_stdout, repo_root};
+use common::{fails_with, meshnn_status, meshnn_stdout, onnx_model, repo_root};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Exit code 1, one or two lines, no panic, every `needles` item in the error.
-fn fails_with(args: &[&str], needles: &[&str]) {
-    let (code, stderr) = meshnn_status(args);
-    assert_eq!(code, Some(1), "meshnn {}: {stderr}", args.join(" "));
-    assert!(!stderr.contains("meshnn bug") && !stderr.contains("panicked"));
-    assert!(stderr.lines().count() <= 2, "{stderr}");
-    for n in needles {
-        assert!(stderr.contains(n), "want {n:?} in: {stderr}");
-    }
-}
-
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// An opset-13 model from `body` (Python with `helper`, `TP`, `np`, `numpy_helper` in
-/// scope, setting `graph`); None (test skipped) without python3 and onnx.
-fn onnx_model(dir: &Path, body: &str) -> Option<PathBuf> {
-    let model = dir.join("model.onnx");
-    let script = format!(
-        "import sys, numpy as np\nfrom onnx import helper, numpy_helper, TensorProto as TP, save\n{body}\n\
-         save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1])\n"
-    );
-    let have_onnx = Command::new("python3")
-        .args(["-c", "import onnx"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !have_onnx {
-        eprintln!("skipping: python3 with the onnx package is needed to build the model");
-        return None;
-    }
-    let out = Command::new("python3")
-        .args(["-c", &script, path(&model)])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "model script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(model)
 }
 
 /// `x` [1, 4] -> `node` -> `y`, with the constants `consts` (name, int64 values).

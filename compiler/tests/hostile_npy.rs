@@ -374,3 +374,16 @@ fn a_header_longer_than_numpy_allows_is_refused_before_allocating() {
         .to_string();
     assert!(err.contains("60000") && err.contains("10000"), "{err}");
 }
+
+/// The npy fuzz target's second finding (fuzz/regressions/npy/timeout-nested-braces.npy):
+/// a header with 130 nested `{` kept npyz's header parser busy for over a minute (the
+/// release CLI did not finish in 60 s). Refused at once now, as a file and in an `.npz`.
+#[test]
+fn a_header_nesting_brackets_deeply_is_refused_at_once() {
+    let finding = repo_root().join("fuzz/regressions/npy/timeout-nested-braces.npy");
+    run_mlp_fails(&finding, &["timeout-nested-braces.npy", "nests brackets"]);
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("nested.npz");
+    write_npz(&p, &[("x", std::fs::read(&finding).unwrap())]);
+    simulate_fails(&p, &["nested.npz[x]", "nests brackets"]);
+}

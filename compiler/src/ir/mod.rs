@@ -237,6 +237,15 @@ impl Graph {
         p
     }
 
+    /// For every tensor, whether it is a graph output.
+    pub fn output_mask(&self) -> Vec<bool> {
+        let mut mask = vec![false; self.tensors.len()];
+        for &t in &self.outputs {
+            mask[t] = true;
+        }
+        mask
+    }
+
     /// For every tensor, the nodes that read it, in node order.
     pub fn consumers(&self) -> Vec<Vec<NodeId>> {
         let mut c = vec![Vec::new(); self.tensors.len()];

@@ -101,10 +101,7 @@ impl<'a> Problem<'a> {
                 }
             }
         }
-        let mut is_output = vec![false; g.tensors.len()];
-        for &t in &g.outputs {
-            is_output[t] = true;
-        }
+        let is_output = g.output_mask();
         Problem {
             g,
             dep,

@@ -45,10 +45,7 @@ fn new_const(g: &mut Graph, name: String, shape: Vec<usize>, v: Vec<f32>) -> usi
 pub fn run(g: &mut Graph) -> Result<(), PassError> {
     let mut producers = g.producers();
     let consumers = g.consumers();
-    let mut is_output = vec![false; g.tensors.len()];
-    for &t in &g.outputs {
-        is_output[t] = true;
-    }
+    let is_output = g.output_mask();
     let mut removed = vec![false; g.nodes.len()];
     for (i, gone) in removed.iter_mut().enumerate() {
         let Op::BatchNorm { epsilon } = g.nodes[i].op else {

@@ -36,10 +36,7 @@ fn act_slot(op: &mut Op) -> Option<&mut Activation> {
 pub fn run(g: &mut Graph) -> Result<(), PassError> {
     let mut producers = g.producers();
     let consumers = g.consumers();
-    let mut is_output = vec![false; g.tensors.len()];
-    for &t in &g.outputs {
-        is_output[t] = true;
-    }
+    let is_output = g.output_mask();
     let mut removed = vec![false; g.nodes.len()];
     for (i, gone) in removed.iter_mut().enumerate() {
         let Some(act) = as_activation(&g.nodes[i].op) else {

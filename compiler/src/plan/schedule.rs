@@ -101,10 +101,7 @@ fn greedy_order(g: &Graph, subset: &[NodeId]) -> Vec<NodeId> {
             dependents[d].push(i);
         }
     }
-    let mut is_output = vec![false; g.tensors.len()];
-    for &t in &g.outputs {
-        is_output[t] = true;
-    }
+    let is_output = g.output_mask();
     let mut remaining_uses: Vec<usize> = consumers.iter().map(|c| c.len()).collect();
     let score = |i: NodeId, remaining_uses: &[usize]| -> i64 {
         let node = &g.nodes[i];

@@ -6,6 +6,7 @@ pub mod npz;
 use meshnn::driver::{self, Prepared};
 use meshnn::npy::{self, Array};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -103,4 +104,43 @@ pub fn meshnn_stdout(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Exit code 1, one or two lines, no panic, every `needles` item in the error.
+pub fn fails_with(args: &[&str], needles: &[&str]) {
+    let (code, stderr) = meshnn_status(args);
+    assert_eq!(code, Some(1), "meshnn {}: {stderr}", args.join(" "));
+    assert!(!stderr.contains("meshnn bug") && !stderr.contains("panicked"));
+    assert!(stderr.lines().count() <= 2, "{stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "want {n:?} in: {stderr}");
+    }
+}
+
+/// An opset-13 model from `body` (Python with `helper`, `TP`, `np`, `numpy_helper` in
+/// scope, setting `graph`); None (test skipped) without python3 and onnx.
+pub fn onnx_model(dir: &Path, body: &str) -> Option<PathBuf> {
+    let model = dir.join("model.onnx");
+    let script = format!(
+        "import sys, numpy as np\nfrom onnx import helper, numpy_helper, TensorProto as TP, save\n{body}\n\
+         save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1])\n"
+    );
+    let have_onnx = Command::new("python3")
+        .args(["-c", "import onnx"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have_onnx {
+        eprintln!("skipping: python3 with the onnx package is needed to build the model");
+        return None;
+    }
+    let out = Command::new("python3")
+        .args(["-c", &script, model.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "model script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(model)
 }
