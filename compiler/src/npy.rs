@@ -221,12 +221,13 @@ fn read_checked_header(r: &mut impl Read, name: &str) -> Result<Vec<u8>, NpyErro
             format!("its header declares {len} bytes; numpy writes and reads at most {MAX_HEADER_BYTES} (not a .npy file numpy made?)"),
         ));
     }
+    let end = start + len as usize; // len <= MAX_HEADER_BYTES
     r.by_ref()
-        .take(len + start as u64 - head.len() as u64)
+        .take(end.saturating_sub(head.len()) as u64)
         .read_to_end(&mut head)
         .map_err(io)?;
     let mut depth = 0usize;
-    for &c in head.get(start..).unwrap_or_default() {
+    for &c in head.get(start..end.min(head.len())).unwrap_or_default() {
         match c {
             b'{' | b'[' | b'(' => depth += 1,
             b'}' | b']' | b')' => depth = depth.saturating_sub(1),
