@@ -99,11 +99,15 @@ pub(super) fn variadic(cx: &Cx, kind: VariadicKind) -> Result<Vec<Call>, LowerEr
     let y = cx.output(0)?;
     let ys = cx.shape(y);
     cx.rank_ok(ys.len())?;
-    let producers = cx.g.producers();
-    let source = |x| kernels::arrival_source(cx.g, &producers, x, &|r| cx.st.received(r).is_some());
-    if kernels::use_mean_arrived(cx.g, node, |x| source(x).is_some()) {
-        let copies = node.inputs.iter().map(|&x| source(x)).collect::<Vec<_>>();
-        return Ok(vec![mean_arrived(cx, y, &copies)]);
+    if kind == VariadicKind::Mean {
+        // The producer map costs a pass over the graph: built only for a Mean.
+        let producers = cx.g.producers();
+        let source =
+            |x| kernels::arrival_source(cx.g, &producers, x, &|r| cx.st.received(r).is_some());
+        if kernels::use_mean_arrived(cx.g, node, |x| source(x).is_some()) {
+            let copies = node.inputs.iter().map(|&x| source(x)).collect::<Vec<_>>();
+            return Ok(vec![mean_arrived(cx, y, &copies)]);
+        }
     }
     let x0 = cx.input(0)?;
     let xs0 = i64s(&broadcast_strides(cx.shape(x0), ys.len()));
