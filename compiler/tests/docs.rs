@@ -117,6 +117,7 @@ fn architecture_names_every_module_and_test() {
         ("compiler/src", ".rs"),
         ("compiler/tests", ".rs"),
         ("crates", ".rs"),
+        ("runtime-rs", ".rs"),
         ("runtime-c/src", ".c"),
         ("runtime-c/include", ".h"),
         ("runtime-c/tests", ".c"),

@@ -1,0 +1,43 @@
+//! Shared helpers of the differential tests (tests/*.rs): a seeded generator of inputs
+//! and a comparison with a tolerance for summation order. The C kernels are linked from
+//! the static library build.rs compiles (`mnc_kernels`).
+
+/// A small deterministic generator (xorshift64*), so every run tests the same cases.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.max(1))
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in `lo..=hi`.
+    pub fn int(&mut self, lo: i32, hi: i32) -> i32 {
+        lo + (self.next_u64() % ((hi - lo + 1) as u64)) as i32
+    }
+    /// Uniform in [-1, 1).
+    pub fn float(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+    }
+    pub fn floats(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.float()).collect()
+    }
+}
+
+/// Assert `rust` equals `c` element by element within `rel` of the larger magnitude
+/// (plus `rel` absolute, for values near zero); NaN must match NaN.
+pub fn assert_close(what: &str, rust: &[f32], c: &[f32], rel: f32) {
+    assert_eq!(rust.len(), c.len(), "{what}: lengths");
+    for (i, (&r, &k)) in rust.iter().zip(c).enumerate() {
+        if r.is_nan() || k.is_nan() {
+            assert!(r.is_nan() && k.is_nan(), "{what}[{i}]: rust {r} c {k}");
+            continue;
+        }
+        let tol = rel * (1.0 + r.abs().max(k.abs()));
+        assert!((r - k).abs() <= tol, "{what}[{i}]: rust {r} c {k}");
+    }
+}

@@ -1,0 +1,1 @@
+//! TODO(port): twin of runtime-c/src/mn_binary_f32.c.

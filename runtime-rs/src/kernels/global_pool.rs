@@ -1,0 +1,1 @@
+//! TODO(port): twin of runtime-c/src/mn_global_pool_f32.c.

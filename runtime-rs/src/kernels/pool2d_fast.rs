@@ -1,0 +1,1 @@
+//! TODO(port): twin of runtime-c/src/mn_pool2d_fast_f32.c.
