@@ -268,6 +268,7 @@ impl Deployment {
             macs_per_cycle: 4.0,
             toolchain: crate::deploy::target::Toolchain {
                 cc: "cc".into(),
+                rust_target: None,
                 debian_package: None,
                 cflags: vec![],
                 ldflags: vec![],

@@ -9,6 +9,10 @@ include!(concat!(env!("OUT_DIR"), "/target_files.rs"));
 #[serde(deny_unknown_fields)]
 pub struct Toolchain {
     pub cc: String,
+    /// Rust target triple of `--lang rust` firmware (e.g. `thumbv7em-none-eabihf`); absent
+    /// for the host, which builds for the machine it runs on.
+    #[serde(default)]
+    pub rust_target: Option<String>,
     #[serde(default)]
     pub debian_package: Option<String>,
     #[serde(default)]
@@ -81,7 +85,7 @@ pub fn names() -> Vec<String> {
 /// `meshnn targets`: one row per target.
 pub fn table() -> String {
     let mut s = format!(
-        "{:<10} {:<14} {:>9} {:>10} {:>10} {:<7} {:>9} {:<24} {}\n",
+        "{:<10} {:<14} {:>9} {:>10} {:>10} {:<7} {:>9} {:<24} {:<28} {}\n",
         "target",
         "core",
         "clock MHz",
@@ -90,11 +94,12 @@ pub fn table() -> String {
         "FPU",
         "MAC/cyc",
         "compiler",
+        "Rust target",
         "QEMU machine"
     );
     for t in all() {
         s += &format!(
-            "{:<10} {:<14} {:>9} {:>10} {:>10} {:<7} {:>9} {:<24} {}\n",
+            "{:<10} {:<14} {:>9} {:>10} {:>10} {:<7} {:>9} {:<24} {:<28} {}\n",
             t.name,
             t.core,
             t.clock_hz / 1_000_000,
@@ -103,6 +108,7 @@ pub fn table() -> String {
             t.fpu,
             t.macs_per_cycle,
             t.toolchain.cc,
+            t.toolchain.rust_target.as_deref().unwrap_or("(host)"),
             t.qemu.as_ref().map(|q| q.machine.as_str()).unwrap_or("-")
         );
     }
@@ -120,6 +126,12 @@ mod tests {
             assert_eq!(
                 &t.name, name,
                 "targets/{name}.toml: name must match the file name"
+            );
+            // Every MCU names the Rust target rustc builds its firmware for.
+            assert_eq!(
+                t.toolchain.rust_target.is_none(),
+                t.core == "host",
+                "targets/{name}.toml: rust_target"
             );
             assert!(
                 t.ram_bytes > 0 && t.flash_bytes > 0 && t.clock_hz > 0 && t.macs_per_cycle > 0.0
