@@ -39,12 +39,68 @@ impl std::fmt::Display for UnsupportedNode {
     }
 }
 
+/// Nodes of one operator listed by name before the rest are counted.
+const NAMED_PER_OPERATOR: usize = 3;
+
+/// One line per unsupported operator (in order of first appearance): the node itself when
+/// it is the only one, else how many nodes and the first few names; then a hint when the
+/// model is quantised.
 fn lines(nodes: &[UnsupportedNode]) -> String {
-    nodes
+    let mut groups: Vec<Vec<&UnsupportedNode>> = Vec::new();
+    for n in nodes {
+        let same = |g: &&mut Vec<&UnsupportedNode>| {
+            let a = g[0];
+            (&a.domain, &a.op_type, a.opset, a.since) == (&n.domain, &n.op_type, n.opset, n.since)
+        };
+        match groups.iter_mut().find(same) {
+            Some(g) => g.push(n),
+            None => groups.push(vec![n]),
+        }
+    }
+    let mut out: Vec<String> = groups.iter().map(|g| group_line(g)).collect();
+    if nodes.iter().any(|n| is_quantisation_op(&n.op_type)) {
+        out.push(
+            "this is a quantised (int8) model: meshnn compiles float32 models only for now; pass the float model it was quantised from"
+                .into(),
+        );
+    }
+    out.join("\n")
+}
+
+fn group_line(g: &[&UnsupportedNode]) -> String {
+    let first = g[0].to_string();
+    if g.len() == 1 {
+        return first;
+    }
+    let names: Vec<String> = g
         .iter()
-        .map(|n| n.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
+        .take(NAMED_PER_OPERATOR)
+        .map(|n| format!("'{}'", n.node))
+        .collect();
+    let more = match g.len().saturating_sub(NAMED_PER_OPERATOR) {
+        0 => String::new(),
+        k => format!(" and {k} more"),
+    };
+    let at = format!("at node '{}'", g[0].node);
+    first.replacen(
+        &at,
+        &format!("at {} nodes ({}{more})", g.len(), names.join(", ")),
+        1,
+    )
+}
+
+/// Operators that only appear in quantised models.
+fn is_quantisation_op(op: &str) -> bool {
+    matches!(
+        op,
+        "QuantizeLinear"
+            | "DequantizeLinear"
+            | "DynamicQuantizeLinear"
+            | "QLinearConv"
+            | "QLinearMatMul"
+            | "ConvInteger"
+            | "MatMulInteger"
+    )
 }
 
 /// Why a model could not be imported.
@@ -70,7 +126,7 @@ pub enum ImportError {
     MissingGraph,
     #[error("{0}")]
     Opset(String),
-    /// All nodes whose operator meshnn cannot translate, one line each.
+    /// All nodes whose operator meshnn cannot translate, one line per operator.
     #[error("{}", lines(.0))]
     Unsupported(Vec<UnsupportedNode>),
     #[error("tensor '{tensor}' has element type {dtype}, which meshnn does not support here ({what}); convert the model to float32")]
