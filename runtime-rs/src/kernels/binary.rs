@@ -101,7 +101,10 @@ struct Row<'a> {
     sb: i32,
 }
 
-/// One innermost row (`y.len()` elements) of kind `p.kind`, activation included.
+/// One innermost row (`y.len()` elements) of kind `p.kind`, activation included. The
+/// arithmetic kinds get the dense and broadcast loops of [`Row::map`] (the ones LLVM
+/// vectorises); the kinds that call libm or yield bools, the one strided loop of
+/// [`Row::map_strided`] (less code on a device, where flash is small).
 fn binary_row(p: &BinaryParams, r: &Row, y: &mut [f32]) {
     let truth = |c: bool| if c { 1.0 } else { 0.0 };
     match p.kind {
@@ -109,20 +112,20 @@ fn binary_row(p: &BinaryParams, r: &Row, y: &mut [f32]) {
         SUB => r.map(y, |u, v| u - v),
         MUL => r.map(y, |u, v| u * v),
         DIV => r.map(y, |u, v| u / v),
-        POW => r.map(y, libm::powf),
-        FMOD => r.map(y, libm::fmodf),
-        MOD => r.map(y, mod_floor),
         MIN => r.map(y, min_nan),
         MAX => r.map(y, max_nan),
+        POW => r.map_strided(y, libm::powf),
+        FMOD => r.map_strided(y, libm::fmodf),
+        MOD => r.map_strided(y, mod_floor),
         // Comparisons and logic: no activation applies to a bool.
-        EQUAL => return r.map(y, |u, v| truth(u == v)),
-        LESS => return r.map(y, |u, v| truth(u < v)),
-        LESS_EQUAL => return r.map(y, |u, v| truth(u <= v)),
-        GREATER => return r.map(y, |u, v| truth(u > v)),
-        GREATER_EQUAL => return r.map(y, |u, v| truth(u >= v)),
-        AND => return r.map(y, |u, v| truth(u != 0.0 && v != 0.0)),
-        OR => return r.map(y, |u, v| truth(u != 0.0 || v != 0.0)),
-        _ => return r.map(y, |u, v| truth((u != 0.0) != (v != 0.0))), // XOR
+        EQUAL => return r.map_strided(y, |u, v| truth(u == v)),
+        LESS => return r.map_strided(y, |u, v| truth(u < v)),
+        LESS_EQUAL => return r.map_strided(y, |u, v| truth(u <= v)),
+        GREATER => return r.map_strided(y, |u, v| truth(u > v)),
+        GREATER_EQUAL => return r.map_strided(y, |u, v| truth(u >= v)),
+        AND => return r.map_strided(y, |u, v| truth(u != 0.0 && v != 0.0)),
+        OR => return r.map_strided(y, |u, v| truth(u != 0.0 || v != 0.0)),
+        _ => return r.map_strided(y, |u, v| truth((u != 0.0) != (v != 0.0))), // XOR
     }
     act_in_place(&p.act, y);
 }
@@ -153,12 +156,16 @@ impl Row<'_> {
                     *y = f(u, v);
                 }
             }
-            (sa, sb) => {
-                for (i, y) in (0i32..).zip(y.iter_mut()) {
-                    let u = self.a[(self.a_off + i * sa) as usize];
-                    *y = f(u, self.b[(self.b_off + i * sb) as usize]);
-                }
-            }
+            _ => self.map_strided(y, f),
+        }
+    }
+
+    /// `y[i] = f(a[a_off + i * sa], b[b_off + i * sb])`.
+    #[inline(always)]
+    fn map_strided(&self, y: &mut [f32], f: impl Fn(f32, f32) -> f32) {
+        for (i, y) in (0i32..).zip(y.iter_mut()) {
+            let u = self.a[(self.a_off + i * self.sa) as usize];
+            *y = f(u, self.b[(self.b_off + i * self.sb) as usize]);
         }
     }
 }

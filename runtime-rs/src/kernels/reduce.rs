@@ -47,14 +47,20 @@ pub struct ReduceParams {
 pub fn reduce_f32(p: &ReduceParams, x: &[f32], y: &mut [f32]) {
     let y = &mut y[..p.y_size.max(0) as usize];
     y.fill(start_value(p.kind));
-    match p.kind {
-        REDUCE_MAX => fold(p, x, y, max_nan),
-        REDUCE_MIN => fold(p, x, y, |r, v| -max_nan(-r, -v)),
-        REDUCE_PROD => fold(p, x, y, |r, v| r * v),
-        REDUCE_SUM_SQUARE | REDUCE_L2 => fold(p, x, y, |r, v| r + v * v),
-        REDUCE_L1 => fold(p, x, y, |r, v| r + libm::fabsf(v)),
-        REDUCE_LOG_SUM_EXP => fold(p, x, y, log_add_exp),
-        _ => fold(p, x, y, |r, v| r + v), // MEAN, SUM, LOG_SUM
+    let rank = p.rank as usize;
+    let outer = rank.saturating_sub(1);
+    let dims = &p.dims[..rank];
+    if let (Some(_), Some(mut od)) = (Odometer::start(dims), Odometer::start(&dims[..outer])) {
+        let len = if rank > 0 { dims[rank - 1] as usize } else { 1 };
+        let ys = if rank > 0 { p.y_strides[rank - 1] } else { 0 };
+        let (mut x_off, mut y_off) = (0usize, 0i32);
+        loop {
+            fold_row(p.kind, &x[x_off..x_off + len], y, y_off, ys);
+            x_off += len;
+            if !od.next(&p.y_strides, &mut y_off, None) {
+                break;
+            }
+        }
     }
     finish(p, y);
 }
@@ -69,41 +75,40 @@ fn start_value(kind: i32) -> f32 {
     }
 }
 
-/// Fold every element of `x`, in C's order, into its output with `step(running, x)`.
+/// Fold one innermost row `xr` into `y[y_off + i * ys]` with the step of `kind`
+/// (`mn_reduce_step`), in C's order.
+fn fold_row(kind: i32, xr: &[f32], y: &mut [f32], y_off: i32, ys: i32) {
+    match kind {
+        REDUCE_MAX => fold(xr, y, y_off, ys, max_nan),
+        REDUCE_MIN => fold(xr, y, y_off, ys, |r, v| -max_nan(-r, -v)),
+        REDUCE_PROD => fold(xr, y, y_off, ys, |r, v| r * v),
+        REDUCE_SUM_SQUARE | REDUCE_L2 => fold(xr, y, y_off, ys, |r, v| r + v * v),
+        REDUCE_L1 => fold(xr, y, y_off, ys, |r, v| r + libm::fabsf(v)),
+        REDUCE_LOG_SUM_EXP => fold(xr, y, y_off, ys, log_add_exp),
+        _ => fold(xr, y, y_off, ys, |r, v| r + v), // MEAN, SUM, LOG_SUM
+    }
+}
+
+/// `y[y_off + i * ys] = step(y[..], xr[i])`: a row folded into one output (`ys` 0) or
+/// into consecutive ones (`ys` 1, a loop LLVM vectorises) or strided ones.
 #[inline(always)]
-fn fold(p: &ReduceParams, x: &[f32], y: &mut [f32], step: impl Fn(f32, f32) -> f32) {
-    let rank = p.rank as usize;
-    let outer = rank.saturating_sub(1);
-    let dims = &p.dims[..rank];
-    let (Some(_), Some(mut od)) = (Odometer::start(dims), Odometer::start(&dims[..outer])) else {
-        return; // an empty tensor
-    };
-    let len = if rank > 0 { dims[rank - 1] as usize } else { 1 };
-    let ys = if rank > 0 { p.y_strides[rank - 1] } else { 0 };
-    let (mut x_off, mut y_off) = (0usize, 0i32);
-    loop {
-        let xr = &x[x_off..x_off + len];
-        match ys {
-            0 => {
-                let t = &mut y[y_off as usize];
-                *t = xr.iter().fold(*t, |r, &v| step(r, v));
-            }
-            1 => {
-                let yr = &mut y[y_off as usize..y_off as usize + len];
-                for (t, &v) in yr.iter_mut().zip(xr) {
-                    *t = step(*t, v);
-                }
-            }
-            _ => {
-                for (i, &v) in (0i32..).zip(xr) {
-                    let t = &mut y[(y_off + i * ys) as usize];
-                    *t = step(*t, v);
-                }
+fn fold(xr: &[f32], y: &mut [f32], y_off: i32, ys: i32, step: impl Fn(f32, f32) -> f32) {
+    match ys {
+        0 => {
+            let t = &mut y[y_off as usize];
+            *t = xr.iter().fold(*t, |r, &v| step(r, v));
+        }
+        1 => {
+            let yr = &mut y[y_off as usize..y_off as usize + xr.len()];
+            for (t, &v) in yr.iter_mut().zip(xr) {
+                *t = step(*t, v);
             }
         }
-        x_off += len;
-        if !od.next(&p.y_strides, &mut y_off, None) {
-            break;
+        _ => {
+            for (i, &v) in (0i32..).zip(xr) {
+                let t = &mut y[(y_off + i * ys) as usize];
+                *t = step(*t, v);
+            }
         }
     }
 }
