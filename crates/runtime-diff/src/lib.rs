@@ -29,13 +29,17 @@ impl Rng {
 }
 
 /// Assert `rust` equals `c` element by element within `rel` of the larger magnitude
-/// (plus `rel` absolute, for values near zero); NaN must match NaN.
+/// (plus `rel` absolute, for values near zero); NaN must match NaN, an infinity the same
+/// infinity.
 pub fn assert_close(what: &str, rust: &[f32], c: &[f32], rel: f32) {
     assert_eq!(rust.len(), c.len(), "{what}: lengths");
     for (i, (&r, &k)) in rust.iter().zip(c).enumerate() {
         if r.is_nan() || k.is_nan() {
             assert!(r.is_nan() && k.is_nan(), "{what}[{i}]: rust {r} c {k}");
             continue;
+        }
+        if r == k {
+            continue; // also equal infinities, whose difference is NaN
         }
         let tol = rel * (1.0 + r.abs().max(k.abs()));
         assert!((r - k).abs() <= tol, "{what}[{i}]: rust {r} c {k}");
