@@ -183,20 +183,29 @@ impl Block<'_> {
             step: p.stride_w as usize * CB,
             bias: &self.bias,
         };
-        let out_w = p.out_w as usize;
+        match p.stride_w {
+            1 => self.row_tiles::<1>(&tap, oh, yb),
+            2 => self.row_tiles::<2>(&tap, oh, yb),
+            _ => self.row_tiles::<0>(&tap, oh, yb),
+        }
+    }
+
+    /// The tiles of output row `oh` with column stride `S` (0: any, read at run time).
+    fn row_tiles<const S: usize>(&self, tap: &TapWalk, oh: i32, yb: &mut [f32]) {
+        let out_w = self.p.out_w as usize;
         let yr = oh as usize * out_w;
         let mut ow = 0;
         while ow < out_w {
             let left = out_w - ow;
             let mut acc = [0.0f32; 8 * CB];
             let nr = if NR >= 8 && left >= 8 {
-                tap.tile::<8>(ow, &mut acc)
+                tap.tile::<8, S>(ow, &mut acc)
             } else if NR >= 4 && left >= 4 {
-                tap.tile::<4>(ow, &mut acc)
+                tap.tile::<4, S>(ow, &mut acc)
             } else if left >= 2 {
-                tap.tile::<2>(ow, &mut acc)
+                tap.tile::<2, S>(ow, &mut acc)
             } else {
-                tap.tile::<1>(ow, &mut acc)
+                tap.tile::<1, S>(ow, &mut acc)
             };
             self.store(&acc, nr, &mut yb[yr + ow..]);
             ow += nr;
@@ -233,23 +242,25 @@ struct TapWalk<'a> {
 impl TapWalk<'_> {
     /// `N` positions from `ow` x `CB` channels over every tap, into `out[..N * CB]`;
     /// returns `N`. Each position's accumulators are one array, so that the compiler keeps
-    /// them in registers and vectorises across channels.
+    /// them in registers and vectorises across channels. With the column stride `S` a
+    /// constant (1 or 2; 0: read at run time) the reads of a tap are one slice of constant
+    /// length and need no bounds check per position.
     #[inline(always)]
-    fn tile<const N: usize>(&self, ow: usize, out: &mut [f32; 8 * CB]) -> usize {
+    fn tile<const N: usize, const S: usize>(&self, ow: usize, out: &mut [f32; 8 * CB]) -> usize {
         let dil_w = self.p.dil_w as usize * CB;
         let k_w = self.p.k_w as usize;
+        let step = if S == 0 { self.step } else { S * CB };
         let mut acc = [*self.bias; N];
-        let off = ow * self.step;
+        let off = ow * step;
         for (kh, &row) in self.rows.iter().enumerate() {
             let xr = row + off;
             let wr = &self.wq[kh * k_w * CB..][..k_w * CB];
             for (kw, wt) in wr.chunks_exact(CB).enumerate() {
                 let wt: &[f32; CB] = wt.try_into().expect("CB floats");
                 let xk = xr + kw * dil_w;
+                let xt = &self.ring[xk..xk + (N - 1) * step + CB];
                 for (r, a) in acc.iter_mut().enumerate() {
-                    let xs: &[f32; CB] = self.ring[xk + r * self.step..][..CB]
-                        .try_into()
-                        .expect("CB floats");
+                    let xs: &[f32; CB] = xt[r * step..r * step + CB].try_into().expect("CB floats");
                     for c in 0..CB {
                         a[c] += wt[c] * xs[c];
                     }

@@ -265,12 +265,17 @@ impl Tiles<'_> {
             let mut xk = j + t as usize;
             for wv in wt.chunks_exact(MR) {
                 let xv: &[f32; NR] = self.xg[xk..xk + NR].try_into().expect("NR floats");
-                let wv: &[f32; MR] = wv.try_into().expect("MR floats");
-                for (a, &wr) in acc.iter_mut().zip(wv) {
-                    for (av, &xv) in a.iter_mut().zip(xv) {
-                        *av += wr * xv;
-                    }
-                }
+                let [w0, w1, w2, w3, w4, w5, w6, w7]: [f32; MR] = wv.try_into().expect("MR floats");
+                // The rows spelled out (as in C): with a loop over them LLVM vectorises
+                // across the rows (gathers and scatters with AVX-512) instead of along NR.
+                mul_add_row(&mut acc[0], w0, xv);
+                mul_add_row(&mut acc[1], w1, xv);
+                mul_add_row(&mut acc[2], w2, xv);
+                mul_add_row(&mut acc[3], w3, xv);
+                mul_add_row(&mut acc[4], w4, xv);
+                mul_add_row(&mut acc[5], w5, xv);
+                mul_add_row(&mut acc[6], w6, xv);
+                mul_add_row(&mut acc[7], w7, xv);
                 xk += pitch;
             }
         }
@@ -298,6 +303,14 @@ impl Tiles<'_> {
             }
         }
         acc
+    }
+}
+
+/// `a[v] += w * x[v]` along the tile's positions (the vector direction).
+#[inline(always)]
+fn mul_add_row(a: &mut [f32; NR], w: f32, x: &[f32; NR]) {
+    for (av, &xv) in a.iter_mut().zip(x) {
+        *av += w * xv;
     }
 }
 
