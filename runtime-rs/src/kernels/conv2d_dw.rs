@@ -18,8 +18,11 @@ use super::{ConvParams, CONV_FAST_MAX_TAPS};
 const CB: usize = 8;
 
 /// Output positions per tile, at most (`MN_DW_NR`): 8 where the block is one or two vector
-/// registers (SSE2, AVX, NEON, RISC-V V, AltiVec, WebAssembly SIMD), 2 on scalar FPUs.
-#[cfg(any(
+/// registers (SSE2, AVX, NEON, RISC-V V, AltiVec, WebAssembly SIMD), 2 on scalar FPUs and
+/// wherever `--cfg meshnn_scalar_tiles` is given (as for `conv2d_fast`).
+const NR: usize = if cfg!(meshnn_scalar_tiles) {
+    2
+} else if cfg!(any(
     target_feature = "avx",
     target_feature = "neon",
     target_arch = "aarch64",
@@ -27,18 +30,11 @@ const CB: usize = 8;
     target_feature = "v",
     target_feature = "altivec",
     target_feature = "simd128"
-))]
-const NR: usize = 8;
-#[cfg(not(any(
-    target_feature = "avx",
-    target_feature = "neon",
-    target_arch = "aarch64",
-    target_feature = "sse2",
-    target_feature = "v",
-    target_feature = "altivec",
-    target_feature = "simd128"
-)))]
-const NR: usize = 2;
+)) {
+    8
+} else {
+    2
+};
 
 /// The padded geometry of one channel block (`mn_dw_geom_t`).
 struct DwGeom {

@@ -26,44 +26,29 @@ const MR: usize = CONV_FAST_MR;
 /// Output positions per tile (the vector direction), chosen per ISA as `MN_CF_NR` is in
 /// C: the `MR x NR` accumulators must fit the vector registers. 16 with AVX-512; 8 with
 /// AVX/AVX2 and NEON; 16 with SSE2, RISC-V V, AltiVec and WebAssembly SIMD; 2 on scalar
-/// FPUs and soft float (Cortex-M, RV32).
-#[cfg(target_feature = "avx512f")]
-const NR: usize = 16;
-#[cfg(all(
-    not(target_feature = "avx512f"),
-    any(
-        target_feature = "avx",
-        target_feature = "neon",
-        target_arch = "aarch64"
-    )
-))]
-const NR: usize = 8;
-#[cfg(all(
-    not(any(
-        target_feature = "avx512f",
-        target_feature = "avx",
-        target_feature = "neon",
-        target_arch = "aarch64"
-    )),
-    any(
-        target_feature = "sse2",
-        target_feature = "v",
-        target_feature = "altivec",
-        target_feature = "simd128"
-    )
-))]
-const NR: usize = 16;
-#[cfg(not(any(
-    target_feature = "avx512f",
+/// FPUs and soft float (Cortex-M, RV32), and wherever `--cfg meshnn_scalar_tiles` is
+/// given (the differential tests use it to run the Cortex-M form on the host, as C's
+/// tests build with `-DMN_CF_NR=2`).
+const NR: usize = if cfg!(meshnn_scalar_tiles) {
+    2
+} else if cfg!(target_feature = "avx512f") {
+    16
+} else if cfg!(any(
     target_feature = "avx",
     target_feature = "neon",
-    target_arch = "aarch64",
+    target_arch = "aarch64"
+)) {
+    8
+} else if cfg!(any(
     target_feature = "sse2",
     target_feature = "v",
     target_feature = "altivec",
     target_feature = "simd128"
-)))]
-const NR: usize = 2;
+)) {
+    16
+} else {
+    2
+};
 
 /// Floats of scratch slack: the last tile may read (and drop) past the end (`>= NR`).
 const SLACK: i32 = 16;
