@@ -18,3 +18,7 @@ scripts/fuzz_smoke.sh
 # distill/: the fast tests (no training; torch-dependent ones skip when torch is absent).
 python3 -m pytest -q distill/tests
 cargo test --release --workspace
+# The Rust runtime's fast convolutions again with the Cortex-M tile width (NR 2, as
+# runtime-c's test_fast_vs_ref_scalar), against runtime-c (own target dir: other RUSTFLAGS).
+RUSTFLAGS="--cfg meshnn_scalar_tiles" CARGO_TARGET_DIR=target/scalar-tiles \
+  cargo test --release -p meshnn-runtime -p meshnn-runtime-diff

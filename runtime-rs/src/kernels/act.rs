@@ -123,13 +123,7 @@ pub(crate) fn clip(x: f32, lo: f32, hi: f32) -> f32 {
 /// `max(0, min(1, v))` (`mn_unit_clamp`).
 #[inline(always)]
 pub fn unit_clamp(v: f32) -> f32 {
-    if v < 0.0 {
-        0.0
-    } else if v > 1.0 {
-        1.0
-    } else {
-        v
-    }
+    v.clamp(0.0, 1.0) // NaN stays NaN, -0 stays -0, as in C
 }
 
 #[inline(always)]
