@@ -1,0 +1,103 @@
+/*
+ * meshnn runtime internals of the int8 kernels: the rounding every one of them
+ * requantises with. Not part of the kernel API (mn_kernels_s8.h); meshnn copies it into
+ * a device folder beside the kernel sources, as internal/mn_kernels_internal.h.
+ */
+#ifndef MN_KERNELS_S8_INTERNAL_H
+#define MN_KERNELS_S8_INTERNAL_H
+
+#include "mn_kernels_internal.h"
+#include "../mn_kernels_s8.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The right shift that goes with rq: M = mult / 2^mn_rq_bits(rq), in [16, 62]. */
+static inline int32_t mn_rq_bits(mn_requant_t rq)
+{
+    return 31 - rq.shift;
+}
+
+/* floor(v / 2^s) without the implementation-defined right shift of a negative value. */
+static inline int64_t mn_floor_shift(int64_t v, int32_t s)
+{
+    const uint64_t m = ((uint64_t)1 << s) - 1u;
+    return v >= 0 ? (int64_t)((uint64_t)v >> s) : -(int64_t)((((uint64_t)-v) + m) >> s);
+}
+
+/* round(v / (count * 2^t)) rounded half to even, exactly (saturated at +-2^30) (|v| < 2^62, 0 <= t <= 63,
+ * count >= 1), without forming count * 2^t: the integer part and remainder of
+ * |v| >> t are divided by count, and the fraction (r1 + rem / 2^t) / count is compared
+ * with one half. */
+static inline int32_t mn_rq_round(int64_t v, int32_t t, int32_t count)
+{
+    const uint64_t u = v >= 0 ? (uint64_t)v : (uint64_t)-v;
+    const uint64_t q = u >> t;
+    const uint64_t rem = t > 0 ? u & (((uint64_t)1 << t) - 1u) : 0u;
+    const uint64_t half = t > 0 ? (uint64_t)1 << (t - 1) : 0u;
+    const uint64_t quot = q / (uint64_t)count;
+    const int64_t d = 2 * (int64_t)(q % (uint64_t)count) - count; /* sign of 2 * frac - 1 */
+    int up;
+    if (d > 0) {
+        up = 1;
+    } else if (d == 0) {
+        up = rem > 0u || (quot & 1u);
+    } else if (d == -1 && t > 0) {
+        up = rem > half || (rem == half && (quot & 1u));
+    } else {
+        up = 0;
+    }
+    uint64_t r = quot + (uint64_t)up;
+    r = r > 0x40000000u ? 0x40000000u : r; /* saturate: the caller clamps to int8 */
+    return v >= 0 ? (int32_t)r : -(int32_t)r;
+}
+
+/* round(acc * M / count) (count >= 1). */
+static inline int32_t mn_rq_scale(mn_requant_t rq, int32_t acc, int32_t count)
+{
+    return mn_rq_round((int64_t)acc * rq.mult, mn_rq_bits(rq), count);
+}
+
+/* clamp(zp + v, lo, hi) as an int8. */
+static inline int8_t mn_rq_clamp(int32_t v, int32_t zp, int32_t lo, int32_t hi)
+{
+    const int32_t y = v + zp;
+    return (int8_t)(y < lo ? lo : (y > hi ? hi : y));
+}
+
+/* round(da * ra + db * rb), one rounding of the exact sum. The term with the coarser
+ * exponent is shifted up to the other's; past 22 bits of difference (scale ratios over
+ * 2^22) the finer term is floored instead so the sum stays inside int64. */
+static inline int32_t mn_rq_sum2(mn_requant_t ra, int32_t da, mn_requant_t rb, int32_t db)
+{
+    int64_t pa = (int64_t)da * ra.mult, pb = (int64_t)db * rb.mult;
+    int32_t ta = mn_rq_bits(ra), tb = mn_rq_bits(rb), d;
+    if (rb.mult == 0) {
+        return mn_rq_round(pa, ta, 1);
+    }
+    if (ra.mult == 0) {
+        return mn_rq_round(pb, tb, 1);
+    }
+    if (ta < tb) { /* make a the finer term */
+        const int64_t pv = pa;
+        const int32_t tv = ta;
+        pa = pb;
+        ta = tb;
+        pb = pv;
+        tb = tv;
+    }
+    d = ta - tb;
+    if (d > 22) {
+        pa = mn_floor_shift(pa, d - 22);
+        ta -= d - 22;
+        d = 22;
+    }
+    return mn_rq_round(pa + pb * ((int64_t)1 << d), ta, 1);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MN_KERNELS_S8_INTERNAL_H */
