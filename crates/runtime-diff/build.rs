@@ -1,4 +1,4 @@
-//! Compiles runtime-c's kernels into a static library the differential tests call
+//! Compiles runtime-c's float and int8 kernels into a static library the differential tests call
 //! through FFI (the link layer is added by its own tests' needs).
 use std::path::Path;
 
@@ -12,7 +12,7 @@ fn main() {
         .map(|e| e.expect("dir entry").path())
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.ends_with("_f32.c")
+            name.ends_with("_f32.c") || name.ends_with("_s8.c")
         })
         .collect();
     kernels.sort();

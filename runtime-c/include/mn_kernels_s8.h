@@ -134,14 +134,22 @@ void mn_concat_s8(const mn_concat_s8_params_t *p, const int8_t *x, int8_t *y);
 
 /* ---------------------------------------------------------------- pooling */
 
-/* 2-D max / average pooling with the windows, pads and counts of mn_pool2d_f32
- * (mn_kernels.h; pool.kind MN_POOL_MAX or MN_POOL_AVG), rq = x_scale / y_scale:
+/* 2-D max / average pooling with the fields (the first 17, in the same order), windows,
+ * pads and counts of mn_pool_params_t / mn_pool2d_f32 (mn_kernels.h; kind MN_POOL_MAX or
+ * MN_POOL_AVG), rq = x_scale / y_scale:
  *   max: y = clamp(y_zp + round((max - x_zp) * rq), y_lo, y_hi) (max is monotonic, so
  *        an identity rq copies the maximum; a window with no input position gives y_zp);
  *   avg: y = clamp(y_zp + round(sum (x - x_zp) * rq / count), y_lo, y_hi), one rounding
  *        of the exact quotient (count as mn_pool2d_f32; 0 gives y_zp). */
 typedef struct {
-    mn_pool_params_t pool;
+    int32_t kind; /* mn_pool_kind_t */
+    int32_t channels;
+    int32_t in_h, in_w, out_h, out_w;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_left, pad_bottom, pad_right;
+    int32_t count_include_pad;
     int32_t x_zp, y_zp, y_lo, y_hi;
     mn_requant_t rq;
 } mn_pool_s8_params_t;

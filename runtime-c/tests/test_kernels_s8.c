@@ -204,17 +204,17 @@ static void run_binary(const s8_case_t *c, int8_t *y)
     mn_binary_s8(&p, c->a, c->b, y);
 }
 
-/* geom: the mn_pool_params_t fields after kind; q: x_zp, y_zp; scale: x, y. */
+/* geom: the mn_pool_s8_params_t fields after kind; q: x_zp, y_zp; scale: x, y. */
 static void run_pool(const s8_case_t *c, int8_t *y)
 {
     mn_pool_s8_params_t p;
     const int32_t *g = c->geom;
-    p.pool.kind = c->kind == S8_MAXPOOL ? MN_POOL_MAX : MN_POOL_AVG;
-    p.pool.channels = g[0], p.pool.in_h = g[1], p.pool.in_w = g[2];
-    p.pool.out_h = g[3], p.pool.out_w = g[4], p.pool.k_h = g[5], p.pool.k_w = g[6];
-    p.pool.stride_h = g[7], p.pool.stride_w = g[8], p.pool.dil_h = g[9], p.pool.dil_w = g[10];
-    p.pool.pad_top = g[11], p.pool.pad_left = g[12], p.pool.pad_bottom = g[13];
-    p.pool.pad_right = g[14], p.pool.count_include_pad = g[15];
+    p.kind = c->kind == S8_MAXPOOL ? MN_POOL_MAX : MN_POOL_AVG;
+    p.channels = g[0], p.in_h = g[1], p.in_w = g[2];
+    p.out_h = g[3], p.out_w = g[4], p.k_h = g[5], p.k_w = g[6];
+    p.stride_h = g[7], p.stride_w = g[8], p.dil_h = g[9], p.dil_w = g[10];
+    p.pad_top = g[11], p.pad_left = g[12], p.pad_bottom = g[13];
+    p.pad_right = g[14], p.count_include_pad = g[15];
     p.x_zp = c->q[0], p.y_zp = c->q[1], p.y_lo = -128, p.y_hi = 127;
     p.rq = rq_ratio(c->scale[0], c->scale[1]);
     mn_pool2d_s8(&p, c->a, y);

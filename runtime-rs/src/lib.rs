@@ -15,3 +15,4 @@
 #![forbid(unsafe_code)]
 
 pub mod kernels;
+pub mod kernels_s8;

@@ -1,7 +1,7 @@
 /*
  * meshnn runtime internals of the int8 kernels: the rounding every one of them
  * requantises with. Not part of the kernel API (mn_kernels_s8.h); meshnn copies it into
- * a device folder beside the kernel sources, as internal/mn_kernels_internal.h.
+ * a device folder beside the kernel sources, as internal/mn_kernels_s8_internal.h.
  */
 #ifndef MN_KERNELS_S8_INTERNAL_H
 #define MN_KERNELS_S8_INTERNAL_H
