@@ -348,7 +348,9 @@ def main():
     conv_case(hdr, rng, "conv2d_relu", (1, 4, 8, 8), 6, (3, 3), pads=[1, 1, 1, 1], relu=True)
     conv_case(hdr, rng, "conv1d_u8_relu", (1, 6, 40), 8, (3,), pads=[1, 1], act_elem=U8,
               relu=True)
+    conv_case(hdr, rng, "conv2d_large", (1, 16, 16, 16), 16, (3, 3), pads=[1, 1, 1, 1])
     gemm_case(hdr, rng, "matmul", 5, 17, 6, bias=False)
+    gemm_case(hdr, rng, "gemm_large", 32, 256, 16, bias=True)
     gemm_case(hdr, rng, "matmul_u8_zp", 4, 33, 7, bias=False, act_elem=U8, b_zp=121)
     gemm_case(hdr, rng, "gemm_bias", 3, 64, 10, bias=True)
     island(hdr, rng, "add_same_shape", "S8_ADD", "Add", [(2, 3, 4, 5), (2, 3, 4, 5)],
@@ -364,6 +366,11 @@ def main():
         ap = dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=cip)
         island(hdr, rng, f"avgpool_cip{cip}", "S8_AVGPOOL", "AveragePool", [(2, 3, 9, 10)], ap,
                extra_q=lambda xs, y, c=cip: pool_geom(xs[0], y, [3, 3], [2, 2], [1, 1, 1, 1], c))
+    island(hdr, rng, "add_large", "S8_ADD", "Add", [(1, 16, 16, 16), (1, 16, 16, 16)],
+           extra_q=lambda xs, y: bcast_geom(xs, y))
+    ap = dict(kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])
+    island(hdr, rng, "avgpool_large", "S8_AVGPOOL", "AveragePool", [(1, 16, 16, 16)], ap,
+           extra_q=lambda xs, y: pool_geom(xs[0], y, [3, 3], [1, 1], [1, 1, 1, 1], 0))
     ap = dict(kernel_shape=[2, 2], strides=[2, 2])
     island(hdr, rng, "avgpool_2x2_same_scale", "S8_AVGPOOL", "AveragePool", [(1, 8, 8, 8)], ap,
            same_scale=True, extra_q=lambda xs, y: pool_geom(xs[0], y, [2, 2], [2, 2], [0] * 4, 0))
