@@ -92,6 +92,20 @@ typedef struct {
 void mn_gemm_s8(const mn_gemm_s8_params_t *p, const int8_t *a, const int8_t *b,
                 const int32_t *bias, const mn_requant_t *rq, int8_t *y);
 
+/* Fast fully connected layer, the result of mn_gemm_s8 bit for bit for trans_b = 1 and
+ * b_zp = 0 (int8 weights, symmetric as onnxruntime's quantiser makes them) when `bias`
+ * holds the folded bias[j] - a_zp * sum_kk B[j][kk] (mn_gemm_fast_s8_fold_bias; meshnn
+ * folds at compile time): the inner loop is then a plain int8 dot product, on cores with
+ * the DSP extension four multiply-accumulates per two SMLAD. Reads m, n, k, y_zp, y_lo,
+ * y_hi and per_channel of p (a_zp, b_zp and trans_b are folded or fixed); bias is not
+ * NULL. */
+void mn_gemm_fast_s8(const mn_gemm_s8_params_t *p, const int8_t *a, const int8_t *b,
+                     const int32_t *bias, const mn_requant_t *rq, int8_t *y);
+
+/* folded[j] = (bias ? bias[j] : 0) - p->a_zp * sum_kk b[j * k + kk] for j < n. */
+void mn_gemm_fast_s8_fold_bias(const mn_gemm_s8_params_t *p, const int8_t *b,
+                               const int32_t *bias, int32_t *folded);
+
 /* ---------------------------------------------------------------- elementwise */
 
 typedef enum { MN_BINARY_S8_ADD = 0, MN_BINARY_S8_MUL = 1 } mn_binary_s8_kind_t;

@@ -7,6 +7,7 @@
  *     onnxruntime's and within 1 LSB; the acceptance is >= 99.9 % within 1 LSB and never
  *     more than 2 LSB apart (float outputs: dequantize exactly, softmax within 1e-6).
  */
+#include "internal/mn_kernels_s8_internal.h" /* MN_S8_DSP: which dot product runs */
 #include "mn_kernels_s8.h"
 #include "s8_vectors.h"
 
@@ -45,9 +46,9 @@ static void test_requant_by_hand(void)
     const mn_requant_t r01 = rq_of(0.1);
     /* 2^-20 = 0.5 * 2^-19. */
     const mn_requant_t rp = rq_of(1.0 / 1048576.0);
-    CHECK(r34.mult == 1610612736 && r34.shift == 0, "0.75 -> %d %d", r34.mult, r34.shift);
-    CHECK(r01.mult == 1717986918 && r01.shift == -3, "0.1 -> %d %d", r01.mult, r01.shift);
-    CHECK(rp.mult == 1073741824 && rp.shift == -19, "2^-20 -> %d %d", rp.mult, rp.shift);
+    CHECK(r34.mult == 1610612736 && r34.shift == 0, "0.75 -> %d %d", (int)r34.mult, (int)r34.shift);
+    CHECK(r01.mult == 1717986918 && r01.shift == -3, "0.1 -> %d %d", (int)r01.mult, (int)r01.shift);
+    CHECK(rp.mult == 1073741824 && rp.shift == -19, "2^-20 -> %d %d", (int)rp.mult, (int)rp.shift);
     /* acc * 0.75: 2.25 -> 2, 1.5 -> 2, 4.5 -> 4, -1.5 -> -2, -4.5 -> -4, 5.25 -> 5. */
     CHECK(mn_requant_apply(&r34, 3, 1) == 2, "3 * 0.75");
     CHECK(mn_requant_apply(&r34, 2, 1) == 2, "2 * 0.75 (tie to even 2)");
@@ -111,6 +112,52 @@ static void test_add_by_hand(void)
         mn_binary_s8(&p, &a1, &b1, &y1);
         CHECK(y1 == 11, "add across 30 bits of exponent = %d", y1);
     }
+}
+
+/* ---------------------------------------------------------------- fast against reference */
+
+static uint32_t rng_state = 12345u;
+
+/* xorshift32: uniform in [lo, hi]. */
+static int32_t rnd(int32_t lo, int32_t hi)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return lo + (int32_t)(rng_state % (uint32_t)(hi - lo + 1));
+}
+
+/* mn_gemm_fast_s8 on the folded bias equals mn_gemm_s8 bit for bit (lengths with every
+ * remainder of the four-pair DSP step, zero points, per-tensor and per-channel). */
+static void test_gemm_fast_vs_ref(void)
+{
+    static int8_t a[8 * 80], b[12 * 80], y_ref[8 * 12], y_fast[8 * 12];
+    int32_t bias[12], folded[12];
+    mn_requant_t rq[12];
+    int32_t t, i, diffs = 0;
+    for (t = 0; t < 300; ++t) {
+        mn_gemm_s8_params_t p;
+        p.m = rnd(1, 8), p.n = rnd(1, 12), p.k = rnd(1, 80), p.trans_b = 1;
+        p.a_zp = rnd(-128, 127), p.b_zp = 0, p.y_zp = rnd(-128, 127);
+        p.y_lo = rnd(0, 1) ? -128 : p.y_zp, p.y_hi = 127, p.per_channel = rnd(0, 1);
+        for (i = 0; i < p.m * p.k; ++i) {
+            a[i] = (int8_t)rnd(-128, 127);
+        }
+        for (i = 0; i < p.n * p.k; ++i) {
+            b[i] = (int8_t)rnd(-128, 127);
+        }
+        for (i = 0; i < p.n; ++i) {
+            bias[i] = rnd(-40000, 40000);
+            rq[i] = rq_of((double)rnd(1, 1000) / 256000.0);
+        }
+        mn_gemm_s8(&p, a, b, t % 3 ? bias : NULL, rq, y_ref);
+        mn_gemm_fast_s8_fold_bias(&p, b, t % 3 ? bias : NULL, folded);
+        mn_gemm_fast_s8(&p, a, b, folded, rq, y_fast);
+        diffs += memcmp(y_ref, y_fast, (size_t)(p.m * p.n)) != 0;
+    }
+    CHECK(diffs == 0, "gemm fast differs from reference in %d of 300 cases", (int)diffs);
+    printf("  gemm_fast (%s dot product) equals gemm on 300 random cases\n",
+           MN_S8_DSP ? "DSP SMLAD" : "plain C");
 }
 
 /* ---------------------------------------------------------------- against onnxruntime */
@@ -328,6 +375,7 @@ int main(void)
     int32_t i;
     test_requant_by_hand();
     test_add_by_hand();
+    test_gemm_fast_vs_ref();
     for (i = 0; i < S8_CASES; ++i) {
         check_case(&s8_cases[i]);
     }

@@ -25,6 +25,20 @@ extern "C" {
         rq: *const Requant,
         y: *mut i8,
     );
+    fn mn_gemm_fast_s8(
+        p: *const GemmS8Params,
+        a: *const i8,
+        b: *const i8,
+        bias: *const i32,
+        rq: *const Requant,
+        y: *mut i8,
+    );
+    fn mn_gemm_fast_s8_fold_bias(
+        p: *const GemmS8Params,
+        b: *const i8,
+        bias: *const i32,
+        folded: *mut i32,
+    );
     fn mn_binary_s8(p: *const BinaryS8Params, a: *const i8, b: *const i8, y: *mut i8);
     fn mn_concat_s8(p: *const ConcatS8Params, x: *const i8, y: *mut i8);
     fn mn_pool2d_s8(p: *const PoolS8Params, x: *const i8, y: *mut i8);
@@ -286,6 +300,54 @@ fn gemm_s8_equals_c() {
         };
         gemm_s8(&p, &a, &b, bias.as_deref(), &rqs, &mut r);
         assert_eq!(r, c, "gemm case {case}: {p:?}");
+    }
+}
+
+#[test]
+fn gemm_fast_s8_equals_c_and_the_reference() {
+    let mut rng = Rng::new(90);
+    for case in 0..300 {
+        let (m, n, k) = (rng.int(1, 5), rng.int(1, 9), rng.int(1, 70));
+        let (y_zp, y_lo, y_hi) = out_range(&mut rng);
+        let p = GemmS8Params {
+            m,
+            n,
+            k,
+            trans_b: 1,
+            a_zp: rng.int(-128, 127),
+            b_zp: 0,
+            y_zp,
+            y_lo,
+            y_hi,
+            per_channel: rng.int(0, 1),
+        };
+        let a = bytes(&mut rng, (m * k) as usize);
+        let b = bytes(&mut rng, (k * n) as usize);
+        let bias: Option<Vec<i32>> =
+            (rng.int(0, 1) == 1).then(|| (0..n).map(|_| rng.int(-50000, 50000)).collect());
+        let rqs: Vec<Requant> = (0..n).map(|_| rq(&mut rng)).collect();
+        let (mut fc, mut fr) = (vec![0i32; n as usize], vec![1i32; n as usize]);
+        // SAFETY: b holds n * k values, bias NULL or n, folded n.
+        unsafe { mn_gemm_fast_s8_fold_bias(&p, b.as_ptr(), c_opt(&bias), fc.as_mut_ptr()) };
+        gemm_fast_s8_fold_bias(&p, &b, bias.as_deref(), &mut fr);
+        assert_eq!(fr, fc, "fold case {case}");
+        let ny = (m * n) as usize;
+        let (mut c, mut r, mut reference) = (vec![0i8; ny], vec![1i8; ny], vec![2i8; ny]);
+        // SAFETY: every buffer holds what p says.
+        unsafe {
+            mn_gemm_fast_s8(
+                &p,
+                a.as_ptr(),
+                b.as_ptr(),
+                fc.as_ptr(),
+                rqs.as_ptr(),
+                c.as_mut_ptr(),
+            )
+        };
+        gemm_fast_s8(&p, &a, &b, &fr, &rqs, &mut r);
+        gemm_s8(&p, &a, &b, bias.as_deref(), &rqs, &mut reference);
+        assert_eq!(r, c, "gemm fast case {case}: {p:?}");
+        assert_eq!(r, reference, "gemm fast against the reference, case {case}");
     }
 }
 

@@ -9,9 +9,40 @@
 #include "mn_kernels_internal.h"
 #include "../mn_kernels_s8.h"
 
+#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32)
+#include <arm_acle.h>
+#include <string.h>
+#define MN_S8_DSP 1
+#else
+#define MN_S8_DSP 0
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* sum a[i] * w[i] over n int8 pairs. On cores with the DSP extension (Cortex-M4/M33/M7)
+ * four pairs at a time: two sign-extending byte unpacks (SXTB16, of the word and of it
+ * rotated by 8) per operand and two dual 16-bit multiply-accumulates (SMLAD), the loads
+ * by memcpy (unaligned word loads are legal there); plain C elsewhere. */
+static inline int32_t mn_dot_s8(const int8_t *a, const int8_t *w, int32_t n)
+{
+    int32_t acc = 0, i = 0;
+#if MN_S8_DSP
+    for (; i + 4 <= n; i += 4) {
+        uint32_t va, vw;
+        memcpy(&va, a + i, 4);
+        memcpy(&vw, w + i, 4);
+        acc = __smlad(__sxtb16(va), __sxtb16(vw), acc);
+        acc = __smlad(__sxtb16((va >> 8) | (va << 24)), __sxtb16((vw >> 8) | (vw << 24)),
+                      acc); /* bytes 1 and 3: the word rotated right by 8 */
+    }
+#endif
+    for (; i < n; ++i) {
+        acc += (int32_t)a[i] * (int32_t)w[i];
+    }
+    return acc;
+}
 
 /* The right shift that goes with rq: M = mult / 2^mn_rq_bits(rq), in [16, 62]. */
 static inline int32_t mn_rq_bits(mn_requant_t rq)
