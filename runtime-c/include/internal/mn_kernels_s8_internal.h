@@ -44,6 +44,46 @@ static inline int32_t mn_dot_s8(const int8_t *a, const int8_t *w, int32_t n)
     return acc;
 }
 
+/* acc[c] += sum a[i] * w[c * stride + i] for the four rows c < 4 of w (one unpacking of
+ * a serves four weight rows on the DSP path). */
+static inline void mn_dot4_s8(const int8_t *a, const int8_t *w, int32_t stride, int32_t n,
+                              int32_t *acc)
+{
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
+#if MN_S8_DSP
+    for (; i + 4 <= n; i += 4) {
+        uint32_t va, v0, v1, v2, v3;
+        int32_t a02, a13;
+        memcpy(&va, a + i, 4);
+        a02 = (int32_t)__sxtb16(va);
+        a13 = (int32_t)__sxtb16((va >> 8) | (va << 24));
+        memcpy(&v0, w + i, 4);
+        memcpy(&v1, w + stride + i, 4);
+        memcpy(&v2, w + 2 * stride + i, 4);
+        memcpy(&v3, w + 3 * stride + i, 4);
+        s0 = __smlad(a02, __sxtb16(v0), s0);
+        s0 = __smlad(a13, __sxtb16((v0 >> 8) | (v0 << 24)), s0);
+        s1 = __smlad(a02, __sxtb16(v1), s1);
+        s1 = __smlad(a13, __sxtb16((v1 >> 8) | (v1 << 24)), s1);
+        s2 = __smlad(a02, __sxtb16(v2), s2);
+        s2 = __smlad(a13, __sxtb16((v2 >> 8) | (v2 << 24)), s2);
+        s3 = __smlad(a02, __sxtb16(v3), s3);
+        s3 = __smlad(a13, __sxtb16((v3 >> 8) | (v3 << 24)), s3);
+    }
+#endif
+    for (; i < n; ++i) {
+        const int32_t av = a[i];
+        s0 += av * w[i];
+        s1 += av * w[stride + i];
+        s2 += av * w[2 * stride + i];
+        s3 += av * w[3 * stride + i];
+    }
+    acc[0] += s0;
+    acc[1] += s1;
+    acc[2] += s2;
+    acc[3] += s3;
+}
+
 /* The right shift that goes with rq: M = mult / 2^mn_rq_bits(rq), in [16, 62]. */
 static inline int32_t mn_rq_bits(mn_requant_t rq)
 {
