@@ -4,20 +4,14 @@
 use super::gemm::GemmS8Params;
 use super::requant::{rq_clamp, rq_scale, Requant};
 
-/// `sum a[i] * w[i]` (`mn_dot_s8`), in four interleaved lanes the vectoriser keeps in
-/// SIMD registers (integer sums: the order does not change the result).
+/// `sum a[i] * w[i]` (`mn_dot_s8`). An integer sum is associative, so LLVM's loop
+/// vectoriser reorders it freely (widening multiplies and a vector reduction on x86-64).
 #[inline(always)]
 fn dot_s8(a: &[i8], w: &[i8]) -> i32 {
-    let mut lanes = [0i32; 4];
-    let (ac, wc) = (a.chunks_exact(4), w.chunks_exact(4));
-    let (at, wt) = (ac.remainder(), wc.remainder());
-    for (a4, w4) in ac.zip(wc) {
-        for l in 0..4 {
-            lanes[l] += a4[l] as i32 * w4[l] as i32;
-        }
-    }
-    let tail: i32 = at.iter().zip(wt).map(|(&x, &y)| x as i32 * y as i32).sum();
-    lanes.iter().sum::<i32>() + tail
+    a.iter()
+        .zip(w)
+        .map(|(&x, &y)| i32::from(x) * i32::from(y))
+        .fold(0i32, |s, p| s.wrapping_add(p))
 }
 
 /// `mn_gemm_fast_s8`: [`super::gemm_s8`] bit for bit for `trans_b = 1`, `b_zp = 0` and
