@@ -185,8 +185,8 @@ void mn_global_pool_s8(const mn_global_pool_s8_params_t *p, const int8_t *x, int
 /* QuantizeLinear (per tensor): y = clamp(nearbyint(x / scale) + zp, lo, hi), x / scale in
  * float and rounded half to even, as onnxruntime computes it; NaN gives zp, infinities
  * saturate. [lo, hi] is [-128, 127] (a Relu / Clip before the quantize may narrow it).
- * Precondition (not checked; meshnn refuses other scales at compile time): scale > 0 and
- * finite, -128 <= lo <= zp <= hi <= 127 would be usual but only lo <= hi is required. */
+ * Precondition (not checked; meshnn refuses anything else at compile time): scale is
+ * finite and > 0, and -128 <= lo <= hi <= 127. */
 typedef struct {
     int32_t size;
     float scale;
