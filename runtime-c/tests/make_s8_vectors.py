@@ -238,13 +238,17 @@ def gemm_case(hdr, rng, name, m, k, n, bias, act_elem=I8, b_zp=0):
              scale=rq, a=as8, b=ws8, bias=b_q if bias else None, y=ys8)
 
 
-def island(hdr, rng, name, kind, op, shapes, attrs=None, same_scale=False, extra_q=None):
+def island(hdr, rng, name, kind, op, shapes, attrs=None, same_scale=False, extra_q=None,
+           elem=I8):
     """DQ -> op -> Q over one or two int8 inputs of the given shapes: a case with
     q = [zp of each input..., y_zp], scale = [scale of each input..., y_scale] and
     geom = extra_q(inputs, output)."""
     attrs = attrs or {}
-    xs = [rng.integers(-128, 128, s).astype(np.int8) for s in shapes]
-    qs = [qparams(rng, -1.0 - i, 1.5 + i) for i in range(len(shapes))]
+    signed = elem == I8
+    dt = np.int8 if signed else np.uint8
+    xs = [rng.integers(-128, 128, s).astype(np.int16) + (0 if signed else 128) for s in shapes]
+    xs = [x.astype(dt) for x in xs]
+    qs = [qparams(rng, -1.0 - i, 1.5 + i, signed) for i in range(len(shapes))]
     if same_scale:
         qs = [qs[0]] * len(shapes)
     deq = [(x.astype(np.float32) - z) * s for x, (s, z) in zip(xs, qs)]
@@ -252,21 +256,23 @@ def island(hdr, rng, name, kind, op, shapes, attrs=None, same_scale=False, extra
     yf = run([helper.make_node(op, names, ["y"], **attrs)],
              [vinfo(nm, F32, s) for nm, s in zip(names, shapes)], [vinfo("y", F32, None)], [],
              dict(zip(names, deq)))[0]
-    y_scale, y_zp = qs[0] if same_scale else qparams(rng, float(yf.min()), float(yf.max()))
-    nodes, inits = [], [const("ys", np.float32(y_scale)), const("yz", np.array(y_zp, np.int8))]
+    y_scale, y_zp = qs[0] if same_scale else qparams(rng, float(yf.min()), float(yf.max()),
+                                                      signed)
+    nodes, inits = [], [const("ys", np.float32(y_scale)), const("yz", np.array(y_zp, dt))]
     for i, (s, z) in enumerate(qs):
-        inits += [const(f"s{i}", np.float32(s)), const(f"z{i}", np.array(z, np.int8))]
+        inits += [const(f"s{i}", np.float32(s)), const(f"z{i}", np.array(z, dt))]
         nodes.append(helper.make_node("DequantizeLinear", [names[i], f"s{i}", f"z{i}"], [f"d{i}"]))
     nodes += [helper.make_node(op, [f"d{i}" for i in range(len(shapes))], ["o"], **attrs),
               helper.make_node("QuantizeLinear", ["o", "ys", "yz"], ["yq"])]
-    y_q = run(nodes, [vinfo(nm, I8, s) for nm, s in zip(names, shapes)], [vinfo("yq", I8, None)],
-              inits, dict(zip(names, xs)))[0]
-    zps = [z for _, z in qs] + [y_zp]
-    scales = [s for s, _ in qs] + [y_scale]
+    y_q = run(nodes, [vinfo(nm, elem, s) for nm, s in zip(names, shapes)],
+              [vinfo("yq", elem, None)], inits, dict(zip(names, xs)))[0]
     geom = list(extra_q(xs, y_q)) if extra_q else []
+    s8 = [to_s8(x, z, elem) for x, (_, z) in zip(xs, qs)]
+    ys8, yzp8 = to_s8(y_q, y_zp, elem)
+    zps = [z for _, z in s8] + [yzp8]
+    scales = [s for s, _ in qs] + [y_scale]
     hdr.case(name, kind, geom=geom, q=zps, scale=np.array(scales, np.float32),
-             a=xs[0], b=xs[1] if len(xs) > 1 else None,
-             y=y_q)
+             a=s8[0][0], b=s8[1][0] if len(s8) > 1 else None, y=ys8)
 
 
 def bcast_geom(xs, y):
@@ -374,6 +380,13 @@ def main():
     ap = dict(kernel_shape=[2, 2], strides=[2, 2])
     island(hdr, rng, "avgpool_2x2_same_scale", "S8_AVGPOOL", "AveragePool", [(1, 8, 8, 8)], ap,
            same_scale=True, extra_q=lambda xs, y: pool_geom(xs[0], y, [2, 2], [2, 2], [0] * 4, 0))
+    island(hdr, rng, "add_u8", "S8_ADD", "Add", [(2, 3, 4, 5), (1, 3, 4, 5)], elem=U8,
+           extra_q=lambda xs, y: bcast_geom(xs, y))
+    ap = dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    island(hdr, rng, "avgpool_u8", "S8_AVGPOOL", "AveragePool", [(1, 4, 9, 9)], ap, elem=U8,
+           extra_q=lambda xs, y: pool_geom(xs[0], y, [3, 3], [2, 2], [1, 1, 1, 1], 0))
+    island(hdr, rng, "global_avgpool_u8", "S8_GAP", "GlobalAveragePool", [(1, 8, 5, 5)],
+           elem=U8, extra_q=lambda xs, y: [8, 25])
     island(hdr, rng, "global_avgpool", "S8_GAP", "GlobalAveragePool", [(2, 16, 7, 7)],
            extra_q=lambda xs, y: [xs[0].shape[0] * xs[0].shape[1], 49])
     island(hdr, rng, "global_avgpool_same_scale", "S8_GAP", "GlobalAveragePool", [(1, 32, 4, 4)],
