@@ -2,7 +2,7 @@
 //! per input (reference).
 
 use super::requant::{rq_clamp, rq_scale, rq_sum2, Requant};
-use crate::kernels::MAX_DIMS;
+use crate::kernels::{Odometer, MAX_DIMS};
 
 /// `MN_BINARY_S8_ADD`: `y = y_zp + round(da * a_rq + db * b_rq)`.
 pub const BINARY_S8_ADD: i32 = 0;
@@ -43,32 +43,14 @@ fn binary_s8_one(p: &BinaryS8Params, a: i8, b: i8) -> i8 {
 /// Int8 Add / Mul with broadcasting (`mn_binary_s8`); y is dense over `dims[..rank]`.
 pub fn binary_s8(p: &BinaryS8Params, a: &[i8], b: &[i8], y: &mut [i8]) {
     let rank = p.rank as usize;
-    let dims = &p.dims[..rank];
-    if dims.iter().any(|&d| d <= 0) {
+    let Some(mut od) = Odometer::start(&p.dims[..rank]) else {
         return;
-    }
-    let mut idx = [0i32; MAX_DIMS];
+    };
     let (mut a_off, mut b_off) = (0i32, 0i32);
-    let mut i = 0;
-    loop {
-        y[i] = binary_s8_one(p, a[a_off as usize], b[b_off as usize]);
-        i += 1;
-        // odometer, last axis fastest (mn_odometer_next)
-        let mut d = rank;
-        loop {
-            if d == 0 {
-                return;
-            }
-            d -= 1;
-            a_off += p.a_strides[d];
-            b_off += p.b_strides[d];
-            idx[d] += 1;
-            if idx[d] < dims[d] {
-                break;
-            }
-            a_off -= p.a_strides[d] * dims[d];
-            b_off -= p.b_strides[d] * dims[d];
-            idx[d] = 0;
+    for yv in y.iter_mut() {
+        *yv = binary_s8_one(p, a[a_off as usize], b[b_off as usize]);
+        if !od.next(&p.a_strides, &mut a_off, Some((&p.b_strides, &mut b_off))) {
+            return;
         }
     }
 }
