@@ -1,4 +1,4 @@
-//! Compiles runtime-c's float and int8 kernels into a static library the differential tests call
+//! Compiles runtime-c's kernels into a static library the differential tests call
 //! through FFI (the link layer is added by its own tests' needs).
 use std::path::Path;
 
