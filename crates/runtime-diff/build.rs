@@ -13,7 +13,7 @@ fn main() {
         .map(|e| e.expect("dir entry").path())
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.ends_with("_f32.c")
+            name.ends_with("_f32.c") || name.ends_with("_s8.c")
         })
         .collect();
     kernels.sort();

@@ -17,4 +17,5 @@
 #![cfg_attr(feature = "c-hal", deny(unsafe_code))]
 
 pub mod kernels;
+pub mod kernels_s8;
 pub mod link;

@@ -68,5 +68,8 @@ pub use softmax::*;
 pub use unary::*;
 pub use where_::*;
 
+// The window geometry and odometer the int8 kernels share with the float ones.
+pub(crate) use util::{tap_range, Odometer};
+
 /// Highest tensor rank the generic (strided) kernels handle (`MN_MAX_DIMS`).
 pub const MAX_DIMS: usize = 8;

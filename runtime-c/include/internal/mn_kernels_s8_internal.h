@@ -1,0 +1,174 @@
+/*
+ * meshnn runtime internals of the int8 kernels: the rounding every one of them
+ * requantises with. Not part of the kernel API (mn_kernels_s8.h); meshnn copies it into
+ * a device folder beside the kernel sources, as internal/mn_kernels_s8_internal.h.
+ */
+#ifndef MN_KERNELS_S8_INTERNAL_H
+#define MN_KERNELS_S8_INTERNAL_H
+
+#include "mn_kernels_internal.h"
+#include "../mn_kernels_s8.h"
+
+#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32)
+#include <arm_acle.h>
+#include <string.h>
+#define MN_S8_DSP 1
+#else
+#define MN_S8_DSP 0
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* sum a[i] * w[i] over n int8 pairs. On cores with the DSP extension (Cortex-M4/M33/M7)
+ * four pairs at a time: two sign-extending byte unpacks (SXTB16, of the word and of it
+ * rotated by 8) per operand and two dual 16-bit multiply-accumulates (SMLAD), the loads
+ * by memcpy (unaligned word loads are legal there); plain C elsewhere. */
+static inline int32_t mn_dot_s8(const int8_t *a, const int8_t *w, int32_t n)
+{
+    int32_t acc = 0, i = 0;
+#if MN_S8_DSP
+    for (; i + 4 <= n; i += 4) {
+        uint32_t va, vw;
+        memcpy(&va, a + i, 4);
+        memcpy(&vw, w + i, 4);
+        acc = __smlad(__sxtb16(va), __sxtb16(vw), acc);
+        acc = __smlad(__sxtb16((va >> 8) | (va << 24)), __sxtb16((vw >> 8) | (vw << 24)),
+                      acc); /* bytes 1 and 3: the word rotated right by 8 */
+    }
+#endif
+    for (; i < n; ++i) {
+        acc += (int32_t)a[i] * (int32_t)w[i];
+    }
+    return acc;
+}
+
+/* acc[c] += sum a[i] * w[c * stride + i] for the four rows c < 4 of w (one unpacking of
+ * a serves four weight rows on the DSP path). */
+static inline void mn_dot4_s8(const int8_t *a, const int8_t *w, int32_t stride, int32_t n,
+                              int32_t *acc)
+{
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
+#if MN_S8_DSP
+    for (; i + 4 <= n; i += 4) {
+        uint32_t va, v0, v1, v2, v3;
+        int32_t a02, a13;
+        memcpy(&va, a + i, 4);
+        a02 = (int32_t)__sxtb16(va);
+        a13 = (int32_t)__sxtb16((va >> 8) | (va << 24));
+        memcpy(&v0, w + i, 4);
+        memcpy(&v1, w + stride + i, 4);
+        memcpy(&v2, w + 2 * stride + i, 4);
+        memcpy(&v3, w + 3 * stride + i, 4);
+        s0 = __smlad(a02, __sxtb16(v0), s0);
+        s0 = __smlad(a13, __sxtb16((v0 >> 8) | (v0 << 24)), s0);
+        s1 = __smlad(a02, __sxtb16(v1), s1);
+        s1 = __smlad(a13, __sxtb16((v1 >> 8) | (v1 << 24)), s1);
+        s2 = __smlad(a02, __sxtb16(v2), s2);
+        s2 = __smlad(a13, __sxtb16((v2 >> 8) | (v2 << 24)), s2);
+        s3 = __smlad(a02, __sxtb16(v3), s3);
+        s3 = __smlad(a13, __sxtb16((v3 >> 8) | (v3 << 24)), s3);
+    }
+#endif
+    for (; i < n; ++i) {
+        const int32_t av = a[i];
+        s0 += av * w[i];
+        s1 += av * w[stride + i];
+        s2 += av * w[2 * stride + i];
+        s3 += av * w[3 * stride + i];
+    }
+    acc[0] += s0;
+    acc[1] += s1;
+    acc[2] += s2;
+    acc[3] += s3;
+}
+
+/* The right shift that goes with rq: M = mult / 2^mn_rq_bits(rq), in [16, 62]. */
+static inline int32_t mn_rq_bits(mn_requant_t rq)
+{
+    return 31 - rq.shift;
+}
+
+/* floor(v / 2^s) without the implementation-defined right shift of a negative value. */
+static inline int64_t mn_floor_shift(int64_t v, int32_t s)
+{
+    const uint64_t m = ((uint64_t)1 << s) - 1u;
+    return v >= 0 ? (int64_t)((uint64_t)v >> s) : -(int64_t)((((uint64_t)-v) + m) >> s);
+}
+
+/* round(v / (count * 2^t)) rounded half to even, exactly (saturated at +-2^30) (|v| < 2^62, 0 <= t <= 63,
+ * count >= 1), without forming count * 2^t: the integer part and remainder of
+ * |v| >> t are divided by count, and the fraction (r1 + rem / 2^t) / count is compared
+ * with one half. */
+static inline int32_t mn_rq_round(int64_t v, int32_t t, int32_t count)
+{
+    const uint64_t u = v >= 0 ? (uint64_t)v : (uint64_t)-v;
+    const uint64_t q = u >> t;
+    const uint64_t rem = t > 0 ? u & (((uint64_t)1 << t) - 1u) : 0u;
+    const uint64_t half = t > 0 ? (uint64_t)1 << (t - 1) : 0u;
+    const uint64_t quot = q / (uint64_t)count;
+    const int64_t d = 2 * (int64_t)(q % (uint64_t)count) - count; /* sign of 2 * frac - 1 */
+    int up;
+    if (d > 0) {
+        up = 1;
+    } else if (d == 0) {
+        up = rem > 0u || (quot & 1u);
+    } else if (d == -1 && t > 0) {
+        up = rem > half || (rem == half && (quot & 1u));
+    } else {
+        up = 0;
+    }
+    uint64_t r = quot + (uint64_t)up;
+    r = r > 0x40000000u ? 0x40000000u : r; /* saturate: the caller clamps to int8 */
+    return v >= 0 ? (int32_t)r : -(int32_t)r;
+}
+
+/* round(acc * M / count) (count >= 1). */
+static inline int32_t mn_rq_scale(mn_requant_t rq, int32_t acc, int32_t count)
+{
+    return mn_rq_round((int64_t)acc * rq.mult, mn_rq_bits(rq), count);
+}
+
+/* clamp(zp + v, lo, hi) as an int8. */
+static inline int8_t mn_rq_clamp(int32_t v, int32_t zp, int32_t lo, int32_t hi)
+{
+    const int32_t y = v + zp;
+    return (int8_t)(y < lo ? lo : (y > hi ? hi : y));
+}
+
+/* round(da * ra + db * rb), one rounding of the exact sum. The term with the coarser
+ * exponent is shifted up to the other's; past 22 bits of difference (scale ratios over
+ * 2^22) the finer term is floored instead so the sum stays inside int64. */
+static inline int32_t mn_rq_sum2(mn_requant_t ra, int32_t da, mn_requant_t rb, int32_t db)
+{
+    int64_t pa = (int64_t)da * ra.mult, pb = (int64_t)db * rb.mult;
+    int32_t ta = mn_rq_bits(ra), tb = mn_rq_bits(rb), d;
+    if (rb.mult == 0) {
+        return mn_rq_round(pa, ta, 1);
+    }
+    if (ra.mult == 0) {
+        return mn_rq_round(pb, tb, 1);
+    }
+    if (ta < tb) { /* make a the finer term */
+        const int64_t pv = pa;
+        const int32_t tv = ta;
+        pa = pb;
+        ta = tb;
+        pb = pv;
+        tb = tv;
+    }
+    d = ta - tb;
+    if (d > 22) {
+        pa = mn_floor_shift(pa, d - 22);
+        ta -= d - 22;
+        d = 22;
+    }
+    return mn_rq_round(pa + pb * ((int64_t)1 << d), ta, 1);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MN_KERNELS_S8_INTERNAL_H */

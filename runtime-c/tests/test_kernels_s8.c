@@ -1,0 +1,389 @@
+/*
+ * Tests of the int8 kernels (mn_kernels_s8.h):
+ *   - hand-calculated requantisation (mn_requant_from_scale, rounding half to even, the
+ *     two-scale sum of Add);
+ *   - every kernel against onnxruntime on the vectors of s8_vectors.h (written by
+ *     make_s8_vectors.py), reporting per kernel the share of elements equal to
+ *     onnxruntime's and within 1 LSB; the acceptance is >= 99.9 % within 1 LSB and never
+ *     more than 2 LSB apart (float outputs: dequantize exactly, softmax within 1e-6).
+ */
+#include "internal/mn_kernels_s8_internal.h" /* MN_S8_DSP: which dot product runs */
+#include "mn_kernels_s8.h"
+#include "s8_vectors.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0;
+
+#define CHECK(cond, ...)                                                             \
+    do {                                                                             \
+        if (!(cond)) {                                                               \
+            ++failures;                                                              \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                              \
+            printf(__VA_ARGS__);                                                     \
+            printf("\n");                                                            \
+        }                                                                            \
+    } while (0)
+
+/* ---------------------------------------------------------------- hand-calculated */
+
+static mn_requant_t rq_of(double scale)
+{
+    mn_requant_t rq = {0, 0};
+    CHECK(mn_requant_from_scale(scale, &rq) == 0, "from_scale(%g)", scale);
+    return rq;
+}
+
+static void test_requant_by_hand(void)
+{
+    mn_requant_t rq = {123, 4};
+    /* 0.75 = 0.75 * 2^0: mult = 0.75 * 2^31. */
+    const mn_requant_t r34 = rq_of(0.75);
+    /* 0.1 = 0.8 * 2^-3: mult = round(0.8 * 2^31) = round(1717986918.4). */
+    const mn_requant_t r01 = rq_of(0.1);
+    /* 2^-20 = 0.5 * 2^-19. */
+    const mn_requant_t rp = rq_of(1.0 / 1048576.0);
+    CHECK(r34.mult == 1610612736 && r34.shift == 0, "0.75 -> %d %d", (int)r34.mult, (int)r34.shift);
+    CHECK(r01.mult == 1717986918 && r01.shift == -3, "0.1 -> %d %d", (int)r01.mult, (int)r01.shift);
+    CHECK(rp.mult == 1073741824 && rp.shift == -19, "2^-20 -> %d %d", (int)rp.mult, (int)rp.shift);
+    /* acc * 0.75: 2.25 -> 2, 1.5 -> 2, 4.5 -> 4, -1.5 -> -2, -4.5 -> -4, 5.25 -> 5. */
+    CHECK(mn_requant_apply(&r34, 3, 1) == 2, "3 * 0.75");
+    CHECK(mn_requant_apply(&r34, 2, 1) == 2, "2 * 0.75 (tie to even 2)");
+    CHECK(mn_requant_apply(&r34, 6, 1) == 4, "6 * 0.75 (tie to even 4)");
+    CHECK(mn_requant_apply(&r34, -2, 1) == -2, "-2 * 0.75 (tie to even -2)");
+    CHECK(mn_requant_apply(&r34, -6, 1) == -4, "-6 * 0.75 (tie to even -4)");
+    CHECK(mn_requant_apply(&r34, 7, 1) == 5, "7 * 0.75");
+    /* with a count: 10 * 0.75 / 3 = 2.5 -> 2, 14 * 0.75 / 3 = 3.5 -> 4, 9 * 0.75 / 3 =
+     * 2.25 -> 2, -11 * 0.75 / 3 = -2.75 -> -3. */
+    CHECK(mn_requant_apply(&r34, 10, 3) == 2, "10 * 0.75 / 3");
+    CHECK(mn_requant_apply(&r34, 14, 3) == 4, "14 * 0.75 / 3");
+    CHECK(mn_requant_apply(&r34, 9, 3) == 2, "9 * 0.75 / 3");
+    CHECK(mn_requant_apply(&r34, -11, 3) == -3, "-11 * 0.75 / 3");
+    /* The Q31 multiplier of 0.1 is 0.1 - 1.9e-11: 5 * it is just below 0.5 -> 0, 15 * it
+     * just below 1.5 -> 1, 25 * it just below 2.5 -> 2. */
+    CHECK(mn_requant_apply(&r01, 5, 1) == 0, "5 * 0.1");
+    CHECK(mn_requant_apply(&r01, 15, 1) == 1, "15 * 0.1");
+    CHECK(mn_requant_apply(&r01, 25, 1) == 2, "25 * 0.1");
+    /* 3 * 2^19 * 2^-20 = 1.5 -> 2; 5 * 2^19 * 2^-20 = 2.5 -> 2. */
+    CHECK(mn_requant_apply(&rp, 3 << 19, 1) == 2, "1.5 at 2^-20");
+    CHECK(mn_requant_apply(&rp, 5 << 19, 1) == 2, "2.5 at 2^-20");
+    /* out of range scales are refused and leave rq alone; tiny ones become 0. */
+    CHECK(mn_requant_from_scale(-1.0, &rq) == -1 && rq.mult == 123, "negative scale");
+    CHECK(mn_requant_from_scale(NAN, &rq) == -1 && rq.mult == 123, "NaN scale");
+    CHECK(mn_requant_from_scale(32768.0, &rq) == -1 && rq.mult == 123, "2^15 scale");
+    CHECK(mn_requant_from_scale(1e-12, &rq) == 0 && rq.mult == 0, "tiny scale");
+    CHECK(mn_requant_apply(&rq, 2147483647, 1) == 0, "zero multiplier");
+}
+
+/* Add with scales 0.5 and 0.25: 1*0.5 + 2*0.25 = 1; 1*0.5 = 0.5 -> 0; 3*0.5 = 1.5 -> 2;
+ * 1*0.5 - 4*0.25 = -0.5 -> 0; 5*0.5 + 1*0.25 = 2.75 -> 3 (+ y_zp 10); and with scales
+ * 2^-30 and 1 (exponents 30 bits apart): 127*2^-30 + 1 -> 1. */
+static void test_add_by_hand(void)
+{
+    const int8_t a[5] = {1, 1, 3, 1, 5}, b[5] = {2, 0, 0, -4, 1};
+    const int8_t want[5] = {11, 10, 12, 10, 13};
+    int8_t y[5];
+    mn_binary_s8_params_t p;
+    int32_t i;
+    memset(&p, 0, sizeof p);
+    p.kind = MN_BINARY_S8_ADD;
+    p.rank = 1;
+    p.dims[0] = 5;
+    p.a_strides[0] = 1;
+    p.b_strides[0] = 1;
+    p.y_zp = 10;
+    p.y_lo = -128;
+    p.y_hi = 127;
+    p.a_rq = rq_of(0.5);
+    p.b_rq = rq_of(0.25);
+    mn_binary_s8(&p, a, b, y);
+    for (i = 0; i < 5; ++i) {
+        CHECK(y[i] == want[i], "add[%d] = %d, want %d", (int)i, y[i], want[i]);
+    }
+    p.a_rq = rq_of(1.0 / 1073741824.0);
+    p.b_rq = rq_of(1.0);
+    p.dims[0] = 1;
+    {
+        const int8_t a1 = 127, b1 = 1;
+        int8_t y1 = 0;
+        mn_binary_s8(&p, &a1, &b1, &y1);
+        CHECK(y1 == 11, "add across 30 bits of exponent = %d", y1);
+    }
+}
+
+/* ---------------------------------------------------------------- fast against reference */
+
+static uint32_t rng_state = 12345u;
+
+/* xorshift32: uniform in [lo, hi]. */
+static int32_t rnd(int32_t lo, int32_t hi)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return lo + (int32_t)(rng_state % (uint32_t)(hi - lo + 1));
+}
+
+/* mn_gemm_fast_s8 on the folded bias equals mn_gemm_s8 bit for bit (lengths with every
+ * remainder of the four-pair DSP step, zero points, per-tensor and per-channel). */
+static void test_gemm_fast_vs_ref(void)
+{
+    static int8_t a[8 * 80], b[12 * 80], y_ref[8 * 12], y_fast[8 * 12];
+    int32_t bias[12], folded[12];
+    mn_requant_t rq[12];
+    int32_t t, i, diffs = 0;
+    for (t = 0; t < 300; ++t) {
+        mn_gemm_s8_params_t p;
+        p.m = rnd(1, 8), p.n = rnd(1, 12), p.k = rnd(1, 80), p.trans_b = 1;
+        p.a_zp = rnd(-128, 127), p.b_zp = 0, p.y_zp = rnd(-128, 127);
+        p.y_lo = rnd(0, 1) ? -128 : p.y_zp, p.y_hi = 127, p.per_channel = rnd(0, 1);
+        for (i = 0; i < p.m * p.k; ++i) {
+            a[i] = (int8_t)rnd(-128, 127);
+        }
+        for (i = 0; i < p.n * p.k; ++i) {
+            b[i] = (int8_t)rnd(-128, 127);
+        }
+        for (i = 0; i < p.n; ++i) {
+            bias[i] = rnd(-40000, 40000);
+            rq[i] = rq_of((double)rnd(1, 1000) / 256000.0);
+        }
+        mn_gemm_s8(&p, a, b, t % 3 ? bias : NULL, rq, y_ref);
+        mn_gemm_fast_s8_fold_bias(&p, b, t % 3 ? bias : NULL, folded);
+        mn_gemm_fast_s8(&p, a, b, folded, rq, y_fast);
+        diffs += memcmp(y_ref, y_fast, (size_t)(p.m * p.n)) != 0;
+    }
+    CHECK(diffs == 0, "gemm fast differs from reference in %d of 300 cases", (int)diffs);
+    printf("  gemm_fast (%s dot product) equals gemm on 300 random cases\n",
+           MN_S8_DSP ? "DSP SMLAD" : "plain C");
+}
+
+/* ---------------------------------------------------------------- against onnxruntime */
+
+/* Per-kernel agreement with onnxruntime. */
+typedef struct {
+    long total, exact, within1;
+    int32_t max_diff;
+} agree_t;
+
+static agree_t agree[S8_SOFTMAX + 1];
+
+static const char *const kind_names[] = {"conv", "gemm", "add", "mul", "maxpool", "avgpool",
+                                         "global_avgpool", "concat", "quantize",
+                                         "dequantize", "softmax"};
+
+static void compare_s8(const s8_case_t *c, const int8_t *got)
+{
+    agree_t *g = &agree[c->kind];
+    const long exact0 = g->exact;
+    int32_t i, worst = 0;
+    for (i = 0; i < c->n_y; ++i) {
+        const int32_t d = abs((int32_t)got[i] - (int32_t)c->y[i]);
+        worst = d > worst ? d : worst;
+        g->exact += d == 0;
+        g->within1 += d <= 1;
+    }
+    if (g->exact - exact0 < c->n_y) {
+        printf("  %s: %ld of %d elements differ from onnxruntime\n", c->name,
+               (long)c->n_y - (g->exact - exact0), (int)c->n_y);
+    }
+    g->total += c->n_y;
+    g->max_diff = worst > g->max_diff ? worst : g->max_diff;
+    CHECK(worst <= 2, "%s: %d LSB from onnxruntime", c->name, (int)worst);
+}
+
+static mn_requant_t rq_ratio(float num, float den)
+{
+    return rq_of((double)(num / den));
+}
+
+static void run_conv(const s8_case_t *c, int8_t *y)
+{
+    mn_requant_t rq[64];
+    mn_conv_s8_params_t p;
+    const int32_t *g = c->geom;
+    int32_t i;
+    CHECK(c->n_scale <= 64, "%s: too many channels", c->name);
+    for (i = 0; i < c->n_scale && i < 64; ++i) {
+        rq[i] = rq_of(c->scale[i]);
+    }
+    p.n = g[0], p.c_in = g[1], p.in_h = g[2], p.in_w = g[3];
+    p.c_out = g[4], p.out_h = g[5], p.out_w = g[6], p.k_h = g[7], p.k_w = g[8];
+    p.stride_h = g[9], p.stride_w = g[10], p.dil_h = g[11], p.dil_w = g[12];
+    p.pad_top = g[13], p.pad_left = g[14], p.group = g[15];
+    p.x_zp = c->q[0], p.w_zp = c->q[1], p.y_zp = c->q[2], p.y_lo = c->q[3], p.y_hi = c->q[4];
+    p.per_channel = 1;
+    mn_conv2d_s8(&p, c->a, c->b, c->bias, rq, y);
+}
+
+static void run_gemm(const s8_case_t *c, int8_t *y)
+{
+    mn_requant_t rq[64];
+    mn_gemm_s8_params_t p;
+    int32_t i;
+    for (i = 0; i < c->n_scale && i < 64; ++i) {
+        rq[i] = rq_of(c->scale[i]);
+    }
+    p.m = c->geom[0], p.n = c->geom[1], p.k = c->geom[2], p.trans_b = c->geom[3];
+    p.a_zp = c->q[0], p.b_zp = c->q[1], p.y_zp = c->q[2], p.y_lo = c->q[3], p.y_hi = c->q[4];
+    p.per_channel = c->n_scale > 1;
+    mn_gemm_s8(&p, c->a, c->b, c->bias, rq, y);
+}
+
+/* geom: rank, dims, a_strides, b_strides; q: a_zp, b_zp, y_zp; scale: a, b, y. */
+static void run_binary(const s8_case_t *c, int8_t *y)
+{
+    mn_binary_s8_params_t p;
+    const int32_t r = c->geom[0];
+    int32_t d;
+    memset(&p, 0, sizeof p);
+    p.kind = c->kind == S8_MUL ? MN_BINARY_S8_MUL : MN_BINARY_S8_ADD;
+    p.rank = r;
+    for (d = 0; d < r; ++d) {
+        p.dims[d] = c->geom[1 + d];
+        p.a_strides[d] = c->geom[1 + r + d];
+        p.b_strides[d] = c->geom[1 + 2 * r + d];
+    }
+    p.a_zp = c->q[0], p.b_zp = c->q[1], p.y_zp = c->q[2], p.y_lo = -128, p.y_hi = 127;
+    if (c->kind == S8_MUL) {
+        p.a_rq = rq_ratio(c->scale[0] * c->scale[1], c->scale[2]);
+    } else {
+        p.a_rq = rq_ratio(c->scale[0], c->scale[2]);
+        p.b_rq = rq_ratio(c->scale[1], c->scale[2]);
+    }
+    mn_binary_s8(&p, c->a, c->b, y);
+}
+
+/* geom: the mn_pool_s8_params_t fields after kind; q: x_zp, y_zp; scale: x, y. */
+static void run_pool(const s8_case_t *c, int8_t *y)
+{
+    mn_pool_s8_params_t p;
+    const int32_t *g = c->geom;
+    p.kind = c->kind == S8_MAXPOOL ? MN_POOL_MAX : MN_POOL_AVG;
+    p.channels = g[0], p.in_h = g[1], p.in_w = g[2];
+    p.out_h = g[3], p.out_w = g[4], p.k_h = g[5], p.k_w = g[6];
+    p.stride_h = g[7], p.stride_w = g[8], p.dil_h = g[9], p.dil_w = g[10];
+    p.pad_top = g[11], p.pad_left = g[12], p.pad_bottom = g[13];
+    p.pad_right = g[14], p.count_include_pad = g[15];
+    p.x_zp = c->q[0], p.y_zp = c->q[1], p.y_lo = -128, p.y_hi = 127;
+    p.rq = rq_ratio(c->scale[0], c->scale[1]);
+    mn_pool2d_s8(&p, c->a, y);
+}
+
+static void run_global_pool(const s8_case_t *c, int8_t *y)
+{
+    mn_global_pool_s8_params_t p;
+    p.channels = c->geom[0], p.size = c->geom[1];
+    p.x_zp = c->q[0], p.y_zp = c->q[1], p.y_lo = -128, p.y_hi = 127;
+    p.rq = rq_ratio(c->scale[0], c->scale[1]);
+    mn_global_pool_s8(&p, c->a, y);
+}
+
+/* geom: outer, inner of each input; q: each input's zp, y_zp; scale likewise. */
+static void run_concat(const s8_case_t *c, int8_t *y)
+{
+    const int32_t parts = c->n_geom - 1, outer = c->geom[0];
+    int32_t i, y_stride = 0, y_offset = 0;
+    const int8_t *x = c->a;
+    for (i = 0; i < parts; ++i) {
+        y_stride += c->geom[1 + i];
+    }
+    for (i = 0; i < parts; ++i) {
+        mn_concat_s8_params_t p;
+        p.outer = outer, p.inner = c->geom[1 + i], p.y_stride = y_stride;
+        p.y_offset = y_offset;
+        p.x_zp = c->q[i], p.y_zp = c->q[parts], p.y_lo = -128, p.y_hi = 127;
+        p.rq = rq_ratio(c->scale[i], c->scale[parts]);
+        mn_concat_s8(&p, x, y);
+        x += outer * p.inner;
+        y_offset += p.inner;
+    }
+}
+
+static void check_float_case(const s8_case_t *c)
+{
+    float got[512];
+    agree_t *g = &agree[c->kind];
+    int32_t i;
+    CHECK(c->n_fy <= 512, "%s: too large", c->name);
+    if (c->kind == S8_DEQUANT) {
+        const mn_dequantize_s8_params_t p = {c->n_a, c->scale[0], c->q[0]};
+        mn_dequantize_s8(&p, c->a, got);
+    } else {
+        const mn_softmax_s8_params_t p = {c->geom[0], c->geom[1], c->scale[0]};
+        mn_softmax_s8(&p, c->a, got);
+    }
+    for (i = 0; i < c->n_fy; ++i) {
+        const float tol = c->kind == S8_DEQUANT ? 0.0f : 1e-6f;
+        const int ok = fabsf(got[i] - c->fy[i]) <= tol;
+        g->exact += got[i] == c->fy[i];
+        g->within1 += ok;
+        CHECK(ok, "%s[%d]: %g, onnxruntime %g", c->name, (int)i, got[i], c->fy[i]);
+    }
+    g->total += c->n_fy;
+}
+
+static void check_case(const s8_case_t *c)
+{
+    static int8_t y[8192];
+    if (c->kind == S8_DEQUANT || c->kind == S8_SOFTMAX) {
+        check_float_case(c);
+        return;
+    }
+    if (c->n_y > 8192) {
+        CHECK(0, "%s: output too large", c->name);
+        return;
+    }
+    memset(y, 0x5a, sizeof y);
+    switch (c->kind) {
+    case S8_CONV: run_conv(c, y); break;
+    case S8_GEMM: run_gemm(c, y); break;
+    case S8_ADD:
+    case S8_MUL: run_binary(c, y); break;
+    case S8_MAXPOOL:
+    case S8_AVGPOOL: run_pool(c, y); break;
+    case S8_GAP: run_global_pool(c, y); break;
+    case S8_CONCAT: run_concat(c, y); break;
+    default: {
+        const mn_quantize_s8_params_t p = {c->n_fin, c->scale[0], c->q[0], c->q[1], c->q[2]};
+        mn_quantize_s8(&p, c->fin, y);
+    }
+    }
+    compare_s8(c, y);
+}
+
+static void report_agreement(void)
+{
+    int32_t k;
+    for (k = 0; k <= S8_SOFTMAX; ++k) {
+        const agree_t *g = &agree[k];
+        const double within = g->total ? 100.0 * (double)g->within1 / (double)g->total : 0.0;
+        CHECK(g->total > 0, "no onnxruntime case for %s", kind_names[k]);
+        printf("  %-15s %5ld elements: %7.3f %% equal to onnxruntime, %7.3f %% within %s, "
+               "max %d\n",
+               kind_names[k], g->total,
+               g->total ? 100.0 * (double)g->exact / (double)g->total : 0.0, within,
+               k == S8_SOFTMAX ? "1e-6" : (k == S8_DEQUANT ? "0" : "1 LSB"), (int)g->max_diff);
+        CHECK(within >= 99.9, "%s: %.3f %% within 1 LSB", kind_names[k], within);
+    }
+}
+
+int main(void)
+{
+    int32_t i;
+    test_requant_by_hand();
+    test_add_by_hand();
+    test_gemm_fast_vs_ref();
+    for (i = 0; i < S8_CASES; ++i) {
+        check_case(&s8_cases[i]);
+    }
+    report_agreement();
+    if (failures) {
+        printf("test_kernels_s8: %d failure(s)\n", failures);
+        return 1;
+    }
+    printf("test_kernels_s8: all passed (%d onnxruntime cases)\n", (int)S8_CASES);
+    return 0;
+}
