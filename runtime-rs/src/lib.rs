@@ -14,4 +14,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod arena;
+pub mod device;
 pub mod kernels;
+pub mod weights;
