@@ -29,7 +29,8 @@ impl Rng {
 }
 
 /// Assert `rust` equals `c` element by element within `rel` of the larger magnitude
-/// (plus `rel` absolute, for values near zero); NaN must match NaN.
+/// (plus `rel` absolute, for values near zero); NaN must match NaN, an infinity the same
+/// infinity.
 pub fn assert_close(what: &str, rust: &[f32], c: &[f32], rel: f32) {
     assert_eq!(rust.len(), c.len(), "{what}: lengths");
     for (i, (&r, &k)) in rust.iter().zip(c).enumerate() {
@@ -37,7 +38,31 @@ pub fn assert_close(what: &str, rust: &[f32], c: &[f32], rel: f32) {
             assert!(r.is_nan() && k.is_nan(), "{what}[{i}]: rust {r} c {k}");
             continue;
         }
+        if r == k {
+            continue; // also equal infinities, whose difference is NaN
+        }
         let tol = rel * (1.0 + r.abs().max(k.abs()));
         assert!((r - k).abs() <= tol, "{what}[{i}]: rust {r} c {k}");
     }
+}
+
+/// A random fused activation: every kind, with parameters in plausible ranges.
+pub fn random_act(rng: &mut Rng) -> meshnn_runtime::kernels::Act {
+    let lo = rng.float();
+    meshnn_runtime::kernels::Act {
+        kind: rng.int(0, meshnn_runtime::kernels::ACT_KINDS - 1),
+        alpha: rng.float() * 2.0,
+        lo,
+        hi: lo + rng.float() + 0.5,
+    }
+}
+
+/// The C pointer of an optional operand: NULL for `None`.
+pub fn ptr_or_null(v: Option<&[f32]>) -> *const f32 {
+    v.map_or(core::ptr::null(), |v| v.as_ptr())
+}
+
+/// The C pointer of an optional output: NULL for `None`.
+pub fn mut_ptr_or_null(v: Option<&mut [f32]>) -> *mut f32 {
+    v.map_or(core::ptr::null_mut(), |v| v.as_mut_ptr())
 }

@@ -1,1 +1,61 @@
-//! TODO(port): twin of runtime-c/src/mn_pool2d_fast_f32.c.
+//! Fast max / average pooling without padding or dilation, one output row at a time with
+//! the window taps outside the innermost loop: the twin of
+//! `runtime-c/src/mn_pool2d_fast_f32.c`; the contract is `mn_pool2d_fast_f32` in
+//! `runtime-c/include/mn_kernels.h`, `pool2d_f32` the reference it matches (average sums
+//! in the same order).
+
+use super::util::max_nan;
+use super::{PoolParams, POOL_MAX};
+
+/// Fast pooling (`mn_pool2d_fast_f32`). Precondition: pads 0, `dil_h = dil_w = 1`, `k_h,
+/// k_w, out_h, out_w >= 1`, `(out_h - 1) * stride_h + k_h <= in_h`, likewise for width.
+pub fn pool2d_fast_f32(p: &PoolParams, x: &[f32], y: &mut [f32]) {
+    let in_plane = (p.in_h * p.in_w) as usize;
+    let out_plane = (p.out_h * p.out_w) as usize;
+    for c in 0..p.channels as usize {
+        let xc = &x[c * in_plane..][..in_plane];
+        let yc = &mut y[c * out_plane..][..out_plane];
+        for (oh, yr) in yc.chunks_exact_mut(p.out_w as usize).enumerate() {
+            let first = oh * (p.stride_h * p.in_w) as usize; // first window row
+            if p.kind == POOL_MAX && p.k_h == 2 && p.k_w == 2 && p.stride_w == 2 {
+                max_2x2(&xc[first..], p.in_w as usize, yr);
+            } else if p.kind == POOL_MAX {
+                yr.fill(f32::NEG_INFINITY);
+                for_each_tap(p, &xc[first..], yr, max_nan);
+            } else {
+                yr.fill(0.0);
+                for_each_tap(p, &xc[first..], yr, |s, v| s + v);
+                let count = (p.k_h * p.k_w) as f32;
+                for v in yr.iter_mut() {
+                    *v /= count;
+                }
+            }
+        }
+    }
+}
+
+/// The common 2x2 / stride 2 max window in one pass: rows `x[..]` and `x[in_w..]`.
+fn max_2x2(x: &[f32], in_w: usize, yr: &mut [f32]) {
+    let (x0, x1) = (&x[..in_w], &x[in_w..2 * in_w]);
+    for ((y, a), b) in yr
+        .iter_mut()
+        .zip(x0.chunks_exact(2))
+        .zip(x1.chunks_exact(2))
+    {
+        *y = max_nan(max_nan(max_nan(a[0], a[1]), b[0]), b[1]);
+    }
+}
+
+/// `yr[ow] = f(yr[ow], tap)` for every window tap, taps in row-major order; `x` starts at
+/// the first row of the windows.
+fn for_each_tap(p: &PoolParams, x: &[f32], yr: &mut [f32], f: impl Fn(f32, f32) -> f32) {
+    let sw = p.stride_w as usize;
+    for kh in 0..p.k_h as usize {
+        let xr = &x[kh * p.in_w as usize..];
+        for kw in 0..p.k_w as usize {
+            for (y, &v) in yr.iter_mut().zip(xr[kw..].iter().step_by(sw)) {
+                *y = f(*y, v);
+            }
+        }
+    }
+}
