@@ -49,7 +49,8 @@ impl Act {
             ACT_LEAKY_RELU => leaky_relu(x, self.alpha),
             ACT_CLIP => clip(x, self.lo, self.hi),
             ACT_HARD_SIGMOID => unit_clamp(self.alpha * x + self.lo),
-            ACT_HARD_SWISH => hard_swish(x),
+            // x / 6 as mn_act_apply has it (mn_act_store_f32 multiplies by 1 / 6).
+            ACT_HARD_SWISH => x * unit_clamp(x / 6.0 + 0.5),
             ACT_SWISH => swish(x, self.alpha),
             _ => x,
         }
@@ -83,15 +84,16 @@ impl Act {
     }
 }
 
+/// `dst[i] = f(src[i])` over the common length: a loop LLVM vectorises when `f` allows.
 #[inline(always)]
-fn map(src: &[f32], dst: &mut [f32], f: impl Fn(f32) -> f32) {
+pub(crate) fn map(src: &[f32], dst: &mut [f32], f: impl Fn(f32) -> f32) {
     for (d, &s) in dst.iter_mut().zip(src) {
         *d = f(s);
     }
 }
 
 #[inline(always)]
-fn relu(x: f32) -> f32 {
+pub(crate) fn relu(x: f32) -> f32 {
     if x < 0.0 {
         0.0
     } else {
@@ -100,7 +102,7 @@ fn relu(x: f32) -> f32 {
 }
 
 #[inline(always)]
-fn leaky_relu(x: f32, alpha: f32) -> f32 {
+pub(crate) fn leaky_relu(x: f32, alpha: f32) -> f32 {
     if x < 0.0 {
         alpha * x
     } else {
@@ -109,7 +111,7 @@ fn leaky_relu(x: f32, alpha: f32) -> f32 {
 }
 
 #[inline(always)]
-fn clip(x: f32, lo: f32, hi: f32) -> f32 {
+pub(crate) fn clip(x: f32, lo: f32, hi: f32) -> f32 {
     let x = if x < lo { lo } else { x };
     if x > hi {
         hi

@@ -2,7 +2,7 @@
 //! part of the kernel API.
 #![allow(dead_code)] // until every kernel that uses them is ported
 
-use super::MAX_DIMS;
+use super::{RnnParams, MAX_DIMS};
 
 /// The larger of the running maximum `m` and `v`; NaN once either is NaN (max pooling
 /// and ReduceMax propagate NaN, as numpy's maximum does) (`mn_max_nan`).
@@ -126,6 +126,139 @@ impl<'a> Odometer<'a> {
         }
         false
     }
+}
+
+// ---- recurrent kernels (RNN, GRU, LSTM) ----
+
+/// Lanes of [`dot`]: independent partial sums the vectoriser maps onto SIMD registers.
+const DOT_LANES: usize = 8;
+
+/// `sum_j a[j] * b[j]` over the common length, in `DOT_LANES` interleaved partial sums
+/// (rounding differs from C's sequential sum; the differential tests allow for it).
+#[inline(always)]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (
+        a[..n].chunks_exact(DOT_LANES),
+        b[..n].chunks_exact(DOT_LANES),
+    );
+    let tail: f32 = a
+        .remainder()
+        .iter()
+        .zip(b.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    let mut lanes = [0.0f32; DOT_LANES];
+    for (x, y) in a.zip(b) {
+        for k in 0..DOT_LANES {
+            lanes[k] += x[k] * y[k];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// `acc[i] += sum_j m[i * cols + j] * v[j]` for `i < rows`, `m` row-major
+/// (`mn_matvec_acc_f32`).
+pub(crate) fn matvec_acc(m: &[f32], v: &[f32], rows: usize, cols: usize, acc: &mut [f32]) {
+    let (m, v, acc) = (&m[..rows * cols], &v[..cols], &mut acc[..rows]);
+    for (i, a) in acc.iter_mut().enumerate() {
+        *a += dot(&m[i * cols..(i + 1) * cols], v);
+    }
+}
+
+/// `1 / (1 + exp(-x))` (`mn_sigmoid_f32`).
+#[inline(always)]
+pub(crate) fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + libm::expf(-x))
+}
+
+/// Offset of `x[t]` of batch entry `b` (`mn_rnn_x_at`).
+#[inline(always)]
+pub(crate) fn rnn_x_at(p: &RnnParams, t: i32, b: i32) -> usize {
+    let row = if p.batch_first != 0 {
+        b * p.seq + t
+    } else {
+        t * p.batch + b
+    };
+    (row * p.input) as usize
+}
+
+/// Offset of `y[t]` of direction `d` and batch entry `b` (`mn_rnn_y_at`).
+#[inline(always)]
+pub(crate) fn rnn_y_at(p: &RnnParams, t: i32, d: i32, b: i32) -> usize {
+    let row = if p.batch_first != 0 {
+        (b * p.seq + t) * p.dirs + d
+    } else {
+        (t * p.dirs + d) * p.batch + b
+    };
+    (row * p.hidden) as usize
+}
+
+/// Offset of the state (`h0`, `c0`, `y_h`, `y_c`) of direction `d` and batch entry `b`
+/// (`mn_rnn_state_at`).
+#[inline(always)]
+pub(crate) fn rnn_state_at(p: &RnnParams, d: i32, b: i32) -> usize {
+    let row = if p.batch_first != 0 {
+        b * p.dirs + d
+    } else {
+        d * p.batch + b
+    };
+    (row * p.hidden) as usize
+}
+
+/// Time index of step `s` of direction `d` (`mn_rnn_time`).
+#[inline(always)]
+pub(crate) fn rnn_time(p: &RnnParams, d: i32, s: i32) -> i32 {
+    if d == 1 || p.reverse != 0 {
+        p.seq - 1 - s
+    } else {
+        s
+    }
+}
+
+/// `h = src[off..off + h.len()]`, or zero when `src` is `None` (an absent initial state)
+/// (`mn_rnn_init_state`).
+pub(crate) fn rnn_init_state(src: Option<&[f32]>, off: usize, h: &mut [f32]) {
+    match src {
+        Some(src) => h.copy_from_slice(&src[off..off + h.len()]),
+        None => h.fill(0.0),
+    }
+}
+
+/// `dst[off..off + h.len()] = h` when `dst` is given (an output the node has)
+/// (`mn_rnn_store`).
+pub(crate) fn rnn_store(dst: Option<&mut [f32]>, off: usize, h: &[f32]) {
+    if let Some(dst) = dst {
+        dst[off..off + h.len()].copy_from_slice(h);
+    }
+}
+
+/// `g[i] = bias[i] + (W x)[i]` for `i < g.len()` (bias `None`: zero); `w` is
+/// `[g.len()][input]` (`mn_rnn_gates_set`).
+pub(crate) fn rnn_gates_set(
+    bias: Option<&[f32]>,
+    w: &[f32],
+    x: &[f32],
+    input: usize,
+    g: &mut [f32],
+) {
+    match bias {
+        Some(bias) => g.copy_from_slice(&bias[..g.len()]),
+        None => g.fill(0.0),
+    }
+    matvec_acc(w, x, g.len(), input, g);
+}
+
+/// `g[i] += bias[i] + (R h)[i]` for `i < g.len()` (bias `None`: zero); `r` is
+/// `[g.len()][h.len()]` (`mn_rnn_gates_add`).
+pub(crate) fn rnn_gates_add(bias: Option<&[f32]>, r: &[f32], h: &[f32], g: &mut [f32]) {
+    if let Some(bias) = bias {
+        let bias = &bias[..g.len()];
+        for (g, &b) in g.iter_mut().zip(bias) {
+            *g += b;
+        }
+    }
+    matvec_acc(r, h, g.len(), h.len(), g);
 }
 
 #[cfg(test)]
