@@ -1,5 +1,6 @@
 //! Compiles runtime-c's kernels into a static library the differential tests call
-//! through FFI (the link layer is added by its own tests' needs).
+//! through FFI, and runtime-c's link layer (authenticated frames, with c/meshnn_config.h)
+//! with the test HAL of c/link_hal.c into a second one.
 use std::path::Path;
 
 fn main() {
@@ -22,4 +23,22 @@ fn main() {
         .flag_if_supported("-std=c99")
         .opt_level(2)
         .compile("mnc_kernels");
+
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("c");
+    println!("cargo:rerun-if-changed={}", here.display());
+    let link = [
+        "mn_link.c",
+        "mn_link_auth.c",
+        "mn_link_wire.c",
+        "mn_crc32.c",
+        "mn_ascon.c",
+    ];
+    cc::Build::new()
+        .files(link.iter().map(|f| src.join(f)))
+        .file(here.join("link_hal.c"))
+        .include(&here) // meshnn_config.h
+        .include(root.join("include"))
+        .flag_if_supported("-std=c99")
+        .opt_level(2)
+        .compile("mnc_link");
 }

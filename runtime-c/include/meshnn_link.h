@@ -232,4 +232,19 @@ void mn_link_rx_arrived_at(mn_rx_t *r, uint32_t elapsed_us);
 /* meshnn_rx_state_t of a tensor from what has arrived so far. */
 int mn_link_rx_state(const mn_rx_t *r);
 
+/* The platform HAL as wire bytes (mn_link_wire.c), for a link layer written in another
+ * language that runs inside a C harness (the Rust runtime's CHal, feature `c-hal`): it
+ * sees only encoded frames (mn_link_encode's format), and the key and epoch.
+ * meshnn_link_send_wire decodes `n` bytes with mn_link_decode and hands the frame to
+ * meshnn_link_send: 0 when queued, non-zero when the bytes are no frame of this build or
+ * the HAL refused it. meshnn_link_poll_wire polls meshnn_link_poll for device `self` and
+ * encodes the frame into `buf`: the byte count, or 0 when nothing arrived (frames longer
+ * than `cap` are dropped). meshnn_link_key_wire copies the deployment key to `key` and
+ * returns 1, or returns 0 when there is none (always on CRC-only builds);
+ * meshnn_link_epoch_wire is meshnn_link_epoch() (0 on CRC-only builds). */
+int meshnn_link_send_wire(const uint8_t *buf, uint32_t n);
+uint32_t meshnn_link_poll_wire(uint8_t self, uint8_t *buf, uint32_t cap);
+int meshnn_link_key_wire(uint8_t *key);
+uint32_t meshnn_link_epoch_wire(void);
+
 #endif /* MESHNN_LINK_H */

@@ -21,17 +21,9 @@ pub enum Outcome {
     Degraded = 3,
 }
 
-/// What happened to one received tensor in one inference (`meshnn_rx_state_t`).
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RxState {
-    /// Every fragment arrived before the deadline.
-    Complete = 0,
-    /// Some fragments arrived; the rest got the fallback.
-    Partial = 1,
-    /// Nothing arrived; the whole tensor is the fallback.
-    Fallback = 2,
-}
+/// What happened to one received tensor in one inference (`meshnn_rx_state_t`): the
+/// link's own type.
+pub use crate::link::RxState;
 
 /// Status returned by a device's `poll` and `step` (`meshnn_status_t`).
 #[repr(C)]

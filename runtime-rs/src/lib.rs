@@ -2,7 +2,7 @@
 //!
 //! The Rust twin of `runtime-c/`: the same float32 kernels with the same parameter blocks,
 //! layouts and results ([`kernels`], mirroring `mn_kernels.h`), and the same link layer
-//! (`link`, byte-compatible frames with `meshnn_link.h`). No allocator, no `std`, no
+//! ([`link`], byte-compatible frames with `meshnn_link.h`). No allocator, no `std`, no
 //! global state: everything a device needs lives in the value generated code builds.
 //!
 //! Naming follows the C runtime one to one, so a firmware engineer can read either:
@@ -12,9 +12,12 @@
 //! float *` is `&[f32]`, `float *` is `&mut [f32]`, a pointer the C header allows to be
 //! NULL is an `Option`.
 #![no_std]
-#![forbid(unsafe_code)]
+// No unsafe code, except the C bridge of the `c-hal` feature (link::c_hal, host runs only).
+#![cfg_attr(not(feature = "c-hal"), forbid(unsafe_code))]
+#![cfg_attr(feature = "c-hal", deny(unsafe_code))]
 
 pub mod arena;
 pub mod device;
 pub mod kernels;
+pub mod link;
 pub mod weights;

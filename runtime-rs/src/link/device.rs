@@ -1,0 +1,292 @@
+//! [`DeviceLink`]: everything one device's generated glue needs to send and receive cut
+//! tensors, the Rust form of `templates/c/link_glue.c.j2` (C keeps this state in the
+//! glue's statics; here it is one value the generated code owns).
+//!
+//! Per inference: [`DeviceLink::begin`], then [`DeviceLink::receive`] whenever frames may
+//! have arrived and [`DeviceLink::ready`] before a received tensor is used (true once it
+//! is complete, or its wait is over and its fallback applied; [`DeviceLink::wake_us`] says
+//! how long after the start of the inference to check again), [`DeviceLink::send`] for
+//! each tensor this device produces for others.
+
+use super::frame::{self, Header, HEADER_BYTES, TAG_BYTES};
+use super::rx::{fragment_len, span, Fallback, Rx, RxState};
+use super::{Hal, LinkConfig};
+
+/// The link state of one device: `NRX` received tensors, `GOT` bytes of fragment bitmaps
+/// and `HOLD` floats of hold buffers (sums over the tensors), `MTU` the frame buffer size
+/// (at least `cfg.mtu`).
+#[derive(Debug)]
+pub struct DeviceLink<const NRX: usize, const GOT: usize, const HOLD: usize, const MTU: usize> {
+    self_id: u8,
+    cfg: LinkConfig,
+    rx: [Rx; NRX],
+    got: [u8; GOT],
+    hold: [f32; HOLD],
+    buf: [u8; MTU],
+    seq: u32,
+    start_us: u32,
+}
+
+impl<const NRX: usize, const GOT: usize, const HOLD: usize, const MTU: usize>
+    DeviceLink<NRX, GOT, HOLD, MTU>
+{
+    /// The link of device `self_id` receiving the tensors `rx`. Panics (at compile time
+    /// when evaluated in a `const` or `static`) when `GOT`, `HOLD` or `MTU` are too small
+    /// for them, a tensor is not whole floats, or `cfg.mtu` leaves no payload.
+    pub const fn new(self_id: u8, cfg: LinkConfig, rx: [Rx; NRX]) -> Self {
+        assert!(cfg.payload() > 0, "LinkConfig: the MTU leaves no payload");
+        assert!(
+            MTU >= cfg.mtu as usize,
+            "DeviceLink: MTU is smaller than cfg.mtu"
+        );
+        let mut rx = rx;
+        let (mut got, mut hold, mut i) = (0usize, 0usize, 0usize);
+        while i < NRX {
+            assert!(
+                rx[i].bytes % 4 == 0,
+                "Rx: a tensor's bytes must be whole floats"
+            );
+            rx[i].frag_count = cfg.frags(rx[i].bytes);
+            rx[i].got_offset = got;
+            rx[i].hold_offset = hold;
+            got += (rx[i].frag_count as usize).div_ceil(8);
+            if let Fallback::Hold = rx[i].fallback {
+                hold += rx[i].bytes as usize / 4;
+            }
+            i += 1;
+        }
+        assert!(
+            got <= GOT,
+            "DeviceLink: GOT is smaller than the fragment bitmaps"
+        );
+        assert!(
+            hold <= HOLD,
+            "DeviceLink: HOLD is smaller than the hold buffers"
+        );
+        DeviceLink {
+            self_id,
+            cfg,
+            rx,
+            got: [0; GOT],
+            hold: [0.0; HOLD],
+            buf: [0; MTU],
+            seq: 0,
+            start_us: 0,
+        }
+    }
+
+    /// Start inference `seq`: forget what was received (the replay windows and the
+    /// adaptive-waiting history are kept) and start its clock (`link_begin`).
+    pub fn begin(&mut self, hal: &mut impl Hal, seq: u32) {
+        self.seq = seq;
+        if NRX > 0 {
+            self.start_us = hal.now_us();
+            for r in self.rx.iter_mut() {
+                r.reset(span(&mut self.got, r.got_offset, r.got_bytes()));
+            }
+        }
+    }
+
+    /// Take every frame that arrived and copy the fragments it accepts into the received
+    /// tensors in `arena` (`link_receive`).
+    pub fn receive(&mut self, hal: &mut impl Hal, arena: &mut [f32]) {
+        if NRX == 0 {
+            return;
+        }
+        while let Some(n) = hal.poll(self.self_id, &mut self.buf) {
+            let _ = self.accept_buffered(hal, n, arena);
+        }
+    }
+
+    /// Offer one received frame (its wire bytes) to the received tensors: true when its
+    /// fragment was copied into `arena`; false, changing nothing, when it is not for this
+    /// device, inference or a tensor it receives, is malformed (size, version, CRC or tag,
+    /// fragment index, count, length), a duplicate, older than the tensor's replay window,
+    /// or of a finished tensor (which only marks its sender up). `mn_link_decode` and
+    /// `mn_link_rx_accept` together.
+    pub fn accept(&mut self, hal: &mut impl Hal, wire: &[u8], arena: &mut [f32]) -> bool {
+        let Some(dst) = self.buf.get_mut(..wire.len()) else {
+            return false; // longer than any frame of this link
+        };
+        dst.copy_from_slice(wire);
+        self.accept_buffered(hal, wire.len(), arena)
+    }
+
+    /// [`DeviceLink::accept`] of the `n` bytes in the frame buffer.
+    fn accept_buffered(&mut self, hal: &mut impl Hal, n: usize, arena: &mut [f32]) -> bool {
+        let payload = self.cfg.payload();
+        let Some(wire) = self.buf.get_mut(..n) else {
+            return false; // a HAL that claims more bytes than the buffer holds
+        };
+        let Ok(h) = frame::decode(&self.cfg, wire) else {
+            return false;
+        };
+        let Some(r) = self
+            .rx
+            .iter_mut()
+            .find(|r| r.tensor == h.tensor && r.src == h.src)
+        else {
+            return false;
+        };
+        if !r.matches(self.self_id, self.seq, &h, payload) {
+            return false;
+        }
+        let (head, rest) = wire.split_at_mut(HEADER_BYTES);
+        let (plain, tag) = rest.split_at_mut(usize::from(h.len));
+        if self.cfg.auth && !open_fresh(hal, r, &h, head, plain, tag) {
+            return false;
+        }
+        let got = span(&mut self.got, r.got_offset, r.got_bytes());
+        let data = span(arena, r.arena_offset, r.floats());
+        r.store(h.frag_index, plain, payload, got, data)
+    }
+
+    /// Whether received tensor `i` may be used now: true once it is complete or its wait
+    /// (the deadline, or the probe window while its sender is down) is over, its fallback
+    /// then applied to what did not arrive (`link_ready`). True for an index it does not have.
+    pub fn ready(&mut self, hal: &mut impl Hal, i: usize, arena: &mut [f32]) -> bool {
+        let Some(r) = self.rx.get_mut(i) else {
+            return true;
+        };
+        if r.done() {
+            return true;
+        }
+        let elapsed = hal.now_us().wrapping_sub(self.start_us);
+        let complete = r.n_got() == r.frag_count();
+        if complete {
+            r.arrived_at(elapsed);
+        }
+        let cfg = &self.cfg;
+        if complete || elapsed >= r.wait_us(cfg.deadline_us, cfg.probe_us, cfg.down_after) {
+            self.finish(i, arena);
+            return true;
+        }
+        false
+    }
+
+    /// End the wait for received tensor `i` now: apply its fallback to what did not arrive
+    /// and return its state (`mn_link_rx_finish`; [`DeviceLink::ready`] calls it).
+    pub fn finish(&mut self, i: usize, arena: &mut [f32]) -> RxState {
+        let payload = self.cfg.payload();
+        let Some(r) = self.rx.get_mut(i) else {
+            return RxState::Complete;
+        };
+        let got = span(&mut self.got, r.got_offset, r.got_bytes());
+        let hold = span(&mut self.hold, r.hold_offset, r.hold_floats());
+        r.finish(payload, got, hold, span(arena, r.arena_offset, r.floats()))
+    }
+
+    /// How much of received tensor `i` arrived: final once it is ready (`link_state`).
+    pub fn state(&self, i: usize) -> RxState {
+        self.rx.get(i).map_or(RxState::Complete, Rx::final_state)
+    }
+
+    /// How long after the start of the inference the next unfinished tensor's wait ends
+    /// (u32::MAX when none is waited for): when to call [`DeviceLink::ready`] at the latest
+    /// (`link_wake_us`).
+    pub fn wake_us(&self) -> u32 {
+        let cfg = &self.cfg;
+        self.rx
+            .iter()
+            .filter(|r| !r.done())
+            .map(|r| r.wait_us(cfg.deadline_us, cfg.probe_us, cfg.down_after))
+            .min()
+            .unwrap_or(u32::MAX)
+    }
+
+    /// Fragment and send `data` as tensor `tensor` of inference `seq` to `dst`; returns
+    /// the number of frames refused (no key, or the HAL said no) (`mn_link_send_tensor`).
+    pub fn send(&mut self, hal: &mut impl Hal, dst: u8, tensor: u16, data: &[f32]) -> u32 {
+        let bytes = (data.len() * 4) as u32;
+        let payload = self.cfg.payload();
+        let count = self.cfg.frags(bytes).max(1);
+        let mut refused = 0;
+        for i in 0..count {
+            let len = fragment_len(bytes, i, payload);
+            let e0 = usize::from(i) * (payload as usize / 4);
+            let Some(body) = self.buf.get_mut(HEADER_BYTES..HEADER_BYTES + len as usize) else {
+                refused += 1;
+                continue;
+            };
+            for (c, v) in body.chunks_exact_mut(4).zip(data.get(e0..).unwrap_or(&[])) {
+                c.copy_from_slice(&v.to_le_bytes());
+            }
+            let mut h = Header {
+                version: self.cfg.version(),
+                src: self.self_id,
+                dst,
+                reserved: 0,
+                tensor,
+                frag_index: i,
+                frag_count: count,
+                len: len as u16,
+                seq: self.seq,
+                last_word: 0,
+            };
+            let key = if self.cfg.auth { hal.key() } else { None };
+            if self.cfg.auth && key.is_some() {
+                h.last_word = hal.epoch();
+            }
+            match frame::seal(&self.cfg, &h, key.as_ref(), &mut self.buf) {
+                Some(n) if hal.send(&self.buf[..n]) => {}
+                _ => refused += 1,
+            }
+        }
+        refused
+    }
+
+    /// This device's link id.
+    pub fn self_id(&self) -> u8 {
+        self.self_id
+    }
+    /// The link settings.
+    pub fn config(&self) -> &LinkConfig {
+        &self.cfg
+    }
+    /// The inference being received (the `seq` of the last [`DeviceLink::begin`]).
+    pub fn seq(&self) -> u32 {
+        self.seq
+    }
+    /// Received tensor `i` (its counters, for tests and diagnostics).
+    pub fn rx(&self, i: usize) -> Option<&Rx> {
+        self.rx.get(i)
+    }
+    /// Learn that received tensor `i` was seen complete `elapsed_us` after the start of
+    /// the inference ([`Rx::arrived_at`]; [`DeviceLink::ready`] calls it).
+    pub fn arrived_at(&mut self, i: usize, elapsed_us: u32) {
+        if let Some(r) = self.rx.get_mut(i) {
+            r.arrived_at(elapsed_us);
+        }
+    }
+}
+
+/// The authenticated half of acceptance: reject a replay (older than the tensor's
+/// window), check the tag and decrypt `plain` in place under the HAL's key, then move the
+/// window. False when the frame must be dropped (no key, replay, forged or tampered).
+fn open_fresh(
+    hal: &mut impl Hal,
+    r: &mut Rx,
+    h: &Header,
+    head: &[u8],
+    plain: &mut [u8],
+    tag: &[u8],
+) -> bool {
+    // h.last_word is the sender's epoch in an authenticated frame.
+    if r.is_replay(h.last_word, h.seq) {
+        return false;
+    }
+    let (Ok(head), Ok(tag)) = (
+        <&[u8; HEADER_BYTES]>::try_from(head),
+        <&[u8; TAG_BYTES]>::try_from(tag),
+    ) else {
+        return false;
+    };
+    let Some(key) = hal.key() else {
+        return false;
+    };
+    if !super::auth::open(&key, head, plain, tag) {
+        return false;
+    }
+    r.advance_window(h.last_word, h.seq);
+    true
+}

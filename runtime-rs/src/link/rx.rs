@@ -1,0 +1,298 @@
+//! Reception of one tensor (`mn_rx_t` and the `mn_link_rx_*` functions of
+//! `runtime-c/src/mn_link.c`): which frames a tensor accepts, copying fragments into the
+//! arena, the replay window, the fallbacks at the deadline, and adaptive waiting.
+//!
+//! An [`Rx`] holds no pointers: its fragment bitmap, hold buffer and arena span are
+//! slices its owner ([`super::DeviceLink`]) hands in.
+
+use super::frame::Header;
+
+/// How much of a tensor arrived (`meshnn_rx_state_t`).
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxState {
+    /// Every fragment arrived before the deadline.
+    Complete = 0,
+    /// Some fragments arrived; the rest got the fallback.
+    Partial = 1,
+    /// Nothing arrived; the whole tensor is the fallback.
+    Fallback = 2,
+}
+
+/// What replaces the elements of a received tensor that did not arrive by the deadline
+/// (`mn_fallback_t`).
+#[derive(Clone, Copy, Debug)]
+pub enum Fallback {
+    /// Zeros (models trained with failout expect this).
+    Zero,
+    /// The last value received for that element (0 before any arrived).
+    Hold,
+    /// The per-element mean over calibration data (in flash; bytes/4 floats).
+    Mean(&'static [f32]),
+}
+
+/// The reception state of one tensor a device receives (`mn_rx_t`).
+#[derive(Clone, Copy, Debug)]
+pub struct Rx {
+    pub(crate) tensor: u16,
+    pub(crate) src: u8,
+    pub(crate) bytes: u32,
+    pub(crate) arena_offset: usize,
+    pub(crate) fallback: Fallback,
+    /// Set by the owner from the link's payload size (`DeviceLink::new`).
+    pub(crate) frag_count: u16,
+    pub(crate) got_offset: usize,
+    pub(crate) hold_offset: usize,
+    n_got: u16,
+    done: bool,
+    state: RxState,
+    missed: u8,
+    usual_us: u32,
+    win_epoch: u32,
+    win_seq: u32,
+}
+
+impl Rx {
+    /// Tensor `tensor` of `bytes` bytes (whole floats) from device `src`, received into the
+    /// arena at float `arena_offset`, with `fallback` for what does not arrive.
+    pub const fn new(
+        tensor: u16,
+        src: u8,
+        bytes: u32,
+        arena_offset: usize,
+        fallback: Fallback,
+    ) -> Rx {
+        Rx {
+            tensor,
+            src,
+            bytes,
+            arena_offset,
+            fallback,
+            frag_count: 0,
+            got_offset: 0,
+            hold_offset: 0,
+            n_got: 0,
+            done: false,
+            state: RxState::Fallback,
+            missed: 0,
+            usual_us: 0,
+            win_epoch: 0,
+            win_seq: 0,
+        }
+    }
+
+    /// Fragments the tensor is cut into.
+    pub fn frag_count(&self) -> u16 {
+        self.frag_count
+    }
+    /// Fragments received in this inference.
+    pub fn n_got(&self) -> u16 {
+        self.n_got
+    }
+    /// Consecutive inferences in which no fragment arrived (saturates at 255).
+    pub fn missed(&self) -> u8 {
+        self.missed
+    }
+    /// When the tensor usually is complete, in µs from the start of the inference (0: unknown).
+    pub fn usual_us(&self) -> u32 {
+        self.usual_us
+    }
+    /// Finished for this inference (fallback applied; late fragments are not copied).
+    pub fn done(&self) -> bool {
+        self.done
+    }
+    /// Floats of the tensor.
+    pub fn floats(&self) -> usize {
+        self.bytes as usize / 4
+    }
+    /// Bytes of the fragment bitmap.
+    pub fn got_bytes(&self) -> usize {
+        usize::from(self.frag_count).div_ceil(8)
+    }
+    /// Floats of the hold buffer (0 unless the fallback is HOLD).
+    pub fn hold_floats(&self) -> usize {
+        match self.fallback {
+            Fallback::Hold => self.floats(),
+            _ => 0,
+        }
+    }
+
+    /// Forget what was received (start of an inference); the replay window is kept
+    /// (`mn_link_rx_reset`).
+    pub fn reset(&mut self, got: &mut [u8]) {
+        got.fill(0);
+        self.n_got = 0;
+        self.done = false;
+    }
+
+    /// Whether a well-formed frame with header `h` (version, length and CRC already
+    /// checked) of inference `seq` for device `self_id` belongs to this tensor, with a
+    /// fragment index, count and length that fit it (`rx_target`; `payload`: bytes per frame).
+    pub fn matches(&self, self_id: u8, seq: u32, h: &Header, payload: u32) -> bool {
+        if h.dst != self_id || h.seq != seq || h.tensor != self.tensor || h.src != self.src {
+            return false;
+        }
+        if h.frag_count != self.frag_count || h.frag_index >= self.frag_count {
+            return false;
+        }
+        u32::from(h.len) == fragment_len(self.bytes, h.frag_index, payload)
+    }
+
+    /// Whether an authenticated frame of (`epoch`, `seq`) is older than the last one this
+    /// tensor accepted (a replay).
+    pub fn is_replay(&self, epoch: u32, seq: u32) -> bool {
+        epoch < self.win_epoch || (epoch == self.win_epoch && seq < self.win_seq)
+    }
+
+    /// Move the replay window to an authentic frame of (`epoch`, `seq`).
+    pub fn advance_window(&mut self, epoch: u32, seq: u32) {
+        self.win_epoch = epoch;
+        self.win_seq = seq;
+    }
+
+    /// Copy fragment `index` (its bytes `plain`, little-endian floats) into `data` (this
+    /// tensor's arena span) and mark it received; true, or false for a duplicate or a
+    /// fragment of a finished tensor (too late: not copied, it only shows that the
+    /// sender is up) (`rx_store`).
+    pub fn store(
+        &mut self,
+        index: u16,
+        plain: &[u8],
+        payload: u32,
+        got: &mut [u8],
+        data: &mut [f32],
+    ) -> bool {
+        if self.done {
+            self.missed = 0;
+            return false;
+        }
+        let (byte, bit) = (usize::from(index / 8), 1u8 << (index % 8));
+        let Some(mark) = got.get_mut(byte) else {
+            return false;
+        };
+        if *mark & bit != 0 {
+            return false; // duplicate
+        }
+        let e0 = (index as usize) * (payload as usize / 4);
+        for (d, c) in span(data, e0, plain.len() / 4)
+            .iter_mut()
+            .zip(plain.chunks_exact(4))
+        {
+            *d = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        }
+        *mark |= bit;
+        self.n_got += 1;
+        true
+    }
+
+    /// How much arrived so far (`mn_link_rx_state`).
+    pub fn state(&self) -> RxState {
+        if self.n_got == self.frag_count {
+            RxState::Complete
+        } else if self.n_got > 0 {
+            RxState::Partial
+        } else {
+            RxState::Fallback
+        }
+    }
+
+    /// The state at the end of the inference: the one [`Rx::finish`] returned once
+    /// finished, else [`Rx::state`].
+    pub fn final_state(&self) -> RxState {
+        if self.done {
+            self.state
+        } else {
+            self.state()
+        }
+    }
+
+    /// At the deadline: give every element whose fragment did not arrive its fallback
+    /// value, remember the received ones in `hold` (HOLD), count a miss or clear the misses,
+    /// and mark the tensor finished (`mn_link_rx_finish`).
+    pub fn finish(
+        &mut self,
+        payload: u32,
+        got: &[u8],
+        hold: &mut [f32],
+        data: &mut [f32],
+    ) -> RxState {
+        self.done = true;
+        if self.n_got > 0 {
+            self.missed = 0;
+        } else {
+            self.missed = self.missed.saturating_add(1);
+        }
+        for i in 0..self.frag_count {
+            let e0 = usize::from(i) * (payload as usize / 4);
+            let n = fragment_len(self.bytes, i, payload) as usize / 4;
+            let dst = span(data, e0, n);
+            let arrived = got
+                .get(usize::from(i / 8))
+                .is_some_and(|g| g & (1 << (i % 8)) != 0);
+            if arrived {
+                copy_floats(span(hold, e0, n), dst);
+                continue;
+            }
+            match self.fallback {
+                Fallback::Zero => dst.fill(0.0),
+                Fallback::Hold => {
+                    dst.fill(0.0);
+                    copy_floats(dst, span(hold, e0, n));
+                }
+                Fallback::Mean(mean) => {
+                    dst.fill(0.0);
+                    copy_floats(dst, mean.get(e0..).unwrap_or(&[]));
+                }
+            }
+        }
+        self.state = self.state();
+        self.state
+    }
+
+    /// How long after the start of an inference this tensor is waited for: the probe
+    /// window while its sender counts as down (nothing arrived in the last `down_after`
+    /// inferences, nor yet in this one), else `deadline_us` (`mn_link_rx_wait_us`).
+    pub fn wait_us(&self, deadline_us: u32, probe_us: u32, down_after: u32) -> u32 {
+        let down = down_after > 0 && u32::from(self.missed) >= down_after && self.n_got == 0;
+        if !down {
+            return deadline_us;
+        }
+        let mut window = probe_us;
+        if self.usual_us > 0 {
+            let usual = self.usual_us.min(deadline_us);
+            window = window.max(usual.wrapping_add(usual / 4)); // wraps as in C
+        }
+        window.min(deadline_us)
+    }
+
+    /// Learn when the tensor usually is complete: it was seen complete `elapsed_us` after
+    /// the start of the inference. A later time is followed at once, an earlier one by
+    /// 1/8 of the difference (`mn_link_rx_arrived_at`).
+    pub fn arrived_at(&mut self, elapsed_us: u32) {
+        if elapsed_us >= self.usual_us {
+            self.usual_us = elapsed_us;
+        } else {
+            self.usual_us -= (self.usual_us - elapsed_us) / 8;
+        }
+    }
+}
+
+/// Bytes of fragment `index` of a tensor of `bytes` bytes at `payload` bytes per frame.
+pub(crate) fn fragment_len(bytes: u32, index: u16, payload: u32) -> u32 {
+    let off = u32::from(index).wrapping_mul(payload);
+    bytes.saturating_sub(off).min(payload)
+}
+
+/// `v[start..start + n]`, cut short where `v` ends (a generator bug, never a panic).
+pub(crate) fn span<T>(v: &mut [T], start: usize, n: usize) -> &mut [T] {
+    let len = v.len();
+    let lo = start.min(len);
+    let hi = start.saturating_add(n).min(len);
+    &mut v[lo..hi]
+}
+
+/// Copy as many floats as both slices hold.
+fn copy_floats(dst: &mut [f32], src: &[f32]) {
+    let n = dst.len().min(src.len());
+    dst[..n].copy_from_slice(&src[..n]);
+}
