@@ -661,6 +661,8 @@ pub fn emit_with(d: &Deployed, opts: &EmitOptions) -> Result<Vec<File>, Error> {
             &bridge,
             headers,
             &opts.runtime,
+            &d.dep.link,
+            &d.dep.file,
         )?);
     }
     let harness: Vec<HarnessDevice> = d

@@ -159,7 +159,17 @@ pub fn emit_harness(
             ..device_view(g, d.name, d.inputs)
         })
         .collect();
-    let link_dir = devices.iter().find(|d| d.linked && !d.rust).map(|d| d.name);
+    // The link header of a linked C device, else the Rust devices' link folder.
+    let link_dir = devices
+        .iter()
+        .find(|d| d.linked && !d.rust)
+        .map(|d| d.name)
+        .or_else(|| {
+            devices
+                .iter()
+                .any(|d| d.linked)
+                .then_some(super::rust_host::LINK_DIR)
+        });
     let mut host_sources = vec!["main.c".to_string()];
     if link_dir.is_some() {
         host_sources.push("link_host.c".into());

@@ -7,11 +7,14 @@
 //! `tools::host_build` builds it with cargo.
 
 use super::rust_render::RuntimeSource;
-use super::{render, templates, view, EmitError, File};
+use super::{c_render, render, templates, view, EmitError, File};
 use serde::Serialize;
 
 /// The bridge's folder under the output folder.
 pub const BRIDGE_DIR: &str = "host/rust";
+/// The C link layer and its wire HAL (`mn_link_wire.c`) for linked Rust devices: `CHal`
+/// sends and receives through the harness's link as wire bytes.
+pub const LINK_DIR: &str = "host/rust/link";
 
 /// One Rust device as the bridge exports it.
 #[derive(Serialize)]
@@ -50,6 +53,8 @@ pub fn emit_bridge(
     devices: &[BridgeDevice],
     headers: Vec<String>,
     runtime: &RuntimeSource,
+    link: &crate::deploy::Link,
+    deployment: &str,
 ) -> Result<Vec<File>, EmitError> {
     let ctx = minijinja::context! {
         model => model,
@@ -77,6 +82,16 @@ pub fn emit_bridge(
         format!("{BRIDGE_DIR}/meshnn.h"),
         meshnn_h.to_string(),
     ));
+    if devices.iter().any(|d| d.linked) {
+        files.push(File::text(
+            format!("{LINK_DIR}/meshnn_config.h"),
+            c_render::config_header(link, deployment)?,
+        ));
+        files.extend(c_render::copy_runtime(
+            LINK_DIR,
+            c_render::link_runtime_files(),
+        )?);
+    }
     Ok(files)
 }
 

@@ -110,6 +110,12 @@ impl HostBuild {
         };
         if let Some(manifest) = super::rust_build::bridge_manifest(&dir.join(folder)) {
             b.rust_libs = super::rust_build::build_bridge(&manifest)?;
+            // The C link layer of linked Rust devices: compiled like a device's (its
+            // runtime files once).
+            if dir.join(crate::codegen::rust_host::LINK_DIR).is_dir() {
+                b.devices
+                    .push(crate::codegen::rust_host::LINK_DIR.to_string());
+            }
         }
         b.exe = b.compile(exe, flags)?;
         Ok(b)
