@@ -109,5 +109,6 @@ fn bridge_runtime_dependency(runtime: &RuntimeSource, c_hal: bool) -> String {
             super::rust_render::RUNTIME_DIR
         ),
         RuntimeSource::Version(v) => format!("{{ version = {v:?}{features} }}"),
+        RuntimeSource::Path(p) => format!("{{ path = {p:?}{features} }}"),
     }
 }

@@ -29,6 +29,9 @@ pub enum RuntimeSource {
     Bundled,
     /// A published version (`--runtime-version`): `meshnn-runtime = "<v>"`.
     Version(String),
+    /// A runtime source folder (absolute path; the tests use the repository's
+    /// `runtime-rs/`, so every generated crate shares one compiled runtime).
+    Path(String),
 }
 
 /// The folder of the bundled runtime, next to the device crates.
@@ -103,6 +106,7 @@ pub fn render_device(
         spec,
         code,
         table_of: &table_of,
+        copy_floats: std::cell::Cell::new(0),
     };
     let has_link = !code.rx.is_empty() || !code.tx.is_empty();
     let stages = code
@@ -143,6 +147,7 @@ pub fn render_device(
         deployment => comment(deployment),
         arena_bytes => spec.plan.arena_bytes,
         arena_floats => (spec.plan.arena_bytes / 4).max(1),
+        copy_floats => cx.copy_floats.get(),
         lower_bound_bytes => spec.plan.lower_bound_bytes,
         inputs => view(&cx.io_views(&code.inputs, true)),
         outputs => view(&cx.io_views(&code.outputs, false)),
@@ -192,10 +197,11 @@ pub fn runtime_files() -> Vec<File> {
 }
 
 /// The `meshnn-runtime` line of a device crate's `[dependencies]`.
-fn runtime_dependency(runtime: &RuntimeSource) -> String {
+pub fn runtime_dependency(runtime: &RuntimeSource) -> String {
     match runtime {
         RuntimeSource::Bundled => format!("{{ path = \"../{RUNTIME_DIR}\" }}"),
         RuntimeSource::Version(v) => format!("{v:?}"),
+        RuntimeSource::Path(p) => format!("{{ path = {p:?} }}"),
     }
 }
 
@@ -263,6 +269,8 @@ struct Render<'a> {
     spec: &'a DeviceSpec<'a>,
     code: &'a DeviceCode,
     table_of: &'a dyn Fn(&str) -> String,
+    /// Floats of the copy buffer the in-place calls need (the most any one call uses).
+    copy_floats: std::cell::Cell<usize>,
 }
 
 /// What a call's operands need before the call: the arena spans it writes and reads,
@@ -272,6 +280,28 @@ struct Operands {
     outs: Vec<(usize, usize)>,
     ins: Vec<(usize, usize)>,
     flags: Vec<String>,
+    /// Every arena span the call writes (known before its inputs are placed).
+    written: Vec<(usize, usize)>,
+    /// Inputs read from the copy buffer: the arena span and its offset in the buffer.
+    copies: Vec<((usize, usize), usize)>,
+}
+
+/// The arena spans `c` writes, by its operand roles.
+fn written_spans(c: &Call, roles: &[Role]) -> Vec<(usize, usize)> {
+    c.args
+        .iter()
+        .zip(roles)
+        .filter(|(_, r)| r.writes())
+        .filter_map(|(a, _)| match a {
+            Arg::Buf(Buf::Arena { off, len }) => Some((*off, *len)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether two spans share a float.
+fn overlap(a: (usize, usize), b: (usize, usize)) -> bool {
+    a.0 < b.0 + b.1 && b.0 < a.0 + a.1
 }
 
 /// Indentation of statements inside a stage function.
@@ -386,10 +416,20 @@ impl Render<'_> {
             lines.push(struct_const(inner, "P", ty, &expr));
             args.push("&P".to_string());
         }
-        let mut ops = Operands::default();
+        let mut ops = Operands {
+            written: written_spans(c, roles),
+            ..Operands::default()
+        };
         for (arg, &role) in c.args.iter().zip(roles) {
             args.extend(self.operand(arg, role, &mut ops).map_err(internal)?);
         }
+        for (from, to) in &ops.copies {
+            let callee = format!("self.copy[{}..{}].copy_from_slice", to, to + from.1);
+            let src = format!("&self.arena[{}..{}]", from.0, from.0 + from.1);
+            lines.push(call_stmt(inner, &callee, &[src], ";"));
+        }
+        let used = ops.copies.iter().map(|(f, to)| to + f.1).max().unwrap_or(0);
+        self.copy_floats.set(self.copy_floats.get().max(used));
         if !ops.flags.is_empty() {
             let head = format!("{}let arrived = ", pad(inner));
             lines.push(format!(
@@ -457,6 +497,13 @@ impl Render<'_> {
             Buf::Arena { off, len } if role.writes() => {
                 ops.outs.push((*off, *len));
                 Ok(format!("o{}", ops.outs.len() - 1))
+            }
+            // C runs some calls in place (`y = y + x` of a Sum); a Rust input never
+            // aliases an output, so it is read from a copy (`Device::copy`).
+            Buf::Arena { off, len } if ops.written.iter().any(|&w| overlap(w, (*off, *len))) => {
+                let to = ops.copies.iter().map(|(f, to)| to + f.1).max().unwrap_or(0);
+                ops.copies.push(((*off, *len), to));
+                Ok(format!("&self.copy[{to}..{}]", to + len))
             }
             Buf::Arena { off, len } => {
                 ops.ins.push((*off, *len));
