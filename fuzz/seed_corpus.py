@@ -8,10 +8,13 @@ scripts/fuzz_long.sh): python3 fuzz/seed_corpus.py fuzz/corpus
   deploy_toml  the repository's deployments and small variations written for the fixed model
                tests/models/two_input.onnx (inputs imu_wrist, imu_chest);
   npy          small .npy files (float32, other dtypes, Fortran order, version 2) and .npz
-               archives (stored and deflated) shaped like two_input's data set.
+               archives (stored and deflated) shaped like two_input's data set;
+  rust_rx      record streams of fuzz_targets/rust_rx.rs for every frame format and MTU:
+               every genuine frame in order and reversed, then the deadline; valid
+               CRC-only frames written out byte by byte (zlib.crc32), and broken ones.
 
 Inputs kept from findings (fuzz/regressions/<target>/) are copied in as well."""
-import glob, io, os, shutil, subprocess, sys
+import glob, io, os, shutil, struct, subprocess, sys, zlib
 
 import numpy as np
 
@@ -118,9 +121,48 @@ def seed_npy(d):
     write(d, "labels_2d.npz", npz_bytes({"imu_wrist": wrist, "imu_chest": chest, "y": y.reshape(2, 1)}, False))
 
 
+# rust_rx: the target's tensors (tensor, src, floats), genuine values and MTUs.
+RX_TENSORS = [(7, 1, 25), (9, 3, 4), (11, 1, 10)]
+RX_MTUS = [48, 64, 92, 128]
+
+
+def rx_crc_frame(mtu, t, frag, seq=5):
+    """A CRC-only frame of tensor t's genuine values, as meshnn_link.h lays it out."""
+    tensor, src, floats = RX_TENSORS[t]
+    payload = (mtu - 20) // 4 * 4
+    data = b"".join(struct.pack("<f", 100 * t + i + 0.25) for i in range(floats))
+    count = -(-len(data) // payload)
+    body = data[frag * payload:(frag + 1) * payload]
+    head = struct.pack("<BBBBHHHHI", 1, src, 2, 0, tensor, frag, count, len(body), seq)
+    crc = zlib.crc32(head + b"\0\0\0\0" + body)
+    return head + struct.pack("<I", crc) + body
+
+
+def seed_rust_rx(d):
+    for mode in range(8):
+        mtu, auth = RX_MTUS[(mode >> 1) & 3], mode & 1
+        tag = "auth" if auth else "crc"
+        in_order = bytes([mode]) + b"".join(bytes([0x80 + k, 0]) for k in range(24))
+        write(d, "genuine_%s_%d.bin" % (tag, mtu), in_order + b"\x7d\xff")
+        write(d, "reversed_%s_%d.bin" % (tag, mtu),
+              bytes([mode]) + b"".join(bytes([0x80 + k, 0]) for k in reversed(range(24))) + b"\x7e")
+        write(d, "tampered_%s_%d.bin" % (tag, mtu), bytes([mode, 0x81, 3, 0, 0, 1, 0x7d, 0x20]))
+        if auth:
+            continue
+        frames = [rx_crc_frame(mtu, t, 0) for t in range(3)]
+        frames = [f for f in frames if len(f) <= 0x7B]
+        raw = bytes([mode]) + b"".join(bytes([len(f)]) + f for f in frames)
+        write(d, "raw_crc_%d.bin" % mtu, raw + b"\x7c\x01" + raw[1:] + b"\x7d\x64")
+        if frames:
+            bad = bytearray(frames[0])
+            bad[25] ^= 1
+            write(d, "raw_bad_crc_%d.bin" % mtu, bytes([mode, len(bad)]) + bytes(bad) + bytes([5]) + frames[0][:5])
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "fuzz/corpus")
-    for name, seed in [("import_onnx", seed_import_onnx), ("deploy_toml", seed_deploy_toml), ("npy", seed_npy)]:
+    for name, seed in [("import_onnx", seed_import_onnx), ("deploy_toml", seed_deploy_toml), ("npy", seed_npy),
+                       ("rust_rx", seed_rust_rx)]:
         d = target_dir(out, name)
         seed(d)
         copy_files(glob.glob(os.path.join(ROOT, "fuzz/regressions", name, "*")), d)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of meshnn's parsers of untrusted input (the fuzz/ crate, cargo-fuzz
-# + libFuzzer): import_onnx, deploy_toml, npy, one after another, single process each.
+# + libFuzzer): import_onnx, deploy_toml, npy, and the Rust link layer's receive path
+# (rust_rx), one after another, single process each.
 #
 #   scripts/fuzz_smoke.sh                 60 s per target (CI; scripts/test.sh runs it)
 #   FUZZ_SECONDS=1800 FUZZ_RUNS=10000000 scripts/fuzz_smoke.sh     (scripts/fuzz_long.sh)
@@ -22,7 +23,7 @@ timeout=${FUZZ_TIMEOUT:-10}
 # A fixed seed makes the sequence of inputs the same on every run (CI checks a known
 # stretch of it; a slower machine stops earlier in it); FUZZ_SEED=0 draws a new one.
 seed=${FUZZ_SEED:-1}
-targets=${FUZZ_TARGETS:-import_onnx deploy_toml npy}
+targets=${FUZZ_TARGETS:-import_onnx deploy_toml npy rust_rx}
 mkdir -p fuzz/logs
 python3 fuzz/seed_corpus.py fuzz/corpus > /dev/null
 # Release build with overflow checks and debug assertions (cargo-fuzz's default).

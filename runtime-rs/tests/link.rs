@@ -717,3 +717,115 @@ fn three_forged_frames_leave_the_tensor_untouched() {
         );
     }
 }
+
+// ---- construction ----
+
+const CFG_CONST: LinkConfig = LinkConfig {
+    mtu: 64,
+    auth: true,
+    deadline_us: 20000,
+    probe_us: 1000,
+    down_after: 2,
+};
+
+/// Generated code may build its link at compile time (a `static`).
+static STATIC_LINK: Receiver =
+    DeviceLink::new(2, CFG_CONST, [Rx::new(7, 1, 100, 0, Fallback::Hold)]);
+
+#[test]
+fn a_link_builds_at_compile_time_with_its_fragment_counts() {
+    let r = STATIC_LINK.rx(0).unwrap();
+    assert_eq!((r.frag_count(), r.n_got(), r.done()), (4, 0, false));
+    assert_eq!(CFG_CONST.payload(), 28);
+    assert_eq!(CFG_CONST.frags(100), 4);
+    assert_eq!(config(false).frags(100), 3);
+    assert_eq!(config(false).frags(0), 0);
+    assert_eq!(
+        LinkConfig {
+            mtu: 39,
+            ..CFG_CONST
+        }
+        .payload(),
+        0
+    );
+    assert_eq!(
+        LinkConfig {
+            mtu: 39,
+            ..CFG_CONST
+        }
+        .frags(100),
+        0
+    );
+}
+
+#[test]
+#[should_panic(expected = "GOT is smaller")]
+fn too_small_a_bitmap_is_refused() {
+    // 100 bytes at 4 per frame: 25 fragments, 4 bitmap bytes.
+    let cfg = LinkConfig {
+        mtu: 40,
+        ..CFG_CONST
+    };
+    let _: DeviceLink<1, 3, 0, 64> =
+        DeviceLink::new(2, cfg, [Rx::new(7, 1, 100, 0, Fallback::Zero)]);
+}
+
+#[test]
+#[should_panic(expected = "HOLD is smaller")]
+fn too_small_a_hold_buffer_is_refused() {
+    let _: DeviceLink<1, 1, 24, 64> =
+        DeviceLink::new(2, CFG_CONST, [Rx::new(7, 1, 100, 0, Fallback::Hold)]);
+}
+
+#[test]
+#[should_panic(expected = "MTU leaves no payload")]
+fn an_mtu_without_payload_is_refused() {
+    let cfg = LinkConfig {
+        mtu: 39,
+        ..CFG_CONST
+    };
+    let _: DeviceLink<0, 0, 0, 64> = DeviceLink::new(2, cfg, []);
+}
+
+#[test]
+#[should_panic(expected = "MTU is smaller than cfg.mtu")]
+fn a_frame_buffer_below_the_mtu_is_refused() {
+    let _: DeviceLink<0, 0, 0, 48> = DeviceLink::new(2, CFG_CONST, []);
+}
+
+/// A HAL that claims more bytes than the frame buffer holds, or delivers an arena that
+/// is too short: nothing panics, nothing outside the arena is touched.
+#[test]
+fn a_lying_hal_or_a_short_arena_does_not_panic() {
+    struct Liar(u32);
+    impl Hal for Liar {
+        fn send(&mut self, _f: &[u8]) -> bool {
+            true
+        }
+        fn poll(&mut self, _id: u8, _buf: &mut [u8]) -> Option<usize> {
+            self.0 = self.0.checked_sub(1)?;
+            Some(10_000)
+        }
+        fn now_us(&mut self) -> u32 {
+            0
+        }
+        fn key(&mut self) -> Option<Key> {
+            Some(KEY_A)
+        }
+        fn epoch(&mut self) -> u32 {
+            3
+        }
+    }
+    let mut link: Receiver =
+        DeviceLink::new(2, config(false), [Rx::new(7, 1, 100, 20, Fallback::Zero)]);
+    let mut arena = vec![5.0f32; 30]; // the tensor would need floats 20..45
+    link.begin(&mut Liar(3), 5);
+    link.receive(&mut Liar(3), &mut arena);
+    let s = Scene::new(false, Fallback::Zero);
+    for f in &s.sent {
+        assert!(link.accept(&mut Liar(0), f, &mut arena));
+    }
+    assert_eq!(link.finish(0, &mut arena), RxState::Complete);
+    assert_eq!(&arena[20..], &s.src[..10]);
+    assert!(arena[..20].iter().all(|&v| v == 5.0));
+}
