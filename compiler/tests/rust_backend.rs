@@ -205,3 +205,27 @@ fn unsupported_commands_and_bad_lang_are_clear_errors() {
         &["deploy.toml:6", "unknown lang 'go'", "use c or rust"],
     );
 }
+
+/// Without cargo, `run --lang rust` stops with a message saying what to install.
+#[test]
+fn missing_cargo_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = dir.path().join("x.npy");
+    meshnn::npy::write_f32(&x, &[1, 64], &[0.5f32; 64]).unwrap();
+    let model = repo_root().join("tests/models/mlp.onnx");
+    let out = Command::new(env!("CARGO_BIN_EXE_meshnn"))
+        .args(["run", model.to_str().unwrap(), "--lang", "rust", "--input"])
+        .arg(format!("input={}", x.display()))
+        .arg("--out-dir")
+        .arg(dir.path().join("out"))
+        .env("CARGO", dir.path().join("no-such-cargo"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot start cargo") && stderr.contains("install Rust"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
