@@ -68,9 +68,12 @@ fn fixtures_in_rust_match_onnxruntime() {
     eprintln!("fixtures checked in Rust: {}", checked.join(", "));
 }
 
-fn nonn_deployment(rust_devices: &[&str]) -> Deployment {
+fn nonn_deployment(rust_devices: &[&str], renames: &[(&str, &str)]) -> Deployment {
     let mut text =
         std::fs::read_to_string(repo_root().join("examples/nonn_wearables/deploy.toml")).unwrap();
+    for (from, to) in renames {
+        text = text.replace(&format!("name = \"{from}\""), &format!("name = \"{to}\""));
+    }
     for dev in rust_devices {
         let line = format!("name = \"{dev}\"\n");
         assert!(text.contains(&line), "{dev} is not in the example");
@@ -79,8 +82,9 @@ fn nonn_deployment(rust_devices: &[&str]) -> Deployment {
     Deployment::parse(&text, "deploy.toml").unwrap()
 }
 
-/// The NoNN example on four devices, all Rust and mixed (two Rust, two C over one
-/// authenticated link), gives exactly the single-device C output.
+/// The NoNN example on four devices, all Rust, mixed (two Rust, two C over one
+/// authenticated link) and all Rust with devices named `type` and `loop`, gives exactly
+/// the single-device C output.
 #[test]
 fn nonn_example_rust_and_mixed_equal_single_device() {
     let _lock = cargo_lock();
@@ -94,11 +98,15 @@ fn nonn_example_rust_and_mixed_equal_single_device() {
     )
     .unwrap();
     assert_close("single C", &single[0], &refs[0].1, 1e-4, 1e-4);
-    for (name, rust, lang) in [
-        ("all_rust", &[][..], Lang::Rust),
-        ("mixed", &["wrist", "chest"][..], Lang::C),
+    // Devices named like Rust keywords: crate, module and symbol names stay valid.
+    let keywords = [("wrist", "type"), ("chest", "loop")];
+    for (name, rust, renames, lang) in [
+        ("all_rust", &[][..], &[][..], Lang::Rust),
+        ("mixed", &["wrist", "chest"][..], &[][..], Lang::C),
+        ("keywords", &[][..], &keywords[..], Lang::Rust),
     ] {
-        let d = driver::deploy(prepare_checked(&model), nonn_deployment(rust), None).unwrap();
+        let dep = nonn_deployment(rust, renames);
+        let d = driver::deploy(prepare_checked(&model), dep, None).unwrap();
         assert_eq!(d.devices.len(), 4);
         let opts = EmitOptions {
             lang,
@@ -228,4 +236,31 @@ fn missing_cargo_is_a_clear_error() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// `--runtime-version`: the crates depend on the published runtime and no copy is written.
+#[test]
+fn runtime_version_depends_on_crates_io() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = repo_root().join("tests/models/mlp.onnx");
+    let out = dir.path().join("out");
+    meshnn_stdout(&[
+        "compile",
+        model.to_str().unwrap(),
+        "--lang",
+        "rust",
+        "--runtime-version",
+        "0.1.0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let toml = std::fs::read_to_string(out.join("main/Cargo.toml")).unwrap();
+    assert!(toml.contains("meshnn-runtime = \"0.1.0\""), "{toml}");
+    let bridge = std::fs::read_to_string(out.join("host/rust/Cargo.toml")).unwrap();
+    assert!(
+        bridge.contains("meshnn-runtime = { version = \"0.1.0\" }"),
+        "{bridge}"
+    );
+    assert!(!out.join("meshnn-runtime").exists());
+    assert!(out.join("main/src/weights.bin").is_file());
 }
