@@ -264,3 +264,45 @@ fn runtime_version_depends_on_crates_io() {
     assert!(!out.join("meshnn-runtime").exists());
     assert!(out.join("main/src/weights.bin").is_file());
 }
+
+/// A Mean over redundant copies computed on three devices (`mn_mean_arrived_f32`, its
+/// arrival flags from the link's per-tensor state): Rust devices give the C devices'
+/// output.
+#[test]
+fn redundant_mean_over_the_link_equals_c() {
+    let _lock = cargo_lock();
+    let text = "[link]\nprofile = \"ble\"\n[partition]\nstrategy = \"manual\"\n\
+        [partition.manual]\ngemm_a = \"hub\"\ngemm_b = \"left\"\ngemm_c = \"right\"\n\
+        mean = \"hub\"\nuse_b = \"hub\"\n\
+        [[device]]\nname = \"left\"\ntarget = \"nrf52840\"\ninputs = [\"x\"]\n\
+        [[device]]\nname = \"right\"\ntarget = \"nrf52840\"\ninputs = [\"x\"]\n\
+        [[device]]\nname = \"hub\"\ntarget = \"nrf52840\"\ninputs = [\"x\"]\noutputs = true\n";
+    let model = repo_root().join("tests/models/redundant_mean.onnx");
+    let deployed = || {
+        let dep = Deployment::parse(text, "deploy.toml").unwrap();
+        driver::deploy(prepare_checked(&model), dep, None).unwrap()
+    };
+    let d = deployed();
+    let x = &d.graph.tensors[d.graph.inputs[0]];
+    let input = Array {
+        shape: x.shape.clone(),
+        data: (0..x.numel()).map(|i| (i as f32 * 0.37).sin()).collect(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = meshnn::tools::run::run_host(&d, &[input.clone()], &dir.path().join("c")).unwrap();
+    let rust = run(
+        &deployed(),
+        &[input],
+        &dir.path().join("rust"),
+        &rust_options(),
+    );
+    let hub = dir.path().join("rust/hub/src/lib.rs");
+    let lib = std::fs::read_to_string(hub).unwrap();
+    assert!(
+        lib.contains("kernels::mean_arrived_f32"),
+        "no redundant Mean"
+    );
+    for (a, b) in c.iter().zip(&rust) {
+        assert_eq!(a.data, b.data);
+    }
+}
