@@ -289,7 +289,8 @@ fn redundant_mean_over_the_link_equals_c() {
         data: (0..x.numel()).map(|i| (i as f32 * 0.37).sin()).collect(),
     };
     let dir = tempfile::tempdir().unwrap();
-    let c = meshnn::tools::run::run_host(&d, &[input.clone()], &dir.path().join("c")).unwrap();
+    let c = meshnn::tools::run::run_host(&d, std::slice::from_ref(&input), &dir.path().join("c"))
+        .unwrap();
     let rust = run(
         &deployed(),
         &[input],
