@@ -307,3 +307,31 @@ fn redundant_mean_over_the_link_equals_c() {
         assert_eq!(a.data, b.data);
     }
 }
+
+/// Inputs and outputs named after Rust keywords (and differing only in case) become valid,
+/// distinct struct fields; the values are hand-computed.
+#[test]
+fn inputs_and_outputs_named_after_rust_keywords() {
+    let _lock = cargo_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let body = "vi = lambda n: helper.make_tensor_value_info(n, TP.FLOAT, [1, 4])\n\
+        nodes = [helper.make_node('Add', ['type', 'fn'], ['match']),\n\
+                 helper.make_node('Relu', ['TYPE'], ['self'])]\n\
+        graph = helper.make_graph(nodes, 'kw', [vi('type'), vi('TYPE'), vi('fn')], [vi('match'), vi('self')])";
+    let Some(model) = onnx_model(dir.path(), body) else {
+        return;
+    };
+    let d = driver::deploy_single(prepare_checked(&model)).unwrap();
+    let arr = |v: [f32; 4]| Array {
+        shape: vec![1, 4],
+        data: v.to_vec(),
+    };
+    let inputs = [
+        arr([1.0, 2.0, 3.0, 4.0]),
+        arr([-1.0, 5.0, -2.0, 0.5]),
+        arr([10.0, 20.0, 30.0, 40.0]),
+    ];
+    let outs = run(&d, &inputs, &dir.path().join("b"), &rust_options());
+    assert_eq!(outs[0].data, vec![11.0, 22.0, 33.0, 44.0]);
+    assert_eq!(outs[1].data, vec![0.0, 5.0, 0.0, 0.5]);
+}
