@@ -42,6 +42,8 @@ fn main() {
     );
     fs::write(out, body).unwrap();
 
+    embed_runtime_rs();
+
     // targets/*.toml: the MCU targets known to `meshnn targets` and deployments.
     let tdir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../targets");
     println!("cargo:rerun-if-changed={}", tdir.display());
@@ -67,4 +69,50 @@ fn main() {
         entries.concat()
     );
     fs::write(out, body).unwrap();
+}
+
+/// Embeds the Rust runtime (runtime-rs/Cargo.toml and every file under runtime-rs/src),
+/// copied into `DIR/meshnn-runtime/` next to generated Rust device crates.
+fn embed_runtime_rs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime-rs");
+    println!("cargo:rerun-if-changed={}", root.display());
+    let mut files = vec![root.join("Cargo.toml")];
+    collect_files(&root.join("src"), &mut files);
+    files.sort();
+    let entries: Vec<String> = files
+        .iter()
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let rel = p
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let abs = fs::canonicalize(p).unwrap();
+            format!(
+                "    ({rel:?}, include_str!({:?})),\n",
+                abs.display().to_string()
+            )
+        })
+        .collect();
+    let out = Path::new(&env::var("OUT_DIR").unwrap()).join("runtime_rs_files.rs");
+    let body = format!(
+        "/// (path under runtime-rs/, contents) of every Rust runtime file, sorted.\npub const RUNTIME_RS_FILES: &[(&str, &str)] = &[\n{}];\n",
+        entries.concat()
+    );
+    fs::write(out, body).unwrap();
+}
+
+/// Every file under `dir`, recursively (each folder watched for changes).
+fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.filter_map(|e| e.ok()) {
+        let p = e.path();
+        if p.is_dir() {
+            collect_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
 }

@@ -1,7 +1,10 @@
 //! The compile pipeline in one place: import → canonicalise → partition → schedule +
 //! plan per device → emit.
 
+use crate::codegen::rust_host::BridgeDevice;
+use crate::codegen::rust_render::RuntimeSource;
 use crate::codegen::{self, harness::HarnessDevice, DeviceSpec, File, LinkTensor};
+pub use crate::deploy::Lang;
 use crate::deploy::{DeployError, Deployment, Kernels, Strategy};
 use crate::ir::{Graph, KernelSet, NodeId, TensorId};
 use crate::partition::{self, Partition, PartitionError};
@@ -43,6 +46,8 @@ pub enum Error {
     },
     #[error("device '{device}' needs an arena of {bytes} bytes; generated code addresses its arena with 32-bit ints (at most 2147483647 bytes): spread the model over more devices or make its tensors smaller")]
     ArenaTooLarge { device: String, bytes: usize },
+    #[error("`meshnn {command}` is not yet supported for --lang rust (device '{device}' is Rust): use --lang c, or lang = \"c\" in its [[device]] table")]
+    RustUnsupported { command: String, device: String },
     #[error("the partition cuts {0} tensors; the link addresses at most 65535")]
     TooManyCuts(usize),
     #[error("the devices' schedules wait on each other in a cycle ({0}); this is a meshnn bug: please report it with the model and deployment")]
@@ -560,12 +565,48 @@ pub fn replan_patched(p: &mut Prepared, opts: &crate::plan::patch::PatchOptions)
     }
 }
 
-/// Generate every device folder and the host harness.
+/// How [`emit_with`] writes devices: the language of a device whose `[[device]]` table
+/// names none, and where Rust crates find `meshnn-runtime`.
+#[derive(Clone, Debug, Default)]
+pub struct EmitOptions {
+    pub lang: Lang,
+    pub runtime: RuntimeSource,
+}
+
+impl Deployed {
+    /// The language of device `id`: its `lang`, else `default`.
+    pub fn lang_of(&self, id: usize, default: Lang) -> Lang {
+        self.dep.devices[id].lang.unwrap_or(default)
+    }
+
+    /// Refuse a command that does not yet handle Rust devices (`simulate`, `bench`,
+    /// `build`, QEMU runs) when some device is Rust.
+    pub fn require_c(&self, default: Lang, command: &str) -> Result<(), Error> {
+        match (0..self.devices.len()).find(|&i| self.lang_of(i, default) == Lang::Rust) {
+            Some(i) => Err(Error::RustUnsupported {
+                command: command.to_string(),
+                device: self.devices[i].name.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Generate every device folder and the host harness, in C unless a device says `lang =
+/// "rust"`.
 pub fn emit(d: &Deployed) -> Result<Vec<File>, Error> {
+    emit_with(d, &EmitOptions::default())
+}
+
+/// Generate every device folder (C files, or a Rust crate) and the host harness (with the
+/// bridge of the Rust devices and the bundled Rust runtime when there are any).
+pub fn emit_with(d: &Deployed, opts: &EmitOptions) -> Result<Vec<File>, Error> {
     let g = &d.graph;
     let names: Vec<String> = d.devices.iter().map(|x| x.name.clone()).collect();
     let mut files = Vec::new();
     let mut sources = Vec::new();
+    let mut bridge = Vec::new();
+    let mut headers = Vec::new();
     for (id, dev) in d.devices.iter().enumerate() {
         let spec = DeviceSpec {
             device: &dev.name,
@@ -580,6 +621,26 @@ pub fn emit(d: &Deployed) -> Result<Vec<File>, Error> {
             tx: &dev.tx,
             weights: d.dep.devices[id].weights,
         };
+        if d.lang_of(id, opts.lang) == Lang::Rust {
+            let code = codegen::device::lower_device(g, &spec, &d.dep.link)
+                .map_err(codegen::EmitError::from)?;
+            files.extend(codegen::rust_render::render_device(
+                g,
+                &spec,
+                &code,
+                &d.dep.link,
+                &d.dep.file,
+                &opts.runtime,
+            )?);
+            headers.push(c_header(g, &spec, &code, d)?);
+            bridge.push(BridgeDevice {
+                name: dev.name.clone(),
+                package: format!("meshnn-{}", dev.name),
+                linked: dev.linked(),
+            });
+            sources.push((dev.name.clone(), Vec::new()));
+            continue;
+        }
         let dev_files = codegen::emit_device(g, &spec, &d.dep.link, &d.dep.file)?;
         let prefix = format!("{}/", dev.name);
         let srcs: Vec<String> = dev_files
@@ -591,14 +652,29 @@ pub fn emit(d: &Deployed) -> Result<Vec<File>, Error> {
         sources.push((dev.name.clone(), srcs));
         files.extend(dev_files);
     }
+    if !bridge.is_empty() {
+        if opts.runtime == RuntimeSource::Bundled {
+            files.extend(codegen::rust_render::runtime_files());
+        }
+        files.extend(codegen::rust_host::emit_bridge(
+            &d.model_name,
+            &bridge,
+            headers,
+            &opts.runtime,
+            &d.dep.link,
+            &d.dep.file,
+        )?);
+    }
     let harness: Vec<HarnessDevice> = d
         .devices
         .iter()
-        .map(|dev| HarnessDevice {
+        .enumerate()
+        .map(|(id, dev)| HarnessDevice {
             name: &dev.name,
             inputs: &dev.inputs,
             stages: dev.rx.len() + 1,
             linked: dev.linked(),
+            rust: d.lang_of(id, opts.lang) == Lang::Rust,
         })
         .collect();
     let frames = d.frames_per_inference();
@@ -612,6 +688,22 @@ pub fn emit(d: &Deployed) -> Result<Vec<File>, Error> {
         frames as usize + 4,
     )?);
     Ok(files)
+}
+
+/// The C header (model.h) of a Rust device, for the host bridge: the one C would emit.
+fn c_header(
+    g: &Graph,
+    spec: &DeviceSpec,
+    code: &codegen::device::DeviceCode,
+    d: &Deployed,
+) -> Result<String, Error> {
+    let files = codegen::c_render::render_device(g, spec, code, &d.dep.link, &d.dep.file)?;
+    let path = format!("{}/model.h", spec.device);
+    Ok(files
+        .into_iter()
+        .find(|f| f.path == path)
+        .map(|f| f.contents)
+        .unwrap_or_default())
 }
 
 /// Write generated files under `dir`, creating folders as needed.

@@ -6,6 +6,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use meshnn::codegen::rust_render::RuntimeSource;
 use meshnn::deploy::{PatchOptions, Strategy};
 use meshnn::tools::build_dir::BuildDir;
 use meshnn::tools::simulate::LossModel;
@@ -100,11 +101,49 @@ struct DeploymentArgs {
     patch: PatchArgs,
 }
 
-/// Output language of `compile`.
+/// Output language of a device (`--lang`; a `[[device]]` table's `lang` overrides it).
 #[derive(Clone, Copy, ValueEnum)]
 enum Lang {
     /// C99 with the meshnn runtime.
     C,
+    /// A no_std Rust crate per device, on meshnn-runtime.
+    Rust,
+}
+
+/// `--lang` and `--runtime-version`.
+#[derive(Args)]
+struct LangArgs {
+    /// Language of devices whose [[device]] table names none.
+    #[arg(long, value_enum, default_value_t = Lang::C)]
+    lang: Lang,
+    /// Rust crates depend on meshnn-runtime of this version (crates.io) instead of the copy
+    /// written next to them (DIR/meshnn-runtime).
+    #[arg(long, value_name = "VERSION")]
+    runtime_version: Option<String>,
+}
+
+impl LangArgs {
+    fn options(&self) -> driver::EmitOptions {
+        driver::EmitOptions {
+            lang: self.lang(),
+            runtime: match &self.runtime_version {
+                Some(v) => RuntimeSource::Version(v.clone()),
+                None => RuntimeSource::Bundled,
+            },
+        }
+    }
+    fn lang(&self) -> meshnn::deploy::Lang {
+        self.lang.into()
+    }
+}
+
+impl From<Lang> for meshnn::deploy::Lang {
+    fn from(l: Lang) -> Self {
+        match l {
+            Lang::C => meshnn::deploy::Lang::C,
+            Lang::Rust => meshnn::deploy::Lang::Rust,
+        }
+    }
 }
 
 /// Where `run` runs the model.
@@ -211,9 +250,8 @@ struct CompileArgs {
     /// Output directory.
     #[arg(long)]
     out: PathBuf,
-    /// Output language.
-    #[arg(long, value_enum, default_value_t = Lang::C)]
-    lang: Lang,
+    #[command(flatten)]
+    lang: LangArgs,
 }
 
 #[derive(Args)]
@@ -234,10 +272,15 @@ struct RunArgs {
     on: RunOn,
     #[command(flatten)]
     key: KeyArgs,
+    #[command(flatten)]
+    lang: LangArgs,
 }
 
 #[derive(Args)]
 struct BuildArgs {
+    /// Device language: only c here yet (`rust` stops with a clear error).
+    #[arg(long, value_enum, default_value_t = Lang::C)]
+    lang: Lang,
     #[command(flatten)]
     model: DeploymentArgs,
     /// Calibration data (.npz like `simulate --data`) for the `mean` fallback: needed when
@@ -259,6 +302,9 @@ struct PartitionArgs {
 
 #[derive(Args)]
 struct SimulateArgs {
+    /// Device language: only c here yet (`rust` stops with a clear error).
+    #[arg(long, value_enum, default_value_t = Lang::C)]
+    lang: Lang,
     #[command(flatten)]
     model: DeploymentArgs,
     /// test.npz: `x` (or one array per graph input) [N, ...] float32, optional labels `y`.
@@ -293,6 +339,9 @@ struct SimulateArgs {
 
 #[derive(Args)]
 struct BenchArgs {
+    /// Device language: only c here yet (`rust` stops with a clear error).
+    #[arg(long, value_enum, default_value_t = Lang::C)]
+    lang: Lang,
     model: PathBuf,
     /// Deployment file: time every device of it, linked loss-free on this computer
     /// (compute and frame handling, no air time), and report each device's arena.
@@ -540,9 +589,8 @@ fn cmd_inspect(a: InspectArgs) -> Result<()> {
 }
 
 fn cmd_compile(a: CompileArgs) -> Result<()> {
-    let Lang::C = a.lang;
     let d = calibrated(a.model.deployed()?, a.model.calib.as_deref())?;
-    let files = driver::emit(&d)?;
+    let files = driver::emit_with(&d, &a.lang.options())?;
     driver::write_files(&a.out, &files)?;
     println!("wrote {} files to {}", files.len(), a.out.display());
     for dev in &d.devices {
@@ -558,6 +606,7 @@ fn cmd_compile(a: CompileArgs) -> Result<()> {
 
 fn cmd_build(a: BuildArgs) -> Result<()> {
     let d = calibrated(a.model.deployed()?, a.calib.as_deref())?;
+    d.require_c(a.lang.into(), "build")?;
     let out = BuildDir::claim(&a.out)?;
     let builds = firmware::build(&d, out.path())?;
     print!("{}", firmware::render_table(&builds));
@@ -588,8 +637,9 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     let mut tmp = None;
     let dir = build_dir(a.build_dir, "meshnn-run-", &mut tmp)?;
     let outs = match a.on {
-        RunOn::Host => run::run_host(&p, &arrays, dir.path())?,
+        RunOn::Host => run::run_host_with(&p, &arrays, dir.path(), &a.lang.options())?,
         RunOn::Qemu => {
+            p.require_c(a.lang.lang(), "run --on qemu")?;
             let r = firmware::run_qemu(&p, &arrays, dir.path())?;
             for d in &r.devices {
                 println!(
@@ -629,6 +679,7 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
     use std::io::IsTerminal;
     a.key.apply()?;
     let d = calibrated(a.model.deployed()?, a.calib.as_deref())?;
+    d.require_c(a.lang.into(), "simulate")?;
     let dataset = simulate::load_dataset(&a.data, &d)?;
     if let Some(w) = dataset.non_finite_warning(&a.data) {
         eprintln!("warning: {w}");
@@ -685,6 +736,7 @@ fn cmd_bench(a: BenchArgs) -> Result<()> {
         deployed(&a.model, a.deploy.as_deref(), a.strategy, &a.patch)?,
         a.calib.as_deref(),
     )?;
+    p.require_c(a.lang.into(), "bench")?;
     let r = bench::bench(&a.model, p, a.runs)?;
     if a.json {
         print_json(&r)?;

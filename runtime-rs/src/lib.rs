@@ -16,6 +16,9 @@
 #![cfg_attr(not(feature = "c-hal"), forbid(unsafe_code))]
 #![cfg_attr(feature = "c-hal", deny(unsafe_code))]
 
+pub mod arena;
+pub mod device;
 pub mod kernels;
 pub mod kernels_s8;
 pub mod link;
+pub mod weights;

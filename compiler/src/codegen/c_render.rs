@@ -149,21 +149,45 @@ pub fn render_device(
         });
     }
     if has_link {
-        let cfg = minijinja::context! {
-            deployment => c_comment(deployment),
-            mtu_bytes => link.mtu_bytes as usize,
-            deadline_us => link.deadline_us,
-            down_after => link.down_after,
-            probe_us => link.probe_us,
-            auth => link.auth == crate::link::Auth::Ascon128,
-        };
         files.push(File::text(
             format!("{dev}/meshnn_config.h"),
-            render(&templates::environment(), "c/meshnn_config.h.j2", &cfg)?,
+            config_header(link, deployment)?,
         ));
     }
     files.extend(runtime_files(dev, runtime)?);
     Ok(files)
+}
+
+/// `meshnn_config.h`: the link settings of a deployment for the C link layer.
+pub fn config_header(link: &crate::deploy::Link, deployment: &str) -> Result<String, EmitError> {
+    let cfg = minijinja::context! {
+        deployment => c_comment(deployment),
+        mtu_bytes => link.mtu_bytes as usize,
+        deadline_us => link.deadline_us,
+        down_after => link.down_after,
+        probe_us => link.probe_us,
+        auth => link.auth == crate::link::Auth::Ascon128,
+    };
+    render(&templates::environment(), "c/meshnn_config.h.j2", &cfg)
+}
+
+/// The C link layer's runtime files (headers, then sources), for a folder that has the
+/// link without a device's kernels (the Rust devices' wire HAL in the host harness).
+pub fn link_runtime_files() -> Vec<String> {
+    let mut names: Vec<String> = vec![
+        "meshnn.h".into(),
+        "meshnn_link.h".into(),
+        "mn_ascon.h".into(),
+    ];
+    names.push(kernel_file("mn_link"));
+    names.extend(kernel_deps("mn_link").iter().map(|k| kernel_file(k)));
+    names.push(kernel_file("mn_link_wire"));
+    names
+}
+
+/// Runtime files `names`, copied into folder `dir`.
+pub fn copy_runtime(dir: &str, names: Vec<String>) -> Result<Vec<File>, EmitError> {
+    runtime_files(dir, names)
 }
 
 /// The weight blob of device `dev` (named after it: a harness assembles every device's

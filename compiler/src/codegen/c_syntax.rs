@@ -80,14 +80,14 @@ fn value(v: &Value) -> String {
             format!("{{{}}}", items.join(", "))
         }
         Value::Const(name) => name.to_string(),
-        Value::Struct(fields) => initialiser(fields),
+        Value::Struct(p) => initialiser(&p.fields),
     }
 }
 
 /// A pointer expression for a buffer (`arena` is the device's arena macro).
 pub fn pointer(b: &Buf) -> String {
     match b {
-        Buf::Arena(off) => format!("arena + {off}"),
+        Buf::Arena { off, .. } => format!("arena + {off}"),
         Buf::Const(symbol) => symbol.clone(),
         Buf::Null => "NULL".into(),
         Buf::Unplaced(t) => format!("/* unplaced tensor {t} */ NULL"),

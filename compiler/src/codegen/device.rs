@@ -120,7 +120,10 @@ impl Storage for DeviceStorage<'_> {
             self.plan.offsets.get(t).copied().flatten(),
         ) {
             (Some(s), _) => Buf::Const(s.clone()),
-            (None, Some(off)) => Buf::Arena(off / 4),
+            (None, Some(off)) => Buf::Arena {
+                off: off / 4,
+                len: self.g.tensors[t].size_bytes() / 4,
+            },
             // Constants are registered before lowering (see `register_constants`).
             (None, None) => Buf::Unplaced(t),
         }
@@ -129,8 +132,11 @@ impl Storage for DeviceStorage<'_> {
         self.rx.iter().position(|&r| r == t)
     }
     fn scratch(&self, i: NodeId) -> Buf {
-        match self.plan.scratch_offset(i) {
-            Some(off) => Buf::Arena(off / 4),
+        match self.plan.buffers.iter().find(|b| b.scratch_of == Some(i)) {
+            Some(b) => Buf::Arena {
+                off: b.offset / 4,
+                len: b.size / 4,
+            },
             None => Buf::Unplanned,
         }
     }

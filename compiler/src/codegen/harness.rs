@@ -16,6 +16,8 @@ pub struct HarnessDevice<'a> {
     pub stages: usize,
     /// Whether its folder has the link (`meshnn_link.h`): it sends or receives tensors.
     pub linked: bool,
+    /// A Rust crate, linked through the host bridge (`host/rust/`, see `rust_host`).
+    pub rust: bool,
 }
 
 /// A graph input a device senses: its field in the device's inputs struct and the
@@ -32,6 +34,8 @@ struct Sense {
 pub(super) struct DeviceView {
     name: String,
     senses: Vec<Sense>,
+    /// Its C header, relative to the harness folder.
+    header: String,
 }
 
 #[derive(Serialize)]
@@ -65,6 +69,7 @@ pub(super) fn device_view(g: &Graph, name: &str, inputs: &[TensorId]) -> DeviceV
     DeviceView {
         name: name.to_string(),
         senses: senses(g, inputs),
+        header: format!("../{name}/model.h"),
     }
 }
 
@@ -145,9 +150,26 @@ pub fn emit_harness(
 ) -> Result<Vec<File>, EmitError> {
     let views: Vec<DeviceView> = devices
         .iter()
-        .map(|d| device_view(g, d.name, d.inputs))
+        .map(|d| DeviceView {
+            header: if d.rust {
+                format!("rust/{}.h", d.name)
+            } else {
+                format!("../{}/model.h", d.name)
+            },
+            ..device_view(g, d.name, d.inputs)
+        })
         .collect();
-    let link_dir = devices.iter().find(|d| d.linked).map(|d| d.name);
+    // The link header of a linked C device, else the Rust devices' link folder.
+    let link_dir = devices
+        .iter()
+        .find(|d| d.linked && !d.rust)
+        .map(|d| d.name)
+        .or_else(|| {
+            devices
+                .iter()
+                .any(|d| d.linked)
+                .then_some(super::rust_host::LINK_DIR)
+        });
     let mut host_sources = vec!["main.c".to_string()];
     if link_dir.is_some() {
         host_sources.push("link_host.c".into());

@@ -16,6 +16,9 @@ pub mod device;
 pub mod harness;
 pub mod lower;
 pub mod names;
+pub mod rust_host;
+pub mod rust_render;
+pub mod rust_syntax;
 pub mod sim;
 pub mod stages;
 pub mod templates;
@@ -33,6 +36,8 @@ pub enum EmitError {
     Template { template: String, detail: String },
     #[error("internal error: runtime file {0} is not embedded in this meshnn build")]
     MissingRuntime(String),
+    #[error("internal error generating Rust: {0}")]
+    Internal(String),
 }
 
 /// A generated file: path relative to the output directory, and its contents.

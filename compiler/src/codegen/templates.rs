@@ -61,6 +61,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/host/Makefile.j2"),
     ),
     (
+        "rust/Cargo.toml.j2",
+        include_str!("../../../templates/rust/Cargo.toml.j2"),
+    ),
+    (
+        "rust/lib.rs.j2",
+        include_str!("../../../templates/rust/lib.rs.j2"),
+    ),
+    (
+        "rust/host_Cargo.toml.j2",
+        include_str!("../../../templates/rust/host_Cargo.toml.j2"),
+    ),
+    (
+        "rust/host_lib.rs.j2",
+        include_str!("../../../templates/rust/host_lib.rs.j2"),
+    ),
+    (
         "firmware/main.c.j2",
         include_str!("../../../templates/firmware/main.c.j2"),
     ),
@@ -88,6 +104,7 @@ pub fn environment() -> Environment<'static> {
 }
 
 include!(concat!(env!("OUT_DIR"), "/runtime_files.rs"));
+include!(concat!(env!("OUT_DIR"), "/runtime_rs_files.rs"));
 
 /// Contents of a runtime file by name.
 pub fn runtime_file(name: &str) -> Option<&'static str> {

@@ -104,6 +104,8 @@ pub struct Device {
     pub weights: Weights,
     /// Whether the planner may run chains patch by patch (`patch`, `patch_max_overhead`).
     pub patch: PatchOptions,
+    /// The language of its code (`lang`); None: the command line's `--lang`.
+    pub lang: Option<Lang>,
     line: usize,
     input_lines: Vec<usize>,
 }
@@ -161,6 +163,27 @@ impl Weights {
         match s {
             "blob" => Some(Weights::Blob),
             "c" => Some(Weights::C),
+            _ => None,
+        }
+    }
+}
+
+/// The language of a device's generated code (`lang` in a `[[device]]` table, `--lang`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// C99 with the C runtime (the default).
+    #[default]
+    C,
+    /// A `no_std` Rust crate on `meshnn-runtime`.
+    Rust,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "c" => Some(Lang::C),
+            "rust" => Some(Lang::Rust),
             _ => None,
         }
     }
@@ -287,6 +310,7 @@ impl Deployment {
                 flash_bytes: None,
                 kernels: Kernels::Auto,
                 weights: Weights::Blob,
+                lang: None,
                 patch: PatchOptions::default(),
                 line: 0,
                 input_lines: vec![],

@@ -3,7 +3,7 @@
 //! names the file, the line and the key, and says how to fix it.
 
 use super::{
-    target, DeployError, Deployment, Device, Fallback, Kernels, Link, Strategy, Weights,
+    target, DeployError, Deployment, Device, Fallback, Kernels, Lang, Link, Strategy, Weights,
     DEFAULT_DOWN_AFTER, DEFAULT_PROBE_FRACTION, LINK_PROFILES,
 };
 use crate::link::{Auth, Framing};
@@ -78,6 +78,7 @@ struct RawDevice {
     flash_bytes: Option<Spanned<u64>>,
     kernels: Option<Spanned<String>>,
     weights: Option<Spanned<String>>,
+    lang: Option<Spanned<String>>,
     patch: Option<Spanned<String>>,
     patch_max_overhead: Option<Spanned<f64>>,
 }
@@ -316,12 +317,19 @@ fn parse_device(
             format!("unknown weights '{w}' for device '{name}'; use blob (a binary file placed by the assembler, the default) or c (C literals, for compilers without the GNU assembler)")
         })?,
     };
+    let lang = match &d.lang {
+        None => None,
+        Some(l) => Some(keyword(src, l, "device.lang", Lang::parse, |l| {
+            format!("unknown lang '{l}' for device '{name}'; use c or rust (default: the command line's --lang)")
+        })?),
+    };
     let patch = parse_patch(src, d, name)?;
     Ok(Device {
         name: name.clone(),
         target,
         kernels,
         weights,
+        lang,
         patch,
         inputs,
         hub: d.outputs.as_ref().is_some_and(|o| *o.get_ref()),

@@ -30,6 +30,8 @@ pub enum HostError {
     BuildDir(#[from] super::build_dir::BuildDirError),
     #[error(transparent)]
     Key(#[from] super::link_key::KeyError),
+    #[error(transparent)]
+    Rust(#[from] super::rust_build::RustBuildError),
 }
 
 /// The error for a failed file-system step `what` ("write", "read", ...) on `path`.
@@ -63,13 +65,25 @@ pub struct HostBuild {
     folder: &'static str,
     devices: Vec<String>,
     exe: PathBuf,
+    /// The Rust devices' bridge library and what it needs, on the link line.
+    rust_libs: Vec<String>,
 }
 
 impl HostBuild {
     /// Emit `d` with its host harness into `dir` and build `dir/host/model_run` with
     /// `flags` added to [`HOST_CFLAGS`].
     pub fn emit(d: &Deployed, dir: &Path, flags: &[&str]) -> Result<HostBuild, HostError> {
-        let files = driver::emit(d)?;
+        HostBuild::emit_with(d, dir, flags, &driver::EmitOptions::default())
+    }
+
+    /// [`HostBuild::emit`] with the devices' language (`--lang`) and runtime source.
+    pub fn emit_with(
+        d: &Deployed,
+        dir: &Path,
+        flags: &[&str],
+        opts: &driver::EmitOptions,
+    ) -> Result<HostBuild, HostError> {
+        let files = driver::emit_with(d, opts)?;
         HostBuild::from_files(d, &files, dir, "host", "model_run", flags)
     }
 
@@ -92,7 +106,17 @@ impl HostBuild {
             folder,
             devices: d.devices.iter().map(|x| x.name.clone()).collect(),
             exe: PathBuf::new(),
+            rust_libs: Vec::new(),
         };
+        if let Some(manifest) = super::rust_build::bridge_manifest(&dir.join(folder)) {
+            b.rust_libs = super::rust_build::build_bridge(&manifest)?;
+            // The C link layer of linked Rust devices: compiled like a device's (its
+            // runtime files once).
+            if dir.join(crate::codegen::rust_host::LINK_DIR).is_dir() {
+                b.devices
+                    .push(crate::codegen::rust_host::LINK_DIR.to_string());
+            }
+        }
         b.exe = b.compile(exe, flags)?;
         Ok(b)
     }
@@ -116,6 +140,7 @@ impl HostBuild {
             .args(flags)
             .args(self.blob_includes())
             .args(self.sources())
+            .args(&self.rust_libs)
             .arg("-o")
             .arg(&exe)
             .arg("-lm")

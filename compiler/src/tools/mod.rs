@@ -14,4 +14,5 @@ pub mod firmware;
 pub mod host_build;
 pub mod link_key;
 pub mod run;
+pub mod rust_build;
 pub mod simulate;

@@ -1,6 +1,6 @@
 //! `meshnn run`: compile for the host, feed inputs, collect outputs.
 
-use crate::driver::Deployed;
+use crate::driver::{Deployed, EmitOptions};
 use crate::ir::{DType, Graph};
 use crate::npy::{self, Array};
 use crate::tools::host_build::{HostBuild, HostError};
@@ -125,7 +125,18 @@ pub fn run_host(
     inputs: &[Array<f32>],
     build_dir: &Path,
 ) -> Result<Vec<Array<f32>>, RunError> {
-    let build = HostBuild::emit(p, build_dir, &[])?;
+    run_host_with(p, inputs, build_dir, &EmitOptions::default())
+}
+
+/// [`run_host`] with the devices' language (`--lang`) and runtime source: Rust devices
+/// are linked into the same harness through their bridge.
+pub fn run_host_with(
+    p: &Deployed,
+    inputs: &[Array<f32>],
+    build_dir: &Path,
+    opts: &EmitOptions,
+) -> Result<Vec<Array<f32>>, RunError> {
+    let build = HostBuild::emit_with(p, build_dir, &[], opts)?;
     let data: Vec<&[f32]> = inputs.iter().map(|a| a.data.as_slice()).collect();
     let outs = build.infer(&data, p.graph.outputs.len())?;
     Ok(outs

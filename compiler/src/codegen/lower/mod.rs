@@ -13,6 +13,7 @@ mod patch;
 mod pool;
 mod recurrent;
 mod reduce;
+pub mod roles;
 
 pub use patch::lower_patch;
 
@@ -65,15 +66,16 @@ pub enum Value {
     Ints(Vec<i64>),
     /// A named constant of the runtime, e.g. `MN_ACT_RELU` (an enumerator).
     Const(&'static str),
-    /// A nested struct, e.g. the fused activation `mn_act_t`.
-    Struct(Vec<Field>),
+    /// A nested struct, e.g. the fused activation `mn_act_t` (its type and fields).
+    Struct(Params),
 }
 
 /// Where a tensor operand lives.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Buf {
-    /// In the device's arena, at this offset in floats.
-    Arena(usize),
+    /// In the device's arena: offset and length in floats (the length is what storage
+    /// reserved there: the tensor's elements, or the scratch buffer's size).
+    Arena { off: usize, len: usize },
     /// A constant table (weights, packed weights, indices) of this symbol.
     Const(String),
     /// An absent optional operand (no bias).
@@ -136,7 +138,7 @@ impl Params {
             .float("alpha", alpha)
             .float("lo", lo)
             .float("hi", hi);
-        self.with("act", Value::Struct(act.fields))
+        self.with("act", Value::Struct(act))
     }
 }
 

@@ -18,8 +18,11 @@ pub fn lower_patch(
     ws: usize,
     st: &mut dyn Storage,
 ) -> Result<Vec<Call>, LowerError> {
-    let bufs = [ws, ws + p.ping_bytes / 4];
-    let scratch = ws + (p.ping_bytes + p.pong_bytes) / 4;
+    let bufs = [
+        Span(ws, p.ping_bytes / 4),
+        Span(ws + p.ping_bytes / 4, p.pong_bytes / 4),
+    ];
+    let scratch = Span(ws + (p.ping_bytes + p.pong_bytes) / 4, p.scratch_bytes / 4);
     let mut packed = HashMap::new();
     let mut calls = Vec::new();
     let last = p.tensors.len() - 1;
@@ -51,13 +54,13 @@ pub fn lower_patch(
 }
 
 /// Copy region `r` of the [1, C, H, W] tensor `t` (at `whole`) to or from a dense
-/// [C, h, w] patch at arena float `patch` (`into_patch`: whole to patch).
+/// [C, h, w] patch at workspace part `patch` (`into_patch`: whole to patch).
 fn region_copy(
     g: &Graph,
     t: TensorId,
     r: Region,
     whole: Buf,
-    patch: usize,
+    patch: Span,
     into_patch: bool,
 ) -> Call {
     let s = &g.tensors[t].shape;
@@ -65,10 +68,23 @@ fn region_copy(
     let dims = [c, r.h(), r.w()];
     let image = ((r.h0 * w + r.w0) as i64, vec![(h * w) as i64, w as i64, 1]);
     let dense = (0, strides(&dims).iter().map(|&x| x as i64).collect());
-    let patch = Arg::Buf(Buf::Arena(patch));
+    let patch = Arg::Buf(patch.buf());
     match into_patch {
         true => copy_call(&dims, image, dense, Arg::Buf(whole), patch),
         false => copy_call(&dims, dense, image, patch, Arg::Buf(whole)),
+    }
+}
+
+/// A part of the chain's workspace: arena offset and length in floats.
+#[derive(Clone, Copy)]
+struct Span(usize, usize);
+
+impl Span {
+    fn buf(self) -> Buf {
+        Buf::Arena {
+            off: self.0,
+            len: self.1,
+        }
     }
 }
 
@@ -78,17 +94,17 @@ struct TileStorage<'a> {
     parent: &'a mut dyn Storage,
     /// For each tensor of the tile's graph, the tensor of the model it stands for.
     origin: Vec<TensorId>,
-    input: usize,
-    output: usize,
-    scratch: usize,
+    input: Span,
+    output: Span,
+    scratch: Span,
     packed: &'a mut HashMap<String, Buf>,
 }
 
 impl Storage for TileStorage<'_> {
     fn buf(&self, t: TensorId) -> Buf {
         match t {
-            0 => Buf::Arena(self.input),
-            _ if t + 1 == self.origin.len() => Buf::Arena(self.output),
+            0 => self.input.buf(),
+            _ if t + 1 == self.origin.len() => self.output.buf(),
             _ => self.parent.buf(self.origin[t]),
         }
     }
@@ -96,7 +112,7 @@ impl Storage for TileStorage<'_> {
         None
     }
     fn scratch(&self, _: NodeId) -> Buf {
-        Buf::Arena(self.scratch)
+        self.scratch.buf()
     }
     fn float_table(&mut self, hint: &str, values: Vec<f32>) -> Buf {
         if let Some(b) = self.packed.get(hint) {

@@ -1,0 +1,358 @@
+//! The Rust backend (`--lang rust`): fixtures run as Rust devices inside the C host
+//! harness against onnxruntime, the NoNN example all-Rust and mixed C/Rust against the
+//! single-device C build, snapshots of the generated crate, the crate passing
+//! `cargo clippy -D warnings` and `cargo fmt --check`, and determinism.
+//!
+//! Cargo builds are few and cached: every generated crate depends on the repository's
+//! `runtime-rs/` (`RuntimeSource::Path`) and builds into one target folder
+//! (`target/rust-backend`), so the runtime and its dependencies compile once; the builds
+//! run one at a time (they share that folder's output library).
+
+mod common;
+use common::*;
+use meshnn::codegen::rust_render::RuntimeSource;
+use meshnn::deploy::{Deployment, Lang};
+use meshnn::driver::{self, Deployed, EmitOptions};
+use meshnn::npy::Array;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, Once};
+
+static CARGO: Mutex<()> = Mutex::new(());
+static TARGET: Once = Once::new();
+
+/// Hold the cargo lock, with `$CARGO_TARGET_DIR` set to the shared target folder (set
+/// once, before any test of this file spawns a process).
+fn cargo_lock() -> MutexGuard<'static, ()> {
+    TARGET.call_once(|| {
+        let dir = repo_root().join("target/rust-backend");
+        // SAFETY-free: set before any thread of this binary spawns a process (every test
+        // takes this lock first).
+        std::env::set_var("CARGO_TARGET_DIR", dir);
+    });
+    CARGO.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn rust_options() -> EmitOptions {
+    EmitOptions {
+        lang: Lang::Rust,
+        runtime: RuntimeSource::Path(repo_root().join("runtime-rs").display().to_string()),
+    }
+}
+
+fn run(d: &Deployed, inputs: &[Array<f32>], dir: &Path, opts: &EmitOptions) -> Vec<Array<f32>> {
+    meshnn::tools::run::run_host_with(d, inputs, dir, opts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The fixtures whose every kernel the Rust runtime has; all of them, since rk1 and rk2
+/// ported every kernel of runtime-c.
+#[test]
+fn fixtures_in_rust_match_onnxruntime() {
+    let _lock = cargo_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = Vec::new();
+    for model in fixture_models() {
+        let p = prepare_checked(&model);
+        let (inputs, refs) = reference(&p, &model);
+        let d = driver::deploy_single(p).unwrap();
+        let name = model.file_stem().unwrap().to_string_lossy().to_string();
+        let outs = run(&d, &inputs, &dir.path().join(&name), &rust_options());
+        for (&t, got) in d.graph.outputs.iter().zip(&outs) {
+            let tname = &d.graph.tensors[t].name;
+            let want = &refs.iter().find(|(n, _)| n == tname).unwrap().1;
+            assert_close(&format!("{name}:{tname} (rust)"), got, want, 1e-4, 1e-4);
+        }
+        checked.push(name);
+    }
+    assert!(checked.len() >= 7, "only {checked:?}");
+    eprintln!("fixtures checked in Rust: {}", checked.join(", "));
+}
+
+fn nonn_deployment(rust_devices: &[&str], renames: &[(&str, &str)]) -> Deployment {
+    let mut text =
+        std::fs::read_to_string(repo_root().join("examples/nonn_wearables/deploy.toml")).unwrap();
+    for (from, to) in renames {
+        text = text.replace(&format!("name = \"{from}\""), &format!("name = \"{to}\""));
+    }
+    for dev in rust_devices {
+        let line = format!("name = \"{dev}\"\n");
+        assert!(text.contains(&line), "{dev} is not in the example");
+        text = text.replace(&line, &format!("{line}lang = \"rust\"\n"));
+    }
+    Deployment::parse(&text, "deploy.toml").unwrap()
+}
+
+/// The NoNN example on four devices, all Rust, mixed (two Rust, two C over one
+/// authenticated link) and all Rust with devices named `type` and `loop`, gives exactly
+/// the single-device C output.
+#[test]
+fn nonn_example_rust_and_mixed_equal_single_device() {
+    let _lock = cargo_lock();
+    let model = repo_root().join("tests/models/nonn_k4.onnx");
+    let (inputs, refs) = reference(&prepare_checked(&model), &model);
+    let dir = tempfile::tempdir().unwrap();
+    let single = meshnn::tools::run::run_host(
+        &driver::deploy_single(prepare_checked(&model)).unwrap(),
+        &inputs,
+        &dir.path().join("single"),
+    )
+    .unwrap();
+    assert_close("single C", &single[0], &refs[0].1, 1e-4, 1e-4);
+    // Devices named like Rust keywords: crate, module and symbol names stay valid.
+    let keywords = [("wrist", "type"), ("chest", "loop")];
+    for (name, rust, renames, lang) in [
+        ("all_rust", &[][..], &[][..], Lang::Rust),
+        ("mixed", &["wrist", "chest"][..], &[][..], Lang::C),
+        ("keywords", &[][..], &keywords[..], Lang::Rust),
+    ] {
+        let dep = nonn_deployment(rust, renames);
+        let d = driver::deploy(prepare_checked(&model), dep, None).unwrap();
+        assert_eq!(d.devices.len(), 4);
+        let opts = EmitOptions {
+            lang,
+            ..rust_options()
+        };
+        let rust_count = (0..4).filter(|&i| d.lang_of(i, lang) == Lang::Rust).count();
+        assert_eq!(rust_count, if rust.is_empty() { 4 } else { 2 }, "{name}");
+        let outs = run(&d, &inputs, &dir.path().join(name), &opts);
+        assert_eq!(
+            outs[0].data, single[0].data,
+            "{name} differs from one C device"
+        );
+    }
+}
+
+fn emit_rust(model: &str) -> Vec<meshnn::codegen::File> {
+    let p = prepare_checked(&repo_root().join("tests/models").join(model));
+    let opts = EmitOptions {
+        lang: Lang::Rust,
+        runtime: RuntimeSource::Bundled,
+    };
+    driver::emit_with(&driver::deploy_single(p).unwrap(), &opts).unwrap()
+}
+
+#[test]
+fn snapshots_of_the_generated_crate() {
+    for model in ["mlp.onnx", "two_input.onnx", "dw_separable.onnx"] {
+        let files = emit_rust(model);
+        for name in ["main/src/lib.rs", "main/Cargo.toml"] {
+            let f = files.iter().find(|f| f.path == name).unwrap();
+            insta::assert_snapshot!(
+                format!(
+                    "rust__{}__{}",
+                    model.trim_end_matches(".onnx"),
+                    name.replace('/', "_")
+                ),
+                f.contents
+            );
+        }
+    }
+}
+
+#[test]
+fn emitting_twice_is_byte_identical() {
+    for model in fixture_models() {
+        let name = model.file_name().unwrap().to_string_lossy().to_string();
+        assert_eq!(emit_rust(&name), emit_rust(&name), "{name}");
+    }
+}
+
+/// Write the emitted files of `model` (bundled runtime: the folder is self-contained).
+fn write_crate(model: &str, dir: &Path) -> PathBuf {
+    driver::write_files(dir, &emit_rust(model)).unwrap();
+    dir.join("main")
+}
+
+/// The generated crates pass `cargo clippy -- -D warnings` and `cargo fmt --check`
+/// (one model with every kind of operand: optional, scratch, packed weights, indices).
+#[test]
+fn generated_crate_is_clippy_and_rustfmt_clean() {
+    let _lock = cargo_lock();
+    let dir = tempfile::tempdir().unwrap();
+    for model in ["mlp.onnx", "dw_separable.onnx", "deepconvlstm.onnx"] {
+        let krate = write_crate(model, &dir.path().join(model));
+        let fmt = Command::new("cargo")
+            .args(["fmt", "--check"])
+            .current_dir(&krate)
+            .output()
+            .expect("cargo fmt");
+        assert!(
+            fmt.status.success(),
+            "{model}: cargo fmt --check:\n{}",
+            String::from_utf8_lossy(&fmt.stdout)
+        );
+        let clippy = Command::new("cargo")
+            .args(["clippy", "--release", "--quiet", "--", "-D", "warnings"])
+            .current_dir(&krate)
+            .output()
+            .expect("cargo clippy");
+        assert!(
+            clippy.status.success(),
+            "{model}: cargo clippy:\n{}",
+            String::from_utf8_lossy(&clippy.stderr)
+        );
+    }
+}
+
+/// Commands that do not run Rust devices yet say so, and a bad `lang` names the line.
+#[test]
+fn unsupported_commands_and_bad_lang_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let deploy = dir.path().join("deploy.toml");
+    std::fs::write(&deploy, "[[device]]\nname = \"a\"\ntarget = \"nrf52840\"\ninputs = [\"input\"]\noutputs = true\nlang = \"rust\"\n").unwrap();
+    let model = repo_root().join("tests/models/mlp.onnx");
+    let (m, dp) = (model.to_str().unwrap(), deploy.to_str().unwrap());
+    let out = dir.path().join("b");
+    fails_with(
+        &["build", m, "--deploy", dp, "--out", out.to_str().unwrap()],
+        &["not yet supported for --lang rust", "device 'a'"],
+    );
+    fails_with(
+        &["bench", m, "--lang", "rust"],
+        &["`meshnn bench` is not yet supported for --lang rust"],
+    );
+    let data = repo_root().join("tests/models/mlp.inputs.npz");
+    fails_with(
+        &[
+            "simulate",
+            m,
+            "--deploy",
+            dp,
+            "--lang",
+            "c",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        &[
+            "`meshnn simulate` is not yet supported for --lang rust",
+            "device 'a'",
+        ],
+    );
+    std::fs::write(&deploy, "[[device]]\nname = \"a\"\ntarget = \"nrf52840\"\ninputs = [\"input\"]\noutputs = true\nlang = \"go\"\n").unwrap();
+    fails_with(
+        &["compile", m, "--deploy", dp, "--out", out.to_str().unwrap()],
+        &["deploy.toml:6", "unknown lang 'go'", "use c or rust"],
+    );
+}
+
+/// Without cargo, `run --lang rust` stops with a message saying what to install.
+#[test]
+fn missing_cargo_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = dir.path().join("x.npy");
+    meshnn::npy::write_f32(&x, &[1, 64], &[0.5f32; 64]).unwrap();
+    let model = repo_root().join("tests/models/mlp.onnx");
+    let out = Command::new(env!("CARGO_BIN_EXE_meshnn"))
+        .args(["run", model.to_str().unwrap(), "--lang", "rust", "--input"])
+        .arg(format!("input={}", x.display()))
+        .arg("--out-dir")
+        .arg(dir.path().join("out"))
+        .env("CARGO", dir.path().join("no-such-cargo"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot start cargo") && stderr.contains("install Rust"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// `--runtime-version`: the crates depend on the published runtime and no copy is written.
+#[test]
+fn runtime_version_depends_on_crates_io() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = repo_root().join("tests/models/mlp.onnx");
+    let out = dir.path().join("out");
+    meshnn_stdout(&[
+        "compile",
+        model.to_str().unwrap(),
+        "--lang",
+        "rust",
+        "--runtime-version",
+        "0.1.0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let toml = std::fs::read_to_string(out.join("main/Cargo.toml")).unwrap();
+    assert!(toml.contains("meshnn-runtime = \"0.1.0\""), "{toml}");
+    let bridge = std::fs::read_to_string(out.join("host/rust/Cargo.toml")).unwrap();
+    assert!(
+        bridge.contains("meshnn-runtime = { version = \"0.1.0\" }"),
+        "{bridge}"
+    );
+    assert!(!out.join("meshnn-runtime").exists());
+    assert!(out.join("main/src/weights.bin").is_file());
+}
+
+/// A Mean over redundant copies computed on three devices (`mn_mean_arrived_f32`, its
+/// arrival flags from the link's per-tensor state): Rust devices give the C devices'
+/// output.
+#[test]
+fn redundant_mean_over_the_link_equals_c() {
+    let _lock = cargo_lock();
+    let text = "[link]\nprofile = \"ble\"\n[partition]\nstrategy = \"manual\"\n\
+        [partition.manual]\ngemm_a = \"hub\"\ngemm_b = \"left\"\ngemm_c = \"right\"\n\
+        mean = \"hub\"\nuse_b = \"hub\"\n\
+        [[device]]\nname = \"left\"\ntarget = \"nrf52840\"\ninputs = [\"x\"]\n\
+        [[device]]\nname = \"right\"\ntarget = \"nrf52840\"\ninputs = [\"x\"]\n\
+        [[device]]\nname = \"hub\"\ntarget = \"nrf52840\"\ninputs = [\"x\"]\noutputs = true\n";
+    let model = repo_root().join("tests/models/redundant_mean.onnx");
+    let deployed = || {
+        let dep = Deployment::parse(text, "deploy.toml").unwrap();
+        driver::deploy(prepare_checked(&model), dep, None).unwrap()
+    };
+    let d = deployed();
+    let x = &d.graph.tensors[d.graph.inputs[0]];
+    let input = Array {
+        shape: x.shape.clone(),
+        data: (0..x.numel()).map(|i| (i as f32 * 0.37).sin()).collect(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = meshnn::tools::run::run_host(&d, std::slice::from_ref(&input), &dir.path().join("c"))
+        .unwrap();
+    let rust = run(
+        &deployed(),
+        &[input],
+        &dir.path().join("rust"),
+        &rust_options(),
+    );
+    let hub = dir.path().join("rust/hub/src/lib.rs");
+    let lib = std::fs::read_to_string(hub).unwrap();
+    assert!(
+        lib.contains("kernels::mean_arrived_f32"),
+        "no redundant Mean"
+    );
+    for (a, b) in c.iter().zip(&rust) {
+        assert_eq!(a.data, b.data);
+    }
+}
+
+/// Inputs and outputs named after Rust keywords (and differing only in case) become valid,
+/// distinct struct fields; the values are hand-computed.
+#[test]
+fn inputs_and_outputs_named_after_rust_keywords() {
+    let _lock = cargo_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let body = "vi = lambda n: helper.make_tensor_value_info(n, TP.FLOAT, [1, 4])\n\
+        nodes = [helper.make_node('Add', ['type', 'fn'], ['match']),\n\
+                 helper.make_node('Relu', ['TYPE'], ['self'])]\n\
+        graph = helper.make_graph(nodes, 'kw', [vi('type'), vi('TYPE'), vi('fn')], [vi('match'), vi('self')])";
+    let Some(model) = onnx_model(dir.path(), body) else {
+        return;
+    };
+    let d = driver::deploy_single(prepare_checked(&model)).unwrap();
+    let arr = |v: [f32; 4]| Array {
+        shape: vec![1, 4],
+        data: v.to_vec(),
+    };
+    let inputs = [
+        arr([1.0, 2.0, 3.0, 4.0]),
+        arr([-1.0, 5.0, -2.0, 0.5]),
+        arr([10.0, 20.0, 30.0, 40.0]),
+    ];
+    let outs = run(&d, &inputs, &dir.path().join("b"), &rust_options());
+    assert_eq!(outs[0].data, vec![11.0, 22.0, 33.0, 44.0]);
+    assert_eq!(outs[1].data, vec![0.0, 5.0, 0.0, 0.5]);
+}
