@@ -8,7 +8,7 @@ use super::device::{ConstTable, DeviceCode, IoTensor, LinkCode, StageCode, Table
 use super::lower::Call;
 use super::{render, templates, view, DeviceSpec, EmitError, File};
 use crate::deploy::{Fallback, Weights};
-use crate::ir::{Graph, NodeId, Op, TensorId};
+use crate::ir::{Graph, TensorId};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -354,7 +354,7 @@ fn stage_view(g: &Graph, spec: &DeviceSpec, s: &StageCode) -> StageView {
         .steps
         .iter()
         .map(|step| StepView {
-            comment: step_comment(g, step.node),
+            comment: c_comment(&super::step_summary(g, step.node)),
             calls: step.calls.iter().map(|c| call_view(c, &arrived)).collect(),
             sends: step.sends.clone(),
             sends_names: tx_names(&step.sends),
@@ -402,30 +402,4 @@ fn link_view(g: &Graph, device_names: &[String], l: &LinkCode) -> LinkView {
         },
         mean_rows: l.mean.as_deref().map(float_rows).unwrap_or_default(),
     }
-}
-
-/// `name: Op + Act [in] -> [out]`, the comment above a step.
-fn step_comment(g: &Graph, i: NodeId) -> String {
-    let node = &g.nodes[i];
-    let shapes = |ts: &mut dyn Iterator<Item = &TensorId>| -> String {
-        let v: Vec<String> = ts.map(|&t| shape_str(&g.tensors[t].shape)).collect();
-        v.join(", ")
-    };
-    let ins = shapes(&mut node.inputs.iter().filter(|&&t| !g.tensors[t].is_const()));
-    let outs = shapes(&mut node.outputs.iter());
-    let fused = node
-        .op
-        .fused_activation()
-        .name()
-        .map(|a| format!(" + {a}"))
-        .unwrap_or_default();
-    let view = if node.op == Op::Reshape {
-        " (a view: no code)"
-    } else {
-        ""
-    };
-    c_comment(&format!(
-        "{}: {}{} {} -> {}{}",
-        node.name, node.onnx_op, fused, ins, outs, view
-    ))
 }

@@ -129,3 +129,32 @@ fn render(
             detail: e.to_string(),
         })
 }
+
+/// `name: Op + Act [in] -> [out]`: what one step of a device computes, the text of the
+/// comment every renderer writes above it.
+pub(crate) fn step_summary(g: &Graph, i: NodeId) -> String {
+    let node = &g.nodes[i];
+    let shapes = |ts: &mut dyn Iterator<Item = &TensorId>| -> String {
+        let v: Vec<String> = ts
+            .map(|&t| c_syntax::shape_str(&g.tensors[t].shape))
+            .collect();
+        v.join(", ")
+    };
+    let ins = shapes(&mut node.inputs.iter().filter(|&&t| !g.tensors[t].is_const()));
+    let outs = shapes(&mut node.outputs.iter());
+    let fused = node
+        .op
+        .fused_activation()
+        .name()
+        .map(|a| format!(" + {a}"))
+        .unwrap_or_default();
+    let view = if node.op == crate::ir::Op::Reshape {
+        " (a view: no code)"
+    } else {
+        ""
+    };
+    format!(
+        "{}: {}{} {} -> {}{}",
+        node.name, node.onnx_op, fused, ins, outs, view
+    )
+}

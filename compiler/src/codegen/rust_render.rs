@@ -17,7 +17,7 @@ use super::lower::{Arg, Buf, Call};
 use super::rust_syntax::{comment, field_names, float_lit, kernel_name, params_expr};
 use super::{render, templates, view, DeviceSpec, EmitError, File};
 use crate::deploy::Fallback;
-use crate::ir::{Graph, NodeId, Op, TensorId};
+use crate::ir::{Graph, TensorId};
 use serde::Serialize;
 
 /// Where the generated crates find `meshnn-runtime`.
@@ -351,7 +351,7 @@ impl Render<'_> {
             body.push(format!(
                 "{}// {}",
                 pad(BODY),
-                step_comment(self.g, step.node)
+                comment(&super::step_summary(self.g, step.node))
             ));
             for c in &step.calls {
                 body.push(self.call(c)?);
@@ -630,32 +630,6 @@ fn split_fields(s: &str) -> Vec<&str> {
 /// `[1x3x32]`.
 fn shape_str(shape: &[usize]) -> String {
     super::c_syntax::shape_str(shape)
-}
-
-/// `name: Op + Act [in] -> [out]`, the comment above a step.
-fn step_comment(g: &Graph, i: NodeId) -> String {
-    let node = &g.nodes[i];
-    let shapes = |ts: &mut dyn Iterator<Item = &TensorId>| -> String {
-        let v: Vec<String> = ts.map(|&t| shape_str(&g.tensors[t].shape)).collect();
-        v.join(", ")
-    };
-    let ins = shapes(&mut node.inputs.iter().filter(|&&t| !g.tensors[t].is_const()));
-    let outs = shapes(&mut node.outputs.iter());
-    let fused = node
-        .op
-        .fused_activation()
-        .name()
-        .map(|a| format!(" + {a}"))
-        .unwrap_or_default();
-    let view = if node.op == Op::Reshape {
-        " (a view: no code)"
-    } else {
-        ""
-    };
-    comment(&format!(
-        "{}: {}{} {} -> {}{}",
-        node.name, node.onnx_op, fused, ins, outs, view
-    ))
 }
 
 #[cfg(test)]
