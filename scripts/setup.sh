@@ -20,6 +20,8 @@ if ! command -v arm-none-eabi-gcc >/dev/null 2>&1 || ! command -v riscv64-unknow
   echo "setup: installing the MCU cross toolchains and QEMU"
   apt-get update -qq && apt-get install -y --no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
 fi
+# The Cortex-M4F Rust target for examples/rust-firmware (compiler/tests/rust_firmware.rs).
+rustup target list --installed | grep -q '^thumbv7em-none-eabihf$' || rustup target add thumbv7em-none-eabihf
 # Nightly Rust (minimal profile) and cargo-fuzz for the parser fuzz targets in fuzz/.
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install --quiet --locked cargo-fuzz

@@ -53,5 +53,8 @@ fn main() -> ! {
         hprintln!("inference did not complete: {:?}", status.result);
         debug::exit(debug::EXIT_FAILURE);
     }
-    loop {}
+    // Not reached under QEMU (semihosting exit stops it); on a board, sleep.
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
