@@ -133,7 +133,13 @@ impl LangArgs {
         }
     }
     fn lang(&self) -> meshnn::deploy::Lang {
-        match self.lang {
+        self.lang.into()
+    }
+}
+
+impl From<Lang> for meshnn::deploy::Lang {
+    fn from(l: Lang) -> Self {
+        match l {
             Lang::C => meshnn::deploy::Lang::C,
             Lang::Rust => meshnn::deploy::Lang::Rust,
         }
@@ -272,6 +278,9 @@ struct RunArgs {
 
 #[derive(Args)]
 struct BuildArgs {
+    /// Device language: only c here yet (`rust` stops with a clear error).
+    #[arg(long, value_enum, default_value_t = Lang::C)]
+    lang: Lang,
     #[command(flatten)]
     model: DeploymentArgs,
     /// Calibration data (.npz like `simulate --data`) for the `mean` fallback: needed when
@@ -293,6 +302,9 @@ struct PartitionArgs {
 
 #[derive(Args)]
 struct SimulateArgs {
+    /// Device language: only c here yet (`rust` stops with a clear error).
+    #[arg(long, value_enum, default_value_t = Lang::C)]
+    lang: Lang,
     #[command(flatten)]
     model: DeploymentArgs,
     /// test.npz: `x` (or one array per graph input) [N, ...] float32, optional labels `y`.
@@ -327,6 +339,9 @@ struct SimulateArgs {
 
 #[derive(Args)]
 struct BenchArgs {
+    /// Device language: only c here yet (`rust` stops with a clear error).
+    #[arg(long, value_enum, default_value_t = Lang::C)]
+    lang: Lang,
     model: PathBuf,
     /// Deployment file: time every device of it, linked loss-free on this computer
     /// (compute and frame handling, no air time), and report each device's arena.
@@ -591,7 +606,7 @@ fn cmd_compile(a: CompileArgs) -> Result<()> {
 
 fn cmd_build(a: BuildArgs) -> Result<()> {
     let d = calibrated(a.model.deployed()?, a.calib.as_deref())?;
-    d.require_c(meshnn::deploy::Lang::C, "build")?;
+    d.require_c(a.lang.into(), "build")?;
     let out = BuildDir::claim(&a.out)?;
     let builds = firmware::build(&d, out.path())?;
     print!("{}", firmware::render_table(&builds));
@@ -664,7 +679,7 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
     use std::io::IsTerminal;
     a.key.apply()?;
     let d = calibrated(a.model.deployed()?, a.calib.as_deref())?;
-    d.require_c(meshnn::deploy::Lang::C, "simulate")?;
+    d.require_c(a.lang.into(), "simulate")?;
     let dataset = simulate::load_dataset(&a.data, &d)?;
     if let Some(w) = dataset.non_finite_warning(&a.data) {
         eprintln!("warning: {w}");
@@ -721,7 +736,7 @@ fn cmd_bench(a: BenchArgs) -> Result<()> {
         deployed(&a.model, a.deploy.as_deref(), a.strategy, &a.patch)?,
         a.calib.as_deref(),
     )?;
-    p.require_c(meshnn::deploy::Lang::C, "bench")?;
+    p.require_c(a.lang.into(), "bench")?;
     let r = bench::bench(&a.model, p, a.runs)?;
     if a.json {
         print_json(&r)?;

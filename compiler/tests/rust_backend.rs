@@ -68,9 +68,12 @@ fn fixtures_in_rust_match_onnxruntime() {
     eprintln!("fixtures checked in Rust: {}", checked.join(", "));
 }
 
-fn nonn_deployment(rust_devices: &[&str]) -> Deployment {
+fn nonn_deployment(rust_devices: &[&str], renames: &[(&str, &str)]) -> Deployment {
     let mut text =
         std::fs::read_to_string(repo_root().join("examples/nonn_wearables/deploy.toml")).unwrap();
+    for (from, to) in renames {
+        text = text.replace(&format!("name = \"{from}\""), &format!("name = \"{to}\""));
+    }
     for dev in rust_devices {
         let line = format!("name = \"{dev}\"\n");
         assert!(text.contains(&line), "{dev} is not in the example");
@@ -79,8 +82,9 @@ fn nonn_deployment(rust_devices: &[&str]) -> Deployment {
     Deployment::parse(&text, "deploy.toml").unwrap()
 }
 
-/// The NoNN example on four devices, all Rust and mixed (two Rust, two C over one
-/// authenticated link), gives exactly the single-device C output.
+/// The NoNN example on four devices, all Rust, mixed (two Rust, two C over one
+/// authenticated link) and all Rust with devices named `type` and `loop`, gives exactly
+/// the single-device C output.
 #[test]
 fn nonn_example_rust_and_mixed_equal_single_device() {
     let _lock = cargo_lock();
@@ -94,11 +98,15 @@ fn nonn_example_rust_and_mixed_equal_single_device() {
     )
     .unwrap();
     assert_close("single C", &single[0], &refs[0].1, 1e-4, 1e-4);
-    for (name, rust, lang) in [
-        ("all_rust", &[][..], Lang::Rust),
-        ("mixed", &["wrist", "chest"][..], Lang::C),
+    // Devices named like Rust keywords: crate, module and symbol names stay valid.
+    let keywords = [("wrist", "type"), ("chest", "loop")];
+    for (name, rust, renames, lang) in [
+        ("all_rust", &[][..], &[][..], Lang::Rust),
+        ("mixed", &["wrist", "chest"][..], &[][..], Lang::C),
+        ("keywords", &[][..], &keywords[..], Lang::Rust),
     ] {
-        let d = driver::deploy(prepare_checked(&model), nonn_deployment(rust), None).unwrap();
+        let dep = nonn_deployment(rust, renames);
+        let d = driver::deploy(prepare_checked(&model), dep, None).unwrap();
         assert_eq!(d.devices.len(), 4);
         let opts = EmitOptions {
             lang,
@@ -199,6 +207,27 @@ fn unsupported_commands_and_bad_lang_are_clear_errors() {
         &["build", m, "--deploy", dp, "--out", out.to_str().unwrap()],
         &["not yet supported for --lang rust", "device 'a'"],
     );
+    fails_with(
+        &["bench", m, "--lang", "rust"],
+        &["`meshnn bench` is not yet supported for --lang rust"],
+    );
+    let data = repo_root().join("tests/models/mlp.inputs.npz");
+    fails_with(
+        &[
+            "simulate",
+            m,
+            "--deploy",
+            dp,
+            "--lang",
+            "c",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        &[
+            "`meshnn simulate` is not yet supported for --lang rust",
+            "device 'a'",
+        ],
+    );
     std::fs::write(&deploy, "[[device]]\nname = \"a\"\ntarget = \"nrf52840\"\ninputs = [\"input\"]\noutputs = true\nlang = \"go\"\n").unwrap();
     fails_with(
         &["compile", m, "--deploy", dp, "--out", out.to_str().unwrap()],
@@ -228,4 +257,102 @@ fn missing_cargo_is_a_clear_error() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// `--runtime-version`: the crates depend on the published runtime and no copy is written.
+#[test]
+fn runtime_version_depends_on_crates_io() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = repo_root().join("tests/models/mlp.onnx");
+    let out = dir.path().join("out");
+    meshnn_stdout(&[
+        "compile",
+        model.to_str().unwrap(),
+        "--lang",
+        "rust",
+        "--runtime-version",
+        "0.1.0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let toml = std::fs::read_to_string(out.join("main/Cargo.toml")).unwrap();
+    assert!(toml.contains("meshnn-runtime = \"0.1.0\""), "{toml}");
+    let bridge = std::fs::read_to_string(out.join("host/rust/Cargo.toml")).unwrap();
+    assert!(
+        bridge.contains("meshnn-runtime = { version = \"0.1.0\" }"),
+        "{bridge}"
+    );
+    assert!(!out.join("meshnn-runtime").exists());
+    assert!(out.join("main/src/weights.bin").is_file());
+}
+
+/// A Mean over redundant copies computed on three devices (`mn_mean_arrived_f32`, its
+/// arrival flags from the link's per-tensor state): Rust devices give the C devices'
+/// output.
+#[test]
+fn redundant_mean_over_the_link_equals_c() {
+    let _lock = cargo_lock();
+    let text = "[link]\nprofile = \"ble\"\n[partition]\nstrategy = \"manual\"\n\
+        [partition.manual]\ngemm_a = \"hub\"\ngemm_b = \"left\"\ngemm_c = \"right\"\n\
+        mean = \"hub\"\nuse_b = \"hub\"\n\
+        [[device]]\nname = \"left\"\ntarget = \"nrf52840\"\ninputs = [\"x\"]\n\
+        [[device]]\nname = \"right\"\ntarget = \"nrf52840\"\ninputs = [\"x\"]\n\
+        [[device]]\nname = \"hub\"\ntarget = \"nrf52840\"\ninputs = [\"x\"]\noutputs = true\n";
+    let model = repo_root().join("tests/models/redundant_mean.onnx");
+    let deployed = || {
+        let dep = Deployment::parse(text, "deploy.toml").unwrap();
+        driver::deploy(prepare_checked(&model), dep, None).unwrap()
+    };
+    let d = deployed();
+    let x = &d.graph.tensors[d.graph.inputs[0]];
+    let input = Array {
+        shape: x.shape.clone(),
+        data: (0..x.numel()).map(|i| (i as f32 * 0.37).sin()).collect(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = meshnn::tools::run::run_host(&d, std::slice::from_ref(&input), &dir.path().join("c"))
+        .unwrap();
+    let rust = run(
+        &deployed(),
+        &[input],
+        &dir.path().join("rust"),
+        &rust_options(),
+    );
+    let hub = dir.path().join("rust/hub/src/lib.rs");
+    let lib = std::fs::read_to_string(hub).unwrap();
+    assert!(
+        lib.contains("kernels::mean_arrived_f32"),
+        "no redundant Mean"
+    );
+    for (a, b) in c.iter().zip(&rust) {
+        assert_eq!(a.data, b.data);
+    }
+}
+
+/// Inputs and outputs named after Rust keywords (and differing only in case) become valid,
+/// distinct struct fields; the values are hand-computed.
+#[test]
+fn inputs_and_outputs_named_after_rust_keywords() {
+    let _lock = cargo_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let body = "vi = lambda n: helper.make_tensor_value_info(n, TP.FLOAT, [1, 4])\n\
+        nodes = [helper.make_node('Add', ['type', 'fn'], ['match']),\n\
+                 helper.make_node('Relu', ['TYPE'], ['self'])]\n\
+        graph = helper.make_graph(nodes, 'kw', [vi('type'), vi('TYPE'), vi('fn')], [vi('match'), vi('self')])";
+    let Some(model) = onnx_model(dir.path(), body) else {
+        return;
+    };
+    let d = driver::deploy_single(prepare_checked(&model)).unwrap();
+    let arr = |v: [f32; 4]| Array {
+        shape: vec![1, 4],
+        data: v.to_vec(),
+    };
+    let inputs = [
+        arr([1.0, 2.0, 3.0, 4.0]),
+        arr([-1.0, 5.0, -2.0, 0.5]),
+        arr([10.0, 20.0, 30.0, 40.0]),
+    ];
+    let outs = run(&d, &inputs, &dir.path().join("b"), &rust_options());
+    assert_eq!(outs[0].data, vec![11.0, 22.0, 33.0, 44.0]);
+    assert_eq!(outs[1].data, vec![0.0, 5.0, 0.0, 0.5]);
 }
