@@ -260,3 +260,14 @@ fn missing_model_or_deployment_says_what_the_cli_says() {
     ]);
     assert_eq!(e.to_string(), cli);
 }
+
+#[test]
+fn without_out_dir_outside_a_build_script_is_a_clear_error() {
+    if std::env::var_os("OUT_DIR").is_some() {
+        eprintln!("skipping: OUT_DIR is set in this test's environment");
+        return;
+    }
+    let e = Build::new(nonn()).quiet().emit().expect_err("no OUT_DIR");
+    assert!(matches!(e, BuildError::NoOutDir), "{e:?}");
+    assert!(e.to_string().contains("Build::out_dir"), "{e}");
+}
