@@ -271,3 +271,42 @@ fn without_out_dir_outside_a_build_script_is_a_clear_error() {
     assert!(matches!(e, BuildError::NoOutDir), "{e:?}");
     assert!(e.to_string().contains("Build::out_dir"), "{e}");
 }
+
+/// A linked device's module (link state, HAL-generic API) compiles inside a host crate
+/// that includes it from `OUT_DIR` as a build script would.
+#[test]
+fn linked_device_module_compiles_in_a_crate() {
+    let root = repo_root();
+    let krate = tempfile::tempdir().expect("tempdir");
+    let out = krate.path().join("out");
+    Build::new(nonn())
+        .deploy(four_devices())
+        .device("wrist")
+        .out_dir(&out)
+        .quiet()
+        .emit()
+        .expect("emit");
+    let manifest = format!(
+        "[package]\nname = \"includes-wrist\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+         [workspace]\n\n[dependencies]\nmeshnn-runtime = {{ path = {:?} }}\n",
+        root.join("runtime-rs").display().to_string()
+    );
+    std::fs::write(krate.path().join("Cargo.toml"), manifest).expect("manifest");
+    std::fs::create_dir_all(krate.path().join("src")).expect("src");
+    let lib = "#![no_std]\n#![forbid(unsafe_code)]\n\
+               include!(concat!(env!(\"OUT_DIR\"), \"/meshnn_wrist.rs\"));\n\
+               pub use meshnn_wrist::{Device, Inputs, Outputs, DEVICE_ID};\n";
+    std::fs::write(krate.path().join("src/lib.rs"), lib).expect("lib.rs");
+    let built = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--quiet"])
+        .current_dir(krate.path())
+        .env("OUT_DIR", &out)
+        .env("CARGO_TARGET_DIR", root.join("target/rust-firmware"))
+        .output()
+        .expect("cargo runs");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+}
