@@ -3,13 +3,19 @@
 //!
 //! ```ignore
 //! // build.rs
-//! fn main() -> Result<(), meshnn::BuildError> {
-//!     meshnn::Build::new("model.onnx").deploy("deploy.toml").device("wrist").emit()
+//! fn main() {
+//!     let built = meshnn::Build::new("model.onnx").deploy("deploy.toml").device("wrist").emit();
+//!     if let Err(e) = built {
+//!         eprintln!("error: {e}"); // the CLI's one-line message
+//!         std::process::exit(1);
+//!     }
 //! }
 //! // src/main.rs
 //! include!(concat!(env!("OUT_DIR"), "/meshnn_wrist.rs"));
-//! static DEVICE: meshnn_wrist::Device = ...;
+//! static DEVICE: Mutex<RefCell<meshnn_wrist::Device>> =
+//!     Mutex::new(RefCell::new(meshnn_wrist::Device::new()));
 //! ```
+//! (`examples/rust-firmware/` is a whole program.)
 //!
 //! It runs the pipeline of `meshnn compile` for that one device and writes, for
 //! [`Lang::Rust`] (the default), `meshnn_<device>.rs` (a `pub mod meshnn_<device>`) and
