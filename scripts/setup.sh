@@ -20,7 +20,8 @@ if ! command -v arm-none-eabi-gcc >/dev/null 2>&1 || ! command -v riscv64-unknow
   echo "setup: installing the MCU cross toolchains and QEMU"
   apt-get update -qq && apt-get install -y --no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
 fi
-# Rust cross targets of `--lang rust` firmware (targets/*.toml: rust_target).
+# Rust cross targets of `--lang rust` firmware (targets/*.toml: rust_target; the
+# Cortex-M4F one builds examples/rust-firmware in compiler/tests/rust_firmware.rs).
 rustup target add thumbv6m-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf riscv32imc-unknown-none-elf
 # Nightly Rust (minimal profile) and cargo-fuzz for the parser fuzz targets in fuzz/.
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal

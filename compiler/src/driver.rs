@@ -608,19 +608,7 @@ pub fn emit_with(d: &Deployed, opts: &EmitOptions) -> Result<Vec<File>, Error> {
     let mut bridge = Vec::new();
     let mut headers = Vec::new();
     for (id, dev) in d.devices.iter().enumerate() {
-        let spec = DeviceSpec {
-            device: &dev.name,
-            device_id: id,
-            device_names: &names,
-            model: &d.model_name,
-            order: &dev.order,
-            plan: &dev.plan,
-            inputs: &dev.inputs,
-            outputs: &dev.outputs,
-            rx: &dev.rx,
-            tx: &dev.tx,
-            weights: d.dep.devices[id].weights,
-        };
+        let spec = device_spec(d, id, &names);
         if d.lang_of(id, opts.lang) == Lang::Rust {
             let code = codegen::device::lower_device(g, &spec, &d.dep.link)
                 .map_err(codegen::EmitError::from)?;
@@ -688,6 +676,50 @@ pub fn emit_with(d: &Deployed, opts: &EmitOptions) -> Result<Vec<File>, Error> {
         frames as usize + 4,
     )?);
     Ok(files)
+}
+
+/// What code generation needs of device `id` (`names`: every device's name).
+fn device_spec<'a>(d: &'a Deployed, id: usize, names: &'a [String]) -> DeviceSpec<'a> {
+    let dev = &d.devices[id];
+    DeviceSpec {
+        device: &dev.name,
+        device_id: id,
+        device_names: names,
+        model: &d.model_name,
+        order: &dev.order,
+        plan: &dev.plan,
+        inputs: &dev.inputs,
+        outputs: &dev.outputs,
+        rx: &dev.rx,
+        tx: &dev.tx,
+        weights: d.dep.devices[id].weights,
+    }
+}
+
+/// The files of device `id` alone, for a build script's `OUT_DIR` (`meshnn::Build`): in
+/// Rust the module `meshnn_<device>.rs` and its weights
+/// ([`codegen::rust_render::render_module`]); in C its folder's files without the folder.
+pub fn emit_device_alone(d: &Deployed, id: usize, lang: Lang) -> Result<Vec<File>, Error> {
+    let names: Vec<String> = d.devices.iter().map(|x| x.name.clone()).collect();
+    let spec = device_spec(d, id, &names);
+    let g = &d.graph;
+    if lang == Lang::Rust {
+        let code = codegen::device::lower_device(g, &spec, &d.dep.link)
+            .map_err(codegen::EmitError::from)?;
+        let files = codegen::rust_render::render_module(g, &spec, &code, &d.dep.link, &d.dep.file)?;
+        return Ok(files);
+    }
+    let prefix = format!("{}/", d.devices[id].name);
+    let files = codegen::emit_device(g, &spec, &d.dep.link, &d.dep.file)?;
+    Ok(files
+        .into_iter()
+        .map(|mut f| {
+            if let Some(rest) = f.path.strip_prefix(&prefix) {
+                f.path = rest.to_string();
+            }
+            f
+        })
+        .collect())
 }
 
 /// The C header (model.h) of a Rust device, for the host bridge: the one C would emit.

@@ -6,6 +6,7 @@
 //! output folder; `tools` holds the commands that build, run and measure the generated
 //! code with a C compiler, QEMU, valgrind or Python.
 
+pub mod build_api;
 pub mod cluster;
 pub mod codegen;
 pub mod deploy;
@@ -21,3 +22,6 @@ pub mod passes;
 pub mod plan;
 pub mod supported_ops;
 pub mod tools;
+
+pub use build_api::{Build, BuildError};
+pub use deploy::Lang;

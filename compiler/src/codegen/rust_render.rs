@@ -87,6 +87,34 @@ pub fn render_device(
     deployment: &str,
     runtime: &RuntimeSource,
 ) -> Result<Vec<File>, EmitError> {
+    render_files(g, spec, code, link, deployment, runtime, false)
+}
+
+/// One Rust device as a module for a build script's `OUT_DIR` (`meshnn::Build`):
+/// `meshnn_<device>.rs` (an inline `pub mod meshnn_<device>` without crate-level
+/// attributes, to `include!`) and `meshnn_<device>.weights.bin`, which it includes from
+/// `OUT_DIR`. The code is the crate's.
+pub fn render_module(
+    g: &Graph,
+    spec: &DeviceSpec,
+    code: &DeviceCode,
+    link: &crate::deploy::Link,
+    deployment: &str,
+) -> Result<Vec<File>, EmitError> {
+    let runtime = RuntimeSource::Bundled;
+    render_files(g, spec, code, link, deployment, &runtime, true)
+}
+
+/// The crate's files (`module` false) or the module's (true).
+fn render_files(
+    g: &Graph,
+    spec: &DeviceSpec,
+    code: &DeviceCode,
+    link: &crate::deploy::Link,
+    deployment: &str,
+    runtime: &RuntimeSource,
+    module: bool,
+) -> Result<Vec<File>, EmitError> {
     let dev = spec.device;
     let tables = table_views(dev, &code.tables);
     let idents: Vec<(String, String)> = code
@@ -166,21 +194,24 @@ pub fn render_device(
         probe_us => link.probe_us,
         down_after => link.down_after,
         runtime_dep => runtime_dependency(runtime),
+        module => module,
     };
     let env = templates::environment();
-    let mut files = vec![
-        File::text(
-            format!("{dev}/Cargo.toml"),
-            render(&env, "rust/Cargo.toml.j2", &ctx)?,
-        ),
-        File::text(
-            format!("{dev}/src/lib.rs"),
-            render(&env, "rust/lib.rs.j2", &ctx)?,
-        ),
-    ];
+    let lib = render(&env, "rust/lib.rs.j2", &ctx)?;
+    let (mut files, weights) = if module {
+        let lib = File::text(format!("meshnn_{dev}.rs"), lib);
+        (vec![lib], format!("meshnn_{dev}.weights.bin"))
+    } else {
+        let cargo = render(&env, "rust/Cargo.toml.j2", &ctx)?;
+        let files = vec![
+            File::text(format!("{dev}/Cargo.toml"), cargo),
+            File::text(format!("{dev}/src/lib.rs"), lib),
+        ];
+        (files, format!("{dev}/src/weights.bin"))
+    };
     if !code.tables.is_empty() {
         files.push(File {
-            path: format!("{dev}/src/weights.bin"),
+            path: weights,
             contents: String::new(),
             binary: Some(weight_blob(&code.tables).0),
         });

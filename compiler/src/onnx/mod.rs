@@ -53,6 +53,37 @@ pub fn supported_ops() -> Vec<OpInfo> {
     v
 }
 
+/// The external data files a model file names (`location`s of its initializers and
+/// Constant tensors, relative to its folder), sorted and without repeats; empty when the
+/// file cannot be read or parsed (import reports that).
+pub fn external_data_locations(path: &Path) -> Vec<String> {
+    let Ok(bytes) = files::read_model(path) else {
+        return Vec::new();
+    };
+    let Ok(model) = ModelProto::parse_from_bytes(&bytes) else {
+        return Vec::new();
+    };
+    let Some(graph) = model.graph.as_ref() else {
+        return Vec::new();
+    };
+    let attr_tensors = graph
+        .node
+        .iter()
+        .flat_map(|n| &n.attribute)
+        .filter_map(|a| a.t.as_ref());
+    let mut v: Vec<String> = graph
+        .initializer
+        .iter()
+        .chain(attr_tensors)
+        .flat_map(|t| &t.external_data)
+        .filter(|kv| kv.key == "location")
+        .map(|kv| kv.value.clone())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// Imports a model file (a regular file of at most [`MAX_MODEL_BYTES`]); external data
 /// files are resolved relative to its directory and must lie inside it.
 pub fn import_file(path: &Path) -> Result<Graph, ImportError> {
