@@ -302,9 +302,8 @@ struct PartitionArgs {
 
 #[derive(Args)]
 struct SimulateArgs {
-    /// Device language: only c here yet (`rust` stops with a clear error).
-    #[arg(long, value_enum, default_value_t = Lang::C)]
-    lang: Lang,
+    #[command(flatten)]
+    lang: LangArgs,
     #[command(flatten)]
     model: DeploymentArgs,
     /// test.npz: `x` (or one array per graph input) [N, ...] float32, optional labels `y`.
@@ -339,9 +338,9 @@ struct SimulateArgs {
 
 #[derive(Args)]
 struct BenchArgs {
-    /// Device language: only c here yet (`rust` stops with a clear error).
-    #[arg(long, value_enum, default_value_t = Lang::C)]
-    lang: Lang,
+    // With Rust devices the all-C build is timed in the same rounds too (Rust over C).
+    #[command(flatten)]
+    lang: LangArgs,
     model: PathBuf,
     /// Deployment file: time every device of it, linked loss-free on this computer
     /// (compute and frame handling, no air time), and report each device's arena.
@@ -679,7 +678,6 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
     use std::io::IsTerminal;
     a.key.apply()?;
     let d = calibrated(a.model.deployed()?, a.calib.as_deref())?;
-    d.require_c(a.lang.into(), "simulate")?;
     let dataset = simulate::load_dataset(&a.data, &d)?;
     if let Some(w) = dataset.non_finite_warning(&a.data) {
         eprintln!("warning: {w}");
@@ -693,7 +691,7 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
         outage_down: a.outage_down,
         ..simulate::sim_link(&d)
     };
-    let exe = simulate::build_with_link(&d, dir.path(), &link)?;
+    let exe = simulate::build_with(&d, dir.path(), &link, &a.lang.options())?;
     if a.loss_model == LossModel::Patterns {
         let progress = std::io::stderr().is_terminal();
         let report = simulate::patterns::run(&d, &exe, &dataset, &a.loss, dir.path(), progress)?;
@@ -736,8 +734,7 @@ fn cmd_bench(a: BenchArgs) -> Result<()> {
         deployed(&a.model, a.deploy.as_deref(), a.strategy, &a.patch)?,
         a.calib.as_deref(),
     )?;
-    p.require_c(a.lang.into(), "bench")?;
-    let r = bench::bench(&a.model, p, a.runs)?;
+    let r = bench::bench_with(&a.model, p, a.runs, &a.lang.options())?;
     if a.json {
         print_json(&r)?;
     } else {

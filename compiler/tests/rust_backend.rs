@@ -207,27 +207,6 @@ fn unsupported_commands_and_bad_lang_are_clear_errors() {
         &["build", m, "--deploy", dp, "--out", out.to_str().unwrap()],
         &["not yet supported for --lang rust", "device 'a'"],
     );
-    fails_with(
-        &["bench", m, "--lang", "rust"],
-        &["`meshnn bench` is not yet supported for --lang rust"],
-    );
-    let data = repo_root().join("tests/models/mlp.inputs.npz");
-    fails_with(
-        &[
-            "simulate",
-            m,
-            "--deploy",
-            dp,
-            "--lang",
-            "c",
-            "--data",
-            data.to_str().unwrap(),
-        ],
-        &[
-            "`meshnn simulate` is not yet supported for --lang rust",
-            "device 'a'",
-        ],
-    );
     std::fs::write(&deploy, "[[device]]\nname = \"a\"\ntarget = \"nrf52840\"\ninputs = [\"input\"]\noutputs = true\nlang = \"go\"\n").unwrap();
     fails_with(
         &["compile", m, "--deploy", dp, "--out", out.to_str().unwrap()],

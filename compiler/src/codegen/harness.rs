@@ -64,13 +64,43 @@ fn io_views(g: &Graph, ts: &[TensorId]) -> Vec<Io> {
         .collect()
 }
 
-/// A device by name with the graph inputs it senses.
-pub(super) fn device_view(g: &Graph, name: &str, inputs: &[TensorId]) -> DeviceView {
+/// A device by name with the graph inputs it senses, as the harness folder `folder`
+/// (`host` or `sim`) includes it: its model.h, or a Rust device's header in the bridge.
+pub(super) fn device_view(
+    g: &Graph,
+    name: &str,
+    inputs: &[TensorId],
+    rust: bool,
+    folder: &str,
+) -> DeviceView {
+    let header = match (rust, folder) {
+        (false, _) => format!("../{name}/model.h"),
+        (true, "host") => format!("rust/{name}.h"),
+        (true, _) => format!("../{}/{name}.h", super::rust_host::BRIDGE_DIR),
+    };
     DeviceView {
         name: name.to_string(),
         senses: senses(g, inputs),
-        header: format!("../{name}/model.h"),
+        header,
     }
+}
+
+/// The folder whose `meshnn_link.h` a harness includes: a linked C device's, else the
+/// Rust devices' C link (`rust_host::LINK_DIR`); none when no device is linked.
+/// `devices`: (name, linked, rust) of each device.
+pub(super) fn link_dir<'a>(
+    devices: impl Iterator<Item = (&'a str, bool, bool)> + Clone,
+) -> Option<&'a str> {
+    devices
+        .clone()
+        .find(|&(_, linked, rust)| linked && !rust)
+        .map(|(name, _, _)| name)
+        .or_else(|| {
+            devices
+                .into_iter()
+                .any(|(_, linked, _)| linked)
+                .then_some(super::rust_host::LINK_DIR)
+        })
 }
 
 /// The graph inputs one device senses, as copies from the harness buffers.
@@ -150,26 +180,9 @@ pub fn emit_harness(
 ) -> Result<Vec<File>, EmitError> {
     let views: Vec<DeviceView> = devices
         .iter()
-        .map(|d| DeviceView {
-            header: if d.rust {
-                format!("rust/{}.h", d.name)
-            } else {
-                format!("../{}/model.h", d.name)
-            },
-            ..device_view(g, d.name, d.inputs)
-        })
+        .map(|d| device_view(g, d.name, d.inputs, d.rust, "host"))
         .collect();
-    // The link header of a linked C device, else the Rust devices' link folder.
-    let link_dir = devices
-        .iter()
-        .find(|d| d.linked && !d.rust)
-        .map(|d| d.name)
-        .or_else(|| {
-            devices
-                .iter()
-                .any(|d| d.linked)
-                .then_some(super::rust_host::LINK_DIR)
-        });
+    let link_dir = link_dir(devices.iter().map(|d| (d.name, d.linked, d.rust)));
     let mut host_sources = vec!["main.c".to_string()];
     if link_dir.is_some() {
         host_sources.push("link_host.c".into());

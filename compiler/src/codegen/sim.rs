@@ -2,7 +2,7 @@
 //! lossy link (Gilbert–Elliott bursts, bitrate, latency, deadline), timed by each
 //! target's compute speed.
 
-use super::harness::{device_view, program_context, DeviceView};
+use super::harness::{device_view, link_dir, program_context, DeviceView};
 use super::{render, templates, view, EmitError, File};
 use crate::ir::{Graph, TensorId};
 use serde::Serialize;
@@ -17,6 +17,11 @@ pub struct SimDevice<'a> {
     pub us_per_mac: f64,
     /// Whether it receives tensors (then it has `meshnn_<name>_link_wake_us`).
     pub receives: bool,
+    /// Whether it sends or receives tensors.
+    pub linked: bool,
+    /// A Rust crate, linked through the host bridge (`host/rust/`, see `rust_host`), its
+    /// link HAL the simulator's.
+    pub rust: bool,
 }
 
 #[derive(Serialize)]
@@ -41,8 +46,8 @@ pub struct SimLink {
 }
 
 /// Generate `sim/sim.c` (every device over the simulated lossy link) and `sim/link_key.c`
-/// (the key and epoch HAL).
-/// `link_dir` is a device folder holding `meshnn_link.h`.
+/// (the key and epoch HAL). Some device must be linked (it includes that device's
+/// `meshnn_link.h`, or the Rust devices' C link).
 pub fn emit_sim(
     g: &Graph,
     model: &str,
@@ -50,12 +55,11 @@ pub fn emit_sim(
     hub: usize,
     hub_outputs: &[TensorId],
     link: &SimLink,
-    link_dir: &str,
 ) -> Result<Vec<File>, EmitError> {
     let views: Vec<SimDeviceView> = devices
         .iter()
         .map(|d| SimDeviceView {
-            device: device_view(g, d.name, d.inputs),
+            device: device_view(g, d.name, d.inputs, d.rust, "sim"),
             stage_macs: d.stage_macs.iter().map(|m| format!("{m}.0")).collect(),
             receives: d.receives,
         })
@@ -70,7 +74,7 @@ pub fn emit_sim(
         burst_frames => link.burst_frames,
         outage_down => link.outage_down,
         max_flight => link.max_flight.max(16),
-        link_dir => link_dir,
+        link_dir => link_dir(devices.iter().map(|d| (d.name, d.linked, d.rust))),
         ..program_context(g, model, view(&views), hub_name, hub_outputs),
     };
     let env = templates::environment();

@@ -1,14 +1,18 @@
-//! `meshnn bench`: time the generated C against onnxruntime on this computer.
+//! `meshnn bench`: time the generated C (or Rust: `--lang rust`) against onnxruntime on
+//! this computer.
 //!
 //! One call compiles the model, builds the host harness with optimising flags
-//! ([`BENCH_CFLAGS`]), times `runs` inferences (median and minimum) and onnxruntime with
+//! ([`BENCH_CFLAGS`]; Rust devices with [`BENCH_RUSTFLAGS`], and then the all-C build of
+//! the same deployment too, timed in the same rounds, so the report gives Rust over C),
+//! times `runs` inferences (median and minimum) and onnxruntime with
 //! one thread on the same inputs through Python (`bench_ort.py`, with the Python call
 //! overhead measured on an Identity model and subtracted), in alternating rounds so both
 //! see the same machine load, counts instructions per
 //! multiply-accumulate under callgrind when valgrind is installed, and reports the arena
 //! against its lower bound. A missing onnxruntime or valgrind is a note, not an error.
 
-use crate::driver;
+use crate::deploy::Lang;
+use crate::driver::{self, EmitOptions};
 use crate::npy;
 use crate::tools::host_build::{self, HostBuild, IoFiles};
 use serde::Serialize;
@@ -21,11 +25,25 @@ use std::process::Command;
 /// the rounding difference.
 pub const BENCH_CFLAGS: &[&str] = &["-O3", "-march=native", "-ffp-contract=fast"];
 
+/// RUSTFLAGS of the Rust devices' timed build: the host CPU, as the C's `-march=native`.
+/// (Rust never contracts `a * b + c` into a fused multiply-add, unlike the C build with
+/// `-ffp-contract=fast`.)
+pub const BENCH_RUSTFLAGS: &[&str] = &["-C", "target-cpu=native"];
+
 /// valgrind cannot decode AVX-512, so the callgrind build leaves it out on x86-64.
 fn callgrind_cflags() -> Vec<&'static str> {
     let mut f = BENCH_CFLAGS.to_vec();
     if cfg!(target_arch = "x86_64") {
         f.push("-mno-avx512f");
+    }
+    f
+}
+
+/// The callgrind build's RUSTFLAGS: AVX-512 left out on x86-64, as in the C.
+fn callgrind_rustflags() -> Vec<&'static str> {
+    let mut f = BENCH_RUSTFLAGS.to_vec();
+    if cfg!(target_arch = "x86_64") {
+        f.extend(["-C", "target-feature=-avx512f"]);
     }
     f
 }
@@ -116,8 +134,14 @@ pub struct BenchReport {
     pub runs: u64,
     pub cc: String,
     pub cflags: String,
+    /// `c`, `rust`, or `mixed` (devices in both).
+    pub lang: String,
+    /// RUSTFLAGS of the Rust devices' build, when some device is Rust.
+    pub rustflags: Option<String>,
     pub meshnn_us: f64,
     pub meshnn_min_us: f64,
+    #[serde(flatten)]
+    pub c_build: CReport,
     #[serde(flatten)]
     pub onnxruntime: OrtReport,
     pub instructions_per_mac: Option<f64>,
@@ -140,6 +164,18 @@ pub struct OrtReport {
     pub speedup_vs_onnxruntime: Option<f64>,
     /// onnxruntime's minimum over meshnn's minimum (steadier on a busy machine).
     pub speedup_min_vs_onnxruntime: Option<f64>,
+}
+
+/// The all-C build of the deployment, timed in the same rounds when some device is Rust
+/// (the target: Rust within 1.25x of C); all `None` for a C build.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CReport {
+    pub c_us: Option<f64>,
+    pub c_min_us: Option<f64>,
+    /// meshnn's median over the C build's median.
+    pub over_c: Option<f64>,
+    /// meshnn's minimum over the C build's minimum (steadier on a busy machine).
+    pub over_c_min: Option<f64>,
 }
 
 /// Every device's arena and their sums.
@@ -234,14 +270,29 @@ struct OrtTiming {
     version: String,
 }
 
-/// meshnn's and onnxruntime's timings.
+/// meshnn's (and the C build's, when timed) and onnxruntime's timings.
 struct Timing {
     median_us: f64,
     min_us: f64,
+    /// The C build's median and minimum.
+    c: Option<(f64, f64)>,
     ort: Option<OrtTiming>,
 }
 
 impl Timing {
+    /// The C build's side of the report.
+    fn c_report(&self) -> CReport {
+        let Some((med, min)) = self.c else {
+            return CReport::default();
+        };
+        CReport {
+            c_us: Some(med),
+            c_min_us: Some(min),
+            over_c: Some(self.median_us / med),
+            over_c_min: Some(self.min_us / min),
+        }
+    }
+
     /// onnxruntime's side of the report.
     fn ort_report(&self) -> OrtReport {
         let Some(o) = &self.ort else {
@@ -258,12 +309,13 @@ impl Timing {
     }
 }
 
-/// meshnn (the optimised harness `build`) and onnxruntime (through Python), timed in
-/// [`ROUNDS`] alternating rounds so that both see the same machine load; the median of
-/// the per-round medians and the minimum of the minima are reported. A failing
-/// onnxruntime adds a note and is not timed again.
+/// meshnn (the optimised harness `build`, and `c_build` when given) and onnxruntime
+/// (through Python), timed in [`ROUNDS`] alternating rounds so that all see the same
+/// machine load; the median of the per-round medians and the minimum of the minima are
+/// reported. A failing onnxruntime adds a note and is not timed again.
 fn time_rounds(
     build: &HostBuild,
+    c_build: Option<&HostBuild>,
     io: &IoFiles,
     model: &Path,
     feeds: &[String],
@@ -275,15 +327,19 @@ fn time_rounds(
     let per_round = runs.div_ceil(ROUNDS).max(1);
     let warmup = (per_round / 10).clamp(1, 100);
     let (mut ours, mut ours_min) = (Vec::new(), f64::INFINITY);
+    let (mut c, mut c_min) = (Vec::new(), f64::INFINITY);
     let (mut theirs, mut theirs_min, mut overhead) = (Vec::new(), f64::INFINITY, Vec::new());
     let mut ort_version = None;
     let mut ort_ok = true;
     for _ in 0..ROUNDS {
-        let t = build
-            .run_timed(io, per_round)?
-            .ok_or_else(|| BenchError::Io("the harness printed no timing".into()))?;
+        let t = time_round(build, io, per_round)?;
         ours.push(t[1]);
         ours_min = ours_min.min(t[2]);
+        if let Some(b) = c_build {
+            let t = time_round(b, io, per_round)?;
+            c.push(t[1]);
+            c_min = c_min.min(t[2]);
+        }
         if !ort_ok {
             continue;
         }
@@ -321,8 +377,16 @@ fn time_rounds(
     Ok(Timing {
         median_us: median(&mut ours),
         min_us: ours_min,
+        c: c_build.map(|_| (median(&mut c), c_min)),
         ort,
     })
+}
+
+/// One round of `runs` timed inferences of `build`: `[mean, median, min]` microseconds.
+fn time_round(build: &HostBuild, io: &IoFiles, runs: u64) -> Result<[f64; 3], BenchError> {
+    build
+        .run_timed(io, runs)?
+        .ok_or_else(|| BenchError::Io("the harness printed no timing".into()))
 }
 
 /// Instructions per MAC under callgrind, `Ir with 2 timed runs - Ir with 1` (3 and 2
@@ -330,7 +394,7 @@ fn time_rounds(
 /// difference is exact and a large model's callgrind pass stays short), with the flags
 /// of that build; `None` with a note when valgrind is missing or fails.
 fn instructions_per_mac(
-    build: &HostBuild,
+    build: &mut HostBuild,
     io: &IoFiles,
     macs: u64,
     notes: &mut Vec<String>,
@@ -342,7 +406,12 @@ fn instructions_per_mac(
         return Ok(None);
     }
     let flags = callgrind_cflags();
-    let exe = build.compile("model_run", &flags)?;
+    let exe = build.compile_rust_flags("model_run", &flags, &callgrind_rustflags())?;
+    let mut flags = flags.join(" ");
+    if build.has_rust() {
+        flags += &format!("; RUSTFLAGS {}", callgrind_rustflags().join(" "));
+    }
+    let build = &*build;
     let ir = |repeat: u64| -> Option<f64> {
         let out = exe.with_file_name(format!("callgrind.{repeat}.out"));
         let mut cmd = Command::new("valgrind");
@@ -362,7 +431,7 @@ fn instructions_per_mac(
         callgrind_total(&std::fs::read_to_string(out).ok()?)
     };
     match (ir(1), ir(2)) {
-        (Some(a), Some(b)) if macs > 0 => Ok(Some(((b - a) / macs as f64, flags.join(" ")))),
+        (Some(a), Some(b)) if macs > 0 => Ok(Some(((b - a) / macs as f64, flags))),
         _ => {
             notes.push("callgrind run failed: instructions per MAC not measured".into());
             Ok(None)
@@ -376,20 +445,61 @@ fn instructions_per_mac(
 /// computer, linked by the loss-free in-memory link of the host harness: compute and
 /// frame handling, no air time (`meshnn simulate` models the link).
 pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport, BenchError> {
+    bench_with(model, p, runs, &EmitOptions::default())
+}
+
+/// The language of the devices of `p` under `opts`: `c`, `rust` or `mixed`.
+fn lang_label(p: &driver::Deployed, opts: &EmitOptions) -> &'static str {
+    let rust = (0..p.devices.len())
+        .filter(|&i| p.lang_of(i, opts.lang) == Lang::Rust)
+        .count();
+    match rust {
+        0 => "c",
+        n if n == p.devices.len() => "rust",
+        _ => "mixed",
+    }
+}
+
+/// [`bench`] with the devices written as `opts` says. When some device is Rust, the
+/// deployment is also built all in C and timed in the same rounds (`c_us`, `over_c`).
+pub fn bench_with(
+    model: &Path,
+    mut p: driver::Deployed,
+    runs: u64,
+    opts: &EmitOptions,
+) -> Result<BenchReport, BenchError> {
     if runs < ROUNDS {
         return Err(BenchError::Runs(runs));
     }
+    let lang = lang_label(&p, opts);
     let macs = total_macs(&p);
     let tmp = tempfile::Builder::new()
         .prefix("meshnn-bench-")
         .tempdir()
         .map_err(|e| io_err("cannot create a temporary directory", e))?;
     let arenas = arenas(&p);
-    let build = HostBuild::emit(&p, tmp.path(), BENCH_CFLAGS)?;
+    let mut build =
+        HostBuild::emit_rust_flags(&p, tmp.path(), BENCH_CFLAGS, BENCH_RUSTFLAGS, opts)?;
+    let c_build = if lang == "c" {
+        None
+    } else {
+        for dev in p.dep.devices.iter_mut() {
+            dev.lang = Some(Lang::C);
+        }
+        Some(HostBuild::emit(&p, &tmp.path().join("c"), BENCH_CFLAGS)?)
+    };
     let (io, feeds) = write_inputs(&p, &tmp.path().join("io"))?;
     let mut notes = Vec::new();
-    let timing = time_rounds(&build, &io, model, &feeds, runs, &mut notes)?;
-    let callgrind = instructions_per_mac(&build, &io, macs, &mut notes)?;
+    let timing = time_rounds(
+        &build,
+        c_build.as_ref(),
+        &io,
+        model,
+        &feeds,
+        runs,
+        &mut notes,
+    )?;
+    let callgrind = instructions_per_mac(&mut build, &io, macs, &mut notes)?;
     Ok(BenchReport {
         model: model.display().to_string(),
         runs,
@@ -400,8 +510,11 @@ pub fn bench(model: &Path, p: driver::Deployed, runs: u64) -> Result<BenchReport
             .copied()
             .collect::<Vec<_>>()
             .join(" "),
+        lang: lang.to_string(),
+        rustflags: (lang != "c").then(|| BENCH_RUSTFLAGS.join(" ")),
         meshnn_us: timing.median_us,
         meshnn_min_us: timing.min_us,
+        c_build: timing.c_report(),
         onnxruntime: timing.ort_report(),
         instructions_per_mac: callgrind.as_ref().map(|c| c.0),
         callgrind_cflags: callgrind.map(|c| c.1),
@@ -431,10 +544,24 @@ pub fn render_text(r: &BenchReport) -> String {
     let mut s = String::new();
     s += &format!("model      {}\n", r.model);
     s += &format!("build      {} {}\n", r.cc, r.cflags);
+    if let Some(f) = &r.rustflags {
+        s += &format!("rust       cargo --release, RUSTFLAGS {f}\n");
+    }
     s += &format!(
-        "meshnn     {:.1} us median, {:.1} us min over {} runs\n",
-        r.meshnn_us, r.meshnn_min_us, r.runs
+        "meshnn     {:.1} us median, {:.1} us min over {} runs ({})\n",
+        r.meshnn_us, r.meshnn_min_us, r.runs, r.lang
     );
+    if let (Some(med), Some(min), Some(x), Some(xm)) = (
+        r.c_build.c_us,
+        r.c_build.c_min_us,
+        r.c_build.over_c,
+        r.c_build.over_c_min,
+    ) {
+        s += &format!(
+            "C build    {med:.1} us median, {min:.1} us min (same rounds); {} / C {x:.2}x (medians), {xm:.2}x (minima)\n",
+            r.lang
+        );
+    }
     s += &format!(
         "onnxruntime {} median, {} min (1 thread{}; Python overhead {} subtracted)\n",
         opt(r.onnxruntime.onnxruntime_us, " us"),

@@ -65,6 +65,8 @@ pub struct HostBuild {
     folder: &'static str,
     devices: Vec<String>,
     exe: PathBuf,
+    /// The Rust devices' bridge crate, if any.
+    bridge: Option<PathBuf>,
     /// The Rust devices' bridge library and what it needs, on the link line.
     rust_libs: Vec<String>,
 }
@@ -83,8 +85,20 @@ impl HostBuild {
         flags: &[&str],
         opts: &driver::EmitOptions,
     ) -> Result<HostBuild, HostError> {
+        HostBuild::emit_rust_flags(d, dir, flags, &[], opts)
+    }
+
+    /// [`HostBuild::emit_with`], the Rust devices built with `rustflags` added
+    /// (`bench`: `-C target-cpu=native`, as the C is built with `-march=native`).
+    pub fn emit_rust_flags(
+        d: &Deployed,
+        dir: &Path,
+        flags: &[&str],
+        rustflags: &[&str],
+        opts: &driver::EmitOptions,
+    ) -> Result<HostBuild, HostError> {
         let files = driver::emit_with(d, opts)?;
-        HostBuild::from_files(d, &files, dir, "host", "model_run", flags)
+        HostBuild::from_files_with(d, &files, dir, "host", "model_run", flags, rustflags)
     }
 
     /// Write `files` (sources of `d`) into `dir` and build the harness `dir/<folder>/`
@@ -97,6 +111,19 @@ impl HostBuild {
         exe: &str,
         flags: &[&str],
     ) -> Result<HostBuild, HostError> {
+        HostBuild::from_files_with(d, files, dir, folder, exe, flags, &[])
+    }
+
+    /// [`HostBuild::from_files`], the Rust devices built with `rustflags` added.
+    pub fn from_files_with(
+        d: &Deployed,
+        files: &[File],
+        dir: &Path,
+        folder: &'static str,
+        exe: &str,
+        flags: &[&str],
+        rustflags: &[&str],
+    ) -> Result<HostBuild, HostError> {
         driver::write_files(dir, files)?;
         if d.authenticates() {
             super::link_key::prepare(&dir.join(folder))?;
@@ -106,10 +133,14 @@ impl HostBuild {
             folder,
             devices: d.devices.iter().map(|x| x.name.clone()).collect(),
             exe: PathBuf::new(),
+            bridge: None,
             rust_libs: Vec::new(),
         };
-        if let Some(manifest) = super::rust_build::bridge_manifest(&dir.join(folder)) {
-            b.rust_libs = super::rust_build::build_bridge(&manifest)?;
+        // The Rust devices' bridge lives in the host harness's folder; the simulator
+        // links it too.
+        if let Some(manifest) = super::rust_build::bridge_manifest(&dir.join("host")) {
+            b.rust_libs = super::rust_build::build_bridge_with(&manifest, rustflags)?;
+            b.bridge = Some(manifest);
             // The C link layer of linked Rust devices: compiled like a device's (its
             // runtime files once).
             if dir.join(crate::codegen::rust_host::LINK_DIR).is_dir() {
@@ -124,6 +155,25 @@ impl HostBuild {
     /// The harness program.
     pub fn exe(&self) -> &Path {
         &self.exe
+    }
+
+    /// Whether some device is a Rust crate (linked through the bridge).
+    pub fn has_rust(&self) -> bool {
+        self.bridge.is_some()
+    }
+
+    /// [`HostBuild::compile`] with the Rust devices rebuilt with `rustflags` added
+    /// (`bench`'s callgrind build leaves out what valgrind cannot decode).
+    pub fn compile_rust_flags(
+        &mut self,
+        exe: &str,
+        flags: &[&str],
+        rustflags: &[&str],
+    ) -> Result<PathBuf, HostError> {
+        if let Some(manifest) = &self.bridge {
+            self.rust_libs = super::rust_build::build_bridge_with(manifest, rustflags)?;
+        }
+        self.compile(exe, flags)
     }
 
     /// Compile the same sources again into `dir/<folder>/<exe>` with other `flags`

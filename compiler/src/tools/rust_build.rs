@@ -37,13 +37,32 @@ pub fn bridge_manifest(harness: &Path) -> Option<PathBuf> {
 /// Build the bridge crate `manifest` in release mode; returns the static library and the
 /// system libraries it needs on the link line after it.
 pub fn build_bridge(manifest: &Path) -> Result<Vec<String>, RustBuildError> {
+    build_bridge_with(manifest, &[])
+}
+
+/// [`build_bridge`] with `rustflags` added to `$RUSTFLAGS` (`bench`: the host CPU). With
+/// flags, the build gets a subfolder of the target folder named after them, so builds
+/// with other flags sharing that folder do not rebuild each other.
+pub fn build_bridge_with(
+    manifest: &Path,
+    rustflags: &[&str],
+) -> Result<Vec<String>, RustBuildError> {
     let dir = manifest.parent().unwrap_or(Path::new("."));
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+    let mut target = std::env::var_os("CARGO_TARGET_DIR")
         .filter(|s| !s.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| dir.join("target"));
     let cargo = cargo();
-    let out = Command::new(&cargo)
+    let mut cmd = Command::new(&cargo);
+    if !rustflags.is_empty() {
+        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        for f in rustflags {
+            flags = format!("{flags} {f}").trim().to_string();
+        }
+        target = target.join(flags_folder(rustflags));
+        cmd.env("RUSTFLAGS", flags);
+    }
+    let out = cmd
         .args(["build", "--release", "--quiet", "--manifest-path"])
         .arg(manifest)
         .arg("--target-dir")
@@ -65,4 +84,16 @@ pub fn build_bridge(manifest: &Path) -> Result<Vec<String>, RustBuildError> {
         "-lpthread".into(),
         "-ldl".into(),
     ])
+}
+
+/// The target subfolder of a build with `rustflags`: `flags-` and their FNV-1a hash
+/// (stable across runs and platforms).
+fn flags_folder(rustflags: &[&str]) -> String {
+    let hash = rustflags
+        .join(" ")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    format!("flags-{hash:016x}")
 }

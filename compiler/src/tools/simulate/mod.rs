@@ -15,7 +15,8 @@ pub mod report;
 pub use crate::codegen::sim::SimLink;
 use crate::codegen::sim::{emit_sim, SimDevice};
 use crate::codegen::stages;
-use crate::driver::{self, Deployed};
+use crate::deploy::Lang;
+use crate::driver::{self, Deployed, EmitOptions};
 use crate::tools::host_build::{HostBuild, HostError};
 use records::{Record, Simulator};
 use serde::Serialize;
@@ -104,8 +105,9 @@ pub struct Report {
     pub levels: Vec<Level>,
 }
 
-/// Every device as the simulator sees it: its MACs per stage and its target's speed.
-fn sim_devices(d: &Deployed) -> Vec<SimDevice<'_>> {
+/// Every device as the simulator sees it: its MACs per stage and its target's speed;
+/// `lang` is the language of devices whose `[[device]]` table names none.
+fn sim_devices(d: &Deployed, lang: Lang) -> Vec<SimDevice<'_>> {
     let g = &d.graph;
     d.devices
         .iter()
@@ -127,6 +129,8 @@ fn sim_devices(d: &Deployed) -> Vec<SimDevice<'_>> {
                 stage_macs,
                 us_per_mac: d.dep.devices[k].target.us_per_mac(),
                 receives: !dev.rx.is_empty(),
+                linked: dev.linked(),
+                rust: d.lang_of(k, lang) == Lang::Rust,
             }
         })
         .collect()
@@ -157,26 +161,31 @@ pub fn build_with_link(
     build_dir: &Path,
     link: &SimLink,
 ) -> Result<PathBuf, SimError> {
+    build_with(d, build_dir, link, &EmitOptions::default())
+}
+
+/// Build the simulator for `d` over `link`, its devices written as `opts` says (Rust
+/// devices run through the host bridge, on the simulator's link HAL).
+pub fn build_with(
+    d: &Deployed,
+    build_dir: &Path,
+    link: &SimLink,
+    opts: &EmitOptions,
+) -> Result<PathBuf, SimError> {
     if d.devices.len() < 2 {
         return Err(SimError::SingleDevice(d.dep.file.clone()));
     }
-    let mut files = driver::emit(d).map_err(HostError::from)?;
-    let Some(link_dir) = d
-        .devices
-        .iter()
-        .find(|x| x.linked())
-        .map(|x| x.name.clone())
-    else {
+    if !d.devices.iter().any(|x| x.linked()) {
         return Err(SimError::NoLink(d.dep.file.clone()));
-    };
+    }
+    let mut files = driver::emit_with(d, opts).map_err(HostError::from)?;
     let sim = emit_sim(
         &d.graph,
         &d.model_name,
-        &sim_devices(d),
+        &sim_devices(d, opts.lang),
         d.dep.hub,
         &d.devices[d.dep.hub].outputs,
         link,
-        &link_dir,
     )
     .map_err(|e| HostError::from(driver::Error::from(e)))?;
     files.extend(sim);
