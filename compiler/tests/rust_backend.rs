@@ -335,3 +335,97 @@ fn inputs_and_outputs_named_after_rust_keywords() {
     assert_eq!(outs[0].data, vec![11.0, 22.0, 33.0, 44.0]);
     assert_eq!(outs[1].data, vec![0.0, 5.0, 0.0, 0.5]);
 }
+
+/// A `no_std` probe crate around the device crates `devices` (folders under `out`): one
+/// `static mut PROBE_<DEVICE>` each, built by `Device::new()`.
+fn write_probe(dir: &Path, out: &Path, devices: &[&str]) -> PathBuf {
+    let mut toml = String::from("[package]\nname = \"probe\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[lib]\npath = \"lib.rs\"\ncrate-type = [\"staticlib\"]\n\n[dependencies]\n");
+    let mut lib = String::from("#![no_std]\n");
+    for d in devices {
+        toml += &format!(
+            "meshnn-{d} = {{ path = {:?} }}\n",
+            out.join(d).display().to_string()
+        );
+        lib += &format!(
+            "#[no_mangle]\npub static mut PROBE_{}: meshnn_{d}::Device = meshnn_{d}::Device::new();\n",
+            d.to_uppercase()
+        );
+    }
+    toml += "\n[profile.release]\npanic = \"abort\"\n\n[workspace]\n";
+    lib += "#[panic_handler]\nfn panic(_: &core::panic::PanicInfo) -> ! {\n    loop {}\n}\n";
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), toml).unwrap();
+    std::fs::write(dir.join("lib.rs"), lib).unwrap();
+    dir.join("Cargo.toml")
+}
+
+/// The section letter `nm` gives symbol `name` in `lib` (`B`/`b`: .bss, `D`/`d`: .data).
+fn nm_kind(lib: &Path, name: &str) -> Option<char> {
+    let nm = ["arm-none-eabi-nm", "nm"]
+        .into_iter()
+        .find(|t| Command::new(t).arg("--version").output().is_ok())?;
+    let out = Command::new(nm).arg(lib).output().ok()?;
+    String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.len() == 3 && f[2] == name).then(|| f[1].chars().next().unwrap_or('?'))
+    })
+}
+
+/// A linked device's `Device::new()` is all zeros: the link's constant table (ids,
+/// sources, sizes, offsets, fallbacks, settings) is a `const` in flash and its state
+/// starts zeroed, so a `static` device lands in `.bss`, not in `.data` (a flash copy plus
+/// RAM). The NoNN example's hub (receives three tensors, hold fallback) and a sender,
+/// built for thumbv7em-none-eabihf; skipped with a message without that target.
+#[test]
+fn linked_static_devices_land_in_bss() {
+    const TARGET: &str = "thumbv7em-none-eabihf";
+    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output();
+    let installed = sysroot.is_ok_and(|o| {
+        let root = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        Path::new(&root).join("lib/rustlib").join(TARGET).is_dir()
+    });
+    if !installed {
+        eprintln!(
+            "skipped: the Rust target {TARGET} is not installed (rustup target add {TARGET})"
+        );
+        return;
+    }
+    let _lock = cargo_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut text =
+        std::fs::read_to_string(repo_root().join("examples/nonn_wearables/deploy.toml")).unwrap();
+    text += "\n[fallback]\ndefault = \"hold\"\n";
+    let dep = Deployment::parse(&text, "deploy.toml").unwrap();
+    let model = repo_root().join("tests/models/nonn_k4.onnx");
+    let d = driver::deploy(prepare_checked(&model), dep, None).unwrap();
+    assert!(d.devices[d.dep.hub].rx.len() >= 2 && d.devices[0].linked());
+    let out = dir.path().join("out");
+    driver::write_files(&out, &driver::emit_with(&d, &rust_options()).unwrap()).unwrap();
+    let manifest = write_probe(&dir.path().join("probe"), &out, &["wrist", "chest"]);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--target",
+            TARGET,
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap();
+    let lib = Path::new(&target).join(TARGET).join("release/libprobe.a");
+    for sym in ["PROBE_WRIST", "PROBE_CHEST"] {
+        match nm_kind(&lib, sym) {
+            Some(k) => assert!(k == 'B' || k == 'b', "{sym} is in section '{k}', not .bss"),
+            None => eprintln!("skipped {sym}: no nm reads {}", lib.display()),
+        }
+    }
+}

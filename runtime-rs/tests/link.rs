@@ -5,8 +5,8 @@
 //! inference 5: 4 fragments of 7, 7, 7, 4 floats, or 3 of 11, 11, 3. The receiving arena
 //! has guard floats on both sides that must never change.
 use meshnn_runtime::link::{
-    frame, DeviceLink, Fallback, Hal, Header, Key, LinkConfig, NoLink, Rx, RxState, HEADER_BYTES,
-    TAG_BYTES,
+    frame, DeviceLink, Fallback, Hal, Header, Key, LinkConfig, NoLink, Rx, RxState, RxView,
+    HEADER_BYTES, TAG_BYTES,
 };
 use std::collections::VecDeque;
 
@@ -145,7 +145,7 @@ impl Scene {
     fn dst_mut(&mut self) -> &mut [f32] {
         &mut self.arena[GUARD..GUARD + N]
     }
-    fn rx(&self) -> &Rx {
+    fn rx(&self) -> RxView<'_> {
         self.link.rx(0).unwrap()
     }
     fn wait(&self, deadline: u32, probe: u32, down_after: u32) -> u32 {

@@ -150,7 +150,7 @@ fn render_files(
         .map(|(k, l)| rx_view(g, spec, k, l))
         .collect();
     let states: Vec<String> = (0..code.rx.len())
-        .map(|k| format!("self.link.state({k})"))
+        .map(|k| format!("self.link.state(&LINK_TABLE, {k})"))
         .collect();
     let states_head = format!("{}let states = ", pad(12));
     let got: usize = code.rx.iter().map(|l| l.frags.div_ceil(8)).sum();
@@ -416,6 +416,7 @@ impl Render<'_> {
         let mut lines = vec![format!("{}// send {what}'{name}'", pad(BODY))];
         for d in &l.peers {
             let args = [
+                "&LINK_TABLE".to_string(),
                 "hal".to_string(),
                 d.to_string(),
                 l.id.to_string(),

@@ -26,7 +26,8 @@
 //!
 //! Layout: [`frame`] (header, encode/decode), [`crc`], [`auth`], [`rx`] (reception of
 //! one tensor: acceptance, replay window, fallbacks, adaptive waiting), [`device`]
-//! ([`DeviceLink`], what one device's generated glue needs), [`hal`] (the platform:
+//! (what one device's generated glue needs: the constant [`LinkTable`], the changing
+//! [`LinkState`], both in one [`DeviceLink`]), [`hal`] (the platform:
 //! [`Hal`], [`NoLink`]) and, with the `c-hal` feature, `c_hal` (a [`Hal`] over the
 //! C harness' HAL). No allocation, no global state.
 
@@ -41,10 +42,10 @@ pub mod rx;
 
 #[cfg(feature = "c-hal")]
 pub use c_hal::CHal;
-pub use device::DeviceLink;
+pub use device::{DeviceLink, LinkState, LinkTable};
 pub use frame::{DecodeError, Header, HEADER_BYTES, KEY_BYTES, TAG_BYTES};
 pub use hal::{Hal, NoLink};
-pub use rx::{Fallback, Rx, RxState};
+pub use rx::{Fallback, Rx, RxMut, RxRun, RxState, RxView};
 
 /// A deployment key (`MESHNN_LINK_KEY_BYTES` bytes).
 pub type Key = [u8; KEY_BYTES];

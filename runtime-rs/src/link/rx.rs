@@ -2,8 +2,10 @@
 //! `runtime-c/src/mn_link.c`): which frames a tensor accepts, copying fragments into the
 //! arena, the replay window, the fallbacks at the deadline, and adaptive waiting.
 //!
-//! An [`Rx`] holds no pointers: its fragment bitmap, hold buffer and arena span are
-//! slices its owner ([`super::DeviceLink`]) hands in.
+//! A received tensor is two values: its constant table entry [`Rx`] (in flash) and its
+//! state [`RxRun`] (all zeros at start-up, so it can live in `.bss`), seen together as
+//! [`RxView`] or [`RxMut`]. Neither holds a pointer: the fragment bitmap, hold buffer and
+//! arena span are slices its owner ([`super::LinkState`]) hands in.
 
 use super::frame::Header;
 
@@ -31,7 +33,11 @@ pub enum Fallback {
     Mean(&'static [f32]),
 }
 
-/// The reception state of one tensor a device receives (`mn_rx_t`).
+/// One tensor a device receives, the constant half of `mn_rx_t`: which tensor, from
+/// whom, how big, where it goes and its fallback, and (set by [`super::LinkTable::new`]
+/// from the link's payload size) its fragment count and where its fragment bitmap and
+/// hold buffer start. A device's receive table of these lives in flash; what changes per
+/// inference is an [`RxRun`].
 #[derive(Clone, Copy, Debug)]
 pub struct Rx {
     pub(crate) tensor: u16,
@@ -39,17 +45,9 @@ pub struct Rx {
     pub(crate) bytes: u32,
     pub(crate) arena_offset: usize,
     pub(crate) fallback: Fallback,
-    /// Set by the owner from the link's payload size (`DeviceLink::new`).
     pub(crate) frag_count: u16,
     pub(crate) got_offset: usize,
     pub(crate) hold_offset: usize,
-    n_got: u16,
-    done: bool,
-    state: RxState,
-    missed: u8,
-    usual_us: u32,
-    win_epoch: u32,
-    win_seq: u32,
 }
 
 impl Rx {
@@ -71,35 +69,12 @@ impl Rx {
             frag_count: 0,
             got_offset: 0,
             hold_offset: 0,
-            n_got: 0,
-            done: false,
-            state: RxState::Fallback,
-            missed: 0,
-            usual_us: 0,
-            win_epoch: 0,
-            win_seq: 0,
         }
     }
 
     /// Fragments the tensor is cut into.
     pub fn frag_count(&self) -> u16 {
         self.frag_count
-    }
-    /// Fragments received in this inference.
-    pub fn n_got(&self) -> u16 {
-        self.n_got
-    }
-    /// Consecutive inferences in which no fragment arrived (saturates at 255).
-    pub fn missed(&self) -> u8 {
-        self.missed
-    }
-    /// When the tensor usually is complete, in µs from the start of the inference (0: unknown).
-    pub fn usual_us(&self) -> u32 {
-        self.usual_us
-    }
-    /// Finished for this inference (fallback applied; late fragments are not copied).
-    pub fn done(&self) -> bool {
-        self.done
     }
     /// Floats of the tensor.
     pub fn floats(&self) -> usize {
@@ -117,14 +92,6 @@ impl Rx {
         }
     }
 
-    /// Forget what was received (start of an inference); the replay window is kept
-    /// (`mn_link_rx_reset`).
-    pub fn reset(&mut self, got: &mut [u8]) {
-        got.fill(0);
-        self.n_got = 0;
-        self.done = false;
-    }
-
     /// Whether a well-formed frame with header `h` (version, length and CRC already
     /// checked) of inference `seq` for device `self_id` belongs to this tensor, with a
     /// fragment index, count and length that fit it (`rx_target`; `payload`: bytes per frame).
@@ -137,17 +104,150 @@ impl Rx {
         }
         u32::from(h.len) == fragment_len(self.bytes, h.frag_index, payload)
     }
+}
+
+/// The reception state of one tensor, the changing half of `mn_rx_t`: all zeros before
+/// the first inference ([`RxRun::new`]), so a device's link state can live in `.bss`.
+#[derive(Clone, Copy, Debug)]
+pub struct RxRun {
+    n_got: u16,
+    done: bool,
+    /// Meaningful once `done` ([`RxView::final_state`]); `Complete` (0) before.
+    state: RxState,
+    missed: u8,
+    usual_us: u32,
+    win_epoch: u32,
+    win_seq: u32,
+}
+
+impl RxRun {
+    /// Nothing received yet, no history (every byte zero).
+    pub const fn new() -> RxRun {
+        RxRun {
+            n_got: 0,
+            done: false,
+            state: RxState::Complete,
+            missed: 0,
+            usual_us: 0,
+            win_epoch: 0,
+            win_seq: 0,
+        }
+    }
+}
+
+impl Default for RxRun {
+    fn default() -> Self {
+        RxRun::new()
+    }
+}
+
+/// One received tensor as it stands: its table entry and its state (read only).
+#[derive(Clone, Copy, Debug)]
+pub struct RxView<'a> {
+    pub(crate) rx: &'a Rx,
+    pub(crate) run: &'a RxRun,
+}
+
+impl RxView<'_> {
+    /// Fragments the tensor is cut into.
+    pub fn frag_count(&self) -> u16 {
+        self.rx.frag_count
+    }
+    /// Floats of the tensor.
+    pub fn floats(&self) -> usize {
+        self.rx.floats()
+    }
+    /// Fragments received in this inference.
+    pub fn n_got(&self) -> u16 {
+        self.run.n_got
+    }
+    /// Consecutive inferences in which no fragment arrived (saturates at 255).
+    pub fn missed(&self) -> u8 {
+        self.run.missed
+    }
+    /// When the tensor usually is complete, in µs from the start of the inference (0: unknown).
+    pub fn usual_us(&self) -> u32 {
+        self.run.usual_us
+    }
+    /// Finished for this inference (fallback applied; late fragments are not copied).
+    pub fn done(&self) -> bool {
+        self.run.done
+    }
+
+    /// How much arrived so far (`mn_link_rx_state`).
+    pub fn state(&self) -> RxState {
+        if self.run.n_got == self.rx.frag_count {
+            RxState::Complete
+        } else if self.run.n_got > 0 {
+            RxState::Partial
+        } else {
+            RxState::Fallback
+        }
+    }
+
+    /// The state at the end of the inference: the one [`RxMut::finish`] returned once
+    /// finished, else [`RxView::state`].
+    pub fn final_state(&self) -> RxState {
+        if self.run.done {
+            self.run.state
+        } else {
+            self.state()
+        }
+    }
+
+    /// How long after the start of an inference this tensor is waited for: the probe
+    /// window while its sender counts as down (nothing arrived in the last `down_after`
+    /// inferences, nor yet in this one), else `deadline_us` (`mn_link_rx_wait_us`).
+    pub fn wait_us(&self, deadline_us: u32, probe_us: u32, down_after: u32) -> u32 {
+        let run = self.run;
+        let down = down_after > 0 && u32::from(run.missed) >= down_after && run.n_got == 0;
+        if !down {
+            return deadline_us;
+        }
+        let mut window = probe_us;
+        if run.usual_us > 0 {
+            let usual = run.usual_us.min(deadline_us);
+            window = window.max(usual.wrapping_add(usual / 4)); // wraps as in C
+        }
+        window.min(deadline_us)
+    }
+}
+
+/// One received tensor to update: its table entry and its state.
+#[derive(Debug)]
+pub struct RxMut<'a> {
+    pub(crate) rx: &'a Rx,
+    pub(crate) run: &'a mut RxRun,
+}
+
+impl RxMut<'_> {
+    /// The tensor as it stands.
+    pub fn view(&self) -> RxView<'_> {
+        RxView {
+            rx: self.rx,
+            run: self.run,
+        }
+    }
+
+    /// Forget what was received (start of an inference); the replay window is kept
+    /// (`mn_link_rx_reset`).
+    pub fn reset(&mut self, got: &mut [u8]) {
+        got.fill(0);
+        self.run.n_got = 0;
+        self.run.done = false;
+    }
 
     /// Whether an authenticated frame of (`epoch`, `seq`) is older than the last one this
     /// tensor accepted (a replay).
     pub fn is_replay(&self, epoch: u32, seq: u32) -> bool {
-        epoch < self.win_epoch || (epoch == self.win_epoch && seq < self.win_seq)
+        let run = &self.run;
+        epoch < run.win_epoch || (epoch == run.win_epoch && seq < run.win_seq)
     }
 
     /// Move the replay window to an authentic frame of (`epoch`, `seq`).
     pub fn advance_window(&mut self, epoch: u32, seq: u32) {
-        self.win_epoch = epoch;
-        self.win_seq = seq;
+        self.run.win_epoch = epoch;
+        self.run.win_seq = seq;
     }
 
     /// Copy fragment `index` (its bytes `plain`, little-endian floats) into `data` (this
@@ -162,8 +262,8 @@ impl Rx {
         got: &mut [u8],
         data: &mut [f32],
     ) -> bool {
-        if self.done {
-            self.missed = 0;
+        if self.run.done {
+            self.run.missed = 0;
             return false;
         }
         let (byte, bit) = (usize::from(index / 8), 1u8 << (index % 8));
@@ -181,29 +281,8 @@ impl Rx {
             *d = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
         }
         *mark |= bit;
-        self.n_got += 1;
+        self.run.n_got += 1;
         true
-    }
-
-    /// How much arrived so far (`mn_link_rx_state`).
-    pub fn state(&self) -> RxState {
-        if self.n_got == self.frag_count {
-            RxState::Complete
-        } else if self.n_got > 0 {
-            RxState::Partial
-        } else {
-            RxState::Fallback
-        }
-    }
-
-    /// The state at the end of the inference: the one [`Rx::finish`] returned once
-    /// finished, else [`Rx::state`].
-    pub fn final_state(&self) -> RxState {
-        if self.done {
-            self.state
-        } else {
-            self.state()
-        }
     }
 
     /// At the deadline: give every element whose fragment did not arrive its fallback
@@ -216,15 +295,16 @@ impl Rx {
         hold: &mut [f32],
         data: &mut [f32],
     ) -> RxState {
-        self.done = true;
-        if self.n_got > 0 {
-            self.missed = 0;
+        let rx = self.rx;
+        self.run.done = true;
+        if self.run.n_got > 0 {
+            self.run.missed = 0;
         } else {
-            self.missed = self.missed.saturating_add(1);
+            self.run.missed = self.run.missed.saturating_add(1);
         }
-        for i in 0..self.frag_count {
+        for i in 0..rx.frag_count {
             let e0 = usize::from(i) * (payload as usize / 4);
-            let n = fragment_len(self.bytes, i, payload) as usize / 4;
+            let n = fragment_len(rx.bytes, i, payload) as usize / 4;
             let dst = span(data, e0, n);
             let arrived = got
                 .get(usize::from(i / 8))
@@ -233,7 +313,7 @@ impl Rx {
                 copy_floats(span(hold, e0, n), dst);
                 continue;
             }
-            match self.fallback {
+            match rx.fallback {
                 Fallback::Zero => dst.fill(0.0),
                 Fallback::Hold => {
                     dst.fill(0.0);
@@ -245,34 +325,19 @@ impl Rx {
                 }
             }
         }
-        self.state = self.state();
-        self.state
-    }
-
-    /// How long after the start of an inference this tensor is waited for: the probe
-    /// window while its sender counts as down (nothing arrived in the last `down_after`
-    /// inferences, nor yet in this one), else `deadline_us` (`mn_link_rx_wait_us`).
-    pub fn wait_us(&self, deadline_us: u32, probe_us: u32, down_after: u32) -> u32 {
-        let down = down_after > 0 && u32::from(self.missed) >= down_after && self.n_got == 0;
-        if !down {
-            return deadline_us;
-        }
-        let mut window = probe_us;
-        if self.usual_us > 0 {
-            let usual = self.usual_us.min(deadline_us);
-            window = window.max(usual.wrapping_add(usual / 4)); // wraps as in C
-        }
-        window.min(deadline_us)
+        self.run.state = self.view().state();
+        self.run.state
     }
 
     /// Learn when the tensor usually is complete: it was seen complete `elapsed_us` after
     /// the start of the inference. A later time is followed at once, an earlier one by
     /// 1/8 of the difference (`mn_link_rx_arrived_at`).
     pub fn arrived_at(&mut self, elapsed_us: u32) {
-        if elapsed_us >= self.usual_us {
-            self.usual_us = elapsed_us;
+        let run = &mut self.run;
+        if elapsed_us >= run.usual_us {
+            run.usual_us = elapsed_us;
         } else {
-            self.usual_us -= (self.usual_us - elapsed_us) / 8;
+            run.usual_us -= (run.usual_us - elapsed_us) / 8;
         }
     }
 }
