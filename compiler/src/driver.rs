@@ -579,8 +579,8 @@ impl Deployed {
         self.dep.devices[id].lang.unwrap_or(default)
     }
 
-    /// Refuse a command that does not yet handle Rust devices (`simulate`, `bench`,
-    /// `build`, QEMU runs) when some device is Rust.
+    /// Refuse a command that does not yet handle Rust devices (`simulate`, `bench`) when
+    /// some device is Rust.
     pub fn require_c(&self, default: Lang, command: &str) -> Result<(), Error> {
         match (0..self.devices.len()).find(|&i| self.lang_of(i, default) == Lang::Rust) {
             Some(i) => Err(Error::RustUnsupported {

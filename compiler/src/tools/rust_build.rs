@@ -1,7 +1,9 @@
-//! Building the host bridge of Rust devices (`DIR/host/rust/`, see `codegen::rust_host`)
-//! with cargo: a release static library the C host harness links. Its own target folder
-//! under the build folder (`host/rust/target`), or `$CARGO_TARGET_DIR` when set (tests
-//! share one, so the runtime and its dependencies build once).
+//! Building Rust devices with cargo: the host bridge (`DIR/host/rust/`, see
+//! `codegen::rust_host`), a release static library the C host harness links, and the
+//! firmware bridges (`DIR/firmware/<device>/rust/`), a `no_std` static library per device
+//! cross-compiled for its target's Rust triple. Each in its own target folder next to
+//! its manifest (`target/`), or `$CARGO_TARGET_DIR` when set (tests share one, so the
+//! runtime and its dependencies build once).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,7 +20,12 @@ pub enum RustBuildError {
     },
     #[error("cargo failed to build the Rust devices in {dir} (a meshnn bug unless your Rust toolchain is older than 1.75 or offline without the crates cached):\n{stderr}")]
     Failed { dir: String, stderr: String },
+    #[error("the Rust target {triple} is not installed (device '{device}'): run `rustup target add {triple}` (scripts/setup.sh adds every target's), or use --lang c")]
+    NoTarget { triple: String, device: String },
 }
+
+/// cargo's words when the standard library of a `--target` is missing.
+const NO_TARGET_SIGNS: &[&str] = &["target may not be installed", "can't find crate for `core`"];
 
 /// cargo: `$CARGO`, else `cargo`.
 fn cargo() -> String {
@@ -34,35 +41,81 @@ pub fn bridge_manifest(harness: &Path) -> Option<PathBuf> {
     m.is_file().then_some(m)
 }
 
+/// The target folder of the crate `manifest`: `$CARGO_TARGET_DIR`, else `target/` beside it.
+fn target_dir(manifest: &Path) -> PathBuf {
+    let dir = manifest.parent().unwrap_or(Path::new("."));
+    std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.join("target"))
+}
+
+/// Run `cargo build --release` for `manifest` with `extra` arguments and environment.
+fn cargo_build(
+    manifest: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Result<std::process::Output, RustBuildError> {
+    let cargo = cargo();
+    let mut cmd = Command::new(&cargo);
+    cmd.args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(target_dir(manifest))
+        .args(extra)
+        .envs(env.iter().copied());
+    cmd.output()
+        .map_err(|source| RustBuildError::NoCargo { cargo, source })
+}
+
+/// cargo's failure on `manifest` as an error.
+fn failed(manifest: &Path, out: &std::process::Output) -> RustBuildError {
+    let dir = manifest.parent().unwrap_or(Path::new("."));
+    RustBuildError::Failed {
+        dir: dir.display().to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+    }
+}
+
 /// Build the bridge crate `manifest` in release mode; returns the static library and the
 /// system libraries it needs on the link line after it.
 pub fn build_bridge(manifest: &Path) -> Result<Vec<String>, RustBuildError> {
-    let dir = manifest.parent().unwrap_or(Path::new("."));
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .filter(|s| !s.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dir.join("target"));
-    let cargo = cargo();
-    let out = Command::new(&cargo)
-        .args(["build", "--release", "--quiet", "--manifest-path"])
-        .arg(manifest)
-        .arg("--target-dir")
-        .arg(&target)
-        .output()
-        .map_err(|source| RustBuildError::NoCargo {
-            cargo: cargo.clone(),
-            source,
-        })?;
+    let out = cargo_build(manifest, &[], &[])?;
     if !out.status.success() {
-        return Err(RustBuildError::Failed {
-            dir: dir.display().to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
+        return Err(failed(manifest, &out));
     }
-    let lib = target.join("release").join(LIB);
+    let lib = target_dir(manifest).join("release").join(LIB);
     Ok(vec![
         lib.display().to_string(),
         "-lpthread".into(),
         "-ldl".into(),
     ])
+}
+
+/// Cross-compile the firmware bridge `manifest` of `device` (package `meshnn-fw-<device>`)
+/// for the Rust target `triple` in release mode at `opt_level` (cargo's `opt-level`: "s",
+/// "z", "0" to "3"); returns its static library.
+pub fn build_firmware_bridge(
+    manifest: &Path,
+    device: &str,
+    triple: &str,
+    opt_level: &str,
+) -> Result<PathBuf, RustBuildError> {
+    let out = cargo_build(
+        manifest,
+        &["--target", triple],
+        &[("CARGO_PROFILE_RELEASE_OPT_LEVEL", opt_level)],
+    )?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if NO_TARGET_SIGNS.iter().any(|s| stderr.contains(s)) {
+            return Err(RustBuildError::NoTarget {
+                triple: triple.into(),
+                device: device.into(),
+            });
+        }
+        return Err(failed(manifest, &out));
+    }
+    let lib = format!("libmeshnn_fw_{}.a", device.replace('-', "_"));
+    Ok(target_dir(manifest).join(triple).join("release").join(lib))
 }
