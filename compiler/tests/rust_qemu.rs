@@ -260,3 +260,64 @@ fn a_failing_cargo_build_is_a_clear_error() {
     let lib = rust_build::build_firmware_bridge(&manifest, "probe", TRIPLES[0], "s").unwrap();
     assert!(lib.is_file(), "{}", lib.display());
 }
+
+/// A Rust device on the host target has no cross build: a clear error, exit 1.
+#[test]
+fn a_rust_device_on_the_host_target_is_refused_by_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dep = tmp.path().join("deploy.toml");
+    std::fs::write(
+        &dep,
+        "[[device]]\nname = \"pc\"\ntarget = \"host\"\ninputs = [\"input\"]\noutputs = true\nlang = \"rust\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    fails_with(
+        &[
+            "build",
+            model().to_str().unwrap(),
+            "--deploy",
+            dep.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &["'pc'", "host", "no Rust target triple"],
+    );
+}
+
+/// The firmware bridge is printed the way rustfmt prints it, for short and long device
+/// names (a signature on one line only when it fits), linked or not.
+#[test]
+fn firmware_bridges_are_rustfmt_clean() {
+    use meshnn::codegen::rust_host::{emit_firmware_bridge, BridgeDevice};
+    use meshnn::codegen::rust_render::RuntimeSource;
+    let tmp = tempfile::tempdir().unwrap();
+    for name in [
+        "hub",
+        "chest",
+        "wrist_band",
+        "a_rather_long_device_name_xyzzy",
+    ] {
+        for linked in [false, true] {
+            let d = BridgeDevice {
+                name: name.into(),
+                package: format!("meshnn-{name}"),
+                linked,
+            };
+            let files = emit_firmware_bridge("m", &d, &RuntimeSource::Bundled, TRIPLES[0]).unwrap();
+            let lib = files.iter().find(|f| f.path.ends_with("lib.rs")).unwrap();
+            let path = tmp.path().join(format!("{name}_{linked}.rs"));
+            std::fs::write(&path, &lib.contents).unwrap();
+            let out = Command::new("rustfmt")
+                .args(["--check", "--edition", "2021"])
+                .arg(&path)
+                .output()
+                .expect("rustfmt runs");
+            assert!(
+                out.status.success(),
+                "{name} (linked {linked}):\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+}
