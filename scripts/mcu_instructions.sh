@@ -2,7 +2,7 @@
 # Instructions one inference executes on an MCU core, counted under QEMU, for the fast
 # and the reference kernels: the MCU side of BENCHMARKS.md.
 #
-#   scripts/mcu_instructions.sh [--lang c|rust] [--rust-opt-level L] MODEL.onnx [TARGET] [INPUT_NAME]
+#   scripts/mcu_instructions.sh [--lang c|rust] [--rust-opt-level L] [--kernels "fast reference"] MODEL.onnx [TARGET] [INPUT_NAME]
 #
 # --lang rust builds the device as Rust (its no_std crate in the same test firmware, see
 # `meshnn build --lang rust`), at cargo opt-level L (default meshnn's, "s").
@@ -14,10 +14,12 @@
 set -euo pipefail
 lang=c
 opt=()
+variants="fast reference"
 while [ $# -gt 0 ]; do
   case "$1" in
     --lang) lang=$2; shift 2 ;;
     --rust-opt-level) opt=(--rust-opt-level "$2"); shift 2 ;;
+    --kernels) variants=$2; shift 2 ;;
     *) break ;;
   esac
 done
@@ -39,7 +41,7 @@ python3 -c "
 import numpy as np
 np.save('$work/x.npy', np.random.RandomState(0).rand(*[int(s) for s in '$shape'.split(',')]).astype('float32'))"
 echo "model $model on $target ($macs MACs), $lang ${opt[*]}"
-for kernels in fast reference; do
+for kernels in $variants; do
   cat > "$work/$kernels.toml" <<TOML
 [[device]]
 name = "dev"

@@ -65,19 +65,32 @@ fn conv2d_plane(p: &ConvParams, xg: &[f32], woc: &[f32], bias: f32, yoc: &mut [f
             let iw0 = ow * p.stride_w - p.pad_left;
             let (kw0, kw1) = tap_range(iw0, p.dil_w, p.k_w, 0, p.in_w);
             let mut acc = bias;
-            for ic in 0..cin_g {
-                let xc = ic * in_plane;
-                let wc = ic * p.k_h * p.k_w;
-                for kh in kh0..kh1 {
-                    // An integer index: iw0 may be negative.
-                    let row = xc + (ih0 + kh * p.dil_h) * p.in_w + iw0;
-                    let wrow = wc + kh * p.k_w;
-                    for kw in kw0..kw1 {
-                        acc += xg[(row + kw * p.dil_w) as usize] * woc[(wrow + kw) as usize];
+            if kw0 < kw1 {
+                for ic in 0..cin_g {
+                    let xc = ic * in_plane;
+                    let wc = ic * p.k_h * p.k_w;
+                    for kh in kh0..kh1 {
+                        // An integer index: iw0 may be negative (kw0 skips the padding).
+                        let row = xc + (ih0 + kh * p.dil_h) * p.in_w + iw0;
+                        let wrow = wc + kh * p.k_w;
+                        let x = &xg[(row + kw0 * p.dil_w) as usize..];
+                        let w = &woc[(wrow + kw0) as usize..(wrow + kw1) as usize];
+                        acc = row_taps(acc, x, p.dil_w as usize, w);
                     }
                 }
             }
             yoc[(oh * p.out_w + ow) as usize] = p.act.apply(acc);
         }
     }
+}
+
+/// `acc` plus one kernel row's taps in order: `x[step * k] * w[k]` for every `k` of `w`.
+/// Slices bound-check once per row, not per tap (on a Cortex-M4F the per-tap checks and
+/// index arithmetic made the inner loop 12 instructions against C's 7).
+#[inline(always)]
+fn row_taps(mut acc: f32, x: &[f32], step: usize, w: &[f32]) -> f32 {
+    for (xv, wv) in x.iter().step_by(step).zip(w) {
+        acc += xv * wv;
+    }
+    acc
 }
