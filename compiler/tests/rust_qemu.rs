@@ -33,12 +33,17 @@ const REL: f64 = 1e-5;
 
 static TARGET_DIR: Once = Once::new();
 
-/// Whether the tools are here; sets `$CARGO_TARGET_DIR` to the shared target folder
-/// (once, before any test of this file spawns a process: every test calls this first).
-fn ready() -> bool {
+/// Set `$CARGO_TARGET_DIR` to the shared target folder, once, before any test of this
+/// file spawns a process (every test calls this first; `call_once` makes the others wait).
+fn shared_target_dir() {
     TARGET_DIR.call_once(|| {
         std::env::set_var("CARGO_TARGET_DIR", repo_root().join("target/rust-qemu"));
     });
+}
+
+/// [`shared_target_dir`], then whether the cross tools and the Rust targets are here.
+fn ready() -> bool {
+    shared_target_dir();
     if !have_cross_tools() {
         return false;
     }
@@ -264,6 +269,7 @@ fn a_failing_cargo_build_is_a_clear_error() {
 /// A Rust device on the host target has no cross build: a clear error, exit 1.
 #[test]
 fn a_rust_device_on_the_host_target_is_refused_by_build() {
+    shared_target_dir();
     let tmp = tempfile::tempdir().unwrap();
     let dep = tmp.path().join("deploy.toml");
     std::fs::write(
@@ -289,6 +295,7 @@ fn a_rust_device_on_the_host_target_is_refused_by_build() {
 /// names (a signature on one line only when it fits), linked or not.
 #[test]
 fn firmware_bridges_are_rustfmt_clean() {
+    shared_target_dir();
     use meshnn::codegen::rust_host::{emit_firmware_bridge, BridgeDevice};
     use meshnn::codegen::rust_render::RuntimeSource;
     let tmp = tempfile::tempdir().unwrap();
