@@ -2,14 +2,27 @@
 # Instructions one inference executes on an MCU core, counted under QEMU, for the fast
 # and the reference kernels: the MCU side of BENCHMARKS.md.
 #
-#   scripts/mcu_instructions.sh MODEL.onnx [TARGET] [INPUT_NAME]
+#   scripts/mcu_instructions.sh [--lang c|rust] [--rust-opt-level L] [--kernels "fast reference"] MODEL.onnx [TARGET] [INPUT_NAME]
 #
+# --lang rust builds the device as Rust (its no_std crate in the same test firmware, see
+# `meshnn build --lang rust`), at cargo opt-level L (default meshnn's, "s").
 # TARGET is a meshnn target with a QEMU board (default nrf52840, a Cortex-M4F). The whole
 # model runs as one device on it; QEMU executes the test firmware one instruction per
 # translation block with exec tracing, and the trace lines are counted. The count
 # includes the firmware's start-up and semihosting file I/O (a few thousand
 # instructions). Needs the cross toolchain and QEMU (scripts/setup.sh installs them).
 set -euo pipefail
+lang=c
+opt=()
+variants="fast reference"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --lang) lang=$2; shift 2 ;;
+    --rust-opt-level) opt=(--rust-opt-level "$2"); shift 2 ;;
+    --kernels) variants=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
 model=$(realpath "$1")
 target=${2:-nrf52840}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,8 +40,8 @@ input=${3:-$input}
 python3 -c "
 import numpy as np
 np.save('$work/x.npy', np.random.RandomState(0).rand(*[int(s) for s in '$shape'.split(',')]).astype('float32'))"
-echo "model $model on $target ($macs MACs)"
-for kernels in fast reference; do
+echo "model $model on $target ($macs MACs), $lang ${opt[*]}"
+for kernels in $variants; do
   cat > "$work/$kernels.toml" <<TOML
 [[device]]
 name = "dev"
@@ -38,7 +51,7 @@ outputs = true
 kernels = "$kernels"
 TOML
   "$meshnn" run "$model" --deploy "$work/$kernels.toml" --on qemu --input "$input=$work/x.npy" \
-    --out-dir "$work/out_$kernels" --build-dir "$work/b_$kernels" >/dev/null
+    --lang "$lang" "${opt[@]}" --out-dir "$work/out_$kernels" --build-dir "$work/b_$kernels" >/dev/null
   run="$work/b_$kernels/firmware/dev/run"
   read -r system machine < <(python3 - "$root/targets/$target.toml" <<'PY'
 import sys, tomllib

@@ -46,8 +46,6 @@ pub enum Error {
     },
     #[error("device '{device}' needs an arena of {bytes} bytes; generated code addresses its arena with 32-bit ints (at most 2147483647 bytes): spread the model over more devices or make its tensors smaller")]
     ArenaTooLarge { device: String, bytes: usize },
-    #[error("`meshnn {command}` is not yet supported for --lang rust (device '{device}' is Rust): use --lang c, or lang = \"c\" in its [[device]] table")]
-    RustUnsupported { command: String, device: String },
     #[error("the partition cuts {0} tensors; the link addresses at most 65535")]
     TooManyCuts(usize),
     #[error("the devices' schedules wait on each other in a cycle ({0}); this is a meshnn bug: please report it with the model and deployment")]
@@ -577,18 +575,6 @@ impl Deployed {
     /// The language of device `id`: its `lang`, else `default`.
     pub fn lang_of(&self, id: usize, default: Lang) -> Lang {
         self.dep.devices[id].lang.unwrap_or(default)
-    }
-
-    /// Refuse a command that does not yet handle Rust devices (`simulate`, `bench`,
-    /// `build`, QEMU runs) when some device is Rust.
-    pub fn require_c(&self, default: Lang, command: &str) -> Result<(), Error> {
-        match (0..self.devices.len()).find(|&i| self.lang_of(i, default) == Lang::Rust) {
-            Some(i) => Err(Error::RustUnsupported {
-                command: command.to_string(),
-                device: self.devices[i].name.clone(),
-            }),
-            None => Ok(()),
-        }
     }
 }
 

@@ -165,8 +165,9 @@ enum Command {
     /// Compile for this computer, run one inference (every device of the deployment over
     /// a loss-free link), write every output as DIR/<name>.npy.
     Run(RunArgs),
-    /// Generate the C and cross-compile every device with its target's toolchain: a
-    /// static library per device, a test firmware ELF for targets with a QEMU board;
+    /// Generate every device (C, or Rust with --lang rust) and cross-compile it with its
+    /// target's toolchain (cargo for Rust): a static library per device, a test firmware
+    /// ELF for targets with a QEMU board;
     /// print flash and RAM per device against its budget (non-zero exit when over).
     Build(BuildArgs),
     /// Place a model's operators on the devices of a deployment and report the cost.
@@ -274,13 +275,32 @@ struct RunArgs {
     key: KeyArgs,
     #[command(flatten)]
     lang: LangArgs,
+    /// cargo's opt-level of Rust devices' firmware (`--on qemu`).
+    #[arg(long, value_name = "LEVEL", default_value = firmware::DEFAULT_RUST_OPT_LEVEL, value_parser = rust_opt_level)]
+    rust_opt_level: &'static str,
+}
+
+/// `--rust-opt-level`: one of cargo's opt-levels.
+fn rust_opt_level(s: &str) -> Result<&'static str, String> {
+    firmware::RUST_OPT_LEVELS
+        .iter()
+        .find(|&&l| l == s)
+        .copied()
+        .ok_or_else(|| {
+            format!(
+                "'{s}' is not a cargo opt-level: give one of {}",
+                firmware::RUST_OPT_LEVELS.join(", ")
+            )
+        })
 }
 
 #[derive(Args)]
 struct BuildArgs {
-    /// Device language: only c here yet (`rust` stops with a clear error).
-    #[arg(long, value_enum, default_value_t = Lang::C)]
-    lang: Lang,
+    #[command(flatten)]
+    lang: LangArgs,
+    /// cargo's opt-level of Rust devices' firmware.
+    #[arg(long, value_name = "LEVEL", default_value = firmware::DEFAULT_RUST_OPT_LEVEL, value_parser = rust_opt_level)]
+    rust_opt_level: &'static str,
     #[command(flatten)]
     model: DeploymentArgs,
     /// Calibration data (.npz like `simulate --data`) for the `mean` fallback: needed when
@@ -605,9 +625,12 @@ fn cmd_compile(a: CompileArgs) -> Result<()> {
 
 fn cmd_build(a: BuildArgs) -> Result<()> {
     let d = calibrated(a.model.deployed()?, a.calib.as_deref())?;
-    d.require_c(a.lang.into(), "build")?;
     let out = BuildDir::claim(&a.out)?;
-    let builds = firmware::build(&d, out.path())?;
+    let opts = firmware::Options {
+        emit: a.lang.options(),
+        rust_opt_level: a.rust_opt_level,
+    };
+    let builds = firmware::build_with(&d, out.path(), &opts)?;
     print!("{}", firmware::render_table(&builds));
     firmware::check_budgets(&builds)?;
     Ok(())
@@ -638,8 +661,11 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     let outs = match a.on {
         RunOn::Host => run::run_host_with(&p, &arrays, dir.path(), &a.lang.options())?,
         RunOn::Qemu => {
-            p.require_c(a.lang.lang(), "run --on qemu")?;
-            let r = firmware::run_qemu(&p, &arrays, dir.path())?;
+            let opts = firmware::Options {
+                emit: a.lang.options(),
+                rust_opt_level: a.rust_opt_level,
+            };
+            let r = firmware::run_qemu_with(&p, &arrays, dir.path(), &opts)?;
             for d in &r.devices {
                 println!(
                     "{}: QEMU {}: {} frames in, {} out; worst relative difference from the host build {:.2e}",

@@ -15,29 +15,6 @@ use meshnn::tools::firmware::{self, FirmwareError};
 use std::collections::BTreeSet;
 use std::process::Command;
 
-fn have_tools() -> bool {
-    let need = [
-        "arm-none-eabi-gcc",
-        "riscv64-unknown-elf-gcc",
-        "qemu-system-arm",
-        "qemu-system-riscv32",
-    ];
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let missing: Vec<&str> = need
-        .iter()
-        .copied()
-        .filter(|p| !std::env::split_paths(&path).any(|d| d.join(p).is_file()))
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    eprintln!(
-        "SKIPPED: cross toolchain / QEMU not installed ({}); run scripts/setup.sh",
-        missing.join(", ")
-    );
-    false
-}
-
 fn model(name: &str) -> std::path::PathBuf {
     repo_root().join("tests/models").join(name)
 }
@@ -55,7 +32,7 @@ fn single(target: &str, inputs: &[String]) -> Deployment {
 /// Build every fixture for the targets of one core family (same compiler and flags):
 /// one cross build per model, the budget checked for every target of the family.
 fn build_family(family: &[&str]) {
-    if !have_tools() {
+    if !have_cross_tools() {
         return;
     }
     let targets: Vec<_> = family
@@ -159,7 +136,7 @@ fn run_on_qemu(model_name: &str, deploy: &str) {
 /// Run `m` (with its .inputs.npz / .outputs.npz beside it) on the devices of `deploy`
 /// under QEMU: like the host build and onnxruntime.
 fn run_model_on_qemu(m: &std::path::Path, deploy: &str) {
-    if !have_tools() {
+    if !have_cross_tools() {
         return;
     }
     let p = prepare_checked(m);
@@ -358,7 +335,7 @@ fn cnn32_on_nrf52832_fails_with_the_budget_error() {
 
 #[test]
 fn a_build_over_budget_names_device_region_and_overflow() {
-    if !have_tools() {
+    if !have_cross_tools() {
         return;
     }
     let m = model("mlp.onnx");

@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::repo_root;
-use std::path::PathBuf;
+use common::{repo_root, rust_target_installed};
 use std::process::Command;
 
 const TARGET: &str = "thumbv7em-none-eabihf";
@@ -29,21 +28,9 @@ const ORT_PROBS: [f32; 10] = [
     0.119_346_89,
 ];
 
-/// Whether rustc has the standard library of `target` (rustup target add).
-fn target_installed(target: &str) -> bool {
-    let Ok(out) = Command::new("rustc").args(["--print", "sysroot"]).output() else {
-        return false;
-    };
-    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    PathBuf::from(sysroot)
-        .join("lib/rustlib")
-        .join(target)
-        .is_dir()
-}
-
 #[test]
 fn rust_firmware_example_builds_and_runs() {
-    if !target_installed(TARGET) {
+    if !rust_target_installed(TARGET) {
         eprintln!("skipping: the {TARGET} target is not installed (scripts/setup.sh installs it: rustup target add {TARGET})");
         return;
     }

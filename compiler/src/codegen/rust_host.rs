@@ -5,6 +5,11 @@
 //! have) and `meshnn.h`, so the C host harness links Rust and C devices alike (one wire
 //! format: linked Rust devices talk through the harness's link HAL, `CHal`).
 //! `tools::host_build` builds it with cargo.
+//!
+//! The firmware bridge (`DIR/firmware/<device>/rust/`, [`emit_firmware_bridge`]) is its
+//! `no_std` sibling for one device and one MCU target: the same C API from a static
+//! library with a panic handler, linked into the C test firmware of `meshnn build` and
+//! `meshnn run --on qemu` (`tools::firmware::rust_device`).
 
 use super::rust_render::RuntimeSource;
 use super::{c_render, render, templates, view, EmitError, File};
@@ -95,9 +100,59 @@ pub fn emit_bridge(
     Ok(files)
 }
 
+/// The firmware bridge's folder under the output folder.
+pub fn firmware_bridge_dir(device: &str) -> String {
+    format!("firmware/{device}/rust")
+}
+
+/// The firmware bridge of Rust device `d` (a `no_std` static library exporting its C
+/// API) for the Rust target `triple`, in [`firmware_bridge_dir`].
+pub fn emit_firmware_bridge(
+    model: &str,
+    d: &BridgeDevice,
+    runtime: &RuntimeSource,
+    triple: &str,
+) -> Result<Vec<File>, EmitError> {
+    let mut uses = vec![
+        format!("meshnn_{}::{{Device, Inputs, Outputs}}", d.name),
+        "meshnn_runtime::device::Status".to_string(),
+    ];
+    if d.linked {
+        uses.push("meshnn_runtime::link::CHal".into());
+    }
+    uses.sort();
+    let ctx = minijinja::context! {
+        model => model,
+        device => &d.name,
+        package => &d.package,
+        linked => d.linked,
+        uses => uses,
+        triple => triple,
+        runtime_dep => runtime_dependency(runtime, d.linked, "../../.."),
+    };
+    let env = templates::environment();
+    let dir = firmware_bridge_dir(&d.name);
+    Ok(vec![
+        File::text(
+            format!("{dir}/Cargo.toml"),
+            render(&env, "rust/fw_Cargo.toml.j2", &ctx)?,
+        ),
+        File::text(
+            format!("{dir}/lib.rs"),
+            render(&env, "rust/fw_lib.rs.j2", &ctx)?,
+        ),
+    ])
+}
+
 /// The runtime dependency of the bridge (two folders deeper than a device crate), with
 /// the C HAL when some device is linked.
 fn bridge_runtime_dependency(runtime: &RuntimeSource, c_hal: bool) -> String {
+    runtime_dependency(runtime, c_hal, "../..")
+}
+
+/// The runtime dependency of a crate `up` folders below the output folder (`up`: the
+/// relative path back to it), with the C HAL when `c_hal`.
+fn runtime_dependency(runtime: &RuntimeSource, c_hal: bool, up: &str) -> String {
     let features = if c_hal {
         ", features = [\"c-hal\"]"
     } else {
@@ -105,7 +160,7 @@ fn bridge_runtime_dependency(runtime: &RuntimeSource, c_hal: bool) -> String {
     };
     match runtime {
         RuntimeSource::Bundled => format!(
-            "{{ path = \"../../{}\"{features} }}",
+            "{{ path = \"{up}/{}\"{features} }}",
             super::rust_render::RUNTIME_DIR
         ),
         RuntimeSource::Version(v) => format!("{{ version = {v:?}{features} }}"),

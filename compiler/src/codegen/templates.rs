@@ -77,6 +77,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/rust/host_lib.rs.j2"),
     ),
     (
+        "rust/fw_Cargo.toml.j2",
+        include_str!("../../../templates/rust/fw_Cargo.toml.j2"),
+    ),
+    (
+        "rust/fw_lib.rs.j2",
+        include_str!("../../../templates/rust/fw_lib.rs.j2"),
+    ),
+    (
         "firmware/main.c.j2",
         include_str!("../../../templates/firmware/main.c.j2"),
     ),

@@ -1,7 +1,9 @@
-//! Building the host bridge of Rust devices (`DIR/host/rust/`, see `codegen::rust_host`)
-//! with cargo: a release static library the C host harness links. Its own target folder
-//! under the build folder (`host/rust/target`), or `$CARGO_TARGET_DIR` when set (tests
-//! share one, so the runtime and its dependencies build once).
+//! Building Rust devices with cargo: the host bridge (`DIR/host/rust/`, see
+//! `codegen::rust_host`), a release static library the C host harness links, and the
+//! firmware bridges (`DIR/firmware/<device>/rust/`), a `no_std` static library per device
+//! cross-compiled for its target's Rust triple. Each in its own target folder next to
+//! its manifest (`target/`), or `$CARGO_TARGET_DIR` when set (tests share one, so the
+//! runtime and its dependencies build once).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,7 +20,12 @@ pub enum RustBuildError {
     },
     #[error("cargo failed to build the Rust devices in {dir} (a meshnn bug unless your Rust toolchain is older than 1.75 or offline without the crates cached):\n{stderr}")]
     Failed { dir: String, stderr: String },
+    #[error("the Rust target {triple} is not installed (device '{device}'): run `rustup target add {triple}` (scripts/setup.sh adds every target's), or use --lang c")]
+    NoTarget { triple: String, device: String },
 }
+
+/// cargo's words when the standard library of a `--target` is missing.
+const NO_TARGET_SIGNS: &[&str] = &["target may not be installed", "can't find crate for `core`"];
 
 /// cargo: `$CARGO`, else `cargo`.
 fn cargo() -> String {
@@ -34,56 +41,25 @@ pub fn bridge_manifest(harness: &Path) -> Option<PathBuf> {
     m.is_file().then_some(m)
 }
 
-/// Build the bridge crate `manifest` in release mode; returns the static library and the
-/// system libraries it needs on the link line after it.
-pub fn build_bridge(manifest: &Path) -> Result<Vec<String>, RustBuildError> {
-    build_bridge_with(manifest, &[])
-}
-
-/// [`build_bridge`] with `rustflags` added to `$RUSTFLAGS` (`bench`: the host CPU). With
-/// flags, the build gets a subfolder of the target folder named after them, so builds
-/// with other flags sharing that folder do not rebuild each other.
-pub fn build_bridge_with(
-    manifest: &Path,
-    rustflags: &[&str],
-) -> Result<Vec<String>, RustBuildError> {
+/// The target folder of the crate `manifest`: `$CARGO_TARGET_DIR`, else `target/` beside it.
+fn target_dir(manifest: &Path) -> PathBuf {
     let dir = manifest.parent().unwrap_or(Path::new("."));
-    let mut target = std::env::var_os("CARGO_TARGET_DIR")
+    std::env::var_os("CARGO_TARGET_DIR")
         .filter(|s| !s.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| dir.join("target"));
-    let cargo = cargo();
-    let mut cmd = Command::new(&cargo);
-    if !rustflags.is_empty() {
-        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
-        for f in rustflags {
-            flags = format!("{flags} {f}").trim().to_string();
-        }
-        target = target.join(flags_folder(rustflags));
-        cmd.env("RUSTFLAGS", flags);
+        .unwrap_or_else(|| dir.join("target"))
+}
+
+/// The target folder of a build of `manifest` with `rustflags` added to `$RUSTFLAGS`:
+/// [`target_dir`], or with flags a subfolder of it named after them, so builds with other
+/// flags sharing that folder do not rebuild each other.
+fn flagged_target_dir(manifest: &Path, rustflags: &[&str]) -> PathBuf {
+    let target = target_dir(manifest);
+    if rustflags.is_empty() {
+        target
+    } else {
+        target.join(flags_folder(rustflags))
     }
-    let out = cmd
-        .args(["build", "--release", "--quiet", "--manifest-path"])
-        .arg(manifest)
-        .arg("--target-dir")
-        .arg(&target)
-        .output()
-        .map_err(|source| RustBuildError::NoCargo {
-            cargo: cargo.clone(),
-            source,
-        })?;
-    if !out.status.success() {
-        return Err(RustBuildError::Failed {
-            dir: dir.display().to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    let lib = target.join("release").join(LIB);
-    Ok(vec![
-        lib.display().to_string(),
-        "-lpthread".into(),
-        "-ldl".into(),
-    ])
 }
 
 /// The target subfolder of a build with `rustflags`: `flags-` and their FNV-1a hash
@@ -96,4 +72,94 @@ fn flags_folder(rustflags: &[&str]) -> String {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
         });
     format!("flags-{hash:016x}")
+}
+
+/// Run `cargo build --release` for `manifest` with `extra` arguments and environment, and
+/// `rustflags` added to `$RUSTFLAGS` (in the target folder [`flagged_target_dir`]).
+fn cargo_build(
+    manifest: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+    rustflags: &[&str],
+) -> Result<std::process::Output, RustBuildError> {
+    let cargo = cargo();
+    let mut cmd = Command::new(&cargo);
+    if !rustflags.is_empty() {
+        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        for f in rustflags {
+            flags = format!("{flags} {f}").trim().to_string();
+        }
+        cmd.env("RUSTFLAGS", flags);
+    }
+    cmd.args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(flagged_target_dir(manifest, rustflags))
+        .args(extra)
+        .envs(env.iter().copied());
+    cmd.output()
+        .map_err(|source| RustBuildError::NoCargo { cargo, source })
+}
+
+/// cargo's failure on `manifest` as an error.
+fn failed(manifest: &Path, out: &std::process::Output) -> RustBuildError {
+    let dir = manifest.parent().unwrap_or(Path::new("."));
+    RustBuildError::Failed {
+        dir: dir.display().to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+    }
+}
+
+/// Build the bridge crate `manifest` in release mode; returns the static library and the
+/// system libraries it needs on the link line after it.
+pub fn build_bridge(manifest: &Path) -> Result<Vec<String>, RustBuildError> {
+    build_bridge_with(manifest, &[])
+}
+
+/// [`build_bridge`] with `rustflags` added to `$RUSTFLAGS` (`bench`: the host CPU).
+pub fn build_bridge_with(
+    manifest: &Path,
+    rustflags: &[&str],
+) -> Result<Vec<String>, RustBuildError> {
+    let out = cargo_build(manifest, &[], &[], rustflags)?;
+    if !out.status.success() {
+        return Err(failed(manifest, &out));
+    }
+    let lib = flagged_target_dir(manifest, rustflags)
+        .join("release")
+        .join(LIB);
+    Ok(vec![
+        lib.display().to_string(),
+        "-lpthread".into(),
+        "-ldl".into(),
+    ])
+}
+
+/// Cross-compile the firmware bridge `manifest` of `device` (package `meshnn-fw-<device>`)
+/// for the Rust target `triple` in release mode at `opt_level` (cargo's `opt-level`: "s",
+/// "z", "0" to "3"); returns its static library.
+pub fn build_firmware_bridge(
+    manifest: &Path,
+    device: &str,
+    triple: &str,
+    opt_level: &str,
+) -> Result<PathBuf, RustBuildError> {
+    let out = cargo_build(
+        manifest,
+        &["--target", triple],
+        &[("CARGO_PROFILE_RELEASE_OPT_LEVEL", opt_level)],
+        &[],
+    )?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if NO_TARGET_SIGNS.iter().any(|s| stderr.contains(s)) {
+            return Err(RustBuildError::NoTarget {
+                triple: triple.into(),
+                device: device.into(),
+            });
+        }
+        return Err(failed(manifest, &out));
+    }
+    let lib = format!("libmeshnn_fw_{}.a", device.replace('-', "_"));
+    Ok(target_dir(manifest).join(triple).join("release").join(lib))
 }

@@ -144,3 +144,40 @@ pub fn onnx_model(dir: &Path, body: &str) -> Option<PathBuf> {
     );
     Some(model)
 }
+
+/// Whether the cross toolchains and QEMU of `tests/firmware.rs` and `tests/rust_qemu.rs`
+/// are installed (`scripts/setup.sh`); prints why the test is skipped otherwise.
+pub fn have_cross_tools() -> bool {
+    let need = [
+        "arm-none-eabi-gcc",
+        "riscv64-unknown-elf-gcc",
+        "qemu-system-arm",
+        "qemu-system-riscv32",
+    ];
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let missing: Vec<&str> = need
+        .iter()
+        .copied()
+        .filter(|p| !std::env::split_paths(&path).any(|d| d.join(p).is_file()))
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    eprintln!(
+        "SKIPPED: cross toolchain / QEMU not installed ({}); run scripts/setup.sh",
+        missing.join(", ")
+    );
+    false
+}
+
+/// Whether rustc has the standard library of `target` (rustup target add).
+pub fn rust_target_installed(target: &str) -> bool {
+    let Ok(out) = Command::new("rustc").args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    PathBuf::from(sysroot)
+        .join("lib/rustlib")
+        .join(target)
+        .is_dir()
+}

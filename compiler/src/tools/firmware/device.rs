@@ -21,14 +21,18 @@ const MAX_POLLS: u64 = 1_000_000;
 pub struct DeviceBuild {
     pub device: String,
     pub target: String,
+    /// "c" or "rust": the language of its code.
+    pub lang: &'static str,
     /// "fast" or "reference": the kernel variants its code calls.
     pub kernels: &'static str,
-    /// `libmeshnn_<device>.a`: the generated code and the runtime it uses.
+    /// `libmeshnn_<device>.a`: the generated code and the runtime it uses (for a Rust
+    /// device the firmware bridge's static library).
     pub lib: PathBuf,
     /// The test firmware (QEMU boards only).
     pub elf: Option<PathBuf>,
     pub qemu_machine: Option<String>,
-    /// The library's sections: what the model adds to a firmware.
+    /// The library's sections: what the model adds to a firmware (for a Rust device, what
+    /// its exported functions reach: `rust_device` links it partially).
     pub lib_sizes: Sizes,
     /// The whole test firmware (startup, harness, newlib/picolibc with semihosting).
     pub elf_sizes: Option<Sizes>,
@@ -67,30 +71,38 @@ impl DeviceBuild {
     }
 }
 
-/// Where one device is built: its sources, its firmware folder, its toolchain.
-struct Job<'a> {
-    device: &'a str,
-    t: &'a Target,
-    src_dir: PathBuf,
-    fw: PathBuf,
+/// Where one device is built: its firmware folder, its toolchain, the folders `main.c`
+/// finds its headers in.
+pub(super) struct Job<'a> {
+    pub device: &'a str,
+    pub t: &'a Target,
+    pub includes: Vec<PathBuf>,
+    pub fw: PathBuf,
 }
 
 impl Job<'_> {
-    fn run(&self, cmd: &mut Command) -> Result<std::process::Output, FirmwareError> {
+    pub fn run(&self, cmd: &mut Command) -> Result<std::process::Output, FirmwareError> {
         run_tool(cmd, self.device, self.t)
     }
 
-    /// Sections of an archive or ELF, from `size -A`.
-    fn sizes(&self, file: &Path) -> Result<Sizes, FirmwareError> {
+    /// Sections of an archive, object or ELF, from `size -A`.
+    pub fn sizes(&self, file: &Path) -> Result<Sizes, FirmwareError> {
         let size = binutil(&self.t.toolchain.cc, "size");
         let out = self.run(Command::new(size).arg("-A").arg(file))?;
         Ok(parse_size_a(&String::from_utf8_lossy(&out.stdout)))
     }
 
-    /// Compile the device's sources in `fw/obj/` (made empty; with stack usage) and archive them into
-    /// `fw/libmeshnn_<device>.a`; returns the library and its `.su` files.
-    fn compile_library(&self) -> Result<(PathBuf, Vec<PathBuf>), FirmwareError> {
-        let obj = self.fw.join("obj");
+    /// Compile the C sources of `src` in `fw/<obj>/` (made empty; with stack usage, `src`
+    /// on the include path: weights.S finds its blob there) and archive them into
+    /// `fw/<lib>`; returns the library and its `.su` files.
+    pub fn compile_library(
+        &self,
+        src: &Path,
+        obj: &str,
+        lib: &str,
+    ) -> Result<(PathBuf, Vec<PathBuf>), FirmwareError> {
+        let obj = self.fw.join(obj);
+        fresh_dir(&obj)?;
         let t = self.t;
         self.run(
             Command::new(&t.toolchain.cc)
@@ -99,9 +111,9 @@ impl Job<'_> {
                 .args(libc_cflags(t))
                 .args(WARN_FLAGS)
                 .arg("-fstack-usage")
-                .arg(format!("-I{}", self.src_dir.display())) // weights.S finds its blob here
+                .arg(format!("-I{}", src.display()))
                 .arg("-c")
-                .args(sources_in(&self.src_dir)),
+                .args(sources_in(src)),
         )?;
         let mut objects: Vec<PathBuf> = std::fs::read_dir(&obj)
             .map_err(io_err("read", &obj))?
@@ -110,7 +122,7 @@ impl Job<'_> {
             .collect();
         objects.sort();
         let su = objects.iter().map(|o| o.with_extension("su")).collect();
-        let lib = self.fw.join(format!("libmeshnn_{}.a", self.device));
+        let lib = self.fw.join(lib);
         let _ = std::fs::remove_file(&lib);
         self.run(
             Command::new(binutil(&t.toolchain.cc, "ar"))
@@ -121,12 +133,13 @@ impl Job<'_> {
         Ok((lib, su))
     }
 
-    /// Link the test firmware `fw/<device>.elf` from `main.c`, the board files and `lib`.
-    fn link_firmware(
+    /// Link the test firmware `fw/<device>.elf` from `main.c`, the board files and `libs`
+    /// (in link order).
+    pub fn link_firmware(
         &self,
         b: &Board,
         main_c: String,
-        lib: &Path,
+        libs: &[PathBuf],
     ) -> Result<PathBuf, FirmwareError> {
         let main_path = self.fw.join("main.c");
         std::fs::write(&main_path, main_c).map_err(io_err("write", &main_path))?;
@@ -135,18 +148,38 @@ impl Job<'_> {
         let mut cmd = Command::new(&t.toolchain.cc);
         cmd.current_dir(&self.fw)
             .args(&t.toolchain.cflags)
-            .args(WARN_FLAGS)
-            .arg("-I")
-            .arg(&self.src_dir);
+            .args(WARN_FLAGS);
+        for inc in &self.includes {
+            cmd.arg("-I").arg(inc);
+        }
         b.add_link_args(&mut cmd, &self.fw)?;
         cmd.arg(&main_path)
-            .arg(lib)
+            .args(libs)
             .args(&t.toolchain.ldflags)
             .arg("-lm")
             .arg("-o")
             .arg(&elf);
         self.run(&mut cmd)?;
         Ok(elf)
+    }
+
+    /// The test firmware on the QEMU board of the target, if it has one: the ELF and its
+    /// sizes.
+    pub fn test_firmware(
+        &self,
+        d: &Deployed,
+        id: usize,
+        libs: &[PathBuf],
+    ) -> Result<(Option<PathBuf>, Option<Sizes>), FirmwareError> {
+        let machine = self.t.qemu.as_ref().map(|q| q.machine.as_str());
+        match machine.and_then(board) {
+            Some(b) => {
+                let elf = self.link_firmware(&b, render_main_c(d, id)?, libs)?;
+                let sizes = self.sizes(&elf)?;
+                Ok((Some(elf), Some(sizes)))
+            }
+            None => Ok((None, None)),
+        }
     }
 }
 
@@ -177,7 +210,7 @@ fn render_main_c(d: &Deployed, id: usize) -> Result<String, FirmwareError> {
         })
 }
 
-/// Build device `id` of `d` (sources emitted under `dir`) into `dir/firmware/<device>/`.
+/// Build C device `id` of `d` (sources emitted under `dir`) into `dir/firmware/<device>/`.
 pub fn build_device(d: &Deployed, id: usize, dir: &Path) -> Result<DeviceBuild, FirmwareError> {
     let dev = &d.devices[id];
     let device = &d.dep.devices[id];
@@ -186,31 +219,25 @@ pub fn build_device(d: &Deployed, id: usize, dir: &Path) -> Result<DeviceBuild, 
     let fw = dir.join("firmware").join(&dev.name);
     // Made before `fw` is resolved: the tools run inside these folders.
     fresh_dir(&fw.join("obj"))?;
+    let src_dir = abs(&dir.join(&dev.name));
     let job = Job {
         device: &dev.name,
         t,
-        src_dir: abs(&dir.join(&dev.name)),
+        includes: vec![src_dir.clone()],
         fw: abs(&fw),
     };
-    let (lib, su) = job.compile_library()?;
+    let (lib, su) = job.compile_library(&src_dir, "obj", &format!("libmeshnn_{}.a", dev.name))?;
     let lib_sizes = job.sizes(&lib)?;
     let stack_bytes = stack_estimate(&su);
-    let machine = t.qemu.as_ref().map(|q| q.machine.clone());
-    let (elf, elf_sizes) = match machine.as_deref().and_then(board) {
-        Some(b) => {
-            let elf = job.link_firmware(&b, render_main_c(d, id)?, &lib)?;
-            let sizes = job.sizes(&elf)?;
-            (Some(elf), Some(sizes))
-        }
-        None => (None, None),
-    };
+    let (elf, elf_sizes) = job.test_firmware(d, id, std::slice::from_ref(&lib))?;
     Ok(DeviceBuild {
         device: dev.name.clone(),
+        lang: "c",
         kernels: dev.kernels.label(),
         target: t.name.clone(),
         lib,
         elf,
-        qemu_machine: machine,
+        qemu_machine: t.qemu.as_ref().map(|q| q.machine.clone()),
         lib_sizes,
         elf_sizes,
         stack_bytes,
@@ -222,9 +249,10 @@ pub fn build_device(d: &Deployed, id: usize, dir: &Path) -> Result<DeviceBuild, 
 /// The size table `meshnn build` prints.
 pub fn render_table(builds: &[DeviceBuild]) -> String {
     let mut s = format!(
-        "{:<10} {:<10} {:<9} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {}\n",
+        "{:<10} {:<10} {:<5} {:<9} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {}\n",
         "device",
         "target",
+        "lang",
         "kernels",
         "flash B",
         "budget",
@@ -241,9 +269,10 @@ pub fn render_table(builds: &[DeviceBuild]) -> String {
             _ => "no QEMU board: library only".into(),
         };
         s += &format!(
-            "{:<10} {:<10} {:<9} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {}\n",
+            "{:<10} {:<10} {:<5} {:<9} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {}\n",
             b.device,
             b.target,
+            b.lang,
             b.kernels,
             b.flash(),
             b.flash_budget,
@@ -255,5 +284,8 @@ pub fn render_table(builds: &[DeviceBuild]) -> String {
         );
     }
     s += "flash = text + rodata + data of libmeshnn_<device>.a; RAM = data + bss + stack estimate (-fstack-usage)\n";
+    if builds.iter().any(|b| b.lang == "rust") {
+        s += super::rust_device::TABLE_NOTE;
+    }
     s
 }

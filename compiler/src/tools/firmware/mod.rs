@@ -6,19 +6,22 @@
 //!
 //! One job per file: [`toolchain`] finds and runs the cross tools, [`sizes`] reads
 //! `size -A` and `-fstack-usage`, [`board`] holds the QEMU boards' start-up files and
-//! link flags, [`device`] builds one device (library, then test firmware), [`record`]
-//! records the host build's frames, [`qemu`] runs a firmware and [`compare`] checks it
-//! against the host build.
+//! link flags, [`device`] builds one device (library, then test firmware),
+//! [`rust_device`] a Rust device (its `no_std` firmware bridge with cargo, then the same
+//! test firmware), [`record`] records the host build's frames, [`qemu`] runs a firmware
+//! and [`compare`] checks it against the host build.
 
 pub mod board;
 pub mod compare;
 pub mod device;
 pub mod qemu;
 pub mod record;
+pub mod rust_device;
 pub mod sizes;
 pub mod toolchain;
 
-use crate::driver::{self, Deployed};
+use crate::deploy::Lang;
+use crate::driver::{self, Deployed, EmitOptions};
 use crate::npy::Array;
 use crate::tools::host_build::HostError;
 use crate::tools::link_key;
@@ -41,6 +44,31 @@ pub const QEMU_TIMEOUT_S: u32 = 60;
 /// expf/erff/tanhf/sqrtf to a few ulp of the host's, and a transformer layer (softmax,
 /// LayerNorm) carries that to ~1.4e-5 relative; convolutional models stay below 1e-6.
 pub const TOLERANCE: f64 = 1e-4;
+
+/// cargo's opt-level of Rust firmware unless `--rust-opt-level` says otherwise (see
+/// BENCHMARKS.md, "Rust firmware").
+pub const DEFAULT_RUST_OPT_LEVEL: &str = "s";
+
+/// The opt-levels `--rust-opt-level` accepts (cargo's).
+pub const RUST_OPT_LEVELS: &[&str] = &["0", "1", "2", "3", "s", "z"];
+
+/// How [`build_with`] and [`run_qemu_with`] emit and build devices.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The language of devices whose `[[device]]` names none, and the runtime source.
+    pub emit: EmitOptions,
+    /// cargo's `opt-level` for Rust devices (one of [`RUST_OPT_LEVELS`]).
+    pub rust_opt_level: &'static str,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            emit: EmitOptions::default(),
+            rust_opt_level: DEFAULT_RUST_OPT_LEVEL,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum FirmwareError {
@@ -77,6 +105,8 @@ pub enum FirmwareError {
     Mismatch { device: String, message: String },
     #[error("device '{device}' (target {target}) has no QEMU board (its target has no [qemu] machine meshnn knows); `meshnn run --on qemu` needs one for every device")]
     NoBoard { device: String, target: String },
+    #[error("device '{device}' is Rust but its target {target} names no Rust target triple (rust_target in its [toolchain]): use an MCU target, or lang = \"c\"")]
+    NoRustTarget { device: String, target: String },
     #[error(transparent)]
     Pipeline(#[from] driver::Error),
     #[error(transparent)]
@@ -97,17 +127,33 @@ pub struct QemuRun {
 
 /// Emit the sources of `d` into `dir` and cross-compile every device.
 pub fn build(d: &Deployed, dir: &Path) -> Result<Vec<DeviceBuild>, FirmwareError> {
-    let files = driver::emit(d)?;
+    build_with(d, dir, &Options::default())
+}
+
+/// [`build`] with the devices' language (`--lang`) and Rust opt-level.
+pub fn build_with(
+    d: &Deployed,
+    dir: &Path,
+    opts: &Options,
+) -> Result<Vec<DeviceBuild>, FirmwareError> {
+    let files = driver::emit_with(d, &opts.emit)?;
     driver::write_files(dir, &files)?;
-    build_devices(d, dir)
+    build_devices(d, dir, opts)
 }
 
 /// Cross-compile every device folder of `d` (already emitted under `dir`) into
 /// `dir/firmware/<device>/`: `libmeshnn_<device>.a`, and for QEMU boards `main.c` and
 /// `<device>.elf`. Returns the sizes; budgets are checked by [`check_budgets`].
-pub fn build_devices(d: &Deployed, dir: &Path) -> Result<Vec<DeviceBuild>, FirmwareError> {
+pub fn build_devices(
+    d: &Deployed,
+    dir: &Path,
+    opts: &Options,
+) -> Result<Vec<DeviceBuild>, FirmwareError> {
     (0..d.devices.len())
-        .map(|id| device::build_device(d, id, dir))
+        .map(|id| match d.lang_of(id, opts.emit.lang) {
+            Lang::C => device::build_device(d, id, dir),
+            Lang::Rust => rust_device::build_rust_device(d, id, dir, opts),
+        })
         .collect()
 }
 
@@ -120,6 +166,17 @@ pub fn check_budgets(builds: &[DeviceBuild]) -> Result<(), FirmwareError> {
 /// under QEMU with its sensed inputs and the frames it receives, and compare its outputs
 /// and every tensor it sends with the host build (within [`TOLERANCE`]).
 pub fn run_qemu(d: &Deployed, inputs: &[Array<f32>], dir: &Path) -> Result<QemuRun, FirmwareError> {
+    run_qemu_with(d, inputs, dir, &Options::default())
+}
+
+/// [`run_qemu`] with the devices' language (`--lang`: the host build runs the same
+/// languages) and Rust opt-level.
+pub fn run_qemu_with(
+    d: &Deployed,
+    inputs: &[Array<f32>],
+    dir: &Path,
+    opts: &Options,
+) -> Result<QemuRun, FirmwareError> {
     for dev in &d.dep.devices {
         check_tools(&dev.target, true)?;
         let machine = dev.target.qemu.as_ref().map(|q| q.machine.as_str());
@@ -130,7 +187,7 @@ pub fn run_qemu(d: &Deployed, inputs: &[Array<f32>], dir: &Path) -> Result<QemuR
             });
         }
     }
-    let (host_outputs, rec) = record::record_host(d, inputs, dir)?;
+    let (host_outputs, rec) = record::record_host(d, inputs, dir, &opts.emit)?;
     // The key the host build sealed its frames with (the firmware needs it too).
     let key = if d.authenticates() {
         let path = link_key::key_path(&dir.join("host"));
@@ -138,7 +195,7 @@ pub fn run_qemu(d: &Deployed, inputs: &[Array<f32>], dir: &Path) -> Result<QemuR
     } else {
         None
     };
-    let builds = build_devices(d, dir)?;
+    let builds = build_devices(d, dir, opts)?;
     check_budgets(&builds)?;
     let mut devices = Vec::new();
     let mut outputs = Vec::new();

@@ -4,7 +4,7 @@
 
 use super::{abs, FirmwareError};
 use crate::codegen::File;
-use crate::driver::{self, Deployed};
+use crate::driver::{self, Deployed, EmitOptions};
 use crate::npy::Array;
 use crate::tools::build_dir::fresh_dir;
 use crate::tools::host_build::{spawn, HostBuild, IoFiles};
@@ -16,9 +16,10 @@ const RECORD_C: &str = include_str!("../../../../templates/host/record.c");
 const LINK_HOST_C: &str = "host/link_host.c";
 const LINK_HOST_INC: &str = "host/link_host.c.inc";
 
-/// `d`'s sources with the recorder wrapped around the in-memory link (several devices).
-fn recording_sources(d: &Deployed) -> Result<Vec<File>, FirmwareError> {
-    let mut files = driver::emit(d)?;
+/// `d`'s sources (in the languages of `opts`) with the recorder wrapped around the
+/// in-memory link (several devices).
+fn recording_sources(d: &Deployed, opts: &EmitOptions) -> Result<Vec<File>, FirmwareError> {
+    let mut files = driver::emit_with(d, opts)?;
     let mut linked = false;
     for f in files.iter_mut() {
         if f.path == LINK_HOST_C {
@@ -38,8 +39,9 @@ pub fn record_host(
     d: &Deployed,
     inputs: &[Array<f32>],
     dir: &Path,
+    opts: &EmitOptions,
 ) -> Result<(Vec<Array<f32>>, PathBuf), FirmwareError> {
-    let files = recording_sources(d)?;
+    let files = recording_sources(d, opts)?;
     // A plain host build of the same folder may have left the unwrapped link behind.
     let _ = std::fs::remove_file(dir.join(LINK_HOST_C));
     let build = HostBuild::from_files(d, &files, dir, "host", "model_run", &[])?;
