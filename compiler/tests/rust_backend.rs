@@ -149,6 +149,25 @@ fn snapshots_of_the_generated_crate() {
     }
 }
 
+/// The crate of a linked device (the NoNN example's hub: receives three tensors, hold
+/// fallback): its link table a `const`, its link state in the device.
+#[test]
+fn snapshot_of_a_linked_crate() {
+    let mut text =
+        std::fs::read_to_string(repo_root().join("examples/nonn_wearables/deploy.toml")).unwrap();
+    text += "\n[fallback]\ndefault = \"hold\"\n";
+    let dep = Deployment::parse(&text, "deploy.toml").unwrap();
+    let model = repo_root().join("tests/models/nonn_k4.onnx");
+    let d = driver::deploy(prepare_checked(&model), dep, None).unwrap();
+    let opts = EmitOptions {
+        lang: Lang::Rust,
+        runtime: RuntimeSource::Bundled,
+    };
+    let files = driver::emit_with(&d, &opts).unwrap();
+    let f = files.iter().find(|f| f.path == "chest/src/lib.rs").unwrap();
+    insta::assert_snapshot!("rust__nonn_k4_linked__chest_src_lib.rs", f.contents);
+}
+
 #[test]
 fn emitting_twice_is_byte_identical() {
     for model in fixture_models() {

@@ -2,7 +2,7 @@
 //! this computer.
 //!
 //! One call compiles the model, builds the host harness with optimising flags
-//! ([`BENCH_CFLAGS`]; Rust devices with [`BENCH_RUSTFLAGS`], and then the all-C build of
+//! ([`BENCH_CFLAGS`]; Rust devices with `bench_rustflags`, and then the all-C build of
 //! the same deployment too, timed in the same rounds, so the report gives Rust over C),
 //! times `runs` inferences (median and minimum) and onnxruntime with
 //! one thread on the same inputs through Python (`bench_ort.py`, with the Python call
@@ -26,9 +26,17 @@ use std::process::Command;
 pub const BENCH_CFLAGS: &[&str] = &["-O3", "-march=native", "-ffp-contract=fast"];
 
 /// RUSTFLAGS of the Rust devices' timed build: the host CPU, as the C's `-march=native`.
-/// (Rust never contracts `a * b + c` into a fused multiply-add, unlike the C build with
-/// `-ffp-contract=fast`.)
-pub const BENCH_RUSTFLAGS: &[&str] = &["-C", "target-cpu=native"];
+/// On x86-64 also `-prefer-256-bit`: on AVX-512 CPUs LLVM otherwise keeps to 256-bit
+/// vectors where GCC's `-march=native` build uses 512-bit ones (no effect elsewhere).
+/// Rust never contracts `a * b + c` into a fused multiply-add, unlike the C build with
+/// `-ffp-contract=fast` (BENCHMARKS.md measures what that costs).
+fn bench_rustflags() -> Vec<&'static str> {
+    let mut f = vec!["-C", "target-cpu=native"];
+    if cfg!(target_arch = "x86_64") {
+        f.extend(["-C", "target-feature=-prefer-256-bit"]);
+    }
+    f
+}
 
 /// valgrind cannot decode AVX-512, so the callgrind build leaves it out on x86-64.
 fn callgrind_cflags() -> Vec<&'static str> {
@@ -41,7 +49,7 @@ fn callgrind_cflags() -> Vec<&'static str> {
 
 /// The callgrind build's RUSTFLAGS: AVX-512 left out on x86-64, as in the C.
 fn callgrind_rustflags() -> Vec<&'static str> {
-    let mut f = BENCH_RUSTFLAGS.to_vec();
+    let mut f = vec!["-C", "target-cpu=native"];
     if cfg!(target_arch = "x86_64") {
         f.extend(["-C", "target-feature=-avx512f"]);
     }
@@ -479,7 +487,7 @@ pub fn bench_with(
         .map_err(|e| io_err("cannot create a temporary directory", e))?;
     let arenas = arenas(&p);
     let mut build =
-        HostBuild::emit_rust_flags(&p, tmp.path(), BENCH_CFLAGS, BENCH_RUSTFLAGS, opts)?;
+        HostBuild::emit_rust_flags(&p, tmp.path(), BENCH_CFLAGS, &bench_rustflags(), opts)?;
     let c_build = if lang == "c" {
         None
     } else {
@@ -511,7 +519,7 @@ pub fn bench_with(
             .collect::<Vec<_>>()
             .join(" "),
         lang: lang.to_string(),
-        rustflags: (lang != "c").then(|| BENCH_RUSTFLAGS.join(" ")),
+        rustflags: (lang != "c").then(|| bench_rustflags().join(" ")),
         meshnn_us: timing.median_us,
         meshnn_min_us: timing.min_us,
         c_build: timing.c_report(),
