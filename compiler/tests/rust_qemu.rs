@@ -233,7 +233,8 @@ fn a_missing_rustup_target_says_rustup_target_add() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let manifest = probe_crate(tmp.path(), NO_STD_LIB);
-    let e = rust_build::build_firmware_bridge(&manifest, "probe", triple, "s").unwrap_err();
+    let lib = tmp.path().join("lib.a");
+    let e = rust_build::build_firmware_bridge(&manifest, "probe", triple, "s", &lib).unwrap_err();
     assert!(matches!(e, RustBuildError::NoTarget { .. }), "{e}");
     let msg = FirmwareError::from(meshnn::tools::host_build::HostError::from(e)).to_string();
     assert!(
@@ -252,17 +253,20 @@ fn a_failing_cargo_build_is_a_clear_error() {
         tmp.path(),
         &format!("{NO_STD_LIB}pub fn broken() -> u32 {{ \"no\" }}\n"),
     );
-    let e = rust_build::build_firmware_bridge(&manifest, "probe", TRIPLES[0], "s").unwrap_err();
+    let lib = tmp.path().join("lib.a");
+    let e =
+        rust_build::build_firmware_bridge(&manifest, "probe", TRIPLES[0], "s", &lib).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, RustBuildError::Failed { .. }), "{msg}");
     assert!(
         msg.contains("cargo failed") && msg.contains("mismatched types"),
         "{msg}"
     );
-    // The built library of a good crate is where build_firmware_bridge says.
+    assert!(!lib.exists());
+    // A good crate's library is copied where asked.
     let good = tempfile::tempdir().unwrap();
     let manifest = probe_crate(good.path(), NO_STD_LIB);
-    let lib = rust_build::build_firmware_bridge(&manifest, "probe", TRIPLES[0], "s").unwrap();
+    rust_build::build_firmware_bridge(&manifest, "probe", TRIPLES[0], "s", &lib).unwrap();
     assert!(lib.is_file(), "{}", lib.display());
 }
 

@@ -20,6 +20,11 @@ pub enum RustBuildError {
     },
     #[error("cargo failed to build the Rust devices in {dir} (a meshnn bug unless your Rust toolchain is older than 1.75 or offline without the crates cached):\n{stderr}")]
     Failed { dir: String, stderr: String },
+    #[error("cannot use {path} while building the Rust devices: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the Rust target {triple} is not installed (device '{device}'): run `rustup target add {triple}` (scripts/setup.sh adds every target's), or use --lang c")]
     NoTarget { triple: String, device: String },
 }
@@ -135,15 +140,35 @@ pub fn build_bridge_with(
     ])
 }
 
+/// The lock file, in a target folder, of [`build_firmware_bridge`].
+const FW_LOCK: &str = "meshnn-firmware.lock";
+
 /// Cross-compile the firmware bridge `manifest` of `device` (package `meshnn-fw-<device>`)
 /// for the Rust target `triple` in release mode at `opt_level` (cargo's `opt-level`: "s",
-/// "z", "0" to "3"); returns its static library.
+/// "z", "0" to "3") and copy its static library to `lib`. The target folder is locked
+/// from the build to the copy: commands sharing `$CARGO_TARGET_DIR` build packages of the
+/// same name (one per device name), each overwriting the other's library.
 pub fn build_firmware_bridge(
     manifest: &Path,
     device: &str,
     triple: &str,
     opt_level: &str,
-) -> Result<PathBuf, RustBuildError> {
+    lib: &Path,
+) -> Result<(), RustBuildError> {
+    let target = target_dir(manifest);
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| RustBuildError::Io { path, source }
+    };
+    std::fs::create_dir_all(&target).map_err(io(&target))?;
+    let lock_path = target.join(FW_LOCK);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io(&lock_path))?;
+    lock.lock().map_err(io(&lock_path))?;
     let out = cargo_build(
         manifest,
         &["--target", triple],
@@ -160,6 +185,8 @@ pub fn build_firmware_bridge(
         }
         return Err(failed(manifest, &out));
     }
-    let lib = format!("libmeshnn_fw_{}.a", device.replace('-', "_"));
-    Ok(target_dir(manifest).join(triple).join("release").join(lib))
+    let name = format!("libmeshnn_fw_{}.a", device.replace('-', "_"));
+    let built = target.join(triple).join("release").join(name);
+    std::fs::copy(&built, lib).map_err(io(&built))?;
+    Ok(())
 }

@@ -66,11 +66,9 @@ pub fn build_rust_device(
         &job.fw.join("include/model.h"),
     )?;
     let manifest = abs(&dir.join(rust_host::firmware_bridge_dir(&dev.name))).join("Cargo.toml");
-    let built =
-        rust_build::build_firmware_bridge(&manifest, &dev.name, triple, opts.rust_opt_level)
-            .map_err(HostError::from)?;
     let lib = job.fw.join(format!("libmeshnn_{}.a", dev.name));
-    copy(&built, &lib)?;
+    rust_build::build_firmware_bridge(&manifest, &dev.name, triple, opts.rust_opt_level, &lib)
+        .map_err(HostError::from)?;
     let reached = partial_link(&job, &lib, &bridge)?;
     let lib_sizes = job.sizes(&reached)?;
     let stack_bytes = stack_from_disassembly(&disassemble(&job, &reached)?);
