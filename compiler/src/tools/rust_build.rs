@@ -115,8 +115,8 @@ fn failed(manifest: &Path, out: &std::process::Output) -> RustBuildError {
     }
 }
 
-/// Build the bridge crate `manifest` in release mode; returns the static library and the
-/// system libraries it needs on the link line after it.
+/// Build the bridge crate `manifest` in release mode; returns the static library (copied
+/// beside the manifest) and the system libraries it needs on the link line after it.
 pub fn build_bridge(manifest: &Path) -> Result<Vec<String>, RustBuildError> {
     build_bridge_with(manifest, &[])
 }
@@ -126,13 +126,14 @@ pub fn build_bridge_with(
     manifest: &Path,
     rustflags: &[&str],
 ) -> Result<Vec<String>, RustBuildError> {
+    let target = flagged_target_dir(manifest, rustflags);
+    let _lock = lock_target(&target)?;
     let out = cargo_build(manifest, &[], &[], rustflags)?;
     if !out.status.success() {
         return Err(failed(manifest, &out));
     }
-    let lib = flagged_target_dir(manifest, rustflags)
-        .join("release")
-        .join(LIB);
+    let lib = manifest.parent().unwrap_or(Path::new(".")).join(LIB);
+    copy_lib(&target.join("release").join(LIB), &lib)?;
     Ok(vec![
         lib.display().to_string(),
         "-lpthread".into(),
@@ -140,14 +141,41 @@ pub fn build_bridge_with(
     ])
 }
 
-/// The lock file, in a target folder, of [`build_firmware_bridge`].
-const FW_LOCK: &str = "meshnn-firmware.lock";
+/// The lock file in a target folder: held from a bridge's build to the copy of its
+/// library, since commands sharing `$CARGO_TARGET_DIR` build packages of the same name
+/// (`meshnn-host`, `meshnn-fw-<device>`), each overwriting the other's library.
+const TARGET_LOCK: &str = "meshnn-bridge.lock";
+
+/// Lock the target folder `target` (created if missing) until the returned file drops.
+fn lock_target(target: &Path) -> Result<std::fs::File, RustBuildError> {
+    std::fs::create_dir_all(target).map_err(io_error(target))?;
+    let path = target.join(TARGET_LOCK);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_error(&path))?;
+    lock.lock().map_err(io_error(&path))?;
+    Ok(lock)
+}
+
+/// Copy the library cargo built, `built`, to `to`.
+fn copy_lib(built: &Path, to: &Path) -> Result<(), RustBuildError> {
+    std::fs::copy(built, to).map_err(io_error(built))?;
+    Ok(())
+}
+
+/// An I/O failure on `path` as an error.
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> RustBuildError {
+    let path = path.display().to_string();
+    move |source| RustBuildError::Io { path, source }
+}
 
 /// Cross-compile the firmware bridge `manifest` of `device` (package `meshnn-fw-<device>`)
 /// for the Rust target `triple` in release mode at `opt_level` (cargo's `opt-level`: "s",
-/// "z", "0" to "3") and copy its static library to `lib`. The target folder is locked
-/// from the build to the copy: commands sharing `$CARGO_TARGET_DIR` build packages of the
-/// same name (one per device name), each overwriting the other's library.
+/// "z", "0" to "3") and copy its static library to `lib`, the target folder locked
+/// meanwhile (see [`TARGET_LOCK`]).
 pub fn build_firmware_bridge(
     manifest: &Path,
     device: &str,
@@ -156,19 +184,7 @@ pub fn build_firmware_bridge(
     lib: &Path,
 ) -> Result<(), RustBuildError> {
     let target = target_dir(manifest);
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| RustBuildError::Io { path, source }
-    };
-    std::fs::create_dir_all(&target).map_err(io(&target))?;
-    let lock_path = target.join(FW_LOCK);
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(io(&lock_path))?;
-    lock.lock().map_err(io(&lock_path))?;
+    let _lock = lock_target(&target)?;
     let out = cargo_build(
         manifest,
         &["--target", triple],
@@ -186,7 +202,5 @@ pub fn build_firmware_bridge(
         return Err(failed(manifest, &out));
     }
     let name = format!("libmeshnn_fw_{}.a", device.replace('-', "_"));
-    let built = target.join(triple).join("release").join(name);
-    std::fs::copy(&built, lib).map_err(io(&built))?;
-    Ok(())
+    copy_lib(&target.join(triple).join("release").join(name), lib)
 }
