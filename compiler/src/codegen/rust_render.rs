@@ -116,6 +116,11 @@ fn render_files(
     module: bool,
 ) -> Result<Vec<File>, EmitError> {
     let dev = spec.device;
+    if code.kernels.iter().any(|k| k.ends_with("_s8")) {
+        return Err(EmitError::Unsupported(format!(
+            "device '{dev}' runs a quantised (int8) model, which the Rust backend does not generate yet; use lang = \"c\" (--lang c) for it"
+        )));
+    }
     let tables = table_views(dev, &code.tables);
     let idents: Vec<(String, String)> = code
         .tables
@@ -247,6 +252,8 @@ fn table_views(dev: &str, tables: &[ConstTable]) -> Vec<TableView> {
             count: match &t.values {
                 TableValues::F32(v) => v.len(),
                 TableValues::I32(v) => v.len(),
+                TableValues::I8(v) => v.len(),
+                TableValues::Requant(v) => v.len(),
             },
             comment: comment(&t.comment),
         })
