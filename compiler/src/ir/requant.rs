@@ -17,7 +17,7 @@ pub const MAX_SHIFT: i32 = 15;
 /// The `Requant` nearest to `scale`; `None` when it is NaN, negative or >= 2^15 (as the C
 /// function returns -1).
 pub fn requant_from_scale(scale: f64) -> Option<Requant> {
-    if !(scale >= 0.0) || scale >= 32768.0 {
+    if !(0.0..32768.0).contains(&scale) {
         return None;
     }
     let zero = Requant { mult: 0, shift: 0 };
