@@ -394,3 +394,47 @@ fn requant_multiplier_matches_runtime_c() {
         assert_eq!(requant_from_scale(*s), c, "scale {s:e}");
     }
 }
+
+/// The islands the fixtures lack (Add and Mul of two activations, Concat of differently
+/// scaled inputs, MatMul with a constant B, Softmax) on a model quantised and run by
+/// onnxruntime (`compiler/tests/common/int8_islands_case.py`).
+#[test]
+fn add_mul_concat_matmul_islands_match_onnxruntime() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let script = repo_root().join("compiler/tests/common/int8_islands_case.py");
+    let made = Command::new("python3").arg(&script).arg(dir).output();
+    match made {
+        Ok(o) if o.status.success() => {}
+        Ok(o) if String::from_utf8_lossy(&o.stderr).contains("ModuleNotFoundError") => {
+            eprintln!("skipping: python3 with onnx and onnxruntime is needed");
+            return;
+        }
+        other => panic!("{script:?} failed: {other:?}"),
+    }
+    let model = dir.join("model.onnx");
+    let text = meshnn_stdout(&["inspect", model.to_str().unwrap()]);
+    for node in ["add", "mul", "concat", "matmul", "conv_a"] {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{node} ")))
+            .unwrap();
+        assert!(row.contains(" int8 "), "{node} is not int8:\n{text}");
+    }
+    let p = prepare_checked(&model);
+    let inputs = meshnn::npy::read_npz_f32(&dir.join("inputs.npz")).unwrap();
+    let want = &meshnn::npy::read_npz_f32(&dir.join("outputs.npz")).unwrap()[0].1;
+    let d = driver::deploy_single(p).unwrap();
+    let x: Vec<Array<f32>> = inputs.into_iter().map(|(_, a)| a).collect();
+    let outs =
+        meshnn::tools::run::run_host_with(&d, &x, &dir.join("build"), &EmitOptions::default())
+            .unwrap();
+    let Domain::Quantised { scale } = domain(&d.graph, d.graph.outputs[0]) else {
+        panic!("the output is a DequantizeLinear's");
+    };
+    let (within, max) = lsb_stats(&outs[0], want, scale);
+    assert!(
+        within >= 0.999 && max <= 2.0 + 1e-3,
+        "{within} within 1 LSB, max {max}"
+    );
+}
