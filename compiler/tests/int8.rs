@@ -1,17 +1,35 @@
 //! Quantised models (issue 13): onnxruntime's QDQ fixtures in `tests/models/int8/` compile
 //! to the int8 kernels and give onnxruntime's output within 1 LSB of the output scale
 //! (compared in the quantised domain), `inspect` shows each node's dtype, islands meshnn
-//! cannot run in int8 are refused per node, and the compiler's requantisation multiplier
-//! is runtime-c's `mn_requant_from_scale` bit for bit.
+//! cannot run in int8 are refused per node, the Rust backend gives the C build's outputs
+//! bit for bit, and the compiler's requantisation multiplier is runtime-c's
+//! `mn_requant_from_scale` bit for bit.
 
 mod common;
 use common::*;
+use meshnn::codegen::rust_render::RuntimeSource;
+use meshnn::deploy::Lang;
 use meshnn::driver::{self, EmitOptions};
 use meshnn::ir::requant::{requant_from_scale, Requant};
 use meshnn::ir::{Graph, Op, TensorId};
 use meshnn::npy::Array;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard, Once};
+
+static LOCK: Mutex<()> = Mutex::new(());
+static TARGET: Once = Once::new();
+
+/// Every test of this file holds this lock: the Rust builds share one target folder,
+/// `$CARGO_TARGET_DIR` (as rust_backend.rs does), set once before any test spawns a
+/// process, so no thread reads the environment while it changes.
+fn lock() -> MutexGuard<'static, ()> {
+    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    TARGET.call_once(|| {
+        std::env::set_var("CARGO_TARGET_DIR", repo_root().join("target/rust-backend"));
+    });
+    guard
+}
 
 /// The QDQ fixtures (the QOperator one, cnn32_qop, is refused: see import.rs).
 fn qdq_fixtures() -> Vec<PathBuf> {
@@ -99,6 +117,7 @@ fn check_fixture(model: &Path, opts: &EmitOptions, dir: &Path) -> String {
 
 #[test]
 fn qdq_fixtures_in_c_match_onnxruntime_within_one_lsb() {
+    let _lock = lock();
     let tmp = tempfile::tempdir().unwrap();
     let mut report = String::new();
     for model in qdq_fixtures() {
@@ -112,6 +131,7 @@ fn qdq_fixtures_in_c_match_onnxruntime_within_one_lsb() {
 /// calls them and includes their header and sources.
 #[test]
 fn quantised_model_calls_the_int8_kernels() {
+    let _lock = lock();
     let tmp = tempfile::tempdir().unwrap();
     let model = repo_root().join("tests/models/int8/dw_separable_mixed.onnx");
     let out = tmp.path().join("out");
@@ -145,6 +165,7 @@ fn quantised_model_calls_the_int8_kernels() {
 /// `inspect` shows per node what it computes in, in text and JSON.
 #[test]
 fn inspect_shows_each_nodes_dtype() {
+    let _lock = lock();
     let model = repo_root().join("tests/models/int8/dw_separable_mixed.onnx");
     let text = meshnn_stdout(&["inspect", model.to_str().unwrap()]);
     let row = |name: &str| {
@@ -182,6 +203,7 @@ fn inspect_shows_each_nodes_dtype() {
 /// Islands with no int8 kernel are refused at once, one line per node, with what to do.
 #[test]
 fn island_without_an_int8_kernel_is_refused_per_node() {
+    let _lock = lock();
     let tmp = tempfile::tempdir().unwrap();
     let body = r#"
 s = numpy_helper.from_array(np.array(0.05, np.float32), "s")
@@ -217,6 +239,7 @@ graph = helper.make_graph(nodes, "g",
 /// Hostile quantisation parameters are import errors naming the node.
 #[test]
 fn bad_quantisation_parameters_are_refused() {
+    let _lock = lock();
     let cases = [
         (
             "np.array(0.0, np.float32)",
@@ -273,27 +296,48 @@ graph = helper.make_graph(nodes, "g",
     }
 }
 
-/// The Rust backend does not generate int8 yet: a clear error, not broken code.
+/// The Rust backend (`--lang rust`) runs every QDQ fixture on `meshnn-runtime`'s
+/// `kernels_s8`, the bit-exact twins of the C kernels: its outputs equal the C build's
+/// bit for bit (and so onnxruntime's within 1 LSB).
 #[test]
-fn rust_backend_refuses_quantised_models_clearly() {
+fn qdq_fixtures_in_rust_equal_the_c_build() {
+    let _lock = lock();
+    let rust = EmitOptions {
+        lang: Lang::Rust,
+        runtime: RuntimeSource::Path(repo_root().join("runtime-rs").display().to_string()),
+    };
     let tmp = tempfile::tempdir().unwrap();
-    let model = repo_root().join("tests/models/int8/cnn32_qdq.onnx");
-    fails_with(
-        &[
-            "compile",
-            model.to_str().unwrap(),
-            "--lang",
-            "rust",
-            "--out",
-            tmp.path().join("o").to_str().unwrap(),
-        ],
-        &["quantised (int8)", "--lang c"],
-    );
+    for model in qdq_fixtures() {
+        let name = model.file_stem().unwrap().to_string_lossy().to_string();
+        let p = prepare_checked(&model);
+        let (inputs, _) = reference(&p, &model);
+        let d = driver::deploy_single(p).unwrap();
+        let run = |opts: &EmitOptions, dir: &str| {
+            meshnn::tools::run::run_host_with(&d, &inputs, &tmp.path().join(dir), opts)
+                .unwrap_or_else(|e| panic!("{name} ({dir}): {e}"))
+        };
+        let c = run(&EmitOptions::default(), &format!("{name}_c"));
+        let r = run(&rust, &format!("{name}_rust"));
+        for (a, b) in c.iter().zip(&r) {
+            assert_eq!(a.shape, b.shape, "{name}");
+            let same = a
+                .data
+                .iter()
+                .zip(&b.data)
+                .all(|(x, y)| x.to_bits() == y.to_bits());
+            assert!(
+                same,
+                "{name}: Rust {:?} differs from C {:?}",
+                b.data, a.data
+            );
+        }
+    }
 }
 
 /// int8 tensors do not cross the link yet: a partition that cuts one is refused.
 #[test]
 fn int8_cut_tensor_is_refused() {
+    let _lock = lock();
     let tmp = tempfile::tempdir().unwrap();
     let root = repo_root();
     fails_with(
@@ -333,6 +377,7 @@ int main(int argc, char **argv) {
 /// seeded random scales over the whole range (as hexadecimal floats, exactly).
 #[test]
 fn requant_multiplier_matches_runtime_c() {
+    let _lock = lock();
     let tmp = tempfile::tempdir().unwrap();
     let rt = repo_root().join("runtime-c");
     let src = tmp.path().join("probe.c");
@@ -400,6 +445,7 @@ fn requant_multiplier_matches_runtime_c() {
 /// onnxruntime (`compiler/tests/common/int8_islands_case.py`).
 #[test]
 fn add_mul_concat_matmul_islands_match_onnxruntime() {
+    let _lock = lock();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let script = repo_root().join("compiler/tests/common/int8_islands_case.py");

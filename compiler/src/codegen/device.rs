@@ -67,6 +67,7 @@ pub struct LinkCode {
 }
 
 /// A constant array in the device's weights.
+#[derive(Clone)]
 pub struct ConstTable {
     pub symbol: String,
     pub values: TableValues,
@@ -74,6 +75,7 @@ pub struct ConstTable {
     pub comment: String,
 }
 
+#[derive(Clone)]
 pub enum TableValues {
     F32(Vec<f32>),
     I32(Vec<i32>),

@@ -38,9 +38,6 @@ pub enum EmitError {
     MissingRuntime(String),
     #[error("internal error generating Rust: {0}")]
     Internal(String),
-    /// A feature the chosen backend does not generate (what, and what to do).
-    #[error("{0}")]
-    Unsupported(String),
 }
 
 /// A generated file: path relative to the output directory, and its contents.
