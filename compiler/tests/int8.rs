@@ -484,3 +484,44 @@ fn add_mul_concat_matmul_islands_match_onnxruntime() {
         "{within} within 1 LSB, max {max}"
     );
 }
+
+/// The generated int8 crates are printed as rustfmt prints them, and clippy-clean.
+#[test]
+fn quantised_rust_crates_are_rustfmt_and_clippy_clean() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    for model in qdq_fixtures() {
+        let out = tmp.path().join(model.file_stem().unwrap());
+        meshnn_stdout(&[
+            "compile",
+            model.to_str().unwrap(),
+            "--lang",
+            "rust",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let fmt = Command::new("rustfmt")
+            .args(["--check", "--edition", "2021"])
+            .arg(out.join("main/src/lib.rs"))
+            .output()
+            .unwrap();
+        assert!(
+            fmt.status.success(),
+            "{}: {}",
+            model.display(),
+            String::from_utf8_lossy(&fmt.stdout)
+        );
+    }
+    let nonn = tmp.path().join("nonn_k4_qdq/main/Cargo.toml");
+    let clippy = Command::new("cargo")
+        .args(["clippy", "--quiet", "--manifest-path"])
+        .arg(&nonn)
+        .args(["--", "-D", "warnings"])
+        .output()
+        .unwrap();
+    assert!(
+        clippy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clippy.stderr)
+    );
+}

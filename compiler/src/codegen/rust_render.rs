@@ -320,7 +320,13 @@ fn requant_views(dev: &str, tables: &[ConstTable]) -> Vec<RequantView> {
                 comment: comment(&t.comment),
                 rows: v
                     .iter()
-                    .map(|r| format!("Requant {{ mult: {}, shift: {} }},", r.mult, r.shift))
+                    // As rustfmt prints a struct literal wider than its limit.
+                    .map(|r| {
+                        format!(
+                            "Requant {{\n        mult: {},\n        shift: {},\n    }},",
+                            r.mult, r.shift
+                        )
+                    })
                     .collect(),
             }),
             _ => None,
