@@ -525,3 +525,47 @@ fn quantised_rust_crates_are_rustfmt_and_clippy_clean() {
         String::from_utf8_lossy(&clippy.stderr)
     );
 }
+
+/// Same quantised model, byte-identical output (C and Rust, weights included).
+#[test]
+fn quantised_output_is_deterministic() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let model = repo_root().join("tests/models/int8/nonn_k4_qdq.onnx");
+    for lang in ["c", "rust"] {
+        let outs: Vec<PathBuf> = (0..2)
+            .map(|k| tmp.path().join(format!("{lang}{k}")))
+            .collect();
+        for out in &outs {
+            meshnn_stdout(&[
+                "compile",
+                model.to_str().unwrap(),
+                "--lang",
+                lang,
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+        }
+        let files = |dir: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+            let mut v = Vec::new();
+            let mut stack = vec![dir.to_path_buf()];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()) {
+                    if e.is_dir() {
+                        stack.push(e);
+                    } else {
+                        v.push((
+                            e.strip_prefix(dir).unwrap().to_path_buf(),
+                            std::fs::read(&e).unwrap(),
+                        ));
+                    }
+                }
+            }
+            v.sort();
+            v
+        };
+        let (a, b) = (files(&outs[0]), files(&outs[1]));
+        assert!(a.len() > 5, "{lang}: {} files", a.len());
+        assert!(a == b, "{lang}: two compilations differ");
+    }
+}
