@@ -440,41 +440,35 @@ fn requant_multiplier_matches_runtime_c() {
     }
 }
 
-/// The islands the fixtures lack (Add and Mul of two activations, Concat of differently
-/// scaled inputs, MatMul with a constant B, Softmax) on a model quantised and run by
-/// onnxruntime (`compiler/tests/common/int8_islands_case.py`).
-#[test]
-fn add_mul_concat_matmul_islands_match_onnxruntime() {
-    let _lock = lock();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
+/// Builds the case `case` of `compiler/tests/common/int8_islands_case.py` (a model run by
+/// onnxruntime) in `dir`; false (test skipped) without python3, onnx and onnxruntime.
+fn islands_case(dir: &Path, case: &str) -> bool {
     let script = repo_root().join("compiler/tests/common/int8_islands_case.py");
-    let made = Command::new("python3").arg(&script).arg(dir).output();
+    let made = Command::new("python3")
+        .arg(&script)
+        .arg(dir)
+        .arg(case)
+        .output();
     match made {
-        Ok(o) if o.status.success() => {}
+        Ok(o) if o.status.success() => true,
         Ok(o) if String::from_utf8_lossy(&o.stderr).contains("ModuleNotFoundError") => {
             eprintln!("skipping: python3 with onnx and onnxruntime is needed");
-            return;
+            false
         }
-        other => panic!("{script:?} failed: {other:?}"),
+        other => panic!("{script:?} {case} failed: {other:?}"),
     }
+}
+
+/// The case's model through the C build against onnxruntime's output, in LSBs.
+fn check_case(dir: &Path) {
     let model = dir.join("model.onnx");
-    let text = meshnn_stdout(&["inspect", model.to_str().unwrap()]);
-    for node in ["add", "mul", "concat", "matmul", "conv_a"] {
-        let row = text
-            .lines()
-            .find(|l| l.starts_with(&format!("{node} ")))
-            .unwrap();
-        assert!(row.contains(" int8 "), "{node} is not int8:\n{text}");
-    }
     let p = prepare_checked(&model);
     let inputs = meshnn::npy::read_npz_f32(&dir.join("inputs.npz")).unwrap();
     let want = &meshnn::npy::read_npz_f32(&dir.join("outputs.npz")).unwrap()[0].1;
     let d = driver::deploy_single(p).unwrap();
     let x: Vec<Array<f32>> = inputs.into_iter().map(|(_, a)| a).collect();
-    let outs =
-        meshnn::tools::run::run_host_with(&d, &x, &dir.join("build"), &EmitOptions::default())
-            .unwrap();
+    let opts = EmitOptions::default();
+    let outs = meshnn::tools::run::run_host_with(&d, &x, &dir.join("build"), &opts).unwrap();
     let Domain::Quantised { scale } = domain(&d.graph, d.graph.outputs[0]) else {
         panic!("the output is a DequantizeLinear's");
     };
@@ -483,6 +477,50 @@ fn add_mul_concat_matmul_islands_match_onnxruntime() {
         within >= 0.999 && max <= 2.0 + 1e-3,
         "{within} within 1 LSB, max {max}"
     );
+}
+
+/// The node rows of `inspect` named in `nodes` compute in int8.
+fn assert_int8(model: &Path, nodes: &[&str]) {
+    let text = meshnn_stdout(&["inspect", model.to_str().unwrap()]);
+    for node in nodes {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{node} ")))
+            .unwrap();
+        assert!(row.contains(" int8 "), "{node} is not int8:\n{text}");
+    }
+}
+
+/// The islands the fixtures lack (Add and Mul of two activations, Concat of differently
+/// scaled inputs, MatMul with a constant B, Softmax) on a model quantised and run by
+/// onnxruntime (`compiler/tests/common/int8_islands_case.py`).
+#[test]
+fn add_mul_concat_matmul_islands_match_onnxruntime() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    if !islands_case(tmp.path(), "islands") {
+        return;
+    }
+    let model = tmp.path().join("model.onnx");
+    assert_int8(&model, &["add", "mul", "concat", "matmul", "conv_a"]);
+    check_case(tmp.path());
+}
+
+/// A ReLU fused into a Conv's requantisation and a Clip alone between DQ and Q (its own
+/// elementwise requantisation), each clamp narrower than the int8 range, against
+/// onnxruntime on a hand-written QDQ model.
+#[test]
+fn relu_and_clip_clamps_match_onnxruntime() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    if !islands_case(tmp.path(), "relu_clip") {
+        return;
+    }
+    let model = tmp.path().join("model.onnx");
+    let text = meshnn_stdout(&["inspect", model.to_str().unwrap()]);
+    assert!(text.contains("Conv+Relu"), "{text}");
+    assert_int8(&model, &["conv", "pool", "clip"]);
+    check_case(tmp.path());
 }
 
 /// The generated int8 crates are printed as rustfmt prints them, and clippy-clean.

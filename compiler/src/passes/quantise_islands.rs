@@ -15,7 +15,8 @@
 use super::{fold_constants, PassError};
 use crate::ir::requant::requant_from_scale;
 use crate::ir::{
-    Activation, BinaryKind, DType, Data, Graph, Node, NodeId, Op, PoolKind, Quant, Tensor, TensorId,
+    Activation, BinaryKind, DType, Data, Graph, Node, NodeId, Op, PoolKind, Quant, Tensor,
+    TensorId, UnaryKind,
 };
 use std::collections::HashMap;
 
@@ -146,6 +147,7 @@ fn activation_inputs(node: &Node) -> Option<Vec<usize>> {
         } => vec![0, 1],
         Op::Concat { .. } => (0..node.inputs.len()).collect(),
         Op::Pool { .. }
+        | Op::Unary(UnaryKind::Relu | UnaryKind::Clip { .. })
         | Op::GlobalPool {
             kind: PoolKind::Avg,
         }

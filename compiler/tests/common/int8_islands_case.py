@@ -3,8 +3,11 @@ of two activations, MatMul with a constant B, Concat of differently scaled input
 and Clip fused into the requantisation, GlobalAveragePool, Softmax), quantised by
 onnxruntime's quantize_static (QDQ, per-channel int8 weights, int8 activations) and run
 by onnxruntime: writes DIR/model.onnx, DIR/inputs.npz and DIR/outputs.npz (the oracle).
+With `relu_clip`, the model is a QDQ graph written by hand instead, so that its ReLU (after
+a Conv) and its Clip (alone between a DequantizeLinear and a QuantizeLinear) stay, with
+zero points that make both clamps bite; onnxruntime runs it likewise.
 
-    python3 compiler/tests/common/int8_islands_case.py DIR
+    python3 compiler/tests/common/int8_islands_case.py DIR [relu_clip]
 """
 import os
 import sys
@@ -56,13 +59,63 @@ class Reader(CalibrationDataReader):
         return next(self.batches, None)
 
 
-def main(out):
+def qdq(x, y, scale, zp, k):
+    """x -> QuantizeLinear -> DequantizeLinear -> y with its own scale and zero point."""
+    inits = [numpy_helper.from_array(np.array(scale, np.float32), f"s{k}"),
+             numpy_helper.from_array(np.array(zp, np.int8), f"z{k}")]
+    nodes = [helper.make_node("QuantizeLinear", [x, f"s{k}", f"z{k}"], [f"q{k}"], name=f"Q{k}"),
+             helper.make_node("DequantizeLinear", [f"q{k}", f"s{k}", f"z{k}"], [y],
+                              name=f"DQ{k}")]
+    return nodes, inits
+
+
+def relu_clip_model():
+    sx = 0.03
+    w = (rng.standard_normal((6, 3, 3, 3)) * 0.3).astype(np.float32)
+    sw = (np.abs(w).reshape(6, -1).max(1) / 127).astype(np.float32)
+    wq = np.round(w / sw[:, None, None, None]).astype(np.int8)
+    b = (rng.standard_normal(6) * 0.1).astype(np.float32)
+    sb = (np.float32(sx) * sw).astype(np.float32)
+    bq = np.round(b / sb).astype(np.int32)
+    inits = [numpy_helper.from_array(wq, "wq"), numpy_helper.from_array(sw, "sw"),
+             numpy_helper.from_array(np.zeros(6, np.int8), "zw"),
+             numpy_helper.from_array(bq, "bq"), numpy_helper.from_array(sb, "sb"),
+             numpy_helper.from_array(np.zeros(6, np.int32), "zb"),
+             numpy_helper.from_array(np.array(-0.2, np.float32), "lo"),
+             numpy_helper.from_array(np.array(0.6, np.float32), "hi")]
+    nodes = [helper.make_node("DequantizeLinear", ["wq", "sw", "zw"], ["w"], name="DQw", axis=0),
+             helper.make_node("DequantizeLinear", ["bq", "sb", "zb"], ["b"], name="DQb", axis=0)]
+    for n, i in [qdq("x", "xd", sx, 3, 0)]:
+        nodes += n
+        inits += i
+    nodes += [helper.make_node("Conv", ["xd", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+              helper.make_node("Relu", ["c"], ["r"], name="relu")]
+    n, i = qdq("r", "rd", 0.05, -20, 1)
+    nodes += n + [helper.make_node("MaxPool", ["rd"], ["p"], name="pool", kernel_shape=[2, 2],
+                                   strides=[2, 2])]
+    inits += i
+    n, i = qdq("p", "pd", 0.05, -20, 2)
+    nodes += n + [helper.make_node("Clip", ["pd", "lo", "hi"], ["cl"], name="clip")]
+    inits += i
+    n, i = qdq("cl", "y", 0.01, 10, 3)
+    nodes += n
+    inits += i
+    graph = helper.make_graph(nodes, "relu_clip",
+                              [helper.make_tensor_value_info("x", TP.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TP.FLOAT, [1, 6, 4, 4])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def main(out, case):
     os.makedirs(out, exist_ok=True)
-    fp = os.path.join(out, "float.onnx")
-    onnx.save(float_model(), fp)
     model = os.path.join(out, "model.onnx")
-    quantize_static(fp, model, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+    if case == "relu_clip":
+        onnx.save(relu_clip_model(), model)
+    else:
+        fp = os.path.join(out, "float.onnx")
+        onnx.save(float_model(), fp)
+        quantize_static(fp, model, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
     x = rng.standard_normal((1, 3, 8, 8)).astype(np.float32)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
@@ -73,4 +126,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "islands")

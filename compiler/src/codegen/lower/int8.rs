@@ -9,7 +9,7 @@ use super::{i64s, numel, pool::pool_params, Arg, Buf, Call, Cx, LowerError, Para
 use crate::ir::eval::quant::quantize_one;
 use crate::ir::layout::broadcast_strides;
 use crate::ir::requant::{requant_from_scale, Requant};
-use crate::ir::{Activation, BinaryKind, Op, PoolKind, Quant, TensorId};
+use crate::ir::{Activation, BinaryKind, Op, PoolKind, Quant, TensorId, UnaryKind};
 use crate::kernels;
 
 /// The int8 call(s) of an integer node.
@@ -20,6 +20,14 @@ pub(super) fn lower(cx: &mut Cx) -> Result<Vec<Call>, LowerError> {
         Op::MatMul => gemm(cx, false, Activation::None),
         Op::Binary { kind, act } => binary(cx, *kind, *act),
         Op::Concat { axis } => concat(cx, *axis),
+        Op::Unary(UnaryKind::Relu) => clamp_only(cx, Activation::Relu),
+        Op::Unary(UnaryKind::Clip { min, max }) => clamp_only(
+            cx,
+            Activation::Clip {
+                min: *min,
+                max: *max,
+            },
+        ),
         Op::Pool { .. } => pool(cx),
         Op::GlobalPool {
             kind: PoolKind::Avg,
@@ -249,6 +257,31 @@ fn concat(cx: &Cx, axis: usize) -> Result<Vec<Call>, LowerError> {
         offset += inner;
     }
     Ok(calls)
+}
+
+/// A ReLU or Clip between a DequantizeLinear and a QuantizeLinear: the elementwise
+/// requantisation of `mn_concat_s8` (one part, `outer` = 1) with the activation as the
+/// output's clamp.
+fn clamp_only(cx: &Cx, act: Activation) -> Result<Vec<Call>, LowerError> {
+    let (x, y) = cx.x_y()?;
+    let (xq, yq) = (quant(cx, x)?, quant(cx, y)?);
+    let (lo, hi) = clamp(cx, act, yq)?;
+    let n = numel(cx.shape(x));
+    let p = Params::new("mn_concat_s8_params_t")
+        .int("outer", 1)
+        .int("inner", n)
+        .int("y_stride", n)
+        .int("y_offset", 0)
+        .int("x_zp", xq.zero_point())
+        .int("y_zp", yq.zero_point())
+        .int("y_lo", lo)
+        .int("y_hi", hi)
+        .with("rq", rq_value(requant(cx, xq.scale() / yq.scale())?));
+    Ok(vec![Call::new(
+        "mn_concat_s8",
+        p,
+        vec![cx.arg(x), cx.arg(y)],
+    )])
 }
 
 fn pool(cx: &Cx) -> Result<Vec<Call>, LowerError> {
