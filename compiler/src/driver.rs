@@ -6,7 +6,7 @@ use crate::codegen::rust_render::RuntimeSource;
 use crate::codegen::{self, harness::HarnessDevice, DeviceSpec, File, LinkTensor};
 pub use crate::deploy::Lang;
 use crate::deploy::{DeployError, Deployment, Kernels, Strategy};
-use crate::ir::{Graph, KernelSet, NodeId, TensorId};
+use crate::ir::{DType, Graph, KernelSet, NodeId, TensorId};
 use crate::partition::{self, Partition, PartitionError};
 use crate::plan::{memory::Plan, schedule};
 use crate::{onnx, passes};
@@ -48,6 +48,8 @@ pub enum Error {
     ArenaTooLarge { device: String, bytes: usize },
     #[error("the partition cuts {0} tensors; the link addresses at most 65535")]
     TooManyCuts(usize),
+    #[error("tensor '{0}' is int8 (a quantised model) and this partition sends it over the link, which carries float32 tensors only for now: place its producer and readers on one device ([partition.manual], or strategy = \"single\"), or leave the layers around it unquantised so the cut is float32")]
+    Int8Cut(String),
     #[error("the devices' schedules wait on each other in a cycle ({0}); this is a meshnn bug: please report it with the model and deployment")]
     Stalled(String),
     #[error("tensor '{tensor}' ({bytes} bytes) crosses the link in {frags} fragments at mtu_bytes = {mtu}, but a frame numbers at most 65535: raise [link] mtu_bytes to at least {min_mtu}, or place its producer and consumers on one device")]
@@ -224,6 +226,13 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
     }
     if part.cut.len() > u16::MAX as usize {
         return Err(Error::TooManyCuts(part.cut.len()));
+    }
+    if let Some(c) = part
+        .cut
+        .iter()
+        .find(|c| g.tensors[c.tensor].dtype == DType::I8)
+    {
+        return Err(Error::Int8Cut(g.tensors[c.tensor].name.clone()));
     }
     check_fragments(&g, &dep, &part)?;
     let link_ram = if dep.devices.len() > 1 {

@@ -1,7 +1,7 @@
 //! `meshnn inspect`: what a model contains and what it costs.
 
 use crate::driver::Prepared;
-use crate::ir::cost;
+use crate::ir::{cost, DType, Graph, Node};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -11,6 +11,9 @@ pub struct NodeReport {
     pub output_shape: Vec<usize>,
     pub macs: u64,
     pub param_bytes: u64,
+    /// What the node computes in: "float32", "int8", or at the boundary of an integer
+    /// island "float32->int8" / "int8->float32" (see [`node_dtype`]).
+    pub dtype: &'static str,
 }
 
 #[derive(Serialize)]
@@ -75,6 +78,7 @@ pub fn report(p: &Prepared) -> Report {
                     .unwrap_or_default(),
                 macs: cost::macs(g, n),
                 param_bytes: cost::param_bytes(g, n),
+                dtype: node_dtype(g, n),
             }
         })
         .collect();
@@ -108,6 +112,20 @@ pub fn report(p: &Prepared) -> Report {
         arena_bytes: p.plan.arena_bytes,
         arena_lower_bound_bytes: p.plan.lower_bound_bytes,
         notes: g.notes.clone(),
+    }
+}
+
+/// The element type a node computes in, from its run-time input and output tensors.
+pub fn node_dtype(g: &Graph, n: &Node) -> &'static str {
+    let int8 = |ts: &[usize]| {
+        ts.iter()
+            .any(|&t| g.tensors[t].dtype == DType::I8 && !g.tensors[t].is_const())
+    };
+    match (int8(&n.inputs), int8(&n.outputs)) {
+        (true, true) => "int8",
+        (false, true) => "float32->int8",
+        (true, false) => "int8->float32",
+        (false, false) => "float32",
     }
 }
 
@@ -150,15 +168,30 @@ pub fn render_text(r: &Report) -> String {
         .unwrap_or(4)
         .max(4);
     let wo = r.nodes.iter().map(|n| n.op.len()).max().unwrap_or(2).max(2);
+    // The dtype column appears for quantised models (float32 models print as before).
+    let quantised = r.nodes.iter().any(|n| n.dtype != "float32");
+    let dtype = |d: &str| {
+        if quantised {
+            format!("  {d:<13}")
+        } else {
+            String::new()
+        }
+    };
     s += &format!(
-        "\n{:<w$}  {:<wo$}  {:<20}  {:>12}  {:>12}\n",
-        "node", "op", "output shape", "MACs", "param bytes"
+        "\n{:<w$}  {:<wo$}{}  {:<20}  {:>12}  {:>12}\n",
+        "node",
+        "op",
+        dtype("dtype"),
+        "output shape",
+        "MACs",
+        "param bytes"
     );
     for n in &r.nodes {
         s += &format!(
-            "{:<w$}  {:<wo$}  {:<20}  {:>12}  {:>12}\n",
+            "{:<w$}  {:<wo$}{}  {:<20}  {:>12}  {:>12}\n",
             n.name,
             n.op,
+            dtype(n.dtype),
             format!("{:?}", n.output_shape),
             n.macs,
             n.param_bytes

@@ -9,7 +9,7 @@
 //! variant here (choice, scratch, packing) and its call in `codegen/lower/`.
 
 use crate::ir::layout::as_2d;
-use crate::ir::{Graph, KernelSet, Node, NodeId, Op, PoolKind, TensorId, VariadicKind};
+use crate::ir::{DType, Graph, KernelSet, Node, NodeId, Op, PoolKind, TensorId, VariadicKind};
 
 /// `MN_CONV_FAST_MAX_TAPS` in mn_kernels.h.
 pub const CONV_FAST_MAX_TAPS: usize = 64;
@@ -171,11 +171,22 @@ pub fn is_depthwise(c: &ConvGeom) -> bool {
     c.group == c.c_in && c.group == c.c_out
 }
 
+/// Whether `node` runs on the int8 kernels (`mn_*_s8`): a QuantizeLinear or
+/// DequantizeLinear, or an op on int8 tensors (`passes::quantise_islands`). No float
+/// variant (fast kernel, packing, scratch) applies to it.
+pub fn is_int8(g: &Graph, node: &Node) -> bool {
+    node.op.is_quantisation()
+        || node
+            .inputs
+            .iter()
+            .any(|&t| g.tensors[t].dtype == DType::I8 && !g.tensors[t].is_const())
+}
+
 /// The runtime kernel that runs a Conv node with constant weights when it is not the
 /// reference `mn_conv2d_f32`: `mn_conv2d_dw_f32` for depthwise convolutions,
 /// `mn_conv2d_fast_f32` (a blocked matrix product; 1x1 convolutions included) otherwise.
 pub fn conv_kernel(g: &Graph, node: &Node) -> Option<&'static str> {
-    if node.kernels == KernelSet::Reference {
+    if node.kernels == KernelSet::Reference || is_int8(g, node) {
         return None;
     }
     let c = conv_geom(g, node)?;
@@ -414,7 +425,10 @@ pub struct PackedGemm {
 /// Whether `mn_gemm_fast_f32` runs this Gemm node: fast kernels allowed, B constant, and
 /// C absent or a constant that does not vary along m (a bias row, a scalar).
 pub fn use_fast_gemm(g: &Graph, node: &Node) -> bool {
-    if node.kernels == KernelSet::Reference || !matches!(node.op, Op::Gemm { .. }) {
+    if node.kernels == KernelSet::Reference
+        || !matches!(node.op, Op::Gemm { .. })
+        || is_int8(g, node)
+    {
         return false;
     }
     let (Some(&b), Some(&y)) = (node.inputs.get(1), node.outputs.first()) else {

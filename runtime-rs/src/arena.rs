@@ -7,6 +7,20 @@
 //! a read span overlap a written one within a call; if it did (a meshnn bug), `split`
 //! panics naming both spans instead of aliasing them.
 
+/// The first `n` values of an int8 tensor held in a span of the arena (`split` views
+/// are float spans; an int8 tensor takes one byte per element at the span's start).
+///
+/// # Panics
+/// When the span holds fewer than `n` bytes (a meshnn bug).
+pub fn i8s(span: &[f32], n: usize) -> &[i8] {
+    &bytemuck::cast_slice::<f32, i8>(span)[..n]
+}
+
+/// The first `n` values of an int8 tensor in a written span (see [`i8s`]).
+pub fn i8s_mut(span: &mut [f32], n: usize) -> &mut [i8] {
+    &mut bytemuck::cast_slice_mut::<f32, i8>(span)[..n]
+}
+
 /// A span of the arena: offset and length, in floats.
 pub type Span = (usize, usize);
 

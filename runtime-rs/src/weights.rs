@@ -47,6 +47,11 @@ impl Aligned<[u8]> {
         bytemuck::cast_slice(self.bytes(t))
     }
 
+    /// The first `n` int8 values of `t` (int8 weights; `t.count` counts 4-byte words).
+    pub fn i8s(&self, t: Table, n: usize) -> &[i8] {
+        &bytemuck::cast_slice(self.bytes(t))[..n]
+    }
+
     fn bytes(&self, t: Table) -> &[u8] {
         &self.0[t.offset..t.offset + 4 * t.count]
     }

@@ -35,8 +35,9 @@ the test's input values:
     flags, ...); inputs of other non-float32 types (double, float16, bfloat16, float8,
     float4, int4, ...) are data, not operands: they make the case unsupported;
   * every float input consumed only as Pad's constant_value, Range's start/limit/delta
-    (they fix Range's output shape), or the W/R weights of LSTM, GRU and RNN (meshnn
-    keeps recurrent weights in flash: they must be constant);
+    (they fix Range's output shape), the W/R weights of LSTM, GRU and RNN (meshnn
+    keeps recurrent weights in flash: they must be constant), or the scale of
+    QuantizeLinear / DequantizeLinear (compile-time parameters of the int8 kernels);
   * with --bake-weights, also float inputs consumed only as Conv W/B, BatchNormalization
     scale/B/mean/var, or Gemm B/C (off by default: meshnn should accept those at run time).
 With --upgrade-opset N, models importing the default domain at an opset below 7 (all of
@@ -106,9 +107,11 @@ RTOL = 1e-3
 ATOL = 1e-5
 
 # (op type -> input slots) whose float inputs are baked into initialisers.
-# Range's start/limit/delta decide its output shape, so float ones are baked as well.
+# Range's start/limit/delta decide its output shape, so float ones are baked as well;
+# quantisation scales are compile-time parameters of meshnn's int8 kernels.
 BAKE_SLOTS = {"Pad": {2}, "Range": {0, 1, 2},
-              "LSTM": {1, 2}, "GRU": {1, 2}, "RNN": {1, 2}}
+              "LSTM": {1, 2}, "GRU": {1, 2}, "RNN": {1, 2},
+              "QuantizeLinear": {1}, "DequantizeLinear": {1}}
 # Non-float32 graph inputs of these types are baked; others (double, float16, bfloat16,
 # float8/float4, int4/int2, string, ...) make the case unsupported: those are data inputs
 # of other element types, not shape/axis/index operands.

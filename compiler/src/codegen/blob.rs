@@ -2,7 +2,7 @@
 //! (`weights_<device>.bin`), each table at an offset that is a multiple of
 //! [`BLOB_ALIGN`], zero bytes between. `weights.S` places it in flash with `.incbin`.
 
-use super::device::{ConstTable, TableValues};
+use super::device::ConstTable;
 
 /// Alignment of every table in the blob (and of the blob in flash), in bytes.
 pub const BLOB_ALIGN: usize = 16;
@@ -24,10 +24,7 @@ pub fn weight_blob(tables: &[ConstTable]) -> (Vec<u8>, Vec<Slot>) {
     let mut slots = Vec::with_capacity(tables.len());
     for t in tables {
         let offset = blob.len();
-        match &t.values {
-            TableValues::F32(v) => v.iter().for_each(|x| blob.extend(x.to_le_bytes())),
-            TableValues::I32(v) => v.iter().for_each(|x| blob.extend(x.to_le_bytes())),
-        }
+        blob.extend(t.values.le_bytes());
         let bytes = blob.len() - offset;
         let span = bytes.div_ceil(BLOB_ALIGN).max(1) * BLOB_ALIGN;
         blob.resize(offset + span, 0);
@@ -41,15 +38,13 @@ pub fn weight_blob(tables: &[ConstTable]) -> (Vec<u8>, Vec<Slot>) {
 }
 
 fn table_bytes(t: &ConstTable) -> usize {
-    match &t.values {
-        TableValues::F32(v) => v.len() * 4,
-        TableValues::I32(v) => v.len() * 4,
-    }
+    t.values.bytes()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codegen::device::TableValues;
 
     fn table(values: TableValues) -> ConstTable {
         ConstTable {

@@ -139,6 +139,7 @@ pub fn render_device(
         has_rx => !rx.is_empty(),
         rx => view(&rx),
         tx => view(&tx),
+        has_s8 => uses_s8(code),
     };
     let mut files = render_templates(dev, &ctx, has_link, spec.weights)?;
     if let Some(bytes) = blob {
@@ -226,8 +227,28 @@ fn source_files(code: &DeviceCode, has_link: bool, weights: Weights) -> (Vec<Str
         sources.push(f.clone());
         runtime.push(f);
     }
+    if uses_s8(code) {
+        runtime.insert(2, "mn_kernels_s8.h".into());
+    }
     runtime.extend(templates::internal_headers(&runtime));
+    if uses_s8(code) {
+        // mn_kernels_s8_internal.h includes its sibling mn_kernels_internal.h.
+        runtime.push("internal/mn_kernels_internal.h".into());
+        dedup_keep_order(&mut runtime);
+    }
     (sources, runtime)
+}
+
+/// Whether the device calls int8 kernels (then `mn_kernels_s8.h` and its internal
+/// headers go along, and model.c and weights.h include it).
+fn uses_s8(code: &DeviceCode) -> bool {
+    code.kernels.iter().any(|k| k.ends_with("_s8"))
+}
+
+/// Drops repeated names, keeping the first.
+fn dedup_keep_order(names: &mut Vec<String>) {
+    let mut seen = std::collections::BTreeSet::new();
+    names.retain(|n| seen.insert(n.clone()));
 }
 
 /// model.h, model.c, weights.h, weights.S or weights.c, Makefile, CMakeLists.txt (and
@@ -301,13 +322,15 @@ fn weight_view(t: &ConstTable, with_rows: bool) -> WeightView {
             v.len(),
             if with_rows { float_rows(v) } else { vec![] },
         ),
-        TableValues::I32(v) => {
-            let items = if with_rows {
-                v.iter().map(|x| x.to_string()).collect()
-            } else {
-                vec![]
-            };
-            ("int32_t", v.len(), rows_of(items))
+        TableValues::I32(v) => ("int32_t", v.len(), int_rows(v, with_rows)),
+        TableValues::I8(v) => ("int8_t", v.len(), int_rows(v, with_rows)),
+        TableValues::Requant(v) => {
+            let items = v
+                .iter()
+                .filter(|_| with_rows)
+                .map(|r| format!("{{{}, {}}}", r.mult, r.shift))
+                .collect();
+            ("mn_requant_t", v.len(), rows_of(items))
         }
     };
     WeightView {
@@ -316,10 +339,20 @@ fn weight_view(t: &ConstTable, with_rows: bool) -> WeightView {
         count: n.max(1),
         comment: c_comment(&t.comment),
         rows,
-        bytes: n * 4,
+        bytes: t.values.bytes(),
         offset: 0,
         span: 0,
     }
+}
+
+/// Initialiser rows of integers (none without `with_rows`).
+fn int_rows<T: ToString>(v: &[T], with_rows: bool) -> Vec<String> {
+    let items = if with_rows {
+        v.iter().map(|x| x.to_string()).collect()
+    } else {
+        vec![]
+    };
+    rows_of(items)
 }
 
 fn io_views(g: &Graph, ts: &[IoTensor]) -> Vec<IoView> {

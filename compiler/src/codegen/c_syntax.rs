@@ -88,6 +88,7 @@ fn value(v: &Value) -> String {
 pub fn pointer(b: &Buf) -> String {
     match b {
         Buf::Arena { off, .. } => format!("arena + {off}"),
+        Buf::ArenaI8 { off, .. } => format!("(int8_t *)(arena + {off})"),
         Buf::Const(symbol) => symbol.clone(),
         Buf::Null => "NULL".into(),
         Buf::Unplaced(t) => format!("/* unplaced tensor {t} */ NULL"),

@@ -6,7 +6,8 @@ use super::lower::{lower_node, lower_patch, Buf, Call, LowerError, Storage};
 use super::names::{field_idents, ident, Symbols};
 use super::{stages, DeviceSpec, LinkTensor};
 use crate::deploy::Fallback;
-use crate::ir::{Data, Graph, NodeId, TensorId};
+use crate::ir::requant::Requant;
+use crate::ir::{DType, Graph, NodeId, Tensor, TensorId};
 use crate::kernels;
 use crate::link;
 use crate::plan::memory::Plan;
@@ -66,6 +67,7 @@ pub struct LinkCode {
 }
 
 /// A constant array in the device's weights.
+#[derive(Clone)]
 pub struct ConstTable {
     pub symbol: String,
     pub values: TableValues,
@@ -73,9 +75,56 @@ pub struct ConstTable {
     pub comment: String,
 }
 
+#[derive(Clone)]
 pub enum TableValues {
     F32(Vec<f32>),
     I32(Vec<i32>),
+    /// int8 weights of a quantised model.
+    I8(Vec<i8>),
+    /// Requantisation multipliers (`mn_requant_t`: mult, shift).
+    Requant(Vec<Requant>),
+}
+
+impl TableValues {
+    /// Bytes of the values.
+    pub fn bytes(&self) -> usize {
+        match self {
+            TableValues::F32(v) => v.len() * 4,
+            TableValues::I32(v) => v.len() * 4,
+            TableValues::I8(v) => v.len(),
+            TableValues::Requant(v) => v.len() * 8,
+        }
+    }
+    /// The values as little-endian bytes (the layout of the C array).
+    pub fn le_bytes(&self) -> Vec<u8> {
+        match self {
+            TableValues::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            TableValues::I32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            TableValues::I8(v) => v.iter().map(|&x| x as u8).collect(),
+            TableValues::Requant(v) => v
+                .iter()
+                .flat_map(|r| {
+                    r.mult
+                        .to_le_bytes()
+                        .into_iter()
+                        .chain(r.shift.to_le_bytes())
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A constant's values as the table its kernels read: int8 weights and int32 biases of
+/// integer nodes keep their type, everything else is float32.
+fn table_values(t: &Tensor) -> TableValues {
+    let Some(data) = &t.data else {
+        return TableValues::F32(Vec::new());
+    };
+    match (t.dtype, &t.quant) {
+        (DType::I8, Some(_)) => TableValues::I8(data.to_i64().iter().map(|&x| x as i8).collect()),
+        (DType::I32, _) => TableValues::I32(data.to_i64().iter().map(|&x| x as i32).collect()),
+        _ => TableValues::F32(data.to_f32()),
+    }
 }
 
 /// Where tensors live for one device: arena offsets for runtime tensors, symbols for
@@ -106,9 +155,8 @@ impl DeviceStorage<'_> {
         }
         let tensor = &self.g.tensors[t];
         let base = format!("{}_w_{}", self.prefix, ident(&tensor.name));
-        let values = tensor.data.as_ref().map(Data::to_f32).unwrap_or_default();
         let comment = format!("'{}' {:?}", tensor.name, tensor.shape);
-        let sym = self.table(base, TableValues::F32(values), comment);
+        let sym = self.table(base, table_values(tensor), comment);
         self.symbols.insert(t, sym);
     }
 }
@@ -120,6 +168,11 @@ impl Storage for DeviceStorage<'_> {
             self.plan.offsets.get(t).copied().flatten(),
         ) {
             (Some(s), _) => Buf::Const(s.clone()),
+            (None, Some(off)) if self.g.tensors[t].dtype == DType::I8 => Buf::ArenaI8 {
+                off: off / 4,
+                len: self.g.tensors[t].size_bytes().div_ceil(4),
+                bytes: self.g.tensors[t].size_bytes(),
+            },
             (None, Some(off)) => Buf::Arena {
                 off: off / 4,
                 len: self.g.tensors[t].size_bytes() / 4,
@@ -148,6 +201,11 @@ impl Storage for DeviceStorage<'_> {
         let base = format!("{}_i_{}", self.prefix, ident(hint));
         let comment = format!("indices of {hint}");
         Buf::Const(self.table(base, TableValues::I32(values), comment))
+    }
+    fn requant_table(&mut self, hint: &str, values: Vec<Requant>) -> Buf {
+        let base = format!("{}_q_{}", self.prefix, ident(hint));
+        let comment = format!("requantisation per output channel ({hint})");
+        Buf::Const(self.table(base, TableValues::Requant(values), comment))
     }
 }
 

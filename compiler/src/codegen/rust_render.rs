@@ -14,7 +14,7 @@ use super::blob::weight_blob;
 use super::device::{ConstTable, DeviceCode, IoTensor, LinkCode, StageCode, TableValues};
 use super::lower::roles::{roles, Role};
 use super::lower::{Arg, Buf, Call};
-use super::rust_syntax::{comment, field_names, float_lit, kernel_name, params_expr};
+use super::rust_syntax::{comment, field_names, float_lit, kernel_name, module_of, params_expr};
 use super::{render, templates, view, DeviceSpec, EmitError, File};
 use crate::deploy::Fallback;
 use crate::ir::{Graph, TensorId};
@@ -52,6 +52,36 @@ struct TableView {
     offset: usize,
     count: usize,
     comment: String,
+}
+
+/// A requantisation table as a `static` array of `kernels_s8::Requant` (a struct, which
+/// the weight file cannot be cast to without `unsafe`).
+#[derive(Serialize)]
+struct RequantView {
+    ident: String,
+    count: usize,
+    comment: String,
+    rows: Vec<String>,
+}
+
+/// How generated code reads a constant table.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum TableKind {
+    F32,
+    I32,
+    /// int8 values, how many.
+    I8(usize),
+    /// A `static` array of `Requant`.
+    Requant,
+}
+
+fn table_kind(v: &TableValues) -> TableKind {
+    match v {
+        TableValues::F32(_) => TableKind::F32,
+        TableValues::I32(_) => TableKind::I32,
+        TableValues::I8(v) => TableKind::I8(v.len()),
+        TableValues::Requant(_) => TableKind::Requant,
+    }
 }
 
 #[derive(Serialize)]
@@ -116,13 +146,35 @@ fn render_files(
     module: bool,
 ) -> Result<Vec<File>, EmitError> {
     let dev = spec.device;
-    let tables = table_views(dev, &code.tables);
-    let idents: Vec<(String, String)> = code
+    let (blob, requants): (Vec<ConstTable>, Vec<ConstTable>) = code
         .tables
+        .iter()
+        .cloned()
+        .partition(|t| !matches!(t.values, TableValues::Requant(_)));
+    let tables = table_views(dev, &blob);
+    let rq_tables = requant_views(dev, &requants);
+    let idents: Vec<(String, String)> = blob
         .iter()
         .zip(&tables)
         .map(|(t, v)| (t.symbol.clone(), v.ident.clone()))
+        .chain(
+            requants
+                .iter()
+                .zip(&rq_tables)
+                .map(|(t, v)| (t.symbol.clone(), v.ident.clone())),
+        )
         .collect();
+    let kinds: Vec<(String, TableKind)> = code
+        .tables
+        .iter()
+        .map(|t| (t.symbol.clone(), table_kind(&t.values)))
+        .collect();
+    let kind_of = |sym: &str| -> TableKind {
+        kinds
+            .iter()
+            .find(|(s, _)| s == sym)
+            .map_or(TableKind::F32, |(_, k)| *k)
+    };
     let table_of = |sym: &str| -> String {
         idents
             .iter()
@@ -134,6 +186,7 @@ fn render_files(
         spec,
         code,
         table_of: &table_of,
+        kind_of: &kind_of,
         copy_floats: std::cell::Cell::new(0),
     };
     let has_link = !code.rx.is_empty() || !code.tx.is_empty();
@@ -181,6 +234,12 @@ fn render_files(
         outputs => view(&cx.io_views(&code.outputs, false)),
         stages => view(&stages),
         tables => view(&tables),
+        rq_tables => view(&rq_tables),
+        has_s8 => code.kernels.iter().any(|k| k.ends_with("_s8")),
+        // `kernels` is imported when the code names it (int8 pooling names its kinds).
+        uses_kernels => !code.kernels.iter().any(|k| k.ends_with("_s8"))
+            || code.kernels.iter().any(|k| !k.ends_with("_s8"))
+            || stages.iter().flat_map(|s| &s.body).any(|b| b.contains("kernels::")),
         has_link => has_link,
         has_rx => !code.rx.is_empty(),
         rx => view(&rx),
@@ -209,11 +268,11 @@ fn render_files(
         ];
         (files, format!("{dev}/src/weights.bin"))
     };
-    if !code.tables.is_empty() {
+    if !blob.is_empty() {
         files.push(File {
             path: weights,
             contents: String::new(),
-            binary: Some(weight_blob(&code.tables).0),
+            binary: Some(weight_blob(&blob).0),
         });
     }
     Ok(files)
@@ -244,11 +303,33 @@ fn table_views(dev: &str, tables: &[ConstTable]) -> Vec<TableView> {
         .map(|(t, slot)| TableView {
             ident: table_ident(dev, &t.symbol),
             offset: slot.offset,
-            count: match &t.values {
-                TableValues::F32(v) => v.len(),
-                TableValues::I32(v) => v.len(),
-            },
+            // 4-byte words (`weights::Table`).
+            count: t.values.bytes().div_ceil(4),
             comment: comment(&t.comment),
+        })
+        .collect()
+}
+
+fn requant_views(dev: &str, tables: &[ConstTable]) -> Vec<RequantView> {
+    tables
+        .iter()
+        .filter_map(|t| match &t.values {
+            TableValues::Requant(v) => Some(RequantView {
+                ident: table_ident(dev, &t.symbol),
+                count: v.len(),
+                comment: comment(&t.comment),
+                rows: v
+                    .iter()
+                    // As rustfmt prints a struct literal wider than its limit.
+                    .map(|r| {
+                        format!(
+                            "Requant {{\n        mult: {},\n        shift: {},\n    }},",
+                            r.mult, r.shift
+                        )
+                    })
+                    .collect(),
+            }),
+            _ => None,
         })
         .collect()
 }
@@ -300,6 +381,7 @@ struct Render<'a> {
     spec: &'a DeviceSpec<'a>,
     code: &'a DeviceCode,
     table_of: &'a dyn Fn(&str) -> String,
+    kind_of: &'a dyn Fn(&str) -> TableKind,
     /// Floats of the copy buffer the in-place calls need (the most any one call uses).
     copy_floats: std::cell::Cell<usize>,
 }
@@ -324,7 +406,9 @@ fn written_spans(c: &Call, roles: &[Role]) -> Vec<(usize, usize)> {
         .zip(roles)
         .filter(|(_, r)| r.writes())
         .filter_map(|(a, _)| match a {
-            Arg::Buf(Buf::Arena { off, len }) => Some((*off, *len)),
+            Arg::Buf(Buf::Arena { off, len }) | Arg::Buf(Buf::ArenaI8 { off, len, .. }) => {
+                Some((*off, *len))
+            }
             _ => None,
         })
         .collect()
@@ -489,7 +573,7 @@ impl Render<'_> {
             ];
             lines.push(call_stmt(inner, &head, &split_args, ";"));
         }
-        let callee = format!("kernels::{}", kernel_name(c.kernel));
+        let callee = format!("{}::{}", module_of(c.kernel), kernel_name(c.kernel));
         lines.push(call_stmt(inner, &callee, &args, ";"));
         lines.push(format!("{}}}", pad(BODY)));
         Ok(lines.join("\n"))
@@ -541,13 +625,28 @@ impl Render<'_> {
                 ops.ins.push((*off, *len));
                 Ok(format!("i{}", ops.ins.len() - 1))
             }
+            Buf::ArenaI8 { off, len, bytes } if role.writes() => {
+                ops.outs.push((*off, *len));
+                Ok(format!("arena::i8s_mut(o{}, {bytes})", ops.outs.len() - 1))
+            }
+            Buf::ArenaI8 { off, len, .. }
+                if ops.written.iter().any(|&w| overlap(w, (*off, *len))) =>
+            {
+                Err("an int8 input overlaps the call's output".into())
+            }
+            Buf::ArenaI8 { off, len, bytes } => {
+                ops.ins.push((*off, *len));
+                Ok(format!("arena::i8s(i{}, {bytes})", ops.ins.len() - 1))
+            }
             Buf::Const(s) if !role.writes() => {
-                let view = if role == Role::Indices {
-                    "i32s"
-                } else {
-                    "f32s"
-                };
-                Ok(format!("WEIGHTS.{view}({})", (self.table_of)(s)))
+                let t = (self.table_of)(s);
+                Ok(match (self.kind_of)(s) {
+                    TableKind::I8(n) => format!("WEIGHTS.i8s({t}, {n})"),
+                    TableKind::Requant => format!("&{t}"),
+                    TableKind::I32 => format!("WEIGHTS.i32s({t})"),
+                    TableKind::F32 if role == Role::Indices => format!("WEIGHTS.i32s({t})"),
+                    TableKind::F32 => format!("WEIGHTS.f32s({t})"),
+                })
             }
             other => Err(format!("operand {other:?} cannot have role {role:?}")),
         }

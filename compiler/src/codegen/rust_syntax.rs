@@ -87,13 +87,30 @@ pub fn const_name(c: &str) -> &str {
     c.strip_prefix("MN_").unwrap_or(c)
 }
 
+/// The module of meshnn-runtime that holds a C kernel, struct or constant: the int8
+/// ones (`mn_conv2d_s8`, `mn_conv_s8_params_t`, `mn_requant_t`, `MN_BINARY_S8_ADD`) are in
+/// `kernels_s8`, the rest in `kernels`.
+pub fn module_of(c: &str) -> &'static str {
+    let lower = c.to_ascii_lowercase();
+    if lower.contains("_s8") || lower == "mn_requant_t" {
+        "kernels_s8"
+    } else {
+        "kernels"
+    }
+}
+
 /// A struct expression for a parameter block: `kernels::ConvParams { n: 1, .. }`.
 pub fn params_expr(ty: &str, fields: &[Field]) -> String {
     let fields: Vec<String> = fields
         .iter()
         .map(|f| format!("{}: {}", field_ident(f.name), value(&f.value)))
         .collect();
-    format!("kernels::{} {{ {} }}", type_name(ty), fields.join(", "))
+    format!(
+        "{}::{} {{ {} }}",
+        module_of(ty),
+        type_name(ty),
+        fields.join(", ")
+    )
 }
 
 fn value(v: &Value) -> String {
@@ -107,7 +124,7 @@ fn value(v: &Value) -> String {
                 .collect();
             format!("[{}]", items.join(", "))
         }
-        Value::Const(name) => format!("kernels::{}", const_name(name)),
+        Value::Const(name) => format!("{}::{}", module_of(name), const_name(name)),
         Value::Struct(p) => params_expr(p.ty, &p.fields),
     }
 }

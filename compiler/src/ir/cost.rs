@@ -30,7 +30,9 @@ pub fn macs(g: &Graph, node: &Node) -> u64 {
         | Op::ClipRange { .. }
         | Op::Where
         | Op::BatchNorm { .. }
-        | Op::Softmax { .. } => out(0),
+        | Op::Softmax { .. }
+        | Op::Quantize(_)
+        | Op::Dequantize(_) => out(0),
         // Mean, variance, then the normalised output: three passes.
         Op::Norm { .. } => 3 * out(0),
         Op::Variadic { .. } => out(0) * node.inputs.len() as u64,

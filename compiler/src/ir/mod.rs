@@ -15,6 +15,7 @@
 pub mod cost;
 pub mod eval;
 pub mod layout;
+pub mod requant;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
@@ -64,12 +65,44 @@ impl DType {
     }
 }
 
-/// Per-tensor affine quantisation parameters (real = scale * (q - zero_point)).
-/// Not produced yet; carried so that int8 kernels can be added without changing the IR.
+/// Affine quantisation parameters (real = scale * (q - zero_point)): one scale and zero
+/// point for the whole tensor, or one per slice along `axis` (per-channel weights).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Quant {
-    pub scale: f32,
-    pub zero_point: i32,
+    pub scales: Vec<f32>,
+    pub zero_points: Vec<i32>,
+    /// The axis the parameters run along (0 and unused when per tensor).
+    pub axis: usize,
+}
+
+impl Quant {
+    pub fn per_tensor(scale: f32, zero_point: i32) -> Self {
+        Quant {
+            scales: vec![scale],
+            zero_points: vec![zero_point],
+            axis: 0,
+        }
+    }
+    pub fn is_per_tensor(&self) -> bool {
+        self.scales.len() == 1 && self.zero_points.len() == 1
+    }
+    /// The first (per tensor: the) scale.
+    pub fn scale(&self) -> f32 {
+        self.scales.first().copied().unwrap_or(1.0)
+    }
+    /// The first (per tensor: the) zero point.
+    pub fn zero_point(&self) -> i32 {
+        self.zero_points.first().copied().unwrap_or(0)
+    }
+    /// The parameter index of element `i` of a row-major tensor of `shape`.
+    pub fn channel_of(&self, i: usize, shape: &[usize]) -> usize {
+        if self.is_per_tensor() {
+            return 0;
+        }
+        let inner: usize = shape.iter().skip(self.axis + 1).product();
+        let dim = shape.get(self.axis).copied().unwrap_or(1).max(1);
+        (i / inner.max(1)) % dim
+    }
 }
 
 /// Constant tensor contents, row-major.

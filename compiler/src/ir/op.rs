@@ -3,6 +3,8 @@
 //! here (a variant), then `onnx/ops/` (its import), `ir/eval` and `ir/cost` (both
 //! exhaustive matches: the compiler lists what is missing) and the lowering.
 
+use super::Quant;
+
 /// An activation applied elementwise to a kernel's output (fused by `passes::fuse_activation`).
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum Activation {
@@ -490,6 +492,12 @@ pub enum Op {
     Recurrent(Recurrent),
     /// inputs: condition (bool), X, Y with numpy broadcasting: X where condition, else Y.
     Where,
+    /// QuantizeLinear: inputs X (float32); output int8 (uint8 outside integer islands, see
+    /// `passes::quantise_islands`) = saturate(round_half_even(x / scale) + zero_point).
+    Quantize(Quant),
+    /// DequantizeLinear: inputs X (int8, uint8, or an int32 constant); output float32 =
+    /// (x - zero_point) * scale.
+    Dequantize(Quant),
     /// Identity and inference-mode Dropout (removed by `passes::remove_identity`).
     Identity,
     /// A compile-time-only operator (Shape, Cast, ConstantOfShape, Range, Constant...) kept
@@ -505,6 +513,13 @@ impl Op {
             Op::Conv { act, .. } | Op::Gemm { act, .. } | Op::Binary { act, .. } => *act,
             _ => Activation::None,
         }
+    }
+
+    /// QuantizeLinear and DequantizeLinear: kept unfolded until
+    /// `passes::quantise_islands` has read their constant operands (int8 weights), then
+    /// folded there.
+    pub fn is_quantisation(&self) -> bool {
+        matches!(self, Op::Quantize(_) | Op::Dequantize(_))
     }
 
     /// The sliding window of a Conv or Pool node: (kernel, strides, dilations, pads);
@@ -587,6 +602,8 @@ impl Op {
                 kind: VariadicKind::Max,
             } => "Max",
             Op::Where => "Where",
+            Op::Quantize(_) => "QuantizeLinear",
+            Op::Dequantize(_) => "DequantizeLinear",
             Op::Identity => "Identity",
             Op::ConstOnly => "Constant",
         }

@@ -60,7 +60,7 @@ fn lines(nodes: &[UnsupportedNode]) -> String {
     let mut out: Vec<String> = groups.iter().map(|g| group_line(g)).collect();
     if nodes.iter().any(|n| is_quantisation_op(&n.op_type)) {
         out.push(
-            "this is a quantised (int8) model: meshnn compiles float32 models only for now; pass the float model it was quantised from"
+            "this is a quantised (int8) model in QOperator form: meshnn compiles the QDQ form (QuantizeLinear / DequantizeLinear around float operators): quantise with onnxruntime's quantize_static(..., quant_format=QuantFormat.QDQ), or pass the float model"
                 .into(),
         );
     }

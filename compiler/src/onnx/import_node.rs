@@ -206,6 +206,7 @@ impl Importer<'_> {
 
     /// When every input is constant and the evaluator can compute `op`, stores the output
     /// data and returns `Op::ConstOnly` without inputs; else `op` and `inputs` unchanged.
+    /// Quantize/Dequantize wait for `passes::quantise_islands` (it reads their int8 inputs).
     fn fold_if_constant(
         &mut self,
         op: Op,
@@ -213,7 +214,7 @@ impl Importer<'_> {
         outputs: &[TensorId],
     ) -> (Op, Vec<TensorId>) {
         let all_inputs_const = inputs.iter().all(|&i| self.g.tensor(i).is_const());
-        if op == Op::ConstOnly || !all_inputs_const || outputs.is_empty() {
+        if op == Op::ConstOnly || op.is_quantisation() || !all_inputs_const || outputs.is_empty() {
             return (op, inputs);
         }
         let ins: Vec<&Tensor> = inputs.iter().map(|&i| self.g.tensor(i)).collect();

@@ -6,6 +6,12 @@ use crate::ir::eval;
 use crate::ir::{Graph, Op};
 
 pub fn run(g: &mut Graph) -> Result<(), PassError> {
+    fold(g, false)
+}
+
+/// Fold every foldable node; QuantizeLinear / DequantizeLinear only with `quantisation`
+/// (`passes::quantise_islands` folds them once it has read their int8 operands).
+pub fn fold(g: &mut Graph, quantisation: bool) -> Result<(), PassError> {
     let nodes = std::mem::take(&mut g.nodes);
     let mut keep = Vec::with_capacity(nodes.len());
     for node in nodes {
@@ -14,7 +20,8 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
             continue;
         }
         let all_in_known = node.inputs.iter().all(|&t| g.tensors[t].data.is_some());
-        if all_in_known && node.op != Op::ConstOnly {
+        let foldable = quantisation || !node.op.is_quantisation();
+        if all_in_known && foldable && node.op != Op::ConstOnly {
             let inputs: Vec<_> = node.inputs.iter().map(|&t| &g.tensors[t]).collect();
             let outputs: Vec<_> = node.outputs.iter().map(|&t| g.tensors[t].clone()).collect();
             let within = eval::fold_bytes(&outputs)

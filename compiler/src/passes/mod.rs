@@ -11,6 +11,7 @@ pub mod fuse_activation;
 pub mod fuse_layernorm;
 pub mod fuse_mean;
 pub mod fuse_swish;
+pub mod quantise_islands;
 pub mod remove_dead;
 pub mod remove_identity;
 pub mod verify;
@@ -36,6 +37,7 @@ pub const PIPELINE: &[Pass] = &[
     ("fuse_mean", fuse_mean::run),
     ("fuse_swish", fuse_swish::run),
     ("fuse_activation", fuse_activation::run),
+    ("quantise_islands", quantise_islands::run),
     ("remove_dead", remove_dead::run),
 ];
 

@@ -196,7 +196,7 @@ fn tensor_buffers(
         let r = find(&mut parent, t);
         first[r] = first[r].min(step);
         last[r] = last[r].max(step);
-        size[r] = size[r].max(g.tensors[t].size_bytes());
+        size[r] = size[r].max(g.tensors[t].size_bytes().next_multiple_of(ALIGN));
         if !member[t] {
             member[t] = true;
             members[r].push(t);

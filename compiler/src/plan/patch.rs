@@ -152,7 +152,8 @@ fn image(t: &Tensor) -> Option<[usize; 3]> {
 /// The node's window when it can run on a patch of its runtime input `x`, else `None`.
 fn patch_window(g: &Graph, node: &Node, x: TensorId) -> Option<Window> {
     let y = *node.outputs.first()?;
-    if node.outputs.len() != 1 {
+    // The tile copies and the tiles' kernels are float32; int8 layers are not patched.
+    if node.outputs.len() != 1 || g.tensors[x].dtype != crate::ir::DType::F32 {
         return None;
     }
     let (xi, yi) = (image(&g.tensors[x])?, image(&g.tensors[y])?);

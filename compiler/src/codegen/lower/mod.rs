@@ -8,6 +8,7 @@
 mod conv;
 mod elementwise;
 mod gemm;
+mod int8;
 mod movement;
 mod patch;
 mod pool;
@@ -76,6 +77,13 @@ pub enum Buf {
     /// In the device's arena: offset and length in floats (the length is what storage
     /// reserved there: the tensor's elements, or the scratch buffer's size).
     Arena { off: usize, len: usize },
+    /// An int8 tensor in the arena: the span's offset and length in floats (4-byte
+    /// aligned, like every buffer) and the tensor's `bytes` at its start.
+    ArenaI8 {
+        off: usize,
+        len: usize,
+        bytes: usize,
+    },
     /// A constant table (weights, packed weights, indices) of this symbol.
     Const(String),
     /// An absent optional operand (no bias).
@@ -164,6 +172,8 @@ pub trait Storage {
     fn float_table(&mut self, hint: &str, values: Vec<f32>) -> Buf;
     /// Register a constant int32 table (e.g. Gather indices) and return it.
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> Buf;
+    /// Register a table of requantisation multipliers (`mn_requant_t`) and return it.
+    fn requant_table(&mut self, hint: &str, values: Vec<crate::ir::requant::Requant>) -> Buf;
 }
 
 /// What every family's lowering works with: the graph, the node and its storage.
@@ -236,6 +246,9 @@ fn i64s(v: &[usize]) -> Vec<i64> {
 pub fn lower_node(g: &Graph, i: NodeId, st: &mut dyn Storage) -> Result<Vec<Call>, LowerError> {
     let node = &g.nodes[i];
     let mut cx = Cx { g, id: i, node, st };
+    if crate::kernels::is_int8(g, node) {
+        return int8::lower(&mut cx);
+    }
     match &node.op {
         Op::Conv { act, .. } => conv::conv(&mut cx, act),
         Op::Gemm { .. } => gemm::gemm(&mut cx),
@@ -270,7 +283,7 @@ pub fn lower_node(g: &Graph, i: NodeId, st: &mut dyn Storage) -> Result<Vec<Call
         } => reduce::softmax(&cx, *axis, *log, *coerce_2d),
         Op::Reduce { kind, axes, .. } => reduce::reduce(&cx, *kind, axes),
         Op::Recurrent(r) => recurrent::recurrent(&cx, r),
-        Op::Identity | Op::ConstOnly => {
+        Op::Identity | Op::ConstOnly | Op::Quantize(_) | Op::Dequantize(_) => {
             Err(cx.err("internal: node should have been removed by canonicalisation"))
         }
     }

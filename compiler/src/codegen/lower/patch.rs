@@ -7,6 +7,7 @@
 use super::movement::copy_call;
 use super::{lower_node, Arg, Buf, Call, LowerError, Storage};
 use crate::ir::layout::strides;
+use crate::ir::requant::Requant;
 use crate::ir::{Graph, NodeId, TensorId};
 use crate::plan::patch::{tile_node, Patch, Region};
 use std::collections::HashMap;
@@ -124,5 +125,8 @@ impl Storage for TileStorage<'_> {
     }
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> Buf {
         self.parent.int_table(hint, values)
+    }
+    fn requant_table(&mut self, hint: &str, values: Vec<Requant>) -> Buf {
+        self.parent.requant_table(hint, values)
     }
 }

@@ -41,8 +41,8 @@ pub(super) fn pool(cx: &Cx) -> Result<Vec<Call>, LowerError> {
     )])
 }
 
-/// `mn_pool_params_t`.
-fn pool_params(p: &PoolGeom) -> Params {
+/// `mn_pool_params_t` (also the first fields of `mn_pool_s8_params_t`).
+pub(super) fn pool_params(p: &PoolGeom) -> Params {
     Params::new("mn_pool_params_t")
         .konst("kind", pool_kind(p.kind))
         .int("channels", p.channels)

@@ -2,7 +2,9 @@
 //! block (read, written, optional, an index table, a scalar). C needs none of this (a
 //! pointer is a pointer); a renderer for a language with borrow rules (Rust: `&[f32]` vs
 //! `&mut [f32]`, `Option` for a nullable pointer) does. The table mirrors the prototypes
-//! in `runtime-c/include/mn_kernels.h`; a unit test checks it against them.
+//! in `runtime-c/include/mn_kernels.h` and `mn_kernels_s8.h` (whose operands are int8,
+//! int32 or `mn_requant_t` where the float ones are float); a unit test checks it
+//! against them.
 
 /// The role of one operand of a kernel call (one [`super::Arg`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +88,18 @@ const KERNELS: &[(&str, &[Role])] = &[
         ],
     ),
     ("mn_mean_arrived_f32", &[Arrived, Out]),
+    // int8 kernels (mn_kernels_s8.h): int8 tensors, int8 weights, int32 bias and
+    // `mn_requant_t` tables are read like float ones (the renderer picks the view).
+    ("mn_conv2d_s8", &[In, In, OptIn, In, Out]),
+    ("mn_gemm_s8", &[In, In, OptIn, In, Out]),
+    ("mn_gemm_fast_s8", &[In, In, In, In, Out]),
+    ("mn_binary_s8", &[In, In, Out]),
+    ("mn_concat_s8", &[In, Out]),
+    ("mn_pool2d_s8", &[In, Out]),
+    ("mn_global_pool_s8", &[In, Out]),
+    ("mn_quantize_s8", &[In, Out]),
+    ("mn_dequantize_s8", &[In, Out]),
+    ("mn_softmax_s8", &[In, Out]),
 ];
 
 /// The roles of `kernel`'s operands (after the parameter block), or None for a kernel
@@ -142,11 +156,27 @@ mod tests {
         (params, doc)
     }
 
-    /// The doc of `kernel` and of the kernels it says it shares a contract with.
+    /// The header that declares `kernel`.
+    fn header_of(kernel: &str) -> &'static str {
+        let name = if is_s8(kernel) {
+            "mn_kernels_s8.h"
+        } else {
+            "mn_kernels.h"
+        };
+        runtime_file(name).expect("the kernel headers are embedded")
+    }
+
+    fn is_s8(kernel: &str) -> bool {
+        kernel.ends_with("_s8")
+    }
+
+    /// The doc of `kernel` and of the kernels (of its header) it says it shares a
+    /// contract with.
     fn doc(header: &str, kernel: &str) -> String {
         let (_, own) = prototype(header, kernel);
         let mut text = own.clone();
-        for other in kernels().filter(|k| *k != kernel && own.contains(k)) {
+        let same_header = |k: &&str| is_s8(k) == is_s8(kernel);
+        for other in kernels().filter(|k| *k != kernel && own.contains(k) && same_header(k)) {
             text.push_str(&prototype(header, other).1);
         }
         text
@@ -186,8 +216,8 @@ mod tests {
 
     #[test]
     fn roles_match_the_c_prototypes() {
-        let header = runtime_file("mn_kernels.h").expect("mn_kernels.h is embedded");
         for (kernel, roles) in KERNELS {
+            let header = header_of(kernel);
             let (params, _) = prototype(header, kernel);
             let doc = doc(header, kernel);
             // The parameter block comes first, except for mn_fill_f32 which has none.
@@ -201,6 +231,13 @@ mod tests {
                     panic!("{kernel}: the table has more operands than the prototype")
                 });
                 let expected: &[&str] = match role {
+                    In | OptIn if is_s8(kernel) => &[
+                        "const int8_t*",
+                        "const float*",
+                        "const int32_t*",
+                        "const mn_requant_t*",
+                    ],
+                    Out | OptOut if is_s8(kernel) => &["int8_t*", "float*"],
                     In | OptIn => &["const float*"],
                     Out | OptOut | Scratch | OptScratch => &["float*"],
                     Indices => &["const int32_t*"],
@@ -235,13 +272,13 @@ mod tests {
 
     #[test]
     fn every_declared_kernel_is_in_the_table() {
-        let header = runtime_file("mn_kernels.h").expect("mn_kernels.h is embedded");
-        for line in header.lines() {
+        let headers = ["mn_kernels.h", "mn_kernels_s8.h"].map(|h| runtime_file(h).unwrap());
+        for line in headers.iter().flat_map(|h| h.lines()) {
             let Some(rest) = line.strip_prefix("void mn_") else {
                 continue;
             };
             let name = format!("mn_{}", &rest[..rest.find('(').unwrap()]);
-            if name.ends_with("_pack") {
+            if name.ends_with("_pack") || name.ends_with("_fold_bias") {
                 continue; // compile-time packing (meshnn packs in kernels.rs)
             }
             assert!(roles(&name).is_some(), "{name} has no operand roles");

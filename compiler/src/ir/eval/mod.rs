@@ -7,7 +7,7 @@
 //! float32, Neg/Abs/Sign/Not for int64 too; bool data is int64 0 / 1); `recurrent` RNN,
 //! GRU and LSTM (float32); `norm` the normalisations (Norm, BatchNorm; float32); `linalg`
 //! the matrix products (MatMul, Gemm; float32); `window` Conv, pooling and global pooling
-//! on float32, any number of spatial axes.
+//! on float32, any number of spatial axes; `quant` QuantizeLinear and DequantizeLinear.
 //! Never panics: malformed inputs give `None`.
 
 mod arith;
@@ -15,6 +15,7 @@ mod index;
 mod linalg;
 mod movement;
 mod norm;
+pub mod quant;
 mod recurrent;
 #[cfg(test)]
 mod tests;
@@ -90,6 +91,8 @@ pub fn eval(op: &Op, inputs: &[&Tensor], outputs: &[Tensor]) -> Option<Vec<Data>
             ..
         } => window::pool(&a, &Win::of(op, &a)?, *kind, *count_include_pad),
         Op::GlobalPool { kind } => window::global_pool(&a, *kind),
+        Op::Quantize(q) => quant::quantize(&a, q),
+        Op::Dequantize(q) => quant::dequantize(&a, q),
         Op::ConstOnly => None,
     }
 }

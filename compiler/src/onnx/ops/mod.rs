@@ -31,6 +31,7 @@ mod mod_op;
 mod norm;
 mod pad;
 mod pool;
+mod quantize;
 mod range;
 mod recurrent;
 mod reduce;
@@ -183,6 +184,13 @@ pub static OPS: &[OpDef] = &[
         conv::build,
     ),
     def("Cos", 7, "", "", math::build),
+    def(
+        "DequantizeLinear",
+        10,
+        "axis>=13 block_size>=21 output_dtype>=23",
+        "int8/uint8 (int32 constants); per tensor or per axis; into int8 islands",
+        quantize::build,
+    ),
     def(
         "Div",
         1,
@@ -386,6 +394,13 @@ pub static OPS: &[OpDef] = &[
         "axis<7 broadcast<7",
         "numpy broadcasting; float32 base and exponent",
         binary::build,
+    ),
+    def(
+        "QuantizeLinear",
+        10,
+        "axis>=13 block_size>=21 output_dtype>=21 precision>=23 saturate>=19",
+        "float32 to int8/uint8; per tensor or per axis; into int8 islands",
+        quantize::build,
     ),
     def(
         "Range",

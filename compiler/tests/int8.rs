@@ -1,0 +1,609 @@
+//! Quantised models (issue 13): onnxruntime's QDQ fixtures in `tests/models/int8/` compile
+//! to the int8 kernels and give onnxruntime's output within 1 LSB of the output scale
+//! (compared in the quantised domain), `inspect` shows each node's dtype, islands meshnn
+//! cannot run in int8 are refused per node, the Rust backend gives the C build's outputs
+//! bit for bit, and the compiler's requantisation multiplier is runtime-c's
+//! `mn_requant_from_scale` bit for bit.
+
+mod common;
+use common::*;
+use meshnn::codegen::rust_render::RuntimeSource;
+use meshnn::deploy::Lang;
+use meshnn::driver::{self, EmitOptions};
+use meshnn::ir::requant::{requant_from_scale, Requant};
+use meshnn::ir::{Graph, Op, TensorId};
+use meshnn::npy::Array;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, Once};
+
+static LOCK: Mutex<()> = Mutex::new(());
+static TARGET: Once = Once::new();
+
+/// Every test of this file holds this lock: the Rust builds share one target folder,
+/// `$CARGO_TARGET_DIR` (as rust_backend.rs does), set once before any test spawns a
+/// process, so no thread reads the environment while it changes.
+fn lock() -> MutexGuard<'static, ()> {
+    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    TARGET.call_once(|| {
+        std::env::set_var("CARGO_TARGET_DIR", repo_root().join("target/rust-backend"));
+    });
+    guard
+}
+
+/// The QDQ fixtures (the QOperator one, cnn32_qop, is refused: see import.rs).
+fn qdq_fixtures() -> Vec<PathBuf> {
+    let dir = repo_root().join("tests/models/int8");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
+        .filter(|p| !p.to_string_lossy().contains("_qop"))
+        .collect();
+    v.sort();
+    assert_eq!(v.len(), 6, "the QDQ fixtures of {}", dir.display());
+    v
+}
+
+/// How an output is compared: in LSBs of the DequantizeLinear that produces it, or (a
+/// float island's output) within `atol`.
+enum Domain {
+    Quantised { scale: f32 },
+    Float { atol: f32 },
+}
+
+/// The scale of the DequantizeLinear producing output `t`; for a float node's output,
+/// the scale of the DequantizeLinear feeding that node (one LSB of its int8 input).
+fn domain(g: &Graph, t: TensorId) -> Domain {
+    let producers = g.producers();
+    let node = &g.nodes[producers[t].expect("an output produced by a node")];
+    if let Op::Dequantize(q) = &node.op {
+        return Domain::Quantised { scale: q.scale() };
+    }
+    let dq = node
+        .inputs
+        .iter()
+        .filter_map(|&x| producers[x])
+        .find_map(|p| match &g.nodes[p].op {
+            Op::Dequantize(q) => Some(q.scale()),
+            _ => None,
+        })
+        .expect("a float island fed by a DequantizeLinear");
+    Domain::Float { atol: dq }
+}
+
+/// Share of elements within 1 LSB, and the largest difference in LSBs.
+fn lsb_stats(got: &Array<f32>, want: &Array<f32>, scale: f32) -> (f64, f32) {
+    assert_eq!(got.shape, want.shape);
+    let lsb: Vec<f32> = got
+        .data
+        .iter()
+        .zip(&want.data)
+        .map(|(a, b)| (a - b).abs() / scale)
+        .collect();
+    assert!(lsb.iter().all(|x| x.is_finite()), "NaN in the output");
+    // The outputs are dequantised int8 values: a difference is a whole number of LSBs
+    // up to float rounding.
+    let within = lsb.iter().filter(|&&x| x <= 1.0 + 1e-3).count() as f64 / lsb.len() as f64;
+    (within, lsb.iter().copied().fold(0.0, f32::max))
+}
+
+fn check_fixture(model: &Path, opts: &EmitOptions, dir: &Path) -> String {
+    let p = prepare_checked(model);
+    let (inputs, refs) = reference(&p, model);
+    let d = driver::deploy_single(p).unwrap();
+    let outs = meshnn::tools::run::run_host_with(&d, &inputs, dir, opts)
+        .unwrap_or_else(|e| panic!("{}: {e}", model.display()));
+    let mut lines = String::new();
+    for (&t, got) in d.graph.outputs.iter().zip(&outs) {
+        let name = &d.graph.tensors[t].name;
+        let want = &refs.iter().find(|(n, _)| n == name).unwrap().1;
+        let what = format!("{} output {name}", model.display());
+        match domain(&d.graph, t) {
+            Domain::Quantised { scale } => {
+                let (within, max) = lsb_stats(got, want, scale);
+                assert!(within >= 0.999, "{what}: {within} within 1 LSB");
+                assert!(max <= 2.0 + 1e-3, "{what}: {max} LSB apart");
+                lines += &format!(
+                    "{what}: {:.2} % within 1 LSB, max {max:.2}\n",
+                    within * 100.0
+                );
+            }
+            Domain::Float { atol } => assert_close(&what, got, want, atol, 0.0),
+        }
+    }
+    lines
+}
+
+#[test]
+fn qdq_fixtures_in_c_match_onnxruntime_within_one_lsb() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut report = String::new();
+    for model in qdq_fixtures() {
+        let name = model.file_stem().unwrap().to_string_lossy().to_string();
+        report += &check_fixture(&model, &EmitOptions::default(), &tmp.path().join(name));
+    }
+    eprintln!("{report}");
+}
+
+/// Every integer node of a quantised fixture runs on an int8 kernel: the generated C
+/// calls them and includes their header and sources.
+#[test]
+fn quantised_model_calls_the_int8_kernels() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let model = repo_root().join("tests/models/int8/dw_separable_mixed.onnx");
+    let out = tmp.path().join("out");
+    meshnn_stdout(&[
+        "compile",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let model_c = std::fs::read_to_string(out.join("main/model.c")).unwrap();
+    for k in [
+        "mn_quantize_s8(",
+        "mn_conv2d_s8(",
+        "mn_pool2d_s8(",
+        "mn_dequantize_s8(",
+        "mn_gemm_fast_f32(",
+        "#include \"mn_kernels_s8.h\"",
+    ] {
+        assert!(model_c.contains(k), "model.c lacks {k}");
+    }
+    for f in [
+        "mn_kernels_s8.h",
+        "internal/mn_kernels_s8_internal.h",
+        "internal/mn_kernels_internal.h",
+        "mn_conv2d_s8.c",
+    ] {
+        assert!(out.join("main").join(f).exists(), "{f} not copied");
+    }
+}
+
+/// `inspect` shows per node what it computes in, in text and JSON.
+#[test]
+fn inspect_shows_each_nodes_dtype() {
+    let _lock = lock();
+    let model = repo_root().join("tests/models/int8/dw_separable_mixed.onnx");
+    let text = meshnn_stdout(&["inspect", model.to_str().unwrap()]);
+    let row = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no row {name} in\n{text}"))
+            .to_string()
+    };
+    assert!(text.contains(" dtype "), "{text}");
+    assert!(row("input_QuantizeLinear").contains(" float32->int8 "));
+    assert!(row("dw_conv").contains(" int8 "));
+    assert!(row("flat_out_DequantizeLinear").contains(" int8->float32 "));
+    assert!(row("fc").contains(" float32 "));
+    let json = meshnn_stdout(&["inspect", model.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let dtype = |name: &str| {
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["name"] == name)
+            .map(|n| n["dtype"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(dtype("pw_conv"), "int8");
+    assert_eq!(dtype("fc"), "float32");
+    // A float model prints as before, without the column.
+    let float = meshnn_stdout(&[
+        "inspect",
+        repo_root().join("tests/models/mlp.onnx").to_str().unwrap(),
+    ]);
+    assert!(!float.contains("dtype"), "{float}");
+}
+
+/// Islands with no int8 kernel are refused at once, one line per node, with what to do.
+#[test]
+fn island_without_an_int8_kernel_is_refused_per_node() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let body = r#"
+s = numpy_helper.from_array(np.array(0.05, np.float32), "s")
+z = numpy_helper.from_array(np.array(3, np.int8), "z")
+def qdq(x, y, k):
+    return [helper.make_node("QuantizeLinear", [x, "s", "z"], [f"q{k}"], name=f"Q{k}"),
+            helper.make_node("DequantizeLinear", [f"q{k}", "s", "z"], [y], name=f"DQ{k}")]
+nodes = qdq("x", "a", 0)
+nodes += [helper.make_node("Sigmoid", ["a"], ["b"], name="sig")]
+nodes += qdq("b", "c", 1)
+nodes += [helper.make_node("Tanh", ["c"], ["d"], name="tanh")]
+nodes += qdq("d", "y", 2)
+graph = helper.make_graph(nodes, "g",
+    [helper.make_tensor_value_info("x", TP.FLOAT, [1, 8])],
+    [helper.make_tensor_value_info("y", TP.FLOAT, [1, 8])], [s, z])
+"#;
+    let Some(model) = onnx_model(tmp.path(), body) else {
+        return;
+    };
+    let (code, err) = meshnn_status(&["inspect", model.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for needle in [
+        "2 quantised node(s) cannot run in int8",
+        "node 'sig' (Sigmoid): meshnn has no int8 kernel for Sigmoid",
+        "node 'tanh' (Tanh): meshnn has no int8 kernel for Tanh",
+        "nodes_to_exclude",
+    ] {
+        assert!(err.contains(needle), "want {needle:?} in: {err}");
+    }
+}
+
+/// Hostile quantisation parameters are import errors naming the node.
+#[test]
+fn bad_quantisation_parameters_are_refused() {
+    let _lock = lock();
+    let cases = [
+        (
+            "np.array(0.0, np.float32)",
+            "np.array(0, np.int8)",
+            "",
+            "scale 0 is not finite and positive",
+        ),
+        (
+            "np.array(float('nan'), np.float32)",
+            "np.array(0, np.int8)",
+            "",
+            "is not finite and positive",
+        ),
+        (
+            "np.array([0.1, 0.2, 0.3], np.float32)",
+            "np.array([0, 0, 0], np.int8)",
+            "",
+            "fits neither per tensor",
+        ),
+        (
+            "np.array(0.1, np.float32)",
+            "np.array(0, np.int16)",
+            "",
+            "is not supported (int8 or uint8)",
+        ),
+        (
+            "np.array(0.1, np.float32)",
+            "np.array(0, np.int8)",
+            ", block_size=2",
+            "'block_size' of node",
+        ),
+    ];
+    for (scale, zp, attr, needle) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let body = format!(
+            r#"
+s = numpy_helper.from_array({scale}, "s")
+z = numpy_helper.from_array({zp}, "z")
+nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="Q"{attr}),
+         helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="DQ")]
+graph = helper.make_graph(nodes, "g",
+    [helper.make_tensor_value_info("x", TP.FLOAT, [1, 8])],
+    [helper.make_tensor_value_info("y", TP.FLOAT, [1, 8])], [s, z])
+"#
+        );
+        let Some(model) = onnx_model(tmp.path(), &body) else {
+            return;
+        };
+        let (code, err) = meshnn_status(&["inspect", model.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{needle}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(err.contains(needle), "want {needle:?} in: {err}");
+        assert!(err.contains("'Q'"), "the node is named: {err}");
+    }
+}
+
+/// The Rust backend (`--lang rust`) runs every QDQ fixture on `meshnn-runtime`'s
+/// `kernels_s8`, the bit-exact twins of the C kernels: its outputs equal the C build's
+/// bit for bit (and so onnxruntime's within 1 LSB).
+#[test]
+fn qdq_fixtures_in_rust_equal_the_c_build() {
+    let _lock = lock();
+    let rust = EmitOptions {
+        lang: Lang::Rust,
+        runtime: RuntimeSource::Path(repo_root().join("runtime-rs").display().to_string()),
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    for model in qdq_fixtures() {
+        let name = model.file_stem().unwrap().to_string_lossy().to_string();
+        let p = prepare_checked(&model);
+        let (inputs, _) = reference(&p, &model);
+        let d = driver::deploy_single(p).unwrap();
+        let run = |opts: &EmitOptions, dir: &str| {
+            meshnn::tools::run::run_host_with(&d, &inputs, &tmp.path().join(dir), opts)
+                .unwrap_or_else(|e| panic!("{name} ({dir}): {e}"))
+        };
+        let c = run(&EmitOptions::default(), &format!("{name}_c"));
+        let r = run(&rust, &format!("{name}_rust"));
+        for (a, b) in c.iter().zip(&r) {
+            assert_eq!(a.shape, b.shape, "{name}");
+            let same = a
+                .data
+                .iter()
+                .zip(&b.data)
+                .all(|(x, y)| x.to_bits() == y.to_bits());
+            assert!(
+                same,
+                "{name}: Rust {:?} differs from C {:?}",
+                b.data, a.data
+            );
+        }
+    }
+}
+
+/// int8 tensors do not cross the link yet: a partition that cuts one is refused.
+#[test]
+fn int8_cut_tensor_is_refused() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = repo_root();
+    fails_with(
+        &[
+            "compile",
+            root.join("tests/models/int8/nonn_k4_qdq.onnx")
+                .to_str()
+                .unwrap(),
+            "--deploy",
+            root.join("tests/fixtures/deploy/nonn_k4.toml")
+                .to_str()
+                .unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ],
+        &["is int8", "over the link", "one device"],
+    );
+}
+
+/// C source printing `mn_requant_from_scale` of every scale in argv.
+const REQUANT_PROBE: &str = r#"
+#include <stdio.h>
+#include <stdlib.h>
+#include "mn_kernels_s8.h"
+int main(int argc, char **argv) {
+    int i;
+    for (i = 1; i < argc; i++) {
+        mn_requant_t rq = {0, 0};
+        int32_t rc = mn_requant_from_scale(strtod(argv[i], NULL), &rq);
+        printf("%d %d %d\n", (int)rc, (int)rq.mult, (int)rq.shift);
+    }
+    return 0;
+}
+"#;
+
+/// `ir::requant::requant_from_scale` equals runtime-c's function on edge cases and on
+/// seeded random scales over the whole range (as hexadecimal floats, exactly).
+#[test]
+fn requant_multiplier_matches_runtime_c() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let rt = repo_root().join("runtime-c");
+    let src = tmp.path().join("probe.c");
+    std::fs::write(&src, REQUANT_PROBE).unwrap();
+    let exe = tmp.path().join("probe");
+    let out = Command::new(meshnn::tools::host_build::cc())
+        .args(["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-I"])
+        .arg(rt.join("include"))
+        .arg(&src)
+        .arg(rt.join("src/mn_requant_s8.c"))
+        .args(["-lm", "-o"])
+        .arg(&exe)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut scales = vec![
+        0.0,
+        0.5,
+        1.0,
+        0.75,
+        0.1,
+        1.0 / 3.0,
+        2.0f64.powi(-31),
+        2.0f64.powi(-32),
+        2.0f64.powi(-33),
+        32767.999,
+        16384.0,
+        1e-300,
+        1e-12,
+        0.999_999_999_9,
+        // m * 2^31 exactly half way: rounds away from zero.
+        (1073741824.5f64) / 2147483648.0,
+    ];
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..2000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let e = (x % 48) as i32 - 40; // 2^-40 .. 2^7
+        let m = (x >> 11) as f64 / (1u64 << 53) as f64 + 0.5;
+        scales.push(m * 2.0f64.powi(e));
+    }
+    let args: Vec<String> = scales.iter().map(|s| format!("{s:e}")).collect();
+    // Rust's {:e} prints the shortest string that parses back to the same double.
+    let out = Command::new(&exe).args(&args).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), scales.len());
+    for (s, line) in scales.iter().zip(lines) {
+        let v: Vec<i32> = line.split(' ').map(|x| x.parse().unwrap()).collect();
+        let c = (v[0] == 0).then_some(Requant {
+            mult: v[1],
+            shift: v[2],
+        });
+        assert_eq!(requant_from_scale(*s), c, "scale {s:e}");
+    }
+}
+
+/// Builds the case `case` of `compiler/tests/common/int8_islands_case.py` (a model run by
+/// onnxruntime) in `dir`; false (test skipped) without python3, onnx and onnxruntime.
+fn islands_case(dir: &Path, case: &str) -> bool {
+    let script = repo_root().join("compiler/tests/common/int8_islands_case.py");
+    let made = Command::new("python3")
+        .arg(&script)
+        .arg(dir)
+        .arg(case)
+        .output();
+    match made {
+        Ok(o) if o.status.success() => true,
+        Ok(o) if String::from_utf8_lossy(&o.stderr).contains("ModuleNotFoundError") => {
+            eprintln!("skipping: python3 with onnx and onnxruntime is needed");
+            false
+        }
+        other => panic!("{script:?} {case} failed: {other:?}"),
+    }
+}
+
+/// The case's model through the C build against onnxruntime's output, in LSBs.
+fn check_case(dir: &Path) {
+    let model = dir.join("model.onnx");
+    let p = prepare_checked(&model);
+    let inputs = meshnn::npy::read_npz_f32(&dir.join("inputs.npz")).unwrap();
+    let want = &meshnn::npy::read_npz_f32(&dir.join("outputs.npz")).unwrap()[0].1;
+    let d = driver::deploy_single(p).unwrap();
+    let x: Vec<Array<f32>> = inputs.into_iter().map(|(_, a)| a).collect();
+    let opts = EmitOptions::default();
+    let outs = meshnn::tools::run::run_host_with(&d, &x, &dir.join("build"), &opts).unwrap();
+    let Domain::Quantised { scale } = domain(&d.graph, d.graph.outputs[0]) else {
+        panic!("the output is a DequantizeLinear's");
+    };
+    let (within, max) = lsb_stats(&outs[0], want, scale);
+    assert!(
+        within >= 0.999 && max <= 2.0 + 1e-3,
+        "{within} within 1 LSB, max {max}"
+    );
+}
+
+/// The node rows of `inspect` named in `nodes` compute in int8.
+fn assert_int8(model: &Path, nodes: &[&str]) {
+    let text = meshnn_stdout(&["inspect", model.to_str().unwrap()]);
+    for node in nodes {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{node} ")))
+            .unwrap();
+        assert!(row.contains(" int8 "), "{node} is not int8:\n{text}");
+    }
+}
+
+/// The islands the fixtures lack (Add and Mul of two activations, Concat of differently
+/// scaled inputs, MatMul with a constant B, Softmax) on a model quantised and run by
+/// onnxruntime (`compiler/tests/common/int8_islands_case.py`).
+#[test]
+fn add_mul_concat_matmul_islands_match_onnxruntime() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    if !islands_case(tmp.path(), "islands") {
+        return;
+    }
+    let model = tmp.path().join("model.onnx");
+    assert_int8(&model, &["add", "mul", "concat", "matmul", "conv_a"]);
+    check_case(tmp.path());
+}
+
+/// A ReLU fused into a Conv's requantisation and a Clip alone between DQ and Q (its own
+/// elementwise requantisation), each clamp narrower than the int8 range, against
+/// onnxruntime on a hand-written QDQ model.
+#[test]
+fn relu_and_clip_clamps_match_onnxruntime() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    if !islands_case(tmp.path(), "relu_clip") {
+        return;
+    }
+    let model = tmp.path().join("model.onnx");
+    let text = meshnn_stdout(&["inspect", model.to_str().unwrap()]);
+    assert!(text.contains("Conv+Relu"), "{text}");
+    assert_int8(&model, &["conv", "pool", "clip"]);
+    check_case(tmp.path());
+}
+
+/// The generated int8 crates are printed as rustfmt prints them, and clippy-clean.
+#[test]
+fn quantised_rust_crates_are_rustfmt_and_clippy_clean() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    for model in qdq_fixtures() {
+        let out = tmp.path().join(model.file_stem().unwrap());
+        meshnn_stdout(&[
+            "compile",
+            model.to_str().unwrap(),
+            "--lang",
+            "rust",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let fmt = Command::new("rustfmt")
+            .args(["--check", "--edition", "2021"])
+            .arg(out.join("main/src/lib.rs"))
+            .output()
+            .unwrap();
+        assert!(
+            fmt.status.success(),
+            "{}: {}",
+            model.display(),
+            String::from_utf8_lossy(&fmt.stdout)
+        );
+    }
+    let nonn = tmp.path().join("nonn_k4_qdq/main/Cargo.toml");
+    let clippy = Command::new("cargo")
+        .args(["clippy", "--quiet", "--manifest-path"])
+        .arg(&nonn)
+        .args(["--", "-D", "warnings"])
+        .output()
+        .unwrap();
+    assert!(
+        clippy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clippy.stderr)
+    );
+}
+
+/// Same quantised model, byte-identical output (C and Rust, weights included).
+#[test]
+fn quantised_output_is_deterministic() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let model = repo_root().join("tests/models/int8/nonn_k4_qdq.onnx");
+    for lang in ["c", "rust"] {
+        let outs: Vec<PathBuf> = (0..2)
+            .map(|k| tmp.path().join(format!("{lang}{k}")))
+            .collect();
+        for out in &outs {
+            meshnn_stdout(&[
+                "compile",
+                model.to_str().unwrap(),
+                "--lang",
+                lang,
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+        }
+        let files = |dir: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+            let mut v = Vec::new();
+            let mut stack = vec![dir.to_path_buf()];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()) {
+                    if e.is_dir() {
+                        stack.push(e);
+                    } else {
+                        v.push((
+                            e.strip_prefix(dir).unwrap().to_path_buf(),
+                            std::fs::read(&e).unwrap(),
+                        ));
+                    }
+                }
+            }
+            v.sort();
+            v
+        };
+        let (a, b) = (files(&outs[0]), files(&outs[1]));
+        assert!(a.len() > 5, "{lang}: {} files", a.len());
+        assert!(a == b, "{lang}: two compilations differ");
+    }
+}
