@@ -110,7 +110,7 @@ enum Lang {
     Rust,
 }
 
-/// `--lang` and `--runtime-version`.
+/// `--lang`, `--runtime-version` and `--runtime-path`.
 #[derive(Args)]
 struct LangArgs {
     /// Language of devices whose [[device]] table names none.
@@ -120,17 +120,24 @@ struct LangArgs {
     /// written next to them (DIR/meshnn-runtime).
     #[arg(long, value_name = "VERSION")]
     runtime_version: Option<String>,
+    /// Rust crates depend on the meshnn-runtime source folder DIR (e.g. the repository's
+    /// runtime-rs/) instead of a copy: with one $CARGO_TARGET_DIR the runtime compiles once
+    /// for every build.
+    #[arg(long, value_name = "DIR", conflicts_with = "runtime_version")]
+    runtime_path: Option<PathBuf>,
 }
 
 impl LangArgs {
-    fn options(&self) -> driver::EmitOptions {
-        driver::EmitOptions {
+    fn options(&self) -> Result<driver::EmitOptions> {
+        let runtime = match (&self.runtime_version, &self.runtime_path) {
+            (Some(v), _) => RuntimeSource::Version(v.clone()),
+            (None, Some(dir)) => RuntimeSource::local(dir)?,
+            (None, None) => RuntimeSource::Bundled,
+        };
+        Ok(driver::EmitOptions {
             lang: self.lang(),
-            runtime: match &self.runtime_version {
-                Some(v) => RuntimeSource::Version(v.clone()),
-                None => RuntimeSource::Bundled,
-            },
-        }
+            runtime,
+        })
     }
     fn lang(&self) -> meshnn::deploy::Lang {
         self.lang.into()
@@ -590,7 +597,7 @@ fn cmd_inspect(a: InspectArgs) -> Result<()> {
 
 fn cmd_compile(a: CompileArgs) -> Result<()> {
     let d = calibrated(a.model.deployed()?, a.model.calib.as_deref())?;
-    let files = driver::emit_with(&d, &a.lang.options())?;
+    let files = driver::emit_with(&d, &a.lang.options()?)?;
     driver::write_files(&a.out, &files)?;
     println!("wrote {} files to {}", files.len(), a.out.display());
     for dev in &d.devices {
@@ -637,7 +644,7 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     let mut tmp = None;
     let dir = build_dir(a.build_dir, "meshnn-run-", &mut tmp)?;
     let outs = match a.on {
-        RunOn::Host => run::run_host_with(&p, &arrays, dir.path(), &a.lang.options())?,
+        RunOn::Host => run::run_host_with(&p, &arrays, dir.path(), &a.lang.options()?)?,
         RunOn::Qemu => {
             p.require_c(a.lang.lang(), "run --on qemu")?;
             let r = firmware::run_qemu(&p, &arrays, dir.path())?;
