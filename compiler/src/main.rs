@@ -110,7 +110,7 @@ enum Lang {
     Rust,
 }
 
-/// `--lang` and `--runtime-version`.
+/// `--lang`, `--runtime-version` and `--runtime-path`.
 #[derive(Args)]
 struct LangArgs {
     /// Language of devices whose [[device]] table names none.
@@ -120,17 +120,24 @@ struct LangArgs {
     /// written next to them (DIR/meshnn-runtime).
     #[arg(long, value_name = "VERSION")]
     runtime_version: Option<String>,
+    /// Rust crates depend on the meshnn-runtime source folder DIR (e.g. the repository's
+    /// runtime-rs/) instead of a copy: with one $CARGO_TARGET_DIR the runtime compiles once
+    /// for every build.
+    #[arg(long, value_name = "DIR", conflicts_with = "runtime_version")]
+    runtime_path: Option<PathBuf>,
 }
 
 impl LangArgs {
-    fn options(&self) -> driver::EmitOptions {
-        driver::EmitOptions {
+    fn options(&self) -> Result<driver::EmitOptions> {
+        let runtime = match (&self.runtime_version, &self.runtime_path) {
+            (Some(v), _) => RuntimeSource::Version(v.clone()),
+            (None, Some(dir)) => RuntimeSource::local(dir)?,
+            (None, None) => RuntimeSource::Bundled,
+        };
+        Ok(driver::EmitOptions {
             lang: self.lang(),
-            runtime: match &self.runtime_version {
-                Some(v) => RuntimeSource::Version(v.clone()),
-                None => RuntimeSource::Bundled,
-            },
-        }
+            runtime,
+        })
     }
     fn lang(&self) -> meshnn::deploy::Lang {
         self.lang.into()
@@ -609,7 +616,7 @@ fn cmd_inspect(a: InspectArgs) -> Result<()> {
 
 fn cmd_compile(a: CompileArgs) -> Result<()> {
     let d = calibrated(a.model.deployed()?, a.model.calib.as_deref())?;
-    let files = driver::emit_with(&d, &a.lang.options())?;
+    let files = driver::emit_with(&d, &a.lang.options()?)?;
     driver::write_files(&a.out, &files)?;
     println!("wrote {} files to {}", files.len(), a.out.display());
     for dev in &d.devices {
@@ -627,7 +634,7 @@ fn cmd_build(a: BuildArgs) -> Result<()> {
     let d = calibrated(a.model.deployed()?, a.calib.as_deref())?;
     let out = BuildDir::claim(&a.out)?;
     let opts = firmware::Options {
-        emit: a.lang.options(),
+        emit: a.lang.options()?,
         rust_opt_level: a.rust_opt_level,
     };
     let builds = firmware::build_with(&d, out.path(), &opts)?;
@@ -659,10 +666,10 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     let mut tmp = None;
     let dir = build_dir(a.build_dir, "meshnn-run-", &mut tmp)?;
     let outs = match a.on {
-        RunOn::Host => run::run_host_with(&p, &arrays, dir.path(), &a.lang.options())?,
+        RunOn::Host => run::run_host_with(&p, &arrays, dir.path(), &a.lang.options()?)?,
         RunOn::Qemu => {
             let opts = firmware::Options {
-                emit: a.lang.options(),
+                emit: a.lang.options()?,
                 rust_opt_level: a.rust_opt_level,
             };
             let r = firmware::run_qemu_with(&p, &arrays, dir.path(), &opts)?;
@@ -717,7 +724,7 @@ fn cmd_simulate(a: SimulateArgs) -> Result<()> {
         outage_down: a.outage_down,
         ..simulate::sim_link(&d)
     };
-    let exe = simulate::build_with(&d, dir.path(), &link, &a.lang.options())?;
+    let exe = simulate::build_with(&d, dir.path(), &link, &a.lang.options()?)?;
     if a.loss_model == LossModel::Patterns {
         let progress = std::io::stderr().is_terminal();
         let report = simulate::patterns::run(&d, &exe, &dataset, &a.loss, dir.path(), progress)?;
@@ -760,7 +767,7 @@ fn cmd_bench(a: BenchArgs) -> Result<()> {
         deployed(&a.model, a.deploy.as_deref(), a.strategy, &a.patch)?,
         a.calib.as_deref(),
     )?;
-    let r = bench::bench_with(&a.model, p, a.runs, &a.lang.options())?;
+    let r = bench::bench_with(&a.model, p, a.runs, &a.lang.options()?)?;
     if a.json {
         print_json(&r)?;
     } else {

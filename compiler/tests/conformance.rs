@@ -6,6 +6,11 @@
 //! Acceptance: >= 95 % of the float32 node cases of the supported operators pass, and
 //! every case that runs but fails is listed with its reason in SUPPORTED_OPS.md.
 //!
+//! Rust: every case also runs with Rust devices (`--lang both`: `meshnn run --lang rust
+//! --runtime-path runtime-rs/`, one cargo target folder for all cases, so the runtime
+//! compiles once); a case that passes in C must pass in Rust at the same tolerance, unless
+//! SUPPORTED_OPS.md lists it under the Rust devices with its reason.
+//!
 //! Folding: a sample of the same cases with every graph input baked into an initialiser
 //! (`--all-constant`) must fold completely at compile time and still match.
 
@@ -65,13 +70,43 @@ fn documented_failure(doc: &str, case: &str) -> bool {
     doc.contains(&format!("`{case}`"))
 }
 
+/// The heading SUPPORTED_OPS.md's list of the cases that fail only in Rust opens with.
+const RUST_SECTION: &str = "Rust devices (`--lang rust`";
+
+/// Whether SUPPORTED_OPS.md lists `case` among the cases that fail only with Rust devices.
+fn documented_rust_failure(doc: &str, case: &str) -> bool {
+    doc.split_once(RUST_SECTION)
+        .is_some_and(|(_, rust)| documented_failure(rust, case))
+}
+
 #[test]
 fn onnx_backend_conformance() {
-    let (ok, text, json) = run_harness(&["--min-pass-rate", "95"], "conformance.json");
+    let args = ["--min-pass-rate", "95", "--lang", "both"];
+    let (ok, text, json) = run_harness(&args, "conformance.json");
     assert!(ok, "conformance below 95 %:\n{text}");
 
-    // Every failed case must be documented in SUPPORTED_OPS.md with its reason.
+    // Rust devices run every case C runs, and pass wherever C passes.
+    let rust = &json["rust"];
+    let c_run = json["passed"].as_u64().unwrap() + json["failed"].as_u64().unwrap();
+    assert_eq!(
+        rust["run"].as_u64(),
+        Some(c_run),
+        "Rust ran fewer cases than C"
+    );
     let doc = std::fs::read_to_string(repo_root().join("SUPPORTED_OPS.md")).unwrap();
+    let rust_only: Vec<&str> = rust["rust_only_failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .filter(|c| !documented_rust_failure(&doc, c))
+        .collect();
+    assert!(
+        rust_only.is_empty(),
+        "cases that pass in C but fail with --lang rust (fix them, or list them with the reason: run_conformance.py --lang both --update-supported-ops SUPPORTED_OPS.md): {rust_only:?}"
+    );
+
+    // Every failed case must be documented in SUPPORTED_OPS.md with its reason.
     let mut undocumented = Vec::new();
     for case in json["cases"].as_array().unwrap() {
         if case["status"] == "failed" {

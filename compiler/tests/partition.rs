@@ -343,19 +343,10 @@ fn deployments_match_single_device_and_onnxruntime() {
     for m in fixture_models() {
         let p = prepare_checked(&m);
         let (inputs, refs) = reference(&p, &m);
-        let g_inputs: Vec<String> = p
-            .graph
-            .inputs
-            .iter()
-            .map(|&t| p.graph.tensors[t].name.clone())
-            .collect();
         let dir = tempfile::tempdir().unwrap();
-        let single = meshnn::tools::run::run_host(
-            &driver::deploy_single(p).unwrap(),
-            &inputs,
-            &dir.path().join("single"),
-        )
-        .unwrap();
+        let one = driver::deploy_single(p).unwrap();
+        let single =
+            meshnn::tools::run::run_host(&one, &inputs, &dir.path().join("single")).unwrap();
         for (i, out) in single.iter().enumerate() {
             assert_close(
                 &format!("{} output {i}", m.display()),
@@ -366,22 +357,7 @@ fn deployments_match_single_device_and_onnxruntime() {
             );
         }
         for nd in [2usize, 3, 4] {
-            // Only the first device senses the inputs (the hub is the last), so tensors
-            // must travel whichever way the model is cut.
-            let senses: Vec<String> = g_inputs.iter().map(|s| format!("\"{s}\"")).collect();
-            let mut text = String::from("[link]\nmtu_bytes = 64\n");
-            for d in 0..nd {
-                text += &format!(
-                    "[[device]]\nname = \"d{d}\"\ntarget = \"host\"\ninputs = [{}]\n{}",
-                    if d == 0 {
-                        senses.join(", ")
-                    } else {
-                        String::new()
-                    },
-                    if d == nd - 1 { "outputs = true\n" } else { "" }
-                );
-            }
-            let dep = deployment(&text);
+            let dep = split_deployment(&one.graph, nd, &[]);
             let d = driver::deploy(prepare_checked(&m), dep, None).unwrap();
             let outs =
                 meshnn::tools::run::run_host(&d, &inputs, &dir.path().join(format!("d{nd}")))

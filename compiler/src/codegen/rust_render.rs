@@ -34,6 +34,44 @@ pub enum RuntimeSource {
     Path(String),
 }
 
+/// Why `--runtime-path DIR` cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimePathError {
+    #[error("--runtime-path {dir}: {why}; pass the meshnn-runtime source folder (the repository's runtime-rs/)")]
+    NotARuntime { dir: String, why: String },
+}
+
+impl RuntimeSource {
+    /// `--runtime-path DIR`: the crates depend on the meshnn-runtime source folder `dir`
+    /// (made absolute, so it works from any output folder; with one `$CARGO_TARGET_DIR`
+    /// every build shares one compiled runtime). Checked: a folder whose Cargo.toml names
+    /// the package `meshnn-runtime`, and a UTF-8 path that needs no escape in TOML.
+    pub fn local(dir: &std::path::Path) -> Result<Self, RuntimePathError> {
+        let bad = |why: String| RuntimePathError::NotARuntime {
+            dir: dir.display().to_string(),
+            why,
+        };
+        let abs = dir
+            .canonicalize()
+            .map_err(|e| bad(format!("cannot open it: {e}")))?;
+        let text = abs
+            .to_str()
+            .filter(|t| !t.chars().any(|c| c.is_control() || c == '"' || c == '\\'))
+            .ok_or_else(|| bad("the path has characters a Cargo.toml cannot hold".into()))?;
+        let manifest = std::fs::read_to_string(abs.join("Cargo.toml"))
+            .map_err(|e| bad(format!("no readable Cargo.toml in it ({e})")))?;
+        if !manifest
+            .lines()
+            .any(|l| l.trim() == "name = \"meshnn-runtime\"")
+        {
+            return Err(bad(
+                "its Cargo.toml is not the meshnn-runtime package".into()
+            ));
+        }
+        Ok(RuntimeSource::Path(text.to_string()))
+    }
+}
+
 /// The folder of the bundled runtime, next to the device crates.
 pub const RUNTIME_DIR: &str = "meshnn-runtime";
 

@@ -3,7 +3,8 @@
 //! firmware bridges (`DIR/firmware/<device>/rust/`), a `no_std` static library per device
 //! cross-compiled for its target's Rust triple. Each in its own target folder next to
 //! its manifest (`target/`), or `$CARGO_TARGET_DIR` when set (tests share one, so the
-//! runtime and its dependencies build once).
+//! runtime and its dependencies build once; builds into one folder take turns under a
+//! lock and copy their library out, see [`TARGET_LOCK`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -134,6 +135,7 @@ pub fn build_bridge_with(
     }
     let lib = manifest.parent().unwrap_or(Path::new(".")).join(LIB);
     copy_lib(&target.join("release").join(LIB), &lib)?;
+    remove_hashed_copies(&target.join("release").join("deps"), "libmeshnn_host-");
     Ok(vec![
         lib.display().to_string(),
         "-lpthread".into(),
@@ -164,6 +166,24 @@ fn lock_target(target: &Path) -> Result<std::fs::File, RustBuildError> {
 fn copy_lib(built: &Path, to: &Path) -> Result<(), RustBuildError> {
     std::fs::copy(built, to).map_err(io_error(built))?;
     Ok(())
+}
+
+/// Remove the bridge libraries cargo keeps in `deps` under hashed names (`<prefix><hash>.a`;
+/// a host bridge is about 20 MB: the Rust standard library is inside). Every build
+/// folder's bridge is a new package to cargo (a path dependency is known by its path), so
+/// a target folder shared by many runs would otherwise keep one per run. Best effort: a
+/// library left behind costs disk only.
+fn remove_hashed_copies(deps: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(deps) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(prefix) && name.ends_with(".a") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// An I/O failure on `path` as an error.
@@ -202,5 +222,9 @@ pub fn build_firmware_bridge(
         return Err(failed(manifest, &out));
     }
     let name = format!("libmeshnn_fw_{}.a", device.replace('-', "_"));
-    copy_lib(&target.join(triple).join("release").join(name), lib)
+    let release = target.join(triple).join("release");
+    copy_lib(&release.join(&name), lib)?;
+    let stem = name.trim_end_matches(".a");
+    remove_hashed_copies(&release.join("deps"), &format!("{stem}-"));
+    Ok(())
 }

@@ -3,7 +3,9 @@
 
 pub mod npz;
 
+use meshnn::deploy::Deployment;
 use meshnn::driver::{self, Prepared};
+use meshnn::ir::Graph;
 use meshnn::npy::{self, Array};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -180,4 +182,32 @@ pub fn rust_target_installed(target: &str) -> bool {
         .join("lib/rustlib")
         .join(target)
         .is_dir()
+}
+
+/// The split the multi-device tests cut every fixture with: `nd` host devices `d0`…,
+/// only the first senses the graph inputs and the last is the hub (it holds the outputs),
+/// so tensors must travel whichever way the model is cut; 64-byte frames, so they are
+/// fragmented. The devices listed in `rust` get `lang = "rust"`.
+pub fn split_deployment(g: &Graph, nd: usize, rust: &[usize]) -> Deployment {
+    let senses: Vec<String> = g
+        .input_names()
+        .iter()
+        .map(|name| format!("{name:?}"))
+        .collect();
+    let mut text = String::from("[link]\nmtu_bytes = 64\n");
+    for d in 0..nd {
+        text += &format!("[[device]]\nname = \"d{d}\"\ntarget = \"host\"\n");
+        if d == 0 {
+            text += &format!("inputs = [{}]\n", senses.join(", "));
+        } else {
+            text += "inputs = []\n";
+        }
+        if d == nd - 1 {
+            text += "outputs = true\n";
+        }
+        if rust.contains(&d) {
+            text += "lang = \"rust\"\n";
+        }
+    }
+    Deployment::parse(&text, "split.toml").unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
