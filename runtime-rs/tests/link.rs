@@ -384,6 +384,18 @@ fn wire_format_rejects_truncated_oversized_trailing_and_corrupt_bytes() {
     });
 }
 
+/// The CRC-32 of this target's table layout: the CRC catalogue's check value of
+/// "123456789" (CRC-32/ISO-HDLC, 0xCBF43926) and Python's `zlib.crc32` of 1000 bytes
+/// (7 i + 3) mod 256, i < 1000 (0x17BC2A46); the empty input gives 0.
+#[test]
+fn crc32_check_values() {
+    use meshnn_runtime::link::crc::crc32;
+    assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    assert_eq!(crc32(b""), 0);
+    let bytes: Vec<u8> = (0..1000).map(|i| (i * 7 + 3) as u8).collect();
+    assert_eq!(crc32(&bytes), 0x17BC_2A46);
+}
+
 /// The frame CRC is zlib.crc32 of the 20 wire header bytes (crc field 0) and the payload:
 /// for the last frame (1->2, tensor 7, frag 2/3, len 12, seq 5, 23.0 24.0 25.0) Python's
 /// zlib.crc32 gives 0x3B889549 (as in runtime-c/tests/test_link.c).

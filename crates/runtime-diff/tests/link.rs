@@ -57,6 +57,7 @@ extern "C" {
     fn diff_rx_wait_us(i: i32) -> u32;
     fn diff_rx_arrived_at(i: i32, elapsed: u32);
     fn diff_rx_counters(i: i32, out: *mut u32);
+    fn mn_crc32(crc: u32, p: *const u8, n: u32) -> u32;
 }
 
 /// The C HAL's settings.
@@ -511,4 +512,33 @@ fn chal_carries_frames_through_the_c_hal() {
     c_hal(None, 9, 0);
     assert_eq!(hal.key(), None);
     assert_eq!(sender.send(&mut hal, 2, 7, &data), 2);
+}
+
+/// The C CRC-32 (`mn_crc32`, this host's slicing tables) of `bytes`, continuing `crc`.
+fn c_crc32(crc: u32, bytes: &[u8]) -> u32 {
+    // SAFETY: bytes is valid for bytes.len() bytes; mn_crc32 only reads them.
+    unsafe { mn_crc32(crc, bytes.as_ptr(), bytes.len() as u32) }
+}
+
+/// Rust's CRC-32 (the `crc` crate, this target's table) equals C's on random buffers of
+/// every length 0..=600 (each tail of each slicing loop), and C's CRC continued over a
+/// split buffer equals Rust's of the whole.
+#[test]
+fn crc32_equals_c_on_random_buffers() {
+    let mut rng = Rng::new(12);
+    for n in 0..=600usize {
+        let bytes: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
+        let rust = meshnn_runtime::link::crc::crc32(&bytes);
+        assert_eq!(rust, c_crc32(0, &bytes), "length {n}");
+        let cut = if n == 0 {
+            0
+        } else {
+            rng.next_u64() as usize % n
+        };
+        assert_eq!(
+            rust,
+            c_crc32(c_crc32(0, &bytes[..cut]), &bytes[cut..]),
+            "length {n}, cut {cut}"
+        );
+    }
 }
