@@ -7,8 +7,9 @@
 //! `core::arch`'s `_mm_fmadd_ss`, which LLVM lowers to `llvm.fma.f32` and so vectorises
 //! into `vfmadd*ps` inside the kernels' loops. Nowhere else: `f32::mul_add` needs `std`
 //! (core's is unstable in rustc 1.95), and on Cortex-M4F/M33 LLVM would turn it into
-//! `vfma.f32` where the C firmware (gcc, `-std=c99`: no contraction) uses the unfused
-//! `vmla.f32`, so fusing there would break the Rust-vs-C firmware bit equality under QEMU.
+//! `vfma.f32` where the C firmware (gcc, `-std=c99`: no contraction) rounds twice
+//! (`vmul.f32`, `vadd.f32`; Rust's `a * b + c` is the unfused `vmla.f32`), so fusing
+//! there would break the Rust-vs-C firmware bit equality under QEMU.
 //! Without FMA the default builds (the differential tests against C built without
 //! contraction, every MCU target) compute exactly what they computed before.
 //!
