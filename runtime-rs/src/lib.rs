@@ -13,14 +13,15 @@
 //! NULL is an `Option`.
 #![no_std]
 // No unsafe code, except the C bridge of the `c-hal` feature (link::c_hal, host runs only)
-// and the fused multiply-add of x86 builds with the `fma` target feature (kernels::madd).
+// and the fused multiply-add of x86 FMA and AArch64 NEON builds (kernels::madd).
 #![cfg_attr(
     not(any(
         feature = "c-hal",
         all(
             any(target_arch = "x86", target_arch = "x86_64"),
             target_feature = "fma"
-        )
+        ),
+        all(target_arch = "aarch64", target_feature = "neon")
     )),
     forbid(unsafe_code)
 )]
@@ -30,7 +31,8 @@
         all(
             any(target_arch = "x86", target_arch = "x86_64"),
             target_feature = "fma"
-        )
+        ),
+        all(target_arch = "aarch64", target_feature = "neon")
     ),
     deny(unsafe_code)
 )]

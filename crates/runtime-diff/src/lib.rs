@@ -4,12 +4,15 @@
 
 use meshnn_runtime::kernels::MAX_DIMS;
 
-/// Whether this build's Rust kernels fuse their multiply-adds (`kernels::madd`: x86 built
-/// with the `fma` target feature, e.g. `RUSTFLAGS="-C target-feature=+fma"`); the C
+/// Whether this build's Rust kernels fuse their multiply-adds (`kernels::madd`: AArch64
+/// with NEON, x86 built with the `fma` target feature, e.g. `RUSTFLAGS="-C target-feature=+fma"`); the C
 /// kernels here never do (`-std=c99`, no contraction).
-pub const RUST_FUSES: bool = cfg!(all(
-    any(target_arch = "x86", target_arch = "x86_64"),
-    target_feature = "fma"
+pub const RUST_FUSES: bool = cfg!(any(
+    all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "fma"
+    ),
+    all(target_arch = "aarch64", target_feature = "neon")
 ));
 
 /// Tolerance of a Rust kernel against its C twin summing in the same order: equal up to

@@ -5,13 +5,14 @@
 //! Where it fuses: x86 / x86-64 built with the `fma` target feature (`-C
 //! target-cpu=native` on a Haswell or later CPU: `meshnn bench`), through
 //! `core::arch`'s `_mm_fmadd_ss`, which LLVM lowers to `llvm.fma.f32` and so vectorises
-//! into `vfmadd*ps` inside the kernels' loops. Nowhere else: `f32::mul_add` needs `std`
+//! into `vfmadd*ps` inside the kernels' loops; AArch64 with NEON, through
+//! `vfma_n_f32` (`fmadd`, vectorised into `fmla`). Nowhere else: `f32::mul_add` needs `std`
 //! (core's is unstable in rustc 1.95), and on Cortex-M4F/M33 LLVM would turn it into
 //! `vfma.f32` where the C firmware (gcc, `-std=c99`: no contraction) rounds twice
 //! (`vmul.f32`, `vadd.f32`; Rust's `a * b + c` is the unfused `vmla.f32`), so fusing
 //! there would break the Rust-vs-C firmware bit equality under QEMU.
-//! Without FMA the default builds (the differential tests against C built without
-//! contraction, every MCU target) compute exactly what they computed before.
+//! Elsewhere (the default x86-64 build, so the differential tests against C built without
+//! contraction, and every MCU target) the kernels compute exactly what they did before.
 //!
 //! The `unsafe` here is the whole crate's only unsafe outside the `c-hal` bridge.
 
@@ -34,10 +35,24 @@ pub(crate) fn madd(a: f32, b: f32, c: f32) -> f32 {
     unsafe { _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c))) }
 }
 
+/// `a * b + c`, fused (one rounding) on AArch64 with NEON.
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) fn madd(a: f32, b: f32, c: f32) -> f32 {
+    use core::arch::aarch64::{vdup_n_f32, vfma_n_f32, vget_lane_f32};
+    // SAFETY: these intrinsics only need the CPU feature `neon`, and this function is
+    // compiled only when the whole build targets it (cfg above). They touch no memory.
+    unsafe { vget_lane_f32::<0>(vfma_n_f32(vdup_n_f32(c), vdup_n_f32(b), a)) }
+}
+
 /// `a * b + c`: a multiply, then an add (two roundings), as C without contraction.
-#[cfg(not(all(
-    any(target_arch = "x86", target_arch = "x86_64"),
-    target_feature = "fma"
+#[cfg(not(any(
+    all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "fma"
+    ),
+    all(target_arch = "aarch64", target_feature = "neon")
 )))]
 #[inline(always)]
 pub(crate) fn madd(a: f32, b: f32, c: f32) -> f32 {
@@ -60,9 +75,12 @@ mod tests {
     fn madd_fuses_exactly_where_the_target_has_fma() {
         let e = f32::EPSILON;
         let fused = madd(1.0 + e, 1.0 - e, -1.0);
-        let fma = cfg!(all(
-            any(target_arch = "x86", target_arch = "x86_64"),
-            target_feature = "fma"
+        let fma = cfg!(any(
+            all(
+                any(target_arch = "x86", target_arch = "x86_64"),
+                target_feature = "fma"
+            ),
+            all(target_arch = "aarch64", target_feature = "neon")
         ));
         if fma {
             assert_eq!(fused, -e * e);
