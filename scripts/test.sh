@@ -22,3 +22,9 @@ cargo test --release --workspace
 # runtime-c's test_fast_vs_ref_scalar), against runtime-c (own target dir: other RUSTFLAGS).
 RUSTFLAGS="--cfg meshnn_scalar_tiles" CARGO_TARGET_DIR=target/scalar-tiles \
   cargo test --release -p meshnn-runtime -p meshnn-runtime-diff
+# And with the fused multiply-adds of x86 FMA builds (kernels::madd, as `meshnn bench`'s
+# target-cpu=native): every kernel against runtime-c (no contraction) within 1e-5.
+if grep -qw fma /proc/cpuinfo 2>/dev/null; then
+  RUSTFLAGS="-C target-feature=+fma" CARGO_TARGET_DIR=target/fma \
+    cargo test --release -p meshnn-runtime -p meshnn-runtime-diff
+fi

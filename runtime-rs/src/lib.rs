@@ -12,9 +12,30 @@
 //! float *` is `&[f32]`, `float *` is `&mut [f32]`, a pointer the C header allows to be
 //! NULL is an `Option`.
 #![no_std]
-// No unsafe code, except the C bridge of the `c-hal` feature (link::c_hal, host runs only).
-#![cfg_attr(not(feature = "c-hal"), forbid(unsafe_code))]
-#![cfg_attr(feature = "c-hal", deny(unsafe_code))]
+// No unsafe code, except the C bridge of the `c-hal` feature (link::c_hal, host runs only)
+// and the fused multiply-add of x86 FMA and AArch64 NEON builds (kernels::madd).
+#![cfg_attr(
+    not(any(
+        feature = "c-hal",
+        all(
+            any(target_arch = "x86", target_arch = "x86_64"),
+            target_feature = "fma"
+        ),
+        all(target_arch = "aarch64", target_feature = "neon")
+    )),
+    forbid(unsafe_code)
+)]
+#![cfg_attr(
+    any(
+        feature = "c-hal",
+        all(
+            any(target_arch = "x86", target_arch = "x86_64"),
+            target_feature = "fma"
+        ),
+        all(target_arch = "aarch64", target_feature = "neon")
+    ),
+    deny(unsafe_code)
+)]
 
 pub mod arena;
 pub mod device;

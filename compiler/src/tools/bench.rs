@@ -28,8 +28,8 @@ pub const BENCH_CFLAGS: &[&str] = &["-O3", "-march=native", "-ffp-contract=fast"
 /// RUSTFLAGS of the Rust devices' timed build: the host CPU, as the C's `-march=native`.
 /// On x86-64 also `-prefer-256-bit`: on AVX-512 CPUs LLVM otherwise keeps to 256-bit
 /// vectors where GCC's `-march=native` build uses 512-bit ones (no effect elsewhere).
-/// Rust never contracts `a * b + c` into a fused multiply-add, unlike the C build with
-/// `-ffp-contract=fast` (BENCHMARKS.md measures what that costs).
+/// With the host's `fma` feature the runtime's hot loops fuse their multiply-adds
+/// (`meshnn-runtime`'s `kernels::madd`), as the C build's `-ffp-contract=fast` does.
 fn bench_rustflags() -> Vec<&'static str> {
     let mut f = vec!["-C", "target-cpu=native"];
     if cfg!(target_arch = "x86_64") {

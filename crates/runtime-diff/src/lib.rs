@@ -4,6 +4,22 @@
 
 use meshnn_runtime::kernels::MAX_DIMS;
 
+/// Whether this build's Rust kernels fuse their multiply-adds (`kernels::madd`: AArch64
+/// with NEON, x86 built with the `fma` target feature, e.g. `RUSTFLAGS="-C target-feature=+fma"`); the C
+/// kernels here never do (`-std=c99`, no contraction).
+pub const RUST_FUSES: bool = cfg!(any(
+    all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "fma"
+    ),
+    all(target_arch = "aarch64", target_feature = "neon")
+));
+
+/// Tolerance of a Rust kernel against its C twin summing in the same order: equal up to
+/// libm's few-ulp difference in Swish's expf, and to 1e-5 relative when the Rust kernels
+/// fuse their multiply-adds ([`RUST_FUSES`]: one rounding per MAC instead of two).
+pub const SAME_ORDER: f32 = if RUST_FUSES { 1e-5 } else { 1e-6 };
+
 /// A small deterministic generator (xorshift64*), so every run tests the same cases.
 pub struct Rng(u64);
 

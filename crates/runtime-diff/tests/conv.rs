@@ -8,7 +8,7 @@ use meshnn_runtime::kernels::{
     conv2d_fast_f32_packed_size, conv2d_fast_f32_scratch_size, conv_nd_f32, Act, ConvNdParams,
     ConvParams, ACT_NONE, CONV_FAST_MAX_TAPS, MAX_DIMS,
 };
-use meshnn_runtime_diff::{assert_close, ptr_or_null, random_act, Rng};
+use meshnn_runtime_diff::{assert_close, ptr_or_null, random_act, Rng, SAME_ORDER};
 
 extern "C" {
     fn mn_conv2d_f32(
@@ -47,8 +47,6 @@ extern "C" {
     );
 }
 
-/// Summation in the same order: equal up to libm's few-ulp difference in Swish's expf.
-const SAME_ORDER: f32 = 1e-6;
 /// Summation in a different order (fast kernels against the reference).
 const OTHER_ORDER: f32 = 1e-5;
 

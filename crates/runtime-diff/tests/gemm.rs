@@ -5,7 +5,7 @@
 use meshnn_runtime::kernels::{
     gemm_f32, gemm_fast_f32, matmul_f32, Act, GemmParams, MatmulParams, ACT_NONE, MAX_DIMS,
 };
-use meshnn_runtime_diff::{assert_close, ptr_or_null, random_act, Rng};
+use meshnn_runtime_diff::{assert_close, ptr_or_null, random_act, Rng, SAME_ORDER};
 
 extern "C" {
     fn mn_gemm_f32(p: *const GemmParams, a: *const f32, b: *const f32, c: *const f32, y: *mut f32);
@@ -19,7 +19,6 @@ extern "C" {
     fn mn_matmul_f32(p: *const MatmulParams, a: *const f32, b: *const f32, y: *mut f32);
 }
 
-const SAME_ORDER: f32 = 1e-6;
 const OTHER_ORDER: f32 = 1e-5;
 
 fn random_gemm(rng: &mut Rng) -> GemmParams {

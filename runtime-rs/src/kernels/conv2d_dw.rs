@@ -12,6 +12,7 @@
 //! through the activation back into the `[c][h][w]` planes. Channels past `c_in` in the
 //! last block are computed on zeros and not stored.
 
+use super::madd::madd;
 use super::{ConvParams, CONV_FAST_MAX_TAPS};
 
 /// Channels per block (the vector direction; `MN_DW_CB`).
@@ -258,7 +259,7 @@ impl TapWalk<'_> {
                 for (r, a) in acc.iter_mut().enumerate() {
                     let xs: &[f32; CB] = xt[r * step..r * step + CB].try_into().expect("CB floats");
                     for c in 0..CB {
-                        a[c] += wt[c] * xs[c];
+                        a[c] = madd(wt[c], xs[c], a[c]);
                     }
                 }
             }

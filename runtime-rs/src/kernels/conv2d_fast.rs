@@ -14,6 +14,7 @@
 use super::conv_pad::{
     conv_pad_channel_f32, conv_pad_geometry, conv_pad_taps, conv_store_wide_f32, PadGeom,
 };
+use super::madd::madd;
 use super::{Act, ConvParams};
 
 /// Most kernel taps (`k_h * k_w`) the fast convolutions take (`MN_CONV_FAST_MAX_TAPS`).
@@ -281,7 +282,7 @@ impl Tiles<'_> {
                 let xv = &self.xg[xk..xk + nr];
                 for (a, &wr) in acc.iter_mut().zip(wv) {
                     for (av, &xv) in a.iter_mut().zip(xv) {
-                        *av += wr * xv;
+                        *av = madd(wr, xv, *av);
                     }
                 }
                 xk += pitch;
@@ -291,11 +292,12 @@ impl Tiles<'_> {
     }
 }
 
-/// `a[v] += w * x[v]` along the tile's positions (the vector direction).
+/// `a[v] += w * x[v]` along the tile's positions (the vector direction; fused where
+/// the target has FMA, see `madd`).
 #[inline(always)]
 fn mul_add_row(a: &mut [f32; NR], w: f32, x: &[f32; NR]) {
     for (av, &xv) in a.iter_mut().zip(x) {
-        *av += w * xv;
+        *av = madd(w, xv, *av);
     }
 }
 

@@ -6,6 +6,7 @@
 //! row of A' updates a whole output row with one contiguous multiply-add loop over n
 //! (the vector direction).
 
+use super::madd::madd;
 use super::{GemmParams, ACT_NONE};
 
 /// `y[m][n] = act(A' bp + bias)` (`mn_gemm_fast_f32`) with `bp[kk * n + j] = alpha *
@@ -28,7 +29,7 @@ pub fn gemm_fast_f32(p: &GemmParams, a: &[f32], bp: &[f32], bias: Option<&[f32]>
         for (kk, brow) in bp.chunks_exact(n).enumerate() {
             let av = a[(arow + kk as i32 * a_sk) as usize];
             for (yv, &bv) in yi.iter_mut().zip(brow) {
-                *yv += av * bv;
+                *yv = madd(av, bv, *yv);
             }
         }
         if p.act.kind != ACT_NONE {

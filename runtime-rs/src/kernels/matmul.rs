@@ -2,6 +2,7 @@
 //! `runtime-c/src/mn_matmul_f32.c`; the contract is `mn_matmul_f32` in
 //! `runtime-c/include/mn_kernels.h`.
 
+use super::madd::madd;
 use super::util::Odometer;
 use super::MAX_DIMS;
 
@@ -52,7 +53,7 @@ fn product(a: &[f32], b: &[f32], n: usize, k: usize, y: &mut [f32]) {
         for kk in 0..k {
             let aik = a[i * k + kk];
             for (yv, &bv) in yrow.iter_mut().zip(&b[kk * n..kk * n + n]) {
-                *yv += aik * bv;
+                *yv = madd(aik, bv, *yv);
             }
         }
     }

@@ -8,6 +8,7 @@
 //! never generates one: the memory plan sizes every operand).
 
 mod act;
+mod madd;
 mod util;
 
 mod batchnorm;

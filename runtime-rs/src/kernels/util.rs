@@ -2,6 +2,7 @@
 //! part of the kernel API.
 #![allow(dead_code)] // until every kernel that uses them is ported
 
+use super::madd::madd;
 use super::{RnnParams, MAX_DIMS};
 
 /// The larger of the running maximum `m` and `v`; NaN once either is NaN (max pooling
@@ -151,7 +152,7 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0.0f32; DOT_LANES];
     for (x, y) in a.zip(b) {
         for k in 0..DOT_LANES {
-            lanes[k] += x[k] * y[k];
+            lanes[k] = madd(x[k], y[k], lanes[k]);
         }
     }
     lanes.iter().sum::<f32>() + tail
