@@ -19,7 +19,7 @@ pub enum RustBuildError {
         cargo: String,
         source: std::io::Error,
     },
-    #[error("cargo failed to build the Rust devices in {dir} (a meshnn bug unless your Rust toolchain is older than 1.75 or offline without the crates cached):\n{stderr}")]
+    #[error("cargo failed to build the Rust devices in {dir} (a meshnn bug unless your Rust toolchain is older than 1.85 or offline without the crates cached):\n{stderr}")]
     Failed { dir: String, stderr: String },
     #[error("cannot use {path} while building the Rust devices: {source}")]
     Io {
