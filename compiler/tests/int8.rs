@@ -644,3 +644,31 @@ fn int8_nonn_k4_under_qemu_on_m4f_m33_m0plus_and_rv32_equals_the_host_bit_for_bi
         int8_nonn_k4_on_qemu_equals_the_host(target, &firmware::Options::default());
     }
 }
+
+#[test]
+fn int8_nonn_k4_in_rust_under_qemu_on_m4f_m33_m0plus_and_rv32_equals_the_host_bit_for_bit() {
+    let _lock = lock();
+    if !have_cross_tools() {
+        return;
+    }
+    let triples = [
+        "thumbv7em-none-eabihf",
+        "thumbv8m.main-none-eabihf",
+        "thumbv6m-none-eabi",
+        "riscv32imc-unknown-none-elf",
+    ];
+    if let Some(t) = triples.iter().find(|t| !rust_target_installed(t)) {
+        eprintln!("SKIPPED: Rust target {t} not installed (rustup target add {t})");
+        return;
+    }
+    let rust = firmware::Options {
+        emit: EmitOptions {
+            lang: Lang::Rust,
+            ..EmitOptions::default()
+        },
+        ..firmware::Options::default()
+    };
+    for target in ["nrf52840", "nrf5340", "rp2040", "esp32c3"] {
+        int8_nonn_k4_on_qemu_equals_the_host(target, &rust);
+    }
+}
