@@ -8,11 +8,13 @@
 mod common;
 use common::*;
 use meshnn::codegen::rust_render::RuntimeSource;
+use meshnn::deploy::Deployment;
 use meshnn::deploy::Lang;
 use meshnn::driver::{self, EmitOptions};
 use meshnn::ir::requant::{requant_from_scale, Requant};
 use meshnn::ir::{Graph, Op, TensorId};
 use meshnn::npy::Array;
+use meshnn::tools::firmware;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, Once};
@@ -605,5 +607,68 @@ fn quantised_output_is_deterministic() {
         let (a, b) = (files(&outs[0]), files(&outs[1]));
         assert!(a.len() > 5, "{lang}: {} files", a.len());
         assert!(a == b, "{lang}: two compilations differ");
+    }
+}
+
+/// int8 nonn_k4 as one device on `target` under QEMU: its output equals the host
+/// build's bit for bit (integer kernels, and a float softmax on the same int8 values).
+fn int8_nonn_k4_on_qemu_equals_the_host(target: &str, opts: &firmware::Options) {
+    let m = repo_root().join("tests/models/int8/nonn_k4_qdq.onnx");
+    let p = prepare_checked(&m);
+    let (inputs, _) = reference(&p, &m);
+    let text = format!(
+        "[[device]]\nname = \"solo\"\ntarget = \"{target}\"\ninputs = [\"input\"]\noutputs = true\n"
+    );
+    let dep = Deployment::parse(&text, "deploy.toml").unwrap();
+    let d = driver::deploy(p, dep, None).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let r = firmware::run_qemu_with(&d, &inputs, tmp.path(), opts)
+        .unwrap_or_else(|e| panic!("{target}: {e}"));
+    assert_eq!(r.outputs.len(), 1);
+    let bits = |a: &Array<f32>| a.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(r.outputs[0].shape, r.host_outputs[0].shape, "{target}");
+    assert_eq!(
+        bits(&r.outputs[0]),
+        bits(&r.host_outputs[0]),
+        "{target}: QEMU output differs from the host build"
+    );
+}
+
+#[test]
+fn int8_nonn_k4_under_qemu_on_m4f_m33_m0plus_and_rv32_equals_the_host_bit_for_bit() {
+    let _lock = lock();
+    if !have_cross_tools() {
+        return;
+    }
+    for target in ["nrf52840", "nrf5340", "rp2040", "esp32c3"] {
+        int8_nonn_k4_on_qemu_equals_the_host(target, &firmware::Options::default());
+    }
+}
+
+#[test]
+fn int8_nonn_k4_in_rust_under_qemu_on_m4f_m33_m0plus_and_rv32_equals_the_host_bit_for_bit() {
+    let _lock = lock();
+    if !have_cross_tools() {
+        return;
+    }
+    let triples = [
+        "thumbv7em-none-eabihf",
+        "thumbv8m.main-none-eabihf",
+        "thumbv6m-none-eabi",
+        "riscv32imc-unknown-none-elf",
+    ];
+    if let Some(t) = triples.iter().find(|t| !rust_target_installed(t)) {
+        eprintln!("SKIPPED: Rust target {t} not installed (rustup target add {t})");
+        return;
+    }
+    let rust = firmware::Options {
+        emit: EmitOptions {
+            lang: Lang::Rust,
+            ..EmitOptions::default()
+        },
+        ..firmware::Options::default()
+    };
+    for target in ["nrf52840", "nrf5340", "rp2040", "esp32c3"] {
+        int8_nonn_k4_on_qemu_equals_the_host(target, &rust);
     }
 }
