@@ -47,8 +47,13 @@ pub(super) fn conv(cx: &mut Cx, act: &Activation) -> Result<Vec<Call>, LowerErro
 
 /// `mn_conv_params_t`.
 fn conv_params(c: &ConvGeom, act: &Activation) -> Params {
-    Params::new("mn_conv_params_t")
-        .int("n", c.n)
+    with_conv_geom(Params::new("mn_conv_params_t"), c).act(act)
+}
+
+/// `p` with the 2-D convolution geometry fields every conv parameter block starts with
+/// (`mn_conv_params_t`, `mn_conv_s8_params_t`).
+pub(super) fn with_conv_geom(p: Params, c: &ConvGeom) -> Params {
+    p.int("n", c.n)
         .int("c_in", c.c_in)
         .int("in_h", c.in_h)
         .int("in_w", c.in_w)
@@ -64,7 +69,6 @@ fn conv_params(c: &ConvGeom, act: &Activation) -> Params {
         .int("pad_top", c.pad_top)
         .int("pad_left", c.pad_left)
         .int("group", c.group)
-        .act(act)
 }
 
 /// `mn_conv_nd_params_t`.
