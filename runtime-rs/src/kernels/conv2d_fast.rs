@@ -241,31 +241,15 @@ impl Tiles<'_> {
     /// `MR` channels x `NR` positions starting at wide-row position `j`.
     #[inline(always)]
     fn tile(&self, j: usize) -> Tile {
-        let pitch = self.g.pitch as usize;
         let cin_g = (self.p.c_in / self.p.group) as usize;
-        let mut acc: Tile = [[0.0; NR]; MR];
-        for (a, &b) in acc.iter_mut().zip(&self.bias) {
-            *a = [b; NR];
-        }
-        for (&t, wt) in self.taps.iter().zip(self.w.chunks_exact(MR * cin_g)) {
-            let mut xk = j + t as usize;
-            for wv in wt.chunks_exact(MR) {
-                let xv: &[f32; NR] = self.xg[xk..xk + NR].try_into().expect("NR floats");
-                let [w0, w1, w2, w3, w4, w5, w6, w7]: [f32; MR] = wv.try_into().expect("MR floats");
-                // The rows spelled out (as in C): with a loop over them LLVM vectorises
-                // across the rows (gathers and scatters with AVX-512) instead of along NR.
-                mul_add_row(&mut acc[0], w0, xv);
-                mul_add_row(&mut acc[1], w1, xv);
-                mul_add_row(&mut acc[2], w2, xv);
-                mul_add_row(&mut acc[3], w3, xv);
-                mul_add_row(&mut acc[4], w4, xv);
-                mul_add_row(&mut acc[5], w5, xv);
-                mul_add_row(&mut acc[6], w6, xv);
-                mul_add_row(&mut acc[7], w7, xv);
-                xk += pitch;
-            }
-        }
-        acc
+        tile_full(
+            &self.xg[j..],
+            self.g.pitch as usize,
+            cin_g,
+            self.taps,
+            self.w,
+            &self.bias,
+        )
     }
 
     /// A tile of `nr < NR` positions that reads only those positions.
@@ -290,6 +274,49 @@ impl Tiles<'_> {
         }
         acc
     }
+}
+
+/// `MR` channels x `NR` positions, the first at `x[0]`, from the tile's packed weights
+/// `w` (`[taps][cin_g][MR]`) (`mn_cf_tile`). Out of line, as GCC leaves `mn_cf_tile`:
+/// inlined into `conv_image` (three call sites) the loop shared the registers with the
+/// caller's and LLVM spilled the input pointer, reloading it at every step of eight FMAs
+/// (a tenth load next to the input vector and eight weight broadcasts), and it computed
+/// the tap count by a 64-bit division per tile (`chunks_exact(MR * cin_g)`); cnn32 under
+/// `meshnn bench --lang rust` went from 1.31x C to 1.04x (BENCHMARKS.md). `xv` is taken by
+/// value: borrowed, LLVM split its load into inserts and a blend for some rows.
+#[inline(never)]
+fn tile_full(
+    x: &[f32],
+    pitch: usize,
+    cin_g: usize,
+    taps: &[i32],
+    w: &[f32],
+    bias: &[f32; MR],
+) -> Tile {
+    let mut acc: Tile = [[0.0; NR]; MR];
+    for (a, &b) in acc.iter_mut().zip(bias) {
+        *a = [b; NR];
+    }
+    let mut wv = w.chunks_exact(MR);
+    for &t in taps {
+        let mut xk = t as usize;
+        for wr in wv.by_ref().take(cin_g) {
+            let xv: [f32; NR] = x[xk..xk + NR].try_into().expect("NR floats");
+            let [w0, w1, w2, w3, w4, w5, w6, w7]: [f32; MR] = wr.try_into().expect("MR floats");
+            // The rows spelled out (as in C): with a loop over them LLVM vectorises
+            // across the rows (gathers and scatters with AVX-512) instead of along NR.
+            mul_add_row(&mut acc[0], w0, &xv);
+            mul_add_row(&mut acc[1], w1, &xv);
+            mul_add_row(&mut acc[2], w2, &xv);
+            mul_add_row(&mut acc[3], w3, &xv);
+            mul_add_row(&mut acc[4], w4, &xv);
+            mul_add_row(&mut acc[5], w5, &xv);
+            mul_add_row(&mut acc[6], w6, &xv);
+            mul_add_row(&mut acc[7], w7, &xv);
+            xk += pitch;
+        }
+    }
+    acc
 }
 
 /// `a[v] += w * x[v]` along the tile's positions (the vector direction; fused where
