@@ -102,6 +102,9 @@ fn prepare_graph(
     verify_each: bool,
 ) -> Result<Prepared, Error> {
     passes::canonicalise(&mut graph, verify_each)?;
+    let (all, sensed): (Vec<NodeId>, Vec<TensorId>) =
+        ((0..graph.nodes.len()).collect(), graph.inputs.clone());
+    crate::plan::intake::mark(&mut graph, &all, &sensed);
     let (order, plan) = schedule::order(&graph);
     Ok(Prepared {
         graph,
@@ -320,6 +323,7 @@ fn plan_device(
     let rx = device_links(g, dep, part, |c| c.to.contains(&d), |c| vec![c.from]);
     let tx = device_links(g, dep, part, |c| c.from == d, |c| c.to.clone());
     let (inputs, outputs) = device_io(g, dep, d, &nodes, &tx);
+    crate::plan::intake::mark(g, &nodes, &inputs);
     let mut present = inputs.clone();
     present.extend(rx.iter().map(|l| l.tensor));
     let sched = Scheduling {

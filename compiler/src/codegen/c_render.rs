@@ -22,6 +22,8 @@ struct IoView {
     bytes: usize,
     shape: String,
     ptr: String,
+    /// The calls quantising an input at intake (in `begin`), instead of a copy.
+    intake: Vec<CallView>,
 }
 
 #[derive(Serialize)]
@@ -356,6 +358,8 @@ fn int_rows<T: ToString>(v: &[T], with_rows: bool) -> Vec<String> {
 }
 
 fn io_views(g: &Graph, ts: &[IoTensor]) -> Vec<IoView> {
+    // Intake calls read the caller's input and no received tensor.
+    let no_rx = |_: usize| String::from("0");
     ts.iter()
         .map(|io| {
             let tensor = &g.tensors[io.tensor];
@@ -367,6 +371,7 @@ fn io_views(g: &Graph, ts: &[IoTensor]) -> Vec<IoView> {
                 bytes: tensor.numel() * 4,
                 shape: shape_str(&tensor.shape),
                 ptr: super::c_syntax::pointer(&io.buf),
+                intake: io.intake.iter().map(|c| call_view(c, &no_rx)).collect(),
             }
         })
         .collect()

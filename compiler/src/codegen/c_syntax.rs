@@ -90,6 +90,7 @@ pub fn pointer(b: &Buf) -> String {
         Buf::Arena { off, .. } => format!("arena + {off}"),
         Buf::ArenaI8 { off, .. } => format!("(int8_t *)(arena + {off})"),
         Buf::Const(symbol) => symbol.clone(),
+        Buf::Input { ident, .. } => format!("in->{ident}"),
         Buf::Null => "NULL".into(),
         Buf::Unplaced(t) => format!("/* unplaced tensor {t} */ NULL"),
         Buf::Unplanned => "/* unplanned scratch */ NULL".into(),

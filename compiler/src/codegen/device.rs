@@ -48,6 +48,9 @@ pub struct IoTensor {
     pub tensor: TensorId,
     pub ident: String,
     pub buf: Buf,
+    /// For an input quantised at intake (see `plan::intake`): the calls `begin` makes
+    /// instead of copying it into the arena (they read `Buf::Input`).
+    pub intake: Vec<Call>,
 }
 
 /// A received or sent tensor as the link glue handles it.
@@ -132,6 +135,8 @@ fn table_values(t: &Tensor) -> TableValues {
 struct DeviceStorage<'a> {
     g: &'a Graph,
     rx: Vec<TensorId>,
+    /// The sensed inputs and their fields (an unplaced one is read from the caller).
+    inputs: Vec<(TensorId, String)>,
     plan: &'a Plan,
     prefix: String,
     symbols: HashMap<TensorId, String>,
@@ -177,6 +182,14 @@ impl Storage for DeviceStorage<'_> {
                 off: off / 4,
                 len: self.g.tensors[t].size_bytes() / 4,
             },
+            // Read where the caller passed it, by a node run at intake.
+            (None, None) if self.inputs.iter().any(|(i, _)| *i == t) => {
+                let index = self.inputs.iter().position(|(i, _)| *i == t).unwrap_or(0);
+                Buf::Input {
+                    index,
+                    ident: self.inputs[index].1.clone(),
+                }
+            }
             // Constants are registered before lowering (see `register_constants`).
             (None, None) => Buf::Unplaced(t),
         }
@@ -215,9 +228,16 @@ pub fn lower_device(
     spec: &DeviceSpec,
     link: &crate::deploy::Link,
 ) -> Result<DeviceCode, LowerError> {
+    let names = spec.inputs.iter().map(|&t| g.tensors[t].name.as_str());
     let mut st = DeviceStorage {
         g,
         rx: spec.rx.iter().map(|l| l.tensor).collect(),
+        inputs: spec
+            .inputs
+            .iter()
+            .copied()
+            .zip(field_idents(names))
+            .collect(),
         plan: spec.plan,
         prefix: format!("meshnn_{}", spec.device),
         symbols: HashMap::new(),
@@ -225,17 +245,19 @@ pub fn lower_device(
         tables: Vec::new(),
     };
     register_constants(g, spec, &mut st);
+    let inputs = input_tensors(g, spec, &mut st)?;
     let stages = lower_stages(g, spec, &mut st)?;
     let kernels = stages
         .iter()
         .flat_map(|s| &s.steps)
         .flat_map(|s| &s.calls)
+        .chain(inputs.iter().flat_map(|io| &io.intake))
         .map(|c| c.kernel)
         .collect();
     let framing = link.framing();
     Ok(DeviceCode {
         stages,
-        inputs: io_tensors(g, spec.inputs, &st),
+        inputs,
         outputs: io_tensors(g, spec.outputs, &st),
         rx: spec
             .rx
@@ -282,7 +304,7 @@ fn lower_stages(
     let mut stages = Vec::new();
     for stage in stages::split(g, spec.order, &rx_tensors) {
         let mut steps = Vec::new();
-        for i in stage.nodes {
+        for i in stage.nodes.into_iter().filter(|i| !g.intake.contains(i)) {
             steps.push(Step {
                 node: i,
                 calls: lower_step(g, spec.plan, i, st)?,
@@ -335,8 +357,30 @@ fn io_tensors(g: &Graph, ts: &[TensorId], st: &DeviceStorage) -> Vec<IoTensor> {
             tensor: t,
             ident,
             buf: st.buf(t),
+            intake: Vec::new(),
         })
         .collect()
+}
+
+/// The sensed inputs, each with the calls of the node that quantises it at intake, if
+/// one of the device's nodes does (see `plan::intake`).
+fn input_tensors(
+    g: &Graph,
+    spec: &DeviceSpec,
+    st: &mut DeviceStorage,
+) -> Result<Vec<IoTensor>, LowerError> {
+    let mut inputs = io_tensors(g, spec.inputs, st);
+    for &i in spec.order.iter().filter(|i| g.intake.contains(i)) {
+        let (x, _) = crate::plan::intake::tensors(g, i);
+        let io = inputs.iter_mut().find(|io| io.tensor == x);
+        let io = io.ok_or_else(|| LowerError {
+            node: g.nodes[i].name.clone(),
+            op: g.nodes[i].onnx_op.clone(),
+            detail: "internal: quantised at intake, but its input is not sensed here".into(),
+        })?;
+        io.intake = lower_node(g, i, st)?;
+    }
+    Ok(inputs)
 }
 
 fn link_code(g: &Graph, spec: &DeviceSpec, l: &LinkTensor, framing: link::Framing) -> LinkCode {

@@ -268,8 +268,8 @@ fn render_files(
         arena_floats => (spec.plan.arena_bytes / 4).max(1),
         copy_floats => cx.copy_floats.get(),
         lower_bound_bytes => spec.plan.lower_bound_bytes,
-        inputs => view(&cx.io_views(&code.inputs, true)),
-        outputs => view(&cx.io_views(&code.outputs, false)),
+        inputs => view(&cx.io_views(&code.inputs, true)?),
+        outputs => view(&cx.io_views(&code.outputs, false)?),
         stages => view(&stages),
         tables => view(&tables),
         rq_tables => view(&rq_tables),
@@ -461,7 +461,7 @@ fn overlap(a: (usize, usize), b: (usize, usize)) -> bool {
 const BODY: usize = 8;
 
 impl Render<'_> {
-    fn io_views(&self, ts: &[IoTensor], input: bool) -> Vec<IoView> {
+    fn io_views(&self, ts: &[IoTensor], input: bool) -> Result<Vec<IoView>, EmitError> {
         let c_idents: Vec<String> = ts.iter().map(|io| io.ident.clone()).collect();
         ts.iter()
             .zip(field_names(&c_idents))
@@ -470,6 +470,15 @@ impl Render<'_> {
                 let n = t.numel();
                 let copy = match (&io.buf, input) {
                     _ if n == 0 => String::new(),
+                    // Quantised as it is taken in (the template indents the first line).
+                    _ if !io.intake.is_empty() => {
+                        let calls: Vec<String> = io
+                            .intake
+                            .iter()
+                            .map(|c| self.call(c))
+                            .collect::<Result<_, _>>()?;
+                        calls.join("\n").trim_start().to_string()
+                    }
                     (Buf::Arena { off, .. }, true) => format!(
                         "self.arena[{off}..{}].copy_from_slice(&inputs.{field});",
                         off + n
@@ -484,12 +493,12 @@ impl Render<'_> {
                     ),
                     _ => String::new(),
                 };
-                IoView {
+                Ok(IoView {
                     name: comment(&format!("'{}' {}", t.name, shape_str(&t.shape))),
                     field,
                     numel: n.max(1),
                     copy,
-                }
+                })
             })
             .collect()
     }
@@ -675,6 +684,13 @@ impl Render<'_> {
             Buf::ArenaI8 { off, len, bytes } => {
                 ops.ins.push((*off, *len));
                 Ok(format!("arena::i8s(i{}, {bytes})", ops.ins.len() - 1))
+            }
+            Buf::Input { index, .. } if !role.writes() => {
+                let idents: Vec<String> =
+                    self.code.inputs.iter().map(|io| io.ident.clone()).collect();
+                let fields = field_names(&idents);
+                let field = fields.get(*index).ok_or("an input outside the inputs")?;
+                Ok(format!("&inputs.{field}"))
             }
             Buf::Const(s) if !role.writes() => {
                 let t = (self.table_of)(s);

@@ -18,7 +18,7 @@ pub mod layout;
 pub mod requant;
 
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 mod op;
 pub use op::{
@@ -224,6 +224,9 @@ pub struct Graph {
     /// Bytes of the constants folded so far, at import and by passes (at most
     /// `eval::MAX_FOLD_TOTAL_BYTES`; beyond it nodes stay and run on the device).
     pub folded_bytes: usize,
+    /// QuantizeLinear nodes that run at intake: in `begin`, reading the caller's float
+    /// input, so that input takes no arena (set per device by `plan::intake::mark`).
+    pub intake: BTreeSet<NodeId>,
 }
 
 impl Graph {

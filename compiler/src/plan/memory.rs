@@ -9,6 +9,9 @@
 //! 2. Buffers get offsets so that buffers live at the same step never overlap: greedy
 //!    placement plus a short local search, in [`super::pack`].
 //!
+//! A QuantizeLinear run at intake (see [`super::intake`]) reads the caller's float input:
+//! that input gets no buffer, and the int8 tensor it writes is live from step 0.
+//!
 //! With patches (see [`super::patch`]) a chain's intermediate tensors get no buffer: its
 //! tiles all run at the chain's first step, reading the chain's input and writing its
 //! output there, with one workspace buffer (patch buffers and kernel scratch) live at that
@@ -174,7 +177,16 @@ fn tensor_buffers(
     hidden: &[bool],
 ) -> Vec<Buffer> {
     let nt = g.tensors.len();
-    let runtime = |t: &&TensorId| !g.tensors[**t].is_const() && !hidden[**t];
+    // An intake node's float input stays with the caller; its int8 output is present
+    // from the start, like the input it replaces (see `super::intake`).
+    let mut from_caller = vec![false; nt];
+    let mut at_intake = Vec::new();
+    for &i in order.iter().filter(|i| g.intake.contains(i)) {
+        let (x, y) = super::intake::tensors(g, i);
+        from_caller[x] = true;
+        at_intake.push(y);
+    }
+    let runtime = |t: &&TensorId| !g.tensors[**t].is_const() && !hidden[**t] && !from_caller[**t];
     let mut parent = alias_groups(g, order);
     let end = order.len();
     let mut first = vec![usize::MAX; nt];
@@ -189,7 +201,7 @@ fn tensor_buffers(
             .chain(&node.outputs)
             .map(move |t| (step, t))
     });
-    let touched = (inputs.iter().map(|t| (0, t)))
+    let touched = (inputs.iter().chain(&at_intake).map(|t| (0, t)))
         .chain(steps)
         .chain(outputs.iter().map(|t| (end, t)));
     for (step, &t) in touched.filter(|(_, t)| runtime(t)) {

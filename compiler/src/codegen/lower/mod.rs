@@ -86,6 +86,10 @@ pub enum Buf {
     },
     /// A constant table (weights, packed weights, indices) of this symbol.
     Const(String),
+    /// A float graph input read where the caller passed it (the inputs struct of
+    /// `begin`, by a QuantizeLinear run at intake): its position among the device's
+    /// inputs and its field's identifier.
+    Input { index: usize, ident: String },
     /// An absent optional operand (no bias).
     Null,
     /// A tensor the memory plan did not place (an internal error shown in the code).
