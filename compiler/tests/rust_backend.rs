@@ -5,8 +5,10 @@
 //!
 //! Cargo builds are few and cached: every generated crate depends on the repository's
 //! `runtime-rs/` (`RuntimeSource::Path`) and builds into one target folder
-//! (`target/rust-backend`), so the runtime and its dependencies compile once; the builds
-//! run one at a time (they share that folder's output library).
+//! (`target/rust-backend`), so the runtime and its dependencies compile once, and cargo
+//! runs offline once they are fetched; the tests take turns (`cargo_lock`), and builds
+//! into the folder take turns too (they share its output library; `tools::rust_build`
+//! locks it), so the fixture test's two threads overlap one's cargo with the other's C.
 
 mod common;
 use common::*;
@@ -21,16 +23,39 @@ use std::sync::{Mutex, MutexGuard, Once};
 static CARGO: Mutex<()> = Mutex::new(());
 static TARGET: Once = Once::new();
 
-/// Hold the cargo lock, with `$CARGO_TARGET_DIR` set to the shared target folder (set
-/// once, before any test of this file spawns a process).
+/// Hold the cargo lock, with `$CARGO_TARGET_DIR` set to the shared target folder and,
+/// once the runtime's crates are fetched, `$CARGO_NET_OFFLINE` (set once, before any test
+/// of this file spawns a process).
 fn cargo_lock() -> MutexGuard<'static, ()> {
     TARGET.call_once(|| {
         let dir = repo_root().join("target/rust-backend");
         // SAFETY-free: set before any thread of this binary spawns a process (every test
         // takes this lock first).
         std::env::set_var("CARGO_TARGET_DIR", dir);
+        if fetch_runtime_dependencies() {
+            std::env::set_var("CARGO_NET_OFFLINE", "true");
+        }
     });
     CARGO.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `cargo fetch` the runtime's crates (unless `$CARGO_NET_OFFLINE` is set already), so
+/// cargo can run offline: every build's bridge is a new crate (no Cargo.lock), which
+/// cargo would otherwise resolve against the registry again (see `run_conformance.py`).
+fn fetch_runtime_dependencies() -> bool {
+    if std::env::var_os("CARGO_NET_OFFLINE").is_some() {
+        return false;
+    }
+    let manifest = repo_root().join("runtime-rs/Cargo.toml");
+    let fetched = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["fetch", "--quiet", "--manifest-path"])
+        .arg(manifest)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !fetched {
+        eprintln!("note: cargo fetch failed, cargo stays online");
+    }
+    fetched
 }
 
 fn rust_options() -> EmitOptions {
@@ -44,73 +69,167 @@ fn run(d: &Deployed, inputs: &[Array<f32>], dir: &Path, opts: &EmitOptions) -> V
     meshnn::tools::run::run_host_with(d, inputs, dir, opts).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Every fixture as one Rust device matches onnxruntime (1e-4), and split over Rust
-/// devices, and over Rust and C devices, equals the single-device output. The split is
-/// `common::split_deployment`, the multi-device C test's (`partition.rs`); to keep the
-/// cost at three Rust builds per fixture, fixture `i` runs all-Rust over 2 + i % 3
-/// devices and mixed over 2 + (i + 1) % 3 (Rust on the even devices: Rust senses, C is
-/// next, so tensors cross the language border both ways), so every count 2–4 runs both
-/// ways across the fixtures.
+/// Every fixture as one Rust device matches onnxruntime (1e-4), split all-Rust over 2, 3
+/// and 4 devices equals that device bit for bit (the link moves bytes; the kernels are
+/// the same), and split over Rust and C devices equals the single-device output. The
+/// split is `common::split_deployment`, the multi-device C test's (`partition.rs`); the
+/// mixed split of fixture `i` is over 2 + (i + 1) % 3 devices (Rust on the even devices:
+/// Rust senses, C is next, so tensors cross the language border both ways), so every
+/// count runs mixed across the fixtures.
 ///
-/// All-Rust splits equal one Rust device bit for bit (the link moves bytes; the kernels
-/// are the same). Mixed splits equal one C device bit for bit where one Rust device does;
-/// elsewhere (the fixtures with expf / tanhf / sqrtf: `libm` and the C library round
-/// differently by an ulp or so) within the tolerance the C tests use against onnxruntime.
-/// Every build uses one work folder: cargo replaces the previous build's crates in the
-/// shared target folder instead of keeping a copy of each.
+/// Mixed splits equal one C device bit for bit where one Rust device does; elsewhere (the
+/// fixtures with expf / tanhf / sqrtf: `libm` and the C library round differently by an
+/// ulp or so) within the tolerance the C tests use against onnxruntime.
+///
+/// Cost: six host builds per fixture (five with cargo), run by [`RUNNERS`] threads, each
+/// in its own work folder (cargo replaces that folder's previous crates in the shared
+/// target folder instead of keeping a copy of each). Builds into the target folder take
+/// turns (`tools::rust_build` locks it), so one runner's cargo overlaps the other's C
+/// compile, run and compiler passes.
 #[test]
 fn fixtures_in_rust_match_onnxruntime_and_split_over_devices() {
     let _lock = cargo_lock();
-    let work = repo_root().join("target/rust-backend/splits");
+    let models = fixture_models();
+    let jobs: Vec<(usize, Split)> = (0..models.len())
+        .flat_map(|i| splits_of(i).into_iter().map(move |s| (i, s)))
+        .collect();
+    let outs = run_in_parallel(&jobs, |k, &(i, split)| {
+        let work = repo_root().join(format!("target/rust-backend/splits/{k}"));
+        run_split(&models[i], split, &work)
+    });
     let (mut checked, mut exact) = (Vec::new(), Vec::new());
-    for (i, model) in fixture_models().into_iter().enumerate() {
+    for (i, model) in models.iter().enumerate() {
         let name = model.file_stem().unwrap().to_string_lossy().to_string();
-        let (inputs, refs) = reference(&prepare_checked(&model), &model);
-        let one = driver::deploy_single(prepare_checked(&model)).unwrap();
-        let rust_single = fresh_run(&one, &inputs, &work, &rust_options());
-        for (&t, got) in one.graph.outputs.iter().zip(&rust_single) {
-            let tname = &one.graph.tensors[t].name;
+        let of = |want: Split| {
+            let at = jobs.iter().position(|&(j, s)| j == i && s == want).unwrap();
+            &outs[at]
+        };
+        let ((names, rust_single), (_, c_single)) = (of(Split::RustSingle), of(Split::CSingle));
+        let refs = meshnn::npy::read_npz_f32(&model.with_extension("outputs.npz")).unwrap();
+        for (tname, got) in names.iter().zip(rust_single) {
             let want = &refs.iter().find(|(n, _)| n == tname).unwrap().1;
             assert_close(&format!("{name}:{tname} (rust)"), got, want, 1e-4, 1e-4);
         }
-        let c_single = fresh_run(&one, &inputs, &work, &EmitOptions::default());
-        let rust_is_c = identical(&rust_single, &c_single).is_none();
+        let rust_is_c = identical(rust_single, c_single).is_none();
         if rust_is_c {
             exact.push(name.clone());
         }
-        let (all_rust, mixed) = (2 + i % 3, 2 + (i + 1) % 3);
-        let even: Vec<usize> = (0..mixed).step_by(2).collect();
-        for (nd, rust, lang) in [(all_rust, &[][..], Lang::Rust), (mixed, &even[..], Lang::C)] {
-            let dep = split_deployment(&one.graph, nd, rust);
-            let d = driver::deploy(prepare_checked(&model), dep, None).unwrap();
-            let opts = EmitOptions {
-                lang,
-                ..rust_options()
-            };
-            let n_rust = (0..nd)
-                .filter(|&i| d.lang_of(i, lang) == Lang::Rust)
-                .count();
-            assert_eq!(n_rust, if rust.is_empty() { nd } else { rust.len() });
-            let what = format!("{name} on {nd} devices, {n_rust} of them Rust");
-            let outs = fresh_run(&d, &inputs, &work, &opts);
-            if n_rust == nd {
-                assert_bit_identical(&format!("{what} vs one Rust device"), &outs, &rust_single);
-            } else if rust_is_c {
-                assert_bit_identical(&format!("{what} vs one C device"), &outs, &c_single);
-            } else {
-                for (o, (got, want)) in outs.iter().zip(&c_single).enumerate() {
-                    assert_close(&format!("{what}, output {o}"), got, want, 1e-4, 1e-4);
+        for split in splits_of(i).into_iter().skip(2) {
+            let got = &of(split).1;
+            let what = format!("{name} {}", split.describe());
+            match split {
+                Split::AllRust(_) => {
+                    assert_bit_identical(&format!("{what} vs one Rust device"), got, rust_single)
+                }
+                _ if rust_is_c => {
+                    assert_bit_identical(&format!("{what} vs one C device"), got, c_single)
+                }
+                _ => {
+                    for (o, (g, w)) in got.iter().zip(c_single).enumerate() {
+                        assert_close(&format!("{what}, output {o}"), g, w, 1e-4, 1e-4);
+                    }
                 }
             }
             checked.push(what);
         }
     }
-    assert!(checked.len() >= 14, "only {checked:?}");
+    assert_eq!(checked.len(), 4 * models.len(), "{checked:?}");
     eprintln!("splits checked: {}", checked.join("; "));
     eprintln!(
         "one Rust device bit-identical to one C device: {}",
         exact.join(", ")
     );
+}
+
+/// How many threads run the fixtures' builds: two, so one's cargo (the target folder is
+/// locked while it builds) overlaps the other's C compile and run.
+const RUNNERS: usize = 2;
+
+/// One host build of a fixture.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Split {
+    RustSingle,
+    CSingle,
+    /// Over this many Rust devices.
+    AllRust(usize),
+    /// Over this many devices, the even ones Rust, the odd ones C.
+    Mixed(usize),
+}
+
+impl Split {
+    fn describe(self) -> String {
+        match self {
+            Split::RustSingle => "on one Rust device".into(),
+            Split::CSingle => "on one C device".into(),
+            Split::AllRust(n) => format!("on {n} devices, all Rust"),
+            Split::Mixed(n) => format!("on {n} devices, {} of them Rust", n.div_ceil(2)),
+        }
+    }
+}
+
+/// The builds of fixture `i`: one Rust and one C device, all-Rust over 2, 3 and 4
+/// devices, and mixed over 2 + (i + 1) % 3.
+fn splits_of(i: usize) -> [Split; 6] {
+    [
+        Split::RustSingle,
+        Split::CSingle,
+        Split::AllRust(2),
+        Split::AllRust(3),
+        Split::AllRust(4),
+        Split::Mixed(2 + (i + 1) % 3),
+    ]
+}
+
+/// Deploy `model` as `split`, build it in `work` (emptied first) and run it on the
+/// fixture's reference inputs; the names of the outputs and their values.
+fn run_split(model: &Path, split: Split, work: &Path) -> (Vec<String>, Vec<Array<f32>>) {
+    let p = prepare_checked(model);
+    let (inputs, _) = reference(&p, model);
+    let (d, lang) = match split {
+        Split::RustSingle => (driver::deploy_single(p).unwrap(), Lang::Rust),
+        Split::CSingle => (driver::deploy_single(p).unwrap(), Lang::C),
+        Split::AllRust(nd) => {
+            let dep = split_deployment(&p.graph, nd, &[]);
+            (driver::deploy(p, dep, None).unwrap(), Lang::Rust)
+        }
+        Split::Mixed(nd) => {
+            let even: Vec<usize> = (0..nd).step_by(2).collect();
+            let dep = split_deployment(&p.graph, nd, &even);
+            let d = driver::deploy(p, dep, None).unwrap();
+            let n_rust = (0..nd)
+                .filter(|&i| d.lang_of(i, Lang::C) == Lang::Rust)
+                .count();
+            assert_eq!(n_rust, even.len(), "{model:?} on {split:?}");
+            (d, Lang::C)
+        }
+    };
+    let opts = EmitOptions {
+        lang,
+        ..rust_options()
+    };
+    let names = d.graph.outputs.iter();
+    let names = names.map(|&t| d.graph.tensors[t].name.clone()).collect();
+    (names, fresh_run(&d, &inputs, work, &opts))
+}
+
+/// `f(runner, job)` for every job, on [`RUNNERS`] threads; the results in job order.
+fn run_in_parallel<J: Sync, R: Send>(jobs: &[J], f: impl Fn(usize, &J) -> R + Sync) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for k in 0..RUNNERS {
+            let (next, done, f) = (&next, &done, &f);
+            s.spawn(move || loop {
+                let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(job) = jobs.get(j) else { break };
+                let r = f(k, job);
+                done.lock().unwrap().push((j, r));
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap();
+    done.sort_by_key(|&(j, _)| j);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Where `got` first differs from `want` bit for bit (NaN payloads and the sign of zero
