@@ -32,7 +32,7 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
 
 /// x (0..2), w (3..5, per channel along axis 0), y (6, 7), B (8).
 fn build_conv(ctx: &NodeCtx) -> Result<Built, ImportError> {
-    let (x, xq) = per_tensor_operand(ctx, 0)?;
+    let (x, xq) = per_tensor_operand(ctx, 0, 1)?;
     let w = quantised_input(ctx, 3)?;
     let per_channel = Params {
         scale: Some(4),
@@ -54,7 +54,8 @@ fn build_conv(ctx: &NodeCtx) -> Result<Built, ImportError> {
 
 /// a (0..2), b (3..5, per column along its last axis), y (6, 7).
 fn build_matmul(ctx: &NodeCtx) -> Result<Built, ImportError> {
-    let (a, aq) = per_tensor_operand(ctx, 0)?;
+    let a_rows = ctx.input(0)?.shape.len() as i64 - 2;
+    let (a, aq) = per_tensor_operand(ctx, 0, a_rows)?;
     let b = quantised_input(ctx, 3)?;
     let per_column = Params {
         scale: Some(4),
@@ -70,16 +71,18 @@ fn build_matmul(ctx: &NodeCtx) -> Result<Built, ImportError> {
 }
 
 /// The int8 / uint8 operand at input `pos` (its scale and zero point follow it), with
-/// its per-tensor `Quant`.
+/// its per-tensor `Quant`; parameters per slice along `axis` (x's channels, a's rows) are
+/// refused.
 fn per_tensor_operand<'a>(
     ctx: &NodeCtx<'a>,
     pos: usize,
+    axis: i64,
 ) -> Result<(&'a Tensor, Quant), ImportError> {
     let t = quantised_input(ctx, pos)?;
     let at = Params {
         scale: Some(pos + 1),
         zero_point: pos + 2,
-        axis: Some(0),
+        axis: Some(axis),
     };
     let q = params_of(ctx, t, t.dtype, &at)?;
     if !q.is_per_tensor() {
