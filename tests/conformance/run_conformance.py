@@ -36,8 +36,8 @@ the test's input values:
   * every graph input of an integer or bool type (int64 shapes, axes, indices, bool
     flags, ...); inputs of other non-float32 types (double, float16, bfloat16, float8,
     float4, int4, ...) are data, not operands: they make the case unsupported;
-  * every float32 input (float16 ones, e.g. QLinearMatMul's opset-21 scales, make the
-    case unsupported) consumed only as Pad's constant_value, Range's start/limit/delta
+  * every float input but float16 (float16 ones, e.g. QLinearMatMul's opset-21 scales,
+    make the case unsupported) consumed only as Pad's constant_value, Range's start/limit/delta
     (they fix Range's output shape), the W/R weights of LSTM, GRU and RNN (meshnn
     keeps recurrent weights in flash: they must be constant), or the scale of
     QuantizeLinear / DequantizeLinear, or x_scale / w_scale / y_scale of QLinearConv and
@@ -268,7 +268,7 @@ def classify(model, name, ops_ok, bake_weights, all_constant=False):
         elem = vi.type.tensor_type.elem_type
         if elem in BAKE_TYPES or (all_constant and elem == TensorProto.FLOAT):
             to_bake.append(vi.name)
-        elif elem == TensorProto.FLOAT and uses.get(vi.name) and \
+        elif elem != TensorProto.FLOAT16 and uses.get(vi.name) and \
                 all(i in slots.get(op, ()) for op, i in uses[vi.name]):
             to_bake.append(vi.name)
     producers = {o: n.op_type for n in g.node for o in n.output}
