@@ -8,7 +8,8 @@
 //! names every such node at once, with what and why.
 //!
 //! uint8 activations are int8 inside meshnn (mn_kernels_s8.h): q - 128 with zero point
-//! zp - 128, the same real values; uint8 graph inputs and outputs are refused.
+//! zp - 128, the same real values; int8 / uint8 graph inputs and outputs are refused at
+//! run time (a quantised output computed at compile time keeps its type and is folded).
 //! Runs after `fuse_activation` (a Relu / Clip fused into the op narrows the output's
 //! clamp) and folds the Q/DQ nodes of constants left afterwards.
 
