@@ -1249,27 +1249,90 @@ fn error_unsupported_lists_every_node() {
     );
 }
 
-/// A quantised model in QOperator form (onnxruntime's quantiser, tests/models/int8/) is
-/// refused with one line per operator, not one per node, and says what to do (the QDQ
-/// form compiles: compiler/tests/int8.rs).
+/// A quantised model with an operator of the QOperator form meshnn does not import
+/// (DynamicQuantizeLinear, onnxruntime's dynamic quantisation) is refused with a line per
+/// operator and says what to do (cnn32_qop, QLinearConv, compiles: compiler/tests/int8.rs).
 #[test]
 fn quantised_model_is_refused_per_operator_with_a_hint() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let e = import_file(&root.join("tests/models/int8/cnn32_qop.onnx"))
-        .unwrap_err()
-        .to_string();
+    let e = unary_model(
+        13,
+        &[2],
+        node("DynamicQuantizeLinear", &["x"], &["y", "s", "z"], vec![]),
+    )
+    .err();
     let lines: Vec<&str> = e.lines().collect();
     assert_eq!(lines.len(), 2, "{e}");
-    assert_eq!(
-        lines[0],
-        "unsupported operator QLinearConv (opset 13) at 5 nodes ('conv1_quant', 'conv2_quant', 'conv3_quant' and 2 more); see SUPPORTED_OPS.md for what meshnn supports"
+    assert!(
+        lines[0].starts_with("unsupported operator DynamicQuantizeLinear (opset 13)"),
+        "{e}"
     );
     assert!(
         lines[1].contains("quantised (int8) model")
+            && lines[1].contains("QLinearConv, QLinearMatMul, ConvInteger and MatMulInteger")
             && lines[1].contains("QuantFormat.QDQ")
             && lines[1].contains("float model"),
         "{e}"
     );
+}
+
+/// A uint8 constant of `dims` holding `v` everywhere.
+fn tu8(name: &str, dims: &[i64], v: i32) -> TensorProto {
+    let mut t = TensorProto::new();
+    t.name = name.into();
+    t.dims = dims.to_vec();
+    t.data_type = 2;
+    t.int32_data = vec![v; dims.iter().product::<i64>() as usize];
+    t
+}
+
+/// x quantised to uint8 at run time, then ConvInteger with `c` input channels of 1x1
+/// weights 255 (zero points 0): sums reach 255 * 255 * c.
+fn conv_integer_model(c: i64) -> M {
+    M::new(13)
+        .input("x", &[1, c, 2, 2])
+        .init(tf("s", &[], &[0.5]))
+        .init(tu8("z", &[], 0))
+        .init(tu8("w", &[1, c, 1, 1], 255))
+        .node(node("QuantizeLinear", &["x", "s", "z"], &["xq"], vec![]))
+        .node(node("ConvInteger", &["xq", "w"], &["y"], vec![]))
+        .output("y")
+}
+
+/// ConvInteger is lowered exactly in float32: a node whose int32 sums could pass 2^24
+/// is refused, naming the node and the bound; one below it imports.
+#[test]
+fn conv_integer_beyond_float_exactness_is_refused() {
+    conv_integer_model(258).ok();
+    let e = conv_integer_model(259).err();
+    assert!(
+        e.contains("n_y")
+            && e.contains("ConvInteger")
+            && e.contains("2^24")
+            && e.contains("16841475"),
+        "{e}"
+    );
+}
+
+/// QLinearConv takes a per-tensor x: a per-channel x_scale is refused at import.
+#[test]
+fn qlinear_conv_with_per_channel_input_scale_is_refused() {
+    let e = M::new(13)
+        .input("x", &[1, 2, 2, 2])
+        .init(tf("s", &[], &[0.5]))
+        .init(tf("s2", &[2], &[0.5, 0.25]))
+        .init(tu8("z", &[], 0))
+        .init(tu8("z2", &[2], 0))
+        .init(tu8("w", &[1, 2, 1, 1], 3))
+        .node(node("QuantizeLinear", &["x", "s", "z"], &["xq"], vec![]))
+        .node(node(
+            "QLinearConv",
+            &["xq", "s2", "z2", "w", "s", "z", "s", "z"],
+            &["y"],
+            vec![],
+        ))
+        .output("y")
+        .err();
+    assert!(e.contains("n_y") && e.contains("per tensor"), "{e}");
 }
 
 #[test]

@@ -25,7 +25,9 @@ A case is UNSUPPORTED (not run, not a failure) when
     training_mode=1, or an op of the ai.onnx.preview.training domain), or it has sequence /
     optional / map typed inputs or outputs;
   * after baking (below), a remaining graph input is not float32, or a graph output is
-    neither float32 nor bool (bool outputs are compared exactly).
+    neither float32 nor bool (bool outputs are compared exactly) nor an int8 / uint8 /
+    int32 output of QuantizeLinear, QLinearConv, QLinearMatMul, ConvInteger or
+    MatMulInteger (compared exactly, value for value).
 
 BAKED CONSTANT INPUTS. meshnn compiles static-memory code and needs shape-like operands to
 be known at compile time. Before running, the case's model is rewritten (into a temp dir;
@@ -34,10 +36,12 @@ the test's input values:
   * every graph input of an integer or bool type (int64 shapes, axes, indices, bool
     flags, ...); inputs of other non-float32 types (double, float16, bfloat16, float8,
     float4, int4, ...) are data, not operands: they make the case unsupported;
-  * every float input consumed only as Pad's constant_value, Range's start/limit/delta
+  * every float input but float16 (float16 ones, e.g. QLinearMatMul's opset-21 scales,
+    make the case unsupported) consumed only as Pad's constant_value, Range's start/limit/delta
     (they fix Range's output shape), the W/R weights of LSTM, GRU and RNN (meshnn
     keeps recurrent weights in flash: they must be constant), or the scale of
-    QuantizeLinear / DequantizeLinear (compile-time parameters of the int8 kernels);
+    QuantizeLinear / DequantizeLinear, or x_scale / w_scale / y_scale of QLinearConv and
+    QLinearMatMul (compile-time parameters of the int8 kernels);
   * with --bake-weights, also float inputs consumed only as Conv W/B, BatchNormalization
     scale/B/mean/var, or Gemm B/C (off by default: meshnn should accept those at run time).
 With --upgrade-opset N, models importing the default domain at an opset below 7 (all of
@@ -126,7 +130,8 @@ ATOL = 1e-5
 # quantisation scales are compile-time parameters of meshnn's int8 kernels.
 BAKE_SLOTS = {"Pad": {2}, "Range": {0, 1, 2},
               "LSTM": {1, 2}, "GRU": {1, 2}, "RNN": {1, 2},
-              "QuantizeLinear": {1}, "DequantizeLinear": {1}}
+              "QuantizeLinear": {1}, "DequantizeLinear": {1},
+              "QLinearConv": {1, 4, 6}, "QLinearMatMul": {1, 4, 6}}
 # Non-float32 graph inputs of these types are baked; others (double, float16, bfloat16,
 # float8/float4, int4/int2, string, ...) make the case unsupported: those are data inputs
 # of other element types, not shape/axis/index operands.
@@ -135,6 +140,12 @@ BAKE_TYPES = {TensorProto.INT64, TensorProto.INT32, TensorProto.INT16, TensorPro
               TensorProto.BOOL}
 # Graph outputs meshnn writes: float32, and bool (compared exactly).
 OUTPUT_TYPES = (TensorProto.FLOAT, TensorProto.BOOL)
+# Integer graph outputs of the quantisation operators (int8 / uint8 quantised values,
+# ConvInteger / MatMulInteger's int32 sums) are run too, compared exactly: meshnn writes
+# them as float32 values.
+INT_OUTPUT_TYPES = (TensorProto.INT8, TensorProto.UINT8, TensorProto.INT32)
+INT_OUTPUT_OPS = {"QuantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
+                  "MatMulInteger"}
 WEIGHT_SLOTS = {"Conv": {1, 2}, "BatchNormalization": {1, 2, 3, 4}, "Gemm": {1, 2}}
 
 
@@ -257,10 +268,14 @@ def classify(model, name, ops_ok, bake_weights, all_constant=False):
         elem = vi.type.tensor_type.elem_type
         if elem in BAKE_TYPES or (all_constant and elem == TensorProto.FLOAT):
             to_bake.append(vi.name)
-        elif uses.get(vi.name) and all(i in slots.get(op, ()) for op, i in uses[vi.name]):
+        elif elem != TensorProto.FLOAT16 and uses.get(vi.name) and \
+                all(i in slots.get(op, ()) for op, i in uses[vi.name]):
             to_bake.append(vi.name)
+    producers = {o: n.op_type for n in g.node for o in n.output}
     for vi in list(inputs) + list(g.output):
         ok_types = OUTPUT_TYPES if vi in g.output else (TensorProto.FLOAT,)
+        if vi in g.output and producers.get(vi.name) in INT_OUTPUT_OPS:
+            ok_types = OUTPUT_TYPES + INT_OUTPUT_TYPES
         if value_kind(vi) == "tensor_type" and vi.name not in to_bake and \
                 vi.type.tensor_type.elem_type not in ok_types:
             reasons.append("non-float32 %s %s (%s)" % (
@@ -284,6 +299,12 @@ def compare(out, exp):
             return "dtype %s, expected %s" % (out.dtype, exp.dtype), None
         bad = int((out != exp).sum())
         return ("%d/%d bool elements differ" % (bad, out.size) if bad else None), 0.0
+    if np.issubdtype(exp.dtype, np.integer):
+        diff = np.abs(out.astype(np.float64) - exp.astype(np.float64))
+        bad = int((diff != 0).sum())
+        md = float(diff.max()) if diff.size else 0.0
+        return ("max abs diff %g (%d/%d integer elements differ)" % (md, bad, diff.size)
+                if bad else None), md
     o = out.astype(np.float64)
     e = exp.astype(np.float64)
     on, en = np.isnan(o), np.isnan(e)

@@ -4,7 +4,7 @@
 //! Attribute fields are read directly (never `AttributeProto::as_value`, which can panic).
 
 use super::error::ImportError;
-use crate::ir::{DType, Data, Op, Tensor};
+use crate::ir::{DType, Data, Op, Quant, Tensor};
 use onnx_protobuf::attribute_proto::AttributeType;
 use onnx_protobuf::{AttributeProto, NodeProto, TensorProto};
 
@@ -50,6 +50,13 @@ pub struct Built {
     /// Constant integer inputs the op reads as float32 (ONNX input positions): the driver
     /// adds a float32 copy of the data (Pow's integer exponent).
     pub as_float: Vec<usize>,
+    /// The QDQ form of a QOperator node (QLinearConv, ConvInteger, ...): a
+    /// DequantizeLinear with this `Quant` on ONNX input `pos` before the op, which reads
+    /// its float32 output.
+    pub dequantize: Vec<(usize, Quant)>,
+    /// A QuantizeLinear with this `Quant` after the op: the op writes float32 and the
+    /// quantised value (the output spec's dtype) is the ONNX output.
+    pub quantize: Option<Quant>,
 }
 
 impl Built {
@@ -60,7 +67,19 @@ impl Built {
             outputs,
             views: Vec::new(),
             as_float: Vec::new(),
+            dequantize: Vec::new(),
+            quantize: None,
         }
+    }
+    /// Reads ONNX input `pos` through a DequantizeLinear with `quant`.
+    pub fn with_dequantize(mut self, pos: usize, quant: Quant) -> Self {
+        self.dequantize.push((pos, quant));
+        self
+    }
+    /// Writes the output through a QuantizeLinear with `quant`.
+    pub fn with_quantize(mut self, quant: Quant) -> Self {
+        self.quantize = Some(quant);
+        self
     }
     /// Reads constant ONNX input `pos` as float32 values.
     pub fn with_float_const(mut self, pos: usize) -> Self {
@@ -80,6 +99,8 @@ impl Built {
             outputs,
             views: Vec::new(),
             as_float: Vec::new(),
+            dequantize: Vec::new(),
+            quantize: None,
         }
     }
 }
@@ -114,6 +135,20 @@ fn type_name(t: AttributeType) -> &'static str {
 }
 
 impl<'a> NodeCtx<'a> {
+    /// The same node seen with other inputs: a QOperator op reuses the float op's
+    /// attribute and shape checks on float32 stand-ins of its operands.
+    pub fn with_inputs<'b>(&'b self, inputs: Vec<Option<&'b Tensor>>) -> NodeCtx<'b> {
+        NodeCtx {
+            name: self.name,
+            op_type: self.op_type,
+            opset: self.opset,
+            proto: self.proto,
+            inputs,
+            outputs_used: self.outputs_used.clone(),
+            base_dir: self.base_dir,
+        }
+    }
+
     // ---------- errors ----------
     pub fn shape_err(&self, detail: impl Into<String>) -> ImportError {
         ImportError::Shape {

@@ -60,7 +60,7 @@ fn lines(nodes: &[UnsupportedNode]) -> String {
     let mut out: Vec<String> = groups.iter().map(|g| group_line(g)).collect();
     if nodes.iter().any(|n| is_quantisation_op(&n.op_type)) {
         out.push(
-            "this is a quantised (int8) model in QOperator form: meshnn compiles the QDQ form (QuantizeLinear / DequantizeLinear around float operators): quantise with onnxruntime's quantize_static(..., quant_format=QuantFormat.QDQ), or pass the float model"
+            "this is a quantised (int8) model in QOperator form: meshnn compiles the QDQ form (QuantizeLinear / DequantizeLinear around float operators) and of the QOperator form only QLinearConv, QLinearMatMul, ConvInteger and MatMulInteger: quantise with onnxruntime's quantize_static(..., quant_format=QuantFormat.QDQ), or pass the float model"
                 .into(),
         );
     }
@@ -89,18 +89,10 @@ fn group_line(g: &[&UnsupportedNode]) -> String {
     )
 }
 
-/// Operators that only appear in quantised models.
+/// Operators that only appear in quantised models (onnxruntime's QOperator form writes
+/// the `QLinear*` and `QGemm` ones in its com.microsoft domain).
 fn is_quantisation_op(op: &str) -> bool {
-    matches!(
-        op,
-        "QuantizeLinear"
-            | "DequantizeLinear"
-            | "DynamicQuantizeLinear"
-            | "QLinearConv"
-            | "QLinearMatMul"
-            | "ConvInteger"
-            | "MatMulInteger"
-    )
+    op.starts_with("QLinear") || matches!(op, "DynamicQuantizeLinear" | "QGemm")
 }
 
 /// Why a model could not be imported.

@@ -7,7 +7,7 @@ use super::error::{ImportError, UnsupportedNode};
 use super::importer::Importer;
 use super::ops::{self, OpDef};
 use super::shape;
-use crate::ir::{eval, DType, Data, Node, Op, Tensor, TensorId};
+use crate::ir::{eval, DType, Data, Node, Op, Quant, Tensor, TensorId};
 use onnx_protobuf::NodeProto;
 use std::collections::HashSet;
 
@@ -31,25 +31,103 @@ impl Importer<'_> {
         for &pos in &built.as_float {
             self.insert_float_const(name, &mut input_ids, pos);
         }
+        for (pos, quant) in &built.dequantize {
+            self.insert_dequantize(name, &mut input_ids, *pos, quant);
+        }
         let inputs: Vec<TensorId> = built
             .inputs
             .iter()
             .filter_map(|&pos| input_ids.get(pos).copied().flatten())
             .collect();
         let outputs = self.add_outputs(np, built.outputs);
-        let (op, inputs) = self.fold_if_constant(built.op, inputs, &outputs);
+        let written = match &built.quantize {
+            Some(_) => self.real_outputs(name, &outputs),
+            None => outputs.clone(),
+        };
+        let (op, inputs) = self.fold_if_constant(built.op, inputs, &written);
         if op == Op::ConstOnly {
-            self.check_computed(np, name, &outputs)?;
+            self.check_computed(np, name, &written)?;
         }
         self.g.nodes.push(Node {
             name: name.to_string(),
             onnx_op: np.op_type.clone(),
             op,
             inputs,
+            outputs: written.clone(),
+            kernels: Default::default(),
+        });
+        if let Some(quant) = built.quantize {
+            self.push_quantize(name, quant, written, outputs);
+        }
+        Ok(())
+    }
+
+    /// A DequantizeLinear node with `quant` reading input `pos` of node `name` (a
+    /// QOperator node's operand); `input_ids[pos]` then names its float32 output.
+    fn insert_dequantize(
+        &mut self,
+        name: &str,
+        input_ids: &mut [Option<TensorId>],
+        pos: usize,
+        quant: &Quant,
+    ) {
+        let Some(Some(id)) = input_ids.get(pos).copied() else {
+            return;
+        };
+        let src = self.g.tensor(id).clone();
+        let fid = self.g.add_tensor(Tensor {
+            name: format!("{}_dequantized_{name}", src.name),
+            dtype: DType::F32,
+            shape: src.shape,
+            data: None,
+            quant: None,
+        });
+        self.g.nodes.push(Node {
+            name: format!("{name}_dequantize{pos}"),
+            onnx_op: "DequantizeLinear".into(),
+            op: Op::Dequantize(quant.clone()),
+            inputs: vec![id],
+            outputs: vec![fid],
+            kernels: Default::default(),
+        });
+        input_ids[pos] = Some(fid);
+    }
+
+    /// The float32 values a requantising node (`Built::quantize`) computes before its
+    /// QuantizeLinear, one per output in `outputs`.
+    fn real_outputs(&mut self, name: &str, outputs: &[TensorId]) -> Vec<TensorId> {
+        outputs
+            .iter()
+            .map(|&id| {
+                let out = self.g.tensor(id).clone();
+                self.g.add_tensor(Tensor {
+                    name: format!("{}_real_{name}", out.name),
+                    dtype: DType::F32,
+                    shape: out.shape,
+                    data: None,
+                    quant: None,
+                })
+            })
+            .collect()
+    }
+
+    /// The QuantizeLinear node with `quant` from a requantising node's float32 values
+    /// (`real`) to its ONNX outputs.
+    fn push_quantize(
+        &mut self,
+        name: &str,
+        quant: Quant,
+        real: Vec<TensorId>,
+        outputs: Vec<TensorId>,
+    ) {
+        self.g.nodes.push(Node {
+            name: format!("{name}_quantize"),
+            onnx_op: "QuantizeLinear".into(),
+            op: Op::Quantize(quant),
+            inputs: real,
             outputs,
             kernels: Default::default(),
         });
-        Ok(())
     }
 
     /// The operator table's row for `np`.

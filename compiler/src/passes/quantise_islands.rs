@@ -8,7 +8,8 @@
 //! names every such node at once, with what and why.
 //!
 //! uint8 activations are int8 inside meshnn (mn_kernels_s8.h): q - 128 with zero point
-//! zp - 128, the same real values; uint8 graph inputs and outputs are refused.
+//! zp - 128, the same real values; int8 / uint8 graph inputs and outputs are refused at
+//! run time (a quantised output computed at compile time keeps its type and is folded).
 //! Runs after `fuse_activation` (a Relu / Clip fused into the op narrows the output's
 //! clamp) and folds the Q/DQ nodes of constants left afterwards.
 
@@ -29,22 +30,39 @@ pub fn run(g: &mut Graph) -> Result<(), PassError> {
     if !g.nodes.iter().any(|n| n.op.is_quantisation()) {
         return Ok(());
     }
-    check_boundary(g)?;
-    uint8_as_int8(g);
-    let rewrites = plan_rewrites(g)?;
+    let compile_time = compile_time(g);
+    check_boundary(g, &compile_time)?;
+    uint8_as_int8(g, &compile_time);
+    let rewrites = plan_rewrites(g, &compile_time)?;
     apply(g, rewrites);
-    fold_constants::fold(g, true)
+    fold_constants::fold(g, true)?;
+    let folded: Vec<bool> = g.tensors.iter().map(Tensor::is_const).collect();
+    check_boundary(g, &folded)
 }
 
 fn fail(detail: String) -> PassError {
     PassError { pass: PASS, detail }
 }
 
-/// Graph inputs and outputs stay float32 (as onnxruntime's quantiser leaves them).
-fn check_boundary(g: &Graph) -> Result<(), PassError> {
+/// The tensors known at compile time: constants and the outputs of nodes that read only
+/// such tensors (quantisation of constants, folded at the end of the pass; they keep
+/// their ONNX types and are not islands).
+fn compile_time(g: &Graph) -> Vec<bool> {
+    let mut known: Vec<bool> = g.tensors.iter().map(Tensor::is_const).collect();
+    for n in &g.nodes {
+        if n.inputs.iter().all(|&t| known[t]) {
+            n.outputs.iter().for_each(|&t| known[t] = true);
+        }
+    }
+    known
+}
+
+/// Graph inputs and outputs stay float32 (as onnxruntime's quantiser leaves them), unless
+/// known at compile time (`known`).
+fn check_boundary(g: &Graph, known: &[bool]) -> Result<(), PassError> {
     for &t in g.inputs.iter().chain(&g.outputs) {
         let tensor = &g.tensors[t];
-        if matches!(tensor.dtype, DType::I8 | DType::U8) && !tensor.is_const() {
+        if matches!(tensor.dtype, DType::I8 | DType::U8) && !known[t] {
             return Err(fail(format!(
                 "graph input or output '{}' is {}: meshnn's quantised models take and give float32 (quantise inside the model, as onnxruntime's quantize_static does)",
                 tensor.name,
@@ -57,15 +75,18 @@ fn check_boundary(g: &Graph) -> Result<(), PassError> {
 
 /// Every run-time uint8 tensor becomes int8 (q - 128, zero point - 128), and every
 /// run-time quantised tensor carries the `Quant` of its QuantizeLinear.
-fn uint8_as_int8(g: &mut Graph) {
+fn uint8_as_int8(g: &mut Graph, known: &[bool]) {
     let was_u8: Vec<bool> = g
         .tensors
         .iter()
-        .map(|t| t.dtype == DType::U8 && !t.is_const())
+        .zip(known)
+        .map(|(t, &k)| t.dtype == DType::U8 && !k)
         .collect();
     for n in &mut g.nodes {
         match &mut n.op {
-            Op::Quantize(q) => {
+            // A compile-time output keeps its type and no `Quant` (an int8 constant with
+            // one is an int8 kernel operand, emitted as int8_t).
+            Op::Quantize(q) if !known[n.outputs[0]] => {
                 let y = &mut g.tensors[n.outputs[0]];
                 if was_u8[n.outputs[0]] {
                     shift_zero_points(q);
@@ -98,6 +119,8 @@ struct Rewrite {
 /// The graph's view for recognising islands.
 struct View<'a> {
     g: &'a Graph,
+    /// Tensors known at compile time (see [`compile_time`]).
+    known: &'a [bool],
     producers: Vec<Option<NodeId>>,
     consumers: Vec<Vec<NodeId>>,
     is_output: Vec<bool>,
@@ -112,7 +135,7 @@ impl View<'_> {
         };
         let x = n.inputs[0];
         let xt = &self.g.tensors[x];
-        (xt.dtype == DType::I8 && !xt.is_const()).then(|| (x, q.clone()))
+        (xt.dtype == DType::I8 && !self.known[x]).then(|| (x, q.clone()))
     }
     /// The constant behind a DequantizeLinear output and its `Quant`.
     fn dq_const(&self, t: TensorId) -> Option<(&Tensor, Quant)> {
@@ -158,9 +181,10 @@ fn activation_inputs(node: &Node) -> Option<Vec<usize>> {
 }
 
 /// Every island's rewrite, or one error naming every node that cannot run in int8.
-fn plan_rewrites(g: &Graph) -> Result<Vec<(NodeId, Rewrite)>, PassError> {
+fn plan_rewrites(g: &Graph, known: &[bool]) -> Result<Vec<(NodeId, Rewrite)>, PassError> {
     let v = View {
         g,
+        known,
         producers: g.producers(),
         consumers: g.consumers(),
         is_output: g.output_mask(),
@@ -201,7 +225,7 @@ fn island(v: &View, node: &Node) -> Result<Option<Rewrite>, String> {
     let softmax = matches!(node.op, Op::Softmax { log: false, .. });
     let Some(act_inputs) = activation_inputs(node) else {
         let ins: Vec<usize> = (0..node.inputs.len())
-            .filter(|&k| !v.g.tensors[node.inputs[k]].is_const())
+            .filter(|&k| !v.known[node.inputs[k]])
             .collect();
         if !ins.is_empty() && all_dq(&ins) && v.q_after(y).is_some() {
             return Err(format!(

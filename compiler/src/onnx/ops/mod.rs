@@ -22,6 +22,7 @@ mod group_norm;
 mod gru;
 mod identity;
 mod instance_norm;
+mod integer;
 mod layer_norm;
 mod logical;
 mod lstm;
@@ -31,6 +32,7 @@ mod mod_op;
 mod norm;
 mod pad;
 mod pool;
+mod qlinear;
 mod quantize;
 mod range;
 mod recurrent;
@@ -183,6 +185,13 @@ pub static OPS: &[OpDef] = &[
         "1-D to 6-D, group/depthwise, strides, dilations, pads, auto_pad",
         conv::build,
     ),
+    def(
+        "ConvInteger",
+        10,
+        "auto_pad dilations group kernel_shape pads strides",
+        "int8/uint8 in; exact int32 sums as float32 (refused beyond 2^24)",
+        integer::build,
+    ),
     def("Cos", 7, "", "", math::build),
     def(
         "DequantizeLinear",
@@ -324,6 +333,13 @@ pub static OPS: &[OpDef] = &[
     ),
     def("MatMul", 1, "", "1-D, batched, broadcast", matmul::build),
     def(
+        "MatMulInteger",
+        10,
+        "",
+        "int8/uint8 in; exact int32 sums as float32 (refused beyond 2^24)",
+        integer::build,
+    ),
+    def(
         "Max",
         1,
         "consumed_inputs<6",
@@ -394,6 +410,20 @@ pub static OPS: &[OpDef] = &[
         "axis<7 broadcast<7",
         "numpy broadcasting; float32 base and exponent",
         binary::build,
+    ),
+    def(
+        "QLinearConv",
+        10,
+        "auto_pad dilations group kernel_shape pads strides",
+        "int8/uint8; per-channel w; as DQ -> Conv -> Q, into int8 islands",
+        qlinear::build,
+    ),
+    def(
+        "QLinearMatMul",
+        10,
+        "",
+        "int8/uint8; per-column b; as DQ -> MatMul -> Q, into int8 islands",
+        qlinear::build,
     ),
     def(
         "QuantizeLinear",

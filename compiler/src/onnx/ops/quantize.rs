@@ -30,7 +30,7 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     } else {
         input_dtype(ctx, x)?
     };
-    let quant = params(ctx, x, q_dtype)?;
+    let quant = params_of(ctx, x, q_dtype, &QDQ)?;
     let (op, dtype) = if quantize {
         (Op::Quantize(quant), q_dtype)
     } else {
@@ -95,23 +95,59 @@ fn input_dtype(ctx: &NodeCtx, x: &Tensor) -> Result<DType, ImportError> {
     }
 }
 
-/// Scale and zero point: constants, a scalar or one value per slice along `axis`; every
-/// scale finite and > 0, every zero point within `dtype`'s range.
-fn params(ctx: &NodeCtx, x: &Tensor, dtype: DType) -> Result<Quant, ImportError> {
-    let scale_t = ctx.float_input(1)?;
-    let scales = ctx.const_data(1)?.to_f32();
-    let zero_points = match ctx.opt_input(2) {
-        Some(_) => ctx.const_data(2)?.to_i64(),
-        None => vec![0; scales.len()],
+/// Where a quantised operand's parameters are: ONNX input positions of its scale (`None`:
+/// scale 1, ConvInteger / MatMulInteger) and optional zero point, and its axis (`None`:
+/// the `axis` attribute, default 1) when they are per axis.
+pub struct Params {
+    pub scale: Option<usize>,
+    pub zero_point: usize,
+    pub axis: Option<i64>,
+}
+
+/// QuantizeLinear / DequantizeLinear: scale input 1, zero point input 2, `axis`.
+const QDQ: Params = Params {
+    scale: Some(1),
+    zero_point: 2,
+    axis: None,
+};
+
+/// Scale and zero point of `x`, quantised as `dtype`: constants, a scalar or one value
+/// per slice along the axis; every scale finite and > 0, every zero point within
+/// `dtype`'s range and, for int8/uint8 run-time data, of `x`'s type.
+pub fn params_of(
+    ctx: &NodeCtx,
+    x: &Tensor,
+    dtype: DType,
+    at: &Params,
+) -> Result<Quant, ImportError> {
+    let zp_t = ctx.opt_input(at.zero_point);
+    let zero_points = match zp_t {
+        Some(_) => ctx.const_data(at.zero_point)?.to_i64(),
+        None => Vec::new(),
     };
-    if let Some(z) = ctx.opt_input(2) {
-        if z.shape != scale_t.shape {
+    let (scale_shape, scales) = match at.scale {
+        Some(pos) => (
+            ctx.float_input(pos)?.shape.clone(),
+            ctx.const_data(pos)?.to_f32(),
+        ),
+        None => (
+            zp_t.map_or_else(Vec::new, |z| z.shape.clone()),
+            vec![1.0; zero_points.len().max(1)],
+        ),
+    };
+    let zero_points = if zp_t.is_some() {
+        zero_points
+    } else {
+        vec![0; scales.len()]
+    };
+    if let Some(z) = zp_t {
+        if z.shape != scale_shape {
             return Err(ctx.shape_err(format!(
                 "zero point shape {:?} differs from scale shape {:?}",
-                z.shape, scale_t.shape
+                z.shape, scale_shape
             )));
         }
-        if ctx.op_type == "DequantizeLinear" && !x.is_const() && x.dtype != z.dtype {
+        if matches!(x.dtype, DType::I8 | DType::U8) && !x.is_const() && x.dtype != z.dtype {
             return Err(ctx.shape_err(format!(
                 "zero point type {} differs from the input's {}",
                 z.dtype.name(),
@@ -119,10 +155,10 @@ fn params(ctx: &NodeCtx, x: &Tensor, dtype: DType) -> Result<Quant, ImportError>
             )));
         }
     }
-    let axis = if scales.len() == 1 && scale_t.shape.len() <= 1 {
+    let axis = if scales.len() == 1 && scale_shape.len() <= 1 {
         0
     } else {
-        per_axis(ctx, x, scale_t, scales.len())?
+        per_axis(ctx, x, &scale_shape, scales.len(), at.axis)?
     };
     if let Some(s) = scales.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
         return Err(ctx.shape_err(format!(
@@ -147,13 +183,24 @@ fn params(ctx: &NodeCtx, x: &Tensor, dtype: DType) -> Result<Quant, ImportError>
     })
 }
 
-/// The axis of per-axis parameters: `axis` (default 1), whose length the 1-D scale has.
-fn per_axis(ctx: &NodeCtx, x: &Tensor, scale: &Tensor, n: usize) -> Result<usize, ImportError> {
-    let axis = ctx.axis("axis", ctx.int("axis", 1)?, x.shape.len())?;
-    if scale.shape.len() != 1 || x.shape[axis] != n {
+/// The axis of per-axis parameters: `axis` (else the attribute, default 1), whose length
+/// the 1-D scale has.
+fn per_axis(
+    ctx: &NodeCtx,
+    x: &Tensor,
+    scale_shape: &[usize],
+    n: usize,
+    axis: Option<i64>,
+) -> Result<usize, ImportError> {
+    let axis = match axis {
+        Some(a) => a,
+        None => ctx.int("axis", 1)?,
+    };
+    let axis = ctx.axis("axis", axis, x.shape.len())?;
+    if scale_shape.len() != 1 || x.shape[axis] != n {
         return Err(ctx.shape_err(format!(
             "scale of shape {:?} fits neither per tensor (one value) nor per axis {axis} (length {})",
-            scale.shape, x.shape[axis]
+            scale_shape, x.shape[axis]
         )));
     }
     Ok(axis)
