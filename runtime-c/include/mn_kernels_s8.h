@@ -88,13 +88,13 @@ void mn_conv2d_fast_s8(const mn_conv_s8_params_t *p, const int8_t *x, const int8
                        const int32_t *b, const mn_requant_t *rq, int8_t *scratch, int8_t *y);
 
 /* Scratch bytes of mn_conv2d_fast_s8: two int16 columns of the window's taps
- * (c_in / group * k_h * k_w, rounded up to even). */
+ * (c_in / group * k_h * k_w, rounded up to a multiple of four). */
 int32_t mn_conv2d_fast_s8_scratch_size(const mn_conv_s8_params_t *p);
 
-/* The weights w [c_out][taps] of mn_conv2d_s8 in the order mn_conv2d_fast_s8 reads them:
- * within each full block of four taps of a channel the middle two swapped ([w0, w2, w1,
- * w3], so that the two SXTB16 of a word give the pairs (w0, w1) and (w2, w3)); the last
- * taps % 4 in place. */
+/* The weights w [c_out][taps] of mn_conv2d_s8 in the order mn_conv2d_fast_s8 reads them,
+ * packed [c_out][taps4] (taps4: taps rounded up to a multiple of four, the extra taps 0):
+ * within each block of four taps the middle two swapped ([w0, w2, w1, w3], so that the
+ * two SXTB16 of a word give the pairs (w0, w1) and (w2, w3)). */
 void mn_conv2d_fast_s8_pack(const mn_conv_s8_params_t *p, const int8_t *w, int8_t *packed);
 
 /* ---------------------------------------------------------------- matrix products */

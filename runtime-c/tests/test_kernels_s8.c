@@ -236,7 +236,8 @@ static int32_t random_conv(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, int32_t
 static void test_conv_fast_vs_ref(void)
 {
     static int8_t x[2 * 12 * 81], w[15 * 4 * 12], packed[15 * 4 * 12];
-    static int8_t y_ref[2 * 15 * 169], y_fast[2 * 15 * 169], scratch[2 * 2 * 48];
+    static int8_t y_ref[2 * 15 * 169], y_fast[2 * 15 * 169];
+    static int32_t scratch[48]; /* 4-byte aligned, as the kernel requires */
     int32_t bias[15];
     mn_requant_t rq[15];
     int32_t t, diffs = 0;
@@ -246,7 +247,7 @@ static void test_conv_fast_vs_ref(void)
         CHECK(mn_conv2d_fast_s8_scratch_size(&p) <= (int32_t)sizeof scratch, "scratch");
         mn_conv2d_s8(&p, x, w, t % 3 ? bias : NULL, rq, y_ref);
         mn_conv2d_fast_s8_pack(&p, w, packed);
-        mn_conv2d_fast_s8(&p, x, packed, t % 3 ? bias : NULL, rq, scratch, y_fast);
+        mn_conv2d_fast_s8(&p, x, packed, t % 3 ? bias : NULL, rq, (int8_t *)scratch, y_fast);
         diffs += memcmp(y_ref, y_fast, (size_t)size) != 0;
     }
     CHECK(diffs == 0, "conv fast differs from reference in %d of 2000 cases", (int)diffs);
@@ -311,11 +312,12 @@ static void run_conv(const s8_case_t *c, int8_t *y)
     p.per_channel = 1;
     mn_conv2d_s8(&p, c->a, c->b, c->bias, rq, y);
     if (p.w_zp == 0) { /* the fast kernel on the same vector gives the same bytes */
-        static int8_t packed[4096], scratch[4096], y_fast[4096];
+        static int8_t packed[4096], y_fast[4096];
+        static int32_t scratch[1024];
         CHECK(c->n_y <= 4096 && c->n_b <= 4096 && mn_conv2d_fast_s8_scratch_size(&p) <= 4096,
               "%s: size", c->name);
         mn_conv2d_fast_s8_pack(&p, c->b, packed);
-        mn_conv2d_fast_s8(&p, c->a, packed, c->bias, rq, scratch, y_fast);
+        mn_conv2d_fast_s8(&p, c->a, packed, c->bias, rq, (int8_t *)scratch, y_fast);
         CHECK(memcmp(y, y_fast, (size_t)c->n_y) == 0, "%s: fast differs from reference",
               c->name);
     }
