@@ -203,14 +203,70 @@ pub fn conv_kernel(g: &Graph, node: &Node) -> Option<&'static str> {
 
 /// Whether the node runs on `mn_conv2d_fast_f32`, which takes its weights packed.
 pub fn uses_packed_conv_weights(g: &Graph, node: &Node) -> bool {
-    conv_kernel(g, node) == Some("mn_conv2d_fast_f32")
+    conv_kernel(g, node) == Some("mn_conv2d_fast_f32") || use_fast_conv_s8(g, node)
+}
+
+/// Whether an int8 Conv node runs on `mn_conv2d_fast_s8`: fast kernels allowed, constant
+/// int8 weights whose zero points are all 0 (onnxruntime's quantiser makes int8 weights
+/// symmetric), and a non-empty output; otherwise the reference `mn_conv2d_s8` runs it.
+pub fn use_fast_conv_s8(g: &Graph, node: &Node) -> bool {
+    if node.kernels == KernelSet::Reference || !is_int8(g, node) {
+        return false;
+    }
+    let (Some(c), Some(&w)) = (conv_geom(g, node), node.inputs.get(1)) else {
+        return false;
+    };
+    let wt = &g.tensors[w];
+    let symmetric = wt
+        .quant
+        .as_ref()
+        .is_some_and(|q| q.zero_points.iter().all(|&z| z == 0));
+    wt.is_const() && wt.data.is_some() && symmetric && c.out_h * c.out_w > 0 && c.c_out > 0
+}
+
+/// Taps of one output channel of an int8 convolution, rounded up to a multiple of four
+/// (`fast_s8_taps4` in mn_conv2d_fast_s8.c: packed weights and columns are padded to it).
+fn conv_fast_s8_taps4(c: &ConvGeom) -> usize {
+    (c.c_in / c.group.max(1) * c.k_h * c.k_w).next_multiple_of(4)
+}
+
+/// `mn_conv2d_fast_s8_scratch_size` in bytes: two int16 columns (keep the two in step).
+pub fn conv_fast_s8_scratch_bytes(c: &ConvGeom) -> usize {
+    2 * conv_fast_s8_taps4(c) * 2
+}
+
+/// The int8 weights of a Conv node packed for `mn_conv2d_fast_s8` (as
+/// `mn_conv2d_fast_s8_pack` does): [c_out][taps4], slot k of a channel holding tap k with
+/// bits 0 and 1 swapped (the middle two of every block of four), 0 past the last tap.
+/// `None` when the node does not run on that kernel.
+pub fn packed_conv_weights_s8(g: &Graph, node: &Node) -> Option<Vec<i8>> {
+    if !use_fast_conv_s8(g, node) {
+        return None;
+    }
+    let c = conv_geom(g, node)?;
+    let w = g.tensors[*node.inputs.get(1)?].data.as_ref()?.to_i64();
+    let taps = c.c_in / c.group.max(1) * c.k_h * c.k_w;
+    let taps4 = conv_fast_s8_taps4(&c);
+    let mut out = Vec::with_capacity(c.c_out * taps4);
+    for oc in 0..c.c_out {
+        for k in 0..taps4 {
+            let tap = (k & !3) | ((k & 1) << 1) | ((k >> 1) & 1);
+            let v = if tap < taps {
+                w.get(oc * taps + tap)
+            } else {
+                None
+            };
+            out.push(v.copied().unwrap_or(0) as i8);
+        }
+    }
+    Some(out)
 }
 
 /// The weights of a Conv node packed for `mn_conv2d_fast_f32` (as
 /// `mn_conv2d_fast_f32_pack` does): [group][tile][tap][c_in/group][MR], zero-padded.
 /// `None` when the node does not run on that kernel.
 pub fn packed_conv_weights(g: &Graph, node: &Node) -> Option<Vec<f32>> {
-    if !uses_packed_conv_weights(g, node) {
+    if conv_kernel(g, node) != Some("mn_conv2d_fast_f32") {
         return None;
     }
     let c = conv_geom(g, node)?;
@@ -272,6 +328,7 @@ pub fn scratch_bytes(g: &Graph, node: &Node) -> usize {
         return recurrent_scratch_floats(r.cell.gates(), r.hidden) * 4;
     }
     match (conv_kernel(g, node), conv_geom(g, node)) {
+        (None, Some(c)) if use_fast_conv_s8(g, node) => conv_fast_s8_scratch_bytes(&c),
         (Some("mn_conv2d_dw_f32"), Some(c)) => conv_dw_scratch_floats(&c) * 4,
         (Some(_), Some(c)) => conv_fast_scratch_floats(&c) * 4,
         _ => 0,
@@ -406,13 +463,79 @@ pub fn arrival_source(
 }
 
 /// Whether input `k` of `node` is taken repacked by its kernel (then only the packed copy
-/// is emitted): a fast convolution's weights, a fast Gemm's B and C.
+/// is emitted): a fast convolution's weights, a fast Gemm's B and C, an int8 fast
+/// matrix product's bias (folded) and its B when stored [k][n] (transposed).
 pub fn takes_packed_input(g: &Graph, node: &Node, k: usize) -> bool {
     match k {
-        1 => uses_packed_conv_weights(g, node) || use_fast_gemm(g, node),
-        2 => use_fast_gemm(g, node),
+        1 => {
+            uses_packed_conv_weights(g, node)
+                || use_fast_gemm(g, node)
+                || fast_gemm_s8(g, node).is_some_and(|f| f.transposed)
+        }
+        2 => use_fast_gemm(g, node) || fast_gemm_s8(g, node).is_some(),
         _ => false,
     }
+}
+
+/// The operands of `mn_gemm_fast_s8` for an int8 Gemm / MatMul node: B stored [n][k],
+/// and the bias folded with A's zero point (`mn_gemm_fast_s8_fold_bias`).
+pub struct FastGemmS8 {
+    /// Whether B was stored [k][n] (MatMul, Gemm without transB) and is transposed here.
+    pub transposed: bool,
+    pub b: Vec<i8>,
+    pub folded: Vec<i32>,
+}
+
+/// [`FastGemmS8`] when `mn_gemm_fast_s8` runs the node: fast kernels allowed, an int8
+/// Gemm or MatMul with a constant 2-D B whose zero points are all 0, a constant bias (or
+/// none), and a folded bias inside int32.
+pub fn fast_gemm_s8(g: &Graph, node: &Node) -> Option<FastGemmS8> {
+    let trans_b = match node.op {
+        Op::Gemm { trans_b, .. } => trans_b,
+        Op::MatMul => false,
+        _ => return None,
+    };
+    if node.kernels == KernelSet::Reference || !is_int8(g, node) {
+        return None;
+    }
+    let (a, bt) = (
+        &g.tensors[*node.inputs.first()?],
+        &g.tensors[*node.inputs.get(1)?],
+    );
+    let (aq, bq) = (a.quant.as_ref()?, bt.quant.as_ref()?);
+    if !bt.is_const() || bq.zero_points.iter().any(|&z| z != 0) {
+        return None;
+    }
+    let (k, n) = match (trans_b, bt.shape.as_slice()) {
+        (true, &[n, k]) => (k, n),
+        (false, &[k, n]) => (k, n),
+        _ => return None,
+    };
+    let w = bt.data.as_ref()?.to_i64();
+    let at = |j: usize, kk: usize| {
+        let i = if trans_b { j * k + kk } else { kk * n + j };
+        w.get(i).copied().unwrap_or(0)
+    };
+    let bias = match node.inputs.get(2) {
+        None => vec![0; n],
+        Some(&c) if g.tensors[c].is_const() => g.tensors[c].data.as_ref()?.to_i64(),
+        Some(_) => return None,
+    };
+    let a_zp = i64::from(aq.zero_point());
+    let mut folded = Vec::with_capacity(n);
+    for j in 0..n {
+        let sum: i64 = (0..k).map(|kk| at(j, kk)).sum();
+        folded.push(i32::try_from(bias.get(j).copied()? - a_zp * sum).ok()?);
+    }
+    let b = (0..n)
+        .flat_map(|j| (0..k).map(move |kk| (j, kk)))
+        .map(|(j, kk)| at(j, kk) as i8)
+        .collect();
+    Some(FastGemmS8 {
+        transposed: !trans_b,
+        b,
+        folded,
+    })
 }
 
 /// The operands of `mn_gemm_fast_f32` for a Gemm node: B' scaled by alpha, packed

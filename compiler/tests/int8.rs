@@ -131,7 +131,9 @@ fn qdq_fixtures_in_c_match_onnxruntime_within_one_lsb() {
 }
 
 /// Every integer node of a quantised fixture runs on an int8 kernel: the generated C
-/// calls them and includes their header and sources.
+/// calls them (the convolutions, with symmetric int8 weights, on the fast
+/// `mn_conv2d_fast_s8` under the default `kernels = "fast"`) and includes their header
+/// and sources.
 #[test]
 fn quantised_model_calls_the_int8_kernels() {
     let _lock = lock();
@@ -147,7 +149,7 @@ fn quantised_model_calls_the_int8_kernels() {
     let model_c = std::fs::read_to_string(out.join("main/model.c")).unwrap();
     for k in [
         "mn_quantize_s8(",
-        "mn_conv2d_s8(",
+        "mn_conv2d_fast_s8(",
         "mn_pool2d_s8(",
         "mn_dequantize_s8(",
         "mn_gemm_fast_f32(",
@@ -159,7 +161,7 @@ fn quantised_model_calls_the_int8_kernels() {
         "mn_kernels_s8.h",
         "internal/mn_kernels_s8_internal.h",
         "internal/mn_kernels_internal.h",
-        "mn_conv2d_s8.c",
+        "mn_conv2d_fast_s8.c",
     ] {
         assert!(out.join("main").join(f).exists(), "{f} not copied");
     }

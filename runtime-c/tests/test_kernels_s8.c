@@ -160,6 +160,101 @@ static void test_gemm_fast_vs_ref(void)
            MN_S8_DSP ? "DSP SMLAD" : "plain C");
 }
 
+/* mn_rq_scale1 equals mn_rq_scale(.., 1) on random and extreme accumulators and scales
+ * (every shift, ties, the largest multiplier, the int32 extremes). */
+static void test_rq_scale1(void)
+{
+    static const int32_t accs[] = {0, 1, -1, 2, -2, 3, -3, 2147483647, -2147483647 - 1,
+                                   1073741824, -1073741824, 65536, -65536, 12345, -12345};
+    int32_t t, shift, i, diffs = 0, checked = 0;
+    for (shift = MN_REQUANT_MIN_SHIFT; shift <= MN_REQUANT_MAX_SHIFT; ++shift) {
+        for (t = 0; t < 400; ++t) {
+            const int32_t mults[3] = {1073741824, 2147483647, rnd(1073741824, 2147483647)};
+            mn_requant_t rq;
+            rq.mult = mults[t % 3], rq.shift = shift;
+            for (i = 0; i < (int32_t)(sizeof accs / sizeof accs[0]) + 1; ++i) {
+                const int32_t acc = i < (int32_t)(sizeof accs / sizeof accs[0])
+                                        ? accs[i]
+                                        : (rnd(0, 65535) - rnd(0, 65535)) * rnd(1, 32767);
+                if (shift >= 0 && (acc > 65535 || acc < -65535)) {
+                    continue; /* |acc * M| >= 2^31: outside the contract */
+                }
+                diffs += mn_rq_scale1(rq, acc) != mn_rq_scale(rq, acc, 1);
+                ++checked;
+            }
+        }
+    }
+    CHECK(diffs == 0, "mn_rq_scale1 differs from mn_rq_scale in %d of %d", (int)diffs,
+          (int)checked);
+}
+
+/* One random convolution of test_conv_fast_vs_ref: 1-D or 2-D, grouped or depthwise,
+ * strides, dilations, padding, zero points, per-tensor or per-channel scales (some >= 1/2,
+ * the other rounding path). Returns the output size. */
+static int32_t random_conv(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, int32_t *bias,
+                           mn_requant_t *rq)
+{
+    int32_t i, pad_bottom, pad_right;
+    p->n = rnd(1, 2), p->group = rnd(0, 3) ? 1 : rnd(2, 3);
+    p->c_in = p->group * rnd(1, 4);
+    p->c_out = rnd(0, 2) ? p->group * rnd(1, 5) : p->c_in; /* sometimes depthwise */
+    if (p->c_out != p->c_in) {
+        p->c_out = p->group * rnd(1, 5);
+    }
+    if (rnd(0, 3) == 0) {
+        p->group = p->c_in, p->c_out = p->c_in; /* depthwise */
+    }
+    p->in_h = rnd(0, 3) ? rnd(1, 9) : 1, p->in_w = rnd(1, 9);
+    p->k_h = rnd(1, p->in_h < 3 ? p->in_h : 3), p->k_w = rnd(1, 4);
+    p->stride_h = rnd(1, 2), p->stride_w = rnd(1, 3), p->dil_h = rnd(1, 2), p->dil_w = rnd(1, 2);
+    p->pad_top = p->in_h > 1 ? rnd(0, 2) : 0, p->pad_left = rnd(0, 2);
+    pad_bottom = p->in_h > 1 ? rnd(0, 2) : 0, pad_right = rnd(0, 2);
+    p->out_h = (p->in_h + p->pad_top + pad_bottom - (p->k_h - 1) * p->dil_h - 1) / p->stride_h + 1;
+    p->out_w = (p->in_w + p->pad_left + pad_right - (p->k_w - 1) * p->dil_w - 1) / p->stride_w + 1;
+    if (p->out_h < 1 || p->out_w < 1) {
+        p->dil_h = p->dil_w = 1, p->k_h = 1, p->k_w = 1;
+        p->out_h = (p->in_h + p->pad_top + pad_bottom - 1) / p->stride_h + 1;
+        p->out_w = (p->in_w + p->pad_left + pad_right - 1) / p->stride_w + 1;
+    }
+    p->x_zp = rnd(-128, 127), p->w_zp = 0, p->y_zp = rnd(-128, 127);
+    p->y_lo = rnd(0, 1) ? -128 : p->y_zp, p->y_hi = rnd(0, 3) ? 127 : rnd(p->y_lo, 127);
+    p->per_channel = rnd(0, 1);
+    for (i = 0; i < p->n * p->c_in * p->in_h * p->in_w; ++i) {
+        x[i] = (int8_t)rnd(-128, 127);
+    }
+    for (i = 0; i < p->c_out * (p->c_in / p->group) * p->k_h * p->k_w; ++i) {
+        w[i] = (int8_t)rnd(-128, 127);
+    }
+    for (i = 0; i < p->c_out; ++i) {
+        bias[i] = rnd(-40000, 40000);
+        rq[i] = rq_of(rnd(0, 7) ? (double)rnd(1, 1000) / 256000.0 : (double)rnd(1, 40) / 32.0);
+    }
+    return p->n * p->c_out * p->out_h * p->out_w;
+}
+
+/* mn_conv2d_fast_s8 on packed weights equals mn_conv2d_s8 bit for bit. */
+static void test_conv_fast_vs_ref(void)
+{
+    static int8_t x[2 * 12 * 81], w[15 * 4 * 12], packed[15 * 4 * 12];
+    static int8_t y_ref[2 * 15 * 169], y_fast[2 * 15 * 169];
+    static int32_t scratch[48]; /* 4-byte aligned, as the kernel requires */
+    int32_t bias[15];
+    mn_requant_t rq[15];
+    int32_t t, diffs = 0;
+    for (t = 0; t < 2000; ++t) {
+        mn_conv_s8_params_t p;
+        const int32_t size = random_conv(&p, x, w, bias, rq);
+        CHECK(mn_conv2d_fast_s8_scratch_size(&p) <= (int32_t)sizeof scratch, "scratch");
+        mn_conv2d_s8(&p, x, w, t % 3 ? bias : NULL, rq, y_ref);
+        mn_conv2d_fast_s8_pack(&p, w, packed);
+        mn_conv2d_fast_s8(&p, x, packed, t % 3 ? bias : NULL, rq, (int8_t *)scratch, y_fast);
+        diffs += memcmp(y_ref, y_fast, (size_t)size) != 0;
+    }
+    CHECK(diffs == 0, "conv fast differs from reference in %d of 2000 cases", (int)diffs);
+    printf("  conv_fast (%s dot product) equals conv on 2000 random cases\n",
+           MN_S8_DSP ? "DSP SMLAD" : "plain C");
+}
+
 /* ---------------------------------------------------------------- against onnxruntime */
 
 /* Per-kernel agreement with onnxruntime. */
@@ -216,6 +311,16 @@ static void run_conv(const s8_case_t *c, int8_t *y)
     p.x_zp = c->q[0], p.w_zp = c->q[1], p.y_zp = c->q[2], p.y_lo = c->q[3], p.y_hi = c->q[4];
     p.per_channel = 1;
     mn_conv2d_s8(&p, c->a, c->b, c->bias, rq, y);
+    if (p.w_zp == 0) { /* the fast kernel on the same vector gives the same bytes */
+        static int8_t packed[4096], y_fast[4096];
+        static int32_t scratch[1024];
+        CHECK(c->n_y <= 4096 && c->n_b <= 4096 && mn_conv2d_fast_s8_scratch_size(&p) <= 4096,
+              "%s: size", c->name);
+        mn_conv2d_fast_s8_pack(&p, c->b, packed);
+        mn_conv2d_fast_s8(&p, c->a, packed, c->bias, rq, (int8_t *)scratch, y_fast);
+        CHECK(memcmp(y, y_fast, (size_t)c->n_y) == 0, "%s: fast differs from reference",
+              c->name);
+    }
 }
 
 static void run_gemm(const s8_case_t *c, int8_t *y)
@@ -376,6 +481,8 @@ int main(void)
     test_requant_by_hand();
     test_add_by_hand();
     test_gemm_fast_vs_ref();
+    test_rq_scale1();
+    test_conv_fast_vs_ref();
     for (i = 0; i < S8_CASES; ++i) {
         check_case(&s8_cases[i]);
     }

@@ -215,6 +215,10 @@ impl Storage for DeviceStorage<'_> {
         let comment = format!("indices of {hint}");
         Buf::Const(self.table(base, TableValues::I32(values), comment))
     }
+    fn i8_table(&mut self, hint: &str, values: Vec<i8>) -> Buf {
+        let base = format!("{}_w_{}", self.prefix, ident(hint));
+        Buf::Const(self.table(base, TableValues::I8(values), hint.to_string()))
+    }
     fn requant_table(&mut self, hint: &str, values: Vec<Requant>) -> Buf {
         let base = format!("{}_q_{}", self.prefix, ident(hint));
         let comment = format!("requantisation per output channel ({hint})");

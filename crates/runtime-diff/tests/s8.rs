@@ -17,6 +17,17 @@ extern "C" {
         rq: *const Requant,
         y: *mut i8,
     );
+    fn mn_conv2d_fast_s8(
+        p: *const ConvS8Params,
+        x: *const i8,
+        w: *const i8,
+        b: *const i32,
+        rq: *const Requant,
+        scratch: *mut i8,
+        y: *mut i8,
+    );
+    fn mn_conv2d_fast_s8_scratch_size(p: *const ConvS8Params) -> i32;
+    fn mn_conv2d_fast_s8_pack(p: *const ConvS8Params, w: *const i8, packed: *mut i8);
     fn mn_gemm_s8(
         p: *const GemmS8Params,
         a: *const i8,
@@ -222,7 +233,50 @@ fn conv2d_s8_equals_c() {
         };
         conv2d_s8(&p, &x, &w, b.as_deref(), &rqs, &mut r);
         assert_eq!(r, c, "conv case {case}: {p:?}");
+        if p.w_zp == 0 {
+            fast_conv_equals(&p, &x, &w, &b, &rqs, &c, case);
+        }
     }
+}
+
+/// The fast convolution, C and Rust, on packed weights gives the reference's bytes.
+fn fast_conv_equals(
+    p: &ConvS8Params,
+    x: &[i8],
+    w: &[i8],
+    b: &Option<Vec<i32>>,
+    rqs: &[Requant],
+    reference: &[i8],
+    case: i32,
+) {
+    let taps4 = ((p.c_in / p.group * p.k_h * p.k_w) as usize).next_multiple_of(4);
+    let packed = p.c_out as usize * taps4;
+    let (mut pc, mut pr) = (vec![0i8; packed], vec![0i8; packed]);
+    // SAFETY: w holds c_out * taps bytes, pc c_out * taps4.
+    unsafe { mn_conv2d_fast_s8_pack(p, w.as_ptr(), pc.as_mut_ptr()) };
+    conv2d_fast_s8_pack(p, w, &mut pr);
+    assert_eq!(pr, pc, "pack case {case}");
+    // SAFETY: p is valid for mn_conv2d_fast_s8_scratch_size.
+    let size = unsafe { mn_conv2d_fast_s8_scratch_size(p) };
+    assert_eq!(size, conv2d_fast_s8_scratch_size(p));
+    let mut scratch = vec![0i32; (size as usize).div_ceil(4)]; // 4-byte aligned
+    let (mut c, mut r) = (vec![0i8; reference.len()], vec![1i8; reference.len()]);
+    // SAFETY: every buffer holds what p says; scratch holds `size` aligned bytes.
+    unsafe {
+        mn_conv2d_fast_s8(
+            p,
+            x.as_ptr(),
+            pc.as_ptr(),
+            c_opt(b),
+            rqs.as_ptr(),
+            scratch.as_mut_ptr().cast(),
+            c.as_mut_ptr(),
+        )
+    };
+    let mut bytes = vec![0i8; size as usize];
+    conv2d_fast_s8(p, x, &pr, b.as_deref(), rqs, &mut bytes, &mut r);
+    assert_eq!(c, reference, "C fast conv case {case}: {p:?}");
+    assert_eq!(r, reference, "Rust fast conv case {case}: {p:?}");
 }
 
 #[test]

@@ -130,6 +130,26 @@ static inline int32_t mn_rq_scale(mn_requant_t rq, int32_t acc, int32_t count)
     return mn_rq_round((int64_t)acc * rq.mult, mn_rq_bits(rq), count);
 }
 
+/* mn_rq_scale(rq, acc, 1) in fewer operations where M < 1/2 (shift <= -1, t = 31 - shift
+ * >= 32, as the requantisation of a convolution or matrix product almost always is): with
+ * u = acc * mult + 2^63 (so u >= 0 and floor(u / 2^t) has the parity of floor(acc * mult
+ * / 2^t), t <= 62), round half to even is floor((u + 2^(t-1) - 1 + parity) / 2^t) -
+ * 2^(63-t), each shift by t the high word's by t - 32. Other scales take mn_rq_scale.
+ * The same value: |acc * M| < 2^30, inside mn_rq_round's saturation. */
+static inline int32_t mn_rq_scale1(mn_requant_t rq, int32_t acc)
+{
+    const int32_t s = -1 - rq.shift; /* t - 32 */
+    uint64_t u;
+    uint32_t parity;
+    if (s < 0) {
+        return mn_rq_scale(rq, acc, 1);
+    }
+    u = (uint64_t)((int64_t)acc * rq.mult) + ((uint64_t)1 << 63);
+    parity = ((uint32_t)(u >> 32) >> s) & 1u;
+    u += ((((uint64_t)1 << s) << 31) - 1u) + parity;
+    return (int32_t)((int64_t)((uint32_t)(u >> 32) >> s) - ((int64_t)1 << (31 - s)));
+}
+
 /* clamp(zp + v, lo, hi) as an int8. */
 static inline int8_t mn_rq_clamp(int32_t v, int32_t zp, int32_t lo, int32_t hi)
 {

@@ -133,14 +133,38 @@ fn conv(cx: &mut Cx, act: Activation) -> Result<Vec<Call>, LowerError> {
         .int("y_lo", a.lo)
         .int("y_hi", a.hi)
         .int("per_channel", a.per_channel);
+    let Some(packed) = kernels::packed_conv_weights_s8(cx.g, cx.node) else {
+        let args = vec![
+            cx.arg(x),
+            cx.arg(w),
+            cx.opt_arg(2),
+            Arg::Buf(a.rq),
+            cx.arg(y),
+        ];
+        return Ok(vec![Call::new("mn_conv2d_s8", p, args)]);
+    };
+    let hint = format!("{}_packed", cx.g.tensors[w].name);
     let args = vec![
         cx.arg(x),
-        cx.arg(w),
+        Arg::Buf(cx.st.i8_table(&hint, packed)),
         cx.opt_arg(2),
         Arg::Buf(a.rq),
+        Arg::Buf(byte_scratch(cx.st.scratch(cx.id))),
         cx.arg(y),
     ];
-    Ok(vec![Call::new("mn_conv2d_s8", p, args)])
+    Ok(vec![Call::new("mn_conv2d_fast_s8", p, args)])
+}
+
+/// A planned scratch buffer as the bytes (`int8_t *scratch`) an int8 kernel takes.
+fn byte_scratch(b: Buf) -> Buf {
+    match b {
+        Buf::Arena { off, len } => Buf::ArenaI8 {
+            off,
+            len,
+            bytes: len * 4,
+        },
+        other => other,
+    }
 }
 
 /// Gemm (A [m, k], B [n, k] with transB or [k, n]) and MatMul (A [.., k], B [k, n]).
@@ -165,14 +189,30 @@ fn gemm(cx: &mut Cx, trans_b: bool, act: Activation) -> Result<Vec<Call>, LowerE
         .int("y_lo", acc.lo)
         .int("y_hi", acc.hi)
         .int("per_channel", acc.per_channel);
+    let Some(fast) = kernels::fast_gemm_s8(cx.g, cx.node) else {
+        let args = vec![
+            cx.arg(a),
+            cx.arg(b),
+            cx.opt_arg(2),
+            Arg::Buf(acc.rq),
+            cx.arg(y),
+        ];
+        return Ok(vec![Call::new("mn_gemm_s8", p, args)]);
+    };
+    let name = &cx.g.tensors[b].name;
+    let b_arg = match fast.transposed {
+        true => Arg::Buf(cx.st.i8_table(&format!("{name}_transposed"), fast.b)),
+        false => cx.arg(b),
+    };
+    let folded = cx.st.int_table(&format!("{name}_folded_bias"), fast.folded);
     let args = vec![
         cx.arg(a),
-        cx.arg(b),
-        cx.opt_arg(2),
+        b_arg,
+        Arg::Buf(folded),
         Arg::Buf(acc.rq),
         cx.arg(y),
     ];
-    Ok(vec![Call::new("mn_gemm_s8", p, args)])
+    Ok(vec![Call::new("mn_gemm_fast_s8", p, args)])
 }
 
 fn binary(cx: &Cx, kind: BinaryKind, act: Activation) -> Result<Vec<Call>, LowerError> {

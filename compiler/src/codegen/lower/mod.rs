@@ -176,6 +176,8 @@ pub trait Storage {
     fn float_table(&mut self, hint: &str, values: Vec<f32>) -> Buf;
     /// Register a constant int32 table (e.g. Gather indices) and return it.
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> Buf;
+    /// Register a constant int8 table (e.g. packed int8 weights) and return it.
+    fn i8_table(&mut self, hint: &str, values: Vec<i8>) -> Buf;
     /// Register a table of requantisation multipliers (`mn_requant_t`) and return it.
     fn requant_table(&mut self, hint: &str, values: Vec<crate::ir::requant::Requant>) -> Buf;
 }

@@ -126,6 +126,9 @@ impl Storage for TileStorage<'_> {
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> Buf {
         self.parent.int_table(hint, values)
     }
+    fn i8_table(&mut self, hint: &str, values: Vec<i8>) -> Buf {
+        self.parent.i8_table(hint, values)
+    }
     fn requant_table(&mut self, hint: &str, values: Vec<Requant>) -> Buf {
         self.parent.requant_table(hint, values)
     }

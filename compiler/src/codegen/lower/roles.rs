@@ -91,6 +91,7 @@ const KERNELS: &[(&str, &[Role])] = &[
     // int8 kernels (mn_kernels_s8.h): int8 tensors, int8 weights, int32 bias and
     // `mn_requant_t` tables are read like float ones (the renderer picks the view).
     ("mn_conv2d_s8", &[In, In, OptIn, In, Out]),
+    ("mn_conv2d_fast_s8", &[In, In, OptIn, In, Scratch, Out]),
     ("mn_gemm_s8", &[In, In, OptIn, In, Out]),
     ("mn_gemm_fast_s8", &[In, In, In, In, Out]),
     ("mn_binary_s8", &[In, In, Out]),
@@ -238,6 +239,7 @@ mod tests {
                         "const mn_requant_t*",
                     ],
                     Out | OptOut if is_s8(kernel) => &["int8_t*", "float*"],
+                    Scratch | OptScratch if is_s8(kernel) => &["int8_t*"],
                     In | OptIn => &["const float*"],
                     Out | OptOut | Scratch | OptScratch => &["float*"],
                     Indices => &["const int32_t*"],

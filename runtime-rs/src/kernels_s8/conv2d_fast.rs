@@ -1,0 +1,166 @@
+//! Twin of runtime-c/src/mn_conv2d_fast_s8.c: int8 convolution on int16 columns of two
+//! output positions (x - x_zp, 0 in the padding, interleaved and stored little-endian in
+//! the byte scratch as the C kernel stores them) and 2 x 2 tiles of dot products over
+//! weights packed by [`conv2d_fast_s8_pack`]. Safe Rust in the packed order of the C kernel's
+//! plain-C path; the results equal [`super::conv2d_s8`] bit for bit (`w_zp = 0`).
+
+use super::conv2d::ConvS8Params;
+use super::requant::{rq_clamp, rq_scale, Requant};
+use crate::kernels::tap_range;
+
+/// Taps of one output channel's window, and that count rounded up to a multiple of four
+/// (the packed weights and the columns are zero-padded to it).
+fn taps_of(p: &ConvS8Params) -> usize {
+    (p.c_in / p.group * p.k_h * p.k_w) as usize
+}
+
+fn taps4_of(p: &ConvS8Params) -> usize {
+    taps_of(p).next_multiple_of(4)
+}
+
+/// `mn_conv2d_fast_s8_scratch_size`: bytes of the two int16 columns.
+pub fn conv2d_fast_s8_scratch_size(p: &ConvS8Params) -> i32 {
+    (2 * taps4_of(p) * 2) as i32
+}
+
+/// The tap in slot `k` of a packed row: bits 0 and 1 of k swapped.
+fn tap_of_slot(k: usize) -> usize {
+    (k & !3) | ((k & 1) << 1) | ((k >> 1) & 1)
+}
+
+/// `mn_conv2d_fast_s8_pack`: [c_out][taps4], the middle two taps of every block of four
+/// swapped, 0 past the last tap.
+pub fn conv2d_fast_s8_pack(p: &ConvS8Params, w: &[i8], packed: &mut [i8]) {
+    let (taps, taps4) = (taps_of(p), taps4_of(p));
+    for oc in 0..p.c_out as usize {
+        for k in 0..taps4 {
+            let tap = tap_of_slot(k);
+            packed[oc * taps4 + k] = if tap < taps { w[oc * taps + tap] } else { 0 };
+        }
+    }
+}
+
+/// Where tap `k` of column `c` sits among the interleaved columns (`fast_s8_at`): blocks
+/// of four taps, [block][column][4].
+fn at(k: usize, c: usize) -> usize {
+    (k & !3) * 2 + c * 4 + (k & 3)
+}
+
+/// Element `i` of the int16 columns, stored as little-endian bytes as the C kernel's.
+#[inline(always)]
+fn get16(col: &[i8], i: usize) -> i32 {
+    i32::from(i16::from_le_bytes([col[2 * i] as u8, col[2 * i + 1] as u8]))
+}
+
+#[inline(always)]
+fn put16(col: &mut [i8], i: usize, v: i32) {
+    let b = (v as i16).to_le_bytes();
+    col[2 * i] = b[0] as i8;
+    col[2 * i + 1] = b[1] as i8;
+}
+
+/// The window of output position (oh, ow) over the channels of one group (`xg`) as
+/// column `c`: x - x_zp, 0 in the padding and past the last tap (`fast_s8_column`).
+fn column(p: &ConvS8Params, xg: &[i8], oh: i32, ow: i32, c: usize, col: &mut [i8]) {
+    let cin_g = p.c_in / p.group;
+    let plane = (p.in_h * p.in_w) as isize;
+    let ih0 = oh * p.stride_h - p.pad_top;
+    let iw0 = ow * p.stride_w - p.pad_left;
+    let (kh0, kh1) = tap_range(ih0, p.dil_h, p.k_h, 0, p.in_h);
+    let (kw0, kw1) = tap_range(iw0, p.dil_w, p.k_w, 0, p.in_w);
+    let mut k = 0;
+    for ci in 0..cin_g {
+        for kh in 0..p.k_h {
+            for kw in 0..p.k_w {
+                let inside = kh >= kh0 && kh < kh1 && kw >= kw0 && kw < kw1;
+                let v = if inside {
+                    let i = ci as isize * plane
+                        + ((ih0 + kh * p.dil_h) * p.in_w + iw0 + kw * p.dil_w) as isize;
+                    i32::from(xg[i as usize]) - p.x_zp
+                } else {
+                    0
+                };
+                put16(col, at(k, c), v);
+                k += 1;
+            }
+        }
+    }
+    for k in k..taps4_of(p) {
+        put16(col, at(k, c), 0);
+    }
+}
+
+/// `acc[2 * r + c] += sum_k w_r[k] * column c` over packed weight rows w0, w1
+/// (`fast_s8_dot22`, its plain-C order: slot k holds tap `tap_of_slot(k)`).
+fn dot22(w0: &[i8], w1: &[i8], col: &[i8], taps4: usize, acc: &mut [i32; 4]) {
+    let [mut a00, mut a01, mut a10, mut a11] = *acc;
+    for k in 0..taps4 {
+        let t = tap_of_slot(k);
+        let (x0, x1) = (get16(col, at(t, 0)), get16(col, at(t, 1)));
+        let (v0, v1) = (i32::from(w0[k]), i32::from(w1[k]));
+        a00 += v0 * x0;
+        a01 += v0 * x1;
+        a10 += v1 * x0;
+        a11 += v1 * x1;
+    }
+    *acc = [a00, a01, a10, a11];
+}
+
+/// `mn_conv2d_fast_s8`: [`super::conv2d_s8`] bit for bit for `w_zp = 0` and `w` from
+/// [`conv2d_fast_s8_pack`]; `scratch` holds [`conv2d_fast_s8_scratch_size`] bytes.
+pub fn conv2d_fast_s8(
+    p: &ConvS8Params,
+    x: &[i8],
+    w: &[i8],
+    b: Option<&[i32]>,
+    rq: &[Requant],
+    scratch: &mut [i8],
+    y: &mut [i8],
+) {
+    let cin_g = p.c_in / p.group;
+    let cout_g = (p.c_out / p.group) as usize;
+    let in_plane = (p.in_h * p.in_w) as usize;
+    let out_plane = (p.out_h * p.out_w) as usize;
+    let taps4 = taps4_of(p);
+    let store = |y: &mut [i8], oc: usize, acc: i32| {
+        let r = rq[if p.per_channel != 0 { oc } else { 0 }];
+        y[0] = rq_clamp(rq_scale(r, acc, 1), p.y_zp, p.y_lo, p.y_hi);
+    };
+    for n in 0..p.n {
+        for g in 0..p.group {
+            let xg = &x[((n * p.c_in + g * cin_g) as usize) * in_plane..];
+            let yg0 = ((n * p.c_out) as usize + g as usize * cout_g) * out_plane;
+            for pos in (0..out_plane).step_by(2) {
+                let two = pos + 1 < out_plane;
+                let ow = p.out_w as usize;
+                let next = if two { pos + 1 } else { pos }; // column 1 repeats column 0
+                column(p, xg, (pos / ow) as i32, (pos % ow) as i32, 0, scratch);
+                column(p, xg, (next / ow) as i32, (next % ow) as i32, 1, scratch);
+                for j in (0..cout_g).step_by(2) {
+                    let oc = g as usize * cout_g + j;
+                    let pair = j + 1 < cout_g;
+                    let w0 = &w[oc * taps4..][..taps4];
+                    let w1 = if pair {
+                        &w[(oc + 1) * taps4..][..taps4]
+                    } else {
+                        w0
+                    };
+                    let b0 = b.map_or(0, |b| b[oc]);
+                    let b1 = if pair { b.map_or(0, |b| b[oc + 1]) } else { 0 };
+                    let mut acc = [b0, b0, b1, b1];
+                    dot22(w0, w1, scratch, taps4, &mut acc);
+                    for (r, ch) in [(0usize, j), (1, j + 1)] {
+                        if r == 1 && !pair {
+                            break;
+                        }
+                        let yo = yg0 + ch * out_plane + pos;
+                        store(&mut y[yo..], g as usize * cout_g + ch, acc[2 * r]);
+                        if two {
+                            store(&mut y[yo + 1..], g as usize * cout_g + ch, acc[2 * r + 1]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
