@@ -669,9 +669,9 @@ fn int8_tensors_agree_with_c() {
             assert_eq!(r, c, "seq {seq}: acceptance differs");
             accepted += usize::from(r);
         }
-        for i in 0..3 {
+        for (i, n) in degraded.iter_mut().enumerate() {
             let r = rust.finish(i, &mut arena);
-            degraded[i] += usize::from(r != RxState::Complete);
+            *n += usize::from(r != RxState::Complete);
             // SAFETY: i < 3, a tensor of the C receiver.
             assert_eq!(
                 r as i32,
