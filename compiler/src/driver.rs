@@ -48,7 +48,7 @@ pub enum Error {
     ArenaTooLarge { device: String, bytes: usize },
     #[error("the partition cuts {0} tensors; the link addresses at most 65535")]
     TooManyCuts(usize),
-    #[error("tensor '{0}' is int8 (a quantised model) and this partition sends it over the link, which carries float32 tensors only for now: place its producer and readers on one device ([partition.manual], or strategy = \"single\"), or leave the layers around it unquantised so the cut is float32")]
+    #[error("tensor '{0}' is int8 and this partition sends it over the link, but it has no single scale and zero point (per-axis or missing quantisation parameters), which the link's int8 fallbacks need: place its producer and readers on one device ([partition.manual], or strategy = \"single\")")]
     Int8Cut(String),
     #[error("the devices' schedules wait on each other in a cycle ({0}); this is a meshnn bug: please report it with the model and deployment")]
     Stalled(String),
@@ -227,11 +227,12 @@ pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Resul
     if part.cut.len() > u16::MAX as usize {
         return Err(Error::TooManyCuts(part.cut.len()));
     }
-    if let Some(c) = part
-        .cut
-        .iter()
-        .find(|c| g.tensors[c.tensor].dtype == DType::I8)
-    {
+    // An int8 cut tensor crosses the link as int8 (one byte per element); its ZERO and
+    // MEAN fallbacks need its one scale and zero point.
+    if let Some(c) = part.cut.iter().find(|c| {
+        let t = &g.tensors[c.tensor];
+        t.dtype == DType::I8 && codegen::per_tensor_quant(t).is_none()
+    }) {
         return Err(Error::Int8Cut(g.tensors[c.tensor].name.clone()));
     }
     check_fragments(&g, &dep, &part)?;

@@ -440,27 +440,105 @@ fn qdq_fixtures_in_rust_equal_the_c_build() {
     }
 }
 
-/// int8 tensors do not cross the link yet: a partition that cuts one is refused.
+/// Multi-device int8 (issue 13): every QDQ fixture on 2, 3 and 4 C host devices
+/// (`common::split_deployment`: 64-byte frames, so int8 tensors are fragmented) equals
+/// the single-device int8 build bit for bit, and one split per fixture with Rust devices
+/// (2 + i % 3 devices, Rust on the even ones, so int8 tensors cross between the languages)
+/// does too. Every fixture's splits cut at least one int8 tensor. Cost: 24 C host builds
+/// and 6 Rust ones.
 #[test]
-fn int8_cut_tensor_is_refused() {
+fn qdq_fixtures_split_over_devices_equal_one_device_bit_for_bit() {
     let _lock = lock();
     let tmp = tempfile::tempdir().unwrap();
+    // C unless a device says `lang = "rust"`.
+    let opts = EmitOptions {
+        lang: Lang::C,
+        runtime: RuntimeSource::Path(repo_root().join("runtime-rs").display().to_string()),
+    };
+    let mut report = Vec::new();
+    for (i, model) in qdq_fixtures().into_iter().enumerate() {
+        let name = model.file_stem().unwrap().to_string_lossy().to_string();
+        let p = prepare_checked(&model);
+        let (inputs, _) = reference(&p, &model);
+        let one = driver::deploy_single(p).unwrap();
+        let run = |d: &driver::Deployed, opts: &EmitOptions, dir: String| {
+            meshnn::tools::run::run_host_with(d, &inputs, &tmp.path().join(&dir), opts)
+                .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        };
+        let single = run(&one, &EmitOptions::default(), format!("{name}_1"));
+        let mixed = 2 + i % 3;
+        let even: Vec<usize> = (0..mixed).step_by(2).collect();
+        let splits = [(2, &[][..]), (3, &[][..]), (4, &[][..]), (mixed, &even[..])];
+        let mut int8_cut = 0u64;
+        for (nd, rust_devs) in splits {
+            let dep = split_deployment(&one.graph, nd, rust_devs);
+            let d = driver::deploy(prepare_checked(&model), dep, None).unwrap();
+            let what = format!("{name} on {nd} devices ({} Rust)", rust_devs.len());
+            let int8: u64 = d
+                .partition
+                .cut
+                .iter()
+                .filter(|c| d.graph.tensors[c.tensor].dtype == meshnn::ir::DType::I8)
+                .map(|c| c.bytes * c.to.len() as u64)
+                .sum();
+            int8_cut += int8;
+            let outs = run(&d, &opts, format!("{name}_{nd}_{}", rust_devs.len()));
+            assert_bit_identical(&what, &outs, &single);
+            report.push(format!(
+                "{what}: {} bytes per inference, {int8} of them int8",
+                d.partition.bytes_per_inference
+            ));
+        }
+        assert!(int8_cut > 0, "{name}: no split cuts an int8 tensor");
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+fn assert_bit_identical(what: &str, got: &[Array<f32>], want: &[Array<f32>]) {
+    assert_eq!(got.len(), want.len(), "{what}: outputs");
+    for (o, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(g.shape, w.shape, "{what}: output {o} shape");
+        let bits = |a: &Array<f32>| a.data.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(g),
+            bits(w),
+            "{what}: output {o} differs from one device"
+        );
+    }
+}
+
+/// The NoNN example (`examples/nonn_wearables/deploy.toml`: three students on three
+/// wearables send their 16 features to the hub): the int8 model's cut is 3 x 16 = 48
+/// bytes per inference, a quarter of the float model's 192, as `partition --json`
+/// reports; every cut tensor crosses as int8.
+#[test]
+fn nonn_example_int8_cut_is_a_quarter_of_float() {
+    let _lock = lock();
     let root = repo_root();
-    fails_with(
-        &[
-            "compile",
-            root.join("tests/models/int8/nonn_k4_qdq.onnx")
-                .to_str()
-                .unwrap(),
+    let deploy = root.join("examples/nonn_wearables/deploy.toml");
+    let report = |model: &str| -> serde_json::Value {
+        let out = meshnn_stdout(&[
+            "partition",
+            root.join(model).to_str().unwrap(),
             "--deploy",
-            root.join("tests/fixtures/deploy/nonn_k4.toml")
-                .to_str()
-                .unwrap(),
-            "--out",
-            tmp.path().join("o").to_str().unwrap(),
-        ],
-        &["is int8", "over the link", "one device"],
-    );
+            deploy.to_str().unwrap(),
+            "--json",
+        ]);
+        serde_json::from_str(&out).unwrap()
+    };
+    let float = report("tests/models/nonn_k4.onnx");
+    let int8 = report("tests/models/int8/nonn_k4_qdq.onnx");
+    assert_eq!(float["bytes_per_inference"], 192, "{float}");
+    assert_eq!(int8["bytes_per_inference"], 48, "{int8}");
+    let cut = int8["cut"].as_array().unwrap();
+    assert_eq!(cut.len(), 3, "{int8}");
+    for c in cut {
+        assert_eq!(
+            (c["dtype"].as_str(), c["bytes"].as_u64()),
+            (Some("int8"), Some(16)),
+            "{c}"
+        );
+    }
 }
 
 /// C source printing `mn_requant_from_scale` of every scale in argv.

@@ -32,6 +32,14 @@
  * Receivers accept fragments in any order and copy each straight into the destination
  * tensor.
  *
+ * The payload is the tensor's bytes as they lie in memory: float32 elements, or one byte
+ * per element for an int8 tensor of a quantised model (scale and zero point are known
+ * at compile time to both ends, so nothing about them is sent). Fragments, reassembly,
+ * hold and mean work on bytes; a fragment boundary never splits a float (the payload
+ * per frame is a multiple of 4). Only the ZERO fallback depends on the element type: it
+ * fills with mn_rx_t.zero, 0 for float32 and the tensor's zero point for int8 (the
+ * integer that means 0.0).
+ *
  * Porting to a new radio (BLE, UART, human-body communication) means implementing the
  * HAL functions below; nothing else in generated code touches the hardware:
  *
@@ -133,8 +141,10 @@ typedef enum {
 
 /* Reception state of one tensor a device receives. `data` points into the device's
  * arena; `got` is a bitmap with one bit per fragment (frag_count bits); `hold` (HOLD:
- * bytes/4 floats, the last good values) and `mean` (MEAN: bytes/4 floats, in flash) are
- * NULL when unused. */
+ * `bytes` bytes, the last good values) and `mean` (MEAN: `bytes` bytes in flash, the
+ * tensor's element type: floats, or int8 quantised like the tensor) are NULL when
+ * unused. `zero` is the byte the ZERO fallback writes to every missing byte: 0 for a
+ * float32 tensor (0.0f is four zero bytes), the zero point for an int8 one. */
 typedef struct {
     uint16_t tensor;
     uint8_t src;
@@ -144,8 +154,9 @@ typedef struct {
     uint8_t *data;
     uint8_t *got;
     int32_t fallback; /* mn_fallback_t */
-    float *hold;
-    const float *mean;
+    void *hold;
+    const void *mean;
+    uint8_t zero;   /* ZERO fallback byte: 0 (float32) or the int8 zero point */
     uint8_t done;   /* finished for this inference: late fragments are not copied */
     uint8_t missed; /* consecutive inferences in which no fragment arrived (saturates) */
     uint32_t usual_us; /* when the tensor usually is complete, from the inference's start */
@@ -214,8 +225,9 @@ void mn_link_rx_reset(mn_rx_t *rx, int n);
  * either; it only shows that its sender is up. */
 int mn_link_rx_accept(mn_rx_t *rx, int n, uint8_t self, uint32_t seq, const meshnn_frame_t *f);
 
-/* At the deadline: give every element whose fragment did not arrive its fallback value,
- * and remember the received ones for HOLD. Returns the tensor's meshnn_rx_state_t. */
+/* At the deadline: give every element whose fragment did not arrive its fallback value
+ * (bytes of `hold` or `mean`, or `zero` in every byte), and remember the received ones
+ * for HOLD. Returns the tensor's meshnn_rx_state_t. */
 int mn_link_rx_finish(mn_rx_t *r);
 
 /* How long after the start of an inference tensor `r` is waited for: the probe window

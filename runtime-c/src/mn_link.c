@@ -201,17 +201,14 @@ int mn_link_rx_finish(mn_rx_t *r)
     for (i = 0; i < r->frag_count; ++i) {
         uint32_t off = (uint32_t)i * MESHNN_FRAME_PAYLOAD;
         uint32_t len = r->bytes - off < MESHNN_FRAME_PAYLOAD ? r->bytes - off : MESHNN_FRAME_PAYLOAD;
-        uint32_t e0 = off / 4, n = len / 4, k;
-        float *dst = (float *)(void *)(r->data + off);
+        uint8_t *dst = r->data + off;
         if (r->got[i / 8] & (1u << (i % 8))) {
-            if (r->hold) memcpy(r->hold + e0, dst, len); /* remember for HOLD */
+            if (r->hold) memcpy((uint8_t *)r->hold + off, dst, len); /* remember for HOLD */
             continue;
         }
-        for (k = 0; k < n; ++k) {
-            if (r->fallback == MN_FALLBACK_HOLD && r->hold) dst[k] = r->hold[e0 + k];
-            else if (r->fallback == MN_FALLBACK_MEAN && r->mean) dst[k] = r->mean[e0 + k];
-            else dst[k] = 0.0f;
-        }
+        if (r->fallback == MN_FALLBACK_HOLD && r->hold) memcpy(dst, (const uint8_t *)r->hold + off, len);
+        else if (r->fallback == MN_FALLBACK_MEAN && r->mean) memcpy(dst, (const uint8_t *)r->mean + off, len);
+        else memset(dst, r->zero, len);
     }
     return mn_link_rx_state(r);
 }

@@ -259,6 +259,124 @@ static void attacks(void)
 }
 #endif
 
+/* ---- int8 payloads: one byte per element, fallbacks in the integer domain ---- */
+
+/* A 61-element int8 tensor (61 bytes, not whole floats) with zero point -5, sent from
+ * device 1 to device 2 as tensor 9, inference 5: 3 fragments of 28, 28, 5 bytes
+ * (authenticated) or 2 of 44, 17 (CRC only). */
+#define N8 61
+#define NF8 ((N8 + MESHNN_FRAME_PAYLOAD - 1) / MESHNN_FRAME_PAYLOAD)
+#define ZP8 (-5)
+static int8_t src8[N8], dst8[N8 + 3], hold8[N8], mean8[N8];
+static uint8_t got8[1];
+static mn_rx_t rx8;
+
+static void setup8(int fallback)
+{
+    int i;
+    for (i = 0; i < N8; ++i) {
+        src8[i] = (int8_t)(i * 5 - 128); /* -128 .. 172 wraps: every byte value class */
+        mean8[i] = (int8_t)(i - 30);
+    }
+    memset(dst8, 0x63, sizeof dst8); /* 99: not a value the tests expect */
+    memset(&rx8, 0, sizeof rx8);
+    rx8.tensor = 9;
+    rx8.src = 1;
+    rx8.bytes = N8;
+    rx8.frag_count = MN_LINK_FRAGS(N8);
+    rx8.data = (uint8_t *)dst8;
+    rx8.got = got8;
+    rx8.fallback = fallback;
+    rx8.hold = hold8;
+    rx8.mean = mean8;
+    rx8.zero = (uint8_t)(int8_t)ZP8;
+    mn_link_rx_reset(&rx8, 1);
+    n_sent = 0;
+    mn_link_send_tensor(1, 2, 9, 5, src8, N8);
+}
+
+static int accept8(const meshnn_frame_t *f) { return mn_link_rx_accept(&rx8, 1, 2, 5, f); }
+
+/* dst8[lo..hi) equals want[lo..hi) (want NULL: the zero point), and the 3 bytes after
+ * the tensor are untouched. */
+static int equal8(int lo, int hi, const int8_t *want)
+{
+    int i;
+    for (i = lo; i < hi; ++i) if (dst8[i] != (want ? want[i] : ZP8)) return 0;
+    return dst8[N8] == 0x63 && dst8[N8 + 1] == 0x63 && dst8[N8 + 2] == 0x63;
+}
+
+static void test_int8(void)
+{
+    meshnn_frame_t f;
+    int i, k;
+    const int fp = MESHNN_FRAME_PAYLOAD; /* elements per full fragment: one byte each */
+
+    /* Fragmentation on bytes: the last fragment carries the 61 - (NF8-1)*fp remaining. */
+    setup8(MN_FALLBACK_ZERO);
+    CHECK(n_sent == NF8 && NF8 == (MESHNN_LINK_AUTH ? 3 : 2) && sent[0].len == fp &&
+              sent[NF8 - 1].len == N8 - (NF8 - 1) * fp && sent[0].frag_count == NF8,
+          "int8: fragmentation in bytes (28+28+5 / 44+17)");
+    /* Reordered (last first): complete and exact, nothing written past the tensor. */
+    for (i = NF8 - 1; i >= 0; --i) CHECK(accept8(&sent[i]) == 1, "int8: reordered accepted");
+    CHECK(mn_link_rx_finish(&rx8) == MESHNN_RX_COMPLETE && equal8(0, N8, src8), "int8: reordered exact");
+
+    /* Duplicate, corrupt, truncated (length one byte short), oversized (one byte more,
+     * and beyond the payload), stale and future seq, foreign source and destination,
+     * another tensor: all dropped, the tensor untouched. */
+    setup8(MN_FALLBACK_ZERO);
+    CHECK(accept8(&sent[0]) == 1 && accept8(&sent[0]) == 0 && rx8.n_got == 1, "int8: duplicate ignored");
+    f = sent[1]; f.payload[0] ^= 0x01;
+    CHECK(accept8(&f) == 0, "int8: corrupt payload dropped");
+    f = plain_frame(NF8 - 1); f.len = (uint16_t)(f.len - 1); f = valid(f);
+    CHECK(accept8(&f) == 0, "int8: truncated last fragment dropped");
+    f = plain_frame(NF8 - 1); f.len = (uint16_t)(f.len + 1); f = valid(f);
+    CHECK(accept8(&f) == 0, "int8: oversized last fragment dropped");
+    f = sent[1]; f.len = MESHNN_FRAME_PAYLOAD + 1;
+    CHECK(accept8(&f) == 0, "int8: length beyond the payload dropped");
+    f = plain_frame(1); f.seq = 4; f = valid(f);
+    CHECK(accept8(&f) == 0, "int8: stale sequence number dropped");
+    f = plain_frame(1); f.seq = 6; f = valid(f);
+    CHECK(accept8(&f) == 0, "int8: future sequence number dropped");
+    f = plain_frame(1); f.src = 3; f = valid(f);
+    CHECK(accept8(&f) == 0, "int8: foreign source dropped");
+    f = plain_frame(1); f.dst = 4; f = valid(f);
+    CHECK(accept8(&f) == 0, "int8: frame for another device dropped");
+    f = plain_frame(1); f.tensor = 7; f = valid(f);
+    CHECK(accept8(&f) == 0, "int8: another tensor dropped");
+    CHECK(rx8.n_got == 1 && equal8(0, fp, src8) && dst8[fp] == 0x63, "int8: tensor untouched by bad frames");
+
+    /* ZERO fallback = the zero point (-5), never byte 0: fragment 1 lost. */
+    for (i = 0; i < NF8; ++i) if (i != 1) (void)accept8(&sent[i]);
+    CHECK(mn_link_rx_finish(&rx8) == MESHNN_RX_PARTIAL, "int8: partial state");
+    CHECK(equal8(0, fp, src8) && equal8(fp, 2 * fp < N8 ? 2 * fp : N8, 0) && (2 * fp >= N8 || equal8(2 * fp, N8, src8)),
+          "int8: lost fragment -> zero point");
+    /* All lost: every element the zero point. */
+    setup8(MN_FALLBACK_ZERO);
+    CHECK(mn_link_rx_finish(&rx8) == MESHNN_RX_FALLBACK && equal8(0, N8, 0) && dst8[0] == -5, "int8: all lost -> zero point");
+
+    /* MEAN: the calibration means, quantised (int8 bytes), for the lost fragment 0. */
+    setup8(MN_FALLBACK_MEAN);
+    for (i = 1; i < NF8; ++i) (void)accept8(&sent[i]);
+    CHECK(mn_link_rx_finish(&rx8) == MESHNN_RX_PARTIAL && equal8(0, fp, mean8) && equal8(fp, N8, src8),
+          "int8: lost fragment -> quantised means");
+
+    /* HOLD: the last good bytes. Inference 1 complete; inference 2 only fragment 0
+     * arrives (with other values): the rest is held from inference 1. */
+    memset(hold8, 0, sizeof hold8);
+    setup8(MN_FALLBACK_HOLD);
+    for (i = 0; i < NF8; ++i) (void)accept8(&sent[i]);
+    CHECK(mn_link_rx_finish(&rx8) == MESHNN_RX_COMPLETE && memcmp(hold8, src8, N8) == 0, "int8: hold remembers the bytes");
+    for (i = 0; i < N8; ++i) src8[i] = (int8_t)(100 - i);
+    n_sent = 0;
+    mn_link_send_tensor(1, 2, 9, 5, src8, N8);
+    mn_link_rx_reset(&rx8, 1);
+    memset(dst8, 0x63, N8);
+    CHECK(accept8(&sent[0]) == 1 && mn_link_rx_finish(&rx8) == MESHNN_RX_PARTIAL, "int8: hold, second inference partial");
+    for (i = 0, k = 1; i < N8; ++i) k &= dst8[i] == (i < fp ? (int8_t)(100 - i) : (int8_t)(i * 5 - 128));
+    CHECK(k, "int8: hold -> fresh fragment 0, last good bytes elsewhere");
+}
+
 int main(void)
 {
     meshnn_frame_t f;
@@ -423,6 +541,7 @@ int main(void)
     f = sent[0]; f.payload[0] ^= 1;
     CHECK(i >= 2 && accept(&f) == 0 && rx.missed == i, "wait: a corrupt late frame changes nothing");
 
+    test_int8();
 #if MESHNN_LINK_AUTH
     attacks();
 #endif

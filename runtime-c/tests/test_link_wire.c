@@ -54,7 +54,7 @@ int main(void)
     static uint32_t len[NF];
     static uint8_t got[(NF + 7) / 8];
     static meshnn_frame_t f;
-    mn_rx_t rx = {7, 1, N * 4, NF, 0, 0, 0, MN_FALLBACK_ZERO, 0, 0, 0, 0, 0, 0, 0};
+    mn_rx_t rx = {7, 1, N * 4, NF, 0, 0, 0, MN_FALLBACK_ZERO, 0, 0, 0, 0, 0, 0, 0, 0};
     uint32_t n;
     int i, ok;
 

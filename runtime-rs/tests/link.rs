@@ -841,3 +841,210 @@ fn a_lying_hal_or_a_short_arena_does_not_panic() {
     assert_eq!(&arena[20..], &s.src[..10]);
     assert!(arena[..20].iter().all(|&v| v == 5.0));
 }
+
+// ---- int8 payloads (runtime-c/tests/test_link.c, test_int8): one byte per element ----
+
+/// Elements of the int8 tensor: 61 bytes, not whole floats (3 fragments of 28, 28, 5
+/// bytes authenticated, 2 of 44, 17 CRC-only).
+const N8: usize = 61;
+/// Its zero point: what the ZERO fallback writes (never byte 0).
+const ZP8: i8 = -5;
+static MEAN8: [i8; N8] = {
+    let mut m = [0i8; N8];
+    let mut i = 0;
+    while i < N8 {
+        m[i] = i as i8 - 30;
+        i += 1;
+    }
+    m
+};
+
+/// The int8 tensor sent as tensor 9 of inference 5 (-128, -123, ... wrapping).
+fn src8(first: bool) -> Vec<i8> {
+    (0..N8)
+        .map(|i| {
+            if first {
+                (i as i32 * 5 - 128) as i8
+            } else {
+                (100 - i as i32) as i8
+            }
+        })
+        .collect()
+}
+
+/// Device 1 sends `src` (int8) to device 2; device 2 receives it into floats 1..17 of an
+/// arena of 18 floats (16 floats = 64 bytes hold the 61; the 3 bytes after the tensor and
+/// the floats around it are guards).
+struct Scene8 {
+    hal: TestHal,
+    sent: Vec<Vec<u8>>,
+    link: DeviceLink<1, 1, 16, 64>,
+    arena: Vec<f32>,
+}
+
+impl Scene8 {
+    fn new(auth: bool, fallback: Fallback, src: &[i8]) -> Scene8 {
+        let cfg = config(auth);
+        let mut hal = TestHal::new();
+        let rx = Rx::new(9, 1, N8 as u32, 1, fallback).int8(ZP8);
+        let mut s = Scene8 {
+            sent: Scene8::send(&mut hal, cfg, src),
+            hal,
+            link: DeviceLink::new(2, cfg, [rx]),
+            arena: vec![f32::from_bits(0x6363_6363); 18],
+        };
+        s.link.begin(&mut s.hal, 5);
+        s
+    }
+    fn send(hal: &mut TestHal, cfg: LinkConfig, src: &[i8]) -> Vec<Vec<u8>> {
+        let mut sender: DeviceLink<0, 0, 0, 64> = DeviceLink::new(1, cfg, []);
+        sender.begin(hal, 5);
+        assert_eq!(sender.send_i8(hal, 2, 9, src), 0, "every frame queued");
+        std::mem::take(&mut hal.sent)
+    }
+    fn accept(&mut self, i: usize) -> bool {
+        let f = self.sent[i].clone();
+        self.link.accept(&mut self.hal, &f, &mut self.arena)
+    }
+    fn accept_wire(&mut self, f: &[u8]) -> bool {
+        self.link.accept(&mut self.hal, f, &mut self.arena)
+    }
+    fn finish(&mut self) -> RxState {
+        self.link.finish(0, &mut self.arena)
+    }
+    /// The tensor's 61 bytes, after checking every guard byte is still 0x63.
+    fn dst(&self) -> Vec<i8> {
+        let bytes: Vec<u8> = self.arena.iter().flat_map(|v| v.to_ne_bytes()).collect();
+        assert!(bytes[..4].iter().all(|&b| b == 0x63), "guard before");
+        assert!(bytes[4 + N8..].iter().all(|&b| b == 0x63), "guard after");
+        bytes[4..4 + N8].iter().map(|&b| b as i8).collect()
+    }
+}
+
+#[test]
+fn int8_fragments_on_bytes_and_reorders_exactly() {
+    both(|auth| {
+        let src = src8(true);
+        let mut s = Scene8::new(auth, Fallback::Zero, &src);
+        let fp = config(auth).payload() as usize;
+        assert_eq!(s.sent.len(), if auth { 3 } else { 2 });
+        assert_eq!(s.sent[0].len(), config(auth).frame_bytes(fp as u32));
+        let last = N8 - (s.sent.len() - 1) * fp;
+        assert_eq!(
+            s.sent.last().unwrap().len(),
+            config(auth).frame_bytes(last as u32)
+        );
+        for i in (0..s.sent.len()).rev() {
+            assert!(s.accept(i), "reordered fragment {i} accepted");
+        }
+        assert_eq!(s.finish(), RxState::Complete);
+        assert_eq!(s.dst(), src);
+    });
+}
+
+#[test]
+fn int8_bad_frames_are_dropped() {
+    both(|auth| {
+        let src = src8(true);
+        let mut s = Scene8::new(auth, Fallback::Zero, &src);
+        let fp = config(auth).payload() as usize;
+        assert!(s.accept(0) && !s.accept(0), "duplicate ignored");
+        // Reuse the float scene's helpers to build frames with one wrong field.
+        let helper = Scene::new(auth, Fallback::Zero);
+        let plain = |i: usize| {
+            let w = &s.sent[i];
+            let h = frame::decode(&helper.cfg, w).expect("sent frames decode");
+            let mut p = frame::payload(w, &h).to_vec();
+            if auth {
+                let head: [u8; HEADER_BYTES] = w[..HEADER_BYTES].try_into().unwrap();
+                let tag: [u8; TAG_BYTES] = w[w.len() - TAG_BYTES..].try_into().unwrap();
+                assert!(meshnn_runtime::link::auth::open(
+                    &KEY_A, &head, &mut p, &tag
+                ));
+            }
+            (h, p)
+        };
+        let nf = s.sent.len();
+        let (h1, p1) = plain(1);
+        let (hl, pl) = plain(nf - 1);
+        let mut corrupt = s.sent[1].clone();
+        corrupt[HEADER_BYTES] ^= 1;
+        let bad = [
+            corrupt,
+            helper.valid(
+                &Header {
+                    len: hl.len - 1,
+                    ..hl
+                },
+                &pl,
+            ), // truncated
+            helper.valid(
+                &Header {
+                    len: hl.len + 1,
+                    ..hl
+                },
+                &pl,
+            ), // oversized
+            helper.valid(&Header { seq: 4, ..h1 }, &p1), // stale
+            helper.valid(&Header { seq: 6, ..h1 }, &p1), // future
+            helper.valid(&Header { src: 3, ..h1 }, &p1), // foreign source
+            helper.valid(&Header { dst: 4, ..h1 }, &p1), // another device
+            helper.valid(&Header { tensor: 7, ..h1 }, &p1), // another tensor
+        ];
+        for (k, f) in bad.iter().enumerate() {
+            assert!(!s.accept_wire(f), "bad frame {k} dropped");
+        }
+        assert_eq!(s.link.rx(0).unwrap().n_got(), 1);
+        let d = s.dst();
+        assert_eq!(&d[..fp], &src[..fp]);
+        assert!(d[fp..].iter().all(|&b| b as u8 == 0x63), "untouched");
+    });
+}
+
+#[test]
+fn int8_fallbacks_zero_point_mean_and_hold() {
+    both(|auth| {
+        let src = src8(true);
+        let fp = config(auth).payload() as usize;
+        // ZERO = the zero point: fragment 1 lost, then everything lost.
+        let mut s = Scene8::new(auth, Fallback::Zero, &src);
+        for i in (0..s.sent.len()).filter(|&i| i != 1) {
+            assert!(s.accept(i));
+        }
+        assert_eq!(s.finish(), RxState::Partial);
+        let d = s.dst();
+        let hi = (2 * fp).min(N8);
+        assert_eq!(&d[..fp], &src[..fp]);
+        assert!(d[fp..hi].iter().all(|&v| v == ZP8), "lost -> zero point -5");
+        assert_eq!(&d[hi..], &src[hi..]);
+        let mut s = Scene8::new(auth, Fallback::Zero, &src);
+        assert_eq!(s.finish(), RxState::Fallback);
+        assert_eq!(s.dst(), vec![ZP8; N8]);
+
+        // MEAN: fragment 0 lost gets the quantised means.
+        let mut s = Scene8::new(auth, Fallback::MeanI8(&MEAN8), &src);
+        for i in 1..s.sent.len() {
+            assert!(s.accept(i));
+        }
+        assert_eq!(s.finish(), RxState::Partial);
+        let d = s.dst();
+        assert_eq!(&d[..fp], &MEAN8[..fp]);
+        assert_eq!(&d[fp..], &src[fp..]);
+
+        // HOLD: inference 5 complete; inference 6 only fragment 0 (new values) arrives.
+        let mut s = Scene8::new(auth, Fallback::Hold, &src);
+        for i in 0..s.sent.len() {
+            assert!(s.accept(i));
+        }
+        assert_eq!(s.finish(), RxState::Complete);
+        let next = src8(false);
+        s.sent = Scene8::send(&mut s.hal, config(auth), &next);
+        s.link.begin(&mut s.hal, 5);
+        s.arena[1..17].fill(f32::from_bits(0x6363_6363));
+        assert!(s.accept(0));
+        assert_eq!(s.finish(), RxState::Partial);
+        let d = s.dst();
+        assert_eq!(&d[..fp], &next[..fp], "fresh fragment 0");
+        assert_eq!(&d[fp..], &src[fp..], "last good bytes elsewhere");
+    });
+}

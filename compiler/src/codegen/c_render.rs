@@ -82,6 +82,11 @@ struct LinkView {
     peer_names: Vec<String>,
     fallback: &'static str,
     mean_rows: Vec<String>,
+    /// C type of an element (`float`, or `int8_t` for an int8 tensor) and their count.
+    elem_type: &'static str,
+    elems: usize,
+    /// An int8 tensor's zero point (its ZERO fallback); None for float32.
+    zero_point: Option<i8>,
 }
 
 /// Runtime source file that defines `kernel`.
@@ -433,6 +438,17 @@ fn link_view(g: &Graph, device_names: &[String], l: &LinkCode) -> LinkView {
             Fallback::Mean => "MN_FALLBACK_MEAN",
             Fallback::Zero => "MN_FALLBACK_ZERO",
         },
-        mean_rows: l.mean.as_deref().map(float_rows).unwrap_or_default(),
+        mean_rows: match &l.mean {
+            Some(TableValues::F32(m)) => float_rows(m),
+            Some(TableValues::I8(m)) => int_rows(m, true),
+            _ => vec![],
+        },
+        elem_type: if l.zero_point.is_some() {
+            "int8_t"
+        } else {
+            "float"
+        },
+        elems: l.elems(),
+        zero_point: l.zero_point,
     }
 }

@@ -6,6 +6,7 @@ use super::lower::{lower_node, lower_patch, Buf, Call, LowerError, Storage};
 use super::names::{field_idents, ident, Symbols};
 use super::{stages, DeviceSpec, LinkTensor};
 use crate::deploy::Fallback;
+use crate::ir::eval::quant::quantize_one;
 use crate::ir::requant::Requant;
 use crate::ir::{DType, Graph, NodeId, Tensor, TensorId};
 use crate::kernels;
@@ -63,7 +64,26 @@ pub struct LinkCode {
     pub peers: Vec<usize>,
     /// The fallback in effect (`Mean` only with calibration means).
     pub fallback: Fallback,
-    pub mean: Option<Vec<f32>>,
+    /// The calibration means in the tensor's type: float32, or for an int8 tensor
+    /// quantised with its scale and zero point (`TableValues::I8`).
+    pub mean: Option<TableValues>,
+    /// An int8 tensor's zero point (its ZERO fallback: the integer meaning 0.0); None for
+    /// a float32 tensor (bytes per element 4, ZERO fallback 0.0).
+    pub zero_point: Option<i8>,
+}
+
+impl LinkCode {
+    /// Elements of the tensor: bytes / 4 for float32, bytes for int8.
+    pub fn elems(&self) -> usize {
+        match self.zero_point {
+            Some(_) => self.bytes,
+            None => self.bytes / 4,
+        }
+    }
+    /// Floats of arena (or hold buffer) the tensor spans (an int8 tensor rounded up).
+    pub fn floats(&self) -> usize {
+        self.bytes.div_ceil(4)
+    }
 }
 
 /// A constant array in the device's weights.
@@ -340,7 +360,11 @@ fn io_tensors(g: &Graph, ts: &[TensorId], st: &DeviceStorage) -> Vec<IoTensor> {
 }
 
 fn link_code(g: &Graph, spec: &DeviceSpec, l: &LinkTensor, framing: link::Framing) -> LinkCode {
-    let bytes = g.tensors[l.tensor].size_bytes();
+    let t = &g.tensors[l.tensor];
+    let bytes = t.size_bytes();
+    let quant = (t.dtype == DType::I8)
+        .then(|| super::per_tensor_quant(t))
+        .flatten();
     let fallback = match (l.fallback, &l.mean) {
         (Fallback::Hold, _) => Fallback::Hold,
         (Fallback::Mean, Some(_)) => Fallback::Mean,
@@ -361,6 +385,20 @@ fn link_code(g: &Graph, spec: &DeviceSpec, l: &LinkTensor, framing: link::Framin
             / 4,
         peers: l.peers.clone(),
         fallback,
-        mean: l.mean.clone(),
+        mean: l.mean.as_deref().map(|m| link_mean(m, quant)),
+        zero_point: quant.map(|(_, zp)| zp),
+    }
+}
+
+/// Calibration means as the received tensor stores them: float32, or quantised like
+/// QuantizeLinear with the int8 tensor's scale and zero point (round half to even).
+fn link_mean(mean: &[f32], quant: Option<(f32, i8)>) -> TableValues {
+    match quant {
+        None => TableValues::F32(mean.to_vec()),
+        Some((scale, zp)) => TableValues::I8(
+            mean.iter()
+                .map(|&m| quantize_one(m, scale, i32::from(zp), -128, 127) as i8)
+                .collect(),
+        ),
     }
 }

@@ -78,6 +78,16 @@ pub struct LinkTensor {
     pub mean: Option<Vec<f32>>,
 }
 
+/// The one scale and zero point of an int8 tensor (what the link's int8 fallbacks
+/// need), or None when it has none or per-axis parameters.
+pub fn per_tensor_quant(t: &crate::ir::Tensor) -> Option<(f32, i8)> {
+    let q = t.quant.as_ref()?;
+    match (q.scales.as_slice(), q.zero_points.as_slice()) {
+        ([s], [z]) => Some((*s, i8::try_from(*z).ok()?)),
+        _ => None,
+    }
+}
+
 /// What to emit for one device.
 pub struct DeviceSpec<'a> {
     /// C identifier of the device (prefix of every exported symbol).

@@ -142,6 +142,7 @@ struct RxView {
 #[derive(Serialize)]
 struct MeanView {
     ident: String,
+    ty: &'static str,
     count: usize,
     rows: Vec<String>,
 }
@@ -249,7 +250,7 @@ fn render_files(
         .rx
         .iter()
         .filter(|l| l.fallback == Fallback::Hold)
-        .map(|l| l.bytes / 4)
+        .map(|l| l.floats())
         .sum();
     let arrived_used = code
         .stages
@@ -385,13 +386,19 @@ fn rx_view(g: &Graph, spec: &DeviceSpec, k: usize, l: &LinkCode) -> RxView {
     let mean = l.mean.as_ref().filter(|_| l.fallback == Fallback::Mean);
     let fallback = match l.fallback {
         Fallback::Hold => "Fallback::Hold".to_string(),
+        Fallback::Mean if l.zero_point.is_some() && mean.is_some() => {
+            format!("Fallback::MeanI8(&MEAN_{k})")
+        }
         Fallback::Mean if mean.is_some() => format!("Fallback::Mean(&MEAN_{k})"),
         _ => "Fallback::Zero".to_string(),
     };
     let peer = l.peers.first().copied().unwrap_or(0);
+    let int8 = l
+        .zero_point
+        .map_or(String::new(), |zp| format!(".int8({zp})"));
     RxView {
         init: format!(
-            "Rx::new({}, {peer}, {}, {}, {fallback})",
+            "Rx::new({}, {peer}, {}, {}, {fallback}){int8}",
             l.id, l.bytes, l.offset
         ),
         comment: format!(
@@ -399,17 +406,26 @@ fn rx_view(g: &Graph, spec: &DeviceSpec, k: usize, l: &LinkCode) -> RxView {
             comment(&g.tensors[l.tensor].name),
             spec.device_names.get(peer).cloned().unwrap_or_default()
         ),
-        mean: mean.map(|m| MeanView {
-            ident: format!("MEAN_{k}"),
-            count: m.len(),
-            rows: m
-                .chunks(6)
-                .map(|c| {
-                    let v: Vec<String> = c.iter().map(|&x| float_lit(x)).collect();
-                    format!("{},", v.join(", "))
-                })
-                .collect(),
-        }),
+        mean: mean.map(|m| mean_view(k, m)),
+    }
+}
+
+/// The calibration means of received tensor `k` as a Rust array: `f32`, or `i8`
+/// quantised like an int8 tensor.
+fn mean_view(k: usize, m: &TableValues) -> MeanView {
+    let (ty, items): (&str, Vec<String>) = match m {
+        TableValues::I8(v) => ("i8", v.iter().map(|x| x.to_string()).collect()),
+        TableValues::F32(v) => ("f32", v.iter().map(|&x| float_lit(x)).collect()),
+        _ => ("f32", vec![]),
+    };
+    MeanView {
+        ident: format!("MEAN_{k}"),
+        ty,
+        count: items.len(),
+        rows: items
+            .chunks(6)
+            .map(|c| format!("{},", c.join(", ")))
+            .collect(),
     }
 }
 
@@ -533,7 +549,14 @@ impl Render<'_> {
     /// Send sent tensor `t` to each of its destinations.
     fn send(&self, t: usize, what: &str) -> String {
         let l = &self.code.tx[t];
-        let n = l.bytes / 4;
+        let span = format!("&self.arena[{}..{}]", l.offset, l.offset + l.floats());
+        let (send, data) = match l.zero_point {
+            Some(_) => (
+                "let _ = self.link.send_i8",
+                format!("meshnn_runtime::arena::i8s({span}, {})", l.bytes),
+            ),
+            None => ("let _ = self.link.send", span),
+        };
         let name = comment(&self.g.tensors[l.tensor].name);
         let mut lines = vec![format!("{}// send {what}'{name}'", pad(BODY))];
         for d in &l.peers {
@@ -542,9 +565,9 @@ impl Render<'_> {
                 "hal".to_string(),
                 d.to_string(),
                 l.id.to_string(),
-                format!("&self.arena[{}..{}]", l.offset, l.offset + n),
+                data.clone(),
             ];
-            lines.push(call_stmt(BODY, "let _ = self.link.send", &args, ";"));
+            lines.push(call_stmt(BODY, send, &args, ";"));
         }
         lines.join("\n")
     }

@@ -27,6 +27,8 @@ pub struct CutReport {
     pub from: String,
     pub to: Vec<String>,
     pub bytes: u64,
+    /// Element type on the link: "float32", or "int8" (one byte per element).
+    pub dtype: &'static str,
 }
 
 #[derive(Serialize)]
@@ -71,6 +73,7 @@ pub fn report(g: &Graph, dep: &Deployment, part: &Partition, ram: &[u64], model:
             from: dep.devices[c.from].name.clone(),
             to: c.to.iter().map(|&d| dep.devices[d].name.clone()).collect(),
             bytes: c.bytes,
+            dtype: g.tensors[c.tensor].dtype.name(),
         })
         .collect();
     Report {
@@ -134,9 +137,13 @@ pub fn render_text(r: &Report) -> String {
     }
     for c in &r.cut {
         s += &format!(
-            "  {:<24} {:>8} bytes  {} -> {}\n",
+            "  {:<24} {:>8} bytes{}  {} -> {}\n",
             c.tensor,
             c.bytes,
+            match c.dtype {
+                "float32" => String::new(),
+                other => format!(" ({other})"),
+            },
             c.from,
             c.to.join(", ")
         );

@@ -4,6 +4,7 @@
 
 use crate::deploy::Fallback;
 use crate::driver::{self, Deployed};
+use crate::ir::{DType, Graph, Node, Op, Tensor, TensorId};
 use crate::tools::dataset::{load_dataset, DataError};
 use crate::tools::host_build::{io_err, HostBuild, HostError};
 use std::path::Path;
@@ -68,10 +69,12 @@ fn mean_tensors(d: &Deployed) -> Vec<usize> {
         .collect()
 }
 
-/// `d`'s model as one device whose outputs are the tensors `wanted`.
+/// `d`'s model as one device whose outputs are the tensors `wanted`, an int8 one
+/// dequantised (its mean is taken over real values and quantised by codegen like the
+/// tensor).
 fn probe(d: &Deployed, wanted: &[usize]) -> Result<Deployed, driver::Error> {
     let mut g = d.graph.clone();
-    g.outputs = wanted.to_vec();
+    g.outputs = wanted.iter().map(|&t| dequantised(&mut g, t)).collect();
     let (order, plan) = crate::plan::schedule::order(&g);
     driver::deploy_single(driver::Prepared {
         graph: g,
@@ -120,4 +123,29 @@ pub fn apply_means(d: &mut Deployed, calib: &Path) -> Result<(), CalibError> {
         }
     }
     Ok(())
+}
+
+/// `t` itself when it is float32, else a new float32 tensor DequantizeLinear(`t`) with
+/// `t`'s quantisation parameters.
+fn dequantised(g: &mut Graph, t: TensorId) -> TensorId {
+    let (Some(q), DType::I8) = (g.tensors[t].quant.clone(), g.tensors[t].dtype) else {
+        return t;
+    };
+    let y = g.tensors.len();
+    g.tensors.push(Tensor {
+        name: format!("{}__calib_dequantised", g.tensors[t].name),
+        dtype: DType::F32,
+        shape: g.tensors[t].shape.clone(),
+        data: None,
+        quant: None,
+    });
+    g.nodes.push(Node {
+        name: format!("{}__calib_dequantise", g.tensors[t].name),
+        onnx_op: "DequantizeLinear".into(),
+        op: Op::Dequantize(q),
+        inputs: vec![t],
+        outputs: vec![y],
+        kernels: Default::default(),
+    });
+    y
 }

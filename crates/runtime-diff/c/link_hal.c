@@ -90,8 +90,8 @@ void diff_rx_init(uint8_t self, int n)
 }
 
 /* Tensor `i`: `tensor` of `bytes` bytes from `src` into `data`; `hold` and `mean` may be NULL. */
-int diff_rx_add(int i, uint16_t tensor, uint8_t src, uint32_t bytes, int fallback, float *data,
-                float *hold, const float *mean)
+int diff_rx_add(int i, uint16_t tensor, uint8_t src, uint32_t bytes, int fallback, void *data,
+                void *hold, const void *mean, uint8_t zero)
 {
     mn_rx_t *r = &rx_[i];
     if (i < 0 || i >= n_rx_ || (MN_LINK_FRAGS(bytes) + 7) / 8 > MAX_GOT) return 1;
@@ -104,6 +104,7 @@ int diff_rx_add(int i, uint16_t tensor, uint8_t src, uint32_t bytes, int fallbac
     r->fallback = fallback;
     r->hold = hold;
     r->mean = mean;
+    r->zero = zero;
     return 0;
 }
 

@@ -29,7 +29,7 @@ extern "C" {
         dst: u8,
         tensor: u16,
         seq: u32,
-        data: *const f32,
+        data: *const u8,
         bytes: u32,
     ) -> i32;
     fn diff_set_now(now: u32);
@@ -48,7 +48,8 @@ extern "C" {
         fallback: i32,
         data: *mut f32,
         hold: *mut f32,
-        mean: *const f32,
+        mean: *const u8,
+        zero: u8,
     ) -> i32;
     fn diff_rx_begin(seq: u32);
     fn diff_rx_offer(buf: *const u8, n: u32) -> i32;
@@ -80,11 +81,29 @@ fn c_send(src: u8, dst: u8, tensor: u16, seq: u32, data: &[f32]) -> (Vec<Vec<u8>
             dst,
             tensor,
             seq,
-            data.as_ptr(),
+            data.as_ptr().cast(),
             (data.len() * 4) as u32,
         )
     };
     (c_sent(), refused)
+}
+
+/// The frames C sends for an int8 tensor `data` (one byte per element).
+fn c_send_i8(src: u8, dst: u8, tensor: u16, seq: u32, data: &[i8]) -> Vec<Vec<u8>> {
+    // SAFETY: data holds data.len() bytes, the byte count passed.
+    let refused = unsafe {
+        diff_sent_clear();
+        mn_link_send_tensor(
+            src,
+            dst,
+            tensor,
+            seq,
+            data.as_ptr().cast(),
+            data.len() as u32,
+        )
+    };
+    assert_eq!(refused, 0);
+    c_sent()
 }
 
 /// What the C HAL recorded, as wire bytes.
@@ -241,7 +260,7 @@ impl Both {
                     std::ptr::null_mut()
                 };
                 let mean = if i == 2 {
-                    mean.as_ptr()
+                    mean.as_ptr().cast()
                 } else {
                     std::ptr::null()
                 };
@@ -254,7 +273,8 @@ impl Both {
                         i as i32,
                         data,
                         hold,
-                        mean
+                        mean,
+                        0
                     ),
                     0
                 );
@@ -541,4 +561,131 @@ fn crc32_equals_c_on_random_buffers() {
             "length {n}, cut {cut}"
         );
     }
+}
+
+/// int8 tensors (one byte per element, lengths not whole floats): C and Rust send the same
+/// frames, and random frame sequences leave the same bytes in both arenas with the ZERO
+/// fallback (the zero point, -7), HOLD (last good bytes) and MEAN (quantised means).
+#[test]
+fn int8_tensors_agree_with_c() {
+    let _c = C_SIDE.lock().unwrap();
+    // tensor, src, bytes, arena offset (floats), fallback (C enum), zero point
+    const T8: [(u16, u8, usize, usize, i32); 3] =
+        [(21, 1, 61, 1, 0), (22, 3, 30, 20, 1), (23, 1, 10, 30, 2)];
+    const ZP: i8 = -7;
+    static MEAN8: [i8; 10] = [-128, -7, 0, 1, 2, 3, 50, 100, 127, -1];
+    let key: Key = [0x33; 16];
+    let mut rng = Rng::new(77);
+    let fallbacks = [Fallback::Zero, Fallback::Hold, Fallback::MeanI8(&MEAN8)];
+    let rx = std::array::from_fn(|i| {
+        let (tensor, src, bytes, off, _) = T8[i];
+        Rx::new(tensor, src, bytes as u32, off, fallbacks[i]).int8(ZP)
+    });
+    let mut rust: DeviceLink<3, 3, 8, MTU> = DeviceLink::new(2, CFG, rx);
+    let mut hal = RecHal {
+        sent: Vec::new(),
+        key: Some(key),
+        epoch: 0,
+    };
+    let mut arena = vec![f32::from_bits(0x5555_5555); 40];
+    let mut c_arena = arena.clone();
+    let mut c_hold = vec![0f32; 8];
+    // SAFETY: the C receiver keeps pointers into c_arena and c_hold (never reallocated,
+    // alive until the end of this test, which holds the C_SIDE lock) and the static MEAN8.
+    unsafe {
+        diff_rx_init(2, 3);
+        for (i, &(tensor, src, bytes, off, fb)) in T8.iter().enumerate() {
+            let hold = if fb == 1 {
+                c_hold.as_mut_ptr()
+            } else {
+                std::ptr::null_mut()
+            };
+            let mean = if fb == 2 {
+                MEAN8.as_ptr().cast()
+            } else {
+                std::ptr::null()
+            };
+            let data = c_arena.as_mut_ptr().add(off);
+            let zero = ZP as u8;
+            assert_eq!(
+                diff_rx_add(
+                    i as i32,
+                    tensor,
+                    src,
+                    bytes as u32,
+                    fb,
+                    data,
+                    hold,
+                    mean,
+                    zero
+                ),
+                0
+            );
+        }
+    }
+    let (mut accepted, mut degraded) = (0, [0usize; 3]);
+    for seq in 1..=30u32 {
+        rust.begin(&mut hal, seq);
+        // SAFETY: resets the C receiver set up above.
+        unsafe { diff_rx_begin(seq) };
+        let mut air = Vec::new();
+        for &(tensor, src, bytes, _, _) in &T8 {
+            let data: Vec<i8> = (0..bytes).map(|_| rng.next_u64() as i8).collect();
+            c_hal(Some(&key), 1, 0);
+            let c = c_send_i8(src, 2, tensor, seq, &data);
+            let mut sender: DeviceLink<0, 0, 0, MTU> = DeviceLink::new(src, CFG, []);
+            hal.epoch = 1;
+            sender.begin(&mut hal, seq);
+            assert_eq!(sender.send_i8(&mut hal, 2, tensor, &data), 0);
+            assert_eq!(
+                std::mem::take(&mut hal.sent),
+                c,
+                "seq {seq}: int8 frames differ"
+            );
+            for f in c {
+                match rng.int(0, 9) {
+                    0..=2 => {} // lost
+                    3 => {
+                        let mut g = f.clone();
+                        flip(&mut rng, &mut g);
+                        air.push(g);
+                    }
+                    4 => {
+                        air.push(f.clone());
+                        air.push(f);
+                    }
+                    _ => air.push(f),
+                }
+            }
+        }
+        for i in (1..air.len()).rev() {
+            let j = rng.int(0, i as i32) as usize;
+            air.swap(i, j);
+        }
+        for f in &air {
+            let r = rust.accept(&mut hal, f, &mut arena);
+            // SAFETY: f is valid for f.len() bytes.
+            let c = unsafe { diff_rx_offer(f.as_ptr(), f.len() as u32) } == 1;
+            assert_eq!(r, c, "seq {seq}: acceptance differs");
+            accepted += usize::from(r);
+        }
+        for i in 0..3 {
+            let r = rust.finish(i, &mut arena);
+            degraded[i] += usize::from(r != RxState::Complete);
+            // SAFETY: i < 3, a tensor of the C receiver.
+            assert_eq!(
+                r as i32,
+                unsafe { diff_rx_finish(i as i32) },
+                "seq {seq}: state {i}"
+            );
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&arena), bits(&c_arena), "seq {seq}: arenas differ");
+    }
+    // Both acceptance and every fallback were exercised.
+    assert!(accepted > 30, "{accepted} fragments accepted");
+    assert!(
+        degraded.iter().all(|&n| n > 3),
+        "inferences with a fallback per tensor: {degraded:?}"
+    );
 }

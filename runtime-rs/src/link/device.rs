@@ -30,7 +30,7 @@ pub struct LinkTable<const NRX: usize> {
 
 impl<const NRX: usize> LinkTable<NRX> {
     /// The table of device `self_id` receiving the tensors `rx`. Panics (at compile time
-    /// when evaluated in a `const` or `static`) when a tensor is not whole floats or
+    /// when evaluated in a `const` or `static`) when a float32 tensor is not whole floats or
     /// `cfg.mtu` leaves no payload.
     pub const fn new(self_id: u8, cfg: LinkConfig, rx: [Rx; NRX]) -> Self {
         assert!(cfg.payload() > 0, "LinkConfig: the MTU leaves no payload");
@@ -38,15 +38,15 @@ impl<const NRX: usize> LinkTable<NRX> {
         let (mut got, mut hold, mut i) = (0usize, 0usize, 0usize);
         while i < NRX {
             assert!(
-                rx[i].bytes % 4 == 0,
-                "Rx: a tensor's bytes must be whole floats"
+                rx[i].bytes % 4 == 0 || rx[i].zero_point.is_some(),
+                "Rx: a float32 tensor's bytes must be whole floats"
             );
             rx[i].frag_count = cfg.frags(rx[i].bytes);
             rx[i].got_offset = got;
             rx[i].hold_offset = hold;
             got += (rx[i].frag_count as usize).div_ceil(8);
             if let Fallback::Hold = rx[i].fallback {
-                hold += rx[i].bytes as usize / 4;
+                hold += (rx[i].bytes as usize).div_ceil(4);
             }
             i += 1;
         }
@@ -277,19 +277,53 @@ impl<const NRX: usize, const GOT: usize, const HOLD: usize, const MTU: usize>
         data: &[f32],
     ) -> u32 {
         let bytes = (data.len() * 4) as u32;
+        self.send_with(t, hal, dst, tensor, bytes, |b0, body| {
+            let src = data.get(b0 / 4..).unwrap_or(&[]);
+            for (c, v) in body.chunks_exact_mut(4).zip(src) {
+                c.copy_from_slice(&v.to_le_bytes());
+            }
+        })
+    }
+
+    /// [`LinkState::send`] for an int8 tensor: one byte per element.
+    pub fn send_i8(
+        &mut self,
+        t: &LinkTable<NRX>,
+        hal: &mut impl Hal,
+        dst: u8,
+        tensor: u16,
+        data: &[i8],
+    ) -> u32 {
+        let bytes: &[u8] = bytemuck::cast_slice(data);
+        self.send_with(t, hal, dst, tensor, bytes.len() as u32, |b0, body| {
+            let src = bytes.get(b0..).unwrap_or(&[]);
+            let n = body.len().min(src.len());
+            body[..n].copy_from_slice(&src[..n]);
+        })
+    }
+
+    /// Fragment a tensor of `bytes` bytes and send it; `fill(b0, body)` writes the
+    /// payload bytes from byte `b0` of the tensor into a frame's `body`.
+    fn send_with(
+        &mut self,
+        t: &LinkTable<NRX>,
+        hal: &mut impl Hal,
+        dst: u8,
+        tensor: u16,
+        bytes: u32,
+        fill: impl Fn(usize, &mut [u8]),
+    ) -> u32 {
         let payload = t.cfg.payload();
         let count = t.cfg.frags(bytes).max(1);
         let mut refused = 0;
         for i in 0..count {
             let len = fragment_len(bytes, i, payload);
-            let e0 = usize::from(i) * (payload as usize / 4);
+            let b0 = usize::from(i) * payload as usize;
             let Some(body) = self.buf.get_mut(HEADER_BYTES..HEADER_BYTES + len as usize) else {
                 refused += 1;
                 continue;
             };
-            for (c, v) in body.chunks_exact_mut(4).zip(data.get(e0..).unwrap_or(&[])) {
-                c.copy_from_slice(&v.to_le_bytes());
-            }
+            fill(b0, body);
             let mut h = Header {
                 version: t.cfg.version(),
                 src: t.self_id,
@@ -348,7 +382,7 @@ impl<const NRX: usize, const GOT: usize, const HOLD: usize, const MTU: usize>
 {
     /// The link of device `self_id` receiving the tensors `rx`. Panics (at compile time
     /// when evaluated in a `const` or `static`) when `GOT`, `HOLD` or `MTU` are too small
-    /// for them, a tensor is not whole floats, or `cfg.mtu` leaves no payload.
+    /// for them, a float32 tensor is not whole floats, or `cfg.mtu` leaves no payload.
     pub const fn new(self_id: u8, cfg: LinkConfig, rx: [Rx; NRX]) -> Self {
         let table = LinkTable::new(self_id, cfg, rx);
         let state = LinkState::new(&table);
@@ -386,6 +420,10 @@ impl<const NRX: usize, const GOT: usize, const HOLD: usize, const MTU: usize>
     /// [`LinkState::send`].
     pub fn send(&mut self, hal: &mut impl Hal, dst: u8, tensor: u16, data: &[f32]) -> u32 {
         self.state.send(&self.table, hal, dst, tensor, data)
+    }
+    /// [`LinkState::send_i8`].
+    pub fn send_i8(&mut self, hal: &mut impl Hal, dst: u8, tensor: u16, data: &[i8]) -> u32 {
+        self.state.send_i8(&self.table, hal, dst, tensor, data)
     }
     /// This device's link id.
     pub fn self_id(&self) -> u8 {

@@ -18,6 +18,11 @@
 //!   read frames): the same header with a CRC-32 (IEEE) of header (crc field 0) and payload
 //!   in place of the epoch, and no tag ([`crc`]).
 //!
+//! The payload is the tensor's elements: little-endian float32, or one byte each for an
+//! int8 tensor of a quantised model ([`Rx::int8`], [`LinkState::send_i8`]; scale and zero
+//! point are known to both ends at compile time). Fragments, hold and mean work on bytes;
+//! the ZERO fallback of an int8 tensor is its zero point.
+//!
 //! Fragments are accepted in any order and copied straight into the destination tensor
 //! in the device's arena; at the deadline every element that did not arrive gets its
 //! tensor's [`Fallback`] ([`RxState`] says how much arrived). Adaptive waiting: a tensor

@@ -31,6 +31,9 @@ pub enum Fallback {
     Hold,
     /// The per-element mean over calibration data (in flash; bytes/4 floats).
     Mean(&'static [f32]),
+    /// The same for an int8 tensor ([`Rx::int8`]): the means quantised with the
+    /// tensor's scale and zero point (in flash; one byte per element).
+    MeanI8(&'static [i8]),
 }
 
 /// One tensor a device receives, the constant half of `mn_rx_t`: which tensor, from
@@ -48,11 +51,14 @@ pub struct Rx {
     pub(crate) frag_count: u16,
     pub(crate) got_offset: usize,
     pub(crate) hold_offset: usize,
+    /// None: float32 elements; Some(zero point): int8 elements (`mn_rx_t.zero`).
+    pub(crate) zero_point: Option<i8>,
 }
 
 impl Rx {
     /// Tensor `tensor` of `bytes` bytes (whole floats) from device `src`, received into the
-    /// arena at float `arena_offset`, with `fallback` for what does not arrive.
+    /// arena at float `arena_offset`, with `fallback` for what does not arrive; for an
+    /// int8 tensor add [`Rx::int8`].
     pub const fn new(
         tensor: u16,
         src: u8,
@@ -69,22 +75,32 @@ impl Rx {
             frag_count: 0,
             got_offset: 0,
             hold_offset: 0,
+            zero_point: None,
         }
+    }
+
+    /// The tensor is int8 (one byte per element, `bytes` need not be whole floats, its
+    /// span in the arena is `bytes` rounded up to whole floats) with zero point
+    /// `zero_point`, which the ZERO fallback writes (the integer meaning 0.0).
+    pub const fn int8(mut self, zero_point: i8) -> Rx {
+        self.zero_point = Some(zero_point);
+        self
     }
 
     /// Fragments the tensor is cut into.
     pub fn frag_count(&self) -> u16 {
         self.frag_count
     }
-    /// Floats of the tensor.
+    /// Floats of arena the tensor spans (an int8 tensor's bytes rounded up).
     pub fn floats(&self) -> usize {
-        self.bytes as usize / 4
+        (self.bytes as usize).div_ceil(4)
     }
     /// Bytes of the fragment bitmap.
     pub fn got_bytes(&self) -> usize {
         usize::from(self.frag_count).div_ceil(8)
     }
-    /// Floats of the hold buffer (0 unless the fallback is HOLD).
+    /// Floats of the hold buffer (0 unless the fallback is HOLD; an int8 tensor's bytes
+    /// rounded up).
     pub fn hold_floats(&self) -> usize {
         match self.fallback {
             Fallback::Hold => self.floats(),
@@ -273,12 +289,17 @@ impl RxMut<'_> {
         if *mark & bit != 0 {
             return false; // duplicate
         }
-        let e0 = (index as usize) * (payload as usize / 4);
-        for (d, c) in span(data, e0, plain.len() / 4)
-            .iter_mut()
-            .zip(plain.chunks_exact(4))
-        {
-            *d = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        if self.rx.zero_point.is_some() {
+            let b0 = usize::from(index) * payload as usize;
+            copy_bytes(span(bytes_mut(data), b0, plain.len()), plain);
+        } else {
+            let e0 = usize::from(index) * (payload as usize / 4);
+            for (d, c) in span(data, e0, plain.len() / 4)
+                .iter_mut()
+                .zip(plain.chunks_exact(4))
+            {
+                *d = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            }
         }
         *mark |= bit;
         self.run.n_got += 1;
@@ -302,6 +323,11 @@ impl RxMut<'_> {
         } else {
             self.run.missed = self.run.missed.saturating_add(1);
         }
+        if let Some(zero) = rx.zero_point {
+            finish_int8(rx, zero, payload, got, bytes_mut(hold), bytes_mut(data));
+            self.run.state = self.view().state();
+            return self.run.state;
+        }
         for i in 0..rx.frag_count {
             let e0 = usize::from(i) * (payload as usize / 4);
             let n = fragment_len(rx.bytes, i, payload) as usize / 4;
@@ -323,6 +349,7 @@ impl RxMut<'_> {
                     dst.fill(0.0);
                     copy_floats(dst, mean.get(e0..).unwrap_or(&[]));
                 }
+                Fallback::MeanI8(_) => dst.fill(0.0), // int8 means on a float tensor: a generator bug
             }
         }
         self.run.state = self.view().state();
@@ -358,6 +385,44 @@ pub(crate) fn span<T>(v: &mut [T], start: usize, n: usize) -> &mut [T] {
 
 /// Copy as many floats as both slices hold.
 fn copy_floats(dst: &mut [f32], src: &[f32]) {
+    let n = dst.len().min(src.len());
+    dst[..n].copy_from_slice(&src[..n]);
+}
+
+/// `mn_link_rx_finish` for an int8 tensor, on bytes: a fragment that arrived is
+/// remembered in `hold`; one that did not gets its held bytes (HOLD), its quantised means
+/// (MEAN) or the zero point `zero` in every byte (ZERO).
+fn finish_int8(rx: &Rx, zero: i8, payload: u32, got: &[u8], hold: &mut [u8], data: &mut [u8]) {
+    for i in 0..rx.frag_count {
+        let b0 = usize::from(i) * payload as usize;
+        let n = fragment_len(rx.bytes, i, payload) as usize;
+        let dst = span(data, b0, n);
+        let arrived = got
+            .get(usize::from(i / 8))
+            .is_some_and(|g| g & (1 << (i % 8)) != 0);
+        if arrived {
+            copy_bytes(span(hold, b0, n), dst);
+            continue;
+        }
+        dst.fill(zero as u8);
+        match rx.fallback {
+            Fallback::Hold => copy_bytes(dst, span(hold, b0, n)),
+            Fallback::MeanI8(mean) => {
+                let mean: &[u8] = bytemuck::cast_slice(mean);
+                copy_bytes(dst, mean.get(b0..).unwrap_or(&[]));
+            }
+            Fallback::Zero | Fallback::Mean(_) => {}
+        }
+    }
+}
+
+/// The bytes of a span of floats (an int8 tensor's storage in the arena).
+fn bytes_mut(v: &mut [f32]) -> &mut [u8] {
+    bytemuck::cast_slice_mut(v)
+}
+
+/// Copy as many bytes as both slices hold.
+fn copy_bytes(dst: &mut [u8], src: &[u8]) {
     let n = dst.len().min(src.len());
     dst[..n].copy_from_slice(&src[..n]);
 }
