@@ -215,6 +215,9 @@ pub fn warnings(d: &Deployed) -> Vec<String> {
 pub fn deploy(p: Prepared, dep: Deployment, strategy: Option<Strategy>) -> Result<Deployed, Error> {
     dep.check_model(&p.graph)?;
     let mut g = p.graph;
+    if dep.devices.len() > 1 {
+        crate::passes::replicate_input_quantise::run(&mut g);
+    }
     let part = partition::partition(&g, &dep, strategy.unwrap_or(dep.strategy))?;
     // Each node runs with the kernels its device asks for (`auto` starts with the fast
     // ones and falls back below when their scratch memory does not fit).

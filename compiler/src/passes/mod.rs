@@ -14,6 +14,7 @@ pub mod fuse_swish;
 pub mod quantise_islands;
 pub mod remove_dead;
 pub mod remove_identity;
+pub mod replicate_input_quantise;
 pub mod verify;
 
 use crate::ir::Graph;
