@@ -1,4 +1,4 @@
-"""CLI: ``python -m distill run CONFIG`` | ``report`` | ``all`` (see README.md)."""
+"""CLI: ``python -m distill run CONFIG`` | ``quantize`` | ``report`` | ``all`` (see README.md)."""
 from __future__ import annotations
 
 import argparse
@@ -39,6 +39,19 @@ def main(argv=None):
     rep.add_argument("--results", default=str(HERE / "results"))
     rep.add_argument("--output", default=str(HERE / "RESULTS.md"))
 
+    q = sub.add_parser("quantize", help="int8 QDQ versions of already-trained models "
+                       "(onnxruntime's quantiser, calibrated on training samples), no retraining")
+    q.add_argument("--datasets", nargs="*", default=["mnist", "basicmotions"])
+    q.add_argument("--models", help="folder of the float models <dataset>_<variant>_k<K>.onnx "
+                   "(default tests/models)")
+    q.add_argument("--out", help="folder of the int8 models (default tests/models/int8/distilled)")
+    q.add_argument("--results", default=str(HERE / "results"),
+                   help="results JSON folder the int8 summaries are merged into ('' for none)")
+    q.add_argument("--calib-samples", type=int, default=None,
+                   help="calibration samples: the first N of the training split (default 256)")
+    q.add_argument("--meshnn", help="also measure meshnn's accuracy (float and int8, one "
+                   "device, host build) with this binary")
+
     a = sub.add_parser("all", help="run every config in distill/configs, then report")
     common(a)
 
@@ -49,6 +62,12 @@ def main(argv=None):
     if args.cmd == "report":
         from .report import write_report
         write_report(args.results, args.output)
+        return 0
+    if args.cmd == "quantize":
+        from .quantize import quantize_committed
+        quantize_committed(args.datasets, models=args.models, out=args.out,
+                           results=args.results or None, n_calib=args.calib_samples,
+                           meshnn=args.meshnn)
         return 0
     from .train import run
     if args.cmd == "run":

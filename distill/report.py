@@ -72,6 +72,7 @@ def dataset_section(res):
             out.append(f"| {v['variant']} | "
                        + " | ".join(pct(v["expected"][p]) for p in P_LOSS) + " |")
         out.append("")
+        out.extend(int8_table(vs))
         lines = []
         for v in vs:
             if "onnx" in v:
@@ -81,6 +82,33 @@ def dataset_section(res):
         if lines:
             out.append("Models: " + "; ".join(lines) + ".\n")
     return "\n".join(out)
+
+
+def int8_table(vs):
+    """The int8 rows: accuracy (%) of each model's QDQ version, all students present."""
+    qs = [(v, v["int8"]) for v in vs if "int8" in v]
+    if not qs:
+        return []
+    n = qs[0][1]["calib_samples"]
+    out = [f"int8 (`python -m distill quantize`: onnxruntime's `quantize_static`, QDQ, "
+           f"per-channel int8 weights, int8 activations, MinMax over the first {n} training "
+           f"samples): test accuracy (%) with all students present, under onnxruntime and "
+           f"compiled by meshnn for one device (host build, every test sample); agreement = "
+           f"same top-1 class as the float model.\n",
+           "| variant | int8 ONNX | float (ort) | int8 (ort) | agreement (ort) | "
+           "float (meshnn) | int8 (meshnn) | agreement (meshnn) | int8 − float (meshnn, pp) |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for v, q in qs:
+        cells = [pct(q["acc_float_ort"]), pct(q["acc_int8_ort"]), pct(q["top1_agreement_ort"])]
+        if "acc_int8_meshnn" in q:
+            cells += [pct(q["acc_float_meshnn"]), pct(q["acc_int8_meshnn"]),
+                      pct(q["top1_agreement_meshnn"]),
+                      f"{100 * (q['acc_int8_meshnn'] - q['acc_float_meshnn']):+.1f}"]
+        else:
+            cells += ["-"] * 4
+        out.append(f"| {v['variant']} | {q['bytes'] / 1024:.0f} KB | " + " | ".join(cells) + " |")
+    out.append("")
+    return out
 
 
 def write_report(results_dir, output):

@@ -19,6 +19,7 @@ from . import data as D
 from . import export as E
 from . import graph as G
 from . import partition as P
+from . import quantize as Q
 from .models import Distilled, Teacher
 
 log = logging.getLogger("distill")
@@ -223,6 +224,7 @@ def run(cfg_path, meshnn=None, failout=None, ks=None, variants=None, out=None,
         cfg["failout"] = failout
     out = Path(out) if out else HERE
     models_dir = (out / "models") if out != HERE else REPO / "tests" / "models"
+    int8_dir = (models_dir / "int8" / "distilled") if out == HERE else (models_dir / "int8")
     results_dir, art_dir, run_dir = out / "results", out / "artifacts", out / "runs" / name
     for d in (models_dir, results_dir, art_dir, run_dir):
         d.mkdir(parents=True, exist_ok=True)
@@ -323,6 +325,11 @@ def run(cfg_path, meshnn=None, failout=None, ks=None, variants=None, out=None,
                               "onnx_ops": E.ops_used(str(mpath)),
                               "onnx_mean_nodes": len(E.mean_nodes(str(mpath)))})
                 log.info("exported %s (%d bytes, max |diff| %.2e)", mpath, entry["onnx_bytes"], diff)
+                q = Q.quantise_all([str(mpath)], ds.x_train, ds.x_test, ds.y_test,
+                                   out_dir=str(int8_dir), log=log.info)
+                entry["int8"] = next(iter(q.values()))
+                if out == HERE:
+                    entry["int8"]["file"] = str(Path(entry["int8"]["file"]).relative_to(REPO))
                 model = model.to(dev)
             results["variants"][vname] = entry
             res_path.write_text(json.dumps(results, indent=1))

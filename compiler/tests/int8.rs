@@ -3,7 +3,9 @@
 //! (compared in the quantised domain), `inspect` shows each node's dtype, islands meshnn
 //! cannot run in int8 are refused per node, the Rust backend gives the C build's outputs
 //! bit for bit, and the compiler's requantisation multiplier is runtime-c's
-//! `mn_requant_from_scale` bit for bit.
+//! `mn_requant_from_scale` bit for bit. The 16 distilled models quantised by
+//! `python -m distill quantize` (`tests/models/int8/distilled/`) match onnxruntime on
+//! their whole test sets.
 
 mod common;
 use common::*;
@@ -15,6 +17,7 @@ use meshnn::ir::requant::{requant_from_scale, Requant};
 use meshnn::ir::{Graph, Op, TensorId};
 use meshnn::npy::Array;
 use meshnn::tools::firmware;
+use meshnn::tools::host_build::HostBuild;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, Once};
@@ -126,6 +129,107 @@ fn qdq_fixtures_in_c_match_onnxruntime_within_one_lsb() {
     for model in qdq_fixtures() {
         let name = model.file_stem().unwrap().to_string_lossy().to_string();
         report += &check_fixture(&model, &EmitOptions::default(), &tmp.path().join(name));
+    }
+    eprintln!("{report}");
+}
+
+/// The 16 distilled models quantised by `python -m distill quantize` (onnxruntime's
+/// `quantize_static`, QDQ, per-channel int8 weights, int8 activations, calibrated on
+/// training samples) in `tests/models/int8/distilled/`.
+fn distilled_fixtures() -> Vec<PathBuf> {
+    let dir = repo_root().join("tests/models/int8/distilled");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
+        .collect();
+    v.sort();
+    assert_eq!(
+        v.len(),
+        16,
+        "the quantised distilled models of {}",
+        dir.display()
+    );
+    v
+}
+
+/// Index of the largest element of each row (the first on a tie, like numpy's argmax).
+fn top1(a: &Array<f32>) -> Vec<usize> {
+    let classes = *a.shape.last().unwrap();
+    a.data
+        .chunks(classes)
+        .map(|row| (0..classes).fold(0, |best, k| if row[k] > row[best] { k } else { best }))
+        .collect()
+}
+
+/// One quantised distilled model on one device, every sample of its data set's test split
+/// (`tests/models/<dataset>_test.npz`) through the host build, against onnxruntime's
+/// output of the same quantised model (`<name>.test_outputs.npz`): within 1 LSB on at
+/// least 99.9 % of the elements, never more than 2, the same top-1 class on at least
+/// 99.5 % of the samples. Returns a line of results (agreement and accuracy on the labels).
+fn check_distilled(model: &Path, dir: &Path) -> String {
+    let name = model.file_stem().unwrap().to_string_lossy().to_string();
+    let dataset = name.split('_').next().unwrap();
+    let d = driver::deploy_single(prepare_checked(model)).unwrap();
+    let test = repo_root().join(format!("tests/models/{dataset}_test.npz"));
+    let data = meshnn::tools::dataset::load_dataset(&test, &d).unwrap();
+    let (_, want) = meshnn::npy::read_npz_f32(&model.with_extension("test_outputs.npz"))
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        want.shape[0], data.n,
+        "{name}: one reference row per test sample"
+    );
+    let build = HostBuild::emit(&d, dir, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut got = Vec::with_capacity(want.data.len());
+    for s in 0..data.n {
+        let out = build.infer(&data.sample(s), 1).unwrap();
+        got.extend_from_slice(&out[0]);
+    }
+    let got = Array {
+        shape: want.shape.clone(),
+        data: got,
+    };
+    let Domain::Quantised { scale } = domain(&d.graph, d.graph.outputs[0]) else {
+        panic!("{name}: the logits are a DequantizeLinear's output");
+    };
+    let (within, max) = lsb_stats(&got, &want, scale);
+    let (mine, theirs) = (top1(&got), top1(&want));
+    let agree = mine.iter().zip(&theirs).filter(|(a, b)| a == b).count() as f64 / data.n as f64;
+    let labels = data.labels.as_deref().expect("labels y in the test set");
+    let correct = |t: &[usize]| {
+        t.iter()
+            .zip(labels)
+            .filter(|(&a, &y)| a as i64 == y)
+            .count() as f64
+            / data.n as f64
+    };
+    let line = format!(
+        "{name}: {:.2} % within 1 LSB, max {max:.2} LSB; top-1 agreement {:.2} %; \
+         accuracy meshnn {:.1} %, onnxruntime {:.1} % ({} samples)\n",
+        within * 100.0,
+        agree * 100.0,
+        correct(&mine) * 100.0,
+        correct(&theirs) * 100.0,
+        data.n
+    );
+    assert!(within >= 0.999, "{line}");
+    assert!(max <= 2.0 + 1e-3, "{line}");
+    assert!(agree >= 0.995, "{line}");
+    line
+}
+
+/// Issue 13's first acceptance point on the distilled models: every quantised distilled
+/// model, on one device, over its whole test set (MNIST 1 000 samples, BasicMotions 40),
+/// against onnxruntime (see `check_distilled`).
+#[test]
+fn distilled_int8_models_match_onnxruntime_on_their_test_sets() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut report = String::new();
+    for model in distilled_fixtures() {
+        let name = model.file_stem().unwrap().to_string_lossy().to_string();
+        report += &check_distilled(&model, &tmp.path().join(name));
     }
     eprintln!("{report}");
 }
