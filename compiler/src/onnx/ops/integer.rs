@@ -15,7 +15,7 @@
 //! a node that could exceed it is refused. The output holds those exact integer values as
 //! float32 (a following Cast to float is then the identity).
 
-use super::qlinear::float_stand_in;
+use super::qlinear::{float_stand_in, quantised_input};
 use super::quantize::{params_of, Params};
 use super::{conv, matmul};
 use crate::ir::{DType, Data, Quant, Tensor};
@@ -26,8 +26,8 @@ use crate::onnx::error::ImportError;
 const EXACT_F32: i64 = 1 << 24;
 
 pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
-    let x = int_input(ctx, 0)?;
-    let w = int_input(ctx, 1)?;
+    let x = quantised_input(ctx, 0)?;
+    let w = quantised_input(ctx, 1)?;
     let conv = ctx.op_type == "ConvInteger";
     let w_axis = if conv { 0 } else { w.shape.len() as i64 - 1 };
     let x_axis = x.shape.len() as i64 - 2;
@@ -44,22 +44,6 @@ pub fn build(ctx: &NodeCtx) -> Result<Built, ImportError> {
     };
     check_exact(ctx, x, &xq, w, &wq)?;
     Ok(float.with_dequantize(0, xq).with_dequantize(1, wq))
-}
-
-/// Input `pos`: int8 or uint8.
-fn int_input<'a>(ctx: &NodeCtx<'a>, pos: usize) -> Result<&'a Tensor, ImportError> {
-    let t = ctx.input(pos)?;
-    if !matches!(t.dtype, DType::I8 | DType::U8) {
-        return Err(ImportError::DType {
-            tensor: t.name.clone(),
-            dtype: t.dtype.name().into(),
-            what: format!(
-                "input #{pos} of node '{}' ({}) must be int8 or uint8",
-                ctx.name, ctx.op_type
-            ),
-        });
-    }
-    Ok(t)
 }
 
 /// The zero points of operand `t` (input `zp`, absent: 0) as a scale-1 `Quant`, per tensor

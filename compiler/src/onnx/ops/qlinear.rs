@@ -94,7 +94,10 @@ fn per_tensor_operand<'a>(
 }
 
 /// Input `pos`: int8 or uint8.
-fn quantised_input<'a>(ctx: &NodeCtx<'a>, pos: usize) -> Result<&'a Tensor, ImportError> {
+pub(super) fn quantised_input<'a>(
+    ctx: &NodeCtx<'a>,
+    pos: usize,
+) -> Result<&'a Tensor, ImportError> {
     let t = ctx.input(pos)?;
     if !matches!(t.dtype, DType::I8 | DType::U8) {
         return Err(ImportError::DType {
