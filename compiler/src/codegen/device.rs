@@ -345,8 +345,21 @@ fn lower_stages(
             steps,
         });
     }
+    // Sensed inputs, and what `begin` quantised at intake from them, go out first (an
+    // intake node is no step, so its output's send would otherwise never be made).
+    let intake_outputs = spec
+        .order
+        .iter()
+        .filter(|i| g.intake.contains(i))
+        .flat_map(|&i| g.nodes[i].outputs.iter().copied());
     if let Some(first) = stages.first_mut() {
-        first.sends_first = spec.inputs.iter().filter_map(|&t| tx_index(t)).collect();
+        first.sends_first = spec
+            .inputs
+            .iter()
+            .copied()
+            .chain(intake_outputs)
+            .filter_map(tx_index)
+            .collect();
     }
     Ok(stages)
 }
