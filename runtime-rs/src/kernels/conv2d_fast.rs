@@ -277,48 +277,15 @@ impl Tiles<'_> {
 }
 
 /// `MR` channels x `NR` positions, the first at `x[0]`, from the tile's packed weights
-/// `w` (`[taps][cin_g][MR]`) (`mn_cf_tile`). Out of line on the vector targets, as GCC
-/// leaves `mn_cf_tile`: inlined into `conv_image` (three call sites) the loop shared the
-/// registers with the caller's and LLVM spilled the input pointer, reloading it at every
-/// step of eight FMAs; cnn32 under `meshnn bench --lang rust` went from 1.31x C to 1.14x
-/// (BENCHMARKS.md). `xv` is taken by value: borrowed, LLVM split its load into inserts and
-/// a blend for some rows. The weights are walked one tap (`MR * cin_g` floats) at a time:
-/// walking them `MR` at a time across taps saved a division per tile on x86 (cnn32 1.04x)
-/// but cost nonn_k4 30 % more instructions on the Cortex-M4F under QEMU (8.4 M against
-/// 6.45 M, out of line or inlined alike). On the scalar targets (the `NR = 2` tiles of
-/// Cortex-M and RV32) it stays inlined, as before the change (6.45 M measured so).
-#[cfg_attr(
-    all(
-        not(meshnn_scalar_tiles),
-        any(
-            target_feature = "avx512f",
-            target_feature = "avx",
-            target_feature = "neon",
-            target_arch = "aarch64",
-            target_feature = "sse2",
-            target_feature = "v",
-            target_feature = "altivec",
-            target_feature = "simd128"
-        )
-    ),
-    inline(never)
-)]
-#[cfg_attr(
-    not(all(
-        not(meshnn_scalar_tiles),
-        any(
-            target_feature = "avx512f",
-            target_feature = "avx",
-            target_feature = "neon",
-            target_arch = "aarch64",
-            target_feature = "sse2",
-            target_feature = "v",
-            target_feature = "altivec",
-            target_feature = "simd128"
-        )
-    )),
-    inline(always)
-)]
+/// `w` (`[taps][cin_g][MR]`) (`mn_cf_tile`). Out of line, as GCC leaves `mn_cf_tile`:
+/// inlined into `conv_image` (three call sites) the loop shared the registers with the
+/// caller's and LLVM spilled the input pointer, reloading it at every step of eight FMAs;
+/// cnn32 under `meshnn bench --lang rust` went from 1.31x C to 1.14x (BENCHMARKS.md). `xv`
+/// is taken by value: borrowed, LLVM split its load into inserts and a blend for some rows.
+/// The weights are walked one tap (`MR * cin_g` floats) at a time: walking them `MR` at a
+/// time across taps saved a division per tile on x86 (cnn32 1.04x) but cost nonn_k4 30 %
+/// more instructions on the Cortex-M4F under QEMU (8.4 M against 6.48 M).
+#[inline(never)]
 fn tile_full(
     x: &[f32],
     pitch: usize,
