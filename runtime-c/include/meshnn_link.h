@@ -173,7 +173,8 @@ uint32_t mn_link_crc(const meshnn_frame_t *f);
 /* CRC-32 (IEEE 802.3, as zlib's crc32()) of `n` bytes at `p`, continuing from `crc`
  * (0 to start): mn_crc32(mn_crc32(0, a, na), b, nb) is the CRC of a then b, and
  * mn_crc32(0, "123456789", 9) == 0xCBF43926. Defined in mn_crc32.c: table-driven,
- * slice-by-4 (4 KB of flash) by default; compile with -DMESHNN_CRC_SMALL for a 64-byte
+ * slice-by-4 (4 KB of flash) on 32-bit targets and slice-by-16 (16 KB) on 64-bit hosts
+ * by default; compile with -DMESHNN_CRC_SMALL for a 64-byte
  * nibble table (about 2x slower, for the smallest parts), or with -DMESHNN_CRC_HAL to
  * use the MCU's CRC peripheral: the application then defines meshnn_crc32_hal() with
  * the same contract as mn_crc32() (the peripheral set to the IEEE polynomial, reflected
