@@ -42,6 +42,8 @@ fn architecture_paths() -> Vec<String> {
                 && !part.contains(' ')
                 && !part.contains('<')
                 && !part.starts_with("--")
+                // build outputs (`target/...`) exist only after a build or test made them
+                && !part.starts_with("target/")
         })
         .map(|part| part.trim_end_matches('/').to_string())
         .collect()
