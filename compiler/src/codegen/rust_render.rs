@@ -507,17 +507,17 @@ impl Render<'_> {
                     ),
                     // A quantised output: int8 in the arena; uint8 with the top bit flipped.
                     (Buf::ArenaI8 { off, len, .. }, false) => {
+                        let ind = " ".repeat(12);
                         let q = format!(
-                            "meshnn_runtime::arena::i8s(&self.arena[{off}..{}], {n})",
+                            "let q = meshnn_runtime::arena::i8s(&self.arena[{off}..{}], {n});\n{ind}",
                             off + len
                         );
                         if io.dtype == DType::U8 {
                             format!(
-                                "for (o, &q) in outputs.{field}.iter_mut().zip({q}) {{\n{0}    *o = q as u8 ^ 0x80;\n{0}}}",
-                                " ".repeat(12)
+                                "{q}for (o, &v) in outputs.{field}.iter_mut().zip(q) {{\n{ind}    *o = v as u8 ^ 0x80;\n{ind}}}"
                             )
                         } else {
-                            format!("outputs.{field}.copy_from_slice({q});")
+                            format!("{q}outputs.{field}.copy_from_slice(q);")
                         }
                     }
                     (Buf::Const(s), false) => format!(
