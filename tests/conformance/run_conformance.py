@@ -295,14 +295,14 @@ def compare(out, exp):
     if out.shape != exp.shape:
         return "shape %s, expected %s" % (list(out.shape), list(exp.shape)), None
     if exp.dtype == np.bool_ or out.dtype == np.bool_:
-        # int8 / uint8 must come back in their type; ConvInteger / MatMulInteger's int32
-        # sums are computed (and written) as exact float32 values.
-        if exp.dtype in (np.int8, np.uint8) and out.dtype != exp.dtype:
+        if out.dtype != exp.dtype:
             return "dtype %s, expected %s" % (out.dtype, exp.dtype), None
         bad = int((out != exp).sum())
         return ("%d/%d bool elements differ" % (bad, out.size) if bad else None), 0.0
     if np.issubdtype(exp.dtype, np.integer):
-        if out.dtype != exp.dtype:
+        # int8 / uint8 must come back in their type; ConvInteger / MatMulInteger's int32
+        # sums are computed (and written) as exact float32 values.
+        if exp.dtype in (np.int8, np.uint8) and out.dtype != exp.dtype:
             return "dtype %s, expected %s" % (out.dtype, exp.dtype), None
         diff = np.abs(out.astype(np.float64) - exp.astype(np.float64))
         bad = int((diff != 0).sum())
