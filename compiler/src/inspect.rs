@@ -20,6 +20,9 @@ pub struct NodeReport {
 pub struct TensorReport {
     pub name: String,
     pub shape: Vec<usize>,
+    /// Element type at the device's boundary: float32, or int8 / uint8 for a run-time
+    /// quantised output (`Graph::output_dtype`).
+    pub dtype: &'static str,
 }
 
 #[derive(Serialize)]
@@ -87,6 +90,7 @@ pub fn report(p: &Prepared) -> Report {
             .map(|&t| TensorReport {
                 name: g.tensors[t].name.clone(),
                 shape: g.tensors[t].shape.clone(),
+                dtype: g.output_dtype(t).name(),
             })
             .collect()
     };
@@ -155,7 +159,11 @@ pub fn render_text(r: &Report) -> String {
         s += &format!("input  {} {:?}\n", t.name, t.shape);
     }
     for t in &r.outputs {
-        s += &format!("output {} {:?}\n", t.name, t.shape);
+        s += &format!("output {} {:?}", t.name, t.shape);
+        if t.dtype != "float32" {
+            s += &format!(" {}", t.dtype);
+        }
+        s += "\n";
     }
     for n in &r.notes {
         s += &format!("note: {n}\n");

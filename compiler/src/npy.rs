@@ -381,6 +381,40 @@ pub fn write_bool(path: &Path, shape: &[usize], data: &[bool]) -> Result<(), Npy
     write_npy(path, "|b1", shape, &bytes)
 }
 
+/// Write integer values (int8 `|i1`, uint8 `|u1` or int32 `<i4`, by `T`) as a version 1.0
+/// .npy file.
+pub fn write_int<T: NpyInt>(path: &Path, shape: &[usize], data: &[T]) -> Result<(), NpyError> {
+    let bytes: Vec<u8> = data.iter().flat_map(|v| v.le_bytes()).collect();
+    write_npy(path, T::DESCR, shape, &bytes)
+}
+
+/// The integer element types [`write_int`] writes.
+pub trait NpyInt: Copy {
+    const DESCR: &'static str;
+    fn le_bytes(self) -> Vec<u8>;
+}
+
+impl NpyInt for i8 {
+    const DESCR: &'static str = "|i1";
+    fn le_bytes(self) -> Vec<u8> {
+        self.to_le_bytes().to_vec()
+    }
+}
+
+impl NpyInt for u8 {
+    const DESCR: &'static str = "|u1";
+    fn le_bytes(self) -> Vec<u8> {
+        vec![self]
+    }
+}
+
+impl NpyInt for i32 {
+    const DESCR: &'static str = "<i4";
+    fn le_bytes(self) -> Vec<u8> {
+        self.to_le_bytes().to_vec()
+    }
+}
+
 /// A version 1.0 .npy file of element type `descr` holding the little-endian `payload`.
 fn write_npy(path: &Path, descr: &str, shape: &[usize], payload: &[u8]) -> Result<(), NpyError> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();

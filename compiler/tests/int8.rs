@@ -44,6 +44,7 @@ fn qdq_fixtures() -> Vec<PathBuf> {
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
+        .filter(|p| !p.ends_with("int_outputs.onnx")) // integer outputs: tested on its own
         .collect();
     v.sort();
     assert_eq!(v.len(), 7, "the quantised fixtures of {}", dir.display());
@@ -912,4 +913,113 @@ fn intake_needs_a_sensed_input_read_only_by_its_quantize() {
     g.outputs.push(sensed[0]);
     meshnn::plan::intake::mark(&mut g, &all, &sensed);
     assert!(g.intake.is_empty(), "the input is also a graph output");
+}
+
+/// Integer graph outputs (`tests/models/int8/int_outputs.onnx`, made by
+/// `tests/models/make_int_outputs.py` and run by onnxruntime, which it checks against
+/// numpy): a uint8 output of an int8 island (MaxPool), the float output of a
+/// DequantizeLinear that reads it, and an int8 output quantised per axis equal
+/// onnxruntime's value for value on one C device, one Rust device, and split over 2 C
+/// devices and over a C and a Rust device. `meshnn run` writes them as uint8 / int8 /
+/// float32 .npy files and `inspect` shows the output types.
+#[test]
+fn integer_graph_outputs_equal_onnxruntime_exactly() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let model = repo_root().join("tests/models/int8/int_outputs.onnx");
+    let inputs: Vec<Array<f32>> = meshnn::npy::read_npz_f32(&model.with_extension("inputs.npz"))
+        .unwrap()
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    let mut z = meshnn::npy::Npz::open(&model.with_extension("outputs.npz")).unwrap();
+    let want_int = |z: &mut meshnn::npy::Npz, n: &str| -> Vec<f32> {
+        let a = z
+            .ints(n)
+            .unwrap()
+            .unwrap_or_else(|| panic!("no output {n}"));
+        a.data.iter().map(|&v| v as f32).collect()
+    };
+    let want = [
+        want_int(&mut z, "y"),
+        z.f32("f").unwrap().unwrap().data,
+        want_int(&mut z, "z"),
+    ];
+    let p = prepare_checked(&model);
+    let one = driver::deploy_single(p).unwrap();
+    let names: Vec<&str> = one
+        .graph
+        .outputs
+        .iter()
+        .map(|&t| one.graph.tensors[t].name.as_str())
+        .collect();
+    assert_eq!(names, ["y", "f", "z"]);
+    let types: Vec<&str> = one
+        .graph
+        .outputs
+        .iter()
+        .map(|&t| meshnn::tools::run::output_onnx_dtype(&one.graph, t).name())
+        .collect();
+    assert_eq!(types, ["uint8", "float32", "int8"]);
+    let rust = EmitOptions {
+        lang: Lang::Rust,
+        runtime: RuntimeSource::Path(repo_root().join("runtime-rs").display().to_string()),
+    };
+    let mixed = EmitOptions {
+        lang: Lang::C,
+        ..rust.clone()
+    };
+    let check = |what: &str, d: &driver::Deployed, opts: &EmitOptions| {
+        let outs = meshnn::tools::run::run_host_with(d, &inputs, &tmp.path().join(what), opts)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        for ((got, want), name) in outs.iter().zip(&want).zip(&names) {
+            assert_eq!(
+                &got.data, want,
+                "{what}: output {name} differs from onnxruntime"
+            );
+        }
+    };
+    check("c1", &one, &EmitOptions::default());
+    check("rust1", &one, &rust);
+    for (tag, rust_devs) in [("c2", &[][..]), ("mixed2", &[1][..])] {
+        let dep = split_deployment(&one.graph, 2, rust_devs);
+        let d = driver::deploy(prepare_checked(&model), dep, None).unwrap();
+        assert_eq!(d.devices.len(), 2, "{tag}");
+        check(tag, &d, &mixed);
+    }
+    // The CLI: .npy files of the outputs' types, and inspect's output lines.
+    let x = tmp.path().join("x.npy");
+    meshnn::npy::write_f32(&x, &inputs[0].shape, &inputs[0].data).unwrap();
+    let out_dir = tmp.path().join("out");
+    meshnn_stdout(&[
+        "run",
+        model.to_str().unwrap(),
+        "--input",
+        &format!("x={}", x.display()),
+        "--out-dir",
+        out_dir.to_str().unwrap(),
+        "--build-dir",
+        tmp.path().join("cli").to_str().unwrap(),
+    ]);
+    for (name, descr, want) in [("y", "'|u1'", &want[0]), ("z", "'|i1'", &want[2])] {
+        let bytes = std::fs::read(out_dir.join(format!("{name}.npy"))).unwrap();
+        let header = String::from_utf8_lossy(&bytes[..64]).to_string();
+        assert!(header.contains(descr), "{name}.npy: {header}");
+        let payload = &bytes[bytes.len() - want.len()..];
+        let got: Vec<f32> = payload
+            .iter()
+            .map(|&b| {
+                if name == "y" {
+                    b as f32
+                } else {
+                    b as i8 as f32
+                }
+            })
+            .collect();
+        assert_eq!(&got, want, "{name}.npy");
+    }
+    let text = meshnn_stdout(&["inspect", model.to_str().unwrap()]);
+    assert!(text.contains("output y [1, 3, 4, 4] uint8\n"), "{text}");
+    assert!(text.contains("output f [1, 3, 4, 4]\n"), "{text}");
+    assert!(text.contains("output z [1, 3, 8, 8] int8\n"), "{text}");
 }

@@ -216,6 +216,19 @@ typedef struct {
 
 void mn_quantize_s8(const mn_quantize_s8_params_t *p, const float *x, int8_t *y);
 
+/* QuantizeLinear per axis (ONNX's `axis`): x: [outer][channels][inner], y likewise,
+ * y[o][c][i] = clamp(nearbyint(x[o][c][i] / scale[c]) + zp[c], lo, hi), each channel's
+ * slice exactly as mn_quantize_s8 with scale[c] and zp[c]. scale: [channels], zp:
+ * [channels]. Precondition (not checked; meshnn refuses anything else at compile time):
+ * every scale is finite and > 0, and -128 <= lo <= hi <= 127. */
+typedef struct {
+    int32_t outer, channels, inner;
+    int32_t lo, hi;
+} mn_quantize_axis_s8_params_t;
+
+void mn_quantize_axis_s8(const mn_quantize_axis_s8_params_t *p, const float *scale,
+                         const int32_t *zp, const float *x, int8_t *y);
+
 /* DequantizeLinear (per tensor): y = (float)(x - zp) * scale. */
 typedef struct {
     int32_t size;

@@ -141,8 +141,8 @@ BAKE_TYPES = {TensorProto.INT64, TensorProto.INT32, TensorProto.INT16, TensorPro
 # Graph outputs meshnn writes: float32, and bool (compared exactly).
 OUTPUT_TYPES = (TensorProto.FLOAT, TensorProto.BOOL)
 # Integer graph outputs of the quantisation operators (int8 / uint8 quantised values,
-# ConvInteger / MatMulInteger's int32 sums) are run too, compared exactly: meshnn writes
-# them as float32 values.
+# ConvInteger / MatMulInteger's int32 sums) are run too, compared exactly; `meshnn run` writes
+# int8 / uint8 ones in their type (checked), the int32 sums as float32 values.
 INT_OUTPUT_TYPES = (TensorProto.INT8, TensorProto.UINT8, TensorProto.INT32)
 INT_OUTPUT_OPS = {"QuantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
                   "MatMulInteger"}
@@ -300,6 +300,10 @@ def compare(out, exp):
         bad = int((out != exp).sum())
         return ("%d/%d bool elements differ" % (bad, out.size) if bad else None), 0.0
     if np.issubdtype(exp.dtype, np.integer):
+        # int8 / uint8 must come back in their type; ConvInteger / MatMulInteger's int32
+        # sums are computed (and written) as exact float32 values.
+        if exp.dtype in (np.int8, np.uint8) and out.dtype != exp.dtype:
+            return "dtype %s, expected %s" % (out.dtype, exp.dtype), None
         diff = np.abs(out.astype(np.float64) - exp.astype(np.float64))
         bad = int((diff != 0).sum())
         md = float(diff.max()) if diff.size else 0.0

@@ -8,7 +8,7 @@ use super::device::{ConstTable, DeviceCode, IoTensor, LinkCode, StageCode, Table
 use super::lower::Call;
 use super::{render, templates, view, DeviceSpec, EmitError, File};
 use crate::deploy::{Fallback, Weights};
-use crate::ir::{Graph, TensorId};
+use crate::ir::{DType, Graph, TensorId};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -22,6 +22,10 @@ struct IoView {
     bytes: usize,
     shape: String,
     ptr: String,
+    /// The C element type in the I/O struct (`float`, `int8_t` or `uint8_t`).
+    ctype: &'static str,
+    /// A uint8 output: int8 in the arena, copied out with each byte's top bit flipped.
+    flip: bool,
     /// The calls quantising an input at intake (in `begin`), instead of a copy.
     intake: Vec<CallView>,
 }
@@ -101,6 +105,7 @@ pub fn kernel_deps(kernel: &str) -> &'static [&'static str] {
     match kernel {
         "mn_conv2d_fast_f32" | "mn_conv2d_dw_f32" => &["mn_conv_pad_f32", "mn_act_store_f32"],
         "mn_link" => &["mn_crc32", "mn_link_auth", "mn_ascon"],
+        "mn_quantize_axis_s8" => &["mn_quantize_s8"],
         _ => &[],
     }
 }
@@ -373,9 +378,15 @@ fn io_views(g: &Graph, ts: &[IoTensor]) -> Vec<IoView> {
                 ident: io.ident.clone(),
                 numel: tensor.numel().max(1),
                 count: tensor.numel(),
-                bytes: tensor.numel() * 4,
+                bytes: tensor.numel() * io.dtype.size_bytes(),
                 shape: shape_str(&tensor.shape),
                 ptr: super::c_syntax::pointer(&io.buf),
+                ctype: match io.dtype {
+                    DType::I8 => "int8_t",
+                    DType::U8 => "uint8_t",
+                    _ => "float",
+                },
+                flip: io.dtype == DType::U8,
                 intake: io.intake.iter().map(|c| call_view(c, &no_rx)).collect(),
             }
         })

@@ -49,6 +49,10 @@ pub struct IoTensor {
     pub tensor: TensorId,
     pub ident: String,
     pub buf: Buf,
+    /// Its element type in the I/O struct: float32, or int8 / uint8 for a run-time
+    /// quantised graph output (`Graph::output_dtype`; a uint8 one is int8 in the arena,
+    /// copied out with each byte's top bit flipped).
+    pub dtype: DType,
     /// For an input quantised at intake (see `plan::intake`): the calls `begin` makes
     /// instead of copying it into the arena (they read `Buf::Input`).
     pub intake: Vec<Call>,
@@ -282,7 +286,13 @@ pub fn lower_device(
     Ok(DeviceCode {
         stages,
         inputs,
-        outputs: io_tensors(g, spec.outputs, &st),
+        outputs: io_tensors(g, spec.outputs, &st)
+            .into_iter()
+            .map(|io| IoTensor {
+                dtype: g.output_dtype(io.tensor),
+                ..io
+            })
+            .collect(),
         rx: spec
             .rx
             .iter()
@@ -394,6 +404,7 @@ fn io_tensors(g: &Graph, ts: &[TensorId], st: &DeviceStorage) -> Vec<IoTensor> {
             tensor: t,
             ident,
             buf: st.buf(t),
+            dtype: DType::F32,
             intake: Vec::new(),
         })
         .collect()

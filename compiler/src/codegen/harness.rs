@@ -4,7 +4,7 @@
 
 use super::names::field_idents;
 use super::{render, templates, view, EmitError, File};
-use crate::ir::{Graph, TensorId};
+use crate::ir::{DType, Graph, TensorId};
 use serde::Serialize;
 
 /// One device as the harness sees it.
@@ -44,6 +44,8 @@ struct Io {
     field: String,
     numel: usize,
     count: usize,
+    /// A quantised (int8 / uint8) graph output: the harness writes its values as float32.
+    int: bool,
 }
 
 /// Unique C identifiers for a list of tensors, as the device structs name them.
@@ -60,6 +62,7 @@ fn io_views(g: &Graph, ts: &[TensorId]) -> Vec<Io> {
             ident: id,
             numel: g.tensors[t].numel().max(1),
             count: g.tensors[t].numel(),
+            int: g.output_dtype(t) != DType::F32,
         })
         .collect()
 }

@@ -17,7 +17,7 @@ use super::lower::{Arg, Buf, Call};
 use super::rust_syntax::{comment, field_names, float_lit, kernel_name, module_of, params_expr};
 use super::{render, templates, view, DeviceSpec, EmitError, File};
 use crate::deploy::Fallback;
-use crate::ir::{Graph, TensorId};
+use crate::ir::{DType, Graph, TensorId};
 use serde::Serialize;
 
 /// Where the generated crates find `meshnn-runtime`.
@@ -80,6 +80,8 @@ struct IoView {
     name: String,
     field: String,
     numel: usize,
+    /// Element type in the I/O struct (`f32`, or `i8` / `u8` for a quantised output).
+    ty: &'static str,
     /// Statement copying it in (`begin`) or out (`poll`); empty for an empty tensor.
     copy: String,
 }
@@ -503,6 +505,21 @@ impl Render<'_> {
                         "outputs.{field}.copy_from_slice(&self.arena[{off}..{}]);",
                         off + n
                     ),
+                    // A quantised output: int8 in the arena; uint8 with the top bit flipped.
+                    (Buf::ArenaI8 { off, len, .. }, false) => {
+                        let ind = " ".repeat(12);
+                        let q = format!(
+                            "let q = meshnn_runtime::arena::i8s(&self.arena[{off}..{}], {n});\n{ind}",
+                            off + len
+                        );
+                        if io.dtype == DType::U8 {
+                            format!(
+                                "{q}for (o, &v) in outputs.{field}.iter_mut().zip(q) {{\n{ind}    *o = v as u8 ^ 0x80;\n{ind}}}"
+                            )
+                        } else {
+                            format!("{q}outputs.{field}.copy_from_slice(q);")
+                        }
+                    }
                     (Buf::Const(s), false) => format!(
                         "outputs.{field}.copy_from_slice(WEIGHTS.f32s({}));",
                         (self.table_of)(s)
@@ -513,6 +530,11 @@ impl Render<'_> {
                     name: comment(&format!("'{}' {}", t.name, shape_str(&t.shape))),
                     field,
                     numel: n.max(1),
+                    ty: match io.dtype {
+                        DType::I8 => "i8",
+                        DType::U8 => "u8",
+                        _ => "f32",
+                    },
                     copy,
                 })
             })

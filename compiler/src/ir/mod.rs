@@ -227,9 +227,25 @@ pub struct Graph {
     /// QuantizeLinear nodes that run at intake: in `begin`, reading the caller's float
     /// input, so that input takes no arena (set per device by `plan::intake::mark`).
     pub intake: BTreeSet<NodeId>,
+    /// Run-time int8 graph outputs that leave the device as uint8: inside meshnn a uint8
+    /// tensor is int8 (q - 128, zero point - 128), so the output copy flips each byte's
+    /// top bit (set by `passes::quantise_islands`).
+    pub u8_outputs: BTreeSet<TensorId>,
 }
 
 impl Graph {
+    /// The element type graph output `t` has at the device's boundary (its field in the
+    /// outputs struct): int8 or uint8 for a run-time quantised output, float32 otherwise
+    /// (bool and integer outputs known at compile time are float32 values on devices).
+    pub fn output_dtype(&self, t: TensorId) -> DType {
+        let tensor = &self.tensors[t];
+        match tensor.dtype {
+            DType::I8 if self.u8_outputs.contains(&t) => DType::U8,
+            DType::I8 if !tensor.is_const() => DType::I8,
+            _ => DType::F32,
+        }
+    }
+
     pub fn tensor(&self, id: TensorId) -> &Tensor {
         &self.tensors[id]
     }
@@ -342,6 +358,7 @@ impl Graph {
         for t in self.inputs.iter_mut().chain(self.outputs.iter_mut()) {
             *t = map[*t];
         }
+        self.u8_outputs = self.u8_outputs.iter().map(|&t| map[t]).collect();
     }
 
     /// The dataflow graph as petgraph (node weights = `NodeId`, edge weights = `TensorId`).

@@ -8,8 +8,10 @@
 //! names every such node at once, with what and why.
 //!
 //! uint8 activations are int8 inside meshnn (mn_kernels_s8.h): q - 128 with zero point
-//! zp - 128, the same real values; int8 / uint8 graph inputs and outputs are refused at
-//! run time (a quantised output computed at compile time keeps its type and is folded).
+//! zp - 128, the same real values; an int8 / uint8 graph output computed at run time is
+//! an int8 tensor (a uint8 one is listed in `Graph::u8_outputs`: the device flips its bytes'
+//! top bit as it copies it out), int8 / uint8 graph inputs are refused (a quantised output
+//! computed at compile time keeps its type and is folded).
 //! Runs after `fuse_activation` (a Relu / Clip fused into the op narrows the output's
 //! clamp) and folds the Q/DQ nodes of constants left afterwards.
 
@@ -57,14 +59,31 @@ fn compile_time(g: &Graph) -> Vec<bool> {
     known
 }
 
-/// Graph inputs and outputs stay float32 (as onnxruntime's quantiser leaves them), unless
-/// known at compile time (`known`).
+/// Graph inputs stay float32 (as onnxruntime's quantiser leaves them), unless known at
+/// compile time (`known`); a run-time int8 / uint8 graph output must be a QuantizeLinear's
+/// (or an integer island's) output.
 fn check_boundary(g: &Graph, known: &[bool]) -> Result<(), PassError> {
-    for &t in g.inputs.iter().chain(&g.outputs) {
+    for &t in &g.inputs {
         let tensor = &g.tensors[t];
         if matches!(tensor.dtype, DType::I8 | DType::U8) && !known[t] {
             return Err(fail(format!(
-                "graph input or output '{}' is {}: meshnn's quantised models take and give float32 (quantise inside the model, as onnxruntime's quantize_static does)",
+                "graph input '{}' is {}: meshnn's quantised models take float32 inputs (quantise inside the model, as onnxruntime's quantize_static does)",
+                tensor.name,
+                tensor.dtype.name()
+            )));
+        }
+    }
+    let producers = g.producers();
+    for &t in &g.outputs {
+        let tensor = &g.tensors[t];
+        if !matches!(tensor.dtype, DType::I8 | DType::U8) || known[t] {
+            continue;
+        }
+        let quantised = producers[t]
+            .is_some_and(|n| matches!(g.nodes[n].op, Op::Quantize(_)) || tensor.quant.is_some());
+        if !quantised {
+            return Err(fail(format!(
+                "graph output '{}' is {} but not the output of a QuantizeLinear: meshnn gives run-time int8 / uint8 outputs only as quantised values",
                 tensor.name,
                 tensor.dtype.name()
             )));
@@ -91,6 +110,9 @@ fn uint8_as_int8(g: &mut Graph, known: &[bool]) {
                 if was_u8[n.outputs[0]] {
                     shift_zero_points(q);
                     y.dtype = DType::I8;
+                    if g.outputs.contains(&n.outputs[0]) {
+                        g.u8_outputs.insert(n.outputs[0]);
+                    }
                 }
                 y.quant = Some(q.clone());
             }

@@ -149,8 +149,19 @@ pub fn run_host_with(
         .collect())
 }
 
-/// Write each output as `out_dir/<output name>.npy` (a bool output, stored as float32
-/// 0 / 1 on the devices, as a bool array); returns the paths written.
+/// The element type of graph output `t` in the ONNX model (a uint8 output is int8 inside
+/// meshnn, listed in `Graph::u8_outputs`).
+pub fn output_onnx_dtype(g: &Graph, t: crate::ir::TensorId) -> DType {
+    if g.u8_outputs.contains(&t) {
+        DType::U8
+    } else {
+        g.tensors[t].dtype
+    }
+}
+
+/// Write each output as `out_dir/<output name>.npy` in its ONNX element type (a bool
+/// output, stored as float32 0 / 1 on the devices, as a bool array; int8, uint8 and int32
+/// outputs as integers); returns the paths written.
 pub fn write_outputs(
     p: &Deployed,
     outs: &[Array<f32>],
@@ -173,11 +184,27 @@ pub fn write_outputs(
         .zip(&p.graph.outputs)
     {
         let path = out_dir.join(file);
-        if p.graph.tensors[t].dtype == DType::Bool {
-            let bools: Vec<bool> = a.data.iter().map(|&v| v != 0.0).collect();
-            npy::write_bool(&path, &a.shape, &bools)?;
-        } else {
-            npy::write_f32(&path, &a.shape, &a.data)?;
+        // Integer outputs are exact integers in float32 (quantised values, or the int32
+        // sums of ConvInteger / MatMulInteger, refused beyond 2^24).
+        let ints = |a: &Array<f32>| a.data.iter().map(|&v| v as i64).collect::<Vec<_>>();
+        match output_onnx_dtype(&p.graph, t) {
+            DType::Bool => {
+                let bools: Vec<bool> = a.data.iter().map(|&v| v != 0.0).collect();
+                npy::write_bool(&path, &a.shape, &bools)?;
+            }
+            DType::I8 => {
+                let v: Vec<i8> = ints(a).iter().map(|&v| v as i8).collect();
+                npy::write_int(&path, &a.shape, &v)?;
+            }
+            DType::U8 => {
+                let v: Vec<u8> = ints(a).iter().map(|&v| v as u8).collect();
+                npy::write_int(&path, &a.shape, &v)?;
+            }
+            DType::I32 => {
+                let v: Vec<i32> = ints(a).iter().map(|&v| v as i32).collect();
+                npy::write_int(&path, &a.shape, &v)?;
+            }
+            _ => npy::write_f32(&path, &a.shape, &a.data)?,
         }
         written.push(path);
     }

@@ -55,6 +55,13 @@ extern "C" {
     fn mn_pool2d_s8(p: *const PoolS8Params, x: *const i8, y: *mut i8);
     fn mn_global_pool_s8(p: *const GlobalPoolS8Params, x: *const i8, y: *mut i8);
     fn mn_quantize_s8(p: *const QuantizeS8Params, x: *const f32, y: *mut i8);
+    fn mn_quantize_axis_s8(
+        p: *const QuantizeAxisS8Params,
+        scale: *const f32,
+        zp: *const i32,
+        x: *const f32,
+        y: *mut i8,
+    );
     fn mn_dequantize_s8(p: *const DequantizeS8Params, x: *const i8, y: *mut f32);
     fn mn_softmax_s8(p: *const SoftmaxS8Params, x: *const i8, y: *mut f32);
 }
@@ -608,6 +615,63 @@ fn quantize_and_dequantize_s8_equal_c() {
         dequantize_s8(&d, &r, &mut fr);
         assert_eq!(fr, fc, "dequantize case {case}");
     }
+}
+
+#[test]
+fn quantize_axis_s8_equals_c() {
+    let mut rng = Rng::new(90);
+    for case in 0..200 {
+        let (outer, channels, inner) = (rng.int(1, 4), rng.int(1, 6), rng.int(1, 20));
+        let scales: Vec<f32> = (0..channels)
+            .map(|_| (scale(&mut rng) as f32).max(1e-6))
+            .collect();
+        let zps: Vec<i32> = (0..channels).map(|_| rng.int(-128, 127)).collect();
+        let n = (outer * channels * inner) as usize;
+        let mut x = rng.values(n, 200.0 * scales[0]);
+        for (i, v) in x.iter_mut().enumerate().step_by(3) {
+            let c = i / inner as usize % channels as usize;
+            *v = (rng.int(-300, 300) as f32 + 0.5) * scales[c];
+        }
+        let (lo, hi) = if case % 2 == 0 { (-128, 127) } else { (0, 100) };
+        let p = QuantizeAxisS8Params {
+            outer,
+            channels,
+            inner,
+            lo,
+            hi,
+        };
+        let (mut c, mut r) = (vec![0i8; n], vec![1i8; n]);
+        // SAFETY: x and y hold n values, scales and zps one per channel.
+        unsafe {
+            mn_quantize_axis_s8(
+                &p,
+                scales.as_ptr(),
+                zps.as_ptr(),
+                x.as_ptr(),
+                c.as_mut_ptr(),
+            )
+        };
+        quantize_axis_s8(&p, &scales, &zps, &x, &mut r);
+        assert_eq!(r, c, "quantize axis case {case}: {p:?}");
+    }
+}
+
+/// A hand calculation: x [1][2][3] along axis 1, scales 0.5 and 2, zero points 1 and -3.
+#[test]
+fn quantize_axis_s8_by_hand() {
+    let p = QuantizeAxisS8Params {
+        outer: 1,
+        channels: 2,
+        inner: 3,
+        lo: -128,
+        hi: 127,
+    };
+    let x = [0.25, -1.0, 100.0, 3.0, 5.0, -400.0];
+    let mut y = [0i8; 6];
+    quantize_axis_s8(&p, &[0.5, 2.0], &[1, -3], &x, &mut y);
+    // 0.25/0.5 = 0.5 -> 0 (half to even) + 1 = 1; -1/0.5 = -2 + 1 = -1; 200 + 1 -> 127;
+    // 3/2 = 1.5 -> 2 - 3 = -1; 5/2 = 2.5 -> 2 - 3 = -1; -200 - 3 -> -128
+    assert_eq!(y, [1, -1, 127, -1, -1, -128]);
 }
 
 #[test]

@@ -21,6 +21,7 @@ mod gemm_fast;
 mod global_pool;
 mod pool2d;
 mod quantize;
+mod quantize_axis;
 mod softmax;
 
 pub use binary::*;
@@ -33,6 +34,7 @@ pub use gemm_fast::*;
 pub use global_pool::*;
 pub use pool2d::*;
 pub use quantize::*;
+pub use quantize_axis::*;
 pub use requant::{
     requant_apply, requant_from_scale, Requant, REQUANT_MAX_SHIFT, REQUANT_MIN_SHIFT,
 };

@@ -376,8 +376,11 @@ fn per_tensor<'a>(cx: &Cx, q: &'a Quant) -> Result<&'a Quant, LowerError> {
     }
 }
 
-fn quantize(cx: &Cx, q: &Quant) -> Result<Vec<Call>, LowerError> {
+fn quantize(cx: &mut Cx, q: &Quant) -> Result<Vec<Call>, LowerError> {
     let (x, y) = cx.x_y()?;
+    if !q.is_per_tensor() {
+        return quantize_axis(cx, q, x, y);
+    }
     let q = per_tensor(cx, q)?;
     let p = Params::new("mn_quantize_s8_params_t")
         .int("size", numel(cx.shape(x)))
@@ -389,6 +392,45 @@ fn quantize(cx: &Cx, q: &Quant) -> Result<Vec<Call>, LowerError> {
         "mn_quantize_s8",
         p,
         vec![cx.arg(x), cx.arg(y)],
+    )])
+}
+
+/// QuantizeLinear per axis: `mn_quantize_axis_s8` with a scale and zero point table.
+fn quantize_axis(
+    cx: &mut Cx,
+    q: &Quant,
+    x: TensorId,
+    y: TensorId,
+) -> Result<Vec<Call>, LowerError> {
+    let shape = cx.shape(x);
+    let channels = shape.get(q.axis).copied().unwrap_or(0);
+    let per_channel = |n: usize| n == channels || n == 1;
+    if channels == 0 || q.scales.len() != channels || !per_channel(q.zero_points.len()) {
+        return Err(cx.err(format!(
+            "per-axis quantisation along axis {} of shape {shape:?} with {} scales and {} zero points",
+            q.axis,
+            q.scales.len(),
+            q.zero_points.len()
+        )));
+    }
+    let zp: Vec<i32> = (0..channels)
+        .map(|c| q.zero_points[c.min(q.zero_points.len() - 1)])
+        .collect();
+    let name = cx.g.tensors[y].name.clone();
+    let scale = cx
+        .st
+        .float_table(&format!("{name}_scale"), q.scales.clone());
+    let zp = cx.st.int_table(&format!("{name}_zp"), zp);
+    let p = Params::new("mn_quantize_axis_s8_params_t")
+        .int("outer", numel(&shape[..q.axis]))
+        .int("channels", channels)
+        .int("inner", numel(&shape[q.axis + 1..]))
+        .int("lo", -128)
+        .int("hi", 127);
+    Ok(vec![Call::new(
+        "mn_quantize_axis_s8",
+        p,
+        vec![Arg::Buf(scale), Arg::Buf(zp), cx.arg(x), cx.arg(y)],
     )])
 }
 

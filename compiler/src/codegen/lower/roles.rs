@@ -99,6 +99,7 @@ const KERNELS: &[(&str, &[Role])] = &[
     ("mn_pool2d_s8", &[In, Out]),
     ("mn_global_pool_s8", &[In, Out]),
     ("mn_quantize_s8", &[In, Out]),
+    ("mn_quantize_axis_s8", &[In, Indices, In, Out]),
     ("mn_dequantize_s8", &[In, Out]),
     ("mn_softmax_s8", &[In, Out]),
 ];
