@@ -435,9 +435,13 @@ pub fn use_mean_arrived(g: &Graph, node: &Node, received: impl Fn(TensorId) -> b
 
 /// The received tensor whose arrival decides whether the values of `t` arrived: `t`
 /// itself when it is received (`received`), or the received tensor that `t` only selects
-/// or rearranges elements of, through Slice, Split, Transpose and views. So a redundant
+/// or rearranges elements of, through Slice, Split, Transpose and views, or converts
+/// element by element, through DequantizeLinear and QuantizeLinear. So a redundant
 /// copy that the hub slices out of a student's feature vector counts as arrived exactly
-/// when that vector did, as in failout training (`distill/models.py`, `aggregate`).
+/// when that vector did, as in failout training (`distill/models.py`, `aggregate`); in a
+/// quantised model, where the vector crosses the link as int8 and the hub dequantises it
+/// before the float Mean, a lost vector is left out too instead of counting as its
+/// fallback (zero = the zero point, i.e. 0.0).
 pub fn arrival_source(
     g: &Graph,
     producers: &[Option<NodeId>],
@@ -452,7 +456,12 @@ pub fn arrival_source(
         let n = &g.nodes[producers[t]?];
         let selects = matches!(
             n.op,
-            Op::Slice { .. } | Op::Split { .. } | Op::Transpose { .. } | Op::Reshape
+            Op::Slice { .. }
+                | Op::Split { .. }
+                | Op::Transpose { .. }
+                | Op::Reshape
+                | Op::Quantize(_)
+                | Op::Dequantize(_)
         );
         let (&data, rest) = n.inputs.split_first()?;
         if !selects || rest.iter().any(|&x| !g.tensors[x].is_const()) {

@@ -305,8 +305,31 @@ fn brute_force(
 }
 
 /// `simulate --loss-model patterns` of `onnx` on `dep` (three senders and a hub) equals
-/// the brute force of tests/common/patterns_brute_force.py on every pattern.
+/// the brute force of tests/common/patterns_brute_force.py on every pattern, on 40
+/// seeded random inputs.
 fn check_patterns_against_brute_force(onnx: &str, dep: &str) {
+    check_patterns_on(onnx, dep, dataset(&[1, 1, 28, 28], 40, 17));
+}
+
+/// The first `n` samples of the MNIST test set (tests/models/mnist_test.npz), unlabelled.
+fn mnist_test(n: usize) -> Dataset {
+    let mut npz = meshnn::npy::Npz::open(&model("mnist_test.npz")).unwrap();
+    let x = npz.f32("x").unwrap().unwrap();
+    let per: usize = x.shape[1..].iter().product();
+    let mut shape = x.shape.clone();
+    shape[0] = n;
+    Dataset {
+        inputs: vec![Array {
+            shape,
+            data: x.data[..n * per].to_vec(),
+        }],
+        labels: None,
+        n,
+    }
+}
+
+/// [`check_patterns_against_brute_force`] on `data` (labels are set here).
+fn check_patterns_on(onnx: &str, dep: &str, mut data: Dataset) {
     let dep = Deployment::load(&repo_root().join(dep)).unwrap();
     let d = driver::deploy(prepare_checked(&model(onnx)), dep, None).unwrap();
     let hub = d.dep.hub;
@@ -333,7 +356,6 @@ fn check_patterns_against_brute_force(onnx: &str, dep: &str) {
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let mut data = dataset(&[1, 1, 28, 28], 40, 17);
     let path = dir.path().join("x.npz");
     write_npz(&path, "x", &data.inputs[0]);
     let lost_tensors: Vec<Vec<String>> = patterns.iter().map(|p| p.1.clone()).collect();
@@ -396,6 +418,20 @@ fn patterns_leave_copies_sliced_from_a_lost_student_out_of_the_mean() {
     check_patterns_against_brute_force(
         "mnist_resilient_failout_k4.onnx",
         "examples/nonn_wearables/deploy.toml",
+    );
+}
+
+/// The same for the quantised model: each student's feature vector crosses the link as
+/// int8 and the hub dequantises it before slicing out the copies its float `Mean`s
+/// average; a copy of a lost vector is left out of the mean there too (its arrival is
+/// traced through the DequantizeLinear), not averaged in as its zero point (0.0). Real
+/// MNIST digits: the int8 model was calibrated on them.
+#[test]
+fn patterns_leave_dequantised_copies_of_a_lost_student_out_of_the_mean() {
+    check_patterns_on(
+        "int8/distilled/mnist_resilient_failout_k4_qdq.onnx",
+        "examples/nonn_wearables/deploy.toml",
+        mnist_test(40),
     );
 }
 

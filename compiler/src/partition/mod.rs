@@ -10,7 +10,8 @@
 //! - `single`: everything on the hub;
 //! - `manual`: the node -> device map of the deployment file.
 //!
-//! Pinned: nodes producing graph outputs, and every `Mean` over several copies (the
+//! Pinned: nodes producing graph outputs (in a quantised model, also the node whose
+//! int8 result the output's DequantizeLinear converts), and every `Mean` over several copies (the
 //! redundancy of a resilient model), run on the hub. A graph input is available on
 //! every device that senses it; other devices receive it over the link.
 //!
@@ -118,17 +119,16 @@ pub fn partition(
     })
 }
 
-/// Nodes that must run on the hub: producers of graph outputs, and every `Mean` over
-/// several copies. A Mean over copies of a feature is where redundancy pays off: it must
+/// Nodes that must run on the hub: producers of graph outputs (through the
+/// Quantize/DequantizeLinear conversions of a quantised model's output, see
+/// [`Problem::output_nodes`]), and every `Mean` over several copies. A Mean over copies of a feature is where redundancy pays off: it must
 /// run on the hub, which averages the copies that arrive. Placed on a student's device it
 /// would make the average depend on that one device.
 fn pinned_nodes(p: &Problem) -> Vec<bool> {
     let g = p.g;
     let mut pinned = vec![false; g.nodes.len()];
-    for &t in &g.outputs {
-        if let Some(pr) = p.producer[t] {
-            pinned[pr] = true;
-        }
+    for i in p.output_nodes() {
+        pinned[i] = true;
     }
     for (i, node) in g.nodes.iter().enumerate() {
         let mean = matches!(

@@ -137,6 +137,34 @@ impl<'a> Problem<'a> {
         self.dep.devices.len()
     }
 
+    /// The nodes that produce the graph outputs, and, for each one that only converts
+    /// (QuantizeLinear / DequantizeLinear), the producer of what it converts, back to the
+    /// first node that computes: they run on the hub. Where a placement rule names the
+    /// output's producer, it means the node computing the output, the same node in a float
+    /// model and in its quantised twin: there the classifier writes int8 logits and a
+    /// DequantizeLinear makes them the float output, and the classifier must stay on the hub
+    /// as in the float model (placed on a student's device to save the link bytes of a
+    /// few features, losing that device would lose the answer). Increasing, no duplicates.
+    pub fn output_nodes(&self) -> Vec<NodeId> {
+        let mut nodes = Vec::new();
+        for &t in &self.g.outputs {
+            let mut at = self.producer[t];
+            while let Some(i) = at {
+                if nodes.contains(&i) {
+                    break;
+                }
+                nodes.push(i);
+                let n = &self.g.nodes[i];
+                at = match n.inputs.first() {
+                    Some(&x) if n.op.is_quantisation() => self.producer[x],
+                    _ => None,
+                };
+            }
+        }
+        nodes.sort_unstable();
+        nodes
+    }
+
     /// Devices that hold tensor `t` without receiving it (producer or sensors).
     fn sources(&self, t: TensorId, assign: &[usize]) -> Vec<usize> {
         match self.producer[t] {

@@ -76,15 +76,15 @@ impl<'a> CommunityPlacer<'a> {
         self.placed[c] = true;
     }
 
-    /// Communities producing a graph output go to the hub.
+    /// Communities producing a graph output go to the hub (`Problem::output_nodes`: in a
+    /// quantised model also the community of the node whose result the output's
+    /// DequantizeLinear converts).
     fn place_output_communities(&mut self) {
         let p = self.p;
-        for &t in &p.g.outputs {
-            if let Some(pr) = p.producer[t] {
-                let c = self.labels[pr];
-                if !self.placed[c] {
-                    self.place(c, p.dep.hub);
-                }
+        for i in p.output_nodes() {
+            let c = self.labels[i];
+            if !self.placed[c] {
+                self.place(c, p.dep.hub);
             }
         }
     }

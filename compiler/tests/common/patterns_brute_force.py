@@ -1,9 +1,12 @@
 """Brute force for `simulate --loss-model patterns`, independent of meshnn's simulator:
 for each pattern (a list of lost link tensors), replace those tensors by zeros (the
 receivers' default fallback) in the ONNX graph and run onnxruntime on every sample.
+A lost quantised tensor (int8 / uint8, as a quantised model sends its cut tensors) reads
+its zero point instead: the integer meaning 0.0, the zero of the integer domain.
 A `Mean` over redundant copies averages only the copies that arrived, as failout training
 does (distill/models.py): its inputs that are a lost tensor, or only select elements of
-one (Slice, Split, Transpose, Reshape, ...), are dropped, unless every input is lost.
+one (Slice, Split, Transpose, Reshape, ...) or dequantise it (DequantizeLinear), are
+dropped, unless every input is lost.
 
 usage: patterns_brute_force.py MODEL.onnx DATA.npz PATTERNS.json
   PATTERNS.json: a list of patterns, each a list of tensor names.
@@ -20,22 +23,40 @@ from onnx import helper, numpy_helper, shape_inference
 
 
 def tensor_shapes(model):
+    """Shape and numpy dtype of every tensor shape inference knows."""
     inferred = shape_inference.infer_shapes(model)
     shapes = {}
     for vi in list(inferred.graph.value_info) + list(inferred.graph.output):
         dims = [d.dim_value for d in vi.type.tensor_type.shape.dim]
-        shapes[vi.name] = dims
+        dtype = helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type)
+        shapes[vi.name] = (dims, dtype)
     return shapes
 
 
+def zero_point(model, name):
+    """The zero point of quantised tensor `name`: that of the QuantizeLinear it comes
+    from, through single-input nodes (MaxPool, Flatten, ... keep the quantisation)."""
+    producer = {o: n for n in model.graph.node for o in n.output}
+    init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    n = producer.get(name)
+    while n is not None and n.op_type != "QuantizeLinear":
+        n = producer.get(n.input[0]) if n.input else None
+    if n is None or len(n.input) < 3:
+        return 0
+    return int(np.asarray(init[n.input[2]]).reshape(-1)[0])
+
+
 def zeroed(model, lost, shapes):
-    """A copy of `model` whose consumers of each tensor in `lost` read zeros instead."""
+    """A copy of `model` whose consumers of each tensor in `lost` read zeros instead
+    (a quantised tensor: its zero point)."""
     m = onnx.ModelProto()
     m.CopyFrom(model)
     lost_copies_left_out_of_means(m, lost)
     for name in lost:
         zero = name + "__lost"
-        arr = np.zeros(shapes[name], dtype=np.float32)
+        dims, dtype = shapes[name]
+        fill = zero_point(model, name) if np.issubdtype(dtype, np.integer) else 0
+        arr = np.full(dims, fill, dtype=dtype)
         m.graph.initializer.append(numpy_helper.from_array(arr, zero))
         for node in m.graph.node:
             for i, x in enumerate(node.input):
@@ -44,7 +65,18 @@ def zeroed(model, lost, shapes):
     return m
 
 
-SELECTS = {"Slice", "Split", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"}
+SELECTS = {
+    "Slice",
+    "Split",
+    "Transpose",
+    "Reshape",
+    "Flatten",
+    "Squeeze",
+    "Unsqueeze",
+    "Identity",
+    "DequantizeLinear",
+    "QuantizeLinear",
+}
 
 
 def lost_copies_left_out_of_means(m, lost):
