@@ -1023,3 +1023,64 @@ fn integer_graph_outputs_equal_onnxruntime_exactly() {
     assert!(text.contains("output f [1, 3, 4, 4]\n"), "{text}");
     assert!(text.contains("output z [1, 3, 8, 8] int8\n"), "{text}");
 }
+
+/// Integer graph outputs as firmware: the int_outputs fixture (uint8, float and per-axis
+/// int8 outputs) as one device under QEMU, in C on the Cortex-M4F and in Rust on the
+/// M0+, equals onnxruntime exactly (the test firmware writes int8/uint8 fields as float32;
+/// before, it wrote the outputs struct as if it held only floats and read past its end).
+#[test]
+fn integer_graph_outputs_under_qemu_equal_onnxruntime_exactly() {
+    let _lock = lock();
+    if !have_cross_tools() {
+        return;
+    }
+    let model = repo_root().join("tests/models/int8/int_outputs.onnx");
+    let inputs: Vec<Array<f32>> = meshnn::npy::read_npz_f32(&model.with_extension("inputs.npz"))
+        .unwrap()
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    let mut z = meshnn::npy::Npz::open(&model.with_extension("outputs.npz")).unwrap();
+    let ints = |z: &mut meshnn::npy::Npz, n: &str| -> Vec<f32> {
+        let a = z
+            .ints(n)
+            .unwrap()
+            .unwrap_or_else(|| panic!("no output {n}"));
+        a.data.iter().map(|&v| v as f32).collect()
+    };
+    let want = [
+        ints(&mut z, "y"),
+        z.f32("f").unwrap().unwrap().data,
+        ints(&mut z, "z"),
+    ];
+    let rust = firmware::Options {
+        emit: EmitOptions {
+            lang: Lang::Rust,
+            ..EmitOptions::default()
+        },
+        ..firmware::Options::default()
+    };
+    let mut runs = vec![("nrf52840", firmware::Options::default())];
+    if rust_target_installed("thumbv6m-none-eabi") {
+        runs.push(("rp2040", rust));
+    } else {
+        eprintln!("SKIPPED (Rust part): thumbv6m-none-eabi not installed");
+    }
+    for (target, opts) in runs {
+        let text = format!(
+            "[[device]]\nname = \"solo\"\ntarget = \"{target}\"\ninputs = [\"x\"]\noutputs = true\n"
+        );
+        let dep = Deployment::parse(&text, "deploy.toml").unwrap();
+        let d = driver::deploy(prepare_checked(&model), dep, None).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let r = firmware::run_qemu_with(&d, &inputs, tmp.path(), &opts)
+            .unwrap_or_else(|e| panic!("{target}: {e}"));
+        assert_eq!(r.outputs.len(), 3, "{target}");
+        for (k, (got, want)) in r.outputs.iter().zip(&want).enumerate() {
+            assert_eq!(
+                &got.data, want,
+                "{target}: output {k} differs from onnxruntime"
+            );
+        }
+    }
+}

@@ -197,6 +197,7 @@ fn render_main_c(d: &Deployed, id: usize) -> Result<String, FirmwareError> {
         has_link => !dev.rx.is_empty() || !dev.tx.is_empty(),
         n_in => numel(&dev.inputs),
         n_out => numel(&dev.outputs),
+        outputs => output_fields(d, id),
         max_polls => MAX_POLLS,
     };
     let env = crate::codegen::templates::environment();
@@ -208,6 +209,24 @@ fn render_main_c(d: &Deployed, id: usize) -> Result<String, FirmwareError> {
             cc: "minijinja".into(),
             stderr: e.to_string(),
         })
+}
+
+/// The fields of device `id`'s outputs struct as `main.c` writes them to `fw_out.bin`:
+/// C identifier, element count, and whether the field holds int8/uint8 values (written
+/// converted to float32, so `fw_out.bin` is float32 whatever the output type).
+fn output_fields(d: &Deployed, id: usize) -> Vec<minijinja::Value> {
+    let outs = &d.devices[id].outputs;
+    let names = outs.iter().map(|&t| d.graph.tensors[t].name.as_str());
+    outs.iter()
+        .zip(crate::codegen::names::field_idents(names))
+        .map(|(&t, ident)| {
+            minijinja::context! {
+                ident => ident,
+                numel => d.graph.tensors[t].numel().max(1),
+                int => d.graph.output_dtype(t) != crate::ir::DType::F32,
+            }
+        })
+        .collect()
 }
 
 /// Build C device `id` of `d` (sources emitted under `dir`) into `dir/firmware/<device>/`.
