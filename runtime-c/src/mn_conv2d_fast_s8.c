@@ -130,9 +130,10 @@ typedef struct {
 static inline void fast_s8_store(fast_s8_clamp_t q, mn_requant_t r, const int32_t *acc,
                                  int32_t two, int8_t *yo)
 {
-    yo[0] = mn_rq_clamp(mn_rq_scale1(r, acc[0]), q.zp, q.lo, q.hi);
+    const mn_rq_fast_t f = mn_rq_fast_init(r); /* once for both positions */
+    yo[0] = mn_rq_clamp(mn_rq_fast(&f, acc[0]), q.zp, q.lo, q.hi);
     if (two) {
-        yo[1] = mn_rq_clamp(mn_rq_scale1(r, acc[1]), q.zp, q.lo, q.hi);
+        yo[1] = mn_rq_clamp(mn_rq_fast(&f, acc[1]), q.zp, q.lo, q.hi);
     }
 }
 

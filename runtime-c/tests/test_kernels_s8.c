@@ -188,6 +188,29 @@ static void test_rq_scale1(void)
           (int)checked);
 }
 
+/* mn_mul_s32_by16 (the product of ARMv6-M builds) equals the 64-bit product on the
+ * extremes and random operands. */
+static void test_mul_s32_by16(void)
+{
+    static const int32_t as[] = {0, 1, -1, 65535, -65536, 65536, -65535, 2147483647,
+                                 -2147483647 - 1, 1073741824, -1073741825};
+    static const int32_t bs[] = {0, 1, 65535, 65536, 1073741824, 2147483647};
+    int32_t i, j, diffs = 0;
+    for (i = 0; i < (int32_t)(sizeof as / sizeof as[0]); ++i) {
+        for (j = 0; j < (int32_t)(sizeof bs / sizeof bs[0]); ++j) {
+            diffs += mn_mul_s32_by16(as[i], bs[j]) != (uint64_t)((int64_t)as[i] * bs[j]);
+        }
+    }
+    for (i = 0; i < 20000; ++i) {
+        const int32_t a = (int32_t)(((uint32_t)rnd(0, 65535) << 16) | (uint32_t)rnd(0, 65535));
+        const int32_t b = (int32_t)(((uint32_t)rnd(0, 32767) << 16) | (uint32_t)rnd(0, 65535));
+        diffs += mn_mul_s32_by16(a, b) != (uint64_t)((int64_t)a * b);
+        diffs += mn_mul_s32(a, b) != (uint64_t)((int64_t)a * b);
+    }
+    CHECK(diffs == 0, "mn_mul_s32_by16 differs from the 64-bit product in %d cases",
+          (int)diffs);
+}
+
 /* One random convolution of test_conv_fast_vs_ref: 1-D or 2-D, grouped or depthwise,
  * strides, dilations, padding, zero points, per-tensor or per-channel scales (some >= 1/2,
  * the other rounding path). Returns the output size. */
@@ -482,6 +505,7 @@ int main(void)
     test_add_by_hand();
     test_gemm_fast_vs_ref();
     test_rq_scale1();
+    test_mul_s32_by16();
     test_conv_fast_vs_ref();
     for (i = 0; i < S8_CASES; ++i) {
         check_case(&s8_cases[i]);

@@ -5,7 +5,7 @@
 //! plain-C path; the results equal [`super::conv2d_s8`] bit for bit (`w_zp = 0`).
 
 use super::conv2d::ConvS8Params;
-use super::requant::{rq_clamp, rq_scale, Requant};
+use super::requant::{rq_clamp, Requant, RqFast};
 use crate::kernels::tap_range;
 
 /// Taps of one output channel's window, and that count rounded up to a multiple of four
@@ -122,9 +122,8 @@ pub fn conv2d_fast_s8(
     let in_plane = (p.in_h * p.in_w) as usize;
     let out_plane = (p.out_h * p.out_w) as usize;
     let taps4 = taps4_of(p);
-    let store = |y: &mut [i8], oc: usize, acc: i32| {
-        let r = rq[if p.per_channel != 0 { oc } else { 0 }];
-        y[0] = rq_clamp(rq_scale(r, acc, 1), p.y_zp, p.y_lo, p.y_hi);
+    let store = |y: &mut [i8], f: &RqFast, acc: i32| {
+        y[0] = rq_clamp(f.apply(acc), p.y_zp, p.y_lo, p.y_hi);
     };
     for n in 0..p.n {
         for g in 0..p.group {
@@ -154,9 +153,11 @@ pub fn conv2d_fast_s8(
                             break;
                         }
                         let yo = yg0 + ch * out_plane + pos;
-                        store(&mut y[yo..], g as usize * cout_g + ch, acc[2 * r]);
+                        let oc = g as usize * cout_g + ch;
+                        let f = RqFast::new(rq[if p.per_channel != 0 { oc } else { 0 }]);
+                        store(&mut y[yo..], &f, acc[2 * r]);
                         if two {
-                            store(&mut y[yo + 1..], g as usize * cout_g + ch, acc[2 * r + 1]);
+                            store(&mut y[yo + 1..], &f, acc[2 * r + 1]);
                         }
                     }
                 }
