@@ -20,6 +20,7 @@ mod gemm;
 mod gemm_fast;
 mod global_pool;
 mod pool2d;
+mod pool2d_fast;
 mod quantize;
 mod softmax;
 
@@ -32,6 +33,7 @@ pub use gemm::*;
 pub use gemm_fast::*;
 pub use global_pool::*;
 pub use pool2d::*;
+pub use pool2d_fast::*;
 pub use quantize::*;
 pub use requant::{
     requant_apply, requant_from_scale, Requant, REQUANT_MAX_SHIFT, REQUANT_MIN_SHIFT,
