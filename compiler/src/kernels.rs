@@ -417,6 +417,20 @@ pub fn pool_kernel(node: &Node, p: &PoolGeom) -> &'static str {
     }
 }
 
+/// Whether an int8 Pool node runs on `mn_pool2d_fast_s8` (max pooling with fast kernels
+/// allowed; the kernel handles every geometry, bit for bit the reference
+/// `mn_pool2d_s8`, which runs average pooling).
+pub fn use_fast_pool_s8(node: &Node) -> bool {
+    node.kernels == KernelSet::Fast
+        && matches!(
+            node.op,
+            Op::Pool {
+                kind: PoolKind::Max,
+                ..
+            }
+        )
+}
+
 /// Whether a Mean node averages redundant copies of one tensor computed on other devices
 /// (`mn_mean_arrived_f32`: only the copies that arrived count): every input has the
 /// output's shape and at least one is received (`received`).

@@ -33,48 +33,68 @@ void mn_conv2d_fast_s8_pack(const mn_conv_s8_params_t *p, const int8_t *restrict
     }
 }
 
-/* Stores v as tap k of a column at dst and returns where tap k + 1 goes: the two columns
- * are interleaved by blocks of four taps ([block][column][4]), so one pointer walks both
- * in the dot product. */
-static inline int16_t *fast_s8_put(int16_t *dst, int32_t k, int32_t v)
+/* Where tap k of column 0 sits among the interleaved columns: blocks of four taps,
+ * [block][column][4], so one pointer walks both in the dot product (column 1: + 4). */
+static inline int32_t fast_s8_at(int32_t k)
 {
-    *dst = (int16_t)v;
-    return dst + ((k & 3) == 3 ? 5 : 1);
+    return k + (k & ~3);
 }
 
-/* The window of output position (oh, ow) over the channels of one group (xg) as column c,
- * in the order of the weights (channel, row, column): x - x_zp as int16, 0 in the
- * padding and past the last tap. */
-static void fast_s8_column(const mn_conv_s8_params_t *p, const int8_t *xg, int32_t oh,
-                           int32_t ow, int32_t c, int16_t *col)
+/* The window of an output position as its input offsets: the first tap's row and column
+ * (may be negative), and whether every column of a window row is inside the input. */
+typedef struct {
+    int32_t ih, iw, wfull;
+} fast_s8_win_t;
+
+static inline fast_s8_win_t fast_s8_win(const mn_conv_s8_params_t *p, int32_t oh, int32_t ow)
+{
+    fast_s8_win_t r;
+    r.ih = oh * p->stride_h - p->pad_top;
+    r.iw = ow * p->stride_w - p->pad_left;
+    r.wfull = r.iw >= 0 && r.iw + (p->k_w - 1) * p->dil_w < p->in_w;
+    return r;
+}
+
+/* The windows a and b of two output positions over the channels of one group (xg) as
+ * columns 0 and 1, in the order of the weights (channel, row, column): x - x_zp as
+ * int16, 0 in the padding and past the last tap. A window row inside the input in both
+ * (the interior) is copied without bounds checks, both columns in one pass. */
+static void fast_s8_columns(const mn_conv_s8_params_t *p, const int8_t *xg, fast_s8_win_t a,
+                            fast_s8_win_t b, int16_t *col)
 {
     const int32_t cin_g = p->c_in / p->group, k_h = p->k_h, k_w = p->k_w;
-    const int32_t plane = p->in_h * p->in_w, in_w = p->in_w, dil_w = p->dil_w;
-    const int32_t x_zp = p->x_zp, taps4 = fast_s8_taps4(p);
-    const int32_t ih0 = oh * p->stride_h - p->pad_top;
-    const int32_t iw0 = ow * p->stride_w - p->pad_left;
-    int16_t *dst = col + c * 4;
-    int32_t kh0, kh1, kw0, kw1, ci, kh, kw, k = 0;
-    mn_tap_range(ih0, p->dil_h, k_h, 0, p->in_h, &kh0, &kh1);
-    mn_tap_range(iw0, dil_w, k_w, 0, in_w, &kw0, &kw1);
+    const int32_t in_h = p->in_h, in_w = p->in_w, plane = in_h * in_w;
+    const int32_t dil_h = p->dil_h, dil_w = p->dil_w, x_zp = p->x_zp;
+    const int32_t taps4 = fast_s8_taps4(p);
+    int32_t ci, kh, kw, k = 0;
     for (ci = 0; ci < cin_g; ++ci) {
         for (kh = 0; kh < k_h; ++kh) {
-            const int8_t *xr = xg + ci * plane + (ih0 + kh * p->dil_h) * in_w + iw0;
-            const int32_t row_in = kh >= kh0 && kh < kh1;
-            if (row_in && kw0 == 0 && kw1 == k_w) { /* the whole row inside the input */
-                for (kw = 0; kw < k_w; ++kw, ++k) {
-                    dst = fast_s8_put(dst, k, xr[kw * dil_w] - x_zp);
+            const int32_t ra = a.ih + kh * dil_h, rb = b.ih + kh * dil_h;
+            const int32_t ina = (uint32_t)ra < (uint32_t)in_h;
+            const int32_t inb = (uint32_t)rb < (uint32_t)in_h;
+            const int32_t oa = ci * plane + ra * in_w + a.iw; /* offsets, used only inside */
+            const int32_t ob = ci * plane + rb * in_w + b.iw;
+            if (ina && inb && a.wfull && b.wfull) {
+                const int8_t *xa = xg + oa, *xb = xg + ob;
+                for (kw = 0; kw < k_w; ++kw, ++k, xa += dil_w, xb += dil_w) {
+                    int16_t *d = col + fast_s8_at(k);
+                    d[0] = (int16_t)(*xa - x_zp);
+                    d[4] = (int16_t)(*xb - x_zp);
                 }
                 continue;
             }
             for (kw = 0; kw < k_w; ++kw, ++k) {
-                const int32_t in = row_in && kw >= kw0 && kw < kw1;
-                dst = fast_s8_put(dst, k, in ? xr[kw * dil_w] - x_zp : 0);
+                const int32_t dw = kw * dil_w;
+                int16_t *d = col + fast_s8_at(k);
+                d[0] = (int16_t)(ina && (uint32_t)(a.iw + dw) < (uint32_t)in_w ? xg[oa + dw] - x_zp : 0);
+                d[4] = (int16_t)(inb && (uint32_t)(b.iw + dw) < (uint32_t)in_w ? xg[ob + dw] - x_zp : 0);
             }
         }
     }
     for (; k < taps4; ++k) {
-        dst = fast_s8_put(dst, k, 0);
+        int16_t *d = col + fast_s8_at(k);
+        d[0] = 0;
+        d[4] = 0;
     }
 }
 
@@ -130,9 +150,10 @@ typedef struct {
 static inline void fast_s8_store(fast_s8_clamp_t q, mn_requant_t r, const int32_t *acc,
                                  int32_t two, int8_t *yo)
 {
-    yo[0] = mn_rq_clamp(mn_rq_scale1(r, acc[0]), q.zp, q.lo, q.hi);
+    const mn_rq_fast_t f = mn_rq_fast_init(r); /* once for both positions */
+    yo[0] = mn_rq_clamp(mn_rq_fast(&f, acc[0]), q.zp, q.lo, q.hi);
     if (two) {
-        yo[1] = mn_rq_clamp(mn_rq_scale1(r, acc[1]), q.zp, q.lo, q.hi);
+        yo[1] = mn_rq_clamp(mn_rq_fast(&f, acc[1]), q.zp, q.lo, q.hi);
     }
 }
 
@@ -179,11 +200,21 @@ void mn_conv2d_fast_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
         for (g = 0; g < p->group; ++g) {
             const int8_t *xg = x + (n * p->c_in + g * cin_g) * in_plane;
             int8_t *yg = y + (n * p->c_out + g * cout_g) * out_plane;
+            int32_t oh = 0, ow = 0; /* of pos */
             for (pos = 0; pos < out_plane; pos += 2) {
                 const int32_t two = pos + 1 < out_plane;
-                const int32_t next = two ? pos + 1 : pos; /* column 1 repeats column 0 */
-                fast_s8_column(p, xg, pos / p->out_w, pos % p->out_w, 0, col);
-                fast_s8_column(p, xg, next / p->out_w, next % p->out_w, 1, col);
+                const fast_s8_win_t wa = fast_s8_win(p, oh, ow);
+                fast_s8_win_t wb = wa; /* column 1 repeats column 0 when one is left */
+                if (++ow == p->out_w) {
+                    ow = 0, ++oh;
+                }
+                if (two) {
+                    wb = fast_s8_win(p, oh, ow);
+                    if (++ow == p->out_w) {
+                        ow = 0, ++oh;
+                    }
+                }
+                fast_s8_columns(p, xg, wa, wb, col);
                 fast_s8_positions(p, w, b, rq, col, two, g, yg + pos);
             }
         }

@@ -6,7 +6,7 @@
 static void gemm_fast_s8_store(const mn_gemm_s8_params_t *p, const mn_requant_t *rq,
                                int32_t acc, int32_t j, int8_t *yi)
 {
-    yi[j] = mn_rq_clamp(mn_rq_scale(rq[p->per_channel ? j : 0], acc, 1), p->y_zp, p->y_lo,
+    yi[j] = mn_rq_clamp(mn_rq_scale1(rq[p->per_channel ? j : 0], acc), p->y_zp, p->y_lo,
                         p->y_hi);
 }
 

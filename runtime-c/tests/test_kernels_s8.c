@@ -188,6 +188,29 @@ static void test_rq_scale1(void)
           (int)checked);
 }
 
+/* mn_mul_s32_by16 (the product of ARMv6-M builds) equals the 64-bit product on the
+ * extremes and random operands. */
+static void test_mul_s32_by16(void)
+{
+    static const int32_t as[] = {0, 1, -1, 65535, -65536, 65536, -65535, 2147483647,
+                                 -2147483647 - 1, 1073741824, -1073741825};
+    static const int32_t bs[] = {0, 1, 65535, 65536, 1073741824, 2147483647};
+    int32_t i, j, diffs = 0;
+    for (i = 0; i < (int32_t)(sizeof as / sizeof as[0]); ++i) {
+        for (j = 0; j < (int32_t)(sizeof bs / sizeof bs[0]); ++j) {
+            diffs += mn_mul_s32_by16(as[i], bs[j]) != (uint64_t)((int64_t)as[i] * bs[j]);
+        }
+    }
+    for (i = 0; i < 20000; ++i) {
+        const int32_t a = (int32_t)(((uint32_t)rnd(0, 65535) << 16) | (uint32_t)rnd(0, 65535));
+        const int32_t b = (int32_t)(((uint32_t)rnd(0, 32767) << 16) | (uint32_t)rnd(0, 65535));
+        diffs += mn_mul_s32_by16(a, b) != (uint64_t)((int64_t)a * b);
+        diffs += mn_mul_s32(a, b) != (uint64_t)((int64_t)a * b);
+    }
+    CHECK(diffs == 0, "mn_mul_s32_by16 differs from the 64-bit product in %d cases",
+          (int)diffs);
+}
+
 /* One random convolution of test_conv_fast_vs_ref: 1-D or 2-D, grouped or depthwise,
  * strides, dilations, padding, zero points, per-tensor or per-channel scales (some >= 1/2,
  * the other rounding path). Returns the output size. */
@@ -253,6 +276,51 @@ static void test_conv_fast_vs_ref(void)
     CHECK(diffs == 0, "conv fast differs from reference in %d of 2000 cases", (int)diffs);
     printf("  conv_fast (%s dot product) equals conv on 2000 random cases\n",
            MN_S8_DSP ? "DSP SMLAD" : "plain C");
+}
+
+/* mn_pool2d_fast_s8 equals mn_pool2d_s8 bit for bit on random max (and some average)
+ * poolings: window sizes 1-4 (2 x 2 the unrolled path), strides, dilations, padding
+ * (windows with no input position), identity and other requantisations, clamps. */
+static void test_pool_fast_vs_ref(void)
+{
+    static int8_t x[3 * 11 * 11], y_ref[3 * 16 * 16], y_fast[3 * 16 * 16];
+    int32_t t, i, diffs = 0, identities = 0;
+    for (t = 0; t < 3000; ++t) {
+        mn_pool_s8_params_t p;
+        int32_t size;
+        p.kind = rnd(0, 9) ? MN_POOL_MAX : MN_POOL_AVG;
+        p.channels = rnd(1, 3), p.in_h = rnd(1, 11), p.in_w = rnd(1, 11);
+        p.k_h = rnd(0, 1) ? 2 : rnd(1, 4), p.k_w = rnd(0, 1) ? 2 : rnd(1, 4);
+        p.stride_h = rnd(1, 3), p.stride_w = rnd(1, 3);
+        p.dil_h = rnd(0, 3) ? 1 : 2, p.dil_w = rnd(0, 3) ? 1 : 2;
+        p.pad_top = rnd(0, 2), p.pad_left = rnd(0, 2), p.pad_bottom = rnd(0, 2);
+        p.pad_right = rnd(0, 2), p.count_include_pad = rnd(0, 1);
+        p.out_h = (p.in_h + p.pad_top + p.pad_bottom - (p.k_h - 1) * p.dil_h - 1) / p.stride_h + 1;
+        p.out_w = (p.in_w + p.pad_left + p.pad_right - (p.k_w - 1) * p.dil_w - 1) / p.stride_w + 1;
+        if (p.in_h + p.pad_top + p.pad_bottom - (p.k_h - 1) * p.dil_h - 1 < 0 ||
+            p.in_w + p.pad_left + p.pad_right - (p.k_w - 1) * p.dil_w - 1 < 0) {
+            continue;
+        }
+        p.x_zp = rnd(-128, 127);
+        if (rnd(0, 1)) { /* the identity requantisation */
+            p.y_zp = p.x_zp, p.y_lo = -128, p.y_hi = 127, p.rq = rq_of(1.0);
+            ++identities;
+        } else {
+            p.y_zp = rnd(-128, 127), p.y_lo = rnd(0, 1) ? -128 : p.y_zp;
+            p.y_hi = rnd(0, 3) ? 127 : rnd(p.y_lo, 127);
+            p.rq = rq_of((double)rnd(1, 4000) / 1000.0);
+        }
+        for (i = 0; i < p.channels * p.in_h * p.in_w; ++i) {
+            x[i] = (int8_t)rnd(-128, 127);
+        }
+        size = p.channels * p.out_h * p.out_w;
+        mn_pool2d_s8(&p, x, y_ref);
+        mn_pool2d_fast_s8(&p, x, y_fast);
+        diffs += memcmp(y_ref, y_fast, (size_t)size) != 0;
+    }
+    CHECK(diffs == 0, "pool fast differs from reference in %d of 3000 cases", (int)diffs);
+    CHECK(identities > 1000, "only %d identity requantisations drawn", (int)identities);
+    printf("  pool_fast equals pool on 3000 random cases\n");
 }
 
 /* ---------------------------------------------------------------- against onnxruntime */
@@ -375,6 +443,13 @@ static void run_pool(const s8_case_t *c, int8_t *y)
     p.x_zp = c->q[0], p.y_zp = c->q[1], p.y_lo = -128, p.y_hi = 127;
     p.rq = rq_ratio(c->scale[0], c->scale[1]);
     mn_pool2d_s8(&p, c->a, y);
+    if (p.kind == MN_POOL_MAX) { /* the fast kernel on the same vector gives the same bytes */
+        static int8_t y_fast[4096];
+        CHECK(c->n_y <= 4096, "%s: pool vector too large", c->name);
+        mn_pool2d_fast_s8(&p, c->a, y_fast);
+        CHECK(memcmp(y, y_fast, (size_t)c->n_y) == 0, "%s: fast pool differs from reference",
+              c->name);
+    }
 }
 
 static void run_global_pool(const s8_case_t *c, int8_t *y)
@@ -482,7 +557,9 @@ int main(void)
     test_add_by_hand();
     test_gemm_fast_vs_ref();
     test_rq_scale1();
+    test_mul_s32_by16();
     test_conv_fast_vs_ref();
+    test_pool_fast_vs_ref();
     for (i = 0; i < S8_CASES; ++i) {
         check_case(&s8_cases[i]);
     }

@@ -130,24 +130,87 @@ static inline int32_t mn_rq_scale(mn_requant_t rq, int32_t acc, int32_t count)
     return mn_rq_round((int64_t)acc * rq.mult, mn_rq_bits(rq), count);
 }
 
-/* mn_rq_scale(rq, acc, 1) in fewer operations where M < 1/2 (shift <= -1, t = 31 - shift
- * >= 32, as the requantisation of a convolution or matrix product almost always is): with
- * u = acc * mult + 2^63 (so u >= 0 and floor(u / 2^t) has the parity of floor(acc * mult
- * / 2^t), t <= 62), round half to even is floor((u + 2^(t-1) - 1 + parity) / 2^t) -
- * 2^(63-t), each shift by t the high word's by t - 32. Other scales take mn_rq_scale.
- * The same value: |acc * M| < 2^30, inside mn_rq_round's saturation. */
+/* (int64_t)a * b as the two's complement bits of the product (b >= 0) from four
+ * 16 x 16 -> 32 products and 64-bit adds: exact, and shorter on ARMv6-M (Cortex-M0/M0+),
+ * which has no 32 x 32 -> 64 multiply, than GCC's call of the 64 x 64 helper
+ * __aeabi_lmul. Tested on every core against the plain product. */
+static inline uint64_t mn_mul_s32_by16(int32_t a, int32_t b)
+{
+    const uint32_t ua = (uint32_t)a, ub = (uint32_t)b;
+    const uint32_t al = ua & 0xFFFFu, ah = ua >> 16, bl = ub & 0xFFFFu, bh = ub >> 16;
+    const uint64_t mid = (uint64_t)(al * bh) + (uint64_t)(ah * bl); /* < 2^33 */
+    uint64_t r = ((uint64_t)(ah * bh) << 32) + (mid << 16) + (uint64_t)(al * bl);
+    if (a < 0) { /* ua = a + 2^32: take b * 2^32 back off */
+        r -= (uint64_t)ub << 32;
+    }
+    return r;
+}
+
+/* (int64_t)a * b as the two's complement bits of the product (b >= 0). */
+static inline uint64_t mn_mul_s32(int32_t a, int32_t b)
+{
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+    return mn_mul_s32_by16(a, b);
+#else
+    return (uint64_t)((int64_t)a * b);
+#endif
+}
+
+/* mn_rq_scale(rq, acc, 1)'s constants for one mn_requant_t, computed once per output
+ * channel (mn_rq_fast_init) and applied per output (mn_rq_fast). With s = -1 - shift in
+ * [1, 30] (M < 1/4, as the requantisation of a convolution or matrix product almost
+ * always is) and hi, lo the high and low words of acc * mult (|hi| < 2^30), the result
+ * round(acc * mult / 2^(32 + s)) rounded half to even is, with v = hi + 2^31 + 2^(s-1)
+ * (unsigned, no wrap): q = floor(v / 2^s) - 2^(31 - s), the rounding half up, minus one
+ * where q is odd on an exact tie (lo = 0 and v mod 2^s = 0). Other scales (s < 1, and
+ * mult = 0) take mn_rq_scale. |acc * M| < 2^30, inside mn_rq_round's saturation. */
+typedef struct {
+    int32_t mult, s;
+    uint32_t add;  /* 2^31 + 2^(s-1) */
+    uint32_t mask; /* 2^s - 1 */
+    int32_t sub;   /* 2^(31 - s) */
+    mn_requant_t rq;
+} mn_rq_fast_t;
+
+static inline mn_rq_fast_t mn_rq_fast_init(mn_requant_t rq)
+{
+    mn_rq_fast_t f;
+    f.mult = rq.mult;
+    f.s = rq.mult != 0 ? -1 - rq.shift : 0;
+    f.rq = rq;
+    if (f.s >= 1) {
+        f.add = 0x80000000u + ((uint32_t)1 << (f.s - 1));
+        f.mask = ((uint32_t)1 << f.s) - 1u;
+        f.sub = (int32_t)1 << (31 - f.s);
+    } else {
+        f.add = f.mask = 0u;
+        f.sub = 0;
+    }
+    return f;
+}
+
+static inline int32_t mn_rq_fast(const mn_rq_fast_t *f, int32_t acc)
+{
+    uint64_t u;
+    uint32_t v;
+    int32_t q;
+    if (f->s < 1) {
+        return mn_rq_scale(f->rq, acc, 1);
+    }
+    u = mn_mul_s32(acc, f->mult);
+    v = (uint32_t)(u >> 32) + f->add;
+    q = (int32_t)(v >> f->s) - f->sub;
+    if (((v & f->mask) | (uint32_t)u) == 0u) { /* a tie: to even */
+        q -= (int32_t)((uint32_t)q & 1u);
+    }
+    return q;
+}
+
+/* mn_rq_scale(rq, acc, 1) (mn_rq_fast with the constants made on the spot). */
 static inline int32_t mn_rq_scale1(mn_requant_t rq, int32_t acc)
 {
-    const int32_t s = -1 - rq.shift; /* t - 32 */
-    uint64_t u;
-    uint32_t parity;
-    if (s < 0) {
-        return mn_rq_scale(rq, acc, 1);
-    }
-    u = (uint64_t)((int64_t)acc * rq.mult) + ((uint64_t)1 << 63);
-    parity = ((uint32_t)(u >> 32) >> s) & 1u;
-    u += ((((uint64_t)1 << s) << 31) - 1u) + parity;
-    return (int32_t)((int64_t)((uint32_t)(u >> 32) >> s) - ((int64_t)1 << (31 - s)));
+    const mn_rq_fast_t f = mn_rq_fast_init(rq);
+    return mn_rq_fast(&f, acc);
 }
 
 /* clamp(zp + v, lo, hi) as an int8. */

@@ -5,8 +5,7 @@
 //! plain-C path; the results equal [`super::conv2d_s8`] bit for bit (`w_zp = 0`).
 
 use super::conv2d::ConvS8Params;
-use super::requant::{rq_clamp, rq_scale, Requant};
-use crate::kernels::tap_range;
+use super::requant::{rq_clamp, Requant, RqFast};
 
 /// Taps of one output channel's window, and that count rounded up to a multiple of four
 /// (the packed weights and the columns are zero-padded to it).
@@ -59,34 +58,60 @@ fn put16(col: &mut [i8], i: usize, v: i32) {
     col[2 * i + 1] = b[1] as i8;
 }
 
-/// The window of output position (oh, ow) over the channels of one group (`xg`) as
-/// column `c`: x - x_zp, 0 in the padding and past the last tap (`fast_s8_column`).
-fn column(p: &ConvS8Params, xg: &[i8], oh: i32, ow: i32, c: usize, col: &mut [i8]) {
+/// The window of an output position (`fast_s8_win_t`): the first tap's input row and
+/// column (may be negative), and whether every column of a window row is inside.
+#[derive(Clone, Copy)]
+struct Win {
+    ih: i32,
+    iw: i32,
+    wfull: bool,
+}
+
+fn win(p: &ConvS8Params, oh: i32, ow: i32) -> Win {
+    let iw = ow * p.stride_w - p.pad_left;
+    Win {
+        ih: oh * p.stride_h - p.pad_top,
+        iw,
+        wfull: iw >= 0 && iw + (p.k_w - 1) * p.dil_w < p.in_w,
+    }
+}
+
+/// The windows `a` and `b` of two output positions over the channels of one group (`xg`)
+/// as columns 0 and 1: x - x_zp, 0 in the padding and past the last tap; a window row
+/// inside the input in both is copied without per-tap checks (`fast_s8_columns`).
+fn columns(p: &ConvS8Params, xg: &[i8], a: Win, b: Win, col: &mut [i8]) {
     let cin_g = p.c_in / p.group;
-    let plane = (p.in_h * p.in_w) as isize;
-    let ih0 = oh * p.stride_h - p.pad_top;
-    let iw0 = ow * p.stride_w - p.pad_left;
-    let (kh0, kh1) = tap_range(ih0, p.dil_h, p.k_h, 0, p.in_h);
-    let (kw0, kw1) = tap_range(iw0, p.dil_w, p.k_w, 0, p.in_w);
+    let plane = p.in_h * p.in_w;
     let mut k = 0;
     for ci in 0..cin_g {
         for kh in 0..p.k_h {
+            let (ra, rb) = (a.ih + kh * p.dil_h, b.ih + kh * p.dil_h);
+            let ina = (0..p.in_h).contains(&ra);
+            let inb = (0..p.in_h).contains(&rb);
+            let oa = ci * plane + ra * p.in_w + a.iw;
+            let ob = ci * plane + rb * p.in_w + b.iw;
+            let whole = ina && inb && a.wfull && b.wfull;
             for kw in 0..p.k_w {
-                let inside = kh >= kh0 && kh < kh1 && kw >= kw0 && kw < kw1;
-                let v = if inside {
-                    let i = ci as isize * plane
-                        + ((ih0 + kh * p.dil_h) * p.in_w + iw0 + kw * p.dil_w) as isize;
-                    i32::from(xg[i as usize]) - p.x_zp
+                let dw = kw * p.dil_w;
+                let va = if whole || (ina && (0..p.in_w).contains(&(a.iw + dw))) {
+                    i32::from(xg[(oa + dw) as usize]) - p.x_zp
                 } else {
                     0
                 };
-                put16(col, at(k, c), v);
+                let vb = if whole || (inb && (0..p.in_w).contains(&(b.iw + dw))) {
+                    i32::from(xg[(ob + dw) as usize]) - p.x_zp
+                } else {
+                    0
+                };
+                put16(col, at(k, 0), va);
+                put16(col, at(k, 1), vb);
                 k += 1;
             }
         }
     }
     for k in k..taps4_of(p) {
-        put16(col, at(k, c), 0);
+        put16(col, at(k, 0), 0);
+        put16(col, at(k, 1), 0);
     }
 }
 
@@ -122,20 +147,30 @@ pub fn conv2d_fast_s8(
     let in_plane = (p.in_h * p.in_w) as usize;
     let out_plane = (p.out_h * p.out_w) as usize;
     let taps4 = taps4_of(p);
-    let store = |y: &mut [i8], oc: usize, acc: i32| {
-        let r = rq[if p.per_channel != 0 { oc } else { 0 }];
-        y[0] = rq_clamp(rq_scale(r, acc, 1), p.y_zp, p.y_lo, p.y_hi);
+    let store = |y: &mut [i8], f: &RqFast, acc: i32| {
+        y[0] = rq_clamp(f.apply(acc), p.y_zp, p.y_lo, p.y_hi);
     };
     for n in 0..p.n {
         for g in 0..p.group {
             let xg = &x[((n * p.c_in + g * cin_g) as usize) * in_plane..];
             let yg0 = ((n * p.c_out) as usize + g as usize * cout_g) * out_plane;
+            let (mut oh, mut ow) = (0, 0); // of pos
+            let step = |oh: &mut i32, ow: &mut i32| {
+                *ow += 1;
+                if *ow == p.out_w {
+                    (*oh, *ow) = (*oh + 1, 0);
+                }
+            };
             for pos in (0..out_plane).step_by(2) {
                 let two = pos + 1 < out_plane;
-                let ow = p.out_w as usize;
-                let next = if two { pos + 1 } else { pos }; // column 1 repeats column 0
-                column(p, xg, (pos / ow) as i32, (pos % ow) as i32, 0, scratch);
-                column(p, xg, (next / ow) as i32, (next % ow) as i32, 1, scratch);
+                let wa = win(p, oh, ow);
+                step(&mut oh, &mut ow);
+                let mut wb = wa; // column 1 repeats column 0 when one is left
+                if two {
+                    wb = win(p, oh, ow);
+                    step(&mut oh, &mut ow);
+                }
+                columns(p, xg, wa, wb, scratch);
                 for j in (0..cout_g).step_by(2) {
                     let oc = g as usize * cout_g + j;
                     let pair = j + 1 < cout_g;
@@ -154,9 +189,11 @@ pub fn conv2d_fast_s8(
                             break;
                         }
                         let yo = yg0 + ch * out_plane + pos;
-                        store(&mut y[yo..], g as usize * cout_g + ch, acc[2 * r]);
+                        let oc = g as usize * cout_g + ch;
+                        let f = RqFast::new(rq[if p.per_channel != 0 { oc } else { 0 }]);
+                        store(&mut y[yo..], &f, acc[2 * r]);
                         if two {
-                            store(&mut y[yo + 1..], g as usize * cout_g + ch, acc[2 * r + 1]);
+                            store(&mut y[yo + 1..], &f, acc[2 * r + 1]);
                         }
                     }
                 }

@@ -20,6 +20,7 @@ mod gemm;
 mod gemm_fast;
 mod global_pool;
 mod pool2d;
+mod pool2d_fast;
 mod quantize;
 mod quantize_axis;
 mod softmax;
@@ -33,6 +34,7 @@ pub use gemm::*;
 pub use gemm_fast::*;
 pub use global_pool::*;
 pub use pool2d::*;
+pub use pool2d_fast::*;
 pub use quantize::*;
 pub use quantize_axis::*;
 pub use requant::{

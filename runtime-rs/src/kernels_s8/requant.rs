@@ -86,6 +86,100 @@ pub(crate) fn rq_scale(rq: Requant, acc: i32, count: i32) -> i32 {
     rq_round(acc as i64 * rq.mult as i64, rq_bits(rq), count)
 }
 
+/// `(a as i64 * b as i64) as u64` for `b >= 0` from four 16 x 16 -> 32 products
+/// (`mn_mul_s32_by16`): exact, and shorter on ARMv6-M (no 32 x 32 -> 64 multiply there;
+/// the plain product calls `__aeabi_lmul`).
+#[inline(always)]
+#[cfg_attr(
+    not(all(target_arch = "arm", not(target_feature = "thumb2"))),
+    allow(dead_code) // elsewhere only the test calls it
+)]
+pub(crate) fn mul_s32_by16(a: i32, b: i32) -> u64 {
+    let (ua, ub) = (a as u32, b as u32);
+    let (al, ah, bl, bh) = (ua & 0xFFFF, ua >> 16, ub & 0xFFFF, ub >> 16);
+    let mid = u64::from(al * bh) + u64::from(ah * bl);
+    let r = (u64::from(ah * bh) << 32)
+        .wrapping_add(mid << 16)
+        .wrapping_add(u64::from(al * bl));
+    if a < 0 {
+        r.wrapping_sub(u64::from(ub) << 32)
+    } else {
+        r
+    }
+}
+
+/// The product's bits (`mn_mul_s32`): [`mul_s32_by16`] on ARMv6-M, the plain product
+/// elsewhere.
+#[inline(always)]
+fn mul_s32(a: i32, b: i32) -> u64 {
+    #[cfg(all(target_arch = "arm", not(target_feature = "thumb2")))]
+    {
+        mul_s32_by16(a, b)
+    }
+    #[cfg(not(all(target_arch = "arm", not(target_feature = "thumb2"))))]
+    {
+        (i64::from(a) * i64::from(b)) as u64
+    }
+}
+
+/// `rq_scale(rq, acc, 1)`'s constants for one [`Requant`] (`mn_rq_fast_t`, see
+/// `mn_kernels_s8_internal.h`): with `s = -1 - shift` in `[1, 30]` the high word of
+/// `acc * mult` plus `2^31 + 2^(s-1)`, shifted by `s`, rounds half up; an exact tie is
+/// taken to even. Other scales fall back to [`rq_scale`].
+#[derive(Clone, Copy)]
+pub(crate) struct RqFast {
+    mult: i32,
+    s: u32,
+    add: u32,
+    mask: u32,
+    sub: i32,
+    rq: Requant,
+}
+
+impl RqFast {
+    /// `mn_rq_fast_init`.
+    #[inline(always)]
+    pub(crate) fn new(rq: Requant) -> Self {
+        let s = if rq.mult != 0 { -1 - rq.shift } else { 0 };
+        if s >= 1 {
+            let s = s as u32;
+            RqFast {
+                mult: rq.mult,
+                s,
+                add: 0x8000_0000 + (1u32 << (s - 1)),
+                mask: (1u32 << s) - 1,
+                sub: 1i32 << (31 - s),
+                rq,
+            }
+        } else {
+            RqFast {
+                mult: rq.mult,
+                s: 0,
+                add: 0,
+                mask: 0,
+                sub: 0,
+                rq,
+            }
+        }
+    }
+
+    /// `mn_rq_fast`: `rq_scale(rq, acc, 1)`.
+    #[inline(always)]
+    pub(crate) fn apply(&self, acc: i32) -> i32 {
+        if self.s == 0 {
+            return rq_scale(self.rq, acc, 1);
+        }
+        let u = mul_s32(acc, self.mult);
+        let v = ((u >> 32) as u32).wrapping_add(self.add);
+        let q = (v >> self.s) as i32 - self.sub;
+        if (v & self.mask) | u as u32 == 0 {
+            q - (q & 1)
+        } else {
+            q
+        }
+    }
+}
+
 /// `clamp(zp + v, lo, hi)` as an `i8` (`mn_rq_clamp`).
 #[inline(always)]
 pub(crate) fn rq_clamp(v: i32, zp: i32, lo: i32, hi: i32) -> i8 {
@@ -159,6 +253,61 @@ mod tests {
             requant_from_scale(1e-12),
             Some(Requant { mult: 0, shift: 0 })
         );
+    }
+
+    /// The fast requantisation and the 16-bit product against `rq_scale` and `i64` on
+    /// every shift, ties (mult 2^30), extremes and seeded random values.
+    #[test]
+    fn fast_requant_equals_rq_scale() {
+        let mut st = 12345u32;
+        let mut next = || {
+            st ^= st << 13;
+            st ^= st >> 17;
+            st ^= st << 5;
+            st
+        };
+        let accs = [
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            3,
+            -3,
+            i32::MAX,
+            i32::MIN,
+            1 << 30,
+            -(1 << 30),
+            12345,
+        ];
+        for shift in REQUANT_MIN_SHIFT..=REQUANT_MAX_SHIFT {
+            for t in 0..300 {
+                let mult = match t % 3 {
+                    0 => 1 << 30,
+                    1 => i32::MAX,
+                    _ => (1 << 30) | (next() >> 2) as i32,
+                };
+                let rq = Requant { mult, shift };
+                let f = RqFast::new(rq);
+                for i in 0..=accs.len() {
+                    let acc = accs
+                        .get(i)
+                        .copied()
+                        .unwrap_or(next() as i32 >> (next() % 24));
+                    if shift >= 0 && !(-65535..=65535).contains(&acc) {
+                        continue; // |acc * M| >= 2^31: outside the contract
+                    }
+                    assert_eq!(f.apply(acc), rq_scale(rq, acc, 1), "{acc} {rq:?}");
+                }
+                let (a, b) = (next() as i32, (next() >> 1) as i32);
+                assert_eq!(mul_s32_by16(a, b), (i64::from(a) * i64::from(b)) as u64);
+            }
+        }
+        for a in [0, 1, -1, 65535, -65536, i32::MAX, i32::MIN] {
+            for b in [0, 1, 65535, 65536, 1 << 30, i32::MAX] {
+                assert_eq!(mul_s32_by16(a, b), (i64::from(a) * i64::from(b)) as u64);
+            }
+        }
     }
 
     #[test]

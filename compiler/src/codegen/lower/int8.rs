@@ -320,11 +320,11 @@ fn pool(cx: &Cx) -> Result<Vec<Call>, LowerError> {
         .int("y_hi", 127)
         .with("rq", rq_value(requant(cx, xq.scale() / yq.scale())?));
     p.ty = "mn_pool_s8_params_t";
-    Ok(vec![Call::new(
-        "mn_pool2d_s8",
-        p,
-        vec![cx.arg(x), cx.arg(y)],
-    )])
+    let kernel = match kernels::use_fast_pool_s8(cx.node) {
+        true => "mn_pool2d_fast_s8",
+        false => "mn_pool2d_s8",
+    };
+    Ok(vec![Call::new(kernel, p, vec![cx.arg(x), cx.arg(y)])])
 }
 
 fn global_pool(cx: &Cx) -> Result<Vec<Call>, LowerError> {

@@ -97,6 +97,7 @@ const KERNELS: &[(&str, &[Role])] = &[
     ("mn_binary_s8", &[In, In, Out]),
     ("mn_concat_s8", &[In, Out]),
     ("mn_pool2d_s8", &[In, Out]),
+    ("mn_pool2d_fast_s8", &[In, Out]),
     ("mn_global_pool_s8", &[In, Out]),
     ("mn_quantize_s8", &[In, Out]),
     ("mn_quantize_axis_s8", &[In, Indices, In, Out]),
