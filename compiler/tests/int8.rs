@@ -926,25 +926,7 @@ fn intake_needs_a_sensed_input_read_only_by_its_quantize() {
 fn integer_graph_outputs_equal_onnxruntime_exactly() {
     let _lock = lock();
     let tmp = tempfile::tempdir().unwrap();
-    let model = repo_root().join("tests/models/int8/int_outputs.onnx");
-    let inputs: Vec<Array<f32>> = meshnn::npy::read_npz_f32(&model.with_extension("inputs.npz"))
-        .unwrap()
-        .into_iter()
-        .map(|(_, a)| a)
-        .collect();
-    let mut z = meshnn::npy::Npz::open(&model.with_extension("outputs.npz")).unwrap();
-    let want_int = |z: &mut meshnn::npy::Npz, n: &str| -> Vec<f32> {
-        let a = z
-            .ints(n)
-            .unwrap()
-            .unwrap_or_else(|| panic!("no output {n}"));
-        a.data.iter().map(|&v| v as f32).collect()
-    };
-    let want = [
-        want_int(&mut z, "y"),
-        z.f32("f").unwrap().unwrap().data,
-        want_int(&mut z, "z"),
-    ];
+    let (model, inputs, want) = int_outputs_fixture();
     let p = prepare_checked(&model);
     let one = driver::deploy_single(p).unwrap();
     let names: Vec<&str> = one
@@ -1024,16 +1006,9 @@ fn integer_graph_outputs_equal_onnxruntime_exactly() {
     assert!(text.contains("output z [1, 3, 8, 8] int8\n"), "{text}");
 }
 
-/// Integer graph outputs as firmware: the int_outputs fixture (uint8, float and per-axis
-/// int8 outputs) as one device under QEMU, in C on the Cortex-M4F and in Rust on the
-/// M0+, equals onnxruntime exactly (the test firmware writes int8/uint8 fields as float32;
-/// before, it wrote the outputs struct as if it held only floats and read past its end).
-#[test]
-fn integer_graph_outputs_under_qemu_equal_onnxruntime_exactly() {
-    let _lock = lock();
-    if !have_cross_tools() {
-        return;
-    }
+/// The int_outputs fixture: its path, inputs, and onnxruntime's outputs y (uint8), f
+/// (float) and z (int8), all as float32 values.
+fn int_outputs_fixture() -> (std::path::PathBuf, Vec<Array<f32>>, [Vec<f32>; 3]) {
     let model = repo_root().join("tests/models/int8/int_outputs.onnx");
     let inputs: Vec<Array<f32>> = meshnn::npy::read_npz_f32(&model.with_extension("inputs.npz"))
         .unwrap()
@@ -1053,6 +1028,20 @@ fn integer_graph_outputs_under_qemu_equal_onnxruntime_exactly() {
         z.f32("f").unwrap().unwrap().data,
         ints(&mut z, "z"),
     ];
+    (model, inputs, want)
+}
+
+/// Integer graph outputs as firmware: the int_outputs fixture (uint8, float and per-axis
+/// int8 outputs) as one device under QEMU, in C on the Cortex-M4F and in Rust on the
+/// M0+, equals onnxruntime exactly (the test firmware writes int8/uint8 fields as float32;
+/// before, it wrote the outputs struct as if it held only floats and read past its end).
+#[test]
+fn integer_graph_outputs_under_qemu_equal_onnxruntime_exactly() {
+    let _lock = lock();
+    if !have_cross_tools() {
+        return;
+    }
+    let (model, inputs, want) = int_outputs_fixture();
     let rust = firmware::Options {
         emit: EmitOptions {
             lang: Lang::Rust,
