@@ -111,12 +111,20 @@ def normalised(maps):
     return m / (m.norm(dim=2, keepdim=True) + 1e-6)
 
 
-def train_students(ds, cfg, assign, resilient, failout, t_logits, t_maps, seed, dev):
+def train_students(ds, cfg, assign, resilient, failout, t_logits, t_maps, seed, dev,
+                   fusion="concat", teacher=None):
+    """Joint distillation of the K students.  ``students.augment`` (config, needs
+    ``teacher``): each batch is randomly shifted (``augment_shift``) and the teacher's logits
+    and maps are computed on the shifted batch.  ``students.head_kd`` (late fusion): weight
+    of an extra distillation term on every student's own logits (mean over students)."""
     sc = cfg["students"]
     torch.manual_seed(seed)
+    np.random.seed(seed)
     dim = len(ds.input_shape) - 2
     model = Distilled(dim, ds.input_shape[1], ds.num_classes, assign, tuple(sc["widths"]),
-                      resilient=resilient).to(dev)
+                      resilient=resilient, fusion=fusion).to(dev)
+    online = bool(sc.get("augment")) and teacher is not None
+    head_kd = float(sc.get("head_kd", 0.0)) if fusion == "late" else 0.0
     filt = [torch.tensor(f, dtype=torch.long) for f in P.student_filters(assign)]
     opt = torch.optim.AdamW(model.parameters(), lr=sc["lr"], weight_decay=sc.get("wd", 5e-4))
     epochs, bs = sc["epochs"], sc["batch"]
@@ -134,16 +142,31 @@ def train_students(ds, cfg, assign, resilient, failout, t_logits, t_maps, seed, 
         for b in batches(len(y), bs, rng):
             bt = torch.from_numpy(b)
             xb, yb = x[bt].to(dev), y[bt].to(dev)
+            if online:
+                xb = augment(xb, cfg)
+                with torch.no_grad():
+                    tl, tm = teacher(xb)
+                tb = normalised(tm)
+            else:
+                tl, tb = t_logits[bt].to(dev), t_norm[bt].to(dev)
             outs = model.student_outputs(xb)
             feats = [f for f, _ in outs]
             mask = None
             if failout > 0:
                 mask = (torch.rand(len(b), K, device=dev) >= failout).float()
-            logits = model.aggregate(feats, mask)
+            t_soft = F.softmax(tl / T, 1)
+            if fusion == "late":
+                heads = model.head_logits(feats)
+                logits = model.fuse_logits(heads, mask)
+            else:
+                logits = model.aggregate(feats, mask)
             ce = F.cross_entropy(logits, yb)
-            kd = F.kl_div(F.log_softmax(logits / T, 1), F.softmax(t_logits[bt].to(dev) / T, 1),
+            kd = F.kl_div(F.log_softmax(logits / T, 1), t_soft,
                           reduction="batchmean") * T * T
-            tb = t_norm[bt].to(dev)
+            if head_kd:
+                hk = sum(F.kl_div(F.log_softmax(h / T, 1), t_soft, reduction="batchmean")
+                         for h in heads) * T * T / K
+                kd = kd + head_kd * hk
             at = 0.0
             for k, (_, m) in enumerate(outs):
                 d = normalised(m) - tb[:, filt[k]]
