@@ -107,13 +107,22 @@ class Distilled(nn.Module):
     Concat in group order, then the classifier.
     ``mask`` [N, K] (1 = student arrived) is for training (failout) and evaluation; missing
     students are zeroed (NoNN) or excluded from the Mean (resilient).
+
+    ``fusion="late"`` (either partition): every student has its own linear head (its feature
+    vector → class logits) and the hub averages the logits of the students that arrived:
+    one ONNX ``Mean`` over the K students' logits, which meshnn's firmware evaluates over the
+    inputs that arrived. With a mask, the mean is over the arrived students; all lost → 0.
     """
 
-    def __init__(self, dim, in_ch, n_classes, assign, widths=(8, 16), resilient=False):
+    def __init__(self, dim, in_ch, n_classes, assign, widths=(8, 16), resilient=False,
+                 fusion="concat"):
         super().__init__()
+        if fusion not in ("concat", "late"):
+            raise ValueError(f"fusion must be 'concat' or 'late', not {fusion!r}")
         self.groups = [list(g) for g in assign["groups"]]
         self.student_groups = [list(s) for s in assign["students"]]
         self.resilient = resilient
+        self.fusion = fusion
         sizes = [len(g) for g in self.groups]
         self.students = nn.ModuleList(
             Student(dim, in_ch, sum(sizes[g] for g in gs), widths) for gs in self.student_groups)
@@ -125,13 +134,31 @@ class Distilled(nn.Module):
                 self.copies[g].append((s, off, off + sizes[g]))
                 off += sizes[g]
         n_feat = sum(sizes) if resilient else sum(sizes[g] for gs in self.student_groups for g in gs)
-        self.classifier = nn.Linear(n_feat, n_classes)
         self.K = len(self.students)
+        if fusion == "late":
+            self.heads = nn.ModuleList(
+                nn.Linear(sum(sizes[g] for g in gs), n_classes) for gs in self.student_groups)
+        else:
+            self.classifier = nn.Linear(n_feat, n_classes)
 
     def student_outputs(self, x):
         return [s(x) for s in self.students]
 
+    def head_logits(self, feats):
+        """Late fusion: each student's own logits [N, classes]."""
+        return [h(f) for h, f in zip(self.heads, feats)]
+
+    def fuse_logits(self, logits, mask=None):
+        """Late fusion: mean of the logits of the students that arrived (all lost → 0)."""
+        if mask is None:
+            return MeanOfCopies.apply(*logits) if len(logits) > 1 else logits[0]
+        num = sum(lo * mask[:, k:k + 1] for k, lo in enumerate(logits))
+        cnt = mask.sum(1, keepdim=True)
+        return num / cnt.clamp(min=1.0)
+
     def aggregate(self, feats, mask=None):
+        if self.fusion == "late":
+            return self.fuse_logits(self.head_logits(feats), mask)
         if not self.resilient:
             if mask is not None:
                 feats = [f * mask[:, k:k + 1] for k, f in enumerate(feats)]

@@ -111,12 +111,20 @@ def normalised(maps):
     return m / (m.norm(dim=2, keepdim=True) + 1e-6)
 
 
-def train_students(ds, cfg, assign, resilient, failout, t_logits, t_maps, seed, dev):
+def train_students(ds, cfg, assign, resilient, failout, t_logits, t_maps, seed, dev,
+                   fusion="concat", teacher=None):
+    """Joint distillation of the K students.  ``students.augment`` (config, needs
+    ``teacher``): each batch is randomly shifted (``augment_shift``) and the teacher's logits
+    and maps are computed on the shifted batch.  ``students.head_kd`` (late fusion): weight
+    of an extra distillation term on every student's own logits (mean over students)."""
     sc = cfg["students"]
     torch.manual_seed(seed)
+    np.random.seed(seed)
     dim = len(ds.input_shape) - 2
     model = Distilled(dim, ds.input_shape[1], ds.num_classes, assign, tuple(sc["widths"]),
-                      resilient=resilient).to(dev)
+                      resilient=resilient, fusion=fusion).to(dev)
+    online = bool(sc.get("augment")) and teacher is not None
+    head_kd = float(sc.get("head_kd", 0.0)) if fusion == "late" else 0.0
     filt = [torch.tensor(f, dtype=torch.long) for f in P.student_filters(assign)]
     opt = torch.optim.AdamW(model.parameters(), lr=sc["lr"], weight_decay=sc.get("wd", 5e-4))
     epochs, bs = sc["epochs"], sc["batch"]
@@ -134,16 +142,31 @@ def train_students(ds, cfg, assign, resilient, failout, t_logits, t_maps, seed, 
         for b in batches(len(y), bs, rng):
             bt = torch.from_numpy(b)
             xb, yb = x[bt].to(dev), y[bt].to(dev)
+            if online:
+                xb = augment(xb, cfg)
+                with torch.no_grad():
+                    tl, tm = teacher(xb)
+                tb = normalised(tm)
+            else:
+                tl, tb = t_logits[bt].to(dev), t_norm[bt].to(dev)
             outs = model.student_outputs(xb)
             feats = [f for f, _ in outs]
             mask = None
             if failout > 0:
                 mask = (torch.rand(len(b), K, device=dev) >= failout).float()
-            logits = model.aggregate(feats, mask)
+            t_soft = F.softmax(tl / T, 1)
+            if fusion == "late":
+                heads = model.head_logits(feats)
+                logits = model.fuse_logits(heads, mask)
+            else:
+                logits = model.aggregate(feats, mask)
             ce = F.cross_entropy(logits, yb)
-            kd = F.kl_div(F.log_softmax(logits / T, 1), F.softmax(t_logits[bt].to(dev) / T, 1),
+            kd = F.kl_div(F.log_softmax(logits / T, 1), t_soft,
                           reduction="batchmean") * T * T
-            tb = t_norm[bt].to(dev)
+            if head_kd:
+                hk = sum(F.kl_div(F.log_softmax(h / T, 1), t_soft, reduction="batchmean")
+                         for h in heads) * T * T / K
+                kd = kd + head_kd * hk
             at = 0.0
             for k, (_, m) in enumerate(outs):
                 d = normalised(m) - tb[:, filt[k]]
@@ -197,6 +220,27 @@ def failure_table(model, x, y, dev, bs=500):
         expected[str(p)] = tot
     return {"acc_all": accs[tuple([1.0] * K)], "by_lost": by_lost, "expected": expected,
             "patterns": {"".join(str(int(v)) for v in b): a for b, a in accs.items()}}
+
+
+def student_seeds(cfg, K, seed):
+    """``students.seeds``: a list (every K) or {"K": list}; default the config's seed."""
+    ss = cfg["students"].get("seeds", [seed])
+    if isinstance(ss, dict):
+        ss = ss.get(str(K), [seed])
+    return [int(s) for s in ss]
+
+
+def seed_stats(per_seed):
+    """Mean and (population) std over the student seeds of the summary numbers."""
+    def ms(vals):
+        return {"mean": float(np.mean(vals)), "std": float(np.std(vals)), "n": len(vals)}
+    K = len(per_seed[0]["by_lost"]) - 1
+    return {"acc_all": ms([r["acc_all"] for r in per_seed]),
+            "expected": {p: ms([r["expected"][p] for r in per_seed])
+                         for p in per_seed[0]["expected"]},
+            "by_lost_mean": [ms([r["by_lost"][j]["mean"] for r in per_seed]) for j in range(K + 1)],
+            "by_lost_worst": [ms([r["by_lost"][j]["worst"] for r in per_seed])
+                              for j in range(K + 1)]}
 
 
 # ------------------------------------------------------------------------- pipeline
@@ -295,22 +339,36 @@ def run(cfg_path, meshnn=None, failout=None, ks=None, variants=None, out=None,
         for v in cfg["variants"]:
             if variants and v["name"] not in variants:
                 continue
-            q = cfg["failout"] if v.get("failout") else 0.0
+            q = v.get("failout_rate", cfg["failout"]) if v.get("failout") else 0.0
+            fusion = v.get("fusion", "concat")
             assign, _ = parts[v["partition"]]
             vname = f"{v['name']}_k{K}"
-            log.info("training %s %s (failout %.2f)", name, vname, q)
-            t1 = time.time()
-            model = train_students(ds, cfg, assign, v["partition"] == "resilient", q,
-                                   t_logits, t_maps, seed, dev)
-            train_s = time.time() - t1
-            table = failure_table(model, ds.x_test, ds.y_test, dev)
-            log.info("%s: all students %.4f; expected p=0.3 %.4f; half lost mean %.4f",
-                     vname, table["acc_all"], table["expected"]["0.3"],
-                     table["by_lost"][K // 2]["mean"])
+            seeds = student_seeds(cfg, K, seed)
+            per_seed = []
+            for si, s_seed in enumerate(seeds):
+                log.info("training %s %s (fusion %s, failout %.2f, student seed %d)", name,
+                         vname, fusion, q, s_seed)
+                t1 = time.time()
+                m = train_students(ds, cfg, assign, v["partition"] == "resilient", q,
+                                   t_logits, t_maps, s_seed, dev, fusion=fusion,
+                                   teacher=teacher)
+                s_train = time.time() - t1
+                tab = failure_table(m, ds.x_test, ds.y_test, dev)
+                log.info("%s seed %d: all students %.4f; expected p=0.3 %.4f p=0.5 %.4f; "
+                         "half lost mean %.4f (%.0f s)", vname, s_seed, tab["acc_all"],
+                         tab["expected"]["0.3"], tab["expected"]["0.5"],
+                         tab["by_lost"][K // 2]["mean"], s_train)
+                per_seed.append({"seed": s_seed, "train_seconds": s_train,
+                                 "acc_all": tab["acc_all"], "expected": tab["expected"],
+                                 "by_lost": [{k: b[k] for k in ("lost", "mean", "worst")}
+                                             for b in tab["by_lost"]]})
+                if si == 0:  # the first seed's model is the one exported
+                    model, table, train_s = m, tab, s_train
             entry = {"variant": v["name"], "K": K, "partition": v["partition"], "failout": q,
-                     "params": n_params(model),
+                     "fusion": fusion, "params": n_params(model),
                      "student_params": [n_params(s) for s in model.students],
-                     "train_seconds": train_s, **table}
+                     "train_seconds": train_s, **table,
+                     "seed": seeds[0], "seeds": per_seed, "seed_stats": seed_stats(per_seed)}
             if export:
                 model = model.cpu().eval()
                 mpath = models_dir / f"{name}_{v['name']}_k{K}.onnx"

@@ -1,6 +1,7 @@
 """The committed distilled models (tests/models/<dataset>_<variant>_k<K>.onnx): ≤ 1 MB,
 only meshnn-supported ops, K disjoint student branches, one Mean per filter group for the
-resilient variants, and onnxruntime reproduces the stored reference output.  Needs onnx and
+resilient variants (late fusion: one Mean over the K students' logits, the model's output),
+and onnxruntime reproduces the stored reference output.  Needs onnx and
 onnxruntime (not torch); skipped when they are missing."""
 import glob
 import os
@@ -32,7 +33,12 @@ def test_committed_model(path):
     E.check_ops(path)
     assert len(E.student_branches(path)) == k
     means = E.mean_nodes(path)
-    if variant.startswith("resilient"):
+    if "latefusion" in variant:
+        assert len(means) == 1 and len(means[0].input) == k
+        assert means[0].output[0] == m.graph.output[0].name
+        prod = {o: n for n in m.graph.node for o in n.output}
+        assert all(prod[t].op_type == "Gemm" for t in means[0].input)  # one head per student
+    elif variant.startswith("resilient"):
         assert len(means) == k and all(len(n.input) == 2 for n in means)
     else:
         assert not means
