@@ -27,6 +27,19 @@ extern "C" {
 #define MN_NO_UNROLL_AND_JAM
 #endif
 
+/* a * b + c in the scalar tiles of MCU builds (mn_conv2d_fast_f32's 8 x 2 tile,
+ * mn_conv2d_dw_f32's per-channel path): one fused multiply-add (fmaf, one rounding) where
+ * the compiler says the target has a fast one (__FP_FAST_FMAF: Cortex-M4F/M33 `vfma.f32`),
+ * a multiply and an add elsewhere. ISO C mode (-std=c99) does not contract `a * b + c`,
+ * so without this the Cortex-M4F ran `vmul.f32` + `vadd.f32` per multiply-add. The SIMD
+ * tiles of host builds do not use it (they fuse only under -ffp-contract=fast, as
+ * `meshnn bench` builds them). */
+#if defined(FP_FAST_FMAF) || defined(__FP_FAST_FMAF)
+#define MN_MADD(a, b, c) fmaf((a), (b), (c))
+#else
+#define MN_MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
 /* The larger of the running maximum m and v; NaN once either is NaN (max pooling and
  * ReduceMax propagate NaN, as numpy's maximum does). */
 static inline float mn_max_nan(float m, float v)
