@@ -108,7 +108,7 @@ void mn_conv2d_fast_f32_pack(const mn_conv_params_t *p, const float *restrict w,
 /* One tile on a scalar FPU: 8 channels x 2 positions, the 16 accumulators, 8 weights
  * and 2 inputs spelled out as scalars so that they all live in the 32 FPU registers;
  * one multiply-add instruction each where the FPU fuses (MN_MADD). Stored from the
- * registers through the activation (ReLU and none inline, the others per value). */
+ * registers through the activation (MN_ACT_STORE_REGS). */
 #define MN_CF_ROW(r) \
     c##r##0 = MN_MADD(w##r, x0, c##r##0); \
     c##r##1 = MN_MADD(w##r, x1, c##r##1)
@@ -134,8 +134,6 @@ void mn_conv2d_fast_f32_pack(const mn_conv_params_t *p, const float *restrict w,
 #define MN_CF_STORE(F)                                                                    \
     MN_CF_PUT(0, F); MN_CF_PUT(1, F); MN_CF_PUT(2, F); MN_CF_PUT(3, F);                   \
     MN_CF_PUT(4, F); MN_CF_PUT(5, F); MN_CF_PUT(6, F); MN_CF_PUT(7, F)
-#define MN_CF_SAME(v) (v)
-#define MN_CF_ACT(v) mn_act_apply(act, v)
 static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
                        const int32_t *restrict taps, int32_t n_taps,
                        const float *restrict w, const float *restrict bias,
@@ -165,20 +163,14 @@ static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
         acc[2][0] = c20, acc[2][1] = c21, acc[3][0] = c30, acc[3][1] = c31;
         acc[4][0] = c40, acc[4][1] = c41, acc[5][0] = c50, acc[5][1] = c51;
         acc[6][0] = c60, acc[6][1] = c61, acc[7][0] = c70, acc[7][1] = c71;
-    } else if (act->kind == MN_ACT_RELU) {
-        MN_CF_STORE(mn_relu);
-    } else if (act->kind == MN_ACT_NONE) {
-        MN_CF_STORE(MN_CF_SAME);
     } else {
-        MN_CF_STORE(MN_CF_ACT);
+        MN_ACT_STORE_REGS(MN_CF_STORE);
     }
 }
 #undef MN_CF_ROW
 #undef MN_CF_STEP
 #undef MN_CF_PUT
 #undef MN_CF_STORE
-#undef MN_CF_SAME
-#undef MN_CF_ACT
 #else
 /* One tile: MN_CF_MR (= 8) channels x MN_CF_NR positions starting at xj. The rows are
  * spelled out (a0..a7) so that compilers keep the accumulators in vector registers. */

@@ -40,6 +40,33 @@ extern "C" {
 #define MN_MADD(a, b, c) ((a) * (b) + (c))
 #endif
 
+/* Store a tile of accumulators from registers through the activation `act` (a
+ * `const mn_act_t *` in scope): STORE(F) stores every accumulator v as F(v); the kind is
+ * tested once per tile, ReLU and none inline, the other kinds through mn_act_apply (the
+ * scalar tiles of MCU builds). */
+#define MN_ACT_SAME(v) (v)
+#define MN_ACT_ANY(v) mn_act_apply(act, v)
+#define MN_ACT_STORE_REGS(STORE)                                                          \
+    do {                                                                                  \
+        if (act->kind == MN_ACT_RELU) {                                                   \
+            STORE(mn_relu);                                                               \
+        } else if (act->kind == MN_ACT_NONE) {                                            \
+            STORE(MN_ACT_SAME);                                                           \
+        } else {                                                                          \
+            STORE(MN_ACT_ANY);                                                            \
+        }                                                                                 \
+    } while (0)
+
+/* GCC turns short copy and zero-fill loops into memcpy / memset calls
+ * (-ftree-loop-distribute-patterns), which cost more than the loop on rows of a few
+ * floats (the depthwise kernel's ring rows on MCUs); the functions that copy such rows opt
+ * out. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MN_NO_LIBCALL_LOOPS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define MN_NO_LIBCALL_LOOPS
+#endif
+
 /* The larger of the running maximum m and v; NaN once either is NaN (max pooling and
  * ReduceMax propagate NaN, as numpy's maximum does). */
 static inline float mn_max_nan(float m, float v)
