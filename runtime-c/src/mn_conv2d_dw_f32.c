@@ -41,6 +41,9 @@ typedef struct {
     int32_t wp;    /* padded columns read: (out_w - 1) * s_w + (k_w - 1) * dil_w + 1 */
     int32_t row;   /* floats per ring row: wp * MN_DW_CB */
     int32_t taps;  /* k_h * k_w */
+    int32_t ring;  /* rows the ring holds: span; on scalar FPUs as many plain rows of wp
+                      floats as the scratch holds, up to every padded row read (then each
+                      channel's rows are copied in one go and never wrap) */
 } mn_dw_geom_t;
 
 static void mn_dw_geometry(const mn_conv_params_t *p, mn_dw_geom_t *g)
@@ -49,6 +52,12 @@ static void mn_dw_geometry(const mn_conv_params_t *p, mn_dw_geom_t *g)
     g->wp = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
     g->row = g->wp * MN_DW_CB;
     g->taps = p->k_h * p->k_w;
+    g->ring = g->span;
+    if (MN_DW_SCALAR) {
+        const int32_t rows = (p->out_h - 1) * p->stride_h + g->span; /* padded rows read */
+        const int32_t fit = (g->span * g->row + g->taps * MN_DW_CB) / g->wp;
+        g->ring = fit < rows ? fit : rows;
+    }
 }
 
 int32_t mn_conv2d_dw_f32_scratch_size(const mn_conv_params_t *p)
@@ -56,7 +65,7 @@ int32_t mn_conv2d_dw_f32_scratch_size(const mn_conv_params_t *p)
     mn_dw_geom_t g;
     mn_dw_geometry(p, &g);
     /* The ring of rows, then the block's weights. */
-    return g.span * g.row + g.taps * MN_DW_CB;
+    return g.span * g.row + g.taps * MN_DW_CB; /* scalar FPUs: g.ring rows of g.wp */
 }
 
 /* Interleave the weights ([c][k_h * k_w]) of channels c0 .. c0 + cb - 1 into
@@ -264,26 +273,30 @@ static void MN_NO_LIBCALL_LOOPS mn_dw_copy_row(const mn_conv_params_t *p,
 }
 
 /* Bring the ring of a block (one channel on scalar FPUs; xb its first input plane) up to
- * output row oh: copy in the padded input rows the row reads that are not there yet
- * (*next: the first padded row not copied) and point rows[kh] at tap row kh's ring row.
- * Consecutive output rows share rows, so each input row is copied once per block. */
+ * output row oh: copy in the padded input rows the row reads that are not there yet, and
+ * as many rows ahead as the ring holds without overwriting them (*next: the first padded
+ * row not copied), and point rows[kh] at tap row kh's ring row. Each input row is copied
+ * once per block. */
 static void mn_dw_ring(const mn_conv_params_t *p, const mn_dw_geom_t *g, const float *xb,
                        int32_t cb, int32_t oh, int32_t *next, float *ring, const float **rows)
 {
     const int32_t row = MN_DW_SCALAR ? g->wp : g->row; /* floats per ring row */
-    const int32_t first = oh * p->stride_h, last = first + g->span; /* [first, last) */
+    const int32_t first = oh * p->stride_h; /* the output row reads [first, first + span) */
     int32_t r = *next > first ? *next : first, kh;
-    for (; r < last; ++r) {
-        float *dst = ring + (r % g->span) * row;
-        if (MN_DW_SCALAR) {
-            mn_dw_copy_row(p, g, xb, r - p->pad_top, dst);
-        } else {
-            mn_dw_pack_row(p, g, xb, cb, r - p->pad_top, dst);
+    if (r < first + g->span) {
+        const int32_t end = first + g->ring; /* rows [first, end) fit the ring */
+        for (; r < end; ++r) {
+            float *dst = ring + (r % g->ring) * row;
+            if (MN_DW_SCALAR) {
+                mn_dw_copy_row(p, g, xb, r - p->pad_top, dst);
+            } else {
+                mn_dw_pack_row(p, g, xb, cb, r - p->pad_top, dst);
+            }
         }
+        *next = end;
     }
-    *next = last;
     for (kh = 0; kh < p->k_h; ++kh) {
-        rows[kh] = ring + ((first + kh * p->dil_h) % g->span) * row;
+        rows[kh] = ring + ((first + kh * p->dil_h) % g->ring) * row;
     }
 }
 

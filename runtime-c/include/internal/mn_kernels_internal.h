@@ -27,7 +27,7 @@ extern "C" {
 #define MN_NO_UNROLL_AND_JAM
 #endif
 
-/* a * b + c in the scalar tiles of MCU builds (mn_conv2d_fast_f32's 8 x 2 tile,
+/* a * b + c in the scalar tiles of MCU builds (mn_conv2d_fast_f32's 8 x 3 tile,
  * mn_conv2d_dw_f32's per-channel path): one fused multiply-add (fmaf, one rounding) where
  * the compiler says the target has a fast one (__FP_FAST_FMAF: Cortex-M4F/M33 `vfma.f32`),
  * a multiply and an add elsewhere. ISO C mode (-std=c99) does not contract `a * b + c`,
