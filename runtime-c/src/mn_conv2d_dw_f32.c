@@ -251,9 +251,8 @@ static void mn_dw_tile_any(const mn_conv_params_t *p, const float *const *rows, 
 
 /* Copy input row ih of one channel plane xc into a ring row dst[wp], zero-padded
  * (scalar FPUs). */
-static void MN_NO_LIBCALL_LOOPS mn_dw_copy_row(const mn_conv_params_t *p,
-                                               const mn_dw_geom_t *g, const float *restrict xc,
-                                               int32_t ih, float *restrict dst)
+static void mn_dw_copy_row(const mn_conv_params_t *p, const mn_dw_geom_t *g,
+                           const float *restrict xc, int32_t ih, float *restrict dst)
 {
     const int32_t lo = p->pad_left < g->wp ? p->pad_left : g->wp;
     const int32_t hi = p->pad_left + p->in_w < g->wp ? p->pad_left + p->in_w : g->wp;
@@ -272,31 +271,50 @@ static void MN_NO_LIBCALL_LOOPS mn_dw_copy_row(const mn_conv_params_t *p,
     }
 }
 
-/* Bring the ring of a block (one channel on scalar FPUs; xb its first input plane) up to
- * output row oh: copy in the padded input rows the row reads that are not there yet, and
- * as many rows ahead as the ring holds without overwriting them (*next: the first padded
- * row not copied), and point rows[kh] at tap row kh's ring row. Each input row is copied
- * once per block. */
+/* Floats per ring row. */
+#define MN_DW_RING_ROW(g) (MN_DW_SCALAR ? (g)->wp : (g)->row)
+
+/* Fill the ring of a block (one channel on scalar FPUs; xb its first input plane) for an
+ * output row that reads padded rows [first, first + span): copy in the rows from `next`
+ * (the first padded row not copied yet) on, as many as the ring holds without overwriting
+ * [first, ...); returns the new `next`. Each input row is copied once per block. Callers
+ * call it only when next < first + span. */
+static int32_t MN_NO_LIBCALL_LOOPS mn_dw_fill(const mn_conv_params_t *p,
+                                              const mn_dw_geom_t *g, const float *xb,
+                                              int32_t cb, int32_t first, int32_t next,
+                                              float *ring)
+{
+    const int32_t end = first + g->ring; /* rows [first, end) fit the ring */
+    int32_t r = next > first ? next : first;
+    for (; r < end; ++r) {
+        float *dst = ring + (r % g->ring) * MN_DW_RING_ROW(g);
+        if (MN_DW_SCALAR) {
+            mn_dw_copy_row(p, g, xb, r - p->pad_top, dst);
+        } else {
+            mn_dw_pack_row(p, g, xb, cb, r - p->pad_top, dst);
+        }
+    }
+    return end;
+}
+
+/* The ring row that holds padded row r. */
+static const float *mn_dw_ring_at(const mn_dw_geom_t *g, const float *ring, int32_t r)
+{
+    return ring + (r % g->ring) * MN_DW_RING_ROW(g);
+}
+
+/* Bring the ring up to output row oh (mn_dw_fill) and point rows[kh] at tap row kh's
+ * ring row. */
 static void mn_dw_ring(const mn_conv_params_t *p, const mn_dw_geom_t *g, const float *xb,
                        int32_t cb, int32_t oh, int32_t *next, float *ring, const float **rows)
 {
-    const int32_t row = MN_DW_SCALAR ? g->wp : g->row; /* floats per ring row */
-    const int32_t first = oh * p->stride_h; /* the output row reads [first, first + span) */
-    int32_t r = *next > first ? *next : first, kh;
-    if (r < first + g->span) {
-        const int32_t end = first + g->ring; /* rows [first, end) fit the ring */
-        for (; r < end; ++r) {
-            float *dst = ring + (r % g->ring) * row;
-            if (MN_DW_SCALAR) {
-                mn_dw_copy_row(p, g, xb, r - p->pad_top, dst);
-            } else {
-                mn_dw_pack_row(p, g, xb, cb, r - p->pad_top, dst);
-            }
-        }
-        *next = end;
+    const int32_t first = oh * p->stride_h;
+    int32_t kh;
+    if (*next < first + g->span) {
+        *next = mn_dw_fill(p, g, xb, cb, first, *next, ring);
     }
     for (kh = 0; kh < p->k_h; ++kh) {
-        rows[kh] = ring + ((first + kh * p->dil_h) % g->ring) * row;
+        rows[kh] = mn_dw_ring_at(g, ring, first + kh * p->dil_h);
     }
 }
 
@@ -358,14 +376,18 @@ static void mn_dw_block(const mn_conv_params_t *p, const mn_dw_geom_t *g, const 
         const mn_act_t *act = &p->act;                                                    \
         const float w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4];           \
         const float w5 = wc[5], w6 = wc[6], w7 = wc[7], w8 = wc[8];                       \
-        const float *rows[3];                                                             \
         int32_t oh, next = 0;                                                             \
         for (oh = 0; oh < p->out_h; ++oh) {                                               \
+            const int32_t first = oh * p->stride_h;                                       \
             float *restrict y = yc + oh * p->out_w;                                       \
             const float *restrict r0, *restrict r1, *restrict r2;                         \
             int32_t ow = 0;                                                               \
-            mn_dw_ring(p, g, xc, 1, oh, &next, ring, rows);                               \
-            r0 = rows[0], r1 = rows[1], r2 = rows[2];                                     \
+            if (next < first + g->span) {                                                 \
+                next = mn_dw_fill(p, g, xc, 1, first, next, ring);                        \
+            }                                                                             \
+            r0 = mn_dw_ring_at(g, ring, first);                                           \
+            r1 = mn_dw_ring_at(g, ring, first + p->dil_h);                                \
+            r2 = mn_dw_ring_at(g, ring, first + 2 * p->dil_h);                            \
             for (; ow + 4 <= p->out_w; ow += 4) {                                         \
                 float a0 = bias, a1 = bias, a2 = bias, a3 = bias;                         \
                 MN_DW3_TAPS4(r0 + ow * (S), w0, w1, w2, S);                               \
