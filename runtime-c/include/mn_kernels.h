@@ -49,6 +49,12 @@ typedef struct {
     float lo, hi;  /* Clip bounds; lo: HardSigmoid offset (beta) */
 } mn_act_t;
 
+/* max(0, x); NaN stays NaN, as in onnxruntime */
+static inline float mn_relu(float x)
+{
+    return x < 0.0f ? 0.0f : x;
+}
+
 /* max(0, min(1, v)) */
 static inline float mn_unit_clamp(float v)
 {
@@ -68,7 +74,7 @@ static inline float mn_swish(float x, float alpha)
 static inline float mn_act_apply(const mn_act_t *a, float x)
 {
     switch (a->kind) {
-    case MN_ACT_RELU: return x < 0.0f ? 0.0f : x; /* NaN stays NaN, as in onnxruntime */
+    case MN_ACT_RELU: return mn_relu(x);
     case MN_ACT_LEAKY_RELU: return x < 0.0f ? a->alpha * x : x;
     case MN_ACT_CLIP: /* min(max(x, lo), hi): lo > hi gives hi, as in ONNX */
         x = x < a->lo ? a->lo : x;

@@ -9,7 +9,7 @@ void mn_act_store_f32(const mn_act_t *a, const float *restrict src, float *restr
     switch (a->kind) {
     case MN_ACT_RELU:
         for (i = 0; i < n; ++i) {
-            dst[i] = src[i] < 0.0f ? 0.0f : src[i]; /* NaN stays NaN */
+            dst[i] = mn_relu(src[i]);
         }
         break;
     case MN_ACT_LEAKY_RELU:

@@ -12,7 +12,13 @@
  * stored through the activation, back into the [c][h][w] planes. Each input row is
  * copied once per block (the ring keeps the rows shared by consecutive output rows), so
  * the scratch is a few rows, not a plane. Channels past c_in in the last block are
- * computed on zeros and not stored. */
+ * computed on zeros and not stored.
+ *
+ * Scalar FPUs (MN_DW_NR <= 2: Cortex-M, RV32) take one channel at a time instead: the
+ * ring holds plain zero-padded rows ([row][padded column]), and a 3x3 kernel at stride 1
+ * or 2 (the MobileNet and DS-CNN shapes) keeps its 9 weights in registers and computes 4
+ * output positions per iteration (MN_DW3_ROW); other kernels take their weights from
+ * memory, one position at a time. Same scratch bound (the block layout's is larger). */
 #include "internal/mn_kernels_internal.h"
 
 #define MN_DW_CB 8 /* channels per block (the vector direction); kernels.rs mirrors it */
@@ -27,6 +33,7 @@
 #define MN_DW_NR 2
 #endif
 #endif
+#define MN_DW_SCALAR (MN_DW_NR <= 2) /* one channel at a time, weights in registers */
 
 /* The padded geometry of one channel block. */
 typedef struct {
@@ -34,6 +41,9 @@ typedef struct {
     int32_t wp;    /* padded columns read: (out_w - 1) * s_w + (k_w - 1) * dil_w + 1 */
     int32_t row;   /* floats per ring row: wp * MN_DW_CB */
     int32_t taps;  /* k_h * k_w */
+    int32_t ring;  /* rows the ring holds: span; on scalar FPUs as many plain rows of wp
+                      floats as the scratch holds, up to every padded row read (then each
+                      channel's rows are copied in one go and never wrap) */
 } mn_dw_geom_t;
 
 static void mn_dw_geometry(const mn_conv_params_t *p, mn_dw_geom_t *g)
@@ -42,6 +52,12 @@ static void mn_dw_geometry(const mn_conv_params_t *p, mn_dw_geom_t *g)
     g->wp = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
     g->row = g->wp * MN_DW_CB;
     g->taps = p->k_h * p->k_w;
+    g->ring = g->span;
+    if (MN_DW_SCALAR) {
+        const int32_t rows = (p->out_h - 1) * p->stride_h + g->span; /* padded rows read */
+        const int32_t fit = (g->span * g->row + g->taps * MN_DW_CB) / g->wp;
+        g->ring = fit < rows ? fit : rows;
+    }
 }
 
 int32_t mn_conv2d_dw_f32_scratch_size(const mn_conv_params_t *p)
@@ -49,7 +65,7 @@ int32_t mn_conv2d_dw_f32_scratch_size(const mn_conv_params_t *p)
     mn_dw_geom_t g;
     mn_dw_geometry(p, &g);
     /* The ring of rows, then the block's weights. */
-    return g.span * g.row + g.taps * MN_DW_CB;
+    return g.span * g.row + g.taps * MN_DW_CB; /* scalar FPUs: g.ring rows of g.wp */
 }
 
 /* Interleave the weights ([c][k_h * k_w]) of channels c0 .. c0 + cb - 1 into
@@ -233,39 +249,202 @@ static void mn_dw_tile_any(const mn_conv_params_t *p, const float *const *rows, 
     }
 }
 
-/* One output row oh of a channel block (yb: the block's first output plane). */
-static void mn_dw_row(const mn_conv_params_t *p, const mn_dw_geom_t *g, const float *ring,
-                      const float *wq, const float *bias, int32_t cb, int32_t oh, float *yb)
+/* Copy input row ih of one channel plane xc into a ring row dst[wp], zero-padded
+ * (scalar FPUs). */
+static void mn_dw_copy_row(const mn_conv_params_t *p, const mn_dw_geom_t *g,
+                           const float *restrict xc, int32_t ih, float *restrict dst)
 {
-    const float *rows[MN_CONV_FAST_MAX_TAPS];
-    const int32_t out_plane = p->out_h * p->out_w;
-    const int32_t step = p->stride_w * MN_DW_CB;
-    const int32_t ih0 = oh * p->stride_h; /* padded row of tap row 0 */
-    float acc[8 * MN_DW_CB];
-    int32_t kh, ow, nr;
-    for (kh = 0; kh < p->k_h; ++kh) {
-        rows[kh] = ring + ((ih0 + kh * p->dil_h) % g->span) * g->row;
+    const int32_t lo = p->pad_left < g->wp ? p->pad_left : g->wp;
+    const int32_t hi = p->pad_left + p->in_w < g->wp ? p->pad_left + p->in_w : g->wp;
+    const float *src = xc + ih * p->in_w - p->pad_left;
+    int32_t col = 0;
+    if (ih >= 0 && ih < p->in_h) {
+        for (; col < lo; ++col) {
+            dst[col] = 0.0f;
+        }
+        for (; col < hi; ++col) {
+            dst[col] = src[col];
+        }
     }
-    for (ow = 0; ow < p->out_w; ow += nr) {
-        mn_dw_tile_any(p, rows, ow * step, step, wq, bias, p->out_w - ow, &nr, acc);
-        mn_dw_store(&p->act, acc, nr, cb, out_plane, yb + oh * p->out_w + ow);
+    for (; col < g->wp; ++col) {
+        dst[col] = 0.0f;
+    }
+}
+
+/* Floats per ring row. */
+#define MN_DW_RING_ROW(g) (MN_DW_SCALAR ? (g)->wp : (g)->row)
+
+/* Fill the ring of a block (one channel on scalar FPUs; xb its first input plane) for an
+ * output row that reads padded rows [first, first + span): copy in the rows from `next`
+ * (the first padded row not copied yet) on, as many as the ring holds without overwriting
+ * [first, ...); returns the new `next`. Each input row is copied once per block. Callers
+ * call it only when next < first + span. */
+static int32_t MN_NO_LIBCALL_LOOPS mn_dw_fill(const mn_conv_params_t *p,
+                                              const mn_dw_geom_t *g, const float *xb,
+                                              int32_t cb, int32_t first, int32_t next,
+                                              float *ring)
+{
+    const int32_t end = first + g->ring; /* rows [first, end) fit the ring */
+    int32_t r = next > first ? next : first;
+    for (; r < end; ++r) {
+        float *dst = ring + (r % g->ring) * MN_DW_RING_ROW(g);
+        if (MN_DW_SCALAR) {
+            mn_dw_copy_row(p, g, xb, r - p->pad_top, dst);
+        } else {
+            mn_dw_pack_row(p, g, xb, cb, r - p->pad_top, dst);
+        }
+    }
+    return end;
+}
+
+/* The ring row that holds padded row r. */
+static const float *mn_dw_ring_at(const mn_dw_geom_t *g, const float *ring, int32_t r)
+{
+    return ring + (r % g->ring) * MN_DW_RING_ROW(g);
+}
+
+/* Bring the ring up to output row oh (mn_dw_fill) and point rows[kh] at tap row kh's
+ * ring row. */
+static void mn_dw_ring(const mn_conv_params_t *p, const mn_dw_geom_t *g, const float *xb,
+                       int32_t cb, int32_t oh, int32_t *next, float *ring, const float **rows)
+{
+    const int32_t first = oh * p->stride_h;
+    int32_t kh;
+    if (*next < first + g->span) {
+        *next = mn_dw_fill(p, g, xb, cb, first, *next, ring);
+    }
+    for (kh = 0; kh < p->k_h; ++kh) {
+        rows[kh] = mn_dw_ring_at(g, ring, first + kh * p->dil_h);
     }
 }
 
 /* One block of cb channels of one image: xb, yb its first input and output planes. */
 static void mn_dw_block(const mn_conv_params_t *p, const mn_dw_geom_t *g, const float *xb,
-                        const float *wq, const float *bias, int32_t cb, float *scratch,
+                        const float *wq, const float *bias, int32_t cb, float *ring,
                         float *yb)
 {
-    int32_t oh, next = 0; /* next padded row to copy into the ring */
+    const float *rows[MN_CONV_FAST_MAX_TAPS];
+    const int32_t out_plane = p->out_h * p->out_w;
+    const int32_t step = p->stride_w * MN_DW_CB;
+    float acc[8 * MN_DW_CB];
+    int32_t oh, ow, nr, next = 0;
     for (oh = 0; oh < p->out_h; ++oh) {
-        const int32_t first = oh * p->stride_h, last = first + g->span; /* [first, last) */
-        int32_t r = next > first ? next : first;
-        for (; r < last; ++r) {
-            mn_dw_pack_row(p, g, xb, cb, r - p->pad_top, scratch + (r % g->span) * g->row);
+        float *y = yb + oh * p->out_w;
+        mn_dw_ring(p, g, xb, cb, oh, &next, ring, rows);
+        for (ow = 0; ow < p->out_w; ow += nr) {
+            mn_dw_tile_any(p, rows, ow * step, step, wq, bias, p->out_w - ow, &nr, acc);
+            mn_dw_store(&p->act, acc, nr, cb, out_plane, y + ow);
         }
-        next = last;
-        mn_dw_row(p, g, scratch, wq, bias, cb, oh, yb);
+    }
+}
+
+/* ---- scalar FPUs: one channel at a time ---- */
+
+/* Tap row (wa, wb, wc) of a 3x3 kernel for 4 positions at stride S; x: the row's input
+ * under the first position's window. Each position accumulates its taps in order. */
+#define MN_DW3_TAPS4(x, wa, wb, wc, S)                                                    \
+    a0 = MN_MADD(wa, (x)[0], a0);                                                         \
+    a1 = MN_MADD(wa, (x)[(S)], a1);                                                       \
+    a2 = MN_MADD(wa, (x)[2 * (S)], a2);                                                   \
+    a3 = MN_MADD(wa, (x)[3 * (S)], a3);                                                   \
+    a0 = MN_MADD(wb, (x)[1], a0);                                                         \
+    a1 = MN_MADD(wb, (x)[(S) + 1], a1);                                                   \
+    a2 = MN_MADD(wb, (x)[2 * (S) + 1], a2);                                               \
+    a3 = MN_MADD(wb, (x)[3 * (S) + 1], a3);                                               \
+    a0 = MN_MADD(wc, (x)[2], a0);                                                         \
+    a1 = MN_MADD(wc, (x)[(S) + 2], a1);                                                   \
+    a2 = MN_MADD(wc, (x)[2 * (S) + 2], a2);                                               \
+    a3 = MN_MADD(wc, (x)[3 * (S) + 2], a3)
+#define MN_DW3_TAPS1(x, wa, wb, wc)                                                       \
+    a0 = MN_MADD(wa, (x)[0], a0);                                                         \
+    a0 = MN_MADD(wb, (x)[1], a0);                                                         \
+    a0 = MN_MADD(wc, (x)[2], a0)
+#define MN_DW3_PUT4(F)                                                                    \
+    y[ow] = F(a0);                                                                        \
+    y[ow + 1] = F(a1);                                                                    \
+    y[ow + 2] = F(a2);                                                                    \
+    y[ow + 3] = F(a3)
+
+/* One channel, 3x3 kernel at stride_w S (dilation 1 across): the 9 weights wc stay in
+ * registers for the whole plane; each output row runs 4 positions per iteration, then
+ * single positions. xc, yc: the channel's input and output planes. */
+#define MN_DW3_CHANNEL(name, S)                                                           \
+    static void name(const mn_conv_params_t *p, const mn_dw_geom_t *g,                   \
+                     const float *restrict xc, const float *restrict wc, float bias,      \
+                     float *ring, float *restrict yc)                                     \
+    {                                                                                     \
+        const mn_act_t *act = &p->act;                                                    \
+        const float w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4];           \
+        const float w5 = wc[5], w6 = wc[6], w7 = wc[7], w8 = wc[8];                       \
+        int32_t oh, next = 0;                                                             \
+        for (oh = 0; oh < p->out_h; ++oh) {                                               \
+            const int32_t first = oh * p->stride_h;                                       \
+            float *restrict y = yc + oh * p->out_w;                                       \
+            const float *restrict r0, *restrict r1, *restrict r2;                         \
+            int32_t ow = 0;                                                               \
+            if (next < first + g->span) {                                                 \
+                next = mn_dw_fill(p, g, xc, 1, first, next, ring);                        \
+            }                                                                             \
+            r0 = mn_dw_ring_at(g, ring, first);                                           \
+            r1 = mn_dw_ring_at(g, ring, first + p->dil_h);                                \
+            r2 = mn_dw_ring_at(g, ring, first + 2 * p->dil_h);                            \
+            for (; ow + 4 <= p->out_w; ow += 4) {                                         \
+                float a0 = bias, a1 = bias, a2 = bias, a3 = bias;                         \
+                MN_DW3_TAPS4(r0 + ow * (S), w0, w1, w2, S);                               \
+                MN_DW3_TAPS4(r1 + ow * (S), w3, w4, w5, S);                               \
+                MN_DW3_TAPS4(r2 + ow * (S), w6, w7, w8, S);                               \
+                MN_ACT_STORE_REGS(MN_DW3_PUT4);                                           \
+            }                                                                             \
+            for (; ow < p->out_w; ++ow) {                                                 \
+                float a0 = bias;                                                          \
+                MN_DW3_TAPS1(r0 + ow * (S), w0, w1, w2);                                  \
+                MN_DW3_TAPS1(r1 + ow * (S), w3, w4, w5);                                  \
+                MN_DW3_TAPS1(r2 + ow * (S), w6, w7, w8);                                  \
+                y[ow] = mn_act_apply(act, a0);                                            \
+            }                                                                             \
+        }                                                                                 \
+    }
+MN_DW3_CHANNEL(mn_dw3_channel_s1, 1)
+MN_DW3_CHANNEL(mn_dw3_channel_s2, 2)
+#undef MN_DW3_CHANNEL
+#undef MN_DW3_PUT4
+#undef MN_DW3_TAPS1
+#undef MN_DW3_TAPS4
+
+/* One channel, any kernel: the weights wc[kh * k_w + kw] read from memory, one position
+ * at a time. */
+static void mn_dw_channel_any(const mn_conv_params_t *p, const mn_dw_geom_t *g,
+                              const float *restrict xc, const float *restrict wc, float bias,
+                              float *ring, float *restrict yc)
+{
+    const float *rows[MN_CONV_FAST_MAX_TAPS];
+    int32_t oh, ow, kh, kw, next = 0;
+    for (oh = 0; oh < p->out_h; ++oh) {
+        mn_dw_ring(p, g, xc, 1, oh, &next, ring, rows);
+        for (ow = 0; ow < p->out_w; ++ow) {
+            float a = bias;
+            for (kh = 0; kh < p->k_h; ++kh) {
+                const float *restrict xr = rows[kh] + ow * p->stride_w;
+                for (kw = 0; kw < p->k_w; ++kw) {
+                    a = MN_MADD(wc[kh * p->k_w + kw], xr[kw * p->dil_w], a);
+                }
+            }
+            yc[oh * p->out_w + ow] = mn_act_apply(&p->act, a);
+        }
+    }
+}
+
+/* One channel of one image on a scalar FPU: xc, yc its planes, wc its weights. */
+static void mn_dw_channel(const mn_conv_params_t *p, const mn_dw_geom_t *g, const float *xc,
+                          const float *wc, float bias, float *ring, float *yc)
+{
+    const int32_t k3 = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1;
+    if (k3 && p->stride_w == 1) {
+        mn_dw3_channel_s1(p, g, xc, wc, bias, ring, yc);
+    } else if (k3 && p->stride_w == 2) {
+        mn_dw3_channel_s2(p, g, xc, wc, bias, ring, yc);
+    } else {
+        mn_dw_channel_any(p, g, xc, wc, bias, ring, yc);
     }
 }
 
@@ -281,6 +460,15 @@ void mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
     mn_dw_geometry(p, &g);
     wq = scratch + g.span * g.row;
     for (n = 0; n < p->n; ++n) {
+        const float *xn = x + n * p->c_in * in_plane;
+        float *yn = y + n * p->c_out * out_plane;
+        if (MN_DW_SCALAR) {
+            for (c = 0; c < p->c_in; ++c) {
+                mn_dw_channel(p, &g, xn + c * in_plane, w + c * g.taps, b ? b[c] : 0.0f,
+                              scratch, yn + c * out_plane);
+            }
+            continue;
+        }
         for (c0 = 0; c0 < p->c_in; c0 += MN_DW_CB) {
             const int32_t cb = p->c_in - c0 < MN_DW_CB ? p->c_in - c0 : MN_DW_CB;
             float bias[MN_DW_CB];
@@ -288,8 +476,7 @@ void mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
                 bias[c] = b && c < cb ? b[c0 + c] : 0.0f;
             }
             mn_dw_pack_weights(w, g.taps, c0, cb, wq);
-            mn_dw_block(p, &g, x + (n * p->c_in + c0) * in_plane, wq, bias, cb, scratch,
-                        y + (n * p->c_out + c0) * out_plane);
+            mn_dw_block(p, &g, xn + c0 * in_plane, wq, bias, cb, scratch, yn + c0 * out_plane);
         }
     }
 }

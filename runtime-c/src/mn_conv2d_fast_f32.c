@@ -20,10 +20,12 @@
  * fit the vector registers, with room for inputs and weights. 16 with AVX-512; 8 with
  * AVX/AVX2 (16 would need all 16 ymm registers and spills; 8 runs nonn_k4 about 10 %
  * faster in an interleaved A/B) and NEON (by the same register count; not measured);
- * 2 on scalar FPUs and soft float (Cortex-M, RV32), where the 8 x 2 accumulators, 8
- * weights and 2 inputs of mn_cf_tile's scalar form fit the register file (a third fewer
- * instructions than 16 for nonn_k4 on a Cortex-M4F). At most MN_CF_SLACK. */
-#ifndef MN_CF_NR /* tests build every form: -DMN_CF_NR=2, -DMN_CF_NR=8 */
+ * 3 on scalar FPUs (Cortex-M4F/M33, RV32F), where the 8 x 3 accumulators, 3 inputs
+ * and one weight of mn_cf_tile's scalar form fit the 32 FPU registers (8 x 2 was a third
+ * fewer instructions than 16 for nonn_k4 on a Cortex-M4F; 8 x 3 loads 11 floats per 24
+ * multiply-adds instead of 10 per 16), 2 with soft float (Cortex-M0+, RV32IMC). At most
+ * MN_CF_SLACK. */
+#ifndef MN_CF_NR /* tests build every form: -DMN_CF_NR=2, 3, 8 */
 #if defined(__AVX512F__)
 #define MN_CF_NR 16 /* 8 accumulator rows = 8 of the 32 zmm registers */
 #elif defined(__AVX__) || defined(__ARM_NEON) || defined(__aarch64__)
@@ -31,8 +33,10 @@
 #elif defined(__SSE2__) || defined(__riscv_vector) || defined(__ALTIVEC__) || \
     defined(__wasm_simd128__)
 #define MN_CF_NR 16
+#elif (defined(__ARM_FP) && (__ARM_FP & 4)) || (defined(__riscv_flen) && __riscv_flen >= 32)
+#define MN_CF_NR 3 /* a scalar FPU of 32 single-precision registers */
 #else
-#define MN_CF_NR 2
+#define MN_CF_NR 2 /* soft float: 8 x 3 ran nonn_k4 7 % slower than 8 x 2 on a Cortex-M0+ */
 #endif
 #endif
 /* With MN_CF_NR = 8 GCC would unroll the position loop completely and then vectorise
@@ -104,52 +108,97 @@ void mn_conv2d_fast_f32_pack(const mn_conv_params_t *p, const float *restrict w,
     }
 }
 
-#if MN_CF_NR == 2
-/* One tile on a scalar FPU: 8 channels x 2 positions, the 16 accumulators, 8 weights
- * and 2 inputs spelled out as scalars so that they all live in the 32 FPU registers. */
-#define MN_CF_ROW(r) \
-    c##r##0 += w##r * x0; \
-    c##r##1 += w##r * x1
+#if MN_CF_NR <= 3
+/* One tile on a scalar FPU or soft float: 8 channels x MN_CF_NR (3 or 2) positions, the
+ * accumulators and inputs spelled out as scalars so that they live in the 32 FPU
+ * registers, each weight loaded just before its multiply-adds (one register); one
+ * instruction per multiply-add where the FPU fuses (MN_MADD). 8 weights + 3 inputs load
+ * per 24 multiply-adds (8 x 2: 10 per 16). Stored from the registers through the
+ * activation (MN_ACT_STORE_REGS). MN_CF_COLS(M, r) applies M(r, v) to the columns v. */
+#if MN_CF_NR == 3
+#define MN_CF_COLS(M, r) M(r, 0); M(r, 1); M(r, 2)
+#else
+#define MN_CF_COLS(M, r) M(r, 0); M(r, 1)
+#endif
+#define MN_CF_MAC(r, v) c##r##v = MN_MADD(wr, x##v, c##r##v)
+#define MN_CF_ROW(r)                                                                      \
+    do {                                                                                  \
+        const float wr = w[r];                                                            \
+        MN_CF_COLS(MN_CF_MAC, r);                                                         \
+    } while (0)
+#define MN_CF_X(r, v) const float x##v = xk_[v]
+/* One input channel of one tap: the weights w[0..8) and the inputs xk[0..MN_CF_NR). */
+#define MN_CF_STEP(xk)                                                                    \
+    do {                                                                                  \
+        const float *xk_ = (xk);                                                          \
+        MN_CF_COLS(MN_CF_X, 0);                                                           \
+        MN_CF_ROW(0);                                                                     \
+        MN_CF_ROW(1);                                                                     \
+        MN_CF_ROW(2);                                                                     \
+        MN_CF_ROW(3);                                                                     \
+        MN_CF_ROW(4);                                                                     \
+        MN_CF_ROW(5);                                                                     \
+        MN_CF_ROW(6);                                                                     \
+        MN_CF_ROW(7);                                                                     \
+        w += MN_CF_MR;                                                                    \
+    } while (0)
+#define MN_CF_INIT1(r, v) float c##r##v = bias[r]
+#define MN_CF_INIT(r) MN_CF_COLS(MN_CF_INIT1, r)
+#define MN_CF_ACC1(r, v) acc[r][v] = c##r##v
+#define MN_CF_ACC(r) MN_CF_COLS(MN_CF_ACC1, r)
+#if MN_CF_NR == 3
+#define MN_CF_PUT(r, F)                                                                   \
+    y[(r) * out_plane] = F(c##r##0);                                                      \
+    y[(r) * out_plane + 1] = F(c##r##1);                                                  \
+    y[(r) * out_plane + 2] = F(c##r##2)
+#else
+#define MN_CF_PUT(r, F)                                                                   \
+    y[(r) * out_plane] = F(c##r##0);                                                      \
+    y[(r) * out_plane + 1] = F(c##r##1)
+#endif
+#define MN_CF_STORE(F)                                                                    \
+    MN_CF_PUT(0, F); MN_CF_PUT(1, F); MN_CF_PUT(2, F); MN_CF_PUT(3, F);                   \
+    MN_CF_PUT(4, F); MN_CF_PUT(5, F); MN_CF_PUT(6, F); MN_CF_PUT(7, F)
 static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
                        const int32_t *restrict taps, int32_t n_taps,
                        const float *restrict w, const float *restrict bias,
-                       float acc[MN_CF_MR][MN_CF_NR], const mn_act_t *act, float *y,
+                       float acc[MN_CF_MR][MN_CF_NR], const mn_act_t *act, float *restrict y,
                        int32_t out_plane)
 {
-    float c00 = bias[0], c01 = bias[0], c10 = bias[1], c11 = bias[1];
-    float c20 = bias[2], c21 = bias[2], c30 = bias[3], c31 = bias[3];
-    float c40 = bias[4], c41 = bias[4], c50 = bias[5], c51 = bias[5];
-    float c60 = bias[6], c61 = bias[6], c70 = bias[7], c71 = bias[7];
-    int32_t ic, t, r;
-    for (t = 0; t < n_taps; ++t) {
-        const float *xk = xj + taps[t];
-        for (ic = 0; ic < cin_g; ++ic) {
-            const float x0 = xk[0], x1 = xk[1];
-            const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-            const float w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
-            MN_CF_ROW(0);
-            MN_CF_ROW(1);
-            MN_CF_ROW(2);
-            MN_CF_ROW(3);
-            MN_CF_ROW(4);
-            MN_CF_ROW(5);
-            MN_CF_ROW(6);
-            MN_CF_ROW(7);
-            xk += pitch;
-            w += MN_CF_MR;
+    MN_CF_INIT(0); MN_CF_INIT(1); MN_CF_INIT(2); MN_CF_INIT(3);
+    MN_CF_INIT(4); MN_CF_INIT(5); MN_CF_INIT(6); MN_CF_INIT(7);
+    int32_t ic, t;
+    if (cin_g == 1) { /* one channel (a first layer): one loop over the taps */
+        for (t = 0; t < n_taps; ++t) {
+            MN_CF_STEP(xj + taps[t]);
+        }
+    } else {
+        for (t = 0; t < n_taps; ++t) {
+            const float *xk = xj + taps[t];
+            for (ic = cin_g; ic > 0; --ic) {
+                MN_CF_STEP(xk);
+                xk += pitch;
+            }
         }
     }
-    acc[0][0] = c00, acc[0][1] = c01, acc[1][0] = c10, acc[1][1] = c11;
-    acc[2][0] = c20, acc[2][1] = c21, acc[3][0] = c30, acc[3][1] = c31;
-    acc[4][0] = c40, acc[4][1] = c41, acc[5][0] = c50, acc[5][1] = c51;
-    acc[6][0] = c60, acc[6][1] = c61, acc[7][0] = c70, acc[7][1] = c71;
-    if (y) {
-        for (r = 0; r < MN_CF_MR; ++r) {
-            mn_act_store_f32(act, acc[r], y + r * out_plane, MN_CF_NR);
-        }
+    if (!y) {
+        MN_CF_ACC(0); MN_CF_ACC(1); MN_CF_ACC(2); MN_CF_ACC(3);
+        MN_CF_ACC(4); MN_CF_ACC(5); MN_CF_ACC(6); MN_CF_ACC(7);
+    } else {
+        MN_ACT_STORE_REGS(MN_CF_STORE);
     }
 }
+#undef MN_CF_COLS
+#undef MN_CF_MAC
 #undef MN_CF_ROW
+#undef MN_CF_X
+#undef MN_CF_STEP
+#undef MN_CF_INIT1
+#undef MN_CF_INIT
+#undef MN_CF_ACC1
+#undef MN_CF_ACC
+#undef MN_CF_PUT
+#undef MN_CF_STORE
 #else
 /* One tile: MN_CF_MR (= 8) channels x MN_CF_NR positions starting at xj. The rows are
  * spelled out (a0..a7) so that compilers keep the accumulators in vector registers. */
@@ -277,6 +326,18 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                 for (r = 0; r < MN_CF_MR; ++r) {
                     bias[r] = b && r < mr ? b[oc0 + r] : 0.0f;
                 }
+                if (g.wq == p->out_w && g.n_pos >= MN_CF_NR && mr == MN_CF_MR) {
+                    /* No dropped columns (1x1 and 1xk kernels): the positions j are the
+                     * output plane itself, so tiles run across rows and are stored
+                     * directly; the last one overlaps the one before it. */
+                    for (j0 = 0; j0 < g.n_pos; j0 += MN_CF_NR) {
+                        const int32_t j = j0 + MN_CF_NR <= g.n_pos ? j0 : g.n_pos - MN_CF_NR;
+                        mn_cf_tile(xg + j, cin_g, g.pitch, taps, n_taps, wt, bias, acc,
+                                   &p->act, yn + oc0 * out_plane + j, out_plane);
+                    }
+                    wt += MN_CF_MR * k;
+                    continue;
+                }
                 if (p->out_w >= MN_CF_NR && mr == MN_CF_MR) {
                     /* Row tiles, stored directly; the last tile of a row overlaps the one
                      * before it (recomputing a few outputs) so that every tile is full. */
@@ -289,18 +350,6 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                                        bias, acc, &p->act,
                                        yn + oc0 * out_plane + oh * p->out_w + ow, out_plane);
                         }
-                    }
-                    wt += MN_CF_MR * k;
-                    continue;
-                }
-                if (g.wq == p->out_w && g.n_pos >= MN_CF_NR && mr == MN_CF_MR) {
-                    /* No dropped columns (1x1 and 1xk kernels): the positions j are the
-                     * output plane itself, so tiles run across rows and are stored
-                     * directly; the last one overlaps the one before it. */
-                    for (j0 = 0; j0 < g.n_pos; j0 += MN_CF_NR) {
-                        const int32_t j = j0 + MN_CF_NR <= g.n_pos ? j0 : g.n_pos - MN_CF_NR;
-                        mn_cf_tile(xg + j, cin_g, g.pitch, taps, n_taps, wt, bias, acc,
-                                   &p->act, yn + oc0 * out_plane + j, out_plane);
                     }
                     wt += MN_CF_MR * k;
                     continue;

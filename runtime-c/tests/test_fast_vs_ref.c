@@ -92,21 +92,27 @@ static int conv_case(int id)
 
 /* The depthwise shapes of MobileNets and DS-CNN: 3x3 and 5x5, stride 1 and 2, "same"
  * padding, channel counts around the kernel's 8-channel blocks, rows narrow and wide
- * (every tile width and its tails), every fused activation. */
+ * (every tile width and its tails), every fused activation. Every fifth case is a tall
+ * plane with few channels and padding on one side only (top/left or bottom/right), so
+ * that the scalar path's ring of rows wraps around (its ring holds what the scratch
+ * does, up to the whole plane). */
 static int dw_case(int id)
 {
     mn_conv_params_t p;
     const int32_t k = id % 2 ? 5 : 3;
+    const int tall = id % 5 == 4;
+    int32_t pad_b, pad_r;
     p.n = 1 + id % 7 / 6;
-    p.c_in = p.c_out = p.group = rnd(1, 40);
+    p.c_in = p.c_out = p.group = tall ? rnd(1, 6) : rnd(1, 40);
     p.k_h = p.k_w = k;
     p.stride_h = p.stride_w = 1 + id / 2 % 2;
     p.dil_h = p.dil_w = 1;
-    p.pad_top = p.pad_left = k / 2;
-    p.in_h = rnd(1, 25);
-    p.in_w = rnd(1, 30);
-    p.out_h = (p.in_h + 2 * (k / 2) - k) / p.stride_h + 1;
-    p.out_w = (p.in_w + 2 * (k / 2) - k) / p.stride_w + 1;
+    p.pad_top = p.pad_left = tall && id % 3 == 0 ? 0 : k / 2;
+    pad_b = pad_r = tall && id % 3 == 1 ? 0 : k / 2;
+    p.in_h = tall ? rnd(40, 90) : rnd(1, 25);
+    p.in_w = tall ? rnd(k, 13) : rnd(1, 30);
+    p.out_h = (p.in_h + p.pad_top + pad_b - k) / p.stride_h + 1;
+    p.out_w = (p.in_w + p.pad_left + pad_r - k) / p.stride_w + 1;
     set_act(&p.act, id % MN_ACT_KINDS);
     return check_conv(CASES + id, &p);
 }

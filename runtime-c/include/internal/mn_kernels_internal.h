@@ -27,6 +27,46 @@ extern "C" {
 #define MN_NO_UNROLL_AND_JAM
 #endif
 
+/* a * b + c in the scalar tiles of MCU builds (mn_conv2d_fast_f32's 8 x 3 tile,
+ * mn_conv2d_dw_f32's per-channel path): one fused multiply-add (fmaf, one rounding) where
+ * the compiler says the target has a fast one (__FP_FAST_FMAF: Cortex-M4F/M33 `vfma.f32`),
+ * a multiply and an add elsewhere. ISO C mode (-std=c99) does not contract `a * b + c`,
+ * so without this the Cortex-M4F ran `vmul.f32` + `vadd.f32` per multiply-add. The SIMD
+ * tiles of host builds do not use it (they fuse only under -ffp-contract=fast, as
+ * `meshnn bench` builds them). */
+#if defined(FP_FAST_FMAF) || defined(__FP_FAST_FMAF)
+#define MN_MADD(a, b, c) fmaf((a), (b), (c))
+#else
+#define MN_MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* Store a tile of accumulators from registers through the activation `act` (a
+ * `const mn_act_t *` in scope): STORE(F) stores every accumulator v as F(v); the kind is
+ * tested once per tile, ReLU and none inline, the other kinds through mn_act_apply (the
+ * scalar tiles of MCU builds). */
+#define MN_ACT_SAME(v) (v)
+#define MN_ACT_ANY(v) mn_act_apply(act, v)
+#define MN_ACT_STORE_REGS(STORE)                                                          \
+    do {                                                                                  \
+        if (act->kind == MN_ACT_RELU) {                                                   \
+            STORE(mn_relu);                                                               \
+        } else if (act->kind == MN_ACT_NONE) {                                            \
+            STORE(MN_ACT_SAME);                                                           \
+        } else {                                                                          \
+            STORE(MN_ACT_ANY);                                                            \
+        }                                                                                 \
+    } while (0)
+
+/* GCC turns short copy and zero-fill loops into memcpy / memset calls
+ * (-ftree-loop-distribute-patterns), which cost more than the loop on rows of a few
+ * floats (the depthwise kernel's ring rows on MCUs); the functions that copy such rows opt
+ * out. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MN_NO_LIBCALL_LOOPS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define MN_NO_LIBCALL_LOOPS
+#endif
+
 /* The larger of the running maximum m and v; NaN once either is NaN (max pooling and
  * ReduceMax propagate NaN, as numpy's maximum does). */
 static inline float mn_max_nan(float m, float v)

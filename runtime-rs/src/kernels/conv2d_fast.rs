@@ -29,7 +29,9 @@ const MR: usize = CONV_FAST_MR;
 /// AVX/AVX2 and NEON; 16 with SSE2, RISC-V V, AltiVec and WebAssembly SIMD; 2 on scalar
 /// FPUs and soft float (Cortex-M, RV32), and wherever `--cfg meshnn_scalar_tiles` is
 /// given (the differential tests use it to run the Cortex-M form on the host, as C's
-/// tests build with `-DMN_CF_NR=2`).
+/// tests build with `-DMN_CF_NR=2`). C's tile on cores with a scalar FPU is 8 x 3 with
+/// fused multiply-adds since issue 16 (Cortex-M4F instruction counts); not ported here
+/// yet (the tiling does not change any output's accumulation order).
 const NR: usize = if cfg!(meshnn_scalar_tiles) {
     2
 } else if cfg!(target_feature = "avx512f") {

@@ -7,10 +7,13 @@
 //! `core::arch`'s `_mm_fmadd_ss`, which LLVM lowers to `llvm.fma.f32` and so vectorises
 //! into `vfmadd*ps` inside the kernels' loops; AArch64 with NEON, through
 //! `vfma_n_f32` (`fmadd`, vectorised into `fmla`). Nowhere else: `f32::mul_add` needs `std`
-//! (core's is unstable in rustc 1.95), and on Cortex-M4F/M33 LLVM would turn it into
-//! `vfma.f32` where the C firmware (gcc, `-std=c99`: no contraction) rounds twice
-//! (`vmul.f32`, `vadd.f32`; Rust's `a * b + c` is the unfused `vmla.f32`), so fusing
-//! there would break the Rust-vs-C firmware bit equality under QEMU.
+//! (core's is unstable in rustc 1.95). On Cortex-M4F/M33 Rust's `a * b + c` is the
+//! unfused `vmla.f32`, while the C firmware's scalar convolution tiles (the 8 x 3
+//! `mn_cf_tile` and the per-channel depthwise path, `MN_MADD` in
+//! `mn_kernels_internal.h`) fuse with `fmaf` (`vfma.f32`) since issue 16's M4F work: there
+//! the Rust and C firmware differ by rounding (one ulp per multiply-add), within the
+//! tolerance the QEMU tests use; the other C kernels still round twice (gcc `-std=c99`
+//! does not contract).
 //! Elsewhere (the default x86-64 build, so the differential tests against C built without
 //! contraction, and every MCU target) the kernels compute exactly what they did before.
 //!
