@@ -448,14 +448,19 @@ pub fn use_mean_arrived(g: &Graph, node: &Node, received: impl Fn(TensorId) -> b
 }
 
 /// The received tensor whose arrival decides whether the values of `t` arrived: `t`
-/// itself when it is received (`received`), or the received tensor that `t` only selects
-/// or rearranges elements of, through Slice, Split, Transpose and views, or converts
-/// element by element, through DequantizeLinear and QuantizeLinear. So a redundant
+/// itself when it is received (`received`), or the received tensor that `t` is computed
+/// from alone, with constants (weights, slice bounds, quantisation parameters): through
+/// every node with exactly one non-constant input, whatever it computes. So a redundant
 /// copy that the hub slices out of a student's feature vector counts as arrived exactly
 /// when that vector did, as in failout training (`distill/models.py`, `aggregate`); in a
 /// quantised model, where the vector crosses the link as int8 and the hub dequantises it
 /// before the float Mean, a lost vector is left out too instead of counting as its
-/// fallback (zero = the zero point, i.e. 0.0).
+/// fallback (zero = the zero point, i.e. 0.0); and with late fusion, where the hub runs
+/// a student's head (a Gemm on its feature vector) before the Mean over the students'
+/// logits, a lost student's head output (its bias, from the zero fallback) is left out
+/// as training leaves out that student's logits. A node that also reads another
+/// non-constant tensor (computed here, or received from someone else) ends the trace:
+/// its output is this device's own.
 pub fn arrival_source(
     g: &Graph,
     producers: &[Option<NodeId>],
@@ -468,19 +473,10 @@ pub fn arrival_source(
             return Some(t);
         }
         let n = &g.nodes[producers[t]?];
-        let selects = matches!(
-            n.op,
-            Op::Slice { .. }
-                | Op::Split { .. }
-                | Op::Transpose { .. }
-                | Op::Reshape
-                | Op::Quantize(_)
-                | Op::Dequantize(_)
-        );
-        let (&data, rest) = n.inputs.split_first()?;
-        if !selects || rest.iter().any(|&x| !g.tensors[x].is_const()) {
+        let mut live = n.inputs.iter().filter(|&&x| !g.tensors[x].is_const());
+        let (Some(&data), None) = (live.next(), live.next()) else {
             return None;
-        }
+        };
         t = data;
     }
 }

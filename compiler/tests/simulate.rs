@@ -435,6 +435,15 @@ fn patterns_leave_dequantised_copies_of_a_lost_student_out_of_the_mean() {
     );
 }
 
+/// Late fusion with the students' heads on the hub (tests/models/make_latefusion.py: each
+/// student sends 3 features, its head makes 10 logits there, and the hub's `Mean` averages
+/// the logits): a lost student's head reads the zero fallback and outputs its bias, which
+/// the `Mean` leaves out, as failout training leaves out a lost student's logits.
+#[test]
+fn patterns_leave_the_head_of_a_lost_student_out_of_the_late_fusion_mean() {
+    check_patterns_against_brute_force("latefusion_k4.onnx", "tests/fixtures/deploy/nonn_k4.toml");
+}
+
 #[test]
 fn patterns_cli_prints_the_table_and_json() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,9 +4,10 @@ receivers' default fallback) in the ONNX graph and run onnxruntime on every samp
 A lost quantised tensor (int8 / uint8, as a quantised model sends its cut tensors) reads
 its zero point instead: the integer meaning 0.0, the zero of the integer domain.
 A `Mean` over redundant copies averages only the copies that arrived, as failout training
-does (distill/models.py): its inputs that are a lost tensor, or only select elements of
-one (Slice, Split, Transpose, Reshape, ...) or dequantise it (DequantizeLinear), are
-dropped, unless every input is lost.
+does (distill/models.py): its inputs that are a lost tensor, or are computed from one
+lost tensor alone with constants (initializers, Constant nodes), whatever the nodes on
+the way compute (Slice, DequantizeLinear, a late-fusion head's Gemm, ...), are dropped,
+unless every input is lost.
 
 usage: patterns_brute_force.py MODEL.onnx DATA.npz PATTERNS.json
   PATTERNS.json: a list of patterns, each a list of tensor names.
@@ -65,25 +66,17 @@ def zeroed(model, lost, shapes):
     return m
 
 
-SELECTS = {
-    "Slice",
-    "Split",
-    "Transpose",
-    "Reshape",
-    "Flatten",
-    "Squeeze",
-    "Unsqueeze",
-    "Identity",
-    "DequantizeLinear",
-    "QuantizeLinear",
-}
 
 
 def lost_copies_left_out_of_means(m, lost):
-    """Drop from every Mean the inputs that are lost or select elements of a lost tensor."""
+    """Drop from every Mean the inputs that are lost or computed from one lost tensor
+    alone (every other input of the nodes on the way a constant)."""
+    const = {i.name for i in m.graph.initializer}
+    const.update(o for n in m.graph.node if n.op_type == "Constant" for o in n.output)
     derived = set(lost)
-    for node in m.graph.node:
-        if node.op_type in SELECTS and node.input and node.input[0] in derived:
+    for node in m.graph.node:  # ONNX graphs are topologically sorted
+        live = [x for x in node.input if x and x not in const]
+        if len(live) == 1 and live[0] in derived:
             derived.update(node.output)
     for node in m.graph.node:
         if node.op_type != "Mean":
