@@ -83,14 +83,20 @@ pub fn fresh_dir(dir: &Path) -> Result<(), BuildDirError> {
 }
 
 /// Mark `dir` as meshnn's when it is empty or marked already; else [`BuildDirError::Foreign`].
+/// A folder holding only meshnn's own marker or lock counts as empty: another meshnn
+/// command that claims the same new folder at the same moment may have created them
+/// between the marker check and the listing (it then holds the lock, or will).
 fn mark_if_ours(dir: &Path) -> Result<(), BuildDirError> {
     let marker = dir.join(MARKER);
     if marker.is_file() {
         return Ok(());
     }
-    let mut entries = std::fs::read_dir(dir).map_err(io_err("read", dir))?;
-    if entries.next().is_some() {
-        return Err(BuildDirError::Foreign(dir.to_path_buf()));
+    let entries = std::fs::read_dir(dir).map_err(io_err("read", dir))?;
+    for e in entries {
+        let e = e.map_err(io_err("read", dir))?;
+        if e.file_name() != MARKER && e.file_name() != LOCK {
+            return Err(BuildDirError::Foreign(dir.to_path_buf()));
+        }
     }
     std::fs::write(&marker, "made by meshnn: meshnn may empty this folder\n")
         .map_err(io_err("write", &marker))
@@ -118,6 +124,25 @@ mod tests {
         let e = BuildDir::claim(&user).unwrap_err().to_string();
         assert!(e.contains("not created by meshnn"), "{e}");
         assert!(user.join("keep.txt").is_file());
+    }
+
+    #[test]
+    fn a_new_folder_another_command_is_claiming_is_not_foreign() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("b");
+        std::fs::create_dir(&d).unwrap();
+        // What a concurrent claim leaves between its marker check and its marker write.
+        std::fs::write(d.join(LOCK), "").unwrap();
+        let held = BuildDir::claim(&d).expect("only meshnn's lock file in it");
+        assert!(d.join(MARKER).is_file());
+        assert!(matches!(BuildDir::claim(&d), Err(BuildDirError::Busy(_))));
+        drop(held);
+        std::fs::write(d.join("user.txt"), "mine").unwrap();
+        std::fs::remove_file(d.join(MARKER)).unwrap();
+        assert!(matches!(
+            BuildDir::claim(&d),
+            Err(BuildDirError::Foreign(_))
+        ));
     }
 
     #[test]
