@@ -10,6 +10,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def _positive(text):
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return n
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(prog="python -m distill")
@@ -22,7 +32,12 @@ def main(argv=None):
                        "a networkx/numpy fallback is used, and logged, when none has `cluster`)")
         p.add_argument("--failout", type=float, help="failout rate q for the *_failout variants "
                        "(overrides the config)")
-        p.add_argument("--threads", type=int, default=2)
+        p.add_argument("--jobs", type=_positive, default=1,
+                       help="train the student sets in N worker processes (default 1); each "
+                       "task seeds itself, so the models do not depend on N")
+        p.add_argument("--threads", type=_positive, help="torch threads per process "
+                       "(default 2 with --jobs 1, else 1); the teacher is trained with this "
+                       "many threads too")
         p.add_argument("--out", help="write everything under this folder instead of "
                        "distill/ and tests/models/ (for debugging)")
 
@@ -41,7 +56,7 @@ def main(argv=None):
 
     q = sub.add_parser("quantize", help="int8 QDQ versions of already-trained models "
                        "(onnxruntime's quantiser, calibrated on training samples), no retraining")
-    q.add_argument("--datasets", nargs="*", default=["mnist", "basicmotions"])
+    q.add_argument("--datasets", nargs="*", default=["mnist", "basicmotions", "gesture"])
     q.add_argument("--models", help="folder of the float models <dataset>_<variant>_k<K>.onnx "
                    "(default tests/models)")
     q.add_argument("--out", help="folder of the int8 models (default tests/models/int8/distilled)")
@@ -70,15 +85,17 @@ def main(argv=None):
                            meshnn=args.meshnn)
         return 0
     from .train import run
+    jobs = args.jobs
+    threads = args.threads or (2 if jobs == 1 else 1)
     if args.cmd == "run":
         run(args.config, meshnn=args.meshnn, failout=args.failout, ks=args.ks,
             variants=args.variants, out=args.out, subset=args.subset, epochs=args.epochs,
-            threads=args.threads, export=not args.no_export, command=command)
+            threads=threads, export=not args.no_export, command=command, jobs=jobs)
         return 0
     if args.cmd == "all":
         for cfg in sorted((HERE / "configs").glob("*.json")):
             run(str(cfg.relative_to(HERE.parent)), meshnn=args.meshnn, failout=args.failout,
-                out=args.out, threads=args.threads, command=command)
+                out=args.out, threads=threads, command=command, jobs=jobs)
         from .report import write_report
         out = Path(args.out) if args.out else HERE
         write_report(str(out / "results"), str(out / "RESULTS.md"))

@@ -6,6 +6,8 @@
 * ``basicmotions``: the UEA BasicMotions set bundled with ``aeon`` (smartwatch 3-axis
   accelerometer + 3-axis gyroscope, 100 steps, 4 classes, 40 train / 40 test, the official
   split); each channel standardised with the training mean/std; x shaped [N, 6, 100].
+* ``gesture``: UCR PickupGestureWiimoteZ bundled with ``aeon`` (hand-held accelerometer,
+  10 gestures, 50 / 50, the official split): harder than BasicMotions; see ``load_gesture``.
 """
 from __future__ import annotations
 
@@ -104,9 +106,39 @@ def load_basicmotions() -> Dataset:
                     "channel_std": std.ravel().tolist()})
 
 
+def load_gesture(pool: int = 3) -> Dataset:
+    """``gesture``: aeon's PickupGestureWiimoteZ, equal-length version (hand-held 3-axis
+    accelerometer, z axis, 10 gestures by 10 people, 50 train / 50 test, the official split;
+    series resampled to 361 steps by the UCR archive).  Averaged over ``pool`` steps (361 →
+    120 at 3) and standardised with the training mean/std: x shaped [N, 1, 361 // pool]."""
+    import os
+
+    d = os.path.join(_aeon_data_dir(), "PickupGestureWiimoteZ")
+    xtr, ytr = read_ts(os.path.join(d, "PickupGestureWiimoteZ_eq_TRAIN.ts"))
+    xte, yte = read_ts(os.path.join(d, "PickupGestureWiimoteZ_eq_TEST.ts"))
+    classes = sorted(set(ytr.tolist()), key=int)
+    idx = {c: i for i, c in enumerate(classes)}
+    ytr = np.array([idx[c] for c in ytr], dtype=np.int64)
+    yte = np.array([idx[c] for c in yte], dtype=np.int64)
+    steps = xtr.shape[2] // pool
+    xtr, xte = (a[:, :, :steps * pool].reshape(len(a), a.shape[1], steps, pool).mean(3)
+                for a in (xtr, xte))
+    mean, std = float(xtr.mean()), float(xtr.std()) + 1e-8
+    return Dataset("gesture", ((xtr - mean) / std).astype(np.float32), ytr,
+                   ((xte - mean) / std).astype(np.float32), yte, classes,
+                   {"source": "aeon's bundled PickupGestureWiimoteZ_eq .ts files "
+                              "(official UCR split)",
+                    "n_train": len(ytr), "n_test": len(yte),
+                    "scaling": f"mean over {pool} steps, standardised with train mean/std",
+                    "pool": pool, "mean": mean, "std": std})
+
+
+LOADERS = {"mnist": load_mnist, "basicmotions": load_basicmotions, "gesture": load_gesture}
+
+
 def load(name: str, seed: int = 0) -> Dataset:
     if name == "mnist":
         return load_mnist(seed)
-    if name == "basicmotions":
-        return load_basicmotions()
-    raise ValueError(f"unknown dataset {name!r} (mnist, basicmotions)")
+    if name not in LOADERS:
+        raise ValueError(f"unknown dataset {name!r} ({', '.join(LOADERS)})")
+    return LOADERS[name]()

@@ -20,6 +20,7 @@ from . import export as E
 from . import graph as G
 from . import partition as P
 from . import quantize as Q
+from . import workers as W
 from .models import Distilled, Teacher
 
 log = logging.getLogger("distill")
@@ -248,12 +249,91 @@ def cfg_hash(obj):
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def variant_failout(cfg, v):
+    """The failout rate q of a variant: its ``failout_rate``, else the config's ``failout``;
+    0 when the variant trains without failout."""
+    return v.get("failout_rate", cfg["failout"]) if v.get("failout") else 0.0
+
+
+def partitions(adj, K, r, seed, meshnn, name, results, art_dir):
+    """NoNN (Louvain, disjoint) and resilient (balanced eigenvector, r copies) assignments
+    of the teacher's filters to K students, recorded in ``results`` and ``art_dir``."""
+    parts = {}
+    nonn = P.cluster(adj, K, "louvain", balanced=False, meshnn=meshnn, seed=seed)
+    parts["nonn"] = (P.nonn_assignment(nonn["labels"]), nonn)
+    P.check_assignment(parts["nonn"][0], adj.shape[0], disjoint=True, equal=False, r=1)
+    eig = P.cluster(adj, K, "eigen", balanced=True, meshnn=meshnn, seed=seed)
+    parts["resilient"] = (P.resilient_assignment(eig["labels"], r), eig)
+    P.check_assignment(parts["resilient"][0], adj.shape[0], disjoint=False, equal=True, r=r)
+    for pn, (assign, cl) in parts.items():
+        rec = {"K": K, "method": pn, "source": cl["source"], "command": cl["command"],
+               "binary": cl.get("binary"),
+               "modularity": cl["modularity"], "groups": assign["groups"],
+               "students": assign["students"], "r": assign["r"]}
+        results["partitions"][f"{pn}_k{K}"] = rec
+        (art_dir / f"{name}_{pn}_k{K}_partition.json").write_text(json.dumps(rec, indent=1))
+        log.info("partition %s K=%d (%s): sizes %s, Q=%.4f", pn, K, cl["source"],
+                 [len(g) for g in assign["groups"]], cl["modularity"])
+    return {pn: assign for pn, (assign, _) in parts.items()}
+
+
+def student_task(cfg, K, v, assign, s_seed):
+    """One joint student training of variant ``v`` at K with student seed ``s_seed``."""
+    return {"tag": f"{v['name']}_k{K} seed {s_seed}", "assign": assign[v["partition"]],
+            "resilient": v["partition"] == "resilient", "failout": variant_failout(cfg, v),
+            "fusion": v.get("fusion", "concat"), "seed": s_seed}
+
+
+def train_and_evaluate(shared, task):
+    """Train one student set (``task``) and its failure table: (model on CPU, table, s)."""
+    ds, dev = shared["ds"], shared["dev"]
+    log.info("training %s %s (fusion %s, failout %.2f)", ds.name, task["tag"], task["fusion"],
+             task["failout"])
+    t1 = time.time()
+    m = train_students(ds, shared["cfg"], task["assign"], task["resilient"], task["failout"],
+                       shared["t_logits"], shared["t_maps"], task["seed"], dev,
+                       fusion=task["fusion"], teacher=shared["teacher"])
+    s_train = time.time() - t1
+    tab = failure_table(m, ds.x_test, ds.y_test, dev)
+    K = m.K
+    log.info("%s: all students %.4f; expected p=0.3 %.4f p=0.5 %.4f; half lost mean %.4f "
+             "(%.0f s)", task["tag"], tab["acc_all"], tab["expected"]["0.3"],
+             tab["expected"]["0.5"], tab["by_lost"][K // 2]["mean"], s_train)
+    return m.cpu().eval(), tab, s_train
+
+
+def export_variant(model, ds, models_dir, int8_dir, name, variant, K, relative):
+    """ONNX export of one model, checked against PyTorch, with its reference outputs and its
+    int8 QDQ version; returns the results entries that describe them."""
+    mpath = models_dir / f"{name}_{variant}_k{K}.onnx"
+    E.export_onnx(model, ds.input_shape, str(mpath))
+    E.check_ops(str(mpath))
+    br = E.student_branches(str(mpath))
+    assert len(br) == K, f"expected {K} student branches, found {len(br)}"
+    diff = E.verify(model, str(mpath), ds.x_test[:50])
+    E.write_reference(str(mpath), ds.x_test[:1])
+    entry = {"onnx": str(mpath.relative_to(REPO)) if relative else str(mpath),
+             "onnx_bytes": os.path.getsize(mpath), "onnx_max_abs_diff": diff,
+             "onnx_ops": E.ops_used(str(mpath)),
+             "onnx_mean_nodes": len(E.mean_nodes(str(mpath)))}
+    log.info("exported %s (%d bytes, max |diff| %.2e)", mpath, entry["onnx_bytes"], diff)
+    q = Q.quantise_all([str(mpath)], ds.x_train, ds.x_test, ds.y_test,
+                       out_dir=str(int8_dir), log=log.info)
+    entry["int8"] = next(iter(q.values()))
+    if relative:
+        entry["int8"]["file"] = str(Path(entry["int8"]["file"]).relative_to(REPO))
+    return entry
+
+
 def run(cfg_path, meshnn=None, failout=None, ks=None, variants=None, out=None,
-        subset=None, epochs=None, threads=2, export=True, command=""):
+        subset=None, epochs=None, threads=2, export=True, command="", jobs=1):
     t_start = time.time()
     cfg = json.loads(Path(cfg_path).read_text())
     torch.set_num_threads(threads)
     dev = device()
+    if jobs > 1 and dev.type != "cpu":
+        log.info("--jobs %d ignored: training on %s runs in this process", jobs, dev)
+        jobs = 1
     seed = cfg.get("seed", 0)
     np.random.seed(seed)
     name = cfg["dataset"]
@@ -318,79 +398,38 @@ def run(cfg_path, meshnn=None, failout=None, ks=None, variants=None, out=None,
     results.setdefault("variants", {})
 
     r = cfg["students"].get("r", 2)
-    for K in (ks or cfg["ks"]):
-        parts = {}
-        nonn = P.cluster(adj, K, "louvain", balanced=False, meshnn=meshnn, seed=seed)
-        parts["nonn"] = (P.nonn_assignment(nonn["labels"]), nonn)
-        P.check_assignment(parts["nonn"][0], adj.shape[0], disjoint=True, equal=False, r=1)
-        eig = P.cluster(adj, K, "eigen", balanced=True, meshnn=meshnn, seed=seed)
-        parts["resilient"] = (P.resilient_assignment(eig["labels"], r), eig)
-        P.check_assignment(parts["resilient"][0], adj.shape[0], disjoint=False, equal=True, r=r)
-        for pn, (assign, cl) in parts.items():
-            rec = {"K": K, "method": pn, "source": cl["source"], "command": cl["command"],
-                   "binary": cl.get("binary"),
-                   "modularity": cl["modularity"], "groups": assign["groups"],
-                   "students": assign["students"], "r": assign["r"]}
-            results["partitions"][f"{pn}_k{K}"] = rec
-            (art_dir / f"{name}_{pn}_k{K}_partition.json").write_text(json.dumps(rec, indent=1))
-            log.info("partition %s K=%d (%s): sizes %s, Q=%.4f", pn, K, cl["source"],
-                     [len(g) for g in assign["groups"]], cl["modularity"])
-
-        for v in cfg["variants"]:
-            if variants and v["name"] not in variants:
-                continue
-            q = v.get("failout_rate", cfg["failout"]) if v.get("failout") else 0.0
-            fusion = v.get("fusion", "concat")
-            assign, _ = parts[v["partition"]]
-            vname = f"{v['name']}_k{K}"
-            seeds = student_seeds(cfg, K, seed)
-            per_seed = []
-            for si, s_seed in enumerate(seeds):
-                log.info("training %s %s (fusion %s, failout %.2f, student seed %d)", name,
-                         vname, fusion, q, s_seed)
-                t1 = time.time()
-                m = train_students(ds, cfg, assign, v["partition"] == "resilient", q,
-                                   t_logits, t_maps, s_seed, dev, fusion=fusion,
-                                   teacher=teacher)
-                s_train = time.time() - t1
-                tab = failure_table(m, ds.x_test, ds.y_test, dev)
-                log.info("%s seed %d: all students %.4f; expected p=0.3 %.4f p=0.5 %.4f; "
-                         "half lost mean %.4f (%.0f s)", vname, s_seed, tab["acc_all"],
-                         tab["expected"]["0.3"], tab["expected"]["0.5"],
-                         tab["by_lost"][K // 2]["mean"], s_train)
-                per_seed.append({"seed": s_seed, "train_seconds": s_train,
-                                 "acc_all": tab["acc_all"], "expected": tab["expected"],
-                                 "by_lost": [{k: b[k] for k in ("lost", "mean", "worst")}
-                                             for b in tab["by_lost"]]})
-                if si == 0:  # the first seed's model is the one exported
-                    model, table, train_s = m, tab, s_train
-            entry = {"variant": v["name"], "K": K, "partition": v["partition"], "failout": q,
-                     "fusion": fusion, "params": n_params(model),
-                     "student_params": [n_params(s) for s in model.students],
-                     "train_seconds": train_s, **table,
-                     "seed": seeds[0], "seeds": per_seed, "seed_stats": seed_stats(per_seed)}
-            if export:
-                model = model.cpu().eval()
-                mpath = models_dir / f"{name}_{v['name']}_k{K}.onnx"
-                E.export_onnx(model, ds.input_shape, str(mpath))
-                E.check_ops(str(mpath))
-                br = E.student_branches(str(mpath))
-                assert len(br) == K, f"expected {K} student branches, found {len(br)}"
-                diff = E.verify(model, str(mpath), ds.x_test[:50])
-                E.write_reference(str(mpath), ds.x_test[:1])
-                entry.update({"onnx": str(mpath.relative_to(REPO)) if out == HERE else str(mpath),
-                              "onnx_bytes": os.path.getsize(mpath), "onnx_max_abs_diff": diff,
-                              "onnx_ops": E.ops_used(str(mpath)),
-                              "onnx_mean_nodes": len(E.mean_nodes(str(mpath)))})
-                log.info("exported %s (%d bytes, max |diff| %.2e)", mpath, entry["onnx_bytes"], diff)
-                q = Q.quantise_all([str(mpath)], ds.x_train, ds.x_test, ds.y_test,
-                                   out_dir=str(int8_dir), log=log.info)
-                entry["int8"] = next(iter(q.values()))
-                if out == HERE:
-                    entry["int8"]["file"] = str(Path(entry["int8"]["file"]).relative_to(REPO))
-                model = model.to(dev)
-            results["variants"][vname] = entry
-            res_path.write_text(json.dumps(results, indent=1))
+    parts = {K: partitions(adj, K, r, seed, meshnn, name, results, art_dir)
+             for K in (ks or cfg["ks"])}
+    plan = [(K, v) for K in parts for v in cfg["variants"]
+            if not variants or v["name"] in variants]
+    tasks = [student_task(cfg, K, v, parts[K], s) for K, v in plan
+             for s in student_seeds(cfg, K, seed)]
+    shared = {"ds": ds, "cfg": cfg, "t_logits": t_logits, "t_maps": t_maps,
+              "teacher": teacher, "dev": dev}
+    trained = W.map_tasks(train_and_evaluate, tasks, shared, jobs=jobs, threads=threads)
+    for K, v in plan:
+        q, fusion = variant_failout(cfg, v), v.get("fusion", "concat")
+        vname = f"{v['name']}_k{K}"
+        seeds = student_seeds(cfg, K, seed)
+        per_seed = []
+        for si, s_seed in enumerate(seeds):
+            m, tab, s_train = next(trained)
+            per_seed.append({"seed": s_seed, "train_seconds": s_train,
+                             "acc_all": tab["acc_all"], "expected": tab["expected"],
+                             "by_lost": [{k: b[k] for k in ("lost", "mean", "worst")}
+                                         for b in tab["by_lost"]]})
+            if si == 0:  # the first seed's model is the one exported
+                model, table, train_s = m, tab, s_train
+        entry = {"variant": v["name"], "K": K, "partition": v["partition"], "failout": q,
+                 "fusion": fusion, "params": n_params(model),
+                 "student_params": [n_params(s) for s in model.students],
+                 "train_seconds": train_s, **table,
+                 "seed": seeds[0], "seeds": per_seed, "seed_stats": seed_stats(per_seed)}
+        if export:
+            entry.update(export_variant(model, ds, models_dir, int8_dir, name, v["name"], K,
+                                        relative=out == HERE))
+        results["variants"][vname] = entry
+        res_path.write_text(json.dumps(results, indent=1))
 
     if export:
         E.save_npz(str(models_dir / f"{name}_test.npz"), x=ds.x_test.astype(np.float32),
@@ -399,6 +438,7 @@ def run(cfg_path, meshnn=None, failout=None, ks=None, variants=None, out=None,
     results["command_last_run"] = command
     results["device"] = str(dev)
     results["threads"] = threads
+    results["jobs"] = jobs
     res_path.write_text(json.dumps(results, indent=1))
     log.info("done in %.1f s -> %s", time.time() - t_start, res_path)
     return results
