@@ -3,6 +3,8 @@
  * DSP extension where the core has it. See mn_kernels_s8.h. */
 #include "internal/mn_kernels_s8_internal.h"
 
+#include <string.h>
+
 /* Taps of one output channel's window, and that count rounded up to a multiple of four
  * (the packed weights and the columns are zero-padded to it). */
 static int32_t fast_s8_taps(const mn_conv_s8_params_t *p)
@@ -13,6 +15,13 @@ static int32_t fast_s8_taps(const mn_conv_s8_params_t *p)
 static int32_t fast_s8_taps4(const mn_conv_s8_params_t *p)
 {
     return (fast_s8_taps(p) + 3) & ~3;
+}
+
+/* The tap that slot k of a packed channel holds: within each block of four taps the
+ * middle two swapped (an involution: also the slot of tap k). */
+static inline int32_t fast_s8_slot(int32_t k)
+{
+    return (k & ~3) | ((k & 1) << 1) | ((k >> 1) & 1);
 }
 
 int32_t mn_conv2d_fast_s8_scratch_size(const mn_conv_s8_params_t *p)
@@ -26,18 +35,67 @@ void mn_conv2d_fast_s8_pack(const mn_conv_s8_params_t *p, const int8_t *restrict
     const int32_t taps = fast_s8_taps(p), taps4 = fast_s8_taps4(p);
     int32_t oc, k;
     for (oc = 0; oc < p->c_out; ++oc) {
-        for (k = 0; k < taps4; ++k) { /* slot k holds tap k with bits 0 and 1 swapped */
-            const int32_t tap = (k & ~3) | ((k & 1) << 1) | ((k >> 1) & 1);
+        for (k = 0; k < taps4; ++k) {
+            const int32_t tap = fast_s8_slot(k);
             packed[oc * taps4 + k] = tap < taps ? w[oc * taps + tap] : 0;
         }
     }
 }
 
-/* Where tap k of column 0 sits among the interleaved columns: blocks of four taps,
- * [block][column][4], so one pointer walks both in the dot product (column 1: + 4). */
+/* Where tap k of column 0 sits among the interleaved columns (column 1: + FAST_S8_COL1),
+ * so that one pointer walks both in the dot product. DSP: blocks of four taps in tap
+ * order, [block][column][4] (SMLAD takes the pairs (x0, x1) and (x2, x3)). Plain C:
+ * [slot][column] with the slots of the packed weights (one tap of both columns, then the
+ * next weight). */
+#if MN_S8_DSP
+#define FAST_S8_COL1 4
 static inline int32_t fast_s8_at(int32_t k)
 {
     return k + (k & ~3);
+}
+#else
+/* Column 0 in the low half of a slot's 32-bit word, whatever the byte order. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define FAST_S8_C0 1
+#else
+#define FAST_S8_C0 0
+#endif
+#define FAST_S8_COL1 (1 - 2 * FAST_S8_C0)
+static inline int32_t fast_s8_at(int32_t k)
+{
+    return 2 * fast_s8_slot(k) + FAST_S8_C0;
+}
+#endif
+
+/* Two int16 taps of the columns: written as halves (cell[at / 2].h[at % 2], at from
+ * fast_s8_at) and read as one word by the dot products (a union: the views may alias). */
+typedef union {
+    int16_t h[2];
+    int32_t w;
+} fast_s8_cell_t;
+
+static inline void fast_s8_put(fast_s8_cell_t *col, int32_t at, int32_t v)
+{
+    col[at >> 1].h[at & 1] = (int16_t)v;
+}
+
+/* What every position of one call shares, computed once per call. */
+typedef struct {
+    int32_t cin_g, cout_g, taps4, in_plane, out_plane;
+    int32_t in_h, in_w, k_h, k_w, dil_h, dil_w, x_zp;
+} fast_s8_geom_t;
+
+static fast_s8_geom_t fast_s8_geom(const mn_conv_s8_params_t *p)
+{
+    fast_s8_geom_t r;
+    r.cin_g = p->c_in / p->group;
+    r.cout_g = p->c_out / p->group;
+    r.taps4 = fast_s8_taps4(p);
+    r.in_plane = p->in_h * p->in_w;
+    r.out_plane = p->out_h * p->out_w;
+    r.in_h = p->in_h, r.in_w = p->in_w, r.k_h = p->k_h, r.k_w = p->k_w;
+    r.dil_h = p->dil_h, r.dil_w = p->dil_w, r.x_zp = p->x_zp;
+    return r;
 }
 
 /* The window of an output position as its input offsets: the first tap's row and column
@@ -55,64 +113,88 @@ static inline fast_s8_win_t fast_s8_win(const mn_conv_s8_params_t *p, int32_t oh
     return r;
 }
 
-/* The windows a and b of two output positions over the channels of one group (xg) as
- * columns 0 and 1, in the order of the weights (channel, row, column): x - x_zp as
- * int16, 0 in the padding and past the last tap. A window row inside the input in both
- * (the interior) is copied without bounds checks, both columns in one pass. */
-static void fast_s8_columns(const mn_conv_s8_params_t *p, const int8_t *xg, fast_s8_win_t a,
-                            fast_s8_win_t b, int16_t *col)
+/* Taps k .. k + k_w - 1 of column c (c: 0 or FAST_S8_COL1) from window row r of
+ * input channel plane xc: x - x_zp, 0 outside the input (a row outside: all 0). */
+static void fast_s8_window_row(const fast_s8_geom_t *q, const int8_t *xc, fast_s8_win_t a,
+                               int32_t r, int32_t k, fast_s8_cell_t *col, int32_t c)
 {
-    const int32_t cin_g = p->c_in / p->group, k_h = p->k_h, k_w = p->k_w;
-    const int32_t in_h = p->in_h, in_w = p->in_w, plane = in_h * in_w;
-    const int32_t dil_h = p->dil_h, dil_w = p->dil_w, x_zp = p->x_zp;
-    const int32_t taps4 = fast_s8_taps4(p);
-    int32_t ci, kh, kw, k = 0;
-    for (ci = 0; ci < cin_g; ++ci) {
-        for (kh = 0; kh < k_h; ++kh) {
-            const int32_t ra = a.ih + kh * dil_h, rb = b.ih + kh * dil_h;
-            const int32_t ina = (uint32_t)ra < (uint32_t)in_h;
-            const int32_t inb = (uint32_t)rb < (uint32_t)in_h;
-            const int32_t oa = ci * plane + ra * in_w + a.iw; /* offsets, used only inside */
-            const int32_t ob = ci * plane + rb * in_w + b.iw;
-            if (ina && inb && a.wfull && b.wfull) {
-                const int8_t *xa = xg + oa, *xb = xg + ob;
-                for (kw = 0; kw < k_w; ++kw, ++k, xa += dil_w, xb += dil_w) {
-                    int16_t *d = col + fast_s8_at(k);
-                    d[0] = (int16_t)(*xa - x_zp);
-                    d[4] = (int16_t)(*xb - x_zp);
-                }
-                continue;
-            }
-            for (kw = 0; kw < k_w; ++kw, ++k) {
-                const int32_t dw = kw * dil_w;
-                int16_t *d = col + fast_s8_at(k);
-                d[0] = (int16_t)(ina && (uint32_t)(a.iw + dw) < (uint32_t)in_w ? xg[oa + dw] - x_zp : 0);
-                d[4] = (int16_t)(inb && (uint32_t)(b.iw + dw) < (uint32_t)in_w ? xg[ob + dw] - x_zp : 0);
-            }
+    const int32_t k_w = q->k_w, dil_w = q->dil_w, x_zp = q->x_zp, in_w = q->in_w;
+    const int32_t end = k + k_w;
+    if ((uint32_t)r >= (uint32_t)q->in_h) {
+        for (; k < end; ++k) {
+            fast_s8_put(col, fast_s8_at(k) + c, 0);
         }
-    }
-    for (; k < taps4; ++k) {
-        int16_t *d = col + fast_s8_at(k);
-        d[0] = 0;
-        d[4] = 0;
+    } else if (a.wfull) {
+        const int8_t *xr = xc + r * in_w + a.iw;
+        for (; k < end; ++k, xr += dil_w) {
+            fast_s8_put(col, fast_s8_at(k) + c, *xr - x_zp);
+        }
+    } else {
+        const int8_t *xr = xc + r * in_w;
+        int32_t iw = a.iw;
+        for (; k < end; ++k, iw += dil_w) {
+            fast_s8_put(col, fast_s8_at(k) + c, (uint32_t)iw < (uint32_t)in_w ? xr[iw] - x_zp : 0);
+        }
     }
 }
 
+/* The windows a and b of two output positions over the channels of one group (xg) as
+ * columns 0 and 1, in the order of the weights (channel, row, column): x - x_zp as
+ * int16, 0 in the padding and past the last tap. A window row inside the input in both
+ * (the interior) is copied without bounds checks, both columns in one pass; otherwise
+ * each column's row on its own (all zero, unchecked or checked per tap). */
+static void fast_s8_columns(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_win_t a,
+                            fast_s8_win_t b, fast_s8_cell_t *col)
+{
+    const int32_t k_h = q->k_h, k_w = q->k_w, in_h = q->in_h, in_w = q->in_w;
+    const int32_t dil_h = q->dil_h, dil_w = q->dil_w, x_zp = q->x_zp;
+    const int32_t both_wfull = a.wfull && b.wfull;
+    const int8_t *xc = xg;
+    int32_t ci, kh, kw, k = 0;
+    for (ci = 0; ci < q->cin_g; ++ci, xc += q->in_plane) {
+        for (kh = 0; kh < k_h; ++kh, k += k_w) {
+            const int32_t ra = a.ih + kh * dil_h, rb = b.ih + kh * dil_h;
+            if (both_wfull && (uint32_t)ra < (uint32_t)in_h && (uint32_t)rb < (uint32_t)in_h) {
+                const int8_t *xa = xc + ra * in_w + a.iw, *xb = xc + rb * in_w + b.iw;
+                for (kw = 0; kw < k_w; ++kw, xa += dil_w, xb += dil_w) {
+                    const int32_t at = fast_s8_at(k + kw);
+                    fast_s8_put(col, at, *xa - x_zp);
+                    fast_s8_put(col, at + FAST_S8_COL1, *xb - x_zp);
+                }
+            } else {
+                fast_s8_window_row(q, xc, a, ra, k, col, 0);
+                fast_s8_window_row(q, xc, b, rb, k, col, FAST_S8_COL1);
+            }
+        }
+    }
+    for (; k < q->taps4; ++k) {
+        fast_s8_put(col, fast_s8_at(k), 0);
+        fast_s8_put(col, fast_s8_at(k) + FAST_S8_COL1, 0);
+    }
+}
+
+/* The plain C tile runs out of its caller's registers (MN_NOINLINE); the DSP one is
+ * shorter inlined (no call per tile, and its loop does not spill there). */
+#if MN_S8_DSP
+#define FAST_S8_DOT_ATTR
+#else
+#define FAST_S8_DOT_ATTR MN_NOINLINE
+#endif
+
 /* acc[2 * r + c] += the dot product of packed weight row r (w0, w1) with column c of
  * the interleaved columns (taps4 a multiple of four). */
-static void fast_s8_dot22(const int8_t *w0, const int8_t *w1, const int16_t *col,
-                          int32_t taps4, int32_t *acc)
+FAST_S8_DOT_ATTR static void fast_s8_dot22(const int8_t *w0, const int8_t *w1,
+                                           const fast_s8_cell_t *col, int32_t taps4,
+                                           int32_t *acc)
 {
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3], k;
 #if MN_S8_DSP
-    for (k = 0; k < taps4; k += 4, col += 8) { /* a packed word: (w0, w1) and (w2, w3) */
-        uint32_t v0, v1, x0, x1, z0, z1, lo, hi;
+    for (k = 0; k < taps4; k += 4, col += 4) { /* a packed word: (w0, w1) and (w2, w3) */
+        const uint32_t x0 = (uint32_t)col[0].w, x1 = (uint32_t)col[1].w;
+        const uint32_t z0 = (uint32_t)col[2].w, z1 = (uint32_t)col[3].w;
+        uint32_t v0, v1, lo, hi;
         memcpy(&v0, w0 + k, 4);
         memcpy(&v1, w1 + k, 4);
-        memcpy(&x0, col, 4);
-        memcpy(&x1, col + 2, 4);
-        memcpy(&z0, col + 4, 4);
-        memcpy(&z1, col + 6, 4);
         lo = __sxtb16(v0);
         hi = __sxtb16((v0 >> 8) | (v0 << 24));
         a00 = __smlad(lo, x0, a00);
@@ -127,11 +209,18 @@ static void fast_s8_dot22(const int8_t *w0, const int8_t *w1, const int16_t *col
         a11 = __smlad(hi, z1, a11);
     }
 #else
-    for (k = 0; k < taps4; k += 4, col += 8) { /* packed: taps k + 1 and k + 2 swapped */
-        a00 += w0[k] * col[0] + w0[k + 2] * col[1] + w0[k + 1] * col[2] + w0[k + 3] * col[3];
-        a01 += w0[k] * col[4] + w0[k + 2] * col[5] + w0[k + 1] * col[6] + w0[k + 3] * col[7];
-        a10 += w1[k] * col[0] + w1[k + 2] * col[1] + w1[k + 1] * col[2] + w1[k + 3] * col[3];
-        a11 += w1[k] * col[4] + w1[k + 2] * col[5] + w1[k + 1] * col[6] + w1[k + 3] * col[7];
+    const int8_t *w0e = w0 + taps4, *w1e = w1 + taps4; /* indexed from -taps4 up to 0 */
+    for (k = -taps4; k < 0; ++k, ++col) {
+        /* one slot: a tap of both columns as one word (one load; the halves split by
+         * the conversion to int16 and the arithmetic right shift every compiler we
+         * build with does), then each weight of that slot times both */
+        const int32_t pair = col->w, xa = (int16_t)pair, xb = pair >> 16;
+        int32_t v = w0e[k];
+        a00 += v * xa;
+        a01 += v * xb;
+        v = w1e[k];
+        a10 += v * xa;
+        a11 += v * xb;
     }
 #endif
     acc[0] = a00;
@@ -159,15 +248,13 @@ static inline void fast_s8_store(fast_s8_clamp_t q, mn_requant_t r, const int32_
 
 /* Every output channel of group g at position pos (and pos + 1 when two) from the
  * interleaved columns of those positions. */
-static void fast_s8_positions(const mn_conv_s8_params_t *p, const int8_t *w, const int32_t *b,
-                              const mn_requant_t *rq, const int16_t *col, int32_t two,
-                              int32_t g, int8_t *yg)
+static void fast_s8_positions(const mn_conv_s8_params_t *p, const fast_s8_geom_t *q,
+                              const int8_t *w, const int32_t *b, const mn_requant_t *rq,
+                              const fast_s8_cell_t *col, int32_t two, int32_t g, int8_t *yg)
 {
-    const int32_t taps4 = fast_s8_taps4(p);
-    const int32_t cout_g = p->c_out / p->group;
-    const int32_t out_plane = p->out_h * p->out_w;
+    const int32_t taps4 = q->taps4, cout_g = q->cout_g, out_plane = q->out_plane;
     const int32_t per_channel = p->per_channel;
-    const fast_s8_clamp_t q = {p->y_zp, p->y_lo, p->y_hi};
+    const fast_s8_clamp_t c = {p->y_zp, p->y_lo, p->y_hi};
     int32_t j;
     for (j = 0; j < cout_g; j += 2) {
         const int32_t oc = g * cout_g + j;
@@ -177,9 +264,9 @@ static void fast_s8_positions(const mn_conv_s8_params_t *p, const int8_t *w, con
         acc[0] = acc[1] = b ? b[oc] : 0;
         acc[2] = acc[3] = b && pair ? b[oc + 1] : 0;
         fast_s8_dot22(w0, pair ? w0 + taps4 : w0, col, taps4, acc);
-        fast_s8_store(q, rq[per_channel ? oc : 0], acc, two, yg + j * out_plane);
+        fast_s8_store(c, rq[per_channel ? oc : 0], acc, two, yg + j * out_plane);
         if (pair) {
-            fast_s8_store(q, rq[per_channel ? oc + 1 : 0], acc + 2, two,
+            fast_s8_store(c, rq[per_channel ? oc + 1 : 0], acc + 2, two,
                           yg + (j + 1) * out_plane);
         }
     }
@@ -190,19 +277,16 @@ void mn_conv2d_fast_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
                        const mn_requant_t *restrict rq, int8_t *restrict scratch,
                        int8_t *restrict y)
 {
-    const int32_t cin_g = p->c_in / p->group;
-    const int32_t cout_g = p->c_out / p->group;
-    const int32_t in_plane = p->in_h * p->in_w;
-    const int32_t out_plane = p->out_h * p->out_w;
-    int16_t *col = (int16_t *)(void *)scratch; /* 4-byte aligned (the contract) */
+    const fast_s8_geom_t q = fast_s8_geom(p);
+    fast_s8_cell_t *col = (fast_s8_cell_t *)(void *)scratch; /* 4-byte aligned (the contract) */
     int32_t n, g, pos;
     for (n = 0; n < p->n; ++n) {
         for (g = 0; g < p->group; ++g) {
-            const int8_t *xg = x + (n * p->c_in + g * cin_g) * in_plane;
-            int8_t *yg = y + (n * p->c_out + g * cout_g) * out_plane;
+            const int8_t *xg = x + (n * p->c_in + g * q.cin_g) * q.in_plane;
+            int8_t *yg = y + (n * p->c_out + g * q.cout_g) * q.out_plane;
             int32_t oh = 0, ow = 0; /* of pos */
-            for (pos = 0; pos < out_plane; pos += 2) {
-                const int32_t two = pos + 1 < out_plane;
+            for (pos = 0; pos < q.out_plane; pos += 2) {
+                const int32_t two = pos + 1 < q.out_plane;
                 const fast_s8_win_t wa = fast_s8_win(p, oh, ow);
                 fast_s8_win_t wb = wa; /* column 1 repeats column 0 when one is left */
                 if (++ow == p->out_w) {
@@ -214,8 +298,8 @@ void mn_conv2d_fast_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
                         ow = 0, ++oh;
                     }
                 }
-                fast_s8_columns(p, xg, wa, wb, col);
-                fast_s8_positions(p, w, b, rq, col, two, g, yg + pos);
+                fast_s8_columns(&q, xg, wa, wb, col);
+                fast_s8_positions(p, &q, w, b, rq, col, two, g, yg + pos);
             }
         }
     }

@@ -67,6 +67,15 @@ extern "C" {
 #define MN_NO_LIBCALL_LOOPS
 #endif
 
+/* A hot inner loop kept out of its (large) caller, so that it gets the registers to
+ * itself: inlined into mn_conv2d_fast_s8, the int8 tile's loop spilled accumulators and
+ * pointers on the Cortex-M0+ (8 low registers). */
+#if defined(__GNUC__)
+#define MN_NOINLINE __attribute__((noinline))
+#else
+#define MN_NOINLINE
+#endif
+
 /* The larger of the running maximum m and v; NaN once either is NaN (max pooling and
  * ReduceMax propagate NaN, as numpy's maximum does). */
 static inline float mn_max_nan(float m, float v)
