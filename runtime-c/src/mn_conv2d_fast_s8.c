@@ -99,9 +99,10 @@ static fast_s8_geom_t fast_s8_geom(const mn_conv_s8_params_t *p)
 }
 
 /* The window of an output position as its input offsets: the first tap's row and column
- * (may be negative), and whether every column of a window row is inside the input. */
+ * (may be negative), whether every column of a window row is inside the input, and
+ * whether the whole window is. */
 typedef struct {
-    int32_t ih, iw, wfull;
+    int32_t ih, iw, wfull, inside;
 } fast_s8_win_t;
 
 static inline fast_s8_win_t fast_s8_win(const mn_conv_s8_params_t *p, int32_t oh, int32_t ow)
@@ -110,6 +111,7 @@ static inline fast_s8_win_t fast_s8_win(const mn_conv_s8_params_t *p, int32_t oh
     r.ih = oh * p->stride_h - p->pad_top;
     r.iw = ow * p->stride_w - p->pad_left;
     r.wfull = r.iw >= 0 && r.iw + (p->k_w - 1) * p->dil_w < p->in_w;
+    r.inside = r.wfull && r.ih >= 0 && r.ih + (p->k_h - 1) * p->dil_h < p->in_h;
     return r;
 }
 
@@ -138,13 +140,32 @@ static void fast_s8_window_row(const fast_s8_geom_t *q, const int8_t *xc, fast_s
     }
 }
 
-/* The windows a and b of two output positions over the channels of one group (xg) as
- * columns 0 and 1, in the order of the weights (channel, row, column): x - x_zp as
- * int16, 0 in the padding and past the last tap. A window row inside the input in both
- * (the interior) is copied without bounds checks, both columns in one pass; otherwise
- * each column's row on its own (all zero, unchecked or checked per tap). */
-static void fast_s8_columns(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_win_t a,
-                            fast_s8_win_t b, fast_s8_cell_t *col)
+/* Taps 0 .. taps - 1 of both columns from two windows wholly inside the input (their
+ * first taps at xg[oa] and xg[ob]): no bounds checks, the rows walked by offset steps
+ * (offsets, not pointers: the steps after the last row may pass the input's end). */
+static void fast_s8_columns_inside(const fast_s8_geom_t *q, const int8_t *xg, int32_t oa,
+                                   int32_t ob, fast_s8_cell_t *col)
+{
+    const int32_t k_w = q->k_w, dil_w = q->dil_w, x_zp = q->x_zp;
+    const int32_t row_step = q->dil_h * q->in_w - k_w * dil_w; /* to the next window row */
+    const int32_t plane_step = q->in_plane - q->k_h * q->dil_h * q->in_w;
+    int32_t ci, kh, kw, k = 0;
+    for (ci = 0; ci < q->cin_g; ++ci, oa += plane_step, ob += plane_step) {
+        for (kh = 0; kh < q->k_h; ++kh, oa += row_step, ob += row_step) {
+            for (kw = 0; kw < k_w; ++kw, ++k, oa += dil_w, ob += dil_w) {
+                const int32_t at = fast_s8_at(k);
+                fast_s8_put(col, at, xg[oa] - x_zp);
+                fast_s8_put(col, at + FAST_S8_COL1, xg[ob] - x_zp);
+            }
+        }
+    }
+}
+
+/* Taps 0 .. taps - 1 of both columns from two windows that are not both inside the
+ * input: a window row inside the input in both is copied without bounds checks, both
+ * columns in one pass; otherwise each column's row on its own (fast_s8_window_row). */
+static void fast_s8_columns_edge(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_win_t a,
+                                 fast_s8_win_t b, fast_s8_cell_t *col)
 {
     const int32_t k_h = q->k_h, k_w = q->k_w, in_h = q->in_h, in_w = q->in_w;
     const int32_t dil_h = q->dil_h, dil_w = q->dil_w, x_zp = q->x_zp;
@@ -166,6 +187,20 @@ static void fast_s8_columns(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_w
                 fast_s8_window_row(q, xc, b, rb, k, col, FAST_S8_COL1);
             }
         }
+    }
+}
+
+/* The windows a and b of two output positions over the channels of one group (xg) as
+ * columns 0 and 1, in the order of the weights (channel, row, column): x - x_zp as
+ * int16, 0 in the padding and past the last tap. */
+static void fast_s8_columns(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_win_t a,
+                            fast_s8_win_t b, fast_s8_cell_t *col)
+{
+    int32_t k = q->cin_g * q->k_h * q->k_w;
+    if (a.inside && b.inside) {
+        fast_s8_columns_inside(q, xg, a.ih * q->in_w + a.iw, b.ih * q->in_w + b.iw, col);
+    } else {
+        fast_s8_columns_edge(q, xg, a, b, col);
     }
     for (; k < q->taps4; ++k) {
         fast_s8_put(col, fast_s8_at(k), 0);

@@ -160,15 +160,15 @@ static inline uint64_t mn_mul_s32(int32_t a, int32_t b)
  * channel (mn_rq_fast_init) and applied per output (mn_rq_fast). With s = -1 - shift in
  * [1, 30] (M < 1/4, as the requantisation of a convolution or matrix product almost
  * always is) and hi, lo the high and low words of acc * mult (|hi| < 2^30), the result
- * round(acc * mult / 2^(32 + s)) rounded half to even is, with v = hi + 2^31 + 2^(s-1)
- * (unsigned, no wrap): q = floor(v / 2^s) - 2^(31 - s), the rounding half up, minus one
- * where q is odd on an exact tie (lo = 0 and v mod 2^s = 0). Other scales (s < 1, and
- * mult = 0) take mn_rq_scale. |acc * M| < 2^30, inside mn_rq_round's saturation. */
+ * round(acc * mult / 2^(32 + s)) rounded half to even is q = (hi + 2^(s-1)) >> s (an
+ * arithmetic shift, as every compiler meshnn builds with does it: no overflow, |hi| <
+ * 2^30), the rounding half up, made even on an exact tie (lo = 0 and the s bits shifted
+ * out all 0, tested by shifting them up by 32 - s). Other scales (s < 1, and mult = 0)
+ * take mn_rq_scale. |acc * M| < 2^30, inside mn_rq_round's saturation. */
 typedef struct {
     int32_t mult, s;
-    uint32_t add;  /* 2^31 + 2^(s-1) */
-    uint32_t mask; /* 2^s - 1 */
-    int32_t sub;   /* 2^(31 - s) */
+    int32_t half; /* 2^(s-1) */
+    int32_t up;   /* 32 - s */
     mn_requant_t rq;
 } mn_rq_fast_t;
 
@@ -178,30 +178,23 @@ static inline mn_rq_fast_t mn_rq_fast_init(mn_requant_t rq)
     f.mult = rq.mult;
     f.s = rq.mult != 0 ? -1 - rq.shift : 0;
     f.rq = rq;
-    if (f.s >= 1) {
-        f.add = 0x80000000u + ((uint32_t)1 << (f.s - 1));
-        f.mask = ((uint32_t)1 << f.s) - 1u;
-        f.sub = (int32_t)1 << (31 - f.s);
-    } else {
-        f.add = f.mask = 0u;
-        f.sub = 0;
-    }
+    f.half = f.s >= 1 ? (int32_t)1 << (f.s - 1) : 0;
+    f.up = 32 - f.s;
     return f;
 }
 
 static inline int32_t mn_rq_fast(const mn_rq_fast_t *f, int32_t acc)
 {
     uint64_t u;
-    uint32_t v;
-    int32_t q;
+    int32_t t, q;
     if (f->s < 1) {
         return mn_rq_scale(f->rq, acc, 1);
     }
     u = mn_mul_s32(acc, f->mult);
-    v = (uint32_t)(u >> 32) + f->add;
-    q = (int32_t)(v >> f->s) - f->sub;
-    if (((v & f->mask) | (uint32_t)u) == 0u) { /* a tie: to even */
-        q -= (int32_t)((uint32_t)q & 1u);
+    t = (int32_t)(u >> 32) + f->half;
+    q = t >> f->s;
+    if ((((uint32_t)t << f->up) | (uint32_t)u) == 0u) { /* a tie: to even */
+        q &= ~(int32_t)1;
     }
     return q;
 }
