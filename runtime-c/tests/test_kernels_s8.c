@@ -188,13 +188,15 @@ static void test_rq_scale1(void)
           (int)checked);
 }
 
-/* mn_mul_s32_by16 (the product of ARMv6-M builds) equals the 64-bit product on the
- * extremes and random operands. */
+/* mn_mul_s32_by16 (the product of ARMv6-M builds, its high and low words from 32-bit
+ * adds with carries) equals the 64-bit product on the extremes, operands whose middle
+ * products carry into the high word, and random operands. */
 static void test_mul_s32_by16(void)
 {
     static const int32_t as[] = {0, 1, -1, 65535, -65536, 65536, -65535, 2147483647,
-                                 -2147483647 - 1, 1073741824, -1073741825};
-    static const int32_t bs[] = {0, 1, 65535, 65536, 1073741824, 2147483647};
+                                 -2147483647 - 1, 1073741824, -1073741825, -65537,
+                                 2147450881, -2147450881}; /* and carries into the high word */
+    static const int32_t bs[] = {0, 1, 65535, 65536, 65537, 1073741824, 2147418113, 2147483647};
     int32_t i, j, diffs = 0;
     for (i = 0; i < (int32_t)(sizeof as / sizeof as[0]); ++i) {
         for (j = 0; j < (int32_t)(sizeof bs / sizeof bs[0]); ++j) {

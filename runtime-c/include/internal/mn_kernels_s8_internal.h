@@ -130,30 +130,55 @@ static inline int32_t mn_rq_scale(mn_requant_t rq, int32_t acc, int32_t count)
     return mn_rq_round((int64_t)acc * rq.mult, mn_rq_bits(rq), count);
 }
 
-/* (int64_t)a * b as the two's complement bits of the product (b >= 0) from four
- * 16 x 16 -> 32 products and 64-bit adds: exact, and shorter on ARMv6-M (Cortex-M0/M0+),
- * which has no 32 x 32 -> 64 multiply, than GCC's call of the 64 x 64 helper
- * __aeabi_lmul. Tested on every core against the plain product. */
-static inline uint64_t mn_mul_s32_by16(int32_t a, int32_t b)
+/* The high word of (int64_t)a * b as two's complement bits (b >= 0), the low word in
+ * *lo, from four 16 x 16 -> 32 products and 32-bit adds with their carries: exact, and
+ * shorter on ARMv6-M (Cortex-M0/M0+), which has no 32 x 32 -> 64 multiply, than GCC's
+ * call of the 64 x 64 helper __aeabi_lmul or its 64-bit adds. Tested on every core
+ * against the plain product (through mn_mul_s32_by16). */
+static inline uint32_t mn_mul_s32_hi_by16(int32_t a, int32_t b, uint32_t *lo)
 {
     const uint32_t ua = (uint32_t)a, ub = (uint32_t)b;
     const uint32_t al = ua & 0xFFFFu, ah = ua >> 16, bl = ub & 0xFFFFu, bh = ub >> 16;
-    const uint64_t mid = (uint64_t)(al * bh) + (uint64_t)(ah * bl); /* < 2^33 */
-    uint64_t r = ((uint64_t)(ah * bh) << 32) + (mid << 16) + (uint64_t)(al * bl);
+    const uint32_t p1 = al * bh, p2 = ah * bl; /* the middle products, < 2^32 */
+    const uint32_t t = al * bl + (p1 << 16);
+    const uint32_t l = t + (p2 << 16);
+    uint32_t h = ah * bh + (p1 >> 16) + (p2 >> 16);
+    h += (uint32_t)(t < (p1 << 16)) + (uint32_t)(l < t); /* the carries into the high word */
     if (a < 0) { /* ua = a + 2^32: take b * 2^32 back off */
-        r -= (uint64_t)ub << 32;
+        h -= ub;
     }
-    return r;
+    *lo = l;
+    return h;
+}
+
+/* (int64_t)a * b as the two's complement bits of the product (b >= 0), by
+ * mn_mul_s32_hi_by16. */
+static inline uint64_t mn_mul_s32_by16(int32_t a, int32_t b)
+{
+    uint32_t lo;
+    const uint32_t hi = mn_mul_s32_hi_by16(a, b, &lo);
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* The high word of (int64_t)a * b as two's complement bits (b >= 0), the low word in
+ * *lo: mn_mul_s32_hi_by16 on ARMv6-M, the 64-bit product elsewhere. */
+static inline uint32_t mn_mul_s32_hi(int32_t a, int32_t b, uint32_t *lo)
+{
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+    return mn_mul_s32_hi_by16(a, b, lo);
+#else
+    const uint64_t u = (uint64_t)((int64_t)a * b);
+    *lo = (uint32_t)u;
+    return (uint32_t)(u >> 32);
+#endif
 }
 
 /* (int64_t)a * b as the two's complement bits of the product (b >= 0). */
 static inline uint64_t mn_mul_s32(int32_t a, int32_t b)
 {
-#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
-    return mn_mul_s32_by16(a, b);
-#else
-    return (uint64_t)((int64_t)a * b);
-#endif
+    uint32_t lo;
+    const uint32_t hi = mn_mul_s32_hi(a, b, &lo);
+    return ((uint64_t)hi << 32) | lo;
 }
 
 /* mn_rq_scale(rq, acc, 1)'s constants for one mn_requant_t, computed once per output
@@ -185,15 +210,14 @@ static inline mn_rq_fast_t mn_rq_fast_init(mn_requant_t rq)
 
 static inline int32_t mn_rq_fast(const mn_rq_fast_t *f, int32_t acc)
 {
-    uint64_t u;
+    uint32_t lo;
     int32_t t, q;
     if (f->s < 1) {
         return mn_rq_scale(f->rq, acc, 1);
     }
-    u = mn_mul_s32(acc, f->mult);
-    t = (int32_t)(u >> 32) + f->half;
+    t = (int32_t)mn_mul_s32_hi(acc, f->mult, &lo) + f->half;
     q = t >> f->s;
-    if ((((uint32_t)t << f->up) | (uint32_t)u) == 0u) { /* a tie: to even */
+    if ((((uint32_t)t << f->up) | lo) == 0u) { /* a tie: to even */
         q &= ~(int32_t)1;
     }
     return q;
