@@ -67,7 +67,16 @@ def main(argv=None):
     q.add_argument("--meshnn", help="also measure meshnn's accuracy (float and int8, one "
                    "device, host build) with this binary")
 
-    a = sub.add_parser("all", help="run every config in distill/configs, then report")
+    pt = sub.add_parser("patterns", help="meshnn's own device-loss evaluation of the exported "
+                        "models (meshnn simulate --loss-model patterns), stored in the results "
+                        "JSON for RESULTS.md")
+    pt.add_argument("--meshnn", help="meshnn binary (default: as for `run`)")
+    pt.add_argument("--datasets", nargs="*", help="only these data sets")
+    pt.add_argument("--results", default=str(HERE / "results"))
+    pt.add_argument("--jobs", type=_positive, default=1, help="simulations run at a time")
+
+    a = sub.add_parser("all", help="run every config in distill/configs, measure the "
+                       "exported models with meshnn (`patterns`), then report")
     common(a)
 
     args = ap.parse_args(argv)
@@ -77,6 +86,10 @@ def main(argv=None):
     if args.cmd == "report":
         from .report import write_report
         write_report(args.results, args.output)
+        return 0
+    if args.cmd == "patterns":
+        from .patterns import measure
+        measure(args.results, meshnn=args.meshnn, datasets=args.datasets, jobs=args.jobs)
         return 0
     if args.cmd == "quantize":
         from .quantize import quantize_committed
@@ -96,8 +109,11 @@ def main(argv=None):
         for cfg in sorted((HERE / "configs").glob("*.json")):
             run(str(cfg.relative_to(HERE.parent)), meshnn=args.meshnn, failout=args.failout,
                 out=args.out, threads=threads, command=command, jobs=jobs)
+        from .patterns import measure
         from .report import write_report
         out = Path(args.out) if args.out else HERE
+        if not args.out:  # patterns reads the committed models' paths from the results
+            measure(str(out / "results"), meshnn=args.meshnn, jobs=args.jobs)
         write_report(str(out / "results"), str(out / "RESULTS.md"))
         return 0
 

@@ -34,7 +34,8 @@ def dataset_section(res):
     if res.get("runtime_seconds_last_run"):
         out.append(f"- last run: `{res.get('command_last_run', '')}` took "
                    f"{res['runtime_seconds_last_run'] / 60:.1f} min on {res.get('device')} "
-                   f"with {res.get('threads')} threads")
+                   f"with {res.get('jobs', 1)} worker process(es) of {res.get('threads')} "
+                   f"thread(s)")
     out.append("")
     out.append("Partitions (community step source: `meshnn` = `meshnn cluster`, `fallback` = "
                "networkx/numpy, see README):\n")
@@ -52,29 +53,7 @@ def dataset_section(res):
         vs += [v for k, v in sorted(variants.items())
                if v["K"] == K and v["variant"] not in ORDER]
         out.append(f"### {name}, K = {K}\n")
-        out.append("Accuracy (%) by number of lost students: mean / worst over which ones "
-                   "(0 lost = all students present).\n")
-        head = "| variant | failout q | params | ONNX | " + " | ".join(
-            f"{j} lost" for j in range(K + 1)) + " |"
-        out.append(head)
-        out.append("| --- | ---: | ---: | ---: |" + " ---: |" * (K + 1))
-        for v in vs:
-            cells = []
-            for b in v["by_lost"]:
-                cells.append(pct(b["mean"]) if b["patterns"] == 1
-                             else f"{pct(b['mean'])} / {pct(b['worst'])}")
-            size = f"{v['onnx_bytes'] / 1024:.0f} KB" if "onnx_bytes" in v else "-"
-            out.append(f"| {v['variant']} | {v['failout']:.2f} | {v['params']:,} | {size} | "
-                       + " | ".join(cells) + " |")
-        out.append("")
-        out.append("Expected accuracy (%) under independent per-student loss p "
-                   "(all 2^K patterns weighted by probability):\n")
-        out.append("| variant | " + " | ".join(f"p = {p}" for p in P_LOSS) + " |")
-        out.append("| --- |" + " ---: |" * len(P_LOSS))
-        for v in vs:
-            out.append(f"| {v['variant']} | "
-                       + " | ".join(pct(v["expected"][p]) for p in P_LOSS) + " |")
-        out.append("")
+        out.extend(loss_tables(vs, K))
         out.extend(seed_table(vs, K))
         out.extend(int8_table(vs))
         lines = []
@@ -86,6 +65,50 @@ def dataset_section(res):
         if lines:
             out.append("Models: " + "; ".join(lines) + ".\n")
     return "\n".join(out)
+
+
+def measured(v):
+    """The per-pattern numbers of a variant: meshnn's firmware when ``python -m distill
+    patterns`` measured it, else PyTorch's; and which it is."""
+    if "meshnn_patterns" in v:
+        return v["meshnn_patterns"], "meshnn"
+    return v, "PyTorch"
+
+
+def loss_tables(vs, K):
+    """Accuracy by number of lost students and expected accuracy under independent loss."""
+    out = ["Accuracy (%) by number of lost students: mean / worst over which ones "
+           "(0 lost = all students present). Source `meshnn` = `meshnn simulate --loss-model "
+           "patterns` on `examples/nonn_wearables/deploy_k" + str(K) + ".toml` (one student "
+           "per wearable, the hub senses nothing; every test sample under every pattern, "
+           "through the generated firmware); Δ = largest |meshnn − PyTorch| over this row "
+           "and the expected accuracies (pp).\n",
+           "| variant | failout q | params | ONNX | source | Δ pp | " + " | ".join(
+               f"{j} lost" for j in range(K + 1)) + " |",
+           "| --- | ---: | ---: | ---: | --- | ---: |" + " ---: |" * (K + 1)]
+    for v in vs:
+        m, src = measured(v)
+        cells = [pct(b["mean"]) if b["patterns"] == 1
+                 else f"{pct(b['mean'])} / {pct(b['worst'])}" for b in m["by_lost"]]
+        size = f"{v['onnx_bytes'] / 1024:.0f} KB" if "onnx_bytes" in v else "-"
+        delta = f"{100 * m['max_diff_vs_pytorch']:.2f}" if src == "meshnn" else "-"
+        out.append(f"| {v['variant']} | {v['failout']:.2f} | {v['params']:,} | {size} | "
+                   f"{src} | {delta} | " + " | ".join(cells) + " |")
+    out += ["", "Expected accuracy (%) under independent per-student loss p "
+            "(all 2^K patterns weighted by probability):\n",
+            "| variant | source | " + " | ".join(f"p = {p}" for p in P_LOSS) + " |",
+            "| --- | --- |" + " ---: |" * len(P_LOSS)]
+    for v in vs:
+        m, src = measured(v)
+        exp = dict(m["expected"], **{"0.0": m["by_lost"][0]["mean"]})
+        out.append(f"| {v['variant']} | {src} | "
+                   + " | ".join(pct(exp[p]) if p in exp else "-" for p in P_LOSS) + " |")
+    out.append("")
+    for v in vs:
+        if "meshnn_patterns" in v:
+            out.append(f"`{v['variant']}`: `{v['meshnn_patterns']['command']}`  ")
+    out.append("")
+    return out
 
 
 def seed_table(vs, K):
@@ -142,7 +165,7 @@ def int8_table(vs):
 
 def write_report(results_dir, output):
     files = sorted(Path(results_dir).glob("*.json"))
-    order = {"mnist": 0, "basicmotions": 1}
+    order = {"mnist": 0, "gesture": 1, "basicmotions": 2}
     res = sorted((json.loads(f.read_text()) for f in files),
                  key=lambda r: order.get(r["dataset"], 9))
     parts = ["# distill: NoNN vs communication-failure-resilient students — results\n",

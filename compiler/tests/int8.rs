@@ -3,7 +3,7 @@
 //! (compared in the quantised domain), `inspect` shows each node's dtype, islands meshnn
 //! cannot run in int8 are refused per node, the Rust backend gives the C build's outputs
 //! bit for bit, and the compiler's requantisation multiplier is runtime-c's
-//! `mn_requant_from_scale` bit for bit. The 16 distilled models quantised by
+//! `mn_requant_from_scale` bit for bit. The 23 distilled models quantised by
 //! `python -m distill quantize` (`tests/models/int8/distilled/`) match onnxruntime on
 //! their whole test sets.
 
@@ -134,7 +134,7 @@ fn qdq_fixtures_in_c_match_onnxruntime_within_one_lsb() {
     eprintln!("{report}");
 }
 
-/// The 16 distilled models quantised by `python -m distill quantize` (onnxruntime's
+/// The 23 distilled models quantised by `python -m distill quantize` (onnxruntime's
 /// `quantize_static`, QDQ, per-channel int8 weights, int8 activations, calibrated on
 /// training samples) in `tests/models/int8/distilled/`.
 fn distilled_fixtures() -> Vec<PathBuf> {
@@ -147,8 +147,8 @@ fn distilled_fixtures() -> Vec<PathBuf> {
     v.sort();
     assert_eq!(
         v.len(),
-        16,
-        "the quantised distilled models of {}",
+        23,
+        "the quantised distilled models of {} (MNIST 10, gesture 5, BasicMotions 8)",
         dir.display()
     );
     v

@@ -16,7 +16,7 @@ ort = pytest.importorskip("onnxruntime")
 from distill import export as E  # noqa: E402
 
 MODELS = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "models")
-PAT = re.compile(r"^(mnist|basicmotions)_(.+)_k(\d+)\.onnx$")
+PAT = re.compile(r"^(mnist|gesture|basicmotions)_(.+)_k(\d+)\.onnx$")
 FILES = sorted(f for f in glob.glob(os.path.join(MODELS, "*.onnx"))
                if PAT.match(os.path.basename(f)))
 

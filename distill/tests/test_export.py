@@ -1,6 +1,5 @@
 """Torch-dependent (skipped cleanly without torch/onnx/onnxruntime): ONNX export round
 trip of tiny untrained NoNN and resilient models."""
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -8,35 +7,14 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from distill import export as E  # noqa: E402
-from distill import partition as P  # noqa: E402
-from distill.models import Distilled  # noqa: E402
-
-
-def tiny(resilient, dim=2, k=4, n_filters=8):
-    torch.manual_seed(0)
-    labels = [i % k for i in range(n_filters)]
-    assign = P.resilient_assignment(labels, 2) if resilient else P.nonn_assignment(labels)
-    m = Distilled(dim, 1 if dim == 2 else 6, 10, assign, widths=(4, 8), resilient=resilient)
-    # non-trivial BN statistics so folding is exercised
-    for mod in m.modules():
-        if isinstance(mod, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
-            mod.running_mean.uniform_(-0.2, 0.2)
-            mod.running_var.uniform_(0.5, 1.5)
-    return m.eval()
+from distill.tests.tiny import export_checked, tiny  # noqa: E402
 
 
 @pytest.mark.parametrize("resilient", [False, True])
 @pytest.mark.parametrize("dim", [1, 2])
 def test_roundtrip(tmp_path, resilient, dim):
-    m = tiny(resilient, dim)
-    shape = (1, 1, 28, 28) if dim == 2 else (1, 6, 100)
     p = str(tmp_path / "m.onnx")
-    E.export_onnx(m, shape, p)
-    xs = np.random.default_rng(0).standard_normal((3,) + shape[1:]).astype(np.float32)
-    assert E.verify(m, p, xs) <= 1e-5
-    E.check_ops(p)
-    branches = E.student_branches(p)
-    assert len(branches) == 4
+    export_checked(tiny(resilient, dim), dim, p, samples=3)
     means = E.mean_nodes(p)
     if resilient:
         assert len(means) == 4 and all(len(n.input) == 2 for n in means)

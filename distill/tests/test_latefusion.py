@@ -16,23 +16,13 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from distill import export as E  # noqa: E402
-from distill import partition as P  # noqa: E402
-from distill.models import Distilled  # noqa: E402
+from distill.tests.tiny import export_checked, tiny  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def tiny_late(resilient=True, dim=2, k=4, n_filters=8, seed=0):
-    torch.manual_seed(seed)
-    labels = [i % k for i in range(n_filters)]
-    assign = P.resilient_assignment(labels, 2) if resilient else P.nonn_assignment(labels)
-    m = Distilled(dim, 1 if dim == 2 else 6, 10, assign, widths=(4, 8), resilient=resilient,
-                  fusion="late")
-    for mod in m.modules():
-        if isinstance(mod, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
-            mod.running_mean.uniform_(-0.2, 0.2)
-            mod.running_var.uniform_(0.5, 1.5)
-    return m.eval()
+    return tiny(resilient, dim, k=k, n_filters=n_filters, seed=seed, fusion="late")
 
 
 def _producers(g):
@@ -42,15 +32,8 @@ def _producers(g):
 @pytest.mark.parametrize("resilient", [False, True])
 @pytest.mark.parametrize("dim", [1, 2])
 def test_late_fusion_roundtrip_one_mean_over_k_logits(tmp_path, resilient, dim):
-    m = tiny_late(resilient, dim)
-    shape = (1, 1, 28, 28) if dim == 2 else (1, 6, 100)
     p = str(tmp_path / "late.onnx")
-    E.export_onnx(m, shape, p)
-    xs = np.random.default_rng(0).standard_normal((5,) + shape[1:]).astype(np.float32)
-    assert E.verify(m, p, xs) <= 1e-5
-    E.check_ops(p)
-    branches = E.student_branches(p)
-    assert len(branches) == 4
+    branches = export_checked(tiny_late(resilient, dim), dim, p, samples=5)
     g = onnx.load(p).graph
     means = E.mean_nodes(p)
     assert len(means) == 1 and len(means[0].input) == 4

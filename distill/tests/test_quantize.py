@@ -14,11 +14,12 @@ from distill import quantize as Q  # noqa: E402
 
 MODELS = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "models")
 INT8 = os.path.join(MODELS, "int8", "distilled")
-FLOAT = sorted(Q.committed_models(MODELS, "mnist") + Q.committed_models(MODELS, "basicmotions"))
+FLOAT = sorted(f for ds in ("mnist", "gesture", "basicmotions")
+               for f in Q.committed_models(MODELS, ds))
 
 
 def test_every_committed_model_has_its_int8_version():
-    assert len(FLOAT) == 16
+    assert len(FLOAT) == 23  # MNIST 10 (K = 4, 8), gesture 5 (K = 4), BasicMotions 8
     have = sorted(glob.glob(os.path.join(INT8, "*" + Q.SUFFIX + ".onnx")))
     assert sorted(os.path.basename(Q.quantised_path(f, INT8)) for f in FLOAT) == \
         sorted(os.path.basename(h) for h in have)
