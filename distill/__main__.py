@@ -112,8 +112,13 @@ def main(argv=None):
         from .patterns import measure
         from .report import write_report
         out = Path(args.out) if args.out else HERE
-        if not args.out:  # patterns reads the committed models' paths from the results
+        from .partition import find_meshnn
+        if find_meshnn(args.meshnn):
             measure(str(out / "results"), meshnn=args.meshnn, jobs=args.jobs)
+        else:
+            logging.getLogger("distill").warning(
+                "no meshnn binary found: RESULTS.md reports PyTorch's numbers only "
+                "(build meshnn, then run `python -m distill patterns` and `report`)")
         write_report(str(out / "results"), str(out / "RESULTS.md"))
         return 0
 

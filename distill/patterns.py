@@ -108,7 +108,7 @@ def measure(results_dir=None, meshnn=None, datasets=None, jobs=1):
 def measure_one(binary, res, vname):
     """meshnn's patterns of one exported variant, stored in its results entry."""
     name, entry = res["dataset"], res["variants"][vname]
-    data = f"tests/models/{name}_test.npz"
+    data = str(Path(entry["onnx"]).parent / f"{name}_test.npz")  # written beside the models
     deploy = DEPLOY.format(K=entry["K"])
     check_one_student_per_device(binary, entry["onnx"], deploy, entry["K"])
     sim = simulate_patterns(binary, entry["onnx"], deploy, data)
