@@ -109,10 +109,10 @@ def main(argv=None):
         for cfg in sorted((HERE / "configs").glob("*.json")):
             run(str(cfg.relative_to(HERE.parent)), meshnn=args.meshnn, failout=args.failout,
                 out=args.out, threads=threads, command=command, jobs=jobs)
+        from .partition import find_meshnn
         from .patterns import measure
         from .report import write_report
         out = Path(args.out) if args.out else HERE
-        from .partition import find_meshnn
         if find_meshnn(args.meshnn):
             measure(str(out / "results"), meshnn=args.meshnn, jobs=args.jobs)
         else:

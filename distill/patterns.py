@@ -27,14 +27,18 @@ DEPLOY = "examples/nonn_wearables/deploy_k{K}.toml"
 P_LOSS = ("0.1", "0.2", "0.3", "0.5")
 
 
-def simulate_patterns(meshnn, model, deploy, data):
-    """``meshnn simulate --loss-model patterns --json`` of one model: the parsed JSON."""
-    cmd = [meshnn, "simulate", model, "--deploy", deploy, "--data", data,
-           "--loss-model", "patterns", "--loss", ",".join(P_LOSS), "--json"]
+def meshnn_json(cmd):
+    """Run a meshnn command with ``--json`` from the repository root: its parsed output."""
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr}")
     return json.loads(done.stdout)
+
+
+def simulate_patterns(meshnn, model, deploy, data):
+    """``meshnn simulate --loss-model patterns --json`` of one model: the parsed JSON."""
+    return meshnn_json([meshnn, "simulate", model, "--deploy", deploy, "--data", data,
+                        "--loss-model", "patterns", "--loss", ",".join(P_LOSS), "--json"])
 
 
 STUDENT = re.compile(r"/students\.(\d+)/")
@@ -43,12 +47,9 @@ STUDENT = re.compile(r"/students\.(\d+)/")
 def check_one_student_per_device(meshnn, model, deploy, K):
     """``meshnn partition --json``: every student runs whole on its own wearable and none on
     the hub, so that losing a device is losing one student (what PyTorch evaluates)."""
-    cmd = [meshnn, "partition", model, "--deploy", deploy, "--json"]
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr}")
     where = {}
-    for dev in json.loads(done.stdout)["devices"]:
+    placed = meshnn_json([meshnn, "partition", model, "--deploy", deploy, "--json"])
+    for dev in placed["devices"]:
         for node in dev["nodes"]:
             m = STUDENT.search(node)
             if m:

@@ -660,7 +660,11 @@ fn distilled_models() -> Vec<(String, usize)> {
 #[test]
 fn k4_and_k8_examples_put_one_student_on_each_wearable() {
     let models = distilled_models();
-    assert_eq!(models.len(), 46, "23 distilled models and their int8 versions: {models:?}");
+    assert_eq!(
+        models.len(),
+        46,
+        "23 distilled models and their int8 versions: {models:?}"
+    );
     for (onnx, k) in models {
         let path = repo_root().join(format!("examples/nonn_wearables/deploy_k{k}.toml"));
         let (per, hub) = students_per_device(&onnx, Deployment::load(&path).unwrap());
