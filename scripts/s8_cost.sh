@@ -5,8 +5,13 @@
 # instructions per MAC of runtime-c/bench/s8_cost.c's kernels (QEMU -singlestep
 # -d exec,nochain; MODE 0 is subtracted). QEMU counts instructions, not cycles.
 #
-#   scripts/s8_cost.sh
+#   scripts/s8_cost.sh [--tests-only]
+#
+# --tests-only stops after the tests (scripts/test.sh runs that: the kernels' Thumb-2 DSP
+# and Thumb-1 assembly run nowhere else on random shapes).
 set -euo pipefail
+tests_only=0
+[ "${1:-}" = --tests-only ] && tests_only=1
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -34,6 +39,7 @@ for core in m4f m0p; do
   echo "== test_kernels_s8 on $core (${board[$core]})"
   qemu "$core" "$work/test_$core.elf" | grep -E 'gemm_fast|conv_fast|passed|FAIL'
 done
+[ "$tests_only" = 1 ] && exit 0
 printf '%-5s %-28s %10s %10s %10s\n' core kernel MACs instr instr/MAC
 for core in m4f m0p; do
   declare -A n

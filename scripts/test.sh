@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 
 make -s -C runtime-c check-warnings
 make -s -C runtime-c test
+# The int8 kernels' tests again on a Cortex-M4F and a Cortex-M0+ under QEMU (their DSP
+# and Thumb-1 assembly paths: 2000 random fast-vs-reference convolutions each).
+bash scripts/s8_cost.sh --tests-only
 # 60 s of coverage-guided fuzzing of the frame parser + reassembler; a finding fails.
 if ! make -s -C runtime-c fuzz-smoke > runtime-c/fuzz-smoke.log 2>&1; then
   tail -40 runtime-c/fuzz-smoke.log; echo "link fuzzing found a problem (runtime-c/fuzz-smoke.log)"; exit 1

@@ -230,14 +230,20 @@ fn conv_fast_s8_taps4(c: &ConvGeom) -> usize {
     (c.c_in / c.group.max(1) * c.k_h * c.k_w).next_multiple_of(4)
 }
 
-/// `mn_conv2d_fast_s8_scratch_size` in bytes: two int16 columns (keep the two in step).
+/// Bytes of one output channel's entry in `mn_conv2d_fast_s8`'s channel table
+/// (`fast_s8_chan_t`: bias and four requantisation constants, int32 each).
+const CONV_FAST_S8_CHANNEL_BYTES: usize = 5 * 4;
+
+/// `mn_conv2d_fast_s8_scratch_size` in bytes: two int16 columns, then the channel table
+/// (keep the two in step).
 pub fn conv_fast_s8_scratch_bytes(c: &ConvGeom) -> usize {
-    2 * conv_fast_s8_taps4(c) * 2
+    2 * conv_fast_s8_taps4(c) * 2 + c.c_out * CONV_FAST_S8_CHANNEL_BYTES
 }
 
 /// The int8 weights of a Conv node packed for `mn_conv2d_fast_s8` (as
-/// `mn_conv2d_fast_s8_pack` does): [c_out][taps4], slot k of a channel holding tap k with
-/// bits 0 and 1 swapped (the middle two of every block of four), 0 past the last tap.
+/// `mn_conv2d_fast_s8_pack` does): per group, its output channels in pairs (an odd last
+/// channel with a row of zeros), each pair as blocks of four taps [taps4 / 4][2 rows][4],
+/// within a block slot s holding tap s with the middle two swapped, 0 past the last tap.
 /// `None` when the node does not run on that kernel.
 pub fn packed_conv_weights_s8(g: &Graph, node: &Node) -> Option<Vec<i8>> {
     if !use_fast_conv_s8(g, node) {
@@ -245,18 +251,28 @@ pub fn packed_conv_weights_s8(g: &Graph, node: &Node) -> Option<Vec<i8>> {
     }
     let c = conv_geom(g, node)?;
     let w = g.tensors[*node.inputs.get(1)?].data.as_ref()?.to_i64();
-    let taps = c.c_in / c.group.max(1) * c.k_h * c.k_w;
+    let group = c.group.max(1);
+    let taps = c.c_in / group * c.k_h * c.k_w;
     let taps4 = conv_fast_s8_taps4(&c);
-    let mut out = Vec::with_capacity(c.c_out * taps4);
-    for oc in 0..c.c_out {
-        for k in 0..taps4 {
-            let tap = (k & !3) | ((k & 1) << 1) | ((k >> 1) & 1);
-            let v = if tap < taps {
-                w.get(oc * taps + tap)
-            } else {
-                None
-            };
-            out.push(v.copied().unwrap_or(0) as i8);
+    let cout_g = c.c_out / group;
+    let cout2 = cout_g.next_multiple_of(2);
+    let mut out = Vec::with_capacity(group * cout2 * taps4);
+    for gi in 0..group {
+        for j in (0..cout2).step_by(2) {
+            for blk in (0..taps4).step_by(4) {
+                for r in 0..2 {
+                    let oc = gi * cout_g + j + r;
+                    for s in [0, 2, 1, 3] {
+                        let tap = blk + s;
+                        let v = if j + r < cout_g && tap < taps {
+                            w.get(oc * taps + tap)
+                        } else {
+                            None
+                        };
+                        out.push(v.copied().unwrap_or(0) as i8);
+                    }
+                }
+            }
         }
     }
     Some(out)

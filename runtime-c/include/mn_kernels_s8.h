@@ -78,23 +78,31 @@ void mn_conv2d_s8(const mn_conv_s8_params_t *p, const int8_t *x, const int8_t *w
 
 /* Fast int8 convolution, the result of mn_conv2d_s8 bit for bit when w_zp = 0 (int8
  * weights, symmetric as onnxruntime's quantiser makes them; meshnn selects it only then):
- * the window of two output positions is copied into scratch as int16 columns (x - x_zp,
- * 0 in the padding, so no zero point remains in the inner loop), then two output
- * channels by two positions are accumulated at a time, on cores with the DSP extension
- * two multiply-accumulates per SMLAD. w is packed by mn_conv2d_fast_s8_pack (meshnn packs
- * at compile time); scratch holds mn_conv2d_fast_s8_scratch_size(p) bytes, 4-byte
- * aligned (every arena buffer is). Reads the fields of mn_conv2d_s8 but w_zp. */
+ * the windows of two output positions are copied into scratch as int16 columns (x itself,
+ * x_zp in the padding: the input zero point is folded into each channel's bias once per
+ * call, so none remains in the inner loop), then two output channels by two positions
+ * are accumulated at a time, on cores with the DSP extension two multiply-accumulates per
+ * SMLAD. w is packed by mn_conv2d_fast_s8_pack (meshnn packs at compile time); scratch
+ * holds mn_conv2d_fast_s8_scratch_size(p) bytes, 4-byte aligned (every arena buffer
+ * is). Reads the fields of mn_conv2d_s8 but w_zp. */
 void mn_conv2d_fast_s8(const mn_conv_s8_params_t *p, const int8_t *x, const int8_t *w,
                        const int32_t *b, const mn_requant_t *rq, int8_t *scratch, int8_t *y);
 
 /* Scratch bytes of mn_conv2d_fast_s8: two int16 columns of the window's taps
- * (c_in / group * k_h * k_w, rounded up to a multiple of four). */
+ * (c_in / group * k_h * k_w, rounded up to a multiple of four), then a table of 20 bytes
+ * per output channel (its bias and requantisation constants, made once per call). */
 int32_t mn_conv2d_fast_s8_scratch_size(const mn_conv_s8_params_t *p);
 
-/* The weights w [c_out][taps] of mn_conv2d_s8 in the order mn_conv2d_fast_s8 reads them,
- * packed [c_out][taps4] (taps4: taps rounded up to a multiple of four, the extra taps 0):
- * within each block of four taps the middle two swapped ([w0, w2, w1, w3], so that the
- * two SXTB16 of a word give the pairs (w0, w1) and (w2, w3)). */
+/* Bytes of mn_conv2d_fast_s8_pack's output: group * cout2 * taps4, cout2 the output
+ * channels of a group rounded up to an even count, taps4 the taps of a window
+ * (c_in / group * k_h * k_w) rounded up to a multiple of four. */
+int32_t mn_conv2d_fast_s8_packed_size(const mn_conv_s8_params_t *p);
+
+/* The weights w [c_out][taps] of mn_conv2d_s8 in the order mn_conv2d_fast_s8 reads them:
+ * per group, its output channels in pairs (an odd last channel with a row of zeros),
+ * each pair as blocks of four taps [taps4 / 4][2 rows][4] (the taps past the last 0),
+ * within each block the middle two swapped ([w0, w2, w1, w3], so that the two SXTB16 of
+ * a word give the pairs (w0, w1) and (w2, w3)). */
 void mn_conv2d_fast_s8_pack(const mn_conv_s8_params_t *p, const int8_t *w, int8_t *packed);
 
 /* ---------------------------------------------------------------- matrix products */

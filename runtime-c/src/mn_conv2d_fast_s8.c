@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Taps of one output channel's window, and that count rounded up to a multiple of four
- * (the packed weights and the columns are zero-padded to it). */
+ * (the packed weights and the columns are padded to it). */
 static int32_t fast_s8_taps(const mn_conv_s8_params_t *p)
 {
     return p->c_in / p->group * p->k_h * p->k_w;
@@ -17,74 +17,76 @@ static int32_t fast_s8_taps4(const mn_conv_s8_params_t *p)
     return (fast_s8_taps(p) + 3) & ~3;
 }
 
-/* The tap that slot k of a packed channel holds: within each block of four taps the
- * middle two swapped (an involution: also the slot of tap k), k plus a step looked up
- * by k mod 4 (cheaper than the bit swap on the M0+, where the columns use it per tap). */
-static inline int32_t fast_s8_slot(int32_t k)
+/* Output channels of a group rounded up to whole pairs (the packed weights' rows). */
+static int32_t fast_s8_cout2(const mn_conv_s8_params_t *p)
 {
-    static const int8_t step[4] = {0, 1, -1, 0};
-    return k + step[k & 3];
+    return (p->c_out / p->group + 1) & ~1;
 }
 
-int32_t mn_conv2d_fast_s8_scratch_size(const mn_conv_s8_params_t *p)
+int32_t mn_conv2d_fast_s8_packed_size(const mn_conv_s8_params_t *p)
 {
-    return 2 * fast_s8_taps4(p) * (int32_t)sizeof(int16_t);
+    return p->group * fast_s8_cout2(p) * fast_s8_taps4(p);
 }
+
+/* Within a packed block of four taps, the middle two are swapped: slot s holds tap
+ * FAST_S8_SLOT(s) of the block (an involution), so that the two SXTB16 of a packed word
+ * give the pairs (w0, w1) and (w2, w3). */
+#define FAST_S8_SLOT(s) ((s) == 1 ? 2 : (s) == 2 ? 1 : (s))
 
 void mn_conv2d_fast_s8_pack(const mn_conv_s8_params_t *p, const int8_t *restrict w,
                             int8_t *restrict packed)
 {
     const int32_t taps = fast_s8_taps(p), taps4 = fast_s8_taps4(p);
-    int32_t oc, k;
-    for (oc = 0; oc < p->c_out; ++oc) {
-        for (k = 0; k < taps4; ++k) {
-            const int32_t tap = fast_s8_slot(k);
-            packed[oc * taps4 + k] = tap < taps ? w[oc * taps + tap] : 0;
+    const int32_t cout_g = p->c_out / p->group, cout2 = fast_s8_cout2(p);
+    int32_t g, j, blk, r, s;
+    for (g = 0; g < p->group; ++g) {
+        for (j = 0; j < cout2; j += 2) {
+            for (blk = 0; blk < taps4; blk += 4) {
+                for (r = 0; r < 2; ++r) {
+                    const int32_t oc = g * cout_g + j + r;
+                    for (s = 0; s < 4; ++s) {
+                        const int32_t tap = blk + FAST_S8_SLOT(s);
+                        const int real = j + r < cout_g && tap < taps;
+                        *packed++ = real ? w[oc * taps + tap] : 0;
+                    }
+                }
+            }
         }
     }
 }
 
-/* Where tap k of column 0 sits among the interleaved columns (column 1: + FAST_S8_COL1),
- * so that one pointer walks both in the dot product. DSP: blocks of four taps in tap
- * order, [block][column][4] (SMLAD takes the pairs (x0, x1) and (x2, x3)). Plain C:
- * [slot][column] with the slots of the packed weights (one tap of both columns, then the
- * next weight). */
+/* The columns: tap k of column c at col[FAST_S8_C0 + k * FAST_S8_STEP + c * col1], col1
+ * from fast_s8_col1. DSP: each column on its own ([column][taps4]: the dot product loads
+ * two taps of one column per word). Plain C: the columns interleaved ([taps4][column]:
+ * one word holds a tap of both, column 0 in its low half whatever the byte order). */
 #if MN_S8_DSP
-#define FAST_S8_COL1 4
-static inline int32_t fast_s8_at(int32_t k)
-{
-    return k + (k & ~3);
-}
+#define FAST_S8_STEP 1
+#define FAST_S8_C0 0
 #else
-/* Column 0 in the low half of a slot's 32-bit word, whatever the byte order. */
+#define FAST_S8_STEP 2
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define FAST_S8_C0 1
 #else
 #define FAST_S8_C0 0
 #endif
-#define FAST_S8_COL1 (1 - 2 * FAST_S8_C0)
-static inline int32_t fast_s8_at(int32_t k)
-{
-    return 2 * fast_s8_slot(k) + FAST_S8_C0;
-}
 #endif
 
-/* Two int16 taps of the columns: written as halves (cell[at / 2].h[at % 2], at from
- * fast_s8_at) and read as one word by the dot products (a union: the views may alias). */
-typedef union {
-    int16_t h[2];
-    int32_t w;
-} fast_s8_cell_t;
-
-static inline void fast_s8_put(fast_s8_cell_t *col, int32_t at, int32_t v)
+/* Column 1's offset from column 0, in int16 elements. */
+static int32_t fast_s8_col1(int32_t taps4)
 {
-    col[at >> 1].h[at & 1] = (int16_t)v;
+#if MN_S8_DSP
+    return taps4;
+#else
+    (void)taps4;
+    return 1 - 2 * FAST_S8_C0;
+#endif
 }
 
 /* What every position of one call shares, computed once per call. */
 typedef struct {
-    int32_t cin_g, cout_g, taps4, in_plane, out_plane;
+    int32_t cin_g, cout_g, taps, taps4, col1, in_plane, out_plane;
     int32_t in_h, in_w, k_h, k_w, dil_h, dil_w, x_zp;
+    int32_t y_zp, y_lo, y_hi;
 } fast_s8_geom_t;
 
 static fast_s8_geom_t fast_s8_geom(const mn_conv_s8_params_t *p)
@@ -92,11 +94,14 @@ static fast_s8_geom_t fast_s8_geom(const mn_conv_s8_params_t *p)
     fast_s8_geom_t r;
     r.cin_g = p->c_in / p->group;
     r.cout_g = p->c_out / p->group;
+    r.taps = fast_s8_taps(p);
     r.taps4 = fast_s8_taps4(p);
+    r.col1 = fast_s8_col1(r.taps4);
     r.in_plane = p->in_h * p->in_w;
     r.out_plane = p->out_h * p->out_w;
     r.in_h = p->in_h, r.in_w = p->in_w, r.k_h = p->k_h, r.k_w = p->k_w;
     r.dil_h = p->dil_h, r.dil_w = p->dil_w, r.x_zp = p->x_zp;
+    r.y_zp = p->y_zp, r.y_lo = p->y_lo, r.y_hi = p->y_hi;
     return r;
 }
 
@@ -117,154 +122,258 @@ static inline fast_s8_win_t fast_s8_win(const mn_conv_s8_params_t *p, int32_t oh
     return r;
 }
 
-/* Taps k .. k + k_w - 1 of column c (c: 0 or FAST_S8_COL1) from window row r of
- * input channel plane xc: x - x_zp, 0 outside the input (a row outside: all 0). */
+/* The columns hold x itself (the input zero point is folded into the bias, see
+ * fast_s8_channels), x_zp in the padding (x - x_zp = 0 there) and past the last tap
+ * (where the weights are 0). */
+
+/* Window row r of one column from input channel plane xc, into d[0], d[FAST_S8_STEP],
+ * ... (k_w taps): a row outside the input is all padding. */
 static void fast_s8_window_row(const fast_s8_geom_t *q, const int8_t *xc, fast_s8_win_t a,
-                               int32_t r, int32_t k, fast_s8_cell_t *col, int32_t c)
+                               int32_t r, int16_t *d)
 {
     const int32_t k_w = q->k_w, dil_w = q->dil_w, x_zp = q->x_zp, in_w = q->in_w;
-    const int32_t end = k + k_w;
+    int32_t kw, iw = a.iw;
     if ((uint32_t)r >= (uint32_t)q->in_h) {
-        for (; k < end; ++k) {
-            fast_s8_put(col, fast_s8_at(k) + c, 0);
+        for (kw = 0; kw < k_w; ++kw, d += FAST_S8_STEP) {
+            *d = (int16_t)x_zp;
         }
     } else if (a.wfull) {
-        const int8_t *xr = xc + r * in_w + a.iw;
-        for (; k < end; ++k, xr += dil_w) {
-            fast_s8_put(col, fast_s8_at(k) + c, *xr - x_zp);
+        const int8_t *xr = xc + r * in_w + iw;
+        for (kw = 0; kw < k_w; ++kw, d += FAST_S8_STEP, xr += dil_w) {
+            *d = *xr;
         }
     } else {
         const int8_t *xr = xc + r * in_w;
-        int32_t iw = a.iw;
-        for (; k < end; ++k, iw += dil_w) {
-            fast_s8_put(col, fast_s8_at(k) + c, (uint32_t)iw < (uint32_t)in_w ? xr[iw] - x_zp : 0);
+        for (kw = 0; kw < k_w; ++kw, d += FAST_S8_STEP, iw += dil_w) {
+            *d = (int16_t)((uint32_t)iw < (uint32_t)in_w ? xr[iw] : x_zp);
         }
     }
 }
 
-/* Taps 0 .. taps - 1 of both columns from two windows wholly inside the input (their
- * first taps at xg[oa] and xg[ob]): no bounds checks, the rows walked by offset steps
- * (offsets, not pointers: the steps after the last row may pass the input's end). */
-static void fast_s8_columns_inside(const fast_s8_geom_t *q, const int8_t *xg, int32_t oa,
-                                   int32_t ob, fast_s8_cell_t *col)
+/* Both columns from two windows wholly inside the input (their first taps at xa, xb):
+ * no bounds checks, the window rows walked by offset steps. */
+static void fast_s8_columns_inside(const fast_s8_geom_t *q, const int8_t *xa, const int8_t *xb,
+                                   int16_t *d0)
 {
-    const int32_t k_w = q->k_w, dil_w = q->dil_w, x_zp = q->x_zp;
-    const int32_t row_step = q->dil_h * q->in_w - k_w * dil_w; /* to the next window row */
-    const int32_t plane_step = q->in_plane - q->k_h * q->dil_h * q->in_w;
-    int32_t ci, kh, kw, k = 0;
-    for (ci = 0; ci < q->cin_g; ++ci, oa += plane_step, ob += plane_step) {
-        for (kh = 0; kh < q->k_h; ++kh, oa += row_step, ob += row_step) {
-            for (kw = 0; kw < k_w; ++kw, ++k, oa += dil_w, ob += dil_w) {
-                const int32_t at = fast_s8_at(k);
-                fast_s8_put(col, at, xg[oa] - x_zp);
-                fast_s8_put(col, at + FAST_S8_COL1, xg[ob] - x_zp);
-            }
-        }
-    }
-}
-
-/* Taps 0 .. taps - 1 of both columns from two windows that are not both inside the
- * input: a window row inside the input in both is copied without bounds checks, both
- * columns in one pass; otherwise each column's row on its own (fast_s8_window_row). */
-static void fast_s8_columns_edge(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_win_t a,
-                                 fast_s8_win_t b, fast_s8_cell_t *col)
-{
-    const int32_t k_h = q->k_h, k_w = q->k_w, in_h = q->in_h, in_w = q->in_w;
-    const int32_t dil_h = q->dil_h, dil_w = q->dil_w, x_zp = q->x_zp;
-    const int32_t both_wfull = a.wfull && b.wfull;
-    const int8_t *xc = xg;
-    int32_t ci, kh, kw, k = 0;
-    for (ci = 0; ci < q->cin_g; ++ci, xc += q->in_plane) {
-        for (kh = 0; kh < k_h; ++kh, k += k_w) {
-            const int32_t ra = a.ih + kh * dil_h, rb = b.ih + kh * dil_h;
-            if (both_wfull && (uint32_t)ra < (uint32_t)in_h && (uint32_t)rb < (uint32_t)in_h) {
-                const int8_t *xa = xc + ra * in_w + a.iw, *xb = xc + rb * in_w + b.iw;
-                for (kw = 0; kw < k_w; ++kw, xa += dil_w, xb += dil_w) {
-                    const int32_t at = fast_s8_at(k + kw);
-                    fast_s8_put(col, at, *xa - x_zp);
-                    fast_s8_put(col, at + FAST_S8_COL1, *xb - x_zp);
-                }
+    const int32_t k_w = q->k_w, dil_w = q->dil_w, col1 = q->col1;
+    const int32_t row_step = q->dil_h * q->in_w; /* to the next window row */
+    const int32_t plane_step = q->in_plane - q->k_h * row_step; /* to the next channel */
+    int32_t ci, kh, kw;
+    for (ci = 0; ci < q->cin_g; ++ci, xa += plane_step, xb += plane_step) {
+        for (kh = 0; kh < q->k_h; ++kh, xa += row_step, xb += row_step) {
+            if (k_w == 3 && dil_w == 1) { /* the common 3-wide window row, unrolled */
+                d0[0] = xa[0], d0[col1] = xb[0];
+                d0[FAST_S8_STEP] = xa[1], d0[FAST_S8_STEP + col1] = xb[1];
+                d0[2 * FAST_S8_STEP] = xa[2], d0[2 * FAST_S8_STEP + col1] = xb[2];
+                d0 += 3 * FAST_S8_STEP;
             } else {
-                fast_s8_window_row(q, xc, a, ra, k, col, 0);
-                fast_s8_window_row(q, xc, b, rb, k, col, FAST_S8_COL1);
+                for (kw = 0; kw < k_w; ++kw, d0 += FAST_S8_STEP) {
+                    d0[0] = xa[kw * dil_w], d0[col1] = xb[kw * dil_w];
+                }
             }
+        }
+    }
+}
+
+/* Both columns from two windows not both inside the input: each window row through
+ * fast_s8_window_row. */
+static void fast_s8_columns_edge(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_win_t a,
+                                 fast_s8_win_t b, int16_t *d0)
+{
+    const int32_t k_h = q->k_h, dil_h = q->dil_h, col1 = q->col1;
+    const int32_t row = q->k_w * FAST_S8_STEP; /* elements of one window row */
+    const int8_t *xc = xg;
+    int32_t ci, kh;
+    for (ci = 0; ci < q->cin_g; ++ci, xc += q->in_plane) {
+        for (kh = 0; kh < k_h; ++kh, d0 += row) {
+            fast_s8_window_row(q, xc, a, a.ih + kh * dil_h, d0);
+            fast_s8_window_row(q, xc, b, b.ih + kh * dil_h, d0 + col1);
         }
     }
 }
 
 /* The windows a and b of two output positions over the channels of one group (xg) as
- * columns 0 and 1, in the order of the weights (channel, row, column): x - x_zp as
- * int16, 0 in the padding and past the last tap. */
+ * columns 0 and 1, in the order of the weights (channel, row, column). */
 static void fast_s8_columns(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_win_t a,
-                            fast_s8_win_t b, fast_s8_cell_t *col)
+                            fast_s8_win_t b, int16_t *col)
 {
-    int32_t k = q->cin_g * q->k_h * q->k_w;
+    int32_t k;
+    col += FAST_S8_C0;
     if (a.inside && b.inside) {
-        fast_s8_columns_inside(q, xg, a.ih * q->in_w + a.iw, b.ih * q->in_w + b.iw, col);
+        fast_s8_columns_inside(q, xg + a.ih * q->in_w + a.iw, xg + b.ih * q->in_w + b.iw, col);
     } else {
         fast_s8_columns_edge(q, xg, a, b, col);
     }
-    for (; k < q->taps4; ++k) {
-        fast_s8_put(col, fast_s8_at(k), 0);
-        fast_s8_put(col, fast_s8_at(k) + FAST_S8_COL1, 0);
+    for (k = q->taps; k < q->taps4; ++k) {
+        col[k * FAST_S8_STEP] = (int16_t)q->x_zp;
+        col[k * FAST_S8_STEP + q->col1] = (int16_t)q->x_zp;
     }
 }
 
-/* The plain C tile runs out of its caller's registers (MN_NOINLINE); the DSP one is
- * shorter inlined (no call per tile, and its loop does not spill there). */
+/* The DSP loop as Thumb-2 assembly where GCC optimises (18 instructions per 16
+ * multiply-accumulates: GCC 12 neither folds the rotation into SXTB16 nor keeps the
+ * 14 live values of this loop in registers); the same loop in ACLE intrinsics
+ * otherwise: at -O0 (the frame pointer leaves too few registers) and with Clang (which
+ * folds the rotation itself, and cannot give an asm statement 14 registers). The weights
+ * are loaded by LDR, which may be unaligned (C-literal weight tables are not aligned);
+ * the columns by LDRD (the scratch is 4-byte aligned, each column 8-byte sized). Every
+ * operand the loop writes is early-clobber ("+&r"): GCC may otherwise give the end
+ * pointer the register of column 1's pointer, which starts at the same address. */
+#if MN_S8_DSP && defined(__thumb2__) && defined(__GNUC__) && !defined(__clang__) &&         \
+    defined(__OPTIMIZE__)
+#define FAST_S8_DOT_ASM 1
+#else
+#define FAST_S8_DOT_ASM 0
+#endif
+
+/* The plain loop as Thumb-1 assembly on ARMv6-M / ARMv8-M Baseline (Cortex-M0/M0+/M23)
+ * where GCC/Clang optimise: GCC 12 loads all of a block's operands first there and
+ * spills them (30 instructions per tap against 18). Little-endian only (column 0 in the
+ * low half of a tap's word). */
+#if !MN_S8_DSP && defined(__thumb__) && !defined(__thumb2__) && defined(__GNUC__) &&        \
+    defined(__OPTIMIZE__) && FAST_S8_C0 == 0
+#define FAST_S8_DOT_THUMB1 1
+#else
+#define FAST_S8_DOT_THUMB1 0
+#endif
+
+/* The sums of one 2 x 2 tile: a<r><c> for packed weight row r and column c. */
+typedef struct {
+    int32_t a00, a01, a10, a11;
+} fast_s8_acc_t;
+
+#if !MN_S8_DSP && !FAST_S8_DOT_THUMB1
+/* Plain C: one tap of both columns as one word (one load; the halves split by the
+ * conversion to int16 and the arithmetic right shift every compiler we build with
+ * does), times that tap's weight in each row (v0, v1). */
+static MN_ALWAYS_INLINE void fast_s8_tap(int32_t pair, int32_t v0, int32_t v1,
+                                         fast_s8_acc_t *t)
+{
+    const int32_t xa = (int16_t)pair, xb = pair >> 16;
+    t->a00 += v0 * xa;
+    t->a01 += v0 * xb;
+    t->a10 += v1 * xa;
+    t->a11 += v1 * xb;
+}
+#endif
+
+/* The plain C tile runs out of its caller's registers (MN_NOINLINE). */
 #if MN_S8_DSP
-#define FAST_S8_DOT_ATTR
+#define FAST_S8_DOT_ATTR MN_ALWAYS_INLINE
 #else
 #define FAST_S8_DOT_ATTR MN_NOINLINE
 #endif
 
-/* acc[2 * r + c] += the dot product of packed weight row r (w0, w1) with column c of
- * the interleaved columns (taps4 a multiple of four). */
-FAST_S8_DOT_ATTR static void fast_s8_dot22(const int8_t *w0, const int8_t *w1,
-                                           const fast_s8_cell_t *col, int32_t taps4,
-                                           int32_t *acc)
+/* t += the dot products of one packed pair of weight rows w ([taps4 / 4][row][4]) with
+ * the two columns (taps4 a multiple of four, at least four). */
+static FAST_S8_DOT_ATTR fast_s8_acc_t fast_s8_dot22(const int8_t *w, const int16_t *col,
+                                                    int32_t taps4, fast_s8_acc_t t)
 {
-    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3], k;
-#if MN_S8_DSP
-    for (k = 0; k < taps4; k += 4, col += 4) { /* a packed word: (w0, w1) and (w2, w3) */
-        const uint32_t x0 = (uint32_t)col[0].w, x1 = (uint32_t)col[1].w;
-        const uint32_t z0 = (uint32_t)col[2].w, z1 = (uint32_t)col[3].w;
-        uint32_t v0, v1, lo, hi;
-        memcpy(&v0, w0 + k, 4);
-        memcpy(&v1, w1 + k, 4);
+#if FAST_S8_DOT_ASM
+    /* per block of four taps: one packed word of each row unpacked into the pairs
+     * (w0, w1) and (w2, w3), then column 0's two words, then column 1's */
+    const int16_t *c1 = col + taps4, *end = col + taps4;
+    uint32_t v0, v1, l0, l1, x0, x1;
+    __asm__("1:\n\t"
+            "ldr %[v0], [%[w]], #4\n\t"
+            "ldr %[v1], [%[w]], #4\n\t"
+            "ldrd %[x0], %[x1], [%[c0]], #8\n\t"
+            "sxtb16 %[l0], %[v0]\n\t"
+            "sxtb16 %[v0], %[v0], ror #8\n\t"
+            "sxtb16 %[l1], %[v1]\n\t"
+            "sxtb16 %[v1], %[v1], ror #8\n\t"
+            "smlad %[a00], %[l0], %[x0], %[a00]\n\t"
+            "smlad %[a00], %[v0], %[x1], %[a00]\n\t"
+            "smlad %[a10], %[l1], %[x0], %[a10]\n\t"
+            "smlad %[a10], %[v1], %[x1], %[a10]\n\t"
+            "ldrd %[x0], %[x1], [%[c1]], #8\n\t"
+            "smlad %[a01], %[l0], %[x0], %[a01]\n\t"
+            "smlad %[a01], %[v0], %[x1], %[a01]\n\t"
+            "smlad %[a11], %[l1], %[x0], %[a11]\n\t"
+            "smlad %[a11], %[v1], %[x1], %[a11]\n\t"
+            "cmp %[c0], %[e]\n\t"
+            "bne 1b"
+            : [a00] "+&r"(t.a00), [a01] "+&r"(t.a01), [a10] "+&r"(t.a10), [a11] "+&r"(t.a11),
+              [w] "+&r"(w), [c0] "+&r"(col), [c1] "+&r"(c1), [v0] "=&r"(v0), [v1] "=&r"(v1),
+              [l0] "=&r"(l0), [l1] "=&r"(l1), [x0] "=&r"(x0), [x1] "=&r"(x1)
+            : [e] "r"(end)
+            : "cc", "memory");
+#elif MN_S8_DSP
+    const int16_t *c1 = col + taps4;
+    int32_t k;
+    for (k = 0; k < taps4; k += 4, w += 8) {
+        uint32_t v0, v1, x0, x1, z0, z1, lo, hi;
+        memcpy(&v0, w, 4);
+        memcpy(&v1, w + 4, 4);
+        memcpy(&x0, col + k, 4);
+        memcpy(&x1, col + k + 2, 4);
+        memcpy(&z0, c1 + k, 4);
+        memcpy(&z1, c1 + k + 2, 4);
         lo = __sxtb16(v0);
         hi = __sxtb16((v0 >> 8) | (v0 << 24));
-        a00 = __smlad(lo, x0, a00);
-        a00 = __smlad(hi, x1, a00);
-        a01 = __smlad(lo, z0, a01);
-        a01 = __smlad(hi, z1, a01);
+        t.a00 = __smlad(lo, x0, __smlad(hi, x1, t.a00));
+        t.a01 = __smlad(lo, z0, __smlad(hi, z1, t.a01));
         lo = __sxtb16(v1);
         hi = __sxtb16((v1 >> 8) | (v1 << 24));
-        a10 = __smlad(lo, x0, a10);
-        a10 = __smlad(hi, x1, a10);
-        a11 = __smlad(lo, z0, a11);
-        a11 = __smlad(hi, z1, a11);
+        t.a10 = __smlad(lo, x0, __smlad(hi, x1, t.a10));
+        t.a11 = __smlad(lo, z0, __smlad(hi, z1, t.a11));
     }
+#elif FAST_S8_DOT_THUMB1
+    /* per block of four taps, each tap (in slot order: taps 0, 2, 1, 3) as one word of
+     * both columns split into xa and xb, times that slot's weight in each row; the
+     * accumulators in r8-r11 (Thumb-1 multiplies only low registers, but adds into
+     * any), so the six working values keep the low ones */
+    const int16_t *end = col + 2 * taps4;
+    int32_t xa, xb, v, m;
+#define FAST_S8_T1_TAP(tap, slot)                                                      \
+    "ldr %[xb], [%[c], #" #tap " * 4]\n\t"                                             \
+    "ldrb %[v], [%[w], #" #slot "]\n\t"                                                \
+    "sxth %[xa], %[xb]\n\t"                                                            \
+    "asrs %[xb], %[xb], #16\n\t"                                                       \
+    "sxtb %[v], %[v]\n\t"                                                              \
+    "movs %[m], %[v]\n\t"                                                              \
+    "muls %[m], %[xa]\n\t"                                                             \
+    "add %[a00], %[m]\n\t"                                                             \
+    "muls %[v], %[xb]\n\t"                                                             \
+    "add %[a01], %[v]\n\t"                                                             \
+    "ldrb %[v], [%[w], #4 + " #slot "]\n\t"                                            \
+    "sxtb %[v], %[v]\n\t"                                                              \
+    "movs %[m], %[v]\n\t"                                                              \
+    "muls %[m], %[xa]\n\t"                                                             \
+    "add %[a10], %[m]\n\t"                                                             \
+    "muls %[v], %[xb]\n\t"                                                             \
+    "add %[a11], %[v]\n\t"
+    __asm__(".syntax unified\n" /* GCC hands Thumb-1 inline asm over in divided syntax */
+            "1:\n\t" FAST_S8_T1_TAP(0, 0) FAST_S8_T1_TAP(2, 1) FAST_S8_T1_TAP(1, 2)
+                FAST_S8_T1_TAP(3, 3) "adds %[c], #16\n\t"
+                                     "adds %[w], #8\n\t"
+                                     "cmp %[c], %[e]\n\t"
+                                     "bne 1b"
+            : [a00] "+&h"(t.a00), [a01] "+&h"(t.a01), [a10] "+&h"(t.a10), [a11] "+&h"(t.a11),
+              [c] "+&l"(col), [w] "+&l"(w), [xa] "=&l"(xa), [xb] "=&l"(xb), [v] "=&l"(v),
+              [m] "=&l"(m)
+            : [e] "r"(end)
+            : "cc", "memory");
+#undef FAST_S8_T1_TAP
 #else
-    const int8_t *w0e = w0 + taps4, *w1e = w1 + taps4; /* indexed from -taps4 up to 0 */
-    for (k = -taps4; k < 0; ++k, ++col) {
-        /* one slot: a tap of both columns as one word (one load; the halves split by
-         * the conversion to int16 and the arithmetic right shift every compiler we
-         * build with does), then each weight of that slot times both */
-        const int32_t pair = col->w, xa = (int16_t)pair, xb = pair >> 16;
-        int32_t v = w0e[k];
-        a00 += v * xa;
-        a01 += v * xb;
-        v = w1e[k];
-        a10 += v * xa;
-        a11 += v * xb;
+    const int32_t *pairs = (const int32_t *)(const void *)col; /* tap k of both: pairs[k] */
+    int32_t k;
+    for (k = 0; k < taps4; k += 4, w += 8, pairs += 4) {
+        fast_s8_tap(pairs[0], w[FAST_S8_SLOT(0)], w[4 + FAST_S8_SLOT(0)], &t);
+        fast_s8_tap(pairs[1], w[FAST_S8_SLOT(1)], w[4 + FAST_S8_SLOT(1)], &t);
+        fast_s8_tap(pairs[2], w[FAST_S8_SLOT(2)], w[4 + FAST_S8_SLOT(2)], &t);
+        fast_s8_tap(pairs[3], w[FAST_S8_SLOT(3)], w[4 + FAST_S8_SLOT(3)], &t);
     }
 #endif
-    acc[0] = a00;
-    acc[1] = a01;
-    acc[2] = a10;
-    acc[3] = a11;
+    return t;
 }
+
+/* One output channel's bias (with the input zero point folded in) and requantisation
+ * constants, made once per call into the scratch after the columns. */
+typedef struct {
+    int32_t bias;
+    mn_rq_fast_t f;
+} fast_s8_chan_t;
 
 /* The output clamp: y zero point and range (locals, so stores through int8_t pointers,
  * which may alias anything, do not reload them). */
@@ -272,41 +381,92 @@ typedef struct {
     int32_t zp, lo, hi;
 } fast_s8_clamp_t;
 
-/* y at position pos (yo[0]) and, when two, pos + 1 of one output channel. */
-static inline void fast_s8_store(fast_s8_clamp_t q, mn_requant_t r, const int32_t *acc,
-                                 int32_t two, int8_t *yo)
+static MN_ALWAYS_INLINE int8_t fast_s8_out(const fast_s8_chan_t *c, fast_s8_clamp_t k,
+                                           int32_t acc)
 {
-    const mn_rq_fast_t f = mn_rq_fast_init(r); /* once for both positions */
-    yo[0] = mn_rq_clamp(mn_rq_fast(&f, acc[0]), q.zp, q.lo, q.hi);
-    if (two) {
-        yo[1] = mn_rq_clamp(mn_rq_fast(&f, acc[1]), q.zp, q.lo, q.hi);
+    return mn_rq_clamp(mn_rq_fast(&c->f, acc), k.zp, k.lo, k.hi);
+}
+
+/* The sums of channels ch[0 .. n - 1] (n <= FAST_S8_CHUNK) at two positions from their
+ * columns: acc[2 * j + c] for channel j and column c, w their packed row pairs. An odd
+ * last channel's pair holds a row of zeros (its sums land in the unused acc[2 * n],
+ * acc[2 * n + 1]). */
+#define FAST_S8_CHUNK 8
+static void fast_s8_sums(const int8_t *w, int32_t taps4, const fast_s8_chan_t *ch, int32_t n,
+                         const int16_t *col, int32_t *acc)
+{
+    int32_t j;
+    for (j = 0; j < n; j += 2, w += 2 * taps4, acc += 4) {
+        fast_s8_acc_t t;
+        t.a00 = t.a01 = ch[j].bias;
+        t.a10 = t.a11 = j + 1 < n ? ch[j + 1].bias : 0;
+        t = fast_s8_dot22(w, col, taps4, t);
+        acc[0] = t.a00, acc[1] = t.a01, acc[2] = t.a10, acc[3] = t.a11;
     }
 }
 
-/* Every output channel of group g at position pos (and pos + 1 when two) from the
- * interleaved columns of those positions. */
-static void fast_s8_positions(const mn_conv_s8_params_t *p, const fast_s8_geom_t *q,
-                              const int8_t *w, const int32_t *b, const mn_requant_t *rq,
-                              const fast_s8_cell_t *col, int32_t two, int32_t g, int8_t *yg)
+/* y0[j * out_plane] and y1[j * out_plane] of channels ch[0 .. n - 1] from their sums. */
+static void fast_s8_outputs(const fast_s8_chan_t *ch, int32_t n, const int32_t *acc,
+                            fast_s8_clamp_t k, int32_t out_plane, int8_t *y0, int8_t *y1)
 {
-    const int32_t taps4 = q->taps4, cout_g = q->cout_g, out_plane = q->out_plane;
-    const int32_t per_channel = p->per_channel;
-    const fast_s8_clamp_t c = {p->y_zp, p->y_lo, p->y_hi};
     int32_t j;
-    for (j = 0; j < cout_g; j += 2) {
-        const int32_t oc = g * cout_g + j;
-        const int32_t pair = j + 1 < cout_g; /* a second channel in this tile */
-        const int8_t *w0 = w + oc * taps4;
-        int32_t acc[4];
-        acc[0] = acc[1] = b ? b[oc] : 0;
-        acc[2] = acc[3] = b && pair ? b[oc + 1] : 0;
-        fast_s8_dot22(w0, pair ? w0 + taps4 : w0, col, taps4, acc);
-        fast_s8_store(c, rq[per_channel ? oc : 0], acc, two, yg + j * out_plane);
-        if (pair) {
-            fast_s8_store(c, rq[per_channel ? oc + 1 : 0], acc + 2, two,
-                          yg + (j + 1) * out_plane);
+    for (j = 0; j < n; ++j, acc += 2, y0 += out_plane, y1 += out_plane) {
+        const fast_s8_chan_t c = ch[j]; /* a local: the int8 stores may alias ch */
+        y0[0] = fast_s8_out(&c, k, acc[0]);
+        y1[0] = fast_s8_out(&c, k, acc[1]);
+    }
+}
+
+/* Every output channel of one group at two output positions from their columns, y0 and
+ * y1 the positions' outputs in the group's first channel (the same when only one
+ * position is left: column 1 then repeats column 0), in chunks of FAST_S8_CHUNK
+ * channels: their sums, then their outputs (two loops, each with the registers to
+ * itself). */
+MN_NOINLINE static void fast_s8_positions(const fast_s8_geom_t *q, const int8_t *w,
+                                          const fast_s8_chan_t *ch, const int16_t *col,
+                                          int8_t *y0, int8_t *y1)
+{
+    const int32_t taps4 = q->taps4, out_plane = q->out_plane;
+    const fast_s8_clamp_t k = {q->y_zp, q->y_lo, q->y_hi};
+    int32_t acc[2 * FAST_S8_CHUNK + 2], j;
+    for (j = 0; j < q->cout_g; j += FAST_S8_CHUNK) {
+        const int32_t n = q->cout_g - j < FAST_S8_CHUNK ? q->cout_g - j : FAST_S8_CHUNK;
+        fast_s8_sums(w + j * taps4, taps4, ch + j, n, col, acc);
+        fast_s8_outputs(ch + j, n, acc, k, out_plane, y0 + j * out_plane, y1 + j * out_plane);
+    }
+}
+
+/* The channel table: every output channel's bias minus x_zp times the sum of its
+ * weights (the columns hold x, not x - x_zp), and its requantisation constants. */
+static void fast_s8_channels(const mn_conv_s8_params_t *p, const fast_s8_geom_t *q,
+                             const int8_t *w, const int32_t *b, const mn_requant_t *rq,
+                             fast_s8_chan_t *ch)
+{
+    const int32_t cout2 = fast_s8_cout2(p);
+    int32_t g, j, oc = 0;
+    for (g = 0; g < p->group; ++g) {
+        for (j = 0; j < q->cout_g; ++j, ++oc) {
+            /* row j % 2 of the group's pair j / 2: four bytes of every eight */
+            const int8_t *row = w + (g * cout2 + (j & ~1)) * q->taps4 + 4 * (j & 1);
+            int32_t k, sum = 0;
+            for (k = 0; k < q->taps4; k += 4, row += 8) {
+                sum += row[0] + row[1] + row[2] + row[3];
+            }
+            ch[oc].bias = (b ? b[oc] : 0) - q->x_zp * sum;
+            ch[oc].f = mn_rq_fast_init(rq[p->per_channel ? oc : 0]);
         }
     }
+}
+
+/* The scratch: the two columns, then the channel table. */
+static int32_t fast_s8_columns_bytes(const mn_conv_s8_params_t *p)
+{
+    return 2 * fast_s8_taps4(p) * (int32_t)sizeof(int16_t);
+}
+
+int32_t mn_conv2d_fast_s8_scratch_size(const mn_conv_s8_params_t *p)
+{
+    return fast_s8_columns_bytes(p) + p->c_out * (int32_t)sizeof(fast_s8_chan_t);
 }
 
 void mn_conv2d_fast_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
@@ -315,8 +475,11 @@ void mn_conv2d_fast_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
                        int8_t *restrict y)
 {
     const fast_s8_geom_t q = fast_s8_geom(p);
-    fast_s8_cell_t *col = (fast_s8_cell_t *)(void *)scratch; /* 4-byte aligned (the contract) */
+    int16_t *col = (int16_t *)(void *)scratch; /* 4-byte aligned (the contract) */
+    fast_s8_chan_t *ch = (fast_s8_chan_t *)(void *)(scratch + fast_s8_columns_bytes(p));
+    const int32_t group_w = fast_s8_cout2(p) * q.taps4; /* packed bytes of a group */
     int32_t n, g, pos;
+    fast_s8_channels(p, &q, w, b, rq, ch);
     for (n = 0; n < p->n; ++n) {
         for (g = 0; g < p->group; ++g) {
             const int8_t *xg = x + (n * p->c_in + g * q.cin_g) * q.in_plane;
@@ -336,7 +499,8 @@ void mn_conv2d_fast_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
                     }
                 }
                 fast_s8_columns(&q, xg, wa, wb, col);
-                fast_s8_positions(p, &q, w, b, rq, col, two, g, yg + pos);
+                fast_s8_positions(&q, w + g * group_w, ch + g * q.cout_g, col, yg + pos,
+                                  yg + pos + two);
             }
         }
     }

@@ -260,9 +260,9 @@ static int32_t random_conv(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, int32_t
 /* mn_conv2d_fast_s8 on packed weights equals mn_conv2d_s8 bit for bit. */
 static void test_conv_fast_vs_ref(void)
 {
-    static int8_t x[2 * 12 * 81], w[15 * 4 * 12], packed[15 * 4 * 12];
+    static int8_t x[2 * 12 * 81], w[15 * 4 * 12], packed[2 * 15 * 4 * 12];
     static int8_t y_ref[2 * 15 * 169], y_fast[2 * 15 * 169];
-    static int32_t scratch[48]; /* 4-byte aligned, as the kernel requires */
+    static int32_t scratch[128]; /* 4-byte aligned, as the kernel requires */
     int32_t bias[15];
     mn_requant_t rq[15];
     int32_t t, diffs = 0;
@@ -270,6 +270,7 @@ static void test_conv_fast_vs_ref(void)
         mn_conv_s8_params_t p;
         const int32_t size = random_conv(&p, x, w, bias, rq);
         CHECK(mn_conv2d_fast_s8_scratch_size(&p) <= (int32_t)sizeof scratch, "scratch");
+        CHECK(mn_conv2d_fast_s8_packed_size(&p) <= (int32_t)sizeof packed, "packed");
         mn_conv2d_s8(&p, x, w, t % 3 ? bias : NULL, rq, y_ref);
         mn_conv2d_fast_s8_pack(&p, w, packed);
         mn_conv2d_fast_s8(&p, x, packed, t % 3 ? bias : NULL, rq, (int8_t *)scratch, y_fast);
@@ -384,7 +385,8 @@ static void run_conv(const s8_case_t *c, int8_t *y)
     if (p.w_zp == 0) { /* the fast kernel on the same vector gives the same bytes */
         static int8_t packed[4096], y_fast[4096];
         static int32_t scratch[1024];
-        CHECK(c->n_y <= 4096 && c->n_b <= 4096 && mn_conv2d_fast_s8_scratch_size(&p) <= 4096,
+        CHECK(c->n_y <= 4096 && mn_conv2d_fast_s8_packed_size(&p) <= 4096 &&
+                  mn_conv2d_fast_s8_scratch_size(&p) <= 4096,
               "%s: size", c->name);
         mn_conv2d_fast_s8_pack(&p, c->b, packed);
         mn_conv2d_fast_s8(&p, c->a, packed, c->bias, rq, (int8_t *)scratch, y_fast);

@@ -28,6 +28,7 @@ extern "C" {
     );
     fn mn_conv2d_fast_s8_scratch_size(p: *const ConvS8Params) -> i32;
     fn mn_conv2d_fast_s8_pack(p: *const ConvS8Params, w: *const i8, packed: *mut i8);
+    fn mn_conv2d_fast_s8_packed_size(p: *const ConvS8Params) -> i32;
     fn mn_gemm_s8(
         p: *const GemmS8Params,
         a: *const i8,
@@ -257,10 +258,12 @@ fn fast_conv_equals(
     reference: &[i8],
     case: i32,
 ) {
-    let taps4 = ((p.c_in / p.group * p.k_h * p.k_w) as usize).next_multiple_of(4);
-    let packed = p.c_out as usize * taps4;
+    // SAFETY: p is valid for mn_conv2d_fast_s8_packed_size.
+    let packed = unsafe { mn_conv2d_fast_s8_packed_size(p) };
+    assert_eq!(packed, conv2d_fast_s8_packed_size(p));
+    let packed = packed as usize;
     let (mut pc, mut pr) = (vec![0i8; packed], vec![0i8; packed]);
-    // SAFETY: w holds c_out * taps bytes, pc c_out * taps4.
+    // SAFETY: w holds c_out * taps bytes, pc the packed size.
     unsafe { mn_conv2d_fast_s8_pack(p, w.as_ptr(), pc.as_mut_ptr()) };
     conv2d_fast_s8_pack(p, w, &mut pr);
     assert_eq!(pr, pc, "pack case {case}");

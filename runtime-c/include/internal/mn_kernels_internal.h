@@ -76,6 +76,22 @@ extern "C" {
 #define MN_NOINLINE
 #endif
 
+/* A rarely taken helper defined in a header, kept out of its callers' code (static:
+ * one copy per source file that calls it, none in the others). */
+#if defined(__GNUC__)
+#define MN_OUT_OF_LINE __attribute__((noinline, unused))
+#else
+#define MN_OUT_OF_LINE
+#endif
+
+/* A small helper that must be inlined into its hot caller (GCC's size heuristics keep
+ * some out of line at -O2, and then pay a call and a register save per use). */
+#if defined(__GNUC__)
+#define MN_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define MN_ALWAYS_INLINE inline
+#endif
+
 /* The larger of the running maximum m and v; NaN once either is NaN (max pooling and
  * ReduceMax propagate NaN, as numpy's maximum does). */
 static inline float mn_max_nan(float m, float v)

@@ -189,12 +189,12 @@ static inline uint64_t mn_mul_s32(int32_t a, int32_t b)
  * arithmetic shift, as every compiler meshnn builds with does it: no overflow, |hi| <
  * 2^30), the rounding half up, made even on an exact tie (lo = 0 and the s bits shifted
  * out all 0, tested by shifting them up by 32 - s). Other scales (s < 1, and mult = 0)
- * take mn_rq_scale. |acc * M| < 2^30, inside mn_rq_round's saturation. */
+ * take mn_rq_scale (with rq = {mult, -1 - s}: mult = 0 rounds everything to 0 whatever
+ * the shift). |acc * M| < 2^30, inside mn_rq_round's saturation. */
 typedef struct {
     int32_t mult, s;
     int32_t half; /* 2^(s-1) */
     int32_t up;   /* 32 - s */
-    mn_requant_t rq;
 } mn_rq_fast_t;
 
 static inline mn_rq_fast_t mn_rq_fast_init(mn_requant_t rq)
@@ -202,10 +202,18 @@ static inline mn_rq_fast_t mn_rq_fast_init(mn_requant_t rq)
     mn_rq_fast_t f;
     f.mult = rq.mult;
     f.s = rq.mult != 0 ? -1 - rq.shift : 0;
-    f.rq = rq;
     f.half = f.s >= 1 ? (int32_t)1 << (f.s - 1) : 0;
     f.up = 32 - f.s;
     return f;
+}
+
+/* mn_rq_fast's other scales, out of line (rare: kept out of the hot callers' code). */
+MN_OUT_OF_LINE static int32_t mn_rq_fast_other(const mn_rq_fast_t *f, int32_t acc)
+{
+    mn_requant_t rq;
+    rq.mult = f->mult;
+    rq.shift = -1 - f->s;
+    return mn_rq_scale(rq, acc, 1);
 }
 
 static inline int32_t mn_rq_fast(const mn_rq_fast_t *f, int32_t acc)
@@ -213,7 +221,7 @@ static inline int32_t mn_rq_fast(const mn_rq_fast_t *f, int32_t acc)
     uint32_t lo;
     int32_t t, q;
     if (f->s < 1) {
-        return mn_rq_scale(f->rq, acc, 1);
+        return mn_rq_fast_other(f, acc);
     }
     t = (int32_t)mn_mul_s32_hi(acc, f->mult, &lo) + f->half;
     q = t >> f->s;

@@ -1,8 +1,9 @@
 //! Twin of runtime-c/src/mn_conv2d_fast_s8.c: int8 convolution on int16 columns of two
-//! output positions (x - x_zp, 0 in the padding, interleaved and stored little-endian in
-//! the byte scratch as the C kernel stores them) and 2 x 2 tiles of dot products over
-//! weights packed by [`conv2d_fast_s8_pack`]. Safe Rust in the packed order of the C kernel's
-//! plain-C path; the results equal [`super::conv2d_s8`] bit for bit (`w_zp = 0`).
+//! output positions (here x - x_zp, 0 in the padding, interleaved in blocks of four taps
+//! and stored little-endian in the byte scratch; the C kernel keeps x itself and folds
+//! the zero point into the bias, the same integers) and 2 x 2 tiles of dot products over
+//! weights packed by [`conv2d_fast_s8_pack`], the C kernel's layout. Safe Rust in the
+//! packed order; the results equal [`super::conv2d_s8`] bit for bit (`w_zp = 0`).
 
 use super::conv2d::ConvS8Params;
 use super::requant::{rq_clamp, Requant, RqFast};
@@ -17,24 +18,48 @@ fn taps4_of(p: &ConvS8Params) -> usize {
     taps_of(p).next_multiple_of(4)
 }
 
-/// `mn_conv2d_fast_s8_scratch_size`: bytes of the two int16 columns.
+/// `mn_conv2d_fast_s8_scratch_size`: bytes of the two int16 columns, then the C kernel's
+/// channel table (20 bytes per output channel: bias and requantisation constants made
+/// once per call). This twin requantises from `rq` directly and leaves the table unused;
+/// the size is the C kernel's so that one arena plan serves both.
 pub fn conv2d_fast_s8_scratch_size(p: &ConvS8Params) -> i32 {
-    (2 * taps4_of(p) * 2) as i32
+    (2 * taps4_of(p) * 2 + p.c_out as usize * 20) as i32
 }
 
-/// The tap in slot `k` of a packed row: bits 0 and 1 of k swapped.
-fn tap_of_slot(k: usize) -> usize {
-    (k & !3) | ((k & 1) << 1) | ((k >> 1) & 1)
+/// Output channels of a group rounded up to whole pairs (the packed weights' rows).
+fn cout2_of(p: &ConvS8Params) -> usize {
+    ((p.c_out / p.group) as usize).next_multiple_of(2)
 }
 
-/// `mn_conv2d_fast_s8_pack`: [c_out][taps4], the middle two taps of every block of four
-/// swapped, 0 past the last tap.
+/// `mn_conv2d_fast_s8_packed_size`: bytes of [`conv2d_fast_s8_pack`]'s output.
+pub fn conv2d_fast_s8_packed_size(p: &ConvS8Params) -> i32 {
+    (p.group as usize * cout2_of(p) * taps4_of(p)) as i32
+}
+
+/// The tap of its block of four that slot `s` of a packed block holds: the middle two
+/// swapped (`FAST_S8_SLOT`).
+const SLOT_TAP: [usize; 4] = [0, 2, 1, 3];
+
+/// `mn_conv2d_fast_s8_pack`: per group, its output channels in pairs (an odd last channel
+/// with a row of zeros), each pair as blocks of four taps [taps4 / 4][2 rows][4], slot s
+/// of a block holding tap `SLOT_TAP[s]`, 0 past the last tap.
 pub fn conv2d_fast_s8_pack(p: &ConvS8Params, w: &[i8], packed: &mut [i8]) {
     let (taps, taps4) = (taps_of(p), taps4_of(p));
-    for oc in 0..p.c_out as usize {
-        for k in 0..taps4 {
-            let tap = tap_of_slot(k);
-            packed[oc * taps4 + k] = if tap < taps { w[oc * taps + tap] } else { 0 };
+    let cout_g = (p.c_out / p.group) as usize;
+    let mut out = packed.iter_mut();
+    for g in 0..p.group as usize {
+        for j in (0..cout2_of(p)).step_by(2) {
+            for blk in (0..taps4).step_by(4) {
+                for r in 0..2 {
+                    let oc = g * cout_g + j + r;
+                    for s in SLOT_TAP {
+                        let tap = blk + s;
+                        let real = j + r < cout_g && tap < taps;
+                        *out.next().expect("packed holds packed_size bytes") =
+                            if real { w[oc * taps + tap] } else { 0 };
+                    }
+                }
+            }
         }
     }
 }
@@ -115,18 +140,20 @@ fn columns(p: &ConvS8Params, xg: &[i8], a: Win, b: Win, col: &mut [i8]) {
     }
 }
 
-/// `acc[2 * r + c] += sum_k w_r[k] * column c` over packed weight rows w0, w1
-/// (`fast_s8_dot22`, its plain-C order: slot k holds tap `tap_of_slot(k)`).
-fn dot22(w0: &[i8], w1: &[i8], col: &[i8], taps4: usize, acc: &mut [i32; 4]) {
+/// `acc[2 * r + c] += sum_k w_r[k] * column c` over one packed pair of weight rows
+/// (`fast_s8_dot22`: blocks of four taps [row][slot], slot s holding tap `SLOT_TAP[s]`).
+fn dot22(pair: &[i8], col: &[i8], taps4: usize, acc: &mut [i32; 4]) {
     let [mut a00, mut a01, mut a10, mut a11] = *acc;
-    for k in 0..taps4 {
-        let t = tap_of_slot(k);
-        let (x0, x1) = (get16(col, at(t, 0)), get16(col, at(t, 1)));
-        let (v0, v1) = (i32::from(w0[k]), i32::from(w1[k]));
-        a00 += v0 * x0;
-        a01 += v0 * x1;
-        a10 += v1 * x0;
-        a11 += v1 * x1;
+    for blk in (0..taps4).step_by(4) {
+        let rows = &pair[2 * blk..][..8];
+        for (s, &t) in SLOT_TAP.iter().enumerate() {
+            let (x0, x1) = (get16(col, at(blk + t, 0)), get16(col, at(blk + t, 1)));
+            let (v0, v1) = (i32::from(rows[s]), i32::from(rows[4 + s]));
+            a00 += v0 * x0;
+            a01 += v0 * x1;
+            a10 += v1 * x0;
+            a11 += v1 * x1;
+        }
     }
     *acc = [a00, a01, a10, a11];
 }
@@ -174,16 +201,11 @@ pub fn conv2d_fast_s8(
                 for j in (0..cout_g).step_by(2) {
                     let oc = g as usize * cout_g + j;
                     let pair = j + 1 < cout_g;
-                    let w0 = &w[oc * taps4..][..taps4];
-                    let w1 = if pair {
-                        &w[(oc + 1) * taps4..][..taps4]
-                    } else {
-                        w0
-                    };
+                    let rows = &w[(g as usize * cout2_of(p) + j) * taps4..][..2 * taps4];
                     let b0 = b.map_or(0, |b| b[oc]);
                     let b1 = if pair { b.map_or(0, |b| b[oc + 1]) } else { 0 };
                     let mut acc = [b0, b0, b1, b1];
-                    dot22(w0, w1, scratch, taps4, &mut acc);
+                    dot22(rows, scratch, taps4, &mut acc);
                     for (r, ch) in [(0usize, j), (1, j + 1)] {
                         if r == 1 && !pair {
                             break;
