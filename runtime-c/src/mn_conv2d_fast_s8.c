@@ -106,10 +106,9 @@ static fast_s8_geom_t fast_s8_geom(const mn_conv_s8_params_t *p)
 }
 
 /* The window of an output position as its input offsets: the first tap's row and column
- * (may be negative), whether every column of a window row is inside the input, and
- * whether the whole window is. */
+ * (may be negative), and whether the whole window is inside the input. */
 typedef struct {
-    int32_t ih, iw, wfull, inside;
+    int32_t ih, iw, inside;
 } fast_s8_win_t;
 
 static inline fast_s8_win_t fast_s8_win(const mn_conv_s8_params_t *p, int32_t oh, int32_t ow)
@@ -117,8 +116,8 @@ static inline fast_s8_win_t fast_s8_win(const mn_conv_s8_params_t *p, int32_t oh
     fast_s8_win_t r;
     r.ih = oh * p->stride_h - p->pad_top;
     r.iw = ow * p->stride_w - p->pad_left;
-    r.wfull = r.iw >= 0 && r.iw + (p->k_w - 1) * p->dil_w < p->in_w;
-    r.inside = r.wfull && r.ih >= 0 && r.ih + (p->k_h - 1) * p->dil_h < p->in_h;
+    r.inside = r.iw >= 0 && r.iw + (p->k_w - 1) * p->dil_w < p->in_w && r.ih >= 0 &&
+               r.ih + (p->k_h - 1) * p->dil_h < p->in_h;
     return r;
 }
 
@@ -126,68 +125,63 @@ static inline fast_s8_win_t fast_s8_win(const mn_conv_s8_params_t *p, int32_t oh
  * fast_s8_channels), x_zp in the padding (x - x_zp = 0 there) and past the last tap
  * (where the weights are 0). */
 
-/* Window row r of one column from input channel plane xc, into d[0], d[FAST_S8_STEP],
- * ... (k_w taps): a row outside the input is all padding. */
-static void fast_s8_window_row(const fast_s8_geom_t *q, const int8_t *xc, fast_s8_win_t a,
-                               int32_t r, int16_t *d)
-{
-    const int32_t k_w = q->k_w, dil_w = q->dil_w, x_zp = q->x_zp, in_w = q->in_w;
-    int32_t kw, iw = a.iw;
-    if ((uint32_t)r >= (uint32_t)q->in_h) {
-        for (kw = 0; kw < k_w; ++kw, d += FAST_S8_STEP) {
-            *d = (int16_t)x_zp;
-        }
-    } else if (a.wfull) {
-        const int8_t *xr = xc + r * in_w + iw;
-        for (kw = 0; kw < k_w; ++kw, d += FAST_S8_STEP, xr += dil_w) {
-            *d = *xr;
-        }
-    } else {
-        const int8_t *xr = xc + r * in_w;
-        for (kw = 0; kw < k_w; ++kw, d += FAST_S8_STEP, iw += dil_w) {
-            *d = (int16_t)((uint32_t)iw < (uint32_t)in_w ? xr[iw] : x_zp);
-        }
-    }
-}
-
 /* Both columns from two windows wholly inside the input (their first taps at xa, xb):
- * no bounds checks, the window rows walked by offset steps. */
+ * no bounds checks, the window rows walked by offset steps, 3-wide rows unrolled. */
 static void fast_s8_columns_inside(const fast_s8_geom_t *q, const int8_t *xa, const int8_t *xb,
                                    int16_t *d0)
 {
-    const int32_t k_w = q->k_w, dil_w = q->dil_w, col1 = q->col1;
+    const int32_t k_w = q->k_w, dil_w = q->dil_w;
     const int32_t row_step = q->dil_h * q->in_w; /* to the next window row */
     const int32_t plane_step = q->in_plane - q->k_h * row_step; /* to the next channel */
+    int16_t *d1 = d0 + q->col1;
     int32_t ci, kh, kw;
     for (ci = 0; ci < q->cin_g; ++ci, xa += plane_step, xb += plane_step) {
         for (kh = 0; kh < q->k_h; ++kh, xa += row_step, xb += row_step) {
-            if (k_w == 3 && dil_w == 1) { /* the common 3-wide window row, unrolled */
-                d0[0] = xa[0], d0[col1] = xb[0];
-                d0[FAST_S8_STEP] = xa[1], d0[FAST_S8_STEP + col1] = xb[1];
-                d0[2 * FAST_S8_STEP] = xa[2], d0[2 * FAST_S8_STEP + col1] = xb[2];
-                d0 += 3 * FAST_S8_STEP;
+            if (k_w == 3 && dil_w == 1) {
+                d0[0] = xa[0], d0[FAST_S8_STEP] = xa[1], d0[2 * FAST_S8_STEP] = xa[2];
+                d1[0] = xb[0], d1[FAST_S8_STEP] = xb[1], d1[2 * FAST_S8_STEP] = xb[2];
+                d0 += 3 * FAST_S8_STEP, d1 += 3 * FAST_S8_STEP;
             } else {
-                for (kw = 0; kw < k_w; ++kw, d0 += FAST_S8_STEP) {
-                    d0[0] = xa[kw * dil_w], d0[col1] = xb[kw * dil_w];
+                for (kw = 0; kw < k_w; ++kw, d0 += FAST_S8_STEP, d1 += FAST_S8_STEP) {
+                    *d0 = xa[kw * dil_w], *d1 = xb[kw * dil_w];
                 }
             }
         }
     }
 }
 
-/* Both columns from two windows not both inside the input: each window row through
- * fast_s8_window_row. */
-static void fast_s8_columns_edge(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_win_t a,
-                                 fast_s8_win_t b, int16_t *d0)
+/* [*lo, *hi): the taps t < k whose coordinate o + t * dil lies inside [0, n) (increasing
+ * with t, so one run). */
+static void fast_s8_span(int32_t o, int32_t k, int32_t dil, int32_t n, int32_t *lo, int32_t *hi)
 {
-    const int32_t k_h = q->k_h, dil_h = q->dil_h, col1 = q->col1;
-    const int32_t row = q->k_w * FAST_S8_STEP; /* elements of one window row */
-    const int8_t *xc = xg;
-    int32_t ci, kh;
+    int32_t t = 0;
+    while (t < k && o + t * dil < 0) {
+        ++t;
+    }
+    *lo = t;
+    while (t < k && o + t * dil < n) {
+        ++t;
+    }
+    *hi = t;
+}
+
+/* One column's taps inside the input from a window reaching outside it (the rest of the
+ * column already holds x_zp): the rectangle of rows and columns inside, found once
+ * (fast_s8_span). */
+static void fast_s8_column_edge(const fast_s8_geom_t *q, const int8_t *xc, fast_s8_win_t a,
+                                int16_t *d)
+{
+    const int32_t k_h = q->k_h, k_w = q->k_w, dil_w = q->dil_w;
+    int32_t h0, h1, w0, w1, ci, kh, kw;
+    fast_s8_span(a.ih, k_h, q->dil_h, q->in_h, &h0, &h1);
+    fast_s8_span(a.iw, k_w, dil_w, q->in_w, &w0, &w1);
     for (ci = 0; ci < q->cin_g; ++ci, xc += q->in_plane) {
-        for (kh = 0; kh < k_h; ++kh, d0 += row) {
-            fast_s8_window_row(q, xc, a, a.ih + kh * dil_h, d0);
-            fast_s8_window_row(q, xc, b, b.ih + kh * dil_h, d0 + col1);
+        for (kh = h0; kh < h1; ++kh) {
+            const int8_t *xr = xc + (a.ih + kh * q->dil_h) * q->in_w + a.iw + w0 * dil_w;
+            int16_t *dr = d + ((ci * k_h + kh) * k_w + w0) * FAST_S8_STEP;
+            for (kw = w0; kw < w1; ++kw, dr += FAST_S8_STEP, xr += dil_w) {
+                *dr = *xr;
+            }
         }
     }
 }
@@ -197,16 +191,26 @@ static void fast_s8_columns_edge(const fast_s8_geom_t *q, const int8_t *xg, fast
 static void fast_s8_columns(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_win_t a,
                             fast_s8_win_t b, int16_t *col)
 {
+    const int16_t zp = (int16_t)q->x_zp;
     int32_t k;
-    col += FAST_S8_C0;
     if (a.inside && b.inside) {
-        fast_s8_columns_inside(q, xg + a.ih * q->in_w + a.iw, xg + b.ih * q->in_w + b.iw, col);
+        fast_s8_columns_inside(q, xg + a.ih * q->in_w + a.iw, xg + b.ih * q->in_w + b.iw,
+                               col + FAST_S8_C0);
+        for (k = q->taps; k < q->taps4; ++k) {
+            col[FAST_S8_C0 + k * FAST_S8_STEP] = zp;
+            col[FAST_S8_C0 + k * FAST_S8_STEP + q->col1] = zp;
+        }
     } else {
-        fast_s8_columns_edge(q, xg, a, b, col);
-    }
-    for (k = q->taps; k < q->taps4; ++k) {
-        col[k * FAST_S8_STEP] = (int16_t)q->x_zp;
-        col[k * FAST_S8_STEP + q->col1] = (int16_t)q->x_zp;
+        /* both columns, in either layout: 2 * taps4 elements, four words at a time */
+        const uint32_t zz = (uint32_t)(uint16_t)zp * 0x10001u;
+        for (k = 0; k < 2 * q->taps4; k += 8) {
+            memcpy(col + k, &zz, 4);
+            memcpy(col + k + 2, &zz, 4);
+            memcpy(col + k + 4, &zz, 4);
+            memcpy(col + k + 6, &zz, 4);
+        }
+        fast_s8_column_edge(q, xg, a, col + FAST_S8_C0);
+        fast_s8_column_edge(q, xg, b, col + FAST_S8_C0 + q->col1);
     }
 }
 
@@ -243,6 +247,15 @@ typedef struct {
 } fast_s8_acc_t;
 
 #if !MN_S8_DSP && !FAST_S8_DOT_THUMB1
+/* Plain C: the word of one tap of both columns (int16 elements read as one 32-bit load,
+ * by memcpy: no aliasing of the int16 stores). */
+static MN_ALWAYS_INLINE int32_t fast_s8_pair(const int16_t *c)
+{
+    int32_t v;
+    memcpy(&v, c, sizeof v);
+    return v;
+}
+
 /* Plain C: one tap of both columns as one word (one load; the halves split by the
  * conversion to int16 and the arithmetic right shift every compiler we build with
  * does), times that tap's weight in each row (v0, v1). */
@@ -356,13 +369,12 @@ static FAST_S8_DOT_ATTR fast_s8_acc_t fast_s8_dot22(const int8_t *w, const int16
             : "cc", "memory");
 #undef FAST_S8_T1_TAP
 #else
-    const int32_t *pairs = (const int32_t *)(const void *)col; /* tap k of both: pairs[k] */
     int32_t k;
-    for (k = 0; k < taps4; k += 4, w += 8, pairs += 4) {
-        fast_s8_tap(pairs[0], w[FAST_S8_SLOT(0)], w[4 + FAST_S8_SLOT(0)], &t);
-        fast_s8_tap(pairs[1], w[FAST_S8_SLOT(1)], w[4 + FAST_S8_SLOT(1)], &t);
-        fast_s8_tap(pairs[2], w[FAST_S8_SLOT(2)], w[4 + FAST_S8_SLOT(2)], &t);
-        fast_s8_tap(pairs[3], w[FAST_S8_SLOT(3)], w[4 + FAST_S8_SLOT(3)], &t);
+    for (k = 0; k < taps4; k += 4, w += 8, col += 8) { /* tap k: col[2 * k], col[2 * k + 1] */
+        fast_s8_tap(fast_s8_pair(col), w[FAST_S8_SLOT(0)], w[4 + FAST_S8_SLOT(0)], &t);
+        fast_s8_tap(fast_s8_pair(col + 2), w[FAST_S8_SLOT(1)], w[4 + FAST_S8_SLOT(1)], &t);
+        fast_s8_tap(fast_s8_pair(col + 4), w[FAST_S8_SLOT(2)], w[4 + FAST_S8_SLOT(2)], &t);
+        fast_s8_tap(fast_s8_pair(col + 6), w[FAST_S8_SLOT(3)], w[4 + FAST_S8_SLOT(3)], &t);
     }
 #endif
     return t;
@@ -387,33 +399,31 @@ static MN_ALWAYS_INLINE int8_t fast_s8_out(const fast_s8_chan_t *c, fast_s8_clam
     return mn_rq_clamp(mn_rq_fast(&c->f, acc), k.zp, k.lo, k.hi);
 }
 
-/* The sums of channels ch[0 .. n - 1] (n <= FAST_S8_CHUNK) at two positions from their
- * columns: acc[2 * j + c] for channel j and column c, w their packed row pairs. An odd
- * last channel's pair holds a row of zeros (its sums land in the unused acc[2 * n],
- * acc[2 * n + 1]). */
+/* The dot products of n channels (n <= FAST_S8_CHUNK) with two columns: acc[2 * j + c]
+ * for channel j and column c, w their packed row pairs. An odd last channel's pair holds
+ * a row of zeros (its sums land in the unused acc[2 * n], acc[2 * n + 1]). */
 #define FAST_S8_CHUNK 8
-static void fast_s8_sums(const int8_t *w, int32_t taps4, const fast_s8_chan_t *ch, int32_t n,
-                         const int16_t *col, int32_t *acc)
+static void fast_s8_sums(const int8_t *w, int32_t taps4, int32_t n, const int16_t *col,
+                         int32_t *acc)
 {
     int32_t j;
     for (j = 0; j < n; j += 2, w += 2 * taps4, acc += 4) {
-        fast_s8_acc_t t;
-        t.a00 = t.a01 = ch[j].bias;
-        t.a10 = t.a11 = j + 1 < n ? ch[j + 1].bias : 0;
+        fast_s8_acc_t t = {0, 0, 0, 0};
         t = fast_s8_dot22(w, col, taps4, t);
         acc[0] = t.a00, acc[1] = t.a01, acc[2] = t.a10, acc[3] = t.a11;
     }
 }
 
-/* y0[j * out_plane] and y1[j * out_plane] of channels ch[0 .. n - 1] from their sums. */
+/* y0[j * out_plane] and y1[j * out_plane] of channels ch[0 .. n - 1] from their sums
+ * (bias added here). */
 static void fast_s8_outputs(const fast_s8_chan_t *ch, int32_t n, const int32_t *acc,
                             fast_s8_clamp_t k, int32_t out_plane, int8_t *y0, int8_t *y1)
 {
     int32_t j;
     for (j = 0; j < n; ++j, acc += 2, y0 += out_plane, y1 += out_plane) {
         const fast_s8_chan_t c = ch[j]; /* a local: the int8 stores may alias ch */
-        y0[0] = fast_s8_out(&c, k, acc[0]);
-        y1[0] = fast_s8_out(&c, k, acc[1]);
+        y0[0] = fast_s8_out(&c, k, acc[0] + c.bias);
+        y1[0] = fast_s8_out(&c, k, acc[1] + c.bias);
     }
 }
 
@@ -431,7 +441,7 @@ MN_NOINLINE static void fast_s8_positions(const fast_s8_geom_t *q, const int8_t 
     int32_t acc[2 * FAST_S8_CHUNK + 2], j;
     for (j = 0; j < q->cout_g; j += FAST_S8_CHUNK) {
         const int32_t n = q->cout_g - j < FAST_S8_CHUNK ? q->cout_g - j : FAST_S8_CHUNK;
-        fast_s8_sums(w + j * taps4, taps4, ch + j, n, col, acc);
+        fast_s8_sums(w + j * taps4, taps4, n, col, acc);
         fast_s8_outputs(ch + j, n, acc, k, out_plane, y0 + j * out_plane, y1 + j * out_plane);
     }
 }

@@ -166,6 +166,13 @@ static inline uint32_t mn_mul_s32_hi(int32_t a, int32_t b, uint32_t *lo)
 {
 #if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
     return mn_mul_s32_hi_by16(a, b, lo);
+#elif defined(__thumb2__) && defined(__GNUC__) && !defined(__clang__)
+    /* SMULL itself: GCC 12 made some of these products a three-multiply 64-bit product
+     * (two MUL/MLA and a UMULL on sign-extended operands) */
+    uint32_t l, h;
+    __asm__("smull %0, %1, %2, %3" : "=&r"(l), "=&r"(h) : "r"(a), "r"(b));
+    *lo = l;
+    return h;
 #else
     const uint64_t u = (uint64_t)((int64_t)a * b);
     *lo = (uint32_t)u;
