@@ -201,13 +201,15 @@ static void fast_s8_columns(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_w
             col[FAST_S8_C0 + k * FAST_S8_STEP + q->col1] = zp;
         }
     } else {
-        /* both columns, in either layout: 2 * taps4 elements, four words at a time */
+        /* both columns, in either layout: 2 * taps4 elements, four words at a time (the
+         * scratch is 4-byte aligned: said to GCC, or the Cortex-M0+ calls memcpy) */
         const uint32_t zz = (uint32_t)(uint16_t)zp * 0x10001u;
+        int16_t *c4 = MN_ASSUME_ALIGNED4(col);
         for (k = 0; k < 2 * q->taps4; k += 8) {
-            memcpy(col + k, &zz, 4);
-            memcpy(col + k + 2, &zz, 4);
-            memcpy(col + k + 4, &zz, 4);
-            memcpy(col + k + 6, &zz, 4);
+            memcpy(c4 + k, &zz, 4);
+            memcpy(c4 + k + 2, &zz, 4);
+            memcpy(c4 + k + 4, &zz, 4);
+            memcpy(c4 + k + 6, &zz, 4);
         }
         fast_s8_column_edge(q, xg, a, col + FAST_S8_C0);
         fast_s8_column_edge(q, xg, b, col + FAST_S8_C0 + q->col1);

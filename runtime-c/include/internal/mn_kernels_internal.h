@@ -84,6 +84,15 @@ extern "C" {
 #define MN_OUT_OF_LINE
 #endif
 
+/* Pointer p, which the caller knows to be 4-byte aligned, said so to the compiler (so
+ * that memcpy of a word through it is one load or store, also where unaligned accesses
+ * fault, as on the Cortex-M0+). */
+#if defined(__GNUC__)
+#define MN_ASSUME_ALIGNED4(p) __builtin_assume_aligned((p), 4)
+#else
+#define MN_ASSUME_ALIGNED4(p) (p)
+#endif
+
 /* A small helper that must be inlined into its hot caller (GCC's size heuristics keep
  * some out of line at -O2, and then pay a call and a register save per use). */
 #if defined(__GNUC__)
