@@ -2,7 +2,8 @@
  * inside the input take their maximum without bounds (2 x 2 windows unrolled), border
  * windows the reference's clipped ranges; the requantisation is skipped when it is the
  * identity (same scale and zero point, no narrower clamp: MaxPool in onnxruntime's QDQ
- * models). Average pooling runs mn_pool2d_s8. See mn_kernels_s8.h. */
+ * models), and on cores with the DSP extension two 2 x 2 stride-2 windows are taken at a
+ * time, four bytes per row. Average pooling runs mn_pool2d_s8. See mn_kernels_s8.h. */
 #include "internal/mn_kernels_s8_internal.h"
 
 /* The maximum of window (ih0, iw0) of plane xc over its taps inside the input, or -129
@@ -22,6 +23,25 @@ static int32_t pool_fast_s8_border(const mn_pool_s8_params_t *p, const int8_t *x
     return m;
 }
 
+#if MN_S8_DSP
+/* Two outputs of a 2 x 2, stride-2 max pooling with the identity requantisation whose
+ * windows (input columns 0-1 and 2-3 from r, rows r and r + in_w) are inside the input:
+ * byte-wise maxima, SSUB8 setting the GE flags and SEL picking by them. */
+static MN_ALWAYS_INLINE void pool_fast_s8_pair(const int8_t *r, int32_t in_w, int8_t *y)
+{
+    uint32_t a, b, m, t;
+    memcpy(&a, r, 4);
+    memcpy(&b, r + in_w, 4);
+    (void)__ssub8(a, b);
+    m = __sel(a, b); /* the larger of the two rows, byte by byte */
+    t = m >> 8;
+    (void)__ssub8(m, t);
+    m = __sel(m, t); /* bytes 0 and 2: the larger of columns 0, 1 and of 2, 3 */
+    y[0] = (int8_t)(m & 0xFFu);
+    y[1] = (int8_t)((m >> 16) & 0xFFu);
+}
+#endif
+
 void mn_pool2d_fast_s8(const mn_pool_s8_params_t *p, const int8_t *restrict x,
                        int8_t *restrict y)
 {
@@ -30,6 +50,9 @@ void mn_pool2d_fast_s8(const mn_pool_s8_params_t *p, const int8_t *restrict x,
     const int32_t identity = p->rq.mult == 1073741824 && p->rq.shift == 1 &&
                              p->x_zp == p->y_zp && p->y_lo == -128 && p->y_hi == 127;
     const int32_t two = k_h == 2 && k_w == 2 && dil_h == 1 && dil_w == 1;
+#if MN_S8_DSP
+    const int32_t pairs = two && identity && p->stride_w == 2;
+#endif
     int32_t c, oh, ow;
     if (p->kind != MN_POOL_MAX) {
         mn_pool2d_s8(p, x, y);
@@ -43,6 +66,13 @@ void mn_pool2d_fast_s8(const mn_pool_s8_params_t *p, const int8_t *restrict x,
             for (ow = 0; ow < p->out_w; ++ow, ++y) {
                 const int32_t iw0 = ow * p->stride_w - p->pad_left;
                 int32_t m;
+#if MN_S8_DSP
+                if (pairs && rows_in && iw0 >= 0 && iw0 + 3 < in_w && ow + 1 < p->out_w) {
+                    pool_fast_s8_pair(xc + ih0 * in_w + iw0, in_w, y);
+                    ++ow, ++y;
+                    continue;
+                }
+#endif
                 if (rows_in && iw0 >= 0 && iw0 + (k_w - 1) * dil_w < in_w) {
                     const int8_t *r = xc + ih0 * in_w + iw0;
                     if (two) {
