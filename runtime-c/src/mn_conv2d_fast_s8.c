@@ -55,20 +55,14 @@ void mn_conv2d_fast_s8_pack(const mn_conv_s8_params_t *p, const int8_t *restrict
     }
 }
 
-/* The columns: tap k of column c at col[FAST_S8_C0 + k * FAST_S8_STEP + c * col1], col1
- * from fast_s8_col1. DSP: each column on its own ([column][taps4]: the dot product loads
- * two taps of one column per word). Plain C: the columns interleaved ([taps4][column]:
- * one word holds a tap of both, column 0 in its low half whatever the byte order). */
+/* The columns: tap k of column c at col[k * FAST_S8_STEP + c * col1], col1 from
+ * fast_s8_col1. DSP: each column on its own ([column][taps4]: the dot product loads two
+ * taps of one column per word). Plain: the columns interleaved ([taps4][column]: one
+ * word holds a tap of both). */
 #if MN_S8_DSP
 #define FAST_S8_STEP 1
-#define FAST_S8_C0 0
 #else
 #define FAST_S8_STEP 2
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define FAST_S8_C0 1
-#else
-#define FAST_S8_C0 0
-#endif
 #endif
 
 /* Column 1's offset from column 0, in int16 elements. */
@@ -78,7 +72,7 @@ static int32_t fast_s8_col1(int32_t taps4)
     return taps4;
 #else
     (void)taps4;
-    return 1 - 2 * FAST_S8_C0;
+    return 1;
 #endif
 }
 
@@ -195,10 +189,10 @@ static void fast_s8_columns(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_w
     int32_t k;
     if (a.inside && b.inside) {
         fast_s8_columns_inside(q, xg + a.ih * q->in_w + a.iw, xg + b.ih * q->in_w + b.iw,
-                               col + FAST_S8_C0);
+                               col);
         for (k = q->taps; k < q->taps4; ++k) {
-            col[FAST_S8_C0 + k * FAST_S8_STEP] = zp;
-            col[FAST_S8_C0 + k * FAST_S8_STEP + q->col1] = zp;
+            col[k * FAST_S8_STEP] = zp;
+            col[k * FAST_S8_STEP + q->col1] = zp;
         }
     } else {
         /* both columns, in either layout: 2 * taps4 elements, four words at a time (the
@@ -211,8 +205,8 @@ static void fast_s8_columns(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_w
             memcpy(c4 + k + 4, &zz, 4);
             memcpy(c4 + k + 6, &zz, 4);
         }
-        fast_s8_column_edge(q, xg, a, col + FAST_S8_C0);
-        fast_s8_column_edge(q, xg, b, col + FAST_S8_C0 + q->col1);
+        fast_s8_column_edge(q, xg, a, col);
+        fast_s8_column_edge(q, xg, b, col + q->col1);
     }
 }
 
@@ -234,10 +228,10 @@ static void fast_s8_columns(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_w
 
 /* The plain loop as Thumb-1 assembly on ARMv6-M / ARMv8-M Baseline (Cortex-M0/M0+/M23)
  * where GCC/Clang optimise: GCC 12 loads all of a block's operands first there and
- * spills them (30 instructions per tap against 18). Little-endian only (column 0 in the
- * low half of a tap's word). */
+ * spills them (30 instructions per tap against 18). Little-endian only (it loads a tap
+ * of both columns as one word, column 0 in its low half). */
 #if !MN_S8_DSP && defined(__thumb__) && !defined(__thumb2__) && defined(__GNUC__) &&        \
-    defined(__OPTIMIZE__) && FAST_S8_C0 == 0
+    defined(__OPTIMIZE__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define FAST_S8_DOT_THUMB1 1
 #else
 #define FAST_S8_DOT_THUMB1 0
@@ -249,22 +243,12 @@ typedef struct {
 } fast_s8_acc_t;
 
 #if !MN_S8_DSP && !FAST_S8_DOT_THUMB1
-/* Plain C: the word of one tap of both columns (int16 elements read as one 32-bit load,
- * by memcpy: no aliasing of the int16 stores). */
-static MN_ALWAYS_INLINE int32_t fast_s8_pair(const int16_t *c)
-{
-    int32_t v;
-    memcpy(&v, c, sizeof v);
-    return v;
-}
-
-/* Plain C: one tap of both columns as one word (one load; the halves split by the
- * conversion to int16 and the arithmetic right shift every compiler we build with
- * does), times that tap's weight in each row (v0, v1). */
-static MN_ALWAYS_INLINE void fast_s8_tap(int32_t pair, int32_t v0, int32_t v1,
+/* Plain C: tap c[0] of column 0 and c[1] of column 1 (two sign-extending halfword loads,
+ * one instruction each on RISC-V) times that tap's weight in each row (v0, v1). */
+static MN_ALWAYS_INLINE void fast_s8_tap(const int16_t *c, int32_t v0, int32_t v1,
                                          fast_s8_acc_t *t)
 {
-    const int32_t xa = (int16_t)pair, xb = pair >> 16;
+    const int32_t xa = c[0], xb = c[1];
     t->a00 += v0 * xa;
     t->a01 += v0 * xb;
     t->a10 += v1 * xa;
@@ -373,10 +357,10 @@ static FAST_S8_DOT_ATTR fast_s8_acc_t fast_s8_dot22(const int8_t *w, const int16
 #else
     int32_t k;
     for (k = 0; k < taps4; k += 4, w += 8, col += 8) { /* tap k: col[2 * k], col[2 * k + 1] */
-        fast_s8_tap(fast_s8_pair(col), w[FAST_S8_SLOT(0)], w[4 + FAST_S8_SLOT(0)], &t);
-        fast_s8_tap(fast_s8_pair(col + 2), w[FAST_S8_SLOT(1)], w[4 + FAST_S8_SLOT(1)], &t);
-        fast_s8_tap(fast_s8_pair(col + 4), w[FAST_S8_SLOT(2)], w[4 + FAST_S8_SLOT(2)], &t);
-        fast_s8_tap(fast_s8_pair(col + 6), w[FAST_S8_SLOT(3)], w[4 + FAST_S8_SLOT(3)], &t);
+        fast_s8_tap(col, w[FAST_S8_SLOT(0)], w[4 + FAST_S8_SLOT(0)], &t);
+        fast_s8_tap(col + 2, w[FAST_S8_SLOT(1)], w[4 + FAST_S8_SLOT(1)], &t);
+        fast_s8_tap(col + 4, w[FAST_S8_SLOT(2)], w[4 + FAST_S8_SLOT(2)], &t);
+        fast_s8_tap(col + 6, w[FAST_S8_SLOT(3)], w[4 + FAST_S8_SLOT(3)], &t);
     }
 #endif
     return t;
