@@ -404,8 +404,13 @@ struct OpsArgs {
 }
 
 fn main() -> ExitCode {
-    // A panic is a meshnn bug: say so in one line, without a backtrace.
+    // A panic is a meshnn bug: say so in one line, without a backtrace. Except a closed
+    // stdout (`meshnn inspect m.onnx | head`): the reader left, nothing to report; exit
+    // quietly with a shell's status for a process its pipe's SIGPIPE ended, 128 + 13.
     std::panic::set_hook(Box::new(|info| {
+        if stdout_closed(info) {
+            std::process::exit(141);
+        }
         eprintln!(
             "error: internal meshnn error ({info}); please report it with the model that caused it"
         );
@@ -421,6 +426,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether a panic is std's "failed printing to stdout" on a broken pipe (println! on a
+/// stdout whose reader has gone: Rust ignores SIGPIPE, so the write fails with EPIPE).
+fn stdout_closed(info: &std::panic::PanicHookInfo) -> bool {
+    let p = info.payload();
+    let msg = p
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| p.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe")
 }
 
 /// The error and each underlying cause that its message does not already include, on one

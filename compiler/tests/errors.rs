@@ -315,3 +315,20 @@ fn bench_refuses_too_few_runs() {
         );
     }
 }
+
+#[test]
+fn closed_stdout_exits_quietly() {
+    // `meshnn ops | head -0`, deterministically: the pipe's read end is closed before
+    // meshnn writes, so its first write fails with EPIPE. Not an internal error: no
+    // message, the status a shell gives a process its pipe's SIGPIPE ended (141).
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_meshnn"))
+        .arg("ops")
+        .stdout(writer)
+        .output()
+        .expect("meshnn runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "stderr: {stderr}");
+    assert!(stderr.is_empty(), "stderr: {stderr}");
+}
