@@ -36,9 +36,11 @@ def meshnn_json(cmd):
 
 
 def simulate_patterns(meshnn, model, deploy, data):
-    """``meshnn simulate --loss-model patterns --json`` of one model: the parsed JSON."""
-    return meshnn_json([meshnn, "simulate", model, "--deploy", deploy, "--data", data,
-                        "--loss-model", "patterns", "--loss", ",".join(P_LOSS), "--json"])
+    """``meshnn simulate --loss-model patterns --json`` of one model: the parsed JSON, and
+    the command as RESULTS.md prints it (``meshnn`` for the binary's path)."""
+    args = ["simulate", model, "--deploy", deploy, "--data", data,
+            "--loss-model", "patterns", "--loss", ",".join(P_LOSS), "--json"]
+    return meshnn_json([meshnn, *args]), " ".join(["meshnn", *args])
 
 
 STUDENT = re.compile(r"/students\.(\d+)/")
@@ -112,9 +114,7 @@ def measure_one(binary, res, vname):
     data = str(Path(entry["onnx"]).parent / f"{name}_test.npz")  # written beside the models
     deploy = DEPLOY.format(K=entry["K"])
     check_one_student_per_device(binary, entry["onnx"], deploy, entry["K"])
-    sim = simulate_patterns(binary, entry["onnx"], deploy, data)
-    command = (f"meshnn simulate {entry['onnx']} --deploy {deploy} --data {data} "
-               f"--loss-model patterns --loss {','.join(P_LOSS)} --json")
+    sim, command = simulate_patterns(binary, entry["onnx"], deploy, data)
     mp = summary(sim, command)
     mp["max_diff_vs_pytorch"] = max_difference(entry, mp)
     entry["meshnn_patterns"] = mp

@@ -76,11 +76,17 @@ static int32_t fast_s8_col1(int32_t taps4)
 #endif
 }
 
+/* The output clamp: y zero point and range (locals, so stores through int8_t pointers,
+ * which may alias anything, do not reload them). */
+typedef struct {
+    int32_t zp, lo, hi;
+} fast_s8_clamp_t;
+
 /* What every position of one call shares, computed once per call. */
 typedef struct {
     int32_t cin_g, cout_g, taps, taps4, col1, in_plane, out_plane;
     int32_t in_h, in_w, k_h, k_w, dil_h, dil_w, x_zp;
-    int32_t y_zp, y_lo, y_hi;
+    fast_s8_clamp_t clamp;
 } fast_s8_geom_t;
 
 static fast_s8_geom_t fast_s8_geom(const mn_conv_s8_params_t *p)
@@ -95,7 +101,7 @@ static fast_s8_geom_t fast_s8_geom(const mn_conv_s8_params_t *p)
     r.out_plane = p->out_h * p->out_w;
     r.in_h = p->in_h, r.in_w = p->in_w, r.k_h = p->k_h, r.k_w = p->k_w;
     r.dil_h = p->dil_h, r.dil_w = p->dil_w, r.x_zp = p->x_zp;
-    r.y_zp = p->y_zp, r.y_lo = p->y_lo, r.y_hi = p->y_hi;
+    r.clamp.zp = p->y_zp, r.clamp.lo = p->y_lo, r.clamp.hi = p->y_hi;
     return r;
 }
 
@@ -144,31 +150,16 @@ static void fast_s8_columns_inside(const fast_s8_geom_t *q, const int8_t *xa, co
     }
 }
 
-/* [*lo, *hi): the taps t < k whose coordinate o + t * dil lies inside [0, n) (increasing
- * with t, so one run). */
-static void fast_s8_span(int32_t o, int32_t k, int32_t dil, int32_t n, int32_t *lo, int32_t *hi)
-{
-    int32_t t = 0;
-    while (t < k && o + t * dil < 0) {
-        ++t;
-    }
-    *lo = t;
-    while (t < k && o + t * dil < n) {
-        ++t;
-    }
-    *hi = t;
-}
-
 /* One column's taps inside the input from a window reaching outside it (the rest of the
  * column already holds x_zp): the rectangle of rows and columns inside, found once
- * (fast_s8_span). */
+ * (mn_tap_range). */
 static void fast_s8_column_edge(const fast_s8_geom_t *q, const int8_t *xc, fast_s8_win_t a,
                                 int16_t *d)
 {
     const int32_t k_h = q->k_h, k_w = q->k_w, dil_w = q->dil_w;
     int32_t h0, h1, w0, w1, ci, kh, kw;
-    fast_s8_span(a.ih, k_h, q->dil_h, q->in_h, &h0, &h1);
-    fast_s8_span(a.iw, k_w, dil_w, q->in_w, &w0, &w1);
+    mn_tap_range(a.ih, q->dil_h, k_h, 0, q->in_h, &h0, &h1);
+    mn_tap_range(a.iw, dil_w, k_w, 0, q->in_w, &w0, &w1);
     for (ci = 0; ci < q->cin_g; ++ci, xc += q->in_plane) {
         for (kh = h0; kh < h1; ++kh) {
             const int8_t *xr = xc + (a.ih + kh * q->dil_h) * q->in_w + a.iw + w0 * dil_w;
@@ -263,11 +254,12 @@ static MN_ALWAYS_INLINE void fast_s8_tap(const int16_t *c, int32_t v0, int32_t v
 #define FAST_S8_DOT_ATTR MN_NOINLINE
 #endif
 
-/* t += the dot products of one packed pair of weight rows w ([taps4 / 4][row][4]) with
- * the two columns (taps4 a multiple of four, at least four). */
+/* The dot products of one packed pair of weight rows w ([taps4 / 4][row][4]) with the
+ * two columns (taps4 a multiple of four, at least four). */
 static FAST_S8_DOT_ATTR fast_s8_acc_t fast_s8_dot22(const int8_t *w, const int16_t *col,
-                                                    int32_t taps4, fast_s8_acc_t t)
+                                                    int32_t taps4)
 {
+    fast_s8_acc_t t = {0, 0, 0, 0};
 #if FAST_S8_DOT_ASM
     /* per block of four taps: one packed word of each row unpacked into the pairs
      * (w0, w1) and (w2, w3), then column 0's two words, then column 1's */
@@ -373,12 +365,6 @@ typedef struct {
     mn_rq_fast_t f;
 } fast_s8_chan_t;
 
-/* The output clamp: y zero point and range (locals, so stores through int8_t pointers,
- * which may alias anything, do not reload them). */
-typedef struct {
-    int32_t zp, lo, hi;
-} fast_s8_clamp_t;
-
 static MN_ALWAYS_INLINE int8_t fast_s8_out(const fast_s8_chan_t *c, fast_s8_clamp_t k,
                                            int32_t acc)
 {
@@ -394,8 +380,7 @@ static void fast_s8_sums(const int8_t *w, int32_t taps4, int32_t n, const int16_
 {
     int32_t j;
     for (j = 0; j < n; j += 2, w += 2 * taps4, acc += 4) {
-        fast_s8_acc_t t = {0, 0, 0, 0};
-        t = fast_s8_dot22(w, col, taps4, t);
+        const fast_s8_acc_t t = fast_s8_dot22(w, col, taps4);
         acc[0] = t.a00, acc[1] = t.a01, acc[2] = t.a10, acc[3] = t.a11;
     }
 }
@@ -423,7 +408,7 @@ MN_NOINLINE static void fast_s8_positions(const fast_s8_geom_t *q, const int8_t 
                                           int8_t *y0, int8_t *y1)
 {
     const int32_t taps4 = q->taps4, out_plane = q->out_plane;
-    const fast_s8_clamp_t k = {q->y_zp, q->y_lo, q->y_hi};
+    const fast_s8_clamp_t k = q->clamp;
     int32_t acc[2 * FAST_S8_CHUNK + 2], j;
     for (j = 0; j < q->cout_g; j += FAST_S8_CHUNK) {
         const int32_t n = q->cout_g - j < FAST_S8_CHUNK ? q->cout_g - j : FAST_S8_CHUNK;
