@@ -37,7 +37,7 @@ qemu() { # core, elf, extra qemu flags...
 for core in m4f m0p; do
   build "$core" "$work/test_$core.elf" "$rc/tests/test_kernels_s8.c"
   echo "== test_kernels_s8 on $core (${board[$core]})"
-  qemu "$core" "$work/test_$core.elf" | grep -E 'gemm_fast|conv_fast|passed|FAIL'
+  qemu "$core" "$work/test_$core.elf" | grep -E 'gemm_fast|conv_fast|conv_dw|passed|FAIL'
 done
 [ "$tests_only" = 1 ] && exit 0
 printf '%-5s %-28s %10s %10s %10s\n' core kernel MACs instr instr/MAC

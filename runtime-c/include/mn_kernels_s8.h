@@ -93,6 +93,21 @@ void mn_conv2d_fast_s8(const mn_conv_s8_params_t *p, const int8_t *x, const int8
  * per output channel (its bias and requantisation constants, made once per call). */
 int32_t mn_conv2d_fast_s8_scratch_size(const mn_conv_s8_params_t *p);
 
+/* Fast depthwise int8 convolution (group = c_in = c_out), the result of mn_conv2d_s8 bit
+ * for bit when w_zp = 0 (meshnn selects it only then): one channel at a time, the input
+ * rows an output row reads copied as int16 into a ring in scratch (x_zp in the padding,
+ * folded into the channel's bias); 3 x 3 windows with dil_w = 1 and stride_w 1 or 2 two
+ * output positions at a time with the weights in registers (on the DSP extension by
+ * SMLAD and SMLAxy), other windows tap by tap. w in its ONNX layout [c][k_h][k_w];
+ * scratch holds mn_conv2d_dw_s8_scratch_size(p) bytes, 4-byte aligned. Reads the fields
+ * of mn_conv2d_s8 but w_zp, group and c_out (= c_in). */
+void mn_conv2d_dw_s8(const mn_conv_s8_params_t *p, const int8_t *x, const int8_t *w,
+                     const int32_t *b, const mn_requant_t *rq, int8_t *scratch, int8_t *y);
+
+/* Scratch bytes of mn_conv2d_dw_s8: (k_h - 1) * dil_h + 1 rows of int16, each the input
+ * columns of one output row (out_w rounded up to even) rounded up to an even count. */
+int32_t mn_conv2d_dw_s8_scratch_size(const mn_conv_s8_params_t *p);
+
 /* Bytes of mn_conv2d_fast_s8_pack's output: group * cout2 * taps4, cout2 the output
  * channels of a group rounded up to an even count, taps4 the taps of a window
  * (c_in / group * k_h * k_w) rounded up to a multiple of four. */

@@ -281,6 +281,80 @@ static void test_conv_fast_vs_ref(void)
            MN_S8_DSP ? "DSP SMLAD" : "plain C");
 }
 
+/* One random depthwise convolution of test_conv_dw_vs_ref: 3 x 3 windows half of the
+ * time (the register path: strides 1 and 2, dil_h 1 or 2; sometimes dil_w 2 or stride_w
+ * 3, the tap-by-tap path), other windows up to 5 x 5, 1-D and 2-D, odd and even output
+ * widths, padding, zero points, per-tensor or per-channel scales. Returns the output
+ * size. */
+static int32_t random_conv_dw(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, int32_t *bias,
+                              mn_requant_t *rq)
+{
+    int32_t i, pad_bottom, pad_right, span_h, span_w;
+    const int32_t three = rnd(0, 1);
+    p->n = rnd(1, 2), p->c_in = rnd(1, 6), p->c_out = p->c_in, p->group = p->c_in;
+    p->in_h = rnd(0, 4) ? rnd(1, 11) : 1, p->in_w = rnd(1, 11);
+    p->k_h = three ? 3 : rnd(1, p->in_h < 5 ? p->in_h : 5), p->k_w = three ? 3 : rnd(1, 5);
+    p->stride_h = rnd(1, 3), p->stride_w = three && rnd(0, 7) ? rnd(1, 2) : rnd(1, 3);
+    p->dil_h = rnd(0, 3) ? 1 : 2, p->dil_w = three && rnd(0, 7) ? 1 : rnd(1, 2);
+    p->pad_top = rnd(0, 2), p->pad_left = rnd(0, 2);
+    pad_bottom = rnd(0, 2), pad_right = rnd(0, 2);
+    if (p->in_h == 1 && !three) {
+        p->k_h = 1, p->dil_h = 1, p->pad_top = 0, pad_bottom = 0;
+    }
+    span_h = p->in_h + p->pad_top + pad_bottom - (p->k_h - 1) * p->dil_h;
+    span_w = p->in_w + p->pad_left + pad_right - (p->k_w - 1) * p->dil_w;
+    if (span_h < 1) { /* the window does not fit: pad the bottom so that it does */
+        pad_bottom += 1 - span_h, span_h = 1;
+    }
+    if (span_w < 1) {
+        pad_right += 1 - span_w, span_w = 1;
+    }
+    p->out_h = (span_h - 1) / p->stride_h + 1;
+    p->out_w = (span_w - 1) / p->stride_w + 1;
+    p->x_zp = rnd(-128, 127), p->w_zp = 0, p->y_zp = rnd(-128, 127);
+    p->y_lo = rnd(0, 1) ? -128 : p->y_zp, p->y_hi = rnd(0, 3) ? 127 : rnd(p->y_lo, 127);
+    p->per_channel = rnd(0, 1);
+    for (i = 0; i < p->n * p->c_in * p->in_h * p->in_w; ++i) {
+        x[i] = (int8_t)rnd(-128, 127);
+    }
+    for (i = 0; i < p->c_out * p->k_h * p->k_w; ++i) {
+        w[i] = (int8_t)rnd(-128, 127);
+    }
+    for (i = 0; i < p->c_out; ++i) {
+        bias[i] = rnd(-40000, 40000);
+        rq[i] = rq_of(rnd(0, 7) ? (double)rnd(1, 1000) / 256000.0 : (double)rnd(1, 40) / 32.0);
+    }
+    return p->n * p->c_out * p->out_h * p->out_w;
+}
+
+/* mn_conv2d_dw_s8 equals mn_conv2d_s8 bit for bit. Its scratch is allocated with exactly
+ * the size it asks for, so that under AddressSanitizer (make test) a read or write past
+ * it fails. */
+static void test_conv_dw_vs_ref(void)
+{
+    static int8_t x[2 * 6 * 121], w[6 * 25];
+    static int8_t y_ref[2 * 6 * 169], y_dw[2 * 6 * 169];
+    int32_t bias[6];
+    mn_requant_t rq[6];
+    int32_t t, diffs = 0;
+    for (t = 0; t < 3000; ++t) {
+        mn_conv_s8_params_t p;
+        const int32_t size = random_conv_dw(&p, x, w, bias, rq);
+        int8_t *scratch = malloc((size_t)mn_conv2d_dw_s8_scratch_size(&p)); /* aligned */
+        CHECK(scratch != NULL, "dw scratch");
+        if (scratch == NULL) {
+            return;
+        }
+        mn_conv2d_s8(&p, x, w, t % 3 ? bias : NULL, rq, y_ref);
+        mn_conv2d_dw_s8(&p, x, w, t % 3 ? bias : NULL, rq, scratch, y_dw);
+        diffs += memcmp(y_ref, y_dw, (size_t)size) != 0;
+        free(scratch);
+    }
+    CHECK(diffs == 0, "conv dw differs from reference in %d of 3000 cases", (int)diffs);
+    printf("  conv_dw (%s) equals conv on 3000 random depthwise cases\n",
+           MN_S8_DSP ? "DSP SMLAD" : "plain C");
+}
+
 /* mn_pool2d_fast_s8 equals mn_pool2d_s8 bit for bit on random max (and some average)
  * poolings: window sizes 1-4 (2 x 2 the unrolled path), strides, dilations, padding
  * (windows with no input position), identity and other requantisations, clamps. */
@@ -365,6 +439,9 @@ static mn_requant_t rq_ratio(float num, float den)
     return rq_of((double)(num / den));
 }
 
+/* onnxruntime's vectors the depthwise kernel ran too. */
+static int32_t dw_vectors = 0;
+
 static void run_conv(const s8_case_t *c, int8_t *y)
 {
     mn_requant_t rq[64];
@@ -392,6 +469,15 @@ static void run_conv(const s8_case_t *c, int8_t *y)
         mn_conv2d_fast_s8(&p, c->a, packed, c->bias, rq, (int8_t *)scratch, y_fast);
         CHECK(memcmp(y, y_fast, (size_t)c->n_y) == 0, "%s: fast differs from reference",
               c->name);
+    }
+    if (p.w_zp == 0 && p.group == p.c_in && p.group == p.c_out) { /* and the depthwise one */
+        static int8_t y_dw[4096];
+        static int32_t scratch[1024];
+        CHECK(mn_conv2d_dw_s8_scratch_size(&p) <= 4096, "%s: dw scratch", c->name);
+        mn_conv2d_dw_s8(&p, c->a, c->b, c->bias, rq, (int8_t *)scratch, y_dw);
+        CHECK(memcmp(y, y_dw, (size_t)c->n_y) == 0, "%s: dw differs from reference",
+              c->name);
+        ++dw_vectors;
     }
 }
 
@@ -563,15 +649,19 @@ int main(void)
     test_rq_scale1();
     test_mul_s32_by16();
     test_conv_fast_vs_ref();
+    test_conv_dw_vs_ref();
     test_pool_fast_vs_ref();
     for (i = 0; i < S8_CASES; ++i) {
         check_case(&s8_cases[i]);
     }
     report_agreement();
+    CHECK(dw_vectors >= 1, "no onnxruntime depthwise vector ran the depthwise kernel");
     if (failures) {
         printf("test_kernels_s8: %d failure(s)\n", failures);
         return 1;
     }
-    printf("test_kernels_s8: all passed (%d onnxruntime cases)\n", (int)S8_CASES);
+    printf("test_kernels_s8: all passed (%d onnxruntime cases, %d of them depthwise on "
+           "mn_conv2d_dw_s8 too)\n",
+           (int)S8_CASES, (int)dw_vectors);
     return 0;
 }
