@@ -206,22 +206,40 @@ pub fn uses_packed_conv_weights(g: &Graph, node: &Node) -> bool {
     conv_kernel(g, node) == Some("mn_conv2d_fast_f32") || use_fast_conv_s8(g, node)
 }
 
-/// Whether an int8 Conv node runs on `mn_conv2d_fast_s8`: fast kernels allowed, constant
-/// int8 weights whose zero points are all 0 (onnxruntime's quantiser makes int8 weights
-/// symmetric), and a non-empty output; otherwise the reference `mn_conv2d_s8` runs it.
-pub fn use_fast_conv_s8(g: &Graph, node: &Node) -> bool {
+/// The int8 kernel that runs a Conv node when it is not the reference `mn_conv2d_s8`:
+/// fast kernels allowed, constant int8 weights whose zero points are all 0 (onnxruntime's
+/// quantiser makes int8 weights symmetric) and a non-empty output; `mn_conv2d_dw_s8` for
+/// depthwise convolutions, `mn_conv2d_fast_s8` otherwise.
+pub fn conv_kernel_s8(g: &Graph, node: &Node) -> Option<&'static str> {
     if node.kernels == KernelSet::Reference || !is_int8(g, node) {
-        return false;
+        return None;
     }
-    let (Some(c), Some(&w)) = (conv_geom(g, node), node.inputs.get(1)) else {
-        return false;
-    };
-    let wt = &g.tensors[w];
+    let c = conv_geom(g, node)?;
+    let wt = &g.tensors[*node.inputs.get(1)?];
     let symmetric = wt
         .quant
         .as_ref()
         .is_some_and(|q| q.zero_points.iter().all(|&z| z == 0));
-    wt.is_const() && wt.data.is_some() && symmetric && c.out_h * c.out_w > 0 && c.c_out > 0
+    let fast = wt.is_const() && wt.data.is_some() && symmetric && c.out_h * c.out_w > 0;
+    match (fast && c.c_out > 0, is_depthwise(&c)) {
+        (false, _) => None,
+        (true, true) => Some("mn_conv2d_dw_s8"),
+        (true, false) => Some("mn_conv2d_fast_s8"),
+    }
+}
+
+/// Whether an int8 Conv node runs on `mn_conv2d_fast_s8` (see [`conv_kernel_s8`]).
+pub fn use_fast_conv_s8(g: &Graph, node: &Node) -> bool {
+    conv_kernel_s8(g, node) == Some("mn_conv2d_fast_s8")
+}
+
+/// `mn_conv2d_dw_s8_scratch_size` in bytes: a ring of (k_h - 1) * dil_h + 1 int16 rows,
+/// each the input columns of one output row (out_w rounded up to even), rounded up to
+/// an even count (keep the two in step).
+pub fn conv_dw_s8_scratch_bytes(c: &ConvGeom) -> usize {
+    let rows = (c.k_h - 1) * c.dil_h + 1;
+    let span = (c.out_w.next_multiple_of(2) - 1) * c.stride_w + (c.k_w - 1) * c.dil_w + 1;
+    rows * span.next_multiple_of(2) * 2
 }
 
 /// Taps of one output channel of an int8 convolution, rounded up to a multiple of four
@@ -344,7 +362,11 @@ pub fn scratch_bytes(g: &Graph, node: &Node) -> usize {
         return recurrent_scratch_floats(r.cell.gates(), r.hidden) * 4;
     }
     match (conv_kernel(g, node), conv_geom(g, node)) {
-        (None, Some(c)) if use_fast_conv_s8(g, node) => conv_fast_s8_scratch_bytes(&c),
+        (None, Some(c)) => match conv_kernel_s8(g, node) {
+            Some("mn_conv2d_fast_s8") => conv_fast_s8_scratch_bytes(&c),
+            Some("mn_conv2d_dw_s8") => conv_dw_s8_scratch_bytes(&c),
+            _ => 0,
+        },
         (Some("mn_conv2d_dw_f32"), Some(c)) => conv_dw_scratch_floats(&c) * 4,
         (Some(_), Some(c)) => conv_fast_scratch_floats(&c) * 4,
         _ => 0,

@@ -27,6 +27,16 @@ extern "C" {
         y: *mut i8,
     );
     fn mn_conv2d_fast_s8_scratch_size(p: *const ConvS8Params) -> i32;
+    fn mn_conv2d_dw_s8(
+        p: *const ConvS8Params,
+        x: *const i8,
+        w: *const i8,
+        b: *const i32,
+        rq: *const Requant,
+        scratch: *mut i8,
+        y: *mut i8,
+    );
+    fn mn_conv2d_dw_s8_scratch_size(p: *const ConvS8Params) -> i32;
     fn mn_conv2d_fast_s8_pack(p: *const ConvS8Params, w: *const i8, packed: *mut i8);
     fn mn_conv2d_fast_s8_packed_size(p: *const ConvS8Params) -> i32;
     fn mn_gemm_s8(
@@ -245,7 +255,116 @@ fn conv2d_s8_equals_c() {
         if p.w_zp == 0 {
             fast_conv_equals(&p, &x, &w, &b, &rqs, &c, case);
         }
+        if p.w_zp == 0 && depthwise {
+            dw_conv_equals(&p, &x, &w, &b, &rqs, &c, case);
+        }
     }
+}
+
+/// The depthwise convolution on random depthwise cases, 3 x 3 windows (its register path:
+/// stride_w 1 or 2, dil_w 1) half of the time: C and Rust give the reference's bytes.
+#[test]
+fn conv2d_dw_s8_equals_c_and_the_reference() {
+    let mut rng = Rng::new(83);
+    let mut three_by_three = 0;
+    for case in 0..400 {
+        let three = case % 2 == 0;
+        let c = rng.int(1, 5);
+        let in_h = if case % 7 == 3 { 1 } else { rng.int(1, 10) };
+        let (k_h, k_w) = if three {
+            (3, 3)
+        } else {
+            (rng.int(1, in_h.min(5)), rng.int(1, 5))
+        };
+        let stride_w = if three { rng.int(1, 2) } else { rng.int(1, 3) };
+        let (dil_h, dil_w) = (rng.int(1, 2), if three { 1 } else { rng.int(1, 2) });
+        let (pad_top, pad_left) = (rng.int(0, 2), rng.int(0, 2));
+        let in_w = rng.int(1, 12);
+        let out_of = |size: i32, k: i32, s: i32, d: i32, pad: i32| {
+            (size + pad - d * (k - 1) - 1).div_euclid(s) + 1
+        };
+        let stride_h = rng.int(1, 3);
+        let out_h = out_of(in_h, k_h, stride_h, dil_h, pad_top + rng.int(0, 4));
+        let out_w = out_of(in_w, k_w, stride_w, dil_w, pad_left + rng.int(0, 4));
+        if out_h < 1 || out_w < 1 {
+            continue;
+        }
+        three_by_three += three as i32;
+        let (y_zp, y_lo, y_hi) = out_range(&mut rng);
+        let p = ConvS8Params {
+            n: rng.int(1, 2),
+            c_in: c,
+            in_h,
+            in_w,
+            c_out: c,
+            out_h,
+            out_w,
+            k_h,
+            k_w,
+            stride_h,
+            stride_w,
+            dil_h,
+            dil_w,
+            pad_top,
+            pad_left,
+            group: c,
+            x_zp: rng.int(-128, 127),
+            w_zp: 0,
+            y_zp,
+            y_lo,
+            y_hi,
+            per_channel: rng.int(0, 3).min(1),
+        };
+        let x = bytes(&mut rng, (p.n * c * in_h * in_w) as usize);
+        let w = bytes(&mut rng, (c * k_h * k_w) as usize);
+        let b = (rng.int(0, 3) > 0).then(|| (0..c).map(|_| rng.int(-20000, 20000)).collect());
+        let rqs: Vec<Requant> = (0..c).map(|_| rq(&mut rng)).collect();
+        let mut reference = vec![0i8; (p.n * c * out_h * out_w) as usize];
+        conv2d_s8(&p, &x, &w, b.as_deref(), &rqs, &mut reference);
+        dw_conv_equals(&p, &x, &w, &b, &rqs, &reference, case);
+    }
+    assert!(
+        three_by_three >= 150,
+        "only {three_by_three} 3 x 3 cases ran"
+    );
+}
+
+/// The depthwise convolution, C and Rust, gives the reference's bytes; both ask for the
+/// same scratch.
+fn dw_conv_equals(
+    p: &ConvS8Params,
+    x: &[i8],
+    w: &[i8],
+    b: &Option<Vec<i32>>,
+    rqs: &[Requant],
+    reference: &[i8],
+    case: i32,
+) {
+    // SAFETY: p is valid for mn_conv2d_dw_s8_scratch_size.
+    let size = unsafe { mn_conv2d_dw_s8_scratch_size(p) };
+    assert_eq!(
+        size,
+        conv2d_dw_s8_scratch_size(p),
+        "dw scratch case {case}: {p:?}"
+    );
+    let mut scratch = vec![0i32; (size as usize).div_ceil(4)]; // 4-byte aligned
+    let (mut c, mut r) = (vec![0i8; reference.len()], vec![1i8; reference.len()]);
+    // SAFETY: every buffer holds what p says; scratch holds `size` aligned bytes.
+    unsafe {
+        mn_conv2d_dw_s8(
+            p,
+            x.as_ptr(),
+            w.as_ptr(),
+            c_opt(b),
+            rqs.as_ptr(),
+            scratch.as_mut_ptr().cast(),
+            c.as_mut_ptr(),
+        )
+    };
+    let mut bytes = vec![0i8; size as usize];
+    conv2d_dw_s8(p, x, w, b.as_deref(), rqs, &mut bytes, &mut r);
+    assert_eq!(c, reference, "C dw conv case {case}: {p:?}");
+    assert_eq!(r, reference, "Rust dw conv case {case}: {p:?}");
 }
 
 /// The fast convolution, C and Rust, on packed weights gives the reference's bytes.

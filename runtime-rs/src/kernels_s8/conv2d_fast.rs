@@ -72,12 +72,12 @@ fn at(k: usize, c: usize) -> usize {
 
 /// Element `i` of the int16 columns, stored as little-endian bytes as the C kernel's.
 #[inline(always)]
-fn get16(col: &[i8], i: usize) -> i32 {
+pub(super) fn get16(col: &[i8], i: usize) -> i32 {
     i32::from(i16::from_le_bytes([col[2 * i] as u8, col[2 * i + 1] as u8]))
 }
 
 #[inline(always)]
-fn put16(col: &mut [i8], i: usize, v: i32) {
+pub(super) fn put16(col: &mut [i8], i: usize, v: i32) {
     let b = (v as i16).to_le_bytes();
     col[2 * i] = b[0] as i8;
     col[2 * i + 1] = b[1] as i8;

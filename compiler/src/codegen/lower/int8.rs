@@ -133,26 +133,22 @@ fn conv(cx: &mut Cx, act: Activation) -> Result<Vec<Call>, LowerError> {
         .int("y_lo", a.lo)
         .int("y_hi", a.hi)
         .int("per_channel", a.per_channel);
-    let Some(packed) = kernels::packed_conv_weights_s8(cx.g, cx.node) else {
-        let args = vec![
-            cx.arg(x),
-            cx.arg(w),
-            cx.opt_arg(2),
-            Arg::Buf(a.rq),
-            cx.arg(y),
-        ];
-        return Ok(vec![Call::new("mn_conv2d_s8", p, args)]);
+    // mn_conv2d_fast_s8 takes its weights packed, the others in the ONNX layout; the
+    // fast kernels take a scratch buffer before y
+    let kernel = kernels::conv_kernel_s8(cx.g, cx.node);
+    let weights = match kernels::packed_conv_weights_s8(cx.g, cx.node) {
+        Some(packed) => {
+            let hint = format!("{}_packed", cx.g.tensors[w].name);
+            Arg::Buf(cx.st.i8_table(&hint, packed))
+        }
+        None => cx.arg(w),
     };
-    let hint = format!("{}_packed", cx.g.tensors[w].name);
-    let args = vec![
-        cx.arg(x),
-        Arg::Buf(cx.st.i8_table(&hint, packed)),
-        cx.opt_arg(2),
-        Arg::Buf(a.rq),
-        Arg::Buf(byte_scratch(cx.st.scratch(cx.id))),
-        cx.arg(y),
-    ];
-    Ok(vec![Call::new("mn_conv2d_fast_s8", p, args)])
+    let mut args = vec![cx.arg(x), weights, cx.opt_arg(2), Arg::Buf(a.rq)];
+    if kernel.is_some() {
+        args.push(Arg::Buf(byte_scratch(cx.st.scratch(cx.id))));
+    }
+    args.push(cx.arg(y));
+    Ok(vec![Call::new(kernel.unwrap_or("mn_conv2d_s8"), p, args)])
 }
 
 /// A planned scratch buffer as the bytes (`int8_t *scratch`) an int8 kernel takes.

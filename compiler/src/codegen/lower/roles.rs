@@ -92,6 +92,7 @@ const KERNELS: &[(&str, &[Role])] = &[
     // `mn_requant_t` tables are read like float ones (the renderer picks the view).
     ("mn_conv2d_s8", &[In, In, OptIn, In, Out]),
     ("mn_conv2d_fast_s8", &[In, In, OptIn, In, Scratch, Out]),
+    ("mn_conv2d_dw_s8", &[In, In, OptIn, In, Scratch, Out]),
     ("mn_gemm_s8", &[In, In, OptIn, In, Out]),
     ("mn_gemm_fast_s8", &[In, In, In, In, Out]),
     ("mn_binary_s8", &[In, In, Out]),
