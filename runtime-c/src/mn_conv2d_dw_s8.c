@@ -140,26 +140,56 @@ static MN_ALWAYS_INLINE void dw_s8_row3(const dw_s8_w33_t *t, int32_t k, const i
 #endif
 }
 
-/* One output row of a 3 x 3 window at stride_w s (1 or 2) from ring rows r0, r1, r2:
- * two outputs at a time; an odd last one computes its pair's second sum too (the row
- * length, from an even out_w, keeps those reads inside the row) and stores only the
- * first. */
-static MN_ALWAYS_INLINE void dw_s8_row_3x3(const dw_s8_geom_t *q, const dw_s8_w33_t *t,
-                                           const mn_rq_fast_t *f, int32_t bias,
-                                           const int16_t *r0, const int16_t *r1,
-                                           const int16_t *r2, int32_t out_w, int32_t s,
-                                           int8_t *y)
+/* Outputs summed before they are requantised: the sums and the requantisation run in
+ * loops of their own, each with the registers to itself. */
+#define DW_S8_CHUNK 16
+
+/* The sums of n outputs (n even) of a 3 x 3 window at stride_w s (1 or 2) whose first
+ * window starts at column c0 of ring rows r0, r1, r2: two at a time. */
+static MN_ALWAYS_INLINE void dw_s8_sums_3x3(const dw_s8_w33_t *t, const int16_t *r0,
+                                            const int16_t *r1, const int16_t *r2,
+                                            int32_t c0, int32_t n, int32_t s, int32_t bias,
+                                            int32_t *acc)
 {
-    int32_t ow;
-    for (ow = 0; ow < out_w; ow += 2) {
+    int32_t i;
+    for (i = 0; i < n; i += 2, c0 += 2 * s) {
         int32_t a0 = bias, a1 = bias;
-        dw_s8_row3(t, 0, r0, ow * s, s, &a0, &a1);
-        dw_s8_row3(t, 1, r1, ow * s, s, &a0, &a1);
-        dw_s8_row3(t, 2, r2, ow * s, s, &a0, &a1);
-        y[ow] = dw_s8_out(f, q, a0);
-        if (ow + 1 < out_w) {
-            y[ow + 1] = dw_s8_out(f, q, a1);
+        dw_s8_row3(t, 0, r0, c0, s, &a0, &a1);
+        dw_s8_row3(t, 1, r1, c0, s, &a0, &a1);
+        dw_s8_row3(t, 2, r2, c0, s, &a0, &a1);
+        acc[i] = a0, acc[i + 1] = a1;
+    }
+}
+
+/* y[i] for i < n from the sums acc[i]. */
+MN_NOINLINE static void dw_s8_outputs(const mn_rq_fast_t *f, const dw_s8_geom_t *q,
+                                      const int32_t *acc, int32_t n, int8_t *y)
+{
+    const mn_rq_fast_t c = *f; /* locals: the int8 stores may alias anything */
+    const int32_t zp = q->zp, lo = q->lo, hi = q->hi;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        y[i] = mn_rq_clamp(mn_rq_fast(&c, acc[i]), zp, lo, hi);
+    }
+}
+
+/* One output row of a 3 x 3 window at stride_w s (1 or 2) from ring rows r0, r1, r2, in
+ * chunks of DW_S8_CHUNK outputs; an odd last output computes its pair's second sum too
+ * (the row length, from an even out_w, keeps those reads inside the row), unused. */
+MN_NOINLINE static void dw_s8_row_3x3(const dw_s8_geom_t *q, const dw_s8_w33_t *t,
+                                      const mn_rq_fast_t *f, int32_t bias,
+                                      const int16_t *r0, const int16_t *r1,
+                                      const int16_t *r2, int32_t out_w, int32_t s, int8_t *y)
+{
+    int32_t acc[DW_S8_CHUNK], ow;
+    for (ow = 0; ow < out_w; ow += DW_S8_CHUNK) {
+        const int32_t n = out_w - ow < DW_S8_CHUNK ? out_w - ow : DW_S8_CHUNK;
+        if (s == 1) {
+            dw_s8_sums_3x3(t, r0, r1, r2, ow, (n + 1) & ~1, 1, bias, acc);
+        } else {
+            dw_s8_sums_3x3(t, r0, r1, r2, 2 * ow, (n + 1) & ~1, 2, bias, acc);
         }
+        dw_s8_outputs(f, q, acc, n, y + ow);
     }
 }
 
@@ -200,11 +230,7 @@ static void dw_s8_channel(const mn_conv_s8_params_t *p, const dw_s8_geom_t *q,
             const int16_t *r0 = ring + (r % q->rows) * q->len;
             const int16_t *r1 = ring + ((r + p->dil_h) % q->rows) * q->len;
             const int16_t *r2 = ring + ((r + 2 * p->dil_h) % q->rows) * q->len;
-            if (p->stride_w == 1) {
-                dw_s8_row_3x3(q, &t, f, bias, r0, r1, r2, p->out_w, 1, yc);
-            } else {
-                dw_s8_row_3x3(q, &t, f, bias, r0, r1, r2, p->out_w, 2, yc);
-            }
+            dw_s8_row_3x3(q, &t, f, bias, r0, r1, r2, p->out_w, p->stride_w, yc);
         } else {
             dw_s8_row_any(p, q, w, f, bias, ring, r, yc);
         }
