@@ -74,12 +74,6 @@ static void dw_s8_fill_row(const mn_conv_s8_params_t *p, const int8_t *xc, int32
     }
 }
 
-/* One output: the channel's rounding and clamp. */
-static inline int8_t dw_s8_out(const mn_rq_fast_t *f, const dw_s8_geom_t *q, int32_t acc)
-{
-    return mn_rq_clamp(mn_rq_fast(f, acc), q->zp, q->lo, q->hi);
-}
-
 /* The nine weights of a 3 x 3 window (zeros for other windows). DSP: per row the pairs (w0, w1) and (w1, w2) as
  * int16 halves of one word each; plain: the taps themselves. */
 typedef struct {
@@ -140,9 +134,18 @@ static MN_ALWAYS_INLINE void dw_s8_row3(const dw_s8_w33_t *t, int32_t k, const i
 #endif
 }
 
-/* Outputs summed before they are requantised: the sums and the requantisation run in
- * loops of their own, each with the registers to itself. */
-#define DW_S8_CHUNK 16
+/* Outputs summed before they are requantised: the sums (of consecutive output positions,
+ * across rows) and the requantisation run in loops of their own, each with the registers
+ * to itself. */
+#define DW_S8_CHUNK 32
+
+/* The sums still to be requantised: acc[0 .. n - 1] are the outputs from y on (one more
+ * entry: a pair's unused second sum). */
+typedef struct {
+    int32_t acc[DW_S8_CHUNK + 1];
+    int32_t n;
+    int8_t *y;
+} dw_s8_pending_t;
 
 /* The sums of n outputs (n even) of a 3 x 3 window at stride_w s (1 or 2) whose first
  * window starts at column c0 of ring rows r0, r1, r2: two at a time. */
@@ -161,56 +164,82 @@ static MN_ALWAYS_INLINE void dw_s8_sums_3x3(const dw_s8_w33_t *t, const int16_t 
     }
 }
 
-/* y[i] for i < n from the sums acc[i]. */
-MN_NOINLINE static void dw_s8_outputs(const mn_rq_fast_t *f, const dw_s8_geom_t *q,
-                                      const int32_t *acc, int32_t n, int8_t *y)
+/* The pending outputs from their sums; none pending after. */
+MN_NOINLINE static void dw_s8_flush(const mn_rq_fast_t *f, const dw_s8_geom_t *q,
+                                    dw_s8_pending_t *pd)
 {
     const mn_rq_fast_t c = *f; /* locals: the int8 stores may alias anything */
-    const int32_t zp = q->zp, lo = q->lo, hi = q->hi;
+    const int32_t zp = q->zp, lo = q->lo, hi = q->hi, n = pd->n;
+    int8_t *y = pd->y;
     int32_t i;
     for (i = 0; i < n; ++i) {
-        y[i] = mn_rq_clamp(mn_rq_fast(&c, acc[i]), zp, lo, hi);
+        y[i] = mn_rq_clamp(mn_rq_fast(&c, pd->acc[i]), zp, lo, hi);
     }
+    pd->y = y + n, pd->n = 0;
 }
 
-/* One output row of a 3 x 3 window at stride_w s (1 or 2) from ring rows r0, r1, r2, in
- * chunks of DW_S8_CHUNK outputs; an odd last output computes its pair's second sum too
- * (the row length, from an even out_w, keeps those reads inside the row), unused. */
+/* Room for m more sums (m <= DW_S8_CHUNK): the pending ones are requantised first when
+ * they would not fit. Returns where the next sum goes. */
+static int32_t *dw_s8_room(const mn_rq_fast_t *f, const dw_s8_geom_t *q, dw_s8_pending_t *pd,
+                           int32_t m)
+{
+    if (pd->n + m > DW_S8_CHUNK) {
+        dw_s8_flush(f, q, pd);
+    }
+    return pd->acc + pd->n;
+}
+
+/* The sums of output row 0 .. out_w - 1 of a 3 x 3 window at stride_w s (1 or 2) from
+ * ring rows r0, r1, r2, appended to the pending ones in pieces of at most DW_S8_CHUNK;
+ * an odd last output computes its pair's second sum too (the row length, from an even
+ * out_w, keeps those reads inside the row), unused. */
 MN_NOINLINE static void dw_s8_row_3x3(const dw_s8_geom_t *q, const dw_s8_w33_t *t,
                                       const mn_rq_fast_t *f, int32_t bias,
                                       const int16_t *r0, const int16_t *r1,
-                                      const int16_t *r2, int32_t out_w, int32_t s, int8_t *y)
+                                      const int16_t *r2, int32_t out_w, int32_t s,
+                                      dw_s8_pending_t *pd)
 {
-    int32_t acc[DW_S8_CHUNK], ow;
-    for (ow = 0; ow < out_w; ow += DW_S8_CHUNK) {
-        const int32_t n = out_w - ow < DW_S8_CHUNK ? out_w - ow : DW_S8_CHUNK;
+    int32_t ow, n;
+    for (ow = 0; ow < out_w; ow += n) {
+        int32_t *acc;
+        n = out_w - ow < DW_S8_CHUNK ? out_w - ow : DW_S8_CHUNK;
+        acc = dw_s8_room(f, q, pd, n);
         if (s == 1) {
             dw_s8_sums_3x3(t, r0, r1, r2, ow, (n + 1) & ~1, 1, bias, acc);
         } else {
             dw_s8_sums_3x3(t, r0, r1, r2, 2 * ow, (n + 1) & ~1, 2, bias, acc);
         }
-        dw_s8_outputs(f, q, acc, n, y + ow);
+        pd->n += n;
     }
 }
 
-/* One output row of any window, tap by tap; row_of(k) is ring row k of the window at
- * ring + ((r + k * dil_h) % rows) * len. */
+/* The sums of output row 0 .. out_w - 1 of any window, tap by tap, from the ring rows
+ * of padded rows r + k * dil_h, appended to the pending ones. */
 static void dw_s8_row_any(const mn_conv_s8_params_t *p, const dw_s8_geom_t *q,
                           const int8_t *w, const mn_rq_fast_t *f, int32_t bias,
-                          const int16_t *ring, int32_t r, int8_t *y)
+                          const int16_t *ring, int32_t r, dw_s8_pending_t *pd)
 {
     int32_t ow, kh, kw;
     for (ow = 0; ow < p->out_w; ++ow) {
-        int32_t acc = bias;
+        int32_t *acc = dw_s8_room(f, q, pd, 1);
+        *acc = bias;
         for (kh = 0; kh < p->k_h; ++kh) {
             const int16_t *row = ring + ((r + kh * p->dil_h) % q->rows) * q->len +
                                  ow * p->stride_w;
             for (kw = 0; kw < p->k_w; ++kw) {
-                acc += w[kh * p->k_w + kw] * row[kw * p->dil_w];
+                *acc += w[kh * p->k_w + kw] * row[kw * p->dil_w];
             }
         }
-        y[ow] = dw_s8_out(f, q, acc);
+        pd->n += 1;
     }
+}
+
+/* Ring row k of the window whose first row is in ring row r0 (k * dil_h < rows). */
+static const int16_t *dw_s8_ring_row(const dw_s8_geom_t *q, const int16_t *ring, int32_t r0,
+                                     int32_t k, int32_t dil_h)
+{
+    const int32_t r = r0 + k * dil_h;
+    return ring + (r < q->rows ? r : r - q->rows) * q->len;
 }
 
 /* Channel plane xc into output plane yc: w the channel's k_h * k_w weights, bias its
@@ -220,21 +249,25 @@ static void dw_s8_channel(const mn_conv_s8_params_t *p, const dw_s8_geom_t *q,
                           int32_t bias, int16_t *ring, int8_t *yc)
 {
     const dw_s8_w33_t t = dw_s8_w33(w, q->three);
-    int32_t oh, next = 0;               /* next: the first padded row not yet filled */
-    for (oh = 0; oh < p->out_h; ++oh, yc += p->out_w) {
+    int32_t oh, next = 0; /* next: the first padded row not yet filled */
+    dw_s8_pending_t pd;
+    pd.n = 0, pd.y = yc;
+    for (oh = 0; oh < p->out_h; ++oh) {
         const int32_t r = oh * p->stride_h, end = r + q->rows;
         for (next = next > r ? next : r; next < end; ++next) {
             dw_s8_fill_row(p, xc, next, q->len, ring + (next % q->rows) * q->len);
         }
         if (q->three) {
-            const int16_t *r0 = ring + (r % q->rows) * q->len;
-            const int16_t *r1 = ring + ((r + p->dil_h) % q->rows) * q->len;
-            const int16_t *r2 = ring + ((r + 2 * p->dil_h) % q->rows) * q->len;
-            dw_s8_row_3x3(q, &t, f, bias, r0, r1, r2, p->out_w, p->stride_w, yc);
+            const int32_t r0 = r % q->rows;
+            dw_s8_row_3x3(q, &t, f, bias, dw_s8_ring_row(q, ring, r0, 0, p->dil_h),
+                          dw_s8_ring_row(q, ring, r0, 1, p->dil_h),
+                          dw_s8_ring_row(q, ring, r0, 2, p->dil_h), p->out_w, p->stride_w,
+                          &pd);
         } else {
-            dw_s8_row_any(p, q, w, f, bias, ring, r, yc);
+            dw_s8_row_any(p, q, w, f, bias, ring, r, &pd);
         }
     }
+    dw_s8_flush(f, q, &pd);
 }
 
 void mn_conv2d_dw_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
