@@ -36,8 +36,8 @@ fn lock() -> MutexGuard<'static, ()> {
     guard
 }
 
-/// The quantised fixtures: six QDQ ones and cnn32_qop, onnxruntime's QOperator form
-/// (QLinearConv) of cnn32.
+/// The quantised fixtures: seven QDQ ones (ds_cnn_qdq with four depthwise layers) and
+/// cnn32_qop, onnxruntime's QOperator form (QLinearConv) of cnn32.
 fn qdq_fixtures() -> Vec<PathBuf> {
     let dir = repo_root().join("tests/models/int8");
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -47,7 +47,7 @@ fn qdq_fixtures() -> Vec<PathBuf> {
         .filter(|p| !p.ends_with("int_outputs.onnx")) // integer outputs: tested on its own
         .collect();
     v.sort();
-    assert_eq!(v.len(), 7, "the quantised fixtures of {}", dir.display());
+    assert_eq!(v.len(), 8, "the quantised fixtures of {}", dir.display());
     assert!(v.iter().any(|p| p.ends_with("cnn32_qop.onnx")));
     v
 }

@@ -35,6 +35,7 @@ int32_t mn_conv2d_dw_s8_scratch_size(const mn_conv_s8_params_t *p)
 /* What every channel of one call shares. */
 typedef struct {
     int32_t rows, len;          /* the ring: rows of len int16 */
+    int32_t col_lo, col_hi;     /* its columns that hold input columns (the rest: x_zp) */
     int32_t zp, lo, hi;         /* the output clamp */
     int32_t three;              /* 3 x 3 windows, dil_w 1, stride_w 1 or 2 */
 } dw_s8_geom_t;
@@ -44,6 +45,9 @@ static dw_s8_geom_t dw_s8_geom(const mn_conv_s8_params_t *p)
     dw_s8_geom_t q;
     q.rows = dw_s8_ring_rows(p);
     q.len = dw_s8_row_len(p);
+    q.col_lo = p->pad_left < q.len ? p->pad_left : q.len;
+    q.col_hi = p->pad_left + p->in_w < q.len ? p->pad_left + p->in_w : q.len;
+    q.col_hi = q.col_hi > q.col_lo ? q.col_hi : q.col_lo;
     q.zp = p->y_zp, q.lo = p->y_lo, q.hi = p->y_hi;
     q.three = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 &&
               (p->stride_w == 1 || p->stride_w == 2);
@@ -52,30 +56,28 @@ static dw_s8_geom_t dw_s8_geom(const mn_conv_s8_params_t *p)
 
 /* Padded input row r (input row r - pad_top) of channel plane xc into dst: x_zp left of
  * the input, past its right edge and on rows outside it. */
-static void dw_s8_fill_row(const mn_conv_s8_params_t *p, const int8_t *xc, int32_t r,
-                           int32_t len, int16_t *dst)
+static void dw_s8_fill_row(const mn_conv_s8_params_t *p, const dw_s8_geom_t *q,
+                           const int8_t *xc, int32_t r, int16_t *dst)
 {
     const int32_t ih = r - p->pad_top;
     const int16_t zp = (int16_t)p->x_zp;
-    int32_t c = 0, lo = 0, hi = 0;
-    if (ih >= 0 && ih < p->in_h) {
-        const int8_t *xr = xc + ih * p->in_w - p->pad_left;
-        lo = p->pad_left < len ? p->pad_left : len;
-        hi = p->pad_left + p->in_w < len ? p->pad_left + p->in_w : len;
-        for (c = lo; c < hi; ++c) {
-            dst[c] = xr[c];
-        }
-    }
+    const int32_t inside = ih >= 0 && ih < p->in_h;
+    const int32_t lo = inside ? q->col_lo : q->len, hi = inside ? q->col_hi : q->len;
+    const int8_t *xr = xc + (inside ? ih * p->in_w - p->pad_left : 0);
+    int32_t c;
     for (c = 0; c < lo; ++c) {
         dst[c] = zp;
     }
-    for (c = hi > lo ? hi : lo; c < len; ++c) {
+    for (; c < hi; ++c) {
+        dst[c] = xr[c];
+    }
+    for (; c < q->len; ++c) {
         dst[c] = zp;
     }
 }
 
-/* The nine weights of a 3 x 3 window (zeros for other windows). DSP: per row the pairs (w0, w1) and (w1, w2) as
- * int16 halves of one word each; plain: the taps themselves. */
+/* The nine weights of a 3 x 3 window (zeros for other windows). DSP: per row the pairs
+ * (w0, w1) and (w1, w2) as int16 halves of one word each; plain: the taps themselves. */
 typedef struct {
 #if MN_S8_DSP
     int32_t w01[3], w12[3];
@@ -180,8 +182,8 @@ MN_NOINLINE static void dw_s8_flush(const mn_rq_fast_t *f, const dw_s8_geom_t *q
 
 /* Room for m more sums (m <= DW_S8_CHUNK): the pending ones are requantised first when
  * they would not fit. Returns where the next sum goes. */
-static int32_t *dw_s8_room(const mn_rq_fast_t *f, const dw_s8_geom_t *q, dw_s8_pending_t *pd,
-                           int32_t m)
+static int32_t *dw_s8_room(const mn_rq_fast_t *f, const dw_s8_geom_t *q,
+                           dw_s8_pending_t *pd, int32_t m)
 {
     if (pd->n + m > DW_S8_CHUNK) {
         dw_s8_flush(f, q, pd);
@@ -255,7 +257,7 @@ static void dw_s8_channel(const mn_conv_s8_params_t *p, const dw_s8_geom_t *q,
     for (oh = 0; oh < p->out_h; ++oh) {
         const int32_t r = oh * p->stride_h, end = r + q->rows;
         for (next = next > r ? next : r; next < end; ++next) {
-            dw_s8_fill_row(p, xc, next, q->len, ring + (next % q->rows) * q->len);
+            dw_s8_fill_row(p, q, xc, next, ring + (next % q->rows) * q->len);
         }
         if (q->three) {
             const int32_t r0 = r % q->rows;

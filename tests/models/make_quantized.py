@@ -18,8 +18,11 @@ fixture's own input, so both can be compared) and `<name>.outputs.npz` (onnxrunt
                          QuantizeLinear / DequantizeLinear (Gemm and GlobalAveragePool stay
                          float: onnxruntime would write its com.microsoft QGemm and
                          QLinearGlobalAveragePool, which are not ONNX operators)
+    ds_cnn_qdq           QDQ of the DS-CNN keyword spotter (four 3 x 3 depthwise layers:
+                         the depthwise int8 kernel on a real network)
 
-Run from the repository root: python3 tests/models/make_quantized.py (needs onnxruntime).
+Run from the repository root: python3 tests/models/make_quantized.py [NAME...] (needs
+onnxruntime; names: only those fixtures).
 """
 import os
 import sys
@@ -68,6 +71,7 @@ FIXTURES = {
     "torch_cnn_qdq": ("torch_cnn", QuantType.QInt8, QuantFormat.QDQ, ()),
     "dw_separable_mixed": ("dw_separable", QuantType.QInt8, QuantFormat.QDQ, ("Gemm",)),
     "cnn32_qop": ("cnn32", QuantType.QInt8, QuantFormat.QOperator, ()),
+    "ds_cnn_qdq": ("ds_cnn", QuantType.QInt8, QuantFormat.QDQ, ()),
 }
 
 
@@ -94,10 +98,12 @@ def quantise(name, source, activation, fmt, keep_float, seed):
     print("%-20s %7d bytes  ops: %s" % (name, os.path.getsize(out), " ".join(ops)))
 
 
-def main():
+def main(only=None):
+    """Every fixture, or only those named (each keeps its seed: its index in FIXTURES)."""
     for seed, (name, (source, activation, fmt, keep_float)) in enumerate(FIXTURES.items()):
-        quantise(name, source, activation, fmt, keep_float, 100 + seed)
+        if only is None or name in only:
+            quantise(name, source, activation, fmt, keep_float, 100 + seed)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:] or None)
