@@ -456,8 +456,8 @@ pub fn pool_kernel(node: &Node, p: &PoolGeom) -> &'static str {
 }
 
 /// Whether an int8 Pool node runs on `mn_pool2d_fast_s8` (max pooling with fast kernels
-/// allowed; the kernel handles every geometry, bit for bit the reference
-/// `mn_pool2d_s8`, which runs average pooling).
+/// allowed; the kernel handles every geometry of max pooling, bit for bit the reference
+/// `mn_pool2d_s8`, which runs average pooling: the fast one does not).
 pub fn use_fast_pool_s8(node: &Node) -> bool {
     node.kernels == KernelSet::Fast
         && matches!(

@@ -214,10 +214,11 @@ typedef struct {
 
 void mn_pool2d_s8(const mn_pool_s8_params_t *p, const int8_t *x, int8_t *y);
 
-/* Fast max pooling, the result of mn_pool2d_s8 bit for bit for every p: windows inside
- * the input without bounds checks (2 x 2 unrolled), no requantisation when rq is the
- * identity (1.0, x_zp = y_zp, clamp [-128, 127]); kind MN_POOL_AVG runs mn_pool2d_s8
- * (meshnn selects it for max pooling only). */
+/* Fast max pooling, the result of mn_pool2d_s8 bit for bit for every p of kind
+ * MN_POOL_MAX: windows inside the input without bounds checks (2 x 2 unrolled), no
+ * requantisation when rq is the identity (1.0, x_zp = y_zp, clamp [-128, 127]). Max
+ * pooling only: kind is not read (average pooling runs mn_pool2d_s8; not calling it
+ * here keeps the reference out of a device that has no average pooling). */
 void mn_pool2d_fast_s8(const mn_pool_s8_params_t *p, const int8_t *x, int8_t *y);
 
 /* Global average pooling: x: [channels, size], y: [channels],

@@ -3,7 +3,9 @@
  * windows the reference's clipped ranges; the requantisation is skipped when it is the
  * identity (same scale and zero point, no narrower clamp: MaxPool in onnxruntime's QDQ
  * models), and on cores with the DSP extension two 2 x 2 stride-2 windows are taken at a
- * time, four bytes per row. Average pooling runs mn_pool2d_s8. See mn_kernels_s8.h. */
+ * time, four bytes per row. Max pooling only (p->kind is not read: meshnn runs average
+ * pooling on mn_pool2d_s8), so that a model without average pooling links no reference
+ * pooling code. See mn_kernels_s8.h. */
 #include "internal/mn_kernels_s8_internal.h"
 
 /* The maximum of window (ih0, iw0) of plane xc over its taps inside the input, or -129
@@ -54,10 +56,6 @@ void mn_pool2d_fast_s8(const mn_pool_s8_params_t *p, const int8_t *restrict x,
     const int32_t pairs = two && identity && p->stride_w == 2;
 #endif
     int32_t c, oh, ow;
-    if (p->kind != MN_POOL_MAX) {
-        mn_pool2d_s8(p, x, y);
-        return;
-    }
     for (c = 0; c < p->channels; ++c) {
         const int8_t *xc = x + c * in_plane;
         for (oh = 0; oh < p->out_h; ++oh) {

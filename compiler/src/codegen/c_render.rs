@@ -106,7 +106,6 @@ pub fn kernel_deps(kernel: &str) -> &'static [&'static str] {
         "mn_conv2d_fast_f32" | "mn_conv2d_dw_f32" => &["mn_conv_pad_f32", "mn_act_store_f32"],
         "mn_link" => &["mn_crc32", "mn_link_auth", "mn_ascon"],
         "mn_quantize_axis_s8" => &["mn_quantize_s8"],
-        "mn_pool2d_fast_s8" => &["mn_pool2d_s8"], // its average pooling
         _ => &[],
     }
 }

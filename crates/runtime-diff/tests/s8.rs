@@ -677,6 +677,9 @@ fn pool2d_s8_equals_c() {
         unsafe { mn_pool2d_s8(&p, x.as_ptr(), c.as_mut_ptr()) };
         pool2d_s8(&p, &x, &mut r);
         assert_eq!(r, c, "pool case {case}: {p:?}");
+        if p.kind != 0 {
+            continue; // MN_POOL_AVG: the fast pool is max pooling only
+        }
         // The fast pool (C and Rust) equals the reference bit for bit.
         let (mut cf, mut rf) = (vec![2i8; ny], vec![3i8; ny]);
         // SAFETY: as above.

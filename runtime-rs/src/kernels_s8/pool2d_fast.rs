@@ -1,14 +1,12 @@
 //! Twin of runtime-c/src/mn_pool2d_fast_s8.c: int8 max pooling, [`super::pool2d_s8`] bit
 //! for bit: windows inside the input take their maximum without per-tap bounds (2 x 2
 //! unrolled), border windows the reference's clipped ranges; no requantisation when it is
-//! the identity. Average pooling runs [`super::pool2d_s8`].
+//! the identity. Max pooling only: `kind` is not read (average pooling runs
+//! [`super::pool2d_s8`]).
 
-use super::pool2d::{pool2d_s8, PoolS8Params};
+use super::pool2d::PoolS8Params;
 use super::requant::{rq_clamp, rq_scale};
 use crate::kernels::tap_range;
-
-/// `MN_POOL_MAX`.
-const POOL_MAX: i32 = 0;
 
 /// The maximum of window (ih0, iw0) over its taps inside the input, or -129 when none is
 /// (`pool_fast_s8_border`).
@@ -27,10 +25,6 @@ fn border(p: &PoolS8Params, xc: &[i8], ih0: i32, iw0: i32) -> i32 {
 
 /// `mn_pool2d_fast_s8`.
 pub fn pool2d_fast_s8(p: &PoolS8Params, x: &[i8], y: &mut [i8]) {
-    if p.kind != POOL_MAX {
-        pool2d_s8(p, x, y);
-        return;
-    }
     let (in_h, in_w) = (p.in_h, p.in_w);
     let in_plane = (in_h * in_w) as usize;
     let identity = p.rq.mult == 1 << 30
