@@ -36,6 +36,7 @@ int32_t mn_conv2d_dw_s8_scratch_size(const mn_conv_s8_params_t *p)
 typedef struct {
     int32_t rows, len;          /* the ring: rows of len int16 */
     int32_t col_lo, col_hi;     /* its columns that hold input columns (the rest: x_zp) */
+    int32_t stride, dil;        /* stride_h and dil_h modulo rows */
     int32_t zp, lo, hi;         /* the output clamp */
     int32_t three;              /* 3 x 3 windows, dil_w 1, stride_w 1 or 2 */
 } dw_s8_geom_t;
@@ -48,6 +49,7 @@ static dw_s8_geom_t dw_s8_geom(const mn_conv_s8_params_t *p)
     q.col_lo = p->pad_left < q.len ? p->pad_left : q.len;
     q.col_hi = p->pad_left + p->in_w < q.len ? p->pad_left + p->in_w : q.len;
     q.col_hi = q.col_hi > q.col_lo ? q.col_hi : q.col_lo;
+    q.stride = p->stride_h % q.rows, q.dil = p->dil_h % q.rows;
     q.zp = p->y_zp, q.lo = p->y_lo, q.hi = p->y_hi;
     q.three = p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 &&
               (p->stride_w == 1 || p->stride_w == 2);
@@ -216,21 +218,23 @@ MN_NOINLINE static void dw_s8_row_3x3(const dw_s8_geom_t *q, const dw_s8_w33_t *
 }
 
 /* The sums of output row 0 .. out_w - 1 of any window, tap by tap, from the ring rows
- * of padded rows r + k * dil_h, appended to the pending ones. */
+ * r0 (the window's first row), r0 + dil, r0 + 2 dil, ... (modulo the ring's rows; dil =
+ * dil_h modulo them), appended to the pending ones. */
 static void dw_s8_row_any(const mn_conv_s8_params_t *p, const dw_s8_geom_t *q,
                           const int8_t *w, const mn_rq_fast_t *f, int32_t bias,
-                          const int16_t *ring, int32_t r, dw_s8_pending_t *pd)
+                          const int16_t *ring, int32_t r0, dw_s8_pending_t *pd)
 {
     int32_t ow, kh, kw;
     for (ow = 0; ow < p->out_w; ++ow) {
-        int32_t *acc = dw_s8_room(f, q, pd, 1);
+        int32_t *acc = dw_s8_room(f, q, pd, 1), slot = r0;
         *acc = bias;
         for (kh = 0; kh < p->k_h; ++kh) {
-            const int16_t *row = ring + ((r + kh * p->dil_h) % q->rows) * q->len +
-                                 ow * p->stride_w;
+            const int16_t *row = ring + slot * q->len + ow * p->stride_w;
             for (kw = 0; kw < p->k_w; ++kw) {
                 *acc += w[kh * p->k_w + kw] * row[kw * p->dil_w];
             }
+            slot += q->dil;
+            slot -= slot >= q->rows ? q->rows : 0;
         }
         pd->n += 1;
     }
@@ -238,36 +242,42 @@ static void dw_s8_row_any(const mn_conv_s8_params_t *p, const dw_s8_geom_t *q,
 
 /* Ring row k of the window whose first row is in ring row r0 (k * dil_h < rows). */
 static const int16_t *dw_s8_ring_row(const dw_s8_geom_t *q, const int16_t *ring, int32_t r0,
-                                     int32_t k, int32_t dil_h)
+                                     int32_t k)
 {
-    const int32_t r = r0 + k * dil_h;
+    const int32_t r = r0 + k * q->dil;
     return ring + (r < q->rows ? r : r - q->rows) * q->len;
 }
 
 /* Channel plane xc into output plane yc: w the channel's k_h * k_w weights, bias its
- * bias with x_zp folded in. */
+ * bias with x_zp folded in. Padded row r lives in ring row r % rows; the ring rows of
+ * the rows in use are stepped, not divided, from row to row. */
 static void dw_s8_channel(const mn_conv_s8_params_t *p, const dw_s8_geom_t *q,
                           const int8_t *xc, const int8_t *w, const mn_rq_fast_t *f,
                           int32_t bias, int16_t *ring, int8_t *yc)
 {
     const dw_s8_w33_t t = dw_s8_w33(w, q->three);
-    int32_t oh, next = 0; /* next: the first padded row not yet filled */
+    int32_t oh, r0 = 0;            /* the ring row of padded row oh * stride_h */
+    int32_t next = 0, next_at = 0; /* the first padded row not yet filled, its ring row */
     dw_s8_pending_t pd;
     pd.n = 0, pd.y = yc;
     for (oh = 0; oh < p->out_h; ++oh) {
-        const int32_t r = oh * p->stride_h, end = r + q->rows;
-        for (next = next > r ? next : r; next < end; ++next) {
-            dw_s8_fill_row(p, q, xc, next, ring + (next % q->rows) * q->len);
+        const int32_t r = oh * p->stride_h;
+        if (next < r) { /* rows between two windows, never read */
+            next = r, next_at = r0;
+        }
+        for (; next < r + q->rows; ++next) {
+            dw_s8_fill_row(p, q, xc, next, ring + next_at * q->len);
+            next_at = next_at + 1 == q->rows ? 0 : next_at + 1;
         }
         if (q->three) {
-            const int32_t r0 = r % q->rows;
-            dw_s8_row_3x3(q, &t, f, bias, dw_s8_ring_row(q, ring, r0, 0, p->dil_h),
-                          dw_s8_ring_row(q, ring, r0, 1, p->dil_h),
-                          dw_s8_ring_row(q, ring, r0, 2, p->dil_h), p->out_w, p->stride_w,
-                          &pd);
+            dw_s8_row_3x3(q, &t, f, bias, dw_s8_ring_row(q, ring, r0, 0),
+                          dw_s8_ring_row(q, ring, r0, 1), dw_s8_ring_row(q, ring, r0, 2),
+                          p->out_w, p->stride_w, &pd);
         } else {
-            dw_s8_row_any(p, q, w, f, bias, ring, r, &pd);
+            dw_s8_row_any(p, q, w, f, bias, ring, r0, &pd);
         }
+        r0 += q->stride;
+        r0 -= r0 >= q->rows ? q->rows : 0;
     }
     dw_s8_flush(f, q, &pd);
 }
