@@ -1,11 +1,16 @@
 //! Fast max / average pooling without padding or dilation, one output row at a time with
-//! the window taps outside the innermost loop: the twin of
+//! the window taps outside the innermost loop (rows narrower than [`NARROW`] one window at
+//! a time): the twin of
 //! `runtime-c/src/mn_pool2d_fast_f32.c`; the contract is `mn_pool2d_fast_f32` in
 //! `runtime-c/include/mn_kernels.h`, `pool2d_f32` the reference it matches (average sums
 //! in the same order).
 
 use super::util::max_nan;
 use super::{PoolParams, POOL_MAX};
+
+/// `MN_POOL_NARROW`: output rows narrower than this take one window at a time, its sum or
+/// maximum in a register.
+const NARROW: i32 = 8;
 
 /// Fast pooling (`mn_pool2d_fast_f32`). Precondition: pads 0, `dil_h = dil_w = 1`, `k_h,
 /// k_w, out_h, out_w >= 1`, `(out_h - 1) * stride_h + k_h <= in_h`, likewise for width.
@@ -19,6 +24,10 @@ pub fn pool2d_fast_f32(p: &PoolParams, x: &[f32], y: &mut [f32]) {
             let first = oh * (p.stride_h * p.in_w) as usize; // first window row
             if p.kind == POOL_MAX && p.k_h == 2 && p.k_w == 2 && p.stride_w == 2 {
                 max_2x2(&xc[first..], p.in_w as usize, yr);
+            } else if p.out_w < NARROW {
+                for (ow, y) in yr.iter_mut().enumerate() {
+                    *y = window(p, &xc[first + ow * p.stride_w as usize..]);
+                }
             } else if p.kind == POOL_MAX {
                 yr.fill(f32::NEG_INFINITY);
                 for_each_tap(p, &xc[first..], yr, max_nan);
@@ -31,6 +40,20 @@ pub fn pool2d_fast_f32(p: &PoolParams, x: &[f32], y: &mut [f32]) {
                 }
             }
         }
+    }
+}
+
+/// The maximum or the mean of one window (`pool_fast_window`), `xw` from its first tap;
+/// taps in row-major order, as the reference.
+fn window(p: &PoolParams, xw: &[f32]) -> f32 {
+    let taps = (0..p.k_h as usize).flat_map(|kh| {
+        let row = &xw[kh * p.in_w as usize..][..p.k_w as usize];
+        row.iter().copied()
+    });
+    if p.kind == POOL_MAX {
+        taps.fold(f32::NEG_INFINITY, max_nan)
+    } else {
+        taps.fold(0.0, |s, v| s + v) / (p.k_h * p.k_w) as f32
     }
 }
 
