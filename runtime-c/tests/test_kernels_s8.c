@@ -213,13 +213,36 @@ static void test_mul_s32_by16(void)
           (int)diffs);
 }
 
+/* The random zero points, clamp, inputs, weights, biases and scales of a convolution
+ * whose geometry p holds (w_zp = 0: the fast kernels' precondition). Returns the output
+ * size. */
+static int32_t random_conv_data(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, int32_t *bias,
+                                mn_requant_t *rq)
+{
+    int32_t i;
+    p->x_zp = rnd(-128, 127), p->w_zp = 0, p->y_zp = rnd(-128, 127);
+    p->y_lo = rnd(0, 1) ? -128 : p->y_zp, p->y_hi = rnd(0, 3) ? 127 : rnd(p->y_lo, 127);
+    p->per_channel = rnd(0, 1);
+    for (i = 0; i < p->n * p->c_in * p->in_h * p->in_w; ++i) {
+        x[i] = (int8_t)rnd(-128, 127);
+    }
+    for (i = 0; i < p->c_out * (p->c_in / p->group) * p->k_h * p->k_w; ++i) {
+        w[i] = (int8_t)rnd(-128, 127);
+    }
+    for (i = 0; i < p->c_out; ++i) {
+        bias[i] = rnd(-40000, 40000);
+        rq[i] = rq_of(rnd(0, 7) ? (double)rnd(1, 1000) / 256000.0 : (double)rnd(1, 40) / 32.0);
+    }
+    return p->n * p->c_out * p->out_h * p->out_w;
+}
+
 /* One random convolution of test_conv_fast_vs_ref: 1-D or 2-D, grouped or depthwise,
  * strides, dilations, padding, zero points, per-tensor or per-channel scales (some >= 1/2,
  * the other rounding path). Returns the output size. */
 static int32_t random_conv(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, int32_t *bias,
                            mn_requant_t *rq)
 {
-    int32_t i, pad_bottom, pad_right;
+    int32_t pad_bottom, pad_right;
     p->n = rnd(1, 2), p->group = rnd(0, 3) ? 1 : rnd(2, 3);
     p->c_in = p->group * rnd(1, 4);
     p->c_out = rnd(0, 2) ? p->group * rnd(1, 5) : p->c_in; /* sometimes depthwise */
@@ -241,20 +264,7 @@ static int32_t random_conv(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, int32_t
         p->out_h = (p->in_h + p->pad_top + pad_bottom - 1) / p->stride_h + 1;
         p->out_w = (p->in_w + p->pad_left + pad_right - 1) / p->stride_w + 1;
     }
-    p->x_zp = rnd(-128, 127), p->w_zp = 0, p->y_zp = rnd(-128, 127);
-    p->y_lo = rnd(0, 1) ? -128 : p->y_zp, p->y_hi = rnd(0, 3) ? 127 : rnd(p->y_lo, 127);
-    p->per_channel = rnd(0, 1);
-    for (i = 0; i < p->n * p->c_in * p->in_h * p->in_w; ++i) {
-        x[i] = (int8_t)rnd(-128, 127);
-    }
-    for (i = 0; i < p->c_out * (p->c_in / p->group) * p->k_h * p->k_w; ++i) {
-        w[i] = (int8_t)rnd(-128, 127);
-    }
-    for (i = 0; i < p->c_out; ++i) {
-        bias[i] = rnd(-40000, 40000);
-        rq[i] = rq_of(rnd(0, 7) ? (double)rnd(1, 1000) / 256000.0 : (double)rnd(1, 40) / 32.0);
-    }
-    return p->n * p->c_out * p->out_h * p->out_w;
+    return random_conv_data(p, x, w, bias, rq);
 }
 
 /* mn_conv2d_fast_s8 on packed weights equals mn_conv2d_s8 bit for bit. */
@@ -289,7 +299,7 @@ static void test_conv_fast_vs_ref(void)
 static int32_t random_conv_dw(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, int32_t *bias,
                               mn_requant_t *rq)
 {
-    int32_t i, pad_bottom, pad_right, span_h, span_w;
+    int32_t pad_bottom, pad_right, span_h, span_w;
     const int32_t three = rnd(0, 1);
     p->n = rnd(1, 2), p->c_in = rnd(1, 6), p->c_out = p->c_in, p->group = p->c_in;
     p->in_h = rnd(0, 4) ? rnd(1, 11) : 1, p->in_w = rnd(1, 11);
@@ -311,20 +321,7 @@ static int32_t random_conv_dw(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, int3
     }
     p->out_h = (span_h - 1) / p->stride_h + 1;
     p->out_w = (span_w - 1) / p->stride_w + 1;
-    p->x_zp = rnd(-128, 127), p->w_zp = 0, p->y_zp = rnd(-128, 127);
-    p->y_lo = rnd(0, 1) ? -128 : p->y_zp, p->y_hi = rnd(0, 3) ? 127 : rnd(p->y_lo, 127);
-    p->per_channel = rnd(0, 1);
-    for (i = 0; i < p->n * p->c_in * p->in_h * p->in_w; ++i) {
-        x[i] = (int8_t)rnd(-128, 127);
-    }
-    for (i = 0; i < p->c_out * p->k_h * p->k_w; ++i) {
-        w[i] = (int8_t)rnd(-128, 127);
-    }
-    for (i = 0; i < p->c_out; ++i) {
-        bias[i] = rnd(-40000, 40000);
-        rq[i] = rq_of(rnd(0, 7) ? (double)rnd(1, 1000) / 256000.0 : (double)rnd(1, 40) / 32.0);
-    }
-    return p->n * p->c_out * p->out_h * p->out_w;
+    return random_conv_data(p, x, w, bias, rq);
 }
 
 /* mn_conv2d_dw_s8 equals mn_conv2d_s8 bit for bit. Its scratch is allocated with exactly

@@ -158,6 +158,53 @@ fn requant_from_scale_and_apply_equal_c() {
     }
 }
 
+/// The parameters of a random convolution: channels (c_in, c_out, group), per axis
+/// [input, kernel, stride, dilation, pad at the start, pad at the end] (`h`, `w`), zero
+/// points and clamp drawn here (w_zp 0, or a random one in a quarter of the cases when
+/// `any_w_zp`). None when the window does not fit.
+fn conv_s8_params(
+    rng: &mut Rng,
+    (c_in, c_out, group): (i32, i32, i32),
+    h: [i32; 6],
+    w: [i32; 6],
+    any_w_zp: bool,
+) -> Option<ConvS8Params> {
+    let out = |a: [i32; 6]| (a[0] + a[4] + a[5] - a[3] * (a[1] - 1) - 1).div_euclid(a[2]) + 1;
+    let (out_h, out_w) = (out(h), out(w));
+    if out_h < 1 || out_w < 1 {
+        return None;
+    }
+    let (y_zp, y_lo, y_hi) = out_range(rng);
+    Some(ConvS8Params {
+        n: rng.int(1, 2),
+        c_in,
+        in_h: h[0],
+        in_w: w[0],
+        c_out,
+        out_h,
+        out_w,
+        k_h: h[1],
+        k_w: w[1],
+        stride_h: h[2],
+        stride_w: w[2],
+        dil_h: h[3],
+        dil_w: w[3],
+        pad_top: h[4],
+        pad_left: w[4],
+        group,
+        x_zp: rng.int(-128, 127),
+        w_zp: if any_w_zp && rng.int(0, 3) == 0 {
+            rng.int(-128, 127)
+        } else {
+            0
+        },
+        y_zp,
+        y_lo,
+        y_hi,
+        per_channel: rng.int(0, 3).min(1),
+    })
+}
+
 #[test]
 fn conv2d_s8_equals_c() {
     let mut rng = Rng::new(82);
@@ -189,50 +236,13 @@ fn conv2d_s8_equals_c() {
         };
         let pad_top = if one_d { 0 } else { rng.int(0, 2) };
         let pad_left = rng.int(0, 2);
-        let out_of = |size: i32, k: i32, s: i32, d: i32, pb: i32, pe: i32| {
-            (size + pb + pe - d * (k - 1) - 1).div_euclid(s) + 1
-        };
-        let out_h = out_of(
-            in_h,
-            k_h,
-            stride_h,
-            dil_h,
-            pad_top,
-            rng.int(0, 2) * (!one_d) as i32,
-        );
-        let out_w = out_of(in_w, k_w, stride_w, dil_w, pad_left, rng.int(0, 2));
-        if out_h < 1 || out_w < 1 {
+        let pad_bottom = rng.int(0, 2) * (!one_d) as i32;
+        let h = [in_h, k_h, stride_h, dil_h, pad_top, pad_bottom];
+        let w = [in_w, k_w, stride_w, dil_w, pad_left, rng.int(0, 2)];
+        let Some(p) = conv_s8_params(&mut rng, (c_in, c_out, group), h, w, true) else {
             continue;
-        }
-        let (y_zp, y_lo, y_hi) = out_range(&mut rng);
-        let p = ConvS8Params {
-            n: rng.int(1, 2),
-            c_in,
-            in_h,
-            in_w,
-            c_out,
-            out_h,
-            out_w,
-            k_h,
-            k_w,
-            stride_h,
-            stride_w,
-            dil_h,
-            dil_w,
-            pad_top,
-            pad_left,
-            group,
-            x_zp: rng.int(-128, 127),
-            w_zp: if rng.int(0, 3) == 0 {
-                rng.int(-128, 127)
-            } else {
-                0
-            },
-            y_zp,
-            y_lo,
-            y_hi,
-            per_channel: rng.int(0, 3).min(1),
         };
+        let (out_h, out_w) = (p.out_h, p.out_w);
         let x = bytes(&mut rng, (p.n * c_in * in_h * in_w) as usize);
         let w = bytes(&mut rng, (c_out * (c_in / group) * k_h * k_w) as usize);
         let b = (rng.int(0, 3) > 0).then(|| (0..c_out).map(|_| rng.int(-20000, 20000)).collect());
@@ -280,41 +290,14 @@ fn conv2d_dw_s8_equals_c_and_the_reference() {
         let (dil_h, dil_w) = (rng.int(1, 2), if three { 1 } else { rng.int(1, 2) });
         let (pad_top, pad_left) = (rng.int(0, 2), rng.int(0, 2));
         let in_w = rng.int(1, 12);
-        let out_of = |size: i32, k: i32, s: i32, d: i32, pad: i32| {
-            (size + pad - d * (k - 1) - 1).div_euclid(s) + 1
-        };
         let stride_h = rng.int(1, 3);
-        let out_h = out_of(in_h, k_h, stride_h, dil_h, pad_top + rng.int(0, 4));
-        let out_w = out_of(in_w, k_w, stride_w, dil_w, pad_left + rng.int(0, 4));
-        if out_h < 1 || out_w < 1 {
+        let h = [in_h, k_h, stride_h, dil_h, pad_top, rng.int(0, 4)];
+        let w = [in_w, k_w, stride_w, dil_w, pad_left, rng.int(0, 4)];
+        let Some(p) = conv_s8_params(&mut rng, (c, c, c), h, w, false) else {
             continue;
-        }
-        three_by_three += three as i32;
-        let (y_zp, y_lo, y_hi) = out_range(&mut rng);
-        let p = ConvS8Params {
-            n: rng.int(1, 2),
-            c_in: c,
-            in_h,
-            in_w,
-            c_out: c,
-            out_h,
-            out_w,
-            k_h,
-            k_w,
-            stride_h,
-            stride_w,
-            dil_h,
-            dil_w,
-            pad_top,
-            pad_left,
-            group: c,
-            x_zp: rng.int(-128, 127),
-            w_zp: 0,
-            y_zp,
-            y_lo,
-            y_hi,
-            per_channel: rng.int(0, 3).min(1),
         };
+        let (out_h, out_w) = (p.out_h, p.out_w);
+        three_by_three += three as i32;
         let x = bytes(&mut rng, (p.n * c * in_h * in_w) as usize);
         let w = bytes(&mut rng, (c * k_h * k_w) as usize);
         let b = (rng.int(0, 3) > 0).then(|| (0..c).map(|_| rng.int(-20000, 20000)).collect());
@@ -329,8 +312,73 @@ fn conv2d_dw_s8_equals_c_and_the_reference() {
     );
 }
 
-/// The depthwise convolution, C and Rust, gives the reference's bytes; both ask for the
-/// same scratch.
+/// An int8 convolution kernel that takes a scratch buffer, in C and in Rust, with the
+/// functions that size that buffer.
+struct ScratchConv {
+    name: &'static str,
+    c: CScratchConv,
+    c_size: unsafe extern "C" fn(*const ConvS8Params) -> i32,
+    rust: RustScratchConv,
+    rust_size: fn(&ConvS8Params) -> i32,
+}
+
+/// `mn_conv2d_fast_s8` / `mn_conv2d_dw_s8`: (p, x, w, b, rq, scratch, y).
+type CScratchConv = unsafe extern "C" fn(
+    *const ConvS8Params,
+    *const i8,
+    *const i8,
+    *const i32,
+    *const Requant,
+    *mut i8,
+    *mut i8,
+);
+
+/// Their Rust twins.
+type RustScratchConv =
+    fn(&ConvS8Params, &[i8], &[i8], Option<&[i32]>, &[Requant], &mut [i8], &mut [i8]);
+
+/// Kernel `k`, C on weights `wc` and Rust on weights `wr` (packed or not, as `k` takes
+/// them), gives the reference's bytes; both ask for the same scratch.
+#[allow(clippy::too_many_arguments)]
+fn scratch_conv_equals(
+    k: &ScratchConv,
+    p: &ConvS8Params,
+    x: &[i8],
+    (wc, wr): (&[i8], &[i8]),
+    b: &Option<Vec<i32>>,
+    rqs: &[Requant],
+    reference: &[i8],
+    case: i32,
+) {
+    // SAFETY: p is valid for the size function.
+    let size = unsafe { (k.c_size)(p) };
+    assert_eq!(
+        size,
+        (k.rust_size)(p),
+        "{} scratch case {case}: {p:?}",
+        k.name
+    );
+    let mut scratch = vec![0i32; (size as usize).div_ceil(4)]; // 4-byte aligned
+    let (mut c, mut r) = (vec![0i8; reference.len()], vec![1i8; reference.len()]);
+    // SAFETY: every buffer holds what p says; scratch holds `size` aligned bytes.
+    unsafe {
+        (k.c)(
+            p,
+            x.as_ptr(),
+            wc.as_ptr(),
+            c_opt(b),
+            rqs.as_ptr(),
+            scratch.as_mut_ptr().cast(),
+            c.as_mut_ptr(),
+        )
+    };
+    let mut bytes = vec![0i8; size as usize];
+    (k.rust)(p, x, wr, b.as_deref(), rqs, &mut bytes, &mut r);
+    assert_eq!(c, reference, "C {} case {case}: {p:?}", k.name);
+    assert_eq!(r, reference, "Rust {} case {case}: {p:?}", k.name);
+}
+
+/// The depthwise convolution, C and Rust, gives the reference's bytes.
 fn dw_conv_equals(
     p: &ConvS8Params,
     x: &[i8],
@@ -340,31 +388,14 @@ fn dw_conv_equals(
     reference: &[i8],
     case: i32,
 ) {
-    // SAFETY: p is valid for mn_conv2d_dw_s8_scratch_size.
-    let size = unsafe { mn_conv2d_dw_s8_scratch_size(p) };
-    assert_eq!(
-        size,
-        conv2d_dw_s8_scratch_size(p),
-        "dw scratch case {case}: {p:?}"
-    );
-    let mut scratch = vec![0i32; (size as usize).div_ceil(4)]; // 4-byte aligned
-    let (mut c, mut r) = (vec![0i8; reference.len()], vec![1i8; reference.len()]);
-    // SAFETY: every buffer holds what p says; scratch holds `size` aligned bytes.
-    unsafe {
-        mn_conv2d_dw_s8(
-            p,
-            x.as_ptr(),
-            w.as_ptr(),
-            c_opt(b),
-            rqs.as_ptr(),
-            scratch.as_mut_ptr().cast(),
-            c.as_mut_ptr(),
-        )
+    let k = ScratchConv {
+        name: "dw conv",
+        c: mn_conv2d_dw_s8,
+        c_size: mn_conv2d_dw_s8_scratch_size,
+        rust: conv2d_dw_s8,
+        rust_size: conv2d_dw_s8_scratch_size,
     };
-    let mut bytes = vec![0i8; size as usize];
-    conv2d_dw_s8(p, x, w, b.as_deref(), rqs, &mut bytes, &mut r);
-    assert_eq!(c, reference, "C dw conv case {case}: {p:?}");
-    assert_eq!(r, reference, "Rust dw conv case {case}: {p:?}");
+    scratch_conv_equals(&k, p, x, (w, w), b, rqs, reference, case);
 }
 
 /// The fast convolution, C and Rust, on packed weights gives the reference's bytes.
@@ -386,27 +417,14 @@ fn fast_conv_equals(
     unsafe { mn_conv2d_fast_s8_pack(p, w.as_ptr(), pc.as_mut_ptr()) };
     conv2d_fast_s8_pack(p, w, &mut pr);
     assert_eq!(pr, pc, "pack case {case}");
-    // SAFETY: p is valid for mn_conv2d_fast_s8_scratch_size.
-    let size = unsafe { mn_conv2d_fast_s8_scratch_size(p) };
-    assert_eq!(size, conv2d_fast_s8_scratch_size(p));
-    let mut scratch = vec![0i32; (size as usize).div_ceil(4)]; // 4-byte aligned
-    let (mut c, mut r) = (vec![0i8; reference.len()], vec![1i8; reference.len()]);
-    // SAFETY: every buffer holds what p says; scratch holds `size` aligned bytes.
-    unsafe {
-        mn_conv2d_fast_s8(
-            p,
-            x.as_ptr(),
-            pc.as_ptr(),
-            c_opt(b),
-            rqs.as_ptr(),
-            scratch.as_mut_ptr().cast(),
-            c.as_mut_ptr(),
-        )
+    let k = ScratchConv {
+        name: "fast conv",
+        c: mn_conv2d_fast_s8,
+        c_size: mn_conv2d_fast_s8_scratch_size,
+        rust: conv2d_fast_s8,
+        rust_size: conv2d_fast_s8_scratch_size,
     };
-    let mut bytes = vec![0i8; size as usize];
-    conv2d_fast_s8(p, x, &pr, b.as_deref(), rqs, &mut bytes, &mut r);
-    assert_eq!(c, reference, "C fast conv case {case}: {p:?}");
-    assert_eq!(r, reference, "Rust fast conv case {case}: {p:?}");
+    scratch_conv_equals(&k, p, x, (&pc, &pr), b, rqs, reference, case);
 }
 
 #[test]
