@@ -896,7 +896,10 @@ fn float_input_is_quantised_at_intake_and_takes_no_arena() {
     ]);
     let c = std::fs::read_to_string(dir.path().join("main/model.c")).unwrap();
     let begin = &c[c.find("_begin(").unwrap()..c.find("_poll(").unwrap()];
-    assert!(begin.contains("mn_quantize_s8(&p, in->input, "), "{begin}");
+    assert!(
+        begin.contains("mn_quantize_s8(&params_0, in->input, "),
+        "{begin}"
+    );
     assert!(!begin.contains("memcpy"), "{begin}");
 }
 

@@ -189,8 +189,9 @@ static void test_rq_scale1(void)
 }
 
 /* mn_mul_s32_by16 (the product of ARMv6-M builds, its high and low words from 32-bit
- * adds with carries) equals the 64-bit product on the extremes, operands whose middle
- * products carry into the high word, and random operands. */
+ * adds with carries) and mn_mul_s32 (on ARMv6-M the Thumb-1 assembly of the same) equal
+ * the 64-bit product on the extremes, operands whose middle products carry into the high
+ * word, and random operands. */
 static void test_mul_s32_by16(void)
 {
     static const int32_t as[] = {0, 1, -1, 65535, -65536, 65536, -65535, 2147483647,
@@ -201,6 +202,7 @@ static void test_mul_s32_by16(void)
     for (i = 0; i < (int32_t)(sizeof as / sizeof as[0]); ++i) {
         for (j = 0; j < (int32_t)(sizeof bs / sizeof bs[0]); ++j) {
             diffs += mn_mul_s32_by16(as[i], bs[j]) != (uint64_t)((int64_t)as[i] * bs[j]);
+            diffs += mn_mul_s32(as[i], bs[j]) != (uint64_t)((int64_t)as[i] * bs[j]);
         }
     }
     for (i = 0; i < 20000; ++i) {

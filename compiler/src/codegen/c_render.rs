@@ -69,10 +69,22 @@ struct CallView {
     /// Parameter struct type and initialiser (empty for kernels without one).
     params_type: &'static str,
     params_init: String,
-    /// Arguments after the parameter pointer.
+    /// What the call is for (its step's node), named beside its parameter block.
+    user: String,
+    /// All arguments: the parameter block's address first (once [`share_param_blocks`]
+    /// has named it), then the operands.
     args: Vec<String>,
     /// Statements that prepare arguments, run just before the call.
     pre: Vec<String>,
+}
+
+/// One `static const` parameter block at file scope, and the calls that read it.
+#[derive(Serialize)]
+struct ParamBlockView {
+    ty: &'static str,
+    name: String,
+    init: String,
+    users: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -122,8 +134,13 @@ pub fn render_device(
     let (sources, runtime) = source_files(code, has_link, spec.weights);
     let (weights, blob) = weight_views(&code.tables, spec.weights);
     let weight_bytes: usize = weights.iter().map(|w| w.bytes).sum();
-    let (inputs, outputs) = (io_views(g, &code.inputs), io_views(g, &code.outputs));
-    let stages: Vec<StageView> = code.stages.iter().map(|s| stage_view(g, spec, s)).collect();
+    let (mut inputs, outputs) = (io_views(g, &code.inputs), io_views(g, &code.outputs));
+    let mut stages: Vec<StageView> = code.stages.iter().map(|s| stage_view(g, spec, s)).collect();
+    let intake = inputs.iter_mut().flat_map(|t| t.intake.iter_mut());
+    let staged = stages
+        .iter_mut()
+        .flat_map(|s| s.steps.iter_mut().flat_map(|st| st.calls.iter_mut()));
+    let param_blocks = share_param_blocks(intake.chain(staged));
     let links = |ls: &[LinkCode]| -> Vec<LinkView> {
         ls.iter()
             .map(|l| link_view(g, spec.device_names, l))
@@ -142,6 +159,7 @@ pub fn render_device(
         inputs => view(&inputs),
         outputs => view(&outputs),
         stages => view(&stages),
+        param_blocks => view(&param_blocks),
         weights => view(&weights),
         weight_bytes => weight_bytes,
         sources => sources,
@@ -387,7 +405,11 @@ fn io_views(g: &Graph, ts: &[IoTensor]) -> Vec<IoView> {
                     _ => "float",
                 },
                 flip: io.dtype == DType::U8,
-                intake: io.intake.iter().map(|c| call_view(c, &no_rx)).collect(),
+                intake: io
+                    .intake
+                    .iter()
+                    .map(|c| call_view(c, &no_rx, format!("input '{}'", c_comment(&tensor.name))))
+                    .collect(),
             }
         })
         .collect()
@@ -409,7 +431,11 @@ fn stage_view(g: &Graph, spec: &DeviceSpec, s: &StageCode) -> StageView {
         .iter()
         .map(|step| StepView {
             comment: c_comment(&super::step_summary(g, step.node)),
-            calls: step.calls.iter().map(|c| call_view(c, &arrived)).collect(),
+            calls: step
+                .calls
+                .iter()
+                .map(|c| call_view(c, &arrived, c_comment(&g.nodes[step.node].name)))
+                .collect(),
             sends: step.sends.clone(),
             sends_names: tx_names(&step.sends),
         })
@@ -423,7 +449,7 @@ fn stage_view(g: &Graph, spec: &DeviceSpec, s: &StageCode) -> StageView {
     }
 }
 
-fn call_view(c: &Call, arrived: &impl Fn(usize) -> String) -> CallView {
+fn call_view(c: &Call, arrived: &impl Fn(usize) -> String, user: String) -> CallView {
     let (args, pre) = operands(&c.args, arrived);
     CallView {
         kernel: c.kernel,
@@ -432,10 +458,49 @@ fn call_view(c: &Call, arrived: &impl Fn(usize) -> String) -> CallView {
             .params
             .as_ref()
             .map_or(String::new(), |p| initialiser(&p.fields)),
+        user,
         args,
         pre,
     }
 }
+
+/// Names the parameter blocks of `calls` (`params_0`, `params_1`, ... in order of first
+/// use) and puts each block's address first in its calls' arguments. Identical blocks
+/// are one block: the K students of a NoNN model repeat every layer's geometry K times,
+/// and C keeps distinct `static const` objects apart in flash.
+fn share_param_blocks<'a>(calls: impl Iterator<Item = &'a mut CallView>) -> Vec<ParamBlockView> {
+    let mut blocks: Vec<ParamBlockView> = Vec::new();
+    let mut index: std::collections::HashMap<(&'static str, String), usize> =
+        std::collections::HashMap::new();
+    for c in calls.filter(|c| !c.params_type.is_empty()) {
+        let key = (c.params_type, c.params_init.clone());
+        let k = *index.entry(key).or_insert_with(|| {
+            blocks.push(ParamBlockView {
+                ty: c.params_type,
+                name: format!("params_{}", blocks.len()),
+                init: c.params_init.clone(),
+                users: Vec::new(),
+            });
+            blocks.len() - 1
+        });
+        let users = &mut blocks[k].users;
+        if users.last() != Some(&c.user) {
+            users.push(c.user.clone());
+        }
+        c.args.insert(0, format!("&{}", blocks[k].name));
+    }
+    for b in &mut blocks {
+        if b.users.len() > MAX_USERS_NAMED {
+            let more = b.users.len() - MAX_USERS_NAMED + 1;
+            b.users.truncate(MAX_USERS_NAMED - 1);
+            b.users.push(format!("and {more} more"));
+        }
+    }
+    blocks
+}
+
+/// How many users a shared parameter block's comment names at most.
+const MAX_USERS_NAMED: usize = 6;
 
 fn link_view(g: &Graph, device_names: &[String], l: &LinkCode) -> LinkView {
     let name_of = |p: &usize| device_names.get(*p).cloned();
