@@ -128,8 +128,17 @@ static void mn_dw_pack_row(const mn_conv_params_t *p, const mn_dw_geom_t *g,
 static void mn_dw_store(const mn_act_t *act, const float *restrict acc, int32_t nr, int32_t cb,
                         int32_t out_plane, float *restrict yb)
 {
-    float o[8 * MN_DW_CB];
+    float o[8 * MN_DW_CB], lo, hi;
     int32_t r, c;
+    if (mn_act_clamp_bounds(act, &lo, &hi)) { /* the clamp inline, on the way out */
+        for (c = 0; c < cb; ++c) {
+            for (r = 0; r < nr; ++r) {
+                const float t = acc[r * MN_DW_CB + c] < lo ? lo : acc[r * MN_DW_CB + c];
+                yb[c * out_plane + r] = t > hi ? hi : t;
+            }
+        }
+        return;
+    }
     mn_act_store_f32(act, acc, o, nr * MN_DW_CB);
     for (c = 0; c < cb; ++c) {
         for (r = 0; r < nr; ++r) {

@@ -42,7 +42,13 @@
 /* With MN_CF_NR = 8 GCC would unroll the position loop completely and then vectorise
  * across the 8 channel rows instead (weights in a vector, each input broadcast), which
  * needs a transpose per tile; keeping the loop makes it vectorise across positions. */
-#if MN_CF_NR == 8 && defined(__GNUC__)
+/* Half a tile (mn_cf_tile_half), where tiles are 16 wide: 8 positions. */
+#if MN_CF_NR >= 16
+#define MN_CF_HALF (MN_CF_NR / 2)
+#else
+#define MN_CF_HALF 0
+#endif
+#if (MN_CF_NR == 8 || MN_CF_HALF == 8) && defined(__GNUC__)
 #define MN_CF_KEEP_LOOP _Pragma("GCC unroll 1")
 #else
 #define MN_CF_KEEP_LOOP
@@ -200,18 +206,20 @@ static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
 #undef MN_CF_PUT
 #undef MN_CF_STORE
 #else
-/* One tile: MN_CF_MR (= 8) channels x MN_CF_NR positions starting at xj. The rows are
+/* One tile: MN_CF_MR (= 8) channels x nv positions starting at xj (nv a constant of each
+ * caller, at most MN_CF_NR: the loops over positions become whole vectors). The rows are
  * spelled out (a0..a7) so that compilers keep the accumulators in vector registers. */
-static void MN_CF_NO_JAM mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
-                       const int32_t *restrict taps, int32_t n_taps,
-                       const float *restrict w, const float *restrict bias,
-                       float acc[MN_CF_MR][MN_CF_NR], const mn_act_t *act, float *y,
-                       int32_t out_plane)
+static MN_ALWAYS_INLINE void MN_CF_NO_JAM
+mn_cf_tile_nv(const float *restrict xj, int32_t cin_g, int32_t pitch, const int32_t *restrict taps,
+              int32_t n_taps, const float *restrict w, const float *restrict bias,
+              float acc[MN_CF_MR][MN_CF_NR], const mn_act_t *act, float *y, int32_t out_plane,
+              const int32_t nv)
 {
     float a0[MN_CF_NR], a1[MN_CF_NR], a2[MN_CF_NR], a3[MN_CF_NR];
     float a4[MN_CF_NR], a5[MN_CF_NR], a6[MN_CF_NR], a7[MN_CF_NR];
+    float lo, hi;
     int32_t v, ic, t;
-    for (v = 0; v < MN_CF_NR; ++v) {
+    for (v = 0; v < nv; ++v) {
         a0[v] = bias[0];
         a1[v] = bias[1];
         a2[v] = bias[2];
@@ -227,7 +235,7 @@ static void MN_CF_NO_JAM mn_cf_tile(const float *restrict xj, int32_t cin_g, int
             const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
             const float w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
             MN_CF_KEEP_LOOP
-            for (v = 0; v < MN_CF_NR; ++v) {
+            for (v = 0; v < nv; ++v) {
                 const float xv = xk[v];
                 a0[v] += w0 * xv;
                 a1[v] += w1 * xv;
@@ -242,18 +250,29 @@ static void MN_CF_NO_JAM mn_cf_tile(const float *restrict xj, int32_t cin_g, int
             w += MN_CF_MR;
         }
     }
-    if (y) { /* the tile is MN_CF_NR consecutive outputs of one row: store them */
-        mn_act_store_f32(act, a0, y, MN_CF_NR);
-        mn_act_store_f32(act, a1, y + out_plane, MN_CF_NR);
-        mn_act_store_f32(act, a2, y + 2 * out_plane, MN_CF_NR);
-        mn_act_store_f32(act, a3, y + 3 * out_plane, MN_CF_NR);
-        mn_act_store_f32(act, a4, y + 4 * out_plane, MN_CF_NR);
-        mn_act_store_f32(act, a5, y + 5 * out_plane, MN_CF_NR);
-        mn_act_store_f32(act, a6, y + 6 * out_plane, MN_CF_NR);
-        mn_act_store_f32(act, a7, y + 7 * out_plane, MN_CF_NR);
+    if (y && mn_act_clamp_bounds(act, &lo, &hi)) { /* as below, the clamp inline */
+        MN_CLAMP_STORE(y, a0, nv, lo, hi);
+        MN_CLAMP_STORE(y + out_plane, a1, nv, lo, hi);
+        MN_CLAMP_STORE(y + 2 * out_plane, a2, nv, lo, hi);
+        MN_CLAMP_STORE(y + 3 * out_plane, a3, nv, lo, hi);
+        MN_CLAMP_STORE(y + 4 * out_plane, a4, nv, lo, hi);
+        MN_CLAMP_STORE(y + 5 * out_plane, a5, nv, lo, hi);
+        MN_CLAMP_STORE(y + 6 * out_plane, a6, nv, lo, hi);
+        MN_CLAMP_STORE(y + 7 * out_plane, a7, nv, lo, hi);
         return;
     }
-    for (v = 0; v < MN_CF_NR; ++v) {
+    if (y) { /* the tile is nv consecutive outputs of one row: store them */
+        mn_act_store_f32(act, a0, y, nv);
+        mn_act_store_f32(act, a1, y + out_plane, nv);
+        mn_act_store_f32(act, a2, y + 2 * out_plane, nv);
+        mn_act_store_f32(act, a3, y + 3 * out_plane, nv);
+        mn_act_store_f32(act, a4, y + 4 * out_plane, nv);
+        mn_act_store_f32(act, a5, y + 5 * out_plane, nv);
+        mn_act_store_f32(act, a6, y + 6 * out_plane, nv);
+        mn_act_store_f32(act, a7, y + 7 * out_plane, nv);
+        return;
+    }
+    for (v = 0; v < nv; ++v) {
         acc[0][v] = a0[v];
         acc[1][v] = a1[v];
         acc[2][v] = a2[v];
@@ -264,6 +283,30 @@ static void MN_CF_NO_JAM mn_cf_tile(const float *restrict xj, int32_t cin_g, int
         acc[7][v] = a7[v];
     }
 }
+
+/* The tile of MN_CF_NR positions. */
+static void MN_CF_NO_JAM mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
+                                    const int32_t *restrict taps, int32_t n_taps,
+                                    const float *restrict w, const float *restrict bias,
+                                    float acc[MN_CF_MR][MN_CF_NR], const mn_act_t *act,
+                                    float *y, int32_t out_plane)
+{
+    mn_cf_tile_nv(xj, cin_g, pitch, taps, n_taps, w, bias, acc, act, y, out_plane, MN_CF_NR);
+}
+
+#if MN_CF_HALF
+/* The tile of MN_CF_HALF positions, stored to y: output planes narrower than a tile
+ * (MobileNet's last 3 x 3 stage) in vector registers rather than mn_cf_tile_tail's
+ * accumulators in memory. */
+static void MN_CF_NO_JAM mn_cf_tile_half(const float *restrict xj, int32_t cin_g, int32_t pitch,
+                                         const int32_t *restrict taps, int32_t n_taps,
+                                         const float *restrict w, const float *restrict bias,
+                                         const mn_act_t *act, float *y, int32_t out_plane)
+{
+    mn_cf_tile_nv(xj, cin_g, pitch, taps, n_taps, w, bias, NULL, act, y, out_plane,
+                  MN_CF_HALF);
+}
+#endif
 #endif
 
 /* A tile of nr < MN_CF_NR positions that reads only those positions. */
@@ -338,6 +381,20 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                     wt += MN_CF_MR * k;
                     continue;
                 }
+#if MN_CF_HALF
+                if (g.wq == p->out_w && g.n_pos >= MN_CF_HALF && mr == MN_CF_MR) {
+                    /* As above on a plane narrower than a tile: half tiles, the last one
+                     * overlapping the one before it. */
+                    for (j0 = 0; j0 < g.n_pos; j0 += MN_CF_HALF) {
+                        const int32_t j =
+                            j0 + MN_CF_HALF <= g.n_pos ? j0 : g.n_pos - MN_CF_HALF;
+                        mn_cf_tile_half(xg + j, cin_g, g.pitch, taps, n_taps, wt, bias,
+                                        &p->act, yn + oc0 * out_plane + j, out_plane);
+                    }
+                    wt += MN_CF_MR * k;
+                    continue;
+                }
+#endif
                 if (p->out_w >= MN_CF_NR && mr == MN_CF_MR) {
                     /* Row tiles, stored directly; the last tile of a row overlaps the one
                      * before it (recomputing a few outputs) so that every tile is full. */

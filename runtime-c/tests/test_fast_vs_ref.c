@@ -9,6 +9,7 @@
 
 #define CASES 600
 #define DW_CASES 200
+#define NARROW_CASES 60
 #define MAX_X 20000
 #define MAX_W 20000
 #define MAX_Y 40000
@@ -115,6 +116,30 @@ static int dw_case(int id)
     p.out_w = (p.in_w + p.pad_left + pad_r - k) / p.stride_w + 1;
     set_act(&p.act, id % MN_ACT_KINDS);
     return check_conv(CASES + id, &p);
+}
+
+/* 1x1 and k x 1 convolutions on output planes of 8 to 15 positions with at least 8
+ * output channels (MobileNet's last 3 x 3 stage): with 16-wide tiles, the half tiles
+ * across the plane, the last one overlapping (mn_cf_tile_half); every fused activation. */
+static int narrow_case(int id)
+{
+    static const int32_t planes[][2] = {{3, 3}, {2, 4}, {1, 8}, {3, 5}, {4, 3}, {2, 7},
+                                        {1, 15}, {3, 4}, {5, 3}, {7, 2}};
+    mn_conv_params_t p;
+    p.n = 1 + id % 5 / 4;
+    p.group = 1;
+    p.c_in = rnd(1, 20);
+    p.c_out = rnd(8, 24);
+    p.k_h = id % 3 == 2 ? rnd(2, 3) : 1;
+    p.k_w = 1;
+    p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1;
+    p.pad_top = p.pad_left = 0;
+    p.out_h = planes[id % 10][0];
+    p.out_w = planes[id % 10][1];
+    p.in_h = p.out_h + p.k_h - 1;
+    p.in_w = p.out_w;
+    set_act(&p.act, id % MN_ACT_KINDS);
+    return check_conv(CASES + DW_CASES + id, &p);
 }
 
 /* Run the reference, fast and (when depthwise) depthwise kernels on case p; 1 when they
@@ -304,6 +329,13 @@ int main(void)
     }
     for (id = 0; id < DW_CASES; ++id) {
         const int r = dw_case(id);
+        if (r >= 0) {
+            ++run;
+            failed += r;
+        }
+    }
+    for (id = 0; id < NARROW_CASES; ++id) {
+        const int r = narrow_case(id);
         if (r >= 0) {
             ++run;
             failed += r;

@@ -57,6 +57,24 @@ extern "C" {
         }                                                                                 \
     } while (0)
 
+/* The activations that are a clamp, x < lo ? lo : x then > hi ? hi : (none: -inf, inf;
+ * ReLU: 0, inf, the same values as mn_relu, -0 and NaN included; Clip: its bounds): their
+ * bounds in *lo, *hi and 1, or 0 for the other kinds. The SIMD tiles of host builds store
+ * these inline (a max and a min per vector) instead of calling mn_act_store_f32 per row. */
+static inline int mn_act_clamp_bounds(const mn_act_t *a, float *lo, float *hi)
+{
+    switch (a->kind) {
+    case MN_ACT_NONE: *lo = -HUGE_VALF, *hi = HUGE_VALF; return 1;
+    case MN_ACT_RELU: *lo = 0.0f, *hi = HUGE_VALF; return 1;
+    case MN_ACT_CLIP: *lo = a->lo, *hi = a->hi; return 1;
+    default: return 0;
+    }
+}
+
+/* y[0 .. n) = clamp(src[0 .. n)) with the bounds of mn_act_clamp_bounds (n a constant
+ * where the compiler should make it whole vectors). */
+#define MN_CLAMP_STORE(dst, src, n, lo, hi)                                                   do {                                                                                          int32_t mn_i_;                                                                            for (mn_i_ = 0; mn_i_ < (n); ++mn_i_) {                                                       const float mn_t_ = (src)[mn_i_] < (lo) ? (lo) : (src)[mn_i_];                            (dst)[mn_i_] = mn_t_ > (hi) ? (hi) : mn_t_;                                           }                                                                                     } while (0)
+
 /* GCC turns short copy and zero-fill loops into memcpy / memset calls
  * (-ftree-loop-distribute-patterns), which cost more than the loop on rows of a few
  * floats (the depthwise kernel's ring rows on MCUs); the functions that copy such rows opt
