@@ -72,8 +72,22 @@ static inline int mn_act_clamp_bounds(const mn_act_t *a, float *lo, float *hi)
 }
 
 /* y[0 .. n) = clamp(src[0 .. n)) with the bounds of mn_act_clamp_bounds (n a constant
- * where the compiler should make it whole vectors). */
-#define MN_CLAMP_STORE(dst, src, n, lo, hi)                                                   do {                                                                                          int32_t mn_i_;                                                                            for (mn_i_ = 0; mn_i_ < (n); ++mn_i_) {                                                       const float mn_t_ = (src)[mn_i_] < (lo) ? (lo) : (src)[mn_i_];                            (dst)[mn_i_] = mn_t_ > (hi) ? (hi) : mn_t_;                                           }                                                                                     } while (0)
+ * where the compiler should make it whole vectors: GCC unrolls a loop of 8 or 16
+ * completely first and then leaves it scalar, so it is kept a loop). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MN_KEEP_LOOP _Pragma("GCC unroll 1")
+#else
+#define MN_KEEP_LOOP
+#endif
+#define MN_CLAMP_STORE(dst, src, n, lo, hi)                                               \
+    do {                                                                                  \
+        int32_t mn_i_;                                                                    \
+        MN_KEEP_LOOP                                                                      \
+        for (mn_i_ = 0; mn_i_ < (n); ++mn_i_) {                                           \
+            const float mn_t_ = (src)[mn_i_] < (lo) ? (lo) : (src)[mn_i_];                \
+            (dst)[mn_i_] = mn_t_ > (hi) ? (hi) : mn_t_;                                   \
+        }                                                                                 \
+    } while (0)
 
 /* GCC turns short copy and zero-fill loops into memcpy / memset calls
  * (-ftree-loop-distribute-patterns), which cost more than the loop on rows of a few
