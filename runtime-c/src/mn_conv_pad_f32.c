@@ -106,12 +106,18 @@ void mn_conv_store_wide_f32(const mn_act_t *act, const mn_conv_pad_geom_t *g, in
                             const float *acc, int32_t j0, int32_t nr, float *y)
 {
     int32_t oh = j0 / g->wq, ow = j0 - oh * g->wq, v = 0;
+    float lo = 0.0f, hi = 0.0f;
+    const int clamp = mn_act_clamp_bounds(act, &lo, &hi);
     while (v < nr) { /* runs of real outputs (ow < out_w), row by row */
         int32_t run = out_w - ow;
         if (run > nr - v) {
             run = nr - v;
         }
-        if (run > 0) {
+        if (run > 0 && clamp) { /* short runs: the clamp inline, no call per run */
+            MN_CLAMP_STORE(y + oh * out_w + ow, acc + v, run, lo, hi);
+            v += run;
+            ow += run;
+        } else if (run > 0) {
             mn_act_store_f32(act, acc + v, y + oh * out_w + ow, run);
             v += run;
             ow += run;
