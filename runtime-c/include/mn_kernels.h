@@ -55,6 +55,13 @@ static inline float mn_relu(float x)
     return x < 0.0f ? 0.0f : x;
 }
 
+/* min(max(x, lo), hi): lo > hi gives hi, as ONNX Clip; NaN stays NaN */
+static inline float mn_clampf(float x, float lo, float hi)
+{
+    x = x < lo ? lo : x;
+    return x > hi ? hi : x;
+}
+
 /* max(0, min(1, v)) */
 static inline float mn_unit_clamp(float v)
 {
@@ -76,9 +83,7 @@ static inline float mn_act_apply(const mn_act_t *a, float x)
     switch (a->kind) {
     case MN_ACT_RELU: return mn_relu(x);
     case MN_ACT_LEAKY_RELU: return x < 0.0f ? a->alpha * x : x;
-    case MN_ACT_CLIP: /* min(max(x, lo), hi): lo > hi gives hi, as in ONNX */
-        x = x < a->lo ? a->lo : x;
-        return x > a->hi ? a->hi : x;
+    case MN_ACT_CLIP: return mn_clampf(x, a->lo, a->hi);
     case MN_ACT_HARD_SIGMOID: return mn_unit_clamp(a->alpha * x + a->lo);
     case MN_ACT_HARD_SWISH: return x * mn_unit_clamp(x / 6.0f + 0.5f);
     case MN_ACT_SWISH: return mn_swish(x, a->alpha);

@@ -20,8 +20,7 @@ void mn_act_store_f32(const mn_act_t *a, const float *restrict src, float *restr
     case MN_ACT_CLIP: {
         const float lo = a->lo, hi = a->hi;
         for (i = 0; i < n; ++i) {
-            const float x = src[i] < lo ? lo : src[i];
-            dst[i] = x > hi ? hi : x;
+            dst[i] = mn_clampf(src[i], lo, hi);
         }
         break;
     }

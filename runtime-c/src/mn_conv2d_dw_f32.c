@@ -133,8 +133,7 @@ static void mn_dw_store(const mn_act_t *act, const float *restrict acc, int32_t 
     if (mn_act_clamp_bounds(act, &lo, &hi)) { /* the clamp inline, on the way out */
         for (c = 0; c < cb; ++c) {
             for (r = 0; r < nr; ++r) {
-                const float t = acc[r * MN_DW_CB + c] < lo ? lo : acc[r * MN_DW_CB + c];
-                yb[c * out_plane + r] = t > hi ? hi : t;
+                yb[c * out_plane + r] = mn_clampf(acc[r * MN_DW_CB + c], lo, hi);
             }
         }
         return;
@@ -155,7 +154,7 @@ static void mn_dw_store(const mn_act_t *act, const float *restrict acc, int32_t 
         a[c] = bias[c];                                                                       \
     }
 #define MN_DW_MAC(a, r)                                                                       \
-    MN_DW_KEEP_LOOP                                                                           \
+    MN_KEEP_LOOP                                                                              \
     for (c = 0; c < MN_DW_CB; ++c) {                                                          \
         a[c] += wt[c] * xk[(r) * step + c];                                                   \
     }
@@ -178,14 +177,10 @@ static void mn_dw_store(const mn_act_t *act, const float *restrict acc, int32_t 
         }                                                                                     \
     }
 
-/* GCC would unroll the channel loop completely and then fail to vectorise the straight
- * code (scalar multiply-adds, accumulators in memory); kept as a loop of MN_DW_CB, the
- * loop vectoriser makes it one vector multiply-add. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define MN_DW_KEEP_LOOP _Pragma("GCC unroll 1")
-#else
-#define MN_DW_KEEP_LOOP
-#endif
+/* MN_DW_MAC keeps its channel loop (MN_KEEP_LOOP): GCC would unroll it completely and
+ * then fail to vectorise the straight code (scalar multiply-adds, accumulators in
+ * memory); kept as a loop of MN_DW_CB, the loop vectoriser makes it one vector
+ * multiply-add. */
 
 #define MN_DW_TILE_ARGS                                                                       \
     const mn_conv_params_t *p, const float *const *rows, int32_t off, int32_t step,           \

@@ -39,15 +39,16 @@
 #define MN_CF_NR 2 /* soft float: 8 x 3 ran nonn_k4 7 % slower than 8 x 2 on a Cortex-M0+ */
 #endif
 #endif
-/* With MN_CF_NR = 8 GCC would unroll the position loop completely and then vectorise
- * across the 8 channel rows instead (weights in a vector, each input broadcast), which
- * needs a transpose per tile; keeping the loop makes it vectorise across positions. */
 /* Half a tile (mn_cf_tile_half), where tiles are 16 wide: 8 positions. */
 #if MN_CF_NR >= 16
 #define MN_CF_HALF (MN_CF_NR / 2)
 #else
 #define MN_CF_HALF 0
 #endif
+/* With 8 positions (MN_CF_NR = 8, or the half tile) GCC would unroll the position loop
+ * completely and then vectorise across the 8 channel rows instead (weights in a vector,
+ * each input broadcast), which needs a transpose per tile; keeping the loop makes it
+ * vectorise across positions. */
 #if (MN_CF_NR == 8 || MN_CF_HALF == 8) && defined(__GNUC__)
 #define MN_CF_KEEP_LOOP _Pragma("GCC unroll 1")
 #else

@@ -113,12 +113,12 @@ void mn_conv_store_wide_f32(const mn_act_t *act, const mn_conv_pad_geom_t *g, in
         if (run > nr - v) {
             run = nr - v;
         }
-        if (run > 0 && clamp) { /* short runs: the clamp inline, no call per run */
-            MN_CLAMP_STORE(y + oh * out_w + ow, acc + v, run, lo, hi);
-            v += run;
-            ow += run;
-        } else if (run > 0) {
-            mn_act_store_f32(act, acc + v, y + oh * out_w + ow, run);
+        if (run > 0) {
+            if (clamp) { /* short runs: the clamp inline, no call per run */
+                MN_CLAMP_STORE(y + oh * out_w + ow, acc + v, run, lo, hi);
+            } else {
+                mn_act_store_f32(act, acc + v, y + oh * out_w + ow, run);
+            }
             v += run;
             ow += run;
         }

@@ -57,8 +57,8 @@ extern "C" {
         }                                                                                 \
     } while (0)
 
-/* The activations that are a clamp, x < lo ? lo : x then > hi ? hi : (none: -inf, inf;
- * ReLU: 0, inf, the same values as mn_relu, -0 and NaN included; Clip: its bounds): their
+/* The activations that are a clamp, mn_clampf (none: -inf, inf; ReLU: 0, inf, the same
+ * values as mn_relu, -0 and NaN included; Clip: its bounds): their
  * bounds in *lo, *hi and 1, or 0 for the other kinds. The SIMD tiles of host builds store
  * these inline (a max and a min per vector) instead of calling mn_act_store_f32 per row. */
 static inline int mn_act_clamp_bounds(const mn_act_t *a, float *lo, float *hi)
@@ -84,8 +84,7 @@ static inline int mn_act_clamp_bounds(const mn_act_t *a, float *lo, float *hi)
         int32_t mn_i_;                                                                    \
         MN_KEEP_LOOP                                                                      \
         for (mn_i_ = 0; mn_i_ < (n); ++mn_i_) {                                           \
-            const float mn_t_ = (src)[mn_i_] < (lo) ? (lo) : (src)[mn_i_];                \
-            (dst)[mn_i_] = mn_t_ > (hi) ? (hi) : mn_t_;                                   \
+            (dst)[mn_i_] = mn_clampf((src)[mn_i_], (lo), (hi));                           \
         }                                                                                 \
     } while (0)
 
