@@ -159,6 +159,7 @@ static void mn_dw_store(const mn_act_t *act, const float *restrict acc, int32_t 
         a[c] += wt[c] * xk[(r) * step + c];                                                   \
     }
 #define MN_DW_OUT(a, r)                                                                       \
+    MN_KEEP_LOOP                                                                              \
     for (c = 0; c < MN_DW_CB; ++c) {                                                          \
         out[(r) * MN_DW_CB + c] = a[c];                                                       \
     }
@@ -290,8 +291,9 @@ static int32_t MN_NO_LIBCALL_LOOPS mn_dw_fill(const mn_conv_params_t *p,
 {
     const int32_t end = first + g->ring; /* rows [first, end) fit the ring */
     int32_t r = next > first ? next : first;
-    for (; r < end; ++r) {
-        float *dst = ring + (r % g->ring) * MN_DW_RING_ROW(g);
+    int32_t slot = r % g->ring; /* one division per fill, none per row */
+    for (; r < end; ++r, slot = slot + 1 < g->ring ? slot + 1 : 0) {
+        float *dst = ring + slot * MN_DW_RING_ROW(g);
         if (MN_DW_SCALAR) {
             mn_dw_copy_row(p, g, xb, r - p->pad_top, dst);
         } else {
@@ -301,10 +303,13 @@ static int32_t MN_NO_LIBCALL_LOOPS mn_dw_fill(const mn_conv_params_t *p,
     return end;
 }
 
-/* The ring row that holds padded row r. */
-static const float *mn_dw_ring_at(const mn_dw_geom_t *g, const float *ring, int32_t r)
+/* The ring row that holds padded row r + d, where slot = r % ring and 0 <= d < ring (no
+ * division: one per output row, in the callers, instead of one per tap row). */
+static const float *mn_dw_ring_at(const mn_dw_geom_t *g, const float *ring, int32_t slot,
+                                  int32_t d)
 {
-    return ring + (r % g->ring) * MN_DW_RING_ROW(g);
+    slot += d;
+    return ring + (slot < g->ring ? slot : slot - g->ring) * MN_DW_RING_ROW(g);
 }
 
 /* Bring the ring up to output row oh (mn_dw_fill) and point rows[kh] at tap row kh's
@@ -312,13 +317,13 @@ static const float *mn_dw_ring_at(const mn_dw_geom_t *g, const float *ring, int3
 static void mn_dw_ring(const mn_conv_params_t *p, const mn_dw_geom_t *g, const float *xb,
                        int32_t cb, int32_t oh, int32_t *next, float *ring, const float **rows)
 {
-    const int32_t first = oh * p->stride_h;
+    const int32_t first = oh * p->stride_h, slot = first % g->ring;
     int32_t kh;
     if (*next < first + g->span) {
         *next = mn_dw_fill(p, g, xb, cb, first, *next, ring);
     }
     for (kh = 0; kh < p->k_h; ++kh) {
-        rows[kh] = mn_dw_ring_at(g, ring, first + kh * p->dil_h);
+        rows[kh] = mn_dw_ring_at(g, ring, slot, kh * p->dil_h);
     }
 }
 
@@ -389,9 +394,9 @@ static void mn_dw_block(const mn_conv_params_t *p, const mn_dw_geom_t *g, const 
             if (next < first + g->span) {                                                 \
                 next = mn_dw_fill(p, g, xc, 1, first, next, ring);                        \
             }                                                                             \
-            r0 = mn_dw_ring_at(g, ring, first);                                           \
-            r1 = mn_dw_ring_at(g, ring, first + p->dil_h);                                \
-            r2 = mn_dw_ring_at(g, ring, first + 2 * p->dil_h);                            \
+            r0 = mn_dw_ring_at(g, ring, first % g->ring, 0);                              \
+            r1 = mn_dw_ring_at(g, ring, first % g->ring, p->dil_h);                       \
+            r2 = mn_dw_ring_at(g, ring, first % g->ring, 2 * p->dil_h);                   \
             for (; ow + 4 <= p->out_w; ow += 4) {                                         \
                 float a0 = bias, a1 = bias, a2 = bias, a3 = bias;                         \
                 MN_DW3_TAPS4(r0 + ow * (S), w0, w1, w2, S);                               \
