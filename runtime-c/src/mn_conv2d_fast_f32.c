@@ -39,17 +39,19 @@
 #define MN_CF_NR 2 /* soft float: 8 x 3 ran nonn_k4 7 % slower than 8 x 2 on a Cortex-M0+ */
 #endif
 #endif
-/* Half a tile (mn_cf_tile_half), where tiles are 16 wide: 8 positions. */
-#if MN_CF_NR >= 16
-#define MN_CF_HALF (MN_CF_NR / 2)
+/* Positions per channel tile (mn_cf_tile_chan), on vector units: planes narrower than
+ * a tile are vectorised across the channels instead. 0: not built. */
+#if MN_CF_NR >= 8
+#define MN_CF_PC 12 /* 12 accumulator vectors, a weight vector, broadcasts from memory */
 #else
-#define MN_CF_HALF 0
+#define MN_CF_PC 0
 #endif
-/* With 8 positions (MN_CF_NR = 8, or the half tile) GCC would unroll the position loop
- * completely and then vectorise across the 8 channel rows instead (weights in a vector,
- * each input broadcast), which needs a transpose per tile; keeping the loop makes it
- * vectorise across positions. */
-#if (MN_CF_NR == 8 || MN_CF_HALF == 8) && defined(__GNUC__)
+/* With 8 positions (MN_CF_NR = 8) GCC would unroll the position loop completely and then
+ * vectorise across the 8 channel rows instead (weights in a vector, each input
+ * broadcast), which needs a transpose per tile; keeping the loop makes it vectorise
+ * across positions. (mn_cf_tile_chan is that form on purpose, for planes narrower than
+ * a tile.) */
+#if MN_CF_NR == 8 && defined(__GNUC__)
 #define MN_CF_KEEP_LOOP _Pragma("GCC unroll 1")
 #else
 #define MN_CF_KEEP_LOOP
@@ -295,19 +297,6 @@ static void MN_CF_NO_JAM mn_cf_tile(const float *restrict xj, int32_t cin_g, int
     mn_cf_tile_nv(xj, cin_g, pitch, taps, n_taps, w, bias, acc, act, y, out_plane, MN_CF_NR);
 }
 
-#if MN_CF_HALF
-/* The tile of MN_CF_HALF positions, stored to y: output planes narrower than a tile
- * (MobileNet's last 3 x 3 stage) in vector registers rather than mn_cf_tile_tail's
- * accumulators in memory. */
-static void MN_CF_NO_JAM mn_cf_tile_half(const float *restrict xj, int32_t cin_g, int32_t pitch,
-                                         const int32_t *restrict taps, int32_t n_taps,
-                                         const float *restrict w, const float *restrict bias,
-                                         const mn_act_t *act, float *y, int32_t out_plane)
-{
-    mn_cf_tile_nv(xj, cin_g, pitch, taps, n_taps, w, bias, NULL, act, y, out_plane,
-                  MN_CF_HALF);
-}
-#endif
 #endif
 
 /* A tile of nr < MN_CF_NR positions that reads only those positions. */
@@ -335,6 +324,96 @@ static void mn_cf_tile_tail(const float *restrict xj, int32_t cin_g, int32_t pit
         }
     }
 }
+
+#if MN_CF_PC
+#if defined(__GNUC__) && !defined(__clang__)
+#define MN_UNROLL_ALL _Pragma("GCC unroll 16")
+#else
+#define MN_UNROLL_ALL
+#endif
+/* np (a constant of each caller, 1 .. MN_CF_PC) positions x MN_CF_MR channels starting at
+ * xj, vectorised across the channels: the MR weights of one (tap, input channel) are one
+ * vector (the packed layout), each input is broadcast, and each position keeps its own
+ * accumulator vector. For output planes narrower than a tile (MobileNet's 3 x 3 and 2 x 2
+ * stages, a 1 x 1 plane), where a tile across positions would compute mostly dropped
+ * lanes. The same sums in the same order as mn_cf_tile_nv. Stores the first mr
+ * channels to y through the activation. */
+static MN_ALWAYS_INLINE void mn_cf_chan_np(const float *restrict xj, int32_t cin_g,
+                                           int32_t pitch, const int32_t *restrict taps,
+                                           int32_t n_taps, const float *restrict w,
+                                           const float *restrict bias, const mn_act_t *act,
+                                           int32_t mr, float *restrict y, int32_t out_plane,
+                                           const int32_t np)
+{
+    float a[MN_CF_PC][MN_CF_MR], o[MN_CF_PC], lo, hi;
+    int32_t v, r, ic, t;
+    for (v = 0; v < np; ++v) {
+        for (r = 0; r < MN_CF_MR; ++r) {
+            a[v][r] = bias[r];
+        }
+    }
+    for (t = 0; t < n_taps; ++t) {
+        const float *xk = xj + taps[t];
+        for (ic = 0; ic < cin_g; ++ic) {
+            MN_UNROLL_ALL
+            for (v = 0; v < np; ++v) {
+                const float xv = xk[v];
+                MN_KEEP_LOOP
+                for (r = 0; r < MN_CF_MR; ++r) {
+                    a[v][r] += w[r] * xv;
+                }
+            }
+            xk += pitch;
+            w += MN_CF_MR;
+        }
+    }
+    if (mn_act_clamp_bounds(act, &lo, &hi)) {
+        for (r = 0; r < mr; ++r) {
+            for (v = 0; v < np; ++v) {
+                y[r * out_plane + v] = mn_clampf(a[v][r], lo, hi);
+            }
+        }
+        return;
+    }
+    for (r = 0; r < mr; ++r) {
+        for (v = 0; v < np; ++v) {
+            o[v] = a[v][r];
+        }
+        mn_act_store_f32(act, o, y + r * out_plane, np);
+    }
+}
+
+/* mn_cf_chan_np for 1 <= np <= MN_CF_PC positions, each count compiled as a constant. */
+static void mn_cf_tile_chan(const float *restrict xj, int32_t cin_g, int32_t pitch,
+                            const int32_t *restrict taps, int32_t n_taps,
+                            const float *restrict w, const float *restrict bias,
+                            const mn_act_t *act, int32_t mr, float *restrict y,
+                            int32_t out_plane, int32_t np)
+{
+#define MN_CF_CHAN_CASE(n)                                                                \
+    case n:                                                                               \
+        mn_cf_chan_np(xj, cin_g, pitch, taps, n_taps, w, bias, act, mr, y, out_plane, n); \
+        break
+    switch (np) {
+        MN_CF_CHAN_CASE(1);
+        MN_CF_CHAN_CASE(2);
+        MN_CF_CHAN_CASE(3);
+        MN_CF_CHAN_CASE(4);
+        MN_CF_CHAN_CASE(5);
+        MN_CF_CHAN_CASE(6);
+        MN_CF_CHAN_CASE(7);
+        MN_CF_CHAN_CASE(8);
+        MN_CF_CHAN_CASE(9);
+        MN_CF_CHAN_CASE(10);
+        MN_CF_CHAN_CASE(11);
+    default:
+        mn_cf_chan_np(xj, cin_g, pitch, taps, n_taps, w, bias, act, mr, y, out_plane,
+                      MN_CF_PC);
+        break;
+    }
+#undef MN_CF_CHAN_CASE
+}
+#endif
 
 void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                         const float *restrict w, const float *restrict b,
@@ -382,15 +461,17 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                     wt += MN_CF_MR * k;
                     continue;
                 }
-#if MN_CF_HALF
-                if (g.wq == p->out_w && g.n_pos >= MN_CF_HALF && mr == MN_CF_MR) {
-                    /* As above on a plane narrower than a tile: half tiles, the last one
-                     * overlapping the one before it. */
-                    for (j0 = 0; j0 < g.n_pos; j0 += MN_CF_HALF) {
-                        const int32_t j =
-                            j0 + MN_CF_HALF <= g.n_pos ? j0 : g.n_pos - MN_CF_HALF;
-                        mn_cf_tile_half(xg + j, cin_g, g.pitch, taps, n_taps, wt, bias,
-                                        &p->act, yn + oc0 * out_plane + j, out_plane);
+#if MN_CF_PC
+                if (g.wq == p->out_w && g.n_pos < MN_CF_NR) {
+                    /* As above on a plane narrower than a tile: channel tiles of up to
+                     * MN_CF_PC positions, as even as they can be (16 = 8 + 8, not 12 + 4:
+                     * each position is its own dependency chain). */
+                    const int32_t chunks = (g.n_pos + MN_CF_PC - 1) / MN_CF_PC;
+                    int32_t np;
+                    for (j0 = 0, r = 0; j0 < g.n_pos; j0 += np, ++r) {
+                        np = (g.n_pos - j0 + (chunks - r) - 1) / (chunks - r);
+                        mn_cf_tile_chan(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias,
+                                        &p->act, mr, yn + oc0 * out_plane + j0, out_plane, np);
                     }
                     wt += MN_CF_MR * k;
                     continue;

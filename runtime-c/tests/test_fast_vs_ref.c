@@ -9,7 +9,7 @@
 
 #define CASES 600
 #define DW_CASES 200
-#define NARROW_CASES 60
+#define NARROW_CASES 150
 #define MAX_X 20000
 #define MAX_W 20000
 #define MAX_Y 40000
@@ -118,24 +118,26 @@ static int dw_case(int id)
     return check_conv(CASES + id, &p);
 }
 
-/* 1x1 and k x 1 convolutions on output planes of 8 to 15 positions with at least 8
- * output channels (MobileNet's last 3 x 3 stage): with 16-wide tiles, the half tiles
- * across the plane, the last one overlapping (mn_cf_tile_half); every fused activation. */
+/* 1x1 and k x 1 convolutions on output planes of 1 to 15 positions (MobileNet's last
+ * 3 x 3 and 2 x 2 stages, a 1 x 1 plane): on vector units planes narrower than a tile take
+ * the channel tiles (mn_cf_tile_chan, split into near-even runs of up to 12 positions),
+ * channel counts on and off the 8-channel blocks; every fused activation. */
 static int narrow_case(int id)
 {
     static const int32_t planes[][2] = {{3, 3}, {2, 4}, {1, 8}, {3, 5}, {4, 3}, {2, 7},
-                                        {1, 15}, {3, 4}, {5, 3}, {7, 2}};
+                                        {1, 15}, {3, 4}, {5, 3}, {7, 2}, {1, 1}, {2, 2},
+                                        {1, 5}, {2, 3}, {1, 7}};
     mn_conv_params_t p;
     p.n = 1 + id % 5 / 4;
     p.group = 1;
     p.c_in = rnd(1, 20);
-    p.c_out = rnd(8, 24);
+    p.c_out = id % 4 == 3 ? rnd(1, 7) : rnd(8, 40);
     p.k_h = id % 3 == 2 ? rnd(2, 3) : 1;
     p.k_w = 1;
     p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1;
     p.pad_top = p.pad_left = 0;
-    p.out_h = planes[id % 10][0];
-    p.out_w = planes[id % 10][1];
+    p.out_h = planes[id % 15][0];
+    p.out_w = planes[id % 15][1];
     p.in_h = p.out_h + p.k_h - 1;
     p.in_w = p.out_w;
     set_act(&p.act, id % MN_ACT_KINDS);
