@@ -302,11 +302,13 @@ mn_cf_tile_nv(const float *restrict xj, int32_t cin_g, int32_t pitch, const int3
  * tile of a plane): 16 accumulator vectors, each weight broadcast once for both, so that
  * twice as many multiply-adds are in flight (AVX-512 has the 32 registers; one tile's 8
  * chains left the multiply-add units waiting on their latency). Stored like
- * mn_cf_tile_nv's tiles; the same sums in the same order. */
+ * mn_cf_tile_nv's tiles, or with y NULL into acc2[0] and acc2[1] (rows with dropped
+ * columns); the same sums in the same order. */
 static void MN_CF_NO_JAM mn_cf_tile_pair(const float *restrict xj, int32_t dj, int32_t cin_g,
                                          int32_t pitch, const int32_t *restrict taps,
                                          int32_t n_taps, const float *restrict w,
-                                         const float *restrict bias, const mn_act_t *act,
+                                         const float *restrict bias,
+                                         float acc2[2][MN_CF_MR][MN_CF_NR], const mn_act_t *act,
                                          float *y, int32_t ydj, int32_t out_plane)
 {
     float a0[MN_CF_NR], a1[MN_CF_NR], a2[MN_CF_NR], a3[MN_CF_NR];
@@ -356,6 +358,15 @@ static void MN_CF_NO_JAM mn_cf_tile_pair(const float *restrict xj, int32_t dj, i
     {
         const float *const ra[MN_CF_MR] = {a0, a1, a2, a3, a4, a5, a6, a7};
         const float *const rb[MN_CF_MR] = {b0, b1, b2, b3, b4, b5, b6, b7};
+        if (!y) {
+            for (r = 0; r < MN_CF_MR; ++r) {
+                for (v = 0; v < MN_CF_NR; ++v) {
+                    acc2[0][r][v] = ra[r][v];
+                    acc2[1][r][v] = rb[r][v];
+                }
+            }
+            return;
+        }
         if (mn_act_clamp_bounds(act, &lo, &hi)) { /* the clamp inline */
             for (r = 0; r < MN_CF_MR; ++r) {
                 MN_CLAMP_STORE(y + r * out_plane, ra[r], MN_CF_NR, lo, hi);
@@ -510,6 +521,9 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
     const int32_t out_plane = p->out_h * p->out_w;
     int32_t taps[MN_CONV_FAST_MAX_TAPS];
     float acc[MN_CF_MR][MN_CF_NR];
+#if MN_CF_PAIR
+    float acc2[2][MN_CF_MR][MN_CF_NR];
+#endif
     float bias[MN_CF_MR];
     mn_conv_pad_geom_t g;
     int32_t n, gi, oc0, j0, r;
@@ -541,8 +555,8 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
 #if MN_CF_PAIR
                     for (; j0 + 2 * MN_CF_NR <= g.n_pos; j0 += 2 * MN_CF_NR) {
                         mn_cf_tile_pair(xg + j0, MN_CF_NR, cin_g, g.pitch, taps, n_taps, wt,
-                                        bias, &p->act, yn + oc0 * out_plane + j0, MN_CF_NR,
-                                        out_plane);
+                                        bias, NULL, &p->act, yn + oc0 * out_plane + j0,
+                                        MN_CF_NR, out_plane);
                     }
 #endif
                     for (; j0 < g.n_pos; j0 += MN_CF_NR) {
@@ -579,7 +593,7 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                             const int32_t ow = ow0 + MN_CF_NR <= p->out_w ? ow0
                                                                           : p->out_w - MN_CF_NR;
                             mn_cf_tile_pair(xg + oh * g.wq + ow, g.wq, cin_g, g.pitch, taps,
-                                            n_taps, wt, bias, &p->act,
+                                            n_taps, wt, bias, NULL, &p->act,
                                             yn + oc0 * out_plane + oh * p->out_w + ow,
                                             p->out_w, out_plane);
                         }
@@ -597,7 +611,21 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                     wt += MN_CF_MR * k;
                     continue;
                 }
-                for (j0 = 0; j0 < g.n_pos; j0 += MN_CF_NR) {
+                j0 = 0;
+#if MN_CF_PAIR
+                for (; j0 + 2 * MN_CF_NR <= g.n_pos; j0 += 2 * MN_CF_NR) {
+                    mn_cf_tile_pair(xg + j0, MN_CF_NR, cin_g, g.pitch, taps, n_taps, wt, bias,
+                                    acc2, &p->act, NULL, 0, 0);
+                    for (r = 0; r < mr; ++r) {
+                        mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc2[0][r], j0, MN_CF_NR,
+                                               yn + (oc0 + r) * out_plane);
+                        mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc2[1][r],
+                                               j0 + MN_CF_NR, MN_CF_NR,
+                                               yn + (oc0 + r) * out_plane);
+                    }
+                }
+#endif
+                for (; j0 < g.n_pos; j0 += MN_CF_NR) {
                     const int32_t nr = g.n_pos - j0 < MN_CF_NR ? g.n_pos - j0 : MN_CF_NR;
                     /* Full-width reads are safe in scratch (it has MN_CF_SLACK of slack). */
                     if (nr == MN_CF_NR || !g.direct) {
