@@ -66,6 +66,20 @@
 #endif
 #define MN_CF_SLACK 16 /* floats of scratch slack: >= MN_CF_NR */
 
+/* The loops of the vector tiles: every kernel tap t and input channel ic of the group, xk
+ * the tile's first input of that tap and channel, w that pair's MN_CF_MR weights (the
+ * packed order); the arguments accumulate them. Callers declare t, ic and have xj, taps,
+ * n_taps, cin_g, pitch and w. */
+#define MN_CF_EACH_TAP_INPUT(...)                                                         \
+    for (t = 0; t < n_taps; ++t) {                                                        \
+        const float *xk = xj + taps[t];                                                   \
+        for (ic = 0; ic < cin_g; ++ic) {                                                  \
+            __VA_ARGS__                                                                   \
+            xk += pitch;                                                                  \
+            w += MN_CF_MR;                                                                \
+        }                                                                                 \
+    }
+
 int32_t mn_conv2d_fast_f32_scratch_size(const mn_conv_params_t *p)
 {
     mn_conv_pad_geom_t g;
@@ -209,84 +223,6 @@ static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
 #undef MN_CF_PUT
 #undef MN_CF_STORE
 #else
-/* One tile: MN_CF_MR (= 8) channels x nv positions starting at xj (nv a constant of each
- * caller, at most MN_CF_NR: the loops over positions become whole vectors). The rows are
- * spelled out (a0..a7) so that compilers keep the accumulators in vector registers. */
-static MN_ALWAYS_INLINE void MN_CF_NO_JAM
-mn_cf_tile_nv(const float *restrict xj, int32_t cin_g, int32_t pitch, const int32_t *restrict taps,
-              int32_t n_taps, const float *restrict w, const float *restrict bias,
-              float acc[MN_CF_MR][MN_CF_NR], const mn_act_t *act, float *y, int32_t out_plane,
-              const int32_t nv)
-{
-    float a0[MN_CF_NR], a1[MN_CF_NR], a2[MN_CF_NR], a3[MN_CF_NR];
-    float a4[MN_CF_NR], a5[MN_CF_NR], a6[MN_CF_NR], a7[MN_CF_NR];
-    float lo, hi;
-    int32_t v, ic, t;
-    for (v = 0; v < nv; ++v) {
-        a0[v] = bias[0];
-        a1[v] = bias[1];
-        a2[v] = bias[2];
-        a3[v] = bias[3];
-        a4[v] = bias[4];
-        a5[v] = bias[5];
-        a6[v] = bias[6];
-        a7[v] = bias[7];
-    }
-    for (t = 0; t < n_taps; ++t) {
-        const float *xk = xj + taps[t];
-        for (ic = 0; ic < cin_g; ++ic) {
-            const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-            const float w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
-            MN_CF_KEEP_LOOP
-            for (v = 0; v < nv; ++v) {
-                const float xv = xk[v];
-                a0[v] += w0 * xv;
-                a1[v] += w1 * xv;
-                a2[v] += w2 * xv;
-                a3[v] += w3 * xv;
-                a4[v] += w4 * xv;
-                a5[v] += w5 * xv;
-                a6[v] += w6 * xv;
-                a7[v] += w7 * xv;
-            }
-            xk += pitch;
-            w += MN_CF_MR;
-        }
-    }
-    if (y && mn_act_clamp_bounds(act, &lo, &hi)) { /* as below, the clamp inline */
-        MN_CLAMP_STORE(y, a0, nv, lo, hi);
-        MN_CLAMP_STORE(y + out_plane, a1, nv, lo, hi);
-        MN_CLAMP_STORE(y + 2 * out_plane, a2, nv, lo, hi);
-        MN_CLAMP_STORE(y + 3 * out_plane, a3, nv, lo, hi);
-        MN_CLAMP_STORE(y + 4 * out_plane, a4, nv, lo, hi);
-        MN_CLAMP_STORE(y + 5 * out_plane, a5, nv, lo, hi);
-        MN_CLAMP_STORE(y + 6 * out_plane, a6, nv, lo, hi);
-        MN_CLAMP_STORE(y + 7 * out_plane, a7, nv, lo, hi);
-        return;
-    }
-    if (y) { /* the tile is nv consecutive outputs of one row: store them */
-        mn_act_store_f32(act, a0, y, nv);
-        mn_act_store_f32(act, a1, y + out_plane, nv);
-        mn_act_store_f32(act, a2, y + 2 * out_plane, nv);
-        mn_act_store_f32(act, a3, y + 3 * out_plane, nv);
-        mn_act_store_f32(act, a4, y + 4 * out_plane, nv);
-        mn_act_store_f32(act, a5, y + 5 * out_plane, nv);
-        mn_act_store_f32(act, a6, y + 6 * out_plane, nv);
-        mn_act_store_f32(act, a7, y + 7 * out_plane, nv);
-        return;
-    }
-    for (v = 0; v < nv; ++v) {
-        acc[0][v] = a0[v];
-        acc[1][v] = a1[v];
-        acc[2][v] = a2[v];
-        acc[3][v] = a3[v];
-        acc[4][v] = a4[v];
-        acc[5][v] = a5[v];
-        acc[6][v] = a6[v];
-        acc[7][v] = a7[v];
-    }
-}
-
 /* MN_CF_PAIR: tiles run in pairs where there are registers for both (AVX-512; with
  * SSE2's 16 registers the pair ran cnn32 5 % slower). Tests force it with -DMN_CF_PAIR=1. */
 #ifndef MN_CF_PAIR
@@ -296,27 +232,77 @@ mn_cf_tile_nv(const float *restrict xj, int32_t cin_g, int32_t pitch, const int3
 #define MN_CF_PAIR 0
 #endif
 #endif
-#if MN_CF_PAIR
-/* Two tiles of MN_CF_NR positions at once, the second dj positions after the first in the
- * input layout and ydj after it in the output planes (the next output row, or the next
- * tile of a plane): 16 accumulator vectors, each weight broadcast once for both, so that
- * twice as many multiply-adds are in flight (AVX-512 has the 32 registers; one tile's 8
- * chains left the multiply-add units waiting on their latency). Stored like
- * mn_cf_tile_nv's tiles, or with y NULL into acc2[0] and acc2[1] (rows with dropped
- * columns); the same sums in the same order. */
-static void MN_CF_NO_JAM mn_cf_tile_pair(const float *restrict xj, int32_t dj, int32_t cin_g,
-                                         int32_t pitch, const int32_t *restrict taps,
-                                         int32_t n_taps, const float *restrict w,
-                                         const float *restrict bias,
-                                         float acc2[2][MN_CF_MR][MN_CF_NR], const mn_act_t *act,
-                                         float *y, int32_t ydj, int32_t out_plane)
+
+/* Store the rows P0..P7 of a tile to yd through the activation (the clamp inline when
+ * `clamp`), or with yd NULL into accd. */
+#define MN_CF_STORE_ROWS(P, yd, accd)                                                     \
+    do {                                                                                  \
+        if (!(yd)) {                                                                      \
+            for (v = 0; v < MN_CF_NR; ++v) {                                              \
+                accd[0][v] = P##0[v];                                                     \
+                accd[1][v] = P##1[v];                                                     \
+                accd[2][v] = P##2[v];                                                     \
+                accd[3][v] = P##3[v];                                                     \
+                accd[4][v] = P##4[v];                                                     \
+                accd[5][v] = P##5[v];                                                     \
+                accd[6][v] = P##6[v];                                                     \
+                accd[7][v] = P##7[v];                                                     \
+            }                                                                             \
+        } else if (clamp) {                                                               \
+            MN_CLAMP_STORE(yd, P##0, MN_CF_NR, lo, hi);                                   \
+            MN_CLAMP_STORE(yd + out_plane, P##1, MN_CF_NR, lo, hi);                       \
+            MN_CLAMP_STORE(yd + 2 * out_plane, P##2, MN_CF_NR, lo, hi);                   \
+            MN_CLAMP_STORE(yd + 3 * out_plane, P##3, MN_CF_NR, lo, hi);                   \
+            MN_CLAMP_STORE(yd + 4 * out_plane, P##4, MN_CF_NR, lo, hi);                   \
+            MN_CLAMP_STORE(yd + 5 * out_plane, P##5, MN_CF_NR, lo, hi);                   \
+            MN_CLAMP_STORE(yd + 6 * out_plane, P##6, MN_CF_NR, lo, hi);                   \
+            MN_CLAMP_STORE(yd + 7 * out_plane, P##7, MN_CF_NR, lo, hi);                   \
+        } else {                                                                          \
+            mn_act_store_f32(act, P##0, yd, MN_CF_NR);                                    \
+            mn_act_store_f32(act, P##1, yd + out_plane, MN_CF_NR);                        \
+            mn_act_store_f32(act, P##2, yd + 2 * out_plane, MN_CF_NR);                    \
+            mn_act_store_f32(act, P##3, yd + 3 * out_plane, MN_CF_NR);                    \
+            mn_act_store_f32(act, P##4, yd + 4 * out_plane, MN_CF_NR);                    \
+            mn_act_store_f32(act, P##5, yd + 5 * out_plane, MN_CF_NR);                    \
+            mn_act_store_f32(act, P##6, yd + 6 * out_plane, MN_CF_NR);                    \
+            mn_act_store_f32(act, P##7, yd + 7 * out_plane, MN_CF_NR);                    \
+        }                                                                                 \
+    } while (0)
+
+/* Position v of the rows P0..P7 of a tile += the weights w0..w7 times input x. */
+#define MN_CF_MAC_ROWS(P, x)                                                              \
+    do {                                                                                  \
+        const float x_ = (x);                                                             \
+        P##0[v] += w0 * x_;                                                               \
+        P##1[v] += w1 * x_;                                                               \
+        P##2[v] += w2 * x_;                                                               \
+        P##3[v] += w3 * x_;                                                               \
+        P##4[v] += w4 * x_;                                                               \
+        P##5[v] += w5 * x_;                                                               \
+        P##6[v] += w6 * x_;                                                               \
+        P##7[v] += w7 * x_;                                                               \
+    } while (0)
+
+/* nt (1 or 2, a constant of each caller) tiles of MN_CF_MR (= 8) channels x MN_CF_NR
+ * positions: the first at xj, the second dj positions after it in the input layout and
+ * ydj after it in the output planes (the next output row, or the next tile of a plane).
+ * The rows are spelled out (a0..a7, b0..b7) so that compilers keep the accumulators in
+ * vector registers; a pair broadcasts each weight once for both tiles and has 16
+ * independent multiply-add chains (one tile's 8 left the units waiting on their latency
+ * on AVX-512). Stored to y through the activation, or with y NULL into acc_a (acc_b). */
+static MN_ALWAYS_INLINE void MN_CF_NO_JAM
+mn_cf_tiles(const float *restrict xj, int32_t dj, int32_t cin_g, int32_t pitch,
+            const int32_t *restrict taps, int32_t n_taps, const float *restrict w,
+            const float *restrict bias, float acc_a[MN_CF_MR][MN_CF_NR],
+            float acc_b[MN_CF_MR][MN_CF_NR], const mn_act_t *act, float *y, int32_t ydj,
+            int32_t out_plane, const int32_t nt)
 {
     float a0[MN_CF_NR], a1[MN_CF_NR], a2[MN_CF_NR], a3[MN_CF_NR];
     float a4[MN_CF_NR], a5[MN_CF_NR], a6[MN_CF_NR], a7[MN_CF_NR];
     float b0[MN_CF_NR], b1[MN_CF_NR], b2[MN_CF_NR], b3[MN_CF_NR];
     float b4[MN_CF_NR], b5[MN_CF_NR], b6[MN_CF_NR], b7[MN_CF_NR];
-    float lo, hi;
-    int32_t v, ic, t, r;
+    float lo = 0.0f, hi = 0.0f;
+    int32_t v, ic, t, clamp;
     for (v = 0; v < MN_CF_NR; ++v) {
         a0[v] = b0[v] = bias[0];
         a1[v] = b1[v] = bias[1];
@@ -327,60 +313,25 @@ static void MN_CF_NO_JAM mn_cf_tile_pair(const float *restrict xj, int32_t dj, i
         a6[v] = b6[v] = bias[6];
         a7[v] = b7[v] = bias[7];
     }
-    for (t = 0; t < n_taps; ++t) {
-        const float *xk = xj + taps[t];
-        for (ic = 0; ic < cin_g; ++ic) {
-            const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-            const float w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
-            for (v = 0; v < MN_CF_NR; ++v) {
-                const float xv = xk[v], xw = xk[dj + v];
-                a0[v] += w0 * xv;
-                a1[v] += w1 * xv;
-                a2[v] += w2 * xv;
-                a3[v] += w3 * xv;
-                a4[v] += w4 * xv;
-                a5[v] += w5 * xv;
-                a6[v] += w6 * xv;
-                a7[v] += w7 * xv;
-                b0[v] += w0 * xw;
-                b1[v] += w1 * xw;
-                b2[v] += w2 * xw;
-                b3[v] += w3 * xw;
-                b4[v] += w4 * xw;
-                b5[v] += w5 * xw;
-                b6[v] += w6 * xw;
-                b7[v] += w7 * xw;
+    MN_CF_EACH_TAP_INPUT(
+        const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+        const float w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
+        MN_CF_KEEP_LOOP
+        for (v = 0; v < MN_CF_NR; ++v) {
+            MN_CF_MAC_ROWS(a, xk[v]);
+            if (nt == 2) {
+                MN_CF_MAC_ROWS(b, xk[dj + v]);
             }
-            xk += pitch;
-            w += MN_CF_MR;
-        }
-    }
-    {
-        const float *const ra[MN_CF_MR] = {a0, a1, a2, a3, a4, a5, a6, a7};
-        const float *const rb[MN_CF_MR] = {b0, b1, b2, b3, b4, b5, b6, b7};
-        if (!y) {
-            for (r = 0; r < MN_CF_MR; ++r) {
-                for (v = 0; v < MN_CF_NR; ++v) {
-                    acc2[0][r][v] = ra[r][v];
-                    acc2[1][r][v] = rb[r][v];
-                }
-            }
-            return;
-        }
-        if (mn_act_clamp_bounds(act, &lo, &hi)) { /* the clamp inline */
-            for (r = 0; r < MN_CF_MR; ++r) {
-                MN_CLAMP_STORE(y + r * out_plane, ra[r], MN_CF_NR, lo, hi);
-                MN_CLAMP_STORE(y + r * out_plane + ydj, rb[r], MN_CF_NR, lo, hi);
-            }
-            return;
-        }
-        for (r = 0; r < MN_CF_MR; ++r) {
-            mn_act_store_f32(act, ra[r], y + r * out_plane, MN_CF_NR);
-            mn_act_store_f32(act, rb[r], y + r * out_plane + ydj, MN_CF_NR);
-        }
+        })
+    clamp = y && mn_act_clamp_bounds(act, &lo, &hi);
+    MN_CF_STORE_ROWS(a, y, acc_a);
+    if (nt == 2) {
+        float *const yb = y ? y + ydj : y;
+        MN_CF_STORE_ROWS(b, yb, acc_b);
     }
 }
-#endif
+#undef MN_CF_STORE_ROWS
+#undef MN_CF_MAC_ROWS
 
 /* The tile of MN_CF_NR positions. */
 static void MN_CF_NO_JAM mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
@@ -389,8 +340,24 @@ static void MN_CF_NO_JAM mn_cf_tile(const float *restrict xj, int32_t cin_g, int
                                     float acc[MN_CF_MR][MN_CF_NR], const mn_act_t *act,
                                     float *y, int32_t out_plane)
 {
-    mn_cf_tile_nv(xj, cin_g, pitch, taps, n_taps, w, bias, acc, act, y, out_plane, MN_CF_NR);
+    mn_cf_tiles(xj, 0, cin_g, pitch, taps, n_taps, w, bias, acc, NULL, act, y, 0, out_plane,
+                1);
 }
+
+#if MN_CF_PAIR
+/* Two tiles (mn_cf_tiles), stored to y and y + ydj, or with y NULL into acc2[0] and
+ * acc2[1] (rows with dropped columns). */
+static void MN_CF_NO_JAM mn_cf_tile_pair(const float *restrict xj, int32_t dj, int32_t cin_g,
+                                         int32_t pitch, const int32_t *restrict taps,
+                                         int32_t n_taps, const float *restrict w,
+                                         const float *restrict bias,
+                                         float acc2[2][MN_CF_MR][MN_CF_NR], const mn_act_t *act,
+                                         float *y, int32_t ydj, int32_t out_plane)
+{
+    mn_cf_tiles(xj, dj, cin_g, pitch, taps, n_taps, w, bias, acc2[0], acc2[1], act, y, ydj,
+                out_plane, 2);
+}
+#endif
 
 #endif
 
@@ -406,18 +373,12 @@ static void mn_cf_tile_tail(const float *restrict xj, int32_t cin_g, int32_t pit
             acc[r][v] = bias[r];
         }
     }
-    for (t = 0; t < n_taps; ++t) {
-        const float *xk = xj + taps[t];
-        for (ic = 0; ic < cin_g; ++ic) {
-            for (r = 0; r < MN_CF_MR; ++r) {
-                for (v = 0; v < nr; ++v) {
-                    acc[r][v] += w[r] * xk[v];
-                }
+    MN_CF_EACH_TAP_INPUT(
+        for (r = 0; r < MN_CF_MR; ++r) {
+            for (v = 0; v < nr; ++v) {
+                acc[r][v] += w[r] * xk[v];
             }
-            xk += pitch;
-            w += MN_CF_MR;
-        }
-    }
+        })
 }
 
 #if MN_CF_PC
@@ -431,7 +392,7 @@ static void mn_cf_tile_tail(const float *restrict xj, int32_t cin_g, int32_t pit
  * vector (the packed layout), each input is broadcast, and each position keeps its own
  * accumulator vector. For output planes narrower than a tile (MobileNet's 3 x 3 and 2 x 2
  * stages, a 1 x 1 plane), where a tile across positions would compute mostly dropped
- * lanes. The same sums in the same order as mn_cf_tile_nv. Stores the first mr
+ * lanes. The same sums in the same order as mn_cf_tiles. Stores the first mr
  * channels to y through the activation. */
 static MN_ALWAYS_INLINE void mn_cf_chan_np(const float *restrict xj, int32_t cin_g,
                                            int32_t pitch, const int32_t *restrict taps,
@@ -447,21 +408,15 @@ static MN_ALWAYS_INLINE void mn_cf_chan_np(const float *restrict xj, int32_t cin
             a[v][r] = bias[r];
         }
     }
-    for (t = 0; t < n_taps; ++t) {
-        const float *xk = xj + taps[t];
-        for (ic = 0; ic < cin_g; ++ic) {
-            MN_UNROLL_ALL
-            for (v = 0; v < np; ++v) {
-                const float xv = xk[v];
-                MN_KEEP_LOOP
-                for (r = 0; r < MN_CF_MR; ++r) {
-                    a[v][r] += w[r] * xv;
-                }
+    MN_CF_EACH_TAP_INPUT(
+        MN_UNROLL_ALL
+        for (v = 0; v < np; ++v) {
+            const float xv = xk[v];
+            MN_KEEP_LOOP
+            for (r = 0; r < MN_CF_MR; ++r) {
+                a[v][r] += w[r] * xv;
             }
-            xk += pitch;
-            w += MN_CF_MR;
-        }
-    }
+        })
     if (mn_act_clamp_bounds(act, &lo, &hi)) {
         for (r = 0; r < mr; ++r) {
             for (v = 0; v < np; ++v) {
