@@ -571,13 +571,11 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                 for (; j0 + 2 * MN_CF_NR <= g.n_pos; j0 += 2 * MN_CF_NR) {
                     mn_cf_tile_pair(xg + j0, MN_CF_NR, cin_g, g.pitch, taps, n_taps, wt, bias,
                                     acc2, &p->act, NULL, 0, 0);
-                    for (r = 0; r < mr; ++r) {
-                        mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc2[0][r], j0, MN_CF_NR,
-                                               yn + (oc0 + r) * out_plane);
-                        mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc2[1][r],
-                                               j0 + MN_CF_NR, MN_CF_NR,
-                                               yn + (oc0 + r) * out_plane);
-                    }
+                    mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc2[0][0], MN_CF_NR, mr,
+                                           out_plane, j0, MN_CF_NR, yn + oc0 * out_plane);
+                    mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc2[1][0], MN_CF_NR, mr,
+                                           out_plane, j0 + MN_CF_NR, MN_CF_NR,
+                                           yn + oc0 * out_plane);
                 }
 #endif
                 for (; j0 < g.n_pos; j0 += MN_CF_NR) {
@@ -590,10 +588,8 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                         mn_cf_tile_tail(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias, nr,
                                         acc);
                     }
-                    for (r = 0; r < mr; ++r) {
-                        mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc[r], j0, nr,
-                                               yn + (oc0 + r) * out_plane);
-                    }
+                    mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc[0], MN_CF_NR, mr, out_plane,
+                                           j0, nr, yn + oc0 * out_plane);
                 }
                 wt += MN_CF_MR * k;
             }

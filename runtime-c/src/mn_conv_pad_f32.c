@@ -103,9 +103,10 @@ void mn_conv_pad_channel_f32(const mn_conv_params_t *p, const mn_conv_pad_geom_t
 }
 
 void mn_conv_store_wide_f32(const mn_act_t *act, const mn_conv_pad_geom_t *g, int32_t out_w,
-                            const float *acc, int32_t j0, int32_t nr, float *y)
+                            const float *acc, int32_t acc_stride, int32_t rows,
+                            int32_t out_plane, int32_t j0, int32_t nr, float *y)
 {
-    int32_t oh = j0 / g->wq, ow = j0 - oh * g->wq, v = 0;
+    int32_t oh = j0 / g->wq, ow = j0 - oh * g->wq, v = 0, r;
     float lo = 0.0f, hi = 0.0f;
     const int clamp = mn_act_clamp_bounds(act, &lo, &hi);
     while (v < nr) { /* runs of real outputs (ow < out_w), row by row */
@@ -114,10 +115,14 @@ void mn_conv_store_wide_f32(const mn_act_t *act, const mn_conv_pad_geom_t *g, in
             run = nr - v;
         }
         if (run > 0) {
-            if (clamp) { /* short runs: the clamp inline, no call per run */
-                MN_CLAMP_STORE(y + oh * out_w + ow, acc + v, run, lo, hi);
-            } else {
-                mn_act_store_f32(act, acc + v, y + oh * out_w + ow, run);
+            for (r = 0; r < rows; ++r) {
+                const float *src = acc + r * acc_stride + v;
+                float *dst = y + r * out_plane + oh * out_w + ow;
+                if (clamp) { /* short runs: the clamp inline, no call per run */
+                    MN_CLAMP_STORE(dst, src, run, lo, hi);
+                } else {
+                    mn_act_store_f32(act, src, dst, run);
+                }
             }
             v += run;
             ow += run;

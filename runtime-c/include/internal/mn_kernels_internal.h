@@ -278,11 +278,13 @@ void mn_conv_pad_channel_f32(const mn_conv_params_t *p, const mn_conv_pad_geom_t
 void mn_conv_pad_taps(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
                       int32_t *taps);
 
-/* Store the accumulators acc[0..nr) of wide-row positions j0 .. j0 + nr - 1 (rows of
- * g->wq positions) through the activation into one output plane y ([out_h][out_w]),
- * skipping the dropped columns ow >= out_w. */
+/* Store the accumulators of wide-row positions j0 .. j0 + nr - 1 (rows of g->wq
+ * positions) of `rows` output planes (plane r's at acc + r * acc_stride, its plane at
+ * y + r * out_plane, [out_h][out_w]) through the activation, skipping the dropped columns
+ * ow >= out_w. */
 void mn_conv_store_wide_f32(const mn_act_t *act, const mn_conv_pad_geom_t *g, int32_t out_w,
-                            const float *acc, int32_t j0, int32_t nr, float *y);
+                            const float *acc, int32_t acc_stride, int32_t rows,
+                            int32_t out_plane, int32_t j0, int32_t nr, float *y);
 
 /* ---- recurrent kernels (RNN, GRU, LSTM) ---- */
 
