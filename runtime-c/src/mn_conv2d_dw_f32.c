@@ -178,10 +178,10 @@ static void mn_dw_store(const mn_act_t *act, const float *restrict acc, int32_t 
         }                                                                                     \
     }
 
-/* MN_DW_MAC keeps its channel loop (MN_KEEP_LOOP): GCC would unroll it completely and
- * then fail to vectorise the straight code (scalar multiply-adds, accumulators in
- * memory); kept as a loop of MN_DW_CB, the loop vectoriser makes it one vector
- * multiply-add. */
+/* MN_DW_MAC and MN_DW_OUT keep their channel loops (MN_KEEP_LOOP): GCC would unroll them
+ * completely and then fail to vectorise the straight code (scalar multiply-adds,
+ * accumulators in memory; the stores rebuilt element by element); kept as loops of
+ * MN_DW_CB, the loop vectoriser makes each one vector multiply-add or store. */
 
 #define MN_DW_TILE_ARGS                                                                       \
     const mn_conv_params_t *p, const float *const *rows, int32_t off, int32_t step,           \
@@ -387,16 +387,16 @@ static void mn_dw_block(const mn_conv_params_t *p, const mn_dw_geom_t *g, const 
         const float w5 = wc[5], w6 = wc[6], w7 = wc[7], w8 = wc[8];                       \
         int32_t oh, next = 0;                                                             \
         for (oh = 0; oh < p->out_h; ++oh) {                                               \
-            const int32_t first = oh * p->stride_h;                                       \
+            const int32_t first = oh * p->stride_h, slot = first % g->ring;               \
             float *restrict y = yc + oh * p->out_w;                                       \
             const float *restrict r0, *restrict r1, *restrict r2;                         \
             int32_t ow = 0;                                                               \
             if (next < first + g->span) {                                                 \
                 next = mn_dw_fill(p, g, xc, 1, first, next, ring);                        \
             }                                                                             \
-            r0 = mn_dw_ring_at(g, ring, first % g->ring, 0);                              \
-            r1 = mn_dw_ring_at(g, ring, first % g->ring, p->dil_h);                       \
-            r2 = mn_dw_ring_at(g, ring, first % g->ring, 2 * p->dil_h);                   \
+            r0 = mn_dw_ring_at(g, ring, slot, 0);                                         \
+            r1 = mn_dw_ring_at(g, ring, slot, p->dil_h);                                  \
+            r2 = mn_dw_ring_at(g, ring, slot, 2 * p->dil_h);                              \
             for (; ow + 4 <= p->out_w; ow += 4) {                                         \
                 float a0 = bias, a1 = bias, a2 = bias, a3 = bias;                         \
                 MN_DW3_TAPS4(r0 + ow * (S), w0, w1, w2, S);                               \

@@ -527,10 +527,9 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                     /* As above on a plane narrower than a tile: channel tiles of up to
                      * MN_CF_PC positions, as even as they can be (16 = 8 + 8, not 12 + 4:
                      * each position is its own dependency chain). */
-                    const int32_t chunks = (g.n_pos + MN_CF_PC - 1) / MN_CF_PC;
-                    int32_t np;
-                    for (j0 = 0, r = 0; j0 < g.n_pos; j0 += np, ++r) {
-                        np = (g.n_pos - j0 + (chunks - r) - 1) / (chunks - r);
+                    int32_t runs = (g.n_pos + MN_CF_PC - 1) / MN_CF_PC, np;
+                    for (j0 = 0; j0 < g.n_pos; j0 += np, --runs) { /* runs left */
+                        np = (g.n_pos - j0 + runs - 1) / runs;
                         mn_cf_tile_chan(xg + j0, cin_g, g.pitch, taps, n_taps, wt, bias,
                                         &p->act, mr, yn + oc0 * out_plane + j0, out_plane, np);
                     }
