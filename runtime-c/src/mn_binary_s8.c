@@ -7,7 +7,7 @@ static int8_t binary_s8_one(const mn_binary_s8_params_t *p, int8_t a, int8_t b)
 {
     const int32_t da = (int32_t)a - p->a_zp;
     const int32_t db = (int32_t)b - p->b_zp;
-    const int32_t v = p->kind == MN_BINARY_S8_MUL ? mn_rq_scale(p->a_rq, da * db, 1)
+    const int32_t v = p->kind == MN_BINARY_S8_MUL ? mn_requant_apply(&p->a_rq, da * db, 1)
                                                   : mn_rq_sum2(p->a_rq, da, p->b_rq, db);
     return mn_rq_clamp(v, p->y_zp, p->y_lo, p->y_hi);
 }

@@ -10,7 +10,7 @@ void mn_concat_s8(const mn_concat_s8_params_t *p, const int8_t *restrict x,
         const int8_t *xo = x + o * p->inner;
         int8_t *yo = y + o * p->y_stride + p->y_offset;
         for (i = 0; i < p->inner; ++i) {
-            const int32_t v = mn_rq_scale(p->rq, (int32_t)xo[i] - p->x_zp, 1);
+            const int32_t v = mn_rq_scale1(p->rq, (int32_t)xo[i] - p->x_zp);
             yo[i] = mn_rq_clamp(v, p->y_zp, p->y_lo, p->y_hi);
         }
     }

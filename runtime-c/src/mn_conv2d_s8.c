@@ -49,7 +49,7 @@ void mn_conv2d_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
                 for (ow = 0; ow < p->out_w; ++ow) {
                     const int32_t acc = bias + conv_s8_acc(p, xg, wo, oh, ow);
                     yo[oh * p->out_w + ow] =
-                        mn_rq_clamp(mn_rq_scale(r, acc, 1), p->y_zp, p->y_lo, p->y_hi);
+                        mn_rq_clamp(mn_requant_apply(&r, acc, 1), p->y_zp, p->y_lo, p->y_hi);
                 }
             }
         }

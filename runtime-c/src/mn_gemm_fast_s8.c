@@ -2,34 +2,36 @@
  * DSP extension where the core has it. See mn_kernels_s8.h. */
 #include "internal/mn_kernels_s8_internal.h"
 
-/* Output j of row i from its accumulator. */
-static void gemm_fast_s8_store(const mn_gemm_s8_params_t *p, const mn_requant_t *rq,
-                               int32_t acc, int32_t j, int8_t *yi)
+/* Outputs j0 .. j0 + count - 1 of row yi from their dot products (the bias added here). */
+MN_NOINLINE static void gemm_fast_s8_store(const mn_gemm_s8_params_t *p, const int32_t *bias,
+                               const mn_requant_t *rq, const int32_t *acc, int32_t j0,
+                               int32_t count, int8_t *yi)
 {
-    yi[j] = mn_rq_clamp(mn_rq_scale1(rq[p->per_channel ? j : 0], acc), p->y_zp, p->y_lo,
-                        p->y_hi);
+    int32_t c;
+    for (c = 0; c < count; ++c) {
+        const int32_t j = j0 + c;
+        yi[j] = mn_rq_clamp(mn_rq_scale1(rq[p->per_channel ? j : 0], bias[j] + acc[c]),
+                            p->y_zp, p->y_lo, p->y_hi);
+    }
 }
 
+/* Four columns per pass over a's row (one unpacking of a serves four rows of b). With
+ * n >= 4 the last pass takes the last four columns (it may redo up to three: the same
+ * values stored again), so there is no one-column loop to keep in flash; with n < 4
+ * each column is a pass of its own, its row read as all four (stride 0). */
 void mn_gemm_fast_s8(const mn_gemm_s8_params_t *p, const int8_t *restrict a,
                      const int8_t *restrict b, const int32_t *restrict bias,
                      const mn_requant_t *restrict rq, int8_t *restrict y)
 {
-    int32_t i, j, c;
+    const int32_t n = p->n, k = p->k, four = n >= 4;
+    int32_t i, j;
     for (i = 0; i < p->m; ++i) {
-        const int8_t *ai = a + i * p->k;
-        int8_t *yi = y + i * p->n;
-        for (j = 0; j + 4 <= p->n; j += 4) { /* four columns per pass over a's row */
-            int32_t acc[4];
-            for (c = 0; c < 4; ++c) {
-                acc[c] = bias[j + c];
-            }
-            mn_dot4_s8(ai, b + j * p->k, p->k, p->k, acc);
-            for (c = 0; c < 4; ++c) {
-                gemm_fast_s8_store(p, rq, acc[c], j + c, yi);
-            }
-        }
-        for (; j < p->n; ++j) {
-            gemm_fast_s8_store(p, rq, bias[j] + mn_dot_s8(ai, b + j * p->k, p->k), j, yi);
+        const int8_t *ai = a + i * k;
+        for (j = 0; j < n; j += four ? 4 : 1) {
+            const int32_t j0 = four && j + 4 > n ? n - 4 : j;
+            int32_t acc[4] = {0, 0, 0, 0};
+            mn_dot4_s8(ai, b + j0 * k, four ? k : 0, k, acc);
+            gemm_fast_s8_store(p, bias, rq, acc, j0, four ? 4 : 1, y + i * n);
         }
     }
 }

@@ -11,7 +11,7 @@ void mn_global_pool_s8(const mn_global_pool_s8_params_t *p, const int8_t *restri
         for (i = 0; i < p->size; ++i) {
             sum += (int32_t)xc[i] - p->x_zp;
         }
-        y[c] = mn_rq_clamp(p->size > 0 ? mn_rq_scale(p->rq, sum, p->size) : 0, p->y_zp,
+        y[c] = mn_rq_clamp(p->size > 0 ? mn_requant_apply(&p->rq, sum, p->size) : 0, p->y_zp,
                            p->y_lo, p->y_hi);
     }
 }

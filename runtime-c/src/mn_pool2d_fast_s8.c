@@ -95,7 +95,7 @@ void mn_pool2d_fast_s8(const mn_pool_s8_params_t *p, const int8_t *restrict x,
                     }
                 }
                 *y = identity ? (int8_t)m
-                              : mn_rq_clamp(mn_rq_scale(p->rq, m - p->x_zp, 1), p->y_zp,
+                              : mn_rq_clamp(mn_requant_apply(&p->rq, m - p->x_zp, 1), p->y_zp,
                                             p->y_lo, p->y_hi);
             }
         }

@@ -25,7 +25,7 @@ static int8_t pool_s8_one(const mn_pool_s8_params_t *p, const int8_t *xc, int32_
         return mn_rq_clamp(0, p->y_zp, p->y_lo, p->y_hi);
     }
     if (p->kind == MN_POOL_MAX) {
-        return mn_rq_clamp(mn_rq_scale(p->rq, m - p->x_zp, 1), p->y_zp, p->y_lo, p->y_hi);
+        return mn_rq_clamp(mn_requant_apply(&p->rq, m - p->x_zp, 1), p->y_zp, p->y_lo, p->y_hi);
     }
     if (p->count_include_pad) {
         int32_t ph0, ph1, pw0, pw1;
@@ -33,7 +33,7 @@ static int8_t pool_s8_one(const mn_pool_s8_params_t *p, const int8_t *xc, int32_
         mn_tap_range(iw0, p->dil_w, p->k_w, -p->pad_left, p->in_w + p->pad_right, &pw0, &pw1);
         count = (ph1 - ph0) * (pw1 - pw0);
     }
-    return mn_rq_clamp(mn_rq_scale(p->rq, sum, count), p->y_zp, p->y_lo, p->y_hi);
+    return mn_rq_clamp(mn_requant_apply(&p->rq, sum, count), p->y_zp, p->y_lo, p->y_hi);
 }
 
 void mn_pool2d_s8(const mn_pool_s8_params_t *p, const int8_t *restrict x, int8_t *restrict y)

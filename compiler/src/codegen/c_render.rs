@@ -118,6 +118,10 @@ pub fn kernel_deps(kernel: &str) -> &'static [&'static str] {
         "mn_conv2d_fast_f32" | "mn_conv2d_dw_f32" => &["mn_conv_pad_f32", "mn_act_store_f32"],
         "mn_link" => &["mn_crc32", "mn_link_auth", "mn_ascon"],
         "mn_quantize_axis_s8" => &["mn_quantize_s8"],
+        // the out-of-line exact requantisation (mn_requant_apply) of their cold cases
+        "mn_binary_s8" | "mn_concat_s8" | "mn_conv2d_dw_s8" | "mn_conv2d_fast_s8"
+        | "mn_conv2d_s8" | "mn_gemm_fast_s8" | "mn_gemm_s8" | "mn_global_pool_s8"
+        | "mn_pool2d_fast_s8" | "mn_pool2d_s8" => &["mn_requant_s8"],
         _ => &[],
     }
 }

@@ -107,14 +107,6 @@ static inline int mn_act_clamp_bounds(const mn_act_t *a, float *lo, float *hi)
 #define MN_NOINLINE
 #endif
 
-/* A rarely taken helper defined in a header, kept out of its callers' code (static:
- * one copy per source file that calls it, none in the others). */
-#if defined(__GNUC__)
-#define MN_OUT_OF_LINE __attribute__((noinline, unused))
-#else
-#define MN_OUT_OF_LINE
-#endif
-
 /* Pointer p, which the caller knows to be 4-byte aligned, said so to the compiler (so
  * that memcpy of a word through it is one load or store, also where unaligned accesses
  * fault, as on the Cortex-M0+). */

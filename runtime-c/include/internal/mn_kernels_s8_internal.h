@@ -262,13 +262,14 @@ static inline mn_rq_fast_t mn_rq_fast_init(mn_requant_t rq)
     return f;
 }
 
-/* mn_rq_fast's other scales, out of line (rare: kept out of the hot callers' code). */
-MN_OUT_OF_LINE static int32_t mn_rq_fast_other(const mn_rq_fast_t *f, int32_t acc)
+/* mn_rq_fast's other scales, by the one out-of-line mn_requant_apply (rare: kept out of
+ * the hot callers' code, and one copy of the exact rounding per firmware). */
+static inline int32_t mn_rq_fast_other(const mn_rq_fast_t *f, int32_t acc)
 {
     mn_requant_t rq;
     rq.mult = f->mult;
     rq.shift = -1 - f->s;
-    return mn_rq_scale(rq, acc, 1);
+    return mn_requant_apply(&rq, acc, 1);
 }
 
 static inline int32_t mn_rq_fast(const mn_rq_fast_t *f, int32_t acc)

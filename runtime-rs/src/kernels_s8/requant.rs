@@ -1,4 +1,4 @@
-//! Twin of runtime-c/src/mn_requant_s8.c and of the rounding helpers of
+//! Twin of runtime-c/src/mn_requant_s8.c, mn_requant_from_scale_s8.c and of the rounding helpers of
 //! `internal/mn_kernels_s8_internal.h`: a real scale as a Q31 multiplier and shift, and
 //! round-half-to-even of the exact scaled value.
 
