@@ -243,7 +243,8 @@ pub fn conv_dw_s8_scratch_bytes(c: &ConvGeom) -> usize {
 }
 
 /// Taps of one output channel of an int8 convolution, rounded up to a multiple of four
-/// (`fast_s8_taps4` in mn_conv2d_fast_s8.c: packed weights and columns are padded to it).
+/// (`mn_fast_s8_taps4` in internal/mn_kernels_s8_internal.h: packed weights and columns are
+/// padded to it).
 fn conv_fast_s8_taps4(c: &ConvGeom) -> usize {
     (c.c_in / c.group.max(1) * c.k_h * c.k_w).next_multiple_of(4)
 }

@@ -548,7 +548,8 @@ fn nonn_example_int8_cut_is_a_quarter_of_float() {
     }
 }
 
-/// C source printing `mn_requant_from_scale` of every scale in argv.
+/// C source printing `mn_requant_from_scale` of every scale in argv, and the table word
+/// `mn_requant_pack` makes of it.
 const REQUANT_PROBE: &str = r#"
 #include <stdio.h>
 #include <stdlib.h>
@@ -557,15 +558,18 @@ int main(int argc, char **argv) {
     int i;
     for (i = 1; i < argc; i++) {
         mn_requant_t rq = {0, 0};
+        mn_requant_word_t w = 0;
         int32_t rc = mn_requant_from_scale(strtod(argv[i], NULL), &rq);
-        printf("%d %d %d\n", (int)rc, (int)rq.mult, (int)rq.shift);
+        int32_t pc = mn_requant_pack(&rq, &w);
+        printf("%d %d %d %d %d\n", (int)rc, (int)rq.mult, (int)rq.shift, (int)pc, (int)w);
     }
     return 0;
 }
 "#;
 
-/// `ir::requant::requant_from_scale` equals runtime-c's function on edge cases and on
-/// seeded random scales over the whole range (as hexadecimal floats, exactly).
+/// `ir::requant::requant_from_scale` and `Requant::word` equal runtime-c's functions on
+/// edge cases and on seeded random scales over the whole range (as hexadecimal floats,
+/// exactly), float32 ones among them (whose words are exact).
 #[test]
 fn requant_multiplier_matches_runtime_c() {
     let _lock = lock();
@@ -578,7 +582,7 @@ fn requant_multiplier_matches_runtime_c() {
         .args(["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-I"])
         .arg(rt.join("include"))
         .arg(&src)
-        .arg(rt.join("src/mn_requant_s8.c"))
+        .arg(rt.join("src/mn_requant_from_scale_s8.c"))
         .args(["-lm", "-o"])
         .arg(&exe)
         .output()
@@ -614,6 +618,7 @@ fn requant_multiplier_matches_runtime_c() {
         let e = (x % 48) as i32 - 40; // 2^-40 .. 2^7
         let m = (x >> 11) as f64 / (1u64 << 53) as f64 + 0.5;
         scales.push(m * 2.0f64.powi(e));
+        scales.push((m * 2.0f64.powi(e)) as f32 as f64);
     }
     let args: Vec<String> = scales.iter().map(|s| format!("{s:e}")).collect();
     // Rust's {:e} prints the shortest string that parses back to the same double.
@@ -628,6 +633,15 @@ fn requant_multiplier_matches_runtime_c() {
             shift: v[2],
         });
         assert_eq!(requant_from_scale(*s), c, "scale {s:e}");
+        if let Some(r) = c {
+            let w = (v[3] == 0).then_some(v[4]);
+            assert_eq!(r.word(), w, "word of scale {s:e}");
+            let exact = (r.mult & 127) == 0;
+            assert!(
+                !(*s == *s as f32 as f64) || exact,
+                "float32 scale {s:e}: {r:?}"
+            );
+        }
     }
 }
 

@@ -18,7 +18,7 @@
 static int8_t a_[K], w_[N * K], y_ref_[N], y_fast_[N];
 static int8_t x_[CI * HW * HW], cw_[CO * CI * 9], cy_[CO * HW * HW];
 static int32_t bias_[N], folded_[N];
-static mn_requant_t rq_[N];
+static mn_requant_word_t rq_[N];
 
 /* Deterministic bytes (xorshift32). */
 static void fill(int8_t *v, int32_t n, uint32_t *s)
@@ -45,7 +45,9 @@ int main(void)
     fill(cw_, CO * CI * 9, &s);
     for (j = 0; j < N; ++j) {
         bias_[j] = 1000 * (j - N / 2);
-        if (mn_requant_from_scale(0.0007 + 0.00001 * j, &rq_[j]) != 0) {
+        mn_requant_t rq;
+        if (mn_requant_from_scale(0.0007 + 0.00001 * j, &rq) != 0 ||
+            mn_requant_pack(&rq, &rq_[j]) != 0) {
             return 1;
         }
     }

@@ -53,6 +53,19 @@ int32_t mn_requant_from_scale(double scale, mn_requant_t *rq);
  * divides by its window size here). The helper every kernel below requantises with. */
 int32_t mn_requant_apply(const mn_requant_t *rq, int32_t acc, int32_t count);
 
+/* One entry of a per-channel requantisation table (the rq arguments of the convolutions
+ * and matrix products below): an mn_requant_t in one word, half the flash of the struct
+ * and one load per channel. Bits 31..6 hold mult with its low six bits cleared, bits
+ * 5..0 hold shift - MN_REQUANT_MIN_SHIFT. ONNX stores scales as float32, whose 24-bit
+ * mantissa leaves the low seven bits of mult 0: the word is exact for every scale meshnn
+ * computes (x_scale * w_scale / y_scale in float32, as onnxruntime does). */
+typedef int32_t mn_requant_word_t;
+
+/* rq as a table word, mult rounded half up to a multiple of 64 (a mult that rounds up to
+ * 2^31 becomes 2^30 with shift + 1). Returns 0, or -1 (word untouched) when that shift
+ * passes MN_REQUANT_MAX_SHIFT. meshnn makes its tables at compile time the same way. */
+int32_t mn_requant_pack(const mn_requant_t *rq, mn_requant_word_t *word);
+
 /* ---------------------------------------------------------------- convolution */
 
 /* 2-D convolution (1-D: in_h = out_h = k_h = 1, stride_h = dil_h = 1, pad_top = 0;
@@ -74,7 +87,7 @@ typedef struct {
 } mn_conv_s8_params_t;
 
 void mn_conv2d_s8(const mn_conv_s8_params_t *p, const int8_t *x, const int8_t *w,
-                  const int32_t *b, const mn_requant_t *rq, int8_t *y);
+                  const int32_t *b, const mn_requant_word_t *rq, int8_t *y);
 
 /* Fast int8 convolution, the result of mn_conv2d_s8 bit for bit when w_zp = 0 (int8
  * weights, symmetric as onnxruntime's quantiser makes them; meshnn selects it only then):
@@ -86,7 +99,8 @@ void mn_conv2d_s8(const mn_conv_s8_params_t *p, const int8_t *x, const int8_t *w
  * holds mn_conv2d_fast_s8_scratch_size(p) bytes, 4-byte aligned (every arena buffer
  * is). Reads the fields of mn_conv2d_s8 but w_zp. */
 void mn_conv2d_fast_s8(const mn_conv_s8_params_t *p, const int8_t *x, const int8_t *w,
-                       const int32_t *b, const mn_requant_t *rq, int8_t *scratch, int8_t *y);
+                       const int32_t *b, const mn_requant_word_t *rq, int8_t *scratch,
+                       int8_t *y);
 
 /* Scratch bytes of mn_conv2d_fast_s8: two int16 columns of the window's taps
  * (c_in / group * k_h * k_w, rounded up to a multiple of four), then a table of 20 bytes
@@ -102,7 +116,8 @@ int32_t mn_conv2d_fast_s8_scratch_size(const mn_conv_s8_params_t *p);
  * scratch holds mn_conv2d_dw_s8_scratch_size(p) bytes, 4-byte aligned. Reads the fields
  * of mn_conv2d_s8 but w_zp, group and c_out (= c_in). */
 void mn_conv2d_dw_s8(const mn_conv_s8_params_t *p, const int8_t *x, const int8_t *w,
-                     const int32_t *b, const mn_requant_t *rq, int8_t *scratch, int8_t *y);
+                     const int32_t *b, const mn_requant_word_t *rq, int8_t *scratch,
+                     int8_t *y);
 
 /* Scratch bytes of mn_conv2d_dw_s8: (k_h - 1) * dil_h + 1 rows of int16, each the input
  * columns of one output row (out_w rounded up to even) rounded up to an even count. */
@@ -134,7 +149,7 @@ typedef struct {
 } mn_gemm_s8_params_t;
 
 void mn_gemm_s8(const mn_gemm_s8_params_t *p, const int8_t *a, const int8_t *b,
-                const int32_t *bias, const mn_requant_t *rq, int8_t *y);
+                const int32_t *bias, const mn_requant_word_t *rq, int8_t *y);
 
 /* Fast fully connected layer, the result of mn_gemm_s8 bit for bit for trans_b = 1 and
  * b_zp = 0 (int8 weights, symmetric as onnxruntime's quantiser makes them) when `bias`
@@ -144,7 +159,7 @@ void mn_gemm_s8(const mn_gemm_s8_params_t *p, const int8_t *a, const int8_t *b,
  * y_hi and per_channel of p (a_zp, b_zp and trans_b are folded or fixed); bias is not
  * NULL. */
 void mn_gemm_fast_s8(const mn_gemm_s8_params_t *p, const int8_t *a, const int8_t *b,
-                     const int32_t *bias, const mn_requant_t *rq, int8_t *y);
+                     const int32_t *bias, const mn_requant_word_t *rq, int8_t *y);
 
 /* folded[j] = (bias ? bias[j] : 0) - p->a_zp * sum_kk b[j * k + kk] for j < n. */
 void mn_gemm_fast_s8_fold_bias(const mn_gemm_s8_params_t *p, const int8_t *b,

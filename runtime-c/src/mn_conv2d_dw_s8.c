@@ -284,7 +284,7 @@ static void dw_s8_channel(const mn_conv_s8_params_t *p, const dw_s8_geom_t *q,
 
 void mn_conv2d_dw_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
                      const int8_t *restrict w, const int32_t *restrict b,
-                     const mn_requant_t *restrict rq, int8_t *restrict scratch,
+                     const mn_requant_word_t *restrict rq, int8_t *restrict scratch,
                      int8_t *restrict y)
 {
     const dw_s8_geom_t q = dw_s8_geom(p);
@@ -295,7 +295,7 @@ void mn_conv2d_dw_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
     for (n = 0; n < p->n; ++n) {
         for (c = 0; c < p->c_in; ++c) {
             const int8_t *wc = w + c * taps;
-            const mn_rq_fast_t f = mn_rq_fast_init(rq[p->per_channel ? c : 0]);
+            const mn_rq_fast_t f = mn_rq_fast_init(mn_requant_unpack(rq[p->per_channel ? c : 0]));
             int32_t sum = 0;
             for (k = 0; k < taps; ++k) {
                 sum += wc[k];

@@ -5,56 +5,6 @@
 
 #include <string.h>
 
-/* Taps of one output channel's window, and that count rounded up to a multiple of four
- * (the packed weights and the columns are padded to it). */
-static int32_t fast_s8_taps(const mn_conv_s8_params_t *p)
-{
-    return p->c_in / p->group * p->k_h * p->k_w;
-}
-
-static int32_t fast_s8_taps4(const mn_conv_s8_params_t *p)
-{
-    return (fast_s8_taps(p) + 3) & ~3;
-}
-
-/* Output channels of a group rounded up to whole pairs (the packed weights' rows). */
-static int32_t fast_s8_cout2(const mn_conv_s8_params_t *p)
-{
-    return (p->c_out / p->group + 1) & ~1;
-}
-
-int32_t mn_conv2d_fast_s8_packed_size(const mn_conv_s8_params_t *p)
-{
-    return p->group * fast_s8_cout2(p) * fast_s8_taps4(p);
-}
-
-/* Within a packed block of four taps, the middle two are swapped: slot s holds tap
- * FAST_S8_SLOT(s) of the block (an involution), so that the two SXTB16 of a packed word
- * give the pairs (w0, w1) and (w2, w3). */
-#define FAST_S8_SLOT(s) ((s) == 1 ? 2 : (s) == 2 ? 1 : (s))
-
-void mn_conv2d_fast_s8_pack(const mn_conv_s8_params_t *p, const int8_t *restrict w,
-                            int8_t *restrict packed)
-{
-    const int32_t taps = fast_s8_taps(p), taps4 = fast_s8_taps4(p);
-    const int32_t cout_g = p->c_out / p->group, cout2 = fast_s8_cout2(p);
-    int32_t g, j, blk, r, s;
-    for (g = 0; g < p->group; ++g) {
-        for (j = 0; j < cout2; j += 2) {
-            for (blk = 0; blk < taps4; blk += 4) {
-                for (r = 0; r < 2; ++r) {
-                    const int32_t oc = g * cout_g + j + r;
-                    for (s = 0; s < 4; ++s) {
-                        const int32_t tap = blk + FAST_S8_SLOT(s);
-                        const int real = j + r < cout_g && tap < taps;
-                        *packed++ = real ? w[oc * taps + tap] : 0;
-                    }
-                }
-            }
-        }
-    }
-}
-
 /* The columns: tap k of column c at col[k * FAST_S8_STEP + c * col1], col1 from
  * fast_s8_col1. DSP: each column on its own ([column][taps4]: the dot product loads two
  * taps of one column per word). Plain: the columns interleaved ([taps4][column]: one
@@ -94,8 +44,8 @@ static fast_s8_geom_t fast_s8_geom(const mn_conv_s8_params_t *p)
     fast_s8_geom_t r;
     r.cin_g = p->c_in / p->group;
     r.cout_g = p->c_out / p->group;
-    r.taps = fast_s8_taps(p);
-    r.taps4 = fast_s8_taps4(p);
+    r.taps = mn_fast_s8_taps(p);
+    r.taps4 = mn_fast_s8_taps4(p);
     r.col1 = fast_s8_col1(r.taps4);
     r.in_plane = p->in_h * p->in_w;
     r.out_plane = p->out_h * p->out_w;
@@ -349,10 +299,10 @@ static FAST_S8_DOT_ATTR fast_s8_acc_t fast_s8_dot22(const int8_t *w, const int16
 #else
     int32_t k;
     for (k = 0; k < taps4; k += 4, w += 8, col += 8) { /* tap k: col[2 * k], col[2 * k + 1] */
-        fast_s8_tap(col, w[FAST_S8_SLOT(0)], w[4 + FAST_S8_SLOT(0)], &t);
-        fast_s8_tap(col + 2, w[FAST_S8_SLOT(1)], w[4 + FAST_S8_SLOT(1)], &t);
-        fast_s8_tap(col + 4, w[FAST_S8_SLOT(2)], w[4 + FAST_S8_SLOT(2)], &t);
-        fast_s8_tap(col + 6, w[FAST_S8_SLOT(3)], w[4 + FAST_S8_SLOT(3)], &t);
+        fast_s8_tap(col, w[MN_FAST_S8_SLOT(0)], w[4 + MN_FAST_S8_SLOT(0)], &t);
+        fast_s8_tap(col + 2, w[MN_FAST_S8_SLOT(1)], w[4 + MN_FAST_S8_SLOT(1)], &t);
+        fast_s8_tap(col + 4, w[MN_FAST_S8_SLOT(2)], w[4 + MN_FAST_S8_SLOT(2)], &t);
+        fast_s8_tap(col + 6, w[MN_FAST_S8_SLOT(3)], w[4 + MN_FAST_S8_SLOT(3)], &t);
     }
 #endif
     return t;
@@ -419,11 +369,11 @@ MN_NOINLINE static void fast_s8_positions(const fast_s8_geom_t *q, const int8_t 
 
 /* The channel table: every output channel's bias minus x_zp times the sum of its
  * weights (the columns hold x, not x - x_zp), and its requantisation constants. */
-static void fast_s8_channels(const mn_conv_s8_params_t *p, const fast_s8_geom_t *q,
-                             const int8_t *w, const int32_t *b, const mn_requant_t *rq,
-                             fast_s8_chan_t *ch)
+MN_COLD static void fast_s8_channels(const mn_conv_s8_params_t *p, const fast_s8_geom_t *q,
+                                     const int8_t *w, const int32_t *b,
+                                     const mn_requant_word_t *rq, fast_s8_chan_t *ch)
 {
-    const int32_t cout2 = fast_s8_cout2(p);
+    const int32_t cout2 = mn_fast_s8_cout2(p);
     int32_t g, j, oc = 0;
     for (g = 0; g < p->group; ++g) {
         for (j = 0; j < q->cout_g; ++j, ++oc) {
@@ -434,7 +384,7 @@ static void fast_s8_channels(const mn_conv_s8_params_t *p, const fast_s8_geom_t 
                 sum += row[0] + row[1] + row[2] + row[3];
             }
             ch[oc].bias = (b ? b[oc] : 0) - q->x_zp * sum;
-            ch[oc].f = mn_rq_fast_init(rq[p->per_channel ? oc : 0]);
+            ch[oc].f = mn_rq_fast_init(mn_requant_unpack(rq[p->per_channel ? oc : 0]));
         }
     }
 }
@@ -442,7 +392,7 @@ static void fast_s8_channels(const mn_conv_s8_params_t *p, const fast_s8_geom_t 
 /* The scratch: the two columns, then the channel table. */
 static int32_t fast_s8_columns_bytes(const mn_conv_s8_params_t *p)
 {
-    return 2 * fast_s8_taps4(p) * (int32_t)sizeof(int16_t);
+    return 2 * mn_fast_s8_taps4(p) * (int32_t)sizeof(int16_t);
 }
 
 int32_t mn_conv2d_fast_s8_scratch_size(const mn_conv_s8_params_t *p)
@@ -452,13 +402,13 @@ int32_t mn_conv2d_fast_s8_scratch_size(const mn_conv_s8_params_t *p)
 
 void mn_conv2d_fast_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
                        const int8_t *restrict w, const int32_t *restrict b,
-                       const mn_requant_t *restrict rq, int8_t *restrict scratch,
+                       const mn_requant_word_t *restrict rq, int8_t *restrict scratch,
                        int8_t *restrict y)
 {
     const fast_s8_geom_t q = fast_s8_geom(p);
     int16_t *col = (int16_t *)(void *)scratch; /* 4-byte aligned (the contract) */
     fast_s8_chan_t *ch = (fast_s8_chan_t *)(void *)(scratch + fast_s8_columns_bytes(p));
-    const int32_t group_w = fast_s8_cout2(p) * q.taps4; /* packed bytes of a group */
+    const int32_t group_w = mn_fast_s8_cout2(p) * q.taps4; /* packed bytes of a group */
     int32_t n, g, pos;
     fast_s8_channels(p, &q, w, b, rq, ch);
     for (n = 0; n < p->n; ++n) {

@@ -3,15 +3,16 @@
 #include "internal/mn_kernels_s8_internal.h"
 
 /* Outputs j0 .. j0 + count - 1 of row yi from their dot products (the bias added here). */
-MN_NOINLINE static void gemm_fast_s8_store(const mn_gemm_s8_params_t *p, const int32_t *bias,
-                               const mn_requant_t *rq, const int32_t *acc, int32_t j0,
-                               int32_t count, int8_t *yi)
+MN_NOINLINE static void gemm_fast_s8_store(const mn_gemm_s8_params_t *p,
+                                           const int32_t *bias, const mn_requant_word_t *rq,
+                                           const int32_t *acc, int32_t j0, int32_t count,
+                                           int8_t *yi)
 {
     int32_t c;
     for (c = 0; c < count; ++c) {
         const int32_t j = j0 + c;
-        yi[j] = mn_rq_clamp(mn_rq_scale1(rq[p->per_channel ? j : 0], bias[j] + acc[c]),
-                            p->y_zp, p->y_lo, p->y_hi);
+        const mn_requant_t r = mn_requant_unpack(rq[p->per_channel ? j : 0]);
+        yi[j] = mn_rq_clamp(mn_rq_scale1(r, bias[j] + acc[c]), p->y_zp, p->y_lo, p->y_hi);
     }
 }
 
@@ -21,7 +22,7 @@ MN_NOINLINE static void gemm_fast_s8_store(const mn_gemm_s8_params_t *p, const i
  * each column is a pass of its own, its row read as all four (stride 0). */
 void mn_gemm_fast_s8(const mn_gemm_s8_params_t *p, const int8_t *restrict a,
                      const int8_t *restrict b, const int32_t *restrict bias,
-                     const mn_requant_t *restrict rq, int8_t *restrict y)
+                     const mn_requant_word_t *restrict rq, int8_t *restrict y)
 {
     const int32_t n = p->n, k = p->k, four = n >= 4;
     int32_t i, j;
@@ -33,18 +34,5 @@ void mn_gemm_fast_s8(const mn_gemm_s8_params_t *p, const int8_t *restrict a,
             mn_dot4_s8(ai, b + j0 * k, four ? k : 0, k, acc);
             gemm_fast_s8_store(p, bias, rq, acc, j0, four ? 4 : 1, y + i * n);
         }
-    }
-}
-
-void mn_gemm_fast_s8_fold_bias(const mn_gemm_s8_params_t *p, const int8_t *restrict b,
-                               const int32_t *restrict bias, int32_t *restrict folded)
-{
-    int32_t j, kk;
-    for (j = 0; j < p->n; ++j) {
-        int32_t sum = 0;
-        for (kk = 0; kk < p->k; ++kk) {
-            sum += b[j * p->k + kk];
-        }
-        folded[j] = (bias ? bias[j] : 0) - p->a_zp * sum;
     }
 }

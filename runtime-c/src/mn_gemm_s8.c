@@ -4,7 +4,7 @@
 
 void mn_gemm_s8(const mn_gemm_s8_params_t *p, const int8_t *restrict a,
                 const int8_t *restrict b, const int32_t *restrict bias,
-                const mn_requant_t *restrict rq, int8_t *restrict y)
+                const mn_requant_word_t *restrict rq, int8_t *restrict y)
 {
     /* B[kk][j] is b[kk * b_k + j * b_n]. */
     const int32_t b_k = p->trans_b ? 1 : p->n;
@@ -19,8 +19,9 @@ void mn_gemm_s8(const mn_gemm_s8_params_t *p, const int8_t *restrict a,
             for (kk = 0; kk < p->k; ++kk) {
                 acc += ((int32_t)ai[kk] - p->a_zp) * ((int32_t)bj[kk * b_k] - p->b_zp);
             }
-            y[i * p->n + j] = mn_rq_clamp(mn_requant_apply(&rq[p->per_channel ? j : 0], acc, 1),
-                                          p->y_zp, p->y_lo, p->y_hi);
+            const mn_requant_t r = mn_requant_unpack(rq[p->per_channel ? j : 0]);
+            y[i * p->n + j] = mn_rq_clamp(mn_requant_apply(&r, acc, 1), p->y_zp, p->y_lo,
+                                          p->y_hi);
         }
     }
 }

@@ -10,8 +10,8 @@
 
 /* The maximum of window (ih0, iw0) of plane xc over its taps inside the input, or -129
  * when none is. */
-static int32_t pool_fast_s8_border(const mn_pool_s8_params_t *p, const int8_t *xc, int32_t ih0,
-                                   int32_t iw0)
+MN_COLD static int32_t pool_fast_s8_border(const mn_pool_s8_params_t *p, const int8_t *xc,
+                                           int32_t ih0, int32_t iw0)
 {
     int32_t kh0, kh1, kw0, kw1, kh, kw, m = -129;
     mn_tap_range(ih0, p->dil_h, p->k_h, 0, p->in_h, &kh0, &kh1);

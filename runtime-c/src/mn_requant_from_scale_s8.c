@@ -1,5 +1,6 @@
-/* mn_requant_from_scale_s8: the fixed-point multiplier of a real scale (meshnn computes
- * it at compile time; tests and host tools call this). See mn_kernels_s8.h. */
+/* mn_requant_from_scale_s8: the fixed-point multiplier of a real scale, and its table
+ * word (meshnn makes both at compile time; tests and host tools call these).
+ * See mn_kernels_s8.h. */
 #include "internal/mn_kernels_s8_internal.h"
 #include <math.h>
 
@@ -26,5 +27,20 @@ int32_t mn_requant_from_scale(double scale, mn_requant_t *rq)
     }
     rq->mult = (int32_t)r;
     rq->shift = e;
+    return 0;
+}
+
+int32_t mn_requant_pack(const mn_requant_t *rq, mn_requant_word_t *word)
+{
+    uint32_t mult = ((uint32_t)rq->mult + 32u) & ~63u; /* mult < 2^31: no wrap */
+    int32_t shift = rq->shift;
+    if (mult == 0x80000000u) {
+        mult = 0x40000000u;
+        shift += 1;
+    }
+    if (shift > MN_REQUANT_MAX_SHIFT) {
+        return -1;
+    }
+    *word = (mn_requant_word_t)(mult | (uint32_t)(shift - MN_REQUANT_MIN_SHIFT));
     return 0;
 }

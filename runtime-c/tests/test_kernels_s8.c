@@ -37,6 +37,15 @@ static mn_requant_t rq_of(double scale)
     return rq;
 }
 
+/* A per-channel table word of scale (rq_of, packed). */
+static mn_requant_word_t rqw_of(double scale)
+{
+    const mn_requant_t rq = rq_of(scale);
+    mn_requant_word_t w = 0;
+    CHECK(mn_requant_pack(&rq, &w) == 0, "pack(%g)", scale);
+    return w;
+}
+
 static void test_requant_by_hand(void)
 {
     mn_requant_t rq = {123, 4};
@@ -133,7 +142,7 @@ static void test_gemm_fast_vs_ref(void)
 {
     static int8_t a[8 * 80], b[12 * 80], y_ref[8 * 12], y_fast[8 * 12];
     int32_t bias[12], folded[12];
-    mn_requant_t rq[12];
+    mn_requant_word_t rq[12];
     int32_t t, i, diffs = 0;
     for (t = 0; t < 300; ++t) {
         mn_gemm_s8_params_t p;
@@ -148,7 +157,7 @@ static void test_gemm_fast_vs_ref(void)
         }
         for (i = 0; i < p.n; ++i) {
             bias[i] = rnd(-40000, 40000);
-            rq[i] = rq_of((double)rnd(1, 1000) / 256000.0);
+            rq[i] = rqw_of((double)rnd(1, 1000) / 256000.0);
         }
         mn_gemm_s8(&p, a, b, t % 3 ? bias : NULL, rq, y_ref);
         mn_gemm_fast_s8_fold_bias(&p, b, t % 3 ? bias : NULL, folded);
@@ -158,6 +167,43 @@ static void test_gemm_fast_vs_ref(void)
     CHECK(diffs == 0, "gemm fast differs from reference in %d of 300 cases", (int)diffs);
     printf("  gemm_fast (%s dot product) equals gemm on 300 random cases\n",
            MN_S8_DSP ? "DSP SMLAD" : "plain C");
+}
+
+/* The table word by hand: mult's low six bits rounded half up, shift + 31 below them;
+ * exact (mn_requant_unpack gives rq back) for every scale of float32 precision. */
+static void test_requant_pack_by_hand(void)
+{
+    const mn_requant_t r34 = rq_of(0.75), r01 = rq_of(0.1), r01f = rq_of((double)0.1f);
+    const mn_requant_t carry = {2147483647, 3}, over = {2147483647, 15}, zero = {0, 0};
+    const mn_requant_t half = {0x40000020, 0}, below = {0x4000001F, 0};
+    mn_requant_word_t w = 7;
+    mn_requant_t u;
+    int32_t i, inexact = 0;
+    /* 0.75 * 2^31 = 0x60000000, shift 0 */
+    CHECK(mn_requant_pack(&r34, &w) == 0 && w == (0x60000000 | 31), "pack 0.75: %d", (int)w);
+    /* 0.1: 0x66666666 rounds up to 0x66666680 (0x26 >= 32), shift -3: which is float
+     * 0.1f's multiplier exactly (its mantissa 0xCCCCCD << 7) */
+    CHECK(mn_requant_pack(&r01, &w) == 0 && w == (0x66666680 | 28), "pack 0.1: %d", (int)w);
+    CHECK(r01f.mult == 0x66666680 && r01f.shift == -3, "0.1f -> %d", (int)r01f.mult);
+    u = mn_requant_unpack(w);
+    CHECK(u.mult == 0x66666680 && u.shift == -3, "unpack 0.1: %d %d", (int)u.mult, (int)u.shift);
+    /* half up: low bits 32 round up, 31 down */
+    CHECK(mn_requant_pack(&half, &w) == 0 && w == (0x40000040 | 31), "half: %d", (int)w);
+    CHECK(mn_requant_pack(&below, &w) == 0 && w == (0x40000000 | 31), "below: %d", (int)w);
+    /* 2^31 - 1 rounds up to 2^31: 2^30 with shift + 1 */
+    CHECK(mn_requant_pack(&carry, &w) == 0 && w == (0x40000000 | 35), "carry: %d", (int)w);
+    CHECK(mn_requant_pack(&over, &w) == -1 && w == (0x40000000 | 35), "shift past 15");
+    CHECK(mn_requant_pack(&zero, &w) == 0 && w == 31, "zero: %d", (int)w);
+    u = mn_requant_unpack(w);
+    CHECK(u.mult == 0 && u.shift == 0, "unpack zero");
+    for (i = 0; i < 20000; ++i) { /* float32 scales over the whole range */
+        const float s = ldexpf((float)rnd(1 << 23, (1 << 24) - 1), rnd(-70, 14) - 24);
+        const mn_requant_t r = rq_of((double)s);
+        CHECK(mn_requant_pack(&r, &w) == 0, "pack %g", (double)s);
+        u = mn_requant_unpack(w);
+        inexact += u.mult != r.mult || u.shift != r.shift;
+    }
+    CHECK(inexact == 0, "%d float32 scales not exact in a table word", (int)inexact);
 }
 
 /* mn_rq_scale1 equals mn_rq_scale(.., 1) on random and extreme accumulators and scales
@@ -219,7 +265,7 @@ static void test_mul_s32_by16(void)
  * whose geometry p holds (w_zp = 0: the fast kernels' precondition). Returns the output
  * size. */
 static int32_t random_conv_data(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, int32_t *bias,
-                                mn_requant_t *rq)
+                                mn_requant_word_t *rq)
 {
     int32_t i;
     p->x_zp = rnd(-128, 127), p->w_zp = 0, p->y_zp = rnd(-128, 127);
@@ -233,7 +279,7 @@ static int32_t random_conv_data(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, in
     }
     for (i = 0; i < p->c_out; ++i) {
         bias[i] = rnd(-40000, 40000);
-        rq[i] = rq_of(rnd(0, 7) ? (double)rnd(1, 1000) / 256000.0 : (double)rnd(1, 40) / 32.0);
+        rq[i] = rqw_of(rnd(0, 7) ? (double)rnd(1, 1000) / 256000.0 : (double)rnd(1, 40) / 32.0);
     }
     return p->n * p->c_out * p->out_h * p->out_w;
 }
@@ -242,7 +288,7 @@ static int32_t random_conv_data(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, in
  * strides, dilations, padding, zero points, per-tensor or per-channel scales (some >= 1/2,
  * the other rounding path). Returns the output size. */
 static int32_t random_conv(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, int32_t *bias,
-                           mn_requant_t *rq)
+                           mn_requant_word_t *rq)
 {
     int32_t pad_bottom, pad_right;
     p->n = rnd(1, 2), p->group = rnd(0, 3) ? 1 : rnd(2, 3);
@@ -276,7 +322,7 @@ static void test_conv_fast_vs_ref(void)
     static int8_t y_ref[2 * 15 * 169], y_fast[2 * 15 * 169];
     static int32_t scratch[128]; /* 4-byte aligned, as the kernel requires */
     int32_t bias[15];
-    mn_requant_t rq[15];
+    mn_requant_word_t rq[15];
     int32_t t, diffs = 0;
     for (t = 0; t < 2000; ++t) {
         mn_conv_s8_params_t p;
@@ -299,7 +345,7 @@ static void test_conv_fast_vs_ref(void)
  * widths, padding, zero points, per-tensor or per-channel scales. Returns the output
  * size. */
 static int32_t random_conv_dw(mn_conv_s8_params_t *p, int8_t *x, int8_t *w, int32_t *bias,
-                              mn_requant_t *rq)
+                              mn_requant_word_t *rq)
 {
     int32_t pad_bottom, pad_right, span_h, span_w;
     const int32_t three = rnd(0, 1);
@@ -334,7 +380,7 @@ static void test_conv_dw_vs_ref(void)
     static int8_t x[2 * 6 * 121], w[6 * 25];
     static int8_t y_ref[2 * 6 * 169], y_dw[2 * 6 * 169];
     int32_t bias[6];
-    mn_requant_t rq[6];
+    mn_requant_word_t rq[6];
     int32_t t, diffs = 0;
     for (t = 0; t < 3000; ++t) {
         mn_conv_s8_params_t p;
@@ -443,13 +489,13 @@ static int32_t dw_vectors = 0;
 
 static void run_conv(const s8_case_t *c, int8_t *y)
 {
-    mn_requant_t rq[64];
+    mn_requant_word_t rq[64];
     mn_conv_s8_params_t p;
     const int32_t *g = c->geom;
     int32_t i;
     CHECK(c->n_scale <= 64, "%s: too many channels", c->name);
     for (i = 0; i < c->n_scale && i < 64; ++i) {
-        rq[i] = rq_of(c->scale[i]);
+        rq[i] = rqw_of(c->scale[i]);
     }
     p.n = g[0], p.c_in = g[1], p.in_h = g[2], p.in_w = g[3];
     p.c_out = g[4], p.out_h = g[5], p.out_w = g[6], p.k_h = g[7], p.k_w = g[8];
@@ -482,11 +528,11 @@ static void run_conv(const s8_case_t *c, int8_t *y)
 
 static void run_gemm(const s8_case_t *c, int8_t *y)
 {
-    mn_requant_t rq[64];
+    mn_requant_word_t rq[64];
     mn_gemm_s8_params_t p;
     int32_t i;
     for (i = 0; i < c->n_scale && i < 64; ++i) {
-        rq[i] = rq_of(c->scale[i]);
+        rq[i] = rqw_of(c->scale[i]);
     }
     p.m = c->geom[0], p.n = c->geom[1], p.k = c->geom[2], p.trans_b = c->geom[3];
     p.a_zp = c->q[0], p.b_zp = c->q[1], p.y_zp = c->q[2], p.y_lo = c->q[3], p.y_hi = c->q[4];
@@ -643,6 +689,7 @@ int main(void)
 {
     int32_t i;
     test_requant_by_hand();
+    test_requant_pack_by_hand();
     test_add_by_hand();
     test_gemm_fast_vs_ref();
     test_rq_scale1();

@@ -358,14 +358,6 @@ fn weight_view(t: &ConstTable, with_rows: bool) -> WeightView {
         ),
         TableValues::I32(v) => ("int32_t", v.len(), int_rows(v, with_rows)),
         TableValues::I8(v) => ("int8_t", v.len(), int_rows(v, with_rows)),
-        TableValues::Requant(v) => {
-            let items = v
-                .iter()
-                .filter(|_| with_rows)
-                .map(|r| format!("{{{}, {}}}", r.mult, r.shift))
-                .collect();
-            ("mn_requant_t", v.len(), rows_of(items))
-        }
     };
     WeightView {
         symbol: t.symbol.clone(),

@@ -7,7 +7,6 @@ use super::names::{field_idents, ident, Symbols};
 use super::{stages, DeviceSpec, LinkTensor};
 use crate::deploy::Fallback;
 use crate::ir::eval::quant::quantize_one;
-use crate::ir::requant::Requant;
 use crate::ir::{DType, Graph, NodeId, Tensor, TensorId};
 use crate::kernels;
 use crate::link;
@@ -108,8 +107,6 @@ pub enum TableValues {
     I32(Vec<i32>),
     /// int8 weights of a quantised model.
     I8(Vec<i8>),
-    /// Requantisation multipliers (`mn_requant_t`: mult, shift).
-    Requant(Vec<Requant>),
 }
 
 impl TableValues {
@@ -119,7 +116,6 @@ impl TableValues {
             TableValues::F32(v) => v.len() * 4,
             TableValues::I32(v) => v.len() * 4,
             TableValues::I8(v) => v.len(),
-            TableValues::Requant(v) => v.len() * 8,
         }
     }
     /// The values as little-endian bytes (the layout of the C array).
@@ -128,15 +124,6 @@ impl TableValues {
             TableValues::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             TableValues::I32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             TableValues::I8(v) => v.iter().map(|&x| x as u8).collect(),
-            TableValues::Requant(v) => v
-                .iter()
-                .flat_map(|r| {
-                    r.mult
-                        .to_le_bytes()
-                        .into_iter()
-                        .chain(r.shift.to_le_bytes())
-                })
-                .collect(),
         }
     }
 }
@@ -243,10 +230,12 @@ impl Storage for DeviceStorage<'_> {
         let base = format!("{}_w_{}", self.prefix, ident(hint));
         Buf::Const(self.table(base, TableValues::I8(values), hint.to_string()))
     }
-    fn requant_table(&mut self, hint: &str, values: Vec<Requant>) -> Buf {
+    fn requant_table(&mut self, hint: &str, words: Vec<i32>) -> Buf {
         let base = format!("{}_q_{}", self.prefix, ident(hint));
-        let comment = format!("requantisation per output channel ({hint})");
-        Buf::Const(self.table(base, TableValues::Requant(values), comment))
+        let comment = format!(
+            "requantisation per output channel ({hint}; mn_requant_word_t: mult | shift + 31)"
+        );
+        Buf::Const(self.table(base, TableValues::I32(words), comment))
     }
 }
 

@@ -94,16 +94,6 @@ struct TableView {
     comment: String,
 }
 
-/// A requantisation table as a `static` array of `kernels_s8::Requant` (a struct, which
-/// the weight file cannot be cast to without `unsafe`).
-#[derive(Serialize)]
-struct RequantView {
-    ident: String,
-    count: usize,
-    comment: String,
-    rows: Vec<String>,
-}
-
 /// How generated code reads a constant table.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum TableKind {
@@ -111,8 +101,6 @@ enum TableKind {
     I32,
     /// int8 values, how many.
     I8(usize),
-    /// A `static` array of `Requant`.
-    Requant,
 }
 
 fn table_kind(v: &TableValues) -> TableKind {
@@ -120,7 +108,6 @@ fn table_kind(v: &TableValues) -> TableKind {
         TableValues::F32(_) => TableKind::F32,
         TableValues::I32(_) => TableKind::I32,
         TableValues::I8(v) => TableKind::I8(v.len()),
-        TableValues::Requant(_) => TableKind::Requant,
     }
 }
 
@@ -187,23 +174,12 @@ fn render_files(
     module: bool,
 ) -> Result<Vec<File>, EmitError> {
     let dev = spec.device;
-    let (blob, requants): (Vec<ConstTable>, Vec<ConstTable>) = code
+    let tables = table_views(dev, &code.tables);
+    let idents: Vec<(String, String)> = code
         .tables
-        .iter()
-        .cloned()
-        .partition(|t| !matches!(t.values, TableValues::Requant(_)));
-    let tables = table_views(dev, &blob);
-    let rq_tables = requant_views(dev, &requants);
-    let idents: Vec<(String, String)> = blob
         .iter()
         .zip(&tables)
         .map(|(t, v)| (t.symbol.clone(), v.ident.clone()))
-        .chain(
-            requants
-                .iter()
-                .zip(&rq_tables)
-                .map(|(t, v)| (t.symbol.clone(), v.ident.clone())),
-        )
         .collect();
     let kinds: Vec<(String, TableKind)> = code
         .tables
@@ -275,7 +251,6 @@ fn render_files(
         outputs => view(&cx.io_views(&code.outputs, false)?),
         stages => view(&stages),
         tables => view(&tables),
-        rq_tables => view(&rq_tables),
         has_s8 => code.kernels.iter().any(|k| k.ends_with("_s8")),
         // `kernels` is imported when the code names it (int8 pooling names its kinds).
         uses_kernels => !code.kernels.iter().any(|k| k.ends_with("_s8"))
@@ -309,11 +284,11 @@ fn render_files(
         ];
         (files, format!("{dev}/src/weights.bin"))
     };
-    if !blob.is_empty() {
+    if !code.tables.is_empty() {
         files.push(File {
             path: weights,
             contents: String::new(),
-            binary: Some(weight_blob(&blob).0),
+            binary: Some(weight_blob(&code.tables).0),
         });
     }
     Ok(files)
@@ -347,30 +322,6 @@ fn table_views(dev: &str, tables: &[ConstTable]) -> Vec<TableView> {
             // 4-byte words (`weights::Table`).
             count: t.values.bytes().div_ceil(4),
             comment: comment(&t.comment),
-        })
-        .collect()
-}
-
-fn requant_views(dev: &str, tables: &[ConstTable]) -> Vec<RequantView> {
-    tables
-        .iter()
-        .filter_map(|t| match &t.values {
-            TableValues::Requant(v) => Some(RequantView {
-                ident: table_ident(dev, &t.symbol),
-                count: v.len(),
-                comment: comment(&t.comment),
-                rows: v
-                    .iter()
-                    // As rustfmt prints a struct literal wider than its limit.
-                    .map(|r| {
-                        format!(
-                            "Requant {{\n        mult: {},\n        shift: {},\n    }},",
-                            r.mult, r.shift
-                        )
-                    })
-                    .collect(),
-            }),
-            _ => None,
         })
         .collect()
 }
@@ -741,7 +692,6 @@ impl Render<'_> {
                 let t = (self.table_of)(s);
                 Ok(match (self.kind_of)(s) {
                     TableKind::I8(n) => format!("WEIGHTS.i8s({t}, {n})"),
-                    TableKind::Requant => format!("&{t}"),
                     TableKind::I32 => format!("WEIGHTS.i32s({t})"),
                     TableKind::F32 if role == Role::Indices => format!("WEIGHTS.i32s({t})"),
                     TableKind::F32 => format!("WEIGHTS.f32s({t})"),

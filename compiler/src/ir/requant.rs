@@ -41,6 +41,23 @@ pub fn requant_from_scale(scale: f64) -> Option<Requant> {
     })
 }
 
+impl Requant {
+    /// The per-channel table word (`mn_requant_word_t`, the port of runtime-c's
+    /// `mn_requant_pack`): bits 31..6 `mult` rounded half up to a multiple of 64, bits 5..0
+    /// `shift - MIN_SHIFT`; a `mult` rounded up to 2^31 becomes 2^30 with `shift + 1`.
+    /// `None` when that shift passes `MAX_SHIFT`. Exact for the multiplier of a float32
+    /// scale (its low seven bits are 0), which is every scale meshnn requantises by.
+    pub fn word(self) -> Option<i32> {
+        let mut mult = (self.mult as u32).wrapping_add(32) & !63;
+        let mut shift = self.shift;
+        if mult == 0x8000_0000 {
+            mult = 0x4000_0000;
+            shift += 1;
+        }
+        (shift <= MAX_SHIFT).then(|| (mult | (shift - MIN_SHIFT) as u32) as i32)
+    }
+}
+
 /// C's frexp for a normal positive double: (m, e) with x = m * 2^e, m in [0.5, 1);
 /// `None` for 0 and subnormals.
 fn frexp(x: f64) -> Option<(f64, i32)> {
@@ -91,5 +108,23 @@ mod tests {
         assert_eq!(requant_from_scale(-1.0), None);
         assert_eq!(requant_from_scale(f64::NAN), None);
         assert_eq!(requant_from_scale(32768.0), None);
+    }
+
+    #[test]
+    fn table_words_by_hand() {
+        let word = |mult, shift| Requant { mult, shift }.word();
+        // 0.75: 0x60000000, shift 0 + 31 below it.
+        assert_eq!(word(0x6000_0000, 0), Some(0x6000_0000 | 31));
+        // low six bits 32 round up, 31 down
+        assert_eq!(word(0x4000_0020, -3), Some(0x4000_0040 | 28));
+        assert_eq!(word(0x4000_001F, -3), Some(0x4000_0000 | 28));
+        // 2^31 - 1 carries into 2^30 with shift + 1, refused past the largest shift
+        assert_eq!(word(i32::MAX, 3), Some(0x4000_0000 | 35));
+        assert_eq!(word(i32::MAX, MAX_SHIFT), None);
+        assert_eq!(word(0, 0), Some(31));
+        // float32 0.1's multiplier (mantissa 0xCCCCCD << 7) is exact
+        let r = requant_from_scale(0.1f32 as f64).unwrap();
+        assert_eq!((r.mult, r.shift), (0x6666_6680, -3));
+        assert_eq!(r.word(), Some(0x6666_6680 | 28));
     }
 }

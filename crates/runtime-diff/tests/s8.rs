@@ -9,12 +9,13 @@ use meshnn_runtime_diff::{assert_close, Rng};
 extern "C" {
     fn mn_requant_from_scale(scale: f64, rq: *mut Requant) -> i32;
     fn mn_requant_apply(rq: *const Requant, acc: i32, count: i32) -> i32;
+    fn mn_requant_pack(rq: *const Requant, word: *mut RequantWord) -> i32;
     fn mn_conv2d_s8(
         p: *const ConvS8Params,
         x: *const i8,
         w: *const i8,
         b: *const i32,
-        rq: *const Requant,
+        rq: *const RequantWord,
         y: *mut i8,
     );
     fn mn_conv2d_fast_s8(
@@ -22,7 +23,7 @@ extern "C" {
         x: *const i8,
         w: *const i8,
         b: *const i32,
-        rq: *const Requant,
+        rq: *const RequantWord,
         scratch: *mut i8,
         y: *mut i8,
     );
@@ -32,7 +33,7 @@ extern "C" {
         x: *const i8,
         w: *const i8,
         b: *const i32,
-        rq: *const Requant,
+        rq: *const RequantWord,
         scratch: *mut i8,
         y: *mut i8,
     );
@@ -44,7 +45,7 @@ extern "C" {
         a: *const i8,
         b: *const i8,
         bias: *const i32,
-        rq: *const Requant,
+        rq: *const RequantWord,
         y: *mut i8,
     );
     fn mn_gemm_fast_s8(
@@ -52,7 +53,7 @@ extern "C" {
         a: *const i8,
         b: *const i8,
         bias: *const i32,
-        rq: *const Requant,
+        rq: *const RequantWord,
         y: *mut i8,
     );
     fn mn_gemm_fast_s8_fold_bias(
@@ -89,6 +90,12 @@ fn scale(rng: &mut Rng) -> f64 {
 
 fn rq(rng: &mut Rng) -> Requant {
     requant_from_scale(scale(rng)).unwrap()
+}
+
+/// A per-channel table word of a random scale (its multiplier of double precision,
+/// rounded by the packing).
+fn rqw(rng: &mut Rng) -> RequantWord {
+    requant_pack(&rq(rng)).unwrap()
 }
 
 /// y zero point and a clamp range, now and then narrowed (a fused ReLU / Clip).
@@ -205,6 +212,48 @@ fn conv_s8_params(
     })
 }
 
+/// `requant_pack` / `requant_unpack` against `mn_requant_pack` (and its word taken apart
+/// by hand): every multiplier bit pattern class (low six bits below, at and above one
+/// half, the carry to 2^31), every shift, the zero multiplier and the refused shifts.
+#[test]
+fn requant_pack_equals_c() {
+    let mut rng = Rng::new(82);
+    for case in 0..20000 {
+        let mult = match case % 5 {
+            0 => 0x7FFF_FFE0 + rng.int(0, 31),
+            1 => (rng.int(1 << 24, (1 << 25) - 1) << 6) | 32,
+            2 => 0,
+            _ => rng.int(1 << 30, i32::MAX),
+        };
+        let r = Requant {
+            mult,
+            shift: if mult == 0 {
+                0
+            } else {
+                rng.int(REQUANT_MIN_SHIFT, REQUANT_MAX_SHIFT)
+            },
+        };
+        let mut c: RequantWord = 0x55;
+        // SAFETY: r and c are a valid mn_requant_t and a writable word.
+        let rc = unsafe { mn_requant_pack(&r, &mut c) };
+        let w = requant_pack(&r);
+        assert_eq!(w.is_some(), rc == 0, "{r:?}");
+        let Some(w) = w else {
+            assert_eq!(c, 0x55, "refused: the word untouched");
+            continue;
+        };
+        assert_eq!(w, c, "{r:?}");
+        let u = requant_unpack(w);
+        let want = (i64::from(mult) + 32) & !63;
+        let (m, sh) = if want == 1 << 31 {
+            (1 << 30, r.shift + 1)
+        } else {
+            (want as i32, r.shift)
+        };
+        assert_eq!(u, Requant { mult: m, shift: sh }, "{r:?}");
+    }
+}
+
 #[test]
 fn conv2d_s8_equals_c() {
     let mut rng = Rng::new(82);
@@ -246,7 +295,7 @@ fn conv2d_s8_equals_c() {
         let x = bytes(&mut rng, (p.n * c_in * in_h * in_w) as usize);
         let w = bytes(&mut rng, (c_out * (c_in / group) * k_h * k_w) as usize);
         let b = (rng.int(0, 3) > 0).then(|| (0..c_out).map(|_| rng.int(-20000, 20000)).collect());
-        let rqs: Vec<Requant> = (0..c_out).map(|_| rq(&mut rng)).collect();
+        let rqs: Vec<RequantWord> = (0..c_out).map(|_| rqw(&mut rng)).collect();
         let n_y = (p.n * c_out * out_h * out_w) as usize;
         let (mut c, mut r) = (vec![0i8; n_y], vec![1i8; n_y]);
         // SAFETY: every buffer holds what p says; b is NULL or c_out long.
@@ -301,7 +350,7 @@ fn conv2d_dw_s8_equals_c_and_the_reference() {
         let x = bytes(&mut rng, (p.n * c * in_h * in_w) as usize);
         let w = bytes(&mut rng, (c * k_h * k_w) as usize);
         let b = (rng.int(0, 3) > 0).then(|| (0..c).map(|_| rng.int(-20000, 20000)).collect());
-        let rqs: Vec<Requant> = (0..c).map(|_| rq(&mut rng)).collect();
+        let rqs: Vec<RequantWord> = (0..c).map(|_| rqw(&mut rng)).collect();
         let mut reference = vec![0i8; (p.n * c * out_h * out_w) as usize];
         conv2d_s8(&p, &x, &w, b.as_deref(), &rqs, &mut reference);
         dw_conv_equals(&p, &x, &w, &b, &rqs, &reference, case);
@@ -328,14 +377,14 @@ type CScratchConv = unsafe extern "C" fn(
     *const i8,
     *const i8,
     *const i32,
-    *const Requant,
+    *const RequantWord,
     *mut i8,
     *mut i8,
 );
 
 /// Their Rust twins.
 type RustScratchConv =
-    fn(&ConvS8Params, &[i8], &[i8], Option<&[i32]>, &[Requant], &mut [i8], &mut [i8]);
+    fn(&ConvS8Params, &[i8], &[i8], Option<&[i32]>, &[RequantWord], &mut [i8], &mut [i8]);
 
 /// Kernel `k`, C on weights `wc` and Rust on weights `wr` (packed or not, as `k` takes
 /// them), gives the reference's bytes; both ask for the same scratch.
@@ -346,7 +395,7 @@ fn scratch_conv_equals(
     x: &[i8],
     (wc, wr): (&[i8], &[i8]),
     b: &Option<Vec<i32>>,
-    rqs: &[Requant],
+    rqs: &[RequantWord],
     reference: &[i8],
     case: i32,
 ) {
@@ -384,7 +433,7 @@ fn dw_conv_equals(
     x: &[i8],
     w: &[i8],
     b: &Option<Vec<i32>>,
-    rqs: &[Requant],
+    rqs: &[RequantWord],
     reference: &[i8],
     case: i32,
 ) {
@@ -404,7 +453,7 @@ fn fast_conv_equals(
     x: &[i8],
     w: &[i8],
     b: &Option<Vec<i32>>,
-    rqs: &[Requant],
+    rqs: &[RequantWord],
     reference: &[i8],
     case: i32,
 ) {
@@ -456,7 +505,7 @@ fn conv2d_s8_by_hand() {
         y_hi: 127,
         per_channel: 0,
     };
-    let rq = [requant_from_scale(0.75).unwrap()];
+    let rq = [requant_pack(&requant_from_scale(0.75).unwrap()).unwrap()];
     let mut y = [0i8; 3];
     conv2d_s8(&p, &[3, 5, 1], &[2, -1], Some(&[4]), &rq, &mut y);
     assert_eq!(y, [-1, 0, 6]);
@@ -487,7 +536,7 @@ fn gemm_s8_equals_c() {
         let a = bytes(&mut rng, (m * k) as usize);
         let b = bytes(&mut rng, (k * n) as usize);
         let bias = (rng.int(0, 1) == 1).then(|| (0..n).map(|_| rng.int(-50000, 50000)).collect());
-        let rqs: Vec<Requant> = (0..n).map(|_| rq(&mut rng)).collect();
+        let rqs: Vec<RequantWord> = (0..n).map(|_| rqw(&mut rng)).collect();
         let (mut c, mut r) = (vec![0i8; (m * n) as usize], vec![1i8; (m * n) as usize]);
         // SAFETY: every buffer holds what p says; bias is NULL or n long.
         unsafe {
@@ -527,7 +576,7 @@ fn gemm_fast_s8_equals_c_and_the_reference() {
         let b = bytes(&mut rng, (k * n) as usize);
         let bias: Option<Vec<i32>> =
             (rng.int(0, 1) == 1).then(|| (0..n).map(|_| rng.int(-50000, 50000)).collect());
-        let rqs: Vec<Requant> = (0..n).map(|_| rq(&mut rng)).collect();
+        let rqs: Vec<RequantWord> = (0..n).map(|_| rqw(&mut rng)).collect();
         let (mut fc, mut fr) = (vec![0i32; n as usize], vec![1i32; n as usize]);
         // SAFETY: b holds n * k values, bias NULL or n, folded n.
         unsafe { mn_gemm_fast_s8_fold_bias(&p, b.as_ptr(), c_opt(&bias), fc.as_mut_ptr()) };

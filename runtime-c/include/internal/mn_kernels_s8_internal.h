@@ -84,6 +84,39 @@ static inline void mn_dot4_s8(const int8_t *a, const int8_t *w, int32_t stride, 
     acc[3] += s3;
 }
 
+/* The packed weight layout of mn_conv2d_fast_s8, shared by the kernel and its packer
+ * (mn_conv2d_fast_pack_s8.c): the taps of one output channel's window, that count
+ * rounded up to a multiple of four (the packed weights and the columns are padded to
+ * it), and the output channels of a group rounded up to whole pairs (the packed rows). */
+static inline int32_t mn_fast_s8_taps(const mn_conv_s8_params_t *p)
+{
+    return p->c_in / p->group * p->k_h * p->k_w;
+}
+
+static inline int32_t mn_fast_s8_taps4(const mn_conv_s8_params_t *p)
+{
+    return (mn_fast_s8_taps(p) + 3) & ~3;
+}
+
+static inline int32_t mn_fast_s8_cout2(const mn_conv_s8_params_t *p)
+{
+    return (p->c_out / p->group + 1) & ~1;
+}
+
+/* Within a packed block of four taps, the middle two are swapped: slot s holds tap
+ * MN_FAST_S8_SLOT(s) of the block (an involution), so that the two SXTB16 of a packed
+ * word give the pairs (w0, w1) and (w2, w3). */
+#define MN_FAST_S8_SLOT(s) ((s) == 1 ? 2 : (s) == 2 ? 1 : (s))
+
+/* The mn_requant_t of a table word (mn_requant_pack's inverse). */
+static inline mn_requant_t mn_requant_unpack(mn_requant_word_t w)
+{
+    mn_requant_t r;
+    r.mult = (int32_t)((uint32_t)w & ~63u);
+    r.shift = (int32_t)((uint32_t)w & 63u) + MN_REQUANT_MIN_SHIFT;
+    return r;
+}
+
 /* The right shift that goes with rq: M = mult / 2^mn_rq_bits(rq), in [16, 62]. */
 static inline int32_t mn_rq_bits(mn_requant_t rq)
 {
@@ -272,7 +305,7 @@ static inline int32_t mn_rq_fast_other(const mn_rq_fast_t *f, int32_t acc)
     return mn_requant_apply(&rq, acc, 1);
 }
 
-static inline int32_t mn_rq_fast(const mn_rq_fast_t *f, int32_t acc)
+static MN_ALWAYS_INLINE int32_t mn_rq_fast(const mn_rq_fast_t *f, int32_t acc)
 {
     uint32_t lo;
     int32_t t, q;

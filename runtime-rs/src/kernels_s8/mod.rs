@@ -40,6 +40,7 @@ pub use pool2d_fast::*;
 pub use quantize::*;
 pub use quantize_axis::*;
 pub use requant::{
-    requant_apply, requant_from_scale, Requant, REQUANT_MAX_SHIFT, REQUANT_MIN_SHIFT,
+    requant_apply, requant_from_scale, requant_pack, requant_unpack, Requant, RequantWord,
+    REQUANT_MAX_SHIFT, REQUANT_MIN_SHIFT,
 };
 pub use softmax::*;

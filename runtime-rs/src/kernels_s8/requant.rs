@@ -1,6 +1,6 @@
-//! Twin of runtime-c/src/mn_requant_s8.c, mn_requant_from_scale_s8.c and of the rounding helpers of
-//! `internal/mn_kernels_s8_internal.h`: a real scale as a Q31 multiplier and shift, and
-//! round-half-to-even of the exact scaled value.
+//! Twin of runtime-c/src/mn_requant_s8.c, mn_requant_from_scale_s8.c and of the rounding
+//! helpers of `internal/mn_kernels_s8_internal.h`: a real scale as a Q31 multiplier and
+//! shift, its one-word table form, and round-half-to-even of the exact scaled value.
 
 /// A real scale `M = mult * 2^(shift - 31)` (`mn_requant_t`): `mult` is a Q31 fraction in
 /// `[2^30, 2^31)`, or 0 for a scale that rounds every `i32` accumulator to 0.
@@ -39,6 +39,37 @@ pub fn requant_from_scale(scale: f64) -> Option<Requant> {
         mult: r as i32,
         shift: e,
     })
+}
+
+/// One entry of a per-channel requantisation table (`mn_requant_word_t`): a [`Requant`]
+/// in one word, bits 31..6 `mult` with its low six bits cleared, bits 5..0 `shift -
+/// REQUANT_MIN_SHIFT`. Exact for every scale of float32 precision (ONNX's scales: a
+/// 24-bit mantissa leaves the low seven bits of `mult` 0).
+pub type RequantWord = i32;
+
+/// `rq` as a table word (`mn_requant_pack`): `mult` rounded half up to a multiple of 64 (a
+/// `mult` that rounds up to `2^31` becomes `2^30` with `shift + 1`); `None` when that
+/// shift passes [`REQUANT_MAX_SHIFT`].
+pub fn requant_pack(rq: &Requant) -> Option<RequantWord> {
+    let mut mult = (rq.mult as u32).wrapping_add(32) & !63;
+    let mut shift = rq.shift;
+    if mult == 0x8000_0000 {
+        mult = 0x4000_0000;
+        shift += 1;
+    }
+    if shift > REQUANT_MAX_SHIFT {
+        return None;
+    }
+    Some((mult | (shift - REQUANT_MIN_SHIFT) as u32) as i32)
+}
+
+/// The [`Requant`] of a table word (`mn_requant_unpack`, [`requant_pack`]'s inverse).
+#[inline(always)]
+pub fn requant_unpack(w: RequantWord) -> Requant {
+    Requant {
+        mult: (w as u32 & !63) as i32,
+        shift: (w as u32 & 63) as i32 + REQUANT_MIN_SHIFT,
+    }
 }
 
 /// `round(acc * M / count)`, half to even on the exact value (`mn_requant_apply`;

@@ -62,6 +62,15 @@ fn requant(cx: &Cx, scale: f32) -> Result<Requant, LowerError> {
     })
 }
 
+/// The per-channel table word (`mn_requant_word_t`) of `scale`.
+fn requant_word(cx: &Cx, scale: f32) -> Result<i32, LowerError> {
+    requant(cx, scale)?.word().ok_or_else(|| {
+        cx.err(format!(
+            "requantisation scale {scale} is outside the fixed-point range [0, 2^15)"
+        ))
+    })
+}
+
 /// `mn_requant_t` as a nested parameter block.
 fn rq_value(r: Requant) -> Value {
     Value::Struct(
@@ -107,7 +116,7 @@ fn accumulating(cx: &mut Cx, act: Activation) -> Result<Accumulating, LowerError
     let rq = wq
         .scales
         .iter()
-        .map(|&ws| requant(cx, xq.scale() * ws / yq.scale()))
+        .map(|&ws| requant_word(cx, xq.scale() * ws / yq.scale()))
         .collect::<Result<Vec<_>, _>>()?;
     let hint = format!("{}_rq", cx.g.tensors[w].name);
     Ok(Accumulating {

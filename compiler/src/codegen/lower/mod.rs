@@ -178,8 +178,9 @@ pub trait Storage {
     fn int_table(&mut self, hint: &str, values: Vec<i32>) -> Buf;
     /// Register a constant int8 table (e.g. packed int8 weights) and return it.
     fn i8_table(&mut self, hint: &str, values: Vec<i8>) -> Buf;
-    /// Register a table of requantisation multipliers (`mn_requant_t`) and return it.
-    fn requant_table(&mut self, hint: &str, values: Vec<crate::ir::requant::Requant>) -> Buf;
+    /// Register a per-channel requantisation table (`mn_requant_word_t` words, see
+    /// `Requant::word`) and return it.
+    fn requant_table(&mut self, hint: &str, words: Vec<i32>) -> Buf;
 }
 
 /// What every family's lowering works with: the graph, the node and its storage.

@@ -7,7 +7,6 @@
 use super::movement::copy_call;
 use super::{lower_node, Arg, Buf, Call, LowerError, Storage};
 use crate::ir::layout::strides;
-use crate::ir::requant::Requant;
 use crate::ir::{Graph, NodeId, TensorId};
 use crate::plan::patch::{tile_node, Patch, Region};
 use std::collections::HashMap;
@@ -129,7 +128,7 @@ impl Storage for TileStorage<'_> {
     fn i8_table(&mut self, hint: &str, values: Vec<i8>) -> Buf {
         self.parent.i8_table(hint, values)
     }
-    fn requant_table(&mut self, hint: &str, values: Vec<Requant>) -> Buf {
-        self.parent.requant_table(hint, values)
+    fn requant_table(&mut self, hint: &str, words: Vec<i32>) -> Buf {
+        self.parent.requant_table(hint, words)
     }
 }
