@@ -10,7 +10,7 @@ use crate::ir::{DType, Graph, KernelSet, NodeId, TensorId};
 use crate::partition::{self, Partition, PartitionError};
 use crate::plan::{memory::Plan, schedule};
 use crate::{onnx, passes};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Device name used when a model runs as one device (no deployment file).
 pub const SINGLE_DEVICE: &str = "main";
@@ -741,8 +741,12 @@ fn c_header(
         .unwrap_or_default())
 }
 
-/// Write generated files under `dir`, creating folders as needed.
+/// Write generated files under `dir`, creating folders as needed. Generated sources an
+/// earlier run left in a folder written now (runtime files of kernels the model no longer
+/// uses, the other form of the weights) are removed first: the builds compile every
+/// source of a device folder, so they would be compiled in.
 pub fn write_files(dir: &Path, files: &[File]) -> Result<(), Error> {
+    remove_stale_sources(dir, files)?;
     for f in files {
         let path = dir.join(&f.path);
         let werr = |source| Error::Write {
@@ -756,6 +760,39 @@ pub fn write_files(dir: &Path, files: &[File]) -> Result<(), Error> {
             path: path.display().to_string(),
             source,
         })?;
+    }
+    Ok(())
+}
+
+/// Whether a file name is one meshnn generates as C source: runtime files (`mn_*.c`,
+/// `mn_*.h`), either form of the weights, the link glue.
+fn is_generated_source(name: &str) -> bool {
+    (name.starts_with("mn_") && (name.ends_with(".c") || name.ends_with(".h")))
+        || matches!(name, "weights.c" | "weights.S" | "link_glue.c")
+}
+
+/// Removes, from every folder `files` writes into, the generated sources
+/// (`is_generated_source`) that `files` does not hold.
+fn remove_stale_sources(dir: &Path, files: &[File]) -> Result<(), Error> {
+    let written: std::collections::BTreeSet<PathBuf> =
+        files.iter().map(|f| dir.join(&f.path)).collect();
+    let folders: std::collections::BTreeSet<PathBuf> = written
+        .iter()
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    for folder in folders {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue; // not there yet
+        };
+        for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if path.is_file() && is_generated_source(name) && !written.contains(&path) {
+                std::fs::remove_file(&path).map_err(|source| Error::Write {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            }
+        }
     }
     Ok(())
 }

@@ -261,29 +261,30 @@ static FAST_S8_DOT_ATTR fast_s8_acc_t fast_s8_dot22(const int8_t *w, const int16
     }
 #elif FAST_S8_DOT_THUMB1
     /* per block of four taps, each tap (in slot order: taps 0, 2, 1, 3) as one word of
-     * both columns split into xa and xb, times that slot's weight in each row; the
-     * accumulators in r8-r11 (Thumb-1 multiplies only low registers, but adds into
-     * any), so the six working values keep the low ones */
+     * both columns split into xa and xb, times that slot's weight in each row (v0, v1);
+     * MULS overwrites one factor, so each product takes the factor used last (one copy,
+     * m, for the first: 16 instructions per tap); the accumulators in r8-r11 (Thumb-1
+     * multiplies only low registers, but adds into any), so the seven working values
+     * keep the low ones */
     const int16_t *end = col + 2 * taps4;
-    int32_t xa, xb, v, m;
+    int32_t xa, xb, v0, v1, m;
 #define FAST_S8_T1_TAP(tap, slot)                                                      \
     "ldr %[xb], [%[c], #" #tap " * 4]\n\t"                                             \
-    "ldrb %[v], [%[w], #" #slot "]\n\t"                                                \
+    "ldrb %[v0], [%[w], #" #slot "]\n\t"                                               \
+    "ldrb %[v1], [%[w], #4 + " #slot "]\n\t"                                           \
     "sxth %[xa], %[xb]\n\t"                                                            \
     "asrs %[xb], %[xb], #16\n\t"                                                       \
-    "sxtb %[v], %[v]\n\t"                                                              \
-    "movs %[m], %[v]\n\t"                                                              \
+    "sxtb %[v0], %[v0]\n\t"                                                            \
+    "sxtb %[v1], %[v1]\n\t"                                                            \
+    "movs %[m], %[v0]\n\t"                                                             \
     "muls %[m], %[xa]\n\t"                                                             \
     "add %[a00], %[m]\n\t"                                                             \
-    "muls %[v], %[xb]\n\t"                                                             \
-    "add %[a01], %[v]\n\t"                                                             \
-    "ldrb %[v], [%[w], #4 + " #slot "]\n\t"                                            \
-    "sxtb %[v], %[v]\n\t"                                                              \
-    "movs %[m], %[v]\n\t"                                                              \
-    "muls %[m], %[xa]\n\t"                                                             \
-    "add %[a10], %[m]\n\t"                                                             \
-    "muls %[v], %[xb]\n\t"                                                             \
-    "add %[a11], %[v]\n\t"
+    "muls %[v0], %[xb]\n\t"                                                            \
+    "add %[a01], %[v0]\n\t"                                                            \
+    "muls %[xa], %[v1]\n\t"                                                            \
+    "add %[a10], %[xa]\n\t"                                                            \
+    "muls %[v1], %[xb]\n\t"                                                            \
+    "add %[a11], %[v1]\n\t"
     __asm__(".syntax unified\n" /* GCC hands Thumb-1 inline asm over in divided syntax */
             "1:\n\t" FAST_S8_T1_TAP(0, 0) FAST_S8_T1_TAP(2, 1) FAST_S8_T1_TAP(1, 2)
                 FAST_S8_T1_TAP(3, 3) "adds %[c], #16\n\t"
@@ -291,8 +292,8 @@ static FAST_S8_DOT_ATTR fast_s8_acc_t fast_s8_dot22(const int8_t *w, const int16
                                      "cmp %[c], %[e]\n\t"
                                      "bne 1b"
             : [a00] "+&h"(t.a00), [a01] "+&h"(t.a01), [a10] "+&h"(t.a10), [a11] "+&h"(t.a11),
-              [c] "+&l"(col), [w] "+&l"(w), [xa] "=&l"(xa), [xb] "=&l"(xb), [v] "=&l"(v),
-              [m] "=&l"(m)
+              [c] "+&l"(col), [w] "+&l"(w), [xa] "=&l"(xa), [xb] "=&l"(xb), [v0] "=&l"(v0),
+              [v1] "=&l"(v1), [m] "=&l"(m)
             : [e] "r"(end)
             : "cc", "memory");
 #undef FAST_S8_T1_TAP
@@ -369,9 +370,10 @@ MN_NOINLINE static void fast_s8_positions(const fast_s8_geom_t *q, const int8_t 
 
 /* The channel table: every output channel's bias minus x_zp times the sum of its
  * weights (the columns hold x, not x - x_zp), and its requantisation constants. */
-MN_COLD static void fast_s8_channels(const mn_conv_s8_params_t *p, const fast_s8_geom_t *q,
-                                     const int8_t *w, const int32_t *b,
-                                     const mn_requant_word_t *rq, fast_s8_chan_t *ch)
+MN_NOINLINE static void fast_s8_channels(const mn_conv_s8_params_t *p,
+                                         const fast_s8_geom_t *q, const int8_t *w,
+                                         const int32_t *b, const mn_requant_word_t *rq,
+                                         fast_s8_chan_t *ch)
 {
     const int32_t cout2 = mn_fast_s8_cout2(p);
     int32_t g, j, oc = 0;

@@ -107,14 +107,23 @@ static inline int mn_act_clamp_bounds(const mn_act_t *a, float *lo, float *hi)
 #define MN_NOINLINE
 #endif
 
-/* Set-up code run once per call (a kernel's per-channel tables): compiled for size and
- * kept out of its caller, whose hot loops keep the flash it saves (GCC/Clang's cold:
- * on the Cortex-M4 the int8 convolution's channel table takes 302 bytes instead of the
- * ~800 its inlined, unrolled form took). */
+/* A rarely taken path, compiled for size and kept out of its caller (GCC/Clang's cold;
+ * the branch that calls it is then laid out as unlikely). Only for calls made on some
+ * paths: a function that calls a cold one unconditionally is itself taken as cold and
+ * compiled for size (the int8 convolution's once-per-call channel table made so cost
+ * nonn_k4 on the Cortex-M4F 7 % more instructions). */
 #if defined(__GNUC__)
 #define MN_COLD __attribute__((cold, noinline))
 #else
 #define MN_COLD
+#endif
+
+/* A rarely taken helper defined in a header, kept out of its callers' code (static:
+ * one copy per source file that calls it, none in the others). */
+#if defined(__GNUC__)
+#define MN_OUT_OF_LINE __attribute__((noinline, unused))
+#else
+#define MN_OUT_OF_LINE
 #endif
 
 /* Pointer p, which the caller knows to be 4-byte aligned, said so to the compiler (so
