@@ -294,6 +294,7 @@ fn build_probe(dir: &Path) -> PathBuf {
     for k in [
         "mn_conv2d_f32",
         "mn_conv2d_fast_f32",
+        "mn_conv2d_fast_pack_f32",
         "mn_conv2d_dw_f32",
         "mn_conv_pad_f32",
         "mn_act_store_f32",

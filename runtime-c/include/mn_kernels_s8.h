@@ -23,6 +23,11 @@
  *
  * Precondition of every accumulating kernel (not checked; meshnn checks it at compile
  * time): the accumulator cannot overflow int32, i.e. taps * 255 * 255 + |bias| < 2^31.
+ *
+ * On Cortex-M the hot loops are inline assembly where GCC optimises for speed (the same
+ * results as their C, which runs at -O0, -Os and elsewhere). The assembly needs every
+ * register but sp and pc: a build that keeps a frame pointer (-fno-omit-frame-pointer)
+ * defines MN_S8_NO_ASM, which selects the C everywhere.
  */
 #ifndef MN_KERNELS_S8_H
 #define MN_KERNELS_S8_H

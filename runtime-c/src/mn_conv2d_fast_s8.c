@@ -161,18 +161,21 @@ static void fast_s8_columns(const fast_s8_geom_t *q, const int8_t *xg, fast_s8_w
  * operand the loop writes is early-clobber ("+&r"): GCC may otherwise give the end
  * pointer the register of column 1's pointer, which starts at the same address. */
 #if MN_S8_DSP && defined(__thumb2__) && defined(__GNUC__) && !defined(__clang__) &&         \
-    defined(__OPTIMIZE__)
+    defined(__OPTIMIZE__) && !defined(MN_S8_NO_ASM)
 #define FAST_S8_DOT_ASM 1
 #else
 #define FAST_S8_DOT_ASM 0
 #endif
 
 /* The plain loop as Thumb-1 assembly on ARMv6-M / ARMv8-M Baseline (Cortex-M0/M0+/M23)
- * where GCC/Clang optimise: GCC 12 loads all of a block's operands first there and
- * spills them (30 instructions per tap against 18). Little-endian only (it loads a tap
- * of both columns as one word, column 0 in its low half). */
+ * where GCC/Clang optimise for speed: GCC 12 loads all of a block's operands first there
+ * and spills them (30 instructions per tap against 18). Not at -Os: GCC then takes the
+ * high registers out of allocation on Thumb-1 (the accumulators' "h" operands could not
+ * be placed; the plain C loop runs). Little-endian only (it loads a tap of both columns
+ * as one word, column 0 in its low half). */
 #if !MN_S8_DSP && defined(__thumb__) && !defined(__thumb2__) && defined(__GNUC__) &&        \
-    defined(__OPTIMIZE__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__) && !defined(MN_S8_NO_ASM) &&       \
+    defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define FAST_S8_DOT_THUMB1 1
 #else
 #define FAST_S8_DOT_THUMB1 0
@@ -261,40 +264,43 @@ static FAST_S8_DOT_ATTR fast_s8_acc_t fast_s8_dot22(const int8_t *w, const int16
     }
 #elif FAST_S8_DOT_THUMB1
     /* per block of four taps, each tap (in slot order: taps 0, 2, 1, 3) as one word of
-     * both columns split into xa and xb, times that slot's weight in each row (v0, v1);
-     * MULS overwrites one factor, so each product takes the factor used last (one copy,
-     * m, for the first: 16 instructions per tap); the accumulators in r8-r11 (Thumb-1
-     * multiplies only low registers, but adds into any), so the seven working values
-     * keep the low ones */
+     * both columns split into xa and xb, times that slot's weight in each row (v0 from
+     * row 0 at w + o, v1 from row 1 at w1 + o, w1 = w + 4, o the slot's offset: LDRSB
+     * loads and sign-extends in one, with a register offset only); MULS overwrites one
+     * factor, so each product takes the factor used last and v0, needed twice first, is
+     * loaded again: 15 instructions per tap. The accumulators and the end in high
+     * registers (Thumb-1 multiplies and loads through low registers only, but adds into
+     * any and compares any), the eight working values in r0-r7 (so not with a frame
+     * pointer: MN_S8_NO_ASM). */
     const int16_t *end = col + 2 * taps4;
-    int32_t xa, xb, v0, v1, m;
-#define FAST_S8_T1_TAP(tap, slot)                                                      \
+    const int8_t *w1 = w + 4;
+    int32_t xa, xb, v0, v1, o = 0;
+#define FAST_S8_T1_TAP(tap, next)                                                      \
     "ldr %[xb], [%[c], #" #tap " * 4]\n\t"                                             \
-    "ldrb %[v0], [%[w], #" #slot "]\n\t"                                               \
-    "ldrb %[v1], [%[w], #4 + " #slot "]\n\t"                                           \
+    "ldrsb %[v0], [%[w], %[o]]\n\t"                                                    \
+    "ldrsb %[v1], [%[w1], %[o]]\n\t"                                                   \
     "sxth %[xa], %[xb]\n\t"                                                            \
     "asrs %[xb], %[xb], #16\n\t"                                                       \
-    "sxtb %[v0], %[v0]\n\t"                                                            \
-    "sxtb %[v1], %[v1]\n\t"                                                            \
-    "movs %[m], %[v0]\n\t"                                                             \
-    "muls %[m], %[xa]\n\t"                                                             \
-    "add %[a00], %[m]\n\t"                                                             \
+    "muls %[v0], %[xa]\n\t"                                                            \
+    "add %[a00], %[v0]\n\t"                                                            \
+    "ldrsb %[v0], [%[w], %[o]]\n\t"                                                    \
     "muls %[v0], %[xb]\n\t"                                                            \
     "add %[a01], %[v0]\n\t"                                                            \
     "muls %[xa], %[v1]\n\t"                                                            \
     "add %[a10], %[xa]\n\t"                                                            \
-    "muls %[v1], %[xb]\n\t"                                                            \
-    "add %[a11], %[v1]\n\t"
+    "muls %[xb], %[v1]\n\t"                                                            \
+    "add %[a11], %[xb]\n\t"                                                            \
+    "adds %[o], #" #next "\n\t"
+    /* the slots' offsets step by one; the last steps past row 1 to the next block */
     __asm__(".syntax unified\n" /* GCC hands Thumb-1 inline asm over in divided syntax */
-            "1:\n\t" FAST_S8_T1_TAP(0, 0) FAST_S8_T1_TAP(2, 1) FAST_S8_T1_TAP(1, 2)
-                FAST_S8_T1_TAP(3, 3) "adds %[c], #16\n\t"
-                                     "adds %[w], #8\n\t"
+            "1:\n\t" FAST_S8_T1_TAP(0, 1) FAST_S8_T1_TAP(2, 1) FAST_S8_T1_TAP(1, 1)
+                FAST_S8_T1_TAP(3, 5) "adds %[c], #16\n\t"
                                      "cmp %[c], %[e]\n\t"
                                      "bne 1b"
             : [a00] "+&h"(t.a00), [a01] "+&h"(t.a01), [a10] "+&h"(t.a10), [a11] "+&h"(t.a11),
-              [c] "+&l"(col), [w] "+&l"(w), [xa] "=&l"(xa), [xb] "=&l"(xb), [v0] "=&l"(v0),
-              [v1] "=&l"(v1), [m] "=&l"(m)
-            : [e] "r"(end)
+              [c] "+&l"(col), [o] "+&l"(o), [xa] "=&l"(xa), [xb] "=&l"(xb), [v0] "=&l"(v0),
+              [v1] "=&l"(v1)
+            : [w] "l"(w), [w1] "l"(w1), [e] "h"(end)
             : "cc", "memory");
 #undef FAST_S8_T1_TAP
 #else

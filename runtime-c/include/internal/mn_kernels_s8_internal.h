@@ -194,7 +194,7 @@ static inline uint64_t mn_mul_s32_by16(int32_t a, int32_t b)
 }
 
 #if (defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)) && defined(__thumb__) &&       \
-    !defined(__thumb2__) && defined(__GNUC__) && defined(__OPTIMIZE__)
+    !defined(__thumb2__) && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(MN_S8_NO_ASM)
 #define MN_MUL_S32_THUMB1 1
 #else
 #define MN_MUL_S32_THUMB1 0
@@ -247,7 +247,7 @@ static inline uint32_t mn_mul_s32_hi(int32_t a, int32_t b, uint32_t *lo)
     return mn_mul_s32_hi_thumb1(a, b, lo);
 #elif defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
     return mn_mul_s32_hi_by16(a, b, lo);
-#elif defined(__thumb2__) && defined(__GNUC__) && !defined(__clang__)
+#elif defined(__thumb2__) && defined(__GNUC__) && !defined(__clang__) && !defined(MN_S8_NO_ASM)
     /* SMULL itself: GCC 12 made some of these products a three-multiply 64-bit product
      * (two MUL/MLA and a UMULL on sign-extended operands) */
     uint32_t l, h;
