@@ -164,3 +164,53 @@ fn two_concurrent_runs_get_their_own_outputs_or_the_lock_error() {
         assert!(succeeded >= 1, "round {round}: both runs failed");
     }
 }
+
+/// `compile` into a folder an earlier `compile` wrote: the earlier model's generated
+/// sources that the new one does not use (a kernel file, the other form of the weights)
+/// are removed, since builds compile every source of a device folder; the user's own
+/// files there stay.
+#[test]
+fn recompiling_into_a_folder_removes_stale_generated_sources_only() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let model = |m: &str| {
+        repo_root()
+            .join(format!("tests/models/int8/{m}.onnx"))
+            .display()
+            .to_string()
+    };
+    let compile = |m: &str, extra: &[&str]| {
+        let mut args = vec!["compile".to_string(), model(m), "--out".into()];
+        args.push(path(&out).into());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let (code, err) = status(&args);
+        assert_eq!(code, Some(0), "compile {m}: {err}");
+    };
+    let deploy = t.path().join("c_weights.toml");
+    let toml = "[[device]]\nname = \"main\"\ntarget = \"host\"\ninputs = [\"input\"]\noutputs = true\nweights = \"c\"\n";
+    std::fs::write(&deploy, toml).unwrap();
+    compile("dw_separable_qdq", &["--deploy", path(&deploy)]);
+    let dev = out.join("main");
+    assert!(dev.join("mn_conv2d_dw_s8.c").exists());
+    assert!(dev.join("weights.c").exists());
+    std::fs::write(dev.join("notes.txt"), "mine").unwrap();
+    std::fs::write(dev.join("my_board.c"), "int my_board;\n").unwrap();
+    compile("nonn_k4_qdq", &[]);
+    assert!(
+        !dev.join("mn_conv2d_dw_s8.c").exists(),
+        "the depthwise kernel nonn_k4 does not use was left behind"
+    );
+    assert!(
+        !dev.join("weights.c").exists(),
+        "weights.c beside weights.S"
+    );
+    assert!(dev.join("weights.S").exists() && dev.join("mn_conv2d_fast_s8.c").exists());
+    assert_eq!(
+        std::fs::read_to_string(dev.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert!(
+        dev.join("my_board.c").exists(),
+        "a user's source was removed"
+    );
+}
