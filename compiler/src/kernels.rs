@@ -544,9 +544,23 @@ pub struct FastGemmS8 {
     pub folded: Vec<i32>,
 }
 
+/// The int8 matrix products of a whole model (their MACs together) up to which they run
+/// the reference kernel even with fast kernels: `mn_gemm_s8` takes some 490 bytes less
+/// flash than `mn_gemm_fast_s8` on a Cortex-M4, for a few thousand instructions more
+/// per inference at this size (the classifier of a small CNN: nonn_k4's 640 MACs cost
+/// 0.1 % more instructions). A model with more runs them all fast, so that no device
+/// links both kernels.
+pub const SMALL_S8_MATMUL_MACS: u64 = 2048;
+
+/// Whether `node` is an int8 Gemm or MatMul.
+fn is_s8_matmul(g: &Graph, node: &Node) -> bool {
+    matches!(node.op, Op::Gemm { .. } | Op::MatMul) && is_int8(g, node)
+}
+
 /// [`FastGemmS8`] when `mn_gemm_fast_s8` runs the node: fast kernels allowed, an int8
 /// Gemm or MatMul with a constant 2-D B whose zero points are all 0, a constant bias (or
-/// none), and a folded bias inside int32.
+/// none), a folded bias inside int32, and the model's int8 matrix products above
+/// [`SMALL_S8_MATMUL_MACS`].
 pub fn fast_gemm_s8(g: &Graph, node: &Node) -> Option<FastGemmS8> {
     let trans_b = match node.op {
         Op::Gemm { trans_b, .. } => trans_b,
@@ -554,6 +568,15 @@ pub fn fast_gemm_s8(g: &Graph, node: &Node) -> Option<FastGemmS8> {
         _ => return None,
     };
     if node.kernels == KernelSet::Reference || !is_int8(g, node) {
+        return None;
+    }
+    let matmul_macs: u64 = g
+        .nodes
+        .iter()
+        .filter(|n| is_s8_matmul(g, n))
+        .map(|n| crate::ir::cost::macs(g, n))
+        .sum();
+    if matmul_macs <= SMALL_S8_MATMUL_MACS {
         return None;
     }
     let (a, bt) = (
