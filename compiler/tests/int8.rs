@@ -1093,3 +1093,29 @@ fn integer_graph_outputs_under_qemu_equal_onnxruntime_exactly() {
         }
     }
 }
+
+/// A model whose int8 matrix products are tiny together (nonn_k4's 640-MAC classifier,
+/// at most `kernels::SMALL_S8_MATMUL_MACS`) runs them on the reference kernel, smaller in
+/// flash; one with more (torch_cnn's two layers) on the fast one.
+#[test]
+fn tiny_int8_matrix_products_run_the_reference_kernel() {
+    let _lock = lock();
+    let tmp = tempfile::tempdir().unwrap();
+    for (model, kernel, other) in [
+        ("nonn_k4_qdq", "mn_gemm_s8(", "mn_gemm_fast_s8("),
+        ("torch_cnn_qdq", "mn_gemm_fast_s8(", "mn_gemm_s8("),
+    ] {
+        let out = tmp.path().join(model);
+        let path = repo_root().join(format!("tests/models/int8/{model}.onnx"));
+        let (code, err) = meshnn_status(&[
+            "compile",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, Some(0), "{model}: {err}");
+        let c = std::fs::read_to_string(out.join("main/model.c")).unwrap();
+        assert!(c.contains(kernel), "{model} should call {kernel}");
+        assert!(!c.contains(other), "{model} should not call {other}");
+    }
+}
