@@ -742,9 +742,9 @@ fn c_header(
 }
 
 /// Write generated files under `dir`, creating folders as needed. Generated sources an
-/// earlier run left in a folder written now (runtime files of kernels the model no longer
-/// uses, the other form of the weights) are removed first: the builds compile every
-/// source of a device folder, so they would be compiled in.
+/// earlier run left in a device or harness folder written now (runtime files of kernels
+/// the model no longer uses, the other form of the weights) are removed first: the builds
+/// compile every source of such a folder, so they would be compiled in.
 pub fn write_files(dir: &Path, files: &[File]) -> Result<(), Error> {
     remove_stale_sources(dir, files)?;
     for f in files {
@@ -771,13 +771,15 @@ fn is_generated_source(name: &str) -> bool {
         || matches!(name, "weights.c" | "weights.S" | "link_glue.c")
 }
 
-/// Removes, from every folder `files` writes into, the generated sources
+/// Removes, from every C folder `files` writes (a device's or the harness's: the ones it
+/// writes a Makefile into, never another folder of the user's), the generated sources
 /// (`is_generated_source`) that `files` does not hold.
 fn remove_stale_sources(dir: &Path, files: &[File]) -> Result<(), Error> {
     let written: std::collections::BTreeSet<PathBuf> =
         files.iter().map(|f| dir.join(&f.path)).collect();
     let folders: std::collections::BTreeSet<PathBuf> = written
         .iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "Makefile"))
         .filter_map(|p| p.parent().map(Path::to_path_buf))
         .collect();
     for folder in folders {

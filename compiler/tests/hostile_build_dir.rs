@@ -195,7 +195,16 @@ fn recompiling_into_a_folder_removes_stale_generated_sources_only() {
     assert!(dev.join("weights.c").exists());
     std::fs::write(dev.join("notes.txt"), "mine").unwrap();
     std::fs::write(dev.join("my_board.c"), "int my_board;\n").unwrap();
+    std::fs::write(
+        out.join("weights.c"),
+        "/* the user's, beside the device folders */\n",
+    )
+    .unwrap();
     compile("nonn_k4_qdq", &[]);
+    assert!(
+        out.join("weights.c").exists(),
+        "a file outside the C folders was removed"
+    );
     assert!(
         !dev.join("mn_conv2d_dw_s8.c").exists(),
         "the depthwise kernel nonn_k4 does not use was left behind"
