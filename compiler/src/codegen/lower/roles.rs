@@ -239,7 +239,7 @@ mod tests {
                         "const int8_t*",
                         "const float*",
                         "const int32_t*",
-                        "const mn_requant_t*",
+                        "const mn_requant_word_t*",
                     ],
                     Out | OptOut if is_s8(kernel) => &["int8_t*", "float*"],
                     Scratch | OptScratch if is_s8(kernel) => &["int8_t*"],
