@@ -570,6 +570,14 @@ pub fn fast_gemm_s8(g: &Graph, node: &Node) -> Option<FastGemmS8> {
     if node.kernels == KernelSet::Reference || !is_int8(g, node) {
         return None;
     }
+    let (a, bt) = (
+        &g.tensors[*node.inputs.first()?],
+        &g.tensors[*node.inputs.get(1)?],
+    );
+    let (aq, bq) = (a.quant.as_ref()?, bt.quant.as_ref()?);
+    if !bt.is_const() || bq.zero_points.iter().any(|&z| z != 0) {
+        return None;
+    }
     let matmul_macs: u64 = g
         .nodes
         .iter()
@@ -577,14 +585,6 @@ pub fn fast_gemm_s8(g: &Graph, node: &Node) -> Option<FastGemmS8> {
         .map(|n| crate::ir::cost::macs(g, n))
         .sum();
     if matmul_macs <= SMALL_S8_MATMUL_MACS {
-        return None;
-    }
-    let (a, bt) = (
-        &g.tensors[*node.inputs.first()?],
-        &g.tensors[*node.inputs.get(1)?],
-    );
-    let (aq, bq) = (a.quant.as_ref()?, bt.quant.as_ref()?);
-    if !bt.is_const() || bq.zero_points.iter().any(|&z| z != 0) {
         return None;
     }
     let (k, n) = match (trans_b, bt.shape.as_slice()) {

@@ -187,7 +187,13 @@ fn recompiling_into_a_folder_removes_stale_generated_sources_only() {
         assert_eq!(code, Some(0), "compile {m}: {err}");
     };
     let deploy = t.path().join("c_weights.toml");
-    let toml = "[[device]]\nname = \"main\"\ntarget = \"host\"\ninputs = [\"input\"]\noutputs = true\nweights = \"c\"\n";
+    let toml = r#"[[device]]
+name = "main"
+target = "host"
+inputs = ["input"]
+outputs = true
+weights = "c"
+"#;
     std::fs::write(&deploy, toml).unwrap();
     compile("dw_separable_qdq", &["--deploy", path(&deploy)]);
     let dev = out.join("main");

@@ -295,7 +295,7 @@ void mn_conv2d_dw_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
     for (n = 0; n < p->n; ++n) {
         for (c = 0; c < p->c_in; ++c) {
             const int8_t *wc = w + c * taps;
-            const mn_rq_fast_t f = mn_rq_fast_init(mn_requant_unpack(rq[p->per_channel ? c : 0]));
+            const mn_rq_fast_t f = mn_rq_fast_init(mn_requant_of(rq, p->per_channel, c));
             int32_t sum = 0;
             for (k = 0; k < taps; ++k) {
                 sum += wc[k];

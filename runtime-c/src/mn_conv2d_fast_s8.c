@@ -392,7 +392,7 @@ MN_NOINLINE static void fast_s8_channels(const mn_conv_s8_params_t *p,
                 sum += row[0] + row[1] + row[2] + row[3];
             }
             ch[oc].bias = (b ? b[oc] : 0) - q->x_zp * sum;
-            ch[oc].f = mn_rq_fast_init(mn_requant_unpack(rq[p->per_channel ? oc : 0]));
+            ch[oc].f = mn_rq_fast_init(mn_requant_of(rq, p->per_channel, oc));
         }
     }
 }

@@ -42,7 +42,7 @@ void mn_conv2d_s8(const mn_conv_s8_params_t *p, const int8_t *restrict x,
         for (oc = 0; oc < p->c_out; ++oc) {
             const int8_t *xg = x + (n * p->c_in + (oc / cout_g) * cin_g) * in_plane;
             const int8_t *wo = w + oc * cin_g * p->k_h * p->k_w;
-            const mn_requant_t r = mn_requant_unpack(rq[p->per_channel ? oc : 0]);
+            const mn_requant_t r = mn_requant_of(rq, p->per_channel, oc);
             const int32_t bias = b ? b[oc] : 0;
             int8_t *yo = y + (n * p->c_out + oc) * out_plane;
             for (oh = 0; oh < p->out_h; ++oh) {

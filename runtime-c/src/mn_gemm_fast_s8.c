@@ -11,7 +11,7 @@ MN_NOINLINE static void gemm_fast_s8_store(const mn_gemm_s8_params_t *p,
     int32_t c;
     for (c = 0; c < count; ++c) {
         const int32_t j = j0 + c;
-        const mn_requant_t r = mn_requant_unpack(rq[p->per_channel ? j : 0]);
+        const mn_requant_t r = mn_requant_of(rq, p->per_channel, j);
         yi[j] = mn_rq_clamp(mn_rq_scale1(r, bias[j] + acc[c]), p->y_zp, p->y_lo, p->y_hi);
     }
 }

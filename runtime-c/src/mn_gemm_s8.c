@@ -19,7 +19,7 @@ void mn_gemm_s8(const mn_gemm_s8_params_t *p, const int8_t *restrict a,
             for (kk = 0; kk < p->k; ++kk) {
                 acc += ((int32_t)ai[kk] - p->a_zp) * ((int32_t)bj[kk * b_k] - p->b_zp);
             }
-            const mn_requant_t r = mn_requant_unpack(rq[p->per_channel ? j : 0]);
+            const mn_requant_t r = mn_requant_of(rq, p->per_channel, j);
             y[i * p->n + j] = mn_rq_clamp(mn_requant_apply(&r, acc, 1), p->y_zp, p->y_lo,
                                           p->y_hi);
         }

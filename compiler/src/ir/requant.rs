@@ -1,7 +1,8 @@
 //! The fixed-point form of a real requantisation scale, the compiler's port of runtime-c's
-//! `mn_requant_from_scale` (`runtime-c/src/mn_requant_from_scale_s8.c`): M = mult * 2^(shift - 31)
-//! with mult a Q31 fraction in [2^30, 2^31) rounded half away from zero, or 0 for a scale
-//! below 2^-32. `compiler/tests/int8.rs` checks it against the C function.
+//! `mn_requant_from_scale` (`runtime-c/src/mn_requant_from_scale_s8.c`):
+//! M = mult * 2^(shift - 31) with mult a Q31 fraction in [2^30, 2^31) rounded half away
+//! from zero, or 0 for a scale below 2^-32; and its table word (`Requant::word`).
+//! `compiler/tests/int8.rs` checks both against the C functions.
 
 /// `mn_requant_t`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

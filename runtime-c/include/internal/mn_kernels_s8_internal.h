@@ -117,6 +117,14 @@ static inline mn_requant_t mn_requant_unpack(mn_requant_word_t w)
     return r;
 }
 
+/* Output channel c's requantisation from a table of one word (per_channel 0) or one
+ * word per channel. */
+static inline mn_requant_t mn_requant_of(const mn_requant_word_t *rq, int32_t per_channel,
+                                         int32_t c)
+{
+    return mn_requant_unpack(rq[per_channel ? c : 0]);
+}
+
 /* The right shift that goes with rq: M = mult / 2^mn_rq_bits(rq), in [16, 62]. */
 static inline int32_t mn_rq_bits(mn_requant_t rq)
 {

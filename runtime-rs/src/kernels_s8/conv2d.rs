@@ -1,7 +1,7 @@
 //! Twin of runtime-c/src/mn_conv2d_s8.c: int8 2-D / 1-D / grouped / depthwise
 //! convolution with per-channel requantisation (reference).
 
-use super::requant::{requant_unpack, rq_clamp, rq_scale, RequantWord};
+use super::requant::{requant_of, rq_clamp, rq_scale, RequantWord};
 use crate::kernels::tap_range;
 
 /// `mn_conv_s8_params_t`: the geometry of [`crate::kernels::ConvParams`], the zero points
@@ -80,7 +80,7 @@ pub fn conv2d_s8(
         for oc in 0..p.c_out {
             let xg = &x[((n * p.c_in + (oc / cout_g) * cin_g) as usize) * in_plane..];
             let wo = &w[oc as usize * wlen..];
-            let r = requant_unpack(rq[if p.per_channel != 0 { oc as usize } else { 0 }]);
+            let r = requant_of(rq, p.per_channel, oc as usize);
             let bias = b.map_or(0, |b| b[oc as usize]);
             let yo = &mut y[((n * p.c_out + oc) as usize) * out_plane..][..out_plane];
             for oh in 0..p.out_h {

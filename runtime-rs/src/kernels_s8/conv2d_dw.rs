@@ -7,7 +7,7 @@
 
 use super::conv2d::ConvS8Params;
 use super::conv2d_fast::{get16, put16};
-use super::requant::{requant_unpack, rq_clamp, RequantWord, RqFast};
+use super::requant::{requant_of, rq_clamp, RequantWord, RqFast};
 
 /// Rows of the ring (`dw_s8_ring_rows`) and their length in int16 (`dw_s8_row_len`: the
 /// input columns of one output row, out_w rounded up to even, rounded up to even).
@@ -93,7 +93,7 @@ pub fn conv2d_dw_s8(
         for c in 0..p.c_in as usize {
             let xc = &x[(n * p.c_in as usize + c) * in_plane..];
             let wc = &w[c * taps..][..taps];
-            let f = RqFast::new(requant_unpack(rq[if p.per_channel != 0 { c } else { 0 }]));
+            let f = RqFast::new(requant_of(rq, p.per_channel, c));
             let sum: i32 = wc.iter().map(|&v| i32::from(v)).sum();
             let bias = b.map_or(0, |b| b[c]) - p.x_zp * sum;
             let out = |acc: i32| rq_clamp(f.apply(acc), p.y_zp, p.y_lo, p.y_hi);

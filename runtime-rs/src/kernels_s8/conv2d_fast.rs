@@ -6,7 +6,7 @@
 //! packed order; the results equal [`super::conv2d_s8`] bit for bit (`w_zp = 0`).
 
 use super::conv2d::ConvS8Params;
-use super::requant::{requant_unpack, rq_clamp, RequantWord, RqFast};
+use super::requant::{requant_of, rq_clamp, RequantWord, RqFast};
 
 /// Taps of one output channel's window, and that count rounded up to a multiple of four
 /// (the packed weights and the columns are zero-padded to it).
@@ -212,9 +212,7 @@ pub fn conv2d_fast_s8(
                         }
                         let yo = yg0 + ch * out_plane + pos;
                         let oc = g as usize * cout_g + ch;
-                        let f = RqFast::new(requant_unpack(
-                            rq[if p.per_channel != 0 { oc } else { 0 }],
-                        ));
+                        let f = RqFast::new(requant_of(rq, p.per_channel, oc));
                         store(&mut y[yo..], &f, acc[2 * r]);
                         if two {
                             store(&mut y[yo + 1..], &f, acc[2 * r + 1]);

@@ -1,7 +1,7 @@
 //! Twin of runtime-c/src/mn_gemm_s8.c: int8 fully connected layer / MatMul with
 //! per-column requantisation (reference).
 
-use super::requant::{requant_unpack, rq_clamp, rq_scale, RequantWord};
+use super::requant::{requant_of, rq_clamp, rq_scale, RequantWord};
 
 /// `mn_gemm_s8_params_t`: `a` is `[m][k]`, B is stored `[n][k]` when `trans_b`, else
 /// `[k][n]`; zero points of a, B and y, y's clamp range, one `rq` per column or one.
@@ -40,7 +40,7 @@ pub fn gemm_s8(
             for (kk, &av) in ai.iter().enumerate() {
                 acc += (av as i32 - p.a_zp) * (b[kk * b_k + j * b_n] as i32 - p.b_zp);
             }
-            let r = requant_unpack(rq[if p.per_channel != 0 { j } else { 0 }]);
+            let r = requant_of(rq, p.per_channel, j);
             y[i * n + j] = rq_clamp(rq_scale(r, acc, 1), p.y_zp, p.y_lo, p.y_hi);
         }
     }

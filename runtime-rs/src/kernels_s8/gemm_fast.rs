@@ -2,7 +2,7 @@
 //! (safe Rust; the C kernel's DSP dot product gives the same sums).
 
 use super::gemm::GemmS8Params;
-use super::requant::{requant_unpack, rq_clamp, rq_scale, RequantWord};
+use super::requant::{requant_of, rq_clamp, rq_scale, RequantWord};
 
 /// `sum a[i] * w[i]` (`mn_dot_s8`). An integer sum is associative, so LLVM's loop
 /// vectoriser reorders it freely (widening multiplies and a vector reduction on x86-64).
@@ -29,7 +29,7 @@ pub fn gemm_fast_s8(
         let ai = &a[i * k..][..k];
         for j in 0..n {
             let acc = bias[j] + dot_s8(ai, &b[j * k..][..k]);
-            let r = requant_unpack(rq[if p.per_channel != 0 { j } else { 0 }]);
+            let r = requant_of(rq, p.per_channel, j);
             y[i * n + j] = rq_clamp(rq_scale(r, acc, 1), p.y_zp, p.y_lo, p.y_hi);
         }
     }

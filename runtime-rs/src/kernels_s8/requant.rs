@@ -72,6 +72,13 @@ pub fn requant_unpack(w: RequantWord) -> Requant {
     }
 }
 
+/// Output channel `c`'s requantisation from a table of one word (`per_channel` 0) or one
+/// word per channel (`mn_requant_of`).
+#[inline(always)]
+pub(crate) fn requant_of(rq: &[RequantWord], per_channel: i32, c: usize) -> Requant {
+    requant_unpack(rq[if per_channel != 0 { c } else { 0 }])
+}
+
 /// `round(acc * M / count)`, half to even on the exact value (`mn_requant_apply`;
 /// `count >= 1`).
 pub fn requant_apply(rq: &Requant, acc: i32, count: i32) -> i32 {

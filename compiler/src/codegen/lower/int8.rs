@@ -55,20 +55,20 @@ fn quant<'a>(cx: &Cx<'a>, t: TensorId) -> Result<&'a Quant, LowerError> {
 
 /// The fixed-point form of `scale`.
 fn requant(cx: &Cx, scale: f32) -> Result<Requant, LowerError> {
-    requant_from_scale(scale as f64).ok_or_else(|| {
-        cx.err(format!(
-            "requantisation scale {scale} is outside the fixed-point range [0, 2^15)"
-        ))
-    })
+    requant_from_scale(scale as f64).ok_or_else(|| out_of_range(cx, scale))
 }
 
 /// The per-channel table word (`mn_requant_word_t`) of `scale`.
 fn requant_word(cx: &Cx, scale: f32) -> Result<i32, LowerError> {
-    requant(cx, scale)?.word().ok_or_else(|| {
-        cx.err(format!(
-            "requantisation scale {scale} is outside the fixed-point range [0, 2^15)"
-        ))
-    })
+    requant(cx, scale)?
+        .word()
+        .ok_or_else(|| out_of_range(cx, scale))
+}
+
+fn out_of_range(cx: &Cx, scale: f32) -> LowerError {
+    cx.err(format!(
+        "requantisation scale {scale} is outside the fixed-point range [0, 2^15)"
+    ))
 }
 
 /// `mn_requant_t` as a nested parameter block.
