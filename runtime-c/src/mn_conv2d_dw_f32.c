@@ -14,6 +14,11 @@
  * the scratch is a few rows, not a plane. Channels past c_in in the last block are
  * computed on zeros and not stored.
  *
+ * Vector units, stride 1 with as many output as input columns and planes of at least
+ * MN_DW_FLAT_MIN positions (DS-CNN's, MobileNet's larger ones): each channel plane is one
+ * flat row instead, vectors of consecutive output positions read consecutive inputs
+ * per tap, the taps that cross a row's end masked off (mn_dw_flat_*, described there).
+ *
  * Scalar FPUs (MN_DW_NR <= 2: Cortex-M, RV32) take one channel at a time instead: the
  * ring holds plain zero-padded rows ([row][padded column]), and a 3x3 kernel at stride 1
  * or 2 (the MobileNet and DS-CNN shapes) keeps its 9 weights in registers and computes 4
@@ -347,6 +352,257 @@ static void mn_dw_block(const mn_conv_params_t *p, const mn_dw_geom_t *g, const 
     }
 }
 
+/* ---- vector units, stride 1 and out_w == in_w: each channel plane as one flat row ----
+ *
+ * With stride 1 and as many output columns as input columns, output position i of a
+ * plane (flat, oh * in_w + ow) reads tap (kh, kw) at flat input position i + d, d =
+ * (kh * dil_h - pad_top) * in_w + kw * dil_w - pad_left, for every position alike: a
+ * vector of MN_DW_FV consecutive outputs reads MN_DW_FV consecutive inputs per tap, straight
+ * from the channel's plane and into its output plane (no interleaving of channels, no
+ * copies: the block path's ring and transposes cost more than its multiply-adds on
+ * DS-CNN's and MobileNet's planes). A tap whose column falls outside the input row
+ * (col + kw * dil_w - pad_left outside [0, in_w)) would read the neighbouring row there:
+ * those lanes add 0 instead (a select, never a multiply by a 0/1 mask, so an infinity in
+ * the neighbouring row cannot make a NaN), as the zero padding of the block path does.
+ * Rows outside the input are flat positions outside the plane: the vector steps whose
+ * reads would leave it (the first and last few of a plane) read a zero-extended copy of
+ * their window in the scratch instead. Same order of multiply-adds as the block path
+ * (bias, then the taps in (kh, kw) order). */
+#define MN_DW_FV 128     /* output positions per step, at most */
+#define MN_DW_FL 16      /* positions per vector of a step (steps are whole vectors) */
+#define MN_DW_FLAT_KW 8  /* widest kernel the flat path takes (its column masks) */
+#define MN_DW_FLAT_MIN 64 /* smallest plane the flat path takes (mn_dw_flat_ok) */
+
+/* The flat path's taps: flat offsets d[t] and column shifts; a vector step reads
+ * [lo, hi + MN_DW_FV) relative to its first position. */
+typedef struct {
+    int32_t d[MN_CONV_FAST_MAX_TAPS];
+    int32_t shift[MN_DW_FLAT_KW]; /* kw * dil_w - pad_left */
+    int32_t lo, hi;
+    int32_t col0[MN_DW_FV]; /* the column of flat position l < MN_DW_FV */
+} mn_dw_flat_t;
+
+static void mn_dw_flat_taps(const mn_conv_params_t *p, mn_dw_flat_t *f)
+{
+    int32_t kh, kw, l;
+    for (l = 0; l < MN_DW_FV; ++l) {
+        f->col0[l] = l % p->in_w;
+    }
+    f->lo = f->hi = -p->pad_top * p->in_w - p->pad_left;
+    for (kw = 0; kw < p->k_w; ++kw) {
+        f->shift[kw] = kw * p->dil_w - p->pad_left;
+    }
+    for (kh = 0; kh < p->k_h; ++kh) {
+        for (kw = 0; kw < p->k_w; ++kw) {
+            const int32_t d = (kh * p->dil_h - p->pad_top) * p->in_w + f->shift[kw];
+            f->d[kh * p->k_w + kw] = d;
+            f->lo = d < f->lo ? d : f->lo;
+            f->hi = d > f->hi ? d : f->hi;
+        }
+    }
+}
+
+/* Whether the flat path applies: vector units, stride 1, out_w == in_w, a plane of at
+ * least MN_DW_FLAT_MIN positions, a kernel of at most MN_DW_FLAT_KW columns, and the
+ * scratch holds a step's window (mn_dw_flat_window). Smaller planes (MobileNet's 6 x 6
+ * and 3 x 3, hundreds of channels) are faster in blocks of channels: one plane fills
+ * only a few vectors, part of the last one wasted, and pays the per-channel set-up the
+ * block path spreads over 8 channels (MobileNetV2 0.35 on AVX-512: 340 us with them flat,
+ * 320 without). */
+static int mn_dw_flat_ok(const mn_conv_params_t *p, const mn_dw_geom_t *g)
+{
+    const int32_t scratch = g->span * g->row + g->taps * MN_DW_CB;
+    const int32_t plane = (p->out_h * p->out_w + MN_DW_FL - 1) / MN_DW_FL * MN_DW_FL;
+    const int32_t step = plane < MN_DW_FV ? plane : MN_DW_FV; /* the widest step */
+    return !MN_DW_SCALAR && p->stride_h == 1 && p->stride_w == 1 && p->out_w == p->in_w &&
+           p->out_h * p->out_w >= MN_DW_FLAT_MIN && p->k_w <= MN_DW_FLAT_KW &&
+           g->taps <= MN_CONV_FAST_MAX_TAPS &&
+           step + (p->k_h - 1) * p->dil_h * p->in_w + (p->k_w - 1) * p->dil_w <= scratch;
+}
+
+/* One vector step of a channel, 3 x 3 kernel: out[l] for the MN_DW_FV positions whose
+ * columns are col[l], tap t reading src[base + d[t] + l]. The taps are unrolled inside
+ * the loop over the positions, so that each position's sum stays in a register across
+ * its 9 taps. */
+#define MN_DW_FLAT_IN(xt, m) ((m) ? (xt)[l] : 0.0f)
+static MN_ALWAYS_INLINE void mn_dw_flat_step3(const mn_conv_params_t *p, const mn_dw_flat_t *f,
+                                              const float *restrict src, int32_t base,
+                                              const int32_t *col, int32_t nv,
+                                              const float *restrict wc, float bias,
+                                              float *restrict out)
+{
+    const uint32_t in_w = (uint32_t)p->in_w;
+    const int32_t s0 = f->shift[0], s1 = f->shift[1], s2 = f->shift[2];
+    const float w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5];
+    const float w6 = wc[6], w7 = wc[7], w8 = wc[8];
+    const float *restrict x0 = src + base + f->d[0], *restrict x1 = src + base + f->d[1];
+    const float *restrict x2 = src + base + f->d[2], *restrict x3 = src + base + f->d[3];
+    const float *restrict x4 = src + base + f->d[4], *restrict x5 = src + base + f->d[5];
+    const float *restrict x6 = src + base + f->d[6], *restrict x7 = src + base + f->d[7];
+    const float *restrict x8 = src + base + f->d[8];
+    int32_t v, l;
+    for (v = 0; v < nv * MN_DW_FL; v += MN_DW_FL) {
+        MN_KEEP_LOOP
+        for (l = v; l < v + MN_DW_FL; ++l) {
+            const int m0 = (uint32_t)(col[l] + s0) < in_w;
+            const int m1 = (uint32_t)(col[l] + s1) < in_w;
+            const int m2 = (uint32_t)(col[l] + s2) < in_w;
+            float a = bias;
+            a += w0 * MN_DW_FLAT_IN(x0, m0);
+            a += w1 * MN_DW_FLAT_IN(x1, m1);
+            a += w2 * MN_DW_FLAT_IN(x2, m2);
+            a += w3 * MN_DW_FLAT_IN(x3, m0);
+            a += w4 * MN_DW_FLAT_IN(x4, m1);
+            a += w5 * MN_DW_FLAT_IN(x5, m2);
+            a += w6 * MN_DW_FLAT_IN(x6, m0);
+            a += w7 * MN_DW_FLAT_IN(x7, m1);
+            a += w8 * MN_DW_FLAT_IN(x8, m2);
+            out[l] = a;
+        }
+    }
+}
+
+/* mn_dw_flat_step3 for any kernel (at most MN_DW_FLAT_KW columns): the sums in memory
+ * across the taps. */
+static MN_ALWAYS_INLINE void mn_dw_flat_step(const mn_conv_params_t *p, const mn_dw_flat_t *f,
+                                             const float *restrict src, int32_t base,
+                                             const int32_t *col, int32_t nv,
+                                             const float *restrict wc, float bias,
+                                             float *restrict out)
+{
+    const uint32_t in_w = (uint32_t)p->in_w;
+    const int32_t n = nv * MN_DW_FL;
+    int32_t kh, kw, l;
+    for (l = 0; l < n; ++l) {
+        out[l] = bias;
+    }
+    for (kh = 0; kh < p->k_h; ++kh) {
+        for (kw = 0; kw < p->k_w; ++kw) {
+            const int32_t t = kh * p->k_w + kw, s = f->shift[kw];
+            const float *restrict xt = src + base + f->d[t];
+            const float wt = wc[t];
+            for (l = 0; l < n; ++l) {
+                out[l] += wt * MN_DW_FLAT_IN(xt, (uint32_t)(col[l] + s) < in_w);
+            }
+        }
+    }
+}
+#undef MN_DW_FLAT_IN
+
+/* The window of the vector step at i0 whose reads leave the plane (the first and last
+ * steps of a plane): win[j] = xc[i0 + lo + j], 0 outside the plane, for the
+ * MN_DW_FV + hi - lo floats the step reads (rows above and below the input as zeros).
+ * Plain loops, not memset/memcpy calls (which cost more on these few floats). */
+static void MN_NO_LIBCALL_LOOPS mn_dw_flat_window(const mn_dw_flat_t *f, const float *xc,
+                                                  int32_t in_plane, int32_t i0, int32_t nv,
+                                                  float *restrict win)
+{
+    const int32_t first = i0 + f->lo, span = nv * MN_DW_FL + f->hi - f->lo;
+    const int32_t a = first < 0 ? -first : 0; /* win[a .. e) inside the plane */
+    const int32_t e = in_plane - first < span ? in_plane - first : span;
+    int32_t j;
+    for (j = 0; j < a && j < span; ++j) {
+        win[j] = 0.0f;
+    }
+    for (; j < e; ++j) {
+        win[j] = xc[first + j];
+    }
+    for (; j < span; ++j) {
+        win[j] = 0.0f;
+    }
+}
+
+/* Store n outputs of a step through the activation. */
+static void mn_dw_flat_store(const mn_act_t *act, const float *restrict acc, int32_t n,
+                             float *restrict y)
+{
+    float lo, hi;
+    if (mn_act_clamp_bounds(act, &lo, &hi)) {
+        if (n == MN_DW_FV) {
+            MN_CLAMP_STORE(y, acc, MN_DW_FV, lo, hi);
+        } else {
+            MN_CLAMP_STORE(y, acc, n, lo, hi);
+        }
+        return;
+    }
+    mn_act_store_f32(act, acc, y, n);
+}
+
+/* One channel on the flat path: xc, yc its planes, wc its weights, win the scratch
+ * (mn_dw_flat_window). k3: the kernel is 3 x 3 (a constant in the two instances below,
+ * so the 3 x 3 step is inlined with its weights kept in registers). */
+static MN_ALWAYS_INLINE void mn_dw_flat_plane(const mn_conv_params_t *p, const mn_dw_flat_t *f,
+                                              const float *restrict xc,
+                                              const float *restrict wc, float bias,
+                                              float *restrict win, float *restrict yc,
+                                              int k3)
+{
+    const int32_t in_plane = p->in_h * p->in_w, out_plane = p->out_h * p->out_w;
+    const int32_t wrap = MN_DW_FV % p->in_w;
+    float acc[MN_DW_FV];
+    int32_t col[MN_DW_FV], i0, l;
+    MN_KEEP_LOOP
+    for (l = 0; l < MN_DW_FV; ++l) {
+        col[l] = f->col0[l];
+    }
+    for (i0 = 0; i0 < out_plane; i0 += MN_DW_FV) {
+        const int32_t n = out_plane - i0 < MN_DW_FV ? out_plane - i0 : MN_DW_FV;
+        const int32_t nv = (n + MN_DW_FL - 1) / MN_DW_FL; /* vectors of the step */
+        const float *src = xc;
+        int32_t base = i0;
+        if (i0 + f->lo < 0 || i0 + f->hi + nv * MN_DW_FL > in_plane) {
+            mn_dw_flat_window(f, xc, in_plane, i0, nv, win);
+            src = win, base = -f->lo;
+        }
+        if (k3) {
+            mn_dw_flat_step3(p, f, src, base, col, nv, wc, bias, acc);
+        } else {
+            mn_dw_flat_step(p, f, src, base, col, nv, wc, bias, acc);
+        }
+        mn_dw_flat_store(&p->act, acc, n, yc + i0);
+        MN_KEEP_LOOP
+        for (l = 0; l < MN_DW_FV; ++l) {
+            col[l] += wrap;
+            col[l] -= col[l] >= p->in_w ? p->in_w : 0;
+        }
+    }
+}
+
+static void mn_dw_flat_plane3(const mn_conv_params_t *p, const mn_dw_flat_t *f,
+                              const float *xc, const float *wc, float bias, float *win,
+                              float *yc)
+{
+    mn_dw_flat_plane(p, f, xc, wc, bias, win, yc, 1);
+}
+
+static void mn_dw_flat_plane_any(const mn_conv_params_t *p, const mn_dw_flat_t *f,
+                                 const float *xc, const float *wc, float bias, float *win,
+                                 float *yc)
+{
+    mn_dw_flat_plane(p, f, xc, wc, bias, win, yc, 0);
+}
+
+/* The whole convolution on the flat path (mn_dw_flat_ok), plane by plane. */
+static void mn_dw_flat(const mn_conv_params_t *p, const float *x, const float *w,
+                       const float *b, float *scratch, float *y)
+{
+    const int32_t in_plane = p->in_h * p->in_w, out_plane = p->out_h * p->out_w;
+    const int32_t taps = p->k_h * p->k_w;
+    void (*const plane)(const mn_conv_params_t *, const mn_dw_flat_t *, const float *,
+                        const float *, float, float *, float *) =
+        p->k_h == 3 && p->k_w == 3 ? mn_dw_flat_plane3 : mn_dw_flat_plane_any;
+    mn_dw_flat_t f;
+    int32_t n, c;
+    mn_dw_flat_taps(p, &f);
+    for (n = 0; n < p->n; ++n) {
+        for (c = 0; c < p->c_in; ++c) {
+            const int32_t plane_at = n * p->c_in + c;
+            plane(p, &f, x + plane_at * in_plane, w + c * taps, b ? b[c] : 0.0f, scratch,
+                  y + plane_at * out_plane);
+        }
+    }
+}
+
 /* ---- scalar FPUs: one channel at a time ---- */
 
 /* Tap row (wa, wb, wc) of a 3x3 kernel for 4 positions at stride S; x: the row's input
@@ -467,6 +723,10 @@ void mn_conv2d_dw_f32(const mn_conv_params_t *p, const float *restrict x,
     int32_t n, c0, c;
 
     mn_dw_geometry(p, &g);
+    if (mn_dw_flat_ok(p, &g)) {
+        mn_dw_flat(p, x, w, b, scratch, y);
+        return;
+    }
     wq = scratch + g.span * g.row;
     for (n = 0; n < p->n; ++n) {
         const float *xn = x + n * p->c_in * in_plane;

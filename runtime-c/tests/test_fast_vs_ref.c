@@ -91,9 +91,11 @@ static int conv_case(int id)
     return check_conv(id, &p);
 }
 
-/* The depthwise shapes of MobileNets and DS-CNN: 3x3 and 5x5, stride 1 and 2, "same"
- * padding, channel counts around the kernel's 8-channel blocks, rows narrow and wide
- * (every tile width and its tails), every fused activation. Every fifth case is a tall
+/* The depthwise shapes of MobileNets and DS-CNN: 3x3 and 5x5, stride 1 and 2, dilation 1
+ * and (every sixth case) 2, "same" padding, channel counts around the kernel's 8-channel
+ * blocks, rows narrow and wide (every tile width and its tails), planes under and over
+ * the flat path's 64 positions (stride 1, out_w == in_w, on vector units), every fused
+ * activation. Every fifth case is a tall
  * plane with few channels and padding on one side only (top/left or bottom/right), so
  * that the scalar path's ring of rows wraps around (its ring holds what the scratch
  * does, up to the whole plane). */
@@ -107,13 +109,13 @@ static int dw_case(int id)
     p.c_in = p.c_out = p.group = tall ? rnd(1, 6) : rnd(1, 40);
     p.k_h = p.k_w = k;
     p.stride_h = p.stride_w = 1 + id / 2 % 2;
-    p.dil_h = p.dil_w = 1;
-    p.pad_top = p.pad_left = tall && id % 3 == 0 ? 0 : k / 2;
-    pad_b = pad_r = tall && id % 3 == 1 ? 0 : k / 2;
+    p.dil_h = p.dil_w = id % 6 == 3 ? 2 : 1; /* dilated: the "same" padding doubles */
+    p.pad_top = p.pad_left = tall && id % 3 == 0 ? 0 : k / 2 * p.dil_h;
+    pad_b = pad_r = tall && id % 3 == 1 ? 0 : k / 2 * p.dil_h;
     p.in_h = tall ? rnd(40, 90) : rnd(1, 25);
     p.in_w = tall ? rnd(k, 13) : rnd(1, 30);
-    p.out_h = (p.in_h + p.pad_top + pad_b - k) / p.stride_h + 1;
-    p.out_w = (p.in_w + p.pad_left + pad_r - k) / p.stride_w + 1;
+    p.out_h = (p.in_h + p.pad_top + pad_b - (k - 1) * p.dil_h - 1) / p.stride_h + 1;
+    p.out_w = (p.in_w + p.pad_left + pad_r - (k - 1) * p.dil_w - 1) / p.stride_w + 1;
     set_act(&p.act, id % MN_ACT_KINDS);
     return check_conv(CASES + id, &p);
 }

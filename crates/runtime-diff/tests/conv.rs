@@ -306,6 +306,57 @@ fn conv2d_dw_equals_c_and_the_reference() {
     }
 }
 
+/// Stride-1 depthwise convolutions with out_w == in_w on planes of 64 positions or more
+/// (DS-CNN's 25 x 5, MobileNet's 12 x 12, dilated, 5 x 5, one-sided padding): C runs
+/// them on its flat path on vector units (mn_dw_flat_*, each plane as one row), the Rust
+/// kernel in channel blocks; same order of multiply-adds.
+#[test]
+fn conv2d_dw_flat_planes_equal_c_and_the_reference() {
+    // (in_h, in_w, k, dil, pad_top, pad_left, pad_bottom)
+    let shapes = [
+        (25, 5, 3, 1, 1, 1, 1),
+        (12, 12, 3, 1, 1, 1, 1),
+        (9, 8, 5, 1, 2, 2, 2),
+        (16, 10, 3, 2, 2, 2, 2),
+        (20, 7, 3, 1, 2, 1, 0),
+        (8, 9, 3, 1, 0, 1, 2),
+        (40, 33, 3, 1, 1, 1, 1),
+    ];
+    let mut rng = Rng::new(41);
+    for (case, &(in_h, in_w, k, dil, pad_top, pad_left, pad_bottom)) in shapes.iter().enumerate() {
+        let c = rng.int(1, 20);
+        let p = ConvParams {
+            n: rng.int(1, 2),
+            c_in: c,
+            in_h,
+            in_w,
+            c_out: c,
+            out_h: in_h + pad_top + pad_bottom - (k - 1) * dil,
+            out_w: in_w, // pad_left + pad_right == (k - 1) * dil
+            k_h: k,
+            k_w: k,
+            stride_h: 1,
+            stride_w: 1,
+            dil_h: dil,
+            dil_w: dil,
+            pad_top,
+            pad_left,
+            group: c,
+            act: random_act(&mut rng),
+        };
+        let d = ConvData::new(&mut rng, &p);
+        let rust = rust_conv2d_dw(&p, &d);
+        let what = format!("flat conv2d_dw case {case} {p:?}");
+        assert_close(&what, &rust, &c_conv2d_dw(&p, &d), SAME_ORDER);
+        assert_close(
+            &format!("{what} vs reference"),
+            &rust,
+            &rust_conv2d(&p, &d),
+            OTHER_ORDER,
+        );
+    }
+}
+
 fn random_conv_nd(rng: &mut Rng) -> ConvNdParams {
     let mut p = ConvNdParams {
         n: rng.int(1, 2),
