@@ -408,7 +408,7 @@ static void mn_dw_flat_taps(const mn_conv_params_t *p, mn_dw_flat_t *f)
  * and 3 x 3, hundreds of channels) are faster in blocks of channels: one plane fills
  * only a few vectors, part of the last one wasted, and pays the per-channel set-up the
  * block path spreads over 8 channels (MobileNetV2 0.35 on AVX-512: 340 us with them flat,
- * 320 without). */
+ * 320 without, in a first version of this path; with this one, no faster flat). */
 static int mn_dw_flat_ok(const mn_conv_params_t *p, const mn_dw_geom_t *g)
 {
     const int32_t scratch = g->span * g->row + g->taps * MN_DW_CB;
@@ -420,50 +420,60 @@ static int mn_dw_flat_ok(const mn_conv_params_t *p, const mn_dw_geom_t *g)
            step + (p->k_h - 1) * p->dil_h * p->in_w + (p->k_w - 1) * p->dil_w <= scratch;
 }
 
-/* One vector step of a channel, 3 x 3 kernel: out[l] for the MN_DW_FV positions whose
- * columns are col[l], tap t reading src[base + d[t] + l]. The taps are unrolled inside
- * the loop over the positions, so that each position's sum stays in a register across
- * its 9 taps. */
+/* One vector step of a channel, 3 x 3 kernel: out[l] for the nv * MN_DW_FL positions
+ * whose columns are col[l], tap (kh, kw) reading src[base + d[3 * kh + kw] + l]. The taps
+ * are unrolled inside the loop over the positions, so that each position's sum stays in
+ * a register across its 9 taps; the three tap rows as restrict parameters, the columns
+ * at constant offsets dil_w apart (GCC otherwise checks the pointers for overlap per
+ * vector and keeps nine of them on the stack). */
 #define MN_DW_FLAT_IN(xt, m) ((m) ? (xt)[l] : 0.0f)
-static MN_ALWAYS_INLINE void mn_dw_flat_step3(const mn_conv_params_t *p, const mn_dw_flat_t *f,
-                                              const float *restrict src, int32_t base,
-                                              const int32_t *col, int32_t nv,
-                                              const float *restrict wc, float bias,
-                                              float *restrict out)
+static MN_NOINLINE void mn_dw_flat_rows3(const float *restrict r0, const float *restrict r1,
+                                         const float *restrict r2, int32_t dil_w,
+                                         const int32_t *restrict col, const int32_t *shift,
+                                         int32_t in_w, int32_t nv, const float *restrict wc,
+                                         float bias, float *restrict out)
 {
-    const uint32_t in_w = (uint32_t)p->in_w;
-    const int32_t s0 = f->shift[0], s1 = f->shift[1], s2 = f->shift[2];
+    const uint32_t w = (uint32_t)in_w;
+    const int32_t s0 = shift[0], s1 = shift[1], s2 = shift[2];
     const float w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5];
     const float w6 = wc[6], w7 = wc[7], w8 = wc[8];
-    const float *restrict x0 = src + base + f->d[0], *restrict x1 = src + base + f->d[1];
-    const float *restrict x2 = src + base + f->d[2], *restrict x3 = src + base + f->d[3];
-    const float *restrict x4 = src + base + f->d[4], *restrict x5 = src + base + f->d[5];
-    const float *restrict x6 = src + base + f->d[6], *restrict x7 = src + base + f->d[7];
-    const float *restrict x8 = src + base + f->d[8];
-    int32_t v, l;
-    for (v = 0; v < nv * MN_DW_FL; v += MN_DW_FL) {
-        MN_KEEP_LOOP
-        for (l = v; l < v + MN_DW_FL; ++l) {
-            const int m0 = (uint32_t)(col[l] + s0) < in_w;
-            const int m1 = (uint32_t)(col[l] + s1) < in_w;
-            const int m2 = (uint32_t)(col[l] + s2) < in_w;
-            float a = bias;
-            a += w0 * MN_DW_FLAT_IN(x0, m0);
-            a += w1 * MN_DW_FLAT_IN(x1, m1);
-            a += w2 * MN_DW_FLAT_IN(x2, m2);
-            a += w3 * MN_DW_FLAT_IN(x3, m0);
-            a += w4 * MN_DW_FLAT_IN(x4, m1);
-            a += w5 * MN_DW_FLAT_IN(x5, m2);
-            a += w6 * MN_DW_FLAT_IN(x6, m0);
-            a += w7 * MN_DW_FLAT_IN(x7, m1);
-            a += w8 * MN_DW_FLAT_IN(x8, m2);
-            out[l] = a;
-        }
+    const float *r0b = r0 + dil_w, *r0c = r0 + 2 * dil_w, *r1b = r1 + dil_w;
+    const float *r1c = r1 + 2 * dil_w, *r2b = r2 + dil_w, *r2c = r2 + 2 * dil_w;
+    const int32_t n = nv * MN_DW_FL;
+    int32_t l;
+    MN_KEEP_LOOP
+    for (l = 0; l < n; ++l) {
+        const int m0 = (uint32_t)(col[l] + s0) < w;
+        const int m1 = (uint32_t)(col[l] + s1) < w;
+        const int m2 = (uint32_t)(col[l] + s2) < w;
+        float a = bias;
+        a += w0 * MN_DW_FLAT_IN(r0, m0);
+        a += w1 * MN_DW_FLAT_IN(r0b, m1);
+        a += w2 * MN_DW_FLAT_IN(r0c, m2);
+        a += w3 * MN_DW_FLAT_IN(r1, m0);
+        a += w4 * MN_DW_FLAT_IN(r1b, m1);
+        a += w5 * MN_DW_FLAT_IN(r1c, m2);
+        a += w6 * MN_DW_FLAT_IN(r2, m0);
+        a += w7 * MN_DW_FLAT_IN(r2b, m1);
+        a += w8 * MN_DW_FLAT_IN(r2c, m2);
+        out[l] = a;
     }
 }
+#undef MN_DW_FLAT_IN
 
-/* mn_dw_flat_step3 for any kernel (at most MN_DW_FLAT_KW columns): the sums in memory
+/* mn_dw_flat_rows3 of a step: its tap rows from the flat offsets. */
+static MN_ALWAYS_INLINE void mn_dw_flat_step3(const mn_conv_params_t *p, const mn_dw_flat_t *f,
+                                              const float *src, int32_t base,
+                                              const int32_t *col, int32_t nv,
+                                              const float *wc, float bias, float *out)
+{
+    mn_dw_flat_rows3(src + base + f->d[0], src + base + f->d[3], src + base + f->d[6],
+                     p->dil_w, col, f->shift, p->in_w, nv, wc, bias, out);
+}
+
+/* mn_dw_flat_rows3 for any kernel (at most MN_DW_FLAT_KW columns): the sums in memory
  * across the taps. */
+#define MN_DW_FLAT_IN(xt, m) ((m) ? (xt)[l] : 0.0f)
 static MN_ALWAYS_INLINE void mn_dw_flat_step(const mn_conv_params_t *p, const mn_dw_flat_t *f,
                                              const float *restrict src, int32_t base,
                                              const int32_t *col, int32_t nv,
