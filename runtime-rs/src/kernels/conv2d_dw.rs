@@ -11,6 +11,10 @@
 //! up to `NR` positions of one output row x `CB` channels over all taps, then is stored
 //! through the activation back into the `[c][h][w]` planes. Channels past `c_in` in the
 //! last block are computed on zeros and not stored.
+//!
+//! Vector units, stride 1 with `out_w == in_w` and planes of at least `FLAT_MIN`
+//! positions take the flat path instead (`mn_dw_flat_*`, see [`Flat`]): each channel
+//! plane as one row, consecutive outputs reading consecutive inputs per tap.
 
 use super::madd::madd;
 use super::{ConvParams, CONV_FAST_MAX_TAPS};
@@ -80,6 +84,10 @@ pub fn conv2d_dw_f32(
 ) {
     let g = dw_geometry(p);
     let scratch = scratch.expect("conv2d_dw_f32 needs scratch_size floats of scratch");
+    if let Some(flat) = Flat::new(p, &g, scratch.len()) {
+        flat.run(x, w, b, scratch, y);
+        return;
+    }
     let (ring, wq) = scratch.split_at_mut(g.span as usize * g.row);
     let wq = &mut wq[..g.taps * CB];
     let (in_plane, out_plane) = ((p.in_h * p.in_w) as usize, (p.out_h * p.out_w) as usize);
@@ -268,5 +276,200 @@ impl TapWalk<'_> {
             o.copy_from_slice(a);
         }
         N
+    }
+}
+
+/// Output positions per step of the flat path, at most (`MN_DW_FV`).
+const FV: usize = 128;
+/// Positions per vector of a step: steps are whole vectors (`MN_DW_FL`).
+const FL: usize = 16;
+/// The widest kernel the flat path takes (`MN_DW_FLAT_KW`).
+const FLAT_KW: usize = 8;
+/// The smallest plane the flat path takes (`MN_DW_FLAT_MIN`): smaller ones (MobileNet's
+/// 6 x 6 and 3 x 3, hundreds of channels) are faster in blocks of channels.
+const FLAT_MIN: i32 = 64;
+
+/// The flat path (`mn_dw_flat_*` in C; same method, same order of multiply-adds as the
+/// blocks). With stride 1 and as many output as input columns, output position `i` of a
+/// plane (flat, `oh * in_w + ow`) reads tap `(kh, kw)` at flat input position `i + d`,
+/// `d = (kh * dil_h - pad_top) * in_w + kw * dil_w - pad_left`, for every position alike:
+/// a step of consecutive outputs reads consecutive inputs per tap. A tap whose column
+/// falls outside the input row would read the neighbouring row: those lanes add 0 (a
+/// select, so an infinity there cannot make a NaN). The steps whose reads would leave the
+/// plane (rows above and below the input) read a zero-extended copy of their window in
+/// the scratch.
+struct Flat<'a> {
+    p: &'a ConvParams,
+    /// Flat input offset of each tap, relative to the output position.
+    d: [isize; CONV_FAST_MAX_TAPS],
+    /// `kw * dil_w - pad_left` of each kernel column.
+    shift: [i32; FLAT_KW],
+    /// The least and greatest `d`.
+    lo: isize,
+    hi: isize,
+    /// The column of flat position `l < FV`.
+    col0: [i32; FV],
+}
+
+impl<'a> Flat<'a> {
+    /// The flat path of `p` where it applies (`mn_dw_flat_ok`): vector units, stride 1,
+    /// `out_w == in_w`, a plane of at least `FLAT_MIN` positions, at most `FLAT_KW` kernel
+    /// columns, and a step's window fits the scratch.
+    fn new(p: &'a ConvParams, g: &DwGeom, scratch: usize) -> Option<Self> {
+        let plane = (p.out_h * p.out_w) as usize;
+        let step = plane.div_ceil(FL).saturating_mul(FL).min(FV);
+        let window = step + ((p.k_h - 1) * p.dil_h * p.in_w + (p.k_w - 1) * p.dil_w) as usize;
+        let applies = NR > 2
+            && p.stride_h == 1
+            && p.stride_w == 1
+            && p.out_w == p.in_w
+            && plane >= FLAT_MIN as usize
+            && p.k_w as usize <= FLAT_KW
+            && g.taps <= CONV_FAST_MAX_TAPS
+            && window <= scratch;
+        if !applies {
+            return None;
+        }
+        let mut f = Flat {
+            p,
+            d: [0; CONV_FAST_MAX_TAPS],
+            shift: [0; FLAT_KW],
+            lo: 0,
+            hi: 0,
+            col0: [0; FV],
+        };
+        for (l, c) in f.col0.iter_mut().enumerate() {
+            *c = (l % p.in_w as usize) as i32;
+        }
+        for kw in 0..p.k_w as usize {
+            f.shift[kw] = kw as i32 * p.dil_w - p.pad_left;
+        }
+        f.lo = ((-p.pad_top * p.in_w) + f.shift[0]) as isize;
+        f.hi = f.lo;
+        for kh in 0..p.k_h as usize {
+            for kw in 0..p.k_w as usize {
+                let d = ((kh as i32 * p.dil_h - p.pad_top) * p.in_w + f.shift[kw]) as isize;
+                f.d[kh * p.k_w as usize + kw] = d;
+                f.lo = f.lo.min(d);
+                f.hi = f.hi.max(d);
+            }
+        }
+        Some(f)
+    }
+
+    /// The whole convolution, plane by plane.
+    fn run(&self, x: &[f32], w: &[f32], b: Option<&[f32]>, win: &mut [f32], y: &mut [f32]) {
+        let p = self.p;
+        let (in_plane, out_plane) = ((p.in_h * p.in_w) as usize, (p.out_h * p.out_w) as usize);
+        let taps = (p.k_h * p.k_w) as usize;
+        for n in 0..p.n as usize {
+            for c in 0..p.c_in as usize {
+                let at = n * p.c_in as usize + c;
+                self.plane(
+                    &x[at * in_plane..][..in_plane],
+                    &w[c * taps..][..taps],
+                    b.map_or(0.0, |b| b[c]),
+                    win,
+                    &mut y[at * out_plane..][..out_plane],
+                );
+            }
+        }
+    }
+
+    /// One channel's plane `xc` into `yc`, steps of up to `FV` positions.
+    fn plane(&self, xc: &[f32], wc: &[f32], bias: f32, win: &mut [f32], yc: &mut [f32]) {
+        let in_w = self.p.in_w;
+        let wrap = (FV % in_w as usize) as i32;
+        let mut col = self.col0;
+        let mut acc = [0.0f32; FV];
+        for (s, ys) in yc.chunks_mut(FV).enumerate() {
+            let i0 = (s * FV) as isize;
+            let n = ys.len().div_ceil(FL) * FL; // whole vectors
+            let (src, base) = if i0 + self.lo < 0 || i0 + self.hi + n as isize > xc.len() as isize {
+                self.window(xc, i0, n, win);
+                (&win[..], -self.lo)
+            } else {
+                (xc, i0)
+            };
+            let acc = &mut acc[..n];
+            if self.p.k_h == 3 && self.p.k_w == 3 {
+                self.step3(src, base, &col[..n], wc, bias, acc);
+            } else {
+                self.step(src, base, &col[..n], wc, bias, acc);
+            }
+            self.p.act.store(acc, ys, ys.len());
+            for c in col.iter_mut() {
+                *c += wrap;
+                *c -= if *c >= in_w { in_w } else { 0 };
+            }
+        }
+    }
+
+    /// `win[j] = xc[i0 + lo + j]`, 0 outside the plane, for the `n + hi - lo` floats a
+    /// step of `n` positions reads.
+    fn window(&self, xc: &[f32], i0: isize, n: usize, win: &mut [f32]) {
+        let first = i0 + self.lo;
+        let span = n + (self.hi - self.lo) as usize;
+        let win = &mut win[..span];
+        win.fill(0.0);
+        let a = (-first).max(0) as usize; // win[a..e] inside the plane
+        let e = (xc.len() as isize - first).clamp(0, span as isize) as usize;
+        if a < e {
+            win[a..e].copy_from_slice(&xc[(first + a as isize) as usize..][..e - a]);
+        }
+    }
+
+    /// One step of a 3 x 3 kernel (`mn_dw_flat_rows3`): `acc[l]` for the positions whose
+    /// columns are `col[l]`, tap `t` reading `src[base + d[t] + l]`; the taps unrolled in
+    /// the loop over the positions so each sum stays in a register.
+    fn step3(&self, src: &[f32], base: isize, col: &[i32], wc: &[f32], bias: f32, acc: &mut [f32]) {
+        let n = acc.len();
+        let tap = |t: usize| &src[(base + self.d[t]) as usize..][..n];
+        let (x0, x1, x2, x3, x4, x5, x6, x7, x8) = (
+            tap(0),
+            tap(1),
+            tap(2),
+            tap(3),
+            tap(4),
+            tap(5),
+            tap(6),
+            tap(7),
+            tap(8),
+        );
+        let w: &[f32; 9] = wc.try_into().expect("9 weights");
+        let in_w = self.p.in_w as u32;
+        let [s0, s1, s2, ..] = self.shift;
+        let col = &col[..n];
+        for l in 0..n {
+            let m0 = ((col[l] + s0) as u32) < in_w;
+            let m1 = ((col[l] + s1) as u32) < in_w;
+            let m2 = ((col[l] + s2) as u32) < in_w;
+            let at = |x: &[f32], m: bool| if m { x[l] } else { 0.0 };
+            let mut a = bias;
+            a = madd(w[0], at(x0, m0), a);
+            a = madd(w[1], at(x1, m1), a);
+            a = madd(w[2], at(x2, m2), a);
+            a = madd(w[3], at(x3, m0), a);
+            a = madd(w[4], at(x4, m1), a);
+            a = madd(w[5], at(x5, m2), a);
+            a = madd(w[6], at(x6, m0), a);
+            a = madd(w[7], at(x7, m1), a);
+            a = madd(w[8], at(x8, m2), a);
+            acc[l] = a;
+        }
+    }
+
+    /// One step of any kernel: the sums in `acc` across the taps.
+    fn step(&self, src: &[f32], base: isize, col: &[i32], wc: &[f32], bias: f32, acc: &mut [f32]) {
+        let (n, k_w, in_w) = (acc.len(), self.p.k_w as usize, self.p.in_w as u32);
+        acc.fill(bias);
+        for (t, &wt) in wc.iter().enumerate() {
+            let s = self.shift[t % k_w];
+            let xt = &src[(base + self.d[t]) as usize..][..n];
+            for ((a, &x), &c) in acc.iter_mut().zip(xt).zip(&col[..n]) {
+                let v = if ((c + s) as u32) < in_w { x } else { 0.0 };
+                *a = madd(wt, v, *a);
+            }
+        }
     }
 }
