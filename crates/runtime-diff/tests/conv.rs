@@ -307,9 +307,9 @@ fn conv2d_dw_equals_c_and_the_reference() {
 }
 
 /// Stride-1 depthwise convolutions with out_w == in_w on planes of 64 positions or more
-/// (DS-CNN's 25 x 5, MobileNet's 12 x 12, dilated, 5 x 5, one-sided padding): C runs
-/// them on its flat path on vector units (mn_dw_flat_*, each plane as one row), the Rust
-/// kernel in channel blocks; same order of multiply-adds.
+/// (DS-CNN's 25 x 5, MobileNet's 12 x 12, dilated, 5 x 5, one-sided padding): both
+/// kernels run them on their flat paths on vector units (`mn_dw_flat_*`, each plane as one
+/// row); checked against each other and the reference.
 #[test]
 fn conv2d_dw_flat_planes_equal_c_and_the_reference() {
     // (in_h, in_w, k, dil, pad_top, pad_left, pad_bottom)
