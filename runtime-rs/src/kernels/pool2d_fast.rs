@@ -17,12 +17,24 @@ const NARROW: i32 = 8;
 pub fn pool2d_fast_f32(p: &PoolParams, x: &[f32], y: &mut [f32]) {
     let in_plane = (p.in_h * p.in_w) as usize;
     let out_plane = (p.out_h * p.out_w) as usize;
-    for c in 0..p.channels as usize {
+    let max22 = p.kind == POOL_MAX && p.k_h == 2 && p.k_w == 2 && p.stride_w == 2;
+    let mut c = 0;
+    if p.out_w < NARROW && !max22 {
+        while c + 4 <= p.channels as usize {
+            narrow4(
+                p,
+                &x[c * in_plane..][..4 * in_plane],
+                &mut y[c * out_plane..][..4 * out_plane],
+            );
+            c += 4;
+        }
+    }
+    for c in c..p.channels as usize {
         let xc = &x[c * in_plane..][..in_plane];
         let yc = &mut y[c * out_plane..][..out_plane];
         for (oh, yr) in yc.chunks_exact_mut(p.out_w as usize).enumerate() {
             let first = oh * (p.stride_h * p.in_w) as usize; // first window row
-            if p.kind == POOL_MAX && p.k_h == 2 && p.k_w == 2 && p.stride_w == 2 {
+            if max22 {
                 max_2x2(&xc[first..], p.in_w as usize, yr);
             } else if p.out_w < NARROW {
                 for (ow, y) in yr.iter_mut().enumerate() {
@@ -55,6 +67,48 @@ fn window(p: &PoolParams, xw: &[f32]) -> f32 {
     } else {
         taps.fold(0.0, |s, v| s + v) / (p.k_h * p.k_w) as f32
     }
+}
+
+/// Narrow rows of four channels (`pool_fast_narrow4`): `x` and `y` hold their four planes;
+/// four windows at a time.
+fn narrow4(p: &PoolParams, x: &[f32], y: &mut [f32]) {
+    let (in_plane, out_plane) = ((p.in_h * p.in_w) as usize, (p.out_h * p.out_w) as usize);
+    for at in 0..out_plane {
+        let (oh, ow) = (at / p.out_w as usize, at % p.out_w as usize);
+        let first = oh * (p.stride_h * p.in_w) as usize + ow * p.stride_w as usize;
+        let v = window4(p, &x[first..], in_plane);
+        for (j, v) in v.into_iter().enumerate() {
+            y[j * out_plane + at] = v;
+        }
+    }
+}
+
+/// [`window`] of four channels at once (planes `plane` apart from `xw`): four independent
+/// sums or maxima, each in the reference's order, so that they overlap
+/// (`pool_fast_window4`).
+fn window4(p: &PoolParams, xw: &[f32], plane: usize) -> [f32; 4] {
+    let (k_w, in_w) = (p.k_w as usize, p.in_w as usize);
+    let max = p.kind == POOL_MAX;
+    let mut a = [if max { f32::NEG_INFINITY } else { 0.0 }; 4];
+    for kh in 0..p.k_h as usize {
+        let rows: [&[f32]; 4] = core::array::from_fn(|j| &xw[j * plane + kh * in_w..][..k_w]);
+        for kw in 0..k_w {
+            for (a, row) in a.iter_mut().zip(rows) {
+                *a = if max {
+                    max_nan(*a, row[kw])
+                } else {
+                    *a + row[kw]
+                };
+            }
+        }
+    }
+    if !max {
+        let count = (p.k_h * p.k_w) as f32;
+        for a in a.iter_mut() {
+            *a /= count;
+        }
+    }
+    a
 }
 
 /// The common 2x2 / stride 2 max window in one pass: rows `x[..]` and `x[in_w..]`.
