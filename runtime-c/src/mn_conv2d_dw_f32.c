@@ -426,7 +426,14 @@ static int mn_dw_flat_ok(const mn_conv_params_t *p, const mn_dw_geom_t *g)
  * a register across its 9 taps; the three tap rows as restrict parameters, the columns
  * at constant offsets dil_w apart (GCC otherwise checks the pointers for overlap per
  * vector and keeps nine of them on the stack). */
-#define MN_DW_FLAT_IN(xt, m) ((m) ? (xt)[l] : 0.0f)
+/* v where the tap's column is inside the row (m), else 0. Every read of a step is inside
+ * its window or plane, so the loads are unconditional: GCC then makes each tap one
+ * zero-masking vector load on AVX-512 (a conditional load became a merging load and a
+ * blend). */
+static inline float mn_dw_sel(float v, int m)
+{
+    return m ? v : 0.0f;
+}
 static MN_NOINLINE void mn_dw_flat_rows3(const float *restrict r0, const float *restrict r1,
                                          const float *restrict r2, int32_t dil_w,
                                          const int32_t *restrict col, const int32_t *shift,
@@ -447,19 +454,18 @@ static MN_NOINLINE void mn_dw_flat_rows3(const float *restrict r0, const float *
         const int m1 = (uint32_t)(col[l] + s1) < w;
         const int m2 = (uint32_t)(col[l] + s2) < w;
         float a = bias;
-        a += w0 * MN_DW_FLAT_IN(r0, m0);
-        a += w1 * MN_DW_FLAT_IN(r0b, m1);
-        a += w2 * MN_DW_FLAT_IN(r0c, m2);
-        a += w3 * MN_DW_FLAT_IN(r1, m0);
-        a += w4 * MN_DW_FLAT_IN(r1b, m1);
-        a += w5 * MN_DW_FLAT_IN(r1c, m2);
-        a += w6 * MN_DW_FLAT_IN(r2, m0);
-        a += w7 * MN_DW_FLAT_IN(r2b, m1);
-        a += w8 * MN_DW_FLAT_IN(r2c, m2);
+        a += w0 * mn_dw_sel(r0[l], m0);
+        a += w1 * mn_dw_sel(r0b[l], m1);
+        a += w2 * mn_dw_sel(r0c[l], m2);
+        a += w3 * mn_dw_sel(r1[l], m0);
+        a += w4 * mn_dw_sel(r1b[l], m1);
+        a += w5 * mn_dw_sel(r1c[l], m2);
+        a += w6 * mn_dw_sel(r2[l], m0);
+        a += w7 * mn_dw_sel(r2b[l], m1);
+        a += w8 * mn_dw_sel(r2c[l], m2);
         out[l] = a;
     }
 }
-#undef MN_DW_FLAT_IN
 
 /* mn_dw_flat_rows3 of a step: its tap rows from the flat offsets. */
 static MN_ALWAYS_INLINE void mn_dw_flat_step3(const mn_conv_params_t *p, const mn_dw_flat_t *f,
@@ -473,7 +479,6 @@ static MN_ALWAYS_INLINE void mn_dw_flat_step3(const mn_conv_params_t *p, const m
 
 /* mn_dw_flat_rows3 for any kernel (at most MN_DW_FLAT_KW columns): the sums in memory
  * across the taps. */
-#define MN_DW_FLAT_IN(xt, m) ((m) ? (xt)[l] : 0.0f)
 static MN_ALWAYS_INLINE void mn_dw_flat_step(const mn_conv_params_t *p, const mn_dw_flat_t *f,
                                              const float *restrict src, int32_t base,
                                              const int32_t *col, int32_t nv,
@@ -492,12 +497,11 @@ static MN_ALWAYS_INLINE void mn_dw_flat_step(const mn_conv_params_t *p, const mn
             const float *restrict xt = src + base + f->d[t];
             const float wt = wc[t];
             for (l = 0; l < n; ++l) {
-                out[l] += wt * MN_DW_FLAT_IN(xt, (uint32_t)(col[l] + s) < in_w);
+                out[l] += wt * mn_dw_sel(xt[l], (uint32_t)(col[l] + s) < in_w);
             }
         }
     }
 }
-#undef MN_DW_FLAT_IN
 
 /* The window of the vector step at i0 whose reads leave the plane (the first and last
  * steps of a plane): win[j] = xc[i0 + lo + j], 0 outside the plane, for the
