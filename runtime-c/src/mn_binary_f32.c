@@ -78,6 +78,52 @@ static void mn_binary_row(const mn_binary_params_t *p, int32_t len, const float 
     }
 }
 
+/* Whether strides s walk a dense tensor of dims in order (dims of size 1 ignored): the
+ * operand is then one flat row of the output's elements. */
+static int mn_binary_is_dense(int32_t rank, const int32_t *dims, const int32_t *s)
+{
+    int32_t d, step = 1;
+    for (d = rank - 1; d >= 0; --d) {
+        if (dims[d] != 1 && s[d] != step) {
+            return 0;
+        }
+        step *= dims[d];
+    }
+    return 1;
+}
+
+/* Add, Sub and Mul of two dense operands of n elements, the activation a clamp
+ * (mn_act_clamp_bounds): in chunks of MN_BINARY_CHUNK, each read whole before it is
+ * written (y may be a or b itself), so that compilers vectorise them (MobileNet's
+ * residual Adds ran one element at a time, the activation's switch on each). The
+ * same values as mn_binary_row (one operation, then the clamp). */
+#define MN_BINARY_CHUNK 16
+static void mn_binary_dense(int32_t kind, int32_t n, const float *a, const float *b,
+                            float lo, float hi, float *y)
+{
+    float t[MN_BINARY_CHUNK];
+    int32_t i, j;
+    for (i = 0; i < n; i += MN_BINARY_CHUNK) {
+        const int32_t m = n - i < MN_BINARY_CHUNK ? n - i : MN_BINARY_CHUNK;
+        if (kind == MN_ADD) {
+            for (j = 0; j < m; ++j) {
+                t[j] = a[i + j] + b[i + j];
+            }
+        } else if (kind == MN_SUB) {
+            for (j = 0; j < m; ++j) {
+                t[j] = a[i + j] - b[i + j];
+            }
+        } else {
+            for (j = 0; j < m; ++j) {
+                t[j] = a[i + j] * b[i + j];
+            }
+        }
+        for (j = 0; j < m; ++j) {
+            y[i + j] = mn_clampf(t[j], lo, hi);
+        }
+    }
+}
+
 void mn_binary_f32(const mn_binary_params_t *p, const float *a, const float *b, float *y)
 {
     int32_t idx[MN_MAX_DIMS];
@@ -86,8 +132,20 @@ void mn_binary_f32(const mn_binary_params_t *p, const float *a, const float *b, 
     const int32_t as = p->rank > 0 ? p->a_strides[p->rank - 1] : 0;
     const int32_t bs = p->rank > 0 ? p->b_strides[p->rank - 1] : 0;
     int32_t a_off = 0, b_off = 0, y_off = 0;
+    float lo, hi;
 
     if (!mn_odometer_start(p->rank, p->dims, idx)) {
+        return;
+    }
+    if ((p->kind == MN_ADD || p->kind == MN_SUB || p->kind == MN_MUL) &&
+        mn_act_clamp_bounds(&p->act, &lo, &hi) &&
+        mn_binary_is_dense(p->rank, p->dims, p->a_strides) &&
+        mn_binary_is_dense(p->rank, p->dims, p->b_strides)) {
+        int32_t d, n = 1;
+        for (d = 0; d < p->rank; ++d) {
+            n *= p->dims[d];
+        }
+        mn_binary_dense(p->kind, n, a, b, lo, hi, y);
         return;
     }
     do {

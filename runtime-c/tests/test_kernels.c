@@ -315,6 +315,46 @@ static void test_binary(void)
         check("binary add in place (y == a)", a, want, 6, TOL);
     }
     {
+        /* Dense [1,3,5,7] Sub and Mul (the chunked path: six chunks of 16 and a tail of
+         * 9), ReLU / Clip(-1, 1), in place over a and over b; the want computed here one
+         * element at a time: a[i] = i / 8 - 6, b[i] = i % 7 - 3 (both clip ends hit). */
+        static float a[105], b[105], want_sub[105], want_mul[105];
+        mn_binary_params_t q; /* p keeps the state the cases below build on */
+        float sub_bad = 0.0f, mul_bad = 0.0f;
+        int i;
+        for (i = 0; i < 105; ++i) {
+            const float u = (float)i / 8.0f - 6.0f, v = (float)(i % 7) - 3.0f;
+            a[i] = u;
+            b[i] = v;
+            want_sub[i] = u - v > 0.0f ? u - v : 0.0f;
+            want_mul[i] = u * v < -1.0f ? -1.0f : (u * v > 1.0f ? 1.0f : u * v);
+        }
+        memset(&q, 0, sizeof q);
+        q.kind = MN_SUB;
+        q.rank = 4;
+        q.dims[0] = 1, q.dims[1] = 3, q.dims[2] = 5, q.dims[3] = 7;
+        q.a_strides[0] = q.b_strides[0] = 0; /* a size-1 dim: its stride is not walked */
+        q.a_strides[1] = q.b_strides[1] = 35;
+        q.a_strides[2] = q.b_strides[2] = 7;
+        q.a_strides[3] = q.b_strides[3] = 1;
+        q.act.kind = MN_ACT_RELU;
+        mn_binary_f32(&q, a, b, a);
+        for (i = 0; i < 105; ++i) {
+            sub_bad += fabsf(a[i] - want_sub[i]);
+            a[i] = (float)i / 8.0f - 6.0f;
+        }
+        check_true("binary dense sub + ReLU, in place (y == a)", sub_bad == 0.0f);
+        q.kind = MN_MUL;
+        q.act.kind = MN_ACT_CLIP;
+        q.act.lo = -1.0f;
+        q.act.hi = 1.0f;
+        mn_binary_f32(&q, a, b, b);
+        for (i = 0; i < 105; ++i) {
+            mul_bad += fabsf(b[i] - want_mul[i]);
+        }
+        check_true("binary dense mul + Clip, in place (y == b)", mul_bad == 0.0f);
+    }
+    {
         /* Scalar 2 * [1..6] written over b (y == b): [2 4 6 8 10 12]. */
         float b[6] = {1, 2, 3, 4, 5, 6};
         static const float a[1] = {2};
