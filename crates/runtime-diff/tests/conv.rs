@@ -294,15 +294,7 @@ fn conv2d_dw_equals_c_and_the_reference() {
         let c_size = unsafe { mn_conv2d_dw_f32_scratch_size(&p) };
         assert_eq!(conv2d_dw_f32_scratch_size(&p), c_size, "scratch size {p:?}");
         let d = ConvData::new(&mut rng, &p);
-        let rust = rust_conv2d_dw(&p, &d);
-        let what = format!("conv2d_dw case {case} {p:?}");
-        assert_close(&what, &rust, &c_conv2d_dw(&p, &d), SAME_ORDER);
-        assert_close(
-            &format!("{what} vs reference"),
-            &rust,
-            &rust_conv2d(&p, &d),
-            OTHER_ORDER,
-        );
+        dw_equals_c_and_the_reference(&format!("conv2d_dw case {case} {p:?}"), &p, &d);
     }
 }
 
@@ -345,16 +337,21 @@ fn conv2d_dw_flat_planes_equal_c_and_the_reference() {
             act: random_act(&mut rng),
         };
         let d = ConvData::new(&mut rng, &p);
-        let rust = rust_conv2d_dw(&p, &d);
-        let what = format!("flat conv2d_dw case {case} {p:?}");
-        assert_close(&what, &rust, &c_conv2d_dw(&p, &d), SAME_ORDER);
-        assert_close(
-            &format!("{what} vs reference"),
-            &rust,
-            &rust_conv2d(&p, &d),
-            OTHER_ORDER,
-        );
+        dw_equals_c_and_the_reference(&format!("flat conv2d_dw case {case} {p:?}"), &p, &d);
     }
+}
+
+/// The Rust depthwise kernel's output on `d` equals C's (same order of multiply-adds)
+/// and the reference's (up to the order).
+fn dw_equals_c_and_the_reference(what: &str, p: &ConvParams, d: &ConvData) {
+    let rust = rust_conv2d_dw(p, d);
+    assert_close(what, &rust, &c_conv2d_dw(p, d), SAME_ORDER);
+    assert_close(
+        &format!("{what} vs reference"),
+        &rust,
+        &rust_conv2d(p, d),
+        OTHER_ORDER,
+    );
 }
 
 fn random_conv_nd(rng: &mut Rng) -> ConvNdParams {
