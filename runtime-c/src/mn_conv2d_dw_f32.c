@@ -15,7 +15,7 @@
  * computed on zeros and not stored.
  *
  * Vector units, stride 1 with as many output as input columns and planes of at least
- * MN_DW_FLAT_MIN positions (DS-CNN's, MobileNet's larger ones): each channel plane is one
+ * MN_DW_FLAT_MIN positions (DS-CNN's, MobileNet's from 6 x 6 up): each channel plane is one
  * flat row instead, vectors of consecutive output positions read consecutive inputs
  * per tap, the taps that cross a row's end masked off (mn_dw_flat_*, described there).
  *
@@ -371,7 +371,7 @@ static void mn_dw_block(const mn_conv_params_t *p, const mn_dw_geom_t *g, const 
 #define MN_DW_FV 128     /* output positions per step, at most */
 #define MN_DW_FL 16      /* positions per vector of a step (steps are whole vectors) */
 #define MN_DW_FLAT_KW 8  /* widest kernel the flat path takes (its column masks) */
-#define MN_DW_FLAT_MIN 64 /* smallest plane the flat path takes (mn_dw_flat_ok) */
+#define MN_DW_FLAT_MIN 32 /* smallest plane the flat path takes (mn_dw_flat_ok) */
 
 /* The flat path's taps: flat offsets d[t] and column shifts; a vector step reads
  * [lo, hi + MN_DW_FV) relative to its first position. */
@@ -404,11 +404,11 @@ static void mn_dw_flat_taps(const mn_conv_params_t *p, mn_dw_flat_t *f)
 
 /* Whether the flat path applies: vector units, stride 1, out_w == in_w, a plane of at
  * least MN_DW_FLAT_MIN positions, a kernel of at most MN_DW_FLAT_KW columns, and the
- * scratch holds a step's window (mn_dw_flat_window). Smaller planes (MobileNet's 6 x 6
- * and 3 x 3, hundreds of channels) are faster in blocks of channels: one plane fills
- * only a few vectors, part of the last one wasted, and pays the per-channel set-up the
- * block path spreads over 8 channels (MobileNetV2 0.35 on AVX-512: 340 us with them flat,
- * 320 without, in a first version of this path; with this one, no faster flat). */
+ * scratch holds a step's window (mn_dw_flat_window). Smaller planes (MobileNet's 3 x 3,
+ * hundreds of channels) are faster in blocks of channels: a plane of 9 fills 9 lanes of
+ * a 16-lane vector and pays the per-channel set-up the block path spreads over 8
+ * channels (336 channels of 3 x 3 on AVX-512: 10.1 us flat, 7.0 in blocks; 192 of
+ * 6 x 6: 7.5 flat, 9.3 in blocks). */
 static int mn_dw_flat_ok(const mn_conv_params_t *p, const mn_dw_geom_t *g)
 {
     const int32_t scratch = g->span * g->row + g->taps * MN_DW_CB;

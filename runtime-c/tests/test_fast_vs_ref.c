@@ -94,7 +94,7 @@ static int conv_case(int id)
 /* The depthwise shapes of MobileNets and DS-CNN: 3x3 and 5x5, stride 1 and 2, dilation 1
  * and (every sixth case) 2, "same" padding, channel counts around the kernel's 8-channel
  * blocks, rows narrow and wide (every tile width and its tails), planes under and over
- * the flat path's 64 positions (stride 1, out_w == in_w, on vector units), every fused
+ * the flat path's 32 positions (stride 1, out_w == in_w, on vector units), every fused
  * activation. Every fifth case is a tall
  * plane with few channels and padding on one side only (top/left or bottom/right), so
  * that the scalar path's ring of rows wraps around (its ring holds what the scratch

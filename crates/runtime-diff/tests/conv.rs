@@ -298,8 +298,8 @@ fn conv2d_dw_equals_c_and_the_reference() {
     }
 }
 
-/// Stride-1 depthwise convolutions with out_w == in_w on planes of 64 positions or more
-/// (DS-CNN's 25 x 5, MobileNet's 12 x 12, dilated, 5 x 5, one-sided padding): both
+/// Stride-1 depthwise convolutions with out_w == in_w on planes of 32 positions or more
+/// (DS-CNN's 25 x 5, MobileNet's 12 x 12 and 6 x 6, dilated, 5 x 5, one-sided padding): both
 /// kernels run them on their flat paths on vector units (`mn_dw_flat_*`, each plane as one
 /// row); checked against each other and the reference.
 #[test]
@@ -313,6 +313,7 @@ fn conv2d_dw_flat_planes_equal_c_and_the_reference() {
         (20, 7, 3, 1, 2, 1, 0),
         (8, 9, 3, 1, 0, 1, 2),
         (40, 33, 3, 1, 1, 1, 1),
+        (6, 6, 3, 1, 1, 1, 1), // 36 positions: MobileNet's 6 x 6, the smallest flat plane
     ];
     let mut rng = Rng::new(41);
     for (case, &(in_h, in_w, k, dil, pad_top, pad_left, pad_bottom)) in shapes.iter().enumerate() {

@@ -286,8 +286,8 @@ const FL: usize = 16;
 /// The widest kernel the flat path takes (`MN_DW_FLAT_KW`).
 const FLAT_KW: usize = 8;
 /// The smallest plane the flat path takes (`MN_DW_FLAT_MIN`): smaller ones (MobileNet's
-/// 6 x 6 and 3 x 3, hundreds of channels) are faster in blocks of channels.
-const FLAT_MIN: i32 = 64;
+/// 3 x 3, hundreds of channels) are faster in blocks of channels.
+const FLAT_MIN: i32 = 32;
 
 /// The flat path (`mn_dw_flat_*` in C; same method, same order of multiply-adds as the
 /// blocks). With stride 1 and as many output as input columns, output position `i` of a
