@@ -553,12 +553,9 @@ static MN_ALWAYS_INLINE void mn_dw_flat_plane(const mn_conv_params_t *p, const m
 {
     const int32_t in_plane = p->in_h * p->in_w, out_plane = p->out_h * p->out_w;
     const int32_t wrap = MN_DW_FV % p->in_w;
+    const int32_t *col = f->col0; /* the columns of the step's positions */
     float acc[MN_DW_FV];
-    int32_t col[MN_DW_FV], i0, l;
-    MN_KEEP_LOOP
-    for (l = 0; l < MN_DW_FV; ++l) {
-        col[l] = f->col0[l];
-    }
+    int32_t next[MN_DW_FV], i0, l;
     for (i0 = 0; i0 < out_plane; i0 += MN_DW_FV) {
         const int32_t n = out_plane - i0 < MN_DW_FV ? out_plane - i0 : MN_DW_FV;
         const int32_t nv = (n + MN_DW_FL - 1) / MN_DW_FL; /* vectors of the step */
@@ -574,10 +571,13 @@ static MN_ALWAYS_INLINE void mn_dw_flat_plane(const mn_conv_params_t *p, const m
             mn_dw_flat_step(p, f, src, base, col, nv, wc, bias, acc);
         }
         mn_dw_flat_store(&p->act, acc, n, yc + i0);
-        MN_KEEP_LOOP
-        for (l = 0; l < MN_DW_FV; ++l) {
-            col[l] += wrap;
-            col[l] -= col[l] >= p->in_w ? p->in_w : 0;
+        if (i0 + MN_DW_FV < out_plane) { /* the next step's columns */
+            MN_KEEP_LOOP
+            for (l = 0; l < MN_DW_FV; ++l) {
+                next[l] = col[l] + wrap;
+                next[l] -= next[l] >= p->in_w ? p->in_w : 0;
+            }
+            col = next;
         }
     }
 }
