@@ -483,6 +483,16 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                                         bias, NULL, &p->act, yn + oc0 * out_plane + j0,
                                         MN_CF_NR, out_plane);
                     }
+                    if (g.n_pos - j0 > MN_CF_NR && j0 > 0) {
+                        /* more than one tile left: one pair ending at the plane's end,
+                         * overlapping the pair before (two single tiles, each waiting on
+                         * its multiply-add latency, took twice as long) */
+                        j0 = g.n_pos - 2 * MN_CF_NR;
+                        mn_cf_tile_pair(xg + j0, MN_CF_NR, cin_g, g.pitch, taps, n_taps, wt,
+                                        bias, NULL, &p->act, yn + oc0 * out_plane + j0,
+                                        MN_CF_NR, out_plane);
+                        j0 = g.n_pos;
+                    }
 #endif
                     for (; j0 < g.n_pos; j0 += MN_CF_NR) {
                         const int32_t j = j0 + MN_CF_NR <= g.n_pos ? j0 : g.n_pos - MN_CF_NR;
