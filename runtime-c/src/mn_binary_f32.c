@@ -39,11 +39,74 @@ static void mn_binary_bool_row(int32_t kind, int32_t len, const float *a, int32_
     }
 }
 
+/* t[j] = U op V for j < m (U, V expressions of j), op Add, Sub or Mul. */
+#define MN_BINARY_CHUNK_OP(kind, U, V)                                                      \
+    do {                                                                                  \
+        if ((kind) == MN_ADD) {                                                           \
+            for (j = 0; j < m; ++j) {                                                     \
+                t[j] = (U) + (V);                                                         \
+            }                                                                             \
+        } else if ((kind) == MN_SUB) {                                                    \
+            for (j = 0; j < m; ++j) {                                                     \
+                t[j] = (U) - (V);                                                         \
+            }                                                                             \
+        } else {                                                                          \
+            for (j = 0; j < m; ++j) {                                                     \
+                t[j] = (U) * (V);                                                         \
+            }                                                                             \
+        }                                                                                 \
+    } while (0)
+
+/* Add, Sub and Mul over n elements of two operands, each dense (stride 1) or one value
+ * (stride 0; not both), the activation a clamp (mn_act_clamp_bounds): in chunks of
+ * MN_BINARY_CHUNK, each read whole before it is written (y may be a or b itself), so
+ * that compilers vectorise them (MobileNet's residual Adds and MobileNetV3's
+ * squeeze-and-excite Muls ran one element at a time, the activation's switch on each).
+ * The same values as the row loops below (one operation, then the clamp). */
+#define MN_BINARY_CHUNK 16
+static void mn_binary_dense(int32_t kind, int32_t n, const float *a, int32_t as,
+                            const float *b, int32_t bs, float lo, float hi, float *y)
+{
+    float t[MN_BINARY_CHUNK];
+    int32_t i, j;
+    for (i = 0; i < n; i += MN_BINARY_CHUNK) {
+        const int32_t m = n - i < MN_BINARY_CHUNK ? n - i : MN_BINARY_CHUNK;
+        const float *ai = a + i * as, *bi = b + i * bs;
+        if (as == 1 && bs == 1) {
+            MN_BINARY_CHUNK_OP(kind, ai[j], bi[j]);
+        } else if (as == 1) {
+            const float v = bi[0];
+            MN_BINARY_CHUNK_OP(kind, ai[j], v);
+        } else {
+            const float u = ai[0];
+            MN_BINARY_CHUNK_OP(kind, u, bi[j]);
+        }
+        for (j = 0; j < m; ++j) {
+            y[i + j] = mn_clampf(t[j], lo, hi);
+        }
+    }
+}
+
+/* Whether mn_binary_dense computes kind with activation act on operands of strides as
+ * and bs (each 1 or 0, not both 0); its clamp bounds in *lo, *hi. */
+static int mn_binary_dense_ok(const mn_binary_params_t *p, int32_t as, int32_t bs, float *lo,
+                              float *hi)
+{
+    return (p->kind == MN_ADD || p->kind == MN_SUB || p->kind == MN_MUL) &&
+           (as == 0 || as == 1) && (bs == 0 || bs == 1) && (as == 1 || bs == 1) &&
+           mn_act_clamp_bounds(&p->act, lo, hi);
+}
+
 /* One innermost row of len elements; reads a[i], b[i] before writing y[i]. */
 static void mn_binary_row(const mn_binary_params_t *p, int32_t len, const float *a,
                           int32_t as, const float *b, int32_t bs, float *y)
 {
     int32_t i;
+    float lo, hi;
+    if (mn_binary_dense_ok(p, as, bs, &lo, &hi)) {
+        mn_binary_dense(p->kind, len, a, as, b, bs, lo, hi, y);
+        return;
+    }
     switch (p->kind) {
     case MN_ADD:
         for (i = 0; i < len; ++i) y[i] = mn_act_apply(&p->act, a[i * as] + b[i * bs]);
@@ -78,75 +141,25 @@ static void mn_binary_row(const mn_binary_params_t *p, int32_t len, const float 
     }
 }
 
-/* Whether strides s walk a dense tensor of dims in order (dims of size 1 ignored): the
- * operand is then one flat row of the output's elements. */
-static int mn_binary_is_dense(int32_t rank, const int32_t *dims, const int32_t *s)
-{
-    int32_t d, step = 1;
-    for (d = rank - 1; d >= 0; --d) {
-        if (dims[d] != 1 && s[d] != step) {
-            return 0;
-        }
-        step *= dims[d];
-    }
-    return 1;
-}
-
-/* Add, Sub and Mul of two dense operands of n elements, the activation a clamp
- * (mn_act_clamp_bounds): in chunks of MN_BINARY_CHUNK, each read whole before it is
- * written (y may be a or b itself), so that compilers vectorise them (MobileNet's
- * residual Adds ran one element at a time, the activation's switch on each). The
- * same values as mn_binary_row (one operation, then the clamp). */
-#define MN_BINARY_CHUNK 16
-static void mn_binary_dense(int32_t kind, int32_t n, const float *a, const float *b,
-                            float lo, float hi, float *y)
-{
-    float t[MN_BINARY_CHUNK];
-    int32_t i, j;
-    for (i = 0; i < n; i += MN_BINARY_CHUNK) {
-        const int32_t m = n - i < MN_BINARY_CHUNK ? n - i : MN_BINARY_CHUNK;
-        if (kind == MN_ADD) {
-            for (j = 0; j < m; ++j) {
-                t[j] = a[i + j] + b[i + j];
-            }
-        } else if (kind == MN_SUB) {
-            for (j = 0; j < m; ++j) {
-                t[j] = a[i + j] - b[i + j];
-            }
-        } else {
-            for (j = 0; j < m; ++j) {
-                t[j] = a[i + j] * b[i + j];
-            }
-        }
-        for (j = 0; j < m; ++j) {
-            y[i + j] = mn_clampf(t[j], lo, hi);
-        }
-    }
-}
-
 void mn_binary_f32(const mn_binary_params_t *p, const float *a, const float *b, float *y)
 {
     int32_t idx[MN_MAX_DIMS];
-    const int32_t outer_rank = p->rank > 0 ? p->rank - 1 : 0;
-    const int32_t len = p->rank > 0 ? p->dims[p->rank - 1] : 1;
+    int32_t outer_rank = p->rank > 0 ? p->rank - 1 : 0;
+    int32_t len = p->rank > 0 ? p->dims[p->rank - 1] : 1;
     const int32_t as = p->rank > 0 ? p->a_strides[p->rank - 1] : 0;
     const int32_t bs = p->rank > 0 ? p->b_strides[p->rank - 1] : 0;
     int32_t a_off = 0, b_off = 0, y_off = 0;
-    float lo, hi;
 
     if (!mn_odometer_start(p->rank, p->dims, idx)) {
         return;
     }
-    if ((p->kind == MN_ADD || p->kind == MN_SUB || p->kind == MN_MUL) &&
-        mn_act_clamp_bounds(&p->act, &lo, &hi) &&
-        mn_binary_is_dense(p->rank, p->dims, p->a_strides) &&
-        mn_binary_is_dense(p->rank, p->dims, p->b_strides)) {
-        int32_t d, n = 1;
-        for (d = 0; d < p->rank; ++d) {
-            n *= p->dims[d];
-        }
-        mn_binary_dense(p->kind, n, a, b, lo, hi, y);
-        return;
+    /* The innermost row takes in every outer dimension both operands walk on from it (a
+     * dense operand's next stride is the row's length, a broadcast one's 0): two dense
+     * operands are one flat row, a per-channel scale times a plane is one row per
+     * channel. */
+    while (outer_rank > 0 && p->a_strides[outer_rank - 1] == as * len &&
+           p->b_strides[outer_rank - 1] == bs * len) {
+        len *= p->dims[--outer_rank];
     }
     do {
         mn_binary_row(p, len, a + a_off, as, b + b_off, bs, y + y_off);
