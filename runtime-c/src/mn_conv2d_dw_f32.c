@@ -477,6 +477,42 @@ static MN_ALWAYS_INLINE void mn_dw_flat_step3(const mn_conv_params_t *p, const m
                      p->dil_w, col, f->shift, p->in_w, nv, wc, bias, out);
 }
 
+/* mn_dw_flat_rows3 for a 5 x 5 kernel (MobileNetV3's, MnasNet's): tap row kh at rk,
+ * its columns dil_w apart. */
+#define MN_DW5_ROW(r, t)                                                                     \
+    a += wc[(t)] * mn_dw_sel((r)[l], m0);                                                    \
+    a += wc[(t) + 1] * mn_dw_sel((r)[l + d1], m1);                                           \
+    a += wc[(t) + 2] * mn_dw_sel((r)[l + d2], m2);                                           \
+    a += wc[(t) + 3] * mn_dw_sel((r)[l + d3], m3);                                           \
+    a += wc[(t) + 4] * mn_dw_sel((r)[l + d4], m4)
+static MN_NOINLINE void mn_dw_flat_rows5(const float *restrict r0, const float *restrict r1,
+                                         const float *restrict r2, const float *restrict r3,
+                                         const float *restrict r4, int32_t dil_w,
+                                         const int32_t *restrict col, const int32_t *shift,
+                                         int32_t in_w, int32_t nv, const float *restrict wc,
+                                         float bias, float *restrict out)
+{
+    const uint32_t w = (uint32_t)in_w;
+    const int32_t s0 = shift[0], s1 = shift[1], s2 = shift[2], s3 = shift[3], s4 = shift[4];
+    const int32_t d1 = dil_w, d2 = 2 * dil_w, d3 = 3 * dil_w, d4 = 4 * dil_w;
+    const int32_t n = nv * MN_DW_FL;
+    int32_t l;
+    MN_KEEP_LOOP
+    for (l = 0; l < n; ++l) {
+        const int m0 = (uint32_t)(col[l] + s0) < w, m1 = (uint32_t)(col[l] + s1) < w;
+        const int m2 = (uint32_t)(col[l] + s2) < w, m3 = (uint32_t)(col[l] + s3) < w;
+        const int m4 = (uint32_t)(col[l] + s4) < w;
+        float a = bias;
+        MN_DW5_ROW(r0, 0);
+        MN_DW5_ROW(r1, 5);
+        MN_DW5_ROW(r2, 10);
+        MN_DW5_ROW(r3, 15);
+        MN_DW5_ROW(r4, 20);
+        out[l] = a;
+    }
+}
+#undef MN_DW5_ROW
+
 /* mn_dw_flat_rows3 for any kernel (at most MN_DW_FLAT_KW columns): the sums in memory
  * across the taps. */
 static MN_ALWAYS_INLINE void mn_dw_flat_step(const mn_conv_params_t *p, const mn_dw_flat_t *f,
@@ -543,13 +579,13 @@ static void mn_dw_flat_store(const mn_act_t *act, const float *restrict acc, int
 }
 
 /* One channel on the flat path: xc, yc its planes, wc its weights, win the scratch
- * (mn_dw_flat_window). k3: the kernel is 3 x 3 (a constant in the two instances below,
- * so the 3 x 3 step is inlined with its weights kept in registers). */
+ * (mn_dw_flat_window). k: the kernel is k x k (3 or 5), or 0 for any other (a constant in
+ * the instances below). */
 static MN_ALWAYS_INLINE void mn_dw_flat_plane(const mn_conv_params_t *p, const mn_dw_flat_t *f,
                                               const float *restrict xc,
                                               const float *restrict wc, float bias,
                                               float *restrict win, float *restrict yc,
-                                              int k3)
+                                              int k)
 {
     const int32_t in_plane = p->in_h * p->in_w, out_plane = p->out_h * p->out_w;
     const int32_t wrap = MN_DW_FV % p->in_w;
@@ -565,8 +601,12 @@ static MN_ALWAYS_INLINE void mn_dw_flat_plane(const mn_conv_params_t *p, const m
             mn_dw_flat_window(f, xc, in_plane, i0, nv, win);
             src = win, base = -f->lo;
         }
-        if (k3) {
+        if (k == 3) {
             mn_dw_flat_step3(p, f, src, base, col, nv, wc, bias, acc);
+        } else if (k == 5) {
+            mn_dw_flat_rows5(src + base + f->d[0], src + base + f->d[5], src + base + f->d[10],
+                             src + base + f->d[15], src + base + f->d[20], p->dil_w, col,
+                             f->shift, p->in_w, nv, wc, bias, acc);
         } else {
             mn_dw_flat_step(p, f, src, base, col, nv, wc, bias, acc);
         }
@@ -586,7 +626,14 @@ static void mn_dw_flat_plane3(const mn_conv_params_t *p, const mn_dw_flat_t *f,
                               const float *xc, const float *wc, float bias, float *win,
                               float *yc)
 {
-    mn_dw_flat_plane(p, f, xc, wc, bias, win, yc, 1);
+    mn_dw_flat_plane(p, f, xc, wc, bias, win, yc, 3);
+}
+
+static void mn_dw_flat_plane5(const mn_conv_params_t *p, const mn_dw_flat_t *f,
+                              const float *xc, const float *wc, float bias, float *win,
+                              float *yc)
+{
+    mn_dw_flat_plane(p, f, xc, wc, bias, win, yc, 5);
 }
 
 static void mn_dw_flat_plane_any(const mn_conv_params_t *p, const mn_dw_flat_t *f,
@@ -604,7 +651,9 @@ static void mn_dw_flat(const mn_conv_params_t *p, const float *x, const float *w
     const int32_t taps = p->k_h * p->k_w;
     void (*const plane)(const mn_conv_params_t *, const mn_dw_flat_t *, const float *,
                         const float *, float, float *, float *) =
-        p->k_h == 3 && p->k_w == 3 ? mn_dw_flat_plane3 : mn_dw_flat_plane_any;
+        p->k_h == 3 && p->k_w == 3   ? mn_dw_flat_plane3
+        : p->k_h == 5 && p->k_w == 5 ? mn_dw_flat_plane5
+                                     : mn_dw_flat_plane_any;
     mn_dw_flat_t f;
     int32_t n, c;
     mn_dw_flat_taps(p, &f);

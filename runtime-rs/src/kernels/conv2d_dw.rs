@@ -394,6 +394,8 @@ impl<'a> Flat<'a> {
             let acc = &mut acc[..n];
             if self.p.k_h == 3 && self.p.k_w == 3 {
                 self.step3(src, base, &col[..n], wc, bias, acc);
+            } else if self.p.k_h == 5 && self.p.k_w == 5 {
+                self.step5(src, base, &col[..n], wc, bias, acc);
             } else {
                 self.step(src, base, &col[..n], wc, bias, acc);
             }
@@ -455,6 +457,24 @@ impl<'a> Flat<'a> {
             a = madd(w[6], at(x6, m0), a);
             a = madd(w[7], at(x7, m1), a);
             a = madd(w[8], at(x8, m2), a);
+            acc[l] = a;
+        }
+    }
+
+    /// One step of a 5 x 5 kernel (`mn_dw_flat_rows5`), as [`Self::step3`].
+    fn step5(&self, src: &[f32], base: isize, col: &[i32], wc: &[f32], bias: f32, acc: &mut [f32]) {
+        let n = acc.len();
+        let x: [&[f32]; 25] = core::array::from_fn(|t| &src[(base + self.d[t]) as usize..][..n]);
+        let w: &[f32; 25] = wc.try_into().expect("25 weights");
+        let in_w = self.p.in_w as u32;
+        let s: [i32; 5] = core::array::from_fn(|kw| self.shift[kw]);
+        let col = &col[..n];
+        for l in 0..n {
+            let m: [bool; 5] = core::array::from_fn(|kw| ((col[l] + s[kw]) as u32) < in_w);
+            let mut a = bias;
+            for t in 0..25 {
+                a = madd(w[t], if m[t % 5] { x[t][l] } else { 0.0 }, a);
+            }
             acc[l] = a;
         }
     }
