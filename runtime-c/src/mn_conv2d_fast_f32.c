@@ -203,8 +203,20 @@ static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
 #endif
 #endif
 
+/* dst[i] = HardSwish(src[i]) for i < n, as mn_act_store_f32 computes it, inline: the SIMD
+ * tiles store MobileNetV3's HardSwish this way instead of eight calls per tile (which
+ * took 9 % of the model's time). */
+#define MN_HSWISH_STORE(dst, src, n)                                                      \
+    do {                                                                                  \
+        int32_t mn_i_;                                                                    \
+        MN_KEEP_LOOP                                                                      \
+        for (mn_i_ = 0; mn_i_ < (n); ++mn_i_) {                                           \
+            (dst)[mn_i_] = (src)[mn_i_] * mn_unit_clamp((src)[mn_i_] * (1.0f / 6.0f) + 0.5f); \
+        }                                                                                 \
+    } while (0)
+
 /* Store the rows P0..P7 of a tile to yd through the activation (the clamp inline when
- * `clamp`), or with yd NULL into accd. */
+ * `clamp`, HardSwish inline on vector units), or with yd NULL into accd. */
 #define MN_CF_STORE_ROWS(P, yd, accd)                                                     \
     do {                                                                                  \
         if (!(yd)) {                                                                      \
@@ -227,6 +239,15 @@ static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
             MN_CLAMP_STORE(yd + 5 * out_plane, P##5, MN_CF_NR, lo, hi);                   \
             MN_CLAMP_STORE(yd + 6 * out_plane, P##6, MN_CF_NR, lo, hi);                   \
             MN_CLAMP_STORE(yd + 7 * out_plane, P##7, MN_CF_NR, lo, hi);                   \
+        } else if (MN_CF_NR >= 8 && act->kind == MN_ACT_HARD_SWISH) {                    \
+            MN_HSWISH_STORE(yd, P##0, MN_CF_NR);                                          \
+            MN_HSWISH_STORE(yd + out_plane, P##1, MN_CF_NR);                              \
+            MN_HSWISH_STORE(yd + 2 * out_plane, P##2, MN_CF_NR);                          \
+            MN_HSWISH_STORE(yd + 3 * out_plane, P##3, MN_CF_NR);                          \
+            MN_HSWISH_STORE(yd + 4 * out_plane, P##4, MN_CF_NR);                          \
+            MN_HSWISH_STORE(yd + 5 * out_plane, P##5, MN_CF_NR);                          \
+            MN_HSWISH_STORE(yd + 6 * out_plane, P##6, MN_CF_NR);                          \
+            MN_HSWISH_STORE(yd + 7 * out_plane, P##7, MN_CF_NR);                          \
         } else {                                                                          \
             mn_act_store_f32(act, P##0, yd, MN_CF_NR);                                    \
             mn_act_store_f32(act, P##1, yd + out_plane, MN_CF_NR);                        \
