@@ -20,7 +20,38 @@ pub struct GlobalPoolParams {
 /// empty channel gives `-inf` (max) or 0 (average).
 pub fn global_pool_f32(p: &GlobalPoolParams, x: &[f32], y: &mut [f32]) {
     let size = p.size.max(0) as usize;
-    for (c, out) in y[..p.channels.max(0) as usize].iter_mut().enumerate() {
+    let channels = p.channels.max(0) as usize;
+    let mut c = 0;
+    if size > 0 {
+        // Four channels at once (`global_pool4`): four independent sums or maxima, each in
+        // the one-channel order below, so that they overlap.
+        while c + 4 <= channels {
+            let xs: [&[f32]; 4] = core::array::from_fn(|j| &x[(c + j) * size..][..size]);
+            let mut a = [if p.kind == POOL_MAX {
+                f32::NEG_INFINITY
+            } else {
+                0.0
+            }; 4];
+            for i in 0..size {
+                for (a, xj) in a.iter_mut().zip(xs) {
+                    *a = if p.kind == POOL_MAX {
+                        max_nan(*a, xj[i])
+                    } else {
+                        *a + xj[i]
+                    };
+                }
+            }
+            for (j, a) in a.into_iter().enumerate() {
+                y[c + j] = if p.kind == POOL_MAX {
+                    a
+                } else {
+                    a / size as f32
+                };
+            }
+            c += 4;
+        }
+    }
+    for (c, out) in y[..channels].iter_mut().enumerate().skip(c) {
         let xc = &x[c * size..][..size];
         *out = if p.kind == POOL_MAX {
             xc.iter().copied().fold(f32::NEG_INFINITY, max_nan)
