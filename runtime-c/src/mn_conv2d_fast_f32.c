@@ -499,20 +499,16 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                      * directly; the last one overlaps the one before it. */
                     j0 = 0;
 #if MN_CF_PAIR
-                    for (; j0 + 2 * MN_CF_NR <= g.n_pos; j0 += 2 * MN_CF_NR) {
-                        mn_cf_tile_pair(xg + j0, MN_CF_NR, cin_g, g.pitch, taps, n_taps, wt,
-                                        bias, NULL, &p->act, yn + oc0 * out_plane + j0,
+                    /* pairs; with more than one tile left after them, one more pair
+                     * ending at the plane's end, overlapping the one before (two single
+                     * tiles, each waiting on its multiply-add latency, took twice as long) */
+                    for (; j0 + 2 * MN_CF_NR <= g.n_pos || (g.n_pos - j0 > MN_CF_NR && j0 > 0);
+                         j0 += 2 * MN_CF_NR) {
+                        const int32_t j =
+                            j0 + 2 * MN_CF_NR <= g.n_pos ? j0 : g.n_pos - 2 * MN_CF_NR;
+                        mn_cf_tile_pair(xg + j, MN_CF_NR, cin_g, g.pitch, taps, n_taps, wt,
+                                        bias, NULL, &p->act, yn + oc0 * out_plane + j,
                                         MN_CF_NR, out_plane);
-                    }
-                    if (g.n_pos - j0 > MN_CF_NR && j0 > 0) {
-                        /* more than one tile left: one pair ending at the plane's end,
-                         * overlapping the pair before (two single tiles, each waiting on
-                         * its multiply-add latency, took twice as long) */
-                        j0 = g.n_pos - 2 * MN_CF_NR;
-                        mn_cf_tile_pair(xg + j0, MN_CF_NR, cin_g, g.pitch, taps, n_taps, wt,
-                                        bias, NULL, &p->act, yn + oc0 * out_plane + j0,
-                                        MN_CF_NR, out_plane);
-                        j0 = g.n_pos;
                     }
 #endif
                     for (; j0 < g.n_pos; j0 += MN_CF_NR) {
@@ -568,28 +564,21 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                 }
                 j0 = 0;
 #if MN_CF_PAIR
-                for (; j0 + 2 * MN_CF_NR <= g.n_pos; j0 += 2 * MN_CF_NR) {
-                    mn_cf_tile_pair(xg + j0, MN_CF_NR, cin_g, g.pitch, taps, n_taps, wt, bias,
+                /* pairs; with more than one tile left after them, one more pair ending at
+                 * the last position, overlapping the one before, as above (the padded copy
+                 * holds every position it reads) */
+                for (; j0 + 2 * MN_CF_NR <= g.n_pos ||
+                       (g.n_pos - j0 > MN_CF_NR && j0 > 0 && !g.direct);
+                     j0 += 2 * MN_CF_NR) {
+                    const int32_t j =
+                        j0 + 2 * MN_CF_NR <= g.n_pos ? j0 : g.n_pos - 2 * MN_CF_NR;
+                    mn_cf_tile_pair(xg + j, MN_CF_NR, cin_g, g.pitch, taps, n_taps, wt, bias,
                                     acc2, &p->act, NULL, 0, 0);
                     mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc2[0][0], MN_CF_NR, mr,
-                                           out_plane, j0, MN_CF_NR, yn + oc0 * out_plane);
+                                           out_plane, j, MN_CF_NR, yn + oc0 * out_plane);
                     mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc2[1][0], MN_CF_NR, mr,
-                                           out_plane, j0 + MN_CF_NR, MN_CF_NR,
+                                           out_plane, j + MN_CF_NR, MN_CF_NR,
                                            yn + oc0 * out_plane);
-                }
-                if (g.n_pos - j0 > MN_CF_NR && j0 > 0 && !g.direct) {
-                    /* more than one tile left: one pair ending at the last position,
-                     * overlapping the pair before, as above (the padded copy holds every
-                     * position it reads) */
-                    j0 = g.n_pos - 2 * MN_CF_NR;
-                    mn_cf_tile_pair(xg + j0, MN_CF_NR, cin_g, g.pitch, taps, n_taps, wt, bias,
-                                    acc2, &p->act, NULL, 0, 0);
-                    mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc2[0][0], MN_CF_NR, mr,
-                                           out_plane, j0, MN_CF_NR, yn + oc0 * out_plane);
-                    mn_conv_store_wide_f32(&p->act, &g, p->out_w, acc2[1][0], MN_CF_NR, mr,
-                                           out_plane, j0 + MN_CF_NR, MN_CF_NR,
-                                           yn + oc0 * out_plane);
-                    j0 = g.n_pos;
                 }
 #endif
                 for (; j0 < g.n_pos; j0 += MN_CF_NR) {
