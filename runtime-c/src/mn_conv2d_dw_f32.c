@@ -357,10 +357,12 @@ static void mn_dw_block(const mn_conv_params_t *p, const mn_dw_geom_t *g, const 
  * With stride 1 and as many output columns as input columns, output position i of a
  * plane (flat, oh * in_w + ow) reads tap (kh, kw) at flat input position i + d, d =
  * (kh * dil_h - pad_top) * in_w + kw * dil_w - pad_left, for every position alike: a
- * vector of MN_DW_FV consecutive outputs reads MN_DW_FV consecutive inputs per tap, straight
- * from the channel's plane and into its output plane (no interleaving of channels, no
- * copies: the block path's ring and transposes cost more than its multiply-adds on
- * DS-CNN's and MobileNet's planes). A tap whose column falls outside the input row
+ * step of up to MN_DW_FV consecutive outputs (whole vectors of MN_DW_FL) reads as many
+ * consecutive inputs per tap, straight from the channel's plane and into its output
+ * plane (no interleaving of channels, no copies: the block path's ring and transposes
+ * cost more than its multiply-adds on DS-CNN's and MobileNet's planes). The 3 x 3 and
+ * 5 x 5 steps keep each position's sum in a register across its taps (mn_dw_flat_rows3,
+ * mn_dw_flat_rows5), other kernels in memory. A tap whose column falls outside the input row
  * (col + kw * dil_w - pad_left outside [0, in_w)) would read the neighbouring row there:
  * those lanes add 0 instead (a select, never a multiply by a 0/1 mask, so an infinity in
  * the neighbouring row cannot make a NaN), as the zero padding of the block path does.
@@ -373,8 +375,8 @@ static void mn_dw_block(const mn_conv_params_t *p, const mn_dw_geom_t *g, const 
 #define MN_DW_FLAT_KW 8  /* widest kernel the flat path takes (its column masks) */
 #define MN_DW_FLAT_MIN 32 /* smallest plane the flat path takes (mn_dw_flat_ok) */
 
-/* The flat path's taps: flat offsets d[t] and column shifts; a vector step reads
- * [lo, hi + MN_DW_FV) relative to its first position. */
+/* The flat path's taps: flat offsets d[t] and column shifts; a step of n positions
+ * reads [lo, hi + n) relative to its first position. */
 typedef struct {
     int32_t d[MN_CONV_FAST_MAX_TAPS];
     int32_t shift[MN_DW_FLAT_KW]; /* kw * dil_w - pad_left */
