@@ -422,12 +422,6 @@ static int mn_dw_flat_ok(const mn_conv_params_t *p, const mn_dw_geom_t *g)
            step + (p->k_h - 1) * p->dil_h * p->in_w + (p->k_w - 1) * p->dil_w <= scratch;
 }
 
-/* One vector step of a channel, 3 x 3 kernel: out[l] for the nv * MN_DW_FL positions
- * whose columns are col[l], tap (kh, kw) reading src[base + d[3 * kh + kw] + l]. The taps
- * are unrolled inside the loop over the positions, so that each position's sum stays in
- * a register across its 9 taps; the three tap rows as restrict parameters, the columns
- * at constant offsets dil_w apart (GCC otherwise checks the pointers for overlap per
- * vector and keeps nine of them on the stack). */
 /* v where the tap's column is inside the row (m), else 0. Every read of a step is inside
  * its window or plane, so the loads are unconditional: GCC then makes each tap one
  * zero-masking vector load on AVX-512 (a conditional load became a merging load and a
@@ -436,6 +430,13 @@ static inline float mn_dw_sel(float v, int m)
 {
     return m ? v : 0.0f;
 }
+
+/* One vector step of a channel, 3 x 3 kernel: out[l] for the nv * MN_DW_FL positions
+ * whose columns are col[l], tap (kh, kw) reading src[base + d[3 * kh + kw] + l]. The taps
+ * are unrolled inside the loop over the positions, so that each position's sum stays in
+ * a register across its 9 taps; the three tap rows as restrict parameters, the columns
+ * at constant offsets dil_w apart (GCC otherwise checks the pointers for overlap per
+ * vector and keeps nine of them on the stack). */
 static MN_NOINLINE void mn_dw_flat_rows3(const float *restrict r0, const float *restrict r1,
                                          const float *restrict r2, int32_t dil_w,
                                          const int32_t *restrict col, const int32_t *shift,
@@ -467,16 +468,6 @@ static MN_NOINLINE void mn_dw_flat_rows3(const float *restrict r0, const float *
         a += w8 * mn_dw_sel(r2c[l], m2);
         out[l] = a;
     }
-}
-
-/* mn_dw_flat_rows3 of a step: its tap rows from the flat offsets. */
-static MN_ALWAYS_INLINE void mn_dw_flat_step3(const mn_conv_params_t *p, const mn_dw_flat_t *f,
-                                              const float *src, int32_t base,
-                                              const int32_t *col, int32_t nv,
-                                              const float *wc, float bias, float *out)
-{
-    mn_dw_flat_rows3(src + base + f->d[0], src + base + f->d[3], src + base + f->d[6],
-                     p->dil_w, col, f->shift, p->in_w, nv, wc, bias, out);
 }
 
 /* mn_dw_flat_rows3 for a 5 x 5 kernel (MobileNetV3's, MnasNet's): tap row kh at rk,
@@ -515,7 +506,7 @@ static MN_NOINLINE void mn_dw_flat_rows5(const float *restrict r0, const float *
 }
 #undef MN_DW5_ROW
 
-/* mn_dw_flat_rows3 for any kernel (at most MN_DW_FLAT_KW columns): the sums in memory
+/* The step of any other kernel (at most MN_DW_FLAT_KW columns): the sums in memory
  * across the taps. */
 static MN_ALWAYS_INLINE void mn_dw_flat_step(const mn_conv_params_t *p, const mn_dw_flat_t *f,
                                              const float *restrict src, int32_t base,
@@ -543,7 +534,7 @@ static MN_ALWAYS_INLINE void mn_dw_flat_step(const mn_conv_params_t *p, const mn
 
 /* The window of the vector step at i0 whose reads leave the plane (the first and last
  * steps of a plane): win[j] = xc[i0 + lo + j], 0 outside the plane, for the
- * MN_DW_FV + hi - lo floats the step reads (rows above and below the input as zeros).
+ * nv * MN_DW_FL + hi - lo floats the step reads (rows above and below the input as zeros).
  * Plain loops, not memset/memcpy calls (which cost more on these few floats). */
 static void MN_NO_LIBCALL_LOOPS mn_dw_flat_window(const mn_dw_flat_t *f, const float *xc,
                                                   int32_t in_plane, int32_t i0, int32_t nv,
@@ -603,8 +594,9 @@ static MN_ALWAYS_INLINE void mn_dw_flat_plane(const mn_conv_params_t *p, const m
             mn_dw_flat_window(f, xc, in_plane, i0, nv, win);
             src = win, base = -f->lo;
         }
-        if (k == 3) {
-            mn_dw_flat_step3(p, f, src, base, col, nv, wc, bias, acc);
+        if (k == 3) { /* the tap rows from the flat offsets of their first taps */
+            mn_dw_flat_rows3(src + base + f->d[0], src + base + f->d[3], src + base + f->d[6],
+                             p->dil_w, col, f->shift, p->in_w, nv, wc, bias, acc);
         } else if (k == 5) {
             mn_dw_flat_rows5(src + base + f->d[0], src + base + f->d[5], src + base + f->d[10],
                              src + base + f->d[15], src + base + f->d[20], p->dil_w, col,

@@ -382,6 +382,7 @@ impl<'a> Flat<'a> {
         let wrap = (FV % in_w as usize) as i32;
         let mut col = self.col0;
         let mut acc = [0.0f32; FV];
+        let yc_len = yc.len();
         for (s, ys) in yc.chunks_mut(FV).enumerate() {
             let i0 = (s * FV) as isize;
             let n = ys.len().div_ceil(FL) * FL; // whole vectors
@@ -393,16 +394,19 @@ impl<'a> Flat<'a> {
             };
             let acc = &mut acc[..n];
             if self.p.k_h == 3 && self.p.k_w == 3 {
-                self.step3(src, base, &col[..n], wc, bias, acc);
+                self.step_k::<3, 9>(src, base, &col[..n], wc, bias, acc);
             } else if self.p.k_h == 5 && self.p.k_w == 5 {
-                self.step5(src, base, &col[..n], wc, bias, acc);
+                self.step_k::<5, 25>(src, base, &col[..n], wc, bias, acc);
             } else {
                 self.step(src, base, &col[..n], wc, bias, acc);
             }
             self.p.act.store(acc, ys, ys.len());
-            for c in col.iter_mut() {
-                *c += wrap;
-                *c -= if *c >= in_w { in_w } else { 0 };
+            if (s + 1) * FV < yc_len {
+                // the next step's columns
+                for c in col.iter_mut() {
+                    *c += wrap;
+                    *c -= if *c >= in_w { in_w } else { 0 };
+                }
             }
         }
     }
@@ -421,59 +425,30 @@ impl<'a> Flat<'a> {
         }
     }
 
-    /// One step of a 3 x 3 kernel (`mn_dw_flat_rows3`): `acc[l]` for the positions whose
-    /// columns are `col[l]`, tap `t` reading `src[base + d[t] + l]`; the taps unrolled in
-    /// the loop over the positions so each sum stays in a register.
-    fn step3(&self, src: &[f32], base: isize, col: &[i32], wc: &[f32], bias: f32, acc: &mut [f32]) {
+    /// One step of a `K x K` kernel (`T = K * K` taps; `mn_dw_flat_rows3` and
+    /// `mn_dw_flat_rows5`): `acc[l]` for the positions whose columns are `col[l]`, tap `t`
+    /// reading `src[base + d[t] + l]`; the taps unrolled in the loop over the positions
+    /// (constant counts) so each sum stays in a register.
+    fn step_k<const K: usize, const T: usize>(
+        &self,
+        src: &[f32],
+        base: isize,
+        col: &[i32],
+        wc: &[f32],
+        bias: f32,
+        acc: &mut [f32],
+    ) {
         let n = acc.len();
-        let tap = |t: usize| &src[(base + self.d[t]) as usize..][..n];
-        let (x0, x1, x2, x3, x4, x5, x6, x7, x8) = (
-            tap(0),
-            tap(1),
-            tap(2),
-            tap(3),
-            tap(4),
-            tap(5),
-            tap(6),
-            tap(7),
-            tap(8),
-        );
-        let w: &[f32; 9] = wc.try_into().expect("9 weights");
+        let x: [&[f32]; T] = core::array::from_fn(|t| &src[(base + self.d[t]) as usize..][..n]);
+        let w: &[f32; T] = wc.try_into().expect("k_h * k_w weights");
         let in_w = self.p.in_w as u32;
-        let [s0, s1, s2, ..] = self.shift;
+        let s: [i32; K] = core::array::from_fn(|kw| self.shift[kw]);
         let col = &col[..n];
         for l in 0..n {
-            let m0 = ((col[l] + s0) as u32) < in_w;
-            let m1 = ((col[l] + s1) as u32) < in_w;
-            let m2 = ((col[l] + s2) as u32) < in_w;
-            let at = |x: &[f32], m: bool| if m { x[l] } else { 0.0 };
+            let m: [bool; K] = core::array::from_fn(|kw| ((col[l] + s[kw]) as u32) < in_w);
             let mut a = bias;
-            a = madd(w[0], at(x0, m0), a);
-            a = madd(w[1], at(x1, m1), a);
-            a = madd(w[2], at(x2, m2), a);
-            a = madd(w[3], at(x3, m0), a);
-            a = madd(w[4], at(x4, m1), a);
-            a = madd(w[5], at(x5, m2), a);
-            a = madd(w[6], at(x6, m0), a);
-            a = madd(w[7], at(x7, m1), a);
-            a = madd(w[8], at(x8, m2), a);
-            acc[l] = a;
-        }
-    }
-
-    /// One step of a 5 x 5 kernel (`mn_dw_flat_rows5`), as [`Self::step3`].
-    fn step5(&self, src: &[f32], base: isize, col: &[i32], wc: &[f32], bias: f32, acc: &mut [f32]) {
-        let n = acc.len();
-        let x: [&[f32]; 25] = core::array::from_fn(|t| &src[(base + self.d[t]) as usize..][..n]);
-        let w: &[f32; 25] = wc.try_into().expect("25 weights");
-        let in_w = self.p.in_w as u32;
-        let s: [i32; 5] = core::array::from_fn(|kw| self.shift[kw]);
-        let col = &col[..n];
-        for l in 0..n {
-            let m: [bool; 5] = core::array::from_fn(|kw| ((col[l] + s[kw]) as u32) < in_w);
-            let mut a = bias;
-            for t in 0..25 {
-                a = madd(w[t], if m[t % 5] { x[t][l] } else { 0.0 }, a);
+            for t in 0..T {
+                a = madd(w[t], if m[t % K] { x[t][l] } else { 0.0 }, a);
             }
             acc[l] = a;
         }
