@@ -12,8 +12,12 @@
  * with the accumulators in registers. The weights are packed (see
  * mn_conv2d_fast_f32_pack) so that the MR weights of one (tap, input channel) are
  * adjacent; channel tiles are padded with zero weights, so every tile is full height. With no padding and stride 1 the input is read
- * in place and no scratch is used. */
+ * in place and no scratch is used. On vector units, planes narrower than a tile run
+ * channel tiles (mn_cf_tile_chan), and planes half a tile wide run tiles of two output
+ * rows (mn_cf_tile_rows2) instead of wide rows. */
 #include "internal/mn_kernels_internal.h"
+
+#include <string.h>
 
 #define MN_CF_MR MN_CONV_FAST_MR /* output channels per tile (8: mn_cf_tile spells them out) */
 /* Output positions per tile (the vector direction): the 8 x MN_CF_NR accumulators must
@@ -65,6 +69,37 @@
 #define MN_CF_NO_JAM
 #endif
 #define MN_CF_SLACK 16 /* floats of scratch slack: >= MN_CF_NR */
+/* MN_CF_ROWS2: on vector units, planes MN_CF_NR / 2 wide (cnn32's 8 x 8 stage with
+ * AVX-512) run tiles of two output rows, each row's half of the vector loaded from its
+ * own input row and the two joined by one shuffle (GCC 12 and Clang: vector extensions),
+ * instead of wide rows that compute 10 positions per 8 outputs and store through
+ * mn_conv_store_wide_f32. Tests force it off with -DMN_CF_ROWS2=0. */
+#ifndef MN_CF_ROWS2
+#if MN_CF_NR >= 8 && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12))
+#define MN_CF_ROWS2 1
+#else
+#define MN_CF_ROWS2 0
+#endif
+#endif
+#if MN_CF_ROWS2
+typedef float mn_cf_half_t __attribute__((vector_size(MN_CF_NR * 2), aligned(4), may_alias));
+typedef float mn_cf_vec_t __attribute__((vector_size(MN_CF_NR * 4)));
+#if MN_CF_NR == 16
+#define MN_CF_ROWS2_LANES 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+#elif MN_CF_NR == 8
+#define MN_CF_ROWS2_LANES 0, 1, 2, 3, 4, 5, 6, 7
+#else
+#error "MN_CF_ROWS2 needs MN_CF_NR 8 or 16"
+#endif
+/* xv = x[0 .. NR/2) then x[hs .. hs + NR/2): two input rows' runs as one tile's inputs. */
+static MN_ALWAYS_INLINE void mn_cf_rows2(const float *x, int32_t hs, float xv[MN_CF_NR])
+{
+    const mn_cf_vec_t v = __builtin_shufflevector(*(const mn_cf_half_t *)x,
+                                                  *(const mn_cf_half_t *)(x + hs),
+                                                  MN_CF_ROWS2_LANES);
+    memcpy(xv, &v, sizeof v);
+}
+#endif
 
 /* The loops of the vector tiles: every kernel tap t and input channel ic of the group, xk
  * the tile's first input of that tap and channel, w that pair's MN_CF_MR weights (the
@@ -274,9 +309,27 @@ static void mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
         P##7[v] += w7 * x_;                                                               \
     } while (0)
 
+/* With rows2, point xa and xb at the two tiles' inputs joined from their two rows. */
+#if MN_CF_ROWS2
+#define MN_CF_ROWS2_LOAD(xa, xb)                                                          \
+    float ra_[MN_CF_NR], rb_[MN_CF_NR];                                                   \
+    if (rows2) {                                                                          \
+        mn_cf_rows2(xa, hs, ra_);                                                         \
+        xa = ra_;                                                                         \
+        if (nt == 2) {                                                                    \
+            mn_cf_rows2(xb, hs, rb_);                                                     \
+            xb = rb_;                                                                     \
+        }                                                                                 \
+    }
+#else
+#define MN_CF_ROWS2_LOAD(xa, xb) (void)rows2, (void)hs
+#endif
+
 /* nt (1 or 2, a constant of each caller) tiles of MN_CF_MR (= 8) channels x MN_CF_NR
  * positions: the first at xj, the second dj positions after it in the input layout and
  * ydj after it in the output planes (the next output row, or the next tile of a plane).
+ * With rows2 (a constant too) each tile's second half of positions starts hs after its
+ * first instead of right after it (two output rows of MN_CF_NR / 2).
  * The rows are spelled out (a0..a7, b0..b7) so that compilers keep the accumulators in
  * vector registers; a pair broadcasts each weight once for both tiles and has 16
  * independent multiply-add chains (one tile's 8 left the units waiting on their latency
@@ -286,7 +339,7 @@ mn_cf_tiles(const float *restrict xj, int32_t dj, int32_t cin_g, int32_t pitch,
             const int32_t *restrict taps, int32_t n_taps, const float *restrict w,
             const float *restrict bias, float acc_a[MN_CF_MR][MN_CF_NR],
             float acc_b[MN_CF_MR][MN_CF_NR], const mn_act_t *act, float *y, int32_t ydj,
-            int32_t out_plane, const int32_t nt)
+            int32_t out_plane, const int32_t nt, const int32_t rows2, int32_t hs)
 {
     float a0[MN_CF_NR], a1[MN_CF_NR], a2[MN_CF_NR], a3[MN_CF_NR];
     float a4[MN_CF_NR], a5[MN_CF_NR], a6[MN_CF_NR], a7[MN_CF_NR];
@@ -307,11 +360,13 @@ mn_cf_tiles(const float *restrict xj, int32_t dj, int32_t cin_g, int32_t pitch,
     MN_CF_EACH_TAP_INPUT(
         const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
         const float w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
+        const float *xa = xk, *xb = xk + dj;
+        MN_CF_ROWS2_LOAD(xa, xb);
         MN_CF_KEEP_LOOP
         for (v = 0; v < MN_CF_NR; ++v) {
-            MN_CF_MAC_ROWS(a, xk[v]);
+            MN_CF_MAC_ROWS(a, xa[v]);
             if (nt == 2) {
-                MN_CF_MAC_ROWS(b, xk[dj + v]);
+                MN_CF_MAC_ROWS(b, xb[v]);
             }
         })
     clamp = y && mn_act_clamp_bounds(act, &lo, &hi);
@@ -323,6 +378,7 @@ mn_cf_tiles(const float *restrict xj, int32_t dj, int32_t cin_g, int32_t pitch,
 }
 #undef MN_CF_STORE_ROWS
 #undef MN_CF_MAC_ROWS
+#undef MN_CF_ROWS2_LOAD
 
 /* The tile of MN_CF_NR positions. */
 static void MN_CF_NO_JAM mn_cf_tile(const float *restrict xj, int32_t cin_g, int32_t pitch,
@@ -332,8 +388,22 @@ static void MN_CF_NO_JAM mn_cf_tile(const float *restrict xj, int32_t cin_g, int
                                     float *y, int32_t out_plane)
 {
     mn_cf_tiles(xj, 0, cin_g, pitch, taps, n_taps, w, bias, acc, NULL, act, y, 0, out_plane,
-                1);
+                1, 0, 0);
 }
+
+#if MN_CF_ROWS2
+/* The tile of two output rows of MN_CF_NR / 2, the second's inputs hs after the first's,
+ * stored to y (both rows, consecutive in the output plane). */
+static void MN_CF_NO_JAM mn_cf_tile_rows2(const float *restrict xj, int32_t hs, int32_t cin_g,
+                                          int32_t pitch, const int32_t *restrict taps,
+                                          int32_t n_taps, const float *restrict w,
+                                          const float *restrict bias, const mn_act_t *act,
+                                          float *y, int32_t out_plane)
+{
+    mn_cf_tiles(xj, 0, cin_g, pitch, taps, n_taps, w, bias, NULL, NULL, act, y, 0, out_plane,
+                1, 1, hs);
+}
+#endif
 
 #if MN_CF_PAIR
 /* Two tiles (mn_cf_tiles), stored to y and y + ydj, or with y NULL into acc2[0] and
@@ -346,8 +416,22 @@ static void MN_CF_NO_JAM mn_cf_tile_pair(const float *restrict xj, int32_t dj, i
                                          float *y, int32_t ydj, int32_t out_plane)
 {
     mn_cf_tiles(xj, dj, cin_g, pitch, taps, n_taps, w, bias, acc2[0], acc2[1], act, y, ydj,
-                out_plane, 2);
+                out_plane, 2, 0, 0);
 }
+
+#if MN_CF_ROWS2
+/* Two tiles of two output rows (mn_cf_tile_rows2): four rows, stored to y. */
+static void MN_CF_NO_JAM mn_cf_tile_pair_rows2(const float *restrict xj, int32_t hs,
+                                               int32_t cin_g, int32_t pitch,
+                                               const int32_t *restrict taps, int32_t n_taps,
+                                               const float *restrict w,
+                                               const float *restrict bias, const mn_act_t *act,
+                                               float *y, int32_t out_plane)
+{
+    mn_cf_tiles(xj, 2 * hs, cin_g, pitch, taps, n_taps, w, bias, NULL, NULL, act, y,
+                MN_CF_NR, out_plane, 2, 1, hs);
+}
+#endif
 #endif
 
 #endif
@@ -453,6 +537,33 @@ static void mn_cf_tile_chan(const float *restrict xj, int32_t cin_g, int32_t pit
         break;
     }
 #undef MN_CF_CHAN_CASE
+}
+#endif
+
+#if MN_CF_ROWS2
+/* One block of MN_CF_MR channels of a plane MN_CF_NR / 2 wide (at least two rows), tiles
+ * of two rows stored directly (pairs of them: four rows); the last tile (pair) overlaps
+ * the one before it so that every tile is full. xg: the group's input layout, w: the
+ * block's packed weights, yb: its first output plane. */
+static void mn_cf_plane_rows2(const mn_conv_params_t *p, const mn_conv_pad_geom_t *g,
+                              const float *restrict xg, const int32_t *restrict taps,
+                              int32_t n_taps, const float *restrict w,
+                              const float *restrict bias, float *yb)
+{
+    const int32_t cin_g = p->c_in / p->group, out_plane = p->out_h * p->out_w;
+    int32_t oh0 = 0, oh;
+#if MN_CF_PAIR
+    for (; oh0 + 4 <= p->out_h || (p->out_h - oh0 > 2 && oh0 > 0); oh0 += 4) {
+        oh = oh0 + 4 <= p->out_h ? oh0 : p->out_h - 4;
+        mn_cf_tile_pair_rows2(xg + oh * g->wq, g->wq, cin_g, g->pitch, taps, n_taps, w, bias,
+                              &p->act, yb + oh * p->out_w, out_plane);
+    }
+#endif
+    for (; oh0 < p->out_h; oh0 += 2) {
+        oh = oh0 + 2 <= p->out_h ? oh0 : p->out_h - 2;
+        mn_cf_tile_rows2(xg + oh * g->wq, g->wq, cin_g, g->pitch, taps, n_taps, w, bias,
+                         &p->act, yb + oh * p->out_w, out_plane);
+    }
 }
 #endif
 
@@ -562,6 +673,14 @@ void mn_conv2d_fast_f32(const mn_conv_params_t *p, const float *restrict x,
                     wt += MN_CF_MR * k;
                     continue;
                 }
+#if MN_CF_ROWS2
+                if (2 * p->out_w == MN_CF_NR && p->out_h >= 2 && mr == MN_CF_MR) {
+                    mn_cf_plane_rows2(p, &g, xg, taps, n_taps, wt, bias,
+                                      yn + oc0 * out_plane);
+                    wt += MN_CF_MR * k;
+                    continue;
+                }
+#endif
                 j0 = 0;
 #if MN_CF_PAIR
                 /* pairs; with more than one tile left after them, one more pair ending at

@@ -10,6 +10,7 @@
 #define CASES 600
 #define DW_CASES 200
 #define NARROW_CASES 150
+#define ROWS2_CASES 120
 #define MAX_X 20000
 #define MAX_W 20000
 #define MAX_Y 40000
@@ -144,6 +145,49 @@ static int narrow_case(int id)
     p.in_w = p.out_w;
     set_act(&p.act, id % MN_ACT_KINDS);
     return check_conv(CASES + DW_CASES + id, &p);
+}
+
+/* Convolutions whose output rows are 4 or 8 wide (half of the 8- and 16-wide tiles of the
+ * AVX2/NEON and AVX-512/SSE2 builds: cnn32's 8 x 8 stage): on vector units they run tiles
+ * of two output rows (mn_cf_tile_rows2, in pairs of four rows where pairs are built), the
+ * last tile overlapping. Kernels 1 to 5 wide with padding, strides, dilations, groups,
+ * planes 1 to 13 rows tall, channel counts on and off the 8-channel blocks, every fused
+ * activation. */
+static int rows2_case(int id)
+{
+    mn_conv_params_t p;
+    int32_t pad_b, pad_r, span_h, span_w;
+    p.n = 1 + id % 6 / 5;
+    p.group = id % 4 == 3 ? 2 : 1;
+    p.c_in = p.group * rnd(1, 8);
+    p.c_out = p.group * (id % 5 == 4 ? rnd(1, 20) : 8 * rnd(1, 3));
+    p.k_h = rnd(1, 5);
+    p.k_w = rnd(1, 5);
+    p.stride_h = rnd(1, 2);
+    p.stride_w = rnd(1, 2);
+    p.dil_h = id % 3 == 2 ? 2 : 1;
+    p.dil_w = id % 6 == 5 ? 2 : 1;
+    p.pad_top = id % 7 == 6 ? 0 : rnd(0, 2);
+    p.pad_left = id % 7 == 6 ? 0 : rnd(0, 2);
+    pad_b = id % 7 == 6 ? 0 : rnd(0, 2);
+    pad_r = id % 7 == 6 ? 0 : rnd(0, 2);
+    p.out_h = rnd(1, 13);
+    p.out_w = id % 2 ? 8 : 4;
+    span_h = (p.k_h - 1) * p.dil_h + 1;
+    span_w = (p.k_w - 1) * p.dil_w + 1;
+    /* the input the output size needs, at least 1 (pad_b, pad_r: the implied padding) */
+    p.in_h = (p.out_h - 1) * p.stride_h + span_h - p.pad_top - pad_b;
+    p.in_w = (p.out_w - 1) * p.stride_w + span_w - p.pad_left - pad_r;
+    if (p.in_h < 1) {
+        pad_b += 1 - p.in_h;
+        p.in_h = 1;
+    }
+    if (p.in_w < 1) {
+        pad_r += 1 - p.in_w;
+        p.in_w = 1;
+    }
+    set_act(&p.act, id % MN_ACT_KINDS);
+    return check_conv(CASES + DW_CASES + NARROW_CASES + id, &p);
 }
 
 /* Run the reference, fast and (when depthwise) depthwise kernels on case p; 1 when they
@@ -340,6 +384,13 @@ int main(void)
     }
     for (id = 0; id < NARROW_CASES; ++id) {
         const int r = narrow_case(id);
+        if (r >= 0) {
+            ++run;
+            failed += r;
+        }
+    }
+    for (id = 0; id < ROWS2_CASES; ++id) {
+        const int r = rows2_case(id);
         if (r >= 0) {
             ++run;
             failed += r;
