@@ -56,6 +56,21 @@ impl Act {
         }
     }
 
+    /// The bounds `(lo, hi)` of the activations that are a clamp, [`clip`]
+    /// (`mn_act_clamp_bounds`): none (-inf, inf), ReLU (0, inf: the same values as
+    /// [`relu`], -0 and NaN included), Clip (its bounds); `None` for the other kinds. The
+    /// SIMD tiles store these inline (a max and a min per vector) instead of calling
+    /// [`Act::store`] per row.
+    #[inline(always)]
+    pub(crate) fn clamp_bounds(&self) -> Option<(f32, f32)> {
+        match self.kind {
+            ACT_NONE => Some((f32::NEG_INFINITY, f32::INFINITY)),
+            ACT_RELU => Some((0.0, f32::INFINITY)),
+            ACT_CLIP => Some((self.lo, self.hi)),
+            _ => None,
+        }
+    }
+
     /// `dst[i] = act(src[i])` for `i < n` (`mn_act_store_f32`): the kind is chosen once
     /// per call so each case is a loop the compiler vectorises.
     pub fn store(&self, src: &[f32], dst: &mut [f32], n: usize) {
@@ -126,8 +141,9 @@ pub fn unit_clamp(v: f32) -> f32 {
     v.clamp(0.0, 1.0) // NaN stays NaN, -0 stays -0, as in C
 }
 
+/// `x * max(0, min(1, x / 6 + 0.5))` as `mn_act_store_f32` computes it (times 1 / 6).
 #[inline(always)]
-fn hard_swish(x: f32) -> f32 {
+pub(crate) fn hard_swish(x: f32) -> f32 {
     x * unit_clamp(x * (1.0 / 6.0) + 0.5)
 }
 
@@ -170,6 +186,37 @@ mod tests {
         // SiLU(1) = 1 / (1 + e^-1) = 0.7310586
         assert!((act(ACT_SWISH, 1.0, 0.0, 0.0).apply(1.0) - 0.731_058_6).abs() < 1e-6);
         assert_eq!(act(ACT_SWISH, 1.0, 0.0, 0.0).apply(-200.0), -0.0);
+    }
+
+    /// The clamp of `clamp_bounds` is the activation itself, bit for bit, on -0, NaN, the
+    /// infinities and the bounds; the other kinds have none.
+    #[test]
+    fn clamp_bounds_clamp_equals_apply() {
+        let src = [
+            f32::NEG_INFINITY,
+            -3.5,
+            -0.5,
+            -0.0,
+            0.0,
+            1.5,
+            7.0,
+            f32::INFINITY,
+            f32::NAN,
+        ];
+        for kind in 0..ACT_KINDS {
+            for (lo, hi) in [(-0.5, 1.5), (0.0, 6.0), (2.0, 1.0)] {
+                let a = act(kind, 0.3, lo, hi);
+                let Some((lo, hi)) = a.clamp_bounds() else {
+                    assert!(![ACT_NONE, ACT_RELU, ACT_CLIP].contains(&kind));
+                    continue;
+                };
+                for s in src {
+                    let (c, want) = (clip(s, lo, hi), a.apply(s));
+                    let same = c.to_bits() == want.to_bits() || (c.is_nan() && want.is_nan());
+                    assert!(same, "kind {kind} ({lo}, {hi}) at {s}: {c} != {want}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -10,12 +10,16 @@
 //! `Y[oc][j] = b[oc] + sum_{tap, ic} W[oc][ic][tap] * xq[ic][off(tap) + j]`, whose inner
 //! loop runs over `CONV_FAST_MR` output channels x `NR` consecutive `j` with the
 //! accumulators in registers. With no padding and stride 1 the input is read in place.
+//! On vector units, planes narrower than a tile run channel tiles (`chan_tile`), and
+//! planes half a tile wide run tiles of two output rows (`store_tiles` with `ROWS2`)
+//! instead of wide rows; on AVX-512 tiles run in pairs (`PAIR`).
 
+use super::act::{clip, hard_swish, map};
 use super::conv_pad::{
     conv_pad_channel_f32, conv_pad_geometry, conv_pad_taps, conv_store_wide_f32, PadGeom,
 };
 use super::madd::madd;
-use super::{Act, ConvParams};
+use super::{Act, ConvParams, ACT_HARD_SWISH};
 
 /// Most kernel taps (`k_h * k_w`) the fast convolutions take (`MN_CONV_FAST_MAX_TAPS`).
 pub const CONV_FAST_MAX_TAPS: usize = 64;
@@ -52,6 +56,21 @@ const NR: usize = if cfg!(meshnn_scalar_tiles) {
 } else {
     2
 };
+
+/// Vector units (`MN_CF_NR >= 8` in C; the scalar tiles are 2 wide): they run channel
+/// tiles (`MN_CF_PC`), tiles of two output rows (`MN_CF_ROWS2`), and their tiles store
+/// the clamp activations and HardSwish inline.
+const VECTOR: bool = NR >= 8;
+
+/// Tiles run in pairs where there are registers for both (`MN_CF_PAIR`): AVX-512 (with
+/// SSE2's 16 registers C's pair ran cnn32 5 % slower). A pair loads each weight once for
+/// both tiles and has 16 independent multiply-add chains (one tile's 8 left the units
+/// waiting on their latency on AVX-512).
+const PAIR: bool = NR == 16 && cfg!(target_feature = "avx512f");
+
+/// Positions per channel tile at most (`MN_CF_PC`), on vector units: 12 accumulator
+/// vectors, a weight vector, and the inputs broadcast from memory.
+const PC: usize = 12;
 
 /// Floats of scratch slack: the last tile may read (and drop) past the end (`>= NR`).
 const SLACK: i32 = 16;
@@ -156,6 +175,7 @@ fn conv_image(
 ) {
     let cin_g = p.c_in / p.group;
     let cout_g = p.c_out / p.group;
+    let out_plane = (p.out_h * p.out_w) as usize;
     let tile_w = MR * (cin_g as usize) * taps.len();
     let mut wt = 0;
     for gi in 0..p.group {
@@ -174,8 +194,9 @@ fn conv_image(
                 xg,
                 w: &w[wt..wt + tile_w],
                 bias,
+                out_plane,
             };
-            tile.run(oc0, mr, yn);
+            tile.run(mr, &mut yn[oc0 as usize * out_plane..]);
             wt += tile_w;
         }
     }
@@ -191,78 +212,191 @@ struct Tiles<'a> {
     /// The tile's packed weights: `[taps][cin_g][MR]`.
     w: &'a [f32],
     bias: [f32; MR],
+    /// Floats of one output plane (`out_h * out_w`): the distance between channel rows.
+    out_plane: usize,
 }
 
 impl Tiles<'_> {
-    /// Output channels `oc0 .. oc0 + mr` over every position.
-    fn run(&self, oc0: i32, mr: usize, yn: &mut [f32]) {
+    /// Output channels `0 .. mr` of the block over every position, into `y` (the block's
+    /// first output plane), by the first of C's paths that applies.
+    fn run(&self, mr: usize, y: &mut [f32]) {
         let (p, g) = (self.p, self.g);
-        let out_plane = (p.out_h * p.out_w) as usize;
-        let y0 = oc0 as usize * out_plane;
         let nr = NR as i32;
-        if p.out_w >= nr && mr == MR {
-            // Row tiles, stored directly; the last tile of a row overlaps the one before
-            // it (recomputing a few outputs) so that every tile is full.
-            for oh in 0..p.out_h {
-                for ow0 in (0..p.out_w).step_by(NR) {
-                    let ow = if ow0 + nr <= p.out_w {
-                        ow0
-                    } else {
-                        p.out_w - nr
-                    };
-                    let acc = self.tile((oh * g.wq + ow) as usize);
-                    let at = y0 + (oh * p.out_w + ow) as usize;
-                    store_rows(&p.act, &acc, out_plane, &mut yn[at..]);
-                }
-            }
-        } else if g.wq == p.out_w && g.n_pos >= nr && mr == MR {
-            // No dropped columns (1x1 and 1xk kernels): the positions j are the output
-            // plane itself, tiles run across rows; the last one overlaps the one before.
-            for j0 in (0..g.n_pos).step_by(NR) {
-                let j = if j0 + nr <= g.n_pos { j0 } else { g.n_pos - nr };
-                let acc = self.tile(j as usize);
-                store_rows(&p.act, &acc, out_plane, &mut yn[y0 + j as usize..]);
-            }
+        let full = mr == MR;
+        // No dropped columns (1x1 and 1xk kernels): the positions j are the plane itself.
+        let flat = g.wq == p.out_w;
+        if flat && g.n_pos >= nr && full {
+            self.flat_plane(y);
+        } else if VECTOR && flat && g.n_pos < nr {
+            self.chan_plane(mr, y);
+        } else if p.out_w >= nr && full {
+            self.row_tiles(y);
+        } else if VECTOR && 2 * p.out_w == nr && p.out_h >= 2 && full {
+            self.rows2_plane(y);
         } else {
-            for j0 in (0..g.n_pos).step_by(NR) {
-                let n = (g.n_pos - j0).min(nr);
-                // Full-width reads are safe in scratch (it has SLACK floats of slack).
-                let acc = if n == nr || !g.direct {
-                    self.tile(j0 as usize)
-                } else {
-                    self.tile_tail(j0 as usize, n as usize)
-                };
-                for (r, row) in acc.iter().enumerate().take(mr) {
-                    let yr = &mut yn[y0 + r * out_plane..][..out_plane];
-                    conv_store_wide_f32(&p.act, g, p.out_w, row, j0, n, yr);
-                }
+            self.wide_rows(mr, y);
+        }
+    }
+
+    /// A plane without dropped columns: tiles run across rows and are stored directly,
+    /// pairs of them where built; the last tile (pair) overlaps the one before it so that
+    /// every tile is full (two single tiles after the pairs, each waiting on its
+    /// multiply-add latency, took twice as long as one overlapping pair).
+    fn flat_plane(&self, y: &mut [f32]) {
+        let (n, nr) = (self.g.n_pos, NR as i32);
+        let (pairs, rest) = pair_starts(n, nr, true);
+        for j in pairs.map(|j| j as usize) {
+            self.store_tiles::<2, false>(j, NR, 0, &mut y[j..], NR);
+        }
+        for j in tile_starts(rest, n, nr).map(|j| j as usize) {
+            self.store_tiles::<1, false>(j, 0, 0, &mut y[j..], 0);
+        }
+    }
+
+    /// A plane without dropped columns narrower than a tile: channel tiles of up to `PC`
+    /// positions, as even as they can be (16 = 8 + 8, not 12 + 4: each position is its own
+    /// dependency chain).
+    fn chan_plane(&self, mr: usize, y: &mut [f32]) {
+        let n = self.g.n_pos as usize;
+        let mut runs = n.div_ceil(PC); // runs left
+        let mut j = 0;
+        while j < n {
+            let np = (n - j).div_ceil(runs);
+            self.chan_tile(j, np, mr, &mut y[j..]);
+            j += np;
+            runs -= 1;
+        }
+    }
+
+    /// Rows at least a tile wide: row tiles, stored directly, pairs of two output rows
+    /// where built; the last tile of a row overlaps the one before it (recomputing a few
+    /// outputs) so that every tile is full.
+    fn row_tiles(&self, y: &mut [f32]) {
+        let (p, wq, nr) = (self.p, self.g.wq, NR as i32);
+        let at = |oh: i32, ow: i32| ((oh * wq + ow) as usize, (oh * p.out_w + ow) as usize);
+        let (row_pairs, rest) = pair_starts(p.out_h, 1, false);
+        for oh in row_pairs {
+            for (j, o) in tile_starts(0, p.out_w, nr).map(|ow| at(oh, ow)) {
+                let (wq, out_w) = (wq as usize, p.out_w as usize);
+                self.store_tiles::<2, false>(j, wq, 0, &mut y[o..], out_w);
+            }
+        }
+        for oh in rest..p.out_h {
+            for (j, o) in tile_starts(0, p.out_w, nr).map(|ow| at(oh, ow)) {
+                self.store_tiles::<1, false>(j, 0, 0, &mut y[o..], 0);
             }
         }
     }
 
-    /// `MR` channels x `NR` positions starting at wide-row position `j`.
+    /// A plane `NR / 2` wide (at least two rows; cnn32's 8 x 8 stage on AVX-512): tiles of
+    /// two output rows, each half of a tile's inputs loaded from its own input row, stored
+    /// directly (pairs of them: four rows), instead of wide rows that compute 10 positions
+    /// per 8 outputs and store through `conv_store_wide_f32`; the last tile (pair)
+    /// overlaps the one before it so that every tile is full.
+    fn rows2_plane(&self, y: &mut [f32]) {
+        let (out_h, out_w, wq) = (self.p.out_h, self.p.out_w as usize, self.g.wq as usize);
+        let (pairs, rest) = pair_starts(out_h, 2, true);
+        for oh in pairs.map(|oh| oh as usize) {
+            self.store_tiles::<2, true>(oh * wq, 2 * wq, wq, &mut y[oh * out_w..], NR);
+        }
+        for oh in tile_starts(rest, out_h, 2).map(|oh| oh as usize) {
+            self.store_tiles::<1, true>(oh * wq, 0, wq, &mut y[oh * out_w..], 0);
+        }
+    }
+
+    /// Wide rows: tiles over the positions j, stored through `conv_store_wide_f32`, which
+    /// drops the columns `ow >= out_w`; pairs where built (with more than one tile left
+    /// after them, one more pair ending at the last position, overlapping the one before,
+    /// where the padded copy holds every position it reads).
+    fn wide_rows(&self, mr: usize, y: &mut [f32]) {
+        let g = self.g;
+        let nr = NR as i32;
+        let (pairs, rest) = pair_starts(g.n_pos, nr, !g.direct);
+        for j in pairs {
+            let [a, b] = self.sum_tiles::<2>(j as usize);
+            self.store_wide(&a, j, nr, mr, y);
+            self.store_wide(&b, j + nr, nr, mr, y);
+        }
+        for j0 in (rest..g.n_pos).step_by(NR) {
+            let n = (g.n_pos - j0).min(nr);
+            // Full-width reads are safe in scratch (it has SLACK floats of slack).
+            let acc = if n == nr || !g.direct {
+                let [acc] = self.sum_tiles::<1>(j0 as usize);
+                acc
+            } else {
+                self.tile_tail(j0 as usize, n as usize)
+            };
+            self.store_wide(&acc, j0, n, mr, y);
+        }
+    }
+
+    /// Store channels `0 .. mr` of `acc`, wide-row positions `j0 .. j0 + n`.
+    fn store_wide(&self, acc: &Tile, j0: i32, n: i32, mr: usize, y: &mut [f32]) {
+        let (p, out_plane) = (self.p, self.out_plane);
+        for (r, row) in acc.iter().enumerate().take(mr) {
+            let yr = &mut y[r * out_plane..][..out_plane];
+            conv_store_wide_f32(&p.act, self.g, p.out_w, row, j0, n, yr);
+        }
+    }
+
+    /// `NT` tiles (1 or 2) of `MR` channels x `NR` consecutive positions, the first at
+    /// wide-row position `j`, the second right after it (`mn_cf_tiles` into `acc`).
+    #[inline(never)]
+    fn sum_tiles<const NT: usize>(&self, j: usize) -> [Tile; NT] {
+        self.sums::<NT, false>(j, NR, 0)
+    }
+
+    /// `NT` tiles (1 or 2) stored directly through the activation (`mn_cf_tiles` to `y`):
+    /// the first's inputs at position `j`, its outputs at `y[0..]`; the second's `dj` and
+    /// `ydj` after them (the next output row or rows, or the next tile of a plane). With
+    /// `ROWS2` each tile is two output rows of `NR / 2`, the second row's inputs `hs` after
+    /// the first's, its outputs right after the first's. Out of line, as `sum_tiles`.
+    #[inline(never)]
+    fn store_tiles<const NT: usize, const ROWS2: bool>(
+        &self,
+        j: usize,
+        dj: usize,
+        hs: usize,
+        y: &mut [f32],
+        ydj: usize,
+    ) {
+        let acc = self.sums::<NT, ROWS2>(j, dj, hs);
+        for (t, tile) in acc.iter().enumerate() {
+            store_tile(&self.p.act, tile, self.out_plane, &mut y[t * ydj..]);
+        }
+    }
+
+    /// The sums of `NT` tiles (see `store_tiles`) in registers: the bias, then every tap
+    /// and input channel of the group in the packed order.
     #[inline(always)]
-    fn tile(&self, j: usize) -> Tile {
-        let cin_g = (self.p.c_in / self.p.group) as usize;
-        tile_full(
-            &self.xg[j..],
-            self.g.pitch as usize,
-            cin_g,
-            self.taps,
-            self.w,
-            &self.bias,
-        )
+    fn sums<const NT: usize, const ROWS2: bool>(
+        &self,
+        j: usize,
+        dj: usize,
+        hs: usize,
+    ) -> [Tile; NT] {
+        let x = &self.xg[j..];
+        let (pitch, cin_g) = (self.g.pitch as usize, self.cin_g());
+        let mut acc: [Tile; NT] = [self.bias.map(|b| [b; NR]); NT];
+        for (&t, wt) in self.taps.iter().zip(self.w.chunks_exact(MR * cin_g)) {
+            let mut xk = t as usize;
+            for wr in wt.chunks_exact(MR) {
+                let wr: &[f32; MR] = wr.try_into().expect("MR floats");
+                for (i, tile) in acc.iter_mut().enumerate() {
+                    let xv = load_inputs::<ROWS2>(x, xk + i * dj, hs);
+                    mul_add_tile(tile, wr, xv);
+                }
+                xk += pitch;
+            }
+        }
+        acc
     }
 
     /// A tile of `nr < NR` positions that reads only those positions.
     fn tile_tail(&self, j: usize, nr: usize) -> Tile {
         let pitch = self.g.pitch as usize;
-        let cin_g = (self.p.c_in / self.p.group) as usize;
-        let mut acc: Tile = [[0.0; NR]; MR];
-        for (a, &b) in acc.iter_mut().zip(&self.bias) {
-            *a = [b; NR];
-        }
-        for (&t, wt) in self.taps.iter().zip(self.w.chunks_exact(MR * cin_g)) {
+        let mut acc: Tile = self.bias.map(|b| [b; NR]);
+        for (&t, wt) in self.taps.iter().zip(self.w.chunks_exact(MR * self.cin_g())) {
             let mut xk = j + t as usize;
             for wv in wt.chunks_exact(MR) {
                 let xv = &self.xg[xk..xk + nr];
@@ -276,49 +410,120 @@ impl Tiles<'_> {
         }
         acc
     }
-}
 
-/// `MR` channels x `NR` positions, the first at `x[0]`, from the tile's packed weights
-/// `w` (`[taps][cin_g][MR]`) (`mn_cf_tile`). Out of line, as GCC leaves `mn_cf_tile`:
-/// inlined into `conv_image` (three call sites) the loop shared the registers with the
-/// caller's and LLVM spilled the input pointer, reloading it at every step of eight FMAs;
-/// cnn32 under `meshnn bench --lang rust` went from 1.31x C to 1.14x (BENCHMARKS.md). `xv`
-/// is taken by value: borrowed, LLVM split its load into inserts and a blend for some rows.
-/// The weights are walked one tap (`MR * cin_g` floats) at a time: walking them `MR` at a
-/// time across taps saved a division per tile on x86 (cnn32 1.04x) but cost nonn_k4 30 %
-/// more instructions on the Cortex-M4F under QEMU (8.4 M against 6.48 M).
-#[inline(never)]
-fn tile_full(
-    x: &[f32],
-    pitch: usize,
-    cin_g: usize,
-    taps: &[i32],
-    w: &[f32],
-    bias: &[f32; MR],
-) -> Tile {
-    let mut acc: Tile = [[0.0; NR]; MR];
-    for (a, &b) in acc.iter_mut().zip(bias) {
-        *a = [b; NR];
-    }
-    for (&t, wt) in taps.iter().zip(w.chunks_exact(MR * cin_g)) {
-        let mut xk = t as usize;
-        for wr in wt.chunks_exact(MR) {
-            let xv: [f32; NR] = x[xk..xk + NR].try_into().expect("NR floats");
-            let [w0, w1, w2, w3, w4, w5, w6, w7]: [f32; MR] = wr.try_into().expect("MR floats");
-            // The rows spelled out (as in C): with a loop over them LLVM vectorises
-            // across the rows (gathers and scatters with AVX-512) instead of along NR.
-            mul_add_row(&mut acc[0], w0, &xv);
-            mul_add_row(&mut acc[1], w1, &xv);
-            mul_add_row(&mut acc[2], w2, &xv);
-            mul_add_row(&mut acc[3], w3, &xv);
-            mul_add_row(&mut acc[4], w4, &xv);
-            mul_add_row(&mut acc[5], w5, &xv);
-            mul_add_row(&mut acc[6], w6, &xv);
-            mul_add_row(&mut acc[7], w7, &xv);
-            xk += pitch;
+    /// A channel tile of `np` (1 ..= `PC`) positions from wide-row position `j`, channels
+    /// `0 .. mr` stored to `y` (`mn_cf_tile_chan`): each count compiled as a constant.
+    #[inline(never)]
+    fn chan_tile(&self, j: usize, np: usize, mr: usize, y: &mut [f32]) {
+        match np {
+            1 => self.chan_np::<1>(j, mr, y),
+            2 => self.chan_np::<2>(j, mr, y),
+            3 => self.chan_np::<3>(j, mr, y),
+            4 => self.chan_np::<4>(j, mr, y),
+            5 => self.chan_np::<5>(j, mr, y),
+            6 => self.chan_np::<6>(j, mr, y),
+            7 => self.chan_np::<7>(j, mr, y),
+            8 => self.chan_np::<8>(j, mr, y),
+            9 => self.chan_np::<9>(j, mr, y),
+            10 => self.chan_np::<10>(j, mr, y),
+            11 => self.chan_np::<11>(j, mr, y),
+            _ => self.chan_np::<PC>(j, mr, y),
         }
     }
-    acc
+
+    /// `NP` positions x `MR` channels vectorised across the channels (`mn_cf_chan_np`):
+    /// the `MR` weights of one (tap, input channel) are one vector (the packed layout),
+    /// each input is broadcast, and each position keeps its own accumulator vector. For
+    /// output planes narrower than a tile (MobileNet's 3 x 3 and 2 x 2 stages, a 1 x 1
+    /// plane), where a tile across positions would compute mostly dropped lanes. The same
+    /// sums in the same order as the other tiles.
+    #[inline(always)]
+    fn chan_np<const NP: usize>(&self, j: usize, mr: usize, y: &mut [f32]) {
+        let (pitch, out_plane) = (self.g.pitch as usize, self.out_plane);
+        let mut a = [self.bias; NP];
+        for (&t, wt) in self.taps.iter().zip(self.w.chunks_exact(MR * self.cin_g())) {
+            let mut xk = j + t as usize;
+            for wr in wt.chunks_exact(MR) {
+                let wr: &[f32; MR] = wr.try_into().expect("MR floats");
+                let xv: &[f32; NP] = self.xg[xk..xk + NP].try_into().expect("NP floats");
+                for (av, &xp) in a.iter_mut().zip(xv) {
+                    mul_add_scaled(av, wr, xp);
+                }
+                xk += pitch;
+            }
+        }
+        let (a, act) = (&a, &self.p.act);
+        let out = |r: usize| core::array::from_fn::<f32, NP, _>(|v| a[v][r]);
+        if let Some((lo, hi)) = act.clamp_bounds() {
+            for r in 0..mr {
+                map(&out(r), &mut y[r * out_plane..], |v| clip(v, lo, hi));
+            }
+        } else {
+            for r in 0..mr {
+                act.store(&out(r), &mut y[r * out_plane..], NP);
+            }
+        }
+    }
+
+    fn cin_g(&self) -> usize {
+        (self.p.c_in / self.p.group) as usize
+    }
+}
+
+/// Starts of the pairs of tiles `width` wide over `0 .. n` where pairs are built (`PAIR`):
+/// every whole pair and, where `overlap` allows and more than one tile is left after them,
+/// one more pair ending at `n`, overlapping the one before; and where the single tiles go
+/// on from. Without pairs: none, and 0.
+fn pair_starts(n: i32, width: i32, overlap: bool) -> (impl Iterator<Item = i32>, i32) {
+    let step = 2 * width;
+    let whole = if PAIR { n / step * step } else { 0 };
+    let last = PAIR && overlap && whole > 0 && n - whole > width;
+    let starts = (0..whole).step_by(step as usize);
+    (
+        starts.chain(last.then_some(n - step)),
+        if last { n } else { whole },
+    )
+}
+
+/// Starts of the tiles `width` wide from `from` to `n` (`n >= width`), the last one moved
+/// back to end at `n`, overlapping the one before (recomputing a few outputs) so that
+/// every tile is full.
+fn tile_starts(from: i32, n: i32, width: i32) -> impl Iterator<Item = i32> {
+    (from..n)
+        .step_by(width as usize)
+        .map(move |j| j.min(n - width))
+}
+
+/// A tile's `NR` inputs at `x[at..]`: consecutive, or with `ROWS2` the first half from
+/// `x[at..]` and the second from `x[at + hs..]` (two input rows' runs as one tile's
+/// inputs; LLVM joins the two half-vector loads with one insert).
+#[inline(always)]
+fn load_inputs<const ROWS2: bool>(x: &[f32], at: usize, hs: usize) -> [f32; NR] {
+    if ROWS2 {
+        let mut v = [0.0; NR];
+        v[..NR / 2].copy_from_slice(&x[at..at + NR / 2]);
+        v[NR / 2..].copy_from_slice(&x[at + hs..at + hs + NR / 2]);
+        v
+    } else {
+        x[at..at + NR].try_into().expect("NR floats")
+    }
+}
+
+/// One (tap, input channel) step of a tile: row `r` += weight `w[r]` times the inputs `xv`.
+/// The rows spelled out (as in C): with a loop over them LLVM vectorises across the rows
+/// (gathers and scatters with AVX-512) instead of along `NR`. `xv` is taken by value:
+/// borrowed, LLVM split its load into inserts and a blend for some rows.
+#[inline(always)]
+fn mul_add_tile(acc: &mut Tile, w: &[f32; MR], xv: [f32; NR]) {
+    let [w0, w1, w2, w3, w4, w5, w6, w7] = *w;
+    mul_add_row(&mut acc[0], w0, &xv);
+    mul_add_row(&mut acc[1], w1, &xv);
+    mul_add_row(&mut acc[2], w2, &xv);
+    mul_add_row(&mut acc[3], w3, &xv);
+    mul_add_row(&mut acc[4], w4, &xv);
+    mul_add_row(&mut acc[5], w5, &xv);
+    mul_add_row(&mut acc[6], w6, &xv);
+    mul_add_row(&mut acc[7], w7, &xv);
 }
 
 /// `a[v] += w * x[v]` along the tile's positions (the vector direction; fused where
@@ -330,10 +535,34 @@ fn mul_add_row(a: &mut [f32; NR], w: f32, x: &[f32; NR]) {
     }
 }
 
+/// `a[r] += w[r] * x` across the channels (a channel tile's step for one position).
+#[inline(always)]
+fn mul_add_scaled(a: &mut [f32; MR], w: &[f32; MR], x: f32) {
+    *a = core::array::from_fn(|r| madd(w[r], x, a[r]));
+}
+
 /// Store the `MR` rows of a full tile (`NR` consecutive outputs of each channel) through
-/// the activation; row `r` goes to `y[r * out_plane..]`.
-fn store_rows(act: &Act, acc: &Tile, out_plane: usize, y: &mut [f32]) {
+/// the activation; row `r` goes to `y[r * out_plane..]`. On vector units the clamp
+/// activations (none, ReLU, Clip: a max and a min per vector) and HardSwish (eight calls
+/// per tile took 9 % of MobileNetV3's time in C) inline, the kind tested once per tile;
+/// the others, and the scalar tiles, through `Act::store`.
+#[inline(always)]
+fn store_tile(act: &Act, acc: &Tile, out_plane: usize, y: &mut [f32]) {
+    match act.clamp_bounds() {
+        Some((lo, hi)) if VECTOR => store_rows_with(acc, out_plane, y, |v| clip(v, lo, hi)),
+        _ if VECTOR && act.kind == ACT_HARD_SWISH => store_rows_with(acc, out_plane, y, hard_swish),
+        _ => {
+            for (r, row) in acc.iter().enumerate() {
+                act.store(row, &mut y[r * out_plane..], NR);
+            }
+        }
+    }
+}
+
+/// `y[r * out_plane + v] = f(acc[r][v])` for every row `r` and position `v` of a tile.
+#[inline(always)]
+fn store_rows_with(acc: &Tile, out_plane: usize, y: &mut [f32], f: impl Fn(f32) -> f32) {
     for (r, row) in acc.iter().enumerate() {
-        act.store(row, &mut y[r * out_plane..], NR);
+        map(row, &mut y[r * out_plane..][..NR], &f);
     }
 }
