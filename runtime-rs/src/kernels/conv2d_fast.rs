@@ -20,6 +20,8 @@ use super::conv_pad::{
 };
 use super::madd::madd;
 use super::{Act, ConvParams, ACT_HARD_SWISH};
+use core::iter::StepBy;
+use core::slice::{ChunksExact, Windows};
 
 /// Most kernel taps (`k_h * k_w`) the fast convolutions take (`MN_CONV_FAST_MAX_TAPS`).
 pub const CONV_FAST_MAX_TAPS: usize = 64;
@@ -273,12 +275,13 @@ impl Tiles<'_> {
     /// outputs) so that every tile is full.
     fn row_tiles(&self, y: &mut [f32]) {
         let (p, wq, nr) = (self.p, self.g.wq, NR as i32);
+        // A tile's first input position and first output.
         let at = |oh: i32, ow: i32| ((oh * wq + ow) as usize, (oh * p.out_w + ow) as usize);
         let (row_pairs, rest) = pair_starts(p.out_h, 1, false);
         for oh in row_pairs {
             for (j, o) in tile_starts(0, p.out_w, nr).map(|ow| at(oh, ow)) {
-                let (wq, out_w) = (wq as usize, p.out_w as usize);
-                self.store_tiles::<2, false>(j, wq, 0, &mut y[o..], out_w);
+                let (dj, ydj) = (wq as usize, p.out_w as usize); // the next row
+                self.store_tiles::<2, false>(j, dj, 0, &mut y[o..], ydj);
             }
         }
         for oh in rest..p.out_h {
@@ -341,6 +344,13 @@ impl Tiles<'_> {
 
     /// `NT` tiles (1 or 2) of `MR` channels x `NR` consecutive positions, the first at
     /// wide-row position `j`, the second right after it (`mn_cf_tiles` into `acc`).
+    /// Out of line, as GCC leaves `mn_cf_tile` (and so `store_tiles`): inlined into
+    /// `conv_image` the loop shared the registers with the caller's and LLVM spilled the
+    /// input pointer, reloading it at every step of eight FMAs; cnn32 under `meshnn bench
+    /// --lang rust` went from 1.31x C to 1.14x (BENCHMARKS.md). The weights are walked one
+    /// tap (`MR * cin_g` floats) at a time: walking them `MR` at a time across taps saved
+    /// a division per tile on x86 (cnn32 1.04x) but cost nonn_k4 30 % more instructions
+    /// on the Cortex-M4F under QEMU (8.4 M against 6.48 M).
     #[inline(never)]
     fn sum_tiles<const NT: usize>(&self, j: usize) -> [Tile; NT] {
         self.sums::<NT, false>(j, NR, 0)
@@ -361,9 +371,7 @@ impl Tiles<'_> {
         ydj: usize,
     ) {
         let acc = self.sums::<NT, ROWS2>(j, dj, hs);
-        for (t, tile) in acc.iter().enumerate() {
-            store_tile(&self.p.act, tile, self.out_plane, &mut y[t * ydj..]);
-        }
+        put_tiles(&self.p.act, &acc, self.out_plane, y, ydj);
     }
 
     /// The sums of `NT` tiles (see `store_tiles`) in registers: the bias, then every tap
@@ -375,37 +383,51 @@ impl Tiles<'_> {
         dj: usize,
         hs: usize,
     ) -> [Tile; NT] {
-        let x = &self.xg[j..];
-        let (pitch, cin_g) = (self.g.pitch as usize, self.cin_g());
+        let span = (NT - 1) * dj + if ROWS2 { hs + NR / 2 } else { NR };
         let mut acc: [Tile; NT] = [self.bias.map(|b| [b; NR]); NT];
-        for (&t, wt) in self.taps.iter().zip(self.w.chunks_exact(MR * cin_g)) {
-            let mut xk = t as usize;
-            for wr in wt.chunks_exact(MR) {
+        for (weights, windows) in self.taps(j, span) {
+            for (wr, xs) in weights.zip(windows) {
                 let wr: &[f32; MR] = wr.try_into().expect("MR floats");
                 for (i, tile) in acc.iter_mut().enumerate() {
-                    let xv = load_inputs::<ROWS2>(x, xk + i * dj, hs);
-                    mul_add_tile(tile, wr, xv);
+                    mul_add_tile(tile, wr, load_inputs::<ROWS2>(xs, i * dj, hs));
                 }
-                xk += pitch;
             }
         }
         acc
     }
 
+    /// Every kernel tap's steps of a tile in the packed order: its weights (`MR` floats an
+    /// input channel) and the windows of `span` inputs its input channels read from
+    /// wide-row position `j` on (one a channel, `pitch` apart). A tap's windows are
+    /// bounds-checked once and zipped with its weights, and the loads inside a window are
+    /// at the same offsets every step (LLVM hoists their checks): with a bounds check per
+    /// load cnn32's 16 x 16 3 x 3 row pairs ran 1.20x C's time, 1.00x so. (A closure
+    /// called for each step was left out of line, the accumulators in memory.)
+    #[inline(always)]
+    fn taps(
+        &self,
+        j: usize,
+        span: usize,
+    ) -> impl Iterator<Item = (ChunksExact<'_, f32>, StepBy<Windows<'_, f32>>)> {
+        let (pitch, cin_g) = (self.g.pitch as usize, self.cin_g());
+        let tap_span = (cin_g - 1) * pitch + span;
+        let weights = self.w.chunks_exact(MR * cin_g);
+        self.taps.iter().zip(weights).map(move |(&t, wt)| {
+            let windows = self.xg[j + t as usize..][..tap_span].windows(span);
+            (wt.chunks_exact(MR), windows.step_by(pitch))
+        })
+    }
+
     /// A tile of `nr < NR` positions that reads only those positions.
     fn tile_tail(&self, j: usize, nr: usize) -> Tile {
-        let pitch = self.g.pitch as usize;
         let mut acc: Tile = self.bias.map(|b| [b; NR]);
-        for (&t, wt) in self.taps.iter().zip(self.w.chunks_exact(MR * self.cin_g())) {
-            let mut xk = j + t as usize;
-            for wv in wt.chunks_exact(MR) {
-                let xv = &self.xg[xk..xk + nr];
-                for (a, &wr) in acc.iter_mut().zip(wv) {
-                    for (av, &xv) in a.iter_mut().zip(xv) {
-                        *av = madd(wr, xv, *av);
+        for (weights, windows) in self.taps(j, nr) {
+            for (wr, xs) in weights.zip(windows) {
+                for (a, &w) in acc.iter_mut().zip(wr) {
+                    for (av, &x) in a.iter_mut().zip(xs) {
+                        *av = madd(w, x, *av);
                     }
                 }
-                xk += pitch;
             }
         }
         acc
@@ -439,17 +461,14 @@ impl Tiles<'_> {
     /// sums in the same order as the other tiles.
     #[inline(always)]
     fn chan_np<const NP: usize>(&self, j: usize, mr: usize, y: &mut [f32]) {
-        let (pitch, out_plane) = (self.g.pitch as usize, self.out_plane);
+        let out_plane = self.out_plane;
         let mut a = [self.bias; NP];
-        for (&t, wt) in self.taps.iter().zip(self.w.chunks_exact(MR * self.cin_g())) {
-            let mut xk = j + t as usize;
-            for wr in wt.chunks_exact(MR) {
+        for (weights, windows) in self.taps(j, NP) {
+            for (wr, xs) in weights.zip(windows) {
                 let wr: &[f32; MR] = wr.try_into().expect("MR floats");
-                let xv: &[f32; NP] = self.xg[xk..xk + NP].try_into().expect("NP floats");
-                for (av, &xp) in a.iter_mut().zip(xv) {
-                    mul_add_scaled(av, wr, xp);
+                for (av, &x) in a.iter_mut().zip(xs) {
+                    mul_add_scaled(av, wr, x);
                 }
-                xk += pitch;
             }
         }
         let (a, act) = (&a, &self.p.act);
@@ -535,34 +554,55 @@ fn mul_add_row(a: &mut [f32; NR], w: f32, x: &[f32; NR]) {
     }
 }
 
-/// `a[r] += w[r] * x` across the channels (a channel tile's step for one position).
+/// `a[r] += w[r] * x` across the channels (a channel tile's step for one position). As an
+/// array built whole: written as a loop over `r` (zipped iterators) LLVM left the
+/// multiply-adds scalar, with spills (3 GMAC/s on MobileNet's 3 x 3 planes against 40).
 #[inline(always)]
 fn mul_add_scaled(a: &mut [f32; MR], w: &[f32; MR], x: f32) {
     *a = core::array::from_fn(|r| madd(w[r], x, a[r]));
 }
 
-/// Store the `MR` rows of a full tile (`NR` consecutive outputs of each channel) through
-/// the activation; row `r` goes to `y[r * out_plane..]`. On vector units the clamp
+/// Store full tiles through the activation: row `r` of tile `t` (`NR` consecutive outputs
+/// of one channel) goes to `y[t * ydj + r * out_plane..]`. On vector units the clamp
 /// activations (none, ReLU, Clip: a max and a min per vector) and HardSwish (eight calls
-/// per tile took 9 % of MobileNetV3's time in C) inline, the kind tested once per tile;
+/// per tile took 9 % of MobileNetV3's time in C) inline, the kind tested once per call;
 /// the others, and the scalar tiles, through `Act::store`.
 #[inline(always)]
-fn store_tile(act: &Act, acc: &Tile, out_plane: usize, y: &mut [f32]) {
+fn put_tiles<const NT: usize>(
+    act: &Act,
+    acc: &[Tile; NT],
+    out_plane: usize,
+    y: &mut [f32],
+    ydj: usize,
+) {
     match act.clamp_bounds() {
-        Some((lo, hi)) if VECTOR => store_rows_with(acc, out_plane, y, |v| clip(v, lo, hi)),
-        _ if VECTOR && act.kind == ACT_HARD_SWISH => store_rows_with(acc, out_plane, y, hard_swish),
+        Some((lo, hi)) if VECTOR => put_rows_with(acc, out_plane, y, ydj, |v| clip(v, lo, hi)),
+        _ if VECTOR && act.kind == ACT_HARD_SWISH => {
+            put_rows_with(acc, out_plane, y, ydj, hard_swish)
+        }
         _ => {
-            for (r, row) in acc.iter().enumerate() {
-                act.store(row, &mut y[r * out_plane..], NR);
+            for (t, tile) in acc.iter().enumerate() {
+                for (r, row) in tile.iter().enumerate() {
+                    act.store(row, &mut y[t * ydj + r * out_plane..], NR);
+                }
             }
         }
     }
 }
 
-/// `y[r * out_plane + v] = f(acc[r][v])` for every row `r` and position `v` of a tile.
+/// `y[t * ydj + r * out_plane + v] = f(acc[t][r][v])` for every tile `t`, row `r` and
+/// position `v`.
 #[inline(always)]
-fn store_rows_with(acc: &Tile, out_plane: usize, y: &mut [f32], f: impl Fn(f32) -> f32) {
-    for (r, row) in acc.iter().enumerate() {
-        map(row, &mut y[r * out_plane..][..NR], &f);
+fn put_rows_with<const NT: usize>(
+    acc: &[Tile; NT],
+    out_plane: usize,
+    y: &mut [f32],
+    ydj: usize,
+    f: impl Fn(f32) -> f32,
+) {
+    for (t, tile) in acc.iter().enumerate() {
+        for (r, row) in tile.iter().enumerate() {
+            map(row, &mut y[t * ydj + r * out_plane..][..NR], &f);
+        }
     }
 }
