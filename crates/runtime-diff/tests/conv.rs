@@ -6,7 +6,8 @@
 use meshnn_runtime::kernels::{
     conv2d_dw_f32, conv2d_dw_f32_scratch_size, conv2d_f32, conv2d_fast_f32, conv2d_fast_f32_pack,
     conv2d_fast_f32_packed_size, conv2d_fast_f32_scratch_size, conv_nd_f32, Act, ConvNdParams,
-    ConvParams, ACT_NONE, CONV_FAST_MAX_TAPS, MAX_DIMS,
+    ConvParams, ACT_HARD_SIGMOID, ACT_KINDS, ACT_LEAKY_RELU, ACT_NONE, ACT_SWISH,
+    CONV_FAST_MAX_TAPS, MAX_DIMS,
 };
 use meshnn_runtime_diff::{assert_close, ptr_or_null, random_act, Rng, SAME_ORDER};
 
@@ -253,17 +254,178 @@ fn conv2d_fast_equals_c_and_the_reference() {
         );
         direct += (c_scratch == 0) as i32;
         let d = ConvData::new(&mut rng, &p);
-        let rust = rust_conv2d_fast(&p, &d);
-        let what = format!("conv2d_fast case {case} {p:?}");
-        assert_close(&what, &rust, &c_conv2d_fast(&p, &d), SAME_ORDER);
-        assert_close(
-            &format!("{what} vs reference"),
-            &rust,
-            &rust_conv2d(&p, &d),
-            OTHER_ORDER,
-        );
+        fast_equals_c_and_the_reference(&format!("conv2d_fast case {case} {p:?}"), &p, &d);
     }
     assert!(direct >= 20, "only {direct} cases read the input in place");
+}
+
+/// The Rust fast convolution's output on `d` equals C's (same order of multiply-adds)
+/// and the reference's (up to the order).
+fn fast_equals_c_and_the_reference(what: &str, p: &ConvParams, d: &ConvData) {
+    let rust = rust_conv2d_fast(p, d);
+    assert_close(what, &rust, &c_conv2d_fast(p, d), SAME_ORDER);
+    assert_close(
+        &format!("{what} vs reference"),
+        &rust,
+        &rust_conv2d(p, d),
+        OTHER_ORDER,
+    );
+}
+
+/// An activation of the given kind with parameters where it is not trivial on [-3, 3]
+/// (as runtime-c/tests/test_fast_vs_ref.c's `set_act`).
+fn act_of_kind(kind: i32) -> Act {
+    Act {
+        kind,
+        alpha: match kind {
+            ACT_LEAKY_RELU => 0.1,
+            ACT_SWISH => 1.5,
+            _ => 0.2,
+        },
+        lo: if kind == ACT_HARD_SIGMOID { 0.5 } else { -0.5 }, // HardSigmoid: beta
+        hi: 0.75,
+    }
+}
+
+/// A convolution of `c_in` to `c_out` channels with one image or two, a `k_h` x `k_w`
+/// kernel (strides and dilations 1 unless set after), no padding, and an `out_h` x `out_w`
+/// output: the input is the size that output needs.
+fn conv_to(out_h: i32, out_w: i32, k_h: i32, k_w: i32, c_in: i32, c_out: i32) -> ConvParams {
+    ConvParams {
+        n: 1,
+        c_in,
+        in_h: out_h + k_h - 1,
+        in_w: out_w + k_w - 1,
+        c_out,
+        out_h,
+        out_w,
+        k_h,
+        k_w,
+        stride_h: 1,
+        stride_w: 1,
+        dil_h: 1,
+        dil_w: 1,
+        pad_top: 0,
+        pad_left: 0,
+        group: 1,
+        act: act_of_kind(ACT_NONE),
+    }
+}
+
+/// Output planes of 1 to 15 positions with no dropped columns (1x1 and kx1 kernels; MobileNet's
+/// 3 x 3 and 2 x 2 stages, a 1 x 1 plane): on vector units both kernels run them as channel
+/// tiles (`mn_cf_tile_chan`, runs of up to 12 positions, vectorised across 8 output
+/// channels). Full and partial channel blocks, the input read in place or padded (rows
+/// only), one image or two, every fused activation.
+#[test]
+fn conv2d_fast_narrow_planes_equal_c_and_the_reference() {
+    let planes = [
+        (3, 3),
+        (2, 4),
+        (1, 8),
+        (3, 5),
+        (4, 3),
+        (2, 7),
+        (1, 15),
+        (3, 4),
+        (5, 3),
+        (7, 2),
+        (1, 1),
+        (2, 2),
+        (1, 5),
+        (2, 3),
+        (1, 7),
+    ];
+    let mut rng = Rng::new(42);
+    for case in 0..210 {
+        let (out_h, out_w) = planes[case % planes.len()];
+        let k_h = if case % 3 == 2 { rng.int(2, 3) } else { 1 };
+        let c_out = if case % 4 == 3 {
+            rng.int(1, 7)
+        } else {
+            rng.int(8, 40)
+        };
+        let mut p = conv_to(out_h, out_w, k_h, 1, rng.int(1, 20), c_out);
+        p.n = 1 + (case % 5 == 4) as i32;
+        if case % 6 == 5 {
+            // rows of padding: the padded copy, columns still all kept
+            p.pad_top = rng.int(0, k_h - 1);
+            p.in_h -= p.pad_top + rng.int(0, k_h - 1 - p.pad_top);
+        }
+        p.act = act_of_kind(case as i32 % ACT_KINDS);
+        let d = ConvData::new(&mut rng, &p);
+        fast_equals_c_and_the_reference(&format!("narrow plane case {case} {p:?}"), &p, &d);
+    }
+}
+
+/// Convolutions whose output rows are 4 or 8 wide (half of the 8- and 16-wide tiles of the
+/// AVX2/NEON and AVX-512/SSE2 builds: cnn32's 8 x 8 stage): on vector units both kernels
+/// run tiles of two output rows (`mn_cf_tile_rows2`, in pairs of four rows where pairs are
+/// built), the last tile overlapping. Kernels 1 to 5 wide with padding, strides,
+/// dilations, groups, planes 1 to 13 rows tall, channel counts on and off the 8-channel
+/// blocks, every fused activation (as test_fast_vs_ref.c's `rows2_case`).
+#[test]
+fn conv2d_fast_half_tile_rows_equal_c_and_the_reference() {
+    let mut rng = Rng::new(43);
+    for case in 0..240 {
+        let group = if case % 4 == 3 { 2 } else { 1 };
+        let c_out = if case % 5 == 4 {
+            rng.int(1, 20)
+        } else {
+            8 * rng.int(1, 3)
+        };
+        let (out_w, out_h) = (if case % 2 == 1 { 8 } else { 4 }, rng.int(1, 13));
+        let mut p = conv_to(out_h, out_w, rng.int(1, 5), rng.int(1, 5), 1, 1);
+        (p.c_in, p.c_out, p.group) = (group * rng.int(1, 8), group * c_out, group);
+        p.n = 1 + (case % 6 == 5) as i32;
+        (p.stride_h, p.stride_w) = (rng.int(1, 2), rng.int(1, 2));
+        p.dil_h = if case % 3 == 2 { 2 } else { 1 };
+        p.dil_w = if case % 6 == 5 { 2 } else { 1 };
+        let no_pad = case % 7 == 6;
+        let mut pad = || if no_pad { 0 } else { rng.int(0, 2) };
+        let (pad_t, pad_l, pad_b, pad_r) = (pad(), pad(), pad(), pad());
+        (p.pad_top, p.pad_left) = (pad_t, pad_l);
+        // the input the output needs, at least 1 (more implied padding where it is less)
+        let span_h = (p.k_h - 1) * p.dil_h + 1;
+        let span_w = (p.k_w - 1) * p.dil_w + 1;
+        p.in_h = ((out_h - 1) * p.stride_h + span_h - pad_t - pad_b).max(1);
+        p.in_w = ((out_w - 1) * p.stride_w + span_w - pad_l - pad_r).max(1);
+        p.act = act_of_kind(case as i32 % ACT_KINDS);
+        let d = ConvData::new(&mut rng, &p);
+        fast_equals_c_and_the_reference(&format!("rows2 case {case} {p:?}"), &p, &d);
+    }
+}
+
+/// Planes of 16 to 200 positions with no dropped columns (1x1 and kx1 kernels, strided and
+/// padded along the height or not): tiles across the whole plane, stored directly, in
+/// pairs on AVX-512 with one pair overlapping the pair before where more than one tile
+/// is left; partial channel blocks go through the wide rows' store (pairs there too).
+/// Every fused activation.
+#[test]
+fn conv2d_fast_flat_planes_equal_c_and_the_reference() {
+    let mut rng = Rng::new(44);
+    for case in 0..210 {
+        let out_w = rng.int(1, 40);
+        let min_h = (16 + out_w - 1) / out_w; // at least 16 positions
+        let out_h = rng.int(min_h, (200 / out_w).max(min_h));
+        let k_h = if case % 3 == 2 { rng.int(2, 3) } else { 1 };
+        let c_out = if case % 4 == 3 {
+            rng.int(1, 20)
+        } else {
+            8 * rng.int(1, 4)
+        };
+        let mut p = conv_to(out_h, out_w, k_h, 1, rng.int(1, 12), c_out);
+        p.n = 1 + (case % 5 == 4) as i32;
+        if case % 6 == 5 {
+            // stride and padding along the height: the padded copy, no column dropped
+            p.stride_h = 2;
+            p.pad_top = rng.int(0, k_h - 1);
+            p.in_h = ((out_h - 1) * 2 + k_h - p.pad_top).max(1);
+        }
+        p.act = act_of_kind(case as i32 % ACT_KINDS);
+        let d = ConvData::new(&mut rng, &p);
+        fast_equals_c_and_the_reference(&format!("flat plane case {case} {p:?}"), &p, &d);
+    }
 }
 
 #[test]
