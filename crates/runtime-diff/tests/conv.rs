@@ -390,7 +390,7 @@ fn conv2d_fast_half_tile_rows_equal_c_and_the_reference() {
         let span_w = (p.k_w - 1) * p.dil_w + 1;
         p.in_h = ((out_h - 1) * p.stride_h + span_h - pad_t - pad_b).max(1);
         p.in_w = ((out_w - 1) * p.stride_w + span_w - pad_l - pad_r).max(1);
-        p.act = act_of_kind(case as i32 % ACT_KINDS);
+        p.act = act_of_kind(case % ACT_KINDS);
         let d = ConvData::new(&mut rng, &p);
         fast_equals_c_and_the_reference(&format!("rows2 case {case} {p:?}"), &p, &d);
     }
@@ -422,7 +422,7 @@ fn conv2d_fast_flat_planes_equal_c_and_the_reference() {
             p.pad_top = rng.int(0, k_h - 1);
             p.in_h = ((out_h - 1) * 2 + k_h - p.pad_top).max(1);
         }
-        p.act = act_of_kind(case as i32 % ACT_KINDS);
+        p.act = act_of_kind(case % ACT_KINDS);
         let d = ConvData::new(&mut rng, &p);
         fast_equals_c_and_the_reference(&format!("flat plane case {case} {p:?}"), &p, &d);
     }
