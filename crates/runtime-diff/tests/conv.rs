@@ -254,22 +254,40 @@ fn conv2d_fast_equals_c_and_the_reference() {
         );
         direct += (c_scratch == 0) as i32;
         let d = ConvData::new(&mut rng, &p);
-        fast_equals_c_and_the_reference(&format!("conv2d_fast case {case} {p:?}"), &p, &d);
+        equals_c_and_the_reference(&format!("conv2d_fast case {case} {p:?}"), &p, &d, FAST);
     }
     assert!(direct >= 20, "only {direct} cases read the input in place");
 }
 
-/// The Rust fast convolution's output on `d` equals C's (same order of multiply-adds)
-/// and the reference's (up to the order).
-fn fast_equals_c_and_the_reference(what: &str, p: &ConvParams, d: &ConvData) {
-    let rust = rust_conv2d_fast(p, d);
-    assert_close(what, &rust, &c_conv2d_fast(p, d), SAME_ORDER);
+/// The output of a Rust kernel on `d` equals that of its C twin (same order of
+/// multiply-adds) and the reference's (up to the order).
+fn equals_c_and_the_reference(
+    what: &str,
+    p: &ConvParams,
+    d: &ConvData,
+    [rust_kernel, c_kernel]: [fn(&ConvParams, &ConvData) -> Vec<f32>; 2],
+) {
+    let rust = rust_kernel(p, d);
+    assert_close(what, &rust, &c_kernel(p, d), SAME_ORDER);
     assert_close(
         &format!("{what} vs reference"),
         &rust,
         &rust_conv2d(p, d),
         OTHER_ORDER,
     );
+}
+
+/// The fast convolutions of both runtimes.
+const FAST: [fn(&ConvParams, &ConvData) -> Vec<f32>; 2] = [rust_conv2d_fast, c_conv2d_fast];
+/// The depthwise convolutions of both runtimes.
+const DW: [fn(&ConvParams, &ConvData) -> Vec<f32>; 2] = [rust_conv2d_dw, c_conv2d_dw];
+
+/// Case `case` of a targeted fast convolution test: `p` with the activation of kind
+/// `case % ACT_KINDS` (so every kind in turn), on random data.
+fn fast_case(rng: &mut Rng, what: &str, case: i32, mut p: ConvParams) {
+    p.act = act_of_kind(case % ACT_KINDS);
+    let d = ConvData::new(rng, &p);
+    equals_c_and_the_reference(&format!("{what} case {case} {p:?}"), &p, &d, FAST);
 }
 
 /// An activation of the given kind with parameters where it is not trivial on [-3, 3]
@@ -352,9 +370,7 @@ fn conv2d_fast_narrow_planes_equal_c_and_the_reference() {
             p.pad_top = rng.int(0, k_h - 1);
             p.in_h -= p.pad_top + rng.int(0, k_h - 1 - p.pad_top);
         }
-        p.act = act_of_kind(case as i32 % ACT_KINDS);
-        let d = ConvData::new(&mut rng, &p);
-        fast_equals_c_and_the_reference(&format!("narrow plane case {case} {p:?}"), &p, &d);
+        fast_case(&mut rng, "narrow plane", case as i32, p);
     }
 }
 
@@ -390,9 +406,7 @@ fn conv2d_fast_half_tile_rows_equal_c_and_the_reference() {
         let span_w = (p.k_w - 1) * p.dil_w + 1;
         p.in_h = ((out_h - 1) * p.stride_h + span_h - pad_t - pad_b).max(1);
         p.in_w = ((out_w - 1) * p.stride_w + span_w - pad_l - pad_r).max(1);
-        p.act = act_of_kind(case % ACT_KINDS);
-        let d = ConvData::new(&mut rng, &p);
-        fast_equals_c_and_the_reference(&format!("rows2 case {case} {p:?}"), &p, &d);
+        fast_case(&mut rng, "rows2", case, p);
     }
 }
 
@@ -422,9 +436,7 @@ fn conv2d_fast_flat_planes_equal_c_and_the_reference() {
             p.pad_top = rng.int(0, k_h - 1);
             p.in_h = ((out_h - 1) * 2 + k_h - p.pad_top).max(1);
         }
-        p.act = act_of_kind(case % ACT_KINDS);
-        let d = ConvData::new(&mut rng, &p);
-        fast_equals_c_and_the_reference(&format!("flat plane case {case} {p:?}"), &p, &d);
+        fast_case(&mut rng, "flat plane", case, p);
     }
 }
 
@@ -456,7 +468,7 @@ fn conv2d_dw_equals_c_and_the_reference() {
         let c_size = unsafe { mn_conv2d_dw_f32_scratch_size(&p) };
         assert_eq!(conv2d_dw_f32_scratch_size(&p), c_size, "scratch size {p:?}");
         let d = ConvData::new(&mut rng, &p);
-        dw_equals_c_and_the_reference(&format!("conv2d_dw case {case} {p:?}"), &p, &d);
+        equals_c_and_the_reference(&format!("conv2d_dw case {case} {p:?}"), &p, &d, DW);
     }
 }
 
@@ -500,21 +512,8 @@ fn conv2d_dw_flat_planes_equal_c_and_the_reference() {
             act: random_act(&mut rng),
         };
         let d = ConvData::new(&mut rng, &p);
-        dw_equals_c_and_the_reference(&format!("flat conv2d_dw case {case} {p:?}"), &p, &d);
+        equals_c_and_the_reference(&format!("flat conv2d_dw case {case} {p:?}"), &p, &d, DW);
     }
-}
-
-/// The Rust depthwise kernel's output on `d` equals C's (same order of multiply-adds)
-/// and the reference's (up to the order).
-fn dw_equals_c_and_the_reference(what: &str, p: &ConvParams, d: &ConvData) {
-    let rust = rust_conv2d_dw(p, d);
-    assert_close(what, &rust, &c_conv2d_dw(p, d), SAME_ORDER);
-    assert_close(
-        &format!("{what} vs reference"),
-        &rust,
-        &rust_conv2d(p, d),
-        OTHER_ORDER,
-    );
 }
 
 fn random_conv_nd(rng: &mut Rng) -> ConvNdParams {
