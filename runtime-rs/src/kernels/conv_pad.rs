@@ -111,18 +111,30 @@ pub(crate) fn conv_pad_channel_f32(p: &ConvParams, g: &PadGeom, xc: &[f32], xq: 
 
 /// Stride 2 along the width: input column c goes to padded column `c + pad_left`, i.e.
 /// phase `(c + pad_left) & 1` at index `(c + pad_left) >> 1`; `row` starts at column
-/// phase 0 of the padded row.
+/// phase 0 of the padded row, phase 1 is `plane` after it.
 fn deinterleave_row(p: &ConvParams, g: &PadGeom, plane: usize, src: &[f32], row: &mut [f32]) {
     let (e, o) = (p.pad_left, p.pad_left + 1);
-    let d_even = (e & 1) as usize * plane + (e >> 1) as usize; // c = 0, 2, 4 ..
-    let d_odd = (o & 1) as usize * plane + (o >> 1) as usize; // c = 1, 3, 5 ..
     let n_even = ((p.in_w + 1) / 2).min(g.wq - (e >> 1)).max(0) as usize;
     let n_odd = (p.in_w / 2).min(g.wq - (o >> 1)).max(0) as usize;
-    for m in 0..n_even {
-        row[d_even + m] = src[2 * m];
+    let (phase0, phase1) = row.split_at_mut(plane);
+    let (even, odd) = if e & 1 == 0 {
+        (phase0, phase1)
+    } else {
+        (phase1, phase0)
+    };
+    let even = &mut even[(e >> 1) as usize..][..n_even]; // c = 0, 2, 4 ..
+    let odd = &mut odd[(o >> 1) as usize..][..n_odd]; // c = 1, 3, 5 ..
+
+    // Both phases in one loop over column pairs, as C (one deinterleaving load per
+    // vector; element by element, with a bounds check each, MobileNet's 96 x 96 stride-2
+    // first layer spent a third of its time here), then the even phase's last columns
+    // (`n_odd <= n_even`: `o >> 1 >= e >> 1`).
+    let pairs = even.iter_mut().zip(odd.iter_mut());
+    for ((de, dd), s) in pairs.zip(src.chunks_exact(2)) {
+        (*de, *dd) = (s[0], s[1]);
     }
-    for m in 0..n_odd {
-        row[d_odd + m] = src[2 * m + 1];
+    for (m, d) in even.iter_mut().enumerate().skip(n_odd) {
+        *d = src[2 * m];
     }
 }
 
