@@ -25,6 +25,10 @@ cargo test --release --workspace
 # runtime-c's test_fast_vs_ref_scalar), against runtime-c (own target dir: other RUSTFLAGS).
 RUSTFLAGS="--cfg meshnn_scalar_tiles" CARGO_TARGET_DIR=target/scalar-tiles \
   cargo test --release -p meshnn-runtime -p meshnn-runtime-diff
+# And with the pairs of tiles AVX-512 builds run (`meshnn bench` builds with
+# target-cpu=native), on any host: the convolutions against runtime-c.
+RUSTFLAGS="--cfg meshnn_pair_tiles" CARGO_TARGET_DIR=target/pair-tiles \
+  cargo test --release -p meshnn-runtime-diff --test conv
 # And with the fused multiply-adds of x86 FMA builds (kernels::madd, as `meshnn bench`'s
 # target-cpu=native): every kernel against runtime-c (no contraction) within 1e-5.
 if grep -qw fma /proc/cpuinfo 2>/dev/null; then

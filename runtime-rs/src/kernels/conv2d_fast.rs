@@ -67,8 +67,10 @@ const VECTOR: bool = NR >= 8;
 /// Tiles run in pairs where there are registers for both (`MN_CF_PAIR`): AVX-512 (with
 /// SSE2's 16 registers C's pair ran cnn32 5 % slower). A pair loads each weight once for
 /// both tiles and has 16 independent multiply-add chains (one tile's 8 left the units
-/// waiting on their latency on AVX-512).
-const PAIR: bool = NR == 16 && cfg!(target_feature = "avx512f");
+/// waiting on their latency on AVX-512). `--cfg meshnn_pair_tiles` builds them on any
+/// 16-wide host, so that the differential tests run them without AVX-512 (as C's
+/// `test_fast_vs_ref` builds with `-DMN_CF_PAIR=1`).
+const PAIR: bool = NR == 16 && (cfg!(target_feature = "avx512f") || cfg!(meshnn_pair_tiles));
 
 /// Positions per channel tile at most (`MN_CF_PC`), on vector units: 12 accumulator
 /// vectors, a weight vector, and the inputs broadcast from memory.
